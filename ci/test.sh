@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# CI entry point: install xcnn into a fresh virtualenv, then run the README's test command.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+venv="${XCNN_CI_VENV:-.venv-ci}"
+python3 -m venv "$venv"
+# shellcheck disable=SC1091
+. "$venv/bin/activate"
+python -m pip install -q --upgrade pip
+python -m pip install -q -e ".[test]"
+# torch is an optional extra backend; 2.13.0 is the CPU build this machine kind serves locally.
+python -m pip install -q "torch==2.13.0" || echo "torch not installable here: its tests will be skipped"
+
+export XCNN_DATA_DIR="${XCNN_DATA_DIR:-../shared/datasets}"
+export MPLBACKEND=Agg
+# The README's test command:
+python -m pytest -q

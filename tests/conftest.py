@@ -1,0 +1,55 @@
+"""Backend-injected fixtures: every test that takes ``backend`` runs once per available backend.
+
+cupy appears only where a CUDA device answers; elsewhere its cases are reported as skipped.
+Select one backend with ``XCNN_TEST_BACKENDS=cupy pytest`` (comma-separated names).
+"""
+
+import os
+
+import numpy as np
+import pytest
+
+from xcnn import backend as B
+
+
+def _wanted():
+    names = os.environ.get("XCNN_TEST_BACKENDS")
+    return names.split(",") if names else list(B.BACKENDS)
+
+
+def _backend_params():
+    params = []
+    for name in _wanted():
+        marks = [] if B.is_available(name) else [pytest.mark.skip(reason=f"backend {name} not available here")]
+        params.append(pytest.param(name, marks=marks, id=name))
+    return params
+
+
+@pytest.fixture(params=_backend_params())
+def backend(request):
+    return request.param
+
+
+@pytest.fixture(params=["float32", "float64"])
+def dtype(request):
+    return request.param
+
+
+# Relative tolerances per dtype, stated once: float64 ~1e-10, float32 ~1e-5.
+RTOL = {"float32": 1e-5, "float64": 1e-10}
+
+
+def assert_close(actual, expected, dtype="float64", scale=None):
+    """Compare a backend array (or NumPy array) with a float64 NumPy reference."""
+    actual = B.to_numpy(actual) if not isinstance(actual, np.ndarray) else actual
+    expected = np.asarray(expected, dtype=np.float64)
+    assert actual.shape == expected.shape, f"shape {actual.shape} != {expected.shape}"
+    rtol = RTOL[str(dtype)]
+    scale = scale if scale is not None else max(1.0, float(np.abs(expected).max(initial=0.0)))
+    np.testing.assert_allclose(actual.astype(np.float64), expected, rtol=rtol, atol=rtol * scale)
+
+
+def on(backend, *arrays, dtype="float64"):
+    """Move host arrays to ``backend`` in ``dtype``."""
+    moved = [B.asarray(a, backend, dtype) for a in arrays]
+    return moved[0] if len(moved) == 1 else moved

@@ -1,0 +1,313 @@
+"""xcnn.ops against the loop references, on every backend and both float dtypes."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import reference as ref
+from conftest import assert_close, on
+from xcnn import backend as B
+from xcnn import ops, scratch
+
+# (x shape NHWC, w shape (F, KH, KW, C), stride, padding): batch 1, odd and >= 32, 1x1 and
+# full-size kernels, every padding form, rectangular strides.
+CONV_CASES = [
+    ((1, 5, 5, 1), (1, 3, 3, 1), 1, 0),
+    ((3, 7, 6, 2), (4, 3, 3, 2), 2, 1),
+    ((2, 6, 7, 3), (2, 2, 3, 3), (1, 2), "same"),
+    ((2, 7, 7, 2), (3, 3, 3, 2), 2, "same"),
+    ((33, 4, 4, 1), (2, 3, 3, 1), 1, "valid"),
+    ((2, 5, 5, 3), (2, 1, 1, 3), 1, 0),
+    ((2, 5, 4, 2), (3, 5, 4, 2), 1, 0),
+    ((2, 6, 6, 1), (2, 3, 2, 1), (2, 1), ((1, 2), (0, 1))),
+    ((1, 8, 8, 1), (6, 7, 7, 1), 1, (1, 2)),
+]
+POOL_CASES = [
+    ((2, 4, 4, 3), 2, None, 0),
+    ((3, 5, 5, 2), 2, None, 0),  # odd size: the last row and column are dropped
+    ((1, 5, 5, 1), 3, 1, 1),
+    ((2, 5, 7, 2), 2, None, "same"),
+    ((2, 6, 6, 2), (3, 2), (2, 1), "same"),
+    ((33, 4, 4, 1), 2, 1, "valid"),
+    ((2, 4, 4, 1), 4, None, 0),  # full-size window
+    ((2, 5, 5, 2), 3, 2, ((1, 0), (0, 1))),
+]
+
+
+def _random(shape, seed):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+@pytest.mark.parametrize("x_shape, w_shape, stride, padding", CONV_CASES)
+def test_conv2d_forward_and_backward_match_reference(backend, dtype, x_shape, w_shape, stride, padding):
+    x, w, b = _random(x_shape, 0), _random(w_shape, 1), _random(w_shape[:1], 2)
+    expected = ref.conv2d(x, w, b, stride, padding)
+    dy = _random(expected.shape, 3)
+    xb, wb, bb, dyb = on(backend, x, w, b, dy, dtype=dtype)
+
+    y = ops.conv2d(xb, wb, bb, stride=stride, padding=padding)
+    assert B.backend_of(y) == backend and str(y.dtype).endswith(dtype)
+    assert_close(y, expected, dtype)
+
+    dx, dw, db = ops.conv2d_backward(dyb, xb, wb, stride=stride, padding=padding)
+    rdx, rdw, rdb = ref.conv2d_backward(dy, x, w, stride, padding)
+    for got, want in ((dx, rdx), (dw, rdw), (db, rdb)):
+        assert str(got.dtype).endswith(dtype)
+        assert_close(got, want, dtype)
+
+    no_dx, dw2, _ = ops.conv2d_backward(dyb, xb, wb, stride=stride, padding=padding, need_dx=False)
+    assert no_dx is None
+    assert_close(dw2, rdw, dtype)
+
+
+@pytest.mark.parametrize("x_shape, pool, stride, padding", POOL_CASES)
+def test_max_pool_matches_reference(backend, dtype, x_shape, pool, stride, padding):
+    x = _random(x_shape, 4)
+    expected = ref.max_pool2d(x, pool, stride, padding)
+    dy = _random(expected.shape, 5)
+    xb, dyb = on(backend, x, dy, dtype=dtype)
+    assert_close(ops.max_pool2d(xb, pool, stride=stride, padding=padding), expected, dtype)
+    dx = ops.max_pool2d_backward(dyb, xb, pool, stride=stride, padding=padding)
+    assert_close(dx, ref.max_pool2d_backward(dy, x, pool, stride, padding), dtype)
+
+
+@pytest.mark.parametrize("count_include_pad", [True, False])
+@pytest.mark.parametrize("x_shape, pool, stride, padding", POOL_CASES)
+def test_avg_pool_matches_reference(backend, dtype, x_shape, pool, stride, padding, count_include_pad):
+    x = _random(x_shape, 6)
+    expected = ref.avg_pool2d(x, pool, stride, padding, count_include_pad)
+    dy = _random(expected.shape, 7)
+    xb, dyb = on(backend, x, dy, dtype=dtype)
+    kw = dict(stride=stride, padding=padding, count_include_pad=count_include_pad)
+    assert_close(ops.avg_pool2d(xb, pool, **kw), expected, dtype)
+    dx = ops.avg_pool2d_backward(dyb, xb, pool, **kw)
+    assert_close(dx, ref.avg_pool2d_backward(dy, x, pool, stride, padding, count_include_pad), dtype)
+
+
+def test_max_pool_ties_go_to_first_maximum(backend, dtype):
+    # every window is constant: the whole gradient must land on its top-left cell
+    x = np.zeros((1, 4, 4, 1))
+    x[0, 2:, 2:, 0] = 5.0
+    dy = np.arange(1.0, 5.0).reshape(1, 2, 2, 1)
+    dx = ops.max_pool2d_backward(*on(backend, dy, x, dtype=dtype), 2)
+    expected = np.zeros((1, 4, 4, 1))
+    expected[0, ::2, ::2, 0] = [[1, 2], [3, 4]]
+    assert_close(dx, expected, dtype)
+    # overlapping windows with ties: the first max in row-major order of each window
+    x = np.array([[1.0, 3.0, 3.0], [3.0, 0.0, 3.0], [0.0, 0.0, 0.0]]).reshape(1, 3, 3, 1)
+    dy = np.ones((1, 2, 2, 1))
+    dx = ops.max_pool2d_backward(*on(backend, dy, x, dtype=dtype), 2, stride=1)
+    assert_close(dx, ref.max_pool2d_backward(dy, x, 2, 1, 0), dtype)
+    assert B.to_numpy(dx)[0, :, :, 0].tolist() == [[0, 2, 0], [1, 0, 1], [0, 0, 0]]
+
+
+def test_max_pool_padding_never_wins(backend, dtype):
+    x = -np.ones((1, 3, 3, 1)) * 7.0
+    y = ops.max_pool2d(on(backend, x, dtype=dtype), 2, padding="same")
+    assert_close(y, np.full((1, 2, 2, 1), -7.0), dtype)
+
+
+def test_flatten_round_trip(backend, dtype):
+    x = _random((3, 4, 5, 2), 8)
+    xb = on(backend, x, dtype=dtype)
+    y = ops.flatten(xb)
+    assert_close(y, x.reshape(3, -1), dtype)
+    dy = _random((3, 40), 9)
+    assert_close(ops.flatten_backward(on(backend, dy, dtype=dtype), x.shape), dy.reshape(x.shape), dtype)
+
+
+# --- the article's worked examples, as golden values --------------------------------------
+
+def _article_image():
+    return np.array([[10 * r + c for c in range(1, 6)] for r in range(1, 6)], float).reshape(1, 5, 5, 1)
+
+
+def _article_filter():
+    return np.array([[10 * r + c for c in range(1, 4)] for r in range(1, 4)], float).reshape(1, 3, 3, 1)
+
+
+def test_article_golden_examples(backend, dtype):
+    u, W = on(backend, _article_image(), _article_filter(), dtype=dtype)
+    b = on(backend, np.zeros(1), dtype=dtype)
+    got = B.to_numpy(scratch.convolution2d(u, W, b))[0, :, :, 0]
+    assert got.tolist() == [[4962, 5160, 5358], [6942, 7140, 7338], [8922, 9120, 9318]]
+    got = B.to_numpy(scratch.convolution2d(u, W, b, padding=1))[0, 0, :, 0]
+    assert got.tolist() == [1916, 2908, 3070, 3232, 2168]
+    got = B.to_numpy(scratch.convolution2d(u, W, b, strides=2))[0, :, :, 0]
+    assert got.tolist() == [[4962, 5358], [8922, 9318]]
+    # 5x5x3 image and 3x3x3 filter: the value at (row, col, channel) is 100*row + 10*col + channel
+    img3 = np.fromfunction(lambda r, c, ch: 100 * (r + 1) + 10 * (c + 1) + ch + 1, (5, 5, 3))[None]
+    w3 = np.fromfunction(lambda r, c, ch: 100 * (r + 1) + 10 * (c + 1) + ch + 1, (3, 3, 3))[None]
+    u3, W3 = on(backend, img3, w3, dtype=dtype)
+    got = B.to_numpy(scratch.convolution2d(u3, W3, b))[0, 0, :, 0]
+    assert got.tolist() == [1512486, 1572426, 1632366]
+
+
+def test_scratch_backward_names(backend):
+    u, W = on(backend, _article_image(), _article_filter())
+    b = on(backend, np.zeros(1))
+    z = scratch.convolution2d(u, W, b)
+    du, dW, db = scratch.convolution2d_back(z, u, W, b)
+    rdx, rdw, rdb = ref.conv2d_backward(B.to_numpy(z), _article_image(), _article_filter())
+    assert_close(du, rdx)
+    assert_close(dW, rdw)
+    assert scratch.convolution2d_back(z, u, W, b, calc_du_flag=False)[0] is None
+    p = scratch.max_pooling2d(u, 2)
+    assert_close(scratch.max_pooling2d_back(p, u, p, 2), ref.max_pool2d_backward(B.to_numpy(p), _article_image()))
+    a = scratch.average_pooling2d(u, 2, padding=1)
+    assert_close(scratch.average_pooling2d_back(a, u, a, 2, padding=1),
+                 ref.avg_pool2d_backward(B.to_numpy(a), _article_image(), 2, None, 1))
+    f = scratch.flatten2d(u)
+    assert tuple(scratch.flatten2d_back(f, u, f).shape) == (1, 5, 5, 1)
+
+
+# --- numerical gradient checks (float64, central differences) ------------------------------
+
+def _check_gradient(loss_of, analytic, x):
+    numeric = ref.numerical_gradient(loss_of, x)
+    np.testing.assert_allclose(B.to_numpy(analytic), numeric, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("stride, padding", [(1, 0), (2, "same"), ((2, 1), ((1, 0), (2, 1)))])
+def test_conv2d_numerical_gradients(backend, stride, padding):
+    rng = np.random.default_rng(10)
+    x, w, b = rng.standard_normal((2, 5, 6, 2)), rng.standard_normal((3, 3, 2, 2)), rng.standard_normal(3)
+    y0 = ref.conv2d(x, w, b, stride, padding)
+    r = rng.standard_normal(y0.shape)
+
+    def loss(x_, w_, b_):
+        y = ops.conv2d(*on(backend, x_, w_, b_), stride=stride, padding=padding)
+        return float(np.sum(B.to_numpy(y) * r))
+
+    dx, dw, db = ops.conv2d_backward(on(backend, r), *on(backend, x, w), stride=stride, padding=padding)
+    _check_gradient(lambda v: loss(v, w, b), dx, x.copy())
+    _check_gradient(lambda v: loss(x, v, b), dw, w.copy())
+    _check_gradient(lambda v: loss(x, w, v), db, b.copy())
+
+
+@pytest.mark.parametrize("pool, stride, padding", [(2, None, 0), (3, 2, "same"), (2, 1, 1)])
+def test_pooling_numerical_gradients(backend, pool, stride, padding):
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((2, 5, 5, 2))  # continuous values: no ties, max is differentiable
+    r = rng.standard_normal(ref.max_pool2d(x, pool, stride, padding).shape)
+    kw = dict(stride=stride, padding=padding)
+    for forward, backward in ((ops.max_pool2d, ops.max_pool2d_backward), (ops.avg_pool2d, ops.avg_pool2d_backward)):
+        analytic = backward(on(backend, r), on(backend, x), pool, **kw)
+        _check_gradient(lambda v: float(np.sum(B.to_numpy(forward(on(backend, v), pool, **kw)) * r)), analytic, x.copy())
+
+
+def test_flatten_numerical_gradient(backend):
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((2, 3, 2, 2))
+    r = rng.standard_normal((2, 12))
+    analytic = ops.flatten_backward(on(backend, r), x.shape)
+    _check_gradient(lambda v: float(np.sum(B.to_numpy(ops.flatten(on(backend, v))) * r)), analytic, x.copy())
+
+
+# --- property tests over shapes, kernels 1..7, strides 1..3, every padding form ------------
+
+_paddings = st.one_of(
+    st.sampled_from(["valid", "same"]),
+    st.integers(0, 2),
+    st.tuples(st.integers(0, 2), st.integers(0, 2)),
+    st.tuples(st.tuples(st.integers(0, 2), st.integers(0, 2)), st.tuples(st.integers(0, 2), st.integers(0, 2))),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n=st.integers(1, 3), h=st.integers(1, 9), w=st.integers(1, 9), c=st.integers(1, 3), f=st.integers(1, 3),
+    kh=st.integers(1, 7), kw=st.integers(1, 7), sh=st.integers(1, 3), sw=st.integers(1, 3), padding=_paddings,
+)
+def test_conv2d_property(n, h, w, c, f, kh, kw, sh, sw, padding):
+    pads = ref.pads_of(padding, (h, w), (kh, kw), (sh, sw))
+    if kh > h + sum(pads[0]) or kw > w + sum(pads[1]):
+        with pytest.raises(ValueError, match="larger than the padded input"):
+            ops.conv2d(np.zeros((n, h, w, c)), np.zeros((f, kh, kw, c)), padding=padding, stride=(sh, sw))
+        return
+    rng = np.random.default_rng(h * 100 + w)
+    x, wt = rng.standard_normal((n, h, w, c)), rng.standard_normal((f, kh, kw, c))
+    y = ops.conv2d(x, wt, stride=(sh, sw), padding=padding)
+    assert_close(y, ref.conv2d(x, wt, None, (sh, sw), padding))
+    if padding == "same":
+        assert y.shape[1:3] == (-(-h // sh), -(-w // sw))
+    dy = rng.standard_normal(y.shape)
+    dx, dw, _ = ops.conv2d_backward(dy, x, wt, stride=(sh, sw), padding=padding)
+    rdx, rdw, _ = ref.conv2d_backward(dy, x, wt, (sh, sw), padding)
+    assert_close(dx, rdx)
+    assert_close(dw, rdw)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    h=st.integers(1, 9), w=st.integers(1, 9), kh=st.integers(1, 4), kw=st.integers(1, 4),
+    stride=st.one_of(st.none(), st.tuples(st.integers(1, 3), st.integers(1, 3))), padding=_paddings,
+)
+def test_pooling_property(h, w, kh, kw, stride, padding):
+    s = stride or (kh, kw)
+    pads = ref.pads_of(padding, (h, w), (kh, kw), s)
+    x = np.random.default_rng(h * 10 + w).standard_normal((2, h, w, 2))
+    too_big = kh > h + sum(pads[0]) or kw > w + sum(pads[1])
+    pad_too_big = max(pads[0]) >= kh or max(pads[1]) >= kw
+    if too_big or pad_too_big:
+        with pytest.raises(ValueError):
+            ops.max_pool2d(x, (kh, kw), stride=stride, padding=padding)
+        return
+    y = ops.max_pool2d(x, (kh, kw), stride=stride, padding=padding)
+    assert_close(y, ref.max_pool2d(x, (kh, kw), stride, padding))
+    dy = np.ones(y.shape)
+    assert_close(ops.max_pool2d_backward(dy, x, (kh, kw), stride=stride, padding=padding),
+                 ref.max_pool2d_backward(dy, x, (kh, kw), stride, padding))
+    assert_close(ops.avg_pool2d(x, (kh, kw), stride=stride, padding=padding, count_include_pad=False),
+                 ref.avg_pool2d(x, (kh, kw), stride, padding, False))
+
+
+# --- bad input ------------------------------------------------------------------------------
+
+def test_errors_name_the_argument():
+    x, w = np.zeros((2, 5, 5, 3)), np.zeros((4, 3, 3, 3))
+    with pytest.raises(ValueError, match=r"larger than the padded input"):
+        ops.conv2d(np.zeros((1, 2, 2, 3)), w)
+    with pytest.raises(ValueError, match=r"stride must be positive"):
+        ops.conv2d(x, w, stride=0)
+    with pytest.raises(ValueError, match=r"channel mismatch: x has C=3 .* w expects C=2"):
+        ops.conv2d(x, np.zeros((4, 3, 3, 2)))
+    with pytest.raises(ValueError, match=r"x must have shape \(N, H, W, C\)"):
+        ops.conv2d(np.zeros((5, 5, 3)), w)
+    with pytest.raises(ValueError, match=r"w must have shape \(F, KH, KW, C\)"):
+        ops.conv2d(x, np.zeros((3, 3, 3)))
+    with pytest.raises(TypeError, match=r"x must have a real floating dtype"):
+        ops.conv2d(np.zeros((2, 5, 5, 3), dtype=np.int64), w)
+    with pytest.raises(TypeError, match=r"w must have the dtype of x"):
+        ops.conv2d(x, w.astype(np.float32))
+    with pytest.raises(ValueError, match=r"b must have shape \(F,\)"):
+        ops.conv2d(x, w, np.zeros(3))
+    with pytest.raises(ValueError, match=r"dy must have the conv2d output shape"):
+        ops.conv2d_backward(np.zeros((2, 4, 4, 4)), x, w)
+    with pytest.raises(ValueError, match=r"padding must be 'valid' or 'same'"):
+        ops.conv2d(x, w, padding="full")
+    with pytest.raises(ValueError, match=r"padding must be non-negative"):
+        ops.conv2d(x, w, padding=-1)
+    with pytest.raises(TypeError, match=r"padding must be an int"):
+        ops.conv2d(x, w, padding=(1, 2, 3))
+    with pytest.raises(TypeError, match=r"stride must be an int or a pair"):
+        ops.conv2d(x, w, stride=1.5)
+    with pytest.raises(ValueError, match=r"pool_size must be positive"):
+        ops.max_pool2d(x, 0)
+    with pytest.raises(ValueError, match=r"pool_size \(6, 6\) is larger than the padded input"):
+        ops.max_pool2d(x, 6)
+    with pytest.raises(ValueError, match=r"padding .* must be smaller than pool_size"):
+        ops.avg_pool2d(x, 2, padding=2)
+    with pytest.raises(ValueError, match=r"dy must have the pooled output shape"):
+        ops.max_pool2d_backward(np.zeros((2, 3, 3, 3)), x, 2)
+    with pytest.raises(TypeError, match=r"x must have a real floating dtype"):
+        ops.max_pool2d(np.zeros((2, 4, 4, 1), dtype=np.int32))
+    with pytest.raises(ValueError, match=r"dy must have shape"):
+        ops.flatten_backward(np.zeros((2, 7)), (2, 2, 2, 2))
+
+
+def test_mixing_backends_is_a_type_error():
+    strict = pytest.importorskip("array_api_strict")
+    with pytest.raises(TypeError, match=r"one backend"):
+        ops.conv2d(np.zeros((1, 3, 3, 1)), strict.zeros((1, 3, 3, 1), dtype=strict.float64))

@@ -1,0 +1,18 @@
+"""Pure, stateless array-API ops; each forward sits beside its backward.
+
+Layout is NHWC for images and ``(F, KH, KW, C)`` for filters. Every function works on any
+backend in :mod:`xcnn.backend` and keeps its inputs' backend, device and dtype.
+"""
+
+from ._geometry import Window, window_geometry
+from .activations import (
+    elu, elu_backward, leaky_relu, leaky_relu_backward, linear, linear_backward, log_softmax,
+    maxout, maxout_backward, prelu, prelu_backward, relu, relu_backward, relun, relun_backward,
+    rrelu, rrelu_backward, sigmoid, sigmoid_backward, softmax, softmax_backward, softplus,
+    softplus_backward, softsign, softsign_backward, step, step_backward, tanh, tanh_backward,
+)
+from .conv import col2im, conv2d, conv2d_backward, im2col
+from .pooling import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
+from .reshape import flatten, flatten_backward
+
+__all__ = [name for name in dir() if not name.startswith("_")]

@@ -1,0 +1,163 @@
+"""The one place that turns kernel/stride/padding arguments into window geometry.
+
+Every op that slides a window (conv, max pool, average pool) calls :func:`window_geometry`
+and then reads its windows with :func:`window_slices`, so padding rules live here only.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import array_api_extra as xpx
+
+
+@dataclass(frozen=True)
+class Window:
+    """Geometry of a 2-D sliding window over NHWC input.
+
+    kernel: (KH, KW); stride: (SH, SW); pads: ((top, bottom), (left, right));
+    out: (OH, OW), the output height and width.
+    """
+
+    kernel: tuple
+    stride: tuple
+    pads: tuple
+    out: tuple
+
+    @property
+    def size(self):
+        return self.kernel[0] * self.kernel[1]
+
+    @property
+    def padded(self):
+        return any(p for pair in self.pads for p in pair)
+
+
+def as_pair(value, name):
+    """``int`` or ``(h, w)`` -> ``(h, w)`` of positive ints; ValueError/TypeError otherwise."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
+    if isinstance(value, int):
+        value = (value, value)
+    try:
+        pair = tuple(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}") from None
+    if len(pair) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in pair):
+        raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
+    if min(pair) < 1:
+        raise ValueError(f"{name} must be positive, got {value!r}")
+    return pair
+
+
+def _explicit_pads(padding):
+    """int, (ph, pw) or ((top, bottom), (left, right)) -> ((top, bottom), (left, right))."""
+    if isinstance(padding, int) and not isinstance(padding, bool):
+        return ((padding, padding), (padding, padding))
+    try:
+        parts = tuple(padding)
+    except TypeError:
+        parts = ()
+    if len(parts) == 2 and all(isinstance(p, int) and not isinstance(p, bool) for p in parts):
+        return ((parts[0], parts[0]), (parts[1], parts[1]))
+    if len(parts) == 2:
+        try:
+            pads = tuple(tuple(p) for p in parts)
+        except TypeError:
+            pads = ()
+        if len(pads) == 2 and all(
+            len(p) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in p) for p in pads
+        ):
+            return pads
+    raise TypeError(
+        "padding must be an int, (ph, pw), ((top, bottom), (left, right)), 'valid' or 'same', "
+        f"got {padding!r}"
+    )
+
+
+def window_geometry(hw, kernel_size, stride, padding, *, kernel_name="kernel_size"):
+    """Normalize window arguments for an input of spatial size ``hw = (H, W)``.
+
+    ``padding`` may be an int, ``(ph, pw)``, ``((top, bottom), (left, right))``, ``"valid"``
+    or ``"same"`` (Keras/TensorFlow: output = ceil(input / stride), the odd extra pad
+    at the bottom/right). Output size is ``floor((H + top + bottom - KH) / SH) + 1``.
+    """
+    kernel = as_pair(kernel_size, kernel_name)
+    stride = as_pair(stride, "stride")
+    if isinstance(padding, str):
+        mode = padding.lower()
+        if mode == "valid":
+            pads = ((0, 0), (0, 0))
+        elif mode == "same":
+            pads = []
+            for size, k, s in zip(hw, kernel, stride):
+                total = max((math.ceil(size / s) - 1) * s + k - size, 0)
+                pads.append((total // 2, total - total // 2))
+            pads = tuple(pads)
+        else:
+            raise ValueError(f"padding must be 'valid' or 'same' when a string, got {padding!r}")
+    else:
+        pads = _explicit_pads(padding)
+        if min(min(p) for p in pads) < 0:
+            raise ValueError(f"padding must be non-negative, got {padding!r}")
+    out = []
+    for axis, size, k, s, (lo, hi) in zip(("height", "width"), hw, kernel, stride, pads):
+        padded = size + lo + hi
+        if k > padded:
+            raise ValueError(
+                f"{kernel_name} {kernel} is larger than the padded input {axis} "
+                f"({size} + {lo} + {hi} = {padded})"
+            )
+        out.append((padded - k) // s + 1)
+    return Window(kernel=kernel, stride=stride, pads=pads, out=tuple(out))
+
+
+def window_slices(win):
+    """Yield ``(i, j, index)`` for each kernel offset in row-major order.
+
+    ``padded_x[index]`` is the ``(N, OH, OW, C)`` array of the inputs that meet kernel cell
+    ``(i, j)`` across all output positions: a strided slice, no copy on NumPy.
+    """
+    (kh, kw), (sh, sw), (oh, ow) = win.kernel, win.stride, win.out
+    for i in range(kh):
+        for j in range(kw):
+            yield i, j, (
+                slice(None),
+                slice(i, i + sh * (oh - 1) + 1, sh),
+                slice(j, j + sw * (ow - 1) + 1, sw),
+                slice(None),
+            )
+
+
+def pad_hw(x, win, value=0.0):
+    """Pad the H and W axes of NHWC ``x`` by ``win.pads`` with ``value``."""
+    if not win.padded:
+        return x
+    return xpx.pad(x, ((0, 0), win.pads[0], win.pads[1], (0, 0)), constant_values=value)
+
+
+def crop_hw(x_padded, win):
+    """Undo :func:`pad_hw`: cut the padding off the H and W axes."""
+    if not win.padded:
+        return x_padded
+    (top, bottom), (left, right) = win.pads
+    h, w = x_padded.shape[1], x_padded.shape[2]
+    return x_padded[:, top : h - bottom, left : w - right, :]
+
+
+def check_images(xp, x, name="x"):
+    """Require a floating NHWC array of rank 4; name the argument in the error."""
+    if x.ndim != 4:
+        raise ValueError(f"{name} must have shape (N, H, W, C) (rank 4), got shape {tuple(x.shape)}")
+    check_floating(xp, x, name)
+
+
+def check_floating(xp, x, name):
+    if not xp.isdtype(x.dtype, "real floating"):
+        raise TypeError(f"{name} must have a real floating dtype (float32 or float64), got {x.dtype}")
+
+
+def check_same_shape(a, b, name_a, name_b):
+    if tuple(a.shape) != tuple(b.shape):
+        raise ValueError(f"{name_a} must have the shape of {name_b} {tuple(b.shape)}, got {tuple(a.shape)}")

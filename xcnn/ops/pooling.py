@@ -1,0 +1,124 @@
+"""Max and average pooling over NHWC images, each forward beside its backward.
+
+Windows are the KH*KW strided slices of the padded input (see ``_geometry``); reductions
+run slice by slice, so no ``(..., KH*KW)`` stack is ever built.
+"""
+
+from __future__ import annotations
+
+import math
+
+import array_api_extra as xpx
+
+from ..backend import array_namespace
+from ._geometry import check_images, crop_hw, pad_hw, window_geometry, window_slices
+
+
+def _pool_geometry(x, pool_size, stride, padding):
+    win = window_geometry(
+        tuple(x.shape[1:3]), pool_size, pool_size if stride is None else stride, padding,
+        kernel_name="pool_size",
+    )
+    for (lo, hi), k in zip(win.pads, win.kernel):
+        # a window made only of padding would have no input to take its max or mean from
+        if max(lo, hi) >= k:
+            raise ValueError(f"padding {win.pads} must be smaller than pool_size {win.kernel} on each side")
+    return win
+
+
+def _check_dy(dy, x, win):
+    expected = (x.shape[0], win.out[0], win.out[1], x.shape[3])
+    if tuple(dy.shape) != expected:
+        raise ValueError(f"dy must have the pooled output shape {expected}, got {tuple(dy.shape)}")
+
+
+def _tiles(xp, x, win):
+    """Non-overlapping, unpadded windows as a reshape: ``(N, OH, KH, OW, KW, C)``."""
+    (kh, kw), (oh, ow) = win.kernel, win.out
+    n, c = x.shape[0], x.shape[3]
+    return xp.reshape(x[:, : oh * kh, : ow * kw, :], (n, oh, kh, ow, kw, c))
+
+
+def _tiled(win):
+    return win.stride == win.kernel and not win.padded
+
+
+def max_pool2d(x, pool_size=2, *, stride=None, padding=0):
+    """Max pooling. x: ``(N, H, W, C)`` -> ``(N, OH, OW, C)``.
+
+    ``stride`` defaults to ``pool_size``; padded cells never win (they hold -inf).
+    """
+    xp = array_namespace(x)
+    check_images(xp, x)
+    win = _pool_geometry(x, pool_size, stride, padding)
+    if _tiled(win):
+        return xp.max(_tiles(xp, x, win), axis=(2, 4))
+    x_padded = pad_hw(x, win, -math.inf)
+    y = None
+    for _, _, idx in window_slices(win):
+        y = x_padded[idx] if y is None else xp.maximum(y, x_padded[idx])
+    return y
+
+
+def max_pool2d_backward(dy, x, pool_size=2, *, stride=None, padding=0):
+    """Gradient of :func:`max_pool2d`: each window's ``dy`` goes to its maximum.
+
+    Ties go to the first maximum in row-major window order (as ``argmax`` would pick).
+    dy: ``(N, OH, OW, C)``; returns dx with the shape of x.
+    """
+    xp = array_namespace(dy, x)
+    check_images(xp, x)
+    win = _pool_geometry(x, pool_size, stride, padding)
+    _check_dy(dy, x, win)
+    y = max_pool2d(x, pool_size, stride=stride, padding=padding)
+    x_padded = pad_hw(x, win, -math.inf)
+    dx_padded = xp.zeros(x_padded.shape, dtype=x.dtype, device=x.device)
+    taken = xp.zeros(y.shape, dtype=xp.bool, device=x.device)
+    zero = xp.zeros((), dtype=dy.dtype, device=dy.device)
+    for _, _, idx in window_slices(win):
+        wins = (x_padded[idx] == y) & ~taken
+        taken = taken | wins
+        dx_padded = xpx.at(dx_padded, idx).add(xp.where(wins, dy, zero))
+    return crop_hw(dx_padded, win)
+
+
+def _window_counts(xp, x, win, count_include_pad):
+    """How many cells each window averages: a Python number, or ``(1, OH, OW, 1)``."""
+    if count_include_pad or not win.padded:
+        return win.size
+    ones = xp.ones((1, x.shape[1], x.shape[2], 1), dtype=x.dtype, device=x.device)
+    ones = pad_hw(ones, win, 0.0)
+    return sum(ones[idx] for _, _, idx in window_slices(win))
+
+
+def avg_pool2d(x, pool_size=2, *, stride=None, padding=0, count_include_pad=True):
+    """Average pooling. x: ``(N, H, W, C)`` -> ``(N, OH, OW, C)``.
+
+    With ``count_include_pad=False`` padded cells are left out of each mean (Keras's
+    ``padding="same"`` behaviour); with True they count as zeros (PyTorch's default).
+    """
+    xp = array_namespace(x)
+    check_images(xp, x)
+    win = _pool_geometry(x, pool_size, stride, padding)
+    if _tiled(win):
+        return xp.mean(_tiles(xp, x, win), axis=(2, 4))
+    x_padded = pad_hw(x, win, 0.0)
+    total = sum(x_padded[idx] for _, _, idx in window_slices(win))
+    return total / _window_counts(xp, x, win, count_include_pad)
+
+
+def avg_pool2d_backward(dy, x, pool_size=2, *, stride=None, padding=0, count_include_pad=True):
+    """Gradient of :func:`avg_pool2d`: each window's ``dy`` is shared out evenly.
+
+    dy: ``(N, OH, OW, C)``; returns dx with the shape of x.
+    """
+    xp = array_namespace(dy, x)
+    check_images(xp, x)
+    win = _pool_geometry(x, pool_size, stride, padding)
+    _check_dy(dy, x, win)
+    share = dy / _window_counts(xp, x, win, count_include_pad)
+    padded_shape = (x.shape[0], x.shape[1] + sum(win.pads[0]), x.shape[2] + sum(win.pads[1]), x.shape[3])
+    dx_padded = xp.zeros(padded_shape, dtype=x.dtype, device=x.device)
+    for _, _, idx in window_slices(win):
+        dx_padded = xpx.at(dx_padded, idx).add(share)
+    return crop_hw(dx_padded, win)
