@@ -1,12 +1,22 @@
 """xcnn: convolutional networks written once against the Python array API.
 
-The same forward and backward code runs on NumPy (CPU) and CuPy (CUDA GPU); see
-:mod:`xcnn.backend` for the backends and :mod:`xcnn.ops` for the numerical core.
+The same forward and backward code runs on NumPy (CPU) and CuPy (CUDA GPU). Keras names:
+
+>>> from xcnn.layers import Conv2D, MaxPooling2D, Flatten, Dense
+>>> from xcnn.models import Sequential
+>>> model = Sequential([Conv2D(6, 7, activation="relu", input_shape=(28, 28, 1)),
+...                     MaxPooling2D(2), Flatten(), Dense(10, activation="softmax")])
+
+:mod:`xcnn.backend` chooses where arrays live; :mod:`xcnn.ops` is the numerical core.
 """
 
 __version__ = "0.1.0"
 
-from . import backend, ops
+from . import backend, callbacks, initializers, layers, losses, models, ops, optimizers, regularizers, utils
 from .backend import get_backend, set_backend
+from .models import Model, Sequential, load_model
 
-__all__ = ["backend", "ops", "get_backend", "set_backend", "__version__"]
+__all__ = [
+    "backend", "callbacks", "initializers", "layers", "losses", "models", "ops", "optimizers",
+    "regularizers", "utils", "get_backend", "set_backend", "Model", "Sequential", "load_model", "__version__",
+]
