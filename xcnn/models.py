@@ -71,6 +71,7 @@ class Model:
         self.stop_training = False
         self.history = None
         self._step_rng = B.rng(self.backend, self.seed + 1)
+        self._init_rng = np.random.default_rng(self.seed)  # initial weights, drawn on the host
         self._host_rng = np.random.default_rng(self.seed + 2)  # shuffles data too large for the device
         if inputs is not None or outputs is not None:
             self._set_graph(inputs, outputs)
@@ -89,10 +90,9 @@ class Model:
             raise ValueError("outputs must be computed from the given inputs alone")
         self._input, self._output = inputs, outputs
         self._layers = [layer for layer in order if not isinstance(layer, InputLayer)]
-        init_rng = np.random.default_rng(self.seed)
         for layer in self._layers:
             if not layer.built:
-                layer.build(self.backend, self.dtype, init_rng)
+                layer.build(self.backend, self.dtype, self._init_rng)
             layer.rng = self._step_rng
 
     @property
@@ -290,6 +290,9 @@ class Model:
             return array if array.dtype == getattr(xp, dtype) else xp.astype(array, getattr(xp, dtype))
         return B.asarray(B.to_numpy(array) if B.backend_of_or_none(array) else array, self.backend, dtype)
 
+    def _fits_on_device(self, x):
+        return math.prod(x.shape) * np.dtype(self.dtype).itemsize <= DEVICE_DATA_LIMIT
+
     def _label_dtype(self):
         return "int64" if self.loss is not None and self.loss.sparse else self.dtype
 
@@ -298,17 +301,18 @@ class Model:
         (one copy per call), else copied batch by batch from the host."""
         n = x.shape[0]
         xp = B.namespace(self.backend)
-        resident = x.size * np.dtype(self.dtype).itemsize <= DEVICE_DATA_LIMIT
+        resident = self._fits_on_device(x)
         if resident:
             xd = self._device(x, self.dtype)
             yd = None if y is None else self._device(y, self._label_dtype())
             order = self._step_rng.permutation(n) if shuffle else None
             for start in range(0, n, batch_size):
+                stop = min(start + batch_size, n)  # slices past the end are not portable
                 if order is None:
-                    sl = slice(start, start + batch_size)
+                    sl = slice(start, stop)
                     yield xd[sl, ...], None if yd is None else yd[sl, ...]
                 else:
-                    idx = order[start : start + batch_size]
+                    idx = order[start:stop]
                     yield xp.take(xd, idx, axis=0), None if yd is None else xp.take(yd, idx, axis=0)
             return
         order = self._host_rng.permutation(n) if shuffle else np.arange(n)
@@ -348,7 +352,7 @@ class Model:
             self._step_rng = B.rng(self.backend, seed)
             for layer in self._layers:
                 layer.rng = self._step_rng
-        if x.size * np.dtype(self.dtype).itemsize <= DEVICE_DATA_LIMIT:
+        if self._fits_on_device(x):
             x, y = self._device(x, self.dtype), self._device(y, self._label_dtype())  # once for all epochs
 
         history = History()
@@ -588,7 +592,7 @@ class Sequential(Model):
             raise ValueError(f"{type(layer).__name__} merges several inputs; use the functional Model API")
         if self.built:
             output = layer(self._output)
-            layer.build(self.backend, self.dtype, np.random.default_rng([self.seed, len(self._layers)]))
+            layer.build(self.backend, self.dtype, self._init_rng)
             layer.rng = self._step_rng
             self._layers.append(layer)
             self._output = output
