@@ -1,0 +1,51 @@
+"""Ready-made networks: the article's, the lecture's, LeNet-5 and a small VGG for CIFAR shapes."""
+
+from __future__ import annotations
+
+from .layers import AveragePooling2D, Conv2D, Dense, Flatten, MaxPooling2D
+from .models import Sequential
+
+
+def article(input_shape=(28, 28, 1), classes=10, **kw):
+    """The article's MNIST net: conv 6@7x7 -> ReLU -> max-pool 2 -> 100 -> 50 -> softmax."""
+    return Sequential([
+        Conv2D(6, (7, 7), activation="relu", input_shape=input_shape), MaxPooling2D(2), Flatten(),
+        Dense(100, activation="relu"), Dense(50, activation="relu"), Dense(classes, activation="softmax"),
+    ], **kw)
+
+
+def lecture(input_shape=(28, 28, 1), classes=10, **kw):
+    """The Keras lecture's net: conv 9@3x3 same -> ReLU -> max-pool 2 -> Dense 64 -> softmax."""
+    return Sequential([
+        Conv2D(9, (3, 3), padding="same", activation="relu", input_shape=input_shape), MaxPooling2D(2),
+        Flatten(), Dense(64, activation="relu"), Dense(classes, activation="softmax"),
+    ], **kw)
+
+
+def lenet(input_shape=(28, 28, 1), classes=10, **kw):
+    """LeNet-5 with ReLU: conv 6@5x5 same -> avg-pool -> conv 16@5x5 -> avg-pool -> 120 -> 84."""
+    return Sequential([
+        Conv2D(6, 5, padding="same", activation="relu", input_shape=input_shape), AveragePooling2D(2),
+        Conv2D(16, 5, activation="relu"), AveragePooling2D(2), Flatten(),
+        Dense(120, activation="relu"), Dense(84, activation="relu"), Dense(classes, activation="softmax"),
+    ], **kw)
+
+
+def vgg(input_shape=(32, 32, 3), classes=10, **kw):
+    """A small VGG-style net of 3x3 convolutions (32-32-pool-64-64-pool-128-pool), for CIFAR-10."""
+    return Sequential([
+        Conv2D(32, 3, padding="same", activation="relu", input_shape=input_shape),
+        Conv2D(32, 3, padding="same", activation="relu"), MaxPooling2D(2),
+        Conv2D(64, 3, padding="same", activation="relu"), Conv2D(64, 3, padding="same", activation="relu"),
+        MaxPooling2D(2), Conv2D(128, 3, padding="same", activation="relu"), MaxPooling2D(2), Flatten(),
+        Dense(128, activation="relu"), Dense(classes, activation="softmax"),
+    ], **kw)
+
+
+MODELS = {"seed": article, "article": article, "lecture": lecture, "lenet": lenet, "vgg": vgg}
+
+
+def get(name, **kw):
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; expected one of {sorted(MODELS)}")
+    return MODELS[name](**kw)
