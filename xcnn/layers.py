@@ -206,12 +206,14 @@ class Conv2D(Layer):
 
     def call(self, x, training):
         self._x = x
-        return ops.conv2d(x, self.params["kernel"], self.params.get("bias"), stride=self.strides,
-                          padding=self.padding)
+        y, self._cols = ops.conv2d_forward(x, self.params["kernel"], self.params.get("bias"), stride=self.strides,
+                                           padding=self.padding)
+        return y
 
     def grad(self, dy, need_dx):
         dx, dw, db = ops.conv2d_backward(dy, self._x, self.params["kernel"], stride=self.strides,
-                                         padding=self.padding, need_dx=need_dx)
+                                         padding=self.padding, need_dx=need_dx, cols=self._cols)
+        self._cols = None  # the step is done with it; free the buffer before the next forward
         self.grads["kernel"] = dw
         if self.use_bias:
             self.grads["bias"] = db
@@ -255,10 +257,12 @@ class _Pooling2D(Layer):
 class MaxPooling2D(_Pooling2D):
     def call(self, x, training):
         self._x = x
-        return ops.max_pool2d(x, self.pool_size, stride=self.strides, padding=self.padding)
+        self._y = ops.max_pool2d(x, self.pool_size, stride=self.strides, padding=self.padding)
+        return self._y
 
     def grad(self, dy, need_dx):
-        return ops.max_pool2d_backward(dy, self._x, self.pool_size, stride=self.strides, padding=self.padding)
+        return ops.max_pool2d_backward(dy, self._x, self.pool_size, stride=self.strides, padding=self.padding,
+                                       y=self._y)
 
 
 class AveragePooling2D(_Pooling2D):

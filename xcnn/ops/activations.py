@@ -14,6 +14,12 @@ def _zero(xp, x):
     return xp.zeros((), dtype=x.dtype, device=x.device)
 
 
+def masked(xp, dy, keep):
+    """``dy`` where ``keep`` else 0, as ``dy * keep``: several times faster than ``where``
+    on NumPy when the mask is irregular (as after ReLU), and portable."""
+    return dy * xp.astype(keep, dy.dtype)
+
+
 def linear(x):
     """Identity."""
     return x
@@ -31,7 +37,7 @@ def relu(x):
 
 def relu_backward(dy, x, y):
     xp = array_namespace(dy, x)
-    return xp.where(x > 0, dy, _zero(xp, dy))
+    return masked(xp, dy, x > 0)
 
 
 def sigmoid(x):
@@ -134,7 +140,7 @@ def relun(x, n=6.0):
 
 def relun_backward(dy, x, y, n=6.0):
     xp = array_namespace(dy, x)
-    return xp.where((x > 0) & (x < n), dy, _zero(xp, dy))
+    return masked(xp, dy, (x > 0) & (x < n))
 
 
 def prelu(x, alpha):
@@ -183,7 +189,7 @@ def maxout_backward(dy, x, y, pieces=2):
     groups = xp.reshape(x, (*x.shape[:-1], c // pieces, pieces))
     is_max = groups == y[..., None]
     first = is_max & (xp.cumulative_sum(xp.astype(is_max, xp.int32), axis=-1) == 1)
-    dx = xp.where(first, dy[..., None], _zero(xp, dy))
+    dx = masked(xp, dy[..., None], first)
     return xp.reshape(dx, tuple(x.shape))
 
 

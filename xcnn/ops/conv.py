@@ -71,23 +71,39 @@ def conv2d(x, w, b=None, *, stride=1, padding=0):
     stride: int or ``(sh, sw)``; padding: int, ``(ph, pw)``, ``((top, bottom), (left, right))``,
     ``"valid"`` or ``"same"``. Returns ``(N, OH, OW, F)`` in the dtype of ``x``.
     """
+    return conv2d_forward(x, w, b, stride=stride, padding=padding)[0]
+
+
+def conv2d_forward(x, w, b=None, *, stride=1, padding=0):
+    """:func:`conv2d` that also returns its im2col matrix ``(N*OH*OW, KH*KW*C)``.
+
+    A layer keeps the matrix for :func:`conv2d_backward` (``cols=``), which then needs no
+    second im2col: one buffer of extra memory, built once per step.
+    """
     xp = array_namespace(x, w, b)
     _check_conv_args(xp, x, w, b)
     win = _geometry(x, w, stride, padding)
     n, f = x.shape[0], w.shape[0]
     cols = im2col(xp, pad_hw(x, win), win)
-    y = cols @ xp.reshape(w, (f, -1)).T
+    w2 = xp.reshape(w, (f, -1))
+    if x.shape[3] == 1:
+        # im2col gave the transposed view of a kernel-major block: keep the GEMM's long axis
+        # last (w2 @ cols.T), ~1.6x faster on NumPy for the few filters of a first layer
+        y = (w2 @ cols.T).T
+    else:
+        y = cols @ w2.T
     if b is not None:
         y = y + b
-    return xp.reshape(y, (n, win.out[0], win.out[1], f))
+    return xp.reshape(y, (n, win.out[0], win.out[1], f)), cols
 
 
-def conv2d_backward(dy, x, w, *, stride=1, padding=0, need_dx=True):
+def conv2d_backward(dy, x, w, *, stride=1, padding=0, need_dx=True, cols=None):
     """Gradients of :func:`conv2d` given the output gradient ``dy``.
 
-    dy: ``(N, OH, OW, F)``; x, w as in the forward call (same stride and padding).
-    Returns ``(dx, dw, db)`` with the shapes of ``x``, ``w`` and ``(F,)``; ``dx`` is None when
-    ``need_dx=False`` (the first layer of a network needs no input gradient).
+    dy: ``(N, OH, OW, F)``; x, w as in the forward call (same stride and padding); cols: the
+    im2col matrix from :func:`conv2d_forward`, if kept. Returns ``(dx, dw, db)`` with the
+    shapes of ``x``, ``w`` and ``(F,)``; ``dx`` is None when ``need_dx=False`` (the first
+    layer of a network needs no input gradient).
     """
     xp = array_namespace(dy, x, w)
     _check_conv_args(xp, x, w, None)
@@ -96,13 +112,18 @@ def conv2d_backward(dy, x, w, *, stride=1, padding=0, need_dx=True):
     expected = (n, win.out[0], win.out[1], f)
     if tuple(dy.shape) != expected:
         raise ValueError(f"dy must have the conv2d output shape {expected}, got {tuple(dy.shape)}")
-    x_padded = pad_hw(x, win)
+    padded_shape = (n, x.shape[1] + sum(win.pads[0]), x.shape[2] + sum(win.pads[1]), x.shape[3])
+    if cols is None:
+        cols = im2col(xp, pad_hw(x, win), win)
+    elif tuple(cols.shape) != (n * win.out[0] * win.out[1], win.size * x.shape[3]):
+        raise ValueError(f"cols must be the im2col matrix of x, shape {(n * win.out[0] * win.out[1], win.size * x.shape[3])}")
     dy2 = xp.reshape(dy, (-1, f))
-    cols = im2col(xp, x_padded, win)
-    dw = xp.reshape(dy2.T @ cols, tuple(w.shape))
+    # (cols.T @ dy2).T, not dy2.T @ cols: with few filters the long axis M then runs inside
+    # the GEMM's inner product, about twice as fast on NumPy's BLAS
+    dw = xp.reshape((cols.T @ dy2).T, tuple(w.shape))
     db = xp.sum(dy2, axis=0)
     dx = None
     if need_dx:
         dcols = dy2 @ xp.reshape(w, (f, -1))
-        dx = crop_hw(col2im(xp, dcols, tuple(x_padded.shape), win), win)
+        dx = crop_hw(col2im(xp, dcols, padded_shape, win), win)
     return dx, dw, db

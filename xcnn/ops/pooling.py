@@ -11,7 +11,8 @@ import math
 import array_api_extra as xpx
 
 from ..backend import array_namespace
-from ._geometry import check_images, crop_hw, pad_hw, window_geometry, window_slices
+from .activations import masked
+from ._geometry import check_images, check_same_shape, crop_hw, pad_hw, window_geometry, window_slices
 
 
 def _pool_geometry(x, pool_size, stride, padding):
@@ -32,15 +33,15 @@ def _check_dy(dy, x, win):
         raise ValueError(f"dy must have the pooled output shape {expected}, got {tuple(dy.shape)}")
 
 
-def _tiles(xp, x, win):
-    """Non-overlapping, unpadded windows as a reshape: ``(N, OH, KH, OW, KW, C)``."""
-    (kh, kw), (oh, ow) = win.kernel, win.out
-    n, c = x.shape[0], x.shape[3]
-    return xp.reshape(x[:, : oh * kh, : ow * kw, :], (n, oh, kh, ow, kw, c))
+def _max_over_windows(xp, x_padded, win):
+    """Running maximum over the KH*KW window slices: ``(N, OH, OW, C)``.
 
-
-def _tiled(win):
-    return win.stride == win.kernel and not win.padded
+    Element-wise maxima of strided slices beat a reduction over window axes several-fold.
+    """
+    y = None
+    for _, _, idx in window_slices(win):
+        y = x_padded[idx] if y is None else xp.maximum(y, x_padded[idx])
+    return y
 
 
 def max_pool2d(x, pool_size=2, *, stride=None, padding=0):
@@ -51,34 +52,37 @@ def max_pool2d(x, pool_size=2, *, stride=None, padding=0):
     xp = array_namespace(x)
     check_images(xp, x)
     win = _pool_geometry(x, pool_size, stride, padding)
-    if _tiled(win):
-        return xp.max(_tiles(xp, x, win), axis=(2, 4))
-    x_padded = pad_hw(x, win, -math.inf)
-    y = None
-    for _, _, idx in window_slices(win):
-        y = x_padded[idx] if y is None else xp.maximum(y, x_padded[idx])
-    return y
+    return _max_over_windows(xp, pad_hw(x, win, -math.inf), win)
 
 
-def max_pool2d_backward(dy, x, pool_size=2, *, stride=None, padding=0):
+def max_pool2d_backward(dy, x, pool_size=2, *, stride=None, padding=0, y=None):
     """Gradient of :func:`max_pool2d`: each window's ``dy`` goes to its maximum.
 
     Ties go to the first maximum in row-major window order (as ``argmax`` would pick).
-    dy: ``(N, OH, OW, C)``; returns dx with the shape of x.
+    dy: ``(N, OH, OW, C)``; y: the forward output, if kept (saves recomputing it).
+    Returns dx with the shape of x.
     """
-    xp = array_namespace(dy, x)
+    xp = array_namespace(dy, x, y)
     check_images(xp, x)
     win = _pool_geometry(x, pool_size, stride, padding)
     _check_dy(dy, x, win)
-    y = max_pool2d(x, pool_size, stride=stride, padding=padding)
     x_padded = pad_hw(x, win, -math.inf)
+    if y is None:
+        y = _max_over_windows(xp, x_padded, win)
+    else:
+        check_same_shape(y, dy, "y", "dy")
     dx_padded = xp.zeros(x_padded.shape, dtype=x.dtype, device=x.device)
-    taken = xp.zeros(y.shape, dtype=xp.bool, device=x.device)
-    zero = xp.zeros((), dtype=dy.dtype, device=dy.device)
+    taken = None
+    # disjoint windows: each input cell is written once, so set instead of read-add-write
+    update = "set" if win.stride[0] >= win.kernel[0] and win.stride[1] >= win.kernel[1] else "add"
     for _, _, idx in window_slices(win):
-        wins = (x_padded[idx] == y) & ~taken
-        taken = taken | wins
-        dx_padded = xpx.at(dx_padded, idx).add(xp.where(wins, dy, zero))
+        wins = x_padded[idx] == y
+        if taken is None:
+            taken = wins
+        else:
+            wins = wins & ~taken
+            taken = taken | wins
+        dx_padded = getattr(xpx.at(dx_padded, idx), update)(masked(xp, dy, wins))
     return crop_hw(dx_padded, win)
 
 
@@ -100,8 +104,6 @@ def avg_pool2d(x, pool_size=2, *, stride=None, padding=0, count_include_pad=True
     xp = array_namespace(x)
     check_images(xp, x)
     win = _pool_geometry(x, pool_size, stride, padding)
-    if _tiled(win):
-        return xp.mean(_tiles(xp, x, win), axis=(2, 4))
     x_padded = pad_hw(x, win, 0.0)
     total = sum(x_padded[idx] for _, _, idx in window_slices(win))
     return total / _window_counts(xp, x, win, count_include_pad)

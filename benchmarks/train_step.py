@@ -1,0 +1,174 @@
+"""Median time of one training step (forward + backward + optimizer update), per layer too.
+
+    python benchmarks/train_step.py --model seed --backend numpy --compare torch
+
+Prints the median over ``--steps`` steps after a warm-up, a per-layer breakdown (forward,
+backward, the loss and the optimizer) so the next bottleneck is visible, and with
+``--compare torch`` the same network in PyTorch (NCHW and channels-last, the faster kept)
+in the same process, with the ratio xcnn/torch last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+import xcnn  # noqa: E402
+from xcnn import backend as B  # noqa: E402
+from xcnn import zoo  # noqa: E402
+
+SHAPES = {"seed": (28, 28, 1), "lecture": (28, 28, 1), "lenet": (28, 28, 1), "vgg": (32, 32, 3)}
+
+
+def _sync(backend):
+    if backend == "cupy":
+        import cupy
+
+        cupy.cuda.get_current_stream().synchronize()
+
+
+def xcnn_step_times(args):
+    shape = SHAPES[args.model]
+    model = zoo.get(args.model, input_shape=shape, backend=args.backend, dtype=args.dtype, seed=0)
+    model.compile("adam", "sparse_categorical_crossentropy")
+    rng = np.random.default_rng(0)
+    x = B.asarray(rng.uniform(size=(args.batch_size, *shape)), args.backend, args.dtype)
+    y = B.asarray(rng.integers(0, 10, args.batch_size), args.backend, "int64")
+    for _ in range(args.warmup):
+        model.train_on_batch(x, y)
+    _sync(args.backend)
+    times = []
+    for _ in range(args.steps):
+        start = time.perf_counter()
+        model.train_on_batch(x, y)
+        _sync(args.backend)
+        times.append(time.perf_counter() - start)
+    return model, x, y, times
+
+
+def breakdown(model, x, y, args):
+    """Per-layer forward/backward, loss and optimizer medians (ms), timed one piece at a time."""
+    parts = {}
+
+    def timed(key, fn):
+        start = time.perf_counter()
+        out = fn()
+        _sync(args.backend)
+        parts.setdefault(key, []).append(time.perf_counter() - start)
+        return out
+
+    for _ in range(max(10, args.steps // 3)):
+        values = {id(model._input): x}
+        for layer in model.layers:
+            ins = [values[id(t)] for t in layer.inbound]
+            values[id(layer.output)] = timed(f"{layer.name} forward", lambda: layer.forward(ins, True))
+        pred = values[id(model._output)]
+        target = model.loss.targets(y, pred.shape[-1], pred.dtype)
+        _, dout = timed("loss", lambda: model._loss_and_gradient(pred, target))
+        grads = {id(model._output): dout}
+        for layer in reversed(model.layers):
+            dy = grads.pop(id(layer.output))
+            need = not isinstance(layer.inbound[0].layer, xcnn.layers.InputLayer)
+            skip = layer is model._output.layer and model._fused
+            dxs = timed(f"{layer.name} backward", lambda: layer.backward(dy, need_dx=need, skip_activation=skip))
+            if need:
+                grads[id(layer.inbound[0])] = dxs[0]
+        refs = [(layer, k) for layer in model.layers for k in layer.grads]
+        items = [(f"{layer.name}/{k}", layer.params[k], layer.grads[k]) for layer, k in refs]
+        new = timed("optimizer", lambda: model.optimizer.apply(items))
+        for (layer, k), w in zip(refs, new):
+            layer.params[k] = w
+    return {k: statistics.median(v) * 1e3 for k, v in parts.items()}
+
+
+def torch_step_time(args):
+    import torch
+
+    torch.manual_seed(0)
+    nn = torch.nn
+    h, w, c = SHAPES[args.model]
+    if args.model == "seed":
+        layers = [nn.Conv2d(c, 6, 7), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(6 * 11 * 11, 100), nn.ReLU(),
+                  nn.Linear(100, 50), nn.ReLU(), nn.Linear(50, 10)]
+    elif args.model == "lecture":
+        layers = [nn.Conv2d(c, 9, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(9 * 14 * 14, 64),
+                  nn.ReLU(), nn.Linear(64, 10)]
+    else:
+        return None
+    dtype = getattr(torch, args.dtype)
+    best = None
+    for memory_format in (torch.contiguous_format, torch.channels_last):
+        net = nn.Sequential(*layers).to(dtype=dtype)
+        opt = torch.optim.Adam(net.parameters(), lr=1e-3, eps=1e-7)
+        rng = np.random.default_rng(0)
+        x = torch.tensor(rng.uniform(size=(args.batch_size, c, h, w)), dtype=dtype).contiguous(memory_format=memory_format)
+        y = torch.tensor(rng.integers(0, 10, args.batch_size))
+        net = net.to(memory_format=memory_format)
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            loss = torch.nn.functional.cross_entropy(net(x), y)
+            loss.backward()
+            opt.step()
+
+        for _ in range(args.warmup):
+            step()
+        times = []
+        for _ in range(args.steps):
+            start = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - start)
+        median = statistics.median(times)
+        name = "NCHW" if memory_format is torch.contiguous_format else "channels-last"
+        print(f"torch {torch.__version__} {name:<13}: {median * 1e3:7.2f} ms/step")
+        if best is None or median < best:
+            best = median
+    return best
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default="seed", choices=sorted(SHAPES))
+    parser.add_argument("--backend", default="numpy", choices=list(B.BACKENDS))
+    parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--steps", type=int, default=50)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
+    parser.add_argument("--compare", choices=["torch"], default=None)
+    parser.add_argument("--no-breakdown", dest="breakdown", action="store_false")
+    args = parser.parse_args()
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"numpy {np.__version__}, xcnn {xcnn.__version__}")
+    print(f"model {args.model}, batch {args.batch_size}, {args.dtype}, backend {args.backend}, "
+          f"median of {args.steps} steps after {args.warmup} warm-up")
+    model, x, y, times = xcnn_step_times(args)
+    ours = statistics.median(times)
+    print(f"xcnn {args.backend:<19}: {ours * 1e3:7.2f} ms/step  ({args.batch_size / ours:,.0f} images/s)")
+    if args.breakdown:
+        parts = breakdown(model, x, y, args)
+        total = sum(parts.values())
+        for key, ms in sorted(parts.items(), key=lambda kv: -kv[1]):
+            print(f"    {key:<28} {ms:7.2f} ms  {ms / total * 100:5.1f} %")
+    if args.compare == "torch":
+        import torch
+
+        if args.threads:
+            torch.set_num_threads(args.threads)
+        theirs = torch_step_time(args)
+        if theirs is None:
+            print(f"no torch twin for model {args.model}")
+        else:
+            print(f"ratio xcnn/torch: {ours / theirs:.2f}")
+
+
+if __name__ == "__main__":
+    main()
