@@ -101,16 +101,25 @@ def torch_step_time(args):
     elif args.model == "lecture":
         layers = [nn.Conv2d(c, 9, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(9 * 14 * 14, 64),
                   nn.ReLU(), nn.Linear(64, 10)]
+    elif args.model == "vgg":
+        layers = [nn.Conv2d(c, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                  nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(),
+                  nn.MaxPool2d(2), nn.Conv2d(64, 128, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                  nn.Linear(128 * 4 * 4, 128), nn.ReLU(), nn.Linear(128, 10)]
     else:
         return None
+    # the twin runs where xcnn runs: CUDA when xcnn is on cupy, else the CPU
+    device = "cuda" if args.backend == "cupy" else "cpu"
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     dtype = getattr(torch, args.dtype)
     best = None
     for memory_format in (torch.contiguous_format, torch.channels_last):
-        net = nn.Sequential(*layers).to(dtype=dtype)
+        net = nn.Sequential(*layers).to(device=device, dtype=dtype)
         opt = torch.optim.Adam(net.parameters(), lr=1e-3, eps=1e-7)
         rng = np.random.default_rng(0)
-        x = torch.tensor(rng.uniform(size=(args.batch_size, c, h, w)), dtype=dtype).contiguous(memory_format=memory_format)
-        y = torch.tensor(rng.integers(0, 10, args.batch_size))
+        x = torch.tensor(rng.uniform(size=(args.batch_size, c, h, w)), dtype=dtype, device=device)
+        x = x.contiguous(memory_format=memory_format)
+        y = torch.tensor(rng.integers(0, 10, args.batch_size), device=device)
         net = net.to(memory_format=memory_format)
 
         def step():
@@ -121,14 +130,17 @@ def torch_step_time(args):
 
         for _ in range(args.warmup):
             step()
+        sync()
         times = []
         for _ in range(args.steps):
             start = time.perf_counter()
             step()
+            sync()
             times.append(time.perf_counter() - start)
         median = statistics.median(times)
         name = "NCHW" if memory_format is torch.contiguous_format else "channels-last"
-        print(f"torch {torch.__version__} {name:<13}: {median * 1e3:7.2f} ms/step")
+        print(f"torch {torch.__version__} {device} {name:<13}: {median * 1e3:7.2f} ms/step "
+              f"({args.batch_size / median:,.0f} images/s)")
         if best is None or median < best:
             best = median
     return best

@@ -450,3 +450,10 @@ def test_bad_input_is_a_clear_error():
     with pytest.raises(ValueError, match="Add .* needs two or more inputs of one shape"):
         inp = Input((4,))
         Add()([Dense(2)(inp), Dense(3)(inp)])
+
+
+def test_optimizer_config_round_trips():
+    for opt in (optimizers.SGD(0.1, 0.9, True), optimizers.Adagrad(epsilon=1e-5), optimizers.RMSprop(rho=0.8),
+                optimizers.Adadelta(), optimizers.Adam(beta_2=0.99, weight_decay=0.1)):
+        config = opt.get_config()
+        assert optimizers.get(config).get_config() == config

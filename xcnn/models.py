@@ -393,38 +393,24 @@ class Model:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=n, unit="img", desc=f"Epoch {epoch + 1}/{epochs}", leave=False, dynamic_ncols=True)
-        loss_sum = correct = None
-        seen = judged = 0
+        running = _RunningMetrics(self)
         for step, (xb, yb) in enumerate(self._batches(x, y, batch_size, shuffle)):
             loss, pred, target = self.train_on_batch(xb, yb)
-            size = xb.shape[0]
-            loss_sum = loss * size if loss_sum is None else loss_sum + loss * size
-            seen += size
-            if self.metrics:
-                c, count = self._correct(pred, target)
-                correct = c if correct is None else correct + c
-                judged += count
+            running.add(loss, pred, target)
             for cb in callbacks:
-                cb.on_batch_end(step, {"batch": step, "size": size, "loss": loss})
+                cb.on_batch_end(step, {"batch": step, "size": xb.shape[0], "loss": loss})
             if bar is not None:
-                bar.update(size)
+                bar.update(xb.shape[0])
                 if (step + 1) % refresh == 0 or step + 1 == steps:
-                    post = {"loss": f"{_host(loss_sum) / seen:.4f}"}
-                    if self.metrics:
-                        post["acc"] = f"{_host(correct) / judged:.4f}"
-                    bar.set_postfix(post, refresh=False)
+                    bar.set_postfix({k[:3]: f"{v:.4f}" for k, v in running.read().items()}, refresh=False)
             if self.stop_training:
                 break
         if bar is not None:
             bar.close()
-        logs = {"loss": _host(loss_sum) / seen}
-        if self.metrics:
-            logs["accuracy"] = _host(correct) / judged
-        return logs
+        return running.read()
 
     def _evaluate_logs(self, x, y, batch_size):
-        loss_sum = correct = None
-        seen = judged = 0
+        running = _RunningMetrics(self)
         for xb, yb in self._batches(x, y, batch_size, shuffle=False):
             pred = self._forward(xb, training=False)
             target = self.loss.targets(yb, self._output.shape[-1], pred.dtype)
@@ -432,17 +418,8 @@ class Model:
                 loss = self.loss.from_logits(self._output.layer.activation._x, target)
             else:
                 loss = self.loss(pred, target)
-            size = xb.shape[0]
-            loss_sum = loss * size if loss_sum is None else loss_sum + loss * size
-            seen += size
-            if self.metrics:
-                c, count = self._correct(pred, target)
-                correct = c if correct is None else correct + c
-                judged += count
-        logs = {"loss": _host(loss_sum) / seen}
-        if self.metrics:
-            logs["accuracy"] = _host(correct) / judged
-        return logs
+            running.add(loss, pred, target)
+        return running.read()
 
     def evaluate(self, x, y, batch_size=32, verbose=0, return_dict=False):
         """Loss (without regularization penalties) and metrics on ``(x, y)``: ``[loss, accuracy]``
@@ -536,6 +513,30 @@ class Model:
 
 def _host(scalar):
     return float(B.to_numpy(scalar))
+
+
+class _RunningMetrics:
+    """Batch-size-weighted loss and correct counts, summed on the device; ``read`` syncs once."""
+
+    def __init__(self, model):
+        self.model = model
+        self.loss_sum = self.correct = None
+        self.seen = self.judged = 0
+
+    def add(self, loss, pred, target):
+        size = pred.shape[0]
+        self.loss_sum = loss * size if self.loss_sum is None else self.loss_sum + loss * size
+        self.seen += size
+        if self.model.metrics:
+            c, count = self.model._correct(pred, target)
+            self.correct = c if self.correct is None else self.correct + c
+            self.judged += count
+
+    def read(self):
+        logs = {"loss": _host(self.loss_sum) / self.seen}
+        if self.model.metrics:
+            logs["accuracy"] = _host(self.correct) / self.judged
+        return logs
 
 
 def _digest(config, tensors):

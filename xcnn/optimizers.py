@@ -48,10 +48,9 @@ class Optimizer:
         raise NotImplementedError
 
     def get_config(self):
-        config = {"name": self.name, "learning_rate": self.learning_rate}
-        if self.weight_decay:
-            config["weight_decay"] = self.weight_decay
-        return config
+        """Name and constructor arguments (what ``get(config)`` rebuilds the optimizer from)."""
+        names = self.__init__.__code__.co_varnames[1 : self.__init__.__code__.co_argcount]
+        return {"name": self.name, **{k: getattr(self, k) for k in names}}
 
 
 class SGD(Optimizer):
@@ -75,8 +74,6 @@ class SGD(Optimizer):
             return w + v * self.momentum - g * lr
         return w + v
 
-    def get_config(self):
-        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
 
 
 class Adagrad(Optimizer):
@@ -113,8 +110,6 @@ class RMSprop(Optimizer):
         ms = slots["mean_square"] = slots["mean_square"] * self.rho + g * g * (1.0 - self.rho)
         return w - g * self.learning_rate / (xp.sqrt(ms) + self.epsilon)
 
-    def get_config(self):
-        return {**super().get_config(), "rho": self.rho}
 
 
 class Adadelta(Optimizer):
@@ -135,8 +130,6 @@ class Adadelta(Optimizer):
         slots["accumulated_delta"] = slots["accumulated_delta"] * rho + delta * delta * (1.0 - rho)
         return w - delta * self.learning_rate
 
-    def get_config(self):
-        return {**super().get_config(), "rho": self.rho}
 
 
 class Adam(Optimizer):
@@ -158,8 +151,6 @@ class Adam(Optimizer):
         v = slots["v"] = slots["v"] + (g * g - slots["v"]) * (1.0 - self.beta_2)
         return w - m * lr_t / (xp.sqrt(v) + self.epsilon)
 
-    def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2}
 
 
 _REGISTRY = {cls.name: cls for cls in (SGD, Adagrad, RMSprop, Adadelta, Adam)}
