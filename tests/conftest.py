@@ -11,6 +11,10 @@ import pytest
 
 from xcnn import backend as B
 
+# The README's command gives a relative XCNN_DATA_DIR; examples run in other folders.
+if os.environ.get("XCNN_DATA_DIR"):
+    os.environ["XCNN_DATA_DIR"] = os.path.abspath(os.environ["XCNN_DATA_DIR"])
+
 
 def _wanted():
     names = os.environ.get("XCNN_TEST_BACKENDS")
