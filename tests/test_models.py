@@ -457,3 +457,60 @@ def test_optimizer_config_round_trips():
                 optimizers.Adadelta(), optimizers.Adam(beta_2=0.99, weight_decay=0.1)):
         config = opt.get_config()
         assert optimizers.get(config).get_config() == config
+
+
+def test_binary_crossentropy_learns_and_fuses_with_sigmoid(backend):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 3))
+    y = (x[:, 0] + x[:, 1] > 0).astype(np.float64)
+    model = Sequential([Dense(8, activation="tanh", input_shape=(3,)), Dense(1, activation="sigmoid")],
+                       backend=backend, seed=0)
+    model.compile(optimizers.Adam(0.05), "binary_crossentropy", ["accuracy"])
+    assert model._fused
+    model.fit(x, y, batch_size=16, epochs=30, verbose=0, seed=0)
+    assert model.evaluate(x, y)[1] >= 0.95
+
+
+def test_large_data_is_copied_batch_by_batch(monkeypatch):
+    import xcnn.models as models_module
+
+    rng = np.random.default_rng(0)
+    x, labels = rng.standard_normal((40, 4)), rng.integers(0, 2, 40)
+    runs = []
+    for limit in (10**12, 16):  # everything on the device at once / batch by batch from the host
+        monkeypatch.setattr(models_module, "DEVICE_DATA_LIMIT", limit)
+        model = Sequential([Dense(2, activation="softmax", input_shape=(4,))], seed=0, dtype="float64")
+        model.compile(optimizers.SGD(0.1), "sparse_categorical_crossentropy", ["accuracy"])
+        history = model.fit(x, labels, batch_size=8, epochs=2, shuffle=False, verbose=0)
+        runs.append((history.history["loss"], model.predict(x, batch_size=7)))
+    np.testing.assert_allclose(runs[0][0], runs[1][0], rtol=1e-12)
+    np.testing.assert_allclose(runs[0][1], runs[1][1], rtol=1e-12)
+
+
+def test_a_file_whose_weights_do_not_fit_its_architecture_is_refused():
+    from xcnn.models import model_from_config
+
+    small = Sequential([Dense(3, input_shape=(4,))], seed=0)
+    big = Sequential([Dense(5, input_shape=(4,))], seed=0)
+    tensors = {f"params/{small.layers[0].name}/kernel": np.zeros((4, 5), np.float32),
+               f"params/{small.layers[0].name}/bias": np.zeros(5, np.float32)}
+    with pytest.raises(ValueError, match=r"kernel has shape \(4, 5\), the model needs \(4, 3\)"):
+        model_from_config(small.get_config(), tensors)
+    with pytest.raises(ValueError, match="is missing"):
+        model_from_config(big.get_config(), {})
+
+
+@pytest.mark.parametrize("name, shape, expected_std", [
+    ("he_normal", (200, 300), np.sqrt(2 / 200)), ("he_uniform", (200, 300), np.sqrt(2 / 200)),
+    ("glorot_normal", (200, 300), np.sqrt(2 / 500)), ("glorot_uniform", (200, 300), np.sqrt(2 / 500)),
+    ("lecun_normal", (16, 5, 5, 8), np.sqrt(1 / 200)), ("lecun_uniform", (200, 300), np.sqrt(1 / 200)),
+    ("normal", (200, 300), 0.05), ("uniform", (200, 300), 0.1 / np.sqrt(12)),
+])
+def test_initializer_statistics(name, shape, expected_std):
+    from xcnn import initializers
+
+    values = initializers.get(name)(shape, np.random.default_rng(0))
+    assert values.shape == shape and abs(values.mean()) < 0.1 * expected_std + 1e-3
+    assert values.std() == pytest.approx(expected_std, rel=0.05)
+    assert initializers.get("zeros")((2,), None).tolist() == [0, 0]
+    assert initializers.get("ones")((2,), None).tolist() == [1, 1]
