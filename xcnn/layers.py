@@ -64,7 +64,6 @@ class Layer:
         self.xp = None
         self.dtype = None
         self.built = False
-        self._initializers = {}
 
     # --- the functional graph -----------------------------------------------------------------
     def __call__(self, inputs):

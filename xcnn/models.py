@@ -111,7 +111,7 @@ class Model:
     def output_shape(self):
         return None if self._output is None else (None, *self._output.shape)
 
-    def _ensure_built(self, x=None):
+    def _ensure_built(self):
         if not self.built:
             raise ValueError(f"model {self.name} has no inputs yet; give the first layer input_shape=...")
 
@@ -610,7 +610,7 @@ class Sequential(Model):
         self._pending = []
         self._set_graph(input_layer.output, tensor)
 
-    def _ensure_built(self, x=None):
+    def _ensure_built(self):
         if not self.built:
             raise ValueError(
                 f"model {self.name} is not built yet: give the first layer input_shape=..., start with "
