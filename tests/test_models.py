@@ -514,3 +514,39 @@ def test_initializer_statistics(name, shape, expected_std):
     assert values.std() == pytest.approx(expected_std, rel=0.05)
     assert initializers.get("zeros")((2,), None).tolist() == [0, 0]
     assert initializers.get("ones")((2,), None).tolist() == [1, 1]
+
+
+@pytest.mark.parametrize("make", [article_model, lecture_model], ids=["article", "lecture"])
+def test_relu_moved_into_max_pool_changes_nothing(make):
+    import xcnn.models as models_module
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((6, 28, 28, 1))
+    x[:, :, :14, :] = -1.0  # whole windows at or below zero: ties and a dead ReLU
+    labels = np.arange(6) % 10
+    results = []
+    for rewrite in (True, False):
+        model = make(seed=3, dtype="float64")
+        if not rewrite:
+            for layer in model.layers:
+                layer.relu_deferred = False
+                if isinstance(layer, MaxPooling2D):
+                    layer.relu_before = False
+        else:
+            assert model.layers[0].relu_deferred and model.layers[1].relu_before
+        model.compile(optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+        loss, _, _ = model.train_on_batch(x, labels)
+        results.append((float(loss), model.get_weights(), model.predict(x)))
+    assert results[0][0] == pytest.approx(results[1][0], rel=1e-12)
+    for a, b in zip(results[0][1], results[1][1]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(results[0][2], results[1][2], rtol=1e-12)
+    assert models_module._move_relu_into_max_pool  # the rewrite lives in one place
+
+
+def test_relu_stays_when_its_output_is_used_twice():
+    inp = Input((6, 6, 1))
+    a = Conv2D(2, 3, activation="relu")(inp)
+    out = Concatenate()([Flatten()(MaxPooling2D(2)(a)), Flatten()(a)])
+    model = Model(inp, out, seed=0)
+    assert not model.layers[0].relu_deferred

@@ -64,6 +64,8 @@ class Layer:
         self.xp = None
         self.dtype = None
         self.built = False
+        # set by the model when the next layer (a max pool) applies this layer's ReLU instead
+        self.relu_deferred = False
 
     # --- the functional graph -----------------------------------------------------------------
     def __call__(self, inputs):
@@ -124,7 +126,7 @@ class Layer:
     def forward(self, inputs, training=False):
         """Run the layer on a list of input arrays; keeps what :meth:`backward` needs."""
         z = self.call(inputs if self.multi_input else inputs[0], training)
-        if self.activation is None:
+        if self.activation is None or self.relu_deferred:
             return z
         return self.activation.forward(self, z, training)
 
@@ -134,7 +136,7 @@ class Layer:
         ``skip_activation`` means ``dy`` is already the gradient before the activation (the
         model fuses softmax with cross-entropy that way).
         """
-        if self.activation is not None and not skip_activation:
+        if self.activation is not None and not skip_activation and not self.relu_deferred:
             dy = self.activation.backward(self, dy)
         dx = self.grad(dy, need_dx)
         return dx if self.multi_input else [dx]
@@ -254,12 +256,20 @@ class _Pooling2D(Layer):
 
 
 class MaxPooling2D(_Pooling2D):
+    """Max pooling. When the model finds it right after a ReLU that feeds nothing else, it sets
+    ``relu_before``: the pool then takes the pre-ReLU values and applies the ReLU to its (4x
+    smaller) output, since max(relu(z)) = relu(max(z)); the gradients are identical."""
+
+    relu_before = False
+
     def call(self, x, training):
         self._x = x
         self._y = ops.max_pool2d(x, self.pool_size, stride=self.strides, padding=self.padding)
-        return self._y
+        return ops.relu(self._y) if self.relu_before else self._y
 
     def grad(self, dy, need_dx):
+        if self.relu_before:
+            dy = ops.relu_backward(dy, self._y, None)
         return ops.max_pool2d_backward(dy, self._x, self.pool_size, stride=self.strides, padding=self.padding,
                                        y=self._y)
 

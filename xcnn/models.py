@@ -23,7 +23,7 @@ from . import losses as losses_module
 from . import optimizers as optimizers_module
 from .activations import is_named
 from .callbacks import Callback, History
-from .layers import LAYER_CLASSES, InputLayer, Layer, SymbolicTensor
+from .layers import LAYER_CLASSES, InputLayer, Layer, MaxPooling2D, SymbolicTensor
 
 # Data sets up to this size are copied to the device whole; larger ones batch by batch.
 DEVICE_DATA_LIMIT = int(os.environ.get("XCNN_DEVICE_DATA_LIMIT", 2 * 1024**3))
@@ -46,6 +46,30 @@ def _topological(output):
             if id(t.layer) not in seen:
                 stack.append((t.layer, False))
     return order
+
+
+def _move_relu_into_max_pool(layers, output):
+    """Let each MaxPooling2D apply the ReLU of the layer before it (a work-saving rewrite).
+
+    Only where the ReLU'd tensor feeds that pool alone: max(relu(z)) = relu(max(z)) and both
+    send the gradient to the same cells, but the second touches a quarter of the elements.
+    """
+    consumers = {}
+    for layer in layers:
+        for t in layer.inbound:
+            consumers.setdefault(id(t), []).append(layer)
+    for layer in layers:
+        layer.relu_deferred = False
+        if isinstance(layer, MaxPooling2D):
+            layer.relu_before = False
+    for pool in layers:
+        if not isinstance(pool, MaxPooling2D):
+            continue
+        source = pool.inbound[0].layer
+        if (is_named(source.activation, "relu") and source.output is not output
+                and consumers.get(id(source.output)) == [pool]):
+            source.relu_deferred = True
+            pool.relu_before = True
 
 
 class Model:
@@ -94,6 +118,7 @@ class Model:
             if not layer.built:
                 layer.build(self.backend, self.dtype, self._init_rng)
             layer.rng = self._step_rng
+        _move_relu_into_max_pool(self._layers, self._output)
 
     @property
     def built(self):
@@ -597,6 +622,7 @@ class Sequential(Model):
             layer.rng = self._step_rng
             self._layers.append(layer)
             self._output = output
+            _move_relu_into_max_pool(self._layers, self._output)
             return
         self._pending.append(layer)
         if len(self._pending) == 1 and layer.input_shape is not None:
