@@ -121,7 +121,8 @@ def conv2d_backward(dy, x, w, *, stride=1, padding=0, need_dx=True, cols=None):
     # (cols.T @ dy2).T, not dy2.T @ cols: with few filters the long axis M then runs inside
     # the GEMM's inner product, about twice as fast on NumPy's BLAS
     dw = xp.reshape((cols.T @ dy2).T, tuple(w.shape))
-    db = xp.sum(dy2, axis=0)
+    # a ones-vector GEMV sums the N*OH*OW rows ~10x faster than sum(axis=0) on NumPy
+    db = xp.ones((dy2.shape[0],), dtype=dy2.dtype, device=dy2.device) @ dy2
     dx = None
     if need_dx:
         dcols = dy2 @ xp.reshape(w, (f, -1))
