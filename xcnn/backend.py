@@ -135,6 +135,7 @@ def asarray(host_array, backend=None, dtype=None):
 
 
 def backend_of_or_none(x):
+    """The backend name of ``x``, or None for a non-array (a list, a scalar)."""
     try:
         return backend_of(x)
     except TypeError:
@@ -203,19 +204,6 @@ class Generator:
     def uniform(self, shape, low=0.0, high=1.0, dtype=None):
         """Uniform draws in ``[low, high)`` of ``shape`` on this backend."""
         return self._out(self._gen.uniform(low, high, size=shape), dtype)
-
-    def truncated_normal(self, shape, std=1.0, dtype=None):
-        """Normal draws redrawn until within two standard deviations (as Keras does)."""
-        if self.backend == "cupy":
-            values = self._gen.standard_normal(size=shape)
-            values = values.clip(-2.0, 2.0)  # rare on the GPU; clip keeps the draw on device
-            return self._out(values * std, dtype)
-        values = self._gen.standard_normal(size=shape)
-        bad = np.abs(values) > 2.0
-        while bad.any():
-            values[bad] = self._gen.standard_normal(size=int(bad.sum()))
-            bad = np.abs(values) > 2.0
-        return self._out(values * std, dtype)
 
     def bernoulli(self, shape, p, dtype=None):
         """A mask of ``shape``: 1 with probability ``p``, else 0, in ``dtype``."""
