@@ -70,7 +70,7 @@ def cmd_train(args):
           f"{args.epochs} epochs")
     try:
         result = model.fit(x, y, batch_size=args.batch_size, epochs=args.epochs, initial_epoch=first_epoch,
-                           validation_data=(xt, yt), verbose=1 if args.progress else 2, seed=args.seed + first_epoch,
+                           validation_data=(xt, yt), validation_batch_size=1000, verbose=1 if args.progress else 2, seed=args.seed + first_epoch,
                            callbacks=[_EpochCheckpoint(checkpoint, history)])
     except KeyboardInterrupt:
         print(f"\nInterrupted. The last finished epoch is saved in {checkpoint}; "

@@ -349,12 +349,13 @@ class Model:
 
     # --- Keras API ----------------------------------------------------------------------------
     def fit(self, x, y, batch_size=32, epochs=1, validation_data=None, validation_split=0.0, shuffle=True,
-            callbacks=None, verbose=1, seed=None, initial_epoch=0):
+            callbacks=None, verbose=1, seed=None, initial_epoch=0, validation_batch_size=None):
         """Train for ``epochs`` epochs; returns a :class:`~xcnn.callbacks.History`.
 
         x: ``(N, *input_shape)`` host or device array; y: one-hot ``(N, K)`` or integer labels
         ``(N,)`` for ``sparse_categorical_crossentropy``. ``validation_split`` holds out the
-        last fraction of the data (before shuffling), as Keras does.
+        last fraction of the data (before shuffling), as Keras does; validation runs in batches
+        of ``validation_batch_size`` (default ``batch_size``).
         """
         self._require_compiled()
         x = self._check_x(x)
@@ -396,7 +397,8 @@ class Model:
             start = time.perf_counter()
             logs = self._run_epoch(x, y, n, batch_size, shuffle, callbacks, verbose, epoch, epochs)
             if validation_data is not None:
-                logs.update({f"val_{k}": v for k, v in self._evaluate_logs(vx, vy, batch_size).items()})
+                val_logs = self._evaluate_logs(vx, vy, validation_batch_size or batch_size)
+                logs.update({f"val_{k}": v for k, v in val_logs.items()})
             logs["time"] = time.perf_counter() - start
             if verbose:
                 print(f"Epoch {epoch + 1}/{epochs} - " + " - ".join(
