@@ -28,12 +28,13 @@ class _EpochCheckpoint(Callback):
     """Saves model + optimizer state + epoch counter + history after every epoch."""
 
     def __init__(self, path, history_so_far):
-        self.path, self.previous = path, history_so_far
+        self.path = path
+        self.history = {k: list(v) for k, v in history_so_far.items()}
 
     def on_epoch_end(self, epoch, logs=None):
-        history = {k: v + [logs[k]] for k, v in self.previous.items()} if self.previous else {k: [v] for k, v in logs.items()}
-        self.previous = history
-        self.model.save(self.path, extra={"epoch": epoch + 1, "history": history})
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+        self.model.save(self.path, extra={"epoch": epoch + 1, "history": self.history})
 
 
 def _load_split(args):

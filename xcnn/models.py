@@ -117,8 +117,14 @@ class Model:
         for layer in self._layers:
             if not layer.built:
                 layer.build(self.backend, self.dtype, self._init_rng)
-            layer.rng = self._step_rng
+        self._use_step_rng(self._step_rng)
         _move_relu_into_max_pool(self._layers, self._output)
+
+    def _use_step_rng(self, rng):
+        """Draw per-step random numbers (dropout, rrelu, shuffles) from ``rng``."""
+        self._step_rng = rng
+        for layer in self._layers:
+            layer.rng = rng
 
     @property
     def built(self):
@@ -183,9 +189,7 @@ class Model:
             for slots in self.optimizer.state.values():
                 for k in slots:
                     slots[k] = B.asarray(B.to_numpy(slots[k]), backend)
-        self._step_rng = B.rng(backend, self.seed + 1)
-        for layer in self._layers:
-            layer.rng = self._step_rng
+        self._use_step_rng(B.rng(backend, self.seed + 1))
         return self
 
     # --- compile ----------------------------------------------------------------------------
@@ -313,7 +317,7 @@ class Model:
         if B.backend_of_or_none(array) == self.backend:
             xp = B.namespace(self.backend)
             return array if array.dtype == getattr(xp, dtype) else xp.astype(array, getattr(xp, dtype))
-        return B.asarray(B.to_numpy(array) if B.backend_of_or_none(array) else array, self.backend, dtype)
+        return B.asarray(array, self.backend, dtype)
 
     def _fits_on_device(self, x):
         return math.prod(x.shape) * np.dtype(self.dtype).itemsize <= DEVICE_DATA_LIMIT
@@ -375,9 +379,7 @@ class Model:
             vy = self._check_y(validation_data[1], vx.shape[0])
             vx, vy = self._device(vx, self.dtype), self._device(vy, self._label_dtype())
         if seed is not None:
-            self._step_rng = B.rng(self.backend, seed)
-            for layer in self._layers:
-                layer.rng = self._step_rng
+            self._use_step_rng(B.rng(self.backend, seed))
         if self._fits_on_device(x):
             x, y = self._device(x, self.dtype), self._device(y, self._label_dtype())  # once for all epochs
 
@@ -619,12 +621,7 @@ class Sequential(Model):
         if layer.multi_input:
             raise ValueError(f"{type(layer).__name__} merges several inputs; use the functional Model API")
         if self.built:
-            output = layer(self._output)
-            layer.build(self.backend, self.dtype, self._init_rng)
-            layer.rng = self._step_rng
-            self._layers.append(layer)
-            self._output = output
-            _move_relu_into_max_pool(self._layers, self._output)
+            self._set_graph(self._input, layer(self._output))  # builds only the new layer
             return
         self._pending.append(layer)
         if len(self._pending) == 1 and layer.input_shape is not None:

@@ -137,6 +137,12 @@ def pad_hw(x, win, value=0.0):
     return xpx.pad(x, ((0, 0), win.pads[0], win.pads[1], (0, 0)), constant_values=value)
 
 
+def padded_shape(x_shape, win):
+    """The NHWC shape :func:`pad_hw` gives an array of shape ``x_shape``."""
+    n, h, w, c = x_shape
+    return (n, h + sum(win.pads[0]), w + sum(win.pads[1]), c)
+
+
 def crop_hw(x_padded, win):
     """Undo :func:`pad_hw`: cut the padding off the H and W axes."""
     if not win.padded:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import array_api_extra as xpx
 
 from ..backend import array_namespace
-from ._geometry import check_floating, check_images, crop_hw, pad_hw, window_geometry, window_slices
+from ._geometry import (
+    check_floating, check_images, crop_hw, pad_hw, padded_shape, window_geometry, window_slices,
+)
 
 
 def _check_conv_args(xp, x, w, b):
@@ -112,7 +114,6 @@ def conv2d_backward(dy, x, w, *, stride=1, padding=0, need_dx=True, cols=None):
     expected = (n, win.out[0], win.out[1], f)
     if tuple(dy.shape) != expected:
         raise ValueError(f"dy must have the conv2d output shape {expected}, got {tuple(dy.shape)}")
-    padded_shape = (n, x.shape[1] + sum(win.pads[0]), x.shape[2] + sum(win.pads[1]), x.shape[3])
     if cols is None:
         cols = im2col(xp, pad_hw(x, win), win)
     elif tuple(cols.shape) != (n * win.out[0] * win.out[1], win.size * x.shape[3]):
@@ -126,5 +127,5 @@ def conv2d_backward(dy, x, w, *, stride=1, padding=0, need_dx=True, cols=None):
     dx = None
     if need_dx:
         dcols = dy2 @ xp.reshape(w, (f, -1))
-        dx = crop_hw(col2im(xp, dcols, padded_shape, win), win)
+        dx = crop_hw(col2im(xp, dcols, padded_shape(tuple(x.shape), win), win), win)
     return dx, dw, db

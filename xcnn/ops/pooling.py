@@ -12,7 +12,9 @@ import array_api_extra as xpx
 
 from ..backend import array_namespace
 from .activations import masked
-from ._geometry import check_images, check_same_shape, crop_hw, pad_hw, window_geometry, window_slices
+from ._geometry import (
+    check_images, check_same_shape, crop_hw, pad_hw, padded_shape, window_geometry, window_slices,
+)
 
 
 def _pool_geometry(x, pool_size, stride, padding):
@@ -119,8 +121,7 @@ def avg_pool2d_backward(dy, x, pool_size=2, *, stride=None, padding=0, count_inc
     win = _pool_geometry(x, pool_size, stride, padding)
     _check_dy(dy, x, win)
     share = dy / _window_counts(xp, x, win, count_include_pad)
-    padded_shape = (x.shape[0], x.shape[1] + sum(win.pads[0]), x.shape[2] + sum(win.pads[1]), x.shape[3])
-    dx_padded = xp.zeros(padded_shape, dtype=x.dtype, device=x.device)
+    dx_padded = xp.zeros(padded_shape(tuple(x.shape), win), dtype=x.dtype, device=x.device)
     for _, _, idx in window_slices(win):
         dx_padded = xpx.at(dx_padded, idx).add(share)
     return crop_hw(dx_padded, win)
