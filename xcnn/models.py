@@ -28,6 +28,7 @@ from .layers import LAYER_CLASSES, InputLayer, Layer, MaxPooling2D, SymbolicTens
 # Data sets up to this size are copied to the device whole; larger ones batch by batch.
 DEVICE_DATA_LIMIT = int(os.environ.get("XCNN_DEVICE_DATA_LIMIT", 2 * 1024**3))
 FORMAT_VERSION = 1
+_SHORT = {"accuracy": "acc"}  # progress-bar labels
 
 
 def _topological(output):
@@ -431,7 +432,7 @@ class Model:
             if bar is not None:
                 bar.update(xb.shape[0])
                 if (step + 1) % refresh == 0 or step + 1 == steps:
-                    bar.set_postfix({k[:3]: f"{v:.4f}" for k, v in running.read().items()}, refresh=False)
+                    bar.set_postfix({_SHORT.get(k, k): f"{v:.4f}" for k, v in running.read().items()}, refresh=False)
             if self.stop_training:
                 break
         if bar is not None:
