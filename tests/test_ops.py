@@ -39,24 +39,30 @@ def _random(shape, seed):
     return np.random.default_rng(seed).standard_normal(shape)
 
 
+CONV_ALGORITHMS = ["auto", "im2col", "banded"]
+
+
+@pytest.mark.parametrize("algorithm", CONV_ALGORITHMS)
 @pytest.mark.parametrize("x_shape, w_shape, stride, padding", CONV_CASES)
-def test_conv2d_forward_and_backward_match_reference(backend, dtype, x_shape, w_shape, stride, padding):
+def test_conv2d_forward_and_backward_match_reference(backend, dtype, x_shape, w_shape, stride, padding, algorithm):
     x, w, b = _random(x_shape, 0), _random(w_shape, 1), _random(w_shape[:1], 2)
     expected = ref.conv2d(x, w, b, stride, padding)
     dy = _random(expected.shape, 3)
     xb, wb, bb, dyb = on(backend, x, w, b, dy, dtype=dtype)
 
-    y = ops.conv2d(xb, wb, bb, stride=stride, padding=padding)
+    y = ops.conv2d(xb, wb, bb, stride=stride, padding=padding, algorithm=algorithm)
     assert B.backend_of(y) == backend and str(y.dtype).endswith(dtype)
     assert_close(y, expected, dtype)
 
-    dx, dw, db = ops.conv2d_backward(dyb, xb, wb, stride=stride, padding=padding)
+    dx, dw, db = ops.conv2d_backward(dyb, xb, wb, stride=stride, padding=padding, algorithm=algorithm)
     rdx, rdw, rdb = ref.conv2d_backward(dy, x, w, stride, padding)
     for got, want in ((dx, rdx), (dw, rdw), (db, rdb)):
         assert str(got.dtype).endswith(dtype)
         assert_close(got, want, dtype)
 
-    no_dx, dw2, _ = ops.conv2d_backward(dyb, xb, wb, stride=stride, padding=padding, need_dx=False)
+    y2, window_matrix = ops.conv2d_forward(xb, wb, bb, stride=stride, padding=padding, algorithm=algorithm)
+    no_dx, dw2, _ = ops.conv2d_backward(dyb, xb, wb, stride=stride, padding=padding, need_dx=False,
+                                        cols=window_matrix, algorithm=algorithm)
     assert no_dx is None
     assert_close(dw2, rdw, dtype)
 
@@ -100,6 +106,22 @@ def test_max_pool_ties_go_to_first_maximum(backend, dtype):
     dx = ops.max_pool2d_backward(*on(backend, dy, x, dtype=dtype), 2, stride=1)
     assert_close(dx, ref.max_pool2d_backward(dy, x, 2, 1, 0), dtype)
     assert B.to_numpy(dx)[0, :, :, 0].tolist() == [[0, 2, 0], [1, 0, 1], [0, 0, 0]]
+
+
+@pytest.mark.parametrize("pool, stride", [((3, 3), None), ((3, 3), (2, 2)), ((2, 3), None)])
+def test_max_pool_ties_both_paths(backend, dtype, pool, stride):
+    # small integers make ties in most windows, e.g. cells (0, 1) and (1, 0) of one window both
+    # holding its max: row-major order gives (0, 1). Disjoint windows (stride == pool) take the
+    # separable path, overlapping ones the slice path; both must route like the reference.
+    x = np.random.default_rng(3).integers(0, 3, size=(2, 7, 8, 3)).astype(float)
+    x[0, :2, :2, 0] = [[0, 2], [2, 1]]
+    dy = np.random.default_rng(4).standard_normal(ref.max_pool2d(x, pool, stride, 0).shape)
+    xb, dyb = on(backend, x, dy, dtype=dtype)
+    assert_close(ops.max_pool2d(xb, pool, stride=stride), ref.max_pool2d(x, pool, stride, 0), dtype)
+    dx = ops.max_pool2d_backward(dyb, xb, pool, stride=stride)
+    assert_close(dx, ref.max_pool2d_backward(dy, x, pool, stride, 0), dtype)
+    y = ops.max_pool2d(xb, pool, stride=stride)
+    assert_close(ops.max_pool2d_backward(dyb, xb, pool, stride=stride, y=y), B.to_numpy(dx), dtype)
 
 
 def test_max_pool_padding_never_wins(backend, dtype):
@@ -169,18 +191,20 @@ def _check_gradient(loss_of, analytic, x):
     np.testing.assert_allclose(B.to_numpy(analytic), numeric, rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.parametrize("algorithm", ["im2col", "banded"])
 @pytest.mark.parametrize("stride, padding", [(1, 0), (2, "same"), ((2, 1), ((1, 0), (2, 1)))])
-def test_conv2d_numerical_gradients(backend, stride, padding):
+def test_conv2d_numerical_gradients(backend, stride, padding, algorithm):
     rng = np.random.default_rng(10)
     x, w, b = rng.standard_normal((2, 5, 6, 2)), rng.standard_normal((3, 3, 2, 2)), rng.standard_normal(3)
     y0 = ref.conv2d(x, w, b, stride, padding)
     r = rng.standard_normal(y0.shape)
 
     def loss(x_, w_, b_):
-        y = ops.conv2d(*on(backend, x_, w_, b_), stride=stride, padding=padding)
+        y = ops.conv2d(*on(backend, x_, w_, b_), stride=stride, padding=padding, algorithm=algorithm)
         return float(np.sum(B.to_numpy(y) * r))
 
-    dx, dw, db = ops.conv2d_backward(on(backend, r), *on(backend, x, w), stride=stride, padding=padding)
+    dx, dw, db = ops.conv2d_backward(on(backend, r), *on(backend, x, w), stride=stride, padding=padding,
+                                     algorithm=algorithm)
     _check_gradient(lambda v: loss(v, w, b), dx, x.copy())
     _check_gradient(lambda v: loss(x, v, b), dw, w.copy())
     _check_gradient(lambda v: loss(x, w, v), db, b.copy())
@@ -219,8 +243,9 @@ _paddings = st.one_of(
 @given(
     n=st.integers(1, 3), h=st.integers(1, 9), w=st.integers(1, 9), c=st.integers(1, 3), f=st.integers(1, 3),
     kh=st.integers(1, 7), kw=st.integers(1, 7), sh=st.integers(1, 3), sw=st.integers(1, 3), padding=_paddings,
+    algorithm=st.sampled_from(["im2col", "banded"]),
 )
-def test_conv2d_property(n, h, w, c, f, kh, kw, sh, sw, padding):
+def test_conv2d_property(n, h, w, c, f, kh, kw, sh, sw, padding, algorithm):
     pads = ref.pads_of(padding, (h, w), (kh, kw), (sh, sw))
     if kh > h + sum(pads[0]) or kw > w + sum(pads[1]):
         with pytest.raises(ValueError, match="larger than the padded input"):
@@ -228,12 +253,12 @@ def test_conv2d_property(n, h, w, c, f, kh, kw, sh, sw, padding):
         return
     rng = np.random.default_rng(h * 100 + w)
     x, wt = rng.standard_normal((n, h, w, c)), rng.standard_normal((f, kh, kw, c))
-    y = ops.conv2d(x, wt, stride=(sh, sw), padding=padding)
+    y = ops.conv2d(x, wt, stride=(sh, sw), padding=padding, algorithm=algorithm)
     assert_close(y, ref.conv2d(x, wt, None, (sh, sw), padding))
     if padding == "same":
         assert y.shape[1:3] == (-(-h // sh), -(-w // sw))
     dy = rng.standard_normal(y.shape)
-    dx, dw, _ = ops.conv2d_backward(dy, x, wt, stride=(sh, sw), padding=padding)
+    dx, dw, _ = ops.conv2d_backward(dy, x, wt, stride=(sh, sw), padding=padding, algorithm=algorithm)
     rdx, rdw, _ = ref.conv2d_backward(dy, x, wt, (sh, sw), padding)
     assert_close(dx, rdx)
     assert_close(dw, rdw)
@@ -283,6 +308,10 @@ def test_errors_name_the_argument():
         ops.conv2d(x, w.astype(np.float32))
     with pytest.raises(ValueError, match=r"b must have shape \(F,\)"):
         ops.conv2d(x, w, np.zeros(3))
+    with pytest.raises(ValueError, match=r"algorithm must be 'auto', 'im2col' or 'banded', got 'fft'"):
+        ops.conv2d(x, w, algorithm="fft")
+    with pytest.raises(ValueError, match=r"cols must be the window matrix conv2d_forward returned"):
+        ops.conv2d_backward(np.zeros((2, 3, 3, 4)), x, w, cols=np.zeros((3, 3)))
     with pytest.raises(ValueError, match=r"dy must have the conv2d output shape"):
         ops.conv2d_backward(np.zeros((2, 4, 4, 4)), x, w)
     with pytest.raises(ValueError, match=r"padding must be 'valid' or 'same'"):

@@ -11,7 +11,7 @@ from .activations import (
     rrelu, rrelu_backward, sigmoid, sigmoid_backward, softmax, softmax_backward, softplus,
     softplus_backward, softsign, softsign_backward, step, step_backward, tanh, tanh_backward,
 )
-from .conv import col2im, conv2d, conv2d_backward, conv2d_forward, im2col
+from .conv import col2im, conv2d, conv2d_backward, conv2d_forward, conv_algorithm, im2col, row_windows
 from .pooling import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
 from .reshape import flatten, flatten_backward
 

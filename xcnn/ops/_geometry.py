@@ -113,6 +113,11 @@ def window_geometry(hw, kernel_size, stride, padding, *, kernel_name="kernel_siz
     return Window(kernel=kernel, stride=stride, pads=pads, out=tuple(out))
 
 
+def _taps(start, stride, count):
+    """The slice that reads ``count`` window positions ``stride`` apart from ``start``."""
+    return slice(start, start + stride * (count - 1) + 1, stride)
+
+
 def window_slices(win):
     """Yield ``(i, j, index)`` for each kernel offset in row-major order.
 
@@ -122,12 +127,15 @@ def window_slices(win):
     (kh, kw), (sh, sw), (oh, ow) = win.kernel, win.stride, win.out
     for i in range(kh):
         for j in range(kw):
-            yield i, j, (
-                slice(None),
-                slice(i, i + sh * (oh - 1) + 1, sh),
-                slice(j, j + sw * (ow - 1) + 1, sw),
-                slice(None),
-            )
+            yield i, j, (slice(None), _taps(i, sh, oh), _taps(j, sw, ow), slice(None))
+
+
+def row_slices(win):
+    """Yield ``(i, index)`` for each kernel row: ``padded_x[index]`` is the ``(N, OH, Wp, C)``
+    array of the whole padded rows that kernel row ``i`` meets across the output rows."""
+    kh, sh, oh = win.kernel[0], win.stride[0], win.out[0]
+    for i in range(kh):
+        yield i, (slice(None), _taps(i, sh, oh), slice(None), slice(None))
 
 
 def pad_hw(x, win, value=0.0):

@@ -40,10 +40,84 @@ def _max_over_windows(xp, x_padded, win):
 
     Element-wise maxima of strided slices beat a reduction over window axes several-fold.
     """
-    y = None
-    for _, _, idx in window_slices(win):
-        y = x_padded[idx] if y is None else xp.maximum(y, x_padded[idx])
+    return _running_max(xp, [x_padded[idx] for _, _, idx in window_slices(win)])
+
+
+def _disjoint(win):
+    """True when the windows tile the input without overlap or padding (stride == pool_size,
+    the usual pooling): then the separable :func:`_disjoint_max` path applies. The one place
+    that chooses between the two max-pooling paths; the parity tests cover both."""
+    return win.stride == win.kernel and not win.padded
+
+
+def _column_max(xp, x, win):
+    """First half of a separable max over non-overlapping, unpadded windows: the max across
+    each window's columns. Returns ``(row_max, x_cols)``: x viewed as ``(N*OH*KH, OW, KW*C)``
+    (cropped to whole windows) and its per-row window maxima ``(N*OH*KH, OW, C)``.
+
+    Column neighbours interleave with period C in NHWC, so this step reads runs of only C
+    floats; the row step that follows reads whole image rows (OW*C floats). Doing the
+    short-run step once instead of once per window cell is what makes this path several
+    times faster on NumPy, where each short run costs a loop iteration.
+    """
+    (kh, kw), (oh, ow) = win.kernel, win.out
+    n, c = x.shape[0], x.shape[3]
+    if (oh * kh, ow * kw) != tuple(x.shape[1:3]):
+        x = x[:, : oh * kh, : ow * kw, :]  # floor mode: trailing cells belong to no window
+    x_cols = xp.reshape(x, (n * oh * kh, ow, kw * c))
+    return _running_max(xp, [x_cols[..., k * c:(k + 1) * c] for k in range(kw)]), x_cols
+
+
+def _window_rows(xp, row_max, win):
+    """The KH row slices ``(N*OH, OW*C)`` of :func:`_column_max`'s result."""
+    kh, ow = win.kernel[0], win.out[1]
+    rows = xp.reshape(row_max, (-1, kh, ow * row_max.shape[-1]))
+    return [rows[:, k, :] for k in range(kh)]
+
+
+def _disjoint_max(xp, x, win):
+    """Max over non-overlapping, unpadded windows, columns first, then rows."""
+    row_max, _ = _column_max(xp, x, win)
+    y = _running_max(xp, _window_rows(xp, row_max, win))
+    return xp.reshape(y, (x.shape[0], win.out[0], win.out[1], x.shape[3]))
+
+
+def _running_max(xp, parts):
+    y = parts[0]
+    for part in parts[1:]:
+        y = xp.maximum(y, part)
     return y
+
+
+def _route_to_first_max(xp, grad, parts, maximum):
+    """Split ``grad`` over ``parts``: each element's gradient goes to the first part that
+    equals ``maximum`` there. ``grad - taken`` is exact, so the gradient is moved, never
+    rounded."""
+    routed = []
+    for part in parts[:-1]:
+        taken = masked(xp, grad, part == maximum)
+        routed.append(taken)
+        grad = grad - taken
+    routed.append(grad)
+    return routed
+
+
+def _disjoint_max_backward(xp, dy, x, win, y):
+    """Backward of :func:`_disjoint_max`: route ``dy`` to the first row whose column maximum
+    is the window's max, then within that row to the first column holding it: together,
+    the first maximum in row-major window order."""
+    (kh, kw), (oh, ow) = win.kernel, win.out
+    n, h, w, c = x.shape
+    row_max, x_cols = _column_max(xp, x, win)
+    rows = _window_rows(xp, row_max, win)
+    y = _running_max(xp, rows) if y is None else xp.reshape(y, (n * oh, ow * c))
+    per_row = _route_to_first_max(xp, xp.reshape(dy, (n * oh, ow * c)), rows, y)
+    d_row_max = xp.reshape(xp.stack(per_row, axis=1), (n * oh * kh, ow, c))
+    per_col = _route_to_first_max(xp, d_row_max, [x_cols[..., k * c:(k + 1) * c] for k in range(kw)], row_max)
+    dx = xp.reshape(xp.concat(per_col, axis=-1), (n, oh * kh, ow * kw, c))
+    if (oh * kh, ow * kw) != (h, w):
+        dx = xpx.pad(dx, ((0, 0), (0, h - oh * kh), (0, w - ow * kw), (0, 0)), xp=xp)
+    return dx
 
 
 def max_pool2d(x, pool_size=2, *, stride=None, padding=0):
@@ -54,6 +128,8 @@ def max_pool2d(x, pool_size=2, *, stride=None, padding=0):
     xp = array_namespace(x)
     check_images(xp, x)
     win = _pool_geometry(x, pool_size, stride, padding)
+    if _disjoint(win):
+        return _disjoint_max(xp, x, win)
     return _max_over_windows(xp, pad_hw(x, win, -math.inf), win)
 
 
@@ -68,11 +144,13 @@ def max_pool2d_backward(dy, x, pool_size=2, *, stride=None, padding=0, y=None):
     check_images(xp, x)
     win = _pool_geometry(x, pool_size, stride, padding)
     _check_dy(dy, x, win)
+    if y is not None:
+        check_same_shape(y, dy, "y", "dy")
+    if _disjoint(win):
+        return _disjoint_max_backward(xp, dy, x, win, y)
     x_padded = pad_hw(x, win, -math.inf)
     if y is None:
         y = _max_over_windows(xp, x_padded, win)
-    else:
-        check_same_shape(y, dy, "y", "dy")
     dx_padded = xp.zeros(x_padded.shape, dtype=x.dtype, device=x.device)
     taken = None
     # disjoint windows: each input cell is written once, so set instead of read-add-write
