@@ -454,9 +454,39 @@ def test_bad_input_is_a_clear_error():
 
 def test_optimizer_config_round_trips():
     for opt in (optimizers.SGD(0.1, 0.9, True), optimizers.Adagrad(epsilon=1e-5), optimizers.RMSprop(rho=0.8),
-                optimizers.Adadelta(), optimizers.Adam(beta_2=0.99, weight_decay=0.1)):
+                optimizers.Adadelta(), optimizers.Adam(beta_2=0.99, weight_decay=0.1),
+                optimizers.Adam(optimizers.CosineDecay(0.01, 100, alpha=0.1), weight_decay=0.05),
+                optimizers.SGD(optimizers.ExponentialDecay(0.1, 10, 0.5, staircase=True))):
         config = opt.get_config()
         assert optimizers.get(config).get_config() == config
+
+
+def test_learning_rate_schedules_follow_keras_formulas():
+    cosine = optimizers.CosineDecay(0.1, 100, alpha=0.2)
+    for step in (0, 25, 50, 100, 150):
+        expected = 0.1 * (0.8 * 0.5 * (1 + np.cos(np.pi * min(step, 100) / 100)) + 0.2)
+        assert cosine(step) == pytest.approx(expected, rel=1e-12)
+    assert cosine(0) == pytest.approx(0.1) and cosine(100) == pytest.approx(0.02) == cosine(500)
+    smooth, stairs = optimizers.ExponentialDecay(0.1, 10, 0.5), optimizers.ExponentialDecay(0.1, 10, 0.5, True)
+    assert smooth(15) == pytest.approx(0.1 * 0.5**1.5) and stairs(15) == pytest.approx(0.05)
+
+    # the optimizer uses schedule(0) for its first step, schedule(1) for its second, ...
+    w, _ = _two_steps(optimizers.SGD(optimizers.ExponentialDecay(0.1, 1, 0.5)))
+    np.testing.assert_allclose(w, np.array([1.0, -2.0]) - 0.1 * np.array([0.5, -1.0]) - 0.05 * np.array([-0.25, 2.0]))
+    # decoupled weight decay scales with the scheduled rate too
+    w, _ = _two_steps(optimizers.SGD(optimizers.ExponentialDecay(0.1, 1, 0.5), weight_decay=0.5))
+    w1 = np.array([1.0, -2.0]) * (1 - 0.05) - 0.1 * np.array([0.5, -1.0])
+    np.testing.assert_allclose(w, w1 * (1 - 0.025) - 0.05 * np.array([-0.25, 2.0]))
+
+    for bad, match in ((lambda: optimizers.Adam(0.0), "learning_rate must be a positive number"),
+                       (lambda: optimizers.Adam(-1), "learning_rate must be a positive number"),
+                       (lambda: optimizers.CosineDecay(0.1, 0), "decay_steps must be a positive number"),
+                       (lambda: optimizers.CosineDecay(0.1, 10, alpha=2), r"alpha must be in \[0, 1\]"),
+                       (lambda: optimizers.Adam(weight_decay=-1), "weight_decay must be >= 0"),
+                       (lambda: optimizers.get({"name": "adam", "learning_rate": {"name": "step"}}),
+                        "unknown learning-rate schedule 'step'")):
+        with pytest.raises(ValueError, match=match):
+            bad()
 
 
 def test_binary_crossentropy_learns_and_fuses_with_sigmoid(backend):

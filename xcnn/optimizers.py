@@ -12,19 +12,107 @@ import math
 from .backend import array_namespace
 
 
+class LearningRateSchedule:
+    """A learning rate that depends on the step: ``schedule(step) -> float``, step 0 first.
+
+    Pass one as ``learning_rate`` to any optimizer (as in Keras). Subclasses set ``name`` and
+    keep their constructor arguments as attributes, which is their config.
+    """
+
+    name = "schedule"
+
+    def __call__(self, step):
+        raise NotImplementedError
+
+    def get_config(self):
+        names = self.__init__.__code__.co_varnames[1 : self.__init__.__code__.co_argcount]
+        return {"name": self.name, **{k: getattr(self, k) for k in names}}
+
+
+def _positive(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    return value
+
+
+class CosineDecay(LearningRateSchedule):
+    """Keras's ``CosineDecay``: from ``initial_learning_rate`` down a half cosine to
+    ``alpha * initial_learning_rate`` at ``decay_steps``, then flat."""
+
+    name = "cosine_decay"
+
+    def __init__(self, initial_learning_rate, decay_steps, alpha=0.0):
+        self.initial_learning_rate = float(_positive(initial_learning_rate, "initial_learning_rate"))
+        self.decay_steps = int(_positive(decay_steps, "decay_steps"))
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"alpha must be in [0, 1], got {alpha!r}")
+        self.alpha = float(alpha)
+
+    def __call__(self, step):
+        progress = min(step, self.decay_steps) / self.decay_steps
+        cosine = 0.5 * (1.0 + math.cos(math.pi * progress))
+        return self.initial_learning_rate * ((1.0 - self.alpha) * cosine + self.alpha)
+
+
+class ExponentialDecay(LearningRateSchedule):
+    """Keras's ``ExponentialDecay``: ``initial_learning_rate * decay_rate ** (step / decay_steps)``
+    (the exponent rounded down with ``staircase=True``)."""
+
+    name = "exponential_decay"
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False):
+        self.initial_learning_rate = float(_positive(initial_learning_rate, "initial_learning_rate"))
+        self.decay_steps = int(_positive(decay_steps, "decay_steps"))
+        self.decay_rate = float(_positive(decay_rate, "decay_rate"))
+        self.staircase = bool(staircase)
+
+    def __call__(self, step):
+        exponent = step / self.decay_steps
+        return self.initial_learning_rate * self.decay_rate ** (math.floor(exponent) if self.staircase else exponent)
+
+
+_SCHEDULES = {cls.name: cls for cls in (CosineDecay, ExponentialDecay)}
+
+
+def _learning_rate(value):
+    """A positive float, a schedule, or a schedule's config dict (as saved)."""
+    if isinstance(value, dict):
+        config = dict(value)
+        name = config.pop("name", None)
+        if name not in _SCHEDULES:
+            raise ValueError(f"unknown learning-rate schedule {name!r}; expected one of {tuple(_SCHEDULES)}")
+        return _SCHEDULES[name](**config)
+    if isinstance(value, LearningRateSchedule):
+        return value
+    return float(_positive(value, "learning_rate"))
+
+
 class Optimizer:
-    """Base class: subclasses define ``slots`` and ``_update(w, g, slots) -> new w``."""
+    """Base class: subclasses define ``slots`` and ``_update(w, g, slots) -> new w``.
+
+    ``learning_rate`` is a positive float or a :class:`LearningRateSchedule`;
+    ``current_learning_rate`` is the rate the next step uses.
+    """
 
     name = "optimizer"
     slots = ()
 
     def __init__(self, learning_rate=0.001, weight_decay=None):
-        if learning_rate <= 0:
-            raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
-        self.learning_rate = float(learning_rate)
+        self.learning_rate = _learning_rate(learning_rate)
+        if weight_decay is not None:
+            weight_decay = float(weight_decay)
+            if weight_decay < 0:
+                raise ValueError(f"weight_decay must be >= 0 or None, got {weight_decay!r}")
         self.weight_decay = weight_decay
         self.iterations = 0
         self.state = {}  # key -> {slot name: array}
+
+    @property
+    def current_learning_rate(self):
+        """The learning rate of the next step (the schedule's value at ``iterations``)."""
+        if isinstance(self.learning_rate, LearningRateSchedule):
+            return self.learning_rate(self.iterations)
+        return self.learning_rate
 
     def _initial_slot(self, slot, w):
         xp = array_namespace(w)
@@ -32,6 +120,7 @@ class Optimizer:
 
     def apply(self, items):
         """Update weights; ``items`` is a list of ``(key, w, g)``. Returns the new weights in order."""
+        self._lr = self.current_learning_rate  # this step's rate, read by _update
         self.iterations += 1
         new = []
         for key, w, g in items:
@@ -40,7 +129,7 @@ class Optimizer:
                 slots = self.state[key] = {s: self._initial_slot(s, w) for s in self.slots}
             if self.weight_decay:
                 # decoupled weight decay (AdamW style), as Keras applies it
-                w = w - w * (self.learning_rate * self.weight_decay)
+                w = w - w * (self._lr * self.weight_decay)
             new.append(self._update(w, g, slots))
         return new
 
@@ -50,7 +139,10 @@ class Optimizer:
     def get_config(self):
         """Name and constructor arguments (what ``get(config)`` rebuilds the optimizer from)."""
         names = self.__init__.__code__.co_varnames[1 : self.__init__.__code__.co_argcount]
-        return {"name": self.name, **{k: getattr(self, k) for k in names}}
+        config = {"name": self.name, **{k: getattr(self, k) for k in names}}
+        if isinstance(self.learning_rate, LearningRateSchedule):
+            config["learning_rate"] = self.learning_rate.get_config()
+        return config
 
 
 class SGD(Optimizer):
@@ -66,7 +158,7 @@ class SGD(Optimizer):
         self.slots = ("velocity",) if momentum else ()
 
     def _update(self, w, g, slots):
-        lr = self.learning_rate
+        lr = self._lr
         if not self.momentum:
             return w - g * lr
         v = slots["velocity"] = slots["velocity"] * self.momentum - g * lr
@@ -92,7 +184,7 @@ class Adagrad(Optimizer):
     def _update(self, w, g, slots):
         xp = array_namespace(w)
         acc = slots["accumulator"] = slots["accumulator"] + g * g
-        return w - g * self.learning_rate / (xp.sqrt(acc) + self.epsilon)
+        return w - g * self._lr / (xp.sqrt(acc) + self.epsilon)
 
 
 class RMSprop(Optimizer):
@@ -108,7 +200,7 @@ class RMSprop(Optimizer):
     def _update(self, w, g, slots):
         xp = array_namespace(w)
         ms = slots["mean_square"] = slots["mean_square"] * self.rho + g * g * (1.0 - self.rho)
-        return w - g * self.learning_rate / (xp.sqrt(ms) + self.epsilon)
+        return w - g * self._lr / (xp.sqrt(ms) + self.epsilon)
 
 
 
@@ -128,7 +220,7 @@ class Adadelta(Optimizer):
         acc_g = slots["accumulated_grad"] = slots["accumulated_grad"] * rho + g * g * (1.0 - rho)
         delta = xp.sqrt(slots["accumulated_delta"] + eps) / xp.sqrt(acc_g + eps) * g
         slots["accumulated_delta"] = slots["accumulated_delta"] * rho + delta * delta * (1.0 - rho)
-        return w - delta * self.learning_rate
+        return w - delta * self._lr
 
 
 
@@ -146,7 +238,7 @@ class Adam(Optimizer):
     def _update(self, w, g, slots):
         xp = array_namespace(w)
         t = self.iterations
-        lr_t = self.learning_rate * math.sqrt(1.0 - self.beta_2**t) / (1.0 - self.beta_1**t)
+        lr_t = self._lr * math.sqrt(1.0 - self.beta_2**t) / (1.0 - self.beta_1**t)
         m = slots["m"] = slots["m"] + (g - slots["m"]) * (1.0 - self.beta_1)
         v = slots["v"] = slots["v"] + (g * g - slots["v"]) * (1.0 - self.beta_2)
         return w - m * lr_t / (xp.sqrt(v) + self.epsilon)
