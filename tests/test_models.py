@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import reference as ref
-from conftest import on
+from conftest import assert_close, on
 from xcnn import backend as B
 from xcnn import optimizers, regularizers
 from xcnn.callbacks import Callback, EarlyStopping, ModelCheckpoint
@@ -580,3 +580,36 @@ def test_relu_stays_when_its_output_is_used_twice():
     out = Concatenate()([Flatten()(MaxPooling2D(2)(a)), Flatten()(a)])
     model = Model(inp, out, seed=0)
     assert not model.layers[0].relu_deferred
+
+
+def test_random_translation_shifts_each_training_image_and_its_gradient_is_the_adjoint(backend, dtype):
+    from xcnn.layers import RandomTranslation
+
+    x = np.random.default_rng(0).standard_normal((16, 6, 7, 2))
+    inp = Input((6, 7, 2))
+    model = Model(inp, RandomTranslation(2 / 6, 1 / 7, fill_value=-1.0)(inp), backend=backend, dtype=dtype, seed=3)
+    layer = model.layers[-1]
+    xb = B.asarray(x, backend, dtype)
+    assert_close(model.predict(x, batch_size=16), x, dtype)  # inference: unchanged
+    out = B.to_numpy(layer.forward([xb], True))
+    (_, _, dy_off), (_, _, dx_off) = [(a, r, B.to_numpy(o)) for a, r, o in layer._offsets]
+    assert set(dy_off.tolist()) <= {-2, -1, 0, 1, 2} and set(dx_off.tolist()) <= {-1, 0, 1}
+    assert len(set(zip(dy_off.tolist(), dx_off.tolist()))) > 3  # images get different shifts
+    def shifted(images):
+        result = np.full(images.shape, -1.0)
+        for i in range(16):
+            sy, sx = int(dy_off[i]), int(dx_off[i])
+            src = images[i, max(0, -sy):6 - max(0, sy), max(0, -sx):7 - max(0, sx)]
+            result[i, max(0, sy):max(0, sy) + src.shape[0], max(0, sx):max(0, sx) + src.shape[1]] = src
+        return result
+
+    assert_close(out, shifted(x), dtype)
+    # <shift(x) - border, dy> == <x, grad(dy)>: the gradient is the exact adjoint
+    dy = np.random.default_rng(1).standard_normal(out.shape)
+    dx = B.to_numpy(layer.backward(B.asarray(dy, backend, dtype))[0])
+    border = shifted(np.zeros_like(x))
+    assert np.sum((out - border) * dy) == pytest.approx(np.sum(x * dx), rel=1e-4 if dtype == "float32" else 1e-10)
+    config = layer.get_config()
+    assert config["height_factor"] == pytest.approx(1 / 3) and config["fill_value"] == -1.0
+    with pytest.raises(ValueError, match=r"width_factor must be a number in \[0, 1\), got 1.5"):
+        RandomTranslation(0.1, 1.5)

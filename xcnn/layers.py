@@ -12,6 +12,8 @@ import math
 import re
 from collections import Counter
 
+import array_api_extra as xpx
+
 from . import activations, initializers, regularizers
 from . import backend as B
 from . import ops
@@ -372,6 +374,70 @@ class Dropout(Layer):
         return {**super().get_config(), "rate": self.rate}
 
 
+class RandomTranslation(Layer):
+    """Shifts each training image by a random whole number of pixels, up to
+    ``round(height_factor * H)`` rows and ``round(width_factor * W)`` columns either way,
+    filling the uncovered border with ``fill_value``; at inference images pass unchanged.
+
+    Keras's ``RandomTranslation`` with ``fill_mode="constant"`` and ``interpolation="nearest"``:
+    data augmentation as a layer, drawn from the model's per-step random stream.
+    """
+
+    def __init__(self, height_factor, width_factor, fill_value=0.0, name=None, input_shape=None):
+        super().__init__(name, None, input_shape)
+        for arg, value in (("height_factor", height_factor), ("width_factor", width_factor)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+                raise ValueError(f"{arg} must be a number in [0, 1), got {value!r}")
+        self.height_factor, self.width_factor = float(height_factor), float(width_factor)
+        self.fill_value = float(fill_value)
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(f"{self.name} expects images (H, W, C), got input shape {input_shape}")
+        return input_shape
+
+    def call(self, x, training):
+        self._offsets = None
+        if not training:
+            return x
+        n, h, w = x.shape[:3]
+        self._offsets = []
+        for axis, reach in ((1, round(self.height_factor * h)), (2, round(self.width_factor * w))):
+            if reach:
+                # whole shifts in [-reach, reach], one per image
+                offsets = self.xp.floor(self.rng.uniform((n,), dtype=x.dtype) * (2 * reach + 1)) - reach
+                self._offsets.append((axis, reach, offsets))
+                x = self._shift(x, axis, reach, offsets, self.fill_value)
+        return x
+
+    def _shift(self, x, axis, reach, offsets, fill):
+        """``out[i] = x[i - offset]`` along ``axis`` per image, ``fill`` where that is outside."""
+        xp = self.xp
+        pads = [(0, 0)] * 4
+        pads[axis] = (reach, reach)
+        padded = xpx.pad(x, tuple(pads), constant_values=fill, xp=xp)
+        out = None
+        for shift in range(-reach, reach + 1):
+            index = [slice(None)] * 4
+            index[axis] = slice(reach - shift, reach - shift + x.shape[axis])
+            chosen = xp.reshape(xp.astype(offsets == shift, x.dtype), (-1, 1, 1, 1))
+            term = padded[tuple(index)] * chosen
+            out = term if out is None else out + term
+        return out
+
+    def grad(self, dy, need_dx):
+        if not need_dx or not self._offsets:
+            return dy
+        # the adjoint of a shift with a constant border is the opposite shift with a zero border
+        for axis, reach, offsets in reversed(self._offsets):
+            dy = self._shift(dy, axis, reach, -offsets, 0.0)
+        return dy
+
+    def get_config(self):
+        return {**super().get_config(), "height_factor": self.height_factor, "width_factor": self.width_factor,
+                "fill_value": self.fill_value}
+
+
 class BatchNormalization(Layer):
     """Normalizes over every axis but the last with batch statistics while training and the
     moving averages at inference (Keras defaults: momentum 0.99, epsilon 1e-3)."""
@@ -483,5 +549,5 @@ class Concatenate(Layer):
 # Layer classes by name: the only constructors a saved model may name (nothing is executed).
 LAYER_CLASSES = {cls.__name__: cls for cls in (
     InputLayer, Conv2D, MaxPooling2D, AveragePooling2D, Flatten, Dense, Activation, Dropout,
-    BatchNormalization, Add, Concatenate,
+    RandomTranslation, BatchNormalization, Add, Concatenate,
 )}

@@ -482,22 +482,26 @@ class Model:
         """Print each layer's name, type, output shape and parameter count, and the totals."""
         self._ensure_built()
         functional = not isinstance(self, Sequential)
-        widths = [29, 26, 12] + ([30] if functional else [])
         heads = ["Layer (type)", "Output Shape", "Param #"] + (["Connected to"] if functional else [])
+        layers = ([self._input.layer] if functional else []) + self._layers
+        table = []
+        for layer in layers:
+            cells = [f"{layer.name} ({type(layer).__name__})", f"(None, {', '.join(map(str, layer.output.shape))})",
+                     f"{layer.count_params():,}"]
+            if functional:
+                cells.append(", ".join(t.layer.name for t in layer.inbound) or "-")
+            table.append(cells)
+        # Keras's column widths, widened where a name would not fit
+        widths = [max([w] + [len(cells[k]) + 2 for cells in table]) for k, w in enumerate([29, 26, 12, 30][:len(heads)])]
         total_width = sum(widths)
 
         def row(cells):
             return "".join(f" {str(c):<{w - 1}}" for c, w in zip(cells, widths)).rstrip()
 
         lines = [f'Model: "{self.name}"', "_" * total_width, row(heads), "=" * total_width]
-        layers = ([self._input.layer] if functional else []) + self._layers
-        for i, layer in enumerate(layers):
-            cells = [f"{layer.name} ({type(layer).__name__})", f"(None, {', '.join(map(str, layer.output.shape))})",
-                     f"{layer.count_params():,}"]
-            if functional:
-                cells.append(", ".join(t.layer.name for t in layer.inbound) or "-")
+        for i, cells in enumerate(table):
             lines.append(row(cells))
-            lines.append(("=" if i == len(layers) - 1 else "_") * total_width)
+            lines.append(("=" if i == len(table) - 1 else "_") * total_width)
         total = self.count_params()
         frozen = sum(layer.count_non_trainable() for layer in self._layers)
         lines += [f"Total params: {total:,}", f"Trainable params: {total - frozen:,}",

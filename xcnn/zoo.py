@@ -1,45 +1,59 @@
-"""Ready-made networks: the article's, the lecture's, LeNet-5 and a small VGG for CIFAR shapes."""
+"""Ready-made networks: the article's, the lecture's, LeNet-5 and a small VGG for CIFAR shapes.
+
+Each takes ``input_shape``, ``classes``, ``augment`` (0, or the most pixels a
+:class:`~xcnn.layers.RandomTranslation` input layer shifts training images by) and the
+:class:`~xcnn.models.Sequential` keywords (``backend``, ``dtype``, ``seed``).
+"""
 
 from __future__ import annotations
 
-from .layers import AveragePooling2D, Conv2D, Dense, Flatten, MaxPooling2D
+from .layers import AveragePooling2D, Conv2D, Dense, Flatten, Input, MaxPooling2D, RandomTranslation
 from .models import Sequential
 
 
-def article(input_shape=(28, 28, 1), classes=10, **kw):
+def _network(layers, input_shape, augment, **kw):
+    if isinstance(augment, bool) or not isinstance(augment, int) or augment < 0:
+        raise ValueError(f"augment must be a whole number of pixels >= 0, got {augment!r}")
+    head = [Input(tuple(input_shape))]
+    if augment:
+        head.append(RandomTranslation(augment / input_shape[0], augment / input_shape[1]))
+    return Sequential(head + layers, **kw)
+
+
+def article(input_shape=(28, 28, 1), classes=10, augment=0, **kw):
     """The article's MNIST net: conv 6@7x7 -> ReLU -> max-pool 2 -> 100 -> 50 -> softmax."""
-    return Sequential([
-        Conv2D(6, (7, 7), activation="relu", input_shape=input_shape), MaxPooling2D(2), Flatten(),
+    return _network([
+        Conv2D(6, (7, 7), activation="relu"), MaxPooling2D(2), Flatten(),
         Dense(100, activation="relu"), Dense(50, activation="relu"), Dense(classes, activation="softmax"),
-    ], **kw)
+    ], input_shape, augment, **kw)
 
 
-def lecture(input_shape=(28, 28, 1), classes=10, **kw):
+def lecture(input_shape=(28, 28, 1), classes=10, augment=0, **kw):
     """The Keras lecture's net: conv 9@3x3 same -> ReLU -> max-pool 2 -> Dense 64 -> softmax."""
-    return Sequential([
-        Conv2D(9, (3, 3), padding="same", activation="relu", input_shape=input_shape), MaxPooling2D(2),
+    return _network([
+        Conv2D(9, (3, 3), padding="same", activation="relu"), MaxPooling2D(2),
         Flatten(), Dense(64, activation="relu"), Dense(classes, activation="softmax"),
-    ], **kw)
+    ], input_shape, augment, **kw)
 
 
-def lenet(input_shape=(28, 28, 1), classes=10, **kw):
+def lenet(input_shape=(28, 28, 1), classes=10, augment=0, **kw):
     """LeNet-5 with ReLU: conv 6@5x5 same -> avg-pool -> conv 16@5x5 -> avg-pool -> 120 -> 84."""
-    return Sequential([
-        Conv2D(6, 5, padding="same", activation="relu", input_shape=input_shape), AveragePooling2D(2),
+    return _network([
+        Conv2D(6, 5, padding="same", activation="relu"), AveragePooling2D(2),
         Conv2D(16, 5, activation="relu"), AveragePooling2D(2), Flatten(),
         Dense(120, activation="relu"), Dense(84, activation="relu"), Dense(classes, activation="softmax"),
-    ], **kw)
+    ], input_shape, augment, **kw)
 
 
-def vgg(input_shape=(32, 32, 3), classes=10, **kw):
+def vgg(input_shape=(32, 32, 3), classes=10, augment=0, **kw):
     """A small VGG-style net of 3x3 convolutions (32-32-pool-64-64-pool-128-pool), for CIFAR-10."""
-    return Sequential([
-        Conv2D(32, 3, padding="same", activation="relu", input_shape=input_shape),
+    return _network([
+        Conv2D(32, 3, padding="same", activation="relu"),
         Conv2D(32, 3, padding="same", activation="relu"), MaxPooling2D(2),
         Conv2D(64, 3, padding="same", activation="relu"), Conv2D(64, 3, padding="same", activation="relu"),
         MaxPooling2D(2), Conv2D(128, 3, padding="same", activation="relu"), MaxPooling2D(2), Flatten(),
         Dense(128, activation="relu"), Dense(classes, activation="softmax"),
-    ], **kw)
+    ], input_shape, augment, **kw)
 
 
 MODELS = {"seed": article, "article": article, "lecture": lecture, "lenet": lenet, "vgg": vgg}
