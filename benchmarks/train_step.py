@@ -74,9 +74,12 @@ def breakdown(model, x, y, args):
         target = model.loss.targets(y, pred.shape[-1], pred.dtype)
         _, dout = timed("loss", lambda: model._loss_and_gradient(pred, target))
         grads = {id(model._output): dout}
+        needs_gradient = model._tensors_needing_gradients()
         for layer in reversed(model.layers):
-            dy = grads.pop(id(layer.output))
-            need = not isinstance(layer.inbound[0].layer, xcnn.layers.InputLayer)
+            dy = grads.pop(id(layer.output), None)
+            if dy is None:
+                continue
+            need = id(layer.inbound[0]) in needs_gradient
             skip = layer is model._output.layer and model._fused
             dxs = timed(f"{layer.name} backward", lambda: layer.backward(dy, need_dx=need, skip_activation=skip))
             if need:

@@ -592,7 +592,7 @@ def test_random_translation_shifts_each_training_image_and_its_gradient_is_the_a
     xb = B.asarray(x, backend, dtype)
     assert_close(model.predict(x, batch_size=16), x, dtype)  # inference: unchanged
     out = B.to_numpy(layer.forward([xb], True))
-    (_, _, dy_off), (_, _, dx_off) = [(a, r, B.to_numpy(o)) for a, r, o in layer._offsets]
+    dy_off, dx_off = (B.to_numpy(o) for o in layer._offsets)
     assert set(dy_off.tolist()) <= {-2, -1, 0, 1, 2} and set(dx_off.tolist()) <= {-1, 0, 1}
     assert len(set(zip(dy_off.tolist(), dx_off.tolist()))) > 3  # images get different shifts
     def shifted(images):

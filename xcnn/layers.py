@@ -396,42 +396,39 @@ class RandomTranslation(Layer):
             raise ValueError(f"{self.name} expects images (H, W, C), got input shape {input_shape}")
         return input_shape
 
+    def _reach(self, x):
+        return round(self.height_factor * x.shape[1]), round(self.width_factor * x.shape[2])
+
     def call(self, x, training):
         self._offsets = None
-        if not training:
+        reach = self._reach(x)
+        if not training or reach == (0, 0):
             return x
-        n, h, w = x.shape[:3]
-        self._offsets = []
-        for axis, reach in ((1, round(self.height_factor * h)), (2, round(self.width_factor * w))):
-            if reach:
-                # whole shifts in [-reach, reach], one per image
-                offsets = self.xp.floor(self.rng.uniform((n,), dtype=x.dtype) * (2 * reach + 1)) - reach
-                self._offsets.append((axis, reach, offsets))
-                x = self._shift(x, axis, reach, offsets, self.fill_value)
-        return x
+        xp, n = self.xp, x.shape[0]
+        # whole shifts in [-reach, reach] per image and axis
+        self._offsets = [xp.astype(xp.floor(self.rng.uniform((n,), dtype=x.dtype) * (2 * r + 1)), xp.int64) - r
+                         for r in reach]
+        return self._shift(x, reach, *self._offsets, self.fill_value)
 
-    def _shift(self, x, axis, reach, offsets, fill):
-        """``out[i] = x[i - offset]`` along ``axis`` per image, ``fill`` where that is outside."""
+    def _shift(self, x, reach, rows_down, cols_right, fill):
+        """``out[n, i, j] = x[n, i - rows_down[n], j - cols_right[n]]``, ``fill`` outside x: one
+        gather from the padded images."""
         xp = self.xp
-        pads = [(0, 0)] * 4
-        pads[axis] = (reach, reach)
-        padded = xpx.pad(x, tuple(pads), constant_values=fill, xp=xp)
-        out = None
-        for shift in range(-reach, reach + 1):
-            index = [slice(None)] * 4
-            index[axis] = slice(reach - shift, reach - shift + x.shape[axis])
-            chosen = xp.reshape(xp.astype(offsets == shift, x.dtype), (-1, 1, 1, 1))
-            term = padded[tuple(index)] * chosen
-            out = term if out is None else out + term
-        return out
+        n, h, w, c = x.shape
+        (rh, rw), device = reach, x.device
+        padded = xpx.pad(x, ((0, 0), (rh, rh), (rw, rw), (0, 0)), constant_values=fill, xp=xp)
+        hp, wp = h + 2 * rh, w + 2 * rw
+        image = xp.reshape(xp.arange(n, dtype=xp.int64, device=device), (n, 1, 1))
+        row = xp.reshape(xp.arange(h, dtype=xp.int64, device=device), (1, h, 1)) + rh - xp.reshape(rows_down, (n, 1, 1))
+        col = xp.reshape(xp.arange(w, dtype=xp.int64, device=device), (1, 1, w)) + rw - xp.reshape(cols_right, (n, 1, 1))
+        pixel = xp.reshape((image * hp + row) * wp + col, (-1,))
+        return xp.reshape(xp.take(xp.reshape(padded, (n * hp * wp, c)), pixel, axis=0), (n, h, w, c))
 
     def grad(self, dy, need_dx):
-        if not need_dx or not self._offsets:
+        if not need_dx or self._offsets is None:
             return dy
         # the adjoint of a shift with a constant border is the opposite shift with a zero border
-        for axis, reach, offsets in reversed(self._offsets):
-            dy = self._shift(dy, axis, reach, -offsets, 0.0)
-        return dy
+        return self._shift(dy, self._reach(dy), -self._offsets[0], -self._offsets[1], 0.0)
 
     def get_config(self):
         return {**super().get_config(), "height_factor": self.height_factor, "width_factor": self.width_factor,

@@ -220,14 +220,27 @@ class Model:
             values[id(layer.output)] = layer.forward([values[id(t)] for t in layer.inbound], training)
         return values[id(self._output)]
 
+    def _tensors_needing_gradients(self):
+        """Ids of the tensors a gradient must reach: those with a trainable weight upstream.
+
+        The input needs none, nor does anything computed from it by weightless layers (e.g.
+        RandomTranslation), so the first layer with weights skips its input gradient.
+        """
+        need = set()
+        for layer in self._layers:
+            if layer.params or any(id(t) in need for t in layer.inbound):
+                need.add(id(layer.output))
+        return need
+
     def _backward(self, dout, skip_output_activation=False):
         grads = {id(self._output): dout}
+        wanted = self._tensors_needing_gradients()
         for layer in reversed(self._layers):
             layer.grads = {}
             dy = grads.pop(id(layer.output), None)
             if dy is None:
                 continue
-            needed = [not isinstance(t.layer, InputLayer) for t in layer.inbound]
+            needed = [id(t) in wanted for t in layer.inbound]
             skip = skip_output_activation and layer is self._output.layer
             dxs = layer.backward(dy, need_dx=any(needed), skip_activation=skip)
             for t, dx, need in zip(layer.inbound, dxs, needed):

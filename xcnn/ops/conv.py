@@ -16,6 +16,8 @@ Two ways to turn a convolution into one matmul, chosen by :func:`conv_algorithm`
 
 from __future__ import annotations
 
+import functools
+
 import array_api_extra as xpx
 
 from ..backend import array_namespace
@@ -68,8 +70,12 @@ def row_windows(xp, x_padded, win):
     return xp.reshape(xp.stack(slices, axis=2), (n * win.out[0], win.kernel[0] * wp * c))
 
 
+@functools.lru_cache(maxsize=64)
 def _band_index(xp, w_shape, wp, win, device):
     """Index arrays that place the filter taps in the banded matrix and read them back.
+
+    They depend only on the geometry, so they are memoized per (geometry, device): constants
+    like a kernel's launch parameters, not state; building them cost as much as the GEMM.
 
     Returns ``(into_band, from_band)``: ``take(concat(w.ravel(), [0]), into_band)`` is the banded
     matrix ``(KH*Wp*C, OW*F)`` (``into_band`` points at the trailing 0 off the band); and
