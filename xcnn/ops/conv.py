@@ -70,12 +70,22 @@ def row_windows(xp, x_padded, win):
     return xp.reshape(xp.stack(slices, axis=2), (n * win.out[0], win.kernel[0] * wp * c))
 
 
-@functools.lru_cache(maxsize=64)
 def _band_index(xp, w_shape, wp, win, device):
     """Index arrays that place the filter taps in the banded matrix and read them back.
 
     They depend only on the geometry, so they are memoized per (geometry, device): constants
     like a kernel's launch parameters, not state; building them cost as much as the GEMM.
+    A device object that cannot be hashed gets them built afresh.
+    """
+    try:
+        hash(device)
+    except TypeError:
+        return _build_band_index(xp, w_shape, wp, win, device)
+    return _cached_band_index(xp, w_shape, wp, win, device)
+
+
+def _build_band_index(xp, w_shape, wp, win, device):
+    """See :func:`_band_index`.
 
     Returns ``(into_band, from_band)``: ``take(concat(w.ravel(), [0]), into_band)`` is the banded
     matrix ``(KH*Wp*C, OW*F)`` (``into_band`` points at the trailing 0 off the band); and
@@ -101,6 +111,9 @@ def _band_index(xp, w_shape, wp, win, device):
     from_band = ((r * wp + j * sw + q) * c + ch) * (ow * f) + j * f + fo
     return (xp.reshape(into_band, (kh * wp * c, ow * f)),
             xp.reshape(from_band, (f * kh * kw * c, ow)))
+
+
+_cached_band_index = functools.lru_cache(maxsize=64)(_build_band_index)
 
 
 def _banded_filters(xp, w, into_band):
