@@ -120,8 +120,9 @@ def test_max_pool_ties_both_paths(backend, dtype, pool, stride):
     assert_close(ops.max_pool2d(xb, pool, stride=stride), ref.max_pool2d(x, pool, stride, 0), dtype)
     dx = ops.max_pool2d_backward(dyb, xb, pool, stride=stride)
     assert_close(dx, ref.max_pool2d_backward(dy, x, pool, stride, 0), dtype)
-    y = ops.max_pool2d(xb, pool, stride=stride)
-    assert_close(ops.max_pool2d_backward(dyb, xb, pool, stride=stride, y=y), B.to_numpy(dx), dtype)
+    y, row_max = ops.max_pool2d_forward(xb, pool, stride=stride)
+    assert (row_max is not None) == (stride is None)  # kept only on the separable path
+    assert_close(ops.max_pool2d_backward(dyb, xb, pool, stride=stride, y=y, row_max=row_max), B.to_numpy(dx), dtype)
 
 
 def test_max_pool_padding_never_wins(backend, dtype):
@@ -312,6 +313,11 @@ def test_errors_name_the_argument():
         ops.conv2d(x, w, algorithm="fft")
     with pytest.raises(ValueError, match=r"cols must be the window matrix conv2d_forward returned"):
         ops.conv2d_backward(np.zeros((2, 3, 3, 4)), x, w, cols=np.zeros((3, 3)))
+    pooled, row_max = ops.max_pool2d_forward(x, 2)
+    with pytest.raises(ValueError, match=r"row_max must have shape \(8, 2, 3\)"):
+        ops.max_pool2d_backward(pooled, x, 2, row_max=pooled)
+    with pytest.raises(ValueError, match=r"row_max applies only to disjoint windows"):
+        ops.max_pool2d_backward(ops.max_pool2d(x, 2, stride=1), x, 2, stride=1, row_max=row_max)
     with pytest.raises(ValueError, match=r"dy must have the conv2d output shape"):
         ops.conv2d_backward(np.zeros((2, 4, 4, 4)), x, w)
     with pytest.raises(ValueError, match=r"padding must be 'valid' or 'same'"):

@@ -266,14 +266,14 @@ class MaxPooling2D(_Pooling2D):
 
     def call(self, x, training):
         self._x = x
-        self._y = ops.max_pool2d(x, self.pool_size, stride=self.strides, padding=self.padding)
+        self._y, self._row_max = ops.max_pool2d_forward(x, self.pool_size, stride=self.strides, padding=self.padding)
         return ops.relu(self._y) if self.relu_before else self._y
 
     def grad(self, dy, need_dx):
         if self.relu_before:
             dy = ops.relu_backward(dy, self._y, None)
         return ops.max_pool2d_backward(dy, self._x, self.pool_size, stride=self.strides, padding=self.padding,
-                                       y=self._y)
+                                       y=self._y, row_max=self._row_max)
 
 
 class AveragePooling2D(_Pooling2D):

@@ -12,7 +12,7 @@ from .activations import (
     softplus_backward, softsign, softsign_backward, step, step_backward, tanh, tanh_backward,
 )
 from .conv import col2im, conv2d, conv2d_backward, conv2d_forward, conv_algorithm, im2col, row_windows
-from .pooling import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
+from .pooling import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward, max_pool2d_forward
 from .reshape import flatten, flatten_backward
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -50,36 +50,41 @@ def _disjoint(win):
     return win.stride == win.kernel and not win.padded
 
 
-def _column_max(xp, x, win):
-    """First half of a separable max over non-overlapping, unpadded windows: the max across
-    each window's columns. Returns ``(row_max, x_cols)``: x viewed as ``(N*OH*KH, OW, KW*C)``
-    (cropped to whole windows) and its per-row window maxima ``(N*OH*KH, OW, C)``.
-
-    Column neighbours interleave with period C in NHWC, so this step reads runs of only C
-    floats; the row step that follows reads whole image rows (OW*C floats). Doing the
-    short-run step once instead of once per window cell is what makes this path several
-    times faster on NumPy, where each short run costs a loop iteration.
-    """
+def _window_columns(xp, x, win):
+    """x viewed as ``(N*OH*KH, OW, KW*C)`` (cropped to whole windows): one image row of
+    windows per row, each window's KW columns side by side."""
     (kh, kw), (oh, ow) = win.kernel, win.out
     n, c = x.shape[0], x.shape[3]
     if (oh * kh, ow * kw) != tuple(x.shape[1:3]):
         x = x[:, : oh * kh, : ow * kw, :]  # floor mode: trailing cells belong to no window
-    x_cols = xp.reshape(x, (n * oh * kh, ow, kw * c))
-    return _running_max(xp, [x_cols[..., k * c:(k + 1) * c] for k in range(kw)]), x_cols
+    return xp.reshape(x, (n * oh * kh, ow, kw * c))
+
+
+def _columns(x_cols, win):
+    c = x_cols.shape[-1] // win.kernel[1]
+    return [x_cols[..., k * c:(k + 1) * c] for k in range(win.kernel[1])]
 
 
 def _window_rows(xp, row_max, win):
-    """The KH row slices ``(N*OH, OW*C)`` of :func:`_column_max`'s result."""
+    """The KH row slices ``(N*OH, OW*C)`` of the per-row window maxima ``row_max``."""
     kh, ow = win.kernel[0], win.out[1]
     rows = xp.reshape(row_max, (-1, kh, ow * row_max.shape[-1]))
     return [rows[:, k, :] for k in range(kh)]
 
 
 def _disjoint_max(xp, x, win):
-    """Max over non-overlapping, unpadded windows, columns first, then rows."""
-    row_max, _ = _column_max(xp, x, win)
+    """Max over non-overlapping, unpadded windows, done separably: first across each window's
+    columns, giving ``row_max`` ``(N*OH*KH, OW, C)``, then across its rows. Returns
+    ``(y, row_max)``.
+
+    Column neighbours interleave with period C in NHWC, so the column step reads runs of only C
+    floats; the row step reads whole image rows (OW*C floats). Doing the short-run step once
+    instead of once per window cell is what makes this path several times faster on NumPy,
+    where each short run costs a loop iteration.
+    """
+    row_max = _running_max(xp, _columns(_window_columns(xp, x, win), win))
     y = _running_max(xp, _window_rows(xp, row_max, win))
-    return xp.reshape(y, (x.shape[0], win.out[0], win.out[1], x.shape[3]))
+    return xp.reshape(y, (x.shape[0], win.out[0], win.out[1], x.shape[3])), row_max
 
 
 def _running_max(xp, parts):
@@ -102,18 +107,21 @@ def _route_to_first_max(xp, grad, parts, maximum):
     return routed
 
 
-def _disjoint_max_backward(xp, dy, x, win, y):
+def _disjoint_max_backward(xp, dy, x, win, y, row_max):
     """Backward of :func:`_disjoint_max`: route ``dy`` to the first row whose column maximum
     is the window's max, then within that row to the first column holding it: together,
     the first maximum in row-major window order."""
     (kh, kw), (oh, ow) = win.kernel, win.out
     n, h, w, c = x.shape
-    row_max, x_cols = _column_max(xp, x, win)
+    x_cols = _window_columns(xp, x, win)
+    columns = _columns(x_cols, win)
+    if row_max is None:
+        row_max = _running_max(xp, columns)
     rows = _window_rows(xp, row_max, win)
     y = _running_max(xp, rows) if y is None else xp.reshape(y, (n * oh, ow * c))
     per_row = _route_to_first_max(xp, xp.reshape(dy, (n * oh, ow * c)), rows, y)
     d_row_max = xp.reshape(xp.stack(per_row, axis=1), (n * oh * kh, ow, c))
-    per_col = _route_to_first_max(xp, d_row_max, [x_cols[..., k * c:(k + 1) * c] for k in range(kw)], row_max)
+    per_col = _route_to_first_max(xp, d_row_max, columns, row_max)
     dx = xp.reshape(xp.concat(per_col, axis=-1), (n, oh * kh, ow * kw, c))
     if (oh * kh, ow * kw) != (h, w):
         dx = xpx.pad(dx, ((0, 0), (0, h - oh * kh), (0, w - ow * kw), (0, 0)), xp=xp)
@@ -125,29 +133,44 @@ def max_pool2d(x, pool_size=2, *, stride=None, padding=0):
 
     ``stride`` defaults to ``pool_size``; padded cells never win (they hold -inf).
     """
+    return max_pool2d_forward(x, pool_size, stride=stride, padding=padding)[0]
+
+
+def max_pool2d_forward(x, pool_size=2, *, stride=None, padding=0):
+    """:func:`max_pool2d` that also returns what its backward can reuse: ``(y, row_max)``.
+
+    For disjoint windows (stride == pool_size, no padding) ``row_max`` is the per-row window
+    maxima ``(N*OH*KH, OW, C)`` of the separable path; otherwise None. A layer keeps both
+    for :func:`max_pool2d_backward` (``y=``, ``row_max=``), which then recomputes nothing.
+    """
     xp = array_namespace(x)
     check_images(xp, x)
     win = _pool_geometry(x, pool_size, stride, padding)
     if _disjoint(win):
         return _disjoint_max(xp, x, win)
-    return _max_over_windows(xp, pad_hw(x, win, -math.inf), win)
+    return _max_over_windows(xp, pad_hw(x, win, -math.inf), win), None
 
 
-def max_pool2d_backward(dy, x, pool_size=2, *, stride=None, padding=0, y=None):
+def max_pool2d_backward(dy, x, pool_size=2, *, stride=None, padding=0, y=None, row_max=None):
     """Gradient of :func:`max_pool2d`: each window's ``dy`` goes to its maximum.
 
     Ties go to the first maximum in row-major window order (as ``argmax`` would pick).
-    dy: ``(N, OH, OW, C)``; y: the forward output, if kept (saves recomputing it).
-    Returns dx with the shape of x.
+    dy: ``(N, OH, OW, C)``; y, row_max: what :func:`max_pool2d_forward` returned, if kept
+    (saves recomputing them). Returns dx with the shape of x.
     """
-    xp = array_namespace(dy, x, y)
+    xp = array_namespace(dy, x, y, row_max)
     check_images(xp, x)
     win = _pool_geometry(x, pool_size, stride, padding)
     _check_dy(dy, x, win)
     if y is not None:
         check_same_shape(y, dy, "y", "dy")
     if _disjoint(win):
-        return _disjoint_max_backward(xp, dy, x, win, y)
+        expected = (x.shape[0] * win.out[0] * win.kernel[0], win.out[1], x.shape[3])
+        if row_max is not None and tuple(row_max.shape) != expected:
+            raise ValueError(f"row_max must have shape {expected} (from max_pool2d_forward), got {tuple(row_max.shape)}")
+        return _disjoint_max_backward(xp, dy, x, win, y, row_max)
+    if row_max is not None:
+        raise ValueError("row_max applies only to disjoint windows (stride == pool_size, no padding); pass None")
     x_padded = pad_hw(x, win, -math.inf)
     if y is None:
         y = _max_over_windows(xp, x_padded, win)
