@@ -25,8 +25,14 @@ class LearningRateSchedule:
         raise NotImplementedError
 
     def get_config(self):
-        names = self.__init__.__code__.co_varnames[1 : self.__init__.__code__.co_argcount]
-        return {"name": self.name, **{k: getattr(self, k) for k in names}}
+        return _constructor_config(self)
+
+
+def _constructor_config(obj):
+    """``{"name": obj.name, arg: obj.arg, ...}`` for each constructor argument, which the
+    class keeps as an attribute of the same name."""
+    code = type(obj).__init__.__code__
+    return {"name": obj.name, **{k: getattr(obj, k) for k in code.co_varnames[1 : code.co_argcount]}}
 
 
 def _positive(value, name):
@@ -138,8 +144,7 @@ class Optimizer:
 
     def get_config(self):
         """Name and constructor arguments (what ``get(config)`` rebuilds the optimizer from)."""
-        names = self.__init__.__code__.co_varnames[1 : self.__init__.__code__.co_argcount]
-        config = {"name": self.name, **{k: getattr(self, k) for k in names}}
+        config = _constructor_config(self)
         if isinstance(self.learning_rate, LearningRateSchedule):
             config["learning_rate"] = self.learning_rate.get_config()
         return config

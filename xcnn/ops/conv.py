@@ -220,12 +220,10 @@ def conv2d_backward(dy, x, w, *, stride=1, padding=0, need_dx=True, cols=None, a
     banded = _pick_algorithm(x, w, win, algorithm) == "banded"
     if banded:
         want = (n * oh, win.kernel[0] * x_shape[2] * x_shape[3])
-        build = lambda: row_windows(xp, pad_hw(x, win), win)  # noqa: E731
     else:
         want = (n * oh * ow, win.size * x.shape[3])
-        build = lambda: im2col(xp, pad_hw(x, win), win)  # noqa: E731
     if cols is None:
-        cols = build()
+        cols = (row_windows if banded else im2col)(xp, pad_hw(x, win), win)
     elif tuple(cols.shape) != want:
         raise ValueError(f"cols must be the window matrix conv2d_forward returned, shape {want}, got {tuple(cols.shape)}")
     # a ones-vector GEMV sums rows ~10x faster than sum(axis=0) on NumPy
