@@ -1,0 +1,33 @@
+"""Scratch buffers a caller can keep between calls of an op (like cuDNN's workspace).
+
+Ops keep no state; a layer that calls the same op every training step may hand it a dict,
+and the op's large temporaries (window matrices, gradient grids) are then written into the
+same arrays each step instead of fresh ones. Why it matters: on the CPU a fresh multi-MiB
+array costs a page fault per 4 KiB page the first time it is written (the allocator hands
+freed memory back to the system between steps), which measured as much as the arithmetic
+(docs/performance.md). Writing into an existing array is plain ``__setitem__``, so this is
+portable to every backend.
+"""
+
+from __future__ import annotations
+
+from ..backend import array_namespace
+
+
+def scratch(xp, workspace, name, shape, dtype, device):
+    """An uninitialized array of ``shape``/``dtype`` on ``device`` for the caller to fill.
+
+    With ``workspace`` (a dict the caller keeps) the array is ``workspace[name]`` again when
+    it has the same shape, dtype and device; otherwise a new one, stored there. The caller
+    must be done with what the previous call left in it. Without a workspace: ``xp.empty``.
+    """
+    shape = tuple(shape)
+    if workspace is not None:
+        held = workspace.get(name)
+        if (held is not None and array_namespace(held) is xp and tuple(held.shape) == shape
+                and held.dtype == dtype and held.device == device):
+            return held
+    array = xp.empty(shape, dtype=dtype, device=device)
+    if workspace is not None:
+        workspace[name] = array
+    return array
