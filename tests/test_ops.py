@@ -125,6 +125,124 @@ def test_max_pool_ties_both_paths(backend, dtype, pool, stride):
     assert_close(ops.max_pool2d_backward(dyb, xb, pool, stride=stride, y=y, row_max=row_max), B.to_numpy(dx), dtype)
 
 
+# --- conv + max pool fused (ops.conv2d_max_pool2d) -----------------------------------------
+
+# (x shape, w shape, conv stride, conv padding, pool size): odd conv outputs (the last row or
+# column belongs to no window), rectangular pools, strided convs, a pool as large as the output
+FUSED_CASES = [
+    ((2, 8, 8, 1), (3, 3, 3, 1), 1, "same", 2),
+    ((3, 10, 9, 1), (2, 4, 4, 1), 1, 0, 2),
+    ((2, 7, 8, 2), (3, 3, 2, 2), (1, 2), "same", (2, 3)),
+    ((1, 6, 6, 3), (4, 3, 3, 3), 1, ((1, 0), (2, 1)), 3),
+    ((2, 5, 5, 1), (2, 2, 2, 1), 1, 0, 4),
+    ((2, 12, 12, 1), (6, 7, 7, 1), 1, "valid", 2),
+    ((2, 9, 7, 2), (2, 3, 3, 2), 2, 1, 2),
+]
+
+
+def _conv_pool_reference(x, w, b, stride, padding, pool, dy):
+    z = ref.conv2d(x, w, b, stride, padding)
+    dz = ref.max_pool2d_backward(dy, z, pool)
+    return (ref.max_pool2d(z, pool), *ref.conv2d_backward(dz, x, w, stride, padding))
+
+
+def _conv_pool_output_shape(x, w, stride, padding, pool):
+    return ref.max_pool2d(ref.conv2d(x, w, None, stride, padding), pool).shape
+
+
+@pytest.mark.parametrize("algorithm", ["im2col", "banded"])
+@pytest.mark.parametrize("x_shape, w_shape, stride, padding, pool", FUSED_CASES)
+def test_conv2d_max_pool2d_matches_reference(backend, dtype, x_shape, w_shape, stride, padding, pool, algorithm):
+    x, w, b = _random(x_shape, 20), _random(w_shape, 21), _random(w_shape[:1], 22)
+    dy = _random(_conv_pool_output_shape(x, w, stride, padding, pool), 23)
+    expected = _conv_pool_reference(x, w, b, stride, padding, pool, dy)
+    xb, wb, bb, dyb = on(backend, x, w, b, dy, dtype=dtype)
+    kw = dict(stride=stride, padding=padding, pool_size=pool, algorithm=algorithm)
+    assert_close(ops.conv2d_max_pool2d(xb, wb, bb, **kw), expected[0], dtype)
+    y, cols, at_max = ops.conv2d_max_pool2d_forward(xb, wb, bb, **kw)
+    assert B.backend_of(y) == backend and str(y.dtype).endswith(dtype)
+    assert_close(y, expected[0], dtype)
+    grads = ops.conv2d_max_pool2d_backward(dyb, xb, wb, cols=cols, at_max=at_max, **kw)
+    for got, want in zip(grads, expected[1:]):
+        assert str(got.dtype).endswith(dtype)
+        assert_close(got, want, dtype)
+    no_dx, dw, db = ops.conv2d_max_pool2d_backward(dyb, xb, wb, cols=cols, at_max=at_max, need_dx=False, **kw)
+    assert no_dx is None
+    assert_close(dw, expected[2], dtype)
+    assert_close(db, expected[3], dtype)
+
+
+@pytest.mark.parametrize("algorithm", ["im2col", "banded"])
+def test_conv2d_max_pool2d_ties_go_to_first_maximum(backend, dtype, algorithm):
+    # small integers: exact in float32 too, and most windows hold their maximum more than once
+    rng = np.random.default_rng(24)
+    x = rng.integers(-1, 2, size=(2, 9, 10, 2)).astype(float)
+    w = rng.integers(-1, 2, size=(3, 2, 3, 2)).astype(float)
+    b = np.array([0.0, 1.0, -1.0])
+    for stride, padding, pool in ((1, "same", 2), (1, 0, (3, 2)), ((2, 1), 1, (2, 3))):
+        dy = rng.standard_normal(_conv_pool_output_shape(x, w, stride, padding, pool))
+        expected = _conv_pool_reference(x, w, b, stride, padding, pool, dy)
+        xb, wb, bb, dyb = on(backend, x, w, b, dy, dtype=dtype)
+        kw = dict(stride=stride, padding=padding, pool_size=pool, algorithm=algorithm)
+        y, cols, at_max = ops.conv2d_max_pool2d_forward(xb, wb, bb, **kw)
+        assert int(np.sum(B.to_numpy(at_max))) > B.to_numpy(y).size  # the test has ties to break
+        assert_close(y, expected[0], dtype)
+        for got, want in zip(ops.conv2d_max_pool2d_backward(dyb, xb, wb, cols=cols, at_max=at_max, **kw), expected[1:]):
+            assert_close(got, want, dtype)
+
+
+@pytest.mark.parametrize("algorithm", ["im2col", "banded"])
+def test_conv2d_max_pool2d_numerical_gradients(backend, algorithm):
+    rng = np.random.default_rng(25)
+    x, w, b = rng.standard_normal((2, 7, 8, 2)), rng.standard_normal((3, 3, 3, 2)), rng.standard_normal(3)
+    kw = dict(stride=1, padding="same", pool_size=(2, 3), algorithm=algorithm)
+    r = rng.standard_normal(_conv_pool_output_shape(x, w, 1, "same", (2, 3)))
+
+    def loss(x_, w_, b_):
+        return float(np.sum(B.to_numpy(ops.conv2d_max_pool2d(*on(backend, x_, w_, b_), **kw)) * r))
+
+    _, cols, at_max = ops.conv2d_max_pool2d_forward(*on(backend, x, w, b), **kw)
+    dx, dw, db = ops.conv2d_max_pool2d_backward(on(backend, r), *on(backend, x, w), cols=cols, at_max=at_max, **kw)
+    _check_gradient(lambda v: loss(v, w, b), dx, x.copy())
+    _check_gradient(lambda v: loss(x, v, b), dw, w.copy())
+    _check_gradient(lambda v: loss(x, w, v), db, b.copy())
+
+
+def test_fuses_with_max_pool_decides_in_one_place():
+    article = ((None, 28, 28, 1), (6, 7, 7, 1), 1, "valid")
+    lecture = ((None, 28, 28, 1), (9, 3, 3, 1), 1, "same")
+    assert ops.fuses_with_max_pool(*article, 2)
+    assert ops.fuses_with_max_pool(*lecture, 2)
+    assert ops.fuses_with_max_pool(*lecture, 2, None, "same")  # 'same' on an even size pads nothing
+    assert not ops.fuses_with_max_pool(*lecture, 2, 1)  # overlapping windows
+    assert not ops.fuses_with_max_pool(*article, 3, None, "same")  # 22 -> padded windows
+    assert not ops.fuses_with_max_pool(*article, (2, 2), (1, 2))
+    assert ops.fuses_with_max_pool((None, 32, 32, 32), (32, 3, 3, 32), 1, "same", 2)
+
+
+def test_conv2d_max_pool2d_errors_name_the_argument():
+    x, w = np.zeros((2, 6, 6, 1)), np.zeros((3, 3, 3, 1))
+    y, cols, at_max = ops.conv2d_max_pool2d_forward(x, w, pool_size=2, algorithm="banded")
+    assert y.shape == (2, 2, 2, 3)
+    kw = dict(cols=cols, at_max=at_max, algorithm="banded")
+    with pytest.raises(ValueError, match=r"dy must have shape \(2, 2, 2, 3\)"):
+        ops.conv2d_max_pool2d_backward(np.zeros((2, 4, 4, 3)), x, w, **kw)
+    with pytest.raises(ValueError, match=r"cols must have shape \(8, 18\)"):
+        ops.conv2d_max_pool2d_backward(y, x, w, cols=cols[:4], at_max=at_max, algorithm="banded")
+    with pytest.raises(ValueError, match=r"at_max must have shape \(4, 2, 2, 6\)"):
+        ops.conv2d_max_pool2d_backward(y, x, w, cols=cols, at_max=at_max[:1], algorithm="banded")
+    with pytest.raises(TypeError, match=r"at_max must be the boolean array"):
+        ops.conv2d_max_pool2d_backward(y, x, w, cols=cols, at_max=at_max.astype(float), algorithm="banded")
+    with pytest.raises(ValueError, match=r"at_max must have shape \(1, 2, 2, 24\)"):  # banded's, given to im2col
+        ops.conv2d_max_pool2d_backward(y, x, w, cols=cols, at_max=at_max, algorithm="im2col")
+    with pytest.raises(ValueError, match=r"pool_size \(5, 5\) is larger than the padded input"):
+        ops.conv2d_max_pool2d(x, w, pool_size=5)
+    with pytest.raises(ValueError, match=r"channel mismatch"):
+        ops.conv2d_max_pool2d(x, np.zeros((3, 3, 3, 2)))
+    with pytest.raises(ValueError, match=r"algorithm must be 'auto', 'im2col' or 'banded'"):
+        ops.conv2d_max_pool2d(x, w, algorithm="winograd")
+
+
 def test_max_pool_padding_never_wins(backend, dtype):
     x = -np.ones((1, 3, 3, 1)) * 7.0
     y = ops.max_pool2d(on(backend, x, dtype=dtype), 2, padding="same")
@@ -261,6 +379,33 @@ def test_conv2d_property(n, h, w, c, f, kh, kw, sh, sw, padding, algorithm):
     dy = rng.standard_normal(y.shape)
     dx, dw, _ = ops.conv2d_backward(dy, x, wt, stride=(sh, sw), padding=padding, algorithm=algorithm)
     rdx, rdw, _ = ref.conv2d_backward(dy, x, wt, (sh, sw), padding)
+    assert_close(dx, rdx)
+    assert_close(dw, rdw)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n=st.integers(1, 2), h=st.integers(2, 9), w=st.integers(2, 9), c=st.integers(1, 2), f=st.integers(1, 3),
+    kh=st.integers(1, 4), kw=st.integers(1, 4), sh=st.integers(1, 2), sw=st.integers(1, 2), padding=_paddings,
+    ph=st.integers(1, 3), pw=st.integers(1, 3), algorithm=st.sampled_from(["im2col", "banded"]),
+)
+def test_conv2d_max_pool2d_property(n, h, w, c, f, kh, kw, sh, sw, padding, ph, pw, algorithm):
+    pads = ref.pads_of(padding, (h, w), (kh, kw), (sh, sw))
+    if kh > h + sum(pads[0]) or kw > w + sum(pads[1]):
+        return  # the conv itself is invalid: covered by test_conv2d_property
+    rng = np.random.default_rng(h * 100 + w * 10 + c)
+    x, wt = rng.standard_normal((n, h, w, c)), rng.standard_normal((f, kh, kw, c))
+    z = ref.conv2d(x, wt, None, (sh, sw), padding)
+    if ph > z.shape[1] or pw > z.shape[2]:
+        with pytest.raises(ValueError, match="pool_size"):
+            ops.conv2d_max_pool2d(x, wt, stride=(sh, sw), padding=padding, pool_size=(ph, pw), algorithm=algorithm)
+        return
+    kw_ = dict(stride=(sh, sw), padding=padding, pool_size=(ph, pw), algorithm=algorithm)
+    y, cols, at_max = ops.conv2d_max_pool2d_forward(x, wt, **kw_)
+    assert_close(y, ref.max_pool2d(z, (ph, pw)))
+    dy = rng.standard_normal(y.shape)
+    dx, dw, _ = ops.conv2d_max_pool2d_backward(dy, x, wt, cols=cols, at_max=at_max, **kw_)
+    rdx, rdw, _ = ref.conv2d_backward(ref.max_pool2d_backward(dy, z, (ph, pw)), x, wt, (sh, sw), padding)
     assert_close(dx, rdx)
     assert_close(dw, rdw)
 

@@ -12,6 +12,9 @@ from .activations import (
     softplus_backward, softsign, softsign_backward, step, step_backward, tanh, tanh_backward,
 )
 from .conv import col2im, conv2d, conv2d_backward, conv2d_forward, conv_algorithm, im2col, row_windows
+from .conv_pool import (
+    conv2d_max_pool2d, conv2d_max_pool2d_backward, conv2d_max_pool2d_forward, fuses_with_max_pool,
+)
 from .pooling import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward, max_pool2d_forward
 from .reshape import flatten, flatten_backward
 

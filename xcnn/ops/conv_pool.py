@@ -1,0 +1,154 @@
+"""Convolution followed by max pooling over disjoint windows, in one pass (NHWC).
+
+``conv2d_max_pool2d(x, w, b, pool_size=P)`` equals ``max_pool2d(conv2d(x, w, b), P)`` with
+stride P and no pool padding (the usual pooling), gradients included. Why fuse: in NHWC the
+cells of a pooling window sit C floats apart, so pooling a conv output reads runs of only C
+floats (6 or 9 in the article's and the lecture's networks) and NumPy pays a loop iteration per
+run. Here the conv GEMM emits its output already grouped by pooling-window cell, so each cell
+of every window is one long contiguous run and the pooling is a few long element-wise ops:
+
+- ``"im2col"``: the window matrix's rows are ordered (cell, n, ohp, owp) (``im2col(...,
+  pool)``), so the GEMM output is PH*PW contiguous blocks, one per cell;
+- ``"banded"``: the banded GEMM emits its output columns phase-major (``phases`` in
+  ``conv.banded_forward``), so in each output row each cell is a contiguous run of OWp*F.
+
+Either way the output is viewed as a grid ``(outer, PH, PW, inner)`` and the cell ``(i, j)``
+of every window is ``grid[:, i, j, :]``. The backward keeps a boolean record of which cells
+held each window's maximum, not the conv output: less memory held between the two passes.
+
+Whether a Conv2D + MaxPooling2D pair runs fused is decided in one place,
+:func:`fuses_with_max_pool`; the model asks it when it builds its graph.
+"""
+
+from __future__ import annotations
+
+from ..backend import array_namespace
+from .activations import masked
+from .conv import (
+    _check_conv_args, _geometry, _pick_algorithm, add_bias, banded_backward, banded_forward, im2col_backward,
+    im2col_forward,
+)
+from ._geometry import as_pair, padded_shape, window_geometry
+from ._workspace import scratch
+
+
+def _pool_geometry(conv_win, pool_size):
+    """Disjoint, unpadded pooling windows over the conv output (floor mode)."""
+    return window_geometry(conv_win.out, pool_size, pool_size, 0, kernel_name="pool_size")
+
+
+def fuses_with_max_pool(x_shape, w_shape, stride, padding, pool_size, pool_stride=None, pool_padding=0):
+    """True when ``max_pool2d(conv2d(x, w), pool_size, stride=pool_stride, padding=pool_padding)``
+    can run as :func:`conv2d_max_pool2d`: the pool's windows are disjoint and unpadded.
+
+    x_shape: ``(N, H, W, C)`` (N may be None); w_shape: ``(F, KH, KW, C)``; the rest as in
+    :func:`.conv2d` and :func:`.max_pool2d`. The one place that decides.
+    """
+    pool_size = as_pair(pool_size, "pool_size")
+    if as_pair(pool_size if pool_stride is None else pool_stride, "stride") != pool_size:
+        return False
+    conv_win = window_geometry(tuple(x_shape[1:3]), tuple(w_shape[1:3]), stride, padding)
+    return not window_geometry(conv_win.out, pool_size, pool_size, pool_padding, kernel_name="pool_size").padded
+
+
+def conv2d_max_pool2d(x, w, b=None, *, stride=1, padding=0, pool_size=2, algorithm="auto"):
+    """``max_pool2d(conv2d(x, w, b, stride=stride, padding=padding), pool_size)`` in one pass.
+
+    x: ``(N, H, W, C)``; w: ``(F, KH, KW, C)``; b: ``(F,)`` or None; the pooling has stride
+    ``pool_size`` and no padding; algorithm as in :func:`.conv2d`. Returns
+    ``(N, OH // PH, OW // PW, F)``.
+    """
+    return conv2d_max_pool2d_forward(x, w, b, stride=stride, padding=padding, pool_size=pool_size,
+                                     algorithm=algorithm)[0]
+
+
+def _layout(x, w, win, pool, algorithm):
+    """``(banded, outer)``: which GEMM, and the leading axis of the ``(outer, PH, PW, inner)``
+    grid its output is viewed as (one output row of windows per grid row for the banded GEMM,
+    a single row for im2col)."""
+    banded = _pick_algorithm(x, w, win, algorithm) == "banded"
+    return banded, x.shape[0] * pool.out[0] if banded else 1
+
+
+def _cells(pool):
+    """``(i, j)`` of each cell of a pooling window, in row-major order (the tie-break order)."""
+    return [divmod(cell, pool.kernel[1]) for cell in range(pool.size)]
+
+
+def conv2d_max_pool2d_forward(x, w, b=None, *, stride=1, padding=0, pool_size=2, algorithm="auto",
+                              workspace=None):
+    """:func:`conv2d_max_pool2d` that also returns what its backward needs: ``(y, cols, at_max)``.
+
+    cols: the GEMM's window matrix (``(PH*PW*N*OHp*OWp, KH*KW*C)`` for im2col,
+    ``(N*OHp*PH, KH*Wp*C)`` for the banded GEMM); at_max: boolean ``(outer, PH, PW, inner)``,
+    true at the cells of each window that equal its maximum. ``workspace``: a dict the caller
+    keeps between calls (a layer does), so cols is built in the same array every step (see
+    :mod:`._workspace`); it is valid until the next call with that workspace.
+    """
+    xp = array_namespace(x, w, b)
+    _check_conv_args(xp, x, w, b)
+    win = _geometry(x, w, stride, padding)
+    pool = _pool_geometry(win, pool_size)
+    (ph, pw), (ohp, owp) = pool.kernel, pool.out
+    n, f = x.shape[0], w.shape[0]
+    banded, outer = _layout(x, w, win, pool, algorithm)
+    # only the conv outputs some window covers are computed; the bias is added after the
+    # max (max(z) + b = max(z + b), b being the same in every cell): a quarter of the adds
+    if banded:
+        z, cols = banded_forward(xp, x, w, None, win, phases=pw, out_rows=ohp * ph, workspace=workspace)
+    else:
+        z, cols = im2col_forward(xp, x, w, None, win, pool, workspace)
+    grid = xp.reshape(z, (outer, ph, pw, -1))
+    y = None
+    for i, j in _cells(pool):
+        y = grid[:, i, j, :] if y is None else xp.maximum(y, grid[:, i, j, :])
+    at_max = grid == xp.reshape(y, (outer, 1, 1, -1))
+    if b is not None:
+        y = add_bias(xp, xp.reshape(y, (n * ohp, owp * f)), b)
+    return xp.reshape(y, (n, ohp, owp, f)), cols, at_max
+
+
+def conv2d_max_pool2d_backward(dy, x, w, *, stride=1, padding=0, pool_size=2, cols, at_max, need_dx=True,
+                               algorithm="auto", workspace=None):
+    """Gradients of :func:`conv2d_max_pool2d`: ``(dx, dw, db)`` with the shapes of x, w and (F,).
+
+    dy: ``(N, OHp, OWp, F)``; cols, at_max: what :func:`conv2d_max_pool2d_forward` returned
+    (required: the backward does not redo the forward's GEMM to find the maxima). Each
+    window's gradient goes to its first maximum in row-major order, as ``max_pool2d_backward``
+    does; dx is None when ``need_dx=False``. ``workspace``: as in the forward (the conv
+    output's gradient is built in ``workspace["dz"]``).
+    """
+    xp = array_namespace(dy, x, w, cols, at_max)
+    _check_conv_args(xp, x, w, None)
+    win = _geometry(x, w, stride, padding)
+    pool = _pool_geometry(win, pool_size)
+    (ph, pw), (ohp, owp) = pool.kernel, pool.out
+    (kh, kw), c = win.kernel, x.shape[3]
+    n, f = x.shape[0], w.shape[0]
+    banded, outer = _layout(x, w, win, pool, algorithm)
+    windows = n * ohp * owp
+    expected = {
+        "dy": (n, ohp, owp, f),
+        "at_max": (outer, ph, pw, windows * f // outer),
+        "cols": (n * ohp * ph, kh * padded_shape(tuple(x.shape), win)[2] * c) if banded
+        else (pool.size * windows, kh * kw * c),
+    }
+    for name, array in (("dy", dy), ("at_max", at_max), ("cols", cols)):
+        if tuple(array.shape) != expected[name]:
+            raise ValueError(f"{name} must have shape {expected[name]} (see conv2d_max_pool2d_forward), "
+                             f"got {tuple(array.shape)}")
+    if at_max.dtype != xp.bool:
+        raise TypeError(f"at_max must be the boolean array conv2d_max_pool2d_forward returned, got {at_max.dtype}")
+    grad = xp.reshape(dy, (outer, -1))
+    dz = scratch(xp, workspace, "dz", tuple(at_max.shape), dy.dtype, dy.device)
+    taken = None
+    for i, j in _cells(pool):
+        wins = at_max[:, i, j, :]
+        if taken is not None:
+            wins = wins & ~taken  # a tie goes to the first cell at the maximum
+        taken = wins if taken is None else taken | wins
+        dz[:, i, j, :] = masked(xp, grad, wins)
+    if banded:
+        dz = xp.reshape(dz, (n * ohp * ph, pw * owp * f))
+        return banded_backward(xp, dz, w, win, cols, tuple(x.shape), need_dx, phases=pw)
+    return im2col_backward(xp, xp.reshape(dz, (-1, f)), w, win, cols, tuple(x.shape), need_dx, pool)
