@@ -547,7 +547,8 @@ def test_initializer_statistics(name, shape, expected_std):
 
 
 @pytest.mark.parametrize("make", [article_model, lecture_model], ids=["article", "lecture"])
-def test_relu_moved_into_max_pool_changes_nothing(make):
+def test_work_saving_rewrites_change_nothing(make):
+    # the ReLU moved into the pool and the conv computing the pool, against the plain graph
     import xcnn.models as models_module
 
     rng = np.random.default_rng(0)
@@ -557,21 +558,41 @@ def test_relu_moved_into_max_pool_changes_nothing(make):
     results = []
     for rewrite in (True, False):
         model = make(seed=3, dtype="float64")
-        if not rewrite:
-            for layer in model.layers:
-                layer.relu_deferred = False
-                if isinstance(layer, MaxPooling2D):
-                    layer.relu_before = False
+        conv, pool = model.layers[0], model.layers[1]
+        if rewrite:
+            model.compile(optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+            model.train_on_batch(x[:1], labels[:1])  # the plan is applied before each forward pass
+            assert conv.relu_deferred and pool.relu_before
+            assert conv.max_pool_after is pool and pool.pooled_by_conv
         else:
-            assert model.layers[0].relu_deferred and model.layers[1].relu_before
-        model.compile(optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+            model._rewrites = models_module._work_saving_rewrites(model._layers, model._output, enabled=False)
+            model.compile(optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+            model.train_on_batch(x[:1], labels[:1])
+            assert not (conv.relu_deferred or pool.relu_before or pool.pooled_by_conv or conv.max_pool_after)
         loss, _, _ = model.train_on_batch(x, labels)
         results.append((float(loss), model.get_weights(), model.predict(x)))
     assert results[0][0] == pytest.approx(results[1][0], rel=1e-12)
     for a, b in zip(results[0][1], results[1][1]):
-        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(results[0][2], results[1][2], rtol=1e-12)
-    assert models_module._move_relu_into_max_pool  # the rewrite lives in one place
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-14)
+    np.testing.assert_allclose(results[0][2], results[1][2], rtol=1e-11)
+
+
+def test_rewrites_follow_the_model_that_runs_when_layers_are_shared():
+    # a second model ending at the conv (to look at its feature maps) needs the conv's own
+    # output; the first model, run again afterwards, must still get its fused pooling
+    inp = Input((12, 12, 1))
+    conv = Conv2D(3, 3, activation="relu")
+    features = conv(inp)
+    out = Dense(2, activation="softmax")(Flatten()(MaxPooling2D(2)(features)))
+    model = Model(inp, out, seed=0, dtype="float64")
+    probe = Model(inp, features, seed=0, dtype="float64")
+    x = np.random.default_rng(1).standard_normal((4, 12, 12, 1))
+    before = model.predict(x)
+    maps = probe.predict(x)
+    assert maps.shape == (4, 10, 10, 3) and maps.min() >= 0.0  # the ReLU applied, nothing pooled
+    assert conv.max_pool_after is None and not conv.relu_deferred
+    np.testing.assert_allclose(model.predict(x), before, rtol=1e-12)
+    assert conv.max_pool_after is not None
 
 
 def test_relu_stays_when_its_output_is_used_twice():

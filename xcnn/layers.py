@@ -178,7 +178,14 @@ def _require_rank(layer, shape, rank, what):
 
 
 class Conv2D(Layer):
-    """2-D convolution; kernel stored as ``(filters, KH, KW, C)`` (the article's layout)."""
+    """2-D convolution; kernel stored as ``(filters, KH, KW, C)`` (the article's layout).
+
+    When the model sets ``max_pool_after`` (a MaxPooling2D fed by this layer alone, see
+    :meth:`fuses_with`), the layer computes that pool too, with ``ops.conv2d_max_pool2d``,
+    and its output is the pooled (pre-activation) array; the pool layer then passes it on.
+    """
+
+    max_pool_after = None
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", activation=None, use_bias=True,
                  kernel_initializer="he_normal", bias_initializer="zeros", kernel_regularizer=None,
@@ -207,16 +214,39 @@ class Conv2D(Layer):
         if self.use_bias:
             self.add_weight("bias", (self.filters,), self.bias_initializer, self.bias_regularizer)
 
+    def fuses_with(self, pool):
+        """Whether this layer can compute the MaxPooling2D ``pool`` that follows it, in one op."""
+        x_shape = (None, *self.inbound[0].shape)
+        w_shape = (self.filters, *self.kernel_size, x_shape[-1])
+        return ops.fuses_with_max_pool(x_shape, w_shape, self.strides, self.padding, pool.pool_size,
+                                       pool.strides, pool.padding)
+
     def call(self, x, training):
         self._x = x
-        y, self._cols = ops.conv2d_forward(x, self.params["kernel"], self.params.get("bias"), stride=self.strides,
-                                           padding=self.padding)
+        kernel, bias = self.params["kernel"], self.params.get("bias")
+        # the ops build their big scratch arrays in the same buffers every step
+        workspace = self.__dict__.setdefault("_workspace", {})
+        if self.max_pool_after is not None:
+            y, self._cols, self._at_max = ops.conv2d_max_pool2d_forward(
+                x, kernel, bias, stride=self.strides, padding=self.padding, pool_size=self.max_pool_after.pool_size,
+                workspace=workspace)
+            return y
+        y, self._cols = ops.conv2d_forward(x, kernel, bias, stride=self.strides, padding=self.padding,
+                                           workspace=workspace)
         return y
 
     def grad(self, dy, need_dx):
-        dx, dw, db = ops.conv2d_backward(dy, self._x, self.params["kernel"], stride=self.strides,
-                                         padding=self.padding, need_dx=need_dx, cols=self._cols)
-        self._cols = None  # the step is done with it; free the buffer before the next forward
+        kernel = self.params["kernel"]
+        if self.max_pool_after is not None:
+            dx, dw, db = ops.conv2d_max_pool2d_backward(
+                dy, self._x, kernel, stride=self.strides, padding=self.padding,
+                pool_size=self.max_pool_after.pool_size, cols=self._cols, at_max=self._at_max, need_dx=need_dx,
+                workspace=self._workspace)
+        else:
+            dx, dw, db = ops.conv2d_backward(dy, self._x, kernel, stride=self.strides, padding=self.padding,
+                                             need_dx=need_dx, cols=self._cols)
+        # the step is done with them (the window matrix stays in the workspace for the next step)
+        self._cols = self._at_max = None
         self.grads["kernel"] = dw
         if self.use_bias:
             self.grads["bias"] = db
@@ -260,18 +290,26 @@ class _Pooling2D(Layer):
 class MaxPooling2D(_Pooling2D):
     """Max pooling. When the model finds it right after a ReLU that feeds nothing else, it sets
     ``relu_before``: the pool then takes the pre-ReLU values and applies the ReLU to its (4x
-    smaller) output, since max(relu(z)) = relu(max(z)); the gradients are identical."""
+    smaller) output, since max(relu(z)) = relu(max(z)); the gradients are identical. When the
+    Conv2D before it computes the pooling (``pooled_by_conv``), it only applies that ReLU."""
 
     relu_before = False
+    pooled_by_conv = False
 
     def call(self, x, training):
-        self._x = x
-        self._y, self._row_max = ops.max_pool2d_forward(x, self.pool_size, stride=self.strides, padding=self.padding)
+        if self.pooled_by_conv:
+            self._y = x
+        else:
+            self._x = x
+            self._y, self._row_max = ops.max_pool2d_forward(x, self.pool_size, stride=self.strides,
+                                                            padding=self.padding)
         return ops.relu(self._y) if self.relu_before else self._y
 
     def grad(self, dy, need_dx):
         if self.relu_before:
             dy = ops.relu_backward(dy, self._y, None)
+        if self.pooled_by_conv:
+            return dy
         return ops.max_pool2d_backward(dy, self._x, self.pool_size, stride=self.strides, padding=self.padding,
                                        y=self._y, row_max=self._row_max)
 

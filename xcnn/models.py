@@ -23,7 +23,7 @@ from . import losses as losses_module
 from . import optimizers as optimizers_module
 from .activations import is_named
 from .callbacks import Callback, History
-from .layers import LAYER_CLASSES, InputLayer, Layer, MaxPooling2D, SymbolicTensor
+from .layers import LAYER_CLASSES, Conv2D, InputLayer, Layer, MaxPooling2D, SymbolicTensor
 
 # Data sets up to this size are copied to the device whole; larger ones batch by batch.
 DEVICE_DATA_LIMIT = int(os.environ.get("XCNN_DEVICE_DATA_LIMIT", 2 * 1024**3))
@@ -49,28 +49,45 @@ def _topological(output):
     return order
 
 
-def _move_relu_into_max_pool(layers, output):
-    """Let each MaxPooling2D apply the ReLU of the layer before it (a work-saving rewrite).
+def _work_saving_rewrites(layers, output, enabled=True):
+    """Graph rewrites that save work and change no result, as ``{layer: {attribute: value}}``.
 
-    Only where the ReLU'd tensor feeds that pool alone: max(relu(z)) = relu(max(z)) and both
-    send the gradient to the same cells, but the second touches a quarter of the elements.
+    The plan names every rewrite attribute of every layer, defaults included, so applying it
+    (the model does, before each forward pass) also clears what another model sharing a layer
+    set. Each rewrite applies only where a layer's output feeds one MaxPooling2D alone and is
+    not the model's output:
+
+    - the pool applies the ReLU of the layer before it (``relu_deferred``, ``relu_before``):
+      max(relu(z)) = relu(max(z)), the gradients reach the same cells, on a quarter of the
+      elements;
+    - a Conv2D with no activation or a ReLU computes the pool too, in one fused op
+      (``max_pool_after``, ``pooled_by_conv``), where :meth:`Conv2D.fuses_with` says so.
+
+    ``enabled=False`` gives the plan that rewrites nothing (the tests compare the two).
     """
+    plan = {}
+    for layer in layers:
+        plan[layer] = {"relu_deferred": False}
+        if isinstance(layer, Conv2D):
+            plan[layer]["max_pool_after"] = None
+        if isinstance(layer, MaxPooling2D):
+            plan[layer].update(relu_before=False, pooled_by_conv=False)
     consumers = {}
     for layer in layers:
         for t in layer.inbound:
             consumers.setdefault(id(t), []).append(layer)
-    for layer in layers:
-        layer.relu_deferred = False
-        if isinstance(layer, MaxPooling2D):
-            layer.relu_before = False
-    for pool in layers:
-        if not isinstance(pool, MaxPooling2D):
-            continue
+    for pool in layers if enabled else []:
         source = pool.inbound[0].layer
-        if (is_named(source.activation, "relu") and source.output is not output
-                and consumers.get(id(source.output)) == [pool]):
-            source.relu_deferred = True
-            pool.relu_before = True
+        if not isinstance(pool, MaxPooling2D) or source not in plan:
+            continue
+        if source.output is output or consumers.get(id(source.output)) != [pool]:
+            continue
+        relu = is_named(source.activation, "relu")
+        if relu:
+            plan[source]["relu_deferred"] = plan[pool]["relu_before"] = True
+        if isinstance(source, Conv2D) and (relu or source.activation is None) and source.fuses_with(pool):
+            plan[source]["max_pool_after"], plan[pool]["pooled_by_conv"] = pool, True
+    return plan
 
 
 class Model:
@@ -90,6 +107,7 @@ class Model:
         self.dtype = dtype
         self.seed = seed if seed is not None else int(np.random.SeedSequence().entropy % 2**32)
         self._layers = []  # non-input layers in topological order
+        self._rewrites = {}  # see _work_saving_rewrites
         self._input = self._output = None
         self.optimizer = self.loss = None
         self.metrics = []
@@ -119,7 +137,7 @@ class Model:
             if not layer.built:
                 layer.build(self.backend, self.dtype, self._init_rng)
         self._use_step_rng(self._step_rng)
-        _move_relu_into_max_pool(self._layers, self._output)
+        self._rewrites = _work_saving_rewrites(self._layers, self._output)
 
     def _use_step_rng(self, rng):
         """Draw per-step random numbers (dropout, rrelu, shuffles) from ``rng``."""
@@ -215,6 +233,9 @@ class Model:
 
     # --- one step -----------------------------------------------------------------------------
     def _forward(self, x, training):
+        for layer, attributes in self._rewrites.items():
+            for name, value in attributes.items():
+                setattr(layer, name, value)
         values = {id(self._input): x}
         for layer in self._layers:
             values[id(layer.output)] = layer.forward([values[id(t)] for t in layer.inbound], training)
