@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import statistics
 import sys
 import time
@@ -35,6 +36,12 @@ def _sync(backend):
         cupy.cuda.get_current_stream().synchronize()
 
 
+def _minor_faults():
+    # fresh pages the kernel had to map: on this VM each costs ~4 us, so they show where
+    # a step allocates new memory instead of reusing freed memory
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
 def xcnn_step_times(args):
     shape = SHAPES[args.model]
     model = zoo.get(args.model, input_shape=shape, backend=args.backend, dtype=args.dtype, seed=0)
@@ -46,23 +53,27 @@ def xcnn_step_times(args):
         model.train_on_batch(x, y)
     _sync(args.backend)
     times = []
+    faults = _minor_faults()
     for _ in range(args.steps):
         start = time.perf_counter()
         model.train_on_batch(x, y)
         _sync(args.backend)
         times.append(time.perf_counter() - start)
-    return model, x, y, times
+    return model, x, y, times, (_minor_faults() - faults) / args.steps
 
 
 def breakdown(model, x, y, args):
-    """Per-layer forward/backward, loss and optimizer medians (ms), timed one piece at a time."""
-    parts = {}
+    """Per-layer forward/backward, loss and optimizer medians (ms) and mean minor page faults,
+    timed one piece at a time: ``{piece: (ms, faults)}``."""
+    parts, faults = {}, {}
 
     def timed(key, fn):
+        before = _minor_faults()
         start = time.perf_counter()
         out = fn()
         _sync(args.backend)
         parts.setdefault(key, []).append(time.perf_counter() - start)
+        faults.setdefault(key, []).append(_minor_faults() - before)
         return out
 
     for _ in range(max(10, args.steps // 3)):
@@ -89,7 +100,7 @@ def breakdown(model, x, y, args):
         new = timed("optimizer", lambda: model.optimizer.apply(items))
         for (layer, k), w in zip(refs, new):
             layer.params[k] = w
-    return {k: statistics.median(v) * 1e3 for k, v in parts.items()}
+    return {k: (statistics.median(v) * 1e3, statistics.mean(faults[k])) for k, v in parts.items()}
 
 
 def torch_step_time(args):
@@ -135,15 +146,17 @@ def torch_step_time(args):
             step()
         sync()
         times = []
+        faults = _minor_faults()
         for _ in range(args.steps):
             start = time.perf_counter()
             step()
             sync()
             times.append(time.perf_counter() - start)
+        faults = (_minor_faults() - faults) / args.steps
         median = statistics.median(times)
         name = "NCHW" if memory_format is torch.contiguous_format else "channels-last"
         print(f"torch {torch.__version__} {device} {name:<13}: {median * 1e3:7.2f} ms/step "
-              f"({args.batch_size / median:,.0f} images/s)")
+              f"({args.batch_size / median:,.0f} images/s, {faults:,.0f} page faults/step)")
         if best is None or median < best:
             best = median
     return best
@@ -165,14 +178,15 @@ def main():
           f"numpy {np.__version__}, xcnn {xcnn.__version__}")
     print(f"model {args.model}, batch {args.batch_size}, {args.dtype}, backend {args.backend}, "
           f"median of {args.steps} steps after {args.warmup} warm-up")
-    model, x, y, times = xcnn_step_times(args)
+    model, x, y, times, faults = xcnn_step_times(args)
     ours = statistics.median(times)
-    print(f"xcnn {args.backend:<19}: {ours * 1e3:7.2f} ms/step  ({args.batch_size / ours:,.0f} images/s)")
+    print(f"xcnn {args.backend:<19}: {ours * 1e3:7.2f} ms/step  ({args.batch_size / ours:,.0f} images/s, "
+          f"{faults:,.0f} page faults/step)")
     if args.breakdown:
         parts = breakdown(model, x, y, args)
-        total = sum(parts.values())
-        for key, ms in sorted(parts.items(), key=lambda kv: -kv[1]):
-            print(f"    {key:<28} {ms:7.2f} ms  {ms / total * 100:5.1f} %")
+        total = sum(ms for ms, _ in parts.values())
+        for key, (ms, piece_faults) in sorted(parts.items(), key=lambda kv: -kv[1][0]):
+            print(f"    {key:<28} {ms:7.2f} ms  {ms / total * 100:5.1f} %  {piece_faults:6,.0f} faults")
     if args.compare == "torch":
         import torch
 
