@@ -11,7 +11,11 @@ portable to every backend.
 
 from __future__ import annotations
 
-from ..backend import array_namespace
+from ..backend import array_namespace, name_of
+
+# backends whose array-API matmul passes ``out=`` through to the library's own (not part of
+# the standard, so array_api_strict is left out)
+_MATMUL_TAKES_OUT = ("numpy", "cupy", "torch")
 
 
 def scratch(xp, workspace, name, shape, dtype, device):
@@ -31,3 +35,14 @@ def scratch(xp, workspace, name, shape, dtype, device):
     if workspace is not None:
         workspace[name] = array
     return array
+
+
+def matmul(xp, a, b, workspace=None, name="z"):
+    """``a @ b``, written into ``workspace[name]`` where the backend's matmul takes ``out=``
+    (NumPy, CuPy, PyTorch: the same GEMM, minus a fresh output array each step); elsewhere,
+    and without a workspace, plain ``a @ b``. The caller must be done with the previous
+    result before the next call with that workspace, as with :func:`scratch`."""
+    if workspace is None or name_of(xp) not in _MATMUL_TAKES_OUT:
+        return a @ b
+    out = scratch(xp, workspace, name, (a.shape[0], b.shape[1]), a.dtype, a.device)
+    return xp.matmul(a, b, out=out)
