@@ -5,12 +5,14 @@
 Prints the median over ``--steps`` steps after a warm-up, a per-layer breakdown (forward,
 backward, the loss and the optimizer) so the next bottleneck is visible, and with
 ``--compare torch`` the same network in PyTorch (NCHW and channels-last, the faster kept)
-in the same process, with the ratio xcnn/torch last.
+in the same process, with the ratio xcnn/torch last. The contenders take turns of
+``--turn`` steps, so a drift in the machine's speed falls on all of them alike.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import platform
 import resource
@@ -42,24 +44,46 @@ def _minor_faults():
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
-def xcnn_step_times(args):
+def xcnn_stepper(args):
+    """The xcnn model and one training step on a fixed batch: ``(model, x, y, step)``."""
     shape = SHAPES[args.model]
     model = zoo.get(args.model, input_shape=shape, backend=args.backend, dtype=args.dtype, seed=0)
     model.compile("adam", "sparse_categorical_crossentropy")
     rng = np.random.default_rng(0)
     x = B.asarray(rng.uniform(size=(args.batch_size, *shape)), args.backend, args.dtype)
     y = B.asarray(rng.integers(0, 10, args.batch_size), args.backend, "int64")
-    for _ in range(args.warmup):
-        model.train_on_batch(x, y)
-    _sync(args.backend)
-    times = []
-    faults = _minor_faults()
-    for _ in range(args.steps):
-        start = time.perf_counter()
+
+    def step():
         model.train_on_batch(x, y)
         _sync(args.backend)
-        times.append(time.perf_counter() - start)
-    return model, x, y, times, (_minor_faults() - faults) / args.steps
+
+    return model, x, y, step
+
+
+def interleaved_times(steppers, args):
+    """Per-step times of each ``{name: step}``, run in turns of ``--turn`` steps each until
+    every one has ``--steps``, after ``--warmup`` steps each: a drift in the machine's speed
+    (other load, frequency, the allocator's state) then falls on all of them alike. Each turn
+    starts with ``--settle`` untimed steps: the worker threads of the last contender's BLAS or
+    OpenMP pool spin on the two cores for a while after its last step (measured: PyTorch's
+    slowed the next xcnn steps by up to 25 %), which no single-library user pays.
+    Returns ``{name: (times, mean minor page faults per step)}``."""
+    for step in steppers.values():
+        for _ in range(args.warmup):
+            step()
+    times = {name: [] for name in steppers}
+    faults = dict.fromkeys(steppers, 0)
+    while any(len(t) < args.steps for t in times.values()):
+        for name, step in steppers.items():
+            for _ in range(args.settle):
+                step()
+            before = _minor_faults()
+            for _ in range(min(args.turn, args.steps - len(times[name]))):
+                start = time.perf_counter()
+                step()
+                times[name].append(time.perf_counter() - start)
+            faults[name] += _minor_faults() - before
+    return {name: (times[name], faults[name] / args.steps) for name in steppers}
 
 
 def breakdown(model, x, y, args):
@@ -103,7 +127,9 @@ def breakdown(model, x, y, args):
     return {k: (statistics.median(v) * 1e3, statistics.mean(faults[k])) for k, v in parts.items()}
 
 
-def torch_step_time(args):
+def torch_steppers(args):
+    """The same network in PyTorch, NCHW and channels-last: ``{name: step}`` (empty when
+    there is no twin for the model)."""
     import torch
 
     torch.manual_seed(0)
@@ -121,45 +147,29 @@ def torch_step_time(args):
                   nn.MaxPool2d(2), nn.Conv2d(64, 128, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
                   nn.Linear(128 * 4 * 4, 128), nn.ReLU(), nn.Linear(128, 10)]
     else:
-        return None
+        return {}
     # the twin runs where xcnn runs: CUDA when xcnn is on cupy, else the CPU
     device = "cuda" if args.backend == "cupy" else "cpu"
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     dtype = getattr(torch, args.dtype)
-    best = None
-    for memory_format in (torch.contiguous_format, torch.channels_last):
-        net = nn.Sequential(*layers).to(device=device, dtype=dtype)
+    steppers = {}
+    for name, memory_format in (("NCHW", torch.contiguous_format), ("channels-last", torch.channels_last)):
+        # a twin of its own per layout: copies of the same initial weights
+        net = copy.deepcopy(nn.Sequential(*layers)).to(device=device, dtype=dtype, memory_format=memory_format)
         opt = torch.optim.Adam(net.parameters(), lr=1e-3, eps=1e-7)
         rng = np.random.default_rng(0)
         x = torch.tensor(rng.uniform(size=(args.batch_size, c, h, w)), dtype=dtype, device=device)
         x = x.contiguous(memory_format=memory_format)
         y = torch.tensor(rng.integers(0, 10, args.batch_size), device=device)
-        net = net.to(memory_format=memory_format)
 
-        def step():
+        def step(net=net, opt=opt, x=x, y=y):
             opt.zero_grad(set_to_none=True)
-            loss = torch.nn.functional.cross_entropy(net(x), y)
-            loss.backward()
+            torch.nn.functional.cross_entropy(net(x), y).backward()
             opt.step()
-
-        for _ in range(args.warmup):
-            step()
-        sync()
-        times = []
-        faults = _minor_faults()
-        for _ in range(args.steps):
-            start = time.perf_counter()
-            step()
             sync()
-            times.append(time.perf_counter() - start)
-        faults = (_minor_faults() - faults) / args.steps
-        median = statistics.median(times)
-        name = "NCHW" if memory_format is torch.contiguous_format else "channels-last"
-        print(f"torch {torch.__version__} {device} {name:<13}: {median * 1e3:7.2f} ms/step "
-              f"({args.batch_size / median:,.0f} images/s, {faults:,.0f} page faults/step)")
-        if best is None or median < best:
-            best = median
-    return best
+
+        steppers[f"torch {torch.__version__} {device} {name}"] = step
+    return steppers
 
 
 def main():
@@ -170,6 +180,9 @@ def main():
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--turn", type=int, default=10, help="timed steps each contender runs before the next one's turn")
+    parser.add_argument("--settle", type=int, default=2,
+                        help="untimed steps at the start of each turn, while the last contender's idle threads stop spinning")
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
     parser.add_argument("--compare", choices=["torch"], default=None)
     parser.add_argument("--no-breakdown", dest="breakdown", action="store_false")
@@ -178,26 +191,33 @@ def main():
           f"numpy {np.__version__}, xcnn {xcnn.__version__}")
     print(f"model {args.model}, batch {args.batch_size}, {args.dtype}, backend {args.backend}, "
           f"median of {args.steps} steps after {args.warmup} warm-up")
-    model, x, y, times, faults = xcnn_step_times(args)
-    ours = statistics.median(times)
-    print(f"xcnn {args.backend:<19}: {ours * 1e3:7.2f} ms/step  ({args.batch_size / ours:,.0f} images/s, "
-          f"{faults:,.0f} page faults/step)")
-    if args.breakdown:
-        parts = breakdown(model, x, y, args)
-        total = sum(ms for ms, _ in parts.values())
-        for key, (ms, piece_faults) in sorted(parts.items(), key=lambda kv: -kv[1][0]):
-            print(f"    {key:<28} {ms:7.2f} ms  {ms / total * 100:5.1f} %  {piece_faults:6,.0f} faults")
+    model, x, y, step = xcnn_stepper(args)
+    steppers = {f"xcnn {args.backend}": step}
     if args.compare == "torch":
         import torch
 
         if args.threads:
             torch.set_num_threads(args.threads)
-        theirs = torch_step_time(args)
-        if theirs is None:
+        twins = torch_steppers(args)
+        if not twins:
             print(f"no torch twin for model {args.model}")
-        else:
-            print(f"ratio xcnn/torch: {ours / theirs:.2f}")
-
+        steppers.update(twins)
+    results = interleaved_times(steppers, args)
+    medians = {}
+    for name, (times, faults) in results.items():
+        medians[name] = statistics.median(times)
+        print(f"{name:<33}: {medians[name] * 1e3:7.2f} ms/step ({args.batch_size / medians[name]:,.0f} images/s, "
+              f"{faults:,.0f} page faults/step)")
+    if args.breakdown:
+        print("xcnn per piece, timed one at a time:")
+        parts = breakdown(model, x, y, args)
+        total = sum(ms for ms, _ in parts.values())
+        for key, (ms, piece_faults) in sorted(parts.items(), key=lambda kv: -kv[1][0]):
+            print(f"    {key:<28} {ms:7.2f} ms  {ms / total * 100:5.1f} %  {piece_faults:6,.0f} faults")
+    ours = medians.pop(f"xcnn {args.backend}")
+    if medians:
+        best = min(medians, key=medians.get)
+        print(f"ratio xcnn/torch: {ours / medians[best]:.2f} (against {best.rsplit(' ', 1)[-1]})")
 
 if __name__ == "__main__":
     main()
