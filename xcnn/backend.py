@@ -68,12 +68,20 @@ def available():
     return [name for name in BACKENDS if is_available(name)]
 
 
+_namespaces = {}  # name -> namespace, once imported: every op asks, several times a step
+
+
 def namespace(name=None):
     """The array-API namespace of backend ``name`` (default: :func:`get_backend`)."""
-    name = _check_name(name or get_backend())
+    name = name or get_backend()
+    found = _namespaces.get(name)
+    if found is not None:
+        return found
+    _check_name(name)
     if not is_available(name):
         raise ValueError(f"backend {name!r} is not available here; available: {available()}")
-    return importlib.import_module(_MODULES[name][0])
+    found = _namespaces[name] = importlib.import_module(_MODULES[name][0])
+    return found
 
 
 def set_backend(name):
@@ -90,12 +98,19 @@ def get_backend():
     return _default
 
 
+_backend_of_type = {}  # array type -> backend name
+
+
 def backend_of(x):
     """The backend name of array ``x`` (TypeError for something that is not an array)."""
-    module = type(x).__module__.split(".")[0]
-    if module in ("numpy", "cupy", "torch", "array_api_strict"):
-        return module
-    raise TypeError(f"expected an array of one of the backends {BACKENDS}, got {type(x).__name__}")
+    kind = type(x)
+    name = _backend_of_type.get(kind)
+    if name is None:
+        name = kind.__module__.split(".")[0]
+        if name not in ("numpy", "cupy", "torch", "array_api_strict"):
+            raise TypeError(f"expected an array of one of the backends {BACKENDS}, got {kind.__name__}")
+        _backend_of_type[kind] = name
+    return name
 
 
 def array_namespace(*arrays):
@@ -103,8 +118,7 @@ def array_namespace(*arrays):
 
     ``None`` entries are ignored, so optional arguments can be passed straight through.
     """
-    arrays = [a for a in arrays if a is not None]
-    names = {backend_of(a) for a in arrays}
+    names = {backend_of(a) for a in arrays if a is not None}
     if len(names) != 1:
         raise TypeError(
             f"arrays must all come from one backend, got {sorted(names) or 'no arrays'}; "
