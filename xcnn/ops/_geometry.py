@@ -6,6 +6,7 @@ and then reads its windows with :func:`window_slices`, so padding rules live her
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -32,6 +33,25 @@ class Window:
     @property
     def padded(self):
         return any(p for pair in self.pads for p in pair)
+
+
+def memoized(function):
+    """``function`` (pure, of shapes and window arguments) remembering its recent results.
+
+    Geometry is worked out on every call of every op, several times a training step, and
+    costs as much as a small op (~10 us); the arguments repeat step after step. Arguments
+    that cannot be hashed (a list for padding) are worked out afresh each time.
+    """
+    cached = functools.lru_cache(maxsize=256)(function)
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return cached(*args, **kwargs)
+        except TypeError:
+            return function(*args, **kwargs)
+
+    return wrapper
 
 
 def as_pair(value, name):
@@ -76,6 +96,7 @@ def _explicit_pads(padding):
     )
 
 
+@memoized
 def window_geometry(hw, kernel_size, stride, padding, *, kernel_name="kernel_size"):
     """Normalize window arguments for an input of spatial size ``hw = (H, W)``.
 

@@ -25,7 +25,7 @@ import array_api_extra as xpx
 from ..backend import array_namespace
 from ._workspace import matmul, scratch
 from ._geometry import (
-    Window, cell_window_slices, check_floating, check_images, crop_hw, pad_hw, padded_shape, row_slices,
+    Window, cell_window_slices, check_floating, check_images, crop_hw, memoized, pad_hw, padded_shape, row_slices,
     window_geometry,
 )
 
@@ -102,6 +102,7 @@ class BandTiling:
     block: Window
 
 
+@memoized
 def band_tiling(win, padded_width, phases=1, out_rows=None):
     """The one place that tiles the banded GEMM's output width (see :class:`BandTiling`).
 
@@ -334,9 +335,8 @@ def add_bias(xp, z, b):
     view, as on every backend here)."""
     rows, width = z.shape
     group = math.gcd(rows, 64)
-    per_row = width // b.shape[0] * group
     flat = xp.reshape(z, (rows // group, width * group))
-    flat += xp.reshape(xp.stack([b] * per_row, axis=0), (per_row * b.shape[0],))
+    flat += xp.tile(b, (width // b.shape[0] * group,))
     return xp.reshape(flat, (rows, width))
 
 
