@@ -174,6 +174,23 @@ def test_conv2d_max_pool2d_matches_reference(backend, dtype, x_shape, w_shape, s
 
 
 @pytest.mark.parametrize("algorithm", ["im2col", "banded"])
+@pytest.mark.parametrize("pool", [1, 2])
+def test_conv2d_max_pool2d_results_outlive_the_workspace(backend, algorithm, pool):
+    # what a call returns is the caller's: the next call with the same workspace leaves it be
+    x1, x2, w, b = _random((2, 8, 8, 1), 0), _random((2, 8, 8, 1), 1), _random((3, 3, 3, 1), 2), _random((3,), 3)
+    x1b, x2b, wb, bb = on(backend, x1, x2, w, b)
+    workspace = {}
+    kw = dict(padding="same", pool_size=pool, algorithm=algorithm, workspace=workspace)
+    first = ops.conv2d_max_pool2d(x1b, wb, bb, **kw)
+    trained, _, _ = ops.conv2d_max_pool2d_forward(x1b, wb, bb, **kw)
+    ops.conv2d_max_pool2d(x2b, wb, bb, **kw)
+    ops.conv2d_max_pool2d_forward(x2b, wb, bb, **kw)
+    expected = ref.max_pool2d(ref.conv2d(x1, w, b, 1, "same"), pool)
+    assert_close(first, expected)
+    assert_close(trained, expected)
+
+
+@pytest.mark.parametrize("algorithm", ["im2col", "banded"])
 def test_conv2d_max_pool2d_ties_go_to_first_maximum(backend, dtype, algorithm):
     # small integers: exact in float32 too, and most windows hold their maximum more than once
     rng = np.random.default_rng(24)

@@ -12,7 +12,6 @@ import math
 import re
 from collections import Counter
 
-import array_api_extra as xpx
 
 from . import activations, initializers, regularizers
 from . import backend as B
@@ -226,6 +225,9 @@ class Conv2D(Layer):
         kernel, bias = self.params["kernel"], self.params.get("bias")
         # the ops build their big scratch arrays in the same buffers every step
         workspace = self.__dict__.setdefault("_workspace", {})
+        if self.max_pool_after is not None and not training:
+            return ops.conv2d_max_pool2d(x, kernel, bias, stride=self.strides, padding=self.padding,
+                                         pool_size=self.max_pool_after.pool_size, workspace=workspace)
         if self.max_pool_after is not None:
             y, self._cols, self._at_max = ops.conv2d_max_pool2d_forward(
                 x, kernel, bias, stride=self.strides, padding=self.padding, pool_size=self.max_pool_after.pool_size,
@@ -454,12 +456,14 @@ class RandomTranslation(Layer):
         xp = self.xp
         n, h, w, c = x.shape
         (rh, rw), device = reach, x.device
-        padded = xpx.pad(x, ((0, 0), (rh, rh), (rw, rw), (0, 0)), constant_values=fill, xp=xp)
+        padded = ops._geometry.pad_images(x, ((rh, rh), (rw, rw)), fill)
         hp, wp = h + 2 * rh, w + 2 * rw
-        image = xp.reshape(xp.arange(n, dtype=xp.int64, device=device), (n, 1, 1))
-        row = xp.reshape(xp.arange(h, dtype=xp.int64, device=device), (1, h, 1)) + rh - xp.reshape(rows_down, (n, 1, 1))
-        col = xp.reshape(xp.arange(w, dtype=xp.int64, device=device), (1, 1, w)) + rw - xp.reshape(cols_right, (n, 1, 1))
-        pixel = xp.reshape((image * hp + row) * wp + col, (-1,))
+        ints = xp.int64
+        # flat index of out[n, 0, 0] in the padded images, plus that of pixel (i, j) in one image
+        first = xp.arange(n, dtype=ints, device=device) * (hp * wp) + (rh - rows_down) * wp + (rw - cols_right)
+        within = xp.reshape(xp.reshape(xp.arange(h, dtype=ints, device=device) * wp, (h, 1))
+                            + xp.reshape(xp.arange(w, dtype=ints, device=device), (1, w)), (1, h * w))
+        pixel = xp.reshape(xp.reshape(first, (n, 1)) + within, (-1,))
         return xp.reshape(xp.take(xp.reshape(padded, (n * hp * wp, c)), pixel, axis=0), (n, h, w, c))
 
     def grad(self, dy, need_dx):

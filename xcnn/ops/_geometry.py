@@ -176,16 +176,21 @@ def row_slices(win):
 
 
 def pad_hw(x, win, value=0.0):
-    """Pad the H and W axes of NHWC ``x`` by ``win.pads`` with ``value``.
+    """Pad the H and W axes of NHWC ``x`` by ``win.pads`` with ``value``."""
+    return pad_images(x, win.pads, value)
+
+
+def pad_images(x, pads, value=0.0):
+    """Pad the H and W axes of NHWC ``x`` by ``pads = ((top, bottom), (left, right))``.
 
     Written as a fill and one slice assignment: a third of the time of ``pad`` on NumPy.
     """
-    if not win.padded:
+    (top, bottom), (left, right) = pads
+    if not (top or bottom or left or right):
         return x
-    (top, _), (left, _) = win.pads
     xp = array_namespace(x)
     n, h, w, c = x.shape
-    out = xp.full(padded_shape(tuple(x.shape), win), value, dtype=x.dtype, device=x.device)
+    out = xp.full((n, h + top + bottom, w + left + right, c), value, dtype=x.dtype, device=x.device)
     out[:, top:top + h, left:left + w, :] = x
     return out
 

@@ -52,15 +52,15 @@ def fuses_with_max_pool(x_shape, w_shape, stride, padding, pool_size, pool_strid
     return not window_geometry(conv_win.out, pool_size, pool_size, pool_padding, kernel_name="pool_size").padded
 
 
-def conv2d_max_pool2d(x, w, b=None, *, stride=1, padding=0, pool_size=2, algorithm="auto"):
+def conv2d_max_pool2d(x, w, b=None, *, stride=1, padding=0, pool_size=2, algorithm="auto", workspace=None):
     """``max_pool2d(conv2d(x, w, b, stride=stride, padding=padding), pool_size)`` in one pass.
 
     x: ``(N, H, W, C)``; w: ``(F, KH, KW, C)``; b: ``(F,)`` or None; the pooling has stride
-    ``pool_size`` and no padding; algorithm as in :func:`.conv2d`. Returns
-    ``(N, OH // PH, OW // PW, F)``.
+    ``pool_size`` and no padding; algorithm as in :func:`.conv2d`; workspace as in
+    :func:`conv2d_max_pool2d_forward`. Returns ``(N, OH // PH, OW // PW, F)``. Keeps nothing
+    for a backward (inference).
     """
-    return conv2d_max_pool2d_forward(x, w, b, stride=stride, padding=padding, pool_size=pool_size,
-                                     algorithm=algorithm)[0]
+    return _forward(x, w, b, stride, padding, pool_size, algorithm, workspace, for_backward=False)[0]
 
 
 def _layout(x, w, win, pool, algorithm):
@@ -89,6 +89,10 @@ def conv2d_max_pool2d_forward(x, w, b=None, *, stride=1, padding=0, pool_size=2,
     keeps between calls (a layer does), so cols is built in the same array every step (see
     :mod:`._workspace`); it is valid until the next call with that workspace.
     """
+    return _forward(x, w, b, stride, padding, pool_size, algorithm, workspace, for_backward=True)
+
+
+def _forward(x, w, b, stride, padding, pool_size, algorithm, workspace, for_backward):
     xp = array_namespace(x, w, b)
     _check_conv_args(xp, x, w, b)
     win = _geometry(x, w, stride, padding)
@@ -103,10 +107,14 @@ def conv2d_max_pool2d_forward(x, w, b=None, *, stride=1, padding=0, pool_size=2,
     else:
         z, cols = im2col_forward(xp, x, w, None, win, pool, workspace, z_in_workspace=True)
     grid = xp.reshape(z, (outer, ph, pw, -1))
-    y = None
-    for i, j in _cells(pool):
-        y = grid[:, i, j, :] if y is None else xp.maximum(y, grid[:, i, j, :])
-    at_max = grid == xp.reshape(y, (outer, 1, 1, -1))
+    cells = _cells(pool)
+    if len(cells) == 1:  # a 1x1 pool: y must not be a view of z, which may be the workspace's
+        y = xp.asarray(grid[:, 0, 0, :], copy=True)
+    else:
+        y = xp.maximum(grid[:, 0, 0, :], grid[:, cells[1][0], cells[1][1], :])
+        for i, j in cells[2:]:
+            y = xp.maximum(y, grid[:, i, j, :])
+    at_max = grid == xp.reshape(y, (outer, 1, 1, -1)) if for_backward else None
     if tiling is not None:
         y = from_blocks(xp, y, tiling.blocks, owp * f)
     if b is not None:
