@@ -26,6 +26,9 @@ from .models import atomic_write, load_model
 
 CHECKPOINT = "checkpoint.safetensors"
 FINAL = "model.safetensors"
+# images per evaluation batch: measured fastest on the CPU (10,000 MNIST test images in
+# 0.35 s at 200, 0.44 s at 1000, whose window matrices no longer fit the cache)
+EVAL_BATCH = 200
 
 
 class _EpochCheckpoint(Callback):
@@ -86,7 +89,8 @@ def cmd_train(args):
           f"{args.epochs} epochs")
     try:
         result = model.fit(x, y, batch_size=args.batch_size, epochs=args.epochs, initial_epoch=first_epoch,
-                           validation_data=(xt, yt), validation_batch_size=1000, verbose=1 if args.progress else 2, seed=args.seed + first_epoch,
+                           validation_data=(xt, yt), validation_batch_size=EVAL_BATCH, verbose=1 if args.progress else 2,
+                           seed=args.seed + first_epoch,
                            callbacks=[_EpochCheckpoint(checkpoint, history)])
     except KeyboardInterrupt:
         print(f"\nInterrupted. The last finished epoch is saved in {checkpoint}; "
@@ -94,7 +98,7 @@ def cmd_train(args):
         return 130
     for key, values in result.history.items():
         history.setdefault(key, []).extend(values)
-    loss, accuracy = model.evaluate(xt, yt, batch_size=1000)
+    loss, accuracy = model.evaluate(xt, yt, batch_size=EVAL_BATCH)
     total = time.perf_counter() - started
     model.save(os.path.join(args.out, FINAL), extra={"epoch": args.epochs, "history": history})
     atomic_write(os.path.join(args.out, "history.json"), json.dumps(history, indent=1).encode())
@@ -116,7 +120,7 @@ def cmd_evaluate(args):
     _, _, xt, yt = _load_split(args)
     if model.loss is None:
         model.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])
-    loss, accuracy = model.evaluate(xt, yt, batch_size=1000)
+    loss, accuracy = model.evaluate(xt, yt, batch_size=EVAL_BATCH)
     print(f"{args.dataset} test: accuracy {accuracy * 100:.2f} %, loss {loss:.4f} ({len(xt)} images)")
     return 0
 
