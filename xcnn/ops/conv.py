@@ -25,7 +25,7 @@ import array_api_extra as xpx
 from ..backend import array_namespace
 from ._workspace import matmul, scratch
 from ._geometry import (
-    Window, cell_window_slices, check_floating, check_images, crop_hw, memoized, pad_hw, padded_shape, row_slices,
+    Window, cell_window_slices, check_floating, check_images, crop_hw, pad_hw, padded_shape, row_slices,
     window_geometry,
 )
 
@@ -82,104 +82,14 @@ def im2col(xp, x_padded, win, pool=None, workspace=None):
     return xp.reshape(cols, (cells * n * ohp * owp, win.size * c))
 
 
-@dataclasses.dataclass(frozen=True)
-class BandTiling:
-    """How the banded GEMM covers the output width: ``blocks`` blocks of ``width`` output
-    columns each, side by side, every block one more set of GEMM rows. Why blocks: a band
-    over the whole padded width holds Wp/KW times more zeros than taps; a block about a
-    kernel wide holds about as many zeros as taps, and costs only slicing the input rows
-    into blocks. Trailing output columns the blocks cover past the real ones read zero
-    padding added on the right and are dropped.
-
-    win: the convolution's Window with that extra right padding; block: the Window of one
-    block (``out = (R, width)``); span: the padded input columns one block reads.
-    """
-
-    blocks: int
-    width: int
-    span: int
-    win: Window
-    block: Window
-
-
-@memoized
-def band_tiling(win, padded_width, phases=1, out_rows=None):
-    """The one place that tiles the banded GEMM's output width (see :class:`BandTiling`).
-
-    padded_width: Wp of the input padded by ``win``; phases: the width of the pooling
-    windows a fused max pool groups the columns by (blocks then hold whole windows, and only
-    the columns some window covers are computed); out_rows: the output rows computed
-    (default all). Blocks are about one kernel wide, as measured best on NumPy/OpenBLAS
-    (docs/performance.md), and as even as whole pooling windows allow.
-    """
-    (_, kw), sw = win.kernel, win.stride[1]
-    covered = win.out[1] // phases * phases
-
-    def round_up(value):
-        return -(-value // phases) * phases
-
-    blocks = -(-covered // round_up(kw))
-    width = round_up(-(-covered // blocks))
-    blocks = -(-covered // width)  # rounding width up may leave a last block with nothing real
-    span = (width - 1) * sw + kw
-    extra = max(0, (blocks * width - 1) * sw + kw - padded_width)
-    (top, bottom), (left, right) = win.pads
-    rows = win.out[0] if out_rows is None else out_rows
-    tiled = dataclasses.replace(win, pads=((top, bottom), (left, right + extra)), out=(rows, win.out[1]))
-    return BandTiling(blocks, width, span, tiled, dataclasses.replace(tiled, out=(rows, width)))
-
-
-def _tiling(x_shape, win, phases=1, out_rows=None):
-    return band_tiling(win, padded_shape(tuple(x_shape), win)[2], phases, out_rows)
-
-
-def row_windows(xp, x_padded, tiling, workspace=None):
-    """The ``(B*N*R, KH*span*C)`` matrix of the banded algorithm: for each block of output
-    columns (B of them, see :class:`BandTiling`) and output row, the KH padded input row
-    pieces its windows read, side by side. ``x_padded``: the input padded by ``tiling.win``;
-    built in ``workspace["cols"]`` if given."""
-    n, c = x_padded.shape[0], x_padded.shape[3]
-    (kh, _), rows_out = tiling.win.kernel, tiling.win.out[0]
-    shape = (tiling.blocks, n, rows_out, kh, tiling.span, c)
-    rows = scratch(xp, workspace, "cols", shape, x_padded.dtype, x_padded.device)
-    step = tiling.width * tiling.win.stride[1]
-    for block in range(tiling.blocks):
-        columns = slice(block * step, block * step + tiling.span)
-        for i, (_, taps, _, _) in row_slices(tiling.win):
-            rows[block, :, :, i, :, :] = x_padded[:, taps, columns, :]
-    return xp.reshape(rows, (tiling.blocks * n * rows_out, kh * tiling.span * c))
-
-
-def from_blocks(xp, z, blocks, total):
-    """The banded GEMM's output, ``(B*M, P)`` with its B blocks of output columns stacked as
-    rows, as ``(M, total)``: the blocks side by side, the flat columns past ``total`` (those
-    past the real output columns) dropped. A fresh array: it is the op's result."""
-    if blocks == 1 and z.shape[1] == total:
-        return z
-    m, per_block = z.shape[0] // blocks, z.shape[1]
-    stacked = xp.reshape(z, (blocks, m, per_block))
-    out = xp.empty((m, total), dtype=z.dtype, device=z.device)
-    for block in range(blocks):
-        start = block * per_block
-        stop = min(start + per_block, total)
-        out[:, start:stop] = stacked[block, :, : stop - start]
-    return out
-
-
-def to_blocks(xp, dy, blocks, per_block, workspace=None):
-    """Adjoint of :func:`from_blocks`: ``(M, total)`` -> ``(B*M, per_block)``, zeros past the
-    real columns (built in ``workspace["dy_blocks"]`` if given)."""
-    m, total = dy.shape
-    if blocks == 1 and per_block == total:
-        return dy
-    out = scratch(xp, workspace, "dy_blocks", (blocks, m, per_block), dy.dtype, dy.device)
-    for block in range(blocks):
-        start = block * per_block
-        stop = min(start + per_block, total)
-        out[block, :, : stop - start] = dy[:, start:stop]
-        if stop - start < per_block:
-            out[block, :, stop - start :] = 0
-    return xp.reshape(out, (blocks * m, per_block))
+def row_windows(xp, x_padded, win, workspace=None):
+    """The ``(N*OH, KH*Wp*C)`` matrix of the banded algorithm: for each output row, the KH
+    padded input rows its windows read, side by side (built in ``workspace["cols"]`` if given)."""
+    n, _, wp, c = x_padded.shape
+    rows = scratch(xp, workspace, "cols", (n, win.out[0], win.kernel[0], wp, c), x_padded.dtype, x_padded.device)
+    for i, idx in row_slices(win):
+        rows[:, :, i, :, :] = x_padded[idx]
+    return xp.reshape(rows, (n * win.out[0], win.kernel[0] * wp * c))
 
 
 def _band_index(xp, w_shape, wp, win, device, phases=1):
@@ -254,50 +164,50 @@ def _banded_filters(xp, w, into_band):
     return xp.reshape(xp.take(flat, xp.reshape(into_band, (-1,)), axis=0), tuple(into_band.shape))
 
 
-def banded_forward(xp, x, w, b, tiling, phases=1, workspace=None, z_in_workspace=False):
-    """The banded GEMM: ``(z, rows)``. z ``(B*N*R, width*F)``: for each of the B blocks of
-    output columns of ``tiling`` (see :func:`band_tiling`) and each of its R output rows, the
-    block's ``width`` output columns in the order of :func:`_band_columns`; :func:`from_blocks`
-    lays the blocks side by side. rows ``(B*N*R, KH*span*C)`` is the window matrix the backward
-    reuses. Shared by :func:`conv2d_forward` (``phases=1``) and the fused ``conv_pool`` op.
-    ``z_in_workspace``: z is a temporary of the caller's, so it may be written into
-    ``workspace["z"]`` (see :func:`._workspace.matmul`)."""
-    x_padded = pad_hw(x, tiling.win)
-    rows = row_windows(xp, x_padded, tiling, workspace)
-    into_band, _ = _band_index(xp, tuple(w.shape), tiling.span, tiling.block, x.device, phases)
+def banded_forward(xp, x, w, b, win, phases=1, out_rows=None, workspace=None, z_in_workspace=False):
+    """The banded GEMM: ``(z, rows)``, z of shape ``(N*R, M*F)`` for the first R = ``out_rows``
+    output rows (default all) and the M output columns of :func:`_band_columns`; rows
+    ``(N*R, KH*Wp*C)`` is the window matrix the backward reuses. Shared by :func:`conv2d_forward`
+    (``phases=1``: z is the NHWC output) and the fused ``conv_pool`` op. ``z_in_workspace``:
+    z is a temporary of the caller's, so it may be written into ``workspace["z"]`` (see
+    :func:`._workspace.matmul`)."""
+    if out_rows is not None and out_rows != win.out[0]:
+        win = dataclasses.replace(win, out=(out_rows, win.out[1]))
+    x_padded = pad_hw(x, win)
+    rows = row_windows(xp, x_padded, win, workspace)
+    into_band, _ = _band_index(xp, tuple(w.shape), x_padded.shape[2], win, x.device, phases)
     z = matmul(xp, rows, _banded_filters(xp, w, into_band), workspace if z_in_workspace else None)
     if b is not None:
         z = add_bias(xp, z, b)
     return z, rows
 
 
-def banded_backward(xp, dz, w, tiling, rows, x_shape, need_dx, phases=1):
-    """Gradients from the banded GEMM's output gradient ``dz`` (the layout of
-    :func:`banded_forward`'s z, see :func:`to_blocks`): ``(dx, dw, db)``; dx (shape
-    ``x_shape``, unpadded) is None unless ``need_dx``. Output rows and columns the GEMM left
-    out get no gradient, as they took no part in the result; columns past the real ones
-    must have a zero gradient."""
-    f, kh = w.shape[0], tiling.win.kernel[0]
-    into_band, from_band = _band_index(xp, tuple(w.shape), tiling.span, tiling.block, dz.device, phases)
+def banded_backward(xp, dz, w, win, rows, x_shape, need_dx, phases=1):
+    """Gradients from the banded GEMM's output gradient ``dz`` ``(N*R, M*F)`` (the layout of
+    :func:`banded_forward`'s z): ``(dx, dw, db)``; dx (shape ``x_shape``, unpadded) is None
+    unless ``need_dx``. Output rows past R and columns left out by ``phases`` get no gradient,
+    as they took no part in the result."""
+    n, f, kh = x_shape[0], w.shape[0], win.kernel[0]
+    out_rows = dz.shape[0] // n
+    if out_rows != win.out[0]:
+        win = dataclasses.replace(win, out=(out_rows, win.out[1]))
+    x_padded_shape = padded_shape(x_shape, win)
+    wp, c = x_padded_shape[2], x_padded_shape[3]
+    into_band, from_band = _band_index(xp, tuple(w.shape), wp, win, dz.device, phases)
     d_band = xp.reshape(rows.T @ dz, (-1,))
     per_tap = xp.reshape(xp.take(d_band, xp.reshape(from_band, (-1,)), axis=0), tuple(from_band.shape))
     dw = xp.reshape(xp.sum(per_tap, axis=1), tuple(w.shape))
     # a ones-vector GEMV sums rows ~10x faster than sum(axis=0) on NumPy
     ones = xp.ones((dz.shape[0],), dtype=dz.dtype, device=dz.device)
     db = xp.sum(xp.reshape(ones @ dz, (-1, f)), axis=0)
-    if not need_dx:
-        return None, dw, db
-    x_padded_shape = padded_shape(x_shape, tiling.win)
-    n, c = x_shape[0], x_shape[3]
-    d_rows = xp.reshape(dz @ _banded_filters(xp, w, into_band).T,
-                        (tiling.blocks, n, tiling.win.out[0], kh, tiling.span, c))
-    dx_padded = xp.zeros(x_padded_shape, dtype=dz.dtype, device=dz.device)
-    step = tiling.width * tiling.win.stride[1]
-    for block in range(tiling.blocks):
-        columns = slice(block * step, block * step + tiling.span)
-        for i, (_, taps, _, _) in row_slices(tiling.win):
-            dx_padded = xpx.at(dx_padded, (slice(None), taps, columns, slice(None))).add(d_rows[block, :, :, i, :, :])
-    return crop_hw(dx_padded, tiling.win), dw, db
+    dx = None
+    if need_dx:
+        d_rows = xp.reshape(dz @ _banded_filters(xp, w, into_band).T, (n, out_rows, kh, wp, c))
+        dx_padded = xp.zeros(x_padded_shape, dtype=dz.dtype, device=dz.device)
+        for i, idx in row_slices(win):
+            dx_padded = xpx.at(dx_padded, idx).add(d_rows[:, :, i, :, :])
+        dx = crop_hw(dx_padded, win)
+    return dx, dw, db
 
 
 def col2im(xp, dcols, x_padded_shape, win, pool=None):
@@ -391,9 +301,8 @@ def conv2d(x, w, b=None, *, stride=1, padding=0, algorithm="auto"):
 def conv2d_forward(x, w, b=None, *, stride=1, padding=0, algorithm="auto", workspace=None):
     """:func:`conv2d` that also returns the window matrix its GEMM read.
 
-    That is ``cols`` ``(N*OH*OW, KH*KW*C)`` for im2col, ``rows`` ``(B*N*OH, KH*span*C)`` for the
-    banded algorithm (B blocks of output columns, each reading ``span`` padded input columns:
-    :func:`band_tiling`). A layer keeps it for :func:`conv2d_backward` (``cols=``), which then
+    That is ``cols`` ``(N*OH*OW, KH*KW*C)`` for im2col, ``rows`` ``(N*OH, KH*Wp*C)`` for the
+    banded algorithm. A layer keeps it for :func:`conv2d_backward` (``cols=``), which then
     builds no second one: one buffer of extra memory, built once per step. ``workspace``: a
     dict the caller keeps between calls; the window matrix is then built in the same array
     each time (see :mod:`._workspace`), valid until the next call with that workspace.
@@ -404,9 +313,8 @@ def conv2d_forward(x, w, b=None, *, stride=1, padding=0, algorithm="auto", works
     n, f = x.shape[0], w.shape[0]
     (oh, ow) = win.out
     if _pick_algorithm(x, w, win, algorithm) == "banded":
-        tiling = _tiling(x.shape, win)
-        z, rows = banded_forward(xp, x, w, b, tiling, workspace=workspace)
-        return xp.reshape(from_blocks(xp, z, tiling.blocks, ow * f), (n, oh, ow, f)), rows
+        y, rows = banded_forward(xp, x, w, b, win, workspace=workspace)
+        return xp.reshape(y, (n, oh, ow, f)), rows
     y, cols = im2col_forward(xp, x, w, b, win, workspace=workspace)
     return xp.reshape(y, (n, oh, ow, f)), cols
 
@@ -427,17 +335,16 @@ def conv2d_backward(dy, x, w, *, stride=1, padding=0, need_dx=True, cols=None, a
     expected = (n, oh, ow, f)
     if tuple(dy.shape) != expected:
         raise ValueError(f"dy must have the conv2d output shape {expected}, got {tuple(dy.shape)}")
+    padded = padded_shape(tuple(x.shape), win)
     banded = _pick_algorithm(x, w, win, algorithm) == "banded"
     if banded:
-        tiling = _tiling(x.shape, win)
-        want = (tiling.blocks * n * oh, win.kernel[0] * tiling.span * x.shape[3])
+        want = (n * oh, win.kernel[0] * padded[2] * padded[3])
     else:
         want = (n * oh * ow, win.size * x.shape[3])
     if cols is None:
-        cols = row_windows(xp, pad_hw(x, tiling.win), tiling) if banded else im2col(xp, pad_hw(x, win), win)
+        cols = (row_windows if banded else im2col)(xp, pad_hw(x, win), win)
     elif tuple(cols.shape) != want:
         raise ValueError(f"cols must be the window matrix conv2d_forward returned, shape {want}, got {tuple(cols.shape)}")
     if banded:
-        dz = to_blocks(xp, xp.reshape(dy, (n * oh, ow * f)), tiling.blocks, tiling.width * f)
-        return banded_backward(xp, dz, w, tiling, cols, tuple(x.shape), need_dx)
+        return banded_backward(xp, xp.reshape(dy, (n * oh, ow * f)), w, win, cols, tuple(x.shape), need_dx)
     return im2col_backward(xp, xp.reshape(dy, (-1, f)), w, win, cols, tuple(x.shape), need_dx)

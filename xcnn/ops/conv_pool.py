@@ -9,9 +9,8 @@ of every window is one long contiguous run and the pooling is a few long element
 
 - ``"im2col"``: the window matrix's rows are ordered (cell, n, ohp, owp) (``im2col(...,
   pool)``), so the GEMM output is PH*PW contiguous blocks, one per cell;
-- ``"banded"``: the banded GEMM emits the output columns of each of its blocks (see
-  ``conv.band_tiling``) phase-major (``phases`` in ``conv.banded_forward``), so in each
-  output row of a block each cell is one contiguous run.
+- ``"banded"``: the banded GEMM emits its output columns phase-major (``phases`` in
+  ``conv.banded_forward``), so in each output row each cell is a contiguous run of OWp*F.
 
 Either way the output is viewed as a grid ``(outer, PH, PW, inner)`` and the cell ``(i, j)``
 of every window is ``grid[:, i, j, :]``. The backward keeps a boolean record of which cells
@@ -26,10 +25,10 @@ from __future__ import annotations
 from ..backend import array_namespace
 from .activations import masked
 from .conv import (
-    _check_conv_args, _geometry, _pick_algorithm, _tiling, add_bias, banded_backward, banded_forward, from_blocks,
-    im2col_backward, im2col_forward, to_blocks,
+    _check_conv_args, _geometry, _pick_algorithm, add_bias, banded_backward, banded_forward, im2col_backward,
+    im2col_forward,
 )
-from ._geometry import as_pair, window_geometry
+from ._geometry import as_pair, padded_shape, window_geometry
 from ._workspace import scratch
 
 
@@ -64,14 +63,11 @@ def conv2d_max_pool2d(x, w, b=None, *, stride=1, padding=0, pool_size=2, algorit
 
 
 def _layout(x, w, win, pool, algorithm):
-    """``(tiling, outer)``: the banded GEMM's :func:`.band_tiling` (None for im2col), and the
-    leading axis of the ``(outer, PH, PW, inner)`` grid its output is viewed as (one output row
-    of windows of one block of columns per grid row for the banded GEMM, a single row for
-    im2col)."""
-    if _pick_algorithm(x, w, win, algorithm) != "banded":
-        return None, 1
-    tiling = _tiling(x.shape, win, phases=pool.kernel[1], out_rows=pool.out[0] * pool.kernel[0])
-    return tiling, tiling.blocks * x.shape[0] * pool.out[0]
+    """``(banded, outer)``: which GEMM, and the leading axis of the ``(outer, PH, PW, inner)``
+    grid its output is viewed as (one output row of windows per grid row for the banded GEMM,
+    a single row for im2col)."""
+    banded = _pick_algorithm(x, w, win, algorithm) == "banded"
+    return banded, x.shape[0] * pool.out[0] if banded else 1
 
 
 def _cells(pool):
@@ -84,7 +80,7 @@ def conv2d_max_pool2d_forward(x, w, b=None, *, stride=1, padding=0, pool_size=2,
     """:func:`conv2d_max_pool2d` that also returns what its backward needs: ``(y, cols, at_max)``.
 
     cols: the GEMM's window matrix (``(PH*PW*N*OHp*OWp, KH*KW*C)`` for im2col,
-    ``(B*N*OHp*PH, KH*span*C)`` for the banded GEMM, see :func:`.band_tiling`); at_max: boolean ``(outer, PH, PW, inner)``,
+    ``(N*OHp*PH, KH*Wp*C)`` for the banded GEMM); at_max: boolean ``(outer, PH, PW, inner)``,
     true at the cells of each window that equal its maximum. ``workspace``: a dict the caller
     keeps between calls (a layer does), so cols is built in the same array every step (see
     :mod:`._workspace`); it is valid until the next call with that workspace.
@@ -99,11 +95,12 @@ def _forward(x, w, b, stride, padding, pool_size, algorithm, workspace, for_back
     pool = _pool_geometry(win, pool_size)
     (ph, pw), (ohp, owp) = pool.kernel, pool.out
     n, f = x.shape[0], w.shape[0]
-    tiling, outer = _layout(x, w, win, pool, algorithm)
+    banded, outer = _layout(x, w, win, pool, algorithm)
     # only the conv outputs some window covers are computed; the bias is added after the
     # max (max(z) + b = max(z + b), b being the same in every cell): a quarter of the adds
-    if tiling is not None:
-        z, cols = banded_forward(xp, x, w, None, tiling, phases=pw, workspace=workspace, z_in_workspace=True)
+    if banded:
+        z, cols = banded_forward(xp, x, w, None, win, phases=pw, out_rows=ohp * ph, workspace=workspace,
+                                 z_in_workspace=True)
     else:
         z, cols = im2col_forward(xp, x, w, None, win, pool, workspace, z_in_workspace=True)
     grid = xp.reshape(z, (outer, ph, pw, -1))
@@ -115,8 +112,6 @@ def _forward(x, w, b, stride, padding, pool_size, algorithm, workspace, for_back
         for i, j in cells[2:]:
             y = xp.maximum(y, grid[:, i, j, :])
     at_max = grid == xp.reshape(y, (outer, 1, 1, -1)) if for_backward else None
-    if tiling is not None:
-        y = from_blocks(xp, y, tiling.blocks, owp * f)
     if b is not None:
         y = add_bias(xp, xp.reshape(y, (n * ohp, owp * f)), b)
     return xp.reshape(y, (n, ohp, owp, f)), cols, at_max
@@ -139,12 +134,13 @@ def conv2d_max_pool2d_backward(dy, x, w, *, stride=1, padding=0, pool_size=2, co
     (ph, pw), (ohp, owp) = pool.kernel, pool.out
     (kh, kw), c = win.kernel, x.shape[3]
     n, f = x.shape[0], w.shape[0]
-    tiling, outer = _layout(x, w, win, pool, algorithm)
+    banded, outer = _layout(x, w, win, pool, algorithm)
     windows = n * ohp * owp
     expected = {
         "dy": (n, ohp, owp, f),
-        "at_max": (outer, ph, pw, tiling.width // pw * f) if tiling else (1, ph, pw, windows * f),
-        "cols": (outer * ph, kh * tiling.span * c) if tiling else (pool.size * windows, kh * kw * c),
+        "at_max": (outer, ph, pw, windows * f // outer),
+        "cols": (n * ohp * ph, kh * padded_shape(tuple(x.shape), win)[2] * c) if banded
+        else (pool.size * windows, kh * kw * c),
     }
     for name, array in (("dy", dy), ("at_max", at_max), ("cols", cols)):
         if tuple(array.shape) != expected[name]:
@@ -152,10 +148,7 @@ def conv2d_max_pool2d_backward(dy, x, w, *, stride=1, padding=0, pool_size=2, co
                              f"got {tuple(array.shape)}")
     if at_max.dtype != xp.bool:
         raise TypeError(f"at_max must be the boolean array conv2d_max_pool2d_forward returned, got {at_max.dtype}")
-    grad = xp.reshape(dy, (n * ohp, owp * f))
-    if tiling is not None:
-        grad = to_blocks(xp, grad, tiling.blocks, tiling.width // pw * f, workspace)
-    grad = xp.reshape(grad, (outer, -1))
+    grad = xp.reshape(dy, (outer, -1))
     dz = scratch(xp, workspace, "dz", tuple(at_max.shape), dy.dtype, dy.device)
     taken = None
     for i, j in _cells(pool):
@@ -164,7 +157,7 @@ def conv2d_max_pool2d_backward(dy, x, w, *, stride=1, padding=0, pool_size=2, co
             wins = wins & ~taken  # a tie goes to the first cell at the maximum
         taken = wins if taken is None else taken | wins
         dz[:, i, j, :] = masked(xp, grad, wins)
-    if tiling is not None:
-        dz = xp.reshape(dz, (outer * ph, tiling.width * f))
-        return banded_backward(xp, dz, w, tiling, cols, tuple(x.shape), need_dx, phases=pw)
+    if banded:
+        dz = xp.reshape(dz, (n * ohp * ph, pw * owp * f))
+        return banded_backward(xp, dz, w, win, cols, tuple(x.shape), need_dx, phases=pw)
     return im2col_backward(xp, xp.reshape(dz, (-1, f)), w, win, cols, tuple(x.shape), need_dx, pool)
