@@ -244,9 +244,21 @@ class Adam(Optimizer):
         xp = array_namespace(w)
         t = self.iterations
         lr_t = self._lr * math.sqrt(1.0 - self.beta_2**t) / (1.0 - self.beta_1**t)
-        m = slots["m"] = slots["m"] + (g - slots["m"]) * (1.0 - self.beta_1)
-        v = slots["v"] = slots["v"] + (g * g - slots["v"]) * (1.0 - self.beta_2)
-        return w - m * lr_t / (xp.sqrt(v) + self.epsilon)
+        # the moments are this optimizer's own arrays, so they are updated in place and each
+        # line makes one temporary, not three: for a weight array the size of the article's
+        # 726x100 kernel a fresh temporary costs as much as the arithmetic
+        m, v = slots["m"], slots["v"]
+        step = g - m
+        step *= 1.0 - self.beta_1
+        m += step
+        step = g * g
+        step -= v
+        step *= 1.0 - self.beta_2
+        v += step
+        step = xp.sqrt(v)
+        step += self.epsilon
+        step *= 1.0 / lr_t
+        return w - m / step
 
 
 
