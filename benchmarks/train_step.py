@@ -64,9 +64,10 @@ def interleaved_times(steppers, args):
     """Per-step times of each ``{name: step}``, run in turns of ``--turn`` steps each until
     every one has ``--steps``, after ``--warmup`` steps each: a drift in the machine's speed
     (other load, frequency, the allocator's state) then falls on all of them alike. Each turn
-    starts with ``--settle`` untimed steps: the worker threads of the last contender's BLAS or
-    OpenMP pool spin on the two cores for a while after its last step (measured: PyTorch's
-    slowed the next xcnn steps by up to 25 %), which no single-library user pays.
+    starts with a ``--pause`` and ``--settle`` untimed steps: the worker threads of the last
+    contender's BLAS or OpenMP pool spin on the two cores for up to ~0.1 s after its last
+    step (measured: PyTorch's slowed the next xcnn steps by up to 25 %, and OpenBLAS's
+    PyTorch's), which no single-library user pays.
     Returns ``{name: (times, mean minor page faults per step)}``."""
     for step in steppers.values():
         for _ in range(args.warmup):
@@ -75,6 +76,7 @@ def interleaved_times(steppers, args):
     faults = dict.fromkeys(steppers, 0)
     while any(len(t) < args.steps for t in times.values()):
         for name, step in steppers.items():
+            time.sleep(args.pause)
             for _ in range(args.settle):
                 step()
             before = _minor_faults()
@@ -181,6 +183,8 @@ def main():
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--turn", type=int, default=10, help="timed steps each contender runs before the next one's turn")
+    parser.add_argument("--pause", type=float, default=0.3,
+                        help="seconds of sleep before each turn, for the last contender's threads to stop spinning")
     parser.add_argument("--settle", type=int, default=2,
                         help="untimed steps at the start of each turn, while the last contender's idle threads stop spinning")
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
