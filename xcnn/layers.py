@@ -12,7 +12,6 @@ import math
 import re
 from collections import Counter
 
-
 from . import activations, initializers, regularizers
 from . import backend as B
 from . import ops

@@ -164,6 +164,11 @@ def _banded_filters(xp, w, into_band):
     return xp.reshape(xp.take(flat, xp.reshape(into_band, (-1,)), axis=0), tuple(into_band.shape))
 
 
+def _rows_computed(win, out_rows):
+    """``win`` for a banded GEMM that computes only the first ``out_rows`` output rows."""
+    return win if out_rows == win.out[0] else dataclasses.replace(win, out=(out_rows, win.out[1]))
+
+
 def banded_forward(xp, x, w, b, win, phases=1, out_rows=None, workspace=None, z_in_workspace=False):
     """The banded GEMM: ``(z, rows)``, z of shape ``(N*R, M*F)`` for the first R = ``out_rows``
     output rows (default all) and the M output columns of :func:`_band_columns`; rows
@@ -171,8 +176,8 @@ def banded_forward(xp, x, w, b, win, phases=1, out_rows=None, workspace=None, z_
     (``phases=1``: z is the NHWC output) and the fused ``conv_pool`` op. ``z_in_workspace``:
     z is a temporary of the caller's, so it may be written into ``workspace["z"]`` (see
     :func:`._workspace.matmul`)."""
-    if out_rows is not None and out_rows != win.out[0]:
-        win = dataclasses.replace(win, out=(out_rows, win.out[1]))
+    if out_rows is not None:
+        win = _rows_computed(win, out_rows)
     x_padded = pad_hw(x, win)
     rows = row_windows(xp, x_padded, win, workspace)
     into_band, _ = _band_index(xp, tuple(w.shape), x_padded.shape[2], win, x.device, phases)
@@ -189,8 +194,7 @@ def banded_backward(xp, dz, w, win, rows, x_shape, need_dx, phases=1):
     as they took no part in the result."""
     n, f, kh = x_shape[0], w.shape[0], win.kernel[0]
     out_rows = dz.shape[0] // n
-    if out_rows != win.out[0]:
-        win = dataclasses.replace(win, out=(out_rows, win.out[1]))
+    win = _rows_computed(win, out_rows)
     x_padded_shape = padded_shape(x_shape, win)
     wp, c = x_padded_shape[2], x_padded_shape[3]
     into_band, from_band = _band_index(xp, tuple(w.shape), wp, win, dz.device, phases)
