@@ -460,6 +460,11 @@ def test_errors_name_the_argument():
         ops.conv2d(np.zeros((1, 2, 2, 3)), w)
     with pytest.raises(ValueError, match=r"stride must be positive"):
         ops.conv2d(x, w, stride=0)
+    # geometry is memoized, but True and 1.0 are not taken for the 1 seen before
+    ops.conv2d(x, w, stride=1, padding=(1, 1))
+    for bad in (dict(stride=True), dict(stride=1.0), dict(padding=(1, True))):
+        with pytest.raises(TypeError, match=r"stride|padding"):
+            ops.conv2d(x, w, **{"stride": 1, "padding": (1, 1), **bad})
     with pytest.raises(ValueError, match=r"channel mismatch: x has C=3 .* w expects C=2"):
         ops.conv2d(x, np.zeros((4, 3, 3, 2)))
     with pytest.raises(ValueError, match=r"x must have shape \(N, H, W, C\)"):

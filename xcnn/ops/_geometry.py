@@ -39,17 +39,22 @@ def memoized(function):
     """``function`` (pure, of shapes and window arguments) remembering its recent results.
 
     Geometry is worked out on every call of every op, several times a training step, and
-    costs as much as a small op (~10 us); the arguments repeat step after step. Arguments
-    that cannot be hashed (a list for padding) are worked out afresh each time.
+    costs as much as a small op (~10 us); the arguments repeat step after step. The cache key
+    is the arguments' ``repr``: it tells ``True`` from ``1`` and ``1.0`` (which ``lru_cache``
+    takes for one key, so a bad argument would pass after a good one was seen) and takes
+    lists too. Arguments must have a ``repr`` that shows their value, as these do.
     """
-    cached = functools.lru_cache(maxsize=256)(function)
+    cache = {}
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
-        try:
-            return cached(*args, **kwargs)
-        except TypeError:
-            return function(*args, **kwargs)
+        key = repr((args, kwargs))
+        found = cache.get(key)
+        if found is None:
+            if len(cache) >= 256:
+                cache.clear()
+            found = cache[key] = function(*args, **kwargs)
+        return found
 
     return wrapper
 
