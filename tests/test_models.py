@@ -381,8 +381,10 @@ def test_model_to_moves_weights_and_optimizer_state(backend):
     model.to(backend)
     assert all(B.backend_of(w) == backend for layer in model.layers for w in layer.params.values())
     assert all(B.backend_of(s) == backend for slots in model.optimizer.state.values() for s in slots.values())
+    assert not any(getattr(layer, "_workspace", None) for layer in model.layers)  # no scratch left on the old device
     np.testing.assert_allclose(model.predict(x), before, rtol=1e-5)
     model.fit(x, np.array([1, 2, 3, 4]), epochs=1, verbose=0)
+    assert all(B.backend_of(a) == backend for layer in model.layers for a in getattr(layer, "_workspace", {}).values())
 
 
 # --- save and load --------------------------------------------------------------------------

@@ -204,6 +204,8 @@ class Model:
             for k in d:
                 d[k] = B.asarray(B.to_numpy(d[k]), backend)
             layer.xp = B.namespace(backend)
+        for layer in self._layers:
+            layer.__dict__.pop("_workspace", None)  # scratch arrays on the old device: let them go
         if self.optimizer is not None:
             for slots in self.optimizer.state.values():
                 for k in slots:
