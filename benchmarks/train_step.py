@@ -39,7 +39,7 @@ def _sync(backend):
 
 
 def _minor_faults():
-    # fresh pages the kernel had to map: on this VM each costs ~4 us, so they show where
+    # fresh pages the kernel had to map: on this VM each costs 2-4 us, so they show where
     # a step allocates new memory instead of reusing freed memory
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
