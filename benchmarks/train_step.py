@@ -68,11 +68,12 @@ def interleaved_times(steppers, args):
     contender's BLAS or OpenMP pool spin on the two cores for up to ~0.1 s after its last
     step (measured: PyTorch's slowed the next xcnn steps by up to 25 %, and OpenBLAS's
     PyTorch's), which no single-library user pays.
-    Returns ``{name: (times, mean minor page faults per step)}``."""
+    Returns ``{name: (times, mean minor page faults per step, median of each turn)}``."""
     for step in steppers.values():
         for _ in range(args.warmup):
             step()
     times = {name: [] for name in steppers}
+    turns = {name: [] for name in steppers}
     faults = dict.fromkeys(steppers, 0)
     while any(len(t) < args.steps for t in times.values()):
         for name, step in steppers.items():
@@ -80,12 +81,15 @@ def interleaved_times(steppers, args):
             for _ in range(args.settle):
                 step()
             before = _minor_faults()
+            turn = []
             for _ in range(min(args.turn, args.steps - len(times[name]))):
                 start = time.perf_counter()
                 step()
-                times[name].append(time.perf_counter() - start)
+                turn.append(time.perf_counter() - start)
             faults[name] += _minor_faults() - before
-    return {name: (times[name], faults[name] / args.steps) for name in steppers}
+            times[name] += turn
+            turns[name].append(statistics.median(turn))
+    return {name: (times[name], faults[name] / args.steps, turns[name]) for name in steppers}
 
 
 def breakdown(model, x, y, args):
@@ -208,7 +212,7 @@ def main():
         steppers.update(twins)
     results = interleaved_times(steppers, args)
     medians = {}
-    for name, (times, faults) in results.items():
+    for name, (times, faults, _) in results.items():
         medians[name] = statistics.median(times)
         print(f"{name:<33}: {medians[name] * 1e3:7.2f} ms/step ({args.batch_size / medians[name]:,.0f} images/s, "
               f"{faults:,.0f} page faults/step)")
@@ -221,6 +225,11 @@ def main():
     ours = medians.pop(f"xcnn {args.backend}")
     if medians:
         best = min(medians, key=medians.get)
+        # each round's ratio compares turns run seconds apart, so the VM's slow and fast
+        # periods (15-40 % apart here) cancel out of it; its spread says how sure the median is
+        rounds = sorted(a / b for a, b in zip(results[f"xcnn {args.backend}"][2], results[best][2]))
+        print(f"per round ({len(rounds)} rounds): ratio min {rounds[0]:.2f}, median {statistics.median(rounds):.2f}, "
+              f"max {rounds[-1]:.2f}; <= 1.0 in {sum(r <= 1.0 for r in rounds)} of {len(rounds)}")
         print(f"ratio xcnn/torch: {ours / medians[best]:.2f} (against {best.rsplit(' ', 1)[-1]})")
 
 if __name__ == "__main__":
