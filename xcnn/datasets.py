@@ -200,8 +200,10 @@ def prepare_images(x, dtype="float32"):
         x = x[..., None]
     if x.ndim != 4:
         raise ValueError(f"x must be images (N, H, W) or (N, H, W, C), got shape {x.shape}")
-    scale = 255.0 if x.dtype == np.uint8 else 1.0
-    return (x.astype(dtype) / scale).astype(dtype)
+    images = x.astype(dtype)  # always a copy: scaled in place below, the caller's x untouched
+    if x.dtype == np.uint8:
+        images /= np.asarray(255.0, dtype=images.dtype)
+    return images
 
 
 def _module(name):
