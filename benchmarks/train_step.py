@@ -12,7 +12,9 @@ in the same process, with the ratio xcnn/torch last. The contenders take turns o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
+import functools
 import os
 import platform
 import resource
@@ -44,6 +46,30 @@ def _minor_faults():
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
+def machine_probe():
+    """``(GFLOP/s, GB/s)`` right now: a float32 GEMM of the article's banded conv shape
+    (2200x196 @ 196x132) on NumPy's BLAS, and a 4 MiB copy. This VM has slow periods
+    (neighbours on the host) when both drop; printing them says which period a run fell in."""
+    rng = np.random.default_rng(0)
+    a, b = rng.random((2200, 196), dtype=np.float32), rng.random((196, 132), dtype=np.float32)
+    src = rng.random(2**20, dtype=np.float32)
+    dst = np.empty_like(src)
+
+    def best(fn, repeat=30):
+        fn()
+        return min(_timed(fn) for _ in range(repeat))
+
+    gemm = best(lambda: a @ b)
+    copy_ = best(lambda: np.copyto(dst, src))
+    return 2 * 2200 * 196 * 132 / gemm / 1e9, 2 * src.nbytes / copy_ / 1e9
+
+
+def _timed(fn):
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
 def xcnn_stepper(args):
     """The xcnn model and one training step on a fixed batch: ``(model, x, y, step)``."""
     shape = SHAPES[args.model]
@@ -60,7 +86,7 @@ def xcnn_stepper(args):
     return model, x, y, step
 
 
-def interleaved_times(steppers, args):
+def interleaved_times(steppers, args, turn_context=None):
     """Per-step times of each ``{name: step}``, run in turns of ``--turn`` steps each until
     every one has ``--steps``, after ``--warmup`` steps each: a drift in the machine's speed
     (other load, frequency, the allocator's state) then falls on all of them alike. Each turn
@@ -68,25 +94,30 @@ def interleaved_times(steppers, args):
     contender's BLAS or OpenMP pool spin on the two cores for up to ~0.1 s after its last
     step (measured: PyTorch's slowed the next xcnn steps by up to 25 %, and OpenBLAS's
     PyTorch's), which no single-library user pays.
+    ``turn_context``: ``{name: factory}`` of a context each of that contender's turns (and its
+    warm-up) runs in, e.g. a BLAS thread limit.
     Returns ``{name: (times, mean minor page faults per step, median of each turn)}``."""
-    for step in steppers.values():
-        for _ in range(args.warmup):
-            step()
+    contexts = turn_context or {}
+    for name, step in steppers.items():
+        with contexts.get(name, contextlib.nullcontext)():
+            for _ in range(args.warmup):
+                step()
     times = {name: [] for name in steppers}
     turns = {name: [] for name in steppers}
     faults = dict.fromkeys(steppers, 0)
     while any(len(t) < args.steps for t in times.values()):
         for name, step in steppers.items():
             time.sleep(args.pause)
-            for _ in range(args.settle):
-                step()
-            before = _minor_faults()
-            turn = []
-            for _ in range(min(args.turn, args.steps - len(times[name]))):
-                start = time.perf_counter()
-                step()
-                turn.append(time.perf_counter() - start)
-            faults[name] += _minor_faults() - before
+            with contexts.get(name, contextlib.nullcontext)():
+                for _ in range(args.settle):
+                    step()
+                before = _minor_faults()
+                turn = []
+                for _ in range(min(args.turn, args.steps - len(times[name]))):
+                    start = time.perf_counter()
+                    step()
+                    turn.append(time.perf_counter() - start)
+                faults[name] += _minor_faults() - before
             times[name] += turn
             turns[name].append(statistics.median(turn))
     return {name: (times[name], faults[name] / args.steps, turns[name]) for name in steppers}
@@ -192,6 +223,9 @@ def main():
     parser.add_argument("--settle", type=int, default=2,
                         help="untimed steps at the start of each turn, while the last contender's idle threads stop spinning")
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
+    parser.add_argument("--blas-threads", default=None, metavar="N[,N...]",
+                        help="run xcnn once per count of BLAS threads given, e.g. 1,2, as contenders of their own "
+                             "(needs threadpoolctl; default: the BLAS's own count)")
     parser.add_argument("--compare", choices=["torch"], default=None)
     parser.add_argument("--no-breakdown", dest="breakdown", action="store_false")
     args = parser.parse_args()
@@ -199,8 +233,20 @@ def main():
           f"numpy {np.__version__}, xcnn {xcnn.__version__}")
     print(f"model {args.model}, batch {args.batch_size}, {args.dtype}, backend {args.backend}, "
           f"median of {args.steps} steps after {args.warmup} warm-up")
+    gflops, gbps = machine_probe()
+    print(f"machine now: sgemm {gflops:.0f} GFLOP/s, 4 MiB copy {gbps:.1f} GB/s")
     model, x, y, step = xcnn_stepper(args)
-    steppers = {f"xcnn {args.backend}": step}
+    ours = [f"xcnn {args.backend}"]
+    steppers, contexts = {ours[0]: step}, {}
+    if args.blas_threads:
+        import threadpoolctl
+
+        controller = threadpoolctl.ThreadpoolController()
+        counts = [int(n) for n in args.blas_threads.split(",")]
+        ours = [f"xcnn {args.backend}, {n} BLAS thread{'s' if n > 1 else ''}" for n in counts]
+        steppers = dict.fromkeys(ours, step)
+        contexts = {name: functools.partial(controller.limit, limits=n, user_api="blas")
+                    for name, n in zip(ours, counts)}
     if args.compare == "torch":
         import torch
 
@@ -210,7 +256,7 @@ def main():
         if not twins:
             print(f"no torch twin for model {args.model}")
         steppers.update(twins)
-    results = interleaved_times(steppers, args)
+    results = interleaved_times(steppers, args, contexts)
     medians = {}
     for name, (times, faults, _) in results.items():
         medians[name] = statistics.median(times)
@@ -222,15 +268,21 @@ def main():
         total = sum(ms for ms, _ in parts.values())
         for key, (ms, piece_faults) in sorted(parts.items(), key=lambda kv: -kv[1][0]):
             print(f"    {key:<28} {ms:7.2f} ms  {ms / total * 100:5.1f} %  {piece_faults:6,.0f} faults")
-    ours = medians.pop(f"xcnn {args.backend}")
-    if medians:
-        best = min(medians, key=medians.get)
-        # each round's ratio compares turns run seconds apart, so the VM's slow and fast
-        # periods (15-40 % apart here) cancel out of it; its spread says how sure the median is
-        rounds = sorted(a / b for a, b in zip(results[f"xcnn {args.backend}"][2], results[best][2]))
-        print(f"per round ({len(rounds)} rounds): ratio min {rounds[0]:.2f}, median {statistics.median(rounds):.2f}, "
-              f"max {rounds[-1]:.2f}; <= 1.0 in {sum(r <= 1.0 for r in rounds)} of {len(rounds)}")
-        print(f"ratio xcnn/torch: {ours / medians[best]:.2f} (against {best.rsplit(' ', 1)[-1]})")
+    theirs = {name: ms for name, ms in medians.items() if name not in ours}
+    if theirs:
+        best = min(theirs, key=theirs.get)
+        for name in ours:
+            # each round's ratio compares turns run seconds apart, so the VM's slow and fast
+            # periods (15-40 % apart here) cancel out of it; its spread says how sure the median is
+            rounds = sorted(a / b for a, b in zip(results[name][2], results[best][2]))
+            label = "" if len(ours) == 1 else f" ({name})"
+            print(f"per round{label} ({len(rounds)} rounds): ratio min {rounds[0]:.2f}, "
+                  f"median {statistics.median(rounds):.2f}, max {rounds[-1]:.2f}; "
+                  f"<= 1.0 in {sum(r <= 1.0 for r in rounds)} of {len(rounds)}")
+            print(f"ratio xcnn/torch{label}: {medians[name] / theirs[best]:.2f} (against {best.rsplit(' ', 1)[-1]})")
+    gflops, gbps = machine_probe()
+    print(f"machine after: sgemm {gflops:.0f} GFLOP/s, 4 MiB copy {gbps:.1f} GB/s")
+
 
 if __name__ == "__main__":
     main()
