@@ -209,6 +209,17 @@ def torch_steppers(args):
     return steppers
 
 
+def _thread_counts(text):
+    """``"1,2"`` -> ``[1, 2]``; argparse reports anything else as a bad --blas-threads."""
+    try:
+        counts = [int(n) for n in text.split(",")]
+    except ValueError:
+        counts = []
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive thread counts like 1,2, got {text!r}")
+    return counts
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="seed", choices=sorted(SHAPES))
@@ -223,7 +234,7 @@ def main():
     parser.add_argument("--settle", type=int, default=2,
                         help="untimed steps at the start of each turn, while the last contender's idle threads stop spinning")
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
-    parser.add_argument("--blas-threads", default=None, metavar="N[,N...]",
+    parser.add_argument("--blas-threads", default=None, type=_thread_counts, metavar="N[,N...]",
                         help="run xcnn once per count of BLAS threads given, e.g. 1,2, as contenders of their own "
                              "(needs threadpoolctl; default: the BLAS's own count)")
     parser.add_argument("--compare", choices=["torch"], default=None)
@@ -239,10 +250,12 @@ def main():
     ours = [f"xcnn {args.backend}"]
     steppers, contexts = {ours[0]: step}, {}
     if args.blas_threads:
-        import threadpoolctl
-
+        try:
+            import threadpoolctl
+        except ImportError:
+            parser.error("--blas-threads needs threadpoolctl: pip install threadpoolctl")
         controller = threadpoolctl.ThreadpoolController()
-        counts = [int(n) for n in args.blas_threads.split(",")]
+        counts = args.blas_threads
         ours = [f"xcnn {args.backend}, {n} BLAS thread{'s' if n > 1 else ''}" for n in counts]
         steppers = dict.fromkeys(ours, step)
         contexts = {name: functools.partial(controller.limit, limits=n, user_api="blas")

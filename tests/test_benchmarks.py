@@ -1,0 +1,85 @@
+"""The benchmark scripts still run and print the figures docs/performance.md quotes.
+
+Smoke runs with a handful of steps: the timings are not checked (speed is judged by the
+scripts themselves, on a quiet machine), only that each script gets to its summary lines.
+"""
+
+import importlib.util
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+DATA = os.environ.get("XCNN_DATA_DIR")
+QUICK = ["--steps", "2", "--warmup", "1", "--turn", "1", "--pause", "0", "--settle", "0"]
+
+
+def run_script(name, *args):
+    done = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", name), *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def has(module):
+    return importlib.util.find_spec(module) is not None
+
+
+@pytest.mark.parametrize("model", ["seed", "lecture"])
+def test_train_step_prints_step_times_and_breakdown(model):
+    out = run_script("train_step.py", "--model", model, *QUICK)
+    assert "machine now: sgemm" in out
+    assert "xcnn numpy" in out and "ms/step" in out
+    assert "conv2d forward" in out and "optimizer" in out  # the per-layer breakdown
+
+
+@pytest.mark.skipif(not has("torch"), reason="torch not installed")
+def test_train_step_compares_with_torch():
+    out = run_script("train_step.py", "--model", "seed", "--compare", "torch", "--no-breakdown", *QUICK)
+    assert "channels-last" in out and "NCHW" in out
+    assert "per round (2 rounds): ratio min" in out
+    assert out.strip().splitlines()[-2].startswith("ratio xcnn/torch: ")
+
+
+@pytest.mark.skipif(not (has("torch") and has("threadpoolctl")), reason="needs torch and threadpoolctl")
+def test_train_step_runs_each_blas_thread_count():
+    out = run_script("train_step.py", "--compare", "torch", "--no-breakdown", "--blas-threads", "1,2", *QUICK)
+    assert "xcnn numpy, 1 BLAS thread " in out and "xcnn numpy, 2 BLAS threads" in out
+    assert "ratio xcnn/torch (xcnn numpy, 1 BLAS thread)" in out
+    assert "ratio xcnn/torch (xcnn numpy, 2 BLAS threads)" in out
+
+
+def test_train_step_rejects_a_bad_thread_count():
+    done = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "train_step.py"), "--blas-threads", "0",
+                           *QUICK], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 2 and "--blas-threads" in done.stderr
+
+
+def _in_git_checkout():
+    try:
+        return subprocess.run(["git", "-C", ROOT, "rev-parse", "HEAD"], capture_output=True).returncode == 0
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not _in_git_checkout(), reason="ab.py compares against a git commit")
+def test_ab_compares_the_working_tree_with_a_commit():
+    out = run_script("ab.py", "--base", "HEAD", "--rounds", "1", "--turn", "1")
+    assert "working tree" in out and "base HEAD" in out
+    assert "ratio working tree / base: " in out
+
+
+def test_ops_benchmark_times_each_case():
+    out = run_script("ops.py", "--backends", "numpy", "--repeat", "1")
+    for case in ("conv article", "max pool 2x2", "flatten"):
+        assert case in out
+
+
+@pytest.mark.skipif(not DATA or not os.path.exists(os.path.join(DATA, "mnist.npz")),
+                    reason="needs mnist.npz under XCNN_DATA_DIR")
+@pytest.mark.slow
+def test_epoch_benchmark_reports_time_accuracy_and_memory():
+    out = run_script("epoch.py")
+    assert "s per epoch" in out and "val_accuracy" in out and "peak RSS" in out
