@@ -83,3 +83,11 @@ def test_ops_benchmark_times_each_case():
 def test_epoch_benchmark_reports_time_accuracy_and_memory():
     out = run_script("epoch.py")
     assert "s per epoch" in out and "val_accuracy" in out and "peak RSS" in out
+
+
+@pytest.mark.skipif(not has("torch"), reason="torch not installed")
+def test_dtype_ratio_reports_float64_over_float32_for_both_libraries():
+    out = run_script("dtype_ratio.py", "--compare", "torch", "--steps", "2", "--warmup", "1", "--turn", "1",
+                     "--pause", "0", "--settle", "0")
+    assert "xcnn: float32" in out and "torch (float32 " in out
+    assert out.count("float64/float32") == 2
