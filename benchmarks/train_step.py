@@ -281,6 +281,8 @@ def main():
         total = sum(ms for ms, _ in parts.values())
         for key, (ms, piece_faults) in sorted(parts.items(), key=lambda kv: -kv[1][0]):
             print(f"    {key:<28} {ms:7.2f} ms  {ms / total * 100:5.1f} %  {piece_faults:6,.0f} faults")
+    gflops, gbps = machine_probe()
+    print(f"machine after: sgemm {gflops:.0f} GFLOP/s, 4 MiB copy {gbps:.1f} GB/s")
     theirs = {name: ms for name, ms in medians.items() if name not in ours}
     if theirs:
         best = min(theirs, key=theirs.get)
@@ -293,8 +295,6 @@ def main():
                   f"median {statistics.median(rounds):.2f}, max {rounds[-1]:.2f}; "
                   f"<= 1.0 in {sum(r <= 1.0 for r in rounds)} of {len(rounds)}")
             print(f"ratio xcnn/torch{label}: {medians[name] / theirs[best]:.2f} (against {best.rsplit(' ', 1)[-1]})")
-    gflops, gbps = machine_probe()
-    print(f"machine after: sgemm {gflops:.0f} GFLOP/s, 4 MiB copy {gbps:.1f} GB/s")
 
 
 if __name__ == "__main__":
