@@ -14,7 +14,7 @@ import argparse
 import copy
 import statistics
 
-from train_step import SHAPES, interleaved_times, machine_probe, torch_steppers, xcnn_stepper
+from train_step import add_run_arguments, interleaved_times, machine_probe, torch_steppers, xcnn_stepper
 
 DTYPES = ("float32", "float64")
 
@@ -36,15 +36,7 @@ def report(label, results, names):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default="seed", choices=sorted(SHAPES))
-    parser.add_argument("--backend", default="numpy")
-    parser.add_argument("--batch-size", type=int, default=100)
-    parser.add_argument("--steps", type=int, default=50)
-    parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--turn", type=int, default=10)
-    parser.add_argument("--pause", type=float, default=0.3)
-    parser.add_argument("--settle", type=int, default=2)
-    parser.add_argument("--compare", choices=["torch"], default=None)
+    add_run_arguments(parser)
     args = parser.parse_args()
     gflops, gbps = machine_probe()
     print(f"model {args.model}, batch {args.batch_size}, backend {args.backend}, median of {args.steps} steps; "

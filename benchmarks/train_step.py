@@ -49,7 +49,7 @@ def _minor_faults():
 def machine_probe():
     """``(GFLOP/s, GB/s)`` right now: a float32 GEMM of the article's banded conv shape
     (2200x196 @ 196x132) on NumPy's BLAS, and a 4 MiB copy. This VM has slow periods
-    (neighbours on the host) when both drop; printing them says which period a run fell in."""
+    (other load on the host, it seems) when both drop; printing them says which period a run fell in."""
     rng = np.random.default_rng(0)
     a, b = rng.random((2200, 196), dtype=np.float32), rng.random((196, 132), dtype=np.float32)
     src = rng.random(2**20, dtype=np.float32)
@@ -220,11 +220,10 @@ def _thread_counts(text):
     return counts
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def add_run_arguments(parser):
+    """The options that say what is timed and how (shared with dtype_ratio.py)."""
     parser.add_argument("--model", default="seed", choices=sorted(SHAPES))
     parser.add_argument("--backend", default="numpy", choices=list(B.BACKENDS))
-    parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=5)
@@ -233,11 +232,17 @@ def main():
                         help="seconds of sleep before each turn, for the last contender's threads to stop spinning")
     parser.add_argument("--settle", type=int, default=2,
                         help="untimed steps at the start of each turn, while the last contender's idle threads stop spinning")
+    parser.add_argument("--compare", choices=["torch"], default=None)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_run_arguments(parser)
+    parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
     parser.add_argument("--blas-threads", default=None, type=_thread_counts, metavar="N[,N...]",
                         help="run xcnn once per count of BLAS threads given, e.g. 1,2, as contenders of their own "
                              "(needs threadpoolctl; default: the BLAS's own count)")
-    parser.add_argument("--compare", choices=["torch"], default=None)
     parser.add_argument("--no-breakdown", dest="breakdown", action="store_false")
     args = parser.parse_args()
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
@@ -288,7 +293,7 @@ def main():
         best = min(theirs, key=theirs.get)
         for name in ours:
             # each round's ratio compares turns run seconds apart, so the VM's slow and fast
-            # periods (15-40 % apart here) cancel out of it; its spread says how sure the median is
+            # periods (15-60 % apart here) cancel out of it; its spread says how sure the median is
             rounds = sorted(a / b for a, b in zip(results[name][2], results[best][2]))
             label = "" if len(ours) == 1 else f" ({name})"
             print(f"per round{label} ({len(rounds)} rounds): ratio min {rounds[0]:.2f}, "

@@ -202,7 +202,7 @@ def prepare_images(x, dtype="float32"):
         raise ValueError(f"x must be images (N, H, W) or (N, H, W, C), got shape {x.shape}")
     images = x.astype(dtype)  # always a copy: scaled in place below, the caller's x untouched
     if x.dtype == np.uint8:
-        images /= np.asarray(255.0, dtype=images.dtype)
+        images /= 255.0
     return images
 
 
