@@ -319,6 +319,20 @@ def test_batchnorm_counts_and_inference_statistics():
     assert not np.allclose(B.to_numpy(bn.state["moving_mean"]), 0.0)
 
 
+@pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5, 2)])
+def test_batchnorm_normalizes_with_batch_statistics_and_updates_moving_ones(backend, dtype, shape):
+    x = np.random.default_rng(1).standard_normal(shape) * 2.5 + 0.7
+    model = Sequential([BatchNormalization(momentum=0.9, epsilon=1e-3, input_shape=shape[1:])],
+                       backend=backend, dtype=dtype, seed=0)
+    y = model._forward(B.asarray(x, backend, dtype), training=True)
+    axes = tuple(range(x.ndim - 1))
+    mean, var = x.mean(axis=axes), x.var(axis=axes)
+    assert_close(y, (x - mean) / np.sqrt(var + 1e-3), dtype, scale=10.0)
+    bn = model.layers[0]
+    assert_close(bn.state["moving_mean"], 0.1 * mean, dtype)
+    assert_close(bn.state["moving_variance"], 0.9 + 0.1 * var, dtype)
+
+
 # --- fit, callbacks, history ----------------------------------------------------------------
 
 def test_fit_history_validation_split_and_callbacks(tmp_path):

@@ -276,6 +276,18 @@ def test_flatten_round_trip(backend, dtype):
     assert_close(ops.flatten_backward(on(backend, dy, dtype=dtype), x.shape), dy.reshape(x.shape), dtype)
 
 
+@pytest.mark.parametrize("shape", [(7, 3), (2, 5, 4), (3, 4, 5, 6), (2, 2, 3, 4, 5), (1, 1, 1, 1)])
+def test_channel_sum(backend, dtype, shape):
+    x = _random(shape, 10)
+    got = ops.channel_sum(on(backend, x, dtype=dtype))
+    assert_close(got, x.sum(axis=tuple(range(x.ndim - 1))), dtype, scale=float(np.abs(x).sum()))
+
+
+def test_channel_sum_needs_an_axis_besides_the_channels(backend):
+    with pytest.raises(ValueError, match="at least one axis besides its channels"):
+        ops.channel_sum(on(backend, np.ones(3)))
+
+
 # --- the article's worked examples, as golden values --------------------------------------
 
 def _article_image():

@@ -374,7 +374,7 @@ class Dense(Layer):
         dy2 = xp.reshape(dy, (-1, self.units))
         self.grads["kernel"] = x2.T @ dy2
         if self.use_bias:
-            self.grads["bias"] = xp.sum(dy2, axis=0)
+            self.grads["bias"] = ops.channel_sum(dy2)
         return dy @ kernel.T if need_dx else None
 
     def get_config(self):
@@ -493,31 +493,29 @@ class BatchNormalization(Layer):
 
     def call(self, x, training):
         xp = self.xp
-        axes = tuple(range(x.ndim - 1))
         if training:
-            mean = xp.mean(x, axis=axes)
-            var = xp.var(x, axis=axes)
+            count = math.prod(x.shape[:-1])
+            mean = ops.channel_sum(x) / count
+            centered = x - mean
+            var = ops.channel_sum(centered * centered) / count
             m = self.momentum
             self.state["moving_mean"] = self.state["moving_mean"] * m + mean * (1.0 - m)
             self.state["moving_variance"] = self.state["moving_variance"] * m + var * (1.0 - m)
         else:
-            mean, var = self.state["moving_mean"], self.state["moving_variance"]
+            centered, var = x - self.state["moving_mean"], self.state["moving_variance"]
         self._inv_std = 1.0 / xp.sqrt(var + self.epsilon)
-        self._xhat = (x - mean) * self._inv_std
+        self._xhat = centered * self._inv_std
         return self._xhat * self.params["gamma"] + self.params["beta"]
 
     def grad(self, dy, need_dx):
-        xp = self.xp
-        axes = tuple(range(dy.ndim - 1))
         count = math.prod(dy.shape[:-1])
-        self.grads["gamma"] = xp.sum(dy * self._xhat, axis=axes)
-        self.grads["beta"] = xp.sum(dy, axis=axes)
+        dgamma = self.grads["gamma"] = ops.channel_sum(dy * self._xhat)
+        dbeta = self.grads["beta"] = ops.channel_sum(dy)
         if not need_dx:
             return None
-        dxhat = dy * self.params["gamma"]
-        return (self._inv_std / count) * (
-            dxhat * count - xp.sum(dxhat, axis=axes) - self._xhat * xp.sum(dxhat * self._xhat, axis=axes)
-        )
+        # dxhat = dy * gamma, so its channel sums are gamma * dbeta and gamma * dgamma
+        gamma = self.params["gamma"]
+        return (self._inv_std * gamma / count) * (dy * count - dbeta - self._xhat * dgamma)
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "epsilon": self.epsilon}

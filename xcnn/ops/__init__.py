@@ -16,6 +16,7 @@ from .conv_pool import (
     conv2d_max_pool2d, conv2d_max_pool2d_backward, conv2d_max_pool2d_forward, fuses_with_max_pool,
 )
 from .pooling import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward, max_pool2d_forward
+from .reductions import channel_sum
 from .reshape import flatten, flatten_backward
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -25,10 +25,11 @@ from __future__ import annotations
 from ..backend import array_namespace
 from .activations import masked
 from .conv import (
-    _check_conv_args, _geometry, _pick_algorithm, add_bias, banded_backward, banded_forward, bias_gradient,
-    im2col_backward, im2col_forward,
+    _check_conv_args, _geometry, _pick_algorithm, add_bias, banded_backward, banded_forward, im2col_backward,
+    im2col_forward,
 )
 from ._geometry import as_pair, padded_shape, window_geometry
+from .reductions import channel_sum
 from ._workspace import scratch
 
 
@@ -163,4 +164,4 @@ def conv2d_max_pool2d_backward(dy, x, w, *, stride=1, padding=0, pool_size=2, co
     else:
         dx, dw = im2col_backward(xp, xp.reshape(dz, (-1, f)), w, win, cols, tuple(x.shape), need_dx, pool)
     # the bias is added after the max, once per window: its gradient is dy's, 4x smaller than dz
-    return dx, dw, bias_gradient(xp, dy)
+    return dx, dw, channel_sum(dy)
