@@ -477,6 +477,18 @@ def test_optimizer_config_round_trips():
         assert optimizers.get(config).get_config() == config
 
 
+@pytest.mark.parametrize("name", ["sgd", "adagrad", "rmsprop", "adadelta", "adam"])
+def test_a_schedule_that_reaches_zero_stops_the_weights(name):
+    opt = optimizers.get({"name": name, "learning_rate": {"name": "cosine_decay", "initial_learning_rate": 0.01,
+                                                          "decay_steps": 1}})
+    w, g = np.ones(3), np.full(3, 0.5)
+    (w,) = opt.apply([("k", w, g)])
+    assert np.all(w < 1.0)
+    for _ in range(2):  # the rate is 0 from the second step on
+        (after,) = opt.apply([("k", w, g)])
+        np.testing.assert_array_equal(after, w)
+
+
 def test_learning_rate_schedules_follow_keras_formulas():
     cosine = optimizers.CosineDecay(0.1, 100, alpha=0.2)
     for step in (0, 25, 50, 100, 150):

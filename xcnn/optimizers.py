@@ -257,8 +257,9 @@ class Adam(Optimizer):
         v += step
         step = xp.sqrt(v)
         step += self.epsilon
-        step *= 1.0 / lr_t
-        return w - m / step
+        step = m / step
+        step *= lr_t  # not a division by lr_t: a schedule may bring the rate to 0
+        return w - step
 
 
 
