@@ -29,8 +29,8 @@ from .conv import (
     im2col_forward,
 )
 from ._geometry import as_pair, padded_shape, window_geometry
-from .reductions import channel_sum
 from ._workspace import scratch
+from .reductions import channel_sum
 
 
 def _pool_geometry(conv_win, pool_size):
