@@ -80,7 +80,7 @@ def xcnn_stepper(args):
     y = B.asarray(rng.integers(0, 10, args.batch_size), args.backend, "int64")
 
     def step():
-        model.train_on_batch(x, y)
+        model._train_step(x, y)
         _sync(args.backend)
 
     return model, x, y, step

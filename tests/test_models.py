@@ -150,7 +150,7 @@ def _run_steps(backend, dtype, optimizer):
     losses = []
     for step in range(20):
         sl = slice((step * 10) % 40, (step * 10) % 40 + 10)
-        loss, _, _ = model.train_on_batch(xd[sl, ...], yd[sl, ...])
+        loss, _, _ = model._train_step(xd[sl, ...], yd[sl, ...])
         losses.append(float(B.to_numpy(loss)))
     return np.array(losses), model.get_weights()
 
@@ -530,7 +530,7 @@ def test_binary_crossentropy_learns_and_fuses_with_sigmoid(backend):
 
 
 def test_large_data_is_copied_batch_by_batch(monkeypatch):
-    import xcnn.models as models_module
+    import xcnn.models.trainer as models_module
 
     rng = np.random.default_rng(0)
     x, labels = rng.standard_normal((40, 4)), rng.integers(0, 2, 40)
@@ -577,7 +577,7 @@ def test_initializer_statistics(name, shape, expected_std):
 @pytest.mark.parametrize("make", [article_model, lecture_model], ids=["article", "lecture"])
 def test_work_saving_rewrites_change_nothing(make):
     # the ReLU moved into the pool and the conv computing the pool, against the plain graph
-    import xcnn.models as models_module
+    import xcnn.models.graph as models_module
 
     rng = np.random.default_rng(0)
     x = rng.standard_normal((6, 28, 28, 1))
@@ -589,15 +589,15 @@ def test_work_saving_rewrites_change_nothing(make):
         conv, pool = model.layers[0], model.layers[1]
         if rewrite:
             model.compile(optimizers.SGD(0.1), "sparse_categorical_crossentropy")
-            model.train_on_batch(x[:1], labels[:1])  # the plan is applied before each forward pass
+            model._train_step(x[:1], labels[:1])  # the plan is applied before each forward pass
             assert conv.relu_deferred and pool.relu_before
             assert conv.max_pool_after is pool and pool.pooled_by_conv
         else:
             model._rewrites = models_module._work_saving_rewrites(model._layers, model._output, enabled=False)
             model.compile(optimizers.SGD(0.1), "sparse_categorical_crossentropy")
-            model.train_on_batch(x[:1], labels[:1])
+            model._train_step(x[:1], labels[:1])
             assert not (conv.relu_deferred or pool.relu_before or pool.pooled_by_conv or conv.max_pool_after)
-        loss, _, _ = model.train_on_batch(x, labels)
+        loss, _, _ = model._train_step(x, labels)
         results.append((float(loss), model.get_weights(), model.predict(x)))
     assert results[0][0] == pytest.approx(results[1][0], rel=1e-12)
     for a, b in zip(results[0][1], results[1][1]):

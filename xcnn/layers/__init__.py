@@ -1,0 +1,26 @@
+"""Keras-style layers over NHWC data. Layers keep state (weights, caches); ops keep none.
+
+Every layer has a *core* (``call``/``grad``) and an optional activation applied after it, so
+``Conv2D(..., activation="relu")`` and ``Conv2D(...)`` + ``Activation("relu")`` compute the
+same thing. Calling a layer on a symbolic tensor (from :func:`Input` or another layer) wires
+the functional graph; :class:`xcnn.models.Model` runs it.
+"""
+
+from .convolutional import Conv2D
+from .core import Activation, Dense
+from .input_layer import Input, InputLayer
+from .layer import Layer, SymbolicTensor
+from .merging import Add, Concatenate
+from .normalization import BatchNormalization
+from .pooling import AveragePooling2D, MaxPooling2D
+from .preprocessing import RandomTranslation
+from .regularization import Dropout
+from .reshaping import Flatten
+
+# Layer classes by name: the only constructors a saved model may name (nothing is executed).
+LAYER_CLASSES = {cls.__name__: cls for cls in (
+    InputLayer, Conv2D, MaxPooling2D, AveragePooling2D, Flatten, Dense, Activation, Dropout,
+    RandomTranslation, BatchNormalization, Add, Concatenate,
+)}
+
+__all__ = ["Layer", "SymbolicTensor", "Input", *LAYER_CLASSES]

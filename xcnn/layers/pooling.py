@@ -1,0 +1,64 @@
+"""Pooling layers over NHWC images."""
+
+from __future__ import annotations
+
+from .. import ops
+from .layer import Layer, _padding_arg, _require_rank
+
+
+class _Pooling2D(Layer):
+    def __init__(self, pool_size=2, strides=None, padding="valid", name=None, input_shape=None):
+        super().__init__(name, None, input_shape)
+        self.pool_size = ops._geometry.as_pair(pool_size, "pool_size")
+        self.strides = self.pool_size if strides is None else ops._geometry.as_pair(strides, "strides")
+        self.padding = _padding_arg(padding)
+
+    def compute_output_shape(self, input_shape):
+        _require_rank(self, input_shape, 3, "(N, H, W, C)")
+        win = ops.window_geometry(input_shape[:2], self.pool_size, self.strides, self.padding,
+                                  kernel_name="pool_size")
+        return (*win.out, input_shape[-1])
+
+    def get_config(self):
+        return {**super().get_config(), "pool_size": list(self.pool_size), "strides": list(self.strides),
+                "padding": self.padding}
+
+
+class MaxPooling2D(_Pooling2D):
+    """Max pooling. When the model finds it right after a ReLU that feeds nothing else, it sets
+    ``relu_before``: the pool then takes the pre-ReLU values and applies the ReLU to its (4x
+    smaller) output, since max(relu(z)) = relu(max(z)); the gradients are identical. When the
+    Conv2D before it computes the pooling (``pooled_by_conv``), it only applies that ReLU."""
+
+    relu_before = False
+    pooled_by_conv = False
+
+    def call(self, x, training):
+        if self.pooled_by_conv:
+            self._y = x
+        else:
+            self._x = x
+            self._y, self._row_max = ops.max_pool2d_forward(x, self.pool_size, stride=self.strides,
+                                                            padding=self.padding)
+        return ops.relu(self._y) if self.relu_before else self._y
+
+    def grad(self, dy, need_dx):
+        if self.relu_before:
+            dy = ops.relu_backward(dy, self._y, None)
+        if self.pooled_by_conv:
+            return dy
+        return ops.max_pool2d_backward(dy, self._x, self.pool_size, stride=self.strides, padding=self.padding,
+                                       y=self._y, row_max=self._row_max)
+
+
+class AveragePooling2D(_Pooling2D):
+    """Average pooling; with ``padding="same"`` padded cells are left out of the mean, as in Keras."""
+
+    def call(self, x, training):
+        self._x = x
+        return ops.avg_pool2d(x, self.pool_size, stride=self.strides, padding=self.padding,
+                              count_include_pad=False)
+
+    def grad(self, dy, need_dx):
+        return ops.avg_pool2d_backward(dy, self._x, self.pool_size, stride=self.strides, padding=self.padding,
+                                       count_include_pad=False)

@@ -1,0 +1,199 @@
+"""The :class:`Model`: a graph of layers with its weights, optimizer and loss.
+
+How it trains is in :mod:`.trainer`, how it prints in :mod:`.summary`, how it is stored in
+:mod:`.saving`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend as B
+from .. import losses as losses_module
+from .. import optimizers as optimizers_module
+from ..activations import is_named
+from ..layers import InputLayer, SymbolicTensor
+from .graph import _topological, _work_saving_rewrites
+from .trainer import Trainer
+
+FORMAT_VERSION = 1
+
+
+class Model(Trainer):
+    """A network from ``inputs`` (``Input(...)``) to ``outputs`` (a layer's output).
+
+    backend: a name from :mod:`xcnn.backend` (default: the global default);
+    dtype: ``"float32"`` (default) or ``"float64"``; seed: seeds the initial weights (the
+    same on every backend) and the per-step random numbers (dropout, shuffling).
+    """
+
+    _sequential = False  # Sequential models print and save slightly differently
+
+    def __init__(self, inputs=None, outputs=None, *, backend=None, dtype="float32", seed=None, name=None):
+        if dtype not in ("float32", "float64"):
+            raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+        self.name = name or ("sequential" if self._sequential else "functional")
+        self.backend = backend or B.get_backend()
+        B.namespace(self.backend)  # fails early with a clear message if unavailable
+        self.dtype = dtype
+        self.seed = seed if seed is not None else int(np.random.SeedSequence().entropy % 2**32)
+        self._layers = []  # non-input layers in topological order
+        self._rewrites = {}  # see _work_saving_rewrites
+        self._input = self._output = None
+        self.optimizer = self.loss = None
+        self.metrics = []
+        self.stop_training = False
+        self.history = None
+        self._step_rng = B.rng(self.backend, self.seed + 1)
+        self._init_rng = np.random.default_rng(self.seed)  # initial weights, drawn on the host
+        self._host_rng = np.random.default_rng(self.seed + 2)  # shuffles data too large for the device
+        if inputs is not None or outputs is not None:
+            self._set_graph(inputs, outputs)
+
+    # --- graph ------------------------------------------------------------------------------
+    def _set_graph(self, inputs, outputs):
+        inputs = inputs[0] if isinstance(inputs, (list, tuple)) and len(inputs) == 1 else inputs
+        outputs = outputs[0] if isinstance(outputs, (list, tuple)) and len(outputs) == 1 else outputs
+        if not isinstance(inputs, SymbolicTensor) or not isinstance(inputs.layer, InputLayer):
+            raise TypeError("inputs must be the result of xcnn.layers.Input(shape) (one input)")
+        if not isinstance(outputs, SymbolicTensor):
+            raise TypeError("outputs must be the output of a layer (one output)")
+        order = _topological(outputs)
+        sources = [layer for layer in order if isinstance(layer, InputLayer)]
+        if sources != [inputs.layer]:
+            raise ValueError("outputs must be computed from the given inputs alone")
+        self._input, self._output = inputs, outputs
+        self._layers = [layer for layer in order if not isinstance(layer, InputLayer)]
+        for layer in self._layers:
+            if not layer.built:
+                layer.build(self.backend, self.dtype, self._init_rng)
+        self._use_step_rng(self._step_rng)
+        self._rewrites = _work_saving_rewrites(self._layers, self._output)
+
+    def _use_step_rng(self, rng):
+        """Draw per-step random numbers (dropout, rrelu, shuffles) from ``rng``."""
+        self._step_rng = rng
+        for layer in self._layers:
+            layer.rng = rng
+
+    @property
+    def built(self):
+        return self._output is not None
+
+    @property
+    def layers(self):
+        return list(self._layers)
+
+    @property
+    def input_shape(self):
+        return None if self._input is None else (None, *self._input.shape)
+
+    @property
+    def output_shape(self):
+        return None if self._output is None else (None, *self._output.shape)
+
+    def _ensure_built(self):
+        if not self.built:
+            raise ValueError(f"model {self.name} has no inputs yet; give the first layer input_shape=...")
+
+    def get_layer(self, name):
+        for layer in self._layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"no layer named {name!r}; layers: {[layer.name for layer in self._layers]}")
+
+    # --- weights ----------------------------------------------------------------------------
+    def count_params(self):
+        self._ensure_built()
+        return sum(layer.count_params() for layer in self._layers)
+
+    def _weight_dicts(self):
+        for layer in self._layers:
+            yield layer, "params", layer.params
+            yield layer, "state", layer.state
+
+    def get_weights(self):
+        """All weights as host NumPy arrays, layer by layer (trainable, then moving statistics)."""
+        self._ensure_built()
+        return [B.to_numpy(a) for _, _, d in self._weight_dicts() for a in d.values()]
+
+    def set_weights(self, weights):
+        self._ensure_built()
+        slots = [(d, k) for _, _, d in self._weight_dicts() for k in d]
+        if len(weights) != len(slots):
+            raise ValueError(f"expected {len(slots)} weight arrays, got {len(weights)}")
+        for (d, k), w in zip(slots, weights):
+            if tuple(np.shape(w)) != tuple(d[k].shape):
+                raise ValueError(f"weight {k!r} must have shape {tuple(d[k].shape)}, got {tuple(np.shape(w))}")
+            d[k] = B.asarray(w, self.backend, self.dtype)
+
+    def to(self, backend):
+        """Move weights, optimizer state and random streams to ``backend``; returns the model."""
+        B.namespace(backend)
+        self.backend = backend
+        for layer, _, d in self._weight_dicts():
+            for k in d:
+                d[k] = B.asarray(B.to_numpy(d[k]), backend)
+            layer.xp = B.namespace(backend)
+        for layer in self._layers:
+            layer.__dict__.pop("_workspace", None)  # scratch arrays on the old device: let them go
+        if self.optimizer is not None:
+            for slots in self.optimizer.state.values():
+                for k in slots:
+                    slots[k] = B.asarray(B.to_numpy(slots[k]), backend)
+        self._use_step_rng(B.rng(backend, self.seed + 1))
+        return self
+
+    # --- compile ----------------------------------------------------------------------------
+    def compile(self, optimizer="adam", loss="categorical_crossentropy", metrics=None):
+        """Choose the optimizer, the loss and the metrics (``["accuracy"]``) by name or object."""
+        self.optimizer = optimizers_module.get(optimizer)
+        self.loss = losses_module.get(loss)
+        metrics = list(metrics or [])
+        for m in metrics:
+            if m not in ("accuracy", "acc", "loss"):
+                raise ValueError(f"unknown metric {m!r}; expected 'accuracy' or 'loss'")
+        self.metrics = ["accuracy"] if any(m in ("accuracy", "acc") for m in metrics) else []
+
+    def _require_compiled(self):
+        if self.optimizer is None or self.loss is None:
+            raise ValueError("the model must be compiled first: model.compile(optimizer, loss, metrics)")
+
+    @property
+    def _fused(self):
+        out = self._output.layer
+        return self.loss.fuses_with is not None and is_named(out.activation, self.loss.fuses_with)
+
+    # --- one step -----------------------------------------------------------------------------
+
+    # --- summary and saving ---------------------------------------------------------------------
+    def summary(self, print_fn=print, line_length=None):
+        """Print each layer's name, type, output shape and parameter count, and the totals."""
+        from .summary import summary
+
+        summary(self, print_fn=print_fn, line_length=line_length)
+
+    # --- saving -------------------------------------------------------------------------------
+    def get_config(self):
+        self._ensure_built()
+        layers = [self._input.layer] + self._layers
+        return {
+            "format": "xcnn-model", "version": FORMAT_VERSION, "class": type(self).__name__, "name": self.name,
+            "dtype": self.dtype, "seed": self.seed,
+            "layers": [{"class": type(layer).__name__, "config": layer.get_config(),
+                        "inbound": [t.layer.name for t in layer.inbound]} for layer in layers],
+            "output": self._output.layer.name,
+            "compile": None if self.optimizer is None else {
+                "optimizer": self.optimizer.get_config(), "loss": self.loss.name, "metrics": list(self.metrics),
+                "iterations": self.optimizer.iterations},
+        }
+
+    def save(self, path, extra=None):
+        """Write architecture (JSON), weights and optimizer state to ``path`` as safetensors.
+
+        The write is atomic (a temporary file renamed into place). ``extra`` is a JSON-able
+        dict stored beside the config (the CLI keeps its epoch counter there).
+        """
+        from .saving import save_model
+
+        save_model(self, path, extra)
