@@ -12,6 +12,7 @@ from .. import backend as B
 from .. import losses as losses_module
 from .. import optimizers as optimizers_module
 from ..activations import is_named
+from ..distribution import chief_writes
 from ..layers import InputLayer, SymbolicTensor
 from .graph import _topological, _work_saving_rewrites
 from .trainer import Trainer
@@ -188,6 +189,7 @@ class Model(Trainer):
                 "iterations": self.optimizer.iterations},
         }
 
+    @chief_writes  # [distribution] rank 0 writes, every rank waits for the file
     def save(self, path, extra=None):
         """Write architecture (JSON), weights and optimizer state to ``path`` as safetensors.
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import backend as B
 from .. import losses as losses_module
+from ..distribution import active as active_distribution
 from ..callbacks import Callback, History
 
 # Data sets up to this size are copied to the device whole; larger ones batch by batch.
@@ -83,10 +84,19 @@ class Trainer:
 
     def _train_step(self, x, y):
         """One optimizer step on a device batch; returns ``(loss, predictions, targets)`` on device."""
+        dist = active_distribution()  # data-parallel training, or None (one process)
+        if dist is not None and x.shape[0] == 0:
+            return dist.step_without_samples(self)  # [distribution] this rank's part of the batch is empty
         pred = self._forward(x, training=True)
         target = self.loss.targets(y, self._output.shape[-1], pred.dtype)
         loss, dout = self._loss_and_gradient(pred, target)
         self._backward(dout, skip_output_activation=self._fused)
+        if dist is not None:  # [distribution] the global batch's gradients and loss, before any penalty
+            loss = dist.allreduce_gradients(self, loss, x.shape[0])
+        return self._apply_gradients(loss), pred, target
+
+    def _apply_gradients(self, loss):
+        """Add the regularizers' gradients, take the optimizer step; returns the loss plus penalties."""
         penalty = self._regularize()
         if penalty is not None:
             loss = loss + penalty
@@ -94,7 +104,7 @@ class Trainer:
         items = [(f"{layer.name}/{k}", layer.params[k], layer.grads[k]) for layer, k in refs]
         for (layer, k), new in zip(refs, self.optimizer.apply(items)):
             layer.params[k] = new
-        return loss, pred, target
+        return loss
 
     def train_on_batch(self, x, y):
         """One optimizer step on one batch, as Keras: the batch loss (a float), or
@@ -166,18 +176,22 @@ class Trainer:
     def _label_dtype(self):
         return "int64" if self.loss is not None and self.loss.sparse else self.dtype
 
-    def _batches(self, x, y, batch_size, shuffle):
+    def _batches(self, x, y, batch_size, shuffle, split=False):
         """Yield device batches ``(xb, yb)``: from device-resident copies when the data fits
-        (one copy per call), else copied batch by batch from the host."""
+        (one copy per call), else copied batch by batch from the host. ``split``: under data
+        parallelism, this rank's part of each global batch (possibly empty)."""
         n = x.shape[0]
         xp = B.namespace(self.backend)
         resident = self._fits_on_device(x)
+        dist = active_distribution() if split else None
         if resident:
             xd = self._device(x, self.dtype)
             yd = None if y is None else self._device(y, self._label_dtype())
             order = self._step_rng.permutation(n) if shuffle else None
             for start in range(0, n, batch_size):
                 stop = min(start + batch_size, n)  # slices past the end are not portable
+                if dist is not None:
+                    start, stop = dist.split(start, stop)  # [distribution]
                 if order is None:
                     sl = slice(start, stop)
                     yield xd[sl, ...], None if yd is None else yd[sl, ...]
@@ -187,7 +201,10 @@ class Trainer:
             return
         order = self._host_rng.permutation(n) if shuffle else np.arange(n)
         for start in range(0, n, batch_size):
-            idx = order[start : start + batch_size]
+            stop = min(start + batch_size, n)
+            if dist is not None:
+                start, stop = dist.split(start, stop)  # [distribution]
+            idx = order[start:stop]
             xb = self._device(np.asarray(x)[idx], self.dtype)
             yb = None if y is None else self._device(np.asarray(y)[idx], self._label_dtype())
             yield xb, yb
@@ -221,6 +238,10 @@ class Trainer:
             vx, vy = self._device(vx, self.dtype), self._device(vy, self._label_dtype())
         if seed is not None:
             self._use_step_rng(B.rng(self.backend, seed))
+        dist = active_distribution()
+        if dist is not None:  # [distribution] rank 0's weights and shuffle stream; output on rank 0
+            dist.begin_fit(self, seed)
+            verbose = verbose if dist.is_chief else 0
         if self._fits_on_device(x):
             x, y = self._device(x, self.dtype), self._device(y, self._label_dtype())  # once for all epochs
 
@@ -239,6 +260,8 @@ class Trainer:
                 cb.on_epoch_begin(epoch)
             start = time.perf_counter()
             logs = self._run_epoch(x, y, n, batch_size, shuffle, callbacks, verbose, epoch, epochs)
+            if dist is not None:
+                dist.average_state(self)  # [distribution] one set of BatchNormalization statistics
             if validation_data is not None:
                 val_logs = self._evaluate_logs(vx, vy, validation_batch_size or batch_size)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -264,22 +287,25 @@ class Trainer:
 
             bar = tqdm(total=n, unit="img", desc=f"Epoch {epoch + 1}/{epochs}", leave=False, dynamic_ncols=True)
         running = _RunningMetrics(self)
-        for step, (xb, yb) in enumerate(self._batches(x, y, batch_size, shuffle)):
+        for step, (xb, yb) in enumerate(self._batches(x, y, batch_size, shuffle, split=True)):
             loss, pred, target = self._train_step(xb, yb)
             running.add(loss, pred, target)
             for cb in callbacks:
                 cb.on_batch_end(step, {"batch": step, "size": xb.shape[0], "loss": loss})
             if bar is not None:
-                bar.update(xb.shape[0])
+                bar.update(min(batch_size, n - step * batch_size))  # the global batch
                 if (step + 1) % refresh == 0 or step + 1 == steps:
                     bar.set_postfix({_SHORT.get(k, k): f"{v:.4f}" for k, v in running.read().items()}, refresh=False)
             if self.stop_training:
                 break
         if bar is not None:
             bar.close()
-        return running.read()
+        return running.read(active_distribution())
 
     def _evaluate_logs(self, x, y, batch_size):
+        dist = active_distribution()
+        if dist is not None:  # [distribution] each rank its own part; the sums are added in read
+            x, y, batch_size = dist.shard(x), dist.shard(y), dist.local_batch_size(batch_size)
         running = _RunningMetrics(self)
         for xb, yb in self._batches(x, y, batch_size, shuffle=False):
             pred = self._forward(xb, training=False)
@@ -289,7 +315,7 @@ class Trainer:
             else:
                 loss = self.loss(pred, target)
             running.add(loss, pred, target)
-        return running.read()
+        return running.read(dist)
 
     def evaluate(self, x, y, batch_size=32, verbose=0, return_dict=False):
         """Loss (without regularization penalties) and metrics on ``(x, y)``: ``[loss, accuracy]``
@@ -298,7 +324,7 @@ class Trainer:
         x = self._check_x(x)
         y = self._check_y(y, x.shape[0])
         logs = self._evaluate_logs(x, y, batch_size)
-        if verbose:
+        if verbose and (active_distribution() is None or active_distribution().is_chief):
             print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
         if return_dict:
             return logs
@@ -309,7 +335,12 @@ class Trainer:
         array on the model's backend with ``to_numpy=False``."""
         x = self._check_x(x)
         xp = B.namespace(self.backend)
+        dist = active_distribution()
+        if dist is not None:  # [distribution] each rank its own part, gathered in order on every rank
+            x, batch_size = dist.shard(x), dist.local_batch_size(batch_size)
         outs = [self._forward(xb, training=False) for xb, _ in self._batches(x, None, batch_size, shuffle=False)]
+        if dist is not None:
+            return dist.gather_predictions(self, outs, to_numpy)
         out = outs[0] if len(outs) == 1 else xp.concat(outs, axis=0)
         return B.to_numpy(out) if to_numpy else out
 
@@ -339,8 +370,14 @@ class _RunningMetrics:
             self.correct = c if self.correct is None else self.correct + c
             self.judged += count
 
-    def read(self):
-        logs = {"loss": _host(self.loss_sum) / self.seen}
+    def read(self, distribution=None):
+        """The means so far; with a ``distribution``, over every rank's samples (sums in float64)."""
+        sums = [0.0 if self.loss_sum is None else _host(self.loss_sum), self.seen]
         if self.model.metrics:
-            logs["accuracy"] = _host(self.correct) / self.judged
+            sums += [0.0 if self.correct is None else _host(self.correct), self.judged]
+        if distribution is not None:
+            sums = distribution.sum_metrics(sums)
+        logs = {"loss": sums[0] / sums[1]}
+        if self.model.metrics:
+            logs["accuracy"] = sums[2] / sums[3]
         return logs

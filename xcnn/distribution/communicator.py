@@ -1,0 +1,117 @@
+"""Communicators: the few collectives data-parallel training needs, over MPI (any backend).
+
+A communicator sums one flat buffer in place (the step's gradients), sums a few float64
+host numbers (the epoch's metric sums), broadcasts weights and small Python objects from
+rank 0, gathers rows (predictions) in rank order, and waits at a barrier. :class:`MPICommunicator`
+runs over ``mpi4py`` (MPICH, Open MPI, Slurm's ``srun``); :mod:`.nccl` adds NCCL for CuPy arrays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend as B
+
+
+class Communicator:
+    """The collectives of one group of ``size`` processes; this one is ``rank`` (0 is the chief).
+
+    Every method is collective: each rank of the group must call it, in the same order.
+    """
+
+    rank = 0
+    size = 1
+
+    def allreduce_sum_(self, buffer):
+        """Sum the 1-D array ``buffer`` over the ranks, element by element; returns the sum,
+        written into ``buffer`` where the library can write into it."""
+        raise NotImplementedError
+
+    def allreduce_host(self, values):
+        """Element-wise sum over the ranks of a 1-D float64 NumPy array (metric sums)."""
+        raise NotImplementedError
+
+    def bcast_(self, buffer, root=0):
+        """Overwrite the 1-D array ``buffer`` with rank ``root``'s; returns it (see allreduce_sum_)."""
+        raise NotImplementedError
+
+    def bcast_object(self, obj, root=0):
+        """Rank ``root``'s ``obj`` (a small picklable value) on every rank."""
+        raise NotImplementedError
+
+    def allgather_object(self, obj):
+        """A list of every rank's ``obj``, in rank order."""
+        raise NotImplementedError
+
+    def allgather_rows(self, rows):
+        """Every rank's ``(n_r, ...)`` NumPy array concatenated along axis 0 in rank order;
+        the trailing shape and dtype must agree, ``n_r`` may differ (and be 0)."""
+        raise NotImplementedError
+
+    def barrier(self):
+        """Return once every rank has called it."""
+        raise NotImplementedError
+
+
+def _import_mpi():
+    try:
+        from mpi4py import MPI
+    except ImportError:
+        raise ImportError('data-parallel training over MPI needs mpi4py: pip install "xcnn[mpi]"') from None
+    return MPI
+
+
+class MPICommunicator(Communicator):
+    """Collectives over an mpi4py communicator (default ``MPI.COMM_WORLD``).
+
+    Buffers of any backend work: NumPy arrays and CPU torch tensors are reduced in their own
+    memory (one ``Allreduce(IN_PLACE)``); others (array_api_strict, CuPy without NCCL) make
+    one host copy each way.
+    """
+
+    def __init__(self, comm=None):
+        MPI = _import_mpi()
+        self._MPI = MPI
+        self.comm = MPI.COMM_WORLD if comm is None else comm
+        self.rank = self.comm.Get_rank()
+        self.size = self.comm.Get_size()
+
+    def _in_host_memory(self, buffer):
+        """``(host view or copy, shared)``: a writable contiguous NumPy array of ``buffer``'s values,
+        and whether it is ``buffer``'s own memory."""
+        backend = B.backend_of(buffer)
+        host = B.to_numpy(buffer)
+        shared = backend in ("numpy", "torch") and host.flags.writeable and host.flags.c_contiguous
+        return (host, True) if shared else (np.array(host, copy=True, order="C"), False)
+
+    def allreduce_sum_(self, buffer):
+        host, shared = self._in_host_memory(buffer)
+        self.comm.Allreduce(self._MPI.IN_PLACE, host, op=self._MPI.SUM)
+        return buffer if shared else B.asarray(host, B.backend_of(buffer))
+
+    def allreduce_host(self, values):
+        values = np.array(values, dtype=np.float64, copy=True)
+        self.comm.Allreduce(self._MPI.IN_PLACE, values, op=self._MPI.SUM)
+        return values
+
+    def bcast_(self, buffer, root=0):
+        host, shared = self._in_host_memory(buffer)
+        self.comm.Bcast(host, root=root)
+        return buffer if shared else B.asarray(host, B.backend_of(buffer))
+
+    def bcast_object(self, obj, root=0):
+        return self.comm.bcast(obj, root=root)
+
+    def allgather_object(self, obj):
+        return self.comm.allgather(obj)
+
+    def allgather_rows(self, rows):
+        rows = np.ascontiguousarray(rows)
+        counts = self.comm.allgather(rows.shape[0])
+        per_row = int(np.prod(rows.shape[1:], dtype=np.int64))
+        out = np.empty((sum(counts), *rows.shape[1:]), dtype=rows.dtype)
+        self.comm.Allgatherv(rows, [out, [c * per_row for c in counts]])
+        return out
+
+    def barrier(self):
+        self.comm.Barrier()

@@ -1,0 +1,244 @@
+"""Data parallelism: every rank holds the whole model and a slice of each global batch.
+
+One optimizer step on K ranks is one step of single-process training on the global batch:
+
+1. rank r takes its part of the global batch of ``B`` samples (an even split: ``n_r`` is
+   ``B // K`` or one more; a rank with ``n_r = 0`` still takes part);
+2. it computes the mean-loss gradient ``g_r`` of its ``n_r`` samples;
+3. one in-place allreduce sums the flat buffer ``[n_r g_r, n_r loss_r, n_r]`` over the ranks,
+   so every rank divides by the global count and holds ``g = sum_r n_r g_r / B``: exactly the
+   gradient of the global batch's mean loss (a mean of the ranks' means would weight a
+   short shard like a full one);
+4. regularization and weight decay are then added on every rank to identical weights: once.
+
+Weights and the shuffle stream are broadcast from rank 0 when ``fit`` starts; the random
+layers (dropout, augmentation) draw from one stream per rank.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import backend as B
+from .communicator import Communicator, MPICommunicator
+from .nccl import NCCLCommunicator, nccl_available, use_local_gpu
+
+
+def even_split(n, parts, index):
+    """``(start, stop)`` of part ``index`` when ``n`` items are split into ``parts`` contiguous
+    parts whose sizes differ by at most one (the first ``n % parts`` parts get the extra item)."""
+    base, extra = divmod(n, parts)
+    start = index * base + min(index, extra)
+    return start, start + base + (1 if index < extra else 0)
+
+
+class DataParallel:
+    """Data-parallel training over the ranks of ``communicator`` (default: the MPI world).
+
+    Keras's name: ``xcnn.distribution.set_distribution(DataParallel())`` before ``fit``, then
+    launch K copies of the script, ``mpiexec -n K python -m mpi4py train.py``. ``fit``'s
+    ``batch_size`` is the global batch; results equal single-process training on it.
+
+    communicator: a :class:`~xcnn.distribution.Communicator` or an ``mpi4py`` communicator.
+    CuPy models sum their gradients with NCCL on the GPU when CuPy has it.
+    """
+
+    def __init__(self, communicator=None):
+        if communicator is None:
+            communicator = MPICommunicator()
+        elif not isinstance(communicator, Communicator):
+            if not hasattr(communicator, "Allreduce"):
+                raise TypeError("communicator must be an xcnn.distribution.Communicator or an mpi4py "
+                                f"communicator, got {type(communicator).__name__}")
+            communicator = MPICommunicator(communicator)
+        self.communicator = communicator
+        self._device_collectives = {}  # backend name -> communicator for that backend's buffers
+        if B.get_backend() == "cupy" and isinstance(communicator, MPICommunicator) and communicator.size > 1:
+            use_local_gpu(communicator)  # before any model is built: one GPU per rank of a node
+
+    @property
+    def rank(self):
+        return self.communicator.rank
+
+    @property
+    def size(self):
+        return self.communicator.size
+
+    @property
+    def is_chief(self):
+        """Whether this rank writes files and prints (rank 0)."""
+        return self.rank == 0
+
+    def __repr__(self):
+        return f"DataParallel(rank={self.rank}, size={self.size}, communicator={type(self.communicator).__name__})"
+
+    # --- collectives per backend ---------------------------------------------------------------
+    def collective_for(self, backend):
+        """The communicator that sums ``backend``'s device buffers: NCCL for ``cupy`` when CuPy has
+        it (created on first use, collectively), else this distribution's communicator."""
+        found = self._device_collectives.get(backend)
+        if found is None:
+            found = self.communicator
+            if backend == "cupy" and isinstance(self.communicator, MPICommunicator) and nccl_available():
+                found = NCCLCommunicator(self.communicator)
+            self._device_collectives[backend] = found
+        return found
+
+    # --- data -------------------------------------------------------------------------------
+    def split(self, start, stop):
+        """This rank's ``(start, stop)`` part of the global batch ``[start, stop)``."""
+        lo, hi = even_split(stop - start, self.size, self.rank)
+        return start + lo, start + hi
+
+    def shard(self, array):
+        """This rank's contiguous part of ``array`` along axis 0 (evaluation and prediction)."""
+        lo, hi = even_split(array.shape[0], self.size, self.rank)
+        return array[lo:hi, ...]
+
+    def local_batch_size(self, batch_size):
+        """The per-rank batch for a global ``batch_size`` (evaluation and prediction)."""
+        return max(1, math.ceil(batch_size / self.size))
+
+    # --- fit ------------------------------------------------------------------------------------
+    def begin_fit(self, model, seed):
+        """Make every rank start ``fit`` from rank 0's model: same architecture (checked), weights,
+        optimizer state and shuffle stream; the random layers get this rank's own stream."""
+        self.collective_for(model.backend)
+        self._check_same_model(model)
+        self._broadcast_weights(model)
+        comm = self.communicator
+        _sync_generator(model._step_rng, comm)  # shuffles: identical on every rank
+        _sync_generator(model._host_rng, comm)
+        if seed is not None:
+            self.seed_layer_streams(model, seed)
+        elif getattr(model, "_rank_rng", None) is None or model._rank_rng.backend != model.backend:
+            self.seed_layer_streams(model, comm.bcast_object(model.seed))
+        else:
+            for layer in model._layers:  # continue this rank's stream from the last fit
+                layer.rng = model._rank_rng
+
+    def seed_layer_streams(self, model, seed):
+        """Seed this rank's stream for dropout and augmentation from ``seed`` and the rank."""
+        entropy = np.random.SeedSequence([int(seed) % 2**64, self.rank + 1]).generate_state(1)[0]
+        model._rank_rng = B.rng(model.backend, int(entropy))
+        for layer in model._layers:
+            layer.rng = model._rank_rng
+
+    def _weight_slots(self, model):
+        """``(dict, key)`` of every array a rank's model holds: weights, moving statistics and
+        optimizer slots, in one order that only depends on the architecture."""
+        slots = [(d, k) for _, _, d in model._weight_dicts() for k in d]
+        if model.optimizer is not None:
+            for key in sorted(model.optimizer.state):
+                state = model.optimizer.state[key]
+                slots += [(state, s) for s in sorted(state)]
+        return slots
+
+    def _check_same_model(self, model):
+        signature = [model.backend, model.dtype, [(k, tuple(d[k].shape)) for d, k in self._weight_slots(model)],
+                     None if model.optimizer is None else (model.optimizer.get_config(), sorted(model.optimizer.state))]
+        everyone = self.communicator.allgather_object(signature)
+        for rank, other in enumerate(everyone):
+            if other != everyone[0]:
+                raise ValueError(f"rank {rank} holds a different model or optimizer than rank 0 (architecture, "
+                                 "dtype, backend or optimizer differ); build the same model on every rank")
+
+    def _broadcast_weights(self, model):
+        slots = self._weight_slots(model)
+        if model.optimizer is not None:
+            model.optimizer.iterations = self.communicator.bcast_object(model.optimizer.iterations)
+        if not slots:
+            return
+        xp = B.namespace(model.backend)
+        flat = xp.concat([xp.reshape(d[k], (-1,)) for d, k in slots])
+        flat = self.collective_for(model.backend).bcast_(flat)
+        if not self.is_chief:
+            _unpack(xp, flat, slots)
+
+    def _gradient_slots(self, model):
+        return [(layer, k) for layer in model._layers if getattr(layer, "trainable", True) for k in layer.params]
+
+    def allreduce_gradients(self, model, loss, count):
+        """Replace each rank's mean-loss gradients over its ``count`` samples by the global
+        batch's (one allreduce of one flat buffer); returns the global batch's mean loss."""
+        xp = B.namespace(model.backend)
+        dtype = getattr(xp, model.dtype)
+        refs = self._gradient_slots(model)
+        parts = [xp.reshape(layer.grads[k] if k in layer.grads else xp.zeros_like(layer.params[k]), (-1,)) * count
+                 for layer, k in refs]
+        parts += [xp.reshape(xp.astype(loss, dtype) * count, (1,)), xp.full((1,), count, dtype=dtype)]
+        flat = self.collective_for(model.backend).allreduce_sum_(xp.concat(parts))
+        total = flat[-1]
+        mean = flat[:-2] / total
+        start = 0
+        for layer, k in refs:
+            shape = tuple(layer.params[k].shape)
+            stop = start + math.prod(shape)
+            layer.grads[k] = xp.reshape(mean[start:stop], shape)
+            start = stop
+        return flat[-2] / total
+
+    def step_without_samples(self, model):
+        """A training step for a rank whose part of the global batch is empty: it adds zero
+        gradients to the allreduce and applies the same update as the others.
+        Returns ``(loss, predictions, targets)`` as ``_train_step`` does (no rows)."""
+        xp = B.namespace(model.backend)
+        dtype = getattr(xp, model.dtype)
+        for layer in model._layers:
+            layer.grads = {}
+        loss = self.allreduce_gradients(model, xp.zeros((), dtype=dtype), 0)
+        rows = xp.zeros((0, *model._output.shape), dtype=dtype)
+        return model._apply_gradients(loss), rows, rows
+
+    def sum_metrics(self, sums):
+        """Every rank's metric sums and counts added up in float64 (a list of floats)."""
+        return [float(v) for v in self.communicator.allreduce_host(np.asarray(sums, dtype=np.float64))]
+
+    def average_state(self, model):
+        """Average the non-trainable state (BatchNormalization's moving statistics) over the
+        ranks, so that evaluation and saving see one model."""
+        slots = [(d, k) for layer, kind, d in model._weight_dicts() if kind == "state" for k in d]
+        if not slots:
+            return
+        xp = B.namespace(model.backend)
+        flat = xp.concat([xp.reshape(d[k], (-1,)) for d, k in slots])
+        flat = self.collective_for(model.backend).allreduce_sum_(flat)
+        _unpack(xp, flat / self.size, slots)
+
+    def gather_predictions(self, model, outputs, to_numpy):
+        """Every rank's prediction batches, concatenated in rank order, on every rank."""
+        xp = B.namespace(model.backend)
+        if outputs:
+            local = B.to_numpy(outputs[0] if len(outputs) == 1 else xp.concat(outputs, axis=0))
+        else:
+            local = np.zeros((0, *model._output.shape), dtype=model.dtype)
+        full = self.communicator.allgather_rows(local)
+        return full if to_numpy else B.asarray(full, model.backend)
+
+    def barrier(self):
+        """Return once every rank has called it."""
+        self.communicator.barrier()
+
+
+def _unpack(xp, flat, slots):
+    start = 0
+    for d, k in slots:
+        shape = tuple(d[k].shape)
+        stop = start + math.prod(shape)
+        d[k] = xp.reshape(flat[start:stop], shape)
+        start = stop
+
+
+def _sync_generator(gen, comm):
+    """Give every rank rank 0's random stream ``gen`` (an xcnn Generator or a NumPy Generator)."""
+    inner = getattr(gen, "_gen", gen)
+    if isinstance(inner, np.random.Generator):
+        state = comm.bcast_object(inner.bit_generator.state if comm.rank == 0 else None)
+        if comm.rank != 0:
+            inner.bit_generator.state = state
+        return
+    # cupy.random.RandomState keeps its state on the GPU: reseed every rank from rank 0's draw
+    seed = comm.bcast_object(int(inner.randint(0, 2**31 - 1)) if comm.rank == 0 else None)
+    inner.seed(seed)
