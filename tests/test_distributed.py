@@ -1,0 +1,193 @@
+"""Data-parallel training (xcnn.distribution): K ranks give the results of one process.
+
+Multi-rank cases launch ``mpiexec -n K python -m mpi4py tests/distributed_worker.py`` under a
+timeout (at most 3 ranks, one BLAS thread each) and assert on what rank 0 reports; they skip
+when mpi4py or mpiexec is absent. The rest run in this process with no MPI at all.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from xcnn import distribution as D
+from xcnn.distribution import data_parallel
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WORKER = os.path.join(ROOT, "tests", "distributed_worker.py")
+
+
+def _mpiexec():
+    beside = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+    return beside if os.path.exists(beside) else shutil.which("mpiexec")
+
+
+def launch(ranks, *args, timeout=120, module=False):
+    """Run ``args`` (a script and its arguments, or ``-m module ...``) on ``ranks`` MPI ranks."""
+    pytest.importorskip("mpi4py", reason="multi-rank tests need mpi4py (pip install 'xcnn[mpi]')")
+    mpiexec = _mpiexec()
+    if mpiexec is None:
+        pytest.skip("multi-rank tests need mpiexec (pip install mpich)")
+    env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
+           "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    command = [mpiexec, "-n", str(ranks), sys.executable, "-m", "mpi4py", *args]
+    return subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+def run_scenario(tmp_path_factory, ranks, scenario):
+    out = str(tmp_path_factory.mktemp(f"{scenario}{ranks}") / "result.json")
+    done = launch(ranks, WORKER, scenario, out)
+    assert done.returncode == 0, done.stdout + done.stderr
+    with open(out) as f:
+        return json.load(f)
+
+
+@pytest.fixture(scope="module", params=[2, 3], ids=["2ranks", "3ranks"])
+def equivalence(request, tmp_path_factory):
+    return run_scenario(tmp_path_factory, request.param, "equivalence")
+
+
+@pytest.fixture(scope="module")
+def layers(tmp_path_factory):
+    return run_scenario(tmp_path_factory, 3, "layers")
+
+
+# --- K ranks against one process ------------------------------------------------------------
+def test_float64_training_equals_one_process(equivalence):
+    # 3 epochs of batches 7,7,7,7,1 (with 3 ranks: shards 3,2,2 and 1,0,0), no seed, an L2
+    # penalty and weight decay (each applied once), Adam
+    assert equivalence["steps"] == 15
+    assert equivalence["float64_weight_error"] < 1e-12
+    assert equivalence["float64_ranks_identical"]
+
+
+def test_float32_fit_equals_one_process_after_an_epoch(equivalence):
+    assert equivalence["float32_weight_error"] < 1e-5
+    assert equivalence["float32_ranks_identical"]
+
+
+def test_metrics_are_global_and_equal_on_every_rank(equivalence):
+    assert equivalence["logs_identical"]
+    assert equivalence["float64_log_error"] < 1e-12
+    for key, (distributed, single) in equivalence["float32_logs"].items():
+        assert abs(distributed - single) <= 1e-6 * max(1.0, abs(single)), key
+
+
+def test_evaluate_and_predict_are_sharded_without_duplicates(equivalence):
+    assert equivalence["evaluate_error"] < 1e-12
+    assert equivalence["predict_shape"] == [11, 4]  # every sample once, in order
+    assert equivalence["predict_error"] < 1e-12
+    assert equivalence["predict_identical"]
+
+
+def test_early_stopping_stops_every_rank_in_the_same_epoch(equivalence):
+    stopped = equivalence["stopped_epochs"]
+    assert len(set(stopped)) == 1 and stopped[0] == equivalence["stopped_epoch_single"]
+    assert stopped[0] < 11  # it did stop early
+
+
+def test_batch_normalization_statistics_are_averaged(layers):
+    assert layers["bn_identical"]
+    assert layers["bn_mean_error"] < 1e-12  # equal shards: the mean of means is the global mean
+    assert layers["bn_var_error"] < 1e-12  # the mean of the ranks' batch variances
+    assert layers["bn_single_var_error"] > 1e-4  # which is not one process's (no SyncBatchNormalization)
+
+
+def test_dropout_differs_per_rank_and_weights_stay_identical(layers):
+    assert layers["dropout_masks_differ"]
+    assert layers["dropout_ranks_identical"]
+
+
+def test_only_rank_zero_writes(layers):
+    assert layers["writes_per_rank"] == [3, 0, 0]
+    assert layers["files"] == ["epoch1.safetensors", "epoch2.safetensors", "final.safetensors"]
+
+
+def test_a_rank_that_raises_ends_the_job_within_seconds(tmp_path):
+    started = time.perf_counter()
+    done = launch(2, WORKER, "raise", str(tmp_path / "never.json"), timeout=60)
+    elapsed = time.perf_counter() - started
+    assert done.returncode != 0
+    assert "rank 1 fails on purpose" in done.stderr
+    assert elapsed < 30, f"the job took {elapsed:.1f} s to end"
+    assert not (tmp_path / "never.json").exists()
+
+
+# --- one process ----------------------------------------------------------------------------
+class _OneRank(D.Communicator):
+    """A communicator of size 1 (what DataParallel() is without mpiexec)."""
+
+
+def test_size_one_is_bit_identical_to_no_distribution():
+    from distributed_worker import data, small_net
+
+    x, y = data(29)
+
+    def train(distribution):
+        D.set_distribution(distribution)
+        try:
+            model = small_net("float32", seed=3, dropout=0.25)
+            model.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])
+            history = model.fit(x, y, batch_size=7, epochs=2, validation_split=0.2, verbose=0)
+            return model.get_weights(), model.predict(x[:5]), history.history
+        finally:
+            D.set_distribution(None)
+
+    plain, one_rank = train(None), train(D.DataParallel(_OneRank()))
+    assert D.active() is None
+    for a, b in zip(plain[0] + [plain[1]], one_rank[0] + [one_rank[1]]):
+        assert np.array_equal(a, b)
+    assert {k: v for k, v in plain[2].items() if k != "time"} == {k: v for k, v in one_rank[2].items() if k != "time"}
+
+
+def test_even_split_covers_each_sample_once_with_sizes_within_one():
+    for n in range(0, 12):
+        for parts in (1, 2, 3, 5):
+            ranges = [data_parallel.even_split(n, parts, i) for i in range(parts)]
+            assert ranges[0][0] == 0 and ranges[-1][1] == n
+            assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))
+            sizes = [hi - lo for lo, hi in ranges]
+            assert max(sizes) - min(sizes) <= 1 and sizes == sorted(sizes, reverse=True)
+
+
+def test_api_without_a_distribution():
+    D.set_distribution(None)
+    assert D.distribution() is None and D.active() is None
+    assert D.rank() == 0 and D.size() == 1 and D.list_devices() == ["cpu:0"]
+    assert D.list_devices("gpu") == ["gpu:0"]
+    with pytest.raises(ValueError, match="device_type"):
+        D.list_devices("tpu")
+    with pytest.raises(TypeError, match="DataParallel"):
+        D.set_distribution("mpi")
+    with pytest.raises(TypeError, match="communicator"):
+        D.DataParallel(communicator=42)
+
+
+class _FakeNCCL:
+    def __init__(self, mpi):
+        self.mpi = mpi
+
+
+def test_nccl_is_chosen_for_cupy_buffers_only(monkeypatch):
+    mpi = object.__new__(D.MPICommunicator)  # no MPI needed: the choice only looks at the type
+    mpi.rank, mpi.size = 0, 2
+    monkeypatch.setattr(data_parallel, "nccl_available", lambda: True)
+    monkeypatch.setattr(data_parallel, "NCCLCommunicator", _FakeNCCL)
+    dist = D.DataParallel(mpi)
+    for backend in ("numpy", "torch", "array_api_strict"):
+        assert dist.collective_for(backend) is mpi
+    nccl = dist.collective_for("cupy")
+    assert isinstance(nccl, _FakeNCCL) and nccl.mpi is mpi and dist.collective_for("cupy") is nccl
+    monkeypatch.setattr(data_parallel, "nccl_available", lambda: False)
+    assert D.DataParallel(mpi).collective_for("cupy") is mpi  # CuPy without NCCL: MPI over host copies
+
+
+@pytest.mark.skipif(D.nccl_available(), reason="checks the message shown when NCCL is missing")
+def test_nccl_communicator_says_what_to_install():
+    with pytest.raises(ImportError, match="nvidia-nccl|xcnn\\[cuda12"):
+        D.NCCLCommunicator()
