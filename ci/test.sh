@@ -8,7 +8,7 @@ python3 -m venv "$venv"
 # shellcheck disable=SC1091
 . "$venv/bin/activate"
 python -m pip install -q --upgrade pip
-python -m pip install -q -e ".[test]"
+python -m pip install -q -e ".[test,mpi]"  # mpi: mpi4py and MPICH's mpiexec for the multi-rank tests
 # torch is an optional extra backend; 2.13.0 is the CPU build this machine kind serves locally.
 python -m pip install -q "torch==2.13.0" || echo "torch not installable here: its tests will be skipped"
 

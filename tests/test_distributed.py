@@ -191,3 +191,33 @@ def test_nccl_is_chosen_for_cupy_buffers_only(monkeypatch):
 def test_nccl_communicator_says_what_to_install():
     with pytest.raises(ImportError, match="nvidia-nccl|xcnn\\[cuda12"):
         D.NCCLCommunicator()
+
+
+# --- the command line ---------------------------------------------------------------------
+needs_mnist = pytest.mark.skipif(
+    not os.path.exists(os.path.join(os.environ.get("XCNN_DATA_DIR", "/nonexistent"), "mnist.npz")),
+    reason="set XCNN_DATA_DIR to a folder with mnist.npz",
+)
+
+
+@needs_mnist
+def test_cli_on_two_ranks_prints_once_and_resumes_exactly(tmp_path):
+    from xcnn import load_model
+
+    def train(out, epochs, *extra):
+        args = ["-m", "xcnn", "train", "--distributed", "--limit", "240", "--batch-size", "50", "--epochs", str(epochs),
+                "--lr-schedule", "constant", "--no-progress", "--out", str(tmp_path / out), *extra]
+        done = launch(2, *args, timeout=180)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    whole = train("whole", 2)  # with the default augmentation: one random stream per rank
+    assert whole.count("Epoch 1/2") == 1 and whole.count("Total params") == 1 and "2 ranks" in whole
+    train("resumed", 1)
+    resumed = train("resumed", 2, "--resume")
+    assert "Resuming" in resumed and resumed.count("Epoch 2/2") == 1
+    a, b = load_model(tmp_path / "whole" / "model.safetensors"), load_model(tmp_path / "resumed" / "model.safetensors")
+    for u, v in zip(a.get_weights(), b.get_weights()):
+        assert np.array_equal(u, v)
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        assert a.saved_extra["history"][key] == b.saved_extra["history"][key], key

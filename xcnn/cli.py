@@ -20,7 +20,7 @@ import numpy as np
 
 from . import __version__
 from . import backend as B
-from . import datasets, optimizers, zoo
+from . import datasets, distribution, optimizers, zoo
 from .callbacks import Callback
 from .models import atomic_write, load_model
 
@@ -44,6 +44,19 @@ class _EpochCheckpoint(Callback):
         self.model.save(self.path, extra={"epoch": epoch + 1, "history": self.history})
 
 
+class _EpochSeed(Callback):
+    """Restarts the random streams (shuffle; dropout and augmentation per rank) from the run's
+    seed and the epoch number, so that ``--resume`` after epoch k trains epoch k+1 exactly as an
+    uninterrupted run does, on one rank or on K."""
+
+    def __init__(self, seed):
+        self.seed = seed
+
+    def on_epoch_begin(self, epoch, logs=None):
+        epoch_seed = int(np.random.SeedSequence([self.seed % 2**32, epoch]).generate_state(1)[0])
+        distribution.seed_streams(self.model, epoch_seed)
+
+
 def _load_split(args):
     (x, y), (xt, yt) = datasets.load_data(args.dataset)
     if args.limit:
@@ -62,6 +75,10 @@ def _optimizer(args, steps):
 
 
 def cmd_train(args):
+    if args.distributed:  # launched as mpiexec -n K python -m mpi4py -m xcnn train --distributed
+        distribution.set_distribution(distribution.DataParallel())
+    chief = distribution.rank() == 0
+    say = print if chief else (lambda *a, **k: None)  # rank 0 alone prints and draws
     os.makedirs(args.out, exist_ok=True)
     started = time.perf_counter()
     x, y, xt, yt = _load_split(args)
@@ -77,21 +94,21 @@ def cmd_train(args):
         if isinstance(model.optimizer.learning_rate, optimizers.CosineDecay):
             # a resumed run may be longer than the first one (--epochs): stretch the cosine to it
             model.optimizer.learning_rate.decay_steps = steps
-        print(f"Resuming from {checkpoint} after epoch {first_epoch}")
+        say(f"Resuming from {checkpoint} after epoch {first_epoch}")
     else:
         model = zoo.get(args.model, input_shape=x.shape[1:], classes=int(y.max()) + 1, augment=args.augment,
                         backend=args.backend, dtype=args.dtype, seed=args.seed)
         model.compile(_optimizer(args, steps),
                       "sparse_categorical_crossentropy", ["accuracy"])
-    model.summary()
-    print(f"Training {args.model} on {args.dataset}: {len(x)} train / {len(xt)} test images, backend "
+    model.summary(print_fn=say)
+    say(f"Training {args.model} on {args.dataset}: {len(x)} train / {len(xt)} test images, backend "
           f"{model.backend} ({B.device_description(model.backend)}), {model.dtype}, batch {args.batch_size}, "
-          f"{args.epochs} epochs")
+          f"{args.epochs} epochs" + (f", {distribution.size()} ranks" if args.distributed else ""))
     try:
         result = model.fit(x, y, batch_size=args.batch_size, epochs=args.epochs, initial_epoch=first_epoch,
                            validation_data=(xt, yt), validation_batch_size=EVAL_BATCH, verbose=1 if args.progress else 2,
                            seed=args.seed + first_epoch,
-                           callbacks=[_EpochCheckpoint(checkpoint, history)])
+                           callbacks=[_EpochSeed(args.seed), _EpochCheckpoint(checkpoint, history)])
     except KeyboardInterrupt:
         print(f"\nInterrupted. The last finished epoch is saved in {checkpoint}; "
               f"continue with: xcnn train --resume --out {args.out}", file=sys.stderr)
@@ -101,6 +118,11 @@ def cmd_train(args):
     loss, accuracy = model.evaluate(xt, yt, batch_size=EVAL_BATCH)
     total = time.perf_counter() - started
     model.save(os.path.join(args.out, FINAL), extra={"epoch": args.epochs, "history": history})
+    ranks = distribution.distribution()
+    if not chief:
+        ranks.barrier()  # rank 0 writes the history and the pictures
+        return 0
+    distribution.set_distribution(None)  # rank 0 alone from here on (the pictures call predict)
     atomic_write(os.path.join(args.out, "history.json"), json.dumps(history, indent=1).encode())
     print(f"Test accuracy: {accuracy * 100:.2f} % (loss {loss:.4f}); total time {total:.1f} s")
     try:
@@ -111,6 +133,8 @@ def cmd_train(args):
         print(f"Wrote {args.out}/history.png, {args.out}/misclassified.png and {args.out}/{FINAL}")
     except ImportError as exc:
         print(f"Skipped the pictures: {exc}")
+    if ranks is not None:
+        ranks.barrier()
     return 0
 
 
@@ -201,6 +225,9 @@ def build_parser():
                        help="continue from OUT/checkpoint.safetensors with its model and optimizer (a larger "
                             "--epochs stretches a cosine schedule to the new length)")
     train.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    train.add_argument("--distributed", action="store_true",
+                       help="data-parallel over the MPI ranks: mpiexec -n K python -m mpi4py -m xcnn train "
+                            "--distributed (--batch-size is the global batch; rank 0 prints and writes)")
     train.set_defaults(func=cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="test accuracy of a saved model")
