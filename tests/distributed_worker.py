@@ -11,7 +11,8 @@ import numpy as np
 from xcnn import distribution as D
 from xcnn import regularizers
 from xcnn.callbacks import Callback, EarlyStopping, ModelCheckpoint
-from xcnn.layers import BatchNormalization, Conv2D, Dense, Dropout, Flatten, Input, MaxPooling2D
+from xcnn.layers import (Activation, BatchNormalization, Conv2D, Dense, Dropout, Flatten, Input, MaxPooling2D,
+                         SyncBatchNormalization)
 from xcnn.models import Sequential
 
 
@@ -144,6 +145,26 @@ def scenario_layers(comm, out):
         result["bn_var_error"] = float(np.abs(var - expected_var).max())
         # one process sees the variance of the whole batch, larger by the spread of the shards' means
         result["bn_single_var_error"] = float(np.abs(var - (0.5 + 0.5 * x.var())).max())
+
+    # SyncBatchNormalization: global statistics, so K ranks train as one process, empty shards too
+    # (SGD: Adam would turn the rounding noise of the conv bias, whose true gradient is 0 before a
+    # normalization, into steps of size lr)
+    x, y = data(29, seed=12)
+
+    def build_sync():
+        m = Sequential([Input((8, 8, 1)), Conv2D(3, 3), SyncBatchNormalization(momentum=0.8), Activation("relu"),
+                        MaxPooling2D(2), Flatten(), Dense(4, activation="softmax")], dtype="float64", seed=13)
+        m.compile({"name": "sgd", "learning_rate": 0.1, "momentum": 0.9}, "sparse_categorical_crossentropy")
+        return m
+
+    def sync_fit(m):
+        m.fit(x, y, batch_size=7, epochs=2, verbose=0, seed=14)
+        return m.get_weights()
+
+    weights = sync_fit(build_sync())
+    result["sync_bn_ranks_identical"] = same_everywhere(comm, weights)
+    if comm.rank == 0:
+        result["sync_bn_error"] = max_error(weights, single_process(build_sync, sync_fit)[1])
 
     # dropout draws differ per rank, and the weights stay identical
     x, y = data(24, seed=9)

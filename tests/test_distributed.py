@@ -98,6 +98,12 @@ def test_batch_normalization_statistics_are_averaged(layers):
     assert layers["bn_single_var_error"] > 1e-4  # which is not one process's (no SyncBatchNormalization)
 
 
+def test_sync_batch_normalization_trains_as_one_process(layers):
+    # conv -> SyncBatchNormalization -> relu -> pool, batches of 7 on 3 ranks (shards 3,2,2 and 1,0,0)
+    assert layers["sync_bn_error"] < 1e-12  # weights and moving statistics
+    assert layers["sync_bn_ranks_identical"]
+
+
 def test_dropout_differs_per_rank_and_weights_stay_identical(layers):
     assert layers["dropout_masks_differ"]
     assert layers["dropout_ranks_identical"]
@@ -221,3 +227,27 @@ def test_cli_on_two_ranks_prints_once_and_resumes_exactly(tmp_path):
         assert np.array_equal(u, v)
     for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
         assert a.saved_extra["history"][key] == b.saved_extra["history"][key], key
+
+
+def test_sync_batch_normalization_alone_is_batch_normalization(tmp_path):
+    from xcnn import load_model
+    from xcnn.layers import BatchNormalization, Dense, Flatten, Input, SyncBatchNormalization
+    from xcnn.models import Sequential
+
+    x = np.random.default_rng(0).normal(size=(12, 4, 4, 2))
+    y = np.arange(12) % 3
+
+    def train(norm):
+        model = Sequential([Input((4, 4, 2)), norm(momentum=0.7), Flatten(), Dense(3, activation="softmax")],
+                           dtype="float64", seed=1)
+        model.compile("sgd", "sparse_categorical_crossentropy")
+        model.fit(x, y, batch_size=5, epochs=2, verbose=0)
+        return model
+
+    plain, synced = train(BatchNormalization), train(SyncBatchNormalization)
+    for a, b in zip(plain.get_weights(), synced.get_weights()):
+        assert np.array_equal(a, b)
+    synced.save(tmp_path / "sync.safetensors")
+    loaded = load_model(tmp_path / "sync.safetensors")
+    assert type(loaded.layers[0]).__name__ == "SyncBatchNormalization"
+    np.testing.assert_array_equal(loaded.predict(x), synced.predict(x))

@@ -131,14 +131,17 @@ class DataParallel:
         optimizer slots, in one order that only depends on the architecture."""
         slots = [(d, k) for _, _, d in model._weight_dicts() for k in d]
         if model.optimizer is not None:
-            for key in sorted(model.optimizer.state):
-                state = model.optimizer.state[key]
-                slots += [(state, s) for s in sorted(state)]
+            # in layer order, not by key: the layers' automatic names depend on what else each
+            # process built before, the order of the layers does not
+            state = model.optimizer.state
+            keys = [f"{layer.name}/{k}" for layer in model._layers for k in layer.params]
+            keys = [key for key in keys if key in state] + sorted(set(state) - set(keys))
+            slots += [(state[key], s) for key in keys for s in sorted(state[key])]
         return slots
 
     def _check_same_model(self, model):
         signature = [model.backend, model.dtype, [(k, tuple(d[k].shape)) for d, k in self._weight_slots(model)],
-                     None if model.optimizer is None else (model.optimizer.get_config(), sorted(model.optimizer.state))]
+                     None if model.optimizer is None else model.optimizer.get_config()]
         everyone = self.communicator.allgather_object(signature)
         for rank, other in enumerate(everyone):
             if other != everyone[0]:
@@ -186,6 +189,11 @@ class DataParallel:
         Returns ``(loss, predictions, targets)`` as ``_train_step`` does (no rows)."""
         xp = B.namespace(model.backend)
         dtype = getattr(xp, model.dtype)
+        synced = [layer for layer in model._layers if hasattr(layer, "join_without_samples")]
+        for layer in synced:  # SyncBatchNormalization's statistics: forward, then backward in reverse
+            layer.join_without_samples("forward")
+        for layer in reversed(synced):
+            layer.join_without_samples("backward")
         for layer in model._layers:
             layer.grads = {}
         loss = self.allreduce_gradients(model, xp.zeros((), dtype=dtype), 0)

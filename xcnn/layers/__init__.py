@@ -16,11 +16,12 @@ from .pooling import AveragePooling2D, MaxPooling2D
 from .preprocessing import RandomTranslation
 from .regularization import Dropout
 from .reshaping import Flatten
+from .sync_batch_normalization import SyncBatchNormalization
 
 # Layer classes by name: the only constructors a saved model may name (nothing is executed).
 LAYER_CLASSES = {cls.__name__: cls for cls in (
     InputLayer, Conv2D, MaxPooling2D, AveragePooling2D, Flatten, Dense, Activation, Dropout,
-    RandomTranslation, BatchNormalization, Add, Concatenate,
+    RandomTranslation, BatchNormalization, Add, Concatenate, SyncBatchNormalization,
 )}
 
 __all__ = ["Layer", "SymbolicTensor", "Input", *LAYER_CLASSES]
