@@ -11,8 +11,17 @@ import numpy as np
 from xcnn import distribution as D
 from xcnn import regularizers
 from xcnn.callbacks import Callback, EarlyStopping, ModelCheckpoint
-from xcnn.layers import (Activation, BatchNormalization, Conv2D, Dense, Dropout, Flatten, Input, MaxPooling2D,
-                         SyncBatchNormalization)
+from xcnn.layers import (
+    Activation,
+    BatchNormalization,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    Input,
+    MaxPooling2D,
+    SyncBatchNormalization,
+)
 from xcnn.models import Sequential
 
 
@@ -53,10 +62,14 @@ def single_process(build, train):
 
 def scenario_equivalence(comm, out):
     """float64 over many steps, float32 over an epoch, metrics, evaluate, predict, early stopping."""
+    return scenario_float32_and_stopping(comm, scenario_float64(comm, out))
+
+
+def scenario_float64(comm, out):
+    """float64 training, metrics, evaluate and predict against one process."""
     x, y = data(29)  # 29 = 4 global batches of 7 and a last one of 1: some ranks get none
     vx, vy = data(11, seed=1)
     result = {}
-
     # float64, no seed: each rank draws its own initial weights; rank 0's must win
     model = small_net("float64", seed=None)
     model.compile({"name": "adam", "learning_rate": 0.01, "weight_decay": 0.05}, "sparse_categorical_crossentropy",
@@ -88,7 +101,14 @@ def scenario_equivalence(comm, out):
         ref_pred = single_process(lambda: ref, lambda m: m.predict(vx, batch_size=4))[1]
         result["predict_shape"] = list(predicted.shape)
         result["predict_error"] = float(np.abs(predicted - ref_pred).max())
+    return result
 
+
+
+def scenario_float32_and_stopping(comm, result):
+    """float32 through fit, and early stopping, against one process."""
+    x, y = data(29)
+    vx, vy = data(11, seed=1)
     # float32 through fit for one epoch of 60 samples in batches of 9 (6 of 9 and one of 6)
     x32, y32 = data(60, seed=2)
     model = small_net("float32", seed=5)

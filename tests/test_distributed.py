@@ -27,21 +27,21 @@ def _mpiexec():
     return beside if os.path.exists(beside) else shutil.which("mpiexec")
 
 
-def launch(ranks, *args, timeout=120, module=False):
+def launch(ranks, *args, timeout=120, env=None):
     """Run ``args`` (a script and its arguments, or ``-m module ...``) on ``ranks`` MPI ranks."""
     pytest.importorskip("mpi4py", reason="multi-rank tests need mpi4py (pip install 'xcnn[mpi]')")
     mpiexec = _mpiexec()
     if mpiexec is None:
         pytest.skip("multi-rank tests need mpiexec (pip install mpich)")
     env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
-           "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+           "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **(env or {})}
     command = [mpiexec, "-n", str(ranks), sys.executable, "-m", "mpi4py", *args]
     return subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
 
 
-def run_scenario(tmp_path_factory, ranks, scenario):
+def run_scenario(tmp_path_factory, ranks, scenario, backend="numpy"):
     out = str(tmp_path_factory.mktemp(f"{scenario}{ranks}") / "result.json")
-    done = launch(ranks, WORKER, scenario, out)
+    done = launch(ranks, WORKER, scenario, out, env={"XCNN_BACKEND": backend})
     assert done.returncode == 0, done.stdout + done.stderr
     with open(out) as f:
         return json.load(f)
@@ -76,6 +76,15 @@ def test_metrics_are_global_and_equal_on_every_rank(equivalence):
     assert equivalence["float64_log_error"] < 1e-12
     for key, (distributed, single) in equivalence["float32_logs"].items():
         assert abs(distributed - single) <= 1e-6 * max(1.0, abs(single)), key
+
+
+@pytest.mark.parametrize("backend", ["torch", "array_api_strict"])
+def test_other_cpu_backends_train_as_one_process(backend, tmp_path_factory):
+    # torch tensors are reduced in their own memory; array_api_strict arrays through a host copy
+    pytest.importorskip(backend)
+    found = run_scenario(tmp_path_factory, 2, "float64", backend)
+    assert found["float64_weight_error"] < 1e-12 and found["float64_ranks_identical"]
+    assert found["evaluate_error"] < 1e-12 and found["predict_error"] < 1e-12
 
 
 def test_evaluate_and_predict_are_sharded_without_duplicates(equivalence):
@@ -231,7 +240,13 @@ def test_cli_on_two_ranks_prints_once_and_resumes_exactly(tmp_path):
 
 def test_sync_batch_normalization_alone_is_batch_normalization(tmp_path):
     from xcnn import load_model
-    from xcnn.layers import BatchNormalization, Dense, Flatten, Input, SyncBatchNormalization
+    from xcnn.layers import (
+        BatchNormalization,
+        Dense,
+        Flatten,
+        Input,
+        SyncBatchNormalization,
+    )
     from xcnn.models import Sequential
 
     x = np.random.default_rng(0).normal(size=(12, 4, 4, 2))

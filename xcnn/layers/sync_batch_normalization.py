@@ -27,7 +27,7 @@ class SyncBatchNormalization(BatchNormalization):
             return super().call(x, training)
         xp = self.xp
         self._count = math.prod(x.shape[:-1])
-        mean, var, centered = self._global_statistics(dist, ops.channel_sum(x), self._count, x)
+        _, var, centered = self._global_statistics(dist, ops.channel_sum(x), self._count, x)
         self._inv_std = 1.0 / xp.sqrt(var + self.epsilon)
         self._xhat = centered * self._inv_std
         return self._xhat * self.params["gamma"] + self.params["beta"]

@@ -16,8 +16,8 @@ import numpy as np
 
 from .. import backend as B
 from .. import losses as losses_module
-from ..distribution import active as active_distribution
 from ..callbacks import Callback, History
+from ..distribution import active as active_distribution
 
 # Data sets up to this size are copied to the device whole; larger ones batch by batch.
 DEVICE_DATA_LIMIT = int(os.environ.get("XCNN_DEVICE_DATA_LIMIT", 2 * 1024**3))
