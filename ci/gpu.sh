@@ -16,3 +16,11 @@ done | tee "$out/train_step-cupy.txt"
 python benchmarks/epoch.py --backend cupy --epochs 2 2>&1 | tee "$out/epoch-cupy.txt"
 /usr/bin/time -v xcnn train --backend cupy --out "$out/run" --no-progress > "$out/train-cupy.txt" 2>&1
 tail -4 "$out/train-cupy.txt"
+# issue 17: the NCCL communicator on one rank, and on two GPUs training against one process
+python -m pip install -q -e ".[mpi]" 2>&1 | tail -1
+{ python ci/nccl_check.py
+  if [ "$(nvidia-smi -L | wc -l)" -ge 2 ]; then
+    XCNN_BACKEND=cupy mpiexec -n 2 python -m mpi4py ci/nccl_check.py
+    XCNN_BACKEND=cupy mpiexec -n 2 python -m mpi4py tests/distributed_worker.py float64 "$out/nccl-float64.json" \
+      && cat "$out/nccl-float64.json"
+  fi; } 2>&1 | tee "$out/nccl.txt"

@@ -109,8 +109,9 @@ class DataParallel:
         self._check_same_model(model)
         self._broadcast_weights(model)
         comm = self.communicator
-        _sync_generator(model._step_rng, comm)  # shuffles: identical on every rank
-        _sync_generator(model._host_rng, comm)
+        seeded_alike = seed is not None or len(set(comm.allgather_object(model.seed))) == 1
+        _sync_generator(model._step_rng, comm, seeded_alike)  # shuffles: identical on every rank
+        _sync_generator(model._host_rng, comm, seeded_alike)
         if seed is not None:
             self.seed_layer_streams(model, seed)
         elif getattr(model, "_rank_rng", None) is None or model._rank_rng.backend != model.backend:
@@ -239,14 +240,18 @@ def _unpack(xp, flat, slots):
         start = stop
 
 
-def _sync_generator(gen, comm):
-    """Give every rank rank 0's random stream ``gen`` (an xcnn Generator or a NumPy Generator)."""
+def _sync_generator(gen, comm, seeded_alike):
+    """Give every rank rank 0's random stream ``gen`` (an xcnn Generator or a NumPy Generator).
+
+    NumPy's state is copied exactly. CuPy's RandomState keeps its state on the GPU with no
+    getter: when every rank seeded it alike it is left alone (so one rank draws what one
+    process would), else every rank is reseeded from one draw of rank 0's."""
     inner = getattr(gen, "_gen", gen)
     if isinstance(inner, np.random.Generator):
         state = comm.bcast_object(inner.bit_generator.state if comm.rank == 0 else None)
         if comm.rank != 0:
             inner.bit_generator.state = state
         return
-    # cupy.random.RandomState keeps its state on the GPU: reseed every rank from rank 0's draw
-    seed = comm.bcast_object(int(inner.randint(0, 2**31 - 1)) if comm.rank == 0 else None)
-    inner.seed(seed)
+    if not seeded_alike:
+        seed = comm.bcast_object(int(inner.randint(0, 2**31 - 1)) if comm.rank == 0 else None)
+        inner.seed(seed)
