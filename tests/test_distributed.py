@@ -39,9 +39,9 @@ def launch(ranks, *args, timeout=120, env=None):
     return subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
 
 
-def run_scenario(tmp_path_factory, ranks, scenario, backend="numpy"):
+def run_scenario(tmp_path_factory, ranks, scenario, backend="numpy", env=None):
     out = str(tmp_path_factory.mktemp(f"{scenario}{ranks}") / "result.json")
-    done = launch(ranks, WORKER, scenario, out, env={"XCNN_BACKEND": backend})
+    done = launch(ranks, WORKER, scenario, out, env={"XCNN_BACKEND": backend, **(env or {})})
     assert done.returncode == 0, done.stdout + done.stderr
     with open(out) as f:
         return json.load(f)
@@ -85,6 +85,13 @@ def test_other_cpu_backends_train_as_one_process(backend, tmp_path_factory):
     found = run_scenario(tmp_path_factory, 2, "float64", backend)
     assert found["float64_weight_error"] < 1e-12 and found["float64_ranks_identical"]
     assert found["evaluate_error"] < 1e-12 and found["predict_error"] < 1e-12
+
+
+def test_batches_copied_from_the_host_train_as_one_process(tmp_path_factory):
+    # data too large for the device: shuffled on the host (the host stream is rank 0's too)
+    found = run_scenario(tmp_path_factory, 3, "float64", env={"XCNN_DEVICE_DATA_LIMIT": "0"})
+    assert found["float64_weight_error"] < 1e-12 and found["float64_ranks_identical"]
+    assert found["predict_error"] < 1e-12
 
 
 def test_evaluate_and_predict_are_sharded_without_duplicates(equivalence):
