@@ -76,6 +76,8 @@ def _optimizer(args, steps):
 
 def cmd_train(args):
     if args.distributed:  # launched as mpiexec -n K python -m mpi4py -m xcnn train --distributed
+        if args.backend:
+            B.set_backend(args.backend)  # with cupy, DataParallel gives each rank of a node its own GPU
         distribution.set_distribution(distribution.DataParallel())
     chief = distribution.rank() == 0
     say = print if chief else (lambda *a, **k: None)  # rank 0 alone prints and draws
