@@ -223,6 +223,15 @@ needs_mnist = pytest.mark.skipif(
 
 
 @needs_mnist
+def test_example_on_two_ranks(tmp_path):
+    done = launch(2, os.path.join(ROOT, "examples", "data_parallel_mnist.py"), "--limit", "200", "--epochs", "1",
+                  "--out", str(tmp_path / "model.safetensors"), timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count("test accuracy:") == 1 and "2 rank(s) on ['cpu:0', 'cpu:1']" in done.stdout
+    assert (tmp_path / "model.safetensors").exists()
+
+
+@needs_mnist
 def test_cli_on_two_ranks_prints_once_and_resumes_exactly(tmp_path):
     from xcnn import load_model
 
