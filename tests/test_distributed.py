@@ -167,6 +167,20 @@ def test_size_one_is_bit_identical_to_no_distribution():
     assert {k: v for k, v in plain[2].items() if k != "time"} == {k: v for k, v in one_rank[2].items() if k != "time"}
 
 
+def test_mpi_world_of_one_without_mpiexec_is_bit_identical(tmp_path):
+    # DataParallel() in a plain `python script.py`: MPI's world has one rank
+    pytest.importorskip("mpi4py", reason="needs mpi4py (pip install 'xcnn[mpi]')")
+    out = tmp_path / "one.json"
+    env = {**os.environ, "PYTHONPATH": ROOT, "OMP_NUM_THREADS": "1", "XCNN_BACKEND": "numpy"}
+    done = subprocess.run([sys.executable, WORKER, "float64", str(out)], env=env, cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    found = json.loads(out.read_text())
+    assert found["size"] == 1
+    assert found["float64_weight_error"] == 0.0 and found["float64_log_error"] == 0.0
+    assert found["evaluate_error"] == 0.0 and found["predict_error"] == 0.0
+
+
 def test_even_split_covers_each_sample_once_with_sizes_within_one():
     for n in range(0, 12):
         for parts in (1, 2, 3, 5):
