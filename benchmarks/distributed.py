@@ -40,6 +40,14 @@ def limit_threads(threads):
     return threadpool_limits(threads)
 
 
+def median_ms(values):
+    return None if not values else 1e3 * statistics.median(values)
+
+
+def ms_text(value):
+    return "-" if value is None else f"{value:.3f}"
+
+
 def measure(net, args, dist):
     model = zoo.get(net, input_shape=SHAPES[net], classes=10, backend=args.backend, seed=0)
     model.compile("adam", "sparse_categorical_crossentropy")
@@ -90,9 +98,9 @@ def measure(net, args, dist):
             start = time.perf_counter()
             comm.allreduce_sum_(buffer)
             wire.append(time.perf_counter() - start)
-    ms = lambda values: None if not values else 1e3 * statistics.median(values)  # noqa: E731
-    return {"net": net, "params": params, "gradient_bytes": 4 * (params + 2), "step_ms": ms(step_times),
-            "allreduce_gradients_ms": ms(in_collective), "wait_ms": ms(waiting), "bare_allreduce_ms": ms(wire), "steps": steps}
+    return {"net": net, "params": params, "gradient_bytes": 4 * (params + 2), "step_ms": median_ms(step_times),
+            "allreduce_gradients_ms": median_ms(in_collective), "wait_ms": median_ms(waiting),
+            "bare_allreduce_ms": median_ms(wire), "steps": steps}
 
 
 def main():
@@ -120,9 +128,8 @@ def main():
           f"{'bare Allreduce ms':>18} {'share':>6}")
     for r in rows:
         share = "" if r["allreduce_gradients_ms"] is None else f"{100 * r['allreduce_gradients_ms'] / r['step_ms']:.1f}%"
-        fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
         print(f"{r['net']:<8} {r['params']:>9,} {r['gradient_bytes'] / 1024:>8.1f} {r['step_ms']:>8.2f} "
-              f"{fmt(r['wait_ms']):>8} {fmt(r['allreduce_gradients_ms']):>23} {fmt(r['bare_allreduce_ms']):>18} {share:>6}")
+              f"{ms_text(r['wait_ms']):>8} {ms_text(r['allreduce_gradients_ms']):>23} {ms_text(r['bare_allreduce_ms']):>18} {share:>6}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"ranks": ranks, "threads": args.threads, "batch": args.batch, "rows": rows}, f, indent=1)

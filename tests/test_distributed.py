@@ -36,7 +36,7 @@ def launch(ranks, *args, timeout=120, env=None):
     env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **(env or {})}
     command = [mpiexec, "-n", str(ranks), sys.executable, "-m", "mpi4py", *args]
-    return subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def run_scenario(tmp_path_factory, ranks, scenario, backend="numpy", env=None):
@@ -173,7 +173,7 @@ def test_mpi_world_of_one_without_mpiexec_is_bit_identical(tmp_path):
     out = tmp_path / "one.json"
     env = {**os.environ, "PYTHONPATH": ROOT, "OMP_NUM_THREADS": "1", "XCNN_BACKEND": "numpy"}
     done = subprocess.run([sys.executable, WORKER, "float64", str(out)], env=env, cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     found = json.loads(out.read_text())
     assert found["size"] == 1
@@ -182,7 +182,7 @@ def test_mpi_world_of_one_without_mpiexec_is_bit_identical(tmp_path):
 
 
 def test_even_split_covers_each_sample_once_with_sizes_within_one():
-    for n in range(0, 12):
+    for n in range(12):
         for parts in (1, 2, 3, 5):
             ranges = [data_parallel.even_split(n, parts, i) for i in range(parts)]
             assert ranges[0][0] == 0 and ranges[-1][1] == n
@@ -296,3 +296,16 @@ def test_sync_batch_normalization_alone_is_batch_normalization(tmp_path):
     loaded = load_model(tmp_path / "sync.safetensors")
     assert type(loaded.layers[0]).__name__ == "SyncBatchNormalization"
     np.testing.assert_array_equal(loaded.predict(x), synced.predict(x))
+
+
+def test_benchmark_and_cost_model_scripts_run(tmp_path):
+    """docs/distributed.md's figures come from these two scripts: they still run (timings unchecked)."""
+    done = launch(2, os.path.join(ROOT, "benchmarks", "distributed.py"), "--nets", "seed", "--steps", "2",
+                  "--warmup", "1", "--wire-repeats", "2", "--threads", "1", "--json", str(tmp_path / "b.json"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    row = json.loads((tmp_path / "b.json").read_text())["rows"][0]
+    assert row["params"] == 78_560 and row["gradient_bytes"] == 4 * 78_562 and row["bare_allreduce_ms"] > 0
+    model = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "scaling_model.py")], cwd=ROOT,
+                           capture_output=True, text=True, timeout=120, check=False)
+    assert model.returncode == 0, model.stderr
+    assert "8 GPUs, one node" in model.stdout and "Check against this machine" in model.stdout
