@@ -218,12 +218,12 @@ class Model(Trainer):
 
         load_weights(self, path)
 
-    def export(self, filepath, format="onnx", opset=17):
+    def export(self, filepath, format="onnx"):
         """Export the model for inference: ``format="onnx"`` (Keras 3's name) writes an ONNX
-        graph (needs onnx; see :mod:`xcnn.interop.onnx_export`) with a dynamic batch axis and
-        NHWC input like the model's."""
+        graph (opset 17, needs onnx; see :mod:`xcnn.interop.onnx_export`) with a dynamic batch
+        axis and NHWC input like the model's."""
         if format != "onnx":
             raise ValueError(f"format must be 'onnx' (the one export format xcnn has), got {format!r}")
         from ..interop.onnx_export import export_onnx
 
-        export_onnx(self, filepath, opset=opset)
+        export_onnx(self, filepath)
