@@ -1,4 +1,4 @@
-"""The ``xcnn`` command: ``xcnn train``, ``xcnn evaluate``, ``xcnn predict``, ``xcnn info``.
+"""The ``xcnn`` command: ``xcnn train``, ``xcnn evaluate``, ``xcnn predict``, ``xcnn export``, ``xcnn info``.
 
 `xcnn train` with no options is the article's run: MNIST, conv 6@7x7 -> ReLU -> max-pool 2 ->
 Dense 100 -> Dense 50 -> softmax, batch 100, Adam, 30 epochs, validated on the test set; to
@@ -157,6 +157,20 @@ def cmd_predict(args):
     return 0
 
 
+def cmd_export(args):
+    """Convert a saved model: ``.onnx`` exports the inference graph, ``.keras`` and
+    ``.safetensors`` save it in that format."""
+    model = load_model(args.model_file, backend="numpy")
+    if args.out.lower().endswith(".onnx"):
+        model.export(args.out, format="onnx")
+    elif args.out.lower().endswith((".keras", ".safetensors")):
+        model.save(args.out)
+    else:
+        raise ValueError(f"cannot tell the format from {args.out!r}: end it with .onnx, .keras or .safetensors")
+    print(f"Wrote {args.out}")
+    return 0
+
+
 def cmd_info(args):
     print(f"xcnn {__version__}")
     for name in B.BACKENDS:
@@ -213,6 +227,11 @@ def build_parser():
     predict.add_argument("image")
     predict.add_argument("--backend", default=None, choices=list(B.BACKENDS))
     predict.set_defaults(func=cmd_predict)
+
+    export = sub.add_parser("export", help="convert a saved model to ONNX (.onnx), Keras 3 (.keras) or xcnn (.safetensors)")
+    export.add_argument("model_file", help="an xcnn .safetensors model or a Keras 3 .keras file")
+    export.add_argument("out", help="OUT.onnx, OUT.keras or OUT.safetensors")
+    export.set_defaults(func=cmd_export)
 
     info = sub.add_parser("info", help="version, backends and their devices")
     info.set_defaults(func=cmd_info)

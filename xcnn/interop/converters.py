@@ -189,8 +189,9 @@ class ActivationConverter:
         kwargs = self.kwargs(activation)
         if self.keras is None or any(kwargs.get(k) != v for k, v in self.keras_kwargs.items()):
             raise unsupported(where, f"activation {activation.get_config()!r} has no Keras equivalent")
-        other = {k: v for k, v in kwargs.items() if k not in self.keras_kwargs and k not in _KERAS_DEFAULT_KWARGS}
-        if any(_KERAS_DEFAULT_KWARGS.get(k, object()) != v for k, v in other.items()):
+        # its other keywords must have the values Keras's function has built in
+        other = {k: v for k, v in kwargs.items() if k not in self.keras_kwargs}
+        if any(k not in _KERAS_DEFAULT_KWARGS or _KERAS_DEFAULT_KWARGS[k] != v for k, v in other.items()):
             raise unsupported(where, f"activation {activation.get_config()!r} has no Keras equivalent")
         return self.keras
 
@@ -221,11 +222,16 @@ def _onnx_relun(g, x, kw, layer):
 
 
 def _onnx_maxout(g, x, kw, layer):
-    x = g.layout(x, "nhwc")
+    """Max over groups of ``pieces`` consecutive channels: the channel axis splits in two, in
+    either layout, and the max runs over the inner one."""
     pieces, c = kw["pieces"], x.shape[-1]
-    grouped = g.op("Reshape", [x, g.const(np.asarray([-1, *x.shape[:-1], c // pieces, pieces], np.int64), "shape")],
-                   (*x.shape[:-1], c // pieces, pieces), "nhwc")
-    return g.op("ReduceMax", [grouped], (*x.shape[:-1], c // pieces), "nhwc", axes=[-1], keepdims=0)
+    shape = (*x.shape[:-1], c // pieces)
+    if x.layout == "nchw" and len(x.shape) == 3:
+        split, axis = [-1, c // pieces, pieces, *x.shape[:2]], 2
+    else:
+        split, axis = [-1, *x.shape[:-1], c // pieces, pieces], -1
+    grouped = g.op("Reshape", [x, g.const(np.asarray(split, np.int64), "maxout_shape")], shape, x.layout)
+    return g.op("ReduceMax", [grouped], shape, x.layout, axes=[axis], keepdims=0)
 
 
 def _onnx_prelu(g, x, kw, layer):
