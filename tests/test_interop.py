@@ -193,8 +193,8 @@ def _keras_sequential(layer):
 @pytest.mark.parametrize("layer, message", [
     ({"class_name": "Conv2D", "config": {"name": "c", "filters": 2, "kernel_size": [3, 3],
                                          "data_format": "channels_first"}},
-     r"Keras layer 'c' \(Conv2D\) cannot be converted: data_format='channels_first' is not supported "
-     r"\(xcnn's Conv2D computes as data_format='channels_last'\)"),
+     (r"Keras layer 'c' \(Conv2D\) cannot be converted: data_format='channels_first' is not supported "
+      r"\(xcnn's Conv2D computes as data_format='channels_last'\)")),
     ({"class_name": "LSTM", "config": {"name": "l", "units": 3}},
      r"Keras layer 'l' \(LSTM\) cannot be converted: xcnn has no LSTM layer"),
     ({"class_name": "Dense", "config": {"name": "d", "units": 3, "kernel_constraint": {"class_name": "NonNeg"}}},

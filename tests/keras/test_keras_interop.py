@@ -6,20 +6,29 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
 keras = pytest.importorskip("keras")
 pytest.importorskip("h5py")
 
-import xcnn  # noqa: E402
-from xcnn import zoo  # noqa: E402
-from xcnn.layers import Add, BatchNormalization, Concatenate, Conv2D, Dense, Dropout, Flatten, Input  # noqa: E402
-from xcnn.layers import MaxPooling2D  # noqa: E402
-from xcnn.models import Model  # noqa: E402
+import xcnn
+from xcnn import zoo
+from xcnn.layers import (
+    Add,
+    BatchNormalization,
+    Concatenate,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    Input,
+    MaxPooling2D,
+)
+from xcnn.models import Model
 
 L = keras.layers
-TOL = dict(rtol=1e-5, atol=1e-5)
+TOL = {"rtol": 1e-5, "atol": 1e-5}
 
 
 def _x(shape, n=5, seed=0):

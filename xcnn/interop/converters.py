@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import inspect
 import re
+from typing import ClassVar
 
 import numpy as np
 
@@ -302,9 +303,9 @@ class LayerConverter:
 
     xcnn_class = None
     keras_class = None
-    keras_neutral = {}
-    keras_written = {}
-    weight_layouts = {}
+    keras_neutral: ClassVar[dict] = {}
+    keras_written: ClassVar[dict] = {}
+    weight_layouts: ClassVar[dict] = {}
 
     @property
     def keras_name(self):
@@ -465,8 +466,8 @@ class InputLayerConverter(LayerConverter):
 @register
 class Conv2DConverter(LayerConverter):
     xcnn_class = Conv2D
-    keras_written = {"data_format": "channels_last"}
-    weight_layouts = {"kernel": (_conv_kernel_to_keras, _conv_kernel_from_keras)}
+    keras_written: ClassVar[dict] = {"data_format": "channels_last"}
+    weight_layouts: ClassVar[dict] = {"kernel": (_conv_kernel_to_keras, _conv_kernel_from_keras)}
 
     def onnx(self, layer, g, inputs):
         x = g.layout(inputs[0], "nchw")
@@ -498,9 +499,9 @@ class DenseConverter(LayerConverter):
 
 
 class _PoolingConverter(LayerConverter):
-    keras_written = {"data_format": "channels_last"}
+    keras_written: ClassVar[dict] = {"data_format": "channels_last"}
     onnx_op = None
-    onnx_attrs = {}
+    onnx_attrs: ClassVar[dict] = {}
 
     def onnx(self, layer, g, inputs):
         x = g.layout(inputs[0], "nchw")
@@ -519,13 +520,13 @@ class MaxPooling2DConverter(_PoolingConverter):
 class AveragePooling2DConverter(_PoolingConverter):
     xcnn_class = AveragePooling2D
     onnx_op = "AveragePool"
-    onnx_attrs = {"count_include_pad": 0}  # xcnn leaves padded cells out of the mean, as Keras
+    onnx_attrs: ClassVar[dict] = {"count_include_pad": 0}  # xcnn leaves padded cells out of the mean, as Keras
 
 
 @register
 class FlattenConverter(LayerConverter):
     xcnn_class = Flatten
-    keras_written = {"data_format": "channels_last"}
+    keras_written: ClassVar[dict] = {"data_format": "channels_last"}
 
     def onnx(self, layer, g, inputs):
         x = g.layout(inputs[0], "nhwc")  # the flattened order is NHWC's
@@ -554,8 +555,8 @@ class RandomTranslationConverter(LayerConverter):
     ``interpolation="nearest"`` (Keras's defaults are ``"reflect"`` and ``"bilinear"``)."""
 
     xcnn_class = RandomTranslation
-    keras_neutral = {"fill_mode": "constant", "interpolation": "nearest"}
-    keras_written = {"fill_mode": "constant", "interpolation": "nearest", "data_format": "channels_last"}
+    keras_neutral: ClassVar[dict] = {"fill_mode": "constant", "interpolation": "nearest"}
+    keras_written: ClassVar[dict] = {"fill_mode": "constant", "interpolation": "nearest", "data_format": "channels_last"}
 
     def from_keras(self, config, input_shape):
         config = dict(config)
@@ -575,7 +576,7 @@ class RandomTranslationConverter(LayerConverter):
 @register
 class BatchNormalizationConverter(LayerConverter):
     xcnn_class = BatchNormalization
-    keras_neutral = {
+    keras_neutral: ClassVar[dict] = {
         "axis": -1, "center": True, "scale": True, "beta_initializer": "zeros", "gamma_initializer": "ones",
         "moving_mean_initializer": "zeros", "moving_variance_initializer": "ones", "beta_regularizer": None,
         "gamma_regularizer": None, "beta_constraint": None, "gamma_constraint": None, "synchronized": False,

@@ -248,7 +248,7 @@ def model_from_keras_config(config, backend=None, where="the Keras model"):
         outputs[layer.name] = layer(inputs if layer.multi_input else inputs[0])
     if not outputs:
         raise C.unsupported(where, "it has no layers")
-    kwargs = dict(backend=backend, dtype=dtype, name=body.get("name"))
+    kwargs = {"backend": backend, "dtype": dtype, "name": body.get("name")}
     first = next(iter(outputs.values()))
     if kind == "Sequential":
         model = Sequential(**kwargs)
