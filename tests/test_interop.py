@@ -229,6 +229,42 @@ def test_activations_keras_lacks_are_refused_when_writing(tmp_path, activation):
     assert not (tmp_path / "m.keras").exists()
 
 
+def test_keras_graphs_xcnn_cannot_hold_are_refused():
+    from xcnn.interop.keras_format import model_from_keras_config
+
+    fixed = _keras_sequential({"class_name": "Flatten", "config": {"name": "f"}})
+    fixed["config"]["layers"][0]["config"]["batch_shape"] = [8, 8, 8, 3]
+    with pytest.raises(ValueError, match=r"batch_shape=\[8, 8, 8, 3\] fixes the batch size"):
+        model_from_keras_config(fixed)
+
+    def tensor(name):
+        return {"class_name": "__keras_tensor__", "config": {"shape": [None, 4], "keras_history": [name, 0, 0]}}
+
+    layers = [{"class_name": "InputLayer", "config": {"batch_shape": [None, 4], "name": "in"}, "inbound_nodes": []},
+              {"class_name": "Dense", "config": {"name": "a", "units": 2}, "inbound_nodes": [
+                  {"args": [tensor("in")], "kwargs": {}}]},
+              {"class_name": "Dense", "config": {"name": "b", "units": 2}, "inbound_nodes": [
+                  {"args": [tensor("in")], "kwargs": {}}]}]
+    two_outputs = {"class_name": "Functional", "config": {"name": "m", "layers": layers, "input_layers": [["in", 0, 0]],
+                                                          "output_layers": [["a", 0, 0], ["b", 0, 0]]}}
+    with pytest.raises(ValueError, match=r"it has 2 outputs \(xcnn models have one\)"):
+        model_from_keras_config(two_outputs)
+    layers[2]["inbound_nodes"].append({"args": [tensor("a")], "kwargs": {}})
+    with pytest.raises(ValueError, match=r"Keras layer 'b' \(Dense\) cannot be converted: it is called 2 times"):
+        model_from_keras_config(two_outputs)
+
+
+def test_custom_activations_are_refused(tmp_path):
+    pytest.importorskip("onnx")
+
+    def cube(x):
+        return x * x * x
+
+    model = Sequential([Dense(3, activation=(cube, lambda dy, x, y: 3 * x * x * dy), input_shape=(4,), name="d")])
+    with pytest.raises(ValueError, match=r"layer 'd' \(Dense\) cannot be converted: activation 'cube' has no converter"):
+        model.export(tmp_path / "m.onnx")
+
+
 class Doubling(Layer):
     def call(self, x, training):
         return x * 2.0

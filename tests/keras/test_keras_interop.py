@@ -15,6 +15,7 @@ pytest.importorskip("h5py")
 import xcnn
 from xcnn import zoo
 from xcnn.layers import (
+    Activation,
     Add,
     BatchNormalization,
     Concatenate,
@@ -103,7 +104,7 @@ def xcnn_branching():
     a = Conv2D(6, 3, padding="same", activation="relu")(inp)
     b = Conv2D(6, 1, activation="tanh")(inp)
     c = BatchNormalization()(Add()([a, b]))
-    d = Conv2D(4, 3, padding="same")(c)
+    d = Activation("relun")(Conv2D(4, 3, padding="same", activation="leaky_relu")(c))  # relun is Keras's relu6
     e = Concatenate()([c, d, b])
     f = Flatten()(MaxPooling2D(2)(e))
     model = Model(inp, Dense(5, activation="softmax")(Dropout(0.5)(f)), seed=0)
@@ -122,6 +123,19 @@ def test_xcnn_saved_keras_file_loads_in_keras_and_predicts_the_same(tmp_path, bu
     # and back: Keras's own save of it loads in xcnn
     kmodel.save(tmp_path / "k.keras")
     np.testing.assert_allclose(xcnn.load_model(tmp_path / "k.keras").predict(x), model.predict(x), **TOL)
+
+
+def test_float64_models_stay_float64_both_ways(tmp_path):
+    model = zoo.lenet(seed=0, dtype="float64")
+    model.save(tmp_path / "m.keras")
+    kmodel = keras.saving.load_model(tmp_path / "m.keras")
+    assert kmodel.layers[0].dtype == "float64"
+    x = _x(model.input_shape[1:]).astype("float64")
+    np.testing.assert_allclose(kmodel.predict(x, verbose=0), model.predict(x), **TOL)
+    kmodel.save(tmp_path / "k.keras")
+    loaded = xcnn.load_model(tmp_path / "k.keras")
+    assert loaded.dtype == "float64"
+    np.testing.assert_allclose(loaded.predict(x), model.predict(x), rtol=1e-12)
 
 
 def test_weights_h5_both_ways(tmp_path):

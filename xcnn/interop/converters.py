@@ -330,7 +330,10 @@ class LayerConverter:
                                              f"computes as {key}={expected!r})")
             else:
                 raise unsupported(where, f"argument {key}={value!r} has no xcnn equivalent")
-        return self.xcnn_class(**kwargs)
+        try:
+            return self.xcnn_class(**kwargs)
+        except (TypeError, ValueError) as exc:  # xcnn's own check of a value, e.g. padding="causal"
+            raise unsupported(where, str(exc)) from None
 
     def keras_config(self, layer):
         """The Keras config of ``layer`` (a dict Keras's ``from_config`` takes)."""
@@ -536,6 +539,10 @@ class FlattenConverter(LayerConverter):
 @register
 class ActivationLayerConverter(LayerConverter):
     xcnn_class = Activation
+
+    def keras_config(self, layer):
+        where = f"layer {layer.name!r} (Activation)"
+        return {**super().keras_config(layer), "activation": activation_to_keras(layer.activation, where)}
 
     def onnx(self, layer, g, inputs):
         return inputs[0]  # the core is the identity; the activation follows
