@@ -59,6 +59,8 @@ class TensorBoard(Callback):
             split, name = ("validation", key[4:]) if key.startswith("val_") else ("train", key)
             self._writer(split).add_scalar(f"epoch_{name}", float(value), epoch)
         rate = getattr(getattr(self.model, "optimizer", None), "current_learning_rate", None)
+        if callable(rate):
+            rate = rate()
         if rate is not None:
             self._writer("train").add_scalar("epoch_learning_rate", float(rate), epoch)
         if self.histogram_freq and epoch % self.histogram_freq == 0:

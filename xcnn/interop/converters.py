@@ -363,8 +363,9 @@ class LayerConverter:
             out.append(np.ascontiguousarray(to_keras(host)) if to_keras else host)
         return out
 
-    def set_weights_from_keras(self, layer, arrays, where):
-        """Set the layer's weights from host arrays in Keras's order and layouts."""
+    def weights_from_keras(self, layer, arrays, where):
+        """``[(dict, name, host array)]``: host arrays in Keras's order and layouts, checked
+        and turned into xcnn's layouts, ready to assign (nothing is changed yet)."""
         slots = self.weight_slots(layer)
         if len(arrays) != len(slots):
             raise ValueError(f"{where}: Keras stores {len(arrays)} weights for layer {layer.name!r}, "
@@ -376,9 +377,8 @@ class LayerConverter:
             if tuple(array.shape) != tuple(d[name].shape):
                 raise ValueError(f"{where}: weight {name!r} of layer {layer.name!r} has shape {tuple(array.shape)} "
                                  f"in xcnn's layout, the model needs {tuple(d[name].shape)}")
-            converted.append(array)
-        for (d, name), array in zip(slots, converted):
-            d[name] = B.asarray(array, B.backend_of(d[name]), layer.dtype)
+            converted.append((d, name, array))
+        return converted
 
     # --- ONNX -------------------------------------------------------------------------------
     def onnx(self, layer, g, inputs):

@@ -23,6 +23,7 @@ import json
 import zipfile
 
 from .. import __version__
+from .. import backend as B
 from ..layers import Input, InputLayer
 from . import converters as C
 
@@ -107,13 +108,13 @@ def read_weights_h5(model, source, where):
             if vars_group is None and converter.weight_slots(layer):
                 raise ValueError(f"{where} has no weights for layer {layer.name!r} (group {group}); "
                                  "the file was saved from a different architecture")
-            found.append((converter, layer, arrays))
+            found.extend((layer, *slot) for slot in converter.weights_from_keras(layer, arrays, where))
         stored = {name for name in f.get("layers", {}) if len(f["layers"][name].get("vars", {}))}
         unused = stored - {group.split("/")[1] for group, _ in weight_groups(model)}
         if unused:
             raise ValueError(f"{where} holds weights for layers the model does not have: {sorted(unused)}")
-        for converter, layer, arrays in found:  # every check passed: now change the model
-            converter.set_weights_from_keras(layer, arrays, where)
+        for layer, d, name, array in found:  # every check passed: now change the model
+            d[name] = B.asarray(array, B.backend_of(d[name]), layer.dtype)
 
 
 # --- whole models ------------------------------------------------------------------------------------
