@@ -236,6 +236,18 @@ def test_activations_keras_lacks_are_refused_when_writing(tmp_path, activation):
     assert not (tmp_path / "m.keras").exists()
 
 
+def test_frozen_keras_layers_stay_frozen_or_are_refused():
+    from xcnn.interop.keras_format import model_from_keras_config
+
+    config = _keras_sequential({"class_name": "Conv2D", "config": {"name": "c", "filters": 2, "kernel_size": [3, 3],
+                                                                   "trainable": False}})
+    if hasattr(Dense(3), "trainable"):  # layers that can be frozen keep the flag
+        assert model_from_keras_config(config).get_layer("c").trainable is False
+    else:
+        with pytest.raises(ValueError, match=r"Keras layer 'c' \(Conv2D\) cannot be converted: trainable=False is not"):
+            model_from_keras_config(config)
+
+
 def test_keras_graphs_xcnn_cannot_hold_are_refused():
     from xcnn.interop.keras_format import model_from_keras_config
 

@@ -318,11 +318,14 @@ class LayerConverter:
         accepted = inspect.signature(self.xcnn_class.__init__).parameters
         neutral = {**KERAS_NEUTRAL, **self.keras_neutral}
         kwargs = {"name": config["name"]}
+        frozen = False
         for key, value in config.items():
             if key in ("name", "dtype"):
                 continue
-            if key in accepted and key not in self.keras_neutral:
+            if key in accepted:
                 kwargs[key] = _from_keras_value(key, value, where)
+            elif key == "trainable" and value is False:
+                frozen = True  # set on the layer below, where xcnn's layers have the attribute
             elif key in neutral:
                 expected = neutral[key]
                 if expected is not ANY and _normal(key, value, where) != _tuples(expected):
@@ -331,9 +334,14 @@ class LayerConverter:
             else:
                 raise unsupported(where, f"argument {key}={value!r} has no xcnn equivalent")
         try:
-            return self.xcnn_class(**kwargs)
+            layer = self.xcnn_class(**kwargs)
         except (TypeError, ValueError) as exc:  # xcnn's own check of a value, e.g. padding="causal"
             raise unsupported(where, str(exc)) from None
+        if frozen:
+            if not hasattr(layer, "trainable"):
+                raise unsupported(where, "trainable=False is not supported (xcnn's layers here are all trainable)")
+            layer.trainable = False
+        return layer
 
     def keras_config(self, layer):
         """The Keras config of ``layer`` (a dict Keras's ``from_config`` takes)."""
@@ -343,10 +351,11 @@ class LayerConverter:
                "dtype": dtype_policy(layer.dtype or "float32")}
         for key, value in config.items():
             out[key] = _to_keras_value(key, value, layer, where)
-        for key, value in vars(layer).items():  # initializers: xcnn's configs leave them out
+        for key, value in vars(layer).items():  # initializers, where xcnn's config leaves them out
             if key.endswith("_initializer") and key not in out and isinstance(value, initializers.Initializer):
                 out[key] = initializer_to_keras(value)
-        out.update(self.keras_written)
+        for key, value in self.keras_written.items():  # unless xcnn's layer states its own value
+            out.setdefault(key, value)
         return out
 
     # --- weights ----------------------------------------------------------------------------
@@ -409,8 +418,10 @@ def _normal(key, value, where):
 def _to_keras_value(key, value, layer, where):
     if key == "activation":
         return activation_to_keras(layer.activation, where)
-    if key.endswith("_regularizer"):
+    if key.endswith("_regularizer") and (value is None or set(value) <= {"l1", "l2"}):
         return regularizer_to_keras(value)
+    if key.endswith("_initializer") and isinstance(value, str):
+        return initializer_to_keras(initializers.get(value))
     return list(value) if isinstance(value, tuple) else value
 
 
@@ -599,12 +610,17 @@ class BatchNormalizationConverter(LayerConverter):
         return super().from_keras(config, input_shape)
 
     def keras_config(self, layer):
-        return {**super().keras_config(layer), "axis": -1, "center": True, "scale": True}
+        config = super().keras_config(layer)
+        for key, value in (("axis", -1), ("center", "beta" in layer.params), ("scale", "gamma" in layer.params)):
+            config.setdefault(key, value)
+        return config
 
     def onnx(self, layer, g, inputs):
         x = inputs[0]
-        gamma, beta = _host(layer, "gamma"), _host(layer, "beta")
         mean, var = _host(layer, "moving_mean"), _host(layer, "moving_variance")
+        # without scale (center) the layer has no gamma (beta): 1 (0) in ONNX's op
+        gamma = _host(layer, "gamma") if "gamma" in layer.params else np.ones_like(mean)
+        beta = _host(layer, "beta") if "beta" in layer.params else np.zeros_like(mean)
         if len(x.shape) in (1, 3):  # (N, C) or images: ONNX's op normalizes axis 1
             x = g.layout(x, "nchw")
             stats = [g.const(a, f"{layer.name}_{n}") for a, n in

@@ -43,7 +43,7 @@ def _h5py():
 def keras_layer_order(model):
     """The model's layers (the InputLayer first) in the order Keras's ``model.layers`` has."""
     if model._sequential:
-        return [model._input.layer, *model.layers]
+        return [model._input.layer, *model._layers]  # _layers: the non-input layers in order
     output = model._output.layer
     index = {}  # pre-order of a depth-first walk from the output, inputs in order
     stack = [output]
@@ -54,7 +54,7 @@ def keras_layer_order(model):
         index[id(layer)] = len(index)
         stack.extend(t.layer for t in reversed(layer.inbound or []))
     depth = {id(output): 0}  # the longest path to the output
-    everything = [model._input.layer, *model.layers]
+    everything = [model._input.layer, *model._layers]
     for layer in reversed(everything):
         for t in layer.inbound or []:
             depth[id(t.layer)] = max(depth.get(id(t.layer), 0), depth.get(id(layer), 0) + 1)

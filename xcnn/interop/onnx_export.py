@@ -106,7 +106,7 @@ def onnx_model(model):
     model._ensure_built()
     g = OnnxGraph(model.dtype)
     values = {id(model._input): Tensor("input", model._input.shape, "nhwc")}
-    for layer in model.layers:
+    for layer in model._layers:  # the non-input layers in topological order
         where = f"layer {layer.name!r} ({type(layer).__name__})"
         y = C.converter_for(layer).onnx(layer, g, [values[id(t)] for t in layer.inbound])
         if layer.activation is not None:
