@@ -111,12 +111,13 @@ def test_keras_weight_group_names_follow_keras_order():
 
 # --- save and load by file name -------------------------------------------------------------------
 
-def test_keras_file_round_trip_without_keras(tmp_path):
+def test_keras_file_round_trip_without_keras(tmp_path, backend):
     pytest.importorskip("h5py")
-    model = keras_mappable_model()
+    model = keras_mappable_model().to(backend)
     path = tmp_path / "m.keras"
     model.save(path)
-    loaded = load_model(path)
+    loaded = load_model(path, backend=backend)
+    assert loaded.backend == backend
     x = _x(model)
     np.testing.assert_allclose(loaded.predict(x), model.predict(x), rtol=1e-6, atol=1e-7)
     assert [type(a).__name__ for a in loaded.layers] == [type(a).__name__ for a in model.layers]
@@ -327,12 +328,12 @@ def test_onnx_export_of_every_layer_kind_matches_predict(tmp_path):
     assert [n.op_type for n in graph.node].count("Transpose") == 2
 
 
-def test_onnx_export_of_a_keras_file_model(tmp_path):
+def test_onnx_export_of_a_keras_file_model(tmp_path, backend):
     pytest.importorskip("onnx")
     pytest.importorskip("h5py")
     model = keras_mappable_model()
     model.save(tmp_path / "m.keras")
-    loaded = load_model(tmp_path / "m.keras")
+    loaded = load_model(tmp_path / "m.keras", backend=backend)
     loaded.export(tmp_path / "m.onnx")
     x = _x(model)
     np.testing.assert_allclose(_onnx_outputs(tmp_path / "m.onnx", x), model.predict(x), rtol=1e-5, atol=1e-5)
