@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from xcnn import optimizers
-from xcnn.callbacks import TensorBoard
+from xcnn.callbacks import Callback, TensorBoard
 from xcnn.layers import Dense, Flatten
 from xcnn.models import Sequential
 from xcnn.utils import to_categorical
@@ -41,6 +41,21 @@ def test_epoch_scalars_read_back_with_tensorboards_reader(tmp_path):
             np.testing.assert_allclose([e.value for e in events], history.history[prefix + name], rtol=1e-6)
     assert [e.value for e in train.Scalars("epoch_learning_rate")] == pytest.approx([0.05] * 3)
     assert not train.Tags()["histograms"]
+
+
+def test_per_epoch_logging_copies_nothing_from_the_device(tmp_path, monkeypatch):
+    pytest.importorskip("tensorboardX")
+    import xcnn.callbacks.tensorboard as module
+
+    class NoCopies:
+        def to_numpy(self, array):
+            raise AssertionError("the TensorBoard callback copied an array to the host")
+
+    monkeypatch.setattr(module, "B", NoCopies())
+    callback = TensorBoard(tmp_path)
+    assert "on_batch_end" not in vars(callback) and type(callback).on_batch_end is Callback.on_batch_end
+    _fit(tmp_path)  # epoch logs are host floats already; the learning rate is a host number
+    assert _read(tmp_path / "train").Scalars("epoch_loss")
 
 
 def test_batch_losses_and_histograms_when_asked(tmp_path):

@@ -16,9 +16,10 @@ class TensorBoard(Callback):
     (``pip install "xcnn[tensorboard]"``; it imports torch when torch is installed).
 
     update_freq: ``"epoch"`` (default) writes once per epoch from the epoch's logs, which the
-    training loop has already read: no extra device sync. An int N also writes ``batch_loss``
-    every N batches; each such write copies that batch's loss to the host, one device sync
-    (on a GPU it waits for the step to finish) every N batches.
+    training loop has already read: no extra device sync, and no batch hook at all. An int N
+    also writes ``batch_loss`` (the loss in the batch logs) every N batches, at the count of
+    batches trained so far; each such write copies it to the host, one device sync (on a GPU
+    it waits for the step to finish) every N batches.
     histogram_freq: every that many epochs (0: never, the default), a histogram of each weight
     (``<layer>/<weight>``), which copies every weight to the host.
     """
@@ -32,6 +33,10 @@ class TensorBoard(Callback):
         self.log_dir, self.histogram_freq, self.update_freq = os.fspath(log_dir), histogram_freq, update_freq
         self._writers = {}
         self._batches = 0
+        if update_freq != "epoch":
+            # a hook of this instance only: training loops may skip building batch logs for
+            # callbacks without one
+            self.on_batch_end = self._log_batch_loss
 
     def _writer(self, split):
         if split not in self._writers:
@@ -45,9 +50,9 @@ class TensorBoard(Callback):
     def on_train_begin(self, logs=None):
         self._writer("train")  # fails now, not after an epoch, if tensorboardX is missing
 
-    def on_batch_end(self, batch, logs=None):
+    def _log_batch_loss(self, batch, logs=None):
         self._batches += 1
-        if self.update_freq == "epoch" or self._batches % self.update_freq or not logs or "loss" not in logs:
+        if self._batches % self.update_freq or not logs or "loss" not in logs:
             return
         loss = float(B.to_numpy(logs["loss"]))  # the one device sync, every update_freq batches
         self._writer("train").add_scalar("batch_loss", loss, self._batches)
