@@ -200,16 +200,46 @@ class ActivationConverter:
         return self._onnx(g, x, self.kwargs(activation), layer)
 
 
-# keyword values of Keras's own activation functions (leaky_relu's slope, elu's alpha, softmax's axis)
-_KERAS_DEFAULT_KWARGS = {"negative_slope": 0.2, "alpha": 1.0, "axis": -1}
+# keyword values of Keras's own activation functions (leaky_relu's slope, elu's alpha, softmax's
+# and log_softmax's axis, gelu's exact form)
+_KERAS_DEFAULT_KWARGS = {"negative_slope": 0.2, "alpha": 1.0, "axis": -1, "approximate": False}
 
 
 def _onnx_simple(op):
     return lambda g, x, kw, layer: g.op(op, [x], x.shape, x.layout)
 
 
-def _onnx_softmax(g, x, kw, layer):
-    return g.op("Softmax", [x], x.shape, x.layout, axis=g.axis(x, kw.get("axis", -1)))
+def _onnx_over_axis(op):
+    """Softmax or LogSoftmax over the activation's axis (the channels), in the tensor's layout."""
+    return lambda g, x, kw, layer: g.op(op, [x], x.shape, x.layout, axis=g.axis(x, kw.get("axis", -1)))
+
+
+def _onnx_times(gate):
+    """``x * gate(x)``: silu (``x * sigmoid(x)``), mish (``x * tanh(softplus(x))``)."""
+    def convert(g, x, kw, layer):
+        return g.op("Mul", [x, gate(g, x)], x.shape, x.layout)
+    return convert
+
+
+def _onnx_gelu(g, x, kw, layer):
+    """``x * Phi(x)``: exact with Erf (opset 17 has no Gelu op), or the tanh form."""
+    half = g.const(np.asarray(0.5, g.dtype), "half")
+    one = g.const(np.asarray(1.0, g.dtype), "one")
+    if kw.get("approximate", False):
+        cube = g.op("Mul", [x, g.op("Mul", [x, x], x.shape, x.layout)], x.shape, x.layout)
+        inner = g.op("Add", [x, g.op("Mul", [cube, g.const(np.asarray(0.044715, g.dtype), "gelu_c")], x.shape,
+                                     x.layout)], x.shape, x.layout)
+        scaled = g.op("Mul", [inner, g.const(np.asarray(np.sqrt(2.0 / np.pi), g.dtype), "gelu_scale")], x.shape,
+                      x.layout)
+        phi = g.op("Tanh", [scaled], x.shape, x.layout)
+    else:
+        scaled = g.op("Mul", [x, g.const(np.asarray(1.0 / np.sqrt(2.0), g.dtype), "inv_sqrt2")], x.shape, x.layout)
+        phi = g.op("Erf", [scaled], x.shape, x.layout)
+    return g.op("Mul", [g.op("Mul", [x, half], x.shape, x.layout), g.op("Add", [phi, one], x.shape, x.layout)],
+                x.shape, x.layout)
+
+
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
 
 
 def _onnx_step(g, x, kw, layer):
@@ -245,14 +275,29 @@ ACTIVATIONS = {a.name: a for a in (
     ActivationConverter("relu", "relu", _onnx_simple("Relu")),
     ActivationConverter("sigmoid", "sigmoid", _onnx_simple("Sigmoid")),
     ActivationConverter("tanh", "tanh", _onnx_simple("Tanh")),
-    ActivationConverter("softmax", "softmax", _onnx_softmax),
+    ActivationConverter("softmax", "softmax", _onnx_over_axis("Softmax")),
     ActivationConverter("leaky_relu", "leaky_relu",
                         lambda g, x, kw, layer: g.op("LeakyRelu", [x], x.shape, x.layout, alpha=kw["negative_slope"])),
     ActivationConverter("elu", "elu", lambda g, x, kw, layer: g.op("Elu", [x], x.shape, x.layout, alpha=kw["alpha"])),
     ActivationConverter("softplus", "softplus", _onnx_simple("Softplus")),
     ActivationConverter("softsign", "softsign", _onnx_simple("Softsign")),
     ActivationConverter("step", None, _onnx_step),
+    ActivationConverter("relu6", "relu6", lambda g, x, kw, layer: _onnx_relun(g, x, {"n": 6.0}, layer)),
     ActivationConverter("relun", "relu6", _onnx_relun, keras_kwargs={"n": 6.0}),
+    ActivationConverter("selu", "selu", lambda g, x, kw, layer: g.op(
+        "Selu", [x], x.shape, x.layout, alpha=_SELU_ALPHA, gamma=_SELU_SCALE)),
+    ActivationConverter("gelu", "gelu", _onnx_gelu),
+    ActivationConverter("silu", "silu", _onnx_times(lambda g, x: g.op("Sigmoid", [x], x.shape, x.layout))),
+    ActivationConverter("swish", "silu", _onnx_times(lambda g, x: g.op("Sigmoid", [x], x.shape, x.layout))),
+    # Keras 3's hard_sigmoid is relu6(x + 3) / 6
+    ActivationConverter("hard_sigmoid", "hard_sigmoid", lambda g, x, kw, layer: g.op(
+        "HardSigmoid", [x], x.shape, x.layout, alpha=1.0 / 6.0, beta=0.5)),
+    ActivationConverter("hard_silu", "hard_silu", _onnx_simple("HardSwish")),
+    ActivationConverter("hard_swish", "hard_silu", _onnx_simple("HardSwish")),
+    ActivationConverter("exponential", "exponential", _onnx_simple("Exp")),
+    ActivationConverter("log_softmax", "log_softmax", _onnx_over_axis("LogSoftmax")),
+    ActivationConverter("mish", "mish", _onnx_times(lambda g, x: g.op(
+        "Tanh", [g.op("Softplus", [x], x.shape, x.layout)], x.shape, x.layout))),
     ActivationConverter("maxout", None, _onnx_maxout),
     ActivationConverter("prelu", None, _onnx_prelu),
     # at inference rrelu's slope is the mean of its bounds
@@ -260,9 +305,16 @@ ACTIVATIONS = {a.name: a for a in (
         "LeakyRelu", [x], x.shape, x.layout, alpha=(kw["lower"] + kw["upper"]) / 2.0)),
 )}
 
-# Keras activation name -> xcnn activation identifier
-_FROM_KERAS_ACTIVATION = {a.keras: ({"name": a.name, **a.keras_kwargs} if a.keras_kwargs else a.name)
-                          for a in ACTIVATIONS.values() if a.keras is not None}
+
+
+def _from_keras_activations():
+    """Keras activation name -> xcnn activation identifier, from the first entry of that Keras
+    name whose xcnn activation exists (``relu6`` where xcnn has it, else ``relun`` with n=6)."""
+    found = {}
+    for a in ACTIVATIONS.values():
+        if a.keras is not None and a.name in activations_module.NAMES:
+            found.setdefault(a.keras, {"name": a.name, **a.keras_kwargs} if a.keras_kwargs else a.name)
+    return found
 
 
 def activation_converter(activation, where):
@@ -279,10 +331,10 @@ def activation_from_keras(value, what):
         value = value.get("config")
     if value is None:
         return None
-    if not isinstance(value, str) or value not in _FROM_KERAS_ACTIVATION:
-        raise unsupported(what, f"activation {value!r} is not one of {sorted(_FROM_KERAS_ACTIVATION)}")
-    found = _FROM_KERAS_ACTIVATION[value]
-    return None if found == "linear" else found
+    known = _from_keras_activations()
+    if not isinstance(value, str) or value not in known:
+        raise unsupported(what, f"activation {value!r} is not one of {sorted(known)}")
+    return None if known[value] == "linear" else known[value]
 
 
 def activation_to_keras(activation, where):

@@ -94,6 +94,22 @@ class OnnxGraph:
         axis %= rank
         return _TO_NCHW.index(axis) if t.layout == "nchw" and rank == 4 else axis
 
+    def model(self, name, inputs, result):
+        """The checked ``onnx.ModelProto`` from ``inputs`` (named "input") to ``result``, given
+        back in NHWC as "output"."""
+        onnx = _onnx()
+        result = self.layout(result, "nhwc")
+        self.op("Identity", [result], result.shape, "nhwc", output="output")
+        tensor = onnx.helper.make_tensor_value_info
+        graph = onnx.helper.make_graph(
+            self.nodes, name, [tensor(inputs.name, self.onnx_dtype, ["batch", *inputs.shape])],
+            [tensor("output", self.onnx_dtype, ["batch", *result.shape])], self.initializers)
+        proto = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", OPSET)],
+                                       producer_name="xcnn", producer_version=__version__)
+        proto.ir_version = IR_VERSION
+        onnx.checker.check_model(proto, full_check=True)
+        return proto
+
     def channel_shaped(self, t, values):
         """Per-channel ``values`` ``(C,)`` shaped to broadcast over ``t`` in its layout."""
         values = np.asarray(values)
@@ -102,7 +118,6 @@ class OnnxGraph:
 
 def onnx_model(model):
     """The model as an ``onnx.ModelProto``, checked with ``onnx.checker``."""
-    onnx = _onnx()
     model._ensure_built()
     g = OnnxGraph(model.dtype)
     values = {id(model._input): Tensor("input", model._input.shape, "nhwc")}
@@ -112,17 +127,7 @@ def onnx_model(model):
         if layer.activation is not None:
             y = C.activation_converter(layer.activation, where).onnx(g, y, layer.activation, layer)
         values[id(layer.output)] = y
-    result = g.layout(values[id(model._output)], "nhwc")
-    g.op("Identity", [result], result.shape, "nhwc", output="output")
-    tensor = onnx.helper.make_tensor_value_info
-    graph = onnx.helper.make_graph(
-        g.nodes, model.name, [tensor("input", g.onnx_dtype, ["batch", *model._input.shape])],
-        [tensor("output", g.onnx_dtype, ["batch", *model._output.shape])], g.initializers)
-    proto = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", OPSET)],
-                                   producer_name="xcnn", producer_version=__version__)
-    proto.ir_version = IR_VERSION
-    onnx.checker.check_model(proto, full_check=True)
-    return proto
+    return g.model(model.name, values[id(model._input)], values[id(model._output)])
 
 
 def export_onnx(model, path):
