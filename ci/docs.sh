@@ -21,7 +21,7 @@ export XCNN_DATA_DIR="${XCNN_DATA_DIR:-../shared/datasets}"
 export MPLBACKEND=Agg NO_MKDOCS_2_WARNING=1
 
 echo "== ruff check"
-ruff check xcnn tests benchmarks examples docs/hooks
+ruff check xcnn tests benchmarks examples docs/hooks ci
 echo "== mypy"
 mypy
 echo "== mkdocs build --strict"
