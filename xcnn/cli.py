@@ -184,7 +184,11 @@ def cmd_info(args):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="xcnn", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="xcnn", description="Train, test and use convolutional networks on small image data sets (MNIST, "
+        "Fashion-MNIST, CIFAR-10): xcnn train, xcnn evaluate, xcnn predict, xcnn info. 'xcnn COMMAND --help' "
+        "describes each command.")
+    parser.add_argument("--version", action="version", version=f"xcnn {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def data_args(p):
@@ -195,7 +199,7 @@ def build_parser():
                        help="use only the first N training and N test images (a quick run)")
 
     train = sub.add_parser("train", help="train a network (default: the article's MNIST run)",
-                           description=__doc__.split("\n\n")[1])
+                           description=__doc__.split("\n\n")[1].replace("`", ""))
     train.add_argument("--model", default="seed", choices=["seed", "lecture", "lenet", "vgg"],
                        help="seed = the article's net (default); lecture; lenet; vgg (for cifar10)")
     data_args(train)
