@@ -129,7 +129,8 @@ def main():
     for r in rows:
         share = "" if r["allreduce_gradients_ms"] is None else f"{100 * r['allreduce_gradients_ms'] / r['step_ms']:.1f}%"
         print(f"{r['net']:<8} {r['params']:>9,} {r['gradient_bytes'] / 1024:>8.1f} {r['step_ms']:>8.2f} "
-              f"{ms_text(r['wait_ms']):>8} {ms_text(r['allreduce_gradients_ms']):>23} {ms_text(r['bare_allreduce_ms']):>18} {share:>6}")
+              f"{ms_text(r['wait_ms']):>8} {ms_text(r['allreduce_gradients_ms']):>23} "
+              f"{ms_text(r['bare_allreduce_ms']):>18} {share:>6}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"ranks": ranks, "threads": args.threads, "batch": args.batch, "rows": rows}, f, indent=1)

@@ -68,7 +68,7 @@ def available():
     return [name for name in BACKENDS if is_available(name)]
 
 
-_namespaces = {}  # name -> namespace, once imported: every op asks, several times a step
+_namespaces: dict[str, object] = {}  # name -> namespace, once imported: every op asks, several times a step
 
 
 def namespace(name=None):
@@ -98,7 +98,7 @@ def get_backend():
     return _default
 
 
-_backend_of_type = {}  # array type -> backend name
+_backend_of_type: dict[type, str] = {}  # array type -> backend name
 
 
 def backend_of(x):

@@ -1,4 +1,4 @@
-"""The ``xcnn`` command: ``xcnn train``, ``xcnn evaluate``, ``xcnn predict``, ``xcnn info``.
+"""The ``xcnn`` command: ``xcnn train``, ``xcnn evaluate``, ``xcnn predict``, ``xcnn export``, ``xcnn info``.
 
 `xcnn train` with no options is the article's run: MNIST, conv 6@7x7 -> ReLU -> max-pool 2 ->
 Dense 100 -> Dense 50 -> softmax, batch 100, Adam, 30 epochs, validated on the test set; to
@@ -183,6 +183,20 @@ def cmd_predict(args):
     return 0
 
 
+def cmd_export(args):
+    """Convert a saved model: ``.onnx`` exports the inference graph, ``.keras`` and
+    ``.safetensors`` save it in that format."""
+    model = load_model(args.model_file, backend="numpy")
+    if args.out.lower().endswith(".onnx"):
+        model.export(args.out, format="onnx")
+    elif args.out.lower().endswith((".keras", ".safetensors")):
+        model.save(args.out)
+    else:
+        raise ValueError(f"cannot tell the format from {args.out!r}: end it with .onnx, .keras or .safetensors")
+    print(f"Wrote {args.out}")
+    return 0
+
+
 def cmd_info(args):
     print(f"xcnn {__version__}")
     for name in B.BACKENDS:
@@ -196,7 +210,11 @@ def cmd_info(args):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="xcnn", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="xcnn", description="Train, test and use convolutional networks on small image data sets (MNIST, "
+        "Fashion-MNIST, CIFAR-10): xcnn train, xcnn evaluate, xcnn predict, xcnn info. 'xcnn COMMAND --help' "
+        "describes each command.")
+    parser.add_argument("--version", action="version", version=f"xcnn {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def data_args(p):
@@ -207,7 +225,7 @@ def build_parser():
                        help="use only the first N training and N test images (a quick run)")
 
     train = sub.add_parser("train", help="train a network (default: the article's MNIST run)",
-                           description=__doc__.split("\n\n")[1])
+                           description=__doc__.split("\n\n")[1].replace("`", ""))
     train.add_argument("--model", default="seed", choices=["seed", "lecture", "lenet", "vgg"],
                        help="seed = the article's net (default); lecture; lenet; vgg (for cifar10)")
     data_args(train)
@@ -242,6 +260,11 @@ def build_parser():
     predict.add_argument("image")
     predict.add_argument("--backend", default=None, choices=list(B.BACKENDS))
     predict.set_defaults(func=cmd_predict)
+
+    export = sub.add_parser("export", help="convert a saved model to ONNX (.onnx), Keras 3 (.keras) or xcnn (.safetensors)")
+    export.add_argument("model_file", help="an xcnn .safetensors model or a Keras 3 .keras file")
+    export.add_argument("out", help="OUT.onnx, OUT.keras or OUT.safetensors")
+    export.set_defaults(func=cmd_export)
 
     info = sub.add_parser("info", help="version, backends and their devices")
     info.set_defaults(func=cmd_info)

@@ -12,7 +12,7 @@ from .ops import losses as L
 
 class Loss:
     name = "loss"
-    fuses_with = None  # the output activation name whose backward this loss can absorb
+    fuses_with: str | None = None  # the output activation name whose backward this loss can absorb
     sparse = False  # targets are integer labels
 
     def targets(self, y, num_classes, dtype):

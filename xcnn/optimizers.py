@@ -101,7 +101,7 @@ class Optimizer:
     """
 
     name = "optimizer"
-    slots = ()
+    slots: tuple[str, ...] = ()
 
     def __init__(self, learning_rate=0.001, weight_decay=None):
         self.learning_rate = _learning_rate(learning_rate)

@@ -10,5 +10,6 @@ from .callback import Callback
 from .early_stopping import EarlyStopping
 from .history import History
 from .model_checkpoint import ModelCheckpoint
+from .tensorboard import TensorBoard
 
-__all__ = ["Callback", "EarlyStopping", "History", "ModelCheckpoint"]
+__all__ = ["Callback", "EarlyStopping", "History", "ModelCheckpoint", "TensorBoard"]

@@ -10,7 +10,7 @@ from collections import Counter
 from .. import activations, initializers
 from .. import backend as B
 
-_name_counts = Counter()
+_name_counts: Counter[str] = Counter()
 
 
 def _auto_name(cls_name):

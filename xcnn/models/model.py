@@ -191,11 +191,41 @@ class Model(Trainer):
 
     @chief_writes  # [distribution] rank 0 writes, every rank waits for the file
     def save(self, path, extra=None):
-        """Write architecture (JSON), weights and optimizer state to ``path`` as safetensors.
+        """Save the model; the file name's ending chooses the format:
 
-        The write is atomic (a temporary file renamed into place). ``extra`` is a JSON-able
-        dict stored beside the config (the CLI keeps its epoch counter there).
+        - ``.safetensors``: xcnn's own format: architecture (JSON), weights, optimizer state and
+          ``extra`` (a JSON-able dict stored beside the config; the CLI keeps its epoch counter
+          there). The one to resume training from.
+        - ``.keras``: a Keras 3 file (``keras.saving.load_model`` opens it); architecture and
+          weights only (see :mod:`xcnn.interop.keras_format`). Needs h5py.
+
+        The write is atomic (a temporary file renamed into place).
         """
-        from .saving import save_model
+        from .saving import save_by_extension
 
-        save_model(self, path, extra)
+        save_by_extension(self, path, extra)
+
+    def save_weights(self, path):
+        """Save the weights alone: ``.weights.h5`` as Keras 3 does (needs h5py), or
+        ``.safetensors`` (e.g. ``m.weights.safetensors``) in xcnn's own format."""
+        from .saving import save_weights
+
+        save_weights(self, path)
+
+    def load_weights(self, path):
+        """Load weights saved by :meth:`save_weights` (either format), by :meth:`save`, or by
+        Keras (``.weights.h5`` or the weights inside a ``.keras`` file) into this model, whose
+        architecture must match the file's. Nothing changes unless every weight fits."""
+        from .saving import load_weights
+
+        load_weights(self, path)
+
+    def export(self, filepath, format="onnx"):
+        """Export the model for inference: ``format="onnx"`` (Keras 3's name) writes an ONNX
+        graph (opset 17, needs onnx; see :mod:`xcnn.interop.onnx_export`) with a dynamic batch
+        axis and NHWC input like the model's."""
+        if format != "onnx":
+            raise ValueError(f"format must be 'onnx' (the one export format xcnn has), got {format!r}")
+        from ..interop.onnx_export import export_onnx
+
+        export_onnx(self, filepath)

@@ -7,6 +7,7 @@ import json
 import os
 import struct
 import tempfile
+import zipfile
 
 import numpy as np
 
@@ -62,7 +63,7 @@ def atomic_write(path, data):
         raise
 
 
-def _read_safetensors(data, path):
+def _parse_safetensors(data, path):
     """Parse a safetensors blob: (metadata dict, {name: np.ndarray}); ValueError if malformed."""
     from safetensors.numpy import load as load_safetensors
 
@@ -76,12 +77,104 @@ def _read_safetensors(data, path):
         tensors = load_safetensors(bytes(data))
     except Exception as exc:  # safetensors raises its own error type; name the file either way
         raise ValueError(f"{path} is not a readable xcnn model file: {exc}") from None
-    meta = header.get("__metadata__") or {}
-    if "xcnn_config" not in meta or "xcnn_sha256" not in meta:
-        raise ValueError(f"{path} is a safetensors file but not an xcnn model (no xcnn_config metadata)")
-    if _digest(meta["xcnn_config"], tensors) != meta["xcnn_sha256"]:
+    return header.get("__metadata__") or {}, tensors
+
+
+def _read_safetensors(data, path, key="xcnn_config"):
+    """The JSON under metadata ``key`` and the tensors of an xcnn safetensors file, checked
+    against its SHA-256; ValueError if malformed, foreign or damaged."""
+    meta, tensors = _parse_safetensors(data, path)
+    if key not in meta or "xcnn_sha256" not in meta:
+        what = "an xcnn model" if key == "xcnn_config" else "an xcnn model or weights file"
+        raise ValueError(f"{path} is a safetensors file but not {what} (no {key} metadata)")
+    if _digest(meta[key], tensors) != meta["xcnn_sha256"]:
         raise ValueError(f"{path} failed its integrity check: the weights or the config were modified or damaged")
-    return json.loads(meta["xcnn_config"]), tensors
+    return json.loads(meta[key]), tensors
+
+
+# --- the format by the file name's ending -----------------------------------------------------
+
+KERAS_ENDINGS = (".keras",)
+WEIGHTS_FORMAT = "xcnn-weights"
+
+
+def _name(path):
+    return os.fspath(path).lower()
+
+
+def save_by_extension(model, path, extra=None):
+    """:meth:`Model.save`: ``.safetensors`` is xcnn's own format, ``.keras`` a Keras 3 file."""
+    name = _name(path)
+    if name.endswith(".safetensors"):
+        save_model(model, path, extra)
+    elif name.endswith(".keras"):
+        if extra:
+            raise ValueError("extra= is stored only in xcnn's .safetensors format, not in a .keras file")
+        from ..interop.keras_format import save_keras_model
+
+        save_keras_model(model, path)
+    else:
+        raise ValueError(f"cannot tell the format from the file name {os.fspath(path)!r}: end it with .safetensors "
+                         "(xcnn's own format, with the optimizer state) or .keras (a Keras 3 file); "
+                         "for the weights alone use save_weights")
+
+
+def save_weights(model, path):
+    """:meth:`Model.save_weights`: ``.weights.h5`` (Keras 3's layout) or ``.safetensors``."""
+    model._ensure_built()
+    name = _name(path)
+    if name.endswith(".weights.h5"):
+        from ..interop.keras_format import save_keras_weights
+
+        save_keras_weights(model, path)
+    elif name.endswith(".safetensors"):
+        tensors = {f"{kind}/{layer.name}/{k}": np.ascontiguousarray(B.to_numpy(v))
+                   for layer, kind, d in model._weight_dicts() for k, v in d.items()}
+        header = json.dumps({"format": WEIGHTS_FORMAT, "version": FORMAT_VERSION})
+        from safetensors.numpy import save as save_safetensors
+
+        atomic_write(path, save_safetensors(tensors, metadata={"xcnn_weights": header,
+                                                               "xcnn_sha256": _digest(header, tensors)}))
+    else:
+        raise ValueError(f"cannot tell the weights format from the file name {os.fspath(path)!r}: end it with "
+                         ".weights.h5 (Keras 3's layout) or .safetensors (xcnn's, e.g. m.weights.safetensors)")
+
+
+def load_weights(model, path):
+    """:meth:`Model.load_weights`: from ``.weights.h5``/``.keras`` (Keras's layout) or from
+    ``.safetensors`` (an xcnn weights file or a whole xcnn model file)."""
+    model._ensure_built()
+    name = _name(path)
+    if name.endswith(".h5") or name.endswith(".keras"):
+        from ..interop.keras_format import load_keras_weights
+
+        load_keras_weights(model, path)
+        return
+    if not name.endswith(".safetensors"):
+        raise ValueError(f"cannot tell the weights format from the file name {os.fspath(path)!r}: expected "
+                         ".weights.h5, .keras or .safetensors")
+    with open(path, "rb") as f:
+        data = f.read()
+    meta, _ = _parse_safetensors(data, path)
+    key = "xcnn_weights" if "xcnn_weights" in meta else "xcnn_config"
+    _, tensors = _read_safetensors(data, path, key)
+    expected = {f"{kind}/{layer.name}/{k}": tuple(v.shape) for layer, kind, d in model._weight_dicts()
+                for k, v in d.items()}
+    _check_weights(expected, tensors, path)
+    stored = {n for n in tensors if not n.startswith("optimizer/")}
+    if stored - set(expected):
+        raise ValueError(f"{path} holds weights the model does not have: {sorted(stored - set(expected))}")
+    for layer, kind, d in model._weight_dicts():
+        for k in d:
+            d[k] = B.asarray(tensors[f"{kind}/{layer.name}/{k}"], model.backend, model.dtype)
+
+
+def _check_weights(expected, tensors, path):
+    for name, shape in expected.items():
+        if name not in tensors:
+            raise ValueError(f"{path}: weight {name} is missing")
+        if tuple(tensors[name].shape) != shape:
+            raise ValueError(f"{path}: weight {name} has shape {tuple(tensors[name].shape)}, the model needs {shape}")
 
 
 def _layer_from_config(entry):
@@ -92,11 +185,17 @@ def _layer_from_config(entry):
 
 
 def load_model(path, backend=None, compile=True):
-    """Load a model written by :meth:`Model.save` onto ``backend`` (default: the global default).
+    """Load a model written by :meth:`Model.save` onto ``backend`` (default: the global default):
+    xcnn's ``.safetensors`` format, or a Keras 3 ``.keras`` file (recognized by its content, a
+    zip; loaded uncompiled, see :mod:`xcnn.interop.keras_format`).
 
     Nothing in the file is executed or unpickled: the architecture is JSON naming known layer
     classes, the weights are safetensors, and a SHA-256 over both detects damage or tampering.
     """
+    if zipfile.is_zipfile(path):
+        from ..interop.keras_format import load_keras_model
+
+        return load_keras_model(path, backend=backend)
     with open(path, "rb") as f:
         data = f.read()
     config, tensors = _read_safetensors(data, path)
@@ -124,11 +223,7 @@ def model_from_config(config, tensors, backend=None, compile=True, path="model")
     except (KeyError, TypeError, IndexError) as exc:
         raise ValueError(f"{path}: the model config is malformed ({exc!r})") from None
     expected = {f"{kind}/{layer.name}/{k}": tuple(v.shape) for layer, kind, d in model._weight_dicts() for k, v in d.items()}
-    for name, shape in expected.items():
-        if name not in tensors:
-            raise ValueError(f"{path}: weight {name} is missing")
-        if tuple(tensors[name].shape) != shape:
-            raise ValueError(f"{path}: weight {name} has shape {tuple(tensors[name].shape)}, the model needs {shape}")
+    _check_weights(expected, tensors, path)
     for layer, kind, d in model._weight_dicts():
         for k in d:
             d[k] = B.asarray(tensors[f"{kind}/{layer.name}/{k}"], model.backend, model.dtype)

@@ -1,0 +1,355 @@
+"""Interop without Keras: the converter registry, save/load by file name, weights files in both
+formats, ONNX export checked in onnxruntime, `xcnn export`, and every refusal's sentence.
+
+Round trips against Keras itself are in tests/keras/test_keras_interop.py.
+"""
+
+import numpy as np
+import pytest
+
+import xcnn
+from xcnn import activations, zoo
+from xcnn.interop import converters
+from xcnn.layers import (
+    LAYER_CLASSES,
+    Activation,
+    Add,
+    AveragePooling2D,
+    BatchNormalization,
+    Concatenate,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    Input,
+    Layer,
+    MaxPooling2D,
+    RandomTranslation,
+)
+from xcnn.models import Model, Sequential, load_model
+
+
+def _with_moving_statistics(model, seed=0):
+    """Give every BatchNormalization non-trivial moving statistics (else it is nearly the identity)."""
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        if isinstance(layer, BatchNormalization):
+            c = layer.state["moving_mean"].shape[0]
+            layer.state["moving_mean"] = xcnn.backend.asarray(rng.standard_normal(c), model.backend, model.dtype)
+            layer.state["moving_variance"] = xcnn.backend.asarray(rng.uniform(0.5, 2, c), model.backend, model.dtype)
+            layer.params["beta"] = xcnn.backend.asarray(rng.standard_normal(c), model.backend, model.dtype)
+    return model
+
+
+def keras_mappable_model(seed=0):
+    """A functional model of every layer kind Keras files hold: branches, merges, BN on images and vectors."""
+    inp = Input((8, 8, 3))
+    t = RandomTranslation(0.25, 0.25)(inp)
+    a = Conv2D(6, 3, padding="same", activation="relu")(t)
+    b = BatchNormalization()(a)
+    c = Add()([a, b])
+    d = Conv2D(6, (1, 3), strides=(1, 1), padding="same", activation="elu")(c)
+    e = Concatenate()([c, d])
+    f = MaxPooling2D(3, strides=2, padding="same")(e)
+    g = AveragePooling2D(2, strides=1, padding="same")(f)
+    h = Activation("tanh")(g)
+    i = Dropout(0.5)(h)
+    j = Flatten()(i)
+    k = Dense(8, activation="relu")(j)
+    m = BatchNormalization()(k)
+    out = Dense(3, activation="softmax")(Dropout(0.25)(m))
+    return _with_moving_statistics(Model(inp, out, seed=seed))
+
+
+def every_kind_model(seed=0):
+    """Every layer class and every activation xcnn has, in one functional model."""
+    inp = Input((8, 8, 3))
+    t = RandomTranslation(0.25, 0.25)(inp)
+    a = Conv2D(6, 3, padding="same", activation="relu")(t)
+    b = BatchNormalization()(a)
+    c = Add()([a, b])
+    d = Conv2D(6, 1, activation="prelu")(c)
+    e = Concatenate()([c, d])
+    f = Activation("maxout")(e)  # 12 channels -> 6
+    g = MaxPooling2D(3, strides=2, padding="same")(f)
+    h = AveragePooling2D(2, strides=1, padding="same")(g)
+    for name in ("sigmoid", "leaky_relu", "elu", "softplus", "softsign", "relun", "rrelu", "linear", "tanh"):
+        h = Activation(name)(h)
+    step = Activation("step")(Conv2D(6, 1)(g))
+    joined = Concatenate(axis=1)([h, step])  # along the height: the layouts must agree
+    probabilities = Activation("softmax")(joined)  # over the channels of images
+    wide = Dense(5, activation="sigmoid")(Dropout(0.5)(probabilities))  # a Dense on images
+    flat = Flatten()(wide)
+    k = BatchNormalization()(Dense(8, activation="relu")(flat))
+    out = Dense(3, activation="softmax")(Dropout(0.25)(k))
+    return _with_moving_statistics(Model(inp, out, seed=seed))
+
+
+def _x(model, n=4, seed=1):
+    return np.random.default_rng(seed).uniform(-1, 1, size=(n, *model.input_shape[1:])).astype(model.dtype)
+
+
+# --- the registry -----------------------------------------------------------------------------
+
+def test_every_layer_class_and_activation_has_a_converter():
+    assert set(LAYER_CLASSES) <= set(converters.CONVERTERS), "add an entry to xcnn/interop/converters.py"
+    assert set(activations.NAMES) <= set(converters.ACTIVATIONS), "add an entry to ACTIVATIONS"
+    every_kind = every_kind_model()
+    assert {type(layer).__name__ for layer in every_kind.layers} | {"InputLayer"} == set(LAYER_CLASSES)
+    used = {layer.activation.name for layer in every_kind.layers if layer.activation is not None}
+    assert used == set(activations.NAMES)
+
+
+def test_keras_weight_group_names_follow_keras_order():
+    from xcnn.interop.keras_format import weight_groups
+
+    model = zoo.lenet(seed=0)
+    groups = [group for group, _ in weight_groups(model)]
+    assert groups == ["layers/conv2d", "layers/average_pooling2d", "layers/conv2d_1", "layers/average_pooling2d_1",
+                      "layers/flatten", "layers/dense", "layers/dense_1", "layers/dense_2"]
+
+
+# --- save and load by file name -------------------------------------------------------------------
+
+def test_keras_file_round_trip_without_keras(tmp_path, backend):
+    pytest.importorskip("h5py")
+    model = keras_mappable_model().to(backend)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    loaded = load_model(path, backend=backend)
+    assert loaded.backend == backend
+    x = _x(model)
+    np.testing.assert_allclose(loaded.predict(x), model.predict(x), rtol=1e-6, atol=1e-7)
+    assert [type(a).__name__ for a in loaded.layers] == [type(a).__name__ for a in model.layers]
+    assert [a.name for a in loaded.layers] == [a.name for a in model.layers]
+
+
+@pytest.mark.parametrize("ending", [".weights.h5", ".weights.safetensors"])
+def test_weights_round_trip_in_both_formats(tmp_path, ending):
+    if ending.endswith(".h5"):
+        pytest.importorskip("h5py")
+    model = keras_mappable_model(seed=0)
+    other = keras_mappable_model(seed=1)
+    for a, b in zip(other.layers, model.layers):  # layer names differ between the two; the .h5 format ignores them
+        a.name = b.name
+    x = _x(model)
+    assert np.abs(other.predict(x) - model.predict(x)).max() > 1e-3
+    path = tmp_path / f"m{ending}"
+    model.save_weights(path)
+    other.load_weights(path)
+    np.testing.assert_allclose(other.predict(x), model.predict(x), rtol=1e-6, atol=1e-7)
+
+
+def test_load_weights_reads_a_whole_model_file_and_checks_shapes(tmp_path):
+    model = zoo.lecture(seed=0)
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.save(tmp_path / "m.safetensors")
+    other = zoo.lecture(seed=1)
+    for a, b in zip(other.layers, model.layers):
+        a.name = b.name
+    other.load_weights(tmp_path / "m.safetensors")
+    x = _x(model)
+    np.testing.assert_allclose(other.predict(x), model.predict(x), rtol=1e-6)
+    wrong = zoo.lecture(seed=1, classes=7)
+    for a, b in zip(wrong.layers, model.layers):
+        a.name = b.name
+    with pytest.raises(ValueError, match=r"has shape \(64, 10\), the model needs \(64, 7\)"):
+        wrong.load_weights(tmp_path / "m.safetensors")
+
+
+def test_keras_weights_of_another_architecture_are_refused(tmp_path):
+    pytest.importorskip("h5py")
+    zoo.lecture(seed=0).save_weights(tmp_path / "m.weights.h5")
+    other = zoo.lecture(seed=1, classes=7)
+    before = other.get_weights()
+    with pytest.raises(ValueError, match=r"weight 'kernel' of layer '.*' has shape \(64, 10\) in xcnn's layout, "
+                                         r"the model needs \(64, 7\)"):
+        other.load_weights(tmp_path / "m.weights.h5")
+    assert all(np.array_equal(a, b) for a, b in zip(other.get_weights(), before))  # nothing changed
+    longer = Sequential([Input((28, 28, 1)), Conv2D(9, 3, padding="same"), MaxPooling2D(2), Flatten(), Dense(64),
+                         Dense(10), Dense(10, name="extra")])
+    with pytest.raises(ValueError, match=r"has no weights for layer 'extra' \(group layers/dense_2\)"):
+        longer.load_weights(tmp_path / "m.weights.h5")
+    shorter = Sequential([Input((28, 28, 1)), Conv2D(9, 3, padding="same"), MaxPooling2D(2), Flatten(), Dense(64)])
+    with pytest.raises(ValueError, match=r"holds weights for layers the model does not have: \['dense_1'\]"):
+        shorter.load_weights(tmp_path / "m.weights.h5")
+
+
+def test_file_names_that_name_no_format_are_refused(tmp_path):
+    model = zoo.lecture(seed=0)
+    with pytest.raises(ValueError, match=r"cannot tell the format from the file name '.*m\.h5': end it with "
+                                         r"\.safetensors .* or \.keras"):
+        model.save(tmp_path / "m.h5")
+    with pytest.raises(ValueError, match=r"cannot tell the weights format from the file name '.*m\.npz'"):
+        model.save_weights(tmp_path / "m.npz")
+    with pytest.raises(ValueError, match=r"cannot tell the weights format from the file name '.*m\.bin'"):
+        model.load_weights(tmp_path / "m.bin")
+    with pytest.raises(ValueError, match=r"extra= is stored only in xcnn's \.safetensors format"):
+        model.save(tmp_path / "m.keras", extra={"epoch": 1})
+    with pytest.raises(ValueError, match="format must be 'onnx'"):
+        model.export(tmp_path / "m", format="tf_saved_model")
+
+
+# --- refusals of what Keras files cannot hold, or xcnn cannot read -------------------------------
+
+def _keras_sequential(layer):
+    return {"class_name": "Sequential", "config": {"name": "s", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_shape": [None, 8, 8, 3], "dtype": "float32", "name": "in"}},
+        layer]}}
+
+
+@pytest.mark.parametrize("layer, message", [
+    ({"class_name": "Conv2D", "config": {"name": "c", "filters": 2, "kernel_size": [3, 3],
+                                         "data_format": "channels_first"}},
+     (r"Keras layer 'c' \(Conv2D\) cannot be converted: data_format='channels_first' is not supported "
+      r"\(xcnn's Conv2D computes as data_format='channels_last'\)")),
+    ({"class_name": "LSTM", "config": {"name": "l", "units": 3}},
+     r"Keras layer 'l' \(LSTM\) cannot be converted: xcnn has no LSTM layer"),
+    ({"class_name": "Dense", "config": {"name": "d", "units": 3, "kernel_constraint": {"class_name": "NonNeg"}}},
+     r"Keras layer 'd' \(Dense\) cannot be converted: kernel_constraint=.* is not supported"),
+    ({"class_name": "Dense", "config": {"name": "d", "units": 3, "bells": 1}},
+     r"Keras layer 'd' \(Dense\) cannot be converted: argument bells=1 has no xcnn equivalent"),
+    ({"class_name": "Dense", "config": {"name": "d", "units": 3, "activation": "celu"}},
+     r"Keras layer 'd' \(Dense\) cannot be converted: activation 'celu' is not one of"),
+    ({"class_name": "Dense", "config": {"name": "d", "units": 3, "dtype": "mixed_float16"}},
+     r"layer 'd' cannot be converted: dtype 'mixed_float16' is not float32 or float64"),
+    ({"class_name": "BatchNormalization", "config": {"name": "b", "axis": 1}},
+     r"Keras layer 'b' \(BatchNormalization\) cannot be converted: axis=1 is not supported"),
+    ({"class_name": "RandomTranslation", "config": {"name": "r", "height_factor": 0.1, "width_factor": 0.1,
+                                                    "fill_mode": "reflect"}},
+     r"Keras layer 'r' \(RandomTranslation\) cannot be converted: fill_mode='reflect' is not supported"),
+])
+def test_keras_configs_xcnn_cannot_map_are_refused(layer, message):
+    from xcnn.interop.keras_format import model_from_keras_config
+
+    with pytest.raises(ValueError, match=message):
+        model_from_keras_config(_keras_sequential(layer))
+
+
+@pytest.mark.parametrize("activation", ["step", "maxout", "prelu", "rrelu", {"name": "relun", "n": 3.0},
+                                        {"name": "leaky_relu", "negative_slope": 0.1}])
+def test_activations_keras_lacks_are_refused_when_writing(tmp_path, activation):
+    pytest.importorskip("h5py")
+    model = Sequential([Conv2D(4, 3, activation=activation, input_shape=(8, 8, 3))])
+    with pytest.raises(ValueError, match=r"layer 'conv2d.*' \(Conv2D\) cannot be converted: activation .* has no "
+                                         r"Keras equivalent"):
+        model.save(tmp_path / "m.keras")
+    assert not (tmp_path / "m.keras").exists()
+
+
+def test_frozen_keras_layers_stay_frozen_or_are_refused():
+    from xcnn.interop.keras_format import model_from_keras_config
+
+    config = _keras_sequential({"class_name": "Conv2D", "config": {"name": "c", "filters": 2, "kernel_size": [3, 3],
+                                                                   "trainable": False}})
+    if hasattr(Dense(3), "trainable"):  # layers that can be frozen keep the flag
+        assert model_from_keras_config(config).get_layer("c").trainable is False
+    else:
+        with pytest.raises(ValueError, match=r"Keras layer 'c' \(Conv2D\) cannot be converted: trainable=False is not"):
+            model_from_keras_config(config)
+
+
+def test_keras_graphs_xcnn_cannot_hold_are_refused():
+    from xcnn.interop.keras_format import model_from_keras_config
+
+    fixed = _keras_sequential({"class_name": "Flatten", "config": {"name": "f"}})
+    fixed["config"]["layers"][0]["config"]["batch_shape"] = [8, 8, 8, 3]
+    with pytest.raises(ValueError, match=r"batch_shape=\[8, 8, 8, 3\] fixes the batch size"):
+        model_from_keras_config(fixed)
+
+    def tensor(name):
+        return {"class_name": "__keras_tensor__", "config": {"shape": [None, 4], "keras_history": [name, 0, 0]}}
+
+    layers = [{"class_name": "InputLayer", "config": {"batch_shape": [None, 4], "name": "in"}, "inbound_nodes": []},
+              {"class_name": "Dense", "config": {"name": "a", "units": 2}, "inbound_nodes": [
+                  {"args": [tensor("in")], "kwargs": {}}]},
+              {"class_name": "Dense", "config": {"name": "b", "units": 2}, "inbound_nodes": [
+                  {"args": [tensor("in")], "kwargs": {}}]}]
+    two_outputs = {"class_name": "Functional", "config": {"name": "m", "layers": layers, "input_layers": [["in", 0, 0]],
+                                                          "output_layers": [["a", 0, 0], ["b", 0, 0]]}}
+    with pytest.raises(ValueError, match=r"it has 2 outputs \(xcnn models have one\)"):
+        model_from_keras_config(two_outputs)
+    layers[2]["inbound_nodes"].append({"args": [tensor("a")], "kwargs": {}})
+    with pytest.raises(ValueError, match=r"Keras layer 'b' \(Dense\) cannot be converted: it is called 2 times"):
+        model_from_keras_config(two_outputs)
+
+
+def test_custom_activations_are_refused(tmp_path):
+    pytest.importorskip("onnx")
+
+    def cube(x):
+        return x * x * x
+
+    model = Sequential([Dense(3, activation=(cube, lambda dy, x, y: 3 * x * x * dy), input_shape=(4,), name="d")])
+    with pytest.raises(ValueError, match=r"layer 'd' \(Dense\) cannot be converted: activation 'cube' has no converter"):
+        model.export(tmp_path / "m.onnx")
+
+
+class Doubling(Layer):
+    def call(self, x, training):
+        return x * 2.0
+
+
+def test_a_layer_without_converter_is_refused(tmp_path):
+    pytest.importorskip("onnx")
+    model = Sequential([Input((4,)), Doubling(name="twice")])
+    with pytest.raises(ValueError, match=r"layer 'twice' \(Doubling\) cannot be converted: it has no converter"):
+        model.export(tmp_path / "m.onnx")
+
+
+# --- ONNX -------------------------------------------------------------------------------------------
+
+def _onnx_outputs(path, x):
+    ort = pytest.importorskip("onnxruntime")
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run(None, {"input": x})[0]
+
+
+@pytest.mark.parametrize("name", sorted({f.__name__ for f in zoo.MODELS.values()}))
+def test_onnx_export_of_every_zoo_net_matches_predict(tmp_path, name):
+    pytest.importorskip("onnx")
+    model = zoo.get(name, seed=0, augment=2)
+    model.export(tmp_path / "m.onnx", format="onnx")
+    for n in (1, 5):  # the batch axis is dynamic
+        x = _x(model, n)
+        np.testing.assert_allclose(_onnx_outputs(tmp_path / "m.onnx", x), model.predict(x), rtol=1e-5, atol=1e-5)
+
+
+def test_onnx_export_of_every_layer_kind_matches_predict(tmp_path):
+    onnx = pytest.importorskip("onnx")
+    model = every_kind_model()
+    model.export(tmp_path / "m.onnx")
+    x = _x(model, 6)
+    np.testing.assert_allclose(_onnx_outputs(tmp_path / "m.onnx", x), model.predict(x), rtol=1e-5, atol=1e-5)
+    graph = onnx.load(str(tmp_path / "m.onnx")).graph
+    assert [d.dim_param for d in graph.input[0].type.tensor_type.shape.dim][:1] == ["batch"]
+    assert [d.dim_value for d in graph.input[0].type.tensor_type.shape.dim][1:] == [8, 8, 3]  # NHWC
+    # one Transpose into NCHW for the convolutions, one back for the Dense on images
+    assert [n.op_type for n in graph.node].count("Transpose") == 2
+
+
+def test_onnx_export_of_a_keras_file_model(tmp_path, backend):
+    pytest.importorskip("onnx")
+    pytest.importorskip("h5py")
+    model = keras_mappable_model()
+    model.save(tmp_path / "m.keras")
+    loaded = load_model(tmp_path / "m.keras", backend=backend)
+    loaded.export(tmp_path / "m.onnx")
+    x = _x(model)
+    np.testing.assert_allclose(_onnx_outputs(tmp_path / "m.onnx", x), model.predict(x), rtol=1e-5, atol=1e-5)
+
+
+def test_cli_export_converts_to_onnx_and_keras(tmp_path, capsys):
+    pytest.importorskip("onnx")
+    pytest.importorskip("h5py")
+    from xcnn.cli import main
+
+    model = zoo.lenet(seed=0)
+    model.save(tmp_path / "m.safetensors")
+    assert main(["export", str(tmp_path / "m.safetensors"), str(tmp_path / "m.onnx")]) == 0
+    assert main(["export", str(tmp_path / "m.safetensors"), str(tmp_path / "m.keras")]) == 0
+    x = _x(model)
+    np.testing.assert_allclose(_onnx_outputs(tmp_path / "m.onnx", x), model.predict(x), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(load_model(tmp_path / "m.keras").predict(x), model.predict(x), rtol=1e-6)
+    assert main(["export", str(tmp_path / "m.safetensors"), str(tmp_path / "m.pb")]) == 1
+    assert "cannot tell the format from" in capsys.readouterr().err

@@ -1,0 +1,720 @@
+"""The converter registry: how each xcnn layer and activation maps to Keras 3 and to ONNX.
+
+One :class:`LayerConverter` per layer class, registered with :func:`register`, says
+
+- its Keras config both ways (:meth:`~LayerConverter.from_keras`, :meth:`~LayerConverter.keras_config`):
+  a Keras argument that the xcnn constructor also takes passes through by name; one it does not
+  take must hold the value at which Keras computes what xcnn computes (:data:`KERAS_NEUTRAL`,
+  ``keras_neutral``), or the file is refused with one sentence naming the argument;
+- its weight layout both ways (``weight_layouts``): Keras stores a layer's weights as a list
+  in the order xcnn keeps them (trainable ``params``, then ``state``), some transposed;
+- its ONNX nodes (:meth:`~LayerConverter.onnx`), in inference behaviour.
+
+Activations have one :class:`ActivationConverter` each in :data:`ACTIVATIONS`. A new layer
+joins ``.keras`` files, ``.weights.h5`` files and ONNX export by adding one entry here;
+``tests/test_interop.py`` checks that every class in ``xcnn.layers.LAYER_CLASSES`` and every
+activation in ``xcnn.activations.NAMES`` has one.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from typing import ClassVar
+
+import numpy as np
+
+from .. import activations as activations_module
+from .. import backend as B
+from .. import initializers, ops, regularizers
+from ..layers import (
+    Activation,
+    Add,
+    AveragePooling2D,
+    BatchNormalization,
+    Concatenate,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    InputLayer,
+    MaxPooling2D,
+    RandomTranslation,
+)
+from ..ops import activations as act_ops
+
+ANY = object()  # a neutral value: any value of this Keras argument computes what xcnn computes
+
+# Keras arguments xcnn's layers do not take, with the value at which Keras computes what xcnn
+# computes. When an xcnn constructor takes an argument of the same name (as layers grow), the
+# value passes through instead.
+KERAS_NEUTRAL = {
+    "trainable": True,
+    "data_format": "channels_last",
+    "activity_regularizer": None,
+    "kernel_constraint": None,
+    "bias_constraint": None,
+    "quantization_config": None,
+    "lora_rank": None,
+    "lora_alpha": None,
+    "dilation_rate": (1, 1),
+    "groups": 1,
+    "noise_shape": None,
+    "seed": None,
+}
+
+
+def unsupported(what, detail):
+    """The one-sentence error for something xcnn cannot map."""
+    return ValueError(f"{what} cannot be converted: {detail}")
+
+
+def keras_snake_case(name):
+    """Keras's ``naming.to_snake_case``: the group names inside ``.weights.h5`` files."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _tuples(value):
+    return tuple(_tuples(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+
+def keras_object(module, class_name, config):
+    """A Keras serialized object, as Keras writes one."""
+    return {"module": module, "class_name": class_name, "config": config, "registered_name": None}
+
+
+def dtype_policy(dtype):
+    return keras_object("keras", "DTypePolicy", {"name": dtype})
+
+
+# --- initializers and regularizers ------------------------------------------------------------
+
+# Keras class name -> xcnn initializer name; the constructor arguments each may carry
+_KERAS_INITIALIZERS = {
+    "Zeros": "zeros", "Ones": "ones", "GlorotUniform": "glorot_uniform", "GlorotNormal": "glorot_normal",
+    "HeNormal": "he_normal", "HeUniform": "he_uniform", "LecunNormal": "lecun_normal",
+    "LecunUniform": "lecun_uniform", "RandomNormal": "random_normal", "RandomUniform": "random_uniform",
+}
+_INITIALIZER_ARGS = {"random_normal": ("mean", "stddev"), "random_uniform": ("minval", "maxval")}
+_XCNN_INITIALIZER_NAMES = {"normal": "random_normal", "uniform": "random_uniform"}
+
+
+def initializer_from_keras(value, what):
+    """A Keras initializer (a name or a serialized dict) as an xcnn initializer.
+
+    Initializer seeds are not kept: a loaded model's weights come from the file.
+    """
+    if isinstance(value, str):
+        name = keras_snake_case(value) if value in _KERAS_INITIALIZERS else value
+        if name not in initializers.NAMES:
+            raise unsupported(what, f"initializer {value!r} is not one of xcnn's {initializers.NAMES}")
+        return name
+    if not isinstance(value, dict) or value.get("class_name") not in _KERAS_INITIALIZERS:
+        found = value.get("class_name") if isinstance(value, dict) else value
+        raise unsupported(what, f"initializer {found!r} is not one of {sorted(_KERAS_INITIALIZERS)}")
+    name = _KERAS_INITIALIZERS[value["class_name"]]
+    config = dict(value.get("config") or {})
+    config.pop("seed", None)
+    wanted = _INITIALIZER_ARGS.get(name, ())
+    extra = {k: v for k, v in config.items() if k not in wanted and v is not None}
+    if extra:
+        raise unsupported(what, f"initializer {value['class_name']} has arguments {extra} xcnn does not take")
+    if not wanted:
+        return name
+    cls = initializers.RandomNormal if name == "random_normal" else initializers.RandomUniform
+    return cls(**{k: config[k] for k in wanted if k in config})
+
+
+def initializer_to_keras(init):
+    """An xcnn initializer as a serialized Keras initializer."""
+    name = _XCNN_INITIALIZER_NAMES.get(init.name, init.name)
+    if isinstance(init, initializers.Constant) and name not in ("zeros", "ones"):
+        return keras_object("keras.initializers", "Constant", {"value": float(init.value)})
+    by_name = {v: k for k, v in _KERAS_INITIALIZERS.items()}
+    if name not in by_name:
+        raise unsupported(f"initializer {init.name!r}", "Keras has no initializer of that name")
+    if name in ("zeros", "ones"):
+        return keras_object("keras.initializers", by_name[name], {})
+    config = {k: float(getattr(init, k)) for k in _INITIALIZER_ARGS.get(name, ())}
+    return keras_object("keras.initializers", by_name[name], {**config, "seed": None})
+
+
+def _initializer_name(init):
+    return _XCNN_INITIALIZER_NAMES.get(init.name, init.name) if isinstance(init, initializers.Initializer) else init
+
+
+def regularizer_from_keras(value, what):
+    if value is None:
+        return None
+    if isinstance(value, dict) and value.get("class_name") in ("L1", "L2", "L1L2"):
+        config = value.get("config") or {}
+        return regularizers.Regularizer(l1=config.get("l1", 0.0), l2=config.get("l2", 0.0))
+    found = value.get("class_name") if isinstance(value, dict) else value
+    raise unsupported(what, f"regularizer {found!r} is not L1, L2 or L1L2")
+
+
+def regularizer_to_keras(config):
+    """xcnn's regularizer config ``{"l1": .., "l2": ..}`` (or None) as a Keras ``L1L2``."""
+    return None if config is None else keras_object("keras.regularizers", "L1L2", dict(config))
+
+
+# --- activations ------------------------------------------------------------------------------
+
+class ActivationConverter:
+    """One activation: its Keras name (None where Keras has none) and its ONNX nodes.
+
+    ``keras_kwargs``: the xcnn keyword values Keras's function has built in (``relu6`` is
+    xcnn's ``relun`` with ``n=6``); an xcnn activation with other values has no Keras name.
+    ``onnx(g, x, kwargs, layer)`` returns the activated tensor; ``kwargs`` are the activation's
+    keywords with the op's defaults filled in.
+    """
+
+    def __init__(self, name, keras=None, onnx=None, keras_kwargs=None):
+        self.name, self.keras, self._onnx, self.keras_kwargs = name, keras, onnx, dict(keras_kwargs or {})
+
+    def kwargs(self, activation):
+        """The activation's keywords with the op's defaults filled in."""
+        found = act_ops.ELEMENTWISE.get(self.name)
+        defaults = {}
+        if found is not None:
+            params = list(inspect.signature(found[0]).parameters.values())[1:]
+            defaults = {p.name: p.default for p in params if p.default is not inspect.Parameter.empty}
+        own = getattr(activation, "kwargs", None)
+        if own is None and hasattr(activation, "lower"):  # rrelu keeps its bounds as attributes
+            own = {"lower": activation.lower, "upper": activation.upper}
+        return {**defaults, **(own or {})}
+
+    def to_keras(self, activation, where):
+        kwargs = self.kwargs(activation)
+        if self.keras is None or any(kwargs.get(k) != v for k, v in self.keras_kwargs.items()):
+            raise unsupported(where, f"activation {activation.get_config()!r} has no Keras equivalent")
+        # its other keywords must have the values Keras's function has built in
+        other = {k: v for k, v in kwargs.items() if k not in self.keras_kwargs}
+        if any(k not in _KERAS_DEFAULT_KWARGS or _KERAS_DEFAULT_KWARGS[k] != v for k, v in other.items()):
+            raise unsupported(where, f"activation {activation.get_config()!r} has no Keras equivalent")
+        return self.keras
+
+    def onnx(self, g, x, activation, layer):
+        return self._onnx(g, x, self.kwargs(activation), layer)
+
+
+# keyword values of Keras's own activation functions (leaky_relu's slope, elu's alpha, softmax's
+# and log_softmax's axis, gelu's exact form)
+_KERAS_DEFAULT_KWARGS = {"negative_slope": 0.2, "alpha": 1.0, "axis": -1, "approximate": False}
+
+
+def _onnx_simple(op):
+    return lambda g, x, kw, layer: g.op(op, [x], x.shape, x.layout)
+
+
+def _onnx_over_axis(op):
+    """Softmax or LogSoftmax over the activation's axis (the channels), in the tensor's layout."""
+    return lambda g, x, kw, layer: g.op(op, [x], x.shape, x.layout, axis=g.axis(x, kw.get("axis", -1)))
+
+
+def _onnx_times(gate):
+    """``x * gate(x)``: silu (``x * sigmoid(x)``), mish (``x * tanh(softplus(x))``)."""
+    def convert(g, x, kw, layer):
+        return g.op("Mul", [x, gate(g, x)], x.shape, x.layout)
+    return convert
+
+
+def _onnx_gelu(g, x, kw, layer):
+    """``x * Phi(x)``: exact with Erf (opset 17 has no Gelu op), or the tanh form."""
+    half = g.const(np.asarray(0.5, g.dtype), "half")
+    one = g.const(np.asarray(1.0, g.dtype), "one")
+    if kw.get("approximate", False):
+        cube = g.op("Mul", [x, g.op("Mul", [x, x], x.shape, x.layout)], x.shape, x.layout)
+        inner = g.op("Add", [x, g.op("Mul", [cube, g.const(np.asarray(0.044715, g.dtype), "gelu_c")], x.shape,
+                                     x.layout)], x.shape, x.layout)
+        scaled = g.op("Mul", [inner, g.const(np.asarray(np.sqrt(2.0 / np.pi), g.dtype), "gelu_scale")], x.shape,
+                      x.layout)
+        phi = g.op("Tanh", [scaled], x.shape, x.layout)
+    else:
+        scaled = g.op("Mul", [x, g.const(np.asarray(1.0 / np.sqrt(2.0), g.dtype), "inv_sqrt2")], x.shape, x.layout)
+        phi = g.op("Erf", [scaled], x.shape, x.layout)
+    return g.op("Mul", [g.op("Mul", [x, half], x.shape, x.layout), g.op("Add", [phi, one], x.shape, x.layout)],
+                x.shape, x.layout)
+
+
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+def _onnx_step(g, x, kw, layer):
+    positive = g.op("Greater", [x, g.const(np.zeros((), g.dtype), "zero")], x.shape, x.layout)
+    return g.op("Cast", [positive], x.shape, x.layout, to=g.onnx_dtype)
+
+
+def _onnx_relun(g, x, kw, layer):
+    low, high = g.const(np.zeros((), g.dtype), "zero"), g.const(np.asarray(kw["n"], g.dtype), "cap")
+    return g.op("Clip", [x, low, high], x.shape, x.layout)
+
+
+def _onnx_maxout(g, x, kw, layer):
+    """Max over groups of ``pieces`` consecutive channels: the channel axis splits in two, in
+    either layout, and the max runs over the inner one."""
+    pieces, c = kw["pieces"], x.shape[-1]
+    shape = (*x.shape[:-1], c // pieces)
+    if x.layout == "nchw" and len(x.shape) == 3:
+        split, axis = [-1, c // pieces, pieces, *x.shape[:2]], 2
+    else:
+        split, axis = [-1, *x.shape[:-1], c // pieces, pieces], -1
+    grouped = g.op("Reshape", [x, g.const(np.asarray(split, np.int64), "maxout_shape")], shape, x.layout)
+    return g.op("ReduceMax", [grouped], shape, x.layout, axes=[axis], keepdims=0)
+
+
+def _onnx_prelu(g, x, kw, layer):
+    alpha = B.to_numpy(layer.params["alpha"])
+    return g.op("PRelu", [x, g.const(g.channel_shaped(x, alpha), "alpha")], x.shape, x.layout)
+
+
+ACTIVATIONS = {a.name: a for a in (
+    ActivationConverter("linear", "linear", lambda g, x, kw, layer: x),
+    ActivationConverter("relu", "relu", _onnx_simple("Relu")),
+    ActivationConverter("sigmoid", "sigmoid", _onnx_simple("Sigmoid")),
+    ActivationConverter("tanh", "tanh", _onnx_simple("Tanh")),
+    ActivationConverter("softmax", "softmax", _onnx_over_axis("Softmax")),
+    ActivationConverter("leaky_relu", "leaky_relu",
+                        lambda g, x, kw, layer: g.op("LeakyRelu", [x], x.shape, x.layout, alpha=kw["negative_slope"])),
+    ActivationConverter("elu", "elu", lambda g, x, kw, layer: g.op("Elu", [x], x.shape, x.layout, alpha=kw["alpha"])),
+    ActivationConverter("softplus", "softplus", _onnx_simple("Softplus")),
+    ActivationConverter("softsign", "softsign", _onnx_simple("Softsign")),
+    ActivationConverter("step", None, _onnx_step),
+    ActivationConverter("relu6", "relu6", lambda g, x, kw, layer: _onnx_relun(g, x, {"n": 6.0}, layer)),
+    ActivationConverter("relun", "relu6", _onnx_relun, keras_kwargs={"n": 6.0}),
+    ActivationConverter("selu", "selu", lambda g, x, kw, layer: g.op(
+        "Selu", [x], x.shape, x.layout, alpha=_SELU_ALPHA, gamma=_SELU_SCALE)),
+    ActivationConverter("gelu", "gelu", _onnx_gelu),
+    ActivationConverter("silu", "silu", _onnx_times(lambda g, x: g.op("Sigmoid", [x], x.shape, x.layout))),
+    ActivationConverter("swish", "silu", _onnx_times(lambda g, x: g.op("Sigmoid", [x], x.shape, x.layout))),
+    # Keras 3's hard_sigmoid is relu6(x + 3) / 6
+    ActivationConverter("hard_sigmoid", "hard_sigmoid", lambda g, x, kw, layer: g.op(
+        "HardSigmoid", [x], x.shape, x.layout, alpha=1.0 / 6.0, beta=0.5)),
+    ActivationConverter("hard_silu", "hard_silu", _onnx_simple("HardSwish")),
+    ActivationConverter("hard_swish", "hard_silu", _onnx_simple("HardSwish")),
+    ActivationConverter("exponential", "exponential", _onnx_simple("Exp")),
+    ActivationConverter("log_softmax", "log_softmax", _onnx_over_axis("LogSoftmax")),
+    ActivationConverter("mish", "mish", _onnx_times(lambda g, x: g.op(
+        "Tanh", [g.op("Softplus", [x], x.shape, x.layout)], x.shape, x.layout))),
+    ActivationConverter("maxout", None, _onnx_maxout),
+    ActivationConverter("prelu", None, _onnx_prelu),
+    # at inference rrelu's slope is the mean of its bounds
+    ActivationConverter("rrelu", None, lambda g, x, kw, layer: g.op(
+        "LeakyRelu", [x], x.shape, x.layout, alpha=(kw["lower"] + kw["upper"]) / 2.0)),
+)}
+
+
+
+def _from_keras_activations():
+    """Keras activation name -> xcnn activation identifier, from the first entry of that Keras
+    name whose xcnn activation exists (``relu6`` where xcnn has it, else ``relun`` with n=6)."""
+    found = {}
+    for a in ACTIVATIONS.values():
+        if a.keras is not None and a.name in activations_module.NAMES:
+            found.setdefault(a.keras, {"name": a.name, **a.keras_kwargs} if a.keras_kwargs else a.name)
+    return found
+
+
+def activation_converter(activation, where):
+    found = ACTIVATIONS.get(getattr(activation, "name", None))
+    if found is None:
+        raise unsupported(where, f"activation {getattr(activation, 'name', activation)!r} has no converter "
+                                 "(add one to ACTIVATIONS in xcnn/interop/converters.py)")
+    return found
+
+
+def activation_from_keras(value, what):
+    """A Keras activation (a name, or a serialized function) as an xcnn activation identifier."""
+    if isinstance(value, dict) and value.get("module") in ("keras.activations", "keras.src.activations"):
+        value = value.get("config")
+    if value is None:
+        return None
+    known = _from_keras_activations()
+    if not isinstance(value, str) or value not in known:
+        raise unsupported(what, f"activation {value!r} is not one of {sorted(known)}")
+    return None if known[value] == "linear" else known[value]
+
+
+def activation_to_keras(activation, where):
+    return "linear" if activation is None else activation_converter(activation, where).to_keras(activation, where)
+
+
+# --- layers -------------------------------------------------------------------------------------
+
+class LayerConverter:
+    """How one xcnn layer class maps to a Keras layer class and to ONNX nodes.
+
+    Subclasses set ``xcnn_class`` and, where needed, ``keras_class`` (default the same name),
+    ``keras_neutral`` (Keras-only arguments, see :data:`KERAS_NEUTRAL`), ``keras_written``
+    (Keras arguments written so that Keras computes what xcnn computes, where Keras's default
+    differs), ``weight_layouts`` (weight name -> ``(to_keras, from_keras)`` array functions),
+    and override :meth:`onnx`.
+    """
+
+    xcnn_class = None
+    keras_class = None
+    keras_neutral: ClassVar[dict] = {}
+    keras_written: ClassVar[dict] = {}
+    weight_layouts: ClassVar[dict] = {}
+
+    @property
+    def keras_name(self):
+        return self.keras_class or self.xcnn_class.__name__
+
+    # --- Keras config ---------------------------------------------------------------------
+    def from_keras(self, config, input_shape):
+        """The xcnn layer a Keras layer config describes. ``input_shape`` excludes the batch."""
+        where = f"Keras layer {config.get('name')!r} ({self.keras_name})"
+        accepted = inspect.signature(self.xcnn_class.__init__).parameters
+        neutral = {**KERAS_NEUTRAL, **self.keras_neutral}
+        kwargs = {"name": config["name"]}
+        frozen = False
+        for key, value in config.items():
+            if key in ("name", "dtype"):
+                continue
+            if key in accepted:
+                kwargs[key] = _from_keras_value(key, value, where)
+            elif key == "trainable" and value is False:
+                frozen = True  # set on the layer below, where xcnn's layers have the attribute
+            elif key in neutral:
+                expected = neutral[key]
+                if expected is not ANY and _normal(key, value, where) != _tuples(expected):
+                    raise unsupported(where, f"{key}={value!r} is not supported (xcnn's {self.xcnn_class.__name__} "
+                                             f"computes as {key}={expected!r})")
+            else:
+                raise unsupported(where, f"argument {key}={value!r} has no xcnn equivalent")
+        try:
+            layer = self.xcnn_class(**kwargs)
+        except (TypeError, ValueError) as exc:  # xcnn's own check of a value, e.g. padding="causal"
+            raise unsupported(where, str(exc)) from None
+        if frozen:
+            if not hasattr(layer, "trainable"):
+                raise unsupported(where, "trainable=False is not supported (xcnn's layers here are all trainable)")
+            layer.trainable = False
+        return layer
+
+    def keras_config(self, layer):
+        """The Keras config of ``layer`` (a dict Keras's ``from_config`` takes)."""
+        where = f"layer {layer.name!r} ({type(layer).__name__})"
+        config = layer.get_config()
+        out = {"name": config.pop("name"), "trainable": bool(getattr(layer, "trainable", True)),
+               "dtype": dtype_policy(layer.dtype or "float32")}
+        for key, value in config.items():
+            out[key] = _to_keras_value(key, value, layer, where)
+        for key, value in vars(layer).items():  # initializers, where xcnn's config leaves them out
+            if key.endswith("_initializer") and key not in out and isinstance(value, initializers.Initializer):
+                out[key] = initializer_to_keras(value)
+        for key, value in self.keras_written.items():  # unless xcnn's layer states its own value
+            out.setdefault(key, value)
+        return out
+
+    # --- weights ----------------------------------------------------------------------------
+    def weight_slots(self, layer):
+        """``(dict, name)`` of each weight, in Keras's order (trainable, then state)."""
+        return [(layer.params, k) for k in layer.params] + [(layer.state, k) for k in layer.state]
+
+    def weights_to_keras(self, layer):
+        """The layer's weights as host arrays in Keras's order and layouts."""
+        out = []
+        for d, name in self.weight_slots(layer):
+            to_keras = self.weight_layouts.get(name, (None, None))[0]
+            host = np.ascontiguousarray(B.to_numpy(d[name]))
+            out.append(np.ascontiguousarray(to_keras(host)) if to_keras else host)
+        return out
+
+    def weights_from_keras(self, layer, arrays, where):
+        """``[(dict, name, host array)]``: host arrays in Keras's order and layouts, checked
+        and turned into xcnn's layouts, ready to assign (nothing is changed yet)."""
+        slots = self.weight_slots(layer)
+        if len(arrays) != len(slots):
+            raise ValueError(f"{where}: Keras stores {len(arrays)} weights for layer {layer.name!r}, "
+                             f"xcnn's {type(layer).__name__} has {len(slots)}")
+        converted = []
+        for (d, name), array in zip(slots, arrays):
+            from_keras = self.weight_layouts.get(name, (None, None))[1]
+            array = from_keras(np.asarray(array)) if from_keras else np.asarray(array)
+            if tuple(array.shape) != tuple(d[name].shape):
+                raise ValueError(f"{where}: weight {name!r} of layer {layer.name!r} has shape {tuple(array.shape)} "
+                                 f"in xcnn's layout, the model needs {tuple(d[name].shape)}")
+            converted.append((d, name, array))
+        return converted
+
+    # --- ONNX -------------------------------------------------------------------------------
+    def onnx(self, layer, g, inputs):
+        """The layer's core (before its activation) as ONNX nodes added to ``g``; returns the
+        output tensor. ``inputs`` are the builder's tensors for ``layer.inbound``."""
+        raise unsupported(f"layer {layer.name!r} ({type(layer).__name__})", "it has no ONNX conversion")
+
+
+def _from_keras_value(key, value, where):
+    if key == "activation":
+        return activation_from_keras(value, where)
+    if key.endswith("_initializer"):
+        return initializer_from_keras(value, where)
+    if key.endswith("_regularizer"):
+        return regularizer_from_keras(value, where)
+    return _tuples(value)
+
+
+def _normal(key, value, where):
+    """A Keras value in the form :data:`KERAS_NEUTRAL` states it."""
+    if key.endswith("_initializer"):
+        return _initializer_name(initializer_from_keras(value, where))
+    if key == "activation":
+        return activation_from_keras(value, where)
+    return _tuples(value)
+
+
+def _to_keras_value(key, value, layer, where):
+    if key == "activation":
+        return activation_to_keras(layer.activation, where)
+    if key.endswith("_regularizer") and (value is None or set(value) <= {"l1", "l2"}):
+        return regularizer_to_keras(value)
+    if key.endswith("_initializer") and isinstance(value, str):
+        return initializer_to_keras(initializers.get(value))
+    return list(value) if isinstance(value, tuple) else value
+
+
+CONVERTERS = {}  # xcnn layer class name -> LayerConverter
+KERAS_CLASSES = {}  # Keras layer class name -> LayerConverter
+
+
+def register(converter_class):
+    """Class decorator: add a converter to the registry (by xcnn and by Keras class name)."""
+    converter = converter_class()
+    CONVERTERS[converter.xcnn_class.__name__] = converter
+    KERAS_CLASSES[converter.keras_name] = converter
+    return converter_class
+
+
+def converter_for(layer):
+    found = CONVERTERS.get(type(layer).__name__)
+    if found is None:
+        raise unsupported(f"layer {layer.name!r} ({type(layer).__name__})",
+                          "it has no converter (add one to xcnn/interop/converters.py)")
+    return found
+
+
+def _host(layer, name):
+    d = layer.params if name in layer.params else layer.state
+    return B.to_numpy(d[name])
+
+
+# Conv kernels: xcnn (F, KH, KW, C/groups), Keras (KH, KW, C/groups, F), ONNX (F, C/groups, KH, KW)
+def _conv_kernel_to_keras(w):
+    return w.transpose(1, 2, 3, 0)
+
+
+def _conv_kernel_from_keras(w):
+    return w.transpose(3, 0, 1, 2)
+
+
+def _onnx_pads(win):
+    (top, bottom), (left, right) = win.pads
+    return [top, left, bottom, right]
+
+
+# --- the entries -----------------------------------------------------------------------------------
+
+@register
+class InputLayerConverter(LayerConverter):
+    """The model reader handles ``batch_shape``; this entry only names the class."""
+
+    xcnn_class = InputLayer
+
+    def keras_config(self, layer):
+        return {"batch_shape": [None, *layer.input_shape], "dtype": "float32", "sparse": False, "ragged": False,
+                "name": layer.name}
+
+
+@register
+class Conv2DConverter(LayerConverter):
+    xcnn_class = Conv2D
+    keras_written: ClassVar[dict] = {"data_format": "channels_last"}
+    weight_layouts: ClassVar[dict] = {"kernel": (_conv_kernel_to_keras, _conv_kernel_from_keras)}
+
+    def onnx(self, layer, g, inputs):
+        x = g.layout(inputs[0], "nchw")
+        dilation = tuple(getattr(layer, "dilation_rate", (1, 1)))
+        reach = tuple((k - 1) * d + 1 for k, d in zip(layer.kernel_size, dilation))  # the dilated kernel's extent
+        win = ops.window_geometry(x.shape[:2], reach, layer.strides, layer.padding)
+        kernel = _host(layer, "kernel").transpose(0, 3, 1, 2)
+        args = [x, g.const(kernel, f"{layer.name}_kernel")]
+        if "bias" in layer.params:
+            args.append(g.const(_host(layer, "bias"), f"{layer.name}_bias"))
+        return g.op("Conv", args, layer.compute_output_shape(x.shape), "nchw", kernel_shape=list(layer.kernel_size),
+                    strides=list(layer.strides), pads=_onnx_pads(win), dilations=list(dilation),
+                    group=int(getattr(layer, "groups", 1)))
+
+
+@register
+class DenseConverter(LayerConverter):
+    xcnn_class = Dense
+
+    def onnx(self, layer, g, inputs):
+        x = g.layout(inputs[0], "nhwc")  # the kernel multiplies the last axis
+        shape = layer.compute_output_shape(x.shape)
+        kernel = g.const(_host(layer, "kernel"), f"{layer.name}_kernel")
+        bias = g.const(_host(layer, "bias"), f"{layer.name}_bias") if "bias" in layer.params else None
+        if len(x.shape) == 1:
+            return g.op("Gemm", [x, kernel] + ([bias] if bias else []), shape, "nhwc")
+        y = g.op("MatMul", [x, kernel], shape, "nhwc")
+        return g.op("Add", [y, bias], shape, "nhwc") if bias else y
+
+
+class _PoolingConverter(LayerConverter):
+    keras_written: ClassVar[dict] = {"data_format": "channels_last"}
+    onnx_op = None
+    onnx_attrs: ClassVar[dict] = {}
+
+    def onnx(self, layer, g, inputs):
+        x = g.layout(inputs[0], "nchw")
+        win = ops.window_geometry(x.shape[:2], layer.pool_size, layer.strides, layer.padding, kernel_name="pool_size")
+        return g.op(self.onnx_op, [x], layer.compute_output_shape(x.shape), "nchw", kernel_shape=list(layer.pool_size),
+                    strides=list(layer.strides), pads=_onnx_pads(win), **self.onnx_attrs)
+
+
+@register
+class MaxPooling2DConverter(_PoolingConverter):
+    xcnn_class = MaxPooling2D
+    onnx_op = "MaxPool"
+
+
+@register
+class AveragePooling2DConverter(_PoolingConverter):
+    xcnn_class = AveragePooling2D
+    onnx_op = "AveragePool"
+    onnx_attrs: ClassVar[dict] = {"count_include_pad": 0}  # xcnn leaves padded cells out of the mean, as Keras
+
+
+@register
+class FlattenConverter(LayerConverter):
+    xcnn_class = Flatten
+    keras_written: ClassVar[dict] = {"data_format": "channels_last"}
+
+    def onnx(self, layer, g, inputs):
+        x = g.layout(inputs[0], "nhwc")  # the flattened order is NHWC's
+        return g.op("Flatten", [x], layer.compute_output_shape(x.shape), "nhwc", axis=1)
+
+
+@register
+class ActivationLayerConverter(LayerConverter):
+    xcnn_class = Activation
+
+    def keras_config(self, layer):
+        where = f"layer {layer.name!r} (Activation)"
+        return {**super().keras_config(layer), "activation": activation_to_keras(layer.activation, where)}
+
+    def onnx(self, layer, g, inputs):
+        return inputs[0]  # the core is the identity; the activation follows
+
+
+@register
+class DropoutConverter(LayerConverter):
+    xcnn_class = Dropout
+
+    def onnx(self, layer, g, inputs):
+        return inputs[0]  # the identity at inference
+
+
+@register
+class RandomTranslationConverter(LayerConverter):
+    """xcnn shifts by whole pixels and fills with a constant: Keras's ``fill_mode="constant"``,
+    ``interpolation="nearest"`` (Keras's defaults are ``"reflect"`` and ``"bilinear"``)."""
+
+    xcnn_class = RandomTranslation
+    keras_neutral: ClassVar[dict] = {"fill_mode": "constant", "interpolation": "nearest"}
+    keras_written: ClassVar[dict] = {"fill_mode": "constant", "interpolation": "nearest", "data_format": "channels_last"}
+
+    def from_keras(self, config, input_shape):
+        config = dict(config)
+        for key in ("height_factor", "width_factor"):
+            factor = config.get(key)
+            if isinstance(factor, (list, tuple)):
+                if len(factor) != 2 or factor[0] != -factor[1]:
+                    raise unsupported(f"Keras layer {config.get('name')!r} (RandomTranslation)",
+                                      f"{key}={factor!r} is not symmetric (xcnn shifts by up to the same amount either way)")
+                config[key] = abs(factor[1])
+        return super().from_keras(config, input_shape)
+
+    def onnx(self, layer, g, inputs):
+        return inputs[0]  # the identity at inference
+
+
+@register
+class BatchNormalizationConverter(LayerConverter):
+    xcnn_class = BatchNormalization
+    keras_neutral: ClassVar[dict] = {
+        "axis": -1, "center": True, "scale": True, "beta_initializer": "zeros", "gamma_initializer": "ones",
+        "moving_mean_initializer": "zeros", "moving_variance_initializer": "ones", "beta_regularizer": None,
+        "gamma_regularizer": None, "beta_constraint": None, "gamma_constraint": None, "synchronized": False,
+        "renorm": False, "renorm_clipping": None, "renorm_momentum": ANY,
+    }
+
+    def from_keras(self, config, input_shape):
+        config = dict(config)
+        if config.get("axis") == len(input_shape):  # the last axis counted from the batch axis
+            config["axis"] = -1
+        if isinstance(config.get("axis"), list) and len(config["axis"]) == 1:
+            config["axis"] = config["axis"][0] if config["axis"][0] != len(input_shape) else -1
+        return super().from_keras(config, input_shape)
+
+    def keras_config(self, layer):
+        config = super().keras_config(layer)
+        for key, value in (("axis", -1), ("center", "beta" in layer.params), ("scale", "gamma" in layer.params)):
+            config.setdefault(key, value)
+        return config
+
+    def onnx(self, layer, g, inputs):
+        x = inputs[0]
+        mean, var = _host(layer, "moving_mean"), _host(layer, "moving_variance")
+        # without scale (center) the layer has no gamma (beta): 1 (0) in ONNX's op
+        gamma = _host(layer, "gamma") if "gamma" in layer.params else np.ones_like(mean)
+        beta = _host(layer, "beta") if "beta" in layer.params else np.zeros_like(mean)
+        if len(x.shape) in (1, 3):  # (N, C) or images: ONNX's op normalizes axis 1
+            x = g.layout(x, "nchw")
+            stats = [g.const(a, f"{layer.name}_{n}") for a, n in
+                     ((gamma, "gamma"), (beta, "beta"), (mean, "mean"), (var, "variance"))]
+            return g.op("BatchNormalization", [x, *stats], x.shape, x.layout, epsilon=layer.epsilon)
+        x = g.layout(x, "nhwc")
+        scale = gamma / np.sqrt(var + layer.epsilon)
+        y = g.op("Mul", [x, g.const(scale, f"{layer.name}_scale")], x.shape, "nhwc")
+        return g.op("Add", [y, g.const(beta - mean * scale, f"{layer.name}_shift")], x.shape, "nhwc")
+
+
+@register
+class AddConverter(LayerConverter):
+    xcnn_class = Add
+
+    def onnx(self, layer, g, inputs):
+        first = inputs[0]
+        return g.op("Sum", [g.layout(t, first.layout) for t in inputs], first.shape, first.layout)
+
+
+@register
+class ConcatenateConverter(LayerConverter):
+    xcnn_class = Concatenate
+
+    def onnx(self, layer, g, inputs):
+        first = inputs[0]
+        same = [g.layout(t, first.layout) for t in inputs]
+        shape = layer.compute_output_shape([t.shape for t in inputs])
+        axis = layer.axis if layer.axis < 0 else layer.axis - 1 - len(first.shape)  # counted from the end
+        return g.op("Concat", same, shape, first.layout, axis=g.axis(first, axis))
+
+
+def keras_input_shape(config, where):
+    """The per-sample input shape a Keras ``InputLayer`` config states."""
+    shape = config.get("batch_shape") or config.get("batch_input_shape")
+    if shape is None:
+        raise unsupported(where, "its InputLayer states no batch_shape")
+    if shape[0] is not None:
+        raise unsupported(where, f"batch_shape={shape!r} fixes the batch size (xcnn models take any batch size)")
+    return tuple(shape[1:])
+
+
+def activation_names():
+    """Every activation name xcnn knows (for the registry's completeness test)."""
+    return activations_module.NAMES

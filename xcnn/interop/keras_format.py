@@ -1,0 +1,309 @@
+"""Keras 3 model files (``.keras``) and weight files (``.weights.h5``), without Keras.
+
+A ``.keras`` file is a zip of ``config.json`` (the architecture: Keras's serialized model),
+``metadata.json`` and ``model.weights.h5``. In the HDF5 file each layer's weights are the
+datasets ``layers/<group>/vars/0``, ``1``, ... in the layer's own order, where ``<group>`` is
+the snake-case name of the layer's *class* with a counter (``conv2d``, ``conv2d_1``, ...) in
+the order of the model's ``layers``; a ``.weights.h5`` file is the same HDF5 tree alone.
+
+Keras orders a functional model's layers by their depth (the longest path to the output,
+deepest first), ties broken by a depth-first walk from the output;
+:func:`keras_layer_order` reproduces that order so that group names agree with Keras's.
+
+The per-layer mapping (configs, weight layouts) is in :mod:`.converters`. What Keras files do
+not carry from xcnn: the optimizer and its state, the compile settings, the seed (use xcnn's
+own ``.safetensors`` format for a checkpoint to resume from).
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import zipfile
+
+from .. import __version__
+from .. import backend as B
+from ..layers import Input, InputLayer
+from . import converters as C
+
+KERAS_VERSION = "3.15.1"  # the Keras version whose files these were checked against
+
+
+def _h5py():
+    try:
+        import h5py
+    except ImportError:
+        raise ImportError('Keras .keras and .weights.h5 files need h5py: pip install "xcnn[keras-files]"') from None
+    return h5py
+
+
+# --- layer order and weight paths ---------------------------------------------------------------
+
+def keras_layer_order(model):
+    """The model's layers (the InputLayer first) in the order Keras's ``model.layers`` has."""
+    if model._sequential:
+        return [model._input.layer, *model._layers]  # _layers: the non-input layers in order
+    output = model._output.layer
+    index = {}  # pre-order of a depth-first walk from the output, inputs in order
+    stack = [output]
+    while stack:
+        layer = stack.pop()
+        if id(layer) in index:
+            continue
+        index[id(layer)] = len(index)
+        stack.extend(t.layer for t in reversed(layer.inbound or []))
+    depth = {id(output): 0}  # the longest path to the output
+    everything = [model._input.layer, *model._layers]
+    for layer in reversed(everything):
+        for t in layer.inbound or []:
+            depth[id(t.layer)] = max(depth.get(id(t.layer), 0), depth.get(id(layer), 0) + 1)
+    return sorted(everything, key=lambda layer: (-depth[id(layer)], index[id(layer)]))
+
+
+def weight_groups(model):
+    """``[(group, layer)]``: each layer's group in a Keras weights file, in Keras's order."""
+    counts, out = {}, []
+    for layer in keras_layer_order(model):
+        if model._sequential and isinstance(layer, InputLayer):
+            continue  # a Sequential model's layers leave its InputLayer out
+        base = C.keras_snake_case(C.converter_for(layer).keras_name)
+        n = counts.get(base, 0)
+        counts[base] = n + 1
+        out.append((f"layers/{base}" if n == 0 else f"layers/{base}_{n}", layer))
+    return out
+
+
+# --- weights ---------------------------------------------------------------------------------------
+
+def write_weights_h5(model, target):
+    """Write the model's weights as Keras's HDF5 tree to ``target`` (a path or a binary file)."""
+    h5py = _h5py()
+    with h5py.File(target, "w") as f:
+        for group, layer in weight_groups(model):
+            converter = C.converter_for(layer)
+            if not isinstance(layer, InputLayer):
+                converter.keras_config(layer)  # refuses what Keras cannot hold (e.g. a prelu activation)
+            arrays = [] if isinstance(layer, InputLayer) else converter.weights_to_keras(layer)
+            g = f.create_group(f"{group}/vars")
+            g.attrs["name"] = layer.name
+            for i, array in enumerate(arrays):
+                g.create_dataset(str(i), data=array)
+        f.create_group("vars").attrs["name"] = model.name
+
+
+def read_weights_h5(model, source, where):
+    """Set the model's weights from a Keras HDF5 weights tree (a path or a binary file)."""
+    h5py = _h5py()
+    try:
+        f = h5py.File(source, "r")
+    except OSError as exc:
+        raise ValueError(f"{where} is not a readable HDF5 weights file ({exc})") from None
+    with f:
+        found = []
+        for group, layer in weight_groups(model):
+            converter = C.converter_for(layer)
+            vars_group = f.get(f"{group}/vars")
+            arrays = [] if vars_group is None else [vars_group[str(i)][()] for i in range(len(vars_group))]
+            if vars_group is None and converter.weight_slots(layer):
+                raise ValueError(f"{where} has no weights for layer {layer.name!r} (group {group}); "
+                                 "the file was saved from a different architecture")
+            found.extend((layer, *slot) for slot in converter.weights_from_keras(layer, arrays, where))
+        stored = {name for name in f.get("layers", {}) if len(f["layers"][name].get("vars", {}))}
+        unused = stored - {group.split("/")[1] for group, _ in weight_groups(model)}
+        if unused:
+            raise ValueError(f"{where} holds weights for layers the model does not have: {sorted(unused)}")
+        for layer, d, name, array in found:  # every check passed: now change the model
+            d[name] = B.asarray(array, B.backend_of(d[name]), layer.dtype)
+
+
+# --- whole models ------------------------------------------------------------------------------------
+
+def _layer_entry(layer, functional):
+    converter = C.converter_for(layer)
+    entry = {"module": "keras.layers", "class_name": converter.keras_name, "config": converter.keras_config(layer),
+             "registered_name": None}
+    if not isinstance(layer, InputLayer):
+        shapes = [[None, *t.shape] for t in layer.inbound]
+        entry["build_config"] = {"input_shape": shapes if layer.multi_input else shapes[0]}
+    if functional:
+        entry["name"] = layer.name
+        tensors = [{"class_name": "__keras_tensor__",
+                    "config": {"shape": [None, *t.shape], "dtype": layer.dtype or "float32",
+                               "keras_history": [t.layer.name, 0, 0]}} for t in layer.inbound or []]
+        entry["inbound_nodes"] = [] if isinstance(layer, InputLayer) else [
+            {"args": [tensors] if layer.multi_input else tensors, "kwargs": {}}]
+    return entry
+
+
+def keras_model_config(model):
+    """The model as Keras's serialized model (the ``config.json`` of a ``.keras`` file)."""
+    model._ensure_built()
+    layers = keras_layer_order(model)
+    input_shape = [None, *model._input.shape]
+    entries = [_layer_entry(layer, not model._sequential) for layer in layers]
+    for entry in entries:
+        if entry["class_name"] == "InputLayer":
+            entry["config"]["dtype"] = model.dtype
+    if model._sequential:
+        return {"module": "keras", "class_name": "Sequential", "registered_name": None,
+                "config": {"name": model.name, "trainable": True, "dtype": C.dtype_policy(model.dtype),
+                           "layers": entries, "build_input_shape": input_shape},
+                "build_config": {"input_shape": input_shape}}
+    return {"module": "keras.src.models.functional", "class_name": "Functional", "registered_name": "Functional",
+            "config": {"name": model.name, "trainable": True, "layers": entries,
+                       "input_layers": [model._input.layer.name, 0, 0],
+                       "output_layers": [model._output.layer.name, 0, 0]},
+            "build_config": {"input_shape": None}}
+
+
+def keras_file_bytes(model):
+    """The bytes of a ``.keras`` file holding ``model``."""
+    config = json.dumps(keras_model_config(model))
+    metadata = json.dumps({"keras_version": KERAS_VERSION, "date_saved": datetime.datetime.now().strftime(
+        "%Y-%m-%d@%H:%M:%S"), "producer": f"xcnn {__version__}"})
+    weights = io.BytesIO()
+    write_weights_h5(model, weights)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("metadata.json", metadata)
+        z.writestr("config.json", config)
+        z.writestr("model.weights.h5", weights.getvalue())  # Keras stores it uncompressed too
+    return out.getvalue()
+
+
+def _dtype_of(config, where):
+    dtype = config.get("dtype", "float32")
+    if isinstance(dtype, dict):
+        dtype = (dtype.get("config") or {}).get("name")
+    if dtype not in ("float32", "float64"):
+        raise C.unsupported(where, f"dtype {dtype!r} is not float32 or float64")
+    return dtype
+
+
+def _history(tensor, where):
+    if not isinstance(tensor, dict) or tensor.get("class_name") != "__keras_tensor__":
+        raise C.unsupported(where, f"an input {tensor!r} is not a layer's output")
+    name, node, index = tensor["config"]["keras_history"]
+    if node != 0 or index != 0:
+        raise C.unsupported(where, "it uses a layer shared between several calls (xcnn calls each layer once)")
+    return name
+
+
+def _inbound_names(entry, where):
+    nodes = entry.get("inbound_nodes") or []
+    if len(nodes) != 1:
+        raise C.unsupported(where, f"it is called {len(nodes)} times (xcnn calls each layer once)")
+    args, kwargs = nodes[0].get("args", []), nodes[0].get("kwargs", {})
+    # Keras records training=False on symbolic calls; the model's own mode decides, as in xcnn
+    extra = {k: v for k, v in kwargs.items() if v is not None and not (k == "training" and v is False)}
+    if len(args) != 1 or extra:
+        raise C.unsupported(where, f"it is called with arguments {args[1:]!r} {extra!r} besides its input")
+    tensors = args[0] if isinstance(args[0], list) else [args[0]]
+    return [_history(t, where) for t in tensors]
+
+
+def _single(refs, what, where):
+    if refs and not isinstance(refs[0], list):
+        refs = [refs]
+    if len(refs) != 1:
+        raise C.unsupported(where, f"it has {len(refs)} {what} (xcnn models have one)")
+    return refs[0][0]
+
+
+def model_from_keras_config(config, backend=None, where="the Keras model"):
+    """An xcnn model equal to a Keras serialized model (weights freshly initialized)."""
+    from ..models import Model, Sequential
+
+    kind, body = config.get("class_name"), config.get("config") or {}
+    if kind not in ("Sequential", "Functional", "Model"):
+        raise C.unsupported(where, f"its model class {kind!r} is not Sequential or Functional")
+    entries = body.get("layers") or []
+    dtypes = {_dtype_of(e.get("config") or {}, f"{where}: layer {e.get('config', {}).get('name')!r}") for e in entries}
+    if len(dtypes) > 1:
+        raise C.unsupported(where, f"its layers mix the dtypes {sorted(dtypes)}")
+    dtype = dtypes.pop() if dtypes else "float32"
+    outputs = {}  # layer name -> SymbolicTensor
+    for entry in entries:
+        layer_config = entry.get("config") or {}
+        cls = entry.get("class_name")
+        layer_where = f"{where}: Keras layer {layer_config.get('name')!r} ({cls})"
+        if cls == "InputLayer":
+            outputs[layer_config["name"]] = Input(C.keras_input_shape(layer_config, layer_where), name=layer_config["name"])
+            continue
+        converter = C.KERAS_CLASSES.get(cls)
+        if converter is None:
+            raise C.unsupported(layer_where, f"xcnn has no {cls} layer (it converts {sorted(C.KERAS_CLASSES)})")
+        if kind == "Sequential":
+            if not outputs:  # a Sequential config without an InputLayer states its input shape elsewhere
+                shape = body.get("build_input_shape") or (entry.get("build_config") or {}).get("input_shape")
+                if shape is None:
+                    raise C.unsupported(where, "it states no input shape (it was never built)")
+                outputs["__input__"] = Input(tuple(shape[1:]))
+            inputs = [list(outputs.values())[-1]]
+        else:
+            inputs = [outputs[name] if name in outputs else _missing(name, layer_where) for name in
+                      _inbound_names(entry, layer_where)]
+        shapes = [t.shape for t in inputs]
+        layer = converter.from_keras(layer_config, shapes[0])
+        outputs[layer.name] = layer(inputs if layer.multi_input else inputs[0])
+    if not outputs:
+        raise C.unsupported(where, "it has no layers")
+    kwargs = {"backend": backend, "dtype": dtype, "name": body.get("name")}
+    first = next(iter(outputs.values()))
+    if kind == "Sequential":
+        model = Sequential(**kwargs)
+        model._set_graph(first, list(outputs.values())[-1])
+        return model
+    input_name = _single(body.get("input_layers") or [], "inputs", where)
+    output_name = _single(body.get("output_layers") or [], "outputs", where)
+    return Model(outputs[input_name], outputs[output_name], **kwargs)
+
+
+def _missing(name, where):
+    raise C.unsupported(where, f"its input {name!r} comes from no earlier layer")
+
+
+def read_keras_zip(path):
+    """``(config, weights_h5_bytes)`` of a ``.keras`` file."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = set(z.namelist())
+            if "config.json" not in names or "model.weights.h5" not in names:
+                raise ValueError(f"{path} is a zip file but not a Keras 3 model (no config.json or model.weights.h5)")
+            return json.loads(z.read("config.json")), z.read("model.weights.h5")
+    except zipfile.BadZipFile as exc:
+        raise ValueError(f"{path} is not a readable .keras file ({exc})") from None
+
+
+def load_keras_model(path, backend=None):
+    """The xcnn model a Keras 3 ``.keras`` file holds (uncompiled)."""
+    config, weights = read_keras_zip(path)
+    model = model_from_keras_config(config, backend=backend, where=str(path))
+    read_weights_h5(model, io.BytesIO(weights), str(path))
+    return model
+
+
+def save_keras_model(model, path):
+    from ..models.saving import atomic_write
+
+    atomic_write(path, keras_file_bytes(model))
+
+
+def save_keras_weights(model, path):
+    from ..models.saving import atomic_write
+
+    model._ensure_built()
+    data = io.BytesIO()
+    write_weights_h5(model, data)
+    atomic_write(path, data.getvalue())
+
+
+def load_keras_weights(model, path):
+    """Weights from a ``.weights.h5`` file, or from the weights inside a ``.keras`` file."""
+    model._ensure_built()
+    if zipfile.is_zipfile(path):
+        _, weights = read_keras_zip(path)
+        read_weights_h5(model, io.BytesIO(weights), str(path))
+    else:
+        read_weights_h5(model, path, str(path))
