@@ -309,3 +309,16 @@ def test_benchmark_and_cost_model_scripts_run(tmp_path):
                            capture_output=True, text=True, timeout=120, check=False)
     assert model.returncode == 0, model.stderr
     assert "8 GPUs, one node" in model.stdout and "Check against this machine" in model.stdout
+
+
+def test_sync_batch_normalization_is_keras_batch_normalization():
+    from xcnn.interop import converters
+    from xcnn.layers import BatchNormalization, SyncBatchNormalization
+
+    to_keras = converters.CONVERTERS["SyncBatchNormalization"]
+    assert to_keras.keras_name == "BatchNormalization"  # written for Keras on any backend
+    assert converters.KERAS_CLASSES["BatchNormalization"].xcnn_class is BatchNormalization
+    read = converters.KERAS_CLASSES["BatchNormalization"]
+    config = {"name": "bn", "momentum": 0.9, "epsilon": 1e-3, "axis": -1}
+    assert type(read.from_keras({**config, "synchronized": True}, (4, 4, 2))) is SyncBatchNormalization
+    assert type(read.from_keras({**config, "synchronized": False}, (4, 4, 2))) is BatchNormalization

@@ -25,6 +25,7 @@ from xcnn.layers import (
     Layer,
     MaxPooling2D,
     RandomTranslation,
+    SyncBatchNormalization,
 )
 from xcnn.models import Model, Sequential, load_model
 
@@ -80,7 +81,7 @@ def every_kind_model(seed=0):
     probabilities = Activation("softmax")(joined)  # over the channels of images
     wide = Dense(5, activation="sigmoid")(Dropout(0.5)(probabilities))  # a Dense on images
     flat = Flatten()(wide)
-    k = BatchNormalization()(Dense(8, activation="relu")(flat))
+    k = SyncBatchNormalization()(Dense(8, activation="relu")(flat))  # in one process: BatchNormalization
     out = Dense(3, activation="softmax")(Dropout(0.25)(k))
     return _with_moving_statistics(Model(inp, out, seed=seed))
 

@@ -40,6 +40,7 @@ from ..layers import (
     InputLayer,
     MaxPooling2D,
     RandomTranslation,
+    SyncBatchNormalization,
 )
 from ..ops import activations as act_ops
 
@@ -655,6 +656,9 @@ class BatchNormalizationConverter(LayerConverter):
 
     def from_keras(self, config, input_shape):
         config = dict(config)
+        if config.pop("synchronized", False) and self.xcnn_class is BatchNormalization:
+            # Keras's synchronized=True (TensorFlow only) is xcnn's SyncBatchNormalization
+            return CONVERTERS[SyncBatchNormalization.__name__].from_keras(config, input_shape)
         if config.get("axis") == len(input_shape):  # the last axis counted from the batch axis
             config["axis"] = -1
         if isinstance(config.get("axis"), list) and len(config["axis"]) == 1:
@@ -682,6 +686,20 @@ class BatchNormalizationConverter(LayerConverter):
         scale = gamma / np.sqrt(var + layer.epsilon)
         y = g.op("Mul", [x, g.const(scale, f"{layer.name}_scale")], x.shape, "nhwc")
         return g.op("Add", [y, g.const(beta - mean * scale, f"{layer.name}_shift")], x.shape, "nhwc")
+
+
+class SyncBatchNormalizationConverter(BatchNormalizationConverter):
+    """xcnn's SyncBatchNormalization is Keras's BatchNormalization: at inference (and in one
+    process) the two compute the same. It is written with synchronized=False, since Keras
+    refuses synchronized=True on any backend but TensorFlow; Keras's synchronized=True is read
+    back as SyncBatchNormalization."""
+
+    xcnn_class = SyncBatchNormalization
+    keras_class = "BatchNormalization"
+
+
+# by xcnn's class name only: Keras's "BatchNormalization" stays BatchNormalizationConverter's
+CONVERTERS[SyncBatchNormalization.__name__] = SyncBatchNormalizationConverter()
 
 
 @register
