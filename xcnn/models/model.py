@@ -11,6 +11,7 @@ import numpy as np
 from .. import backend as B
 from .. import losses as losses_module
 from .. import optimizers as optimizers_module
+from .. import utils
 from ..activations import is_named
 from ..layers import InputLayer, SymbolicTensor
 from .graph import _topological, _work_saving_rewrites
@@ -36,7 +37,7 @@ class Model(Trainer):
         self.backend = backend or B.get_backend()
         B.namespace(self.backend)  # fails early with a clear message if unavailable
         self.dtype = dtype
-        self.seed = seed if seed is not None else int(np.random.SeedSequence().entropy % 2**32)
+        self.seed = seed if seed is not None else utils.next_model_seed()
         self._layers = []  # non-input layers in topological order
         self._rewrites = {}  # see _work_saving_rewrites
         self._input = self._output = None
