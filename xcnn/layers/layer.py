@@ -58,6 +58,7 @@ class Layer:
         self.xp = None
         self.dtype = None
         self.built = False
+        self.trainable = True  # False freezes the weights (and runs BatchNormalization in inference mode)
         # set by the model when the next layer (a max pool) applies this layer's ReLU instead
         self.relu_deferred = False
 
