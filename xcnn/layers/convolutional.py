@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from .. import initializers, ops, regularizers
-from .layer import Layer, _padding_arg, _reg_config, _require_rank
+from .layer import NO_REWRITE, Layer, _padding_arg, _reg_config, _require_rank
 
 
 class Conv2D(Layer):
     """2-D convolution; kernel stored as ``(filters, KH, KW, C)`` (the article's layout).
 
-    When the model sets ``max_pool_after`` (a MaxPooling2D fed by this layer alone, see
+    When the model's plan names a ``pool`` for it (a MaxPooling2D fed by this layer alone, see
     :meth:`fuses_with`), the layer computes that pool too, with ``ops.conv2d_max_pool2d``,
     and its output is the pooled (pre-activation) array; the pool layer then passes it on.
     """
-
-    max_pool_after = None
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", activation=None, use_bias=True,
                  kernel_initializer="he_normal", bias_initializer="zeros", kernel_regularizer=None,
@@ -43,6 +41,12 @@ class Conv2D(Layer):
         if self.use_bias:
             self.add_weight("bias", (self.filters,), self.bias_initializer, self.bias_regularizer)
 
+    def _keras_layout(self, key, array):
+        return array.transpose(1, 2, 3, 0) if key == "kernel" else array  # (F, KH, KW, C) -> (KH, KW, C, F)
+
+    def _xcnn_layout(self, key, array):
+        return array.transpose(3, 0, 1, 2) if key == "kernel" else array
+
     def fuses_with(self, pool):
         """Whether this layer can compute the MaxPooling2D ``pool`` that follows it, in one op."""
         x_shape = (None, *self.inbound[0].shape)
@@ -51,28 +55,35 @@ class Conv2D(Layer):
                                        pool.strides, pool.padding)
 
     def call(self, x, training):
+        return self.call_rewritten(x, training, NO_REWRITE)
+
+    def grad(self, dy, need_dx):
+        return self.grad_rewritten(dy, need_dx, NO_REWRITE)
+
+    def call_rewritten(self, x, training, rewrite):
         self._x = x
         kernel, bias = self.params["kernel"], self.params.get("bias")
         # the ops build their big scratch arrays in the same buffers every step
         workspace = self.__dict__.setdefault("_workspace", {})
-        if self.max_pool_after is not None and not training:
+        pool = rewrite.pool
+        if pool is not None and not training:
             return ops.conv2d_max_pool2d(x, kernel, bias, stride=self.strides, padding=self.padding,
-                                         pool_size=self.max_pool_after.pool_size, workspace=workspace)
-        if self.max_pool_after is not None:
+                                         pool_size=pool.pool_size, workspace=workspace)
+        if pool is not None:
             y, self._cols, self._at_max = ops.conv2d_max_pool2d_forward(
-                x, kernel, bias, stride=self.strides, padding=self.padding, pool_size=self.max_pool_after.pool_size,
+                x, kernel, bias, stride=self.strides, padding=self.padding, pool_size=pool.pool_size,
                 workspace=workspace)
             return y
         y, self._cols = ops.conv2d_forward(x, kernel, bias, stride=self.strides, padding=self.padding,
                                            workspace=workspace)
         return y
 
-    def grad(self, dy, need_dx):
+    def grad_rewritten(self, dy, need_dx, rewrite):
         kernel = self.params["kernel"]
-        if self.max_pool_after is not None:
+        if rewrite.pool is not None:
             dx, dw, db = ops.conv2d_max_pool2d_backward(
                 dy, self._x, kernel, stride=self.strides, padding=self.padding,
-                pool_size=self.max_pool_after.pool_size, cols=self._cols, at_max=self._at_max, need_dx=need_dx,
+                pool_size=rewrite.pool.pool_size, cols=self._cols, at_max=self._at_max, need_dx=need_dx,
                 workspace=self._workspace)
         else:
             dx, dw, db = ops.conv2d_backward(dy, self._x, kernel, stride=self.strides, padding=self.padding,
