@@ -71,3 +71,14 @@ def test_batchnorm_refuses_other_axes():
     with pytest.raises(ValueError, match="axis must be -1"):
         BatchNormalization(axis=[1, 2])
     _layer_model(BatchNormalization(axis=3), (4, 4, 2))  # the last axis by its number is fine
+
+
+def test_conv2d_starts_from_keras_glorot_uniform():
+    from xcnn.layers import Conv2D
+
+    conv = Conv2D(64, 5)
+    _layer_model(conv, (9, 9, 32))
+    kernel = conv.get_weights()[0]  # (KH, KW, C, F)
+    limit = np.sqrt(6.0 / (5 * 5 * 32 + 5 * 5 * 64))
+    assert kernel.shape == (5, 5, 32, 64) and np.abs(kernel).max() <= limit
+    assert kernel.std() == pytest.approx(limit / np.sqrt(3.0), rel=0.03)

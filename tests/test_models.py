@@ -21,14 +21,15 @@ from xcnn.utils import to_categorical
 
 def lecture_model(**kw):
     return Sequential([
-        Conv2D(9, (3, 3), padding="same", activation="relu", input_shape=(28, 28, 1)),
+        Conv2D(9, (3, 3), padding="same", activation="relu", kernel_initializer="he_normal", input_shape=(28, 28, 1)),
         MaxPooling2D(2), Flatten(), Dense(64, activation="relu"), Dense(10, activation="softmax"),
     ], **kw)
 
 
 def article_model(**kw):
     return Sequential([
-        Conv2D(6, (7, 7), activation="relu", input_shape=(28, 28, 1)), MaxPooling2D(2), Flatten(),
+        Conv2D(6, (7, 7), activation="relu", kernel_initializer="he_normal", input_shape=(28, 28, 1)),
+        MaxPooling2D(2), Flatten(),
         Dense(100, activation="relu"), Dense(50, activation="relu"), Dense(10, activation="softmax"),
     ], **kw)
 
@@ -297,7 +298,7 @@ def test_summary_matches_keras_for_the_lecture_model():
 def test_functional_and_sequential_give_the_same_model():
     seq = lecture_model(seed=4)
     inp = Input((28, 28, 1))
-    h = Conv2D(9, (3, 3), padding="same", activation="relu")(inp)
+    h = Conv2D(9, (3, 3), padding="same", activation="relu", kernel_initializer="he_normal")(inp)
     h = Dense(10, activation="softmax")(Dense(64, activation="relu")(Flatten()(MaxPooling2D(2)(h))))
     fun = Model(inp, h, seed=4)
     x = np.random.default_rng(0).uniform(size=(3, 28, 28, 1))

@@ -15,7 +15,7 @@ class Conv2D(Layer):
     """
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", activation=None, use_bias=True,
-                 kernel_initializer="he_normal", bias_initializer="zeros", kernel_regularizer=None,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
                  bias_regularizer=None, input_shape=None, name=None):
         super().__init__(name, activation, input_shape)
         if not isinstance(filters, int) or filters < 1:

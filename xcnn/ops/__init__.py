@@ -6,10 +6,13 @@ backend in :mod:`xcnn.backend` and keeps its inputs' backend, device and dtype.
 
 from ._geometry import Window, window_geometry
 from .activations import (
-    elu, elu_backward, leaky_relu, leaky_relu_backward, linear, linear_backward, log_softmax,
-    maxout, maxout_backward, prelu, prelu_backward, relu, relu_backward, relun, relun_backward,
-    rrelu, rrelu_backward, sigmoid, sigmoid_backward, softmax, softmax_backward, softplus,
-    softplus_backward, softsign, softsign_backward, step, step_backward, tanh, tanh_backward,
+    elu, elu_backward, erf, exponential, exponential_backward, gelu, gelu_backward, hard_sigmoid,
+    hard_sigmoid_backward, hard_silu, hard_silu_backward, leaky_relu, leaky_relu_backward, linear,
+    linear_backward, log_softmax, log_softmax_backward, maxout, maxout_backward, mish, mish_backward,
+    prelu, prelu_backward, relu, relu6, relu6_backward, relu_backward, relun, relun_backward, rrelu,
+    rrelu_backward, selu, selu_backward, sigmoid, sigmoid_backward, silu, silu_backward, softmax,
+    softmax_backward, softplus, softplus_backward, softsign, softsign_backward, step, step_backward,
+    tanh, tanh_backward,
 )
 from .conv import col2im, conv2d, conv2d_backward, conv2d_forward, conv_algorithm, im2col, row_windows
 from .conv_pool import (
