@@ -82,3 +82,143 @@ def test_conv2d_starts_from_keras_glorot_uniform():
     limit = np.sqrt(6.0 / (5 * 5 * 32 + 5 * 5 * 64))
     assert kernel.shape == (5, 5, 32, 64) and np.abs(kernel).max() <= limit
     assert kernel.std() == pytest.approx(limit / np.sqrt(3.0), rel=0.03)
+
+
+# --- ops of the new layers, against loops written here and numerical gradients ----------------
+
+def _check_op(backend, dtype, forward, backward, reference, x, **kwargs):
+    """forward(x) against reference(x); backward(dy) against the numerical gradient of <reference(x), dy>."""
+    xb = B.asarray(x, backend, dtype)
+    y = forward(xb)
+    expected = reference(x)
+    assert_close(y, expected, dtype)
+    dy = np.random.default_rng(9).standard_normal(expected.shape)
+    dx = backward(B.asarray(dy, backend, dtype), xb, y)
+    numeric = ref.numerical_gradient(lambda v: float(np.sum(reference(v) * dy)), x.copy())
+    _assert_numeric(dx, numeric, dtype)
+
+
+def _assert_numeric(got, numeric, dtype):
+    """An analytic gradient against central differences (accurate to ~1e-9 in float64)."""
+    tol = 1e-4 if dtype == "float32" else 1e-7
+    np.testing.assert_allclose(B.to_numpy(got), numeric, rtol=tol, atol=tol * max(1.0, float(np.abs(numeric).max())))
+
+
+@pytest.mark.parametrize("pads", [((1, 1), (1, 1)), ((0, 2), (3, 0)), ((0, 0), (0, 0))])
+def test_zero_pad2d(backend, dtype, pads):
+    from xcnn import ops
+
+    x = np.random.default_rng(0).standard_normal((2, 3, 4, 2))
+    _check_op(backend, dtype, lambda v: ops.zero_pad2d(v, pads), lambda dy, v, y: ops.zero_pad2d_backward(dy, pads),
+              lambda v: ref.pad(v, pads), x)
+
+
+@pytest.mark.parametrize("size", [(2, 2), (3, 1), (1, 1)])
+def test_upsample_nearest2d(backend, dtype, size):
+    from xcnn import ops
+
+    def reference(v):
+        out = np.zeros((v.shape[0], v.shape[1] * size[0], v.shape[2] * size[1], v.shape[3]))
+        for i in range(out.shape[1]):
+            for j in range(out.shape[2]):
+                out[:, i, j, :] = v[:, i // size[0], j // size[1], :]
+        return out
+
+    x = np.random.default_rng(1).standard_normal((2, 3, 4, 2))
+    _check_op(backend, dtype, lambda v: ops.upsample_nearest2d(v, size),
+              lambda dy, v, y: ops.upsample_nearest2d_backward(dy, size), reference, x)
+
+
+@pytest.mark.parametrize("alpha_shape", [(2,), (3, 4, 2), (1, 1, 2), (3, 1, 1)])
+def test_prelu_with_keras_alpha_shapes(backend, dtype, alpha_shape):
+    from xcnn import ops
+
+    rng = np.random.default_rng(2)
+    x, alpha, dy = rng.standard_normal((5, 3, 4, 2)), rng.standard_normal(alpha_shape), rng.standard_normal((5, 3, 4, 2))
+    xb, ab, dyb = (B.asarray(a, backend, dtype) for a in (x, alpha, dy))
+    assert_close(ops.prelu(xb, ab), np.where(x > 0, x, alpha * x), dtype)
+    dx, dalpha = ops.prelu_backward(dyb, xb, ab)
+    assert_close(dx, np.where(x > 0, dy, alpha * dy), dtype)
+    numeric = ref.numerical_gradient(lambda a: float(np.sum(np.where(x > 0, x, a * x) * dy)), alpha.copy())
+    _assert_numeric(dalpha, numeric, dtype)
+
+
+@pytest.mark.parametrize("max_value, negative_slope, threshold", [(None, 0.0, 0.0), (1.0, 0.2, 0.5), (None, 0.1, 1.0)])
+def test_thresholded_relu(backend, dtype, max_value, negative_slope, threshold):
+    from xcnn import ops
+
+    x = np.random.default_rng(3).uniform(-3, 3, (4, 5))
+    x[np.minimum(np.abs(x - threshold), np.abs(x - (max_value or 9.0))) < 0.05] += 0.1  # away from the kinks
+    kw = dict(max_value=max_value, negative_slope=negative_slope, threshold=threshold)
+
+    def reference(v):
+        y = np.where(v >= threshold, v, negative_slope * (v - threshold))
+        return y if max_value is None else np.minimum(y, max_value)
+
+    _check_op(backend, dtype, lambda v: ops.thresholded_relu(v, **kw),
+              lambda dy, v, y: ops.thresholded_relu_backward(dy, v, y, **kw), reference, x)
+
+
+# --- the new layers in models ----------------------------------------------------------------
+
+def test_random_flip_flips_some_images_in_training_only_and_its_gradient_is_the_adjoint(backend, dtype):
+    from xcnn.layers import RandomFlip
+
+    x = np.random.default_rng(4).standard_normal((32, 3, 4, 2))
+    layer = RandomFlip("horizontal_and_vertical")
+    model = _layer_model(layer, (3, 4, 2), backend, dtype, seed=5)
+    assert_close(model.predict(x), x, dtype)
+    out = B.to_numpy(layer.forward([B.asarray(x, backend, dtype)], True))
+    kinds = set()
+    for i in range(32):
+        for name, candidate in (("none", x[i]), ("h", x[i, :, ::-1]), ("v", x[i, ::-1]), ("hv", x[i, ::-1, ::-1])):
+            if np.allclose(out[i], candidate, atol=1e-6):
+                kinds.add(name)
+                break
+        else:
+            raise AssertionError(f"image {i} is not a flip of its input")
+    assert kinds == {"none", "h", "v", "hv"}
+    dy = np.random.default_rng(5).standard_normal(x.shape)
+    dx = B.to_numpy(layer.backward(B.asarray(dy, backend, dtype))[0])
+    assert np.sum(out * dy) == pytest.approx(np.sum(x * dx), rel=1e-4 if dtype == "float32" else 1e-10)
+    with pytest.raises(ValueError, match="mode must be one of"):
+        RandomFlip("diagonal")
+
+
+def test_new_layers_save_and_load(tmp_path):
+    from xcnn import layers as L
+    from xcnn.models import load_model
+
+    inputs = Input((6, 6, 2))
+    h = L.Rescaling(0.5, offset=0.1)(inputs)
+    h = L.RandomFlip("horizontal", seed=3)(h)
+    h = L.ZeroPadding2D(((1, 0), (0, 1)))(h)
+    h = L.PReLU(shared_axes=[1, 2], alpha_initializer="ones")(h)
+    h = L.UpSampling2D((1, 2))(h)
+    h = L.ReLU(max_value=6.0)(h)
+    h = L.LeakyReLU(0.1)(L.ELU(0.5)(h))
+    h = L.Dropout(0.3, noise_shape=(None, 1, 1, 2), seed=1)(h)
+    h = L.Reshape((-1, 2))(h)
+    out = L.Softmax(axis=1)(h)
+    model = Model(inputs, out, seed=0)
+    x = np.random.default_rng(6).standard_normal((3, 6, 6, 2))
+    path = tmp_path / "m.safetensors"
+    model.save(path)
+    loaded = load_model(path)
+    np.testing.assert_allclose(loaded.predict(x), model.predict(x), rtol=1e-6)
+    assert [type(a).__name__ for a in loaded.layers] == [type(a).__name__ for a in model.layers]
+    assert np.allclose(model.predict(x).sum(axis=1), 1.0)  # softmax over axis 1
+
+
+def test_relu_layer_before_a_pool_is_deferred_like_activation_relu():
+    from xcnn import layers as L
+
+    inputs = Input((6, 6, 1))
+    relu = L.ReLU()
+    pool = L.MaxPooling2D(2)
+    model = Model(inputs, L.Flatten()(pool(relu(L.Conv2D(2, 3)(inputs)))), seed=0)
+    assert model._rewrites[relu].defer_relu and model._rewrites[pool].relu_after_pool
+    inputs = Input((6, 6, 1))
+    capped = L.ReLU(max_value=1.0)
+    model = Model(inputs, L.MaxPooling2D(2)(capped(inputs)), seed=0)
+    assert capped not in model._rewrites

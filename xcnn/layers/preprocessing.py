@@ -67,3 +67,71 @@ class RandomTranslation(Layer):
     def get_config(self):
         return {**super().get_config(), "height_factor": self.height_factor, "width_factor": self.width_factor,
                 "fill_value": self.fill_value}
+
+
+class Rescaling(Layer):
+    """``x * scale + offset`` (e.g. ``Rescaling(1 / 255)``), in training and inference alike."""
+
+    def __init__(self, scale, offset=0.0, name=None, input_shape=None):
+        super().__init__(name, None, input_shape)
+        for arg, value in (("scale", scale), ("offset", offset)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"{arg} must be a number (per-channel scales are not supported), got {value!r}")
+        self.scale, self.offset = float(scale), float(offset)
+
+    def call(self, x, training):
+        return x * self.scale + self.offset
+
+    def grad(self, dy, need_dx):
+        return dy * self.scale
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale, "offset": self.offset}
+
+
+_FLIP_AXES = {"horizontal": (2,), "vertical": (1,), "horizontal_and_vertical": (2, 1)}
+
+
+class RandomFlip(Layer):
+    """While training, flips each image left-right (``mode="horizontal"``), upside down
+    (``"vertical"``) or each independently (``"horizontal_and_vertical"``, the default), each
+    with probability 1/2; at inference images pass unchanged. Draws from the model's per-step
+    random stream, or from its own stream when given ``seed``. ``(N, H, W, C)`` in and out."""
+
+    def __init__(self, mode="horizontal_and_vertical", seed=None, name=None, input_shape=None):
+        super().__init__(name, None, input_shape)
+        if mode not in _FLIP_AXES:
+            raise ValueError(f"mode must be one of {sorted(_FLIP_AXES)}, got {mode!r}")
+        self.mode, self.seed = mode, _seed_arg(seed)
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(f"{self.name} expects images (H, W, C), got input shape {input_shape}")
+        return input_shape
+
+    def call(self, x, training):
+        self._flips = []
+        if not training:
+            return x
+        xp = self.xp
+        for axis in _FLIP_AXES[self.mode]:
+            flip = self.rng.uniform((x.shape[0], 1, 1, 1), dtype=x.dtype) < 0.5
+            self._flips.append((axis, flip))
+            x = xp.where(flip, xp.flip(x, axis=axis), x)
+        return x
+
+    def grad(self, dy, need_dx):
+        # each flip is its own inverse and adjoint: undo them in reverse order
+        xp = self.xp
+        for axis, flip in reversed(self._flips):
+            dy = xp.where(flip, xp.flip(dy, axis=axis), dy)
+        return dy
+
+    def get_config(self):
+        return {**super().get_config(), "mode": self.mode, "seed": self.seed}
+
+
+def _seed_arg(seed):
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise ValueError(f"seed must be None or a non-negative int, got {seed!r}")
+    return seed

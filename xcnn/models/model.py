@@ -75,7 +75,9 @@ class Model(Trainer):
         """Draw per-step random numbers (dropout, rrelu, shuffles) from ``rng``."""
         self._step_rng = rng
         for layer in self._layers:
-            layer.rng = rng
+            # a layer given seed= (Dropout, RandomFlip) restarts its own stream instead
+            seed = getattr(layer, "seed", None)
+            layer.rng = rng if seed is None else B.rng(self.backend, seed)
 
     @property
     def built(self):

@@ -12,7 +12,7 @@ from .activations import (
     prelu, prelu_backward, relu, relu6, relu6_backward, relu_backward, relun, relun_backward, rrelu,
     rrelu_backward, selu, selu_backward, sigmoid, sigmoid_backward, silu, silu_backward, softmax,
     softmax_backward, softplus, softplus_backward, softsign, softsign_backward, step, step_backward,
-    tanh, tanh_backward,
+    tanh, tanh_backward, thresholded_relu, thresholded_relu_backward,
 )
 from .conv import col2im, conv2d, conv2d_backward, conv2d_forward, conv_algorithm, im2col, row_windows
 from .conv_pool import (
@@ -20,6 +20,8 @@ from .conv_pool import (
 )
 from .pooling import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward, max_pool2d_forward
 from .reductions import channel_sum
-from .reshape import flatten, flatten_backward
+from .reshape import (
+    flatten, flatten_backward, upsample_nearest2d, upsample_nearest2d_backward, zero_pad2d, zero_pad2d_backward,
+)
 
 __all__ = [name for name in dir() if not name.startswith("_")]

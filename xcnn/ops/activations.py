@@ -152,11 +152,18 @@ def prelu(x, alpha):
 
 
 def prelu_backward(dy, x, alpha):
-    """Returns ``(dx, dalpha)``; dalpha sums over every axis but the last."""
+    """Returns ``(dx, dalpha)``; dalpha sums over the axes alpha is broadcast along (the batch
+    and any leading axes it lacks, and its size-1 axes: Keras's ``shared_axes``)."""
     xp = array_namespace(dy, x, alpha)
     negative = x <= 0
     dx = xp.where(negative, alpha * dy, dy)
-    dalpha = xp.sum(xp.reshape(xp.where(negative, dy * x, _zero(xp, dy)), (-1, x.shape[-1])), axis=0)
+    dalpha = xp.where(negative, dy * x, _zero(xp, dy))
+    lead = dalpha.ndim - alpha.ndim
+    if lead:
+        dalpha = xp.sum(xp.reshape(dalpha, (-1, *dalpha.shape[lead:])), axis=0)
+    shared = tuple(i for i, (a, d) in enumerate(zip(alpha.shape, dalpha.shape)) if a == 1 and d != 1)
+    if shared:
+        dalpha = xp.sum(dalpha, axis=shared, keepdims=True)
     return dx, dalpha
 
 
@@ -193,6 +200,20 @@ def maxout_backward(dy, x, y, pieces=2):
     first = is_max & (xp.cumulative_sum(xp.astype(is_max, xp.int32), axis=-1) == 1)
     dx = masked(xp, dy[..., None], first)
     return xp.reshape(dx, tuple(x.shape))
+
+
+def thresholded_relu(x, max_value=None, negative_slope=0.0, threshold=0.0):
+    """Keras's ``ReLU`` layer: ``max_value`` from ``max_value`` up, ``x`` from ``threshold`` up,
+    ``negative_slope * (x - threshold)`` below ``threshold``."""
+    xp = array_namespace(x)
+    y = xp.where(x >= threshold, x, (x - threshold) * negative_slope)
+    return y if max_value is None else xp.minimum(y, xp.full((), max_value, dtype=x.dtype, device=x.device))
+
+
+def thresholded_relu_backward(dy, x, y, max_value=None, negative_slope=0.0, threshold=0.0):
+    xp = array_namespace(dy, x)
+    dx = xp.where(x >= threshold, dy, dy * negative_slope)
+    return dx if max_value is None else masked(xp, dx, x < max_value)
 
 
 def relu6(x):

@@ -1,0 +1,81 @@
+"""New layers against Keras 3 (torch backend): the same layer in both, Keras's weights copied
+over, then outputs, input gradients and weight gradients compared."""
+
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+keras = pytest.importorskip("keras")
+torch = pytest.importorskip("torch")
+
+import xcnn  # noqa: E402
+from xcnn import backend as B  # noqa: E402
+
+# (Keras layer name, arguments, input shape without the batch axis)
+CASES = [
+    ("ReLU", {}, (5, 4, 3)),
+    ("ReLU", {"max_value": 1.5, "negative_slope": 0.1, "threshold": 0.5}, (5, 4, 3)),
+    ("LeakyReLU", {}, (5, 4, 3)),
+    ("LeakyReLU", {"negative_slope": 0.05}, (7,)),
+    ("ELU", {"alpha": 0.7}, (5, 4, 3)),
+    ("PReLU", {"alpha_initializer": "random_normal"}, (5, 4, 3)),
+    ("PReLU", {"alpha_initializer": "random_normal", "shared_axes": [1, 2]}, (5, 4, 3)),
+    ("Softmax", {}, (5, 4, 3)),
+    ("Softmax", {"axis": 1}, (5, 4, 3)),
+    ("Reshape", {"target_shape": (-1, 6)}, (5, 4, 3)),
+    ("ZeroPadding2D", {}, (5, 4, 3)),
+    ("ZeroPadding2D", {"padding": ((1, 2), (0, 3))}, (5, 4, 3)),
+    ("ZeroPadding2D", {"padding": (2, 1)}, (5, 4, 3)),
+    ("UpSampling2D", {}, (5, 4, 3)),
+    ("UpSampling2D", {"size": (3, 1)}, (5, 4, 3)),
+    ("Rescaling", {"scale": 1 / 255, "offset": -0.5}, (5, 4, 3)),
+]
+
+
+def _torch_grads(layer, x, dy):
+    xt = torch.tensor(x, requires_grad=True)
+    y = layer(xt)
+    (y * torch.tensor(dy)).sum().backward()
+    return y.detach().numpy(), xt.grad.numpy(), [v.value.grad.numpy() for v in layer.trainable_weights]
+
+
+@pytest.mark.parametrize("name, kwargs, shape", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_layer_matches_keras(name, kwargs, shape):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, *shape))
+    theirs = getattr(keras.layers, name)(**kwargs, dtype="float64")
+    theirs.build((None, *shape))
+    expected, dx_expected, dw_expected = None, None, None
+    ours = getattr(xcnn.layers, name)(**kwargs)
+    inputs = xcnn.Input(shape)
+    model = xcnn.Model(inputs, ours(inputs), dtype="float64")
+    ours.set_weights(theirs.get_weights())
+    y = model.predict(x)
+    dy = rng.standard_normal(y.shape)
+    expected, dx_expected, dw_expected = _torch_grads(theirs, x, dy)
+    np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
+    ours.forward([x], training=True)
+    dx = ours.backward(dy)[0]
+    np.testing.assert_allclose(B.to_numpy(dx), dx_expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ours.count_params(), theirs.count_params())
+    for (kind, key), want in zip(ours._weight_slots, dw_expected):
+        np.testing.assert_allclose(ours.grads[key], want, rtol=1e-10, atol=1e-12)
+
+
+def test_dropout_noise_shape_drops_whole_channels_and_seed_repeats():
+    def masks(seed):
+        inputs = xcnn.Input((6, 6, 8))
+        layer = xcnn.layers.Dropout(0.5, noise_shape=(None, 1, 1, 8), seed=seed)
+        xcnn.Model(inputs, layer(inputs), seed=np.random.randint(1000))
+        out = layer.forward([np.ones((3, 6, 6, 8), np.float32)], training=True)
+        return out
+
+    out = masks(3)
+    assert set(np.unique(out)) <= {0.0, 2.0}
+    assert np.all(out == out[:, :1, :1, :])  # one draw per image and channel
+    np.testing.assert_array_equal(out, masks(3))  # seeded: the same draws whatever the model's seed
+    with pytest.raises(ValueError, match="noise_shape .* does not fit inputs"):
+        inputs = xcnn.Input((6, 6, 8))
+        xcnn.layers.Dropout(0.5, noise_shape=(None, 2, 1, 8))(inputs)
