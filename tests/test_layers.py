@@ -222,3 +222,92 @@ def test_relu_layer_before_a_pool_is_deferred_like_activation_relu():
     capped = L.ReLU(max_value=1.0)
     model = Model(inputs, L.MaxPooling2D(2)(capped(inputs)), seed=0)
     assert capped not in model._rewrites
+
+
+# --- dilated, grouped and transposed convolutions ----------------------------------------------
+
+def _ref_conv_general(x, w, b, stride, padding, dilation, groups):
+    """Loops: output[n, i, j, f] sums x at taps ``dilation`` apart over f's group of channels."""
+    f, kh, kw, cg = w.shape
+    (sh, sw), (dh, dw) = ref.pair(stride), dilation
+    span = ((kh - 1) * dh + 1, (kw - 1) * dw + 1)
+    xp = ref.pad(x, ref.pads_of(padding, x.shape[1:3], span, (sh, sw)))
+    oh, ow = (xp.shape[1] - span[0]) // sh + 1, (xp.shape[2] - span[1]) // sw + 1
+    y = np.zeros((x.shape[0], oh, ow, f))
+    per_group = f // groups
+    for k in range(f):
+        g = k // per_group
+        for i in range(oh):
+            for j in range(ow):
+                patch = xp[:, i * sh:i * sh + span[0]:dh, j * sw:j * sw + span[1]:dw, g * cg:(g + 1) * cg]
+                y[:, i, j, k] = np.sum(patch * w[k], axis=(1, 2, 3)) + b[k]
+    return y
+
+
+@pytest.mark.parametrize("stride, padding, dilation, groups", [
+    (1, "valid", (2, 2), 1), (1, "same", (2, 3), 2), (2, "valid", (1, 1), 2), ((1, 2), "same", (1, 1), 4),
+])
+def test_conv2d_general_matches_loops_and_numerical_gradients(backend, dtype, stride, padding, dilation, groups):
+    from xcnn import ops
+
+    rng = np.random.default_rng(7)
+    x, w, b = rng.standard_normal((1, 6, 5, 4)), rng.standard_normal((4, 3, 2, 4 // groups)), rng.standard_normal(4)
+    kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    xb, wb, bb = (B.asarray(a, backend, dtype) for a in (x, w, b))
+    y = ops.conv2d_general(xb, wb, bb, **kw)
+    expected = _ref_conv_general(x, w, b, ref.pair(stride), padding, dilation, groups)
+    assert_close(y, expected, dtype)
+    dy = rng.standard_normal(expected.shape)
+    dx, dw, db = ops.conv2d_general_backward(B.asarray(dy, backend, dtype), xb, wb, **kw)
+    f = lambda xv, wv: float(np.sum(_ref_conv_general(xv, wv, b, ref.pair(stride), padding, dilation, groups) * dy))  # noqa: E731
+    _assert_numeric(dx, ref.numerical_gradient(lambda v: f(v, w), x.copy()), dtype)
+    _assert_numeric(dw, ref.numerical_gradient(lambda v: f(x, v), w.copy()), dtype)
+    assert_close(db, dy.sum(axis=(0, 1, 2)), dtype)
+
+
+def _ref_conv_transpose(x, w, b, stride, padding):
+    """Loops: each input pixel adds its kernel-weighted copy into the output (then cropped)."""
+    from xcnn.ops import conv2d_transpose_padding
+
+    c, kh, kw, f = w.shape
+    (oh, (pt, _)), (ow, (pl, _)) = (conv2d_transpose_padding(n, k, s, padding)
+                                    for n, k, s in zip(x.shape[1:3], (kh, kw), stride))
+    big = np.zeros((x.shape[0], oh + kh + stride[0], ow + kw + stride[1], f))
+    for i in range(x.shape[1]):
+        for j in range(x.shape[2]):
+            big[:, i * stride[0]:i * stride[0] + kh, j * stride[1]:j * stride[1] + kw, :] += np.einsum(
+                "nc,cabf->nabf", x[:, i, j, :], w)
+    return big[:, pt:pt + oh, pl:pl + ow, :] + b
+
+
+@pytest.mark.parametrize("stride, padding, kernel", [((1, 1), "valid", (3, 3)), ((2, 2), "valid", (3, 2)),
+                                                     ((2, 3), "same", (3, 4)), ((3, 3), "same", (2, 2))])
+def test_conv2d_transpose_matches_loops_and_numerical_gradients(backend, dtype, stride, padding, kernel):
+    from xcnn import ops
+
+    rng = np.random.default_rng(8)
+    x, w, b = rng.standard_normal((1, 3, 3, 2)), rng.standard_normal((2, *kernel, 3)), rng.standard_normal(3)
+    xb, wb, bb = (B.asarray(a, backend, dtype) for a in (x, w, b))
+    expected = _ref_conv_transpose(x, w, b, stride, padding)
+    assert_close(ops.conv2d_transpose(xb, wb, bb, stride=stride, padding=padding), expected, dtype)
+    dy = rng.standard_normal(expected.shape)
+    dx, dw, db = ops.conv2d_transpose_backward(B.asarray(dy, backend, dtype), xb, wb, stride=stride, padding=padding)
+    f = lambda xv, wv: float(np.sum(_ref_conv_transpose(xv, wv, b, stride, padding) * dy))  # noqa: E731
+    _assert_numeric(dx, ref.numerical_gradient(lambda v: f(v, w), x.copy()), dtype)
+    _assert_numeric(dw, ref.numerical_gradient(lambda v: f(x, v), w.copy()), dtype)
+    assert_close(db, dy.sum(axis=(0, 1, 2)), dtype)
+
+
+def test_conv_arguments_are_checked():
+    from xcnn import layers as L
+
+    with pytest.raises(ValueError, match="groups must be a positive int that divides filters=6, got 4"):
+        L.Conv2D(6, 3, groups=4)
+    with pytest.raises(ValueError, match="together with dilation_rate"):
+        L.Conv2D(6, 3, strides=2, dilation_rate=2)
+    with pytest.raises(ValueError, match="groups=2 must divide the input's 3 channels"):
+        _layer_model(L.Conv2D(4, 3, groups=2), (5, 5, 3))
+    with pytest.raises(ValueError, match="output_padding must be None"):
+        L.Conv2DTranspose(2, 3, output_padding=1)
+    with pytest.raises(ValueError, match="depth_multiplier must be a positive int, got 0"):
+        L.DepthwiseConv2D(3, depth_multiplier=0)

@@ -31,6 +31,23 @@ CASES = [
     ("UpSampling2D", {}, (5, 4, 3)),
     ("UpSampling2D", {"size": (3, 1)}, (5, 4, 3)),
     ("Rescaling", {"scale": 1 / 255, "offset": -0.5}, (5, 4, 3)),
+    ("Conv2D", {"filters": 4, "kernel_size": 3}, (7, 6, 2)),
+    ("Conv2D", {"filters": 4, "kernel_size": (3, 2), "dilation_rate": (2, 3), "padding": "same"}, (8, 9, 2)),
+    ("Conv2D", {"filters": 6, "kernel_size": 3, "groups": 2, "strides": 2}, (7, 8, 4)),
+    ("Conv2D", {"filters": 4, "kernel_size": 3, "groups": 2, "dilation_rate": 2}, (9, 8, 4)),
+    ("DepthwiseConv2D", {"kernel_size": 3}, (7, 6, 3)),
+    ("DepthwiseConv2D", {"kernel_size": (2, 3), "depth_multiplier": 2, "strides": (2, 1), "padding": "same"},
+     (7, 6, 3)),
+    ("DepthwiseConv2D", {"kernel_size": 3, "dilation_rate": 2, "activation": "relu"}, (9, 8, 2)),
+    ("SeparableConv2D", {"filters": 5, "kernel_size": 3}, (7, 6, 3)),
+    ("SeparableConv2D", {"filters": 4, "kernel_size": 3, "depth_multiplier": 2, "strides": 2, "padding": "same"},
+     (7, 6, 3)),
+    ("Conv2DTranspose", {"filters": 4, "kernel_size": 3}, (5, 4, 3)),
+    ("Conv2DTranspose", {"filters": 2, "kernel_size": 3, "strides": 2}, (5, 4, 3)),
+    ("Conv2DTranspose", {"filters": 2, "kernel_size": (3, 4), "strides": 2, "padding": "same"}, (5, 4, 3)),
+    ("Conv2DTranspose", {"filters": 2, "kernel_size": 2, "strides": 3}, (4, 3, 2)),
+    ("Conv2DTranspose", {"filters": 2, "kernel_size": 2, "strides": 3, "padding": "same"}, (4, 3, 2)),
+    ("Conv2DTranspose", {"filters": 3, "kernel_size": 5, "strides": 2, "padding": "same"}, (4, 3, 2)),
 ]
 
 
@@ -47,6 +64,8 @@ def test_layer_matches_keras(name, kwargs, shape):
     x = rng.standard_normal((4, *shape))
     theirs = getattr(keras.layers, name)(**kwargs, dtype="float64")
     theirs.build((None, *shape))
+    rng_w = np.random.default_rng(1)  # biases too, so that a bias in the wrong place shows
+    theirs.set_weights([rng_w.standard_normal(w.shape) for w in theirs.get_weights()])
     expected, dx_expected, dw_expected = None, None, None
     ours = getattr(xcnn.layers, name)(**kwargs)
     inputs = xcnn.Input(shape)
@@ -61,7 +80,7 @@ def test_layer_matches_keras(name, kwargs, shape):
     np.testing.assert_allclose(B.to_numpy(dx), dx_expected, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(ours.count_params(), theirs.count_params())
     for (kind, key), want in zip(ours._weight_slots, dw_expected):
-        np.testing.assert_allclose(ours.grads[key], want, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(ours._keras_layout(key, B.to_numpy(ours.grads[key])), want, rtol=1e-10, atol=1e-12)
 
 
 def test_dropout_noise_shape_drops_whole_channels_and_seed_repeats():

@@ -7,7 +7,7 @@ the functional graph; :class:`xcnn.models.Model` runs it.
 """
 
 from .activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
-from .convolutional import Conv2D
+from .convolutional import Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
 from .core import Activation, Dense
 from .input_layer import Input, InputLayer
 from .layer import Layer, SymbolicTensor
@@ -22,7 +22,7 @@ from .reshaping import Flatten, Reshape, UpSampling2D, ZeroPadding2D
 LAYER_CLASSES = {cls.__name__: cls for cls in (
     InputLayer, Conv2D, MaxPooling2D, AveragePooling2D, Flatten, Dense, Activation, Dropout,
     RandomTranslation, BatchNormalization, Add, Concatenate, ReLU, LeakyReLU, ELU, PReLU, Softmax, Reshape,
-    ZeroPadding2D, UpSampling2D, Rescaling, RandomFlip,
+    ZeroPadding2D, UpSampling2D, Rescaling, RandomFlip, DepthwiseConv2D, SeparableConv2D, Conv2DTranspose,
 )}
 
 __all__ = ["Layer", "SymbolicTensor", "Input", *LAYER_CLASSES]

@@ -18,6 +18,10 @@ from .conv import col2im, conv2d, conv2d_backward, conv2d_forward, conv_algorith
 from .conv_pool import (
     conv2d_max_pool2d, conv2d_max_pool2d_backward, conv2d_max_pool2d_forward, fuses_with_max_pool,
 )
+from .conv_variants import (
+    conv2d_general, conv2d_general_backward, conv2d_transpose, conv2d_transpose_backward,
+    conv2d_transpose_padding, dilate_kernel,
+)
 from .pooling import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward, max_pool2d_forward
 from .reductions import channel_sum
 from .reshape import (
