@@ -311,3 +311,38 @@ def test_conv_arguments_are_checked():
         L.Conv2DTranspose(2, 3, output_padding=1)
     with pytest.raises(ValueError, match="depth_multiplier must be a positive int, got 0"):
         L.DepthwiseConv2D(3, depth_multiplier=0)
+
+
+def test_convolution_layers_save_and_load(tmp_path):
+    from xcnn import layers as L
+    from xcnn import regularizers
+    from xcnn.models import load_model
+
+    inputs = Input((8, 8, 4))
+    h = L.Conv2D(4, 3, padding="same", dilation_rate=2, groups=2, kernel_regularizer=regularizers.l2(0.1))(inputs)
+    h = L.DepthwiseConv2D(3, depth_multiplier=2, activation="relu", depthwise_regularizer="l2")(h)
+    h = L.SeparableConv2D(3, 2, strides=2, depth_multiplier=2)(h)
+    out = L.Conv2DTranspose(2, 3, strides=2, padding="same")(h)
+    model = Model(inputs, out, seed=0)
+    path = tmp_path / "conv.safetensors"
+    model.save(path)
+    loaded = load_model(path)
+    x = np.random.default_rng(0).standard_normal((2, 8, 8, 4))
+    np.testing.assert_allclose(loaded.predict(x), model.predict(x), rtol=1e-6)
+    for a, b in zip(loaded.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert loaded.layers[2].depthwise_regularizer is not None and loaded.layers[1].groups == 2
+
+
+def test_model_trainable_freezes_every_layer():
+    from xcnn import layers as L
+
+    inputs = Input((3,))
+    model = Model(inputs, L.Dense(2)(L.Dense(4)(inputs)), seed=0)
+    model.trainable = False
+    assert not model.trainable and not any(layer.trainable for layer in model.layers[1:])
+    model.compile("sgd", "mse")
+    before = model.get_weights()
+    model.fit(np.ones((8, 3)), np.ones((8, 2)), epochs=2, verbose=0)
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)

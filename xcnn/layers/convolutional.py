@@ -174,6 +174,7 @@ class DepthwiseConv2D(Conv2D):
                          bias_initializer, depthwise_regularizer, bias_regularizer, dilation_rate, 1, input_shape,
                          name)
         self.depth_multiplier = depth_multiplier
+        self.depthwise_initializer, self.depthwise_regularizer = self.kernel_initializer, self.kernel_regularizer
 
     def compute_output_shape(self, input_shape):
         _require_rank(self, input_shape, 3, "(N, H, W, C)")
@@ -199,6 +200,7 @@ class DepthwiseConv2D(Conv2D):
         config = super().get_config()
         for key in ("filters", "groups"):
             del config[key]
+        config["depthwise_regularizer"] = config.pop("kernel_regularizer")
         return {**config, "depth_multiplier": self.depth_multiplier}
 
 
