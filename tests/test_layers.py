@@ -259,7 +259,10 @@ def test_conv2d_general_matches_loops_and_numerical_gradients(backend, dtype, st
     assert_close(y, expected, dtype)
     dy = rng.standard_normal(expected.shape)
     dx, dw, db = ops.conv2d_general_backward(B.asarray(dy, backend, dtype), xb, wb, **kw)
-    f = lambda xv, wv: float(np.sum(_ref_conv_general(xv, wv, b, ref.pair(stride), padding, dilation, groups) * dy))  # noqa: E731
+
+    def f(xv, wv):
+        return float(np.sum(_ref_conv_general(xv, wv, b, ref.pair(stride), padding, dilation, groups) * dy))
+
     _assert_numeric(dx, ref.numerical_gradient(lambda v: f(v, w), x.copy()), dtype)
     _assert_numeric(dw, ref.numerical_gradient(lambda v: f(x, v), w.copy()), dtype)
     assert_close(db, dy.sum(axis=(0, 1, 2)), dtype)
@@ -269,7 +272,7 @@ def _ref_conv_transpose(x, w, b, stride, padding):
     """Loops: each input pixel adds its kernel-weighted copy into the output (then cropped)."""
     from xcnn.ops import conv2d_transpose_padding
 
-    c, kh, kw, f = w.shape
+    _, kh, kw, f = w.shape
     (oh, (pt, _)), (ow, (pl, _)) = (conv2d_transpose_padding(n, k, s, padding)
                                     for n, k, s in zip(x.shape[1:3], (kh, kw), stride))
     big = np.zeros((x.shape[0], oh + kh + stride[0], ow + kw + stride[1], f))
@@ -292,7 +295,10 @@ def test_conv2d_transpose_matches_loops_and_numerical_gradients(backend, dtype, 
     assert_close(ops.conv2d_transpose(xb, wb, bb, stride=stride, padding=padding), expected, dtype)
     dy = rng.standard_normal(expected.shape)
     dx, dw, db = ops.conv2d_transpose_backward(B.asarray(dy, backend, dtype), xb, wb, stride=stride, padding=padding)
-    f = lambda xv, wv: float(np.sum(_ref_conv_transpose(xv, wv, b, stride, padding) * dy))  # noqa: E731
+
+    def f(xv, wv):
+        return float(np.sum(_ref_conv_transpose(xv, wv, b, stride, padding) * dy))
+
     _assert_numeric(dx, ref.numerical_gradient(lambda v: f(v, w), x.copy()), dtype)
     _assert_numeric(dw, ref.numerical_gradient(lambda v: f(x, v), w.copy()), dtype)
     assert_close(db, dy.sum(axis=(0, 1, 2)), dtype)

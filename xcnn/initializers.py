@@ -109,35 +109,35 @@ NAMES = tuple(sorted(_REGISTRY))
 
 
 # Keras's class names: ``initializers.HeNormal()`` is ``get("he_normal")``.
-def Zeros():  # noqa: N802 - Keras's names
+def Zeros():
     return get("zeros")
 
 
-def Ones():  # noqa: N802
+def Ones():
     return get("ones")
 
 
-def GlorotUniform():  # noqa: N802
+def GlorotUniform():
     return get("glorot_uniform")
 
 
-def GlorotNormal():  # noqa: N802
+def GlorotNormal():
     return get("glorot_normal")
 
 
-def HeNormal():  # noqa: N802
+def HeNormal():
     return get("he_normal")
 
 
-def HeUniform():  # noqa: N802
+def HeUniform():
     return get("he_uniform")
 
 
-def LecunNormal():  # noqa: N802
+def LecunNormal():
     return get("lecun_normal")
 
 
-def LecunUniform():  # noqa: N802
+def LecunUniform():
     return get("lecun_uniform")
 
 

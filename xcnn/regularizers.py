@@ -59,13 +59,13 @@ def get(identifier):
 
 
 # Keras's class names
-def L1(l1=0.01):  # noqa: N802 - Keras's names
+def L1(l1=0.01):
     return Regularizer(l1=l1)
 
 
-def L2(l2=0.01):  # noqa: N802
+def L2(l2=0.01):
     return Regularizer(l2=l2)
 
 
-def L1L2(l1=0.0, l2=0.0):  # noqa: N802
+def L1L2(l1=0.0, l2=0.0):
     return Regularizer(l1=l1, l2=l2)
