@@ -74,7 +74,7 @@ class Layer:
         self.activation = activations.get(activation) if activation is not None else None
         self.input_shape = _shape(input_shape, "input_shape") if input_shape is not None else None
         self.params, self.grads, self.state, self.regularizers = {}, {}, {}, {}
-        self._weight_slots = []  # (dict, key) of each weight in creation order: Keras's order
+        self._weight_slots = []  # ("params" or "state", key) of each weight in creation order: Keras's order
         self.inbound = None  # the SymbolicTensors this layer was called on
         self.output = None
         self.rng = None  # per-step random numbers (dropout, rrelu), set by the model
@@ -156,7 +156,8 @@ class Layer:
         converted = []
         for (kind, key), w in zip(self._weight_slots, weights):
             current = getattr(self, kind)[key]
-            expected = self._keras_layout(key, np.empty(tuple(current.shape), dtype=np.float64)).shape
+            # the shape Keras uses, from a view of one number (nothing of the weight's size is allocated)
+            expected = self._keras_layout(key, np.broadcast_to(np.empty(()), tuple(current.shape))).shape
             if tuple(np.shape(w)) != expected:
                 raise ValueError(f"weight {key!r} of layer {self.name} must have shape {expected}, "
                                  f"got {tuple(np.shape(w))}")
