@@ -192,6 +192,7 @@ def test_new_layers_save_and_load(tmp_path):
     inputs = Input((6, 6, 2))
     h = L.Rescaling(0.5, offset=0.1)(inputs)
     h = L.RandomFlip("horizontal", seed=3)(h)
+    h = L.RandomRotation((-0.1, 0.2), fill_mode="wrap", interpolation="nearest", seed=2)(h)
     h = L.ZeroPadding2D(((1, 0), (0, 1)))(h)
     h = L.PReLU(shared_axes=[1, 2], alpha_initializer="ones")(h)
     h = L.UpSampling2D((1, 2))(h)
@@ -352,3 +353,58 @@ def test_model_trainable_freezes_every_layer():
     model.fit(np.ones((8, 3)), np.ones((8, 2)), epochs=2, verbose=0)
     for a, b in zip(before, model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+# --- resampling (RandomRotation) ----------------------------------------------------------------
+
+@pytest.mark.parametrize("fill_mode", ["constant", "nearest", "wrap", "mirror", "reflect"])
+@pytest.mark.parametrize("interpolation", ["bilinear", "nearest"])
+def test_resample_backward_is_the_adjoint_and_backends_agree(backend, dtype, fill_mode, interpolation):
+    from xcnn import ops
+
+    rng = np.random.default_rng(10)
+    x, dy = rng.standard_normal((3, 7, 6, 2)), rng.standard_normal((3, 7, 6, 2))
+    angles = np.array([0.4, -2.0, 3.0])  # large angles: many corners fall outside the image
+
+    def run(on_backend, dt):
+        xb = B.asarray(x, on_backend, dt)
+        rows, cols = ops.rotation_coordinates(B.asarray(angles, on_backend, "float64"), (7, 6),
+                                              B.namespace(on_backend).float64)
+        plan = ops.sampling_plan(x.shape, rows, cols, interpolation, fill_mode)
+        y = ops.resample(xb, plan, (7, 6), 0.0)
+        return B.to_numpy(y), B.to_numpy(ops.resample_backward(B.asarray(dy, on_backend, dt), plan, x.shape))
+
+    y, dx = run(backend, dtype)
+    y64, dx64 = run("numpy", "float64")
+    assert_close(y, y64, dtype)
+    assert_close(dx, dx64, dtype)
+    # <resample(x), dy> == <x, resample_backward(dy)> (fill 0 makes the map linear)
+    assert np.sum(y64 * dy) == pytest.approx(np.sum(x * dx64), rel=1e-12)
+    # every source pixel's gradient is what the loops give
+    rows, cols = ops.rotation_coordinates(angles, (7, 6), np.float64)
+    plan = ops.sampling_plan(x.shape, rows, cols, interpolation, fill_mode)
+    expected = np.zeros((3 * 7 * 6, 2))
+    for flat, weight, inside in plan:
+        w = np.ones(flat.shape) if weight is None else weight
+        w = w if inside is None else w * inside
+        for k in range(flat.shape[0]):
+            expected[flat[k]] += w[k] * dy.reshape(-1, 2)[k]
+    np.testing.assert_allclose(dx64, expected.reshape(x.shape), rtol=1e-12, atol=1e-12)
+
+
+def test_random_rotation_rotates_in_training_only(backend):
+    from xcnn.layers import RandomRotation
+
+    x = np.random.default_rng(11).standard_normal((4, 8, 8, 1))
+    layer = RandomRotation(0.25, fill_mode="constant", seed=4)
+    model = _layer_model(layer, (8, 8, 1), backend, "float64", seed=0)
+    np.testing.assert_array_equal(model.predict(x), x)
+    out = B.to_numpy(layer.forward([B.asarray(x, backend, "float64")], True))
+    assert not np.allclose(out, x)
+    model._use_step_rng(model._step_rng)  # the seeded layer restarts its own stream
+    again = B.to_numpy(layer.forward([B.asarray(x, backend, "float64")], True))
+    np.testing.assert_allclose(again, out)
+    for bad, message in (({"factor": "x"}, "factor must be"), ({"factor": 0.1, "fill_mode": "edge"}, "fill_mode"),
+                         ({"factor": 0.1, "interpolation": "cubic"}, "interpolation")):
+        with pytest.raises(ValueError, match=message):
+            RandomRotation(**bad)

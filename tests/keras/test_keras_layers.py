@@ -105,3 +105,25 @@ def test_dropout_noise_shape_drops_whole_channels_and_seed_repeats():
     with pytest.raises(ValueError, match="noise_shape .* does not fit inputs"):
         inputs = xcnn.Input((6, 6, 8))
         xcnn.layers.Dropout(0.5, noise_shape=(None, 2, 1, 8))(inputs)
+
+
+@pytest.mark.parametrize("fill_mode", ["reflect", "constant", "nearest", "wrap", "mirror"])
+@pytest.mark.parametrize("interpolation", ["bilinear", "nearest"])
+def test_rotation_resamples_as_keras(fill_mode, interpolation):
+    import math
+
+    from xcnn import ops
+
+    x = np.random.default_rng(0).standard_normal((3, 7, 6, 2))
+    angles = np.array([0.3, -1.2, 2.5])
+    keras_layer = keras.layers.RandomRotation(0.1)
+    batch = torch.zeros(3, dtype=torch.float64)
+    matrix = keras_layer._compute_affine_matrix(
+        center_x=0.5, center_y=0.5, angle=torch.tensor(angles * 180 / math.pi), translate_x=batch,
+        translate_y=batch, scale=batch + 1, shear_x=batch, shear_y=batch, height=7, width=6)
+    expected = keras.ops.image.affine_transform(torch.tensor(x), matrix, interpolation=interpolation,
+                                                fill_mode=fill_mode, fill_value=0.7).numpy()
+    rows, cols = ops.rotation_coordinates(angles, (7, 6), np.float64)
+    plan = ops.sampling_plan(x.shape, rows, cols, interpolation, fill_mode)
+    # Keras's affine_transform is float32 somewhere inside: ~2e-7 from the float64 values
+    np.testing.assert_allclose(ops.resample(x, plan, (7, 6), 0.7), expected, atol=1e-6)

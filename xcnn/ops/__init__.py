@@ -27,5 +27,6 @@ from .reductions import channel_sum
 from .reshape import (
     flatten, flatten_backward, upsample_nearest2d, upsample_nearest2d_backward, zero_pad2d, zero_pad2d_backward,
 )
+from .sampling import resample, resample_backward, rotation_coordinates, sampling_plan
 
 __all__ = [name for name in dir() if not name.startswith("_")]
