@@ -29,6 +29,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import xcnn  # noqa: E402
 from xcnn import backend as B  # noqa: E402
 from xcnn import zoo  # noqa: E402
+from xcnn.layers.layer import NO_REWRITE  # noqa: E402
 
 SHAPES = {"seed": (28, 28, 1), "lecture": (28, 28, 1), "lenet": (28, 28, 1), "vgg": (32, 32, 3)}
 
@@ -141,7 +142,8 @@ def breakdown(model, x, y, args):
         values = {id(model._input): x}
         for layer in model.layers:
             ins = [values[id(t)] for t in layer.inbound]
-            values[id(layer.output)] = timed(f"{layer.name} forward", lambda: layer.forward(ins, True))
+            rewrite = model._rewrites.get(layer, NO_REWRITE)  # the model's plan (fused conv+pool, ...)
+            values[id(layer.output)] = timed(f"{layer.name} forward", lambda: layer.forward(ins, True, rewrite))
         pred = values[id(model._output)]
         target = model.loss.targets(y, pred.shape[-1], pred.dtype)
         _, dout = timed("loss", lambda: model._loss_and_gradient(pred, target))
@@ -153,7 +155,8 @@ def breakdown(model, x, y, args):
                 continue
             need = id(layer.inbound[0]) in needs_gradient
             skip = layer is model._output.layer and model._fused
-            dxs = timed(f"{layer.name} backward", lambda: layer.backward(dy, need_dx=need, skip_activation=skip))
+            dxs = timed(f"{layer.name} backward", lambda: layer.backward(
+                dy, need_dx=need, skip_activation=skip, rewrite=model._rewrites.get(layer, NO_REWRITE)))
             if need:
                 grads[id(layer.inbound[0])] = dxs[0]
         refs = [(layer, k) for layer in model.layers for k in layer.grads]

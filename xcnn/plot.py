@@ -122,7 +122,7 @@ def _describe(layer):
 def plot_model(model, to_file="model.png", show_shapes=True):
     """A layer diagram with shapes, like Keras's. Uses graphviz's ``dot`` when installed,
     otherwise draws the boxes with matplotlib. Returns the path written."""
-    layers = [model._input.layer] + model.layers
+    layers = [model._input.layer] + model._layers
     if shutil.which("dot"):
         lines = ["digraph model {", "  node [shape=record, fontname=Helvetica];"]
         for layer in layers:

@@ -56,3 +56,16 @@ def get(identifier):
     if identifier in ("l1", "l2"):
         return {"l1": l1, "l2": l2}[identifier]()
     raise ValueError(f"unknown regularizer {identifier!r}; use xcnn.regularizers.l1(...) or l2(...)")
+
+
+# Keras's class names
+def L1(l1=0.01):
+    return Regularizer(l1=l1)
+
+
+def L2(l2=0.01):
+    return Regularizer(l2=l2)
+
+
+def L1L2(l1=0.0, l2=0.0):
+    return Regularizer(l1=l1, l2=l2)

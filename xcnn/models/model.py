@@ -11,6 +11,7 @@ import numpy as np
 from .. import backend as B
 from .. import losses as losses_module
 from .. import optimizers as optimizers_module
+from .. import utils
 from ..activations import is_named
 from ..layers import InputLayer, SymbolicTensor
 from .graph import _topological, _work_saving_rewrites
@@ -36,7 +37,7 @@ class Model(Trainer):
         self.backend = backend or B.get_backend()
         B.namespace(self.backend)  # fails early with a clear message if unavailable
         self.dtype = dtype
-        self.seed = seed if seed is not None else int(np.random.SeedSequence().entropy % 2**32)
+        self.seed = seed if seed is not None else utils.next_model_seed()
         self._layers = []  # non-input layers in topological order
         self._rewrites = {}  # see _work_saving_rewrites
         self._input = self._output = None
@@ -74,7 +75,9 @@ class Model(Trainer):
         """Draw per-step random numbers (dropout, rrelu, shuffles) from ``rng``."""
         self._step_rng = rng
         for layer in self._layers:
-            layer.rng = rng
+            # a layer given seed= (Dropout, RandomFlip) restarts its own stream instead
+            seed = getattr(layer, "seed", None)
+            layer.rng = rng if seed is None else B.rng(self.backend, seed)
 
     @property
     def built(self):
@@ -82,7 +85,25 @@ class Model(Trainer):
 
     @property
     def layers(self):
-        return list(self._layers)
+        """The layers in order; a functional model lists its InputLayer first, as Keras 3 does
+        (a Sequential model does not)."""
+        if self._sequential or self._input is None:
+            return list(self._layers)
+        return [self._input.layer, *self._layers]
+
+    @property
+    def trainable(self):
+        return all(layer.trainable for layer in self._layers)
+
+    @trainable.setter
+    def trainable(self, value):
+        """``model.trainable = False`` freezes every layer (as Keras does)."""
+        for layer in self._layers:
+            layer.trainable = bool(value)
+
+    def __repr__(self):
+        kind = "Functional" if type(self) is Model else type(self).__name__
+        return f"<{kind} name={self.name}, built={self.built}>"
 
     @property
     def input_shape(self):
@@ -96,11 +117,14 @@ class Model(Trainer):
         if not self.built:
             raise ValueError(f"model {self.name} has no inputs yet; give the first layer input_shape=...")
 
-    def get_layer(self, name):
-        for layer in self._layers:
+    def get_layer(self, name=None, index=None):
+        """The layer called ``name``, or the one at ``index`` in :attr:`layers`."""
+        if index is not None:
+            return self.layers[index]
+        for layer in self.layers:
             if layer.name == name:
                 return layer
-        raise ValueError(f"no layer named {name!r}; layers: {[layer.name for layer in self._layers]}")
+        raise ValueError(f"no layer named {name!r}; layers: {[layer.name for layer in self.layers]}")
 
     # --- weights ----------------------------------------------------------------------------
     def count_params(self):
@@ -113,19 +137,21 @@ class Model(Trainer):
             yield layer, "state", layer.state
 
     def get_weights(self):
-        """All weights as host NumPy arrays, layer by layer (trainable, then moving statistics)."""
+        """All weights as host NumPy arrays, layer by layer, in Keras's order and layouts (see
+        :meth:`Layer.get_weights`): a Keras model's ``get_weights()`` sets an xcnn twin unchanged."""
         self._ensure_built()
-        return [B.to_numpy(a) for _, _, d in self._weight_dicts() for a in d.values()]
+        return [w for layer in self._layers for w in layer.get_weights()]
 
     def set_weights(self, weights):
         self._ensure_built()
-        slots = [(d, k) for _, _, d in self._weight_dicts() for k in d]
-        if len(weights) != len(slots):
-            raise ValueError(f"expected {len(slots)} weight arrays, got {len(weights)}")
-        for (d, k), w in zip(slots, weights):
-            if tuple(np.shape(w)) != tuple(d[k].shape):
-                raise ValueError(f"weight {k!r} must have shape {tuple(d[k].shape)}, got {tuple(np.shape(w))}")
-            d[k] = B.asarray(w, self.backend, self.dtype)
+        weights = list(weights)
+        counts = [len(layer._weight_slots) for layer in self._layers]
+        if len(weights) != sum(counts):
+            raise ValueError(f"model {self.name} has {sum(counts)} weight arrays, got {len(weights)}")
+        start = 0
+        for layer, count in zip(self._layers, counts):
+            layer.set_weights(weights[start:start + count])
+            start += count
 
     def to(self, backend):
         """Move weights, optimizer state and random streams to ``backend``; returns the model."""

@@ -17,6 +17,7 @@ import numpy as np
 from .. import backend as B
 from .. import losses as losses_module
 from ..callbacks import Callback, History
+from ..layers.layer import NO_REWRITE
 
 # Data sets up to this size are copied to the device whole; larger ones batch by batch.
 DEVICE_DATA_LIMIT = int(os.environ.get("XCNN_DEVICE_DATA_LIMIT", 2 * 1024**3))
@@ -27,12 +28,11 @@ class Trainer:
     """The training half of :class:`~xcnn.models.Model` (a mixin: it uses the model's graph)."""
 
     def _forward(self, x, training):
-        for layer, attributes in self._rewrites.items():
-            for name, value in attributes.items():
-                setattr(layer, name, value)
         values = {id(self._input): x}
+        plan = self._rewrites
         for layer in self._layers:
-            values[id(layer.output)] = layer.forward([values[id(t)] for t in layer.inbound], training)
+            values[id(layer.output)] = layer.forward([values[id(t)] for t in layer.inbound], training,
+                                                     plan.get(layer, NO_REWRITE))
         return values[id(self._output)]
 
     def _tensors_needing_gradients(self):
@@ -43,7 +43,7 @@ class Trainer:
         """
         need = set()
         for layer in self._layers:
-            if layer.params or any(id(t) in need for t in layer.inbound):
+            if (layer.params and layer.trainable) or any(id(t) in need for t in layer.inbound):
                 need.add(id(layer.output))
         return need
 
@@ -57,7 +57,8 @@ class Trainer:
                 continue
             needed = [id(t) in wanted for t in layer.inbound]
             skip = skip_output_activation and layer is self._output.layer
-            dxs = layer.backward(dy, need_dx=any(needed), skip_activation=skip)
+            dxs = layer.backward(dy, need_dx=any(needed), skip_activation=skip,
+                                 rewrite=self._rewrites.get(layer, NO_REWRITE))
             for t, dx, need in zip(layer.inbound, dxs, needed):
                 if need and dx is not None:
                     key = id(t)
@@ -74,6 +75,8 @@ class Trainer:
         """Add each regularizer's gradient to its weight's gradient; return the total penalty."""
         penalty = None
         for layer in self._layers:
+            if not layer.trainable:  # as Keras: a frozen layer's weights add no penalty
+                continue
             for key, reg in layer.regularizers.items():
                 w = layer.params[key]
                 layer.grads[key] = layer.grads[key] + reg.gradient(w)
@@ -90,7 +93,7 @@ class Trainer:
         penalty = self._regularize()
         if penalty is not None:
             loss = loss + penalty
-        refs = [(layer, k) for layer in self._layers for k in layer.grads]
+        refs = [(layer, k) for layer in self._layers if layer.trainable for k in layer.grads]
         items = [(f"{layer.name}/{k}", layer.params[k], layer.grads[k]) for layer, k in refs]
         for (layer, k), new in zip(refs, self.optimizer.apply(items)):
             layer.params[k] = new
