@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import initializers, ops, regularizers
+from .._checks import positive_int
 from .layer import Layer, _padding_arg, _reg_config, _require_rank
 
 
@@ -20,9 +21,7 @@ class Conv2D(Layer):
                  kernel_initializer="he_normal", bias_initializer="zeros", kernel_regularizer=None,
                  bias_regularizer=None, input_shape=None, name=None):
         super().__init__(name, activation, input_shape)
-        if not isinstance(filters, int) or filters < 1:
-            raise ValueError(f"filters must be a positive int, got {filters!r}")
-        self.filters = filters
+        self.filters = positive_int(filters, "filters")
         self.kernel_size = ops._geometry.as_pair(kernel_size, "kernel_size")
         self.strides = ops._geometry.as_pair(strides, "strides")
         self.padding = _padding_arg(padding)

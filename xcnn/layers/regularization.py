@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._checks import real_number
 from .layer import Layer
 
 
@@ -10,9 +11,7 @@ class Dropout(Layer):
 
     def __init__(self, rate, name=None, input_shape=None):
         super().__init__(name, None, input_shape)
-        if not 0.0 <= rate < 1.0:
-            raise ValueError(f"rate must be in [0, 1), got {rate!r}")
-        self.rate = float(rate)
+        self.rate = real_number(rate, "rate", 0.0, 1.0, high_open=True)
 
     def call(self, x, training):
         if not training or self.rate == 0.0:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 from dataclasses import dataclass
 
 from ..backend import array_namespace
@@ -63,14 +64,15 @@ def as_pair(value, name):
     """``int`` or ``(h, w)`` -> ``(h, w)`` of positive ints; ValueError/TypeError otherwise."""
     if isinstance(value, bool):
         raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
-    if isinstance(value, int):
+    if isinstance(value, numbers.Integral):
         value = (value, value)
     try:
         pair = tuple(value)
     except TypeError:
         raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}") from None
-    if len(pair) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in pair):
+    if len(pair) != 2 or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in pair):
         raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
+    pair = (int(pair[0]), int(pair[1]))
     if min(pair) < 1:
         raise ValueError(f"{name} must be positive, got {value!r}")
     return pair
