@@ -10,5 +10,6 @@ from .callback import Callback
 from .early_stopping import EarlyStopping
 from .history import History
 from .model_checkpoint import ModelCheckpoint
+from .terminate_on_nan import TerminateOnNaN
 
-__all__ = ["Callback", "EarlyStopping", "History", "ModelCheckpoint"]
+__all__ = ["Callback", "EarlyStopping", "History", "ModelCheckpoint", "TerminateOnNaN"]
