@@ -191,9 +191,12 @@ def cmd_train(args):
     guard = TerminateOnNaN(check_every=NAN_CHECK_EVERY)
     saver = _EpochCheckpoint(checkpoint, history, options)
     try:
-        result = model.fit(x, y, batch_size=args.batch_size, epochs=args.epochs, initial_epoch=first_epoch,
-                           validation_data=(xt, yt), validation_batch_size=EVAL_BATCH, verbose=1 if args.progress else 2,
-                           seed=args.seed + first_epoch, callbacks=[guard, saver])
+        # a diverging run would print NumPy's overflow warnings every step: the guard reports it once
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            result = model.fit(x, y, batch_size=args.batch_size, epochs=args.epochs, initial_epoch=first_epoch,
+                               validation_data=(xt, yt), validation_batch_size=EVAL_BATCH,
+                               verbose=1 if args.progress else 2, seed=args.seed + first_epoch,
+                               callbacks=[guard, saver])
     except KeyboardInterrupt:
         done = first_epoch + saver.saved_epochs
         if done and os.path.exists(checkpoint):

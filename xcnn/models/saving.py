@@ -157,12 +157,14 @@ def _read_safetensors(data, path):
                          "without updating its checksum")
     try:
         config = json.loads(meta["xcnn_config"])
-    except (ValueError, RecursionError) as exc:
-        raise ValueError(f"{path}: the model config is not readable JSON ({type(exc).__name__})") from None
-    depth = _depth(config)
-    if depth > MAX_CONFIG_DEPTH:
-        raise ValueError(f"{path}: the model config is nested {depth} levels deep; "
-                         f"an xcnn model config has at most {MAX_CONFIG_DEPTH}")
+    except RecursionError:
+        raise ValueError(f"{path}: the model config is nested too deeply to read; an xcnn model config "
+                         f"has at most {MAX_CONFIG_DEPTH} levels") from None
+    except ValueError as exc:
+        raise ValueError(f"{path}: the model config is not readable JSON ({exc})") from None
+    if _depth(config) > MAX_CONFIG_DEPTH:
+        raise ValueError(f"{path}: the model config is nested more than {MAX_CONFIG_DEPTH} levels deep; "
+                         "an xcnn model config has about 6")
     if not isinstance(config, dict):
         raise ValueError(f"{path}: the model config must be a JSON object, got {type(config).__name__}")
     return config, tensors
@@ -173,7 +175,8 @@ MAX_CONFIG_DEPTH = 32
 
 
 def _depth(obj):
-    """How deeply lists and dicts nest in ``obj`` (without recursion: the config is untrusted)."""
+    """How deeply lists and dicts nest in ``obj``, counted up to ``MAX_CONFIG_DEPTH + 1``
+    (without recursion: the config is untrusted)."""
     deepest, stack = 0, [(obj, 1)]
     while stack:
         item, level = stack.pop()

@@ -80,23 +80,23 @@ def as_pair(value, name):
 
 def _explicit_pads(padding):
     """int, (ph, pw) or ((top, bottom), (left, right)) -> ((top, bottom), (left, right))."""
-    if isinstance(padding, int) and not isinstance(padding, bool):
-        return ((padding, padding), (padding, padding))
+    if isinstance(padding, numbers.Integral) and not isinstance(padding, bool):
+        return ((int(padding), int(padding)), (int(padding), int(padding)))
     try:
         parts = tuple(padding)
     except TypeError:
         parts = ()
-    if len(parts) == 2 and all(isinstance(p, int) and not isinstance(p, bool) for p in parts):
-        return ((parts[0], parts[0]), (parts[1], parts[1]))
+    if len(parts) == 2 and all(isinstance(p, numbers.Integral) and not isinstance(p, bool) for p in parts):
+        return ((int(parts[0]), int(parts[0])), (int(parts[1]), int(parts[1])))
     if len(parts) == 2:
         try:
             pads = tuple(tuple(p) for p in parts)
         except TypeError:
             pads = ()
         if len(pads) == 2 and all(
-            len(p) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in p) for p in pads
+            len(p) == 2 and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in p) for p in pads
         ):
-            return pads
+            return tuple((int(lo), int(hi)) for lo, hi in pads)
     raise TypeError(
         "padding must be an int, (ph, pw), ((top, bottom), (left, right)), 'valid' or 'same', "
         f"got {padding!r}"
