@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 from .. import backend as B
 from .._checks import positive_int
@@ -43,8 +44,8 @@ class TerminateOnNaN(Callback):
         loss = (logs or {}).get("loss")
         if loss is None or self.terminated:
             return
-        if self.check_every == 1:
-            value = float(B.to_numpy(loss))
+        if self.check_every == 1 or isinstance(loss, numbers.Real):  # a host number costs no sync
+            value = float(loss) if isinstance(loss, numbers.Real) else float(B.to_numpy(loss))
             if not math.isfinite(value):
                 self._stop(self._epoch, batch, value)
             return
