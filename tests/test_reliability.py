@@ -467,3 +467,29 @@ def test_property_damaged_model_files_are_named(tmp_path_factory, edit):
     with pytest.raises((ValueError, OSError)) as info:
         load_model(path)
     assert_names(info.value, str(path))
+
+
+@FAST
+@given(x=hnp.arrays(dtype=st.sampled_from([np.float32, np.float64, np.int32, np.bool_]),
+                    shape=hnp.array_shapes(min_dims=0, max_dims=5, min_side=0, max_side=5)),
+       w=hnp.arrays(dtype=st.sampled_from([np.float32, np.float64, np.int64]),
+                    shape=hnp.array_shapes(min_dims=1, max_dims=5, min_side=1, max_side=4)))
+def test_property_op_arrays_of_any_shape_dtype_and_rank_are_named(x, w):
+    try:
+        out = ops.conv2d(x, w, None, padding="same")
+    except (ValueError, TypeError) as exc:
+        assert_names(exc, "x ", "w ", "x has", "kernel_size")
+    else:
+        assert out.shape == (x.shape[0], x.shape[1], x.shape[2], w.shape[0])
+
+
+@FAST
+@given(payload=st.binary(max_size=400), zip_header=st.booleans())
+def test_property_damaged_data_set_files_are_named(tmp_path_factory, payload, zip_header):
+    from xcnn import datasets
+
+    path = tmp_path_factory.mktemp("data") / "mnist.npz"
+    path.write_bytes((b"PK\x03\x04" if zip_header else b"") + payload)
+    with pytest.raises((ValueError, OSError)) as info:
+        datasets.load_data("mnist", path=str(path))
+    assert_names(info.value, str(path))

@@ -201,7 +201,8 @@ def cmd_train(args):
         done = first_epoch + saver.saved_epochs
         if done and os.path.exists(checkpoint):
             print(f"\nInterrupted. Epoch {done} of {args.epochs} is saved in {checkpoint}; "
-                  f"continue with: xcnn train --resume --out {shlex.quote(args.out)}", file=sys.stderr)
+                  f"continue with: xcnn train --resume --epochs {args.epochs} --out {shlex.quote(args.out)}",
+                  file=sys.stderr)
         else:
             print("\nInterrupted before the first epoch finished; nothing was saved.", file=sys.stderr)
         return 130
