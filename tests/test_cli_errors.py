@@ -174,8 +174,16 @@ def test_6_an_out_holding_a_run_needs_resume_or_overwrite(tmp_path, capsys):
     assert (out / "model.safetensors").read_bytes() == before
     code, _, err = xcnn(capsys, "train", *QUICK, "--out", out, "--resume", "--overwrite")
     assert code == 2 and "give one of them" in last_line(err)
-    assert xcnn(capsys, "train", *QUICK, "--seed", "1", "--out", out, "--overwrite")[0] == 0
+    old = os.umask(0o022)
+    try:
+        assert xcnn(capsys, "train", *QUICK, "--seed", "1", "--out", out, "--overwrite")[0] == 0
+    finally:
+        os.umask(old)
     assert load_model(out / "model.safetensors").saved_extra["options"]["seed"] == 1
+    # 11: every file of the run has the umask's permissions
+    for name in ("model.safetensors", "checkpoint.safetensors", "history.json", "history.png", "misclassified.png"):
+        assert (out / name).stat().st_mode & 0o777 == 0o644, name
+    assert not [p for p in out.iterdir() if p.name.startswith(".tmp")]
 
 
 # --- 7 and 9. numbers on the command line ------------------------------------------------------
@@ -199,10 +207,18 @@ def test_7_9_bad_numbers_are_usage_errors(tmp_path, capsys, argv, message):
     assert "decay_steps" not in err and not (tmp_path / "run").exists()
 
 
+@needs_mnist
+def test_9_an_augmentation_as_large_as_the_images_is_a_usage_error(tmp_path, capsys):
+    code, _, err = xcnn(capsys, "train", *QUICK, "--augment", "28", "--out", tmp_path / "run")
+    assert code == 2 and last_line(err) == "xcnn train: --augment 28 must be smaller than the images (28x28)"
+
+
 # --- 8. no traceback, for every failure mode ---------------------------------------------------
 
 def test_8_files_that_are_not_what_they_should_be(tmp_path, capsys):
     model_file = small_model_file(tmp_path / "m.safetensors")
+    dense_file = tmp_path / "dense.safetensors"
+    Sequential([Input((3,)), Dense(2)], backend="numpy", seed=0).save(dense_file)
     (tmp_path / "afile").write_text("x")
     (tmp_path / "text.png").write_text("not a picture")
     np.save(tmp_path / "objects.npy", np.array(["a", "b"]))
@@ -218,6 +234,7 @@ def test_8_files_that_are_not_what_they_should_be(tmp_path, capsys):
         (["predict", model_file, tmp_path / "objects.npy"], 1, "objects.npy holds a <U1 array of shape (2,)"),
         (["predict", model_file, tmp_path / "nan.npy"], 1, "nan.npy holds NaN or infinite values"),
         (["predict", model_file, tmp_path / "afile"], 1, "afile is not an image PIL can read"),
+        (["predict", dense_file, tmp_path / "text.png"], 1, "the model's input (3,) is not a grey or colour picture"),
     ]
     for argv, expected_code, message in cases:
         code, _, err = xcnn(capsys, *argv)
@@ -274,6 +291,13 @@ def test_8_a_full_disk_or_read_only_folder_is_one_line(tmp_path, capsys, monkeyp
         patch.setattr(saving, "atomic_write", full)
         code, _, err = xcnn(capsys, "train", *QUICK, "--out", tmp_path / "run")
     assert code == 1 and last_line(err).endswith("checkpoint.safetensors: No space left on device")
+    def read_only(*args, dir=None, **kwargs):  # what a read-only folder answers, even to root
+        raise PermissionError(13, "Permission denied", str(dir))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(cli.tempfile, "TemporaryFile", read_only)
+        code, _, err = xcnn(capsys, "train", *QUICK, "--out", tmp_path / "run2")
+    assert code == 1 and last_line(err) == f"xcnn train: {tmp_path / 'run2'}: Permission denied"
     if os.geteuid() != 0:  # root writes anywhere
         (tmp_path / "ro").mkdir(mode=0o555)
         code, _, err = xcnn(capsys, "train", *QUICK, "--out", tmp_path / "ro")

@@ -172,6 +172,8 @@ def cmd_train(args):
         raise UsageError(f"--resume: the checkpoint has {first_epoch} of the run's {args.epochs} epochs done; "
                          f"give --epochs more than {first_epoch} to train longer")
     x, y, xt, yt = _load_split(args)
+    if not args.resume and args.augment >= min(x.shape[1:3]):
+        raise UsageError(f"--augment {args.augment} must be smaller than the images ({x.shape[1]}x{x.shape[2]})")
     steps = args.epochs * -(-len(x) // args.batch_size)  # optimizer steps in the whole run
     classes = datasets.SPECS[args.dataset].classes  # the data set's, not counted from a prefix of its labels
     if args.resume:
@@ -261,6 +263,9 @@ def _read_image(path, shape):
         if img.max() > 1.0:
             img = img / 255.0
     else:
+        if len(shape) != 3 or shape[-1] not in (1, 3):
+            raise ValueError(f"{path}: the model's input {shape} is not a grey or colour picture (H, W, 1 or 3); "
+                             "give its input as a .npy array")
         try:
             from PIL import Image
         except ImportError:
