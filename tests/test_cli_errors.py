@@ -13,8 +13,8 @@ import pytest
 from safetensors.numpy import save as save_safetensors
 
 from xcnn import cli, load_model
-from xcnn.models import Model, Sequential, saving
 from xcnn.layers import Dense, Flatten, Input
+from xcnn.models import Model, Sequential, saving
 
 needs_mnist = pytest.mark.skipif(
     not os.path.exists(os.path.join(os.environ.get("XCNN_DATA_DIR", "/nonexistent"), "mnist.npz")),

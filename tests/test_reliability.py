@@ -216,7 +216,7 @@ def test_5_the_unkeyed_checksum_detects_damage_and_says_no_more(tmp_path):
     # a forger recomputes the digest and the file loads: the docs must not promise otherwise
     rewrite_config(path, tmp_path / "forged", lambda t: t.replace('"seed": 0', '"seed": 1'))
     assert load_model(tmp_path / "forged").seed == 1
-    import xcnn.models.saving as saving
+    from xcnn.models import saving
 
     assert "not tampering" in saving.__doc__ and "tampering" not in load_model.__doc__
 
@@ -335,10 +335,10 @@ def test_12_a_killed_save_leaves_a_temporary_that_the_next_save_removes(tmp_path
 
 def test_13_declared_minimum_versions_are_the_tested_ones():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    text = open(os.path.join(root, "pyproject.toml")).read()
-    assert '"numpy>=2.0"' in text  # ndarray.device, which the ops use, arrived in NumPy 2.0
-    script = os.path.join(root, "ci", "min_versions.sh")
-    assert os.path.exists(script) and "min_versions.sh" in open(os.path.join(root, "ci", "test.sh")).read()
+    with open(os.path.join(root, "pyproject.toml")) as f:
+        assert '"numpy>=2.0"' in f.read()  # ndarray.device, which the ops use, arrived in NumPy 2.0
+    with open(os.path.join(root, "ci", "test.sh")) as f:
+        assert "bash ci/min_versions.sh" in f.read() and os.path.exists(os.path.join(root, "ci", "min_versions.sh"))
 
 
 # --- property-based: malformed arguments give clear errors naming them ----------------------
@@ -444,7 +444,8 @@ def _valid_model_bytes():
             model = tiny()
             model.fit(*data(), verbose=0)
             model.save(path)
-            _VALID_FILE["bytes"] = open(path, "rb").read()
+            with open(path, "rb") as f:
+                _VALID_FILE["bytes"] = f.read()
     return _VALID_FILE["bytes"]
 
 

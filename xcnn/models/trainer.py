@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import backend as B
 from .. import losses as losses_module
-from .._checks import positive_int, whole_number
+from .._checks import positive_int, real_number, whole_number
 from ..callbacks import Callback, History
 
 # Data sets up to this size are copied to the device whole; larger ones batch by batch.
@@ -229,9 +229,7 @@ class Trainer:
         x = self._check_x(x)
         _require_samples(x, "x")
         y = self._check_y(y, x.shape[0])
-        if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) \
-                or not 0.0 <= validation_split < 1.0:
-            raise ValueError(f"validation_split must be a number in [0, 1), got {validation_split!r}")
+        validation_split = real_number(validation_split, "validation_split", 0.0, 1.0, high_open=True)
         if validation_split and validation_data is None:
             split = int(x.shape[0] * (1.0 - validation_split))
             if split < 1 or split == x.shape[0]:
