@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from ._checks import real_number
 from .backend import array_namespace
 
 
@@ -36,9 +37,12 @@ def _constructor_config(obj):
 
 
 def _positive(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
-    return value
+    return real_number(value, name, 0.0, low_open=True)
+
+
+def _decay_rate(value, name):
+    """A moving-average factor such as Adam's ``beta_1``: in [0, 1) (1 would divide by 0)."""
+    return real_number(value, name, 0.0, 1.0, high_open=True)
 
 
 class CosineDecay(LearningRateSchedule):
@@ -50,9 +54,7 @@ class CosineDecay(LearningRateSchedule):
     def __init__(self, initial_learning_rate, decay_steps, alpha=0.0):
         self.initial_learning_rate = float(_positive(initial_learning_rate, "initial_learning_rate"))
         self.decay_steps = int(_positive(decay_steps, "decay_steps"))
-        if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"alpha must be in [0, 1], got {alpha!r}")
-        self.alpha = float(alpha)
+        self.alpha = real_number(alpha, "alpha", 0.0, 1.0)
 
     def __call__(self, step):
         progress = min(step, self.decay_steps) / self.decay_steps
@@ -106,9 +108,7 @@ class Optimizer:
     def __init__(self, learning_rate=0.001, weight_decay=None):
         self.learning_rate = _learning_rate(learning_rate)
         if weight_decay is not None:
-            weight_decay = float(weight_decay)
-            if weight_decay < 0:
-                raise ValueError(f"weight_decay must be >= 0 or None, got {weight_decay!r}")
+            weight_decay = real_number(weight_decay, "weight_decay", 0.0)
         self.weight_decay = weight_decay
         self.iterations = 0
         self.state = {}  # key -> {slot name: array}
@@ -157,8 +157,7 @@ class SGD(Optimizer):
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=None):
         super().__init__(learning_rate, weight_decay)
-        if not 0.0 <= momentum < 1.0:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+        momentum = _decay_rate(momentum, "momentum")
         self.momentum, self.nesterov = float(momentum), bool(nesterov)
         self.slots = ("velocity",) if momentum else ()
 
@@ -181,7 +180,8 @@ class Adagrad(Optimizer):
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, weight_decay=None):
         super().__init__(learning_rate, weight_decay)
-        self.initial_accumulator_value, self.epsilon = float(initial_accumulator_value), float(epsilon)
+        self.initial_accumulator_value = real_number(initial_accumulator_value, "initial_accumulator_value", 0.0)
+        self.epsilon = real_number(epsilon, "epsilon", 0.0, low_open=True)
 
     def _initial_slot(self, slot, w):
         return array_namespace(w).full_like(w, self.initial_accumulator_value)
@@ -200,7 +200,7 @@ class RMSprop(Optimizer):
 
     def __init__(self, learning_rate=0.001, rho=0.9, epsilon=1e-7, weight_decay=None):
         super().__init__(learning_rate, weight_decay)
-        self.rho, self.epsilon = float(rho), float(epsilon)
+        self.rho, self.epsilon = _decay_rate(rho, "rho"), real_number(epsilon, "epsilon", 0.0, low_open=True)
 
     def _update(self, w, g, slots):
         xp = array_namespace(w)
@@ -217,7 +217,7 @@ class Adadelta(Optimizer):
 
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, weight_decay=None):
         super().__init__(learning_rate, weight_decay)
-        self.rho, self.epsilon = float(rho), float(epsilon)
+        self.rho, self.epsilon = _decay_rate(rho, "rho"), real_number(epsilon, "epsilon", 0.0, low_open=True)
 
     def _update(self, w, g, slots):
         xp = array_namespace(w)
@@ -238,7 +238,8 @@ class Adam(Optimizer):
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, weight_decay=None):
         super().__init__(learning_rate, weight_decay)
-        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+        self.beta_1, self.beta_2 = _decay_rate(beta_1, "beta_1"), _decay_rate(beta_2, "beta_2")
+        self.epsilon = real_number(epsilon, "epsilon", 0.0, low_open=True)
 
     def _update(self, w, g, slots):
         xp = array_namespace(w)
@@ -273,7 +274,13 @@ def get(identifier):
         return identifier
     if isinstance(identifier, dict):
         config = dict(identifier)
-        return get(config.pop("name")).__class__(**config)
+        cls = get(config.pop("name", None)).__class__
+        code = cls.__init__.__code__
+        accepted = code.co_varnames[1 : code.co_argcount]
+        unknown = sorted(set(config) - set(accepted), key=str)
+        if unknown:
+            raise ValueError(f"optimizer config for {cls.name!r} has unknown keys {unknown}; accepted: {list(accepted)}")
+        return cls(**config)
     if isinstance(identifier, str) and identifier.lower() in _REGISTRY:
         return _REGISTRY[identifier.lower()]()
     raise ValueError(f"unknown optimizer {identifier!r}; expected one of {NAMES} or an Optimizer instance")

@@ -11,5 +11,6 @@ from .early_stopping import EarlyStopping
 from .history import History
 from .model_checkpoint import ModelCheckpoint
 from .tensorboard import TensorBoard
+from .terminate_on_nan import TerminateOnNaN
 
-__all__ = ["Callback", "EarlyStopping", "History", "ModelCheckpoint", "TensorBoard"]
+__all__ = ["Callback", "EarlyStopping", "History", "ModelCheckpoint", "TensorBoard", "TerminateOnNaN"]

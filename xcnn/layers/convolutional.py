@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import initializers, ops, regularizers
+from .._checks import positive_int
 from .layer import NO_REWRITE, Layer, _padding_arg, _reg_config, _require_rank
 
 
@@ -23,9 +24,7 @@ class Conv2D(Layer):
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
                  bias_regularizer=None, dilation_rate=(1, 1), groups=1, input_shape=None, name=None):
         super().__init__(name, activation, input_shape)
-        if isinstance(filters, bool) or not isinstance(filters, int) or filters < 1:
-            raise ValueError(f"filters must be a positive int, got {filters!r}")
-        self.filters = filters
+        self.filters = positive_int(filters, "filters")
         self.kernel_size = ops._geometry.as_pair(kernel_size, "kernel_size")
         self.strides = ops._geometry.as_pair(strides, "strides")
         self.padding = _padding_arg(padding)

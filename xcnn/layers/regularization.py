@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._checks import real_number
 from .layer import Layer
 from .preprocessing import _seed_arg
 
@@ -17,9 +18,7 @@ class Dropout(Layer):
 
     def __init__(self, rate, noise_shape=None, seed=None, name=None, input_shape=None):
         super().__init__(name, None, input_shape)
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate < 1.0:
-            raise ValueError(f"rate must be in [0, 1), got {rate!r}")
-        self.rate = float(rate)
+        self.rate = real_number(rate, "rate", 0.0, 1.0, high_open=True)
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
         self.seed = _seed_arg(seed)
 

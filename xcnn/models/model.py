@@ -68,6 +68,10 @@ class Model(Trainer):
         for layer in self._layers:
             if not layer.built:
                 layer.build(self.backend, self.dtype, self._init_rng)
+            elif layer.dtype != self.dtype:
+                # models that share a layer share its weights, which have one dtype
+                raise ValueError(f"layer {layer.name} already holds {layer.dtype} weights for another model; "
+                                 f"a {self.dtype} model needs its own layers (build the graph again)")
         self._use_step_rng(self._step_rng)
         self._rewrites = _work_saving_rewrites(self._layers, self._output)
 

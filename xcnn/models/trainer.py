@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import backend as B
 from .. import losses as losses_module
+from .._checks import positive_int, real_number, whole_number
 from ..callbacks import Callback, History
 from ..layers.layer import NO_REWRITE
 
@@ -121,31 +122,46 @@ class Trainer:
         return xp.sum(xp.astype(hits, pred.dtype)), pred.shape[0]
 
     # --- data at the edges ------------------------------------------------------------------------
-    def _check_x(self, x):
+    def _check_x(self, x, name="x"):
+        if x is None:
+            raise ValueError(f"{name} must be an array of samples (N, *input_shape), got None")
         if not hasattr(x, "shape") or not hasattr(x, "dtype"):
             x = np.asarray(x)
+        if isinstance(x, np.ndarray) and x.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must hold numbers, got an array of dtype {x.dtype}")
+        if len(x.shape) == 0:
+            raise ValueError(f"{name} must be an array of samples (N, *input_shape), got a scalar")
         if not self.built and self._sequential:
             self._build_from_shape(tuple(x.shape[1:]))
         self._ensure_built()
         expected = self._input.shape
         if tuple(x.shape[1:]) != expected:
             raise ValueError(
-                f"x must have shape (N, {', '.join(map(str, expected))}) for model {self.name}, "
+                f"{name} must have shape (N, {', '.join(map(str, expected))}) for model {self.name}, "
                 f"got {tuple(x.shape)}"
             )
         return x
 
-    def _check_y(self, y, n):
-        if not hasattr(y, "shape"):
+    def _check_y(self, y, n, name="y"):
+        """Targets checked once per call, on the host (device labels: one copy to the host):
+        one per sample, finite, and for the sparse loss whole numbers in [0, classes)."""
+        if y is None:
+            raise ValueError(f"{name} must be the targets, one per sample, got None")
+        if not hasattr(y, "shape") or not hasattr(y, "dtype"):
             y = np.asarray(y)
-        if y.shape[0] != n:
-            raise ValueError(f"y must have one label per sample: x has {n} samples, y has {y.shape[0]}")
+        if isinstance(y, np.ndarray) and y.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must hold numbers, got an array of dtype {y.dtype}")
+        if len(y.shape) == 0 or y.shape[0] != n:
+            got = "a scalar" if len(y.shape) == 0 else f"{y.shape[0]}"
+            raise ValueError(f"{name} must have one label per sample: x has {n} samples, {name} has {got}")
         out = self._output.shape
         if self.loss.sparse:
             if y.ndim == 2 and y.shape[1] == 1:
                 y = y[:, 0]
             if y.ndim != 1:
-                raise ValueError(f"sparse_categorical_crossentropy needs integer labels (N,), got shape {tuple(y.shape)}")
+                raise ValueError(f"{name}: sparse_categorical_crossentropy needs integer labels (N,), "
+                                 f"got shape {tuple(y.shape)}")
+            _check_class_labels(y, out[-1], name)
             return y
         if y.ndim == 1 and out == (1,):
             y = y[:, None] if isinstance(y, np.ndarray) else B.namespace(self.backend).reshape(y, (-1, 1))
@@ -153,7 +169,8 @@ class Trainer:
             hint = ""
             if y.ndim == 1 and isinstance(self.loss, losses_module.CategoricalCrossentropy):
                 hint = "; for integer labels use loss='sparse_categorical_crossentropy' or xcnn.utils.to_categorical"
-            raise ValueError(f"y must have shape (N, {', '.join(map(str, out))}), got {tuple(y.shape)}{hint}")
+            raise ValueError(f"{name} must have shape (N, {', '.join(map(str, out))}), got {tuple(y.shape)}{hint}")
+        _check_finite(y, name)
         return y
 
     def _device(self, array, dtype):
@@ -206,12 +223,16 @@ class Trainer:
         of ``validation_batch_size`` (default ``batch_size``).
         """
         self._require_compiled()
+        batch_size = positive_int(batch_size, "batch_size")
+        epochs = whole_number(epochs, "epochs", minimum=0)
+        initial_epoch = whole_number(initial_epoch, "initial_epoch", minimum=0)
+        if validation_batch_size is not None:
+            validation_batch_size = positive_int(validation_batch_size, "validation_batch_size")
+        callbacks = _callback_list(callbacks)
         x = self._check_x(x)
+        _require_samples(x, "x")
         y = self._check_y(y, x.shape[0])
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-        if not 0.0 <= validation_split < 1.0:
-            raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
+        validation_split = real_number(validation_split, "validation_split", 0.0, 1.0, high_open=True)
         if validation_split and validation_data is None:
             split = int(x.shape[0] * (1.0 - validation_split))
             if split < 1 or split == x.shape[0]:
@@ -219,8 +240,13 @@ class Trainer:
             validation_data = (x[split:, ...], y[split:, ...])
             x, y = x[:split, ...], y[:split, ...]
         if validation_data is not None:
-            vx = self._check_x(validation_data[0])
-            vy = self._check_y(validation_data[1], vx.shape[0])
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                got = f"a sequence of {len(validation_data)}" if isinstance(validation_data, (tuple, list)) else \
+                    type(validation_data).__name__
+                raise ValueError(f"validation_data must be a pair (x_val, y_val), got {got}")
+            vx = self._check_x(validation_data[0], "validation_data[0]")
+            _require_samples(vx, "validation_data[0]")
+            vy = self._check_y(validation_data[1], vx.shape[0], "validation_data[1]")
             vx, vy = self._device(vx, self.dtype), self._device(vy, self._label_dtype())
         if seed is not None:
             self._use_step_rng(B.rng(self.backend, seed))
@@ -228,10 +254,8 @@ class Trainer:
             x, y = self._device(x, self.dtype), self._device(y, self._label_dtype())  # once for all epochs
 
         history = History()
-        callbacks = [history, *(callbacks or [])]
+        callbacks = [history, *callbacks]
         for cb in callbacks:
-            if not isinstance(cb, Callback):
-                raise TypeError(f"callbacks must be xcnn.callbacks.Callback instances, got {cb!r}")
             cb.set_model(self)
         self.stop_training = False
         for cb in callbacks:
@@ -298,7 +322,9 @@ class Trainer:
         """Loss (without regularization penalties) and metrics on ``(x, y)``: ``[loss, accuracy]``
         when compiled with ``metrics=["accuracy"]``, else the loss."""
         self._require_compiled()
+        batch_size = positive_int(batch_size, "batch_size")
         x = self._check_x(x)
+        _require_samples(x, "x")
         y = self._check_y(y, x.shape[0])
         logs = self._evaluate_logs(x, y, batch_size)
         if verbose:
@@ -310,8 +336,12 @@ class Trainer:
     def predict(self, x, batch_size=32, verbose=0, to_numpy=True):
         """Outputs for ``x`` (e.g. class probabilities ``(N, K)``): a NumPy array, or a device
         array on the model's backend with ``to_numpy=False``."""
+        batch_size = positive_int(batch_size, "batch_size")
         x = self._check_x(x)
         xp = B.namespace(self.backend)
+        if x.shape[0] == 0:  # no samples, no outputs (but the right trailing shape)
+            out = xp.zeros((0, *self._output.shape), dtype=getattr(xp, self.dtype))
+            return B.to_numpy(out) if to_numpy else out
         outs = [self._forward(xb, training=False) for xb, _ in self._batches(x, None, batch_size, shuffle=False)]
         out = outs[0] if len(outs) == 1 else xp.concat(outs, axis=0)
         return B.to_numpy(out) if to_numpy else out
@@ -323,6 +353,57 @@ class Trainer:
 
 def _host(scalar):
     return float(B.to_numpy(scalar))
+
+
+def _require_samples(x, name):
+    if x.shape[0] == 0:
+        raise ValueError(f"{name} has no samples (shape {tuple(x.shape)}); fit and evaluate need at least one")
+
+
+def _callback_list(callbacks):
+    """``callbacks`` as a list of Callback instances (None: no callbacks)."""
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, Callback):
+        raise TypeError(f"callbacks must be a list of Callback instances, got a single {type(callbacks).__name__}; "
+                        "pass [callback]")
+    if not isinstance(callbacks, (list, tuple)):
+        raise TypeError(f"callbacks must be a list of Callback instances, got {type(callbacks).__name__}")
+    for cb in callbacks:
+        if not isinstance(cb, Callback):
+            raise TypeError(f"callbacks must be xcnn.callbacks.Callback instances, got {cb!r}")
+    return list(callbacks)
+
+
+def _on_host(array):
+    """``array`` as NumPy: itself on the host, else one copy from the device (one sync)."""
+    return array if isinstance(array, np.ndarray) else B.to_numpy(array)
+
+
+def _check_finite(y, name):
+    values = _on_host(y)
+    if values.dtype.kind == "f" and not np.isfinite(values).all():
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
+        raise ValueError(f"{name} must be finite, got {values[index].item()} at index {index if len(index) > 1 else index[0]}")
+
+
+def _check_class_labels(y, classes, name):
+    """Sparse labels must be whole numbers in ``[0, classes)``: any other value would be left
+    out of the one-hot target and silently train on nothing."""
+    labels = _on_host(y)
+    if labels.size == 0:
+        return
+    if labels.dtype.kind == "f":
+        bad = ~np.isfinite(labels) | (labels != np.floor(labels))
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(f"{name} must hold whole-number class labels in [0, {classes}), "
+                             f"got {labels[i].item()} at index {i}")
+    bad = (labels < 0) | (labels >= classes)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"{name} must hold class labels in [0, {classes}) for the model's {classes} outputs, "
+                         f"got {labels[i].item()} at index {i}")
 
 
 class _RunningMetrics:
