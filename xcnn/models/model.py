@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import backend as B
 from .. import losses as losses_module
+from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
 from ..activations import is_named
 from ..layers import InputLayer, SymbolicTensor
@@ -42,6 +43,7 @@ class Model(Trainer):
         self._input = self._output = None
         self.optimizer = self.loss = None
         self.metrics = []
+        self._metric_objects = None
         self.stop_training = False
         self.history = None
         self._step_rng = B.rng(self.backend, self.seed + 1)
@@ -146,14 +148,18 @@ class Model(Trainer):
 
     # --- compile ----------------------------------------------------------------------------
     def compile(self, optimizer="adam", loss="categorical_crossentropy", metrics=None):
-        """Choose the optimizer, the loss and the metrics (``["accuracy"]``) by name or object."""
+        """Choose the optimizer, the loss and the metrics, each by Keras name or as an object
+        (:mod:`xcnn.optimizers`, :mod:`xcnn.losses`, :mod:`xcnn.metrics`)."""
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = losses_module.get(loss)
-        metrics = list(metrics or [])
+        metrics = [m for m in (metrics or []) if m != "loss"]  # the loss is always reported
         for m in metrics:
-            if m not in ("accuracy", "acc", "loss"):
-                raise ValueError(f"unknown metric {m!r}; expected 'accuracy' or 'loss'")
-        self.metrics = ["accuracy"] if any(m in ("accuracy", "acc") for m in metrics) else []
+            if isinstance(m, str) and m not in metrics_module.NAMES:
+                raise ValueError(f"unknown metric {m!r}; expected one of {metrics_module.NAMES} or an xcnn.metrics.Metric")
+            if not isinstance(m, str) and not callable(m) and not isinstance(m, metrics_module.Metric):
+                raise TypeError(f"metrics must be names, xcnn.metrics.Metric objects or functions, got {m!r}")
+        self.metrics = metrics  # as given; the Metric objects are made from the first batch
+        self._metric_objects = None
 
     def _require_compiled(self):
         if self.optimizer is None or self.loss is None:
@@ -184,7 +190,9 @@ class Model(Trainer):
                         "inbound": [t.layer.name for t in layer.inbound]} for layer in layers],
             "output": self._output.layer.name,
             "compile": None if self.optimizer is None else {
-                "optimizer": self.optimizer.get_config(), "loss": self.loss.name, "metrics": list(self.metrics),
+                "optimizer": self.optimizer.get_config(), "loss": self.loss.get_config(),
+                "metrics": [m if isinstance(m, str) else getattr(m, "name", getattr(m, "__name__", None))
+                            for m in self.metrics],
                 "iterations": self.optimizer.iterations},
         }
 

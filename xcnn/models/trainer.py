@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import backend as B
 from .. import losses as losses_module
+from .. import metrics as metrics_module
 from ..callbacks import Callback, History
 
 # Data sets up to this size are copied to the device whole; larger ones batch by batch.
@@ -63,12 +64,19 @@ class Trainer:
                     key = id(t)
                     grads[key] = grads[key] + dx if key in grads else dx
 
-    def _loss_and_gradient(self, pred, target):
+    def _loss_and_gradient(self, pred, target, sample_weight=None):
         """The batch loss (0-d device array) and its gradient w.r.t. the output (or the logits)."""
         if self._fused:
             logits = self._output.layer.activation._x
-            return self.loss.from_logits(logits, target), self.loss.gradient_from_logits(logits, target)
-        return self.loss(pred, target), self.loss.gradient(pred, target)
+            return (self.loss.value_from_logits(logits, target, sample_weight),
+                    self.loss.gradient_from_logits(logits, target, sample_weight))
+        return self.loss.value(pred, target, sample_weight), self.loss.gradient(pred, target, sample_weight)
+
+    def _loss_value(self, pred, target, sample_weight=None):
+        """The batch loss alone (no gradient), from the logits when the loss fuses with the output."""
+        if self._fused:
+            return self.loss.value_from_logits(self._output.layer.activation._x, target, sample_weight)
+        return self.loss.value(pred, target, sample_weight)
 
     def _regularize(self):
         """Add each regularizer's gradient to its weight's gradient; return the total penalty."""
@@ -81,11 +89,11 @@ class Trainer:
                 penalty = p if penalty is None else penalty + p
         return penalty
 
-    def _train_step(self, x, y):
-        """One optimizer step on a device batch; returns ``(loss, predictions, targets)`` on device."""
+    def _train_step(self, x, y, sample_weight=None):
+        """One optimizer step on a device batch; returns ``(loss, predictions, y)`` on device."""
         pred = self._forward(x, training=True)
         target = self.loss.targets(y, self._output.shape[-1], pred.dtype)
-        loss, dout = self._loss_and_gradient(pred, target)
+        loss, dout = self._loss_and_gradient(pred, target, sample_weight)
         self._backward(dout, skip_output_activation=self._fused)
         penalty = self._regularize()
         if penalty is not None:
@@ -94,28 +102,34 @@ class Trainer:
         items = [(f"{layer.name}/{k}", layer.params[k], layer.grads[k]) for layer, k in refs]
         for (layer, k), new in zip(refs, self.optimizer.apply(items)):
             layer.params[k] = new
-        return loss, pred, target
+        return loss, pred, y
+
+    def _test_step(self, x, y, sample_weight=None):
+        """The loss (without regularization penalties) and predictions of a device batch."""
+        pred = self._forward(x, training=False)
+        target = self.loss.targets(y, self._output.shape[-1], pred.dtype)
+        return self._loss_value(pred, target, sample_weight), pred
+
+    def _compiled_metrics(self, y, pred):
+        """The compiled metrics as :class:`xcnn.metrics.Metric` objects, made from the first batch
+        (``"accuracy"`` becomes binary, sparse or categorical from its shapes, as in Keras)."""
+        if self._metric_objects is None:
+            self._metric_objects = [metrics_module.get(m, y, pred) for m in self.metrics]
+        return self._metric_objects
 
     def train_on_batch(self, x, y):
         """One optimizer step on one batch, as Keras: the batch loss (a float), or
-        ``[loss, accuracy]`` when compiled with ``metrics=["accuracy"]``."""
+        ``[loss, metric, ...]`` when compiled with metrics."""
         self._require_compiled()
         x = self._check_x(x)
         y = self._check_y(y, x.shape[0])
-        loss, pred, target = self._train_step(self._device(x, self.dtype), self._device(y, self._label_dtype()))
+        yd = self._device(y, self._label_dtype())
+        loss, pred, _ = self._train_step(self._device(x, self.dtype), yd)
         if not self.metrics:
             return _host(loss)
-        correct, judged = self._correct(pred, target)
-        return [_host(loss), _host(correct) / judged]
-
-    def _correct(self, pred, target):
-        """Number of correct predictions (0-d device array) and how many were judged."""
-        xp = B.namespace(self.backend)
-        if pred.shape[-1] == 1 or isinstance(self.loss, losses_module.BinaryCrossentropy):
-            hits = (pred > 0.5) == (target > 0.5)
-            return xp.sum(xp.astype(hits, pred.dtype)), math.prod(pred.shape)
-        hits = xp.argmax(pred, axis=-1) == xp.argmax(target, axis=-1)
-        return xp.sum(xp.astype(hits, pred.dtype)), pred.shape[0]
+        running = _RunningMetrics(self)
+        running.add(loss, pred, yd)
+        return list(running.read().values())
 
     # --- data at the edges ------------------------------------------------------------------------
     def _check_x(self, x):
@@ -282,13 +296,8 @@ class Trainer:
     def _evaluate_logs(self, x, y, batch_size):
         running = _RunningMetrics(self)
         for xb, yb in self._batches(x, y, batch_size, shuffle=False):
-            pred = self._forward(xb, training=False)
-            target = self.loss.targets(yb, self._output.shape[-1], pred.dtype)
-            if self._fused:
-                loss = self.loss.from_logits(self._output.layer.activation._x, target)
-            else:
-                loss = self.loss(pred, target)
-            running.add(loss, pred, target)
+            loss, pred = self._test_step(xb, yb)
+            running.add(loss, pred, yb)
         return running.read()
 
     def evaluate(self, x, y, batch_size=32, verbose=0, return_dict=False):
@@ -302,7 +311,7 @@ class Trainer:
             print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
         if return_dict:
             return logs
-        return [logs["loss"], logs["accuracy"]] if self.metrics else logs["loss"]
+        return list(logs.values()) if self.metrics else logs["loss"]
 
     def predict(self, x, batch_size=32, verbose=0, to_numpy=True):
         """Outputs for ``x`` (e.g. class probabilities ``(N, K)``): a NumPy array, or a device
@@ -323,24 +332,28 @@ def _host(scalar):
 
 
 class _RunningMetrics:
-    """Batch-size-weighted loss and correct counts, summed on the device; ``read`` syncs once."""
+    """The batch-size-weighted mean loss and the compiled metrics, all summed on the device;
+    ``read`` copies them to the host (one sync per value)."""
 
     def __init__(self, model):
         self.model = model
-        self.loss_sum = self.correct = None
-        self.seen = self.judged = 0
+        self.loss_sum = None
+        self.seen = 0
+        self.metrics = None
 
-    def add(self, loss, pred, target):
+    def add(self, loss, pred, y):
         size = pred.shape[0]
         self.loss_sum = loss * size if self.loss_sum is None else self.loss_sum + loss * size
         self.seen += size
-        if self.model.metrics:
-            c, count = self.model._correct(pred, target)
-            self.correct = c if self.correct is None else self.correct + c
-            self.judged += count
+        if self.metrics is None:
+            self.metrics = self.model._compiled_metrics(y, pred)
+            for metric in self.metrics:
+                metric.reset_state()
+        for metric in self.metrics:
+            metric.update_state(y, pred)
 
     def read(self):
         logs = {"loss": _host(self.loss_sum) / self.seen}
-        if self.model.metrics:
-            logs["accuracy"] = _host(self.correct) / self.judged
+        for metric in self.metrics or ():
+            logs[metric.name] = metric.result()
         return logs
