@@ -12,11 +12,11 @@ The same forward and backward code runs on NumPy (CPU) and CuPy (CUDA GPU). Kera
 
 __version__ = "0.1.0"
 
-from . import backend, callbacks, initializers, layers, losses, models, ops, optimizers, regularizers, utils
+from . import backend, callbacks, initializers, layers, losses, metrics, models, ops, optimizers, regularizers, utils
 from .backend import get_backend, set_backend
 from .models import Model, Sequential, load_model
 
 __all__ = [
-    "backend", "callbacks", "initializers", "layers", "losses", "models", "ops", "optimizers",
+    "backend", "callbacks", "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers",
     "regularizers", "utils", "get_backend", "set_backend", "Model", "Sequential", "load_model", "__version__",
 ]
