@@ -240,11 +240,11 @@ def test_optimizers_match_hand_computed_updates():
     a2 = a1 + g2**2
     np.testing.assert_allclose(w, w1 - 0.1 * g2 / (np.sqrt(a2) + 1e-7))
 
-    w, _ = _two_steps(optimizers.RMSprop(0.1))
+    w, _ = _two_steps(optimizers.RMSprop(0.1))  # Keras: epsilon inside the square root
     m1 = 0.1 * g1**2
-    w1 = w0 - 0.1 * g1 / (np.sqrt(m1) + 1e-7)
+    w1 = w0 - 0.1 * g1 / np.sqrt(m1 + 1e-7)
     m2 = 0.9 * m1 + 0.1 * g2**2
-    np.testing.assert_allclose(w, w1 - 0.1 * g2 / (np.sqrt(m2) + 1e-7))
+    np.testing.assert_allclose(w, w1 - 0.1 * g2 / np.sqrt(m2 + 1e-7))
 
     w, _ = _two_steps(optimizers.Adadelta(1.0))
     ag, ad, wx = np.zeros(2), np.zeros(2), w0.copy()
