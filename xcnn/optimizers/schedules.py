@@ -61,6 +61,12 @@ class CosineDecay(LearningRateSchedule):
         self.warmup_target = warmup_target
         self.warmup_steps = int(_number(warmup_steps, "warmup_steps", inclusive=True))
 
+    def get_config(self):
+        config = constructor_config(self)
+        if self.warmup_target is None:  # configs without a warm-up read as before warm-ups existed
+            del config["warmup_target"], config["warmup_steps"]
+        return config
+
     def _decayed(self, step, start):
         progress = min(step, self.decay_steps) / self.decay_steps
         cosine = 0.5 * (1.0 + math.cos(math.pi * progress))
