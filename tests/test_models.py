@@ -348,7 +348,7 @@ def test_fit_history_validation_split_and_callbacks(tmp_path):
 
         def on_batch_end(self, batch, logs=None):
             self.batches += 1
-            assert logs["size"] > 0 and B.backend_of(logs["loss"]) == "numpy"
+            assert B.backend_of(logs["loss"]) == "numpy" and set(logs) == {"loss", "accuracy"}
 
         def on_epoch_begin(self, epoch, logs=None):
             self.epochs.append(epoch)
@@ -448,8 +448,8 @@ def test_bad_input_is_a_clear_error():
         model.fit(x, np.zeros(3, dtype=int))
     with pytest.raises(ValueError, match="unknown loss 'hinge'"):
         model.compile("adam", "hinge")
-    with pytest.raises(ValueError, match="unknown optimizer 'adamax'"):
-        model.compile("adamax", "mse")
+    with pytest.raises(ValueError, match="unknown optimizer 'lamb'"):
+        model.compile("lamb", "mse")
     model.compile("adam", "categorical_crossentropy")
     with pytest.raises(ValueError, match="sparse_categorical_crossentropy"):
         model.fit(x, np.zeros(4, dtype=int))

@@ -76,12 +76,16 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
 class Accuracy(MeanMetricWrapper):
     """How often predictions equal the labels exactly (see :func:`accuracy`)."""
 
+    _direction = "up"  # which way is better, for callbacks in mode="auto"
+
     def __init__(self, name="accuracy", dtype=None):
         super().__init__(accuracy, name=name, dtype=dtype)
 
 
 class BinaryAccuracy(MeanMetricWrapper):
     """How often ``y_pred > threshold`` matches 0/1 targets (see :func:`binary_accuracy`)."""
+
+    _direction = "up"  # which way is better, for callbacks in mode="auto"
 
     def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
         super().__init__(binary_accuracy, name=name, dtype=dtype, threshold=threshold)
@@ -91,12 +95,16 @@ class BinaryAccuracy(MeanMetricWrapper):
 class CategoricalAccuracy(MeanMetricWrapper):
     """How often the top class matches one-hot targets."""
 
+    _direction = "up"  # which way is better, for callbacks in mode="auto"
+
     def __init__(self, name="categorical_accuracy", dtype=None):
         super().__init__(categorical_accuracy, name=name, dtype=dtype)
 
 
 class SparseCategoricalAccuracy(MeanMetricWrapper):
     """How often the top class matches integer labels."""
+
+    _direction = "up"  # which way is better, for callbacks in mode="auto"
 
     def __init__(self, name="sparse_categorical_accuracy", dtype=None):
         super().__init__(sparse_categorical_accuracy, name=name, dtype=dtype)
@@ -111,6 +119,8 @@ def _positive_int(k, name="k"):
 class TopKCategoricalAccuracy(MeanMetricWrapper):
     """How often the one-hot target is among the ``k`` highest scores."""
 
+    _direction = "up"  # which way is better, for callbacks in mode="auto"
+
     def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
         super().__init__(top_k_categorical_accuracy, name=name, dtype=dtype, k=_positive_int(k))
         self.k = k
@@ -118,6 +128,8 @@ class TopKCategoricalAccuracy(MeanMetricWrapper):
 
 class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
     """How often the integer label is among the ``k`` highest scores."""
+
+    _direction = "up"  # which way is better, for callbacks in mode="auto"
 
     def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None):
         super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=_positive_int(k))

@@ -20,6 +20,8 @@ class AUC(Metric):
     of shape ``(N,)`` or ``(N, K)``, every entry judged against the 0/1 target at its place.
     """
 
+    _direction = "up"
+
     def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation", name="auc",
                  dtype=None, thresholds=None, multi_label=False, from_logits=False):
         if isinstance(num_thresholds, bool) or not isinstance(num_thresholds, int) or num_thresholds < 2:
