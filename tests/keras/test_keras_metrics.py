@@ -105,3 +105,19 @@ def test_unknown_metrics_are_refused():
         metrics.AUC(num_thresholds=1)
     with pytest.raises(ValueError, match="curve='ROC'"):
         metrics.AUC(curve="PR")
+
+
+def test_metric_objects_survive_save_and_load(tmp_path):
+    from xcnn.models import load_model
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(12, 4)), rng.integers(0, K, 12)
+    inp = Input((4,))
+    model = Model(inp, Dense(K, activation="softmax")(inp), dtype="float64")
+    model.compile("sgd", "sparse_categorical_crossentropy",
+                  metrics=["acc", metrics.SparseTopKCategoricalAccuracy(k=2, name="top2"), metrics.mean_squared_error])
+    before = model.evaluate(x, np.eye(K)[y].argmax(1), verbose=0, return_dict=True)
+    model.save(tmp_path / "m.safetensors")
+    loaded = load_model(tmp_path / "m.safetensors")
+    assert loaded.evaluate(x, y, verbose=0, return_dict=True) == pytest.approx(before)
+    assert list(before) == ["loss", "acc", "top2", "mean_squared_error"]

@@ -41,6 +41,12 @@ def get(identifier, y_true=None, y_pred=None):
     """
     if isinstance(identifier, Metric):
         return identifier
+    if isinstance(identifier, dict):  # serialize()'s form of a Metric object
+        cls = {c.__name__: c for c in _CLASSES}.get(identifier.get("class_name"))
+        if cls is None:
+            raise ValueError(f"unknown metric config {identifier!r}; its class_name must be one of "
+                             f"{[c.__name__ for c in _CLASSES]}")
+        return cls(**identifier.get("config", {}))
     if isinstance(identifier, type) and issubclass(identifier, Metric):
         return identifier()
     if isinstance(identifier, str):
@@ -60,6 +66,20 @@ def get(identifier, y_true=None, y_pred=None):
         return MeanMetricWrapper(identifier)
     raise ValueError(f"unknown metric {identifier!r}; expected one of {NAMES}, an xcnn.metrics.Metric, "
                      "or a function fn(y_true, y_pred)")
+
+
+def serialize(metric):
+    """A JSON-able form of a compile ``metrics`` entry: names stay names, Metric objects become
+    ``{"class_name", "config"}`` (what :func:`get` rebuilds), functions their name."""
+    if isinstance(metric, str):
+        return metric
+    if isinstance(metric, MeanMetricWrapper) and type(metric) is MeanMetricWrapper:
+        return metric._fn.__name__
+    if isinstance(metric, Metric):
+        return {"class_name": type(metric).__name__, "config": metric.get_config()}
+    if isinstance(metric, type):
+        return metric.__name__
+    return getattr(metric, "__name__", repr(metric))
 
 
 __all__ = [name for name in dir() if not name.startswith("_")]

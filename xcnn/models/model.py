@@ -156,9 +156,12 @@ class Model(Trainer):
         for m in metrics:
             if isinstance(m, str) and m not in metrics_module.NAMES:
                 raise ValueError(f"unknown metric {m!r}; expected one of {metrics_module.NAMES} or an xcnn.metrics.Metric")
-            if not isinstance(m, str) and not callable(m) and not isinstance(m, metrics_module.Metric):
+            if isinstance(m, dict):
+                metrics_module.get(m)  # a saved Metric object's config: fails here if malformed
+            elif not isinstance(m, str) and not callable(m) and not isinstance(m, metrics_module.Metric):
                 raise TypeError(f"metrics must be names, xcnn.metrics.Metric objects or functions, got {m!r}")
-        self.metrics = metrics  # as given; the Metric objects are made from the first batch
+        self.metrics = [metrics_module.get(m) if isinstance(m, dict) else m for m in metrics]
+        # the Metric objects for names ("accuracy" needs the data's shapes) are made from the first batch
         self._metric_objects = None
 
     def _require_compiled(self):
@@ -191,8 +194,7 @@ class Model(Trainer):
             "output": self._output.layer.name,
             "compile": None if self.optimizer is None else {
                 "optimizer": self.optimizer.get_config(), "loss": self.loss.get_config(),
-                "metrics": [m if isinstance(m, str) else getattr(m, "name", getattr(m, "__name__", None))
-                            for m in self.metrics],
+                "metrics": [metrics_module.serialize(m) for m in self.metrics],
                 "iterations": self.optimizer.iterations},
         }
 
