@@ -1,9 +1,11 @@
 """Training, evaluation and prediction: the Keras loop over one step.
 
-Host<->device copies happen only at the edges: ``fit``/``evaluate``/``predict`` move their
-input to the model's backend once (batch by batch when it is too large), metrics are summed
-on the device and read once per epoch (and at each progress-bar refresh), and ``save``/``load``
-copy weights to and from the host.
+Host<->device copies happen only at the edges: the data adapters (:mod:`.data_adapters`)
+move ``fit``/``evaluate``/``predict``'s input to the model's backend (arrays once, batch by
+batch when too large; generators and sequences as their batches come), the loss and metrics
+are summed on the device and read once per epoch (and at each progress-bar refresh), and
+``save``/``load`` copy weights to and from the host. Callbacks are called through a
+:class:`~xcnn.callbacks.CallbackList` with Keras 3's hooks.
 """
 
 from __future__ import annotations
