@@ -13,8 +13,8 @@ import tempfile
 import xcnn as keras  # was: import keras
 from xcnn import layers  # was: from keras import layers
 
-samples = int(os.environ.get("EXAMPLE_SAMPLES", 0)) or None  # CI: a subset
-epochs = int(os.environ.get("EXAMPLE_EPOCHS", 0)) or 20
+samples = int(os.environ.get("EXAMPLE_SAMPLES", "0")) or None  # CI: a subset
+epochs = int(os.environ.get("EXAMPLE_EPOCHS", "0")) or 20
 
 (x_train, y_train), (x_test, y_test) = keras.datasets.fashion_mnist.load_data()
 x_train, y_train, x_test, y_test = x_train[:samples], y_train[:samples], x_test[:samples], y_test[:samples]

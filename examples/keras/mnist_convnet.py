@@ -13,8 +13,8 @@ import numpy as np
 import xcnn as keras  # was: import keras
 from xcnn import layers  # was: from keras import layers
 
-samples = int(os.environ.get("EXAMPLE_SAMPLES", 0)) or None  # CI: a subset
-epochs_override = int(os.environ.get("EXAMPLE_EPOCHS", 0)) or None
+samples = int(os.environ.get("EXAMPLE_SAMPLES", "0")) or None  # CI: a subset
+epochs_override = int(os.environ.get("EXAMPLE_EPOCHS", "0")) or None
 
 """
 ## Prepare the data

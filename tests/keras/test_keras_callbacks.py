@@ -10,9 +10,9 @@ import pytest
 os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras")
 
-from xcnn import callbacks, optimizers  # noqa: E402
-from xcnn.layers import Dense, Input  # noqa: E402
-from xcnn.models import Model  # noqa: E402
+from xcnn import callbacks, optimizers
+from xcnn.layers import Dense, Input
+from xcnn.models import Model
 
 
 class _StandIn:
@@ -82,7 +82,7 @@ def test_early_stopping_stops_where_keras_stops(sequence, kwargs):
     keras_stop.set_model(keras_model)
     keras_model.stop_training = False
     keras_stop.on_train_begin()
-    expected_epochs, best_weights = [], None
+    expected_epochs = []
     for epoch, value in enumerate(values):
         keras_model.set_weights([np.full(w.shape, epoch, dtype=w.dtype) for w in keras_model.get_weights()])
         keras_stop.on_epoch_end(epoch, {"val_loss": value})
@@ -143,7 +143,7 @@ def test_hooks_are_called_in_keras_order():
                  "on_predict_begin", "on_predict_end", "on_predict_batch_begin", "on_predict_batch_end"]
         base = keras.callbacks.Callback if module is keras else callbacks.Callback
 
-        def hook_method(hook):
+        def hook_method(hook, calls=calls):
             def method(self, *args, **kwargs):
                 calls.append(f"{hook}:{args[0]}" if "batch" in hook or "epoch" in hook else hook)
             return method

@@ -10,10 +10,10 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras")
 torch = pytest.importorskip("torch")
 
-from xcnn import backend as B  # noqa: E402
-from xcnn import losses, optimizers  # noqa: E402
-from xcnn.layers import Dense, Input  # noqa: E402
-from xcnn.models import Model  # noqa: E402
+from xcnn import backend as B
+from xcnn import losses, optimizers
+from xcnn.layers import Dense, Input
+from xcnn.models import Model
 
 N, K = 6, 4
 

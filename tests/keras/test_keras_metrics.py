@@ -9,10 +9,10 @@ import pytest
 os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras")
 
-from xcnn import backend as B  # noqa: E402
-from xcnn import metrics  # noqa: E402
-from xcnn.layers import Dense, Input  # noqa: E402
-from xcnn.models import Model  # noqa: E402
+from xcnn import backend as B
+from xcnn import metrics
+from xcnn.layers import Dense, Input
+from xcnn.models import Model
 
 K = 6
 

@@ -9,8 +9,8 @@ import pytest
 os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras")
 
-from xcnn import backend as B  # noqa: E402
-from xcnn import optimizers  # noqa: E402
+from xcnn import backend as B
+from xcnn import optimizers
 
 SHAPES = [(3, 4), (4,)]
 STEPS = 6

@@ -9,9 +9,9 @@ import pytest
 os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras")
 
-from xcnn import callbacks, optimizers  # noqa: E402
-from xcnn.layers import Dense, Input  # noqa: E402
-from xcnn.models import Model  # noqa: E402
+from xcnn import callbacks, optimizers
+from xcnn.layers import Dense, Input
+from xcnn.models import Model
 
 K = 3
 
@@ -104,7 +104,7 @@ class Batches:
         self.x, self.y, self.batch_size, self.epochs_ended = x, y, batch_size, 0
 
     def __len__(self):
-        return -(-len(self.x) // self.batch_size)
+        return (len(self.x) + self.batch_size - 1) // self.batch_size
 
     def __getitem__(self, i):
         sl = slice(i * self.batch_size, (i + 1) * self.batch_size)

@@ -8,13 +8,27 @@ output and the targets, as in Keras. AUC is the ROC subset (see :class:`AUC`).
 """
 
 from .accuracy_metrics import (
-    Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, SparseTopKCategoricalAccuracy,
-    TopKCategoricalAccuracy, accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
-    sparse_top_k_categorical_accuracy, top_k_categorical_accuracy,
+    Accuracy,
+    BinaryAccuracy,
+    CategoricalAccuracy,
+    SparseCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy,
+    TopKCategoricalAccuracy,
+    accuracy,
+    binary_accuracy,
+    categorical_accuracy,
+    sparse_categorical_accuracy,
+    sparse_top_k_categorical_accuracy,
+    top_k_categorical_accuracy,
 )
 from .confusion_metrics import AUC
 from .metric import MeanMetricWrapper, Metric
-from .regression_metrics import MeanAbsoluteError, MeanSquaredError, mean_absolute_error, mean_squared_error
+from .regression_metrics import (
+    MeanAbsoluteError,
+    MeanSquaredError,
+    mean_absolute_error,
+    mean_squared_error,
+)
 
 _CLASSES = (Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
             SparseTopKCategoricalAccuracy, MeanAbsoluteError, MeanSquaredError, AUC)
@@ -82,4 +96,10 @@ def serialize(metric):
     return getattr(metric, "__name__", repr(metric))
 
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+__all__ = [
+    "AUC", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "MeanAbsoluteError", "MeanMetricWrapper",
+    "MeanSquaredError", "Metric", "SparseCategoricalAccuracy", "SparseTopKCategoricalAccuracy",
+    "TopKCategoricalAccuracy", "accuracy", "binary_accuracy", "categorical_accuracy", "get", "mean_absolute_error",
+    "mean_squared_error", "serialize", "sparse_categorical_accuracy", "sparse_top_k_categorical_accuracy",
+    "top_k_categorical_accuracy",
+]

@@ -32,5 +32,20 @@ def get(identifier):
     raise ValueError(f"unknown optimizer {identifier!r}; expected one of {NAMES} or an Optimizer instance")
 
 
-__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Nadam", "Adamax", "schedules",
-           "LearningRateSchedule", "CosineDecay", "ExponentialDecay", "get", "NAMES"]
+__all__ = [
+    "NAMES",
+    "SGD",
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "CosineDecay",
+    "ExponentialDecay",
+    "LearningRateSchedule",
+    "Nadam",
+    "Optimizer",
+    "RMSprop",
+    "get",
+    "schedules",
+]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from ..backend import array_namespace
 from .optimizer import Optimizer
 

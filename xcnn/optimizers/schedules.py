@@ -176,5 +176,12 @@ def get(value):
     return SCHEDULES[name](**config)
 
 
-__all__ = ["LearningRateSchedule", "CosineDecay", "ExponentialDecay", "InverseTimeDecay", "PolynomialDecay",
-           "PiecewiseConstantDecay", "get"]
+__all__ = [
+    "CosineDecay",
+    "ExponentialDecay",
+    "InverseTimeDecay",
+    "LearningRateSchedule",
+    "PiecewiseConstantDecay",
+    "PolynomialDecay",
+    "get",
+]
