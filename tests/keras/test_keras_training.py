@@ -217,3 +217,21 @@ def test_bad_data_arguments_are_clear_errors():
         model.fit(iter([]), verbose=0)
     with pytest.raises(ValueError, match="verbose must be"):
         model.evaluate(x, y, verbose=3)
+
+
+def test_evaluate_includes_regularization_penalties_as_keras():
+    from xcnn import regularizers
+
+    x, y = _data()
+    keras_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(K, activation="softmax",
+                                                                          kernel_regularizer=keras.regularizers.L2(0.1))])
+    keras_model.compile(keras.optimizers.SGD(0.3), "sparse_categorical_crossentropy")
+    inp = Input((4,))
+    model = Model(inp, Dense(K, activation="softmax", kernel_regularizer=regularizers.l2(0.1))(inp), dtype="float64")
+    model.compile(optimizers.SGD(0.3), "sparse_categorical_crossentropy")
+    model.set_weights([w.astype(np.float64) for w in keras_model.get_weights()])
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(keras_model.evaluate(x, y, verbose=0), rel=1e-5)
+    expected = keras_model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0, validation_data=(x, y))
+    got = model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0, validation_data=(x, y))
+    for key in ("loss", "val_loss"):
+        np.testing.assert_allclose(got.history[key], expected.history[key], rtol=2e-5)

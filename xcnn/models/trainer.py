@@ -107,10 +107,14 @@ class Trainer:
         return loss, pred, y
 
     def _test_step(self, x, y, sample_weight=None):
-        """The loss (without regularization penalties) and predictions of a device batch."""
+        """The loss (with the regularization penalties, as Keras) and predictions of a device batch."""
         pred = self._forward(x, training=False)
         target = self.loss.targets(y, self._output.shape[-1], pred.dtype)
-        return self._loss_value(pred, target, sample_weight), pred
+        loss = self._loss_value(pred, target, sample_weight)
+        for layer in self._layers:
+            for key, reg in layer.regularizers.items():
+                loss = loss + reg.penalty(layer.params[key])
+        return loss, pred
 
     def _compiled_metrics(self, y, pred):
         """The compiled metrics as :class:`xcnn.metrics.Metric` objects, made from the first batch
@@ -297,7 +301,7 @@ class Trainer:
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False):
-        """Loss (without regularization penalties) and metrics on ``(x, y)`` (arrays, or a source
+        """Loss (with regularization penalties, as Keras) and metrics on ``(x, y)`` (arrays, or a source
         of batches as in :meth:`fit`), as Keras returns them: the loss alone when compiled without
         metrics, else ``[loss, metric, ...]`` in compile order; a dict with ``return_dict``."""
         from .data_adapters import EpochIterator, get_data_adapter
