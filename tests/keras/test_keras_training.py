@@ -235,3 +235,15 @@ def test_evaluate_includes_regularization_penalties_as_keras():
     got = model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0, validation_data=(x, y))
     for key in ("loss", "val_loss"):
         np.testing.assert_allclose(got.history[key], expected.history[key], rtol=2e-5)
+
+
+def test_weighted_metrics_use_the_sample_weights_as_keras():
+    x, y = _data()
+    keras_model, model = _pair()
+    keras_model.compile(keras.optimizers.SGD(0.3), "sparse_categorical_crossentropy", metrics=["accuracy"],
+                        weighted_metrics=["accuracy", "sparse_categorical_accuracy"])
+    model.compile(optimizers.SGD(0.3), "sparse_categorical_crossentropy", metrics=["accuracy"],
+                  weighted_metrics=["accuracy", "sparse_categorical_accuracy"])
+    kwargs = {"batch_size": 8, "epochs": 2, "shuffle": False, "verbose": 0, "validation_data": (x, y, np.linspace(0, 1, 40)),
+              "class_weight": {0: 0.2, 1: 3.0}}
+    _assert_same_training(keras_model.fit(x, y, **kwargs), model.fit(x, y, **kwargs), keras_model, model)

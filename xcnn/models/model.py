@@ -43,6 +43,7 @@ class Model(Trainer):
         self._input = self._output = None
         self.optimizer = self.loss = None
         self.metrics = []
+        self.weighted_metrics = []
         self._metric_objects = None
         self.stop_training = False
         self.history = None
@@ -147,20 +148,15 @@ class Model(Trainer):
         return self
 
     # --- compile ----------------------------------------------------------------------------
-    def compile(self, optimizer="adam", loss="categorical_crossentropy", metrics=None):
+    def compile(self, optimizer="adam", loss="categorical_crossentropy", metrics=None, weighted_metrics=None):
         """Choose the optimizer, the loss and the metrics, each by Keras name or as an object
-        (:mod:`xcnn.optimizers`, :mod:`xcnn.losses`, :mod:`xcnn.metrics`)."""
+        (:mod:`xcnn.optimizers`, :mod:`xcnn.losses`, :mod:`xcnn.metrics`). ``weighted_metrics``
+        are computed with the sample weights (``sample_weight``/``class_weight``), ``metrics``
+        without, as in Keras."""
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = losses_module.get(loss)
-        metrics = [m for m in (metrics or []) if m != "loss"]  # the loss is always reported
-        for m in metrics:
-            if isinstance(m, str) and m not in metrics_module.NAMES:
-                raise ValueError(f"unknown metric {m!r}; expected one of {metrics_module.NAMES} or an xcnn.metrics.Metric")
-            if isinstance(m, dict):
-                metrics_module.get(m)  # a saved Metric object's config: fails here if malformed
-            elif not isinstance(m, str) and not callable(m) and not isinstance(m, metrics_module.Metric):
-                raise TypeError(f"metrics must be names, xcnn.metrics.Metric objects or functions, got {m!r}")
-        self.metrics = [metrics_module.get(m) if isinstance(m, dict) else m for m in metrics]
+        self.metrics = _compile_metrics(metrics)  # the loss is always reported
+        self.weighted_metrics = _compile_metrics(weighted_metrics)
         # the Metric objects for names ("accuracy" needs the data's shapes) are made from the first batch
         self._metric_objects = None
 
@@ -195,6 +191,7 @@ class Model(Trainer):
             "compile": None if self.optimizer is None else {
                 "optimizer": self.optimizer.get_config(), "loss": self.loss.get_config(),
                 "metrics": [metrics_module.serialize(m) for m in self.metrics],
+                "weighted_metrics": [metrics_module.serialize(m) for m in self.weighted_metrics],
                 "iterations": self.optimizer.iterations},
         }
 
@@ -207,3 +204,16 @@ class Model(Trainer):
         from .saving import save_model
 
         save_model(self, path, extra)
+
+
+def _compile_metrics(metrics):
+    """``compile``'s metrics list, checked: names, Metric objects (or their saved configs), functions."""
+    metrics = [m for m in (metrics or []) if m != "loss"]
+    for m in metrics:
+        if isinstance(m, str) and m not in metrics_module.NAMES:
+            raise ValueError(f"unknown metric {m!r}; expected one of {metrics_module.NAMES} or an xcnn.metrics.Metric")
+        if isinstance(m, dict):
+            metrics_module.get(m)  # a saved Metric object's config: fails here if malformed
+        elif not isinstance(m, str) and not callable(m) and not isinstance(m, metrics_module.Metric):
+            raise TypeError(f"metrics must be names, xcnn.metrics.Metric objects or functions, got {m!r}")
+    return [metrics_module.get(m) if isinstance(m, dict) else m for m in metrics]

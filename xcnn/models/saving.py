@@ -134,7 +134,8 @@ def model_from_config(config, tensors, backend=None, compile=True, path="model")
             d[k] = B.asarray(tensors[f"{kind}/{layer.name}/{k}"], model.backend, model.dtype)
     compiled = config.get("compile")
     if compile and compiled:
-        model.compile(optimizers_module.get(compiled["optimizer"]), compiled["loss"], compiled["metrics"])
+        model.compile(optimizers_module.get(compiled["optimizer"]), compiled["loss"], compiled["metrics"],
+                      weighted_metrics=compiled.get("weighted_metrics"))
         model.optimizer.iterations = compiled["iterations"]
         for name, value in tensors.items():
             if name.startswith("optimizer/"):

@@ -117,11 +117,21 @@ class Trainer:
         return loss, pred
 
     def _compiled_metrics(self, y, pred):
-        """The compiled metrics as :class:`xcnn.metrics.Metric` objects, made from the first batch
-        (``"accuracy"`` becomes binary, sparse or categorical from its shapes, as in Keras)."""
+        """The compiled metrics as ``(Metric, weighted)`` pairs, made from the first batch
+        (``"accuracy"`` becomes binary, sparse or categorical from its shapes, as in Keras). A
+        weighted metric named like an unweighted one is logged as ``weighted_<name>``, as Keras."""
         if self._metric_objects is None:
-            self._metric_objects = [metrics_module.get(m, y, pred) for m in self.metrics]
-        return self._metric_objects
+            plain = [metrics_module.get(m, y, pred) for m in self.metrics]
+            weighted = [metrics_module.get(m, y, pred) for m in self.weighted_metrics]
+            for i, metric in enumerate(weighted):
+                if any(metric.name == other.name for other in plain):
+                    if any(metric is other for other in plain):  # one object in both lists: a twin keeps them apart
+                        weighted[i] = metric = metrics_module.get(metrics_module.serialize(metric), y, pred)
+                    metric.name = f"weighted_{metric.name}"
+            self._metric_objects = plain + weighted
+            self._weighted_count = len(weighted)
+        count = len(self._metric_objects) - self._weighted_count
+        return [(m, i >= count) for i, m in enumerate(self._metric_objects)]
 
     # --- data at the edges ------------------------------------------------------------------------
     def _check_x(self, x):
@@ -268,7 +278,7 @@ class Trainer:
         for step, (xb, yb, wb) in epoch_iterator.epoch():
             callbacks.on_train_batch_begin(step)
             loss, pred, _ = self._train_step(xb, yb, wb)
-            running.add(loss, pred, yb)
+            running.add(loss, pred, yb, wb)
             callbacks.on_train_batch_end(step, running.device_logs() if batch_logs else None)
             if bar is not None:
                 bar.update(1)
@@ -291,7 +301,7 @@ class Trainer:
         for step, (xb, yb, wb) in epoch_iterator.epoch():
             callbacks.on_test_batch_begin(step)
             loss, pred = self._test_step(xb, yb, wb)
-            running.add(loss, pred, yb)
+            running.add(loss, pred, yb, wb)
             callbacks.on_test_batch_end(step, running.device_logs() if batch_logs else None)
         if running.seen == 0:
             raise ValueError("there were no batches to evaluate")
@@ -353,7 +363,7 @@ class Trainer:
         ((xb, yb, wb),) = adapter.batches()
         loss, pred, _ = self._train_step(xb, yb, wb)
         running = _RunningMetrics(self)
-        running.add(loss, pred, yb)
+        running.add(loss, pred, yb, wb)
         return _keras_result(running.read(), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
@@ -364,7 +374,7 @@ class Trainer:
         ((xb, yb, wb),) = get_data_adapter(self, x, y, sample_weight, batch_size=_whole(x)).batches()
         loss, pred = self._test_step(xb, yb, wb)
         running = _RunningMetrics(self)
-        running.add(loss, pred, yb)
+        running.add(loss, pred, yb, wb)
         return _keras_result(running.read(), return_dict)
 
     def predict_on_batch(self, x):
@@ -421,27 +431,27 @@ class _RunningMetrics:
         self.seen = 0
         self.metrics = None
 
-    def add(self, loss, pred, y):
+    def add(self, loss, pred, y, sample_weight=None):
         size = pred.shape[0]
         self.loss_sum = loss * size if self.loss_sum is None else self.loss_sum + loss * size
         self.seen += size
         if self.metrics is None:
             self.metrics = self.model._compiled_metrics(y, pred)
-            for metric in self.metrics:
+            for metric, _ in self.metrics:
                 metric.reset_state()
-        for metric in self.metrics:
-            metric.update_state(y, pred)
+        for metric, weighted in self.metrics:
+            metric.update_state(y, pred, sample_weight if weighted else None)
 
     def device_logs(self):
         """The running means so far as 0-d device arrays (no host sync), for batch hooks."""
         logs = {"loss": self.loss_sum / self.seen}
-        for metric in self.metrics or ():
+        for metric, _ in self.metrics or ():
             if getattr(metric, "total", None) is not None:  # the mean metrics (not AUC)
                 logs[metric.name] = metric.total / metric.count
         return logs
 
     def read(self):
         logs = {"loss": _host(self.loss_sum) / self.seen}
-        for metric in self.metrics or ():
+        for metric, _ in self.metrics or ():
             logs[metric.name] = metric.result()
         return logs
