@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import backend as B
 from .. import losses as losses_module
+from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
 from .. import utils
 from ..activations import is_named
@@ -43,6 +44,8 @@ class Model(Trainer):
         self._input = self._output = None
         self.optimizer = self.loss = None
         self.metrics = []
+        self.weighted_metrics = []
+        self._metric_objects = None
         self.stop_training = False
         self.history = None
         self._step_rng = B.rng(self.backend, self.seed + 1)
@@ -175,15 +178,17 @@ class Model(Trainer):
         return self
 
     # --- compile ----------------------------------------------------------------------------
-    def compile(self, optimizer="adam", loss="categorical_crossentropy", metrics=None):
-        """Choose the optimizer, the loss and the metrics (``["accuracy"]``) by name or object."""
+    def compile(self, optimizer="adam", loss="categorical_crossentropy", metrics=None, weighted_metrics=None):
+        """Choose the optimizer, the loss and the metrics, each by Keras name or as an object
+        (:mod:`xcnn.optimizers`, :mod:`xcnn.losses`, :mod:`xcnn.metrics`). ``weighted_metrics``
+        are computed with the sample weights (``sample_weight``/``class_weight``), ``metrics``
+        without, as in Keras."""
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = losses_module.get(loss)
-        metrics = list(metrics or [])
-        for m in metrics:
-            if m not in ("accuracy", "acc", "loss"):
-                raise ValueError(f"unknown metric {m!r}; expected 'accuracy' or 'loss'")
-        self.metrics = ["accuracy"] if any(m in ("accuracy", "acc") for m in metrics) else []
+        self.metrics = _compile_metrics(metrics)  # the loss is always reported
+        self.weighted_metrics = _compile_metrics(weighted_metrics)
+        # the Metric objects for names ("accuracy" needs the data's shapes) are made from the first batch
+        self._metric_objects = None
 
     def _require_compiled(self):
         if self.optimizer is None or self.loss is None:
@@ -214,7 +219,9 @@ class Model(Trainer):
                         "inbound": [t.layer.name for t in layer.inbound]} for layer in layers],
             "output": self._output.layer.name,
             "compile": None if self.optimizer is None else {
-                "optimizer": self.optimizer.get_config(), "loss": self.loss.name, "metrics": list(self.metrics),
+                "optimizer": self.optimizer.get_config(), "loss": self.loss.get_config(),
+                "metrics": [metrics_module.serialize(m) for m in self.metrics],
+                "weighted_metrics": [metrics_module.serialize(m) for m in self.weighted_metrics],
                 "iterations": self.optimizer.iterations},
         }
 
@@ -257,3 +264,16 @@ class Model(Trainer):
         from ..interop.onnx_export import export_onnx
 
         export_onnx(self, filepath)
+
+
+def _compile_metrics(metrics):
+    """``compile``'s metrics list, checked: names, Metric objects (or their saved configs), functions."""
+    metrics = [m for m in (metrics or []) if m != "loss"]
+    for m in metrics:
+        if isinstance(m, str) and m not in metrics_module.NAMES:
+            raise ValueError(f"unknown metric {m!r}; expected one of {metrics_module.NAMES} or an xcnn.metrics.Metric")
+        if isinstance(m, dict):
+            metrics_module.get(m)  # a saved Metric object's config: fails here if malformed
+        elif not isinstance(m, str) and not callable(m) and not isinstance(m, metrics_module.Metric):
+            raise TypeError(f"metrics must be names, xcnn.metrics.Metric objects or functions, got {m!r}")
+    return [metrics_module.get(m) if isinstance(m, dict) else m for m in metrics]

@@ -394,7 +394,8 @@ def model_from_config(config, tensors, backend=None, compile=True, path="model")
     compiled = config.get("compile")
     if compile and compiled:
         try:
-            model.compile(optimizers_module.get(compiled["optimizer"]), compiled["loss"], compiled["metrics"])
+            model.compile(optimizers_module.get(compiled["optimizer"]), compiled["loss"], compiled["metrics"],
+                          weighted_metrics=compiled.get("weighted_metrics"))
             iterations = compiled["iterations"]
         except (KeyError, TypeError) as exc:
             raise ValueError(f"{path}: the model's compile settings are malformed ({exc!r})") from None

@@ -1,9 +1,11 @@
 """Training, evaluation and prediction: the Keras loop over one step.
 
-Host<->device copies happen only at the edges: ``fit``/``evaluate``/``predict`` move their
-input to the model's backend once (batch by batch when it is too large), metrics are summed
-on the device and read once per epoch (and at each progress-bar refresh), and ``save``/``load``
-copy weights to and from the host.
+Host<->device copies happen only at the edges: the data adapters (:mod:`.data_adapters`)
+move ``fit``/``evaluate``/``predict``'s input to the model's backend (arrays once, batch by
+batch when too large; generators and sequences as their batches come), the loss and metrics
+are summed on the device and read once per epoch (and at each progress-bar refresh), and
+``save``/``load`` copy weights to and from the host. Callbacks are called through a
+:class:`~xcnn.callbacks.CallbackList` with Keras 3's hooks.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ import numpy as np
 
 from .. import backend as B
 from .. import losses as losses_module
+from .. import metrics as metrics_module
 from .._checks import positive_int, real_number, whole_number
-from ..callbacks import Callback, History
+from ..callbacks import Callback, CallbackList
 from ..layers.layer import NO_REWRITE
 
 # Data sets up to this size are copied to the device whole; larger ones batch by batch.
@@ -65,12 +68,19 @@ class Trainer:
                     key = id(t)
                     grads[key] = grads[key] + dx if key in grads else dx
 
-    def _loss_and_gradient(self, pred, target):
+    def _loss_and_gradient(self, pred, target, sample_weight=None):
         """The batch loss (0-d device array) and its gradient w.r.t. the output (or the logits)."""
         if self._fused:
             logits = self._output.layer.activation._x
-            return self.loss.from_logits(logits, target), self.loss.gradient_from_logits(logits, target)
-        return self.loss(pred, target), self.loss.gradient(pred, target)
+            return (self.loss.value_from_logits(logits, target, sample_weight),
+                    self.loss.gradient_from_logits(logits, target, sample_weight))
+        return self.loss.value(pred, target, sample_weight), self.loss.gradient(pred, target, sample_weight)
+
+    def _loss_value(self, pred, target, sample_weight=None):
+        """The batch loss alone (no gradient), from the logits when the loss fuses with the output."""
+        if self._fused:
+            return self.loss.value_from_logits(self._output.layer.activation._x, target, sample_weight)
+        return self.loss.value(pred, target, sample_weight)
 
     def _regularize(self):
         """Add each regularizer's gradient to its weight's gradient; return the total penalty."""
@@ -85,11 +95,11 @@ class Trainer:
                 penalty = p if penalty is None else penalty + p
         return penalty
 
-    def _train_step(self, x, y):
-        """One optimizer step on a device batch; returns ``(loss, predictions, targets)`` on device."""
+    def _train_step(self, x, y, sample_weight=None):
+        """One optimizer step on a device batch; returns ``(loss, predictions, y)`` on device."""
         pred = self._forward(x, training=True)
         target = self.loss.targets(y, self._output.shape[-1], pred.dtype)
-        loss, dout = self._loss_and_gradient(pred, target)
+        loss, dout = self._loss_and_gradient(pred, target, sample_weight)
         self._backward(dout, skip_output_activation=self._fused)
         penalty = self._regularize()
         if penalty is not None:
@@ -98,28 +108,34 @@ class Trainer:
         items = [(f"{layer.name}/{k}", layer.params[k], layer.grads[k]) for layer, k in refs]
         for (layer, k), new in zip(refs, self.optimizer.apply(items)):
             layer.params[k] = new
-        return loss, pred, target
+        return loss, pred, y
 
-    def train_on_batch(self, x, y):
-        """One optimizer step on one batch, as Keras: the batch loss (a float), or
-        ``[loss, accuracy]`` when compiled with ``metrics=["accuracy"]``."""
-        self._require_compiled()
-        x = self._check_x(x)
-        y = self._check_y(y, x.shape[0])
-        loss, pred, target = self._train_step(self._device(x, self.dtype), self._device(y, self._label_dtype()))
-        if not self.metrics:
-            return _host(loss)
-        correct, judged = self._correct(pred, target)
-        return [_host(loss), _host(correct) / judged]
+    def _test_step(self, x, y, sample_weight=None):
+        """The loss (with the regularization penalties, as Keras) and predictions of a device batch."""
+        pred = self._forward(x, training=False)
+        target = self.loss.targets(y, self._output.shape[-1], pred.dtype)
+        loss = self._loss_value(pred, target, sample_weight)
+        for layer in self._layers:
+            for key, reg in layer.regularizers.items():
+                loss = loss + reg.penalty(layer.params[key])
+        return loss, pred
 
-    def _correct(self, pred, target):
-        """Number of correct predictions (0-d device array) and how many were judged."""
-        xp = B.namespace(self.backend)
-        if pred.shape[-1] == 1 or isinstance(self.loss, losses_module.BinaryCrossentropy):
-            hits = (pred > 0.5) == (target > 0.5)
-            return xp.sum(xp.astype(hits, pred.dtype)), math.prod(pred.shape)
-        hits = xp.argmax(pred, axis=-1) == xp.argmax(target, axis=-1)
-        return xp.sum(xp.astype(hits, pred.dtype)), pred.shape[0]
+    def _compiled_metrics(self, y, pred):
+        """The compiled metrics as ``(Metric, weighted)`` pairs, made from the first batch
+        (``"accuracy"`` becomes binary, sparse or categorical from its shapes, as in Keras). A
+        weighted metric named like an unweighted one is logged as ``weighted_<name>``, as Keras."""
+        if self._metric_objects is None:
+            plain = [metrics_module.get(m, y, pred) for m in self.metrics]
+            weighted = [metrics_module.get(m, y, pred) for m in self.weighted_metrics]
+            for i, metric in enumerate(weighted):
+                if any(metric.name == other.name for other in plain):
+                    if any(metric is other for other in plain):  # one object in both lists: a twin keeps them apart
+                        weighted[i] = metric = metrics_module.get(metrics_module.serialize(metric), y, pred)
+                    metric.name = f"weighted_{metric.name}"
+            self._metric_objects = plain + weighted
+            self._weighted_count = len(weighted)
+        count = len(self._metric_objects) - self._weighted_count
+        return [(m, i >= count) for i, m in enumerate(self._metric_objects)]
 
     # --- data at the edges ------------------------------------------------------------------------
     def _check_x(self, x, name="x"):
@@ -186,178 +202,256 @@ class Trainer:
     def _label_dtype(self):
         return "int64" if self.loss is not None and self.loss.sparse else self.dtype
 
-    def _batches(self, x, y, batch_size, shuffle):
-        """Yield device batches ``(xb, yb)``: from device-resident copies when the data fits
-        (one copy per call), else copied batch by batch from the host."""
-        n = x.shape[0]
-        xp = B.namespace(self.backend)
-        resident = self._fits_on_device(x)
-        if resident:
-            xd = self._device(x, self.dtype)
-            yd = None if y is None else self._device(y, self._label_dtype())
-            order = self._step_rng.permutation(n) if shuffle else None
-            for start in range(0, n, batch_size):
-                stop = min(start + batch_size, n)  # slices past the end are not portable
-                if order is None:
-                    sl = slice(start, stop)
-                    yield xd[sl, ...], None if yd is None else yd[sl, ...]
-                else:
-                    idx = order[start:stop]
-                    yield xp.take(xd, idx, axis=0), None if yd is None else xp.take(yd, idx, axis=0)
-            return
-        order = self._host_rng.permutation(n) if shuffle else np.arange(n)
-        for start in range(0, n, batch_size):
-            idx = order[start : start + batch_size]
-            xb = self._device(np.asarray(x)[idx], self.dtype)
-            yb = None if y is None else self._device(np.asarray(y)[idx], self._label_dtype())
-            yield xb, yb
-
     # --- Keras API ----------------------------------------------------------------------------
-    def fit(self, x, y, batch_size=32, epochs=1, validation_data=None, validation_split=0.0, shuffle=True,
-            callbacks=None, verbose=1, seed=None, initial_epoch=0, validation_batch_size=None):
-        """Train for ``epochs`` epochs; returns a :class:`~xcnn.callbacks.History`.
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
+            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1, seed=None):
+        """Train for ``epochs`` epochs; returns a :class:`~xcnn.callbacks.History`. Keras's arguments.
 
-        x: ``(N, *input_shape)`` host or device array; y: one-hot ``(N, K)`` or integer labels
-        ``(N,)`` for ``sparse_categorical_crossentropy``. ``validation_split`` holds out the
-        last fraction of the data (before shuffling), as Keras does; validation runs in batches
-        of ``validation_batch_size`` (default ``batch_size``).
+        x: ``(N, *input_shape)`` host or device array with targets ``y`` (one-hot ``(N, K)`` or
+        integer labels ``(N,)`` for ``sparse_categorical_crossentropy``), in batches of
+        ``batch_size`` (default 32); or a Python generator / any iterable of ``(x, y)`` or
+        ``(x, y, sample_weight)`` batches; or a ``keras.utils.PyDataset``-like sequence
+        (``__len__``, ``__getitem__``). ``validation_split`` holds out the last fraction of
+        arrays (before shuffling), as Keras does; ``validation_data`` is ``(x, y)``,
+        ``(x, y, sample_weight)`` or a source of batches like ``x``. ``class_weight``
+        ``{class: weight}`` or ``sample_weight`` ``(N,)`` weigh each sample's loss.
+        ``steps_per_epoch``: batches per epoch (an epoch then continues where the last one
+        stopped). ``seed``: reseeds shuffling and dropout.
         """
+        from .data_adapters import EpochIterator, get_data_adapter, is_array
+
         self._require_compiled()
-        batch_size = positive_int(batch_size, "batch_size")
         epochs = whole_number(epochs, "epochs", minimum=0)
         initial_epoch = whole_number(initial_epoch, "initial_epoch", minimum=0)
+        if batch_size is not None:
+            batch_size = positive_int(batch_size, "batch_size")
         if validation_batch_size is not None:
             validation_batch_size = positive_int(validation_batch_size, "validation_batch_size")
-        callbacks = _callback_list(callbacks)
-        x = self._check_x(x)
-        _require_samples(x, "x")
-        y = self._check_y(y, x.shape[0])
         validation_split = real_number(validation_split, "validation_split", 0.0, 1.0, high_open=True)
+        validation_freq = positive_int(validation_freq, "validation_freq")
+        callbacks = _callback_list(callbacks)
+        verbose = _verbosity(verbose)
         if validation_split and validation_data is None:
+            if not is_array(x):
+                raise ValueError("validation_split needs arrays x and y; for a generator or PyDataset pass "
+                                 "validation_data")
+            x = self._check_x(x)
             split = int(x.shape[0] * (1.0 - validation_split))
             if split < 1 or split == x.shape[0]:
                 raise ValueError(f"validation_split={validation_split} leaves no training or validation data")
-            validation_data = (x[split:, ...], y[split:, ...])
+            y = self._check_y(y, x.shape[0])
+            weights = None if sample_weight is None else np.asarray(sample_weight)
+            validation_data = (x[split:, ...], y[split:, ...]) + (() if weights is None else (weights[split:],))
             x, y = x[:split, ...], y[:split, ...]
-        if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                got = f"a sequence of {len(validation_data)}" if isinstance(validation_data, (tuple, list)) else \
-                    type(validation_data).__name__
-                raise ValueError(f"validation_data must be a pair (x_val, y_val), got {got}")
-            vx = self._check_x(validation_data[0], "validation_data[0]")
-            _require_samples(vx, "validation_data[0]")
-            vy = self._check_y(validation_data[1], vx.shape[0], "validation_data[1]")
-            vx, vy = self._device(vx, self.dtype), self._device(vy, self._label_dtype())
+            sample_weight = None if weights is None else weights[:split]
         if seed is not None:
             self._use_step_rng(B.rng(self.backend, seed))
-        if self._fits_on_device(x):
-            x, y = self._device(x, self.dtype), self._device(y, self._label_dtype())  # once for all epochs
+        train = EpochIterator(get_data_adapter(self, x, y, sample_weight, batch_size, shuffle, class_weight),
+                              steps_per_epoch)
+        val = None
+        if validation_data is not None:
+            val = EpochIterator(self._validation_adapter(validation_data, validation_batch_size or batch_size),
+                                validation_steps)
 
-        history = History()
-        callbacks = [history, *callbacks]
-        for cb in callbacks:
-            cb.set_model(self)
+        callbacks = CallbackList(callbacks, model=self, add_history=True,
+                                 params={"verbose": verbose, "epochs": epochs, "steps": train.num_batches})
         self.stop_training = False
-        for cb in callbacks:
-            cb.on_train_begin()
-        n = x.shape[0]
-        for epoch in range(initial_epoch, epochs):
-            for cb in callbacks:
-                cb.on_epoch_begin(epoch)
+        self._initial_epoch = initial_epoch  # BackupAndRestore may move it in on_train_begin
+        callbacks.on_train_begin()
+        logs = {}
+        for epoch in range(self._initial_epoch, epochs):
+            callbacks.on_epoch_begin(epoch)
             start = time.perf_counter()
-            logs = self._run_epoch(x, y, n, batch_size, shuffle, callbacks, verbose, epoch, epochs)
-            if validation_data is not None:
-                val_logs = self._evaluate_logs(vx, vy, validation_batch_size or batch_size)
+            logs = self._train_epoch(train, callbacks, verbose, epoch, epochs)
+            if val is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._test_loop(val, callbacks)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
-            logs["time"] = time.perf_counter() - start
+            seconds = time.perf_counter() - start
             if verbose:
-                print(f"Epoch {epoch + 1}/{epochs} - " + " - ".join(
-                    f"{k}: {v:.4f}" if k != "time" else f"{v:.1f}s" for k, v in logs.items()), flush=True)
-            for cb in callbacks:
-                cb.on_epoch_end(epoch, logs)
-            if self.stop_training:
+                print(f"Epoch {epoch + 1}/{epochs} - {seconds:.1f}s - "
+                      + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()), flush=True)
+            callbacks.on_epoch_end(epoch, logs)
+            if self.stop_training or train.exhausted:
                 break
-        for cb in callbacks:
-            cb.on_train_end()
-        self.history = history
-        return history
+        callbacks.on_train_end(logs)
+        self.history = callbacks.history
+        return callbacks.history
 
-    def _run_epoch(self, x, y, n, batch_size, shuffle, callbacks, verbose, epoch, epochs):
-        steps = math.ceil(n / batch_size)
-        refresh = max(1, steps // 10)  # each refresh reads the running metrics: one host sync
+    def _validation_adapter(self, validation_data, batch_size):
+        from .data_adapters import get_data_adapter
+
+        if isinstance(validation_data, tuple):
+            if len(validation_data) not in (2, 3):
+                raise ValueError("validation_data must be (x, y), (x, y, sample_weight) or a source of batches, "
+                                 f"got a tuple of {len(validation_data)} items")
+            return get_data_adapter(self, *validation_data, batch_size=batch_size)
+        return get_data_adapter(self, validation_data)
+
+    def _train_epoch(self, epoch_iterator, callbacks, verbose, epoch, epochs):
+        steps = epoch_iterator.num_batches
+        refresh = max(1, (steps or 100) // 10)  # each refresh reads the running metrics: one host sync
         bar = None
         if verbose == 1:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=n, unit="img", desc=f"Epoch {epoch + 1}/{epochs}", leave=False, dynamic_ncols=True)
+            bar = tqdm(total=steps, unit="batch", desc=f"Epoch {epoch + 1}/{epochs}", leave=False, dynamic_ncols=True)
         running = _RunningMetrics(self)
-        for step, (xb, yb) in enumerate(self._batches(x, y, batch_size, shuffle)):
-            loss, pred, target = self._train_step(xb, yb)
-            running.add(loss, pred, target)
-            for cb in callbacks:
-                cb.on_batch_end(step, {"batch": step, "size": xb.shape[0], "loss": loss})
+        batch_logs = callbacks.wants_batch_logs("train")
+        for step, (xb, yb, wb) in epoch_iterator.epoch():
+            callbacks.on_train_batch_begin(step)
+            loss, pred, _ = self._train_step(xb, yb, wb)
+            running.add(loss, pred, yb, wb)
+            callbacks.on_train_batch_end(step, running.device_logs() if batch_logs else None)
             if bar is not None:
-                bar.update(xb.shape[0])
-                if (step + 1) % refresh == 0 or step + 1 == steps:
+                bar.update(1)
+                if (step + 1) % refresh == 0:
                     bar.set_postfix({_SHORT.get(k, k): f"{v:.4f}" for k, v in running.read().items()}, refresh=False)
             if self.stop_training:
                 break
         if bar is not None:
             bar.close()
+        if running.seen == 0:
+            raise ValueError(f"epoch {epoch + 1} had no training batches: a generator yields its batches once, so "
+                             "pass steps_per_epoch with an endless generator, or a PyDataset-like sequence")
         return running.read()
 
-    def _evaluate_logs(self, x, y, batch_size):
+    def _test_loop(self, epoch_iterator, callbacks):
+        """Loss and metrics over one pass of ``epoch_iterator`` (test hooks called on ``callbacks``)."""
         running = _RunningMetrics(self)
-        for xb, yb in self._batches(x, y, batch_size, shuffle=False):
-            pred = self._forward(xb, training=False)
-            target = self.loss.targets(yb, self._output.shape[-1], pred.dtype)
-            if self._fused:
-                loss = self.loss.from_logits(self._output.layer.activation._x, target)
-            else:
-                loss = self.loss(pred, target)
-            running.add(loss, pred, target)
-        return running.read()
+        batch_logs = callbacks.wants_batch_logs("test")
+        callbacks.on_test_begin()
+        for step, (xb, yb, wb) in epoch_iterator.epoch():
+            callbacks.on_test_batch_begin(step)
+            loss, pred = self._test_step(xb, yb, wb)
+            running.add(loss, pred, yb, wb)
+            callbacks.on_test_batch_end(step, running.device_logs() if batch_logs else None)
+        if running.seen == 0:
+            raise ValueError("there were no batches to evaluate")
+        logs = running.read()
+        callbacks.on_test_end(logs)
+        return logs
 
-    def evaluate(self, x, y, batch_size=32, verbose=0, return_dict=False):
-        """Loss (without regularization penalties) and metrics on ``(x, y)``: ``[loss, accuracy]``
-        when compiled with ``metrics=["accuracy"]``, else the loss."""
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False):
+        """Loss (with regularization penalties, as Keras) and metrics on ``(x, y)`` (arrays, or a source
+        of batches as in :meth:`fit`), as Keras returns them: the loss alone when compiled without
+        metrics, else ``[loss, metric, ...]`` in compile order; a dict with ``return_dict``."""
+        from .data_adapters import EpochIterator, get_data_adapter
+
         self._require_compiled()
-        batch_size = positive_int(batch_size, "batch_size")
-        x = self._check_x(x)
-        _require_samples(x, "x")
-        y = self._check_y(y, x.shape[0])
-        logs = self._evaluate_logs(x, y, batch_size)
+        if batch_size is not None:
+            batch_size = positive_int(batch_size, "batch_size")
+        verbose = _verbosity(verbose)
+        data = EpochIterator(get_data_adapter(self, x, y, sample_weight, batch_size), steps)
+        callbacks = CallbackList(_callback_list(callbacks), model=self,
+                                 params={"verbose": verbose, "steps": data.num_batches})
+        start = time.perf_counter()
+        logs = self._test_loop(data, callbacks)
         if verbose:
-            print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
-        if return_dict:
-            return logs
-        return [logs["loss"], logs["accuracy"]] if self.metrics else logs["loss"]
+            print(_progress_line(data, start) + " - " + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()),
+                  flush=True)
+        return _keras_result(logs, return_dict)
 
-    def predict(self, x, batch_size=32, verbose=0, to_numpy=True):
-        """Outputs for ``x`` (e.g. class probabilities ``(N, K)``): a NumPy array, or a device
-        array on the model's backend with ``to_numpy=False``."""
-        batch_size = positive_int(batch_size, "batch_size")
-        x = self._check_x(x)
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, to_numpy=True):
+        """Outputs for ``x`` (arrays or a source of batches; ``y`` in batches is ignored), e.g.
+        class probabilities ``(N, K)``: a NumPy array, or a device array on the model's backend
+        with ``to_numpy=False``."""
+        from .data_adapters import EpochIterator, get_data_adapter, is_array
+
+        if batch_size is not None:
+            batch_size = positive_int(batch_size, "batch_size")
+        verbose = _verbosity(verbose)
         xp = B.namespace(self.backend)
-        if x.shape[0] == 0:  # no samples, no outputs (but the right trailing shape)
+        if is_array(x) and len(x.shape) > 0 and x.shape[0] == 0:  # no samples, no outputs (but the right shape)
+            self._check_x(x)
             out = xp.zeros((0, *self._output.shape), dtype=getattr(xp, self.dtype))
             return B.to_numpy(out) if to_numpy else out
-        outs = [self._forward(xb, training=False) for xb, _ in self._batches(x, None, batch_size, shuffle=False)]
+        data = EpochIterator(get_data_adapter(self, x, batch_size=batch_size, with_y=False), steps)
+        callbacks = CallbackList(_callback_list(callbacks), model=self,
+                                 params={"verbose": verbose, "steps": data.num_batches})
+        batch_logs = callbacks.wants_batch_logs("predict")
+        start = time.perf_counter()
+        callbacks.on_predict_begin()
+        outs = []
+        for step, (xb, _, _) in data.epoch():
+            callbacks.on_predict_batch_begin(step)
+            outs.append(self._forward(xb, training=False))
+            callbacks.on_predict_batch_end(step, {"outputs": outs[-1]} if batch_logs else None)
+        callbacks.on_predict_end()
+        if not outs:
+            raise ValueError("there were no batches to predict")
+        if verbose:
+            print(_progress_line(data, start), flush=True)
         out = outs[0] if len(outs) == 1 else xp.concat(outs, axis=0)
         return B.to_numpy(out) if to_numpy else out
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """One optimizer step on one batch, as Keras: the batch loss (a float) when compiled
+        without metrics, else ``[loss, metric, ...]``; a dict with ``return_dict``."""
+        from .data_adapters import get_data_adapter
+
+        self._require_compiled()
+        adapter = get_data_adapter(self, x, y, sample_weight, batch_size=_whole(x), class_weight=class_weight)
+        ((xb, yb, wb),) = adapter.batches()
+        loss, pred, _ = self._train_step(xb, yb, wb)
+        running = _RunningMetrics(self)
+        running.add(loss, pred, yb, wb)
+        return _keras_result(running.read(), return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """Loss and metrics of one batch (no update), returned as :meth:`train_on_batch` does."""
+        from .data_adapters import get_data_adapter
+
+        self._require_compiled()
+        ((xb, yb, wb),) = get_data_adapter(self, x, y, sample_weight, batch_size=_whole(x)).batches()
+        loss, pred = self._test_step(xb, yb, wb)
+        running = _RunningMetrics(self)
+        running.add(loss, pred, yb, wb)
+        return _keras_result(running.read(), return_dict)
+
+    def predict_on_batch(self, x):
+        """The outputs for one batch as a NumPy array."""
+        from .data_adapters import get_data_adapter
+
+        ((xb, _, _),) = get_data_adapter(self, x, batch_size=_whole(x), with_y=False).batches()
+        return B.to_numpy(self._forward(xb, training=False))
 
     def __call__(self, x, training=False):
         """Run the model on a device batch (no checks, no copies)."""
         return self._forward(x, training)
 
 
+def _whole(x):
+    """The batch size that keeps an array batch whole."""
+    return max(1, len(x)) if hasattr(x, "__len__") else None
+
+
+def _verbosity(verbose):
+    """Keras's ``verbose``: "auto" is 1 (a progress bar), 2 one line per epoch, 0 silent."""
+    if verbose == "auto":
+        return 1
+    if isinstance(verbose, (bool, int)) and verbose in (0, 1, 2):
+        return int(verbose)
+    raise ValueError(f"verbose must be 'auto', 0, 1 or 2, got {verbose!r}")
+
+
+def _progress_line(epoch_iterator, start):
+    steps = epoch_iterator._seen or epoch_iterator.num_batches or 0
+    seconds = time.perf_counter() - start
+    return f"{steps}/{steps} - {seconds:.0f}s {1000 * seconds / max(steps, 1):.0f}ms/step"
+
+
+def _keras_result(logs, return_dict):
+    """What Keras's evaluate/*_on_batch return: the logs dict, the loss alone, or a list."""
+    if return_dict:
+        return logs
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values
+
+
 def _host(scalar):
     return float(B.to_numpy(scalar))
-
-
-def _require_samples(x, name):
-    if x.shape[0] == 0:
-        raise ValueError(f"{name} has no samples (shape {tuple(x.shape)}); fit and evaluate need at least one")
 
 
 def _callback_list(callbacks):
@@ -407,24 +501,36 @@ def _check_class_labels(y, classes, name):
 
 
 class _RunningMetrics:
-    """Batch-size-weighted loss and correct counts, summed on the device; ``read`` syncs once."""
+    """The batch-size-weighted mean loss and the compiled metrics, all summed on the device;
+    ``read`` copies them to the host (one sync per value)."""
 
     def __init__(self, model):
         self.model = model
-        self.loss_sum = self.correct = None
-        self.seen = self.judged = 0
+        self.loss_sum = None
+        self.seen = 0
+        self.metrics = None
 
-    def add(self, loss, pred, target):
+    def add(self, loss, pred, y, sample_weight=None):
         size = pred.shape[0]
         self.loss_sum = loss * size if self.loss_sum is None else self.loss_sum + loss * size
         self.seen += size
-        if self.model.metrics:
-            c, count = self.model._correct(pred, target)
-            self.correct = c if self.correct is None else self.correct + c
-            self.judged += count
+        if self.metrics is None:
+            self.metrics = self.model._compiled_metrics(y, pred)
+            for metric, _ in self.metrics:
+                metric.reset_state()
+        for metric, weighted in self.metrics:
+            metric.update_state(y, pred, sample_weight if weighted else None)
+
+    def device_logs(self):
+        """The running means so far as 0-d device arrays (no host sync), for batch hooks."""
+        logs = {"loss": self.loss_sum / self.seen}
+        for metric, _ in self.metrics or ():
+            if getattr(metric, "total", None) is not None:  # the mean metrics (not AUC)
+                logs[metric.name] = metric.total / metric.count
+        return logs
 
     def read(self):
         logs = {"loss": _host(self.loss_sum) / self.seen}
-        if self.model.metrics:
-            logs["accuracy"] = _host(self.correct) / self.judged
+        for metric, _ in self.metrics or ():
+            logs[metric.name] = metric.result()
         return logs
