@@ -1,8 +1,10 @@
 """Losses with Keras's names and arguments, by name or as objects in ``model.compile``.
 
->>> loss = CategoricalCrossentropy(label_smoothing=0.1)
->>> model.compile("adam", loss)                      # or loss="categorical_crossentropy"
->>> loss(y_true, y_pred)                             # the batch loss (a 0-d array), as in Keras
+>>> import numpy as np
+>>> loss = CategoricalCrossentropy(label_smoothing=0.1)  # model.compile("adam", loss) takes it
+>>> y_true, y_pred = np.array([[0.0, 1.0]]), np.array([[0.2, 0.8]])
+>>> round(float(loss(y_true, y_pred)), 4)                 # the batch loss, as in Keras
+0.2925
 
 Each loss is the mean over the batch of a per-sample value (Keras's "sum_over_batch_size").
 When the output layer ends in softmax (sigmoid) and the loss is categorical (binary)

@@ -126,13 +126,13 @@ def _check_sample_weight(sample_weight, n):
 class ArrayDataAdapter(DataAdapter):
     """Batches of ``batch_size`` from arrays, shuffled each pass when ``shuffle``."""
 
-    def __init__(self, batcher, x, y=None, sample_weight=None, batch_size=32, shuffle=False):
+    def __init__(self, batcher, x, y=None, sample_weight=None, batch_size=32, shuffle=False, names=("x", "y")):
         model = batcher.model
-        x = model._check_x(x)
+        x = model._check_x(x, names[0])
         if x.shape[0] == 0 and batcher.with_y:
-            raise ValueError(f"x has no samples (shape {tuple(x.shape)}); fit and evaluate need at least one")
+            raise ValueError(f"{names[0]} has no samples (shape {tuple(x.shape)}); fit and evaluate need at least one")
         if y is not None:
-            y = model._check_y(y, x.shape[0])
+            y = model._check_y(y, x.shape[0], names[1])
         sample_weight = _check_sample_weight(sample_weight, x.shape[0])
         self.batcher, self.batch_size, self.shuffle = batcher, batch_size, shuffle
         self.n = x.shape[0]
@@ -197,7 +197,7 @@ class PyDatasetAdapter(DataAdapter):
 
 
 def get_data_adapter(model, x, y=None, sample_weight=None, batch_size=None, shuffle=False, class_weight=None,
-                     with_y=True):
+                     with_y=True, names=("x", "y")):
     """The adapter for ``x``: arrays (with ``y``), a PyDataset-like sequence, or an iterable
     of batches. ``batch_size`` (default 32) applies to arrays only, as in Keras."""
     batcher = _Batcher(model, with_y, class_weight)
@@ -207,7 +207,7 @@ def get_data_adapter(model, x, y=None, sample_weight=None, batch_size=None, shuf
         if with_y and y is None:
             raise ValueError("y is required when x is an array (pass the targets, or a generator of (x, y) batches)")
         batch_size = 32 if batch_size is None else positive_int(batch_size, "batch_size")
-        return ArrayDataAdapter(batcher, x, y, sample_weight, batch_size, shuffle)
+        return ArrayDataAdapter(batcher, x, y, sample_weight, batch_size, shuffle, names)
     kind = "a PyDataset-like sequence" if is_sequence(x) else "a generator or iterable of batches"
     for name, value in (("y", y), ("sample_weight", sample_weight), ("batch_size", batch_size)):
         if value is not None:

@@ -285,7 +285,8 @@ class Trainer:
             if len(validation_data) not in (2, 3):
                 raise ValueError("validation_data must be (x, y), (x, y, sample_weight) or a source of batches, "
                                  f"got a tuple of {len(validation_data)} items")
-            return get_data_adapter(self, *validation_data, batch_size=batch_size)
+            return get_data_adapter(self, *validation_data, batch_size=batch_size,
+                                    names=("validation_data[0]", "validation_data[1]"))
         return get_data_adapter(self, validation_data)
 
     def _train_epoch(self, epoch_iterator, callbacks, verbose, epoch, epochs):
