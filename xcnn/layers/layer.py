@@ -56,6 +56,7 @@ class Layer:
         self.output = None
         self.rng = None  # per-step random numbers (dropout, rrelu), set by the model
         self.xp = None
+        self.device = None  # the backend's device the weights live on, set by build
         self.dtype = None
         self.built = False
         # set by the model when the next layer (a max pool) applies this layer's ReLU instead
@@ -85,10 +86,11 @@ class Layer:
         return input_shape
 
     # --- weights ------------------------------------------------------------------------------
-    def build(self, backend, dtype, init_rng):
-        """Create the weights on ``backend`` in ``dtype`` from the host generator ``init_rng``."""
+    def build(self, backend, dtype, init_rng, device=None):
+        """Create the weights on ``backend``'s ``device`` in ``dtype`` from the host generator ``init_rng``."""
         self.xp = B.namespace(backend)
         self.dtype = dtype
+        self.device = B.device_of(backend, device)
         self._backend, self._init_rng = backend, init_rng
         shapes = [t.shape for t in self.inbound]
         self.build_weights(shapes if self.multi_input else shapes[0])
@@ -106,7 +108,7 @@ class Layer:
         if isinstance(initializer, (int, float)):
             initializer = initializers.Constant(float(initializer), "constant")
         values = initializers.get(initializer)(shape, self._init_rng)
-        (self.params if trainable else self.state)[name] = B.asarray(values, self._backend, self.dtype)
+        (self.params if trainable else self.state)[name] = B.asarray(values, self._backend, self.dtype, device=self.device)
         if regularizer is not None:
             self.regularizers[name] = regularizer
 

@@ -91,8 +91,9 @@ def _layer_from_config(entry):
     return cls(**entry["config"])
 
 
-def load_model(path, backend=None, compile=True):
-    """Load a model written by :meth:`Model.save` onto ``backend`` (default: the global default).
+def load_model(path, backend=None, compile=True, device=None):
+    """Load a model written by :meth:`Model.save` onto ``backend`` (default: the global default)
+    and its ``device`` (default: the backend's default device; see :func:`xcnn.backend.device_of`).
 
     Nothing in the file is executed or unpickled: the architecture is JSON naming known layer
     classes, the weights are safetensors, and a SHA-256 over both detects damage or tampering.
@@ -100,10 +101,10 @@ def load_model(path, backend=None, compile=True):
     with open(path, "rb") as f:
         data = f.read()
     config, tensors = _read_safetensors(data, path)
-    return model_from_config(config, tensors, backend=backend, compile=compile, path=path)
+    return model_from_config(config, tensors, backend=backend, compile=compile, path=path, device=device)
 
 
-def model_from_config(config, tensors, backend=None, compile=True, path="model"):
+def model_from_config(config, tensors, backend=None, compile=True, path="model", device=None):
     if config.get("format") != "xcnn-model" or config.get("version") != FORMAT_VERSION:
         raise ValueError(f"{path}: unsupported model format {config.get('format')!r} v{config.get('version')}")
     try:
@@ -115,7 +116,8 @@ def model_from_config(config, tensors, backend=None, compile=True, path="model")
                 inbound = [layers[name].output for name in entry["inbound"]]
                 layer(inbound if layer.multi_input else inbound[0])
         input_layer = layers[config["layers"][0]["config"]["name"]]
-        kwargs = dict(backend=backend, dtype=config["dtype"], seed=config["seed"], name=config["name"])
+        kwargs = dict(backend=backend, dtype=config["dtype"], seed=config["seed"], name=config["name"],
+                      device=device)
         if config["class"] == "Sequential":
             model = Sequential(**kwargs)
             model._set_graph(input_layer.output, layers[config["output"]].output)
@@ -131,7 +133,7 @@ def model_from_config(config, tensors, backend=None, compile=True, path="model")
             raise ValueError(f"{path}: weight {name} has shape {tuple(tensors[name].shape)}, the model needs {shape}")
     for layer, kind, d in model._weight_dicts():
         for k in d:
-            d[k] = B.asarray(tensors[f"{kind}/{layer.name}/{k}"], model.backend, model.dtype)
+            d[k] = B.asarray(tensors[f"{kind}/{layer.name}/{k}"], model.backend, model.dtype, device=model.device)
     compiled = config.get("compile")
     if compile and compiled:
         model.compile(optimizers_module.get(compiled["optimizer"]), compiled["loss"], compiled["metrics"])
@@ -139,6 +141,6 @@ def model_from_config(config, tensors, backend=None, compile=True, path="model")
         for name, value in tensors.items():
             if name.startswith("optimizer/"):
                 key, slot = name[len("optimizer/"):].rsplit("/", 1)
-                model.optimizer.state.setdefault(key, {})[slot] = B.asarray(value, model.backend, model.dtype)
+                model.optimizer.state.setdefault(key, {})[slot] = B.asarray(value, model.backend, model.dtype, device=model.device)
     model.saved_extra = config.get("extra", {})
     return model

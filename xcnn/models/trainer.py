@@ -8,6 +8,7 @@ copy weights to and from the host.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import time
@@ -21,6 +22,17 @@ from ..callbacks import Callback, History
 # Data sets up to this size are copied to the device whole; larger ones batch by batch.
 DEVICE_DATA_LIMIT = int(os.environ.get("XCNN_DEVICE_DATA_LIMIT", 2 * 1024**3))
 _SHORT = {"accuracy": "acc"}  # progress-bar labels
+
+
+def _on_model_device(method):
+    """Run ``method`` with the model's device current (CuPy creates arrays on its current device)."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with B.device_scope(self.backend, self.device):
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 class Trainer:
@@ -96,6 +108,7 @@ class Trainer:
             layer.params[k] = new
         return loss, pred, target
 
+    @_on_model_device
     def train_on_batch(self, x, y):
         """One optimizer step on one batch, as Keras: the batch loss (a float), or
         ``[loss, accuracy]`` when compiled with ``metrics=["accuracy"]``."""
@@ -106,7 +119,8 @@ class Trainer:
         if not self.metrics:
             return _host(loss)
         correct, judged = self._correct(pred, target)
-        return [_host(loss), _host(correct) / judged]
+        loss, correct = _host_all(loss, correct)  # one read, not two
+        return [loss, correct / judged]
 
     def _correct(self, pred, target):
         """Number of correct predictions (0-d device array) and how many were judged."""
@@ -157,8 +171,9 @@ class Trainer:
         """Host (or any-backend) array -> this model's backend in ``dtype`` (a no-op if already there)."""
         if B.backend_of_or_none(array) == self.backend:
             xp = B.namespace(self.backend)
-            return array if array.dtype == getattr(xp, dtype) else xp.astype(array, getattr(xp, dtype))
-        return B.asarray(array, self.backend, dtype)
+            if B.same_device(array.device, self.device):
+                return array if array.dtype == getattr(xp, dtype) else xp.astype(array, getattr(xp, dtype))
+        return B.asarray(array, self.backend, dtype, device=self.device)
 
     def _fits_on_device(self, x):
         return math.prod(x.shape) * np.dtype(self.dtype).itemsize <= DEVICE_DATA_LIMIT
@@ -168,7 +183,8 @@ class Trainer:
 
     def _batches(self, x, y, batch_size, shuffle):
         """Yield device batches ``(xb, yb)``: from device-resident copies when the data fits
-        (one copy per call), else copied batch by batch from the host."""
+        (one copy per call), else copied batch by batch from where the data is (the host, or
+        a device: then the batch is gathered there, never through NumPy)."""
         n = x.shape[0]
         xp = B.namespace(self.backend)
         resident = self._fits_on_device(x)
@@ -186,13 +202,23 @@ class Trainer:
                     yield xp.take(xd, idx, axis=0), None if yd is None else xp.take(yd, idx, axis=0)
             return
         order = self._host_rng.permutation(n) if shuffle else np.arange(n)
+        orders = {}  # (backend, device) -> the order on that device, copied there once per call
+
+        def rows(a, start, stop, dtype):
+            name = B.backend_of_or_none(a)
+            if name in (None, "numpy"):
+                return self._device(np.asarray(a)[order[start:stop]], dtype)
+            key = (name, B.device_key(a.device))
+            if key not in orders:
+                orders[key] = B.asarray(order, name, "int64", device=a.device)
+            return self._device(B.namespace(name).take(a, orders[key][start:stop], axis=0), dtype)
+
         for start in range(0, n, batch_size):
-            idx = order[start : start + batch_size]
-            xb = self._device(np.asarray(x)[idx], self.dtype)
-            yb = None if y is None else self._device(np.asarray(y)[idx], self._label_dtype())
-            yield xb, yb
+            stop = min(start + batch_size, n)
+            yield rows(x, start, stop, self.dtype), None if y is None else rows(y, start, stop, self._label_dtype())
 
     # --- Keras API ----------------------------------------------------------------------------
+    @_on_model_device
     def fit(self, x, y, batch_size=32, epochs=1, validation_data=None, validation_split=0.0, shuffle=True,
             callbacks=None, verbose=1, seed=None, initial_epoch=0, validation_batch_size=None):
         """Train for ``epochs`` epochs; returns a :class:`~xcnn.callbacks.History`.
@@ -220,7 +246,7 @@ class Trainer:
             vy = self._check_y(validation_data[1], vx.shape[0])
             vx, vy = self._device(vx, self.dtype), self._device(vy, self._label_dtype())
         if seed is not None:
-            self._use_step_rng(B.rng(self.backend, seed))
+            self._use_step_rng(B.rng(self.backend, seed, self.device))
         if self._fits_on_device(x):
             x, y = self._device(x, self.dtype), self._device(y, self._label_dtype())  # once for all epochs
 
@@ -291,6 +317,7 @@ class Trainer:
             running.add(loss, pred, target)
         return running.read()
 
+    @_on_model_device
     def evaluate(self, x, y, batch_size=32, verbose=0, return_dict=False):
         """Loss (without regularization penalties) and metrics on ``(x, y)``: ``[loss, accuracy]``
         when compiled with ``metrics=["accuracy"]``, else the loss."""
@@ -304,6 +331,7 @@ class Trainer:
             return logs
         return [logs["loss"], logs["accuracy"]] if self.metrics else logs["loss"]
 
+    @_on_model_device
     def predict(self, x, batch_size=32, verbose=0, to_numpy=True):
         """Outputs for ``x`` (e.g. class probabilities ``(N, K)``): a NumPy array, or a device
         array on the model's backend with ``to_numpy=False``."""
@@ -320,6 +348,12 @@ class Trainer:
 
 def _host(scalar):
     return float(B.to_numpy(scalar))
+
+
+def _host_all(*scalars):
+    """Several 0-d device arrays of one dtype as floats, read back in one copy (one sync)."""
+    xp = B.array_namespace(*scalars)
+    return [float(v) for v in B.to_numpy(xp.stack(scalars))]
 
 
 class _RunningMetrics:
@@ -340,7 +374,8 @@ class _RunningMetrics:
             self.judged += count
 
     def read(self):
-        logs = {"loss": _host(self.loss_sum) / self.seen}
-        if self.model.metrics:
-            logs["accuracy"] = _host(self.correct) / self.judged
-        return logs
+        """The running means as floats: one device->host read."""
+        if not self.model.metrics:
+            return {"loss": _host(self.loss_sum) / self.seen}
+        loss_sum, correct = _host_all(self.loss_sum, self.correct)
+        return {"loss": loss_sum / self.seen, "accuracy": correct / self.judged}

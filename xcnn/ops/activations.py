@@ -135,7 +135,8 @@ def step_backward(dy, x, y):
 def relun(x, n=6.0):
     """ReLU capped at ``n`` (``n=6`` is ReLU6): ``min(max(x, 0), n)``."""
     xp = array_namespace(x)
-    return xp.clip(x, 0.0, float(n))
+    # not xp.clip: array-api-compat's generic clip for CuPy syncs (boolean-mask indexing)
+    return xp.minimum(xp.maximum(x, 0.0), float(n))
 
 
 def relun_backward(dy, x, y, n=6.0):

@@ -13,6 +13,12 @@ from .activations import log_softmax, sigmoid, softmax
 EPSILON = 1e-7
 
 
+def _clip_probabilities(xp, p):
+    """``p`` clipped to ``[EPSILON, 1 - EPSILON]``, as two element-wise kernels: the generic
+    ``clip`` that array-api-compat gives CuPy indexes with boolean masks (a device sync)."""
+    return xp.minimum(xp.maximum(p, EPSILON), 1.0 - EPSILON)
+
+
 def one_hot(labels, num_classes, dtype):
     """Integer labels ``(N,)`` -> one-hot ``(N, num_classes)`` in ``dtype`` (on the labels' device)."""
     xp = array_namespace(labels)
@@ -33,12 +39,12 @@ def softmax_cross_entropy_backward(logits, y_true):
 def categorical_crossentropy(p, y_true):
     """Cross-entropy of probabilities ``p`` against one-hot ``y_true``, both ``(N, K)``."""
     xp = array_namespace(p, y_true)
-    return -xp.sum(y_true * xp.log(xp.clip(p, EPSILON, 1.0 - EPSILON))) / p.shape[0]
+    return -xp.sum(y_true * xp.log(_clip_probabilities(xp, p))) / p.shape[0]
 
 
 def categorical_crossentropy_backward(p, y_true):
     xp = array_namespace(p, y_true)
-    clipped = xp.clip(p, EPSILON, 1.0 - EPSILON)
+    clipped = _clip_probabilities(xp, p)
     inside = xp.astype((p > EPSILON) & (p < 1.0 - EPSILON), p.dtype)
     return -y_true / clipped * inside / p.shape[0]
 
@@ -58,13 +64,13 @@ def sigmoid_binary_crossentropy_backward(logits, y_true):
 def binary_crossentropy(p, y_true):
     """Binary cross-entropy of probabilities ``p``, mean over all entries."""
     xp = array_namespace(p, y_true)
-    q = xp.clip(p, EPSILON, 1.0 - EPSILON)
+    q = _clip_probabilities(xp, p)
     return -xp.mean(y_true * xp.log(q) + (1.0 - y_true) * xp.log(1.0 - q))
 
 
 def binary_crossentropy_backward(p, y_true):
     xp = array_namespace(p, y_true)
-    q = xp.clip(p, EPSILON, 1.0 - EPSILON)
+    q = _clip_probabilities(xp, p)
     inside = xp.astype((p > EPSILON) & (p < 1.0 - EPSILON), p.dtype)
     return (q - y_true) / (q * (1.0 - q)) * inside / _size(p)
 
