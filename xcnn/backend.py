@@ -196,6 +196,20 @@ def _move(x, backend, device):
     return x.to_device(device)
 
 
+_default_devices = {}  # backend name -> the device that device=None means (set_default_device)
+
+
+def set_default_device(backend, device):
+    """Make ``device`` what ``device=None`` means for ``backend`` from now on (``None``: the
+    backend's own default again); returns the previous setting. The tests use it to run every
+    case on a non-default device (``array_api_strict``'s ``"device1"``, torch's ``"cuda"``)."""
+    backend = _check_name(backend)
+    previous = _default_devices.pop(backend, None)
+    if device is not None:
+        _default_devices[backend] = device_of(backend, device)
+    return previous
+
+
 def device_of(backend, device=None):
     """``device`` in backend ``backend``'s own terms (``None``: the backend's default device).
 
@@ -204,6 +218,8 @@ def device_of(backend, device=None):
     such as ``"device1"``). A ValueError names the device and what the backend accepts.
     """
     backend = _check_name(backend or get_backend())
+    if device is None:
+        device = _default_devices.get(backend)
     if backend == "numpy":
         if device not in (None, "cpu"):
             raise ValueError(f"device for backend 'numpy' must be 'cpu' or None, got {device!r}")
@@ -224,6 +240,9 @@ def device_of(backend, device=None):
         if device is None:
             return cupy.cuda.runtime.getDevice()
         ident = getattr(device, "id", device)
+        if isinstance(ident, str):  # from the command line: "1" or "cuda:1"
+            text = ident.removeprefix("cuda:")
+            ident = int(text) if text.isdigit() else ident
         if isinstance(ident, bool) or not isinstance(ident, int) or ident < 0:
             raise ValueError(f"device for backend 'cupy' must be a CUDA device id (int >= 0), got {device!r}")
         return ident

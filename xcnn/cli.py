@@ -71,7 +71,7 @@ def cmd_train(args):
     if args.resume:
         if not os.path.exists(checkpoint):
             sys.exit(f"--resume: no checkpoint at {checkpoint}; train without --resume first")
-        model = load_model(checkpoint, backend=args.backend)
+        model = load_model(checkpoint, backend=args.backend, device=args.device)
         first_epoch = model.saved_extra.get("epoch", 0)
         history = model.saved_extra.get("history", {})
         if isinstance(model.optimizer.learning_rate, optimizers.CosineDecay):
@@ -80,13 +80,13 @@ def cmd_train(args):
         print(f"Resuming from {checkpoint} after epoch {first_epoch}")
     else:
         model = zoo.get(args.model, input_shape=x.shape[1:], classes=int(y.max()) + 1, augment=args.augment,
-                        backend=args.backend, dtype=args.dtype, seed=args.seed)
+                        backend=args.backend, device=args.device, dtype=args.dtype, seed=args.seed)
         model.compile(_optimizer(args, steps),
                       "sparse_categorical_crossentropy", ["accuracy"])
     model.summary()
     print(f"Training {args.model} on {args.dataset}: {len(x)} train / {len(xt)} test images, backend "
-          f"{model.backend} ({B.device_description(model.backend)}), {model.dtype}, batch {args.batch_size}, "
-          f"{args.epochs} epochs")
+          f"{model.backend} ({B.device_description(model.backend, model.device)}), {model.dtype}, "
+          f"batch {args.batch_size}, {args.epochs} epochs")
     try:
         result = model.fit(x, y, batch_size=args.batch_size, epochs=args.epochs, initial_epoch=first_epoch,
                            validation_data=(xt, yt), validation_batch_size=EVAL_BATCH, verbose=1 if args.progress else 2,
@@ -115,7 +115,7 @@ def cmd_train(args):
 
 
 def cmd_evaluate(args):
-    model = load_model(args.model_file, backend=args.backend)
+    model = load_model(args.model_file, backend=args.backend, device=args.device)
     args.dtype = model.dtype
     _, _, xt, yt = _load_split(args)
     if model.loss is None:
@@ -147,7 +147,7 @@ def _read_image(path, shape):
 
 
 def cmd_predict(args):
-    model = load_model(args.model_file, backend=args.backend)
+    model = load_model(args.model_file, backend=args.backend, device=args.device)
     x = _read_image(args.image, model.input_shape[1:]).astype(model.dtype)
     probs = model.predict(x)[0]
     best = int(np.argmax(probs))
@@ -163,7 +163,8 @@ def cmd_info(args):
         if B.is_available(name):
             print(f"  {name:<17} available  {B.device_description(name)}")
         else:
-            print(f"  {name:<17} not available")
+            why = f" ({B.cuda_status()[1]})" if name == "cupy" else ""
+            print(f"  {name:<17} not available{why}")
     print(f"default backend: {B.get_backend()} (set XCNN_BACKEND or xcnn.set_backend)")
     print(f"data: $XCNN_DATA_DIR={os.environ.get('XCNN_DATA_DIR', '(unset)')}, cache {datasets.cache_dir()}")
     return 0
@@ -173,10 +174,15 @@ def build_parser():
     parser = argparse.ArgumentParser(prog="xcnn", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
+    def device_arg(p):
+        p.add_argument("--device", default=None,
+                       help="the backend's device: cuda, cuda:1 (torch), 0 (cupy's GPU id); default: the backend's")
+
     def data_args(p):
         p.add_argument("--dataset", default="mnist", choices=sorted(datasets.SPECS), help="data set (default mnist)")
         p.add_argument("--backend", default=None, choices=list(B.BACKENDS),
                        help="array backend (default: $XCNN_BACKEND or numpy)")
+        device_arg(p)
         p.add_argument("--limit", type=int, default=None, metavar="N",
                        help="use only the first N training and N test images (a quick run)")
 
@@ -212,6 +218,7 @@ def build_parser():
     predict.add_argument("model_file")
     predict.add_argument("image")
     predict.add_argument("--backend", default=None, choices=list(B.BACKENDS))
+    device_arg(predict)
     predict.set_defaults(func=cmd_predict)
 
     info = sub.add_parser("info", help="version, backends and their devices")
