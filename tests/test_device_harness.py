@@ -42,9 +42,11 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 # the host must learn it): each is a device sync on a GPU
 SYNC_OPS = {"_local_scalar_dense", "item", "is_nonzero", "equal", "nonzero", "nonzero_static", "masked_select",
             "unique", "_unique", "_unique2", "unique_consecutive", "unique_dim", "allclose"}
-# ops that launch no kernel: allocation without a fill, profiler markers, and reads of a CPU
-# scalar (the twin's Adam keeps its step counter on the host, also with CUDA)
-NOT_LAUNCHES = ("empty", "_record_function", "_local_scalar_dense")
+# ops that launch no kernel: allocation without a fill, in-place changes of a tensor's shape
+# metadata, profiler markers, and reads of a CPU scalar (the twin's Adam keeps its step
+# counter on the host, also with CUDA)
+NOT_LAUNCHES = ("empty", "squeeze_", "unsqueeze_", "as_strided_", "t_", "transpose_", "_record_function",
+                "_local_scalar_dense")
 
 
 class StepWatch(TorchDispatchMode):
@@ -238,7 +240,7 @@ def launches_per_step(step, warmup=2):
 # ratchet is today's count: the test fails on any increase, and the xfail below turns into a
 # failure (strict) the day the goal is met, to be moved here.
 GOAL = 1.5
-RATCHET = {"seed": 208, "lecture": 192, "lenet": 293, "vgg": 648}
+RATCHET = {"seed": 197, "lecture": 184, "lenet": 279, "vgg": 628}
 BATCH = {"vgg": 16}
 
 

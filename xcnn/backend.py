@@ -268,6 +268,23 @@ def device_key(device):
         return (type(device).__module__, type(device).__qualname__, getattr(device, "id", str(device)))
 
 
+class Unkeyed:
+    """Carries a value (a device) through ``functools.lru_cache`` without taking part in its
+    key: every ``Unkeyed`` compares equal, so a cache keyed on :func:`device_key` next to it
+    can build on the device itself."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __eq__(self, other):
+        return isinstance(other, Unkeyed)
+
+    def __hash__(self):
+        return 0
+
+
 def same_device(a, b):
     """Whether devices ``a`` and ``b`` (an array's ``.device`` or :func:`device_of`'s answer) are one."""
     a, b = getattr(a, "id", a), getattr(b, "id", b)

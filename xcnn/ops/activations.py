@@ -10,10 +10,6 @@ from __future__ import annotations
 from ..backend import array_namespace
 
 
-def _zero(xp, x):
-    return xp.zeros((), dtype=x.dtype, device=x.device)
-
-
 def masked(xp, dy, keep):
     """``dy`` where ``keep`` else 0, as ``dy * keep``: several times faster than ``where``
     on NumPy when the mask is irregular (as after ReLU), and portable."""
@@ -30,9 +26,9 @@ def linear_backward(dy, x, y):
 
 
 def relu(x):
-    """``max(x, 0)``."""
+    """``max(x, 0)``. (A Python scalar operand, not a 0-d array: one kernel on a GPU, not two.)"""
     xp = array_namespace(x)
-    return xp.maximum(x, _zero(xp, x))
+    return xp.maximum(x, 0.0)
 
 
 def relu_backward(dy, x, y):
@@ -91,7 +87,7 @@ def leaky_relu_backward(dy, x, y, negative_slope=0.2):
 def elu(x, alpha=1.0):
     """``x`` if positive else ``alpha * (exp(x) - 1)``."""
     xp = array_namespace(x)
-    return xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, _zero(xp, x))))
+    return xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0.0)))
 
 
 def elu_backward(dy, x, y, alpha=1.0):
@@ -102,7 +98,7 @@ def elu_backward(dy, x, y, alpha=1.0):
 def softplus(x):
     """``log(1 + exp(x))`` without overflow."""
     xp = array_namespace(x)
-    return xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(x, _zero(xp, x))
+    return xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(x, 0.0)
 
 
 def softplus_backward(dy, x, y):
@@ -155,7 +151,7 @@ def prelu_backward(dy, x, alpha):
     xp = array_namespace(dy, x, alpha)
     negative = x <= 0
     dx = xp.where(negative, alpha * dy, dy)
-    dalpha = xp.sum(xp.reshape(xp.where(negative, dy * x, _zero(xp, dy)), (-1, x.shape[-1])), axis=0)
+    dalpha = xp.sum(xp.reshape(xp.where(negative, dy * x, 0.0), (-1, x.shape[-1])), axis=0)
     return dx, dalpha
 
 

@@ -22,7 +22,7 @@ import math
 
 import array_api_extra as xpx
 
-from ..backend import array_namespace, device_key
+from ..backend import Unkeyed, array_namespace, device_key
 from ._workspace import matmul, scratch
 from .reductions import channel_sum
 from ._geometry import (
@@ -101,22 +101,7 @@ def _band_index(xp, w_shape, wp, win, device, phases=1):
     The cache is keyed on :func:`~xcnn.backend.device_key` (``cupy.cuda.Device`` is not
     hashable); the device itself rides along outside the key.
     """
-    return _cached_band_index(xp, w_shape, wp, win, device_key(device), _Unkeyed(device), phases)
-
-
-class _Unkeyed:
-    """Carries a value through ``lru_cache`` without taking part in the key (all compare equal)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value):
-        self.value = value
-
-    def __eq__(self, other):
-        return isinstance(other, _Unkeyed)
-
-    def __hash__(self):
-        return 0
+    return _cached_band_index(xp, w_shape, wp, win, device_key(device), Unkeyed(device), phases)
 
 
 def _band_columns(xp, win, phases, device):

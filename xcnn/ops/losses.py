@@ -52,8 +52,7 @@ def categorical_crossentropy_backward(p, y_true):
 def sigmoid_binary_crossentropy(logits, y_true):
     """Binary cross-entropy of ``sigmoid(logits)`` against 0/1 targets, mean over all entries."""
     xp = array_namespace(logits, y_true)
-    zero = xp.zeros((), dtype=logits.dtype, device=logits.device)
-    per_entry = xp.maximum(logits, zero) - logits * y_true + xp.log1p(xp.exp(-xp.abs(logits)))
+    per_entry = xp.maximum(logits, 0.0) - logits * y_true + xp.log1p(xp.exp(-xp.abs(logits)))
     return xp.mean(per_entry)
 
 
