@@ -58,8 +58,11 @@ def test_cpu_draws_match_across_backends_and_devices():
 def test_bad_devices_are_named():
     with pytest.raises(ValueError, match="device for backend 'numpy' must be 'cpu'"):
         B.device_of("numpy", "cuda")
-    with pytest.raises(ValueError, match="array_api_strict"):
+    with pytest.raises(TypeError, match="array_api_strict.Device or its name"):
         B.device_of("array_api_strict", 3)
+    if B.is_available("torch"):
+        with pytest.raises(ValueError, match="must be a torch device such as 'cpu' or 'cuda:0'"):
+            B.device_of("torch", "not-a-device")
     with pytest.raises(ValueError, match="device for backend 'numpy'"):
         Sequential([Input((2,)), Dense(1)], backend="numpy", device="cuda:0")
 

@@ -25,16 +25,27 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
-from torch.utils._python_dispatch import TorchDispatchMode  # noqa: E402
+from torch.utils._python_dispatch import TorchDispatchMode
 
-from xcnn import backend as B  # noqa: E402
-from xcnn import regularizers, zoo  # noqa: E402
-from xcnn.layers import (  # noqa: E402
-    LAYER_CLASSES, Activation, Add, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, Dropout,
-    Flatten, Input, MaxPooling2D, RandomTranslation,
+from xcnn import backend as B
+from xcnn import regularizers, zoo
+from xcnn.layers import (
+    LAYER_CLASSES,
+    Activation,
+    Add,
+    AveragePooling2D,
+    BatchNormalization,
+    Concatenate,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    Input,
+    MaxPooling2D,
+    RandomTranslation,
 )
-from xcnn.models import Model  # noqa: E402
-from xcnn.models import trainer as trainer_module  # noqa: E402
+from xcnn.models import Model
+from xcnn.models import trainer as trainer_module
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 

@@ -78,7 +78,7 @@ def _probe_cuda():
         if got != 166.0:
             return False, f"a test kernel computed {got}, not 166"
         return True, "a test kernel ran"
-    except Exception as exc:  # no driver, no device, CUDA libraries missing: not available
+    except Exception as exc:  # noqa: BLE001  no driver, no device, CUDA libraries missing: not available
         return False, f"{type(exc).__name__}: {exc}"
 
 
@@ -253,7 +253,7 @@ def device_of(backend, device=None):
     if isinstance(device, str):
         device = array_api_strict.Device(device)  # ValueError for an unknown name
     if not isinstance(device, array_api_strict.Device):
-        raise ValueError(f"device for backend 'array_api_strict' must be an array_api_strict.Device or its "
+        raise TypeError(f"device for backend 'array_api_strict' must be an array_api_strict.Device or its "
                          f"name, got {device!r}")
     return device
 
