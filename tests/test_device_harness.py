@@ -17,6 +17,7 @@ A new layer joins by adding a stage to :data:`STAGES`; a new zoo model joins by 
 import argparse
 import collections
 import contextlib
+import functools
 import importlib.util
 import os
 import sys
@@ -255,6 +256,7 @@ RATCHET = {"seed": 197, "lecture": 184, "lenet": 279, "vgg": 628}
 BATCH = {"vgg": 16}
 
 
+@functools.cache  # both launch tests read the same counts
 def step_launches(name):
     bench = _train_step_module()
     args = argparse.Namespace(model=name, batch_size=BATCH.get(name, 100), dtype="float32", backend="torch")
