@@ -293,3 +293,15 @@ def test_launches_within_goal_of_the_twin(name, request):
             f"{name}: {ours.total} launches per step, {ours.total / theirs.total:.2f}x PyTorch's twin "
             f"({theirs.total}); goal {GOAL}x")))
     assert ours.total <= GOAL * theirs.total
+
+
+def test_progress_bar_reads_the_metrics_once_per_refresh(monkeypatch, host_reads):
+    """verbose=1: each refresh of the bar reads loss and accuracy together, in one copy."""
+    pytest.importorskip("tqdm")
+    model = zoo.lecture(backend="torch", device="meta", seed=0)
+    model.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])
+    x = np.zeros((8, 28, 28, 1))
+    with StepWatch() as watch:
+        model.fit(x, np.arange(8) % 10, batch_size=4, epochs=1, verbose=1)
+    # 2 steps, a refresh after each (fewer than 10 steps), then the epoch's own read
+    assert watch.syncs == [] and host_reads == [(2,), (2,), (2,)]
