@@ -14,6 +14,8 @@
 # Every step's exit code is checked and written to summary.txt; the script carries on past a
 # failed step and exits 1 if any failed. Without a usable GPU it says so and exits 0
 # (XCNN_GPU_REQUIRED=1: exit 3 instead), having checked that xcnn imports with the wheels.
+# XCNN_GPU_ONLY="pytest-* train_step-seed-*" runs only the steps whose names match one of the
+# globs (the names are listed by --dry-run); XCNN_GPU_EPOCHS=N shortens the MNIST runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -38,6 +40,17 @@ say() { echo "[gpu.sh] $*" | tee -a "$summary"; }
 step() {
   local name=$1
   shift
+  if [ -n "${XCNN_GPU_ONLY:-}" ] && [ "$name" != environment ]; then
+    local pattern wanted=0
+    for pattern in $XCNN_GPU_ONLY; do
+      # shellcheck disable=SC2053  # the pattern is a glob on purpose
+      [[ "$name" == $pattern ]] && wanted=1
+    done
+    if [ "$wanted" = 0 ]; then
+      say "skipped $name: not in XCNN_GPU_ONLY=\"$XCNN_GPU_ONLY\""
+      return 0
+    fi
+  fi
   if [ "$dry_run" = 1 ]; then
     say "would run $name: $*"
     return 0
@@ -153,8 +166,12 @@ for run in "seed 100" "seed 1000" "vgg 128" "resnet 128"; do
     continue
   fi
   common=(benchmarks/train_step.py --model "$model" --batch-size "$batch" --compare torch --steps 50)
-  [ "$cupy_ok" = 1 ] && step "train_step-$model-$batch-cupy" "$py" "${common[@]}" --backend cupy
-  [ "$torch_ok" = 1 ] && step "train_step-$model-$batch-torch-cuda" "$py" "${common[@]}" --backend torch --device cuda
+  if [ "$cupy_ok" = 1 ]; then
+    step "train_step-$model-$batch-cupy" "$py" "${common[@]}" --backend cupy
+  fi
+  if [ "$torch_ok" = 1 ]; then
+    step "train_step-$model-$batch-torch-cuda" "$py" "${common[@]}" --backend torch --device cuda
+  fi
 done
 
 # --- device memory per epoch, and the 30-epoch MNIST run ---------------------------------------
@@ -162,7 +179,7 @@ if [ ! -f "$XCNN_DATA_DIR/mnist.npz" ] && [ "$dry_run" = 0 ]; then
   say "skipped the MNIST steps: no mnist.npz in $XCNN_DATA_DIR (ci/gpu_wheels.sh copies it into gpu-data/)"
 else
   timed=()
-  [ -x /usr/bin/time ] && timed=(/usr/bin/time -v)
+  if [ -x /usr/bin/time ]; then timed=(/usr/bin/time -v); fi
   if [ "$cupy_ok" = 1 ]; then
     step epoch-memory-cupy "$py" benchmarks/epoch.py --backend cupy --epochs 2
     step train-cupy "${timed[@]}" "$py" -m xcnn train --backend cupy --epochs "$epochs" --out "$out/run-cupy" --no-progress
