@@ -41,10 +41,11 @@ step() {
   local name=$1
   shift
   if [ -n "${XCNN_GPU_ONLY:-}" ] && [ "$name" != environment ]; then
-    local pattern wanted=0
-    for pattern in $XCNN_GPU_ONLY; do
+    local pattern patterns wanted=0
+    read -ra patterns <<< "$XCNN_GPU_ONLY"  # split on spaces without expanding the globs
+    for pattern in "${patterns[@]}"; do
       # shellcheck disable=SC2053  # the pattern is a glob on purpose
-      [[ "$name" == $pattern ]] && wanted=1
+      if [[ "$name" == $pattern ]]; then wanted=1; fi
     done
     if [ "$wanted" = 0 ]; then
       say "skipped $name: not in XCNN_GPU_ONLY=\"$XCNN_GPU_ONLY\""
