@@ -87,10 +87,11 @@ class Layer:
 
     # --- weights ------------------------------------------------------------------------------
     def build(self, backend, dtype, init_rng, device=None):
-        """Create the weights on ``backend``'s ``device`` in ``dtype`` from the host generator ``init_rng``."""
+        """Create the weights on ``backend`` in ``dtype`` from the host generator ``init_rng``, on
+        ``device`` (default: ``self.device``, which the model sets, else the backend's default)."""
         self.xp = B.namespace(backend)
         self.dtype = dtype
-        self.device = B.device_of(backend, device)
+        self.device = B.device_of(backend, device if device is not None else self.device)
         self._backend, self._init_rng = backend, init_rng
         shapes = [t.shape for t in self.inbound]
         self.build_weights(shapes if self.multi_input else shapes[0])

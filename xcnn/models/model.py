@@ -70,7 +70,8 @@ class Model(Trainer):
         self._layers = [layer for layer in order if not isinstance(layer, InputLayer)]
         for layer in self._layers:
             if not layer.built:
-                layer.build(self.backend, self.dtype, self._init_rng, self.device)
+                layer.device = self.device  # (not an argument: layers that override build keep working)
+                layer.build(self.backend, self.dtype, self._init_rng)
         self._use_step_rng(self._step_rng)
         self._rewrites = _work_saving_rewrites(self._layers, self._output)
 

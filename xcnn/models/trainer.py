@@ -341,6 +341,7 @@ class Trainer:
         out = outs[0] if len(outs) == 1 else xp.concat(outs, axis=0)
         return B.to_numpy(out) if to_numpy else out
 
+    @_on_model_device
     def __call__(self, x, training=False):
         """Run the model on a device batch (no checks, no copies)."""
         return self._forward(x, training)
