@@ -153,7 +153,7 @@ def cmd_train(args):
     if args.resume:
         if not os.path.exists(checkpoint):
             raise UsageError(f"--resume: no checkpoint at {checkpoint}; train without --resume first")
-        model = load_model(checkpoint, backend=getattr(args, "backend", None))
+        model = load_model(checkpoint, backend=getattr(args, "backend", None), device=args.device)
         first_epoch = model.saved_extra.get("epoch", 0)
         history = model.saved_extra.get("history", {})
         saved = model.saved_extra.get("options")
@@ -183,13 +183,13 @@ def cmd_train(args):
         print(f"Resuming from {checkpoint} after epoch {first_epoch}")
     else:
         model = zoo.get(args.model, input_shape=x.shape[1:], classes=classes, augment=args.augment,
-                        backend=args.backend, dtype=args.dtype, seed=args.seed)
+                        backend=args.backend, device=args.device, dtype=args.dtype, seed=args.seed)
         model.compile(_optimizer(args, steps), "sparse_categorical_crossentropy", ["accuracy"])
     options["backend"] = model.backend
     model.summary()
     print(f"Training {args.model} on {args.dataset}: {len(x)} train / {len(xt)} test images, backend "
-          f"{model.backend} ({B.device_description(model.backend)}), {model.dtype}, batch {args.batch_size}, "
-          f"{args.epochs} epochs")
+          f"{model.backend} ({B.device_description(model.backend, model.device)}), {model.dtype}, "
+          f"batch {args.batch_size}, {args.epochs} epochs")
     guard = TerminateOnNaN(check_every=NAN_CHECK_EVERY)
     saver = _EpochCheckpoint(checkpoint, history, options)
     try:
@@ -235,7 +235,7 @@ def cmd_train(args):
 
 
 def cmd_evaluate(args):
-    model = load_model(args.model_file, backend=args.backend)
+    model = load_model(args.model_file, backend=args.backend, device=args.device)
     args.dtype = model.dtype
     _, _, xt, yt = _load_split(args)
     # the test set has integer labels: judge any saved model by them (its optimizer is unused)
@@ -291,7 +291,7 @@ def _read_image(path, shape):
 
 
 def cmd_predict(args):
-    model = load_model(args.model_file, backend=args.backend)
+    model = load_model(args.model_file, backend=args.backend, device=args.device)
     x = _read_image(args.image, model.input_shape[1:]).astype(model.dtype)
     probs = model.predict(x)[0]
     best = int(np.argmax(probs))
@@ -321,7 +321,8 @@ def cmd_info(args):
         if B.is_available(name):
             print(f"  {name:<17} available  {B.device_description(name)}")
         else:
-            print(f"  {name:<17} not available")
+            why = f" ({B.cuda_status()[1]})" if name == "cupy" else ""
+            print(f"  {name:<17} not available{why}")
     print(f"default backend: {B.get_backend()} (set XCNN_BACKEND or xcnn.set_backend)")
     print(f"data: $XCNN_DATA_DIR={os.environ.get('XCNN_DATA_DIR', '(unset)')}, cache {datasets.cache_dir()}")
     return 0
@@ -371,6 +372,11 @@ def build_parser():
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                        help="show the Python traceback of an error")
 
+    def device_arg(p):
+        # not a run option: a resumed run may continue on another device
+        p.add_argument("--device", default=None,
+                       help="the backend's device: cuda, cuda:1 (torch), 0 (cupy's GPU id); default: the backend's")
+
     def data_args(p, train=False):
         # train: defaults are filled in later (from RUN_DEFAULTS, or from the checkpoint under
         # --resume), so that the options given on the command line can be told apart
@@ -379,6 +385,7 @@ def build_parser():
                        help="data set (default mnist)")
         p.add_argument("--backend", default=default("backend"), choices=list(B.BACKENDS),
                        help="array backend (default: $XCNN_BACKEND or numpy)")
+        device_arg(p)
         p.add_argument("--limit", type=_whole_number(1), default=default("limit"), metavar="N",
                        help="use only the first N training and N test images (a quick run)")
 
@@ -424,6 +431,7 @@ def build_parser():
     predict.add_argument("model_file")
     predict.add_argument("image")
     predict.add_argument("--backend", default=None, choices=list(B.BACKENDS))
+    device_arg(predict)
     predict.set_defaults(func=cmd_predict)
 
     export = sub.add_parser("export", help="convert a saved model to ONNX (.onnx), Keras 3 (.keras) or xcnn (.safetensors)")

@@ -24,7 +24,8 @@ class Regularizer:
         xp = array_namespace(w)
         grad = w * (2.0 * self.l2)
         if self.l1:
-            grad = grad + xp.sign(w) * self.l1
+            # sign(w) as two comparisons: array-api-compat's sign for CuPy syncs (it masks NaNs)
+            grad = grad + (xp.astype(w > 0, w.dtype) - xp.astype(w < 0, w.dtype)) * self.l1
         return grad
 
     def get_config(self):

@@ -79,6 +79,7 @@ class Layer:
         self.output = None
         self.rng = None  # per-step random numbers (dropout, rrelu), set by the model
         self.xp = None
+        self.device = None  # the backend's device the weights live on, set by build
         self.dtype = None
         self.built = False
         self.trainable = True  # False freezes the weights (and runs BatchNormalization in inference mode)
@@ -107,10 +108,12 @@ class Layer:
         return input_shape
 
     # --- weights ------------------------------------------------------------------------------
-    def build(self, backend, dtype, init_rng):
-        """Create the weights on ``backend`` in ``dtype`` from the host generator ``init_rng``."""
+    def build(self, backend, dtype, init_rng, device=None):
+        """Create the weights on ``backend`` in ``dtype`` from the host generator ``init_rng``, on
+        ``device`` (default: ``self.device``, which the model sets, else the backend's default)."""
         self.xp = B.namespace(backend)
         self.dtype = dtype
+        self.device = B.device_of(backend, device if device is not None else self.device)
         self._backend, self._init_rng = backend, init_rng
         shapes = [t.shape for t in self.inbound]
         self.build_weights(shapes if self.multi_input else shapes[0])
@@ -129,7 +132,7 @@ class Layer:
             initializer = initializers.Constant(float(initializer), "constant")
         values = initializers.get(initializer)(shape, self._init_rng)
         kind = "params" if trainable else "state"
-        getattr(self, kind)[name] = B.asarray(values, self._backend, self.dtype)
+        getattr(self, kind)[name] = B.asarray(values, self._backend, self.dtype, device=self.device)
         self._weight_slots.append((kind, name))
         if regularizer is not None:
             self.regularizers[name] = regularizer
@@ -161,7 +164,7 @@ class Layer:
             if tuple(np.shape(w)) != expected:
                 raise ValueError(f"weight {key!r} of layer {self.name} must have shape {expected}, "
                                  f"got {tuple(np.shape(w))}")
-            converted.append(B.asarray(self._xcnn_layout(key, np.asarray(w)), B.backend_of(current), self.dtype))
+            converted.append(B.asarray(self._xcnn_layout(key, np.asarray(w)), B.backend_of(current), self.dtype, device=self.device))
         for (kind, key), value in zip(self._weight_slots, converted):
             getattr(self, kind)[key] = value
 

@@ -46,7 +46,7 @@ class AUC(Metric):
         if sample_weight is not None:
             raise ValueError("xcnn's AUC does not take sample_weight")
         p = sigmoid(y_pred) if self.from_logits else y_pred
-        p = xp.clip(xp.reshape(p, (-1, 1)), 0.0, 1.0)
+        p = xp.minimum(xp.maximum(xp.reshape(p, (-1, 1)), 0.0), 1.0)  # not xp.clip: it syncs on CuPy
         positive = xp.reshape(xp.astype(y_true, p.dtype), (-1, 1)) > 0.5
         if positive.shape[0] != p.shape[0]:
             raise ValueError(f"AUC needs one target per prediction, got y_true {tuple(y_true.shape)} "

@@ -159,9 +159,22 @@ class ArrayDataAdapter(DataAdapter):
                 yield parts[0], parts[1], self.batcher.weigh(parts[1], parts[2])
             return
         order = model._host_rng.permutation(n) if self.shuffle else np.arange(n)
+        orders = {}  # (backend, device) -> the order on that device, copied there once per pass
+
+        def rows(a, start, stop):
+            """Rows ``order[start:stop]`` of ``a``, gathered where ``a`` lives (never through NumPy
+            for device data: CuPy and CUDA tensors refuse the implicit copy)."""
+            name = B.backend_of_or_none(a)
+            if name in (None, "numpy"):
+                return np.asarray(a)[order[start:stop]]
+            key = (name, B.device_key(a.device))
+            if key not in orders:
+                orders[key] = B.asarray(order, name, "int64", device=a.device)
+            return B.namespace(name).take(a, orders[key][start:stop], axis=0)
+
         for start in range(0, n, size):
-            idx = order[start : start + size]
-            parts = [None if a is None else np.asarray(a)[idx] for a in (self.x, self.y, self.sample_weight)]
+            stop = min(start + size, n)
+            parts = [None if a is None else rows(a, start, stop) for a in (self.x, self.y, self.sample_weight)]
             yield self.batcher.to_device(*parts, checked=True)
 
 

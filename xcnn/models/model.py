@@ -24,19 +24,23 @@ FORMAT_VERSION = 1
 class Model(Trainer):
     """A network from ``inputs`` (``Input(...)``) to ``outputs`` (a layer's output).
 
-    backend: a name from :mod:`xcnn.backend` (default: the global default);
-    dtype: ``"float32"`` (default) or ``"float64"``; seed: seeds the initial weights (the
+    backend: a name from :mod:`xcnn.backend` (default: the global default); device: where on
+    that backend the weights, data batches and random draws live, in the backend's own terms
+    (``"cuda:0"`` for torch, a device id for cupy, see :func:`xcnn.backend.device_of`;
+    default: the backend's default device); dtype: ``"float32"`` (default) or ``"float64"``; seed: seeds the initial weights (the
     same on every backend) and the per-step random numbers (dropout, shuffling).
     """
 
     _sequential = False  # Sequential models print and save slightly differently
 
-    def __init__(self, inputs=None, outputs=None, *, backend=None, dtype="float32", seed=None, name=None):
+    def __init__(self, inputs=None, outputs=None, *, backend=None, dtype="float32", seed=None, name=None,
+                 device=None):
         if dtype not in ("float32", "float64"):
             raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
         self.name = name or ("sequential" if self._sequential else "functional")
         self.backend = backend or B.get_backend()
         B.namespace(self.backend)  # fails early with a clear message if unavailable
+        self.device = B.device_of(self.backend, device)
         self.dtype = dtype
         self.seed = seed if seed is not None else utils.next_model_seed()
         self._layers = []  # non-input layers in topological order
@@ -48,7 +52,7 @@ class Model(Trainer):
         self._metric_objects = None
         self.stop_training = False
         self.history = None
-        self._step_rng = B.rng(self.backend, self.seed + 1)
+        self._step_rng = B.rng(self.backend, self.seed + 1, self.device)
         self._init_rng = np.random.default_rng(self.seed)  # initial weights, drawn on the host
         self._host_rng = np.random.default_rng(self.seed + 2)  # shuffles data too large for the device
         if inputs is not None or outputs is not None:
@@ -70,6 +74,7 @@ class Model(Trainer):
         self._layers = [layer for layer in order if not isinstance(layer, InputLayer)]
         for layer in self._layers:
             if not layer.built:
+                layer.device = self.device  # (not an argument: layers that override build keep working)
                 layer.build(self.backend, self.dtype, self._init_rng)
             elif layer.dtype != self.dtype:
                 # models that share a layer share its weights, which have one dtype
@@ -160,21 +165,25 @@ class Model(Trainer):
             layer.set_weights(weights[start:start + count])
             start += count
 
-    def to(self, backend):
-        """Move weights, optimizer state and random streams to ``backend``; returns the model."""
+
+    def to(self, backend, device=None):
+        """Move weights, optimizer state and random streams to ``backend`` and its ``device``
+        (default: the backend's default device); returns the model."""
         B.namespace(backend)
-        self.backend = backend
+        device = B.device_of(backend, device)
+        self.backend, self.device = backend, device
         for layer, _, d in self._weight_dicts():
             for k in d:
-                d[k] = B.asarray(B.to_numpy(d[k]), backend)
+                d[k] = B.asarray(d[k], backend, device=device)
             layer.xp = B.namespace(backend)
+            layer.device = device
         for layer in self._layers:
             layer.__dict__.pop("_workspace", None)  # scratch arrays on the old device: let them go
         if self.optimizer is not None:
             for slots in self.optimizer.state.values():
                 for k in slots:
-                    slots[k] = B.asarray(B.to_numpy(slots[k]), backend)
-        self._use_step_rng(B.rng(backend, self.seed + 1))
+                    slots[k] = B.asarray(slots[k], backend, device=device)
+        self._use_step_rng(B.rng(backend, self.seed + 1, device))
         return self
 
     # --- compile ----------------------------------------------------------------------------

@@ -300,7 +300,7 @@ class _Stored(Initializer):
         return self.values
 
 
-def _build_from_tensors(layer, tensors, backend, dtype, path):
+def _build_from_tensors(layer, tensors, backend, dtype, path, device=None):
     """Build ``layer`` with its weights taken from ``tensors``; each weight's stored shape and
     dtype are compared with what the config asks for before that weight is allocated."""
     want = np.dtype(dtype)
@@ -317,16 +317,18 @@ def _build_from_tensors(layer, tensors, backend, dtype, path):
         return type(layer).add_weight(layer, name, shape, _Stored(stored), regularizer, trainable, **kwargs)
 
     layer.add_weight = add_weight
+    layer.device = B.device_of(backend, device)
     try:
         layer.build(backend, dtype, None)
     finally:
         del layer.add_weight
 
 
-def load_model(path, backend=None, compile=True):
-    """Load a model written by :meth:`Model.save` onto ``backend`` (default: the global default):
+def load_model(path, backend=None, compile=True, device=None):
+    """Load a model written by :meth:`Model.save` onto ``backend`` (default: the global default)
+    and its ``device`` (default: the backend's default device; see :func:`xcnn.backend.device_of`):
     xcnn's ``.safetensors`` format, or a Keras 3 ``.keras`` file (recognized by its content, a
-    zip; loaded uncompiled, see :mod:`xcnn.interop.keras_format`).
+    zip; see :mod:`xcnn.interop.keras_format`).
 
     Nothing in the file is executed or unpickled: the architecture is JSON naming known layer
     classes and the weights are safetensors, each checked against the config before any
@@ -343,14 +345,14 @@ def load_model(path, backend=None, compile=True):
     with open(path, "rb") as f:
         data = f.read()
     config, tensors = _read_safetensors(data, path)
-    return model_from_config(config, tensors, backend=backend, compile=compile, path=path)
+    return model_from_config(config, tensors, backend=backend, compile=compile, path=path, device=device)
 
 
-def model_from_config(config, tensors, backend=None, compile=True, path="model"):
+def model_from_config(config, tensors, backend=None, compile=True, path="model", device=None):
     """The model that ``config`` describes with the weights in ``tensors`` (name -> host array,
-    as :func:`save_model` names them). Every tensor must match the config in name, shape and
-    dtype; each layer is built from its stored weights, so nothing is allocated that the
-    tensors do not already hold."""
+    as :func:`save_model` names them), on ``backend`` and ``device``. Every tensor must match
+    the config in name, shape and dtype; each layer is built from its stored weights, so
+    nothing is allocated that the tensors do not already hold."""
     if not isinstance(config, dict) or config.get("format") != "xcnn-model" or config.get("version") != FORMAT_VERSION:
         got = config.get("format") if isinstance(config, dict) else None
         version = config.get("version") if isinstance(config, dict) else None
@@ -369,9 +371,9 @@ def model_from_config(config, tensors, backend=None, compile=True, path="model")
             if not isinstance(layer, InputLayer):
                 inbound = [layers[name].output for name in entry["inbound"]]
                 layer(inbound if layer.multi_input else inbound[0])
-                _build_from_tensors(layer, tensors, backend, dtype, path)
+                _build_from_tensors(layer, tensors, backend, dtype, path, device)
         input_layer = layers[config["layers"][0]["config"]["name"]]
-        kwargs = dict(backend=backend, dtype=dtype, seed=config["seed"], name=config["name"])
+        kwargs = dict(backend=backend, dtype=dtype, seed=config["seed"], name=config["name"], device=device)
         if config["class"] == "Sequential":
             model = Sequential(**kwargs)
             model._set_graph(input_layer.output, layers[config["output"]].output)
@@ -407,7 +409,8 @@ def model_from_config(config, tensors, backend=None, compile=True, path="model")
         for name, value in tensors.items():
             if name.startswith("optimizer/"):
                 key, slot = name[len("optimizer/"):].rsplit("/", 1)
-                model.optimizer.state.setdefault(key, {})[slot] = B.asarray(value, model.backend, model.dtype)
+                model.optimizer.state.setdefault(key, {})[slot] = B.asarray(value, model.backend, model.dtype,
+                                                                             device=model.device)
     extra = config.get("extra", {})
     model.saved_extra = extra if isinstance(extra, dict) else {}
     return model

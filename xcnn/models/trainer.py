@@ -10,6 +10,7 @@ are summed on the device and read once per epoch (and at each progress-bar refre
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import time
@@ -26,6 +27,17 @@ from ..layers.layer import NO_REWRITE
 # Data sets up to this size are copied to the device whole; larger ones batch by batch.
 DEVICE_DATA_LIMIT = int(os.environ.get("XCNN_DEVICE_DATA_LIMIT", 2 * 1024**3))
 _SHORT = {"accuracy": "acc"}  # progress-bar labels
+
+
+def _on_model_device(method):
+    """Run ``method`` with the model's device current (CuPy creates arrays on its current device)."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with B.device_scope(self.backend, self.device):
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 class Trainer:
@@ -193,8 +205,9 @@ class Trainer:
         """Host (or any-backend) array -> this model's backend in ``dtype`` (a no-op if already there)."""
         if B.backend_of_or_none(array) == self.backend:
             xp = B.namespace(self.backend)
-            return array if array.dtype == getattr(xp, dtype) else xp.astype(array, getattr(xp, dtype))
-        return B.asarray(array, self.backend, dtype)
+            if B.same_device(array.device, self.device):
+                return array if array.dtype == getattr(xp, dtype) else xp.astype(array, getattr(xp, dtype))
+        return B.asarray(array, self.backend, dtype, device=self.device)
 
     def _fits_on_device(self, x):
         return math.prod(x.shape) * np.dtype(self.dtype).itemsize <= DEVICE_DATA_LIMIT
@@ -203,6 +216,7 @@ class Trainer:
         return "int64" if self.loss is not None and self.loss.sparse else self.dtype
 
     # --- Keras API ----------------------------------------------------------------------------
+    @_on_model_device
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
             steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1, seed=None):
@@ -246,7 +260,7 @@ class Trainer:
             x, y = x[:split, ...], y[:split, ...]
             sample_weight = None if weights is None else weights[:split]
         if seed is not None:
-            self._use_step_rng(B.rng(self.backend, seed))
+            self._use_step_rng(B.rng(self.backend, seed, self.device))
         train = EpochIterator(get_data_adapter(self, x, y, sample_weight, batch_size, shuffle, class_weight),
                               steps_per_epoch)
         val = None
@@ -333,6 +347,7 @@ class Trainer:
         callbacks.on_test_end(logs)
         return logs
 
+    @_on_model_device
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False):
         """Loss (with regularization penalties, as Keras) and metrics on ``(x, y)`` (arrays, or a source
@@ -354,6 +369,7 @@ class Trainer:
                   flush=True)
         return _keras_result(logs, return_dict)
 
+    @_on_model_device
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, to_numpy=True):
         """Outputs for ``x`` (arrays or a source of batches; ``y`` in batches is ignored), e.g.
         class probabilities ``(N, K)``: a NumPy array, or a device array on the model's backend
@@ -387,6 +403,7 @@ class Trainer:
         out = outs[0] if len(outs) == 1 else xp.concat(outs, axis=0)
         return B.to_numpy(out) if to_numpy else out
 
+    @_on_model_device
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One optimizer step on one batch, as Keras: the batch loss (a float) when compiled
         without metrics, else ``[loss, metric, ...]``; a dict with ``return_dict``."""
@@ -400,6 +417,7 @@ class Trainer:
         running.add(loss, pred, yb, wb)
         return _keras_result(running.read(), return_dict)
 
+    @_on_model_device
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Loss and metrics of one batch (no update), returned as :meth:`train_on_batch` does."""
         from .data_adapters import get_data_adapter
@@ -411,6 +429,7 @@ class Trainer:
         running.add(loss, pred, yb, wb)
         return _keras_result(running.read(), return_dict)
 
+    @_on_model_device
     def predict_on_batch(self, x):
         """The outputs for one batch as a NumPy array."""
         from .data_adapters import get_data_adapter
@@ -418,6 +437,7 @@ class Trainer:
         ((xb, _, _),) = get_data_adapter(self, x, batch_size=_whole(x), with_y=False).batches()
         return B.to_numpy(self._forward(xb, training=False))
 
+    @_on_model_device
     def __call__(self, x, training=False):
         """Run the model on a device batch (no checks, no copies)."""
         return self._forward(x, training)
@@ -501,6 +521,12 @@ def _check_class_labels(y, classes, name):
                          f"got {labels[i].item()} at index {i}")
 
 
+def _host_all(*scalars):
+    """Several 0-d device arrays of one dtype as floats, read back in one copy (one sync)."""
+    xp = B.array_namespace(*scalars)
+    return [float(v) for v in B.to_numpy(xp.stack(scalars))]
+
+
 class _RunningMetrics:
     """The batch-size-weighted mean loss and the compiled metrics, all summed on the device;
     ``read`` copies them to the host (one sync per value)."""
@@ -531,7 +557,15 @@ class _RunningMetrics:
         return logs
 
     def read(self):
-        logs = {"loss": _host(self.loss_sum) / self.seen}
-        for metric, _ in self.metrics or ():
-            logs[metric.name] = metric.result()
+        """The running means as floats: the loss and every mean metric in one device->host read."""
+        metrics = [metric for metric, _ in self.metrics or ()]
+        means = [m for m in metrics if getattr(m, "total", None) is not None and isinstance(m.count, int)]
+        values = _host_all(self.loss_sum, *[m.total for m in means])
+        logs = {"loss": values[0] / self.seen}
+        totals = dict(zip(map(id, means), values[1:]))
+        for metric in metrics:
+            if id(metric) in totals:
+                logs[metric.name] = totals[id(metric)] / metric.count if metric.count else 0.0
+            else:  # weighted counts and AUC keep more state on the device: their own read
+                logs[metric.name] = metric.result()
         return logs

@@ -12,10 +12,6 @@ import math
 from ..backend import array_namespace
 
 
-def _zero(xp, x):
-    return xp.zeros((), dtype=x.dtype, device=x.device)
-
-
 def masked(xp, dy, keep):
     """``dy`` where ``keep`` else 0, as ``dy * keep``: several times faster than ``where``
     on NumPy when the mask is irregular (as after ReLU), and portable."""
@@ -32,9 +28,9 @@ def linear_backward(dy, x, y):
 
 
 def relu(x):
-    """``max(x, 0)``."""
+    """``max(x, 0)``. (A Python scalar operand, not a 0-d array: one kernel on a GPU, not two.)"""
     xp = array_namespace(x)
-    return xp.maximum(x, _zero(xp, x))
+    return xp.maximum(x, 0.0)
 
 
 def relu_backward(dy, x, y):
@@ -93,7 +89,7 @@ def leaky_relu_backward(dy, x, y, negative_slope=0.2):
 def elu(x, alpha=1.0):
     """``x`` if positive else ``alpha * (exp(x) - 1)``."""
     xp = array_namespace(x)
-    return xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, _zero(xp, x))))
+    return xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0.0)))
 
 
 def elu_backward(dy, x, y, alpha=1.0):
@@ -104,7 +100,7 @@ def elu_backward(dy, x, y, alpha=1.0):
 def softplus(x):
     """``log(1 + exp(x))`` without overflow."""
     xp = array_namespace(x)
-    return xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(x, _zero(xp, x))
+    return xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(x, 0.0)
 
 
 def softplus_backward(dy, x, y):
@@ -137,7 +133,8 @@ def step_backward(dy, x, y):
 def relun(x, n=6.0):
     """ReLU capped at ``n`` (``n=6`` is ReLU6): ``min(max(x, 0), n)``."""
     xp = array_namespace(x)
-    return xp.clip(x, 0.0, float(n))
+    # not xp.clip: array-api-compat's generic clip for CuPy syncs (boolean-mask indexing)
+    return xp.minimum(xp.maximum(x, 0.0), float(n))
 
 
 def relun_backward(dy, x, y, n=6.0):
@@ -157,13 +154,14 @@ def prelu_backward(dy, x, alpha):
     xp = array_namespace(dy, x, alpha)
     negative = x <= 0
     dx = xp.where(negative, alpha * dy, dy)
-    dalpha = xp.where(negative, dy * x, _zero(xp, dy))
+    dalpha = xp.where(negative, dy * x, 0.0)
     lead = dalpha.ndim - alpha.ndim
     if lead:
         dalpha = xp.sum(xp.reshape(dalpha, (-1, *dalpha.shape[lead:])), axis=0)
     shared = tuple(i for i, (a, d) in enumerate(zip(alpha.shape, dalpha.shape)) if a == 1 and d != 1)
     if shared:
         dalpha = xp.sum(dalpha, axis=shared, keepdims=True)
+
     return dx, dalpha
 
 
@@ -253,7 +251,7 @@ def silu_backward(dy, x, y):
 def hard_sigmoid(x):
     """Keras 3's ``relu6(x + 3) / 6``: 0 below -3, 1 above 3, ``x / 6 + 0.5`` between."""
     xp = array_namespace(x)
-    return xp.clip(x * (1.0 / 6.0) + 0.5, 0.0, 1.0)
+    return xp.minimum(xp.maximum(x * (1.0 / 6.0) + 0.5, 0.0), 1.0)
 
 
 def hard_sigmoid_backward(dy, x, y):
@@ -324,7 +322,9 @@ def erf(x):
     for k in range(_ERFC_FRACTION_DEPTH, 0, -1):
         fraction = big + (k / 2.0) / fraction
     tail = 1.0 - xp.exp(-(big * big)) / (fraction * math.sqrt(math.pi))
-    return xp.sign(x) * xp.where(a < _ERF_SERIES_BELOW, series, tail)
+    # sign by comparisons: array-api-compat's generic sign for CuPy syncs (boolean-mask indexing)
+    sign = xp.astype(x > 0, x.dtype) - xp.astype(x < 0, x.dtype)
+    return sign * xp.where(a < _ERF_SERIES_BELOW, series, tail)
 
 
 _GELU_TANH_SCALE = math.sqrt(2.0 / math.pi)

@@ -18,6 +18,12 @@ from .activations import log_softmax, sigmoid, softmax
 EPSILON = 1e-7
 
 
+def _clip_probabilities(xp, p):
+    """``p`` clipped to ``[EPSILON, 1 - EPSILON]``, as two element-wise kernels: the generic
+    ``clip`` that array-api-compat gives CuPy indexes with boolean masks (a device sync)."""
+    return xp.minimum(xp.maximum(p, EPSILON), 1.0 - EPSILON)
+
+
 def one_hot(labels, num_classes, dtype):
     """Integer labels ``(N,)`` -> one-hot ``(N, num_classes)`` in ``dtype`` (on the labels' device)."""
     xp = array_namespace(labels)
@@ -83,7 +89,7 @@ def categorical_crossentropy(p, y_true, sample_weight=None):
     """Cross-entropy of probabilities ``p`` against ``y_true``, both ``(N, K)``. As Keras, ``p`` is
     first divided by its sum over the last axis, then clipped to ``[eps, 1 - eps]``."""
     xp = array_namespace(p, y_true)
-    q = xp.clip(p / xp.sum(p, axis=-1, keepdims=True), EPSILON, 1.0 - EPSILON)
+    q = xp.minimum(xp.maximum(p / xp.sum(p, axis=-1, keepdims=True), EPSILON), 1.0 - EPSILON)
     return _reduce(-xp.sum(y_true * xp.log(q), axis=-1), sample_weight)
 
 
@@ -91,7 +97,7 @@ def categorical_crossentropy_backward(p, y_true, sample_weight=None):
     xp = array_namespace(p, y_true)
     total = xp.sum(p, axis=-1, keepdims=True)
     normalized = p / total
-    q = xp.clip(normalized, EPSILON, 1.0 - EPSILON)
+    q = xp.minimum(xp.maximum(normalized, EPSILON), 1.0 - EPSILON)
     weighted = y_true * _clip_mask(xp, normalized)  # only unclipped entries carry a gradient
     # L = -sum_i y_i log(p_i / s): dL/dp_j = (-y_j / q_j + sum_i y_i) / s on unclipped entries
     grad = (xp.sum(weighted, axis=-1, keepdims=True) - weighted / q) / total
@@ -117,14 +123,14 @@ def sigmoid_binary_crossentropy_backward(logits, y_true, sample_weight=None):
 def binary_crossentropy(p, y_true, sample_weight=None):
     """Binary cross-entropy of probabilities ``p`` (clipped to ``[eps, 1 - eps]``), ``(N, K)``."""
     xp = array_namespace(p, y_true)
-    q = xp.clip(p, EPSILON, 1.0 - EPSILON)
+    q = xp.minimum(xp.maximum(p, EPSILON), 1.0 - EPSILON)
     per_entry = -(y_true * xp.log(q) + (1.0 - y_true) * xp.log(1.0 - q))
     return _reduce(xp.mean(per_entry, axis=-1), sample_weight)
 
 
 def binary_crossentropy_backward(p, y_true, sample_weight=None):
     xp = array_namespace(p, y_true)
-    q = xp.clip(p, EPSILON, 1.0 - EPSILON)
+    q = xp.minimum(xp.maximum(p, EPSILON), 1.0 - EPSILON)
     grad = (q - y_true) / (q * (1.0 - q)) * _clip_mask(xp, p) / p.shape[-1]
     return _scale(grad, sample_weight, _rows(p))
 
@@ -150,7 +156,8 @@ def mean_absolute_error(y_pred, y_true, sample_weight=None):
 
 def mean_absolute_error_backward(y_pred, y_true, sample_weight=None):
     xp = array_namespace(y_pred, y_true)
-    grad = xp.sign(y_pred - y_true) / y_pred.shape[-1]  # 0 where equal, as autograd's abs
+    error = y_pred - y_true  # its sign by comparisons: compat's sign for CuPy syncs
+    grad = (xp.astype(error > 0, error.dtype) - xp.astype(error < 0, error.dtype)) / y_pred.shape[-1]  # 0 where equal, as autograd's abs
     return _scale(grad, sample_weight, _rows(y_pred))
 
 
@@ -167,22 +174,22 @@ def huber(y_pred, y_true, delta=1.0, sample_weight=None):
 def huber_backward(y_pred, y_true, delta=1.0, sample_weight=None):
     xp = array_namespace(y_pred, y_true)
     error = y_pred - y_true
-    grad = xp.clip(error, -delta, delta) / y_pred.shape[-1]  # e inside, delta * sign(e) outside
+    grad = xp.minimum(xp.maximum(error, -delta), delta) / y_pred.shape[-1]  # e inside, delta * sign(e) outside
     return _scale(grad, sample_weight, _rows(y_pred))
 
 
 def kl_divergence(y_pred, y_true, sample_weight=None):
     """``sum(t * log(t / p))`` over the last axis with both clipped to ``[eps, 1]``, as Keras."""
     xp = array_namespace(y_pred, y_true)
-    t = xp.clip(y_true, EPSILON, 1.0)
-    p = xp.clip(y_pred, EPSILON, 1.0)
+    t = xp.minimum(xp.maximum(y_true, EPSILON), 1.0)
+    p = xp.minimum(xp.maximum(y_pred, EPSILON), 1.0)
     return _reduce(xp.sum(t * xp.log(t / p), axis=-1), sample_weight)
 
 
 def kl_divergence_backward(y_pred, y_true, sample_weight=None):
     xp = array_namespace(y_pred, y_true)
-    t = xp.clip(y_true, EPSILON, 1.0)
-    p = xp.clip(y_pred, EPSILON, 1.0)
+    t = xp.minimum(xp.maximum(y_true, EPSILON), 1.0)
+    p = xp.minimum(xp.maximum(y_pred, EPSILON), 1.0)
     # clip passes the gradient on [eps, 1] inclusive, as torch.clamp's autograd does
     inside = xp.astype((y_pred >= EPSILON) & (y_pred <= 1.0), y_pred.dtype)
     return _scale(-t / p * inside, sample_weight, _rows(y_pred))

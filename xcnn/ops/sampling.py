@@ -26,7 +26,7 @@ def _mirror(xp, index, size):
 def _fix_index(xp, index, size, fill_mode):
     """Out-of-range indices mapped back into ``[0, size)`` as ``fill_mode`` says (Keras's rules)."""
     if fill_mode in ("constant", "nearest"):
-        return xp.clip(index, 0, size - 1)
+        return xp.minimum(xp.maximum(index, 0), size - 1)
     if fill_mode == "wrap":
         return xp.remainder(index, size)
     if fill_mode == "mirror":

@@ -86,7 +86,8 @@ class Optimizer:
             scale = self.global_clipnorm / xp.maximum(xp.sqrt(total), _like(xp, total, self.global_clipnorm))
             return [g * scale for g in grads]
         if self.clipvalue is not None:
-            return [xp.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
+            # not xp.clip: array-api-compat's generic clip for CuPy syncs (boolean-mask indexing)
+            return [xp.minimum(xp.maximum(g, -self.clipvalue), self.clipvalue) for g in grads]
         return grads
 
     def apply(self, items):
