@@ -29,15 +29,20 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import xcnn  # noqa: E402
 from xcnn import backend as B  # noqa: E402
 from xcnn import zoo  # noqa: E402
+from xcnn.layers.layer import NO_REWRITE  # noqa: E402
 
 SHAPES = {"seed": (28, 28, 1), "lecture": (28, 28, 1), "lenet": (28, 28, 1), "vgg": (32, 32, 3)}
 
 
-def _sync(backend):
+def _sync(backend, device=None):
     if backend == "cupy":
         import cupy
 
         cupy.cuda.get_current_stream().synchronize()
+    elif backend == "torch" and str(device or "").startswith("cuda"):
+        import torch
+
+        torch.cuda.synchronize()
 
 
 def _minor_faults():
@@ -73,15 +78,16 @@ def _timed(fn):
 def xcnn_stepper(args):
     """The xcnn model and one training step on a fixed batch: ``(model, x, y, step)``."""
     shape = SHAPES[args.model]
-    model = zoo.get(args.model, input_shape=shape, backend=args.backend, dtype=args.dtype, seed=0)
+    device = getattr(args, "device", None)
+    model = zoo.get(args.model, input_shape=shape, backend=args.backend, device=device, dtype=args.dtype, seed=0)
     model.compile("adam", "sparse_categorical_crossentropy")
     rng = np.random.default_rng(0)
-    x = B.asarray(rng.uniform(size=(args.batch_size, *shape)), args.backend, args.dtype)
-    y = B.asarray(rng.integers(0, 10, args.batch_size), args.backend, "int64")
+    x = B.asarray(rng.uniform(size=(args.batch_size, *shape)), args.backend, args.dtype, device=device)
+    y = B.asarray(rng.integers(0, 10, args.batch_size), args.backend, "int64", device=device)
 
     def step():
         model._train_step(x, y)
-        _sync(args.backend)
+        _sync(args.backend, device)
 
     return model, x, y, step
 
@@ -132,7 +138,7 @@ def breakdown(model, x, y, args):
         before = _minor_faults()
         start = time.perf_counter()
         out = fn()
-        _sync(args.backend)
+        _sync(args.backend, getattr(args, "device", None))
         parts.setdefault(key, []).append(time.perf_counter() - start)
         faults.setdefault(key, []).append(_minor_faults() - before)
         return out
@@ -141,7 +147,8 @@ def breakdown(model, x, y, args):
         values = {id(model._input): x}
         for layer in model.layers:
             ins = [values[id(t)] for t in layer.inbound]
-            values[id(layer.output)] = timed(f"{layer.name} forward", lambda: layer.forward(ins, True))
+            rewrite = model._rewrites.get(layer, NO_REWRITE)  # the model's plan (fused conv+pool, ...)
+            values[id(layer.output)] = timed(f"{layer.name} forward", lambda: layer.forward(ins, True, rewrite))
         pred = values[id(model._output)]
         target = model.loss.targets(y, pred.shape[-1], pred.dtype)
         _, dout = timed("loss", lambda: model._loss_and_gradient(pred, target))
@@ -153,7 +160,8 @@ def breakdown(model, x, y, args):
                 continue
             need = id(layer.inbound[0]) in needs_gradient
             skip = layer is model._output.layer and model._fused
-            dxs = timed(f"{layer.name} backward", lambda: layer.backward(dy, need_dx=need, skip_activation=skip))
+            dxs = timed(f"{layer.name} backward", lambda: layer.backward(
+                dy, need_dx=need, skip_activation=skip, rewrite=model._rewrites.get(layer, NO_REWRITE)))
             if need:
                 grads[id(layer.inbound[0])] = dxs[0]
         refs = [(layer, k) for layer in model.layers for k in layer.grads]
@@ -185,8 +193,9 @@ def torch_steppers(args):
                   nn.Linear(128 * 4 * 4, 128), nn.ReLU(), nn.Linear(128, 10)]
     else:
         return {}
-    # the twin runs where xcnn runs: CUDA when xcnn is on cupy, else the CPU
-    device = "cuda" if args.backend == "cupy" else "cpu"
+    # the twin runs where xcnn runs: CUDA when xcnn is on cupy or on torch's CUDA, else the CPU
+    on_gpu = args.backend == "cupy" or str(getattr(args, "device", None) or "").startswith("cuda")
+    device = "cuda" if on_gpu else "cpu"
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     dtype = getattr(torch, args.dtype)
     steppers = {}
@@ -232,6 +241,8 @@ def add_run_arguments(parser):
                         help="seconds of sleep before each turn, for the last contender's threads to stop spinning")
     parser.add_argument("--settle", type=int, default=2,
                         help="untimed steps at the start of each turn, while the last contender's idle threads stop spinning")
+    parser.add_argument("--device", default=None,
+                        help="the backend's device: cuda (torch), 0 (cupy's GPU id); default: the backend's")
     parser.add_argument("--compare", choices=["torch"], default=None)
 
 
@@ -247,7 +258,8 @@ def main():
     args = parser.parse_args()
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"numpy {np.__version__}, xcnn {xcnn.__version__}")
-    print(f"model {args.model}, batch {args.batch_size}, {args.dtype}, backend {args.backend}, "
+    print(f"model {args.model}, batch {args.batch_size}, {args.dtype}, backend {args.backend} "
+          f"({B.device_description(args.backend, args.device)}), "
           f"median of {args.steps} steps after {args.warmup} warm-up")
     gflops, gbps = machine_probe()
     print(f"machine now: sgemm {gflops:.0f} GFLOP/s, 4 MiB copy {gbps:.1f} GB/s")

@@ -20,3 +20,9 @@ export XCNN_DATA_DIR="${XCNN_DATA_DIR:-../shared/datasets}"
 export MPLBACKEND=Agg
 # The README's test command:
 python -m pytest -q
+
+# The lowest declared versions, in a second fresh virtualenv (XCNN_CI_SKIP_MIN_VERSIONS=1 skips it):
+if [ -z "${XCNN_CI_SKIP_MIN_VERSIONS:-}" ]; then
+    deactivate
+    bash ci/min_versions.sh
+fi

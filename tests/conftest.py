@@ -1,7 +1,8 @@
 """Backend-injected fixtures: every test that takes ``backend`` runs once per available backend.
 
 cupy appears only where a CUDA device answers; elsewhere its cases are reported as skipped.
-Select one backend with ``XCNN_TEST_BACKENDS=cupy pytest`` (comma-separated names).
+Select one backend with ``XCNN_TEST_BACKENDS=cupy pytest`` (comma-separated names), and the
+device each runs on with ``XCNN_TEST_DEVICES`` (default ``array_api_strict=device1``).
 """
 
 import os
@@ -21,17 +22,44 @@ def _wanted():
     return names.split(",") if names else list(B.BACKENDS)
 
 
+def _test_devices():
+    """``$XCNN_TEST_DEVICES`` as ``{backend: device}``: the device each backend's cases run on.
+
+    Default ``array_api_strict=device1``: array_api_strict's cases run on a device other than
+    its default one, where an array made without ``device=`` cannot mix with the inputs, so
+    every op, layer and model test also proves that nothing lands on the default device. The
+    GPU check sets ``torch=cuda``. ``XCNN_TEST_DEVICES=`` (empty) runs every backend on its default.
+    """
+    text = os.environ.get("XCNN_TEST_DEVICES", "array_api_strict=device1")
+    pairs = [item.split("=", 1) for item in text.split(",") if item.strip()]
+    return {name.strip(): device.strip() for name, device in pairs}
+
+
+TEST_DEVICES = _test_devices()
+
+
 def _backend_params():
     params = []
     for name in _wanted():
         marks = [] if B.is_available(name) else [pytest.mark.skip(reason=f"backend {name} not available here")]
-        params.append(pytest.param(name, marks=marks, id=name))
+        device = TEST_DEVICES.get(name)
+        params.append(pytest.param(name, marks=marks, id=name if device is None else f"{name}@{device}"))
     return params
 
 
 @pytest.fixture(params=_backend_params())
 def backend(request):
-    return request.param
+    """A backend name; its default device is ``TEST_DEVICES[name]`` for the test's duration."""
+    name = request.param
+    device = TEST_DEVICES.get(name)
+    if device is None:
+        yield name
+        return
+    previous = B.set_default_device(name, device)
+    try:
+        yield name
+    finally:
+        B.set_default_device(name, previous)
 
 
 @pytest.fixture(params=["float32", "float64"])

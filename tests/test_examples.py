@@ -25,3 +25,28 @@ def test_example_runs(script, expected, tmp_path):
     result = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, env=env, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     assert expected in result.stdout
+
+
+def _has_keras_namespace():
+    import xcnn
+
+    return all(hasattr(xcnn, name) for name in ("Input", "datasets", "metrics", "callbacks", "optimizers", "utils"))
+
+
+@pytest.mark.skipif(not _has_keras_namespace(), reason="needs `import xcnn as keras` (xcnn.Input, xcnn.datasets, "
+                                                      "...: the namespace half of issue #14)")
+@pytest.mark.parametrize("script, data, expected", [
+    ("mnist_convnet.py", "mnist.npz", "Test accuracy:"),
+    ("lecture_mnist.py", "mnist.npz", "Functional test accuracy:"),
+    ("fashion_callbacks.py", "fashion_mnist.npz", "best model: test accuracy"),
+])
+def test_keras_example_runs_with_only_its_imports_changed(script, data, expected, tmp_path):
+    """examples/keras/: ordinary Keras 3 scripts with `import xcnn as keras`, on a small subset."""
+    if not os.path.exists(os.path.join(os.environ.get("XCNN_DATA_DIR", "/nonexistent"), data)):
+        pytest.skip(f"set XCNN_DATA_DIR to a folder with {data}")
+    env = {**os.environ, "MPLBACKEND": "Agg", "EXAMPLE_SAMPLES": "300", "EXAMPLE_EPOCHS": "1",
+           "PYTHONPATH": os.pathsep.join([str(EXAMPLES.parent), os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run([sys.executable, str(EXAMPLES / "keras" / script)], cwd=tmp_path, capture_output=True,
+                            text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert expected in result.stdout

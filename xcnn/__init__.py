@@ -8,15 +8,22 @@ The same forward and backward code runs on NumPy (CPU) and CuPy (CUDA GPU). Kera
 ...                     MaxPooling2D(2), Flatten(), Dense(10, activation="softmax")])
 
 :mod:`xcnn.backend` chooses where arrays live; :mod:`xcnn.ops` is the numerical core.
+Keras scripts run with ``import xcnn as keras``: ``keras.Input``, ``keras.layers``,
+``keras.datasets.mnist.load_data()``, ``keras.utils.to_categorical`` and the rest keep their names.
 """
 
 __version__ = "0.1.0"
 
-from . import backend, callbacks, initializers, layers, losses, models, ops, optimizers, regularizers, utils
+from . import (
+    activations, backend, callbacks, datasets, initializers, layers, losses, metrics, models, ops, optimizers,
+    regularizers, utils,
+)
 from .backend import get_backend, set_backend
+from .layers import Input
 from .models import Model, Sequential, load_model
 
 __all__ = [
-    "backend", "callbacks", "initializers", "layers", "losses", "models", "ops", "optimizers",
-    "regularizers", "utils", "get_backend", "set_backend", "Model", "Sequential", "load_model", "__version__",
+    "activations", "backend", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "models",
+    "ops", "optimizers", "regularizers", "utils", "get_backend", "set_backend", "Input", "Model", "Sequential",
+    "load_model", "__version__",
 ]

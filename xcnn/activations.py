@@ -112,7 +112,21 @@ class RReLU(ActivationFunction):
 
 
 NAMES = ("linear", "relu", "sigmoid", "tanh", "softmax", "leaky_relu", "elu", "softplus",
-         "softsign", "step", "relun", "maxout", "prelu", "rrelu")
+         "softsign", "step", "relun", "maxout", "prelu", "rrelu", "relu6", "selu", "gelu", "silu", "swish",
+         "hard_sigmoid", "hard_silu", "hard_swish", "exponential", "log_softmax", "mish")
+
+# Keras's activation functions by name: ``xcnn.activations.relu(x)`` computes, and
+# ``Dense(..., activation=xcnn.activations.relu)`` means ``activation="relu"``.
+linear, relu, sigmoid, tanh, softmax = act.linear, act.relu, act.sigmoid, act.tanh, act.softmax
+leaky_relu, elu, selu, softplus, softsign = act.leaky_relu, act.elu, act.selu, act.softplus, act.softsign
+relu6, gelu, silu, swish, mish = act.relu6, act.gelu, act.silu, act.silu, act.mish
+hard_sigmoid, hard_silu, hard_swish = act.hard_sigmoid, act.hard_silu, act.hard_silu
+exponential, log_softmax = act.exponential, act.log_softmax
+
+
+def _name_of_function(f):
+    """The name of the ops function ``f`` in :data:`act.ELEMENTWISE` (by identity), or None."""
+    return next((name for name, (forward, _) in act.ELEMENTWISE.items() if forward is f), None)
 
 
 def get(identifier):
@@ -127,6 +141,8 @@ def get(identifier):
         return _by_name(kwargs.pop("name"), kwargs)
     if isinstance(identifier, str):
         return _by_name(identifier, {})
+    if callable(identifier) and _name_of_function(identifier) is not None:
+        return Elementwise(_name_of_function(identifier))
     if isinstance(identifier, tuple) and len(identifier) == 2 and all(callable(f) for f in identifier):
         forward, backward = identifier
         return Elementwise(getattr(forward, "__name__", "custom"), forward, backward)

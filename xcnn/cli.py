@@ -12,36 +12,83 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import shlex
 import sys
+import tempfile
 import time
+import warnings
 
 import numpy as np
 
 from . import __version__
 from . import backend as B
 from . import datasets, distribution, optimizers, zoo
-from .callbacks import Callback
+from .callbacks import Callback, TerminateOnNaN
 from .models import atomic_write, load_model
 
 CHECKPOINT = "checkpoint.safetensors"
 FINAL = "model.safetensors"
+HISTORY = "history.json"
 # images per evaluation batch: measured fastest on the CPU (10,000 MNIST test images in
 # 0.35 s at 200, 0.44 s at 1000, whose window matrices no longer fit the cache)
 EVAL_BATCH = 200
+# how often the divergence guard reads the loss: every 20 batches keeps a GPU from waiting
+# on the host each step, and stops a diverged run at most 19 batches late (nothing is saved
+# from it)
+NAN_CHECK_EVERY = 20
+
+# The options that define a training run, with their defaults. A checkpoint records them, so
+# that `--resume` continues the same run; of these only --epochs (train longer) and
+# --backend (where it runs) may differ from the checkpoint's.
+RUN_DEFAULTS = {
+    "model": "seed", "dataset": "mnist", "limit": None, "epochs": 30, "batch_size": 100, "optimizer": "adam",
+    "lr": None, "lr_schedule": "cosine", "weight_decay": 0.0, "augment": 2, "dtype": "float32", "seed": 0,
+    "backend": None,
+}
+RESUME_MAY_CHANGE = ("epochs", "backend")
+
+
+class UsageError(Exception):
+    """A command line that cannot run as given (exit code 2, as argparse's own errors)."""
 
 
 class _EpochCheckpoint(Callback):
-    """Saves model + optimizer state + epoch counter + history after every epoch."""
+    """Saves model + optimizer state + epoch counter + history + the run's options after every
+    epoch whose loss and weights are finite; a diverged epoch is never saved (it stops the run,
+    so the checkpoint keeps the last good epoch)."""
 
-    def __init__(self, path, history_so_far):
+    def __init__(self, path, history_so_far, options):
         self.path = path
+        self.options = options
         self.history = {k: list(v) for k, v in history_so_far.items()}
+        self.saved_epochs = 0  # checkpoints written by this run
+        self.diverged_epoch = None
 
     def on_epoch_end(self, epoch, logs=None):
+        if not math.isfinite(logs.get("loss", 0.0)) or not _weights_finite(self.model):
+            self.diverged_epoch = epoch
+            self.model.stop_training = True
+            return
         for key, value in logs.items():
             self.history.setdefault(key, []).append(value)
-        self.model.save(self.path, extra={"epoch": epoch + 1, "history": self.history})
+        self.model.save(self.path, extra=_run_extra(epoch + 1, self.history, self.options))
+        self.saved_epochs += 1
+
+
+def _weights_finite(model):
+    return all(np.isfinite(w).all() for w in model.get_weights())
+
+
+def _strict(history):
+    """History with every non-finite number as None: strict JSON (no NaN/Infinity tokens)."""
+    return {k: [v if isinstance(v, (int, float)) and math.isfinite(v) else None for v in values]
+            for k, values in history.items()}
+
+
+def _run_extra(epoch, history, options):
+    return {"epoch": epoch, "history": _strict(history), "options": options}
 
 
 class _EpochSeed(Callback):
@@ -74,58 +121,132 @@ def _optimizer(args, steps):
     return optimizers.get({**config, "learning_rate": learning_rate, "weight_decay": args.weight_decay or None})
 
 
+def _flag(name):
+    return "--" + name.replace("_", "-")
+
+
+def _resolve_run_options(args, saved):
+    """The run's options: the checkpoint's (``saved``) under ``--resume``, else the defaults,
+    overridden by the flags given. A flag that contradicts the checkpoint is a UsageError."""
+    given = {k: getattr(args, k) for k in RUN_DEFAULTS if hasattr(args, k)}  # absent when not given
+    if saved is None:
+        return {**RUN_DEFAULTS, **given}
+    for key, value in given.items():
+        if key not in RESUME_MAY_CHANGE and key in saved and saved[key] != value:
+            raise UsageError(
+                f"--resume: {_flag(key)} {value} contradicts the checkpoint's {_flag(key)} {saved[key]}; "
+                f"drop {_flag(key)} to continue the saved run, or start a new run with --overwrite")
+    return {**RUN_DEFAULTS, **saved, **given}
+
+
+def _prepare_out(out, resume, overwrite):
+    """Check that ``out`` can take this run; with --overwrite, delete the run there."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise UsageError(f"--out {out} is a file, not a folder; choose a folder for the run")
+    existing = [name for name in (CHECKPOINT, FINAL, HISTORY) if os.path.exists(os.path.join(out, name))]
+    if resume and overwrite:
+        raise UsageError("--resume continues the run in --out and --overwrite replaces it: give one of them")
+    if existing and not resume and not overwrite:
+        raise UsageError(f"--out {out} already holds a run ({', '.join(existing)}); continue it with --resume, "
+                         "replace it with --overwrite, or choose another --out")
+    os.makedirs(out, exist_ok=True)
+    # fail now, not after the first epoch, when the folder cannot be written
+    with tempfile.TemporaryFile(dir=out, prefix=".tmp-xcnn-probe-"):
+        pass
+    if overwrite:
+        for name in existing:
+            os.remove(os.path.join(out, name))
+
+
 def cmd_train(args):
     if args.distributed:  # launched as mpiexec -n K python -m mpi4py -m xcnn train --distributed
-        if args.backend:
+        if getattr(args, "backend", None):  # absent unless given (a resumed run may take the checkpoint's)
             B.set_backend(args.backend)  # with cupy, DataParallel gives each rank of a node its own GPU
         distribution.set_distribution(distribution.DataParallel())
     chief = distribution.rank() == 0
     say = print if chief else (lambda *a, **k: None)  # rank 0 alone prints and draws
-    os.makedirs(args.out, exist_ok=True)
     started = time.perf_counter()
-    x, y, xt, yt = _load_split(args)
-    steps = args.epochs * -(-len(x) // args.batch_size)  # optimizer steps in the whole run
+    if chief:  # one rank checks, clears and creates --out
+        _prepare_out(args.out, args.resume, args.overwrite)
     checkpoint = os.path.join(args.out, CHECKPOINT)
-    history, first_epoch = {}, 0
+    history, first_epoch, model, saved = {}, 0, None, None
     if args.resume:
         if not os.path.exists(checkpoint):
-            sys.exit(f"--resume: no checkpoint at {checkpoint}; train without --resume first")
-        model = load_model(checkpoint, backend=args.backend)
+            raise UsageError(f"--resume: no checkpoint at {checkpoint}; train without --resume first")
+        model = load_model(checkpoint, backend=getattr(args, "backend", None), device=args.device)
         first_epoch = model.saved_extra.get("epoch", 0)
         history = model.saved_extra.get("history", {})
+        saved = model.saved_extra.get("options")
+        if saved is None:
+            print(f"{checkpoint} does not record its run's options (an older xcnn wrote it): "
+                  "the flags given now are used", file=sys.stderr)
+    options = _resolve_run_options(args, saved)
+    if model is not None and options["backend"] and options["backend"] != model.backend:
+        if B.is_available(options["backend"]):
+            model.to(options["backend"])  # the checkpoint's backend, as the run started
+        else:
+            print(f"the checkpoint's backend {options['backend']!r} is not available here; "
+                  f"continuing on {model.backend}", file=sys.stderr)
+    vars(args).update(options)
+    if args.resume and args.epochs <= first_epoch:
+        raise UsageError(f"--resume: the checkpoint has {first_epoch} of the run's {args.epochs} epochs done; "
+                         f"give --epochs more than {first_epoch} to train longer")
+    x, y, xt, yt = _load_split(args)
+    if not args.resume and args.augment >= min(x.shape[1:3]):
+        raise UsageError(f"--augment {args.augment} must be smaller than the images ({x.shape[1]}x{x.shape[2]})")
+    steps = args.epochs * -(-len(x) // args.batch_size)  # optimizer steps in the whole run
+    classes = datasets.SPECS[args.dataset].classes  # the data set's, not counted from a prefix of its labels
+    if args.resume:
         if isinstance(model.optimizer.learning_rate, optimizers.CosineDecay):
             # a resumed run may be longer than the first one (--epochs): stretch the cosine to it
             model.optimizer.learning_rate.decay_steps = steps
         say(f"Resuming from {checkpoint} after epoch {first_epoch}")
     else:
-        model = zoo.get(args.model, input_shape=x.shape[1:], classes=int(y.max()) + 1, augment=args.augment,
-                        backend=args.backend, dtype=args.dtype, seed=args.seed)
-        model.compile(_optimizer(args, steps),
-                      "sparse_categorical_crossentropy", ["accuracy"])
+        model = zoo.get(args.model, input_shape=x.shape[1:], classes=classes, augment=args.augment,
+                        backend=args.backend, device=args.device, dtype=args.dtype, seed=args.seed)
+        model.compile(_optimizer(args, steps), "sparse_categorical_crossentropy", ["accuracy"])
+    options["backend"] = model.backend
     model.summary(print_fn=say)
     say(f"Training {args.model} on {args.dataset}: {len(x)} train / {len(xt)} test images, backend "
-          f"{model.backend} ({B.device_description(model.backend)}), {model.dtype}, batch {args.batch_size}, "
-          f"{args.epochs} epochs" + (f", {distribution.size()} ranks" if args.distributed else ""))
+        f"{model.backend} ({B.device_description(model.backend, model.device)}), {model.dtype}, "
+        f"batch {args.batch_size}, {args.epochs} epochs" + (f", {distribution.size()} ranks" if args.distributed else ""))
+    guard = TerminateOnNaN(check_every=NAN_CHECK_EVERY)
+    saver = _EpochCheckpoint(checkpoint, history, options)
     try:
-        result = model.fit(x, y, batch_size=args.batch_size, epochs=args.epochs, initial_epoch=first_epoch,
-                           validation_data=(xt, yt), validation_batch_size=EVAL_BATCH, verbose=1 if args.progress else 2,
-                           seed=args.seed + first_epoch,
-                           callbacks=[_EpochSeed(args.seed), _EpochCheckpoint(checkpoint, history)])
+        # a diverging run would print NumPy's overflow warnings every step: the guard reports it once
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            result = model.fit(x, y, batch_size=args.batch_size, epochs=args.epochs, initial_epoch=first_epoch,
+                               validation_data=(xt, yt), validation_batch_size=EVAL_BATCH,
+                               verbose=1 if args.progress else 2, seed=args.seed + first_epoch,
+                               callbacks=[_EpochSeed(args.seed), guard, saver])
     except KeyboardInterrupt:
-        print(f"\nInterrupted. The last finished epoch is saved in {checkpoint}; "
-              f"continue with: xcnn train --resume --out {args.out}", file=sys.stderr)
+        done = first_epoch + saver.saved_epochs
+        if done and os.path.exists(checkpoint):
+            print(f"\nInterrupted. Epoch {done} of {args.epochs} is saved in {checkpoint}; "
+                  f"continue with: xcnn train --resume --epochs {args.epochs} --out {shlex.quote(args.out)}",
+                  file=sys.stderr)
+        else:
+            print("\nInterrupted before the first epoch finished; nothing was saved.", file=sys.stderr)
         return 130
+    if guard.terminated or saver.diverged_epoch is not None:
+        epoch = guard.stopped_epoch if guard.terminated else saver.diverged_epoch
+        kept = first_epoch + saver.saved_epochs
+        what = (f"the checkpoint {checkpoint} keeps epoch {kept}, the last with a finite loss" if kept
+                else "no epoch finished with a finite loss, so nothing was saved")
+        print(f"xcnn train: training diverged in epoch {epoch + 1} (the loss or the weights became NaN or "
+              f"infinite) and was stopped; {what}. Try a smaller --lr.", file=sys.stderr)
+        return 1
     for key, values in result.history.items():
         history.setdefault(key, []).extend(values)
     loss, accuracy = model.evaluate(xt, yt, batch_size=EVAL_BATCH)
     total = time.perf_counter() - started
-    model.save(os.path.join(args.out, FINAL), extra={"epoch": args.epochs, "history": history})
+    model.save(os.path.join(args.out, FINAL), extra=_run_extra(args.epochs, history, options))
     ranks = distribution.distribution()
     if not chief:
         ranks.barrier()  # rank 0 writes the history and the pictures
         return 0
     distribution.set_distribution(None)  # rank 0 alone from here on (the pictures call predict)
-    atomic_write(os.path.join(args.out, "history.json"), json.dumps(history, indent=1).encode())
+    atomic_write(os.path.join(args.out, HISTORY), json.dumps(_strict(history), indent=1, allow_nan=False).encode())
     print(f"Test accuracy: {accuracy * 100:.2f} % (loss {loss:.4f}); total time {total:.1f} s")
     try:
         from . import plot
@@ -141,11 +262,11 @@ def cmd_train(args):
 
 
 def cmd_evaluate(args):
-    model = load_model(args.model_file, backend=args.backend)
+    model = load_model(args.model_file, backend=args.backend, device=args.device)
     args.dtype = model.dtype
     _, _, xt, yt = _load_split(args)
-    if model.loss is None:
-        model.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])
+    # the test set has integer labels: judge any saved model by them (its optimizer is unused)
+    model.compile(model.optimizer or "adam", "sparse_categorical_crossentropy", ["accuracy"])
     loss, accuracy = model.evaluate(xt, yt, batch_size=EVAL_BATCH)
     print(f"{args.dataset} test: accuracy {accuracy * 100:.2f} %, loss {loss:.4f} ({len(xt)} images)")
     return 0
@@ -153,27 +274,51 @@ def cmd_evaluate(args):
 
 def _read_image(path, shape):
     """An image file (.npy or .png/.jpg) as one ``(1, *shape)`` float input in [0, 1]."""
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path} is a folder; give one image file (.png, .jpg or .npy)")
     if path.endswith(".npy"):
-        img = np.load(path, allow_pickle=False).astype(np.float64)
+        try:
+            img = np.load(path, mmap_mode="r", allow_pickle=False)  # the header first: no huge read
+        except (ValueError, EOFError) as exc:
+            raise ValueError(f"{path} is not a readable .npy array: {exc}") from None
+        if img.size != math.prod(shape) or img.dtype.kind not in "buif":
+            raise ValueError(f"{path} holds a {img.dtype} array of shape {img.shape}; the model needs "
+                             f"{math.prod(shape)} numbers, shaped {shape}")
+        img = np.asarray(img, dtype=np.float64)
+        if not np.isfinite(img).all():
+            raise ValueError(f"{path} holds NaN or infinite values; an image needs finite pixel values")
         if img.max() > 1.0:
             img = img / 255.0
     else:
+        if len(shape) != 3 or shape[-1] not in (1, 3):
+            raise ValueError(f"{path}: the model's input {shape} is not a grey or colour picture (H, W, 1 or 3); "
+                             "give its input as a .npy array")
         try:
             from PIL import Image
         except ImportError:
-            raise SystemExit('reading PNG/JPEG needs pillow: pip install "xcnn[plot]"') from None
-        pic = Image.open(path).convert("L" if shape[-1] == 1 else "RGB").resize((shape[1], shape[0]))
+            raise UsageError('reading PNG/JPEG needs pillow: pip install "xcnn[plot]"') from None
+        try:
+            with warnings.catch_warnings():
+                # PIL only warns between MAX_IMAGE_PIXELS and twice that: refuse those too
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                with Image.open(path) as pic:
+                    pic = pic.convert("L" if shape[-1] == 1 else "RGB").resize((shape[1], shape[0]))
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise ValueError(f"{path} is too large an image to decode safely ({exc})") from None
+        except Image.UnidentifiedImageError:
+            raise ValueError(f"{path} is not an image PIL can read (.png, .jpg, ...) nor a .npy array") from None
+        except (OSError, SyntaxError, ValueError) as exc:  # PIL reports damaged files with all of these
+            if isinstance(exc, OSError) and exc.errno is not None:
+                raise  # a file-system error (missing, unreadable): the handler names the file
+            raise ValueError(f"{path} is a damaged or unsupported image: {exc}") from None
         img = np.asarray(pic, dtype=np.float64) / 255.0
         if shape[-1] == 1 and img.mean() > 0.5:
             img = 1.0 - img  # dark digit on light paper -> MNIST's light digit on black
-    img = img.reshape(shape) if img.size == np.prod(shape) else None
-    if img is None:
-        raise SystemExit(f"{path}: cannot be shaped to the model's input {shape}")
-    return img[None]
+    return img.reshape(shape)[None]
 
 
 def cmd_predict(args):
-    model = load_model(args.model_file, backend=args.backend)
+    model = load_model(args.model_file, backend=args.backend, device=args.device)
     x = _read_image(args.image, model.input_shape[1:]).astype(model.dtype)
     probs = model.predict(x)[0]
     best = int(np.argmax(probs))
@@ -203,83 +348,195 @@ def cmd_info(args):
         if B.is_available(name):
             print(f"  {name:<17} available  {B.device_description(name)}")
         else:
-            print(f"  {name:<17} not available")
+            why = f" ({B.cuda_status()[1]})" if name == "cupy" else ""
+            print(f"  {name:<17} not available{why}")
     print(f"default backend: {B.get_backend()} (set XCNN_BACKEND or xcnn.set_backend)")
     print(f"data: $XCNN_DATA_DIR={os.environ.get('XCNN_DATA_DIR', '(unset)')}, cache {datasets.cache_dir()}")
     return 0
 
 
+def _whole_number(minimum):
+    """An argparse type: a whole number >= ``minimum``, with a sentence when not."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(
+                f"must be {'a positive whole number' if minimum == 1 else f'a whole number >= {minimum}'}, got {value}")
+        return value
+    parse.__name__ = "whole number"
+    return parse
+
+
+def _real_number(minimum, inclusive):
+    """An argparse type: a finite number above (or at, ``inclusive``) ``minimum``."""
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+        if not math.isfinite(value) or value < minimum or (value == minimum and not inclusive):
+            raise argparse.ArgumentTypeError(
+                f"must be a finite number {'>=' if inclusive else '>'} {minimum:g}, got {text}")
+        return value
+    parse.__name__ = "number"
+    return parse
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="xcnn", description="Train, test and use convolutional networks on small image data sets (MNIST, "
-        "Fashion-MNIST, CIFAR-10): xcnn train, xcnn evaluate, xcnn predict, xcnn info. 'xcnn COMMAND --help' "
-        "describes each command.")
+        "Fashion-MNIST, CIFAR-10): xcnn train, xcnn evaluate, xcnn predict, xcnn export, xcnn info. "
+        "'xcnn COMMAND --help' describes each command.")
     parser.add_argument("--version", action="version", version=f"xcnn {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def data_args(p):
-        p.add_argument("--dataset", default="mnist", choices=sorted(datasets.SPECS), help="data set (default mnist)")
-        p.add_argument("--backend", default=None, choices=list(B.BACKENDS),
+    def common(p):
+        # also accepted after the command; SUPPRESS keeps `xcnn --debug train` working
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="show the Python traceback of an error")
+
+    def device_arg(p):
+        # not a run option: a resumed run may continue on another device
+        p.add_argument("--device", default=None,
+                       help="the backend's device: cuda, cuda:1 (torch), 0 (cupy's GPU id); default: the backend's")
+
+    def data_args(p, train=False):
+        # train: defaults are filled in later (from RUN_DEFAULTS, or from the checkpoint under
+        # --resume), so that the options given on the command line can be told apart
+        default = (lambda name: argparse.SUPPRESS) if train else RUN_DEFAULTS.get
+        p.add_argument("--dataset", default=default("dataset"), choices=sorted(datasets.SPECS),
+                       help="data set (default mnist)")
+        p.add_argument("--backend", default=default("backend"), choices=list(B.BACKENDS),
                        help="array backend (default: $XCNN_BACKEND or numpy)")
-        p.add_argument("--limit", type=int, default=None, metavar="N",
+        device_arg(p)
+        p.add_argument("--limit", type=_whole_number(1), default=default("limit"), metavar="N",
                        help="use only the first N training and N test images (a quick run)")
 
     train = sub.add_parser("train", help="train a network (default: the article's MNIST run)",
-                           description=__doc__.split("\n\n")[1].replace("`", ""))
-    train.add_argument("--model", default="seed", choices=["seed", "lecture", "lenet", "vgg"],
+                           description=__doc__.split("\n\n")[1].replace("`", ""),
+                           argument_default=argparse.SUPPRESS)
+    common(train)
+    train.add_argument("--model", choices=["seed", "lecture", "lenet", "vgg"],
                        help="seed = the article's net (default); lecture; lenet; vgg (for cifar10)")
-    data_args(train)
-    train.add_argument("--epochs", type=int, default=30, help="default 30")
-    train.add_argument("--batch-size", type=int, default=100, help="default 100")
-    train.add_argument("--optimizer", default="adam", choices=list(optimizers.NAMES), help="default adam")
-    train.add_argument("--lr", type=float, default=None, help="(initial) learning rate (default: the optimizer's)")
-    train.add_argument("--lr-schedule", default="cosine", choices=["cosine", "constant"],
+    data_args(train, train=True)
+    train.add_argument("--epochs", type=_whole_number(1), help="default 30")
+    train.add_argument("--batch-size", type=_whole_number(1), help="default 100")
+    train.add_argument("--optimizer", choices=list(optimizers.NAMES), help="default adam")
+    train.add_argument("--lr", type=_real_number(0.0, inclusive=False),
+                       help="(initial) learning rate (default: the optimizer's)")
+    train.add_argument("--lr-schedule", choices=["cosine", "constant"],
                        help="cosine: the rate follows a half cosine to 0 over the run (default); constant")
-    train.add_argument("--weight-decay", type=float, default=0.0, help="decoupled weight decay (default 0)")
-    train.add_argument("--augment", type=int, default=2, metavar="PIXELS",
+    train.add_argument("--weight-decay", type=_real_number(0.0, inclusive=True),
+                       help="decoupled weight decay (default 0)")
+    train.add_argument("--augment", type=_whole_number(0), metavar="PIXELS",
                        help="shift training images by up to PIXELS each way (default 2; 0 = no augmentation)")
-    train.add_argument("--dtype", default="float32", choices=["float32", "float64"], help="default float32")
-    train.add_argument("--seed", type=int, default=0, help="seeds weights and shuffling (default 0)")
+    train.add_argument("--dtype", choices=["float32", "float64"], help="default float32")
+    train.add_argument("--seed", type=_whole_number(0), help="seeds weights and shuffling (default 0)")
     train.add_argument("--out", default="xcnn-run", help="folder for the model, checkpoint and plots")
-    train.add_argument("--resume", action="store_true",
-                       help="continue from OUT/checkpoint.safetensors with its model and optimizer (a larger "
-                            "--epochs stretches a cosine schedule to the new length)")
-    train.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
-    train.add_argument("--distributed", action="store_true",
+    train.add_argument("--resume", action="store_true", default=False,
+                       help="continue the run in OUT from its checkpoint, with the options it was started with "
+                            "(a larger --epochs trains longer and stretches a cosine schedule to the new length; "
+                            "--backend may change)")
+    train.add_argument("--overwrite", action="store_true", default=False,
+                       help="replace the run in OUT (its model, checkpoint and history are deleted first)")
+    train.add_argument("--no-progress", dest="progress", action="store_false", default=True,
+                       help="no progress bar")
+    train.add_argument("--distributed", action="store_true", default=False,
                        help="data-parallel over the MPI ranks: mpiexec -n K python -m mpi4py -m xcnn train "
                             "--distributed (--batch-size is the global batch; rank 0 prints and writes)")
     train.set_defaults(func=cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="test accuracy of a saved model")
+    common(evaluate)
     evaluate.add_argument("model_file")
     data_args(evaluate)
     evaluate.set_defaults(func=cmd_evaluate)
 
     predict = sub.add_parser("predict", help="classify one image (.png, .jpg or .npy)")
+    common(predict)
     predict.add_argument("model_file")
     predict.add_argument("image")
     predict.add_argument("--backend", default=None, choices=list(B.BACKENDS))
+    device_arg(predict)
     predict.set_defaults(func=cmd_predict)
 
     export = sub.add_parser("export", help="convert a saved model to ONNX (.onnx), Keras 3 (.keras) or xcnn (.safetensors)")
     export.add_argument("model_file", help="an xcnn .safetensors model or a Keras 3 .keras file")
     export.add_argument("out", help="OUT.onnx, OUT.keras or OUT.safetensors")
+    common(export)
     export.set_defaults(func=cmd_export)
 
     info = sub.add_parser("info", help="version, backends and their devices")
+    common(info)
     info.set_defaults(func=cmd_info)
     return parser
 
 
+def _describe(exc):
+    """One line for an error: the file and the OS's words for an OSError, else its message."""
+    if isinstance(exc, OSError) and exc.strerror:
+        names = [n for n in (exc.filename, exc.filename2) if n]
+        return f"{' -> '.join(map(str, names))}: {exc.strerror}" if names else exc.strerror
+    if isinstance(exc, MemoryError):
+        return f"out of memory{': ' + str(exc) if str(exc) else ''}; try a smaller --batch-size or --limit"
+    if isinstance(exc, RecursionError):
+        return "the input is nested too deeply to read"
+    return str(exc) or type(exc).__name__
+
+
 def main(argv=None):
+    """Run the ``xcnn`` command; returns its exit code (0 done, 1 failed, 2 bad usage, 130
+    interrupted). Errors are one line on stderr; ``--debug`` shows the traceback instead."""
     args = build_parser().parse_args(argv)
-    if getattr(args, "backend", None) and not B.is_available(args.backend):
-        print(f"backend {args.backend!r} is not available here; available: {B.available()}", file=sys.stderr)
-        return 2
+    code = _run(args)
+    if code and getattr(args, "distributed", False):
+        _abort_job(code)
+    return code
+
+
+def _abort_job(code):
+    """Under mpiexec, a rank that stops with an error ends the whole job: the other ranks would
+    otherwise wait in a collective forever (what ``python -m mpi4py`` does for an exception)."""
+    mpi = sys.modules.get("mpi4py.MPI")
+    if mpi is not None and mpi.COMM_WORLD.Get_size() > 1:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        mpi.COMM_WORLD.Abort(code)
+
+
+def _run(args):
+    """``args.func(args)`` with every known error as one line on stderr and an exit code."""
+    debug = getattr(args, "debug", False)
+    where = f"xcnn {args.command}"
     try:
+        backend = getattr(args, "backend", None)
+        if backend and not B.is_available(backend):
+            raise UsageError(f"backend {backend!r} is not available here; available: {B.available()}")
         return args.func(args)
-    except (FileNotFoundError, ValueError) as exc:
-        print(f"xcnn {args.command}: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print(f"\n{where}: interrupted", file=sys.stderr)
+        return 130
+    except UsageError as exc:
+        if debug:
+            raise
+        print(f"{where}: {exc}", file=sys.stderr)
+        return 2
+    except (ValueError, TypeError, OSError, MemoryError, RecursionError) as exc:
+        if debug:
+            raise
+        print(f"{where}: {_describe(exc)}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug: still no traceback unless asked for
+        if debug:
+            raise
+        print(f"{where}: internal error ({type(exc).__name__}: {exc}); run again with --debug for the "
+              "traceback, and please report it", file=sys.stderr)
         return 1
 
 

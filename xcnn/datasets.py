@@ -18,6 +18,7 @@ import io
 import os
 import tarfile
 import urllib.request
+import zipfile
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -45,6 +46,7 @@ class Spec:
     name: str
     files: tuple
     parse: object  # callable: {file name: bytes} -> dict of the four arrays
+    classes: int = 10  # labels are 0 .. classes - 1 (the data set's own description, not its labels)
 
 
 def _parse_npz(blobs):
@@ -158,8 +160,17 @@ def _check_arrays(arrays, where):
 
 
 def _read_npz(path):
-    with np.load(path, allow_pickle=False) as f:
-        return _check_arrays({k: f[k] for k in f.files}, path)
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {k: f[k] for k in f.files}
+    except IsADirectoryError:
+        raise IsADirectoryError(f"{path} is a folder, not a data set file (.npz)") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        # np.load names neither the file nor what is wrong with it in a way a user can act on
+        raise ValueError(f"{path} is not a readable data set file (a .npz with {', '.join(KEYS)}): {exc}") from None
+    if not isinstance(arrays, dict) or not arrays:
+        raise ValueError(f"{path} is not a data set file: it holds no arrays")
+    return _check_arrays(arrays, path)
 
 
 def load_data(name, path=None, timeout=60):

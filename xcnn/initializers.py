@@ -8,6 +8,7 @@ backend, which is what the backend-parity tests rely on.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -36,7 +37,7 @@ class Initializer:
 
 
 class Constant(Initializer):
-    def __init__(self, value, name):
+    def __init__(self, value=0.0, name="constant"):
         self.value, self.name = value, name
 
     def __call__(self, shape, rng):
@@ -66,7 +67,11 @@ class RandomUniform(Initializer):
 class VarianceScaling(Initializer):
     """Keras's VarianceScaling: variance ``scale / fan`` from a truncated normal or a uniform."""
 
-    def __init__(self, scale, mode, distribution, name):
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", name="variance_scaling"):
+        if mode not in ("fan_in", "fan_out", "fan_avg"):
+            raise ValueError(f"mode must be 'fan_in', 'fan_out' or 'fan_avg', got {mode!r}")
+        if distribution not in ("truncated_normal", "normal", "uniform"):
+            raise ValueError(f"distribution must be 'truncated_normal' or 'uniform', got {distribution!r}")
         self.scale, self.mode, self.distribution, self.name = scale, mode, distribution, name
 
     def __call__(self, shape, rng):
@@ -103,10 +108,46 @@ _REGISTRY = {
 NAMES = tuple(sorted(_REGISTRY))
 
 
+# Keras's class names: ``initializers.HeNormal()`` is ``get("he_normal")``.
+def Zeros():
+    return get("zeros")
+
+
+def Ones():
+    return get("ones")
+
+
+def GlorotUniform():
+    return get("glorot_uniform")
+
+
+def GlorotNormal():
+    return get("glorot_normal")
+
+
+def HeNormal():
+    return get("he_normal")
+
+
+def HeUniform():
+    return get("he_uniform")
+
+
+def LecunNormal():
+    return get("lecun_normal")
+
+
+def LecunUniform():
+    return get("lecun_uniform")
+
+
 def get(identifier):
     """An initializer from a name (see :data:`NAMES`) or an :class:`Initializer` instance."""
     if isinstance(identifier, Initializer):
         return identifier
-    if isinstance(identifier, str) and identifier in _REGISTRY:
-        return _REGISTRY[identifier]()
+    if isinstance(identifier, str):
+        # Keras accepts its class names too: "HeNormal" is "he_normal"
+        name = re.sub(r"(?<=[a-z])(?=[A-Z])", "_", identifier).lower()
+        if name in _REGISTRY:
+            return _REGISTRY[name]()
     raise ValueError(f"unknown initializer {identifier!r}; expected one of {NAMES} or an Initializer")

@@ -6,10 +6,10 @@ the matplotlib Figure and, given ``to_file``, also writes it (PNG by the file's 
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
-import tempfile
 
 import numpy as np
 
@@ -30,13 +30,12 @@ def _pyplot():
 
 def _save(fig, to_file):
     if to_file is not None:
-        folder = os.path.dirname(os.path.abspath(to_file))
-        os.makedirs(folder, exist_ok=True)
-        suffix = os.path.splitext(to_file)[1] or ".png"
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=suffix)
-        os.close(fd)
-        fig.savefig(tmp, dpi=100, bbox_inches="tight")
-        os.replace(tmp, to_file)  # atomic: never a half-written picture
+        from .models import atomic_write
+
+        fmt = os.path.splitext(to_file)[1].lstrip(".") or "png"
+        picture = io.BytesIO()
+        fig.savefig(picture, format=fmt, dpi=100, bbox_inches="tight")
+        atomic_write(to_file, picture.getvalue())  # never a half-written picture, the umask's mode
     return fig
 
 
@@ -122,7 +121,7 @@ def _describe(layer):
 def plot_model(model, to_file="model.png", show_shapes=True):
     """A layer diagram with shapes, like Keras's. Uses graphviz's ``dot`` when installed,
     otherwise draws the boxes with matplotlib. Returns the path written."""
-    layers = [model._input.layer] + model.layers
+    layers = [model._input.layer] + model._layers
     if shutil.which("dot"):
         lines = ["digraph model {", "  node [shape=record, fontname=Helvetica];"]
         for layer in layers:

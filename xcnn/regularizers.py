@@ -24,7 +24,8 @@ class Regularizer:
         xp = array_namespace(w)
         grad = w * (2.0 * self.l2)
         if self.l1:
-            grad = grad + xp.sign(w) * self.l1
+            # sign(w) as two comparisons: array-api-compat's sign for CuPy syncs (it masks NaNs)
+            grad = grad + (xp.astype(w > 0, w.dtype) - xp.astype(w < 0, w.dtype)) * self.l1
         return grad
 
     def get_config(self):
@@ -56,3 +57,16 @@ def get(identifier):
     if identifier in ("l1", "l2"):
         return {"l1": l1, "l2": l2}[identifier]()
     raise ValueError(f"unknown regularizer {identifier!r}; use xcnn.regularizers.l1(...) or l2(...)")
+
+
+# Keras's class names
+def L1(l1=0.01):
+    return Regularizer(l1=l1)
+
+
+def L2(l2=0.01):
+    return Regularizer(l2=l2)
+
+
+def L1L2(l1=0.0, l2=0.0):
+    return Regularizer(l1=l1, l2=l2)

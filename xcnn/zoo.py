@@ -2,7 +2,8 @@
 
 Each takes ``input_shape``, ``classes``, ``augment`` (0, or the most pixels a
 :class:`~xcnn.layers.RandomTranslation` input layer shifts training images by) and the
-:class:`~xcnn.models.Sequential` keywords (``backend``, ``dtype``, ``seed``).
+:class:`~xcnn.models.Sequential` keywords (``backend``, ``dtype``, ``seed``). Their convolutions
+start from He-normal weights (for ReLU), as they always have, not Keras's Glorot-uniform default.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ def _network(layers, input_shape, augment, **kw):
 def article(input_shape=(28, 28, 1), classes=10, augment=0, **kw):
     """The article's MNIST net: conv 6@7x7 -> ReLU -> max-pool 2 -> 100 -> 50 -> softmax."""
     return _network([
-        Conv2D(6, (7, 7), activation="relu"), MaxPooling2D(2), Flatten(),
+        Conv2D(6, (7, 7), activation="relu", kernel_initializer="he_normal"), MaxPooling2D(2), Flatten(),
         Dense(100, activation="relu"), Dense(50, activation="relu"), Dense(classes, activation="softmax"),
     ], input_shape, augment, **kw)
 
@@ -31,7 +32,8 @@ def article(input_shape=(28, 28, 1), classes=10, augment=0, **kw):
 def lecture(input_shape=(28, 28, 1), classes=10, augment=0, **kw):
     """The Keras lecture's net: conv 9@3x3 same -> ReLU -> max-pool 2 -> Dense 64 -> softmax."""
     return _network([
-        Conv2D(9, (3, 3), padding="same", activation="relu"), MaxPooling2D(2),
+        Conv2D(9, (3, 3), padding="same", activation="relu", kernel_initializer="he_normal"),
+        MaxPooling2D(2),
         Flatten(), Dense(64, activation="relu"), Dense(classes, activation="softmax"),
     ], input_shape, augment, **kw)
 
@@ -39,8 +41,9 @@ def lecture(input_shape=(28, 28, 1), classes=10, augment=0, **kw):
 def lenet(input_shape=(28, 28, 1), classes=10, augment=0, **kw):
     """LeNet-5 with ReLU: conv 6@5x5 same -> avg-pool -> conv 16@5x5 -> avg-pool -> 120 -> 84."""
     return _network([
-        Conv2D(6, 5, padding="same", activation="relu"), AveragePooling2D(2),
-        Conv2D(16, 5, activation="relu"), AveragePooling2D(2), Flatten(),
+        Conv2D(6, 5, padding="same", activation="relu", kernel_initializer="he_normal"),
+        AveragePooling2D(2),
+        Conv2D(16, 5, activation="relu", kernel_initializer="he_normal"), AveragePooling2D(2), Flatten(),
         Dense(120, activation="relu"), Dense(84, activation="relu"), Dense(classes, activation="softmax"),
     ], input_shape, augment, **kw)
 
@@ -48,10 +51,11 @@ def lenet(input_shape=(28, 28, 1), classes=10, augment=0, **kw):
 def vgg(input_shape=(32, 32, 3), classes=10, augment=0, **kw):
     """A small VGG-style net of 3x3 convolutions (32-32-pool-64-64-pool-128-pool), for CIFAR-10."""
     return _network([
-        Conv2D(32, 3, padding="same", activation="relu"),
-        Conv2D(32, 3, padding="same", activation="relu"), MaxPooling2D(2),
-        Conv2D(64, 3, padding="same", activation="relu"), Conv2D(64, 3, padding="same", activation="relu"),
-        MaxPooling2D(2), Conv2D(128, 3, padding="same", activation="relu"), MaxPooling2D(2), Flatten(),
+        Conv2D(32, 3, padding="same", activation="relu", kernel_initializer="he_normal"),
+        Conv2D(32, 3, padding="same", activation="relu", kernel_initializer="he_normal"), MaxPooling2D(2),
+        Conv2D(64, 3, padding="same", activation="relu", kernel_initializer="he_normal"),
+        Conv2D(64, 3, padding="same", activation="relu", kernel_initializer="he_normal"), MaxPooling2D(2),
+        Conv2D(128, 3, padding="same", activation="relu", kernel_initializer="he_normal"), MaxPooling2D(2), Flatten(),
         Dense(128, activation="relu"), Dense(classes, activation="softmax"),
     ], input_shape, augment, **kw)
 

@@ -1,15 +1,24 @@
-"""Training callbacks with Keras's names and hooks.
+"""Training callbacks with Keras 3's names and hooks (one per file).
 
-Hooks get ``logs``: at epoch end a dict of host floats (``loss``, ``accuracy``, ``val_loss``,
-``val_accuracy``). ``on_batch_end`` gets ``{"batch": i, "size": n, "loss": <0-d device
-array>}``: the loss stays on the device so that a step never waits for the host; call
-``float(xcnn.backend.to_numpy(logs["loss"]))`` if you need the number (it costs a sync).
+Hooks get ``logs``: at epoch end a dict of host floats (``loss``, the compiled metrics by
+their Keras names, ``val_*``, and whatever callbacks add, e.g. ``learning_rate``); batch hooks
+get running means as 0-d device arrays (see :class:`Callback`). ``fit`` calls the user's
+callbacks in order and :class:`History` last.
 """
 
+from .backup_and_restore import BackupAndRestore
 from .callback import Callback
+from .callback_list import CallbackList
+from .csv_logger import CSVLogger
 from .early_stopping import EarlyStopping
 from .history import History
+from .lambda_callback import LambdaCallback
+from .learning_rate_scheduler import LearningRateScheduler
 from .model_checkpoint import ModelCheckpoint
+from .reduce_lr_on_plateau import ReduceLROnPlateau
 from .tensorboard import TensorBoard
+from .terminate_on_nan import TerminateOnNaN
 
-__all__ = ["Callback", "EarlyStopping", "History", "ModelCheckpoint", "TensorBoard"]
+__all__ = ["BackupAndRestore", "Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History",
+           "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint", "ReduceLROnPlateau", "TensorBoard",
+           "TerminateOnNaN"]

@@ -92,19 +92,14 @@ class DataParallel:
         lo, hi = even_split(stop - start, self.size, self.rank)
         return start + lo, start + hi
 
-    def shard(self, array):
-        """This rank's contiguous part of ``array`` along axis 0 (evaluation and prediction)."""
-        lo, hi = even_split(array.shape[0], self.size, self.rank)
-        return array[lo:hi, ...]
-
-    def local_batch_size(self, batch_size):
-        """The per-rank batch for a global ``batch_size`` (evaluation and prediction)."""
-        return max(1, math.ceil(batch_size / self.size))
-
     # --- fit ------------------------------------------------------------------------------------
     def begin_fit(self, model, seed):
         """Make every rank start ``fit`` from rank 0's model: same architecture (checked), weights,
         optimizer state and shuffle stream; the random layers get this rank's own stream."""
+        if not model.built:
+            raise ValueError(f"model {model.name} is not built: under data parallelism fit broadcasts rank 0's "
+                             "weights before the first batch, so give the model its input shape (an Input, "
+                             "input_shape=, or build()) before fitting it on batches from a generator")
         self.collective_for(model.backend)
         self._check_same_model(model)
         self._broadcast_weights(model)
@@ -118,14 +113,21 @@ class DataParallel:
             self.seed_layer_streams(model, comm.bcast_object(model.seed))
         else:
             for layer in model._layers:  # continue this rank's stream from the last fit
-                layer.rng = model._rank_rng
+                if getattr(layer, "seed", None) is None:
+                    layer.rng = model._rank_rng
 
     def seed_layer_streams(self, model, seed):
-        """Seed this rank's stream for dropout and augmentation from ``seed`` and the rank."""
-        entropy = np.random.SeedSequence([int(seed) % 2**64, self.rank + 1]).generate_state(1)[0]
-        model._rank_rng = B.rng(model.backend, int(entropy))
+        """Seed this rank's stream for dropout and augmentation from ``seed`` and the rank (a
+        layer given its own ``seed=`` gets its own stream, also drawn from the rank)."""
+        model._rank_rng = B.rng(model.backend, self._rank_seed(seed), model.device)
         for layer in model._layers:
             layer.rng = model._rank_rng
+            own = getattr(layer, "seed", None)
+            if own is not None:
+                layer.rng = B.rng(model.backend, self._rank_seed(own), model.device)
+
+    def _rank_seed(self, seed):
+        return int(np.random.SeedSequence([int(seed) % 2**64, self.rank + 1]).generate_state(1)[0])
 
     def _weight_slots(self, model):
         """``(dict, key)`` of every array a rank's model holds: weights, moving statistics and
@@ -162,7 +164,8 @@ class DataParallel:
             _unpack(xp, flat, slots)
 
     def _gradient_slots(self, model):
-        return [(layer, k) for layer in model._layers if getattr(layer, "trainable", True) for k in layer.params]
+        # the weights the optimizer updates: a frozen layer's (trainable = False) take no gradient
+        return [(layer, k) for layer in model._layers if layer.trainable for k in layer.params]
 
     def allreduce_gradients(self, model, loss, count):
         """Replace each rank's mean-loss gradients over its ``count`` samples by the global
@@ -184,26 +187,29 @@ class DataParallel:
             start = stop
         return flat[-2] / total
 
-    def step_without_samples(self, model):
-        """A training step for a rank whose part of the global batch is empty: it adds zero
-        gradients to the allreduce and applies the same update as the others.
-        Returns ``(loss, predictions, targets)`` as ``_train_step`` does (no rows)."""
-        xp = B.namespace(model.backend)
-        dtype = getattr(xp, model.dtype)
-        synced = [layer for layer in model._layers if hasattr(layer, "join_without_samples")]
-        for layer in synced:  # SyncBatchNormalization's statistics: forward, then backward in reverse
+    def step_without_samples(self, model, y):
+        """A training step for a rank whose part of the global batch is empty (``y`` its empty
+        targets): it adds zero gradients to the allreduce and applies the same update as the
+        others. Returns ``(loss, predictions, y)`` as ``_train_step`` does (no rows)."""
+        # SyncBatchNormalization's allreduces, as the other ranks run them: the forward pass's
+        # when the layer uses batch statistics (trainable), the backward pass's, in reverse, when
+        # a gradient reaches it
+        synced = [layer for layer in model._layers if hasattr(layer, "join_without_samples") and layer.trainable]
+        for layer in synced:
             layer.join_without_samples("forward")
+        reached = model._tensors_needing_gradients()
         for layer in reversed(synced):
-            layer.join_without_samples("backward")
+            if id(layer.output) in reached:
+                layer.join_without_samples("backward")
         for layer in model._layers:
             layer.grads = {}
-        loss = self.allreduce_gradients(model, xp.zeros((), dtype=dtype), 0)
-        rows = xp.zeros((0, *model._output.shape), dtype=dtype)
-        return model._apply_gradients(loss), rows, rows
+        zero_loss, rows = model._empty_outputs()
+        loss = self.allreduce_gradients(model, zero_loss, 0)
+        return model._apply_gradients(loss), rows, y
 
     def sum_metrics(self, sums):
-        """Every rank's metric sums and counts added up in float64 (a list of floats)."""
-        return [float(v) for v in self.communicator.allreduce_host(np.asarray(sums, dtype=np.float64))]
+        """Every rank's metric sums and counts (a 1-D host array) added up in float64."""
+        return self.communicator.allreduce_host(np.asarray(sums, dtype=np.float64))
 
     def average_state(self, model):
         """Average the non-trainable state (BatchNormalization's moving statistics) over the
@@ -217,14 +223,20 @@ class DataParallel:
         _unpack(xp, flat / self.size, slots)
 
     def gather_predictions(self, model, outputs, to_numpy):
-        """Every rank's prediction batches, concatenated in rank order, on every rank."""
+        """The whole prediction in sample order, on every rank, from this rank's part of each
+        batch (``outputs``, one array per batch, each ``(n_r, ...)``): one gather of the rows
+        and one of the part sizes, then batch by batch the ranks' parts in rank order."""
         xp = B.namespace(model.backend)
-        if outputs:
-            local = B.to_numpy(outputs[0] if len(outputs) == 1 else xp.concat(outputs, axis=0))
-        else:
-            local = np.zeros((0, *model._output.shape), dtype=model.dtype)
-        full = self.communicator.allgather_rows(local)
-        return full if to_numpy else B.asarray(full, model.backend)
+        local = B.to_numpy(outputs[0] if len(outputs) == 1 else xp.concat(outputs, axis=0))
+        sizes = self.communicator.allgather_object([int(o.shape[0]) for o in outputs])  # [rank][batch]
+        rows = self.communicator.allgather_rows(local)
+        counts = np.asarray(sizes, dtype=np.int64)  # (ranks, batches)
+        # where each rank's part of each batch starts in rows (rank-major)
+        firsts = np.reshape(np.cumsum(counts) - counts.reshape(-1), counts.shape)
+        order = [np.arange(firsts[r, b], firsts[r, b] + counts[r, b]) for b in range(counts.shape[1])
+                 for r in range(counts.shape[0])]
+        full = rows[np.concatenate(order) if order else np.zeros(0, dtype=np.int64)]
+        return full if to_numpy else B.asarray(full, model.backend, device=model.device)
 
     def barrier(self):
         """Return once every rank has called it."""

@@ -6,22 +6,25 @@ same thing. Calling a layer on a symbolic tensor (from :func:`Input` or another 
 the functional graph; :class:`xcnn.models.Model` runs it.
 """
 
-from .convolutional import Conv2D
+from .activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from .convolutional import Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
 from .core import Activation, Dense
 from .input_layer import Input, InputLayer
 from .layer import Layer, SymbolicTensor
 from .merging import Add, Concatenate
 from .normalization import BatchNormalization
 from .pooling import AveragePooling2D, MaxPooling2D
-from .preprocessing import RandomTranslation
+from .preprocessing import RandomFlip, RandomRotation, RandomTranslation, Rescaling
 from .regularization import Dropout
-from .reshaping import Flatten
+from .reshaping import Flatten, Reshape, UpSampling2D, ZeroPadding2D
 from .sync_batch_normalization import SyncBatchNormalization
 
 # Layer classes by name: the only constructors a saved model may name (nothing is executed).
 LAYER_CLASSES = {cls.__name__: cls for cls in (
     InputLayer, Conv2D, MaxPooling2D, AveragePooling2D, Flatten, Dense, Activation, Dropout,
-    RandomTranslation, BatchNormalization, Add, Concatenate, SyncBatchNormalization,
+    RandomTranslation, BatchNormalization, Add, Concatenate, ReLU, LeakyReLU, ELU, PReLU, Softmax, Reshape,
+    ZeroPadding2D, UpSampling2D, Rescaling, RandomFlip, DepthwiseConv2D, SeparableConv2D, Conv2DTranspose,
+    RandomRotation, SyncBatchNormalization,
 )}
 
 __all__ = ["Layer", "SymbolicTensor", "Input", *LAYER_CLASSES]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import initializers, ops, regularizers
+from .._checks import positive_int
 from .layer import Layer, _reg_config
 
 
@@ -13,9 +14,7 @@ class Dense(Layer):
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  input_shape=None, name=None):
         super().__init__(name, activation, input_shape)
-        if not isinstance(units, int) or units < 1:
-            raise ValueError(f"units must be a positive int, got {units!r}")
-        self.units, self.use_bias = units, use_bias
+        self.units, self.use_bias = positive_int(units, "units"), use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import ops
-from .layer import Layer, _padding_arg, _require_rank
+from .layer import NO_REWRITE, Layer, _padding_arg, _require_rank
 
 
 class _Pooling2D(Layer):
@@ -25,27 +25,30 @@ class _Pooling2D(Layer):
 
 
 class MaxPooling2D(_Pooling2D):
-    """Max pooling. When the model finds it right after a ReLU that feeds nothing else, it sets
-    ``relu_before``: the pool then takes the pre-ReLU values and applies the ReLU to its (4x
+    """Max pooling. When the model's plan finds it right after a ReLU that feeds nothing else
+    (``relu_after_pool``), the pool takes the pre-ReLU values and applies the ReLU to its (4x
     smaller) output, since max(relu(z)) = relu(max(z)); the gradients are identical. When the
     Conv2D before it computes the pooling (``pooled_by_conv``), it only applies that ReLU."""
 
-    relu_before = False
-    pooled_by_conv = False
-
     def call(self, x, training):
-        if self.pooled_by_conv:
+        return self.call_rewritten(x, training, NO_REWRITE)
+
+    def grad(self, dy, need_dx):
+        return self.grad_rewritten(dy, need_dx, NO_REWRITE)
+
+    def call_rewritten(self, x, training, rewrite):
+        if rewrite.pooled_by_conv:
             self._y = x
         else:
             self._x = x
             self._y, self._row_max = ops.max_pool2d_forward(x, self.pool_size, stride=self.strides,
                                                             padding=self.padding)
-        return ops.relu(self._y) if self.relu_before else self._y
+        return ops.relu(self._y) if rewrite.relu_after_pool else self._y
 
-    def grad(self, dy, need_dx):
-        if self.relu_before:
+    def grad_rewritten(self, dy, need_dx, rewrite):
+        if rewrite.relu_after_pool:
             dy = ops.relu_backward(dy, self._y, None)
-        if self.pooled_by_conv:
+        if rewrite.pooled_by_conv:
             return dy
         return ops.max_pool2d_backward(dy, self._x, self.pool_size, stride=self.strides, padding=self.padding,
                                        y=self._y, row_max=self._row_max)

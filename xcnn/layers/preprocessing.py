@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from .. import ops
 from .layer import Layer
 
@@ -67,3 +69,128 @@ class RandomTranslation(Layer):
     def get_config(self):
         return {**super().get_config(), "height_factor": self.height_factor, "width_factor": self.width_factor,
                 "fill_value": self.fill_value}
+
+
+class Rescaling(Layer):
+    """``x * scale + offset`` (e.g. ``Rescaling(1 / 255)``), in training and inference alike."""
+
+    def __init__(self, scale, offset=0.0, name=None, input_shape=None):
+        super().__init__(name, None, input_shape)
+        for arg, value in (("scale", scale), ("offset", offset)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"{arg} must be a number (per-channel scales are not supported), got {value!r}")
+        self.scale, self.offset = float(scale), float(offset)
+
+    def call(self, x, training):
+        return x * self.scale + self.offset
+
+    def grad(self, dy, need_dx):
+        return dy * self.scale
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale, "offset": self.offset}
+
+
+_FLIP_AXES = {"horizontal": (2,), "vertical": (1,), "horizontal_and_vertical": (2, 1)}
+
+
+class RandomFlip(Layer):
+    """While training, flips each image left-right (``mode="horizontal"``), upside down
+    (``"vertical"``) or each independently (``"horizontal_and_vertical"``, the default), each
+    with probability 1/2; at inference images pass unchanged. Draws from the model's per-step
+    random stream, or from its own stream when given ``seed``. ``(N, H, W, C)`` in and out."""
+
+    def __init__(self, mode="horizontal_and_vertical", seed=None, name=None, input_shape=None):
+        super().__init__(name, None, input_shape)
+        if mode not in _FLIP_AXES:
+            raise ValueError(f"mode must be one of {sorted(_FLIP_AXES)}, got {mode!r}")
+        self.mode, self.seed = mode, _seed_arg(seed)
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(f"{self.name} expects images (H, W, C), got input shape {input_shape}")
+        return input_shape
+
+    def call(self, x, training):
+        self._flips = []
+        if not training:
+            return x
+        xp = self.xp
+        for axis in _FLIP_AXES[self.mode]:
+            flip = self.rng.uniform((x.shape[0], 1, 1, 1), dtype=x.dtype) < 0.5
+            self._flips.append((axis, flip))
+            x = xp.where(flip, xp.flip(x, axis=axis), x)
+        return x
+
+    def grad(self, dy, need_dx):
+        # each flip is its own inverse and adjoint: undo them in reverse order
+        xp = self.xp
+        for axis, flip in reversed(self._flips):
+            dy = xp.where(flip, xp.flip(dy, axis=axis), dy)
+        return dy
+
+    def get_config(self):
+        return {**super().get_config(), "mode": self.mode, "seed": self.seed}
+
+
+def _seed_arg(seed):
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise ValueError(f"seed must be None or a non-negative int, got {seed!r}")
+    return seed
+
+
+class RandomRotation(Layer):
+    """While training, rotates each image about its centre by a random angle drawn uniformly
+    from ``factor`` (a fraction of a full turn: ``0.1`` means up to 36 degrees either way, a
+    pair ``(low, high)`` a range), resampling as Keras does (``interpolation`` "bilinear" or
+    "nearest"; ``fill_mode`` "reflect", "constant" with ``fill_value``, "nearest", "wrap",
+    "mirror"); at inference images pass unchanged. Draws from the model's per-step random
+    stream, or from its own stream when given ``seed``. ``(N, H, W, C)`` in and out; the
+    gradient w.r.t. the input is the resampling's adjoint.
+    """
+
+    def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None, fill_value=0.0,
+                 name=None, input_shape=None):
+        super().__init__(name, None, input_shape)
+        if isinstance(factor, (int, float)) and not isinstance(factor, bool):
+            low, high = -abs(float(factor)), abs(float(factor))
+        else:
+            try:
+                low, high = (float(f) for f in factor)
+            except (TypeError, ValueError):
+                raise ValueError(f"factor must be a number or a pair (low, high), got {factor!r}") from None
+        if low > high:
+            raise ValueError(f"factor's low must not exceed its high, got {factor!r}")
+        if fill_mode not in ops.sampling.FILL_MODES:
+            raise ValueError(f"fill_mode must be one of {ops.sampling.FILL_MODES}, got {fill_mode!r}")
+        if interpolation not in ops.sampling.INTERPOLATIONS:
+            raise ValueError(f"interpolation must be one of {ops.sampling.INTERPOLATIONS}, got {interpolation!r}")
+        self.factor = (low, high)
+        self.fill_mode, self.interpolation = fill_mode, interpolation
+        self.seed, self.fill_value = _seed_arg(seed), float(fill_value)
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(f"{self.name} expects images (H, W, C), got input shape {input_shape}")
+        return input_shape
+
+    def call(self, x, training):
+        self._plan = None
+        if not training or self.factor == (0.0, 0.0):
+            return x
+        low, high = (2.0 * math.pi * f for f in self.factor)
+        # coordinates in float64 so that which pixels a corner lands on does not depend on the dtype
+        angles = self.rng.uniform((x.shape[0],), low, high, dtype="float64")
+        rows, cols = ops.rotation_coordinates(angles, tuple(x.shape[1:3]), self.xp.float64)
+        self._plan = ops.sampling_plan(tuple(x.shape), rows, cols, self.interpolation, self.fill_mode)
+        self._x_shape = tuple(x.shape)
+        return ops.resample(x, self._plan, tuple(x.shape[1:3]), self.fill_value)
+
+    def grad(self, dy, need_dx):
+        if not need_dx or self._plan is None:
+            return dy
+        return ops.resample_backward(dy, self._plan, self._x_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": list(self.factor), "fill_mode": self.fill_mode,
+                "interpolation": self.interpolation, "seed": self.seed, "fill_value": self.fill_value}

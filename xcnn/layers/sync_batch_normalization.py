@@ -18,19 +18,22 @@ class SyncBatchNormalization(BatchNormalization):
     (another), the backward pass the two channel sums the input gradient needs (a third), so K
     ranks train exactly as one process does (plain BatchNormalization uses each rank's own
     statistics). In one process it is BatchNormalization. Same arguments and shapes:
-    ``(N, ..., C) -> (N, ..., C)``.
+    ``(N, ..., C) -> (N, ..., C)``; frozen (``trainable = False``) it runs in inference mode
+    with no collective, as BatchNormalization does.
     """
 
     def call(self, x, training):
         dist = active_distribution()
-        if not training or dist is None:
+        if not (training and self.trainable) or dist is None:
             return super().call(x, training)
         xp = self.xp
+        self._batch_statistics = True
         self._count = math.prod(x.shape[:-1])
         _, var, centered = self._global_statistics(dist, ops.channel_sum(x), self._count, x)
         self._inv_std = 1.0 / xp.sqrt(var + self.epsilon)
         self._xhat = centered * self._inv_std
-        return self._xhat * self.params["gamma"] + self.params["beta"]
+        y = self._xhat * self.params["gamma"] if self.scale else self._xhat
+        return y + self.params["beta"] if self.center else y
 
     def _global_statistics(self, dist, local_sum, count, x):
         """Mean and variance over every rank's samples (two allreduces of C + 1 and C numbers);
@@ -57,22 +60,27 @@ class SyncBatchNormalization(BatchNormalization):
         # dy is the gradient of this rank's mean loss; the global loss weighs it by the rank's share
         # w = count / global count. gamma and beta take this rank's sums (the gradient allreduce
         # weighs them by w); the input gradient needs the global sums of w dy and w dy xhat.
-        dbeta = self.grads["beta"] = ops.channel_sum(dy)
-        dgamma = self.grads["gamma"] = ops.channel_sum(dy * self._xhat)
+        dbeta = ops.channel_sum(dy)
+        dgamma = ops.channel_sum(dy * self._xhat)
+        if self.scale:
+            self.grads["gamma"] = dgamma
+        if self.center:
+            self.grads["beta"] = dbeta
         share = self._count / self._global_count
         sums = dist.collective_for(self._backend).allreduce_sum_(xp.concat([dbeta * share, dgamma * share]))
         del self._global_count
         if not need_dx:
             return None
         c = dbeta.shape[0]
+        scaled_inv_std = self._inv_std * self.params["gamma"] if self.scale else self._inv_std
         # dx = inv_std gamma (dy - (S_beta + xhat S_gamma) / w / global count), w * global count = count
-        return (self._inv_std * self.params["gamma"]) * (dy - (sums[:c] + self._xhat * sums[c:]) / self._count)
+        return scaled_inv_std * (dy - (sums[:c] + self._xhat * sums[c:]) / self._count)
 
     def join_without_samples(self, phase):
         """Take part in this layer's allreduces on a rank whose part of the batch is empty."""
         dist = active_distribution()
         xp = self.xp
-        zeros = xp.zeros_like(self.params["gamma"])
+        zeros = xp.zeros_like(self.state["moving_mean"])  # (C,), also without gamma (scale=False)
         if phase == "forward":
             self._global_statistics(dist, zeros, 0, None)
             del self._global_count

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..activations import is_named
 from ..layers import Conv2D, MaxPooling2D
+from ..layers.layer import Rewrite
 
 
 def _topological(output):
@@ -25,41 +26,39 @@ def _topological(output):
 
 
 def _work_saving_rewrites(layers, output, enabled=True):
-    """Graph rewrites that save work and change no result, as ``{layer: {attribute: value}}``.
+    """Graph rewrites that save work and change no result: the model's execution plan, as
+    ``{layer: Rewrite}`` for the layers it runs differently (the others run as written).
 
-    The plan names every rewrite attribute of every layer, defaults included, so applying it
-    (the model does, before each forward pass) also clears what another model sharing a layer
-    set. Each rewrite applies only where a layer's output feeds one MaxPooling2D alone and is
-    not the model's output:
+    The plan belongs to the model: the model passes each layer its :class:`Rewrite` at every
+    forward and backward, and no attribute of a layer is changed, so a layer shared by two
+    models runs each model's way. Each rewrite applies only where a layer's output feeds one
+    MaxPooling2D alone and is not the model's output:
 
-    - the pool applies the ReLU of the layer before it (``relu_deferred``, ``relu_before``):
+    - the pool applies the ReLU of the layer before it (``defer_relu``, ``relu_after_pool``):
       max(relu(z)) = relu(max(z)), the gradients reach the same cells, on a quarter of the
       elements;
     - a Conv2D with no activation or a ReLU computes the pool too, in one fused op
-      (``max_pool_after``, ``pooled_by_conv``), where :meth:`Conv2D.fuses_with` says so.
+      (``pool``, ``pooled_by_conv``), where :meth:`Conv2D.fuses_with` says so. Any other
+      activation (softmax over channels, a PReLU slope that may turn negative) would have to
+      run before the pooling, so those convolutions are left alone.
 
     ``enabled=False`` gives the plan that rewrites nothing (the tests compare the two).
     """
     plan = {}
-    for layer in layers:
-        plan[layer] = {"relu_deferred": False}
-        if isinstance(layer, Conv2D):
-            plan[layer]["max_pool_after"] = None
-        if isinstance(layer, MaxPooling2D):
-            plan[layer].update(relu_before=False, pooled_by_conv=False)
     consumers = {}
     for layer in layers:
         for t in layer.inbound:
             consumers.setdefault(id(t), []).append(layer)
+    members = set(map(id, layers))
     for pool in layers if enabled else []:
-        source = pool.inbound[0].layer
-        if not isinstance(pool, MaxPooling2D) or source not in plan:
+        if not isinstance(pool, MaxPooling2D):
             continue
-        if source.output is output or consumers.get(id(source.output)) != [pool]:
+        source = pool.inbound[0].layer
+        if id(source) not in members or source.output is output or consumers.get(id(source.output)) != [pool]:
             continue
         relu = is_named(source.activation, "relu")
-        if relu:
-            plan[source]["relu_deferred"] = plan[pool]["relu_before"] = True
-        if isinstance(source, Conv2D) and (relu or source.activation is None) and source.fuses_with(pool):
-            plan[source]["max_pool_after"], plan[pool]["pooled_by_conv"] = pool, True
+        fused = isinstance(source, Conv2D) and (relu or source.activation is None) and source.fuses_with(pool)
+        if relu or fused:
+            plan[source] = Rewrite(defer_relu=relu, pool=pool if fused else None)
+            plan[pool] = Rewrite(relu_after_pool=relu, pooled_by_conv=fused)
     return plan

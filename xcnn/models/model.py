@@ -10,7 +10,9 @@ import numpy as np
 
 from .. import backend as B
 from .. import losses as losses_module
+from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
+from .. import utils
 from ..activations import is_named
 from ..distribution import chief_writes
 from ..layers import InputLayer, SymbolicTensor
@@ -23,29 +25,35 @@ FORMAT_VERSION = 1
 class Model(Trainer):
     """A network from ``inputs`` (``Input(...)``) to ``outputs`` (a layer's output).
 
-    backend: a name from :mod:`xcnn.backend` (default: the global default);
-    dtype: ``"float32"`` (default) or ``"float64"``; seed: seeds the initial weights (the
+    backend: a name from :mod:`xcnn.backend` (default: the global default); device: where on
+    that backend the weights, data batches and random draws live, in the backend's own terms
+    (``"cuda:0"`` for torch, a device id for cupy, see :func:`xcnn.backend.device_of`;
+    default: the backend's default device); dtype: ``"float32"`` (default) or ``"float64"``; seed: seeds the initial weights (the
     same on every backend) and the per-step random numbers (dropout, shuffling).
     """
 
     _sequential = False  # Sequential models print and save slightly differently
 
-    def __init__(self, inputs=None, outputs=None, *, backend=None, dtype="float32", seed=None, name=None):
+    def __init__(self, inputs=None, outputs=None, *, backend=None, dtype="float32", seed=None, name=None,
+                 device=None):
         if dtype not in ("float32", "float64"):
             raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
         self.name = name or ("sequential" if self._sequential else "functional")
         self.backend = backend or B.get_backend()
         B.namespace(self.backend)  # fails early with a clear message if unavailable
+        self.device = B.device_of(self.backend, device)
         self.dtype = dtype
-        self.seed = seed if seed is not None else int(np.random.SeedSequence().entropy % 2**32)
+        self.seed = seed if seed is not None else utils.next_model_seed()
         self._layers = []  # non-input layers in topological order
         self._rewrites = {}  # see _work_saving_rewrites
         self._input = self._output = None
         self.optimizer = self.loss = None
         self.metrics = []
+        self.weighted_metrics = []
+        self._metric_objects = None
         self.stop_training = False
         self.history = None
-        self._step_rng = B.rng(self.backend, self.seed + 1)
+        self._step_rng = B.rng(self.backend, self.seed + 1, self.device)
         self._init_rng = np.random.default_rng(self.seed)  # initial weights, drawn on the host
         self._host_rng = np.random.default_rng(self.seed + 2)  # shuffles data too large for the device
         if inputs is not None or outputs is not None:
@@ -67,7 +75,12 @@ class Model(Trainer):
         self._layers = [layer for layer in order if not isinstance(layer, InputLayer)]
         for layer in self._layers:
             if not layer.built:
+                layer.device = self.device  # (not an argument: layers that override build keep working)
                 layer.build(self.backend, self.dtype, self._init_rng)
+            elif layer.dtype != self.dtype:
+                # models that share a layer share its weights, which have one dtype
+                raise ValueError(f"layer {layer.name} already holds {layer.dtype} weights for another model; "
+                                 f"a {self.dtype} model needs its own layers (build the graph again)")
         self._use_step_rng(self._step_rng)
         self._rewrites = _work_saving_rewrites(self._layers, self._output)
 
@@ -75,7 +88,9 @@ class Model(Trainer):
         """Draw per-step random numbers (dropout, rrelu, shuffles) from ``rng``."""
         self._step_rng = rng
         for layer in self._layers:
-            layer.rng = rng
+            # a layer given seed= (Dropout, RandomFlip) restarts its own stream instead
+            seed = getattr(layer, "seed", None)
+            layer.rng = rng if seed is None else B.rng(self.backend, seed)
 
     @property
     def built(self):
@@ -83,7 +98,25 @@ class Model(Trainer):
 
     @property
     def layers(self):
-        return list(self._layers)
+        """The layers in order; a functional model lists its InputLayer first, as Keras 3 does
+        (a Sequential model does not)."""
+        if self._sequential or self._input is None:
+            return list(self._layers)
+        return [self._input.layer, *self._layers]
+
+    @property
+    def trainable(self):
+        return all(layer.trainable for layer in self._layers)
+
+    @trainable.setter
+    def trainable(self, value):
+        """``model.trainable = False`` freezes every layer (as Keras does)."""
+        for layer in self._layers:
+            layer.trainable = bool(value)
+
+    def __repr__(self):
+        kind = "Functional" if type(self) is Model else type(self).__name__
+        return f"<{kind} name={self.name}, built={self.built}>"
 
     @property
     def input_shape(self):
@@ -97,11 +130,14 @@ class Model(Trainer):
         if not self.built:
             raise ValueError(f"model {self.name} has no inputs yet; give the first layer input_shape=...")
 
-    def get_layer(self, name):
-        for layer in self._layers:
+    def get_layer(self, name=None, index=None):
+        """The layer called ``name``, or the one at ``index`` in :attr:`layers`."""
+        if index is not None:
+            return self.layers[index]
+        for layer in self.layers:
             if layer.name == name:
                 return layer
-        raise ValueError(f"no layer named {name!r}; layers: {[layer.name for layer in self._layers]}")
+        raise ValueError(f"no layer named {name!r}; layers: {[layer.name for layer in self.layers]}")
 
     # --- weights ----------------------------------------------------------------------------
     def count_params(self):
@@ -114,47 +150,55 @@ class Model(Trainer):
             yield layer, "state", layer.state
 
     def get_weights(self):
-        """All weights as host NumPy arrays, layer by layer (trainable, then moving statistics)."""
+        """All weights as host NumPy arrays, layer by layer, in Keras's order and layouts (see
+        :meth:`Layer.get_weights`): a Keras model's ``get_weights()`` sets an xcnn twin unchanged."""
         self._ensure_built()
-        return [B.to_numpy(a) for _, _, d in self._weight_dicts() for a in d.values()]
+        return [w for layer in self._layers for w in layer.get_weights()]
 
     def set_weights(self, weights):
         self._ensure_built()
-        slots = [(d, k) for _, _, d in self._weight_dicts() for k in d]
-        if len(weights) != len(slots):
-            raise ValueError(f"expected {len(slots)} weight arrays, got {len(weights)}")
-        for (d, k), w in zip(slots, weights):
-            if tuple(np.shape(w)) != tuple(d[k].shape):
-                raise ValueError(f"weight {k!r} must have shape {tuple(d[k].shape)}, got {tuple(np.shape(w))}")
-            d[k] = B.asarray(w, self.backend, self.dtype)
+        weights = list(weights)
+        counts = [len(layer._weight_slots) for layer in self._layers]
+        if len(weights) != sum(counts):
+            raise ValueError(f"model {self.name} has {sum(counts)} weight arrays, got {len(weights)}")
+        start = 0
+        for layer, count in zip(self._layers, counts):
+            layer.set_weights(weights[start:start + count])
+            start += count
 
-    def to(self, backend):
-        """Move weights, optimizer state and random streams to ``backend``; returns the model."""
+
+    def to(self, backend, device=None):
+        """Move weights, optimizer state and random streams to ``backend`` and its ``device``
+        (default: the backend's default device); returns the model."""
         B.namespace(backend)
-        self.backend = backend
+        device = B.device_of(backend, device)
+        self.backend, self.device = backend, device
         for layer, _, d in self._weight_dicts():
             for k in d:
-                d[k] = B.asarray(B.to_numpy(d[k]), backend)
+                d[k] = B.asarray(d[k], backend, device=device)
             layer.xp = B.namespace(backend)
+            layer.device = device
         for layer in self._layers:
             layer.__dict__.pop("_workspace", None)  # scratch arrays on the old device: let them go
         if self.optimizer is not None:
             for slots in self.optimizer.state.values():
                 for k in slots:
-                    slots[k] = B.asarray(B.to_numpy(slots[k]), backend)
-        self._use_step_rng(B.rng(backend, self.seed + 1))
+                    slots[k] = B.asarray(slots[k], backend, device=device)
+        self._use_step_rng(B.rng(backend, self.seed + 1, device))
         return self
 
     # --- compile ----------------------------------------------------------------------------
-    def compile(self, optimizer="adam", loss="categorical_crossentropy", metrics=None):
-        """Choose the optimizer, the loss and the metrics (``["accuracy"]``) by name or object."""
+    def compile(self, optimizer="adam", loss="categorical_crossentropy", metrics=None, weighted_metrics=None):
+        """Choose the optimizer, the loss and the metrics, each by Keras name or as an object
+        (:mod:`xcnn.optimizers`, :mod:`xcnn.losses`, :mod:`xcnn.metrics`). ``weighted_metrics``
+        are computed with the sample weights (``sample_weight``/``class_weight``), ``metrics``
+        without, as in Keras."""
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = losses_module.get(loss)
-        metrics = list(metrics or [])
-        for m in metrics:
-            if m not in ("accuracy", "acc", "loss"):
-                raise ValueError(f"unknown metric {m!r}; expected 'accuracy' or 'loss'")
-        self.metrics = ["accuracy"] if any(m in ("accuracy", "acc") for m in metrics) else []
+        self.metrics = _compile_metrics(metrics)  # the loss is always reported
+        self.weighted_metrics = _compile_metrics(weighted_metrics)
+        # the Metric objects for names ("accuracy" needs the data's shapes) are made from the first batch
+        self._metric_objects = None
 
     def _require_compiled(self):
         if self.optimizer is None or self.loss is None:
@@ -185,7 +229,9 @@ class Model(Trainer):
                         "inbound": [t.layer.name for t in layer.inbound]} for layer in layers],
             "output": self._output.layer.name,
             "compile": None if self.optimizer is None else {
-                "optimizer": self.optimizer.get_config(), "loss": self.loss.name, "metrics": list(self.metrics),
+                "optimizer": self.optimizer.get_config(), "loss": self.loss.get_config(),
+                "metrics": [metrics_module.serialize(m) for m in self.metrics],
+                "weighted_metrics": [metrics_module.serialize(m) for m in self.weighted_metrics],
                 "iterations": self.optimizer.iterations},
         }
 
@@ -205,6 +251,7 @@ class Model(Trainer):
 
         save_by_extension(self, path, extra)
 
+    @chief_writes  # [distribution]
     def save_weights(self, path):
         """Save the weights alone: ``.weights.h5`` as Keras 3 does (needs h5py), or
         ``.safetensors`` (e.g. ``m.weights.safetensors``) in xcnn's own format."""
@@ -220,6 +267,7 @@ class Model(Trainer):
 
         load_weights(self, path)
 
+    @chief_writes  # [distribution]
     def export(self, filepath, format="onnx"):
         """Export the model for inference: ``format="onnx"`` (Keras 3's name) writes an ONNX
         graph (opset 17, needs onnx; see :mod:`xcnn.interop.onnx_export`) with a dynamic batch
@@ -229,3 +277,16 @@ class Model(Trainer):
         from ..interop.onnx_export import export_onnx
 
         export_onnx(self, filepath)
+
+
+def _compile_metrics(metrics):
+    """``compile``'s metrics list, checked: names, Metric objects (or their saved configs), functions."""
+    metrics = [m for m in (metrics or []) if m != "loss"]
+    for m in metrics:
+        if isinstance(m, str) and m not in metrics_module.NAMES:
+            raise ValueError(f"unknown metric {m!r}; expected one of {metrics_module.NAMES} or an xcnn.metrics.Metric")
+        if isinstance(m, dict):
+            metrics_module.get(m)  # a saved Metric object's config: fails here if malformed
+        elif not isinstance(m, str) and not callable(m) and not isinstance(m, metrics_module.Metric):
+            raise TypeError(f"metrics must be names, xcnn.metrics.Metric objects or functions, got {m!r}")
+    return [metrics_module.get(m) if isinstance(m, dict) else m for m in metrics]

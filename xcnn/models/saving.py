@@ -1,18 +1,29 @@
-"""Saving and loading: architecture as JSON and weights as safetensors; nothing is executed."""
+"""Saving and loading: architecture as JSON and weights as safetensors; nothing is executed.
+
+A saved file carries a SHA-256 over its config and tensors. It is not keyed, so it detects
+damage (a truncated copy, flipped bits), not tampering: whoever can edit the file can also
+rewrite the digest. Loading is safe against hostile files all the same: nothing is unpickled
+or executed, only known layer classes are built, and every stored tensor's shape and dtype is
+checked against the config before any weight is allocated, so a small file cannot make the
+loader allocate much more than its own size.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import re
 import struct
 import tempfile
+import time
 import zipfile
 
 import numpy as np
 
 from .. import backend as B
 from .. import optimizers as optimizers_module
+from ..initializers import Initializer
 from ..layers import LAYER_CLASSES, InputLayer
 from .model import FORMAT_VERSION, Model
 from .sequential import Sequential
@@ -36,7 +47,9 @@ def save_model(model, path, extra=None):
 
 
 def _digest(config, tensors):
-    """SHA-256 over the config and every tensor (name, dtype, shape, bytes), in name order."""
+    """SHA-256 over the config and every tensor (name, dtype, shape, bytes), in name order.
+
+    Unkeyed: a check against damage, not a signature (anyone can recompute it)."""
     h = hashlib.sha256(config.encode())
     for name in sorted(tensors):
         t = tensors[name]
@@ -45,14 +58,37 @@ def _digest(config, tensors):
     return h.hexdigest()
 
 
+_TMP_PREFIX = ".tmp-xcnn-"  # + "<pid>-" + random + the target's name
+_TMP_NAME = re.compile(r"^\.tmp-xcnn-(\d+)-")
+# a temporary file whose writer is gone is removed after this long (its pid is checked first
+# where that means something: same machine, not Windows); any other after STALE_TMP_ANY, for
+# writers on other machines sharing the folder
+STALE_TMP_DEAD = 60.0
+STALE_TMP_ANY = 24 * 3600.0
+
+
+def _umask():
+    mask = os.umask(0o022)  # the only way to read it is to set it
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path, data):
-    """Write bytes to ``path`` through a temporary file in the same folder and a rename."""
+    """Write bytes to ``path`` through a temporary file in the same folder and a rename.
+
+    The file gets the permissions a plain ``open(path, "w")`` would (0666 less the umask);
+    the temporary file is removed on every error path, and temporary files left in the folder
+    by killed writers are removed (see :func:`remove_stale_temporaries`).
+    """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
+    remove_stale_temporaries(folder)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f"{_TMP_PREFIX}{os.getpid()}-", suffix=os.path.basename(path))
     try:
         with os.fdopen(fd, "wb") as f:
+            if hasattr(os, "fchmod"):
+                os.fchmod(f.fileno(), 0o666 & ~_umask())  # mkstemp makes it 0600
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
@@ -61,6 +97,43 @@ def atomic_write(path, data):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _process_gone(pid):
+    if os.name == "nt":  # os.kill(pid, 0) would terminate it there
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, owned by someone else
+        return False
+    return False
+
+
+def remove_stale_temporaries(folder, now=None):
+    """Delete the temporary files of :func:`atomic_write` in ``folder`` whose writer was killed:
+    its process is gone and the file is over a minute old, or the file is over a day old (a
+    writer on another machine). A live writer's file is left alone. Returns the names removed."""
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    for name in names:
+        match = _TMP_NAME.match(name)
+        if match is None:
+            continue
+        full = os.path.join(folder, name)
+        try:
+            age = now - os.stat(full).st_mtime
+            if age > STALE_TMP_ANY or (age > STALE_TMP_DEAD and _process_gone(int(match.group(1)))):
+                os.unlink(full)
+                removed.append(name)
+        except OSError:  # removed meanwhile by another writer, or not ours to remove
+            continue
+    return removed
 
 
 def _parse_safetensors(data, path):
@@ -77,7 +150,8 @@ def _parse_safetensors(data, path):
         tensors = load_safetensors(bytes(data))
     except Exception as exc:  # safetensors raises its own error type; name the file either way
         raise ValueError(f"{path} is not a readable xcnn model file: {exc}") from None
-    return header.get("__metadata__") or {}, tensors
+    meta = header.get("__metadata__") if isinstance(header, dict) else None
+    return (meta if isinstance(meta, dict) else {}), tensors
 
 
 def _read_safetensors(data, path, key="xcnn_config"):
@@ -88,8 +162,38 @@ def _read_safetensors(data, path, key="xcnn_config"):
         what = "an xcnn model" if key == "xcnn_config" else "an xcnn model or weights file"
         raise ValueError(f"{path} is a safetensors file but not {what} (no {key} metadata)")
     if _digest(meta[key], tensors) != meta["xcnn_sha256"]:
-        raise ValueError(f"{path} failed its integrity check: the weights or the config were modified or damaged")
-    return json.loads(meta[key]), tensors
+        raise ValueError(f"{path} failed its integrity check (SHA-256): the file is damaged, or was changed "
+                         "without updating its checksum")
+    try:
+        config = json.loads(meta[key])
+    except RecursionError:
+        raise ValueError(f"{path}: the model config is nested too deeply to read; an xcnn model config "
+                         f"has at most {MAX_CONFIG_DEPTH} levels") from None
+    except ValueError as exc:
+        raise ValueError(f"{path}: the model config is not readable JSON ({exc})") from None
+    if _depth(config) > MAX_CONFIG_DEPTH:
+        raise ValueError(f"{path}: the model config is nested more than {MAX_CONFIG_DEPTH} levels deep; "
+                         "an xcnn model config has about 6")
+    if not isinstance(config, dict):
+        raise ValueError(f"{path}: the model config must be a JSON object, got {type(config).__name__}")
+    return config, tensors
+
+
+# an xcnn config nests about 6 levels (model, layers, layer, config, activation, its config)
+MAX_CONFIG_DEPTH = 32
+
+
+def _depth(obj):
+    """How deeply lists and dicts nest in ``obj``, counted up to ``MAX_CONFIG_DEPTH + 1``
+    (without recursion: the config is untrusted)."""
+    deepest, stack = 0, [(obj, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            if level <= MAX_CONFIG_DEPTH:  # deeper is refused anyway: do not walk it all
+                stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 # --- the format by the file name's ending -----------------------------------------------------
@@ -184,14 +288,56 @@ def _layer_from_config(entry):
     return cls(**entry["config"])
 
 
-def load_model(path, backend=None, compile=True):
-    """Load a model written by :meth:`Model.save` onto ``backend`` (default: the global default):
+class _Stored(Initializer):
+    """The initializer of a loaded weight: the array from the file (already checked)."""
+
+    name = "stored"
+
+    def __init__(self, values):
+        self.values = values
+
+    def __call__(self, shape, *args, **kwargs):
+        return self.values
+
+
+def _build_from_tensors(layer, tensors, backend, dtype, path, device=None):
+    """Build ``layer`` with its weights taken from ``tensors``; each weight's stored shape and
+    dtype are compared with what the config asks for before that weight is allocated."""
+    want = np.dtype(dtype)
+
+    def add_weight(name, shape, initializer=None, regularizer=None, trainable=True, **kwargs):
+        key = f"{'params' if trainable else 'state'}/{layer.name}/{name}"
+        stored = tensors.get(key)
+        if stored is None:
+            raise ValueError(f"{path}: weight {key} is missing")
+        if tuple(stored.shape) != tuple(shape):
+            raise ValueError(f"{path}: weight {key} has shape {tuple(stored.shape)}, the model needs {tuple(shape)}")
+        if stored.dtype != want:
+            raise ValueError(f"{path}: weight {key} is {stored.dtype}, the model is {dtype}")
+        return type(layer).add_weight(layer, name, shape, _Stored(stored), regularizer, trainable, **kwargs)
+
+    layer.add_weight = add_weight
+    layer.device = B.device_of(backend, device)
+    try:
+        layer.build(backend, dtype, None)
+    finally:
+        del layer.add_weight
+
+
+def load_model(path, backend=None, compile=True, device=None):
+    """Load a model written by :meth:`Model.save` onto ``backend`` (default: the global default)
+    and its ``device`` (default: the backend's default device; see :func:`xcnn.backend.device_of`):
     xcnn's ``.safetensors`` format, or a Keras 3 ``.keras`` file (recognized by its content, a
-    zip; loaded uncompiled, see :mod:`xcnn.interop.keras_format`).
+    zip; see :mod:`xcnn.interop.keras_format`).
 
     Nothing in the file is executed or unpickled: the architecture is JSON naming known layer
-    classes, the weights are safetensors, and a SHA-256 over both detects damage or tampering.
+    classes and the weights are safetensors, each checked against the config before any
+    weight is allocated. A SHA-256 over both detects damage; it is unkeyed, so it is no proof
+    of who wrote the file (only load models from sources you trust to be what they say).
     """
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path} is a folder, not a model file")
     if zipfile.is_zipfile(path):
         from ..interop.keras_format import load_keras_model
 
@@ -199,41 +345,72 @@ def load_model(path, backend=None, compile=True):
     with open(path, "rb") as f:
         data = f.read()
     config, tensors = _read_safetensors(data, path)
-    return model_from_config(config, tensors, backend=backend, compile=compile, path=path)
+    return model_from_config(config, tensors, backend=backend, compile=compile, path=path, device=device)
 
 
-def model_from_config(config, tensors, backend=None, compile=True, path="model"):
-    if config.get("format") != "xcnn-model" or config.get("version") != FORMAT_VERSION:
-        raise ValueError(f"{path}: unsupported model format {config.get('format')!r} v{config.get('version')}")
+def model_from_config(config, tensors, backend=None, compile=True, path="model", device=None):
+    """The model that ``config`` describes with the weights in ``tensors`` (name -> host array,
+    as :func:`save_model` names them), on ``backend`` and ``device``. Every tensor must match
+    the config in name, shape and dtype; each layer is built from its stored weights, so
+    nothing is allocated that the tensors do not already hold."""
+    if not isinstance(config, dict) or config.get("format") != "xcnn-model" or config.get("version") != FORMAT_VERSION:
+        got = config.get("format") if isinstance(config, dict) else None
+        version = config.get("version") if isinstance(config, dict) else None
+        raise ValueError(f"{path}: unsupported model format {got!r} v{version}")
+    if config.get("dtype") not in ("float32", "float64"):
+        raise ValueError(f"{path}: the model's dtype must be 'float32' or 'float64', got {config.get('dtype')!r}")
+    dtype = config["dtype"]
+    backend = backend or B.get_backend()
     try:
         layers = {}
         for entry in config["layers"]:
             layer = _layer_from_config(entry)
+            if layer.name in layers:
+                raise ValueError(f"{path}: two layers are named {layer.name!r}")
             layers[layer.name] = layer
             if not isinstance(layer, InputLayer):
                 inbound = [layers[name].output for name in entry["inbound"]]
                 layer(inbound if layer.multi_input else inbound[0])
+                _build_from_tensors(layer, tensors, backend, dtype, path, device)
         input_layer = layers[config["layers"][0]["config"]["name"]]
-        kwargs = dict(backend=backend, dtype=config["dtype"], seed=config["seed"], name=config["name"])
+        kwargs = dict(backend=backend, dtype=dtype, seed=config["seed"], name=config["name"], device=device)
         if config["class"] == "Sequential":
             model = Sequential(**kwargs)
             model._set_graph(input_layer.output, layers[config["output"]].output)
         else:
             model = Model(input_layer.output, layers[config["output"]].output, **kwargs)
-    except (KeyError, TypeError, IndexError) as exc:
+    except (KeyError, TypeError, IndexError, AttributeError) as exc:
         raise ValueError(f"{path}: the model config is malformed ({exc!r})") from None
-    expected = {f"{kind}/{layer.name}/{k}": tuple(v.shape) for layer, kind, d in model._weight_dicts() for k, v in d.items()}
-    _check_weights(expected, tensors, path)
-    for layer, kind, d in model._weight_dicts():
-        for k in d:
-            d[k] = B.asarray(tensors[f"{kind}/{layer.name}/{k}"], model.backend, model.dtype)
+    weights = {f"{kind}/{layer.name}/{k}": v for layer, kind, d in model._weight_dicts() for k, v in d.items()}
+    slots = {f"{layer.name}/{k}": v for layer, kind, d in model._weight_dicts() if kind == "params" for k, v in d.items()}
+    for name, value in tensors.items():
+        if name.startswith("optimizer/"):
+            key = name[len("optimizer/"):].rpartition("/")[0]
+            if key not in slots:
+                raise ValueError(f"{path}: optimizer state {name} belongs to no weight of the model")
+            if tuple(value.shape) != tuple(slots[key].shape) or value.dtype != np.dtype(dtype):
+                raise ValueError(f"{path}: optimizer state {name} is {value.dtype} {tuple(value.shape)}, "
+                                 f"its weight is {dtype} {tuple(slots[key].shape)}")
+        elif name not in weights:
+            raise ValueError(f"{path}: tensor {name} belongs to no layer of the model")
     compiled = config.get("compile")
     if compile and compiled:
-        model.compile(optimizers_module.get(compiled["optimizer"]), compiled["loss"], compiled["metrics"])
-        model.optimizer.iterations = compiled["iterations"]
+        try:
+            model.compile(optimizers_module.get(compiled["optimizer"]), compiled["loss"], compiled["metrics"],
+                          weighted_metrics=compiled.get("weighted_metrics"))
+            iterations = compiled["iterations"]
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"{path}: the model's compile settings are malformed ({exc!r})") from None
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from None
+        if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
+            raise ValueError(f"{path}: the optimizer's step count must be a whole number >= 0, got {iterations!r}")
+        model.optimizer.iterations = iterations
         for name, value in tensors.items():
             if name.startswith("optimizer/"):
                 key, slot = name[len("optimizer/"):].rsplit("/", 1)
-                model.optimizer.state.setdefault(key, {})[slot] = B.asarray(value, model.backend, model.dtype)
-    model.saved_extra = config.get("extra", {})
+                model.optimizer.state.setdefault(key, {})[slot] = B.asarray(value, model.backend, model.dtype,
+                                                                             device=model.device)
+    extra = config.get("extra", {})
+    model.saved_extra = extra if isinstance(extra, dict) else {}
     return model

@@ -15,8 +15,8 @@ class Sequential(Model):
 
     _sequential = True
 
-    def __init__(self, layers=None, *, backend=None, dtype="float32", seed=None, name=None):
-        super().__init__(backend=backend, dtype=dtype, seed=seed, name=name)
+    def __init__(self, layers=None, *, backend=None, dtype="float32", seed=None, name=None, device=None):
+        super().__init__(backend=backend, dtype=dtype, seed=seed, name=name, device=device)
         self._pending = []
         for layer in layers or []:
             self.add(layer)

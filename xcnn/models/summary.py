@@ -4,7 +4,11 @@ from __future__ import annotations
 
 
 def summary(model, print_fn=print, line_length=None):
-    """Print each layer's name, type, output shape and parameter count, and the totals."""
+    """Print each layer's name, type, output shape and parameter count, and the totals.
+
+    ``line_length`` is the table's width in characters, shared among the columns in Keras's
+    proportions; a column is widened where a cell would not fit (nothing is cut).
+    """
     model._ensure_built()
     functional = not model._sequential
     heads = ["Layer (type)", "Output Shape", "Param #"] + (["Connected to"] if functional else [])
@@ -16,8 +20,14 @@ def summary(model, print_fn=print, line_length=None):
         if functional:
             cells.append(", ".join(t.layer.name for t in layer.inbound) or "-")
         table.append(cells)
-    # Keras's column widths, widened where a name would not fit
-    widths = [max([w] + [len(cells[k]) + 2 for cells in table]) for k, w in enumerate([29, 26, 12, 30][:len(heads)])]
+    # Keras's column widths (or line_length shared in their proportions), widened where a cell would not fit
+    widths = [29, 26, 12, 30][:len(heads)]
+    if line_length is not None:
+        if isinstance(line_length, bool) or not isinstance(line_length, int) or line_length < 1:
+            raise ValueError(f"line_length must be a positive int, got {line_length!r}")
+        bounds = [round(line_length * sum(widths[:k + 1]) / sum(widths)) for k in range(len(widths))]
+        widths = [b - a for a, b in zip([0, *bounds], bounds)]
+    widths = [max([w] + [len(cells[k]) + 2 for cells in table + [heads]]) for k, w in enumerate(widths)]
     total_width = sum(widths)
 
     def row(cells):
@@ -28,7 +38,7 @@ def summary(model, print_fn=print, line_length=None):
         lines.append(row(cells))
         lines.append(("=" if i == len(table) - 1 else "_") * total_width)
     total = model.count_params()
-    frozen = sum(layer.count_non_trainable() for layer in model._layers)
+    frozen = sum(layer.count_non_trainable() for layer in model._layers)  # with the frozen layers' weights
     lines += [f"Total params: {total:,}", f"Trainable params: {total - frozen:,}",
               f"Non-trainable params: {frozen:,}", "_" * total_width]
     for line in lines:

@@ -1,13 +1,16 @@
 """Training, evaluation and prediction: the Keras loop over one step.
 
-Host<->device copies happen only at the edges: ``fit``/``evaluate``/``predict`` move their
-input to the model's backend once (batch by batch when it is too large), metrics are summed
-on the device and read once per epoch (and at each progress-bar refresh), and ``save``/``load``
-copy weights to and from the host.
+Host<->device copies happen only at the edges: the data adapters (:mod:`.data_adapters`)
+move ``fit``/``evaluate``/``predict``'s input to the model's backend (arrays once, batch by
+batch when too large; generators and sequences as their batches come), the loss and metrics
+are summed on the device and read once per epoch (and at each progress-bar refresh), and
+``save``/``load`` copy weights to and from the host. Callbacks are called through a
+:class:`~xcnn.callbacks.CallbackList` with Keras 3's hooks.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import time
@@ -16,24 +19,37 @@ import numpy as np
 
 from .. import backend as B
 from .. import losses as losses_module
-from ..callbacks import Callback, History
+from .. import metrics as metrics_module
+from .._checks import positive_int, real_number, whole_number
+from ..callbacks import Callback, CallbackList
 from ..distribution import active as active_distribution
+from ..layers.layer import NO_REWRITE
 
 # Data sets up to this size are copied to the device whole; larger ones batch by batch.
 DEVICE_DATA_LIMIT = int(os.environ.get("XCNN_DEVICE_DATA_LIMIT", 2 * 1024**3))
 _SHORT = {"accuracy": "acc"}  # progress-bar labels
 
 
+def _on_model_device(method):
+    """Run ``method`` with the model's device current (CuPy creates arrays on its current device)."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with B.device_scope(self.backend, self.device):
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
 class Trainer:
     """The training half of :class:`~xcnn.models.Model` (a mixin: it uses the model's graph)."""
 
     def _forward(self, x, training):
-        for layer, attributes in self._rewrites.items():
-            for name, value in attributes.items():
-                setattr(layer, name, value)
         values = {id(self._input): x}
+        plan = self._rewrites
         for layer in self._layers:
-            values[id(layer.output)] = layer.forward([values[id(t)] for t in layer.inbound], training)
+            values[id(layer.output)] = layer.forward([values[id(t)] for t in layer.inbound], training,
+                                                     plan.get(layer, NO_REWRITE))
         return values[id(self._output)]
 
     def _tensors_needing_gradients(self):
@@ -44,7 +60,7 @@ class Trainer:
         """
         need = set()
         for layer in self._layers:
-            if layer.params or any(id(t) in need for t in layer.inbound):
+            if (layer.params and layer.trainable) or any(id(t) in need for t in layer.inbound):
                 need.add(id(layer.output))
         return need
 
@@ -58,23 +74,33 @@ class Trainer:
                 continue
             needed = [id(t) in wanted for t in layer.inbound]
             skip = skip_output_activation and layer is self._output.layer
-            dxs = layer.backward(dy, need_dx=any(needed), skip_activation=skip)
+            dxs = layer.backward(dy, need_dx=any(needed), skip_activation=skip,
+                                 rewrite=self._rewrites.get(layer, NO_REWRITE))
             for t, dx, need in zip(layer.inbound, dxs, needed):
                 if need and dx is not None:
                     key = id(t)
                     grads[key] = grads[key] + dx if key in grads else dx
 
-    def _loss_and_gradient(self, pred, target):
+    def _loss_and_gradient(self, pred, target, sample_weight=None):
         """The batch loss (0-d device array) and its gradient w.r.t. the output (or the logits)."""
         if self._fused:
             logits = self._output.layer.activation._x
-            return self.loss.from_logits(logits, target), self.loss.gradient_from_logits(logits, target)
-        return self.loss(pred, target), self.loss.gradient(pred, target)
+            return (self.loss.value_from_logits(logits, target, sample_weight),
+                    self.loss.gradient_from_logits(logits, target, sample_weight))
+        return self.loss.value(pred, target, sample_weight), self.loss.gradient(pred, target, sample_weight)
+
+    def _loss_value(self, pred, target, sample_weight=None):
+        """The batch loss alone (no gradient), from the logits when the loss fuses with the output."""
+        if self._fused:
+            return self.loss.value_from_logits(self._output.layer.activation._x, target, sample_weight)
+        return self.loss.value(pred, target, sample_weight)
 
     def _regularize(self):
         """Add each regularizer's gradient to its weight's gradient; return the total penalty."""
         penalty = None
         for layer in self._layers:
+            if not layer.trainable:  # as Keras: a frozen layer's weights add no penalty
+                continue
             for key, reg in layer.regularizers.items():
                 w = layer.params[key]
                 layer.grads[key] = layer.grads[key] + reg.gradient(w)
@@ -82,77 +108,98 @@ class Trainer:
                 penalty = p if penalty is None else penalty + p
         return penalty
 
-    def _train_step(self, x, y):
-        """One optimizer step on a device batch; returns ``(loss, predictions, targets)`` on device."""
+    def _train_step(self, x, y, sample_weight=None):
+        """One optimizer step on a device batch; returns ``(loss, predictions, y)`` on device."""
         dist = active_distribution()  # data-parallel training, or None (one process)
         if dist is not None and x.shape[0] == 0:
-            return dist.step_without_samples(self)  # [distribution] this rank's part of the batch is empty
+            return dist.step_without_samples(self, y)  # [distribution] this rank's part of the batch is empty
         pred = self._forward(x, training=True)
         target = self.loss.targets(y, self._output.shape[-1], pred.dtype)
-        loss, dout = self._loss_and_gradient(pred, target)
+        loss, dout = self._loss_and_gradient(pred, target, sample_weight)
         self._backward(dout, skip_output_activation=self._fused)
         if dist is not None:  # [distribution] the global batch's gradients and loss, before any penalty
             loss = dist.allreduce_gradients(self, loss, x.shape[0])
-        return self._apply_gradients(loss), pred, target
+        return self._apply_gradients(loss), pred, y
 
     def _apply_gradients(self, loss):
         """Add the regularizers' gradients, take the optimizer step; returns the loss plus penalties."""
         penalty = self._regularize()
         if penalty is not None:
             loss = loss + penalty
-        refs = [(layer, k) for layer in self._layers for k in layer.grads]
+        refs = [(layer, k) for layer in self._layers if layer.trainable for k in layer.grads]
         items = [(f"{layer.name}/{k}", layer.params[k], layer.grads[k]) for layer, k in refs]
         for (layer, k), new in zip(refs, self.optimizer.apply(items)):
             layer.params[k] = new
         return loss
 
-    def train_on_batch(self, x, y):
-        """One optimizer step on one batch, as Keras: the batch loss (a float), or
-        ``[loss, accuracy]`` when compiled with ``metrics=["accuracy"]``."""
-        self._require_compiled()
-        x = self._check_x(x)
-        y = self._check_y(y, x.shape[0])
-        loss, pred, target = self._train_step(self._device(x, self.dtype), self._device(y, self._label_dtype()))
-        if not self.metrics:
-            return _host(loss)
-        correct, judged = self._correct(pred, target)
-        return [_host(loss), _host(correct) / judged]
+    def _test_step(self, x, y, sample_weight=None):
+        """The loss (with the regularization penalties, as Keras) and predictions of a device batch."""
+        pred = self._forward(x, training=False)
+        target = self.loss.targets(y, self._output.shape[-1], pred.dtype)
+        loss = self._loss_value(pred, target, sample_weight)
+        for layer in self._layers:
+            for key, reg in layer.regularizers.items():
+                loss = loss + reg.penalty(layer.params[key])
+        return loss, pred
 
-    def _correct(self, pred, target):
-        """Number of correct predictions (0-d device array) and how many were judged."""
-        xp = B.namespace(self.backend)
-        if pred.shape[-1] == 1 or isinstance(self.loss, losses_module.BinaryCrossentropy):
-            hits = (pred > 0.5) == (target > 0.5)
-            return xp.sum(xp.astype(hits, pred.dtype)), math.prod(pred.shape)
-        hits = xp.argmax(pred, axis=-1) == xp.argmax(target, axis=-1)
-        return xp.sum(xp.astype(hits, pred.dtype)), pred.shape[0]
+    def _compiled_metrics(self, y, pred):
+        """The compiled metrics as ``(Metric, weighted)`` pairs, made from the first batch
+        (``"accuracy"`` becomes binary, sparse or categorical from its shapes, as in Keras). A
+        weighted metric named like an unweighted one is logged as ``weighted_<name>``, as Keras."""
+        if self._metric_objects is None:
+            plain = [metrics_module.get(m, y, pred) for m in self.metrics]
+            weighted = [metrics_module.get(m, y, pred) for m in self.weighted_metrics]
+            for i, metric in enumerate(weighted):
+                if any(metric.name == other.name for other in plain):
+                    if any(metric is other for other in plain):  # one object in both lists: a twin keeps them apart
+                        weighted[i] = metric = metrics_module.get(metrics_module.serialize(metric), y, pred)
+                    metric.name = f"weighted_{metric.name}"
+            self._metric_objects = plain + weighted
+            self._weighted_count = len(weighted)
+        count = len(self._metric_objects) - self._weighted_count
+        return [(m, i >= count) for i, m in enumerate(self._metric_objects)]
 
     # --- data at the edges ------------------------------------------------------------------------
-    def _check_x(self, x):
+    def _check_x(self, x, name="x"):
+        if x is None:
+            raise ValueError(f"{name} must be an array of samples (N, *input_shape), got None")
         if not hasattr(x, "shape") or not hasattr(x, "dtype"):
             x = np.asarray(x)
+        if isinstance(x, np.ndarray) and x.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must hold numbers, got an array of dtype {x.dtype}")
+        if len(x.shape) == 0:
+            raise ValueError(f"{name} must be an array of samples (N, *input_shape), got a scalar")
         if not self.built and self._sequential:
             self._build_from_shape(tuple(x.shape[1:]))
         self._ensure_built()
         expected = self._input.shape
         if tuple(x.shape[1:]) != expected:
             raise ValueError(
-                f"x must have shape (N, {', '.join(map(str, expected))}) for model {self.name}, "
+                f"{name} must have shape (N, {', '.join(map(str, expected))}) for model {self.name}, "
                 f"got {tuple(x.shape)}"
             )
         return x
 
-    def _check_y(self, y, n):
-        if not hasattr(y, "shape"):
+    def _check_y(self, y, n, name="y"):
+        """Targets checked once per call, on the host (device labels: one copy to the host):
+        one per sample, finite, and for the sparse loss whole numbers in [0, classes)."""
+        if y is None:
+            raise ValueError(f"{name} must be the targets, one per sample, got None")
+        if not hasattr(y, "shape") or not hasattr(y, "dtype"):
             y = np.asarray(y)
-        if y.shape[0] != n:
-            raise ValueError(f"y must have one label per sample: x has {n} samples, y has {y.shape[0]}")
+        if isinstance(y, np.ndarray) and y.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must hold numbers, got an array of dtype {y.dtype}")
+        if len(y.shape) == 0 or y.shape[0] != n:
+            got = "a scalar" if len(y.shape) == 0 else f"{y.shape[0]}"
+            raise ValueError(f"{name} must have one label per sample: x has {n} samples, {name} has {got}")
         out = self._output.shape
         if self.loss.sparse:
             if y.ndim == 2 and y.shape[1] == 1:
                 y = y[:, 0]
             if y.ndim != 1:
-                raise ValueError(f"sparse_categorical_crossentropy needs integer labels (N,), got shape {tuple(y.shape)}")
+                raise ValueError(f"{name}: sparse_categorical_crossentropy needs integer labels (N,), "
+                                 f"got shape {tuple(y.shape)}")
+            _check_class_labels(y, out[-1], name)
             return y
         if y.ndim == 1 and out == (1,):
             y = y[:, None] if isinstance(y, np.ndarray) else B.namespace(self.backend).reshape(y, (-1, 1))
@@ -160,15 +207,17 @@ class Trainer:
             hint = ""
             if y.ndim == 1 and isinstance(self.loss, losses_module.CategoricalCrossentropy):
                 hint = "; for integer labels use loss='sparse_categorical_crossentropy' or xcnn.utils.to_categorical"
-            raise ValueError(f"y must have shape (N, {', '.join(map(str, out))}), got {tuple(y.shape)}{hint}")
+            raise ValueError(f"{name} must have shape (N, {', '.join(map(str, out))}), got {tuple(y.shape)}{hint}")
+        _check_finite(y, name)
         return y
 
     def _device(self, array, dtype):
         """Host (or any-backend) array -> this model's backend in ``dtype`` (a no-op if already there)."""
         if B.backend_of_or_none(array) == self.backend:
             xp = B.namespace(self.backend)
-            return array if array.dtype == getattr(xp, dtype) else xp.astype(array, getattr(xp, dtype))
-        return B.asarray(array, self.backend, dtype)
+            if B.same_device(array.device, self.device):
+                return array if array.dtype == getattr(xp, dtype) else xp.astype(array, getattr(xp, dtype))
+        return B.asarray(array, self.backend, dtype, device=self.device)
 
     def _fits_on_device(self, x):
         return math.prod(x.shape) * np.dtype(self.dtype).itemsize <= DEVICE_DATA_LIMIT
@@ -176,208 +225,430 @@ class Trainer:
     def _label_dtype(self):
         return "int64" if self.loss is not None and self.loss.sparse else self.dtype
 
-    def _batches(self, x, y, batch_size, shuffle, split=False):
-        """Yield device batches ``(xb, yb)``: from device-resident copies when the data fits
-        (one copy per call), else copied batch by batch from the host. ``split``: under data
-        parallelism, this rank's part of each global batch (possibly empty)."""
-        n = x.shape[0]
-        xp = B.namespace(self.backend)
-        resident = self._fits_on_device(x)
-        dist = active_distribution() if split else None
-        if resident:
-            xd = self._device(x, self.dtype)
-            yd = None if y is None else self._device(y, self._label_dtype())
-            order = self._step_rng.permutation(n) if shuffle else None
-            for start in range(0, n, batch_size):
-                stop = min(start + batch_size, n)  # slices past the end are not portable
-                if dist is not None:
-                    start, stop = dist.split(start, stop)  # [distribution]
-                if order is None:
-                    sl = slice(start, stop)
-                    yield xd[sl, ...], None if yd is None else yd[sl, ...]
-                else:
-                    idx = order[start:stop]
-                    yield xp.take(xd, idx, axis=0), None if yd is None else xp.take(yd, idx, axis=0)
-            return
-        order = self._host_rng.permutation(n) if shuffle else np.arange(n)
-        for start in range(0, n, batch_size):
-            stop = min(start + batch_size, n)
-            if dist is not None:
-                start, stop = dist.split(start, stop)  # [distribution]
-            idx = order[start:stop]
-            xb = self._device(np.asarray(x)[idx], self.dtype)
-            yb = None if y is None else self._device(np.asarray(y)[idx], self._label_dtype())
-            yield xb, yb
-
     # --- Keras API ----------------------------------------------------------------------------
-    def fit(self, x, y, batch_size=32, epochs=1, validation_data=None, validation_split=0.0, shuffle=True,
-            callbacks=None, verbose=1, seed=None, initial_epoch=0, validation_batch_size=None):
-        """Train for ``epochs`` epochs; returns a :class:`~xcnn.callbacks.History`.
+    @_on_model_device
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
+            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1, seed=None):
+        """Train for ``epochs`` epochs; returns a :class:`~xcnn.callbacks.History`. Keras's arguments.
 
-        x: ``(N, *input_shape)`` host or device array; y: one-hot ``(N, K)`` or integer labels
-        ``(N,)`` for ``sparse_categorical_crossentropy``. ``validation_split`` holds out the
-        last fraction of the data (before shuffling), as Keras does; validation runs in batches
-        of ``validation_batch_size`` (default ``batch_size``).
+        x: ``(N, *input_shape)`` host or device array with targets ``y`` (one-hot ``(N, K)`` or
+        integer labels ``(N,)`` for ``sparse_categorical_crossentropy``), in batches of
+        ``batch_size`` (default 32); or a Python generator / any iterable of ``(x, y)`` or
+        ``(x, y, sample_weight)`` batches; or a ``keras.utils.PyDataset``-like sequence
+        (``__len__``, ``__getitem__``). ``validation_split`` holds out the last fraction of
+        arrays (before shuffling), as Keras does; ``validation_data`` is ``(x, y)``,
+        ``(x, y, sample_weight)`` or a source of batches like ``x``. ``class_weight``
+        ``{class: weight}`` or ``sample_weight`` ``(N,)`` weigh each sample's loss.
+        ``steps_per_epoch``: batches per epoch (an epoch then continues where the last one
+        stopped). ``seed``: reseeds shuffling and dropout.
         """
+        from .data_adapters import EpochIterator, get_data_adapter, is_array
+
         self._require_compiled()
-        x = self._check_x(x)
-        y = self._check_y(y, x.shape[0])
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-        if not 0.0 <= validation_split < 1.0:
-            raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
+        epochs = whole_number(epochs, "epochs", minimum=0)
+        initial_epoch = whole_number(initial_epoch, "initial_epoch", minimum=0)
+        if batch_size is not None:
+            batch_size = positive_int(batch_size, "batch_size")
+        if validation_batch_size is not None:
+            validation_batch_size = positive_int(validation_batch_size, "validation_batch_size")
+        validation_split = real_number(validation_split, "validation_split", 0.0, 1.0, high_open=True)
+        validation_freq = positive_int(validation_freq, "validation_freq")
+        callbacks = _callback_list(callbacks)
+        verbose = _verbosity(verbose)
         if validation_split and validation_data is None:
+            if not is_array(x):
+                raise ValueError("validation_split needs arrays x and y; for a generator or PyDataset pass "
+                                 "validation_data")
+            x = self._check_x(x)
             split = int(x.shape[0] * (1.0 - validation_split))
             if split < 1 or split == x.shape[0]:
                 raise ValueError(f"validation_split={validation_split} leaves no training or validation data")
-            validation_data = (x[split:, ...], y[split:, ...])
+            y = self._check_y(y, x.shape[0])
+            weights = None if sample_weight is None else np.asarray(sample_weight)
+            validation_data = (x[split:, ...], y[split:, ...]) + (() if weights is None else (weights[split:],))
             x, y = x[:split, ...], y[:split, ...]
-        if validation_data is not None:
-            vx = self._check_x(validation_data[0])
-            vy = self._check_y(validation_data[1], vx.shape[0])
-            vx, vy = self._device(vx, self.dtype), self._device(vy, self._label_dtype())
+            sample_weight = None if weights is None else weights[:split]
         if seed is not None:
-            self._use_step_rng(B.rng(self.backend, seed))
-        dist = active_distribution()
+            self._use_step_rng(B.rng(self.backend, seed, self.device))
+        dist = active_distribution()  # [distribution] each rank takes its part of every global batch
+        train = EpochIterator(get_data_adapter(self, x, y, sample_weight, batch_size, shuffle, class_weight,
+                                               split=dist), steps_per_epoch)
+        val = None
+        if validation_data is not None:
+            val = EpochIterator(self._validation_adapter(validation_data, validation_batch_size or batch_size, dist),
+                                validation_steps)
         if dist is not None:  # [distribution] rank 0's weights and shuffle stream; output on rank 0
             dist.begin_fit(self, seed)
             verbose = verbose if dist.is_chief else 0
-        if self._fits_on_device(x):
-            x, y = self._device(x, self.dtype), self._device(y, self._label_dtype())  # once for all epochs
 
-        history = History()
-        callbacks = [history, *(callbacks or [])]
-        for cb in callbacks:
-            if not isinstance(cb, Callback):
-                raise TypeError(f"callbacks must be xcnn.callbacks.Callback instances, got {cb!r}")
-            cb.set_model(self)
+        callbacks = CallbackList(callbacks, model=self, add_history=True,
+                                 params={"verbose": verbose, "epochs": epochs, "steps": train.num_batches})
         self.stop_training = False
-        for cb in callbacks:
-            cb.on_train_begin()
-        n = x.shape[0]
-        for epoch in range(initial_epoch, epochs):
-            for cb in callbacks:
-                cb.on_epoch_begin(epoch)
+        self._initial_epoch = initial_epoch  # BackupAndRestore may move it in on_train_begin
+        callbacks.on_train_begin()
+        logs = {}
+        for epoch in range(self._initial_epoch, epochs):
+            callbacks.on_epoch_begin(epoch)
             start = time.perf_counter()
-            logs = self._run_epoch(x, y, n, batch_size, shuffle, callbacks, verbose, epoch, epochs)
+            logs = self._train_epoch(train, callbacks, verbose, epoch, epochs)
             if dist is not None:
                 dist.average_state(self)  # [distribution] one set of BatchNormalization statistics
-            if validation_data is not None:
-                val_logs = self._evaluate_logs(vx, vy, validation_batch_size or batch_size)
+            if val is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._test_loop(val, callbacks)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
-            logs["time"] = time.perf_counter() - start
+            seconds = time.perf_counter() - start
             if verbose:
-                print(f"Epoch {epoch + 1}/{epochs} - " + " - ".join(
-                    f"{k}: {v:.4f}" if k != "time" else f"{v:.1f}s" for k, v in logs.items()), flush=True)
-            for cb in callbacks:
-                cb.on_epoch_end(epoch, logs)
-            if self.stop_training:
+                print(f"Epoch {epoch + 1}/{epochs} - {seconds:.1f}s - "
+                      + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()), flush=True)
+            callbacks.on_epoch_end(epoch, logs)
+            if self.stop_training or train.exhausted:
                 break
-        for cb in callbacks:
-            cb.on_train_end()
-        self.history = history
-        return history
+        callbacks.on_train_end(logs)
+        self.history = callbacks.history
+        return callbacks.history
 
-    def _run_epoch(self, x, y, n, batch_size, shuffle, callbacks, verbose, epoch, epochs):
-        steps = math.ceil(n / batch_size)
-        refresh = max(1, steps // 10)  # each refresh reads the running metrics: one host sync
+    def _validation_adapter(self, validation_data, batch_size, split=None):
+        from .data_adapters import get_data_adapter
+
+        if isinstance(validation_data, tuple):
+            if len(validation_data) not in (2, 3):
+                raise ValueError("validation_data must be (x, y), (x, y, sample_weight) or a source of batches, "
+                                 f"got a tuple of {len(validation_data)} items")
+            return get_data_adapter(self, *validation_data, batch_size=batch_size,
+                                    names=("validation_data[0]", "validation_data[1]"), split=split)
+        return get_data_adapter(self, validation_data, split=split)
+
+    def _train_epoch(self, epoch_iterator, callbacks, verbose, epoch, epochs):
+        steps = epoch_iterator.num_batches
+        refresh = max(1, (steps or 100) // 10)  # each refresh reads the running metrics: one host sync
         bar = None
         if verbose == 1:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=n, unit="img", desc=f"Epoch {epoch + 1}/{epochs}", leave=False, dynamic_ncols=True)
+            bar = tqdm(total=steps, unit="batch", desc=f"Epoch {epoch + 1}/{epochs}", leave=False, dynamic_ncols=True)
         running = _RunningMetrics(self)
-        for step, (xb, yb) in enumerate(self._batches(x, y, batch_size, shuffle, split=True)):
-            loss, pred, target = self._train_step(xb, yb)
-            running.add(loss, pred, target)
-            for cb in callbacks:
-                cb.on_batch_end(step, {"batch": step, "size": xb.shape[0], "loss": loss})
+        batch_logs = callbacks.wants_batch_logs("train")
+        for step, (xb, yb, wb) in epoch_iterator.epoch():
+            callbacks.on_train_batch_begin(step)
+            loss, pred, _ = self._train_step(xb, yb, wb)
+            running.add(loss, pred, yb, wb)
+            callbacks.on_train_batch_end(step, running.device_logs() if batch_logs else None)
             if bar is not None:
-                bar.update(min(batch_size, n - step * batch_size))  # the global batch
-                if (step + 1) % refresh == 0 or step + 1 == steps:
+                bar.update(1)
+                if (step + 1) % refresh == 0:
                     bar.set_postfix({_SHORT.get(k, k): f"{v:.4f}" for k, v in running.read().items()}, refresh=False)
             if self.stop_training:
                 break
         if bar is not None:
             bar.close()
+        if running.batches == 0:
+            raise ValueError(f"epoch {epoch + 1} had no training batches: a generator yields its batches once, so "
+                             "pass steps_per_epoch with an endless generator, or a PyDataset-like sequence")
         return running.read(active_distribution())
 
-    def _evaluate_logs(self, x, y, batch_size):
-        dist = active_distribution()
-        if dist is not None:  # [distribution] each rank its own part; the sums are added in read
-            x, y, batch_size = dist.shard(x), dist.shard(y), dist.local_batch_size(batch_size)
+    def _test_loop(self, epoch_iterator, callbacks):
+        """Loss and metrics over one pass of ``epoch_iterator`` (test hooks called on ``callbacks``)."""
         running = _RunningMetrics(self)
-        for xb, yb in self._batches(x, y, batch_size, shuffle=False):
-            pred = self._forward(xb, training=False)
-            target = self.loss.targets(yb, self._output.shape[-1], pred.dtype)
-            if self._fused:
-                loss = self.loss.from_logits(self._output.layer.activation._x, target)
-            else:
-                loss = self.loss(pred, target)
-            running.add(loss, pred, target)
-        return running.read(dist)
-
-    def evaluate(self, x, y, batch_size=32, verbose=0, return_dict=False):
-        """Loss (without regularization penalties) and metrics on ``(x, y)``: ``[loss, accuracy]``
-        when compiled with ``metrics=["accuracy"]``, else the loss."""
-        self._require_compiled()
-        x = self._check_x(x)
-        y = self._check_y(y, x.shape[0])
-        logs = self._evaluate_logs(x, y, batch_size)
-        if verbose and (active_distribution() is None or active_distribution().is_chief):
-            print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
-        if return_dict:
-            return logs
-        return [logs["loss"], logs["accuracy"]] if self.metrics else logs["loss"]
-
-    def predict(self, x, batch_size=32, verbose=0, to_numpy=True):
-        """Outputs for ``x`` (e.g. class probabilities ``(N, K)``): a NumPy array, or a device
-        array on the model's backend with ``to_numpy=False``."""
-        x = self._check_x(x)
-        xp = B.namespace(self.backend)
+        batch_logs = callbacks.wants_batch_logs("test")
+        callbacks.on_test_begin()
         dist = active_distribution()
-        if dist is not None:  # [distribution] each rank its own part, gathered in order on every rank
-            x, batch_size = dist.shard(x), dist.local_batch_size(batch_size)
-        outs = [self._forward(xb, training=False) for xb, _ in self._batches(x, None, batch_size, shuffle=False)]
+        for step, (xb, yb, wb) in epoch_iterator.epoch():
+            callbacks.on_test_batch_begin(step)
+            if dist is not None and xb.shape[0] == 0:  # [distribution] this rank's part of the batch is empty
+                loss, pred = self._empty_outputs()
+            else:
+                loss, pred = self._test_step(xb, yb, wb)
+            running.add(loss, pred, yb, wb)
+            callbacks.on_test_batch_end(step, running.device_logs() if batch_logs else None)
+        if running.batches == 0:
+            raise ValueError("there were no batches to evaluate")
+        logs = running.read(dist)
+        callbacks.on_test_end(logs)
+        return logs
+
+    @_on_model_device
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False):
+        """Loss (with regularization penalties, as Keras) and metrics on ``(x, y)`` (arrays, or a source
+        of batches as in :meth:`fit`), as Keras returns them: the loss alone when compiled without
+        metrics, else ``[loss, metric, ...]`` in compile order; a dict with ``return_dict``."""
+        from .data_adapters import EpochIterator, get_data_adapter
+
+        self._require_compiled()
+        if batch_size is not None:
+            batch_size = positive_int(batch_size, "batch_size")
+        verbose = _verbosity(verbose)
+        dist = active_distribution()  # [distribution] each rank its part of every batch; the sums added in read
+        if dist is not None and not dist.is_chief:
+            verbose = 0
+        data = EpochIterator(get_data_adapter(self, x, y, sample_weight, batch_size, split=dist), steps)
+        callbacks = CallbackList(_callback_list(callbacks), model=self,
+                                 params={"verbose": verbose, "steps": data.num_batches})
+        start = time.perf_counter()
+        logs = self._test_loop(data, callbacks)
+        if verbose:
+            print(_progress_line(data, start) + " - " + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()),
+                  flush=True)
+        return _keras_result(logs, return_dict)
+
+    @_on_model_device
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, to_numpy=True):
+        """Outputs for ``x`` (arrays or a source of batches; ``y`` in batches is ignored), e.g.
+        class probabilities ``(N, K)``: a NumPy array, or a device array on the model's backend
+        with ``to_numpy=False``."""
+        from .data_adapters import EpochIterator, get_data_adapter, is_array
+
+        if batch_size is not None:
+            batch_size = positive_int(batch_size, "batch_size")
+        verbose = _verbosity(verbose)
+        xp = B.namespace(self.backend)
+        if is_array(x) and len(x.shape) > 0 and x.shape[0] == 0:  # no samples, no outputs (but the right shape)
+            self._check_x(x)
+            out = xp.zeros((0, *self._output.shape), dtype=getattr(xp, self.dtype))
+            return B.to_numpy(out) if to_numpy else out
+        dist = active_distribution()  # [distribution] each rank its part of every batch, gathered in order
+        if dist is not None and not dist.is_chief:
+            verbose = 0
+        data = EpochIterator(get_data_adapter(self, x, batch_size=batch_size, with_y=False, split=dist), steps)
+        callbacks = CallbackList(_callback_list(callbacks), model=self,
+                                 params={"verbose": verbose, "steps": data.num_batches})
+        batch_logs = callbacks.wants_batch_logs("predict")
+        start = time.perf_counter()
+        callbacks.on_predict_begin()
+        outs = []
+        for step, (xb, _, _) in data.epoch():
+            callbacks.on_predict_batch_begin(step)
+            empty = dist is not None and xb.shape[0] == 0
+            outs.append(self._empty_outputs()[1] if empty else self._forward(xb, training=False))
+            callbacks.on_predict_batch_end(step, {"outputs": outs[-1]} if batch_logs else None)
+        callbacks.on_predict_end()
+        if not outs:
+            raise ValueError("there were no batches to predict")
+        if verbose:
+            print(_progress_line(data, start), flush=True)
         if dist is not None:
             return dist.gather_predictions(self, outs, to_numpy)
         out = outs[0] if len(outs) == 1 else xp.concat(outs, axis=0)
         return B.to_numpy(out) if to_numpy else out
 
+    @_on_model_device
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """One optimizer step on one batch, as Keras: the batch loss (a float) when compiled
+        without metrics, else ``[loss, metric, ...]``; a dict with ``return_dict``."""
+        from .data_adapters import get_data_adapter
+
+        self._require_compiled()
+        adapter = get_data_adapter(self, x, y, sample_weight, batch_size=_whole(x), class_weight=class_weight)
+        ((xb, yb, wb),) = adapter.batches()
+        loss, pred, _ = self._train_step(xb, yb, wb)
+        running = _RunningMetrics(self)
+        running.add(loss, pred, yb, wb)
+        return _keras_result(running.read(), return_dict)
+
+    @_on_model_device
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """Loss and metrics of one batch (no update), returned as :meth:`train_on_batch` does."""
+        from .data_adapters import get_data_adapter
+
+        self._require_compiled()
+        ((xb, yb, wb),) = get_data_adapter(self, x, y, sample_weight, batch_size=_whole(x)).batches()
+        loss, pred = self._test_step(xb, yb, wb)
+        running = _RunningMetrics(self)
+        running.add(loss, pred, yb, wb)
+        return _keras_result(running.read(), return_dict)
+
+    @_on_model_device
+    def predict_on_batch(self, x):
+        """The outputs for one batch as a NumPy array."""
+        from .data_adapters import get_data_adapter
+
+        ((xb, _, _),) = get_data_adapter(self, x, batch_size=_whole(x), with_y=False).batches()
+        return B.to_numpy(self._forward(xb, training=False))
+
+    def _empty_outputs(self):
+        """A zero loss and ``(0, *output_shape)`` predictions: what a rank without samples in a
+        batch contributes under data parallelism (no forward pass over zero rows)."""
+        def zeros(shape):
+            return B.asarray(np.zeros(shape, self.dtype), self.backend, self.dtype, device=self.device)
+
+        return zeros(()), zeros((0, *self._output.shape))
+
+    @_on_model_device
     def __call__(self, x, training=False):
         """Run the model on a device batch (no checks, no copies)."""
         return self._forward(x, training)
+
+
+def _whole(x):
+    """The batch size that keeps an array batch whole."""
+    return max(1, len(x)) if hasattr(x, "__len__") else None
+
+
+def _verbosity(verbose):
+    """Keras's ``verbose``: "auto" is 1 (a progress bar), 2 one line per epoch, 0 silent."""
+    if verbose == "auto":
+        return 1
+    if isinstance(verbose, (bool, int)) and verbose in (0, 1, 2):
+        return int(verbose)
+    raise ValueError(f"verbose must be 'auto', 0, 1 or 2, got {verbose!r}")
+
+
+def _progress_line(epoch_iterator, start):
+    steps = epoch_iterator._seen or epoch_iterator.num_batches or 0
+    seconds = time.perf_counter() - start
+    return f"{steps}/{steps} - {seconds:.0f}s {1000 * seconds / max(steps, 1):.0f}ms/step"
+
+
+def _keras_result(logs, return_dict):
+    """What Keras's evaluate/*_on_batch return: the logs dict, the loss alone, or a list."""
+    if return_dict:
+        return logs
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values
 
 
 def _host(scalar):
     return float(B.to_numpy(scalar))
 
 
+def _callback_list(callbacks):
+    """``callbacks`` as a list of Callback instances (None: no callbacks)."""
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, Callback):
+        raise TypeError(f"callbacks must be a list of Callback instances, got a single {type(callbacks).__name__}; "
+                        "pass [callback]")
+    if not isinstance(callbacks, (list, tuple)):
+        raise TypeError(f"callbacks must be a list of Callback instances, got {type(callbacks).__name__}")
+    for cb in callbacks:
+        if not isinstance(cb, Callback):
+            raise TypeError(f"callbacks must be xcnn.callbacks.Callback instances, got {cb!r}")
+    return list(callbacks)
+
+
+def _on_host(array):
+    """``array`` as NumPy: itself on the host, else one copy from the device (one sync)."""
+    return array if isinstance(array, np.ndarray) else B.to_numpy(array)
+
+
+def _check_finite(y, name):
+    values = _on_host(y)
+    if values.dtype.kind == "f" and not np.isfinite(values).all():
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
+        raise ValueError(f"{name} must be finite, got {values[index].item()} at index {index if len(index) > 1 else index[0]}")
+
+
+def _check_class_labels(y, classes, name):
+    """Sparse labels must be whole numbers in ``[0, classes)``: any other value would be left
+    out of the one-hot target and silently train on nothing."""
+    labels = _on_host(y)
+    if labels.size == 0:
+        return
+    if labels.dtype.kind == "f":
+        bad = ~np.isfinite(labels) | (labels != np.floor(labels))
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(f"{name} must hold whole-number class labels in [0, {classes}), "
+                             f"got {labels[i].item()} at index {i}")
+    bad = (labels < 0) | (labels >= classes)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"{name} must hold class labels in [0, {classes}) for the model's {classes} outputs, "
+                         f"got {labels[i].item()} at index {i}")
+
+
+def _host_all(*scalars):
+    """Several 0-d device arrays of one dtype as floats, read back in one copy (one sync)."""
+    xp = B.array_namespace(*scalars)
+    return [float(v) for v in B.to_numpy(xp.stack(scalars))]
+
+
 class _RunningMetrics:
-    """Batch-size-weighted loss and correct counts, summed on the device; ``read`` syncs once."""
+    """The batch-size-weighted mean loss and the compiled metrics, all summed on the device;
+    ``read`` copies them to the host (one sync per value)."""
 
     def __init__(self, model):
         self.model = model
-        self.loss_sum = self.correct = None
-        self.seen = self.judged = 0
+        self.loss_sum = None
+        self.seen = 0
+        self.batches = 0
+        self.metrics = None
 
-    def add(self, loss, pred, target):
+    def add(self, loss, pred, y, sample_weight=None):
         size = pred.shape[0]
+        self.batches += 1
         self.loss_sum = loss * size if self.loss_sum is None else self.loss_sum + loss * size
         self.seen += size
-        if self.model.metrics:
-            c, count = self.model._correct(pred, target)
-            self.correct = c if self.correct is None else self.correct + c
-            self.judged += count
+        if self.metrics is None:
+            self.metrics = self.model._compiled_metrics(y, pred)
+            for metric, _ in self.metrics:
+                metric.reset_state()
+        for metric, weighted in self.metrics:
+            metric.update_state(y, pred, sample_weight if weighted else None)
+
+    def device_logs(self):
+        """The running means so far as 0-d device arrays (no host sync), for batch hooks."""
+        # max(..., 1): under data parallelism a rank may have had no samples yet (its sums are 0,
+        # or NaN when the global loss is, so a divergence guard stops every rank alike)
+        logs = {"loss": self.loss_sum / max(self.seen, 1)}
+        for metric, _ in self.metrics or ():
+            if getattr(metric, "total", None) is not None:  # the mean metrics (not AUC)
+                logs[metric.name] = metric.total / (max(metric.count, 1) if isinstance(metric.count, int) else
+                                                    metric.count)
+        return logs
 
     def read(self, distribution=None):
-        """The means so far; with a ``distribution``, over every rank's samples (sums in float64)."""
-        sums = [0.0 if self.loss_sum is None else _host(self.loss_sum), self.seen]
-        if self.model.metrics:
-            sums += [0.0 if self.correct is None else _host(self.correct), self.judged]
+        """The running means as floats: the loss and every mean metric in one device->host read.
+        With a ``distribution``: over every rank's samples (see :meth:`_read_global`)."""
         if distribution is not None:
-            sums = distribution.sum_metrics(sums)
-        logs = {"loss": sums[0] / sums[1]}
-        if self.model.metrics:
-            logs["accuracy"] = sums[2] / sums[3]
+            return self._read_global(distribution)
+        metrics = [metric for metric, _ in self.metrics or ()]
+        means = [m for m in metrics if getattr(m, "total", None) is not None and isinstance(m.count, int)]
+        values = _host_all(self.loss_sum, *[m.total for m in means])
+        logs = {"loss": values[0] / self.seen}
+        totals = dict(zip(map(id, means), values[1:]))
+        for metric in metrics:
+            if id(metric) in totals:
+                logs[metric.name] = totals[id(metric)] / metric.count if metric.count else 0.0
+            else:  # weighted counts and AUC keep more state on the device: their own read
+                logs[metric.name] = metric.result()
+        return logs
+
+    def _read_global(self, distribution):
+        """The means over every rank's samples: each rank's loss sum, sample count and metric
+        states (sums and counts: ``Metric.summed_state``) are read in one device->host copy and
+        added up over the ranks in float64 (one allreduce); the metrics' states then hold the
+        global sums, so ``result()`` is the global figure on every rank."""
+        metrics = [metric for metric, _ in self.metrics or ()]
+        states = []  # (metric, attribute, value) for every summed state
+        for metric in metrics:
+            names = getattr(metric, "summed_state", None)
+            if names is None:
+                raise TypeError(f"metric {metric.name!r} ({type(metric).__name__}) does not list its summed_state, "
+                                "so its figure cannot be combined over the ranks of a data-parallel run; set "
+                                "summed_state to the names of its state attributes that add up over samples")
+            states += [(metric, name, getattr(metric, name)) for name in names]
+        # host numbers (an unweighted count) are Python ints; sums on the device are arrays (on
+        # NumPy possibly NumPy scalars, which are floats too: hence type(), not isinstance)
+        on_device = [self.loss_sum] + [v for _, _, v in states if type(v) not in (int, float)]
+        xp = B.array_namespace(*on_device)
+        host = iter(np.split(B.to_numpy(xp.concat([xp.reshape(v, (-1,)) for v in on_device])).astype(np.float64),
+                             np.cumsum([math.prod(v.shape) for v in on_device])[:-1]))
+        local = [next(host), np.array([self.seen], dtype=np.float64)]
+        local += [np.array([v], dtype=np.float64) if type(v) in (int, float) else next(host) for _, _, v in states]
+        total = distribution.sum_metrics(np.concatenate(local))
+        parts = iter(np.split(total, np.cumsum([p.size for p in local])[:-1]))
+        loss_sum, seen = float(next(parts)[0]), float(next(parts)[0])
+        for metric, name, value in states:
+            summed = next(parts)
+            if type(value) is int:
+                setattr(metric, name, int(round(summed[0])))
+            elif type(value) is float:
+                setattr(metric, name, float(summed[0]))
+            else:
+                setattr(metric, name, np.reshape(summed, tuple(value.shape)))
+        logs = {"loss": loss_sum / seen}
+        for metric in metrics:
+            logs[metric.name] = metric.result()
         return logs

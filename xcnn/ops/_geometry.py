@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 from dataclasses import dataclass
 
 from ..backend import array_namespace
@@ -63,14 +64,15 @@ def as_pair(value, name):
     """``int`` or ``(h, w)`` -> ``(h, w)`` of positive ints; ValueError/TypeError otherwise."""
     if isinstance(value, bool):
         raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
-    if isinstance(value, int):
+    if isinstance(value, numbers.Integral):
         value = (value, value)
     try:
         pair = tuple(value)
     except TypeError:
         raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}") from None
-    if len(pair) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in pair):
+    if len(pair) != 2 or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in pair):
         raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
+    pair = (int(pair[0]), int(pair[1]))
     if min(pair) < 1:
         raise ValueError(f"{name} must be positive, got {value!r}")
     return pair
@@ -78,23 +80,23 @@ def as_pair(value, name):
 
 def _explicit_pads(padding):
     """int, (ph, pw) or ((top, bottom), (left, right)) -> ((top, bottom), (left, right))."""
-    if isinstance(padding, int) and not isinstance(padding, bool):
-        return ((padding, padding), (padding, padding))
+    if isinstance(padding, numbers.Integral) and not isinstance(padding, bool):
+        return ((int(padding), int(padding)), (int(padding), int(padding)))
     try:
         parts = tuple(padding)
     except TypeError:
         parts = ()
-    if len(parts) == 2 and all(isinstance(p, int) and not isinstance(p, bool) for p in parts):
-        return ((parts[0], parts[0]), (parts[1], parts[1]))
+    if len(parts) == 2 and all(isinstance(p, numbers.Integral) and not isinstance(p, bool) for p in parts):
+        return ((int(parts[0]), int(parts[0])), (int(parts[1]), int(parts[1])))
     if len(parts) == 2:
         try:
             pads = tuple(tuple(p) for p in parts)
         except TypeError:
             pads = ()
         if len(pads) == 2 and all(
-            len(p) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in p) for p in pads
+            len(p) == 2 and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in p) for p in pads
         ):
-            return pads
+            return tuple((int(lo), int(hi)) for lo, hi in pads)
     raise TypeError(
         "padding must be an int, (ph, pw), ((top, bottom), (left, right)), 'valid' or 'same', "
         f"got {padding!r}"

@@ -22,7 +22,7 @@ import math
 
 import array_api_extra as xpx
 
-from ..backend import array_namespace
+from ..backend import Unkeyed, array_namespace, device_key
 from ._workspace import matmul, scratch
 from .reductions import channel_sum
 from ._geometry import (
@@ -98,13 +98,10 @@ def _band_index(xp, w_shape, wp, win, device, phases=1):
 
     They depend only on the geometry, so they are memoized per (geometry, device): constants
     like a kernel's launch parameters, not state; building them cost as much as the GEMM.
-    A device object that cannot be hashed gets them built afresh.
+    The cache is keyed on :func:`~xcnn.backend.device_key` (``cupy.cuda.Device`` is not
+    hashable); the device itself rides along outside the key.
     """
-    try:
-        hash(device)
-    except TypeError:
-        return _build_band_index(xp, w_shape, wp, win, device, phases)
-    return _cached_band_index(xp, w_shape, wp, win, device, phases)
+    return _cached_band_index(xp, w_shape, wp, win, device_key(device), Unkeyed(device), phases)
 
 
 def _band_columns(xp, win, phases, device):
@@ -156,7 +153,9 @@ def _build_band_index(xp, w_shape, wp, win, device, phases=1):
             xp.reshape(from_band, (f * kh * kw * c, m)))
 
 
-_cached_band_index = functools.lru_cache(maxsize=64)(_build_band_index)
+@functools.lru_cache(maxsize=64)
+def _cached_band_index(xp, w_shape, wp, win, device_key, device, phases):
+    return _build_band_index(xp, w_shape, wp, win, device.value, phases)
 
 
 def _banded_filters(xp, w, into_band):

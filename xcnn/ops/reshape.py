@@ -1,10 +1,11 @@
-"""Flatten NHWC feature maps into vectors for Dense layers."""
+"""Ops that only move values: flatten, zero padding, nearest-neighbour upsampling."""
 
 from __future__ import annotations
 
 import math
 
 from ..backend import array_namespace
+from ._geometry import pad_images
 
 
 def flatten(x):
@@ -25,3 +26,33 @@ def flatten_backward(dy, x_shape):
             f"got {tuple(dy.shape)}"
         )
     return xp.reshape(dy, x_shape)
+
+
+def zero_pad2d(x, pads):
+    """NHWC ``x`` padded with zeros by ``pads = ((top, bottom), (left, right))``:
+    ``(N, H, W, C)`` -> ``(N, top + H + bottom, left + W + right, C)``."""
+    return pad_images(x, pads, 0.0)
+
+
+def zero_pad2d_backward(dy, pads):
+    """Gradient of :func:`zero_pad2d`: the padding cut off ``dy``."""
+    (top, bottom), (left, right) = pads
+    return dy[:, top:dy.shape[1] - bottom, left:dy.shape[2] - right, :]
+
+
+def upsample_nearest2d(x, size):
+    """Each pixel of NHWC ``x`` repeated ``size = (sh, sw)`` times along H and W:
+    ``(N, H, W, C)`` -> ``(N, H * sh, W * sw, C)`` (Keras's UpSampling2D, nearest)."""
+    xp = array_namespace(x)
+    n, h, w, c = x.shape
+    sh, sw = size
+    blocks = xp.broadcast_to(xp.reshape(x, (n, h, 1, w, 1, c)), (n, h, sh, w, sw, c))
+    return xp.reshape(blocks, (n, h * sh, w * sw, c))
+
+
+def upsample_nearest2d_backward(dy, size):
+    """Gradient of :func:`upsample_nearest2d`: each ``sh x sw`` block of ``dy`` summed."""
+    xp = array_namespace(dy)
+    n, hs, ws, c = dy.shape
+    sh, sw = size
+    return xp.sum(xp.reshape(dy, (n, hs // sh, sh, ws // sw, sw, c)), axis=(2, 4))

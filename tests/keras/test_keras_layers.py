@@ -1,0 +1,129 @@
+"""New layers against Keras 3 (torch backend): the same layer in both, Keras's weights copied
+over, then outputs, input gradients and weight gradients compared."""
+
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+keras = pytest.importorskip("keras")
+torch = pytest.importorskip("torch")
+
+import xcnn  # noqa: E402
+from xcnn import backend as B  # noqa: E402
+
+# (Keras layer name, arguments, input shape without the batch axis)
+CASES = [
+    ("ReLU", {}, (5, 4, 3)),
+    ("ReLU", {"max_value": 1.5, "negative_slope": 0.1, "threshold": 0.5}, (5, 4, 3)),
+    ("LeakyReLU", {}, (5, 4, 3)),
+    ("LeakyReLU", {"negative_slope": 0.05}, (7,)),
+    ("ELU", {"alpha": 0.7}, (5, 4, 3)),
+    ("PReLU", {"alpha_initializer": "random_normal"}, (5, 4, 3)),
+    ("PReLU", {"alpha_initializer": "random_normal", "shared_axes": [1, 2]}, (5, 4, 3)),
+    ("Softmax", {}, (5, 4, 3)),
+    ("Softmax", {"axis": 1}, (5, 4, 3)),
+    ("Reshape", {"target_shape": (-1, 6)}, (5, 4, 3)),
+    ("ZeroPadding2D", {}, (5, 4, 3)),
+    ("ZeroPadding2D", {"padding": ((1, 2), (0, 3))}, (5, 4, 3)),
+    ("ZeroPadding2D", {"padding": (2, 1)}, (5, 4, 3)),
+    ("UpSampling2D", {}, (5, 4, 3)),
+    ("UpSampling2D", {"size": (3, 1)}, (5, 4, 3)),
+    ("Rescaling", {"scale": 1 / 255, "offset": -0.5}, (5, 4, 3)),
+    ("BatchNormalization", {}, (5, 4, 3)),
+    ("BatchNormalization", {"center": False, "epsilon": 0.1}, (6,)),
+    ("BatchNormalization", {"scale": False, "axis": 3}, (5, 4, 3)),
+    ("Conv2D", {"filters": 4, "kernel_size": 3}, (7, 6, 2)),
+    ("Conv2D", {"filters": 4, "kernel_size": (3, 2), "dilation_rate": (2, 3), "padding": "same"}, (8, 9, 2)),
+    ("Conv2D", {"filters": 6, "kernel_size": 3, "groups": 2, "strides": 2}, (7, 8, 4)),
+    ("Conv2D", {"filters": 4, "kernel_size": 3, "groups": 2, "dilation_rate": 2}, (9, 8, 4)),
+    ("DepthwiseConv2D", {"kernel_size": 3}, (7, 6, 3)),
+    ("DepthwiseConv2D", {"kernel_size": (2, 3), "depth_multiplier": 2, "strides": (2, 1), "padding": "same"},
+     (7, 6, 3)),
+    ("DepthwiseConv2D", {"kernel_size": 3, "dilation_rate": 2, "activation": "relu"}, (9, 8, 2)),
+    ("SeparableConv2D", {"filters": 5, "kernel_size": 3}, (7, 6, 3)),
+    ("SeparableConv2D", {"filters": 4, "kernel_size": 3, "depth_multiplier": 2, "strides": 2, "padding": "same"},
+     (7, 6, 3)),
+    ("Conv2DTranspose", {"filters": 4, "kernel_size": 3}, (5, 4, 3)),
+    ("Conv2DTranspose", {"filters": 2, "kernel_size": 3, "strides": 2}, (5, 4, 3)),
+    ("Conv2DTranspose", {"filters": 2, "kernel_size": (3, 4), "strides": 2, "padding": "same"}, (5, 4, 3)),
+    ("Conv2DTranspose", {"filters": 2, "kernel_size": 2, "strides": 3}, (4, 3, 2)),
+    ("Conv2DTranspose", {"filters": 2, "kernel_size": 2, "strides": 3, "padding": "same"}, (4, 3, 2)),
+    ("Conv2DTranspose", {"filters": 3, "kernel_size": 5, "strides": 2, "padding": "same"}, (4, 3, 2)),
+]
+
+
+def _torch_grads(layer, x, dy):
+    xt = torch.tensor(x, requires_grad=True)
+    y = layer(xt)
+    (y * torch.tensor(dy)).sum().backward()
+    return y.detach().numpy(), xt.grad.numpy(), [v.value.grad.numpy() for v in layer.trainable_weights]
+
+
+@pytest.mark.parametrize("name, kwargs, shape", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_layer_matches_keras(name, kwargs, shape):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, *shape))
+    theirs = getattr(keras.layers, name)(**kwargs, dtype="float64")
+    theirs.build((None, *shape))
+    rng_w = np.random.default_rng(1)  # biases too, so that a bias in the wrong place shows
+    theirs.set_weights([np.abs(rng_w.standard_normal(w.shape)) + 0.5 if "variance" in v.path
+                        else rng_w.standard_normal(w.shape) for w, v in zip(theirs.get_weights(), theirs.weights)])
+    expected, dx_expected, dw_expected = None, None, None
+    ours = getattr(xcnn.layers, name)(**kwargs)
+    inputs = xcnn.Input(shape)
+    model = xcnn.Model(inputs, ours(inputs), dtype="float64")
+    ours.set_weights(theirs.get_weights())
+    y = model.predict(x)
+    dy = rng.standard_normal(y.shape)
+    expected, dx_expected, dw_expected = _torch_grads(theirs, x, dy)
+    # Keras's float64 BatchNormalization is ~1e-7 (relative) off the float64 formula, which
+    # tests/test_layers.py holds xcnn's to at 1e-10
+    tol = 1e-6 if name == "BatchNormalization" else 1e-10
+    np.testing.assert_allclose(y, expected, rtol=tol, atol=tol)
+    ours.forward([x], training=False)  # as the Keras layer is called (inference mode)
+    dx = ours.backward(dy)[0]
+    np.testing.assert_allclose(B.to_numpy(dx), dx_expected, rtol=tol, atol=tol)
+    np.testing.assert_allclose(ours.count_params(), theirs.count_params())
+    for (kind, key), want in zip(ours._weight_slots, dw_expected):
+        np.testing.assert_allclose(ours._keras_layout(key, B.to_numpy(ours.grads[key])), want, rtol=tol, atol=tol)
+
+
+def test_dropout_noise_shape_drops_whole_channels_and_seed_repeats():
+    def masks(seed):
+        inputs = xcnn.Input((6, 6, 8))
+        layer = xcnn.layers.Dropout(0.5, noise_shape=(None, 1, 1, 8), seed=seed)
+        xcnn.Model(inputs, layer(inputs), seed=np.random.randint(1000))
+        out = layer.forward([np.ones((3, 6, 6, 8), np.float32)], training=True)
+        return out
+
+    out = masks(3)
+    assert set(np.unique(out)) <= {0.0, 2.0}
+    assert np.all(out == out[:, :1, :1, :])  # one draw per image and channel
+    np.testing.assert_array_equal(out, masks(3))  # seeded: the same draws whatever the model's seed
+    with pytest.raises(ValueError, match="noise_shape .* does not fit inputs"):
+        inputs = xcnn.Input((6, 6, 8))
+        xcnn.layers.Dropout(0.5, noise_shape=(None, 2, 1, 8))(inputs)
+
+
+@pytest.mark.parametrize("fill_mode", ["reflect", "constant", "nearest", "wrap", "mirror"])
+@pytest.mark.parametrize("interpolation", ["bilinear", "nearest"])
+def test_rotation_resamples_as_keras(fill_mode, interpolation):
+    import math
+
+    from xcnn import ops
+
+    x = np.random.default_rng(0).standard_normal((3, 7, 6, 2))
+    angles = np.array([0.3, -1.2, 2.5])
+    keras_layer = keras.layers.RandomRotation(0.1)
+    batch = torch.zeros(3, dtype=torch.float64)
+    matrix = keras_layer._compute_affine_matrix(
+        center_x=0.5, center_y=0.5, angle=torch.tensor(angles * 180 / math.pi), translate_x=batch,
+        translate_y=batch, scale=batch + 1, shear_x=batch, shear_y=batch, height=7, width=6)
+    expected = keras.ops.image.affine_transform(torch.tensor(x), matrix, interpolation=interpolation,
+                                                fill_mode=fill_mode, fill_value=0.7).numpy()
+    rows, cols = ops.rotation_coordinates(angles, (7, 6), np.float64)
+    plan = ops.sampling_plan(x.shape, rows, cols, interpolation, fill_mode)
+    # Keras's affine_transform is float32 somewhere inside: ~2e-7 from the float64 values
+    np.testing.assert_allclose(ops.resample(x, plan, (7, 6), 0.7), expected, atol=1e-6)

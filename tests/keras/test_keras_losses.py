@@ -1,0 +1,173 @@
+"""Losses against Keras 3 (torch backend): values, gradients (torch autograd through Keras's own
+loss) and whole training steps of a small model compiled with each loss."""
+
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+keras = pytest.importorskip("keras")
+torch = pytest.importorskip("torch")
+
+from xcnn import backend as B
+from xcnn import losses, optimizers
+from xcnn.layers import Dense, Input
+from xcnn.models import Model
+
+N, K = 6, 4
+
+
+def _data(kind, seed=0):
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(size=(N, K)) * 2
+    probs = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    labels = rng.integers(0, K, N)
+    one_hot = np.eye(K)[labels]
+    binary = rng.integers(0, 2, (N, K)).astype(np.float64)
+    sigm = 1 / (1 + np.exp(-logits))
+    return {
+        "categorical": (one_hot, probs), "categorical_logits": (one_hot, logits),
+        "sparse": (labels, probs), "sparse_logits": (labels, logits),
+        "binary": (binary, sigm), "binary_logits": (binary, logits),
+        "regression": (rng.normal(size=(N, K)), rng.normal(size=(N, K)) * 1.5),
+        "distribution": (probs[::-1].copy(), probs),
+    }[kind]
+
+
+CASES = [  # (xcnn loss, Keras loss, data kind)
+    (lambda: losses.CategoricalCrossentropy(), lambda: keras.losses.CategoricalCrossentropy(), "categorical"),
+    (lambda: losses.CategoricalCrossentropy(label_smoothing=0.2),
+     lambda: keras.losses.CategoricalCrossentropy(label_smoothing=0.2), "categorical"),
+    (lambda: losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1),
+     lambda: keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1), "categorical_logits"),
+    (lambda: losses.SparseCategoricalCrossentropy(), lambda: keras.losses.SparseCategoricalCrossentropy(), "sparse"),
+    (lambda: losses.SparseCategoricalCrossentropy(from_logits=True),
+     lambda: keras.losses.SparseCategoricalCrossentropy(from_logits=True), "sparse_logits"),
+    (lambda: losses.BinaryCrossentropy(), lambda: keras.losses.BinaryCrossentropy(), "binary"),
+    (lambda: losses.BinaryCrossentropy(label_smoothing=0.3),
+     lambda: keras.losses.BinaryCrossentropy(label_smoothing=0.3), "binary"),
+    (lambda: losses.BinaryCrossentropy(from_logits=True),
+     lambda: keras.losses.BinaryCrossentropy(from_logits=True), "binary_logits"),
+    (lambda: losses.get("mse"), lambda: keras.losses.MeanSquaredError(), "regression"),
+    (lambda: losses.get("mae"), lambda: keras.losses.MeanAbsoluteError(), "regression"),
+    (lambda: losses.Huber(delta=0.7), lambda: keras.losses.Huber(delta=0.7), "regression"),
+    (lambda: losses.get("huber"), lambda: keras.losses.Huber(), "regression"),
+    (lambda: losses.get("kl_divergence"), lambda: keras.losses.KLDivergence(), "distribution"),
+]
+IDS = ["cce", "cce_smooth", "cce_logits_smooth", "sparse", "sparse_logits", "bce", "bce_smooth", "bce_logits",
+       "mse", "mae", "huber_0.7", "huber", "kld"]
+
+
+class _Float64:
+    """Keras computes in its floatx; float64 where it can (parts of its torch paths still round
+    to float32, hence the tolerances of about 1e-6 below)."""
+
+    def __enter__(self):
+        self.saved = keras.backend.floatx()
+        keras.backend.set_floatx("float64")
+
+    def __exit__(self, *exc):
+        keras.backend.set_floatx(self.saved)
+
+
+def _keras_value_and_gradient(make_keras, y_true, y_pred, sample_weight):
+    with _Float64():
+        pred = torch.tensor(y_pred, dtype=torch.float64, requires_grad=True)
+        args = {} if sample_weight is None else {"sample_weight": torch.tensor(sample_weight)}
+        value = make_keras()(torch.tensor(y_true), pred, **args)
+        value.backward()
+    return float(value.detach()), pred.grad.numpy()
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sample_weight"])
+@pytest.mark.parametrize("make, make_keras, kind", CASES, ids=IDS)
+def test_loss_value_and_gradient_match_keras(backend, make, make_keras, kind, weighted):
+    y_true, y_pred = _data(kind)
+    sample_weight = np.linspace(0.2, 2.0, N) if weighted else None
+    expected, expected_grad = _keras_value_and_gradient(make_keras, y_true, y_pred, sample_weight)
+    loss = make()
+    pred = B.asarray(y_pred, backend, "float64")
+    target = loss.targets(B.asarray(y_true, backend, "int64" if loss.sparse else "float64"), K, pred.dtype)
+    w = None if sample_weight is None else B.asarray(sample_weight, backend, "float64")
+    np.testing.assert_allclose(float(B.to_numpy(loss.value(pred, target, w))), expected, rtol=1e-6)
+    np.testing.assert_allclose(B.to_numpy(loss.gradient(pred, target, w)), expected_grad, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sample_weight"])
+@pytest.mark.parametrize("loss_class, activation", [(losses.CategoricalCrossentropy, torch.softmax),
+                                                    (losses.BinaryCrossentropy, torch.sigmoid)],
+                         ids=["softmax_cce", "sigmoid_bce"])
+def test_fused_gradients_with_several_outputs_match_autograd_through_the_activation(
+        backend, loss_class, activation, weighted):
+    """The fused forms take logits of K = 4 units: their value and gradient must equal autograd
+    through the activation and Keras's loss on probabilities (a 1/K slip would show here)."""
+    kind = "categorical" if loss_class is losses.CategoricalCrossentropy else "binary"
+    y_true, _ = _data(kind)
+    logits = np.random.default_rng(3).normal(size=(N, K)) * 2
+    sample_weight = np.linspace(0.5, 1.5, N) if weighted else None
+    z = torch.tensor(logits, requires_grad=True)
+    probs = activation(z, -1) if activation is torch.softmax else activation(z)
+    args = {} if sample_weight is None else {"sample_weight": torch.tensor(sample_weight)}
+    with _Float64():
+        value = getattr(keras.losses, loss_class.__name__)()(torch.tensor(y_true), probs, **args)
+        value.backward()
+    value = float(value.detach())
+    loss = loss_class()
+    zd, yd = B.asarray(logits, backend, "float64"), B.asarray(y_true, backend, "float64")
+    w = None if sample_weight is None else B.asarray(sample_weight, backend, "float64")
+    np.testing.assert_allclose(float(B.to_numpy(loss.value_from_logits(zd, yd, w))), value, rtol=1e-6)
+    np.testing.assert_allclose(B.to_numpy(loss.gradient_from_logits(zd, yd, w)), z.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_keras_argument_order_and_names():
+    y_true, y_pred = _data("categorical")
+    assert float(losses.get("categorical_crossentropy")(y_true, y_pred)) == pytest.approx(
+        float(keras.losses.CategoricalCrossentropy()(y_true, y_pred)), rel=1e-6)
+    for name in ("mae", "mean_absolute_error", "MeanAbsoluteError", "huber", "kld", "kl_divergence", "KLDivergence",
+                 "mse", "MeanSquaredError", "SparseCategoricalCrossentropy"):
+        assert isinstance(losses.get(name), losses.Loss)
+    with pytest.raises(ValueError, match="label_smoothing"):
+        losses.CategoricalCrossentropy(label_smoothing=1.5)
+    config = losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1).get_config()
+    again = losses.get(config)
+    assert (again.from_logits, again.label_smoothing) == (True, 0.1)
+
+
+MODEL_CASES = [  # (loss for xcnn, loss for Keras, output activation, target kind)
+    ("categorical_crossentropy", "categorical_crossentropy", "softmax", "categorical"),
+    (lambda: losses.CategoricalCrossentropy(label_smoothing=0.1),
+     lambda: keras.losses.CategoricalCrossentropy(label_smoothing=0.1), "softmax", "categorical"),
+    (lambda: losses.CategoricalCrossentropy(from_logits=True),
+     lambda: keras.losses.CategoricalCrossentropy(from_logits=True), "linear", "categorical"),
+    (lambda: losses.SparseCategoricalCrossentropy(from_logits=True),
+     lambda: keras.losses.SparseCategoricalCrossentropy(from_logits=True), "linear", "sparse"),
+    ("binary_crossentropy", "binary_crossentropy", "sigmoid", "binary"),
+    (lambda: losses.BinaryCrossentropy(from_logits=True, label_smoothing=0.2),
+     lambda: keras.losses.BinaryCrossentropy(from_logits=True, label_smoothing=0.2), "linear", "binary"),
+    ("mae", "mae", "linear", "regression"),
+    (lambda: losses.Huber(0.5), lambda: keras.losses.Huber(0.5), "linear", "regression"),
+    ("kl_divergence", "kl_divergence", "softmax", "distribution"),
+]
+
+
+@pytest.mark.parametrize("xcnn_loss, keras_loss, activation, kind", MODEL_CASES,
+                         ids=["cce", "cce_smooth", "cce_logits", "sparse_logits", "bce", "bce_logits_smooth", "mae",
+                              "huber", "kld"])
+def test_training_steps_with_each_loss_match_keras(xcnn_loss, keras_loss, activation, kind):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(N, 5))
+    y, _ = _data(kind, seed=2)
+    keras_model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(8, activation="tanh"),
+                                    keras.layers.Dense(K, activation=activation)])
+    keras_model.compile(keras.optimizers.SGD(0.5), keras_loss() if callable(keras_loss) else keras_loss)
+    inp = Input((5,))
+    model = Model(inp, Dense(K, activation=activation)(Dense(8, activation="tanh")(inp)), dtype="float64")
+    model.compile(optimizers.SGD(0.5), xcnn_loss() if callable(xcnn_loss) else xcnn_loss)
+    model.set_weights([w.astype(np.float64) for w in keras_model.get_weights()])
+    for _ in range(3):
+        expected = keras_model.train_on_batch(x.astype(np.float32), y)
+        got = model.train_on_batch(x, y)
+        assert got == pytest.approx(expected, rel=2e-5, abs=1e-6)
+    for w, w_keras in zip(model.get_weights(), keras_model.get_weights()):
+        np.testing.assert_allclose(w, w_keras, rtol=1e-4, atol=1e-5)

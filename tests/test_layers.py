@@ -1,0 +1,410 @@
+"""Layers on their own: values and gradients against float64 references, on every backend."""
+
+import numpy as np
+import pytest
+
+import reference as ref
+from conftest import assert_close
+from xcnn import backend as B
+from xcnn.layers import BatchNormalization, Input
+from xcnn.models import Model
+
+
+def _layer_model(layer, shape, backend="numpy", dtype="float64", seed=0):
+    inp = Input(shape)
+    return Model(inp, layer(inp), backend=backend, dtype=dtype, seed=seed)
+
+
+def _input_gradient(layer, x, dy, training, backend, dtype):
+    y = layer.forward([B.asarray(x, backend, dtype)], training)
+    return B.to_numpy(y), B.to_numpy(layer.backward(B.asarray(dy, backend, dtype))[0])
+
+
+@pytest.mark.parametrize("center, scale", [(True, True), (False, True), (True, False), (False, False)])
+def test_batchnorm_inference_backward_uses_the_moving_statistics(backend, dtype, center, scale):
+    rng = np.random.default_rng(0)
+    x, dy = rng.standard_normal((5, 3, 4, 2)) * 3 + 1, rng.standard_normal((5, 3, 4, 2))
+    layer = BatchNormalization(center=center, scale=scale, epsilon=0.01)
+    model = _layer_model(layer, (3, 4, 2), backend, dtype)
+    weights = [rng.uniform(0.5, 2.0, 2) for _ in model.get_weights()]
+    model.set_weights(weights)
+    mean, var = weights[-2], weights[-1]
+    gamma = weights[0] if scale else 1.0
+    y, dx = _input_gradient(layer, x, dy, False, backend, dtype)
+    assert_close(y, (x - mean) / np.sqrt(var + 0.01) * gamma + (weights[int(scale)] if center else 0.0), dtype)
+    # the inference-mode function is affine: dx = dy * gamma / sqrt(moving_variance + eps)
+    assert_close(dx, dy * gamma / np.sqrt(var + 0.01), dtype)
+    names = (["gamma"] if scale else []) + (["beta"] if center else [])
+    assert sorted(layer.grads) == sorted(names)
+    if center:
+        assert_close(layer.grads["beta"], dy.sum(axis=(0, 1, 2)), dtype)
+
+
+def test_batchnorm_training_backward_matches_numerical_gradient():
+    rng = np.random.default_rng(1)
+    x, dy = rng.standard_normal((4, 3, 2)), rng.standard_normal((4, 3, 2))
+    layer = BatchNormalization(scale=False)
+    _layer_model(layer, (3, 2))
+    _, dx = _input_gradient(layer, x, dy, True, "numpy", "float64")
+
+    def loss(values):
+        return float(np.sum(B.to_numpy(layer.call(values, True)) * dy))
+
+    np.testing.assert_allclose(dx, ref.numerical_gradient(loss, x.copy()), rtol=1e-6, atol=1e-8)
+
+
+def test_frozen_batchnorm_runs_in_inference_mode():
+    layer = BatchNormalization()
+    model = _layer_model(layer, (3,))
+    layer.trainable = False
+    x = np.random.default_rng(2).standard_normal((6, 3)) + 5.0
+    before = model.get_weights()
+    y = B.to_numpy(layer.forward([x], True))
+    np.testing.assert_allclose(y, x / np.sqrt(1.0 + 1e-3))
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)  # the moving statistics did not move
+
+
+def test_batchnorm_refuses_other_axes():
+    with pytest.raises(ValueError, match=r"only axis=-1 \(channels last\) is supported, got axis=1"):
+        _layer_model(BatchNormalization(axis=1), (4, 4, 2))
+    with pytest.raises(ValueError, match="axis must be -1"):
+        BatchNormalization(axis=[1, 2])
+    _layer_model(BatchNormalization(axis=3), (4, 4, 2))  # the last axis by its number is fine
+
+
+def test_conv2d_starts_from_keras_glorot_uniform():
+    from xcnn.layers import Conv2D
+
+    conv = Conv2D(64, 5)
+    _layer_model(conv, (9, 9, 32))
+    kernel = conv.get_weights()[0]  # (KH, KW, C, F)
+    limit = np.sqrt(6.0 / (5 * 5 * 32 + 5 * 5 * 64))
+    assert kernel.shape == (5, 5, 32, 64) and np.abs(kernel).max() <= limit
+    assert kernel.std() == pytest.approx(limit / np.sqrt(3.0), rel=0.03)
+
+
+# --- ops of the new layers, against loops written here and numerical gradients ----------------
+
+def _check_op(backend, dtype, forward, backward, reference, x, **kwargs):
+    """forward(x) against reference(x); backward(dy) against the numerical gradient of <reference(x), dy>."""
+    xb = B.asarray(x, backend, dtype)
+    y = forward(xb)
+    expected = reference(x)
+    assert_close(y, expected, dtype)
+    dy = np.random.default_rng(9).standard_normal(expected.shape)
+    dx = backward(B.asarray(dy, backend, dtype), xb, y)
+    numeric = ref.numerical_gradient(lambda v: float(np.sum(reference(v) * dy)), x.copy())
+    _assert_numeric(dx, numeric, dtype)
+
+
+def _assert_numeric(got, numeric, dtype):
+    """An analytic gradient against central differences (accurate to ~1e-9 in float64)."""
+    tol = 1e-4 if dtype == "float32" else 1e-7
+    np.testing.assert_allclose(B.to_numpy(got), numeric, rtol=tol, atol=tol * max(1.0, float(np.abs(numeric).max())))
+
+
+@pytest.mark.parametrize("pads", [((1, 1), (1, 1)), ((0, 2), (3, 0)), ((0, 0), (0, 0))])
+def test_zero_pad2d(backend, dtype, pads):
+    from xcnn import ops
+
+    x = np.random.default_rng(0).standard_normal((2, 3, 4, 2))
+    _check_op(backend, dtype, lambda v: ops.zero_pad2d(v, pads), lambda dy, v, y: ops.zero_pad2d_backward(dy, pads),
+              lambda v: ref.pad(v, pads), x)
+
+
+@pytest.mark.parametrize("size", [(2, 2), (3, 1), (1, 1)])
+def test_upsample_nearest2d(backend, dtype, size):
+    from xcnn import ops
+
+    def reference(v):
+        out = np.zeros((v.shape[0], v.shape[1] * size[0], v.shape[2] * size[1], v.shape[3]))
+        for i in range(out.shape[1]):
+            for j in range(out.shape[2]):
+                out[:, i, j, :] = v[:, i // size[0], j // size[1], :]
+        return out
+
+    x = np.random.default_rng(1).standard_normal((2, 3, 4, 2))
+    _check_op(backend, dtype, lambda v: ops.upsample_nearest2d(v, size),
+              lambda dy, v, y: ops.upsample_nearest2d_backward(dy, size), reference, x)
+
+
+@pytest.mark.parametrize("alpha_shape", [(2,), (3, 4, 2), (1, 1, 2), (3, 1, 1)])
+def test_prelu_with_keras_alpha_shapes(backend, dtype, alpha_shape):
+    from xcnn import ops
+
+    rng = np.random.default_rng(2)
+    x, alpha, dy = rng.standard_normal((5, 3, 4, 2)), rng.standard_normal(alpha_shape), rng.standard_normal((5, 3, 4, 2))
+    xb, ab, dyb = (B.asarray(a, backend, dtype) for a in (x, alpha, dy))
+    assert_close(ops.prelu(xb, ab), np.where(x > 0, x, alpha * x), dtype)
+    dx, dalpha = ops.prelu_backward(dyb, xb, ab)
+    assert_close(dx, np.where(x > 0, dy, alpha * dy), dtype)
+    numeric = ref.numerical_gradient(lambda a: float(np.sum(np.where(x > 0, x, a * x) * dy)), alpha.copy())
+    _assert_numeric(dalpha, numeric, dtype)
+
+
+@pytest.mark.parametrize("max_value, negative_slope, threshold", [(None, 0.0, 0.0), (1.0, 0.2, 0.5), (None, 0.1, 1.0)])
+def test_thresholded_relu(backend, dtype, max_value, negative_slope, threshold):
+    from xcnn import ops
+
+    x = np.random.default_rng(3).uniform(-3, 3, (4, 5))
+    x[np.minimum(np.abs(x - threshold), np.abs(x - (max_value or 9.0))) < 0.05] += 0.1  # away from the kinks
+    kw = dict(max_value=max_value, negative_slope=negative_slope, threshold=threshold)
+
+    def reference(v):
+        y = np.where(v >= threshold, v, negative_slope * (v - threshold))
+        return y if max_value is None else np.minimum(y, max_value)
+
+    _check_op(backend, dtype, lambda v: ops.thresholded_relu(v, **kw),
+              lambda dy, v, y: ops.thresholded_relu_backward(dy, v, y, **kw), reference, x)
+
+
+# --- the new layers in models ----------------------------------------------------------------
+
+def test_random_flip_flips_some_images_in_training_only_and_its_gradient_is_the_adjoint(backend, dtype):
+    from xcnn.layers import RandomFlip
+
+    x = np.random.default_rng(4).standard_normal((32, 3, 4, 2))
+    layer = RandomFlip("horizontal_and_vertical")
+    model = _layer_model(layer, (3, 4, 2), backend, dtype, seed=5)
+    assert_close(model.predict(x), x, dtype)
+    out = B.to_numpy(layer.forward([B.asarray(x, backend, dtype)], True))
+    kinds = set()
+    for i in range(32):
+        for name, candidate in (("none", x[i]), ("h", x[i, :, ::-1]), ("v", x[i, ::-1]), ("hv", x[i, ::-1, ::-1])):
+            if np.allclose(out[i], candidate, atol=1e-6):
+                kinds.add(name)
+                break
+        else:
+            raise AssertionError(f"image {i} is not a flip of its input")
+    assert kinds == {"none", "h", "v", "hv"}
+    dy = np.random.default_rng(5).standard_normal(x.shape)
+    dx = B.to_numpy(layer.backward(B.asarray(dy, backend, dtype))[0])
+    assert np.sum(out * dy) == pytest.approx(np.sum(x * dx), rel=1e-4 if dtype == "float32" else 1e-10)
+    with pytest.raises(ValueError, match="mode must be one of"):
+        RandomFlip("diagonal")
+
+
+def test_new_layers_save_and_load(tmp_path):
+    from xcnn import layers as L
+    from xcnn.models import load_model
+
+    inputs = Input((6, 6, 2))
+    h = L.Rescaling(0.5, offset=0.1)(inputs)
+    h = L.RandomFlip("horizontal", seed=3)(h)
+    h = L.RandomRotation((-0.1, 0.2), fill_mode="wrap", interpolation="nearest", seed=2)(h)
+    h = L.ZeroPadding2D(((1, 0), (0, 1)))(h)
+    h = L.PReLU(shared_axes=[1, 2], alpha_initializer="ones")(h)
+    h = L.UpSampling2D((1, 2))(h)
+    h = L.ReLU(max_value=6.0)(h)
+    h = L.LeakyReLU(0.1)(L.ELU(0.5)(h))
+    h = L.Dropout(0.3, noise_shape=(None, 1, 1, 2), seed=1)(h)
+    h = L.Reshape((-1, 2))(h)
+    out = L.Softmax(axis=1)(h)
+    model = Model(inputs, out, seed=0)
+    x = np.random.default_rng(6).standard_normal((3, 6, 6, 2))
+    path = tmp_path / "m.safetensors"
+    model.save(path)
+    loaded = load_model(path)
+    np.testing.assert_allclose(loaded.predict(x), model.predict(x), rtol=1e-6)
+    assert [type(a).__name__ for a in loaded.layers] == [type(a).__name__ for a in model.layers]
+    assert np.allclose(model.predict(x).sum(axis=1), 1.0)  # softmax over axis 1
+
+
+def test_relu_layer_before_a_pool_is_deferred_like_activation_relu():
+    from xcnn import layers as L
+
+    inputs = Input((6, 6, 1))
+    relu = L.ReLU()
+    pool = L.MaxPooling2D(2)
+    model = Model(inputs, L.Flatten()(pool(relu(L.Conv2D(2, 3)(inputs)))), seed=0)
+    assert model._rewrites[relu].defer_relu and model._rewrites[pool].relu_after_pool
+    inputs = Input((6, 6, 1))
+    capped = L.ReLU(max_value=1.0)
+    model = Model(inputs, L.MaxPooling2D(2)(capped(inputs)), seed=0)
+    assert capped not in model._rewrites
+
+
+# --- dilated, grouped and transposed convolutions ----------------------------------------------
+
+def _ref_conv_general(x, w, b, stride, padding, dilation, groups):
+    """Loops: output[n, i, j, f] sums x at taps ``dilation`` apart over f's group of channels."""
+    f, kh, kw, cg = w.shape
+    (sh, sw), (dh, dw) = ref.pair(stride), dilation
+    span = ((kh - 1) * dh + 1, (kw - 1) * dw + 1)
+    xp = ref.pad(x, ref.pads_of(padding, x.shape[1:3], span, (sh, sw)))
+    oh, ow = (xp.shape[1] - span[0]) // sh + 1, (xp.shape[2] - span[1]) // sw + 1
+    y = np.zeros((x.shape[0], oh, ow, f))
+    per_group = f // groups
+    for k in range(f):
+        g = k // per_group
+        for i in range(oh):
+            for j in range(ow):
+                patch = xp[:, i * sh:i * sh + span[0]:dh, j * sw:j * sw + span[1]:dw, g * cg:(g + 1) * cg]
+                y[:, i, j, k] = np.sum(patch * w[k], axis=(1, 2, 3)) + b[k]
+    return y
+
+
+@pytest.mark.parametrize("stride, padding, dilation, groups", [
+    (1, "valid", (2, 2), 1), (1, "same", (2, 3), 2), (2, "valid", (1, 1), 2), ((1, 2), "same", (1, 1), 4),
+])
+def test_conv2d_general_matches_loops_and_numerical_gradients(backend, dtype, stride, padding, dilation, groups):
+    from xcnn import ops
+
+    rng = np.random.default_rng(7)
+    x, w, b = rng.standard_normal((1, 6, 5, 4)), rng.standard_normal((4, 3, 2, 4 // groups)), rng.standard_normal(4)
+    kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    xb, wb, bb = (B.asarray(a, backend, dtype) for a in (x, w, b))
+    y = ops.conv2d_general(xb, wb, bb, **kw)
+    expected = _ref_conv_general(x, w, b, ref.pair(stride), padding, dilation, groups)
+    assert_close(y, expected, dtype)
+    dy = rng.standard_normal(expected.shape)
+    dx, dw, db = ops.conv2d_general_backward(B.asarray(dy, backend, dtype), xb, wb, **kw)
+
+    def f(xv, wv):
+        return float(np.sum(_ref_conv_general(xv, wv, b, ref.pair(stride), padding, dilation, groups) * dy))
+
+    _assert_numeric(dx, ref.numerical_gradient(lambda v: f(v, w), x.copy()), dtype)
+    _assert_numeric(dw, ref.numerical_gradient(lambda v: f(x, v), w.copy()), dtype)
+    assert_close(db, dy.sum(axis=(0, 1, 2)), dtype)
+
+
+def _ref_conv_transpose(x, w, b, stride, padding):
+    """Loops: each input pixel adds its kernel-weighted copy into the output (then cropped)."""
+    from xcnn.ops import conv2d_transpose_padding
+
+    _, kh, kw, f = w.shape
+    (oh, (pt, _)), (ow, (pl, _)) = (conv2d_transpose_padding(n, k, s, padding)
+                                    for n, k, s in zip(x.shape[1:3], (kh, kw), stride))
+    big = np.zeros((x.shape[0], oh + kh + stride[0], ow + kw + stride[1], f))
+    for i in range(x.shape[1]):
+        for j in range(x.shape[2]):
+            big[:, i * stride[0]:i * stride[0] + kh, j * stride[1]:j * stride[1] + kw, :] += np.einsum(
+                "nc,cabf->nabf", x[:, i, j, :], w)
+    return big[:, pt:pt + oh, pl:pl + ow, :] + b
+
+
+@pytest.mark.parametrize("stride, padding, kernel", [((1, 1), "valid", (3, 3)), ((2, 2), "valid", (3, 2)),
+                                                     ((2, 3), "same", (3, 4)), ((3, 3), "same", (2, 2))])
+def test_conv2d_transpose_matches_loops_and_numerical_gradients(backend, dtype, stride, padding, kernel):
+    from xcnn import ops
+
+    rng = np.random.default_rng(8)
+    x, w, b = rng.standard_normal((1, 3, 3, 2)), rng.standard_normal((2, *kernel, 3)), rng.standard_normal(3)
+    xb, wb, bb = (B.asarray(a, backend, dtype) for a in (x, w, b))
+    expected = _ref_conv_transpose(x, w, b, stride, padding)
+    assert_close(ops.conv2d_transpose(xb, wb, bb, stride=stride, padding=padding), expected, dtype)
+    dy = rng.standard_normal(expected.shape)
+    dx, dw, db = ops.conv2d_transpose_backward(B.asarray(dy, backend, dtype), xb, wb, stride=stride, padding=padding)
+
+    def f(xv, wv):
+        return float(np.sum(_ref_conv_transpose(xv, wv, b, stride, padding) * dy))
+
+    _assert_numeric(dx, ref.numerical_gradient(lambda v: f(v, w), x.copy()), dtype)
+    _assert_numeric(dw, ref.numerical_gradient(lambda v: f(x, v), w.copy()), dtype)
+    assert_close(db, dy.sum(axis=(0, 1, 2)), dtype)
+
+
+def test_conv_arguments_are_checked():
+    from xcnn import layers as L
+
+    with pytest.raises(ValueError, match="groups must be a positive int that divides filters=6, got 4"):
+        L.Conv2D(6, 3, groups=4)
+    with pytest.raises(ValueError, match="together with dilation_rate"):
+        L.Conv2D(6, 3, strides=2, dilation_rate=2)
+    with pytest.raises(ValueError, match="groups=2 must divide the input's 3 channels"):
+        _layer_model(L.Conv2D(4, 3, groups=2), (5, 5, 3))
+    with pytest.raises(ValueError, match="output_padding must be None"):
+        L.Conv2DTranspose(2, 3, output_padding=1)
+    with pytest.raises(ValueError, match="depth_multiplier must be a positive int, got 0"):
+        L.DepthwiseConv2D(3, depth_multiplier=0)
+
+
+def test_convolution_layers_save_and_load(tmp_path):
+    from xcnn import layers as L
+    from xcnn import regularizers
+    from xcnn.models import load_model
+
+    inputs = Input((8, 8, 4))
+    h = L.Conv2D(4, 3, padding="same", dilation_rate=2, groups=2, kernel_regularizer=regularizers.l2(0.1))(inputs)
+    h = L.DepthwiseConv2D(3, depth_multiplier=2, activation="relu", depthwise_regularizer="l2")(h)
+    h = L.SeparableConv2D(3, 2, strides=2, depth_multiplier=2)(h)
+    out = L.Conv2DTranspose(2, 3, strides=2, padding="same")(h)
+    model = Model(inputs, out, seed=0)
+    path = tmp_path / "conv.safetensors"
+    model.save(path)
+    loaded = load_model(path)
+    x = np.random.default_rng(0).standard_normal((2, 8, 8, 4))
+    np.testing.assert_allclose(loaded.predict(x), model.predict(x), rtol=1e-6)
+    for a, b in zip(loaded.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert loaded.layers[2].depthwise_regularizer is not None and loaded.layers[1].groups == 2
+
+
+def test_model_trainable_freezes_every_layer():
+    from xcnn import layers as L
+
+    inputs = Input((3,))
+    model = Model(inputs, L.Dense(2)(L.Dense(4)(inputs)), seed=0)
+    model.trainable = False
+    assert not model.trainable and not any(layer.trainable for layer in model.layers[1:])
+    model.compile("sgd", "mse")
+    before = model.get_weights()
+    model.fit(np.ones((8, 3)), np.ones((8, 2)), epochs=2, verbose=0)
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+# --- resampling (RandomRotation) ----------------------------------------------------------------
+
+@pytest.mark.parametrize("fill_mode", ["constant", "nearest", "wrap", "mirror", "reflect"])
+@pytest.mark.parametrize("interpolation", ["bilinear", "nearest"])
+def test_resample_backward_is_the_adjoint_and_backends_agree(backend, dtype, fill_mode, interpolation):
+    from xcnn import ops
+
+    rng = np.random.default_rng(10)
+    x, dy = rng.standard_normal((3, 7, 6, 2)), rng.standard_normal((3, 7, 6, 2))
+    angles = np.array([0.4, -2.0, 3.0])  # large angles: many corners fall outside the image
+
+    def run(on_backend, dt):
+        xb = B.asarray(x, on_backend, dt)
+        rows, cols = ops.rotation_coordinates(B.asarray(angles, on_backend, "float64"), (7, 6),
+                                              B.namespace(on_backend).float64)
+        plan = ops.sampling_plan(x.shape, rows, cols, interpolation, fill_mode)
+        y = ops.resample(xb, plan, (7, 6), 0.0)
+        return B.to_numpy(y), B.to_numpy(ops.resample_backward(B.asarray(dy, on_backend, dt), plan, x.shape))
+
+    y, dx = run(backend, dtype)
+    y64, dx64 = run("numpy", "float64")
+    assert_close(y, y64, dtype)
+    assert_close(dx, dx64, dtype)
+    # <resample(x), dy> == <x, resample_backward(dy)> (fill 0 makes the map linear)
+    assert np.sum(y64 * dy) == pytest.approx(np.sum(x * dx64), rel=1e-12)
+    # every source pixel's gradient is what the loops give
+    rows, cols = ops.rotation_coordinates(angles, (7, 6), np.float64)
+    plan = ops.sampling_plan(x.shape, rows, cols, interpolation, fill_mode)
+    expected = np.zeros((3 * 7 * 6, 2))
+    for flat, weight, inside in plan:
+        w = np.ones(flat.shape) if weight is None else weight
+        w = w if inside is None else w * inside
+        for k in range(flat.shape[0]):
+            expected[flat[k]] += w[k] * dy.reshape(-1, 2)[k]
+    np.testing.assert_allclose(dx64, expected.reshape(x.shape), rtol=1e-12, atol=1e-12)
+
+
+def test_random_rotation_rotates_in_training_only(backend):
+    from xcnn.layers import RandomRotation
+
+    x = np.random.default_rng(11).standard_normal((4, 8, 8, 1))
+    layer = RandomRotation(0.25, fill_mode="constant", seed=4)
+    model = _layer_model(layer, (8, 8, 1), backend, "float64", seed=0)
+    np.testing.assert_array_equal(model.predict(x), x)
+    out = B.to_numpy(layer.forward([B.asarray(x, backend, "float64")], True))
+    assert not np.allclose(out, x)
+    model._use_step_rng(model._step_rng)  # the seeded layer restarts its own stream
+    again = B.to_numpy(layer.forward([B.asarray(x, backend, "float64")], True))
+    np.testing.assert_allclose(again, out)
+    for bad, message in (({"factor": "x"}, "factor must be"), ({"factor": 0.1, "fill_mode": "edge"}, "fill_mode"),
+                         ({"factor": 0.1, "interpolation": "cubic"}, "interpolation")):
+        with pytest.raises(ValueError, match=message):
+            RandomRotation(**bad)

@@ -1,0 +1,105 @@
+"""Metrics with Keras's names, by name or as objects in ``model.compile(metrics=[...])``.
+
+Each metric keeps its running state on the model's device and is read (one host copy) when
+the epoch ends or the progress bar refreshes. The logs name a metric as Keras does: by the
+string given in ``compile`` (``"acc"`` -> ``logs["acc"]``), else by the object's ``name``.
+``"accuracy"``/``"acc"`` become binary, sparse-categorical or categorical accuracy from the
+output and the targets, as in Keras. AUC is the ROC subset (see :class:`AUC`).
+"""
+
+from .accuracy_metrics import (
+    Accuracy,
+    BinaryAccuracy,
+    CategoricalAccuracy,
+    SparseCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy,
+    TopKCategoricalAccuracy,
+    accuracy,
+    binary_accuracy,
+    categorical_accuracy,
+    sparse_categorical_accuracy,
+    sparse_top_k_categorical_accuracy,
+    top_k_categorical_accuracy,
+)
+from .confusion_metrics import AUC
+from .metric import MeanMetricWrapper, Metric
+from .regression_metrics import (
+    MeanAbsoluteError,
+    MeanSquaredError,
+    mean_absolute_error,
+    mean_squared_error,
+)
+
+_CLASSES = (Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
+            SparseTopKCategoricalAccuracy, MeanAbsoluteError, MeanSquaredError, AUC)
+_FUNCTIONS = (binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, top_k_categorical_accuracy,
+              sparse_top_k_categorical_accuracy, mean_absolute_error, mean_squared_error)
+# string -> a callable that makes a fresh Metric
+_REGISTRY = {
+    **{cls.__name__: cls for cls in _CLASSES},
+    **{fn.__name__: (lambda fn=fn: MeanMetricWrapper(fn)) for fn in _FUNCTIONS},
+    "mse": MeanSquaredError, "MSE": MeanSquaredError, "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
+    "auc": AUC,
+}
+NAMES = ("accuracy", "acc", *_REGISTRY)
+
+
+def get(identifier, y_true=None, y_pred=None):
+    """A fresh :class:`Metric` from a name, a Metric (returned as it is), a Metric class, or a
+    function ``fn(y_true, y_pred) -> (N,)`` (wrapped in a running mean).
+
+    ``"accuracy"``/``"acc"`` look at a batch's ``y_true`` and ``y_pred`` to choose, as Keras
+    does: binary accuracy for one output unit, sparse-categorical accuracy for integer labels
+    (``y_true`` of lower rank, or ``(N, 1)`` against several units), else categorical accuracy.
+    A metric named by a string takes that string as its ``name`` (its key in the logs).
+    """
+    if isinstance(identifier, Metric):
+        return identifier
+    if isinstance(identifier, dict):  # serialize()'s form of a Metric object
+        cls = {c.__name__: c for c in _CLASSES}.get(identifier.get("class_name"))
+        if cls is None:
+            raise ValueError(f"unknown metric config {identifier!r}; its class_name must be one of "
+                             f"{[c.__name__ for c in _CLASSES]}")
+        return cls(**identifier.get("config", {}))
+    if isinstance(identifier, type) and issubclass(identifier, Metric):
+        return identifier()
+    if isinstance(identifier, str):
+        if identifier.lower() in ("accuracy", "acc"):
+            if y_true is None or y_pred is None:
+                raise ValueError(f"metric {identifier!r} needs a batch's y_true and y_pred to choose its kind")
+            if y_pred.shape[-1] == 1:
+                return BinaryAccuracy(name=identifier)
+            if y_true.ndim < y_pred.ndim or y_true.shape[-1] == 1:
+                return SparseCategoricalAccuracy(name=identifier)
+            return CategoricalAccuracy(name=identifier)
+        if identifier in _REGISTRY:
+            metric = _REGISTRY[identifier]()
+            metric.name = identifier
+            return metric
+    elif callable(identifier):
+        return MeanMetricWrapper(identifier)
+    raise ValueError(f"unknown metric {identifier!r}; expected one of {NAMES}, an xcnn.metrics.Metric, "
+                     "or a function fn(y_true, y_pred)")
+
+
+def serialize(metric):
+    """A JSON-able form of a compile ``metrics`` entry: names stay names, Metric objects become
+    ``{"class_name", "config"}`` (what :func:`get` rebuilds), functions their name."""
+    if isinstance(metric, str):
+        return metric
+    if isinstance(metric, MeanMetricWrapper) and type(metric) is MeanMetricWrapper:
+        return metric._fn.__name__
+    if isinstance(metric, Metric):
+        return {"class_name": type(metric).__name__, "config": metric.get_config()}
+    if isinstance(metric, type):
+        return metric.__name__
+    return getattr(metric, "__name__", repr(metric))
+
+
+__all__ = [
+    "AUC", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "MeanAbsoluteError", "MeanMetricWrapper",
+    "MeanSquaredError", "Metric", "SparseCategoricalAccuracy", "SparseTopKCategoricalAccuracy",
+    "TopKCategoricalAccuracy", "accuracy", "binary_accuracy", "categorical_accuracy", "get", "mean_absolute_error",
+    "mean_squared_error", "serialize", "sparse_categorical_accuracy", "sparse_top_k_categorical_accuracy",
+    "top_k_categorical_accuracy",
+]
