@@ -218,6 +218,96 @@ def scenario_layers(comm, out):
     return result
 
 
+class Batches:
+    """A PyDataset-like sequence of (x, y, sample_weight) batches."""
+
+    def __init__(self, x, y, w, size):
+        self.parts = [(x[i:i + size], y[i:i + size], w[i:i + size]) for i in range(0, len(x), size)]
+
+    def __len__(self):
+        return len(self.parts)
+
+    def __getitem__(self, i):
+        return self.parts[i]
+
+
+def scenario_adapters(comm, out):
+    """Sample weights with weighted and extra metrics, a frozen layer, a shuffled PyDataset-like
+    sequence, a list of batches, evaluate and predict on batches: each against one process."""
+    x, y = data(29, seed=15)
+    w = np.random.default_rng(16).uniform(0.2, 2.0, 29)
+    vx, vy = data(10, seed=17)
+    result = {}
+
+    def build():
+        m = small_net("float64", seed=18)
+        m.layers[0].trainable = False  # a frozen conv: out of the optimizer and the gradient buffer
+        m.compile({"name": "adam", "learning_rate": 0.01}, "sparse_categorical_crossentropy",
+                  ["accuracy", "sparse_top_k_categorical_accuracy"], weighted_metrics=["accuracy"])
+        return m
+
+    def fits(m):
+        logs = {}
+        for name, source in (("arrays", None), ("sequence", Batches(x, y, w, 7)), ("list", list(Batches(x, y, w, 5)))):
+            if source is None:
+                h = m.fit(x, y, sample_weight=w, batch_size=7, epochs=2, validation_data=(vx, vy), verbose=0, seed=19)
+            else:
+                h = m.fit(source, epochs=2, shuffle=True, verbose=0)
+            logs[name] = {k: v for k, v in h.history.items() if k != "time"}
+        logs["evaluate"] = m.evaluate(iter(Batches(vx, vy, np.ones(10), 3)), return_dict=True)
+        logs["predict"] = m.predict(iter([b[0] for b in Batches(vx, vy, vy, 3)])).tolist()
+        return logs
+
+    model = build()
+    logs = fits(model)
+    result["adapters_ranks_identical"] = same_everywhere(comm, model.get_weights())
+    everyone = comm.allgather_object(logs)
+    result["adapters_logs_identical"] = all(other == everyone[0] for other in everyone)
+    if comm.rank == 0:
+        ref, ref_logs = single_process(build, fits)
+        result["adapters_weight_error"] = max_error(model.get_weights(), ref.get_weights())
+        result["frozen_unchanged"] = bool(np.array_equal(model.layers[0].get_weights()[0], build().layers[0].get_weights()[0]))
+        result["adapters_log_error"] = max(
+            abs(a - b) for name in ("arrays", "sequence", "list") for k in ref_logs[name]
+            for a, b in zip(logs[name][k], ref_logs[name][k]))
+        result["adapters_log_keys"] = sorted(logs["arrays"])
+        result["adapters_evaluate_error"] = max(abs(logs["evaluate"][k] - ref_logs["evaluate"][k]) for k in ref_logs["evaluate"])
+        result["adapters_predict_error"] = float(np.abs(np.asarray(logs["predict"]) - np.asarray(ref_logs["predict"])).max())
+        result["adapters_predict_shape"] = list(np.asarray(logs["predict"]).shape)
+    return result
+
+
+def _run_cli(comm, out, fail_on_rank_1):
+    """``xcnn.cli.main`` for a short --distributed run on synthetic MNIST-shaped data; with
+    ``fail_on_rank_1``, rank 1 raises a ValueError when the first epoch starts, while rank 0 goes
+    on into the first allreduce. The CLI turns errors into exit codes (no exception reaches
+    ``python -m mpi4py``), so ``main`` itself must end the job; if it returns instead, the other
+    rank waits forever and the test fails on its timeout."""
+    from xcnn import cli, datasets
+
+    def synthetic(name):
+        rng = np.random.default_rng(20)
+        return ((rng.integers(0, 256, (40, 28, 28), dtype=np.uint8), rng.integers(0, 10, 40)),
+                (rng.integers(0, 256, (20, 28, 28), dtype=np.uint8), rng.integers(0, 10, 20)))
+
+    datasets.load_data = synthetic
+    if fail_on_rank_1 and comm.rank == 1:
+        def broken(self, epoch, logs=None):
+            raise ValueError("rank 1 fails on purpose")
+
+        cli._EpochSeed.on_epoch_begin = broken
+    return {"code": cli.main(["train", "--distributed", "--epochs", "1", "--batch-size", "10", "--no-progress",
+                              "--out", out])}
+
+
+def scenario_cli_raise(comm, out):
+    return _run_cli(comm, out, fail_on_rank_1=True)
+
+
+def scenario_cli_bad_out(comm, out):
+    return _run_cli(comm, out, fail_on_rank_1=False)
+
+
 def scenario_raise(comm, out):
     """Rank 1 raises in its third step while the others wait in the allreduce."""
     x, y = data(64)

@@ -140,6 +140,47 @@ def test_a_rank_that_raises_ends_the_job_within_seconds(tmp_path):
     assert not (tmp_path / "never.json").exists()
 
 
+@pytest.fixture(scope="module")
+def adapters(tmp_path_factory):
+    return run_scenario(tmp_path_factory, 3, "adapters")
+
+
+def test_sample_weights_metrics_frozen_layers_and_batch_sources_train_as_one_process(adapters):
+    # 3 ranks; batches of 7 and 5 (shards 3, 2, 2 and 2, 2, 1), weighted and top-k metrics
+    assert adapters["adapters_ranks_identical"] and adapters["adapters_logs_identical"]
+    assert adapters["adapters_weight_error"] < 1e-12
+    assert adapters["frozen_unchanged"]
+    assert adapters["adapters_log_error"] < 1e-12
+    assert {"weighted_accuracy", "sparse_top_k_categorical_accuracy", "val_weighted_accuracy"} <= set(
+        adapters["adapters_log_keys"])
+    assert adapters["adapters_evaluate_error"] < 1e-12
+    assert adapters["adapters_predict_shape"] == [10, 4] and adapters["adapters_predict_error"] < 1e-12
+
+
+def _ends_within_seconds(ranks, *args):
+    started = time.perf_counter()
+    done = launch(ranks, *args, timeout=90)
+    elapsed = time.perf_counter() - started
+    assert done.returncode != 0, done.stdout + done.stderr
+    assert elapsed < 45, f"the job took {elapsed:.1f} s to end"
+    return done
+
+
+def test_cli_rank_that_fails_ends_the_job(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    done = _ends_within_seconds(2, WORKER, "cli_raise", str(out))
+    assert "rank 1 fails on purpose" in done.stderr
+
+
+def test_cli_bad_out_ends_the_job(tmp_path):
+    blocker = tmp_path / "a-file"  # rank 0 alone checks --out: the others are already loading the data
+    blocker.write_text("not a folder")
+    done = _ends_within_seconds(2, WORKER, "cli_bad_out", str(blocker))
+    assert "is a file, not a folder" in done.stderr
+    assert blocker.read_text() == "not a folder"
+
+
 # --- one process ----------------------------------------------------------------------------
 class _OneRank(D.Communicator):
     """A communicator of size 1 (what DataParallel() is without mpiexec)."""

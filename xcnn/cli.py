@@ -506,6 +506,7 @@ def _abort_job(code):
         sys.stdout.flush()
         sys.stderr.flush()
         mpi.COMM_WORLD.Abort(code)
+        os._exit(code)  # MPICH's MPI_Abort may return before mpiexec ends the job: go no further
 
 
 def _run(args):
