@@ -193,7 +193,9 @@ else
 fi
 
 # --- the NCCL communicator of xcnn.distribution (issue 17): one rank; two when there are two GPUs --------
-if [ "$cupy_ok" = 1 ]; then
+if [ "$cupy_ok" = 1 ] && ! "$py" -c "import mpi4py" > /dev/null 2>&1; then
+  say "skipped nccl-one-rank and nccl-two-ranks: mpi4py is not installed (pip install 'xcnn[mpi]')"
+elif [ "$cupy_ok" = 1 ]; then
   step nccl-one-rank "$py" ci/nccl_check.py
   gpus=$(nvidia-smi -L 2>/dev/null | wc -l || echo 0)
   if command -v mpiexec > /dev/null && [ "$gpus" -ge 2 ]; then

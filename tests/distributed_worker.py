@@ -10,7 +10,7 @@ import numpy as np
 
 from xcnn import distribution as D
 from xcnn import regularizers
-from xcnn.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from xcnn.callbacks import BackupAndRestore, Callback, CSVLogger, EarlyStopping, ModelCheckpoint
 from xcnn.layers import (
     Activation,
     BatchNormalization,
@@ -209,12 +209,21 @@ def scenario_layers(comm, out):
     real_write = saving.atomic_write
     saving.atomic_write = lambda path, data: (writes.append(path), real_write(path, data))
     folder = comm.bcast_object(out + ".models" if comm.rank == 0 else None)
+    if comm.rank == 0:
+        os.makedirs(folder)
+    comm.barrier()
     model.fit(x, y, batch_size=8, epochs=2, verbose=0,
-              callbacks=[ModelCheckpoint(os.path.join(folder, "epoch{epoch}.safetensors"), save_best_only=False)])
+              callbacks=[ModelCheckpoint(os.path.join(folder, "epoch{epoch}.safetensors"), save_best_only=False),
+                         csv_log := CSVLogger(os.path.join(folder, "log.csv")),
+                         BackupAndRestore(os.path.join(folder, "backup"))])  # deleted when fit ends
     model.save(os.path.join(folder, "final.safetensors"))
     saving.atomic_write = real_write
     result["writes_per_rank"] = comm.allgather_object(len(writes))
+    result["csv_opened_per_rank"] = comm.allgather_object(csv_log.csv_file is not None)
     result["files"] = sorted(os.listdir(folder)) if comm.rank == 0 else None
+    if comm.rank == 0:
+        with open(os.path.join(folder, "log.csv")) as f:
+            result["csv_lines"] = len(f.read().splitlines())
     return result
 
 

@@ -126,8 +126,10 @@ def test_dropout_differs_per_rank_and_weights_stay_identical(layers):
 
 
 def test_only_rank_zero_writes(layers):
-    assert layers["writes_per_rank"] == [3, 0, 0]
-    assert layers["files"] == ["epoch1.safetensors", "epoch2.safetensors", "final.safetensors"]
+    # two checkpoints, two backups, the final model; one CSV header and one row per epoch
+    assert layers["writes_per_rank"] == [5, 0, 0]
+    assert layers["files"] == ["epoch1.safetensors", "epoch2.safetensors", "final.safetensors", "log.csv"]
+    assert layers["csv_lines"] == 3 and layers["csv_opened_per_rank"] == [True, False, False]
 
 
 def test_a_rank_that_raises_ends_the_job_within_seconds(tmp_path):

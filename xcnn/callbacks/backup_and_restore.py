@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 
+from .. import distribution
 from .callback import Callback
 
 
@@ -60,11 +61,13 @@ class BackupAndRestore(Callback):
     def _save(self):
         os.makedirs(self.backup_dir, exist_ok=True)
         self.model.save(self._model_path)  # atomic: an interruption leaves the previous backup whole
+        if distribution.rank() != 0:  # under data parallelism rank 0 writes (save does too)
+            return
         tmp = self._metadata_path + ".tmp"
         with open(tmp, "w") as f:
             json.dump({"epoch": self._current_epoch}, f)
         os.replace(tmp, self._metadata_path)
 
     def on_train_end(self, logs=None):
-        if self.delete_checkpoint and os.path.isdir(self.backup_dir):
+        if self.delete_checkpoint and distribution.rank() == 0 and os.path.isdir(self.backup_dir):
             shutil.rmtree(self.backup_dir)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import csv
 import os
 
+from .. import distribution
 from .callback import Callback
 
 
 class CSVLogger(Callback):
     """Writes one row per epoch to ``filename``: ``epoch`` (from 0) then the log keys in sorted
     order, as Keras 3 (``val_*`` columns are added up front when the first epoch has none, and
-    ``NA`` fills what an epoch lacks); ``append=True`` continues an existing file."""
+    ``NA`` fills what an epoch lacks); ``append=True`` continues an existing file. Under data
+    parallelism rank 0 alone writes (the logs are the same on every rank)."""
 
     def __init__(self, filename, separator=",", append=False):
         self.filename, self.sep, self.append = os.fspath(filename), separator, append
@@ -19,6 +21,8 @@ class CSVLogger(Callback):
         self.append_header = True
 
     def on_train_begin(self, logs=None):
+        if distribution.rank() != 0:
+            return
         if self.append and os.path.exists(self.filename):
             with open(self.filename) as f:
                 self.append_header = not f.readline()
@@ -28,6 +32,8 @@ class CSVLogger(Callback):
         self.writer = self.keys = None
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.csv_file is None:  # not this rank's to write
+            return
         logs = logs or {}
         if self.keys is None:
             self.keys = sorted(logs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from .. import backend as B
+from .. import distribution
 from .callback import Callback
 
 
@@ -48,9 +49,15 @@ class TensorBoard(Callback):
         return self._writers[split]
 
     def on_train_begin(self, logs=None):
+        if distribution.rank() != 0:  # under data parallelism rank 0 alone writes the logs
+            self._writers = None
+            return
+        self._writers = self._writers or {}
         self._writer("train")  # fails now, not after an epoch, if tensorboardX is missing
 
     def _log_batch_loss(self, batch, logs=None):
+        if self._writers is None:
+            return
         self._batches += 1
         if self._batches % self.update_freq or not logs or "loss" not in logs:
             return
@@ -58,6 +65,8 @@ class TensorBoard(Callback):
         self._writer("train").add_scalar("batch_loss", loss, self._batches)
 
     def on_epoch_end(self, epoch, logs=None):
+        if self._writers is None:
+            return
         for key, value in (logs or {}).items():
             if key == "time":
                 continue
@@ -76,6 +85,6 @@ class TensorBoard(Callback):
             writer.flush()
 
     def on_train_end(self, logs=None):
-        for writer in self._writers.values():
+        for writer in (self._writers or {}).values():
             writer.close()
         self._writers = {}
