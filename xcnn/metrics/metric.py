@@ -20,7 +20,7 @@ class Metric:
     ``result()``; None for a metric whose state does not add up that way.
     """
 
-    summed_state = None
+    summed_state: tuple[str, ...] | None = None
 
     def __init__(self, name=None, dtype=None):
         self.name = name or _snake(type(self).__name__)
