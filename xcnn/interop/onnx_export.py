@@ -60,11 +60,14 @@ class OnnxGraph:
         self._used[base] += 1
         return base if n == 0 else f"{base}_{n}"
 
-    def const(self, array, base):
-        """A constant (an initializer); floating arrays take the model's dtype. Returns its name."""
+    def const(self, array, base, dtype=None):
+        """A constant (an initializer); floating arrays take the model's dtype unless ``dtype``
+        says another (ops such as Resize want float32 arguments). Returns its name."""
         onnx = _onnx()
         array = np.asarray(array)
-        if array.dtype.kind == "f":
+        if dtype is not None:
+            array = array.astype(dtype)
+        elif array.dtype.kind == "f":
             array = array.astype(self.dtype)
         name = self._fresh(base)
         self.initializers.append(onnx.numpy_helper.from_array(np.ascontiguousarray(array), name))
