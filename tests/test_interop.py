@@ -296,16 +296,14 @@ def test_activations_keras_lacks_are_refused_when_writing(tmp_path, activation):
     assert not (tmp_path / "m.keras").exists()
 
 
-def test_frozen_keras_layers_stay_frozen_or_are_refused():
-    from xcnn.interop.keras_format import model_from_keras_config
+def test_frozen_keras_layers_stay_frozen():
+    from xcnn.interop.keras_format import keras_model_config, model_from_keras_config
 
     config = _keras_sequential({"class_name": "Conv2D", "config": {"name": "c", "filters": 2, "kernel_size": [3, 3],
                                                                    "trainable": False}})
-    if hasattr(Dense(3), "trainable"):  # layers that can be frozen keep the flag
-        assert model_from_keras_config(config).get_layer("c").trainable is False
-    else:
-        with pytest.raises(ValueError, match=r"Keras layer 'c' \(Conv2D\) cannot be converted: trainable=False is not"):
-            model_from_keras_config(config)
+    model = model_from_keras_config(config)
+    assert model.get_layer("c").trainable is False
+    assert keras_model_config(model)["config"]["layers"][1]["config"]["trainable"] is False
 
 
 def test_keras_graphs_xcnn_cannot_hold_are_refused():

@@ -417,7 +417,7 @@ class LayerConverter:
             if key in accepted:
                 kwargs[key] = _from_keras_value(key, value, where)
             elif key == "trainable" and value is False:
-                frozen = True  # set on the layer below, where xcnn's layers have the attribute
+                frozen = True  # set on the layer once made
             elif key in neutral:
                 expected = neutral[key]
                 if expected is not ANY and _normal(key, value, where) != _tuples(expected):
@@ -430,8 +430,6 @@ class LayerConverter:
         except (TypeError, ValueError) as exc:  # xcnn's own check of a value, e.g. padding="causal"
             raise unsupported(where, str(exc)) from None
         if frozen:
-            if not hasattr(layer, "trainable"):
-                raise unsupported(where, "trainable=False is not supported (xcnn's layers here are all trainable)")
             layer.trainable = False
         return layer
 
