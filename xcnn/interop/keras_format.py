@@ -247,8 +247,11 @@ def model_from_keras_config(config, backend=None, where="the Keras model"):
             inputs = [outputs[name] if name in outputs else _missing(name, layer_where) for name in
                       _inbound_names(entry, layer_where)]
         shapes = [t.shape for t in inputs]
-        layer = converter.from_keras(layer_config, shapes[0])
-        outputs[layer.name] = layer(inputs if layer.multi_input else inputs[0])
+        try:
+            layer = converter.from_keras(layer_config, shapes[0])
+            outputs[layer.name] = layer(inputs if layer.multi_input else inputs[0])
+        except ValueError as exc:  # the converter's sentence names the layer; this names the file
+            raise ValueError(f"{where}: {exc}") from None
     if not outputs:
         raise C.unsupported(where, "it has no layers")
     kwargs = {"backend": backend, "dtype": dtype, "name": body.get("name")}
