@@ -394,8 +394,8 @@ class LayerConverter:
     ``get_weights``/``set_weights`` give them in Keras's order and layouts.
     """
 
-    xcnn_class = None
-    keras_class = None
+    xcnn_class: type = type(None)  # every registered subclass sets it
+    keras_class: str | None = None
     keras_neutral: ClassVar[dict] = {}
     keras_written: ClassVar[dict] = {}
 
@@ -504,8 +504,8 @@ def _to_keras_value(key, value, layer, where):
     return list(value) if isinstance(value, tuple) else value
 
 
-CONVERTERS = {}  # xcnn layer class name -> LayerConverter
-KERAS_CLASSES = {}  # Keras layer class name -> LayerConverter
+CONVERTERS: dict[str, LayerConverter] = {}  # xcnn layer class name -> LayerConverter
+KERAS_CLASSES: dict[str, LayerConverter] = {}  # Keras layer class name -> LayerConverter
 
 
 def register(converter_class):
@@ -564,7 +564,7 @@ def _onnx_conv(g, x, layer, kernel, bias, groups, shape):
 class Conv2DConverter(LayerConverter):
     """Conv2D, dilated and grouped too (ONNX's ``dilations`` and ``group``)."""
 
-    xcnn_class = Conv2D
+    xcnn_class: type = Conv2D
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
 
     def onnx(self, layer, g, inputs):
@@ -641,7 +641,7 @@ class DenseConverter(LayerConverter):
 
 class _PoolingConverter(LayerConverter):
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
-    onnx_op = None
+    onnx_op: str | None = None
     onnx_attrs: ClassVar[dict] = {}
 
     def onnx(self, layer, g, inputs):
