@@ -51,6 +51,28 @@ def test_train_step_runs_each_blas_thread_count():
     assert "ratio xcnn/torch (xcnn numpy, 2 BLAS threads)" in out
 
 
+@pytest.mark.skipif(not has("torch"), reason="torch not installed")
+@pytest.mark.parametrize("model", ["lenet", "vgg", "resnet"])
+def test_train_step_has_a_torch_twin_for_every_zoo_network(model):
+    out = run_script("train_step.py", "--model", model, "--batch-size", "4", "--compare", "torch", "--no-breakdown",
+                     *QUICK)
+    assert "channels-last" in out and "no torch twin" not in out
+    assert out.strip().splitlines()[-1].startswith("ratio xcnn/torch: ")
+
+
+@pytest.mark.skipif(not has("torch"), reason="torch not installed")
+def test_torch_twins_have_the_zoo_networks_parameter_counts():
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+    import train_step
+    from xcnn import zoo
+
+    for name, shape in train_step.SHAPES.items():
+        twin = train_step.torch_twin(name, shape)
+        ours = zoo.get(name, input_shape=shape)
+        trainable = sum(layer.count_params() - layer.count_non_trainable() for layer in ours.layers)
+        assert sum(p.numel() for p in twin.parameters()) == trainable, name
+
+
 def test_train_step_rejects_a_bad_thread_count():
     done = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "train_step.py"), "--blas-threads", "0",
                            *QUICK], cwd=ROOT, capture_output=True, text=True, timeout=600)

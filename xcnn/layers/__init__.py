@@ -12,7 +12,7 @@ from .input_layer import Input, InputLayer
 from .layer import Layer, SymbolicTensor
 from .merging import Add, Concatenate
 from .normalization import BatchNormalization
-from .pooling import AveragePooling2D, MaxPooling2D
+from .pooling import AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D
 from .preprocessing import RandomTranslation
 from .regularization import Dropout
 from .reshaping import Flatten
@@ -21,6 +21,7 @@ from .reshaping import Flatten
 LAYER_CLASSES = {cls.__name__: cls for cls in (
     InputLayer, Conv2D, MaxPooling2D, AveragePooling2D, Flatten, Dense, Activation, Dropout,
     RandomTranslation, BatchNormalization, Add, Concatenate,
+    GlobalAveragePooling2D, GlobalMaxPooling2D,
 )}
 
 __all__ = ["Layer", "SymbolicTensor", "Input", *LAYER_CLASSES]

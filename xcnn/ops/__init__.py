@@ -15,7 +15,10 @@ from .conv import col2im, conv2d, conv2d_backward, conv2d_forward, conv_algorith
 from .conv_pool import (
     conv2d_max_pool2d, conv2d_max_pool2d_backward, conv2d_max_pool2d_forward, fuses_with_max_pool,
 )
-from .pooling import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward, max_pool2d_forward
+from .pooling import (
+    avg_pool2d, avg_pool2d_backward, global_avg_pool2d, global_avg_pool2d_backward, global_max_pool2d,
+    global_max_pool2d_backward, max_pool2d, max_pool2d_backward, max_pool2d_forward,
+)
 from .reductions import channel_sum
 from .reshape import flatten, flatten_backward
 
