@@ -170,7 +170,7 @@ def torch_twin(model, input_shape):
     import torch
 
     nn = torch.nn
-    h, w, c = input_shape
+    c = input_shape[2]
     if model == "seed":
         layers = [nn.Conv2d(c, 6, 7), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(6 * 11 * 11, 100), nn.ReLU(),
                   nn.Linear(100, 50), nn.ReLU(), nn.Linear(50, 10)]
