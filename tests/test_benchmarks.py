@@ -94,7 +94,7 @@ def test_ab_compares_the_working_tree_with_a_commit():
 
 
 def test_ops_benchmark_times_each_case():
-    out = run_script("ops.py", "--backends", "numpy", "--repeat", "1")
+    out = run_script("ops.py", "--tables", "core", "--backends", "numpy", "--repeat", "1")
     for case in ("conv article", "max pool 2x2", "flatten"):
         assert case in out
 
@@ -113,3 +113,20 @@ def test_dtype_ratio_reports_float64_over_float32_for_both_libraries():
                      "--pause", "0", "--settle", "0")
     assert "xcnn: float32" in out and "torch (float32 " in out
     assert out.count("float64/float32") == 2
+
+
+def test_ops_benchmark_conv_table_names_each_row_and_algorithm():
+    out = run_script("ops.py", "--tables", "conv", "--batch-size", "2", "--repeat", "1")
+    assert "3x3 s1 same 128->128 @8x8" in out and "5x5 valid 6->16 @14x14" in out
+    assert "shift" in out and "im2col" in out
+    if has("torch"):
+        assert "torch f+b" in out
+
+
+def test_predict_benchmark_reports_images_per_second():
+    out = run_script("predict.py", "--models", "seed,resnet", "--batches", "1,3", "--images-at-batch-1", "2",
+                     "--repeat", "1")
+    lines = [line for line in out.splitlines() if line.startswith(("seed", "resnet"))]
+    assert len(lines) == 4
+    # onnxruntime's column says why it is empty when there is no export or no onnxruntime
+    assert all("onnxruntime" in line or "not available" in line for line in lines)

@@ -415,18 +415,19 @@ def conv_algorithm(x_shape, w_shape, win):
     """``"banded"``, ``"shift"`` or ``"im2col"`` for a convolution of this geometry: the one
     place that chooses.
 
-    The banded GEMM does Wp/KW times the useful arithmetic; up to 4x it is cheaper than
-    building, writing and reading an im2col matrix KH*KW times the input (measured on
-    NumPy/OpenBLAS, see docs/performance.md): the seeds' MNIST nets. A stride-1 convolution
-    of at least :data:`SHIFT_MIN_CHANNELS` input channels takes the shift algorithm (no window
-    matrix; the VGG/ResNet layers). The rest use im2col. When a max pool follows, the fused
+    A stride-1 convolution of at least :data:`SHIFT_MIN_CHANNELS` input channels takes the
+    shift algorithm (no window matrix, only (Hp*Wp)/(OH*OW) extra arithmetic: the VGG and
+    ResNet layers). Of the rest, the banded GEMM does Wp/KW times the useful arithmetic; up
+    to 4x it is cheaper than building, writing and reading an im2col matrix KH*KW times the
+    input (measured on NumPy/OpenBLAS, see docs/performance.md): the seeds' MNIST nets. The
+    rest use im2col. When a max pool follows, the fused
     ``conv_pool`` op runs only for banded and im2col (see :func:`.fuses_with_max_pool`).
     """
+    if win.stride == (1, 1) and w_shape[3] >= SHIFT_MIN_CHANNELS:
+        return "shift"
     padded_width = x_shape[2] + sum(win.pads[1])
     if padded_width <= 4 * w_shape[2]:
         return "banded"
-    if win.stride == (1, 1) and w_shape[3] >= SHIFT_MIN_CHANNELS:
-        return "shift"
     return "im2col"
 
 
