@@ -546,3 +546,31 @@ def test_mixing_backends_is_a_type_error():
     strict = pytest.importorskip("array_api_strict")
     with pytest.raises(TypeError, match=r"one backend"):
         ops.conv2d(np.zeros((1, 3, 3, 1)), strict.zeros((1, 3, 3, 1), dtype=strict.float64))
+
+
+@pytest.mark.parametrize("threads", ["1", "2", "3"])
+def test_conv2d_shift_chunks_and_image_groups(backend, dtype, threads, monkeypatch):
+    # one image per chunk, and (on NumPy with threadpoolctl) groups of images run on threads
+    # of their own, each group followed by its own zero image: the same results as the reference
+    from xcnn.ops import conv
+    monkeypatch.setattr(conv, "_SHIFT_CHUNK_BYTES", 1)
+    monkeypatch.setenv("XCNN_THREADS", threads)
+    x, w, b = _random((5, 6, 7, 3), 20), _random((4, 3, 2, 3), 21), _random((4,), 22)
+    padding = ((1, 1), (0, 1))
+    expected = ref.conv2d(x, w, b, 1, padding)
+    dy = _random(expected.shape, 23)
+    xb, wb, bb, dyb = on(backend, x, w, b, dy, dtype=dtype)
+    workspace = {}
+    for _ in range(2):  # the second step reuses the workspace's buffers
+        y, x_flat = ops.conv2d_forward(xb, wb, bb, padding=padding, algorithm="shift", workspace=workspace)
+        assert_close(y, expected, dtype)
+        dx, dw, db = ops.conv2d_backward(dyb, xb, wb, padding=padding, algorithm="shift", cols=x_flat,
+                                         workspace=workspace)
+        for got, want in zip((dx, dw, db), ref.conv2d_backward(dy, x, w, 1, padding)):
+            assert_close(got, want, dtype)
+    groups = conv._shift_groups(B.namespace(backend), 5, 1)
+    assert x_flat.shape[0] == (5 + groups) * 8 * 8  # padded to 8x8
+    if backend != "numpy" or conv.parallel._blas_controller() is None:
+        assert groups == 1
+    else:
+        assert groups == int(threads)

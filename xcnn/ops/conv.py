@@ -33,6 +33,7 @@ import math
 import array_api_extra as xpx
 
 from ..backend import array_namespace
+from . import _parallel as parallel
 from ._workspace import matmul, matmul_into, scratch
 from .reductions import channel_sum
 from ._geometry import (
@@ -334,32 +335,59 @@ def _tap_filters(xp, w):
     return xp.reshape(xp.permute_dims(w, (1, 2, 3, 0)), (kh * kw, c, f))
 
 
+def _shift_groups(xp, n, chunk):
+    """How many groups of images the shift algorithm runs side by side: one per core on the
+    NumPy fast path (see :mod:`._parallel`) when the batch has a chunk for each, else 1.
+    Each group is followed by a zero image in the padded batch, so groups share no rows."""
+    workers = parallel.workers(xp)
+    return workers if workers > 1 and n >= workers * chunk else 1
+
+
+def _group_bounds(n, groups):
+    """``[(first image, count)]`` of each group: contiguous, sizes differing by at most one."""
+    bounds, first = [], 0
+    for g in range(groups):
+        count = n // groups + (g < n % groups)
+        bounds.append((first, count))
+        first += count
+    return bounds
+
+
 def shift_forward(xp, x, w, b, win, workspace=None):
     """The shift algorithm (stride 1): ``(y, x_flat)``, y ``(N, OH, OW, F)`` a fresh array and
-    x_flat ``((N+1)*Hp*Wp, C)`` the flattened padded batch (plus one zero image the last taps
-    read past the end) that :func:`shift_backward` reuses. ``workspace``: x_flat and the
-    chunk buffers are built in the caller's arrays (see :mod:`._workspace`)."""
+    x_flat ``((N+G)*Hp*Wp, C)`` the flattened padded batch that :func:`shift_backward` reuses:
+    G groups of images (see :func:`_shift_groups`), each followed by one zero image that its
+    last taps read past the end. ``workspace``: x_flat and the chunk buffers are built in the
+    caller's arrays (see :mod:`._workspace`)."""
     n, h, wd, c = x.shape
     f = w.shape[0]
     (oh, ow) = win.out
     hp, wp, _ = _shift_grid(win)
     per = hp * wp
-    grid = scratch(xp, workspace, "shift_x", (n + 1, hp, wp, c), x.dtype, x.device)
-    _fill_padded(xp, grid, x, win)
-    x_flat = xp.reshape(grid, ((n + 1) * per, c))
-    taps, offsets = _tap_filters(xp, w), _tap_offsets(win, wp)
     chunk = shift_chunk(n, hp, wp, c, f, xp.finfo(x.dtype).bits // 8)
-    z_all = scratch(xp, workspace, "shift_z", (chunk * per, f), x.dtype, x.device)
-    t_all = scratch(xp, workspace, "shift_t", (chunk * per, f), x.dtype, x.device)
+    groups = _group_bounds(n, _shift_groups(xp, n, chunk))
+    grid = scratch(xp, workspace, "shift_x", (n + len(groups), hp, wp, c), x.dtype, x.device)
+    for g, (first, count) in enumerate(groups):
+        _fill_padded(xp, grid[first + g:first + g + count + 1, ...], x[first:first + count, ...], win)
+    x_flat = xp.reshape(grid, ((n + len(groups)) * per, c))
+    taps, offsets = _tap_filters(xp, w), _tap_offsets(win, wp)
     y = xp.empty((n, oh, ow, f), dtype=x.dtype, device=x.device)
-    for first in range(0, n, chunk):
-        count = min(chunk, n - first)
-        rows, start = count * per, first * per
-        z = matmul_into(xp, x_flat[start + offsets[0]:start + offsets[0] + rows, :], taps[0, ...], z_all[:rows, :])
-        for k in range(1, len(offsets)):
-            at = start + offsets[k]
-            z += matmul_into(xp, x_flat[at:at + rows, :], taps[k, ...], t_all[:rows, :])
-        y[first:first + count, ...] = xp.reshape(z, (count, hp, wp, f))[:, :oh, :ow, :]
+
+    def run_group(g):
+        first_image, images = groups[g]
+        z_all = scratch(xp, workspace, f"shift_z{g}", (chunk * per, f), x.dtype, x.device)
+        t_all = scratch(xp, workspace, f"shift_t{g}", (chunk * per, f), x.dtype, x.device)
+        for first in range(first_image, first_image + images, chunk):
+            count = min(chunk, first_image + images - first)
+            rows, start = count * per, (first + g) * per
+            z = matmul_into(xp, x_flat[start + offsets[0]:start + offsets[0] + rows, :], taps[0, ...],
+                            z_all[:rows, :])
+            for k in range(1, len(offsets)):
+                at = start + offsets[k]
+                z += matmul_into(xp, x_flat[at:at + rows, :], taps[k, ...], t_all[:rows, :])
+            y[first:first + count, ...] = xp.reshape(z, (count, hp, wp, f))[:, :oh, :ow, :]
+
+    parallel.run(xp, run_group, len(groups))
     if b is not None:
         y = xp.reshape(add_bias(xp, xp.reshape(y, (n * oh, ow * f)), b), (n, oh, ow, f))
     return y, x_flat
@@ -369,7 +397,9 @@ def shift_backward(xp, dy, w, win, x_flat, x_shape, need_dx, workspace=None):
     """Gradients of :func:`shift_forward` from ``dy`` ``(N, OH, OW, F)``: ``(dx, dw)``, dx
     (shape ``x_shape``) None unless ``need_dx``. Per chunk, dy is laid on the padded grid
     (zeros on its border, so the dropped rows get no gradient); for each tap,
-    ``dw[tap] += x_slice.T @ dz`` and ``dx_flat[slice] += dz @ taps[tap].T``."""
+    ``dw[tap] += x_slice.T @ dz`` and ``dx_flat[slice] += dz @ taps[tap].T``. Groups of
+    images touch disjoint rows of dx_flat (each has its own zero image), so they run side by
+    side like the forward's; their weight gradients are summed at the end."""
     n, h, wd, c = x_shape
     f, kh, kw, _ = w.shape
     (oh, ow) = win.out
@@ -377,30 +407,43 @@ def shift_backward(xp, dy, w, win, x_flat, x_shape, need_dx, workspace=None):
     per = hp * wp
     taps, offsets = _tap_filters(xp, w), _tap_offsets(win, wp)
     chunk = shift_chunk(n, hp, wp, c, f, xp.finfo(dy.dtype).bits // 8)
-    dz_grid = scratch(xp, workspace, "shift_dz", (chunk, hp, wp, f), dy.dtype, dy.device)
-    t_all = scratch(xp, workspace, "shift_dt", (chunk * per, c), dy.dtype, dy.device)
-    dw_part = scratch(xp, workspace, "shift_dw", (c, f), dy.dtype, dy.device)
-    d_taps = xp.zeros((len(offsets), c, f), dtype=dy.dtype, device=dy.device)
-    dx_flat = xp.zeros(((n + 1) * per, c), dtype=dy.dtype, device=dy.device) if need_dx else None
+    groups = _group_bounds(n, _shift_groups(xp, n, chunk))
+    dx_flat = xp.zeros(((n + len(groups)) * per, c), dtype=dy.dtype, device=dy.device) if need_dx else None
     # the grid's interior, where dy goes; its border stays 0 (the chunk's output window)
     dy_win = dataclasses.replace(win, pads=((0, kh - 1), (0, kw - 1)))
-    for first in range(0, n, chunk):
-        count = min(chunk, n - first)
-        rows, start = count * per, first * per
-        grid = dz_grid[:count, ...]
-        _fill_padded(xp, grid, dy[first:first + count, ...], dy_win)
-        dz = xp.reshape(grid, (rows, f))
-        for k, offset in enumerate(offsets):
-            at = start + offset
-            x_slice = x_flat[at:at + rows, :]
-            d_taps[k, ...] += matmul_into(xp, x_slice.T, dz, dw_part)
-            if need_dx:
-                dx_flat[at:at + rows, :] += matmul_into(xp, dz, taps[k, ...].T, t_all[:rows, :])
-    dw = xp.permute_dims(xp.reshape(d_taps, (kh, kw, c, f)), (3, 0, 1, 2))
+    d_taps = [None] * len(groups)
+
+    def run_group(g):
+        first_image, images = groups[g]
+        dz_grid = scratch(xp, workspace, f"shift_dz{g}", (chunk, hp, wp, f), dy.dtype, dy.device)
+        t_all = scratch(xp, workspace, f"shift_dt{g}", (chunk * per, c), dy.dtype, dy.device)
+        dw_part = scratch(xp, workspace, f"shift_dw{g}", (c, f), dy.dtype, dy.device)
+        group_taps = xp.zeros((len(offsets), c, f), dtype=dy.dtype, device=dy.device)
+        for first in range(first_image, first_image + images, chunk):
+            count = min(chunk, first_image + images - first)
+            rows, start = count * per, (first + g) * per
+            grid = dz_grid[:count, ...]
+            _fill_padded(xp, grid, dy[first:first + count, ...], dy_win)
+            dz = xp.reshape(grid, (rows, f))
+            for k, offset in enumerate(offsets):
+                at = start + offset
+                group_taps[k, ...] += matmul_into(xp, x_flat[at:at + rows, :].T, dz, dw_part)
+                if need_dx:
+                    dx_flat[at:at + rows, :] += matmul_into(xp, dz, taps[k, ...].T, t_all[:rows, :])
+        d_taps[g] = group_taps
+
+    parallel.run(xp, run_group, len(groups))
+    total = d_taps[0]
+    for more in d_taps[1:]:
+        total = total + more
+    dw = xp.permute_dims(xp.reshape(total, (kh, kw, c, f)), (3, 0, 1, 2))
     dx = None
     if need_dx:
         ((top, _), (left, _)) = win.pads
-        dx = xp.reshape(dx_flat, (n + 1, hp, wp, c))[:n, top:top + h, left:left + wd, :]
+        grid = xp.reshape(dx_flat, (n + len(groups), hp, wp, c))
+        parts = [grid[first + g:first + g + count, top:top + h, left:left + wd, :]
+                 for g, (first, count) in enumerate(groups)]
+        dx = parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
     return dx, dw
 
 
@@ -457,7 +500,8 @@ def conv2d_forward(x, w, b=None, *, stride=1, padding=0, algorithm="auto", works
     """:func:`conv2d` that also returns the window matrix its GEMM read.
 
     That is ``cols`` ``(N*OH*OW, KH*KW*C)`` for im2col, ``rows`` ``(N*OH, KH*Wp*C)`` for the
-    banded algorithm, the flattened padded batch ``((N+1)*Hp*Wp, C)`` for shift. A layer keeps it for :func:`conv2d_backward` (``cols=``), which then
+    banded algorithm, the flattened padded batch ``((N+G)*Hp*Wp, C)`` for shift (see
+    :func:`shift_forward`). A layer keeps it for :func:`conv2d_backward` (``cols=``), which then
     builds no second one: one buffer of extra memory, built once per step. ``workspace``: a
     dict the caller keeps between calls; the window matrix is then built in the same array
     each time (see :mod:`._workspace`), valid until the next call with that workspace.
@@ -498,7 +542,8 @@ def conv2d_backward(dy, x, w, *, stride=1, padding=0, need_dx=True, cols=None, a
     chosen = _pick_algorithm(x, w, win, algorithm)
     banded = chosen == "banded"
     if chosen == "shift":
-        want = ((n + 1) * padded[1] * padded[2], padded[3])
+        chunk = shift_chunk(n, padded[1], padded[2], padded[3], f, xp.finfo(x.dtype).bits // 8)
+        want = ((n + _shift_groups(xp, n, chunk)) * padded[1] * padded[2], padded[3])
     elif banded:
         want = (n * oh, win.kernel[0] * padded[2] * padded[3])
     else:
