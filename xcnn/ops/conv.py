@@ -291,7 +291,7 @@ _SHIFT_CHUNK_BYTES = 3 << 20
 def _shift_grid(win):
     """``(Hp, Wp, tail)`` of the shift algorithm: the padded image size and how many rows past
     the last image the furthest tap reads ((KH-1)*Wp + KW-1, always less than one image)."""
-    (kh, kw), ((top, bottom), (left, right)) = win.kernel, win.pads
+    kh, kw = win.kernel
     hp, wp = win.out[0] + kh - 1, win.out[1] + kw - 1
     return hp, wp, (kh - 1) * wp + kw - 1
 
@@ -359,7 +359,7 @@ def shift_forward(xp, x, w, b, win, workspace=None):
     G groups of images (see :func:`_shift_groups`), each followed by one zero image that its
     last taps read past the end. ``workspace``: x_flat and the chunk buffers are built in the
     caller's arrays (see :mod:`._workspace`)."""
-    n, h, wd, c = x.shape
+    n, c = x.shape[0], x.shape[3]
     f = w.shape[0]
     (oh, ow) = win.out
     hp, wp, _ = _shift_grid(win)
@@ -402,7 +402,6 @@ def shift_backward(xp, dy, w, win, x_flat, x_shape, need_dx, workspace=None):
     side like the forward's; their weight gradients are summed at the end."""
     n, h, wd, c = x_shape
     f, kh, kw, _ = w.shape
-    (oh, ow) = win.out
     hp, wp, _ = _shift_grid(win)
     per = hp * wp
     taps, offsets = _tap_filters(xp, w), _tap_offsets(win, wp)
