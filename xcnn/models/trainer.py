@@ -342,7 +342,7 @@ class Trainer:
                 break
         if bar is not None:
             bar.close()
-        if running.batches == 0:
+        if running.empty(active_distribution()):
             raise ValueError(f"epoch {epoch + 1} had no training batches: a generator yields its batches once, so "
                              "pass steps_per_epoch with an endless generator, or a PyDataset-like sequence")
         return running.read(active_distribution())
@@ -361,7 +361,7 @@ class Trainer:
                 loss, pred = self._test_step(xb, yb, wb)
             running.add(loss, pred, yb, wb)
             callbacks.on_test_batch_end(step, running.device_logs() if batch_logs else None)
-        if running.batches == 0:
+        if running.empty(dist):
             raise ValueError("there were no batches to evaluate")
         logs = running.read(dist)
         callbacks.on_test_end(logs)
@@ -586,6 +586,11 @@ class _RunningMetrics:
                 metric.reset_state()
         for metric, weighted in self.metrics:
             metric.update_state(y, pred, sample_weight if weighted else None)
+
+    def empty(self, distribution=None):
+        """Whether nothing was added: no samples (under data parallelism no batches, since a rank's
+        part of every batch may be empty)."""
+        return self.seen == 0 if distribution is None else self.batches == 0
 
     def device_logs(self):
         """The running means so far as 0-d device arrays (no host sync), for batch hooks."""
