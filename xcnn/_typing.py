@@ -7,7 +7,13 @@ under names that say what is meant.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+if TYPE_CHECKING:
+    from xcnn.activations import ActivationFunction
+    from xcnn.initializers import Initializer
+    from xcnn.regularizers import Regularizer
 
 Array = Any
 """An array of any supported backend (NumPy, array_api_strict, PyTorch, CuPy)."""
@@ -23,3 +29,20 @@ DType = Any
 
 Shape = tuple[int, ...]
 """An array shape."""
+
+# What the layers' arguments accept, resolved lazily (the strings keep xcnn._typing free of
+# imports from the rest of xcnn, which imports it).
+ActivationLike: TypeAlias = "str | ActivationFunction | dict[str, Any] | Callable[..., Any] | None"
+"""An activation: a name (`"relu"`), an `xcnn.activations.ActivationFunction`, a config dict,
+a `(forward, backward)` pair or a callable with a `.backward`; `None` means none (linear)."""
+
+InitializerLike: TypeAlias = "str | float | Initializer"
+"""An initializer: a name (`"glorot_uniform"`), an `xcnn.initializers.Initializer`, or a number
+(a constant)."""
+
+RegularizerLike: TypeAlias = "str | dict[str, Any] | Regularizer | None"
+"""A weight regularizer: `"l1"`, `"l2"`, a config dict, an `xcnn.regularizers.Regularizer`, or
+`None`."""
+
+IntPair: TypeAlias = "int | tuple[int, int]"
+"""One int for both spatial axes, or `(rows, cols)`."""
