@@ -36,9 +36,8 @@ ActivationLike: TypeAlias = "str | ActivationFunction | dict[str, Any] | Callabl
 """An activation: a name (`"relu"`), an `xcnn.activations.ActivationFunction`, a config dict,
 a `(forward, backward)` pair or a callable with a `.backward`; `None` means none (linear)."""
 
-InitializerLike: TypeAlias = "str | float | Initializer"
-"""An initializer: a name (`"glorot_uniform"`), an `xcnn.initializers.Initializer`, or a number
-(a constant)."""
+InitializerLike: TypeAlias = "str | Initializer"
+"""An initializer: a name (`"glorot_uniform"`, `"HeNormal"`) or an `xcnn.initializers.Initializer`."""
 
 RegularizerLike: TypeAlias = "str | dict[str, Any] | Regularizer | None"
 """A weight regularizer: `"l1"`, `"l2"`, a config dict, an `xcnn.regularizers.Regularizer`, or

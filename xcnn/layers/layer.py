@@ -250,7 +250,7 @@ class Layer:
         """
         pass
 
-    def add_weight(self, name: str, shape: Shape, initializer: InitializerLike, regularizer: Regularizer | None = None,
+    def add_weight(self, name: str, shape: Shape, initializer: InitializerLike | float, regularizer: Regularizer | None = None,
                    trainable: bool = True) -> None:
         """Create weight `name` of `shape` on the layer's backend, device and dtype.
 
