@@ -45,3 +45,6 @@ RegularizerLike: TypeAlias = "str | dict[str, Any] | Regularizer | None"
 
 IntPair: TypeAlias = "int | tuple[int, int]"
 """One int for both spatial axes, or `(rows, cols)`."""
+
+Padding: TypeAlias = "int | str | tuple[int, int] | tuple[tuple[int, int], tuple[int, int]]"
+"""Padding of the ops: an int, `(ph, pw)`, `((top, bottom), (left, right))`, `"valid"` or `"same"`."""
