@@ -80,7 +80,7 @@ def test_global_pooling_layers_in_a_model(backend, cls, kind, keepdims, tmp_path
     (dx,) = pooled.backward(on(backend, dy))
     assert_close(dx, ref.global_pool2d_backward(np.ones((5, 2)), x, kind))
     # saved by name and read back
-    path = tmp_path / "model.xcnn"
+    path = tmp_path / "model.safetensors"
     model.save(str(path))
     again = models.load_model(str(path), backend=backend)
     assert isinstance(again.layers[-1], cls) and again.layers[-1].keepdims is keepdims

@@ -24,6 +24,8 @@ from xcnn.layers import (
     DepthwiseConv2D,
     Dropout,
     Flatten,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling2D,
     Input,
     Layer,
     LeakyReLU,
@@ -138,7 +140,8 @@ def every_kind_model(seed=0):
     wide = Dense(5, activation="sigmoid")(Dropout(0.5)(probabilities))  # a Dense on images
     flat = Flatten()(ZeroPadding2D((1, 0))(UpSampling2D((2, 1))(wide)))  # on NHWC in ONNX
     k = SyncBatchNormalization()(Dense(8, activation="relu")(flat))  # in one process: BatchNormalization
-    out = Dense(3, activation="softmax")(Concatenate()([Dropout(0.25)(k), _new_layers(inp)]))
+    pooled = [GlobalAveragePooling2D()(g), Flatten()(GlobalMaxPooling2D(keepdims=True)(g))]
+    out = Dense(3, activation="softmax")(Concatenate()([Dropout(0.25)(k), _new_layers(inp), *pooled]))
     return _with_moving_statistics(Model(inp, out, seed=seed))
 
 
@@ -383,8 +386,9 @@ def test_onnx_export_of_every_layer_kind_matches_predict(tmp_path):
     assert [d.dim_param for d in graph.input[0].type.tensor_type.shape.dim][:1] == ["batch"]
     assert [d.dim_value for d in graph.input[0].type.tensor_type.shape.dim][1:] == [8, 8, 3]  # NHWC
     # into NCHW for the convolutions and back for the Dense on images, and the same on the
-    # branch of _new_layers (its first convolution follows Rescaling; Reshape wants NHWC)
-    assert [n.op_type for n in graph.node].count("Transpose") == 4
+    # branch of _new_layers (its first convolution follows Rescaling; Reshape wants NHWC), and
+    # for the Flatten after the global max pool that keeps its (1, 1) image
+    assert [n.op_type for n in graph.node].count("Transpose") == 5
 
 
 def test_onnx_export_of_each_layer_output_matches_predict(tmp_path):

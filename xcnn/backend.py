@@ -2,22 +2,19 @@
 
 A *backend* is a name for an array library that speaks the Python array API:
 
-==================  ==========================================  =====================
-name                namespace                                   device
-==================  ==========================================  =====================
-``numpy``           ``array_api_compat.numpy``                  CPU
-``array_api_strict`` ``array_api_strict`` (catches non-portable  CPU
-                    code in tests)
-``torch``           ``array_api_compat.torch``                  CPU or CUDA (``device="cuda:0"``)
-``cupy``            ``array_api_compat.cupy``                   CUDA GPU (``device=0``)
-==================  ==========================================  =====================
+| name | namespace | device |
+|------|-----------|--------|
+| `numpy` | `array_api_compat.numpy` | CPU |
+| `array_api_strict` | `array_api_strict` (catches non-portable code in tests) | CPU |
+| `torch` | `array_api_compat.torch` | CPU or CUDA (`device="cuda:0"`) |
+| `cupy` | `array_api_compat.cupy` | CUDA GPU (`device=0`) |
 
-Every place that makes arrays takes ``device=``, in the backend's own terms: a torch device
-(``"cpu"``, ``"cuda:0"``, ``"meta"``), a CuPy device id, an ``array_api_strict.Device``
-(``"CPU_DEVICE"``, ``"device1"``...); NumPy has only ``"cpu"``. ``None`` is the backend's
-default device. :func:`device_of` canonicalises, :func:`device_scope` makes one current.
+Every place that makes arrays takes `device=`, in the backend's own terms: a torch device
+(`"cpu"`, `"cuda:0"`, `"meta"`), a CuPy device id, an `array_api_strict.Device`
+(`"CPU_DEVICE"`, `"device1"`...); NumPy has only `"cpu"`. `None` is the backend's
+default device. `device_of` canonicalises, `device_scope` makes one current.
 
-Importing :mod:`xcnn` never imports torch or cupy; they are imported the first time
+Importing `xcnn` never imports torch or cupy; they are imported the first time
 their backend is asked for.
 """
 
@@ -27,8 +24,13 @@ import contextlib
 import importlib
 import importlib.util
 import os
+from collections.abc import Hashable
+from contextlib import AbstractContextManager
+from typing import Any
 
 import numpy as np
+
+from xcnn._typing import Array, Device, DType, Namespace, Shape
 
 BACKENDS = ("numpy", "array_api_strict", "torch", "cupy")
 
@@ -49,7 +51,7 @@ def _check_name(name):
     return name
 
 
-_cuda_state = None  # None: not probed yet; else (works, reason)
+_cuda_state: Any = None  # None: not probed yet; else (works, reason)
 
 
 def _cuda_answers():
@@ -82,24 +84,67 @@ def _probe_cuda():
         return False, f"{type(exc).__name__}: {exc}"
 
 
-def is_available(name):
-    """Whether backend ``name`` can be used on this machine (cupy: a CUDA device answers)."""
+def is_available(name: str) -> bool:
+    """Whether backend `name` can be used on this machine.
+
+    For `"cupy"` this means a CUDA device answers and a tiny test kernel runs; for the others,
+    that the library is installed.
+
+    Args:
+        name: A backend name, one of `BACKENDS`.
+
+    Returns:
+        True when the backend can be used.
+
+    Raises:
+        ValueError: If `name` is not one of `BACKENDS`.
+
+    Example:
+        >>> from xcnn import backend
+        >>> backend.is_available("numpy")
+        True
+    """
     _check_name(name)
     if name == "cupy":
         return _cuda_answers()
     return importlib.util.find_spec(_MODULES[name][1]) is not None
 
 
-def available():
-    """The backend names usable here, in :data:`BACKENDS` order."""
+def available() -> list[str]:
+    """The backend names usable here, in `BACKENDS` order.
+
+    Returns:
+        The names for which `is_available` is true; `"numpy"` is always among them.
+
+    Example:
+        >>> from xcnn import backend
+        >>> "numpy" in backend.available()
+        True
+    """
     return [name for name in BACKENDS if is_available(name)]
 
 
 _namespaces: dict[str, object] = {}  # name -> namespace, once imported: every op asks, several times a step
 
 
-def namespace(name=None):
-    """The array-API namespace of backend ``name`` (default: :func:`get_backend`)."""
+def namespace(name: str | None = None) -> Namespace:
+    """The array-API namespace of a backend, imported on first use.
+
+    Args:
+        name: A backend name; `None` means the default backend (`get_backend()`).
+
+    Returns:
+        The namespace module (`array_api_compat.numpy`, `array_api_strict`, ...).
+
+    Raises:
+        ValueError: If `name` is not a backend, or the backend is not available here.
+
+    Example:
+        >>> from xcnn import backend
+        >>> xp = backend.namespace("numpy")
+        >>> xp.__name__
+        'array_api_compat.numpy'
+    """
     name = name or get_backend()
     found = _namespaces.get(name)
     if found is not None:
@@ -111,14 +156,39 @@ def namespace(name=None):
     return found
 
 
-def set_backend(name):
-    """Set the default backend for new models (also read from ``$XCNN_BACKEND``)."""
+def set_backend(name: str) -> None:
+    """Set the default backend for new models (also read from `$XCNN_BACKEND`).
+
+    Args:
+        name: A backend name, one of `BACKENDS`.
+
+    Raises:
+        ValueError: If `name` is not one of `BACKENDS`.
+
+    Example:
+        >>> from xcnn import backend
+        >>> backend.set_backend("numpy")
+        >>> backend.get_backend()
+        'numpy'
+    """
     global _default
     _default = _check_name(name)
 
 
-def get_backend():
-    """The default backend: ``set_backend``'s choice, else ``$XCNN_BACKEND``, else numpy."""
+def get_backend() -> str:
+    """The default backend: `set_backend`'s choice, else `$XCNN_BACKEND`, else `"numpy"`.
+
+    Returns:
+        The backend name.
+
+    Raises:
+        ValueError: If `$XCNN_BACKEND` names no backend.
+
+    Example:
+        >>> from xcnn import backend
+        >>> backend.get_backend() in backend.BACKENDS
+        True
+    """
     global _default
     if _default is None:
         _default = _check_name(os.environ.get("XCNN_BACKEND", "numpy"))
@@ -128,8 +198,24 @@ def get_backend():
 _backend_of_type: dict[type, str] = {}  # array type -> backend name
 
 
-def backend_of(x):
-    """The backend name of array ``x`` (TypeError for something that is not an array)."""
+def backend_of(x: Array) -> str:
+    """The backend name of an array.
+
+    Args:
+        x: An array of any backend.
+
+    Returns:
+        `"numpy"`, `"array_api_strict"`, `"torch"` or `"cupy"`.
+
+    Raises:
+        TypeError: If `x` is not an array of one of the backends (a list, a scalar).
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn import backend
+        >>> backend.backend_of(np.zeros(3))
+        'numpy'
+    """
     kind = type(x)
     name = _backend_of_type.get(kind)
     if name is None:
@@ -140,10 +226,26 @@ def backend_of(x):
     return name
 
 
-def array_namespace(*arrays):
-    """The namespace shared by ``arrays``; mixing backends is a ``TypeError``.
+def array_namespace(*arrays: Array | None) -> Namespace:
+    """The namespace shared by `arrays`.
 
-    ``None`` entries are ignored, so optional arguments can be passed straight through.
+    `None` entries are ignored, so optional arguments can be passed straight through.
+
+    Args:
+        *arrays: Arrays of one backend, or `None`.
+
+    Returns:
+        The array-API namespace of their backend.
+
+    Raises:
+        TypeError: If the arrays come from several backends, if there is no array, or if one
+            is not an array.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn import backend
+        >>> backend.array_namespace(np.zeros(2), None).__name__
+        'array_api_compat.numpy'
     """
     names = {backend_of(a) for a in arrays if a is not None}
     if len(names) != 1:
@@ -154,20 +256,55 @@ def array_namespace(*arrays):
     return namespace(names.pop())
 
 
-def name_of(xp):
-    """The backend name of namespace ``xp``."""
+def name_of(xp: Namespace) -> str:
+    """The backend name of a namespace.
+
+    Args:
+        xp: An array-API namespace returned by `namespace`.
+
+    Returns:
+        The backend name.
+
+    Raises:
+        ValueError: If `xp` is not the namespace of an xcnn backend.
+
+    Example:
+        >>> from xcnn import backend
+        >>> backend.name_of(backend.namespace("numpy"))
+        'numpy'
+    """
     for name, (module, _) in _MODULES.items():
         if xp.__name__ == module:
             return name
     raise ValueError(f"{xp.__name__} is not an xcnn backend namespace")
 
 
-def asarray(host_array, backend=None, dtype=None, device=None):
-    """Copy a host (NumPy or array-like) array onto ``backend`` (a name) and its ``device``
-    (default: the backend's default device); the host->device edge.
+def asarray(host_array: Any, backend: str | None = None, dtype: DType | None = None, device: Device | None = None) -> Array:
+    """Copy a host array onto a backend and device; the host-to-device edge.
 
-    ``dtype`` may be a string (``"float32"``) or a dtype of that namespace. An array that is
-    already on ``backend`` and ``device`` is converted on the device, never through the host.
+    An array that is already on `backend` and `device` is converted on the device, never
+    through the host.
+
+    Args:
+        host_array: A NumPy array, an array of any backend, or anything `np.asarray` accepts,
+            of any shape.
+        backend: The target backend name (default: `get_backend()`).
+        dtype: A dtype of the target namespace or its name (`"float32"`); `None` keeps the
+            input's dtype.
+        device: The target device in the backend's own terms (default: the backend's default
+            device).
+
+    Returns:
+        An array of `backend` on `device`, of the same shape as `host_array`.
+
+    Raises:
+        ValueError: If `backend` is unknown or unavailable, or `device` is not one of its devices.
+
+    Example:
+        >>> from xcnn import backend
+        >>> x = backend.asarray([[1, 2], [3, 4]], "numpy", "float32")
+        >>> x.shape, str(x.dtype)
+        ((2, 2), 'float32')
     """
     backend = backend or get_backend()
     xp = namespace(backend)
@@ -196,13 +333,31 @@ def _move(x, backend, device):
     return x.to_device(device)
 
 
-_default_devices: dict[str, object] = {}  # backend name -> the device that device=None means (set_default_device)
+_default_devices: dict[str, Device] = {}  # backend name -> the device that device=None means (set_default_device)
 
 
-def set_default_device(backend, device):
-    """Make ``device`` what ``device=None`` means for ``backend`` from now on (``None``: the
-    backend's own default again); returns the previous setting. The tests use it to run every
-    case on a non-default device (``array_api_strict``'s ``"device1"``, torch's ``"cuda"``)."""
+def set_default_device(backend: str, device: Device | None) -> Device | None:
+    """Make `device` what `device=None` means for `backend` from now on.
+
+    The tests use it to run every case on a non-default device (`array_api_strict`'s
+    `"device1"`, torch's `"cuda"`).
+
+    Args:
+        backend: A backend name.
+        device: A device of that backend; `None` restores the backend's own default.
+
+    Returns:
+        The previous setting (`None` if there was none).
+
+    Raises:
+        ValueError: If `backend` is unknown or `device` is not one of its devices.
+
+    Example:
+        >>> from xcnn import backend
+        >>> backend.set_default_device("numpy", "cpu")
+        >>> backend.set_default_device("numpy", None)
+        'cpu'
+    """
     backend = _check_name(backend)
     previous = _default_devices.pop(backend, None)
     if device is not None:
@@ -210,12 +365,29 @@ def set_default_device(backend, device):
     return previous
 
 
-def device_of(backend, device=None):
-    """``device`` in backend ``backend``'s own terms (``None``: the backend's default device).
+def device_of(backend: str | None, device: Device | None = None) -> Device:
+    """`device` in the backend's own terms.
 
-    numpy: ``"cpu"``; torch: a ``torch.device`` (from ``"cuda:0"``, ``"cpu"``, ``"meta"``...);
-    cupy: an int device id; array_api_strict: an ``array_api_strict.Device`` (from a name
-    such as ``"device1"``). A ValueError names the device and what the backend accepts.
+    numpy: `"cpu"`; torch: a `torch.device` (from `"cuda:0"`, `"cpu"`, `"meta"`...); cupy: an
+    int device id; array_api_strict: an `array_api_strict.Device` (from a name such as
+    `"device1"`).
+
+    Args:
+        backend: A backend name (`None`: the default backend).
+        device: A device or its name; `None` means the backend's default device.
+
+    Returns:
+        The canonical device object.
+
+    Raises:
+        ValueError: If `backend` is unknown, or `device` is not a device of it (the message
+            names the device and what the backend accepts).
+        TypeError: If an array_api_strict device is neither a `Device` nor a name.
+
+    Example:
+        >>> from xcnn import backend
+        >>> backend.device_of("numpy")
+        'cpu'
     """
     backend = _check_name(backend or get_backend())
     if device is None:
@@ -258,9 +430,23 @@ def device_of(backend, device=None):
     return device
 
 
-def device_key(device):
-    """A hashable stand-in for ``device``, equal for equal devices (``cupy.cuda.Device`` is not
-    hashable; torch, array_api_strict and NumPy devices are)."""
+def device_key(device: Device) -> Hashable:
+    """A hashable stand-in for `device`, equal for equal devices.
+
+    `cupy.cuda.Device` is not hashable; torch, array_api_strict and NumPy devices are, and are
+    returned unchanged.
+
+    Args:
+        device: A device of any backend.
+
+    Returns:
+        `device` itself if it is hashable, else a tuple naming its type and id.
+
+    Example:
+        >>> from xcnn import backend
+        >>> backend.device_key("cpu")
+        'cpu'
+    """
     try:
         hash(device)
         return device
@@ -269,13 +455,23 @@ def device_key(device):
 
 
 class Unkeyed:
-    """Carries a value (a device) through ``functools.lru_cache`` without taking part in its
-    key: every ``Unkeyed`` compares equal, so a cache keyed on :func:`device_key` next to it
-    can build on the device itself."""
+    """Carries a value (a device) through `functools.lru_cache` without taking part in its key.
+
+    Every `Unkeyed` compares equal, so a cache keyed on `device_key` next to it can build on
+    the device itself.
+
+    Args:
+        value: The value to carry.
+
+    Example:
+        >>> from xcnn.backend import Unkeyed
+        >>> Unkeyed("cpu") == Unkeyed("cuda:0"), Unkeyed("cpu").value
+        (True, 'cpu')
+    """
 
     __slots__ = ("value",)
 
-    def __init__(self, value):
+    def __init__(self, value: Any) -> None:
         self.value = value
 
     def __eq__(self, other):
@@ -285,8 +481,21 @@ class Unkeyed:
         return 0
 
 
-def same_device(a, b):
-    """Whether devices ``a`` and ``b`` (an array's ``.device`` or :func:`device_of`'s answer) are one."""
+def same_device(a: Device, b: Device) -> bool:
+    """Whether devices `a` and `b` are one.
+
+    Args:
+        a: An array's `.device` or `device_of`'s answer.
+        b: Another, of the same backend.
+
+    Returns:
+        True when they name the same device (torch's `"cuda"` equals `"cuda:N"` for the current N).
+
+    Example:
+        >>> from xcnn import backend
+        >>> backend.same_device("cpu", "cpu")
+        True
+    """
     a, b = getattr(a, "id", a), getattr(b, "id", b)
     if type(a).__module__.startswith("torch") or type(b).__module__.startswith("torch"):
         import torch
@@ -298,10 +507,25 @@ def same_device(a, b):
     return a == b
 
 
-def device_scope(backend, device):
-    """A context in which ``device`` is the current device of ``backend``: CuPy creates arrays
-    on its *current* device whatever ``device=`` says, so a model on GPU 1 runs inside
-    ``cupy.cuda.Device(1)``; the other backends place every array explicitly (a null context)."""
+def device_scope(backend: str, device: Device | None) -> AbstractContextManager[Any]:
+    """A context in which `device` is the current device of `backend`.
+
+    CuPy creates arrays on its *current* device whatever `device=` says, so a model on GPU 1
+    runs inside `cupy.cuda.Device(1)`; the other backends place every array explicitly (a null
+    context).
+
+    Args:
+        backend: A backend name.
+        device: A device of that backend, or `None`.
+
+    Returns:
+        A context manager.
+
+    Example:
+        >>> from xcnn import backend
+        >>> with backend.device_scope("numpy", "cpu"):
+        ...     x = backend.asarray([1.0], "numpy")
+    """
     if backend == "cupy" and device is not None:
         import cupy
 
@@ -309,16 +533,44 @@ def device_scope(backend, device):
     return contextlib.nullcontext()
 
 
-def backend_of_or_none(x):
-    """The backend name of ``x``, or None for a non-array (a list, a scalar)."""
+def backend_of_or_none(x: Any) -> str | None:
+    """The backend name of `x`, or `None` for a non-array (a list, a scalar).
+
+    Args:
+        x: Anything.
+
+    Returns:
+        The backend name or `None`.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn import backend
+        >>> backend.backend_of_or_none(np.ones(1)), backend.backend_of_or_none([1])
+        ('numpy', None)
+    """
     try:
         return backend_of(x)
     except TypeError:
         return None
 
 
-def to_numpy(x):
-    """Copy array ``x`` of any backend to a NumPy array on the host; the device->host edge."""
+def to_numpy(x: Array) -> np.ndarray:
+    """Copy an array of any backend to a NumPy array on the host; the device-to-host edge.
+
+    Args:
+        x: An array of any backend, any shape and dtype.
+
+    Returns:
+        A NumPy array of the same shape and dtype.
+
+    Raises:
+        TypeError: If `x` is not an array of one of the backends.
+
+    Example:
+        >>> from xcnn import backend
+        >>> backend.to_numpy(backend.asarray([1, 2], "numpy")).tolist()
+        [1, 2]
+    """
     name = backend_of(x)
     if name == "numpy":
         return np.asarray(x)
@@ -329,8 +581,21 @@ def to_numpy(x):
     return np.from_dlpack(x)
 
 
-def device_description(name, device=None):
-    """A short human description of ``device`` (default: the default device) of backend ``name``."""
+def device_description(name: str, device: Device | None = None) -> str:
+    """A short human description of a device of backend `name`.
+
+    Args:
+        name: A backend name.
+        device: A device of it (default: the default device).
+
+    Returns:
+        For example `"CPU"`, or `"CUDA device 0: <GPU name>"` for cupy.
+
+    Example:
+        >>> from xcnn import backend
+        >>> backend.device_description("numpy")
+        'CPU'
+    """
     if name == "cupy":
         import cupy
 
@@ -350,8 +615,18 @@ def device_description(name, device=None):
     return "CPU"
 
 
-def cuda_status():
-    """Why cupy is or is not available here: ``(works, reason)`` from one tiny test kernel."""
+def cuda_status() -> tuple[bool, str]:
+    """Why cupy is or is not available here, from one tiny test kernel (run once).
+
+    Returns:
+        `(works, reason)`: whether the kernel ran, and why or why not.
+
+    Example:
+        >>> from xcnn import backend
+        >>> works, reason = backend.cuda_status()
+        >>> isinstance(works, bool) and isinstance(reason, str)
+        True
+    """
     _cuda_answers()
     return _cuda_state
 
@@ -361,12 +636,26 @@ class Generator:
 
     Where host and device are the same memory (numpy, array_api_strict, torch on the CPU) the
     numbers come from NumPy's PCG64, so one seed gives the same numbers on all three. On a
-    device of its own they are drawn there, never on the host: cupy with ``cupy.random``,
-    torch (``"cuda"``, and ``"meta"``, the tests' stand-in for a device) with a
-    ``torch.Generator`` on that device. Draws are made in the dtype asked for.
+    device of its own they are drawn there, never on the host: cupy with `cupy.random`,
+    torch (`"cuda"`, and `"meta"`, the tests' stand-in for a device) with a
+    `torch.Generator` on that device. Draws are made in the dtype asked for.
+
+    Args:
+        backend: A backend name (default: `get_backend()`).
+        seed: The seed; `None` draws fresh entropy.
+        device: The device the draws are made on (default: the backend's default device).
+
+    Raises:
+        ValueError: If `backend` is unknown or unavailable, or `device` is not one of its devices.
+
+    Example:
+        >>> from xcnn.backend import Generator
+        >>> gen = Generator("numpy", seed=0)
+        >>> gen.normal((2, 3), dtype="float32").shape
+        (2, 3)
     """
 
-    def __init__(self, backend=None, seed=None, device=None):
+    def __init__(self, backend: str | None = None, seed: int | None = None, device: Device | None = None) -> None:
         self.backend = _check_name(backend or get_backend())
         self.xp = namespace(self.backend)
         self.device = device_of(self.backend, device)
@@ -398,8 +687,24 @@ class Generator:
     def _torch_uniform(self, shape, dtype):
         return self._torch.rand(shape, generator=self._gen, dtype=self._dtype(dtype), device=self.device)
 
-    def normal(self, shape, mean=0.0, std=1.0, dtype=None):
-        """Normal draws of ``shape`` on this backend and device."""
+    def normal(self, shape: Shape, mean: float = 0.0, std: float = 1.0, dtype: DType | None = None) -> Array:
+        """Normal draws of `shape` on this backend and device.
+
+        Args:
+            shape: The shape of the result.
+            mean: The mean.
+            std: The standard deviation.
+            dtype: A float dtype or its name (default: float64).
+
+        Returns:
+            An array of `shape` and `dtype`.
+
+        Example:
+            >>> from xcnn.backend import Generator
+            >>> x = Generator("numpy", seed=0).normal((1000,), mean=2.0, std=0.1)
+            >>> bool(abs(float(x.mean()) - 2.0) < 0.05)
+            True
+        """
         if self.backend == "cupy":
             with device_scope("cupy", self.device):
                 return self._gen.normal(mean, std, size=shape, dtype=self._dtype(dtype))
@@ -408,8 +713,24 @@ class Generator:
             return out.normal_(mean, std, generator=self._gen)
         return self._host(self._gen.normal(mean, std, size=shape), dtype)
 
-    def uniform(self, shape, low=0.0, high=1.0, dtype=None):
-        """Uniform draws in ``[low, high)`` of ``shape`` on this backend and device."""
+    def uniform(self, shape: Shape, low: float = 0.0, high: float = 1.0, dtype: DType | None = None) -> Array:
+        """Uniform draws in `[low, high)` of `shape` on this backend and device.
+
+        Args:
+            shape: The shape of the result.
+            low: The lower bound (included).
+            high: The upper bound (excluded).
+            dtype: A float dtype or its name (default: float64).
+
+        Returns:
+            An array of `shape` and `dtype`.
+
+        Example:
+            >>> from xcnn.backend import Generator
+            >>> x = Generator("numpy", seed=0).uniform((100,), low=-1.0, high=1.0)
+            >>> bool(x.min() >= -1.0 and x.max() < 1.0)
+            True
+        """
         if self.backend == "cupy":
             with device_scope("cupy", self.device):
                 return self._gen.uniform(low, high, size=shape, dtype=self._dtype(dtype))
@@ -418,8 +739,22 @@ class Generator:
             return u if (low, high) == (0.0, 1.0) else u * (high - low) + low
         return self._host(self._gen.uniform(low, high, size=shape), dtype)
 
-    def bernoulli(self, shape, p, dtype=None):
-        """A mask of ``shape``: 1 with probability ``p``, else 0, in ``dtype``."""
+    def bernoulli(self, shape: Shape, p: float, dtype: DType | None = None) -> Array:
+        """A mask of `shape`: 1 with probability `p`, else 0, in `dtype`.
+
+        Args:
+            shape: The shape of the mask.
+            p: The probability of a 1, in `[0, 1]`.
+            dtype: The dtype of the mask or its name (default: float64).
+
+        Returns:
+            An array of zeros and ones.
+
+        Example:
+            >>> from xcnn.backend import Generator
+            >>> Generator("numpy", seed=0).bernoulli((4,), p=1.0).tolist()
+            [1.0, 1.0, 1.0, 1.0]
+        """
         if self.backend == "cupy":
             with device_scope("cupy", self.device):
                 return (self._gen.random_sample(size=shape, dtype=self._dtype(dtype)) < p).astype(self._dtype(dtype))
@@ -427,8 +762,20 @@ class Generator:
             return (self._torch_uniform(shape, dtype) < p).to(self._dtype(dtype))
         return self._host(self._gen.random(size=shape) < p, dtype or "float64")
 
-    def permutation(self, n):
-        """A random permutation of ``range(n)`` as an int64 array on this backend and device."""
+    def permutation(self, n: int) -> Array:
+        """A random permutation of `range(n)` as an int64 array on this backend and device.
+
+        Args:
+            n: The length.
+
+        Returns:
+            An int64 array of shape `(n,)`.
+
+        Example:
+            >>> from xcnn.backend import Generator
+            >>> sorted(Generator("numpy", seed=0).permutation(4).tolist())
+            [0, 1, 2, 3]
+        """
         if self.backend == "cupy":
             with device_scope("cupy", self.device):
                 return self._gen.permutation(n)
@@ -437,6 +784,25 @@ class Generator:
         return self._host(self._gen.permutation(n), "int64")
 
 
-def rng(backend=None, seed=None, device=None):
-    """A :class:`Generator` for ``backend`` on ``device`` seeded with ``seed``."""
+def rng(backend: str | None = None, seed: int | None = None, device: Device | None = None) -> Generator:
+    """A `Generator` for `backend` on `device` seeded with `seed`.
+
+    Args:
+        backend: A backend name (default: `get_backend()`).
+        seed: The seed; `None` draws fresh entropy.
+        device: The device (default: the backend's default device).
+
+    Returns:
+        A new `Generator`.
+
+    Raises:
+        ValueError: If `backend` is unknown or unavailable, or `device` is not one of its devices.
+
+    Example:
+        >>> from xcnn import backend
+        >>> a = backend.rng("numpy", seed=1).uniform((3,))
+        >>> b = backend.rng("numpy", seed=1).uniform((3,))
+        >>> a.tolist() == b.tolist()
+        True
+    """
     return Generator(backend, seed, device)

@@ -1,11 +1,11 @@
-"""Image data sets with Keras's names, shapes and key names: ``mnist.load_data()`` etc.
+"""Image data sets with Keras's names, shapes and key names: `mnist.load_data()` etc.
 
-Each ``load_data`` returns ``(x_train, y_train), (x_test, y_test)`` as uint8 NumPy arrays and
+Each `load_data` returns `(x_train, y_train), (x_test, y_test)` as uint8 NumPy arrays and
 looks for the data in this order:
 
-1. the ``path=`` argument (a Keras-style ``.npz`` with x_train/y_train/x_test/y_test);
-2. ``$XCNN_DATA_DIR/<name>.npz``;
-3. the cache, ``$XCNN_CACHE_DIR`` or ``~/.cache/xcnn``, holding files downloaded before;
+1. the `path=` argument (a Keras-style `.npz` with x_train/y_train/x_test/y_test);
+2. `$XCNN_DATA_DIR/<name>.npz`;
+3. the cache, `$XCNN_CACHE_DIR` or `~/.cache/xcnn`, holding files downloaded before;
 4. a download from the public mirrors Keras uses, checked by SHA-256 before it is cached
    (written atomically: a partial or corrupt file is never used).
 """
@@ -19,8 +19,10 @@ import os
 import tarfile
 import urllib.request
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 
@@ -34,6 +36,18 @@ _ZALANDO = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
 
 @dataclass(frozen=True)
 class RemoteFile:
+    """One downloadable file of a data set.
+
+    Attributes:
+        name: The file name (in the cache too).
+        sha256: Its SHA-256, checked before it is cached.
+        urls: Mirrors to try in order.
+
+    Example:
+        >>> from xcnn.datasets import SPECS
+        >>> SPECS["mnist"].files[0].name
+        'mnist.npz'
+    """
     name: str
     sha256: str
     urls: tuple
@@ -41,11 +55,23 @@ class RemoteFile:
 
 @dataclass(frozen=True)
 class Spec:
-    """A data set: the files to fetch and how to turn them into the four arrays."""
+    """A data set: the files to fetch and how to turn them into the four arrays.
+
+    Attributes:
+        name: The data set's name, a key of `SPECS`.
+        files: Its `RemoteFile`s.
+        parse: `{file name: bytes} -> {"x_train": ..., "y_train": ..., "x_test": ..., "y_test": ...}`.
+        classes: Labels are `0 .. classes - 1`.
+
+    Example:
+        >>> from xcnn.datasets import SPECS
+        >>> [(name, spec.classes) for name, spec in sorted(SPECS.items())]
+        [('cifar10', 10), ('fashion_mnist', 10), ('mnist', 10)]
+    """
 
     name: str
     files: tuple
-    parse: object  # callable: {file name: bytes} -> dict of the four arrays
+    parse: Callable[[dict[str, bytes]], dict[str, np.ndarray]]  # {file name: bytes} -> dict of the four arrays
     classes: int = 10  # labels are 0 .. classes - 1 (the data set's own description, not its labels)
 
 
@@ -105,8 +131,18 @@ SPECS = {
 }
 
 
-def cache_dir():
-    """Where downloads are kept: ``$XCNN_CACHE_DIR`` or ``~/.cache/xcnn``."""
+def cache_dir() -> str:
+    """Where downloads are kept: `$XCNN_CACHE_DIR` or `~/.cache/xcnn`.
+
+    Returns:
+        The folder's path (it may not exist yet).
+
+    Example:
+        >>> import os
+        >>> from xcnn.datasets import cache_dir
+        >>> cache_dir() == (os.environ.get("XCNN_CACHE_DIR") or os.path.expanduser(os.path.join("~", ".cache", "xcnn")))
+        True
+    """
     return os.environ.get("XCNN_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "xcnn")
 
 
@@ -173,8 +209,35 @@ def _read_npz(path):
     return _check_arrays(arrays, path)
 
 
-def load_data(name, path=None, timeout=60):
-    """``(x_train, y_train), (x_test, y_test)`` of data set ``name`` (see :data:`SPECS`)."""
+def load_data(name: str, path: str | os.PathLike[str] | None = None,
+              timeout: float = 60) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """`(x_train, y_train), (x_test, y_test)` of data set `name` (see `SPECS`).
+
+    Looks in `path`, then `$XCNN_DATA_DIR/<name>.npz`, then the cache, then downloads (see the
+    module's description). `xcnn.datasets.mnist.load_data()` is `load_data("mnist")`.
+
+    Args:
+        name: `"mnist"`, `"fashion_mnist"` or `"cifar10"`.
+        path: A Keras-style `.npz` with `x_train`, `y_train`, `x_test`, `y_test` (uint8 images).
+        timeout: Seconds to wait for each download.
+
+    Returns:
+        Images `(N, H, W)` (`(N, 32, 32, 3)` for CIFAR-10) and labels `(N,)`, uint8.
+
+    Raises:
+        ValueError: If `name` is unknown, or a file lacks the arrays or holds other dtypes.
+        FileNotFoundError: If `path` does not exist, or the data set is nowhere to be found (the
+            message lists where it looked).
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.datasets import load_data
+        >>> images, labels = np.zeros((2, 28, 28), np.uint8), np.array([3, 1], np.uint8)
+        >>> np.savez("tiny.npz", x_train=images, y_train=labels, x_test=images, y_test=labels)
+        >>> (x_train, y_train), (x_test, y_test) = load_data("mnist", path="tiny.npz")
+        >>> x_train.shape, y_test.tolist()
+        ((2, 28, 28), [3, 1])
+    """
     if name not in SPECS:
         raise ValueError(f"unknown data set {name!r}; available: {sorted(SPECS)}")
     spec = SPECS[name]
@@ -204,8 +267,28 @@ def load_data(name, path=None, timeout=60):
     return _check_arrays(spec.parse(blobs), f"downloaded {name}")
 
 
-def prepare_images(x, dtype="float32"):
-    """uint8 images ``(N, H, W)`` or ``(N, H, W, C)`` -> floats in [0, 1] with a channel axis."""
+def prepare_images(x: Any, dtype: str | np.dtype[Any] = "float32") -> np.ndarray:
+    """uint8 images `(N, H, W)` or `(N, H, W, C)` -> floats in `[0, 1]` with a channel axis.
+
+    Float images are only converted (not scaled); the input is never changed.
+
+    Args:
+        x: Images `(N, H, W)` or `(N, H, W, C)`, uint8 (or already floats).
+        dtype: The result's float dtype.
+
+    Returns:
+        `(N, H, W, C)` in `dtype` (C = 1 for `(N, H, W)` input).
+
+    Raises:
+        ValueError: If `x` is not 3-D or 4-D.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.datasets import prepare_images
+        >>> images = prepare_images(np.full((2, 4, 4), 255, np.uint8))
+        >>> images.shape, str(images.dtype), float(images.max())
+        ((2, 4, 4, 1), 'float32', 1.0)
+    """
     x = np.asarray(x)
     if x.ndim == 3:
         x = x[..., None]

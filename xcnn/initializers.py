@@ -9,12 +9,32 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 
 import numpy as np
 
+from ._typing import Shape
 
-def fans(shape):
-    """``(fan_in, fan_out)`` for a Dense kernel ``(in, out)`` or a conv kernel ``(F, KH, KW, C)``."""
+
+def fans(shape: Shape) -> tuple[float, float]:
+    """`(fan_in, fan_out)` of a weight shape.
+
+    A Dense kernel `(in, out)` gives `(in, out)`; a conv kernel `(F, KH, KW, C)` gives
+    `(KH * KW * C, KH * KW * F)`; any other shape its size twice.
+
+    Args:
+        shape: The weight's shape.
+
+    Returns:
+        The two fans.
+
+    Example:
+        >>> from xcnn.initializers import fans
+        >>> fans((3, 2))
+        (3, 2)
+        >>> fans((8, 3, 3, 1))
+        (9, 72)
+    """
     if len(shape) == 2:
         return shape[0], shape[1]
     if len(shape) == 4:
@@ -25,11 +45,36 @@ def fans(shape):
 
 
 class Initializer:
-    """Base class: ``init(shape, rng) -> np.ndarray`` with float64 host values."""
+    """Base class: `init(shape, rng) -> np.ndarray` with float64 host values.
+
+    Subclasses set `name` and implement `__call__`; layers accept one as `*_initializer`.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn import initializers
+        >>> rng = np.random.default_rng(0)
+        >>> init = initializers.get("he_normal")
+        >>> init((3, 2), rng).shape
+        (3, 2)
+        >>> init
+        he_normal
+    """
 
     name = "initializer"
 
-    def __call__(self, shape, rng):
+    def __call__(self, shape: Shape, rng: np.random.Generator) -> np.ndarray:
+        """Draw initial values.
+
+        Args:
+            shape: The weight's shape (xcnn's layout).
+            rng: The host generator to draw from (the model's initial-weight stream).
+
+        Returns:
+            A float64 NumPy array of `shape`.
+
+        Raises:
+            NotImplementedError: In the base class.
+        """
         raise NotImplementedError
 
     def __repr__(self):
@@ -37,44 +82,151 @@ class Initializer:
 
 
 class Constant(Initializer):
-    def __init__(self, value=0.0, name="constant"):
+    """Every entry `value`; `"zeros"` and `"ones"` are constants.
+
+    Args:
+        value: The value.
+        name: The name it is saved under.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn import initializers
+        >>> rng = np.random.default_rng(0)
+        >>> initializers.Constant(0.5)((2, 2), rng).tolist()
+        [[0.5, 0.5], [0.5, 0.5]]
+    """
+    def __init__(self, value: float = 0.0, name: str = "constant") -> None:
         self.value, self.name = value, name
 
-    def __call__(self, shape, rng):
+    def __call__(self, shape: Shape, rng: np.random.Generator) -> np.ndarray:
+        """An array of `value`.
+
+        Args:
+            shape: The weight's shape (xcnn's layout).
+            rng: The host generator to draw from (the model's initial-weight stream).
+
+        Returns:
+            A float64 NumPy array of `shape`.
+        """
         return np.full(shape, self.value, dtype=np.float64)
 
 
 class RandomNormal(Initializer):
+    """Normal draws with `mean` and `stddev` (Keras's defaults).
+
+    By name: `"normal"` or `"random_normal"`.
+
+    Args:
+        mean: The mean.
+        stddev: The standard deviation.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn import initializers
+        >>> rng = np.random.default_rng(0)
+        >>> values = initializers.RandomNormal(stddev=0.1)((1000,), rng)
+        >>> bool(abs(values.std() - 0.1) < 0.01)
+        True
+    """
     name = "normal"
 
-    def __init__(self, mean=0.0, stddev=0.05):
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05) -> None:
         self.mean, self.stddev = mean, stddev
 
-    def __call__(self, shape, rng):
+    def __call__(self, shape: Shape, rng: np.random.Generator) -> np.ndarray:
+        """Normal draws.
+
+        Args:
+            shape: The weight's shape (xcnn's layout).
+            rng: The host generator to draw from (the model's initial-weight stream).
+
+        Returns:
+            A float64 NumPy array of `shape`.
+        """
         return rng.normal(self.mean, self.stddev, size=shape)
 
 
 class RandomUniform(Initializer):
+    """Uniform draws in `[minval, maxval)` (Keras's defaults).
+
+    By name: `"uniform"` or `"random_uniform"`.
+
+    Args:
+        minval: The lower bound.
+        maxval: The upper bound.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn import initializers
+        >>> rng = np.random.default_rng(0)
+        >>> values = initializers.RandomUniform(0.0, 1.0)((100,), rng)
+        >>> bool(values.min() >= 0.0 and values.max() < 1.0)
+        True
+    """
     name = "uniform"
 
-    def __init__(self, minval=-0.05, maxval=0.05):
+    def __init__(self, minval: float = -0.05, maxval: float = 0.05) -> None:
         self.minval, self.maxval = minval, maxval
 
-    def __call__(self, shape, rng):
+    def __call__(self, shape: Shape, rng: np.random.Generator) -> np.ndarray:
+        """Uniform draws.
+
+        Args:
+            shape: The weight's shape (xcnn's layout).
+            rng: The host generator to draw from (the model's initial-weight stream).
+
+        Returns:
+            A float64 NumPy array of `shape`.
+        """
         return rng.uniform(self.minval, self.maxval, size=shape)
 
 
 class VarianceScaling(Initializer):
-    """Keras's VarianceScaling: variance ``scale / fan`` from a truncated normal or a uniform."""
+    """Keras's VarianceScaling: variance `scale / fan`.
 
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", name="variance_scaling"):
+    From a truncated normal, a normal or a uniform distribution.
+
+    Glorot, He and LeCun initializers are instances (`"glorot_uniform"`: scale 1, `fan_avg`,
+    uniform; `"he_normal"`: scale 2, `fan_in`, normal; ...).
+
+    Args:
+        scale: The variance's numerator.
+        mode: `"fan_in"`, `"fan_out"` or `"fan_avg"` (see `fans`).
+        distribution: `"truncated_normal"` (cut at two standard deviations, variance corrected),
+            `"normal"` or `"uniform"`.
+        name: The name it is saved under.
+
+    Raises:
+        ValueError: If `mode` or `distribution` is unknown.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn import initializers
+        >>> rng = np.random.default_rng(0)
+        >>> init = initializers.VarianceScaling(2.0, "fan_in", "uniform")
+        >>> values = init((100, 10), rng)
+        >>> bool(abs(values).max() <= (3 * 2.0 / 100) ** 0.5)
+        True
+    """
+
+    def __init__(self, scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal",
+                 name: str = "variance_scaling") -> None:
         if mode not in ("fan_in", "fan_out", "fan_avg"):
             raise ValueError(f"mode must be 'fan_in', 'fan_out' or 'fan_avg', got {mode!r}")
         if distribution not in ("truncated_normal", "normal", "uniform"):
             raise ValueError(f"distribution must be 'truncated_normal' or 'uniform', got {distribution!r}")
         self.scale, self.mode, self.distribution, self.name = scale, mode, distribution, name
 
-    def __call__(self, shape, rng):
+    def __call__(self, shape: Shape, rng: np.random.Generator) -> np.ndarray:
+        """Draws of variance `scale / fan`.
+
+        Args:
+            shape: The weight's shape (xcnn's layout).
+            rng: The host generator to draw from (the model's initial-weight stream).
+
+        Returns:
+            A float64 NumPy array of `shape`.
+        """
         fan_in, fan_out = fans(shape)
         fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
         variance = self.scale / max(1.0, fan)
@@ -91,7 +243,7 @@ class VarianceScaling(Initializer):
         return values * std
 
 
-_REGISTRY = {
+_REGISTRY: dict[str, Callable[[], Initializer]] = {
     "zeros": lambda: Constant(0.0, "zeros"),
     "ones": lambda: Constant(1.0, "ones"),
     "normal": RandomNormal,
@@ -109,40 +261,139 @@ NAMES = tuple(sorted(_REGISTRY))
 
 
 # Keras's class names: ``initializers.HeNormal()`` is ``get("he_normal")``.
-def Zeros():
+def Zeros() -> Initializer:
+    """Keras's class name for `get("zeros")`.
+
+    Returns:
+        A fresh initializer.
+
+    Example:
+        >>> from xcnn import initializers
+        >>> initializers.Zeros()
+        zeros
+    """
     return get("zeros")
 
 
-def Ones():
+def Ones() -> Initializer:
+    """Keras's class name for `get("ones")`.
+
+    Returns:
+        A fresh initializer.
+
+    Example:
+        >>> from xcnn import initializers
+        >>> initializers.Ones()
+        ones
+    """
     return get("ones")
 
 
-def GlorotUniform():
+def GlorotUniform() -> Initializer:
+    """Keras's class name for `get("glorot_uniform")`.
+
+    Returns:
+        A fresh initializer.
+
+    Example:
+        >>> from xcnn import initializers
+        >>> initializers.GlorotUniform()
+        glorot_uniform
+    """
     return get("glorot_uniform")
 
 
-def GlorotNormal():
+def GlorotNormal() -> Initializer:
+    """Keras's class name for `get("glorot_normal")`.
+
+    Returns:
+        A fresh initializer.
+
+    Example:
+        >>> from xcnn import initializers
+        >>> initializers.GlorotNormal()
+        glorot_normal
+    """
     return get("glorot_normal")
 
 
-def HeNormal():
+def HeNormal() -> Initializer:
+    """Keras's class name for `get("he_normal")`.
+
+    Returns:
+        A fresh initializer.
+
+    Example:
+        >>> from xcnn import initializers
+        >>> initializers.HeNormal()
+        he_normal
+    """
     return get("he_normal")
 
 
-def HeUniform():
+def HeUniform() -> Initializer:
+    """Keras's class name for `get("he_uniform")`.
+
+    Returns:
+        A fresh initializer.
+
+    Example:
+        >>> from xcnn import initializers
+        >>> initializers.HeUniform()
+        he_uniform
+    """
     return get("he_uniform")
 
 
-def LecunNormal():
+def LecunNormal() -> Initializer:
+    """Keras's class name for `get("lecun_normal")`.
+
+    Returns:
+        A fresh initializer.
+
+    Example:
+        >>> from xcnn import initializers
+        >>> initializers.LecunNormal()
+        lecun_normal
+    """
     return get("lecun_normal")
 
 
-def LecunUniform():
+def LecunUniform() -> Initializer:
+    """Keras's class name for `get("lecun_uniform")`.
+
+    Returns:
+        A fresh initializer.
+
+    Example:
+        >>> from xcnn import initializers
+        >>> initializers.LecunUniform()
+        lecun_uniform
+    """
     return get("lecun_uniform")
 
 
-def get(identifier):
-    """An initializer from a name (see :data:`NAMES`) or an :class:`Initializer` instance."""
+def get(identifier: str | Initializer) -> Initializer:
+    """An initializer from a name or an `Initializer` (returned as it is).
+
+    Names are those of `NAMES`, or Keras's class names (`"HeNormal"`).
+
+    Args:
+        identifier: `"he_normal"`, `"HeNormal"`, ... or an `Initializer`.
+
+    Returns:
+        The initializer.
+
+    Raises:
+        ValueError: If the name is unknown.
+
+    Example:
+        >>> from xcnn import initializers
+        >>> initializers.get("HeNormal")
+        he_normal
+        >>> initializers.get("zeros")
+        zeros
+    """
     if isinstance(identifier, Initializer):
         return identifier
     if isinstance(identifier, str):

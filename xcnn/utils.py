@@ -1,17 +1,40 @@
-"""Small helpers users of Keras expect: ``to_categorical``, ``plot_model``, ``set_random_seed``."""
+"""Small helpers users of Keras expect: `to_categorical`, `plot_model`, `set_random_seed`."""
 
 from __future__ import annotations
 
 import random
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .models import Model
 
 # Seeds for models built without seed=; set_random_seed makes them reproducible.
 _model_seeds = None
 
 
-def to_categorical(y, num_classes=None, dtype="float32"):
-    """Integer class labels ``(N,)`` -> one-hot ``(N, num_classes)`` NumPy array."""
+def to_categorical(y: Any, num_classes: int | None = None, dtype: str | np.dtype[Any] = "float32") -> np.ndarray:
+    """Integer class labels `(N,)` or `(N, 1)` -> a one-hot `(N, num_classes)` NumPy array.
+
+    Args:
+        y: Class labels, whole numbers in `[0, num_classes)` (an array or a list; floats must be
+            whole).
+        num_classes: The number of classes (default: the largest label + 1).
+        dtype: The result's dtype.
+
+    Returns:
+        `(N, num_classes)` ones and zeros in `dtype`.
+
+    Raises:
+        ValueError: If `y` is not a vector of whole-number labels, or a label is outside
+            `[0, num_classes)`.
+
+    Example:
+        >>> from xcnn.utils import to_categorical
+        >>> to_categorical([0, 2, 1], num_classes=3).tolist()
+        [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]]
+    """
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
@@ -29,9 +52,30 @@ def to_categorical(y, num_classes=None, dtype="float32"):
     return out
 
 
-def set_random_seed(seed):
-    """Seed Python's ``random``, NumPy's global generator and every model built afterwards
-    without ``seed=`` (their initial weights, dropout and shuffling), as Keras's does."""
+def set_random_seed(seed: int) -> None:
+    """Seed Python's `random`, NumPy's global generator and later models without `seed=`.
+
+    The models' initial weights, dropout and shuffling become reproducible, as with Keras's.
+
+    Args:
+        seed: A non-negative int.
+
+    Raises:
+        ValueError: If `seed` is not a non-negative int.
+
+    Example:
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> from xcnn.utils import set_random_seed
+        >>> set_random_seed(7)
+        >>> a = Sequential([Input((3,)), Dense(2)]).get_weights()[0]
+        >>> set_random_seed(7)
+        >>> b = Sequential([Input((3,)), Dense(2)]).get_weights()[0]
+        >>> bool((a == b).all())
+        True
+        >>> import xcnn.utils
+        >>> xcnn.utils._model_seeds = None  # later models: fresh seeds again
+    """
     global _model_seeds
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
@@ -40,17 +84,53 @@ def set_random_seed(seed):
     _model_seeds = np.random.default_rng(int(seed))
 
 
-def next_model_seed():
-    """The seed of a model built without ``seed=``: fresh entropy, or the next from
-    :func:`set_random_seed`'s stream."""
+def next_model_seed() -> int:
+    """The seed of a model built without `seed=`.
+
+    Fresh entropy, or the next from `set_random_seed`'s stream.
+
+    Returns:
+        An int in `[0, 2**32 - 2)` (the model uses `seed`, `seed + 1` and `seed + 2`).
+
+    Example:
+        >>> from xcnn.utils import next_model_seed, set_random_seed
+        >>> set_random_seed(0)
+        >>> first = next_model_seed()
+        >>> set_random_seed(0)
+        >>> next_model_seed() == first
+        True
+        >>> import xcnn.utils
+        >>> xcnn.utils._model_seeds = None  # later models: fresh seeds again
+    """
     if _model_seeds is None:
-        return int(np.random.SeedSequence().entropy % 2**32)
+        return int(np.random.SeedSequence().entropy % 2**32)  # type: ignore[operator]  # a fresh SeedSequence always has entropy
     return int(_model_seeds.integers(2**32 - 2))  # the model uses seed, seed + 1 and seed + 2
 
 
-def plot_model(model, to_file="model.png", show_shapes=True):
-    """A layer diagram of ``model`` written to ``to_file`` (see :func:`xcnn.plot.plot_model`);
-    matplotlib is imported only when graphviz's ``dot`` is absent."""
+def plot_model(model: Model, to_file: str = "model.png", show_shapes: bool = True) -> str:
+    """A layer diagram of `model` written to `to_file`, like Keras's.
+
+    See `xcnn.plot.plot_model`.
+
+    Uses graphviz's `dot` when installed; matplotlib is imported only when it is absent.
+
+    Args:
+        model: A built model.
+        to_file: The image to write (its ending chooses the format).
+        show_shapes: Show each layer's input and output shapes.
+
+    Returns:
+        The path written.
+
+    Example:
+        Not run by the documentation tests (it draws a picture):
+
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> from xcnn.utils import plot_model
+        >>> plot_model(Sequential([Input((3,)), Dense(2)]), to_file="model.png")  # doctest: +SKIP
+        'model.png'
+    """
     from .plot import plot_model as draw
 
     return draw(model, to_file=to_file, show_shapes=show_shapes)

@@ -1,9 +1,9 @@
 """Training callbacks with Keras 3's names and hooks (one per file).
 
-Hooks get ``logs``: at epoch end a dict of host floats (``loss``, the compiled metrics by
-their Keras names, ``val_*``, and whatever callbacks add, e.g. ``learning_rate``); batch hooks
-get running means as 0-d device arrays (see :class:`Callback`). ``fit`` calls the user's
-callbacks in order and :class:`History` last.
+Hooks get `logs`: at epoch end a dict of host floats (`loss`, the compiled metrics by
+their Keras names, `val_*`, and whatever callbacks add, e.g. `learning_rate`); batch hooks
+get running means as 0-d device arrays (see `Callback`). `fit` calls the user's
+callbacks in order and `History` last.
 """
 
 from .backup_and_restore import BackupAndRestore

@@ -1,26 +1,73 @@
-"""The :class:`CSVLogger` callback."""
+"""The `CSVLogger` callback."""
 
 from __future__ import annotations
 
 import csv
 import os
+from typing import Any
 
 from .. import distribution
 from .callback import Callback
 
 
 class CSVLogger(Callback):
-    """Writes one row per epoch to ``filename``: ``epoch`` (from 0) then the log keys in sorted
-    order, as Keras 3 (``val_*`` columns are added up front when the first epoch has none, and
-    ``NA`` fills what an epoch lacks); ``append=True`` continues an existing file. Under data
-    parallelism rank 0 alone writes (the logs are the same on every rank)."""
+    """Writes one row per epoch to `filename`: `epoch` (from 0), then the log keys in sorted order.
 
-    def __init__(self, filename, separator=",", append=False):
+    As Keras 3: `val_*` columns are added up front when the first epoch has none, and `NA` fills
+    what an epoch lacks; `append=True` continues an existing file. Under data parallelism rank 0
+    alone writes (the logs are the same on every rank).
+
+    Args:
+        filename: The CSV file.
+        separator: The field separator.
+        append: Continue an existing file instead of overwriting it.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
+        >>> model.compile("sgd", "categorical_crossentropy")
+        >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
+        >>> from xcnn.callbacks import CSVLogger
+        >>> callback = CSVLogger("log.csv")
+        >>> history = model.fit(x, y, batch_size=2, epochs=2, verbose=0, callbacks=[callback])
+        >>> open("log.csv").read().splitlines()[0]
+        'epoch,loss,val_loss'
+        >>> len(open("log.csv").read().splitlines())
+        3
+    """
+
+    keys: Any  # the columns after epoch, fixed by the first row
+    writer: Any  # a csv.DictWriter while training
+    csv_file: Any  # the open file while training
+
+    def __init__(self, filename: str | os.PathLike[str], separator: str = ",", append: bool = False) -> None:
         self.filename, self.sep, self.append = os.fspath(filename), separator, append
         self.keys = self.writer = self.csv_file = None
         self.append_header = True
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        """Open the file (appending with `append=True`).
+
+        Args:
+            logs: Unused (`None`), as in Keras 3.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
+            >>> model.compile("sgd", "categorical_crossentropy")
+            >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
+            >>> from xcnn.callbacks import CSVLogger
+            >>> callback = CSVLogger("log.csv")
+            >>> history = model.fit(x, y, batch_size=2, epochs=2, verbose=0, callbacks=[callback])
+            >>> open("log.csv").read().splitlines()[0]
+            'epoch,loss,val_loss'
+            >>> len(open("log.csv").read().splitlines())
+            3
+        """
         if distribution.rank() != 0:
             return
         if self.append and os.path.exists(self.filename):
@@ -31,7 +78,28 @@ class CSVLogger(Callback):
         self.csv_file = open(self.filename, "a" if self.append else "w", newline="")
         self.writer = self.keys = None
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        """Write the epoch's row.
+
+        Args:
+            epoch: The epoch's index, from 0.
+            logs: The epoch's logs: host floats (`loss`, metrics, `val_*`, ...).
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
+            >>> model.compile("sgd", "categorical_crossentropy")
+            >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
+            >>> from xcnn.callbacks import CSVLogger
+            >>> callback = CSVLogger("log.csv")
+            >>> history = model.fit(x, y, batch_size=2, epochs=2, verbose=0, callbacks=[callback])
+            >>> open("log.csv").read().splitlines()[0]
+            'epoch,loss,val_loss'
+            >>> len(open("log.csv").read().splitlines())
+            3
+        """
         if self.csv_file is None:  # not this rank's to write
             return
         logs = logs or {}
@@ -46,7 +114,27 @@ class CSVLogger(Callback):
         self.writer.writerow({"epoch": epoch, **{k: logs.get(k, "NA") for k in self.keys}})
         self.csv_file.flush()
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        """Close the file.
+
+        Args:
+            logs: The final logs (host floats), or `None`.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
+            >>> model.compile("sgd", "categorical_crossentropy")
+            >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
+            >>> from xcnn.callbacks import CSVLogger
+            >>> callback = CSVLogger("log.csv")
+            >>> history = model.fit(x, y, batch_size=2, epochs=2, verbose=0, callbacks=[callback])
+            >>> open("log.csv").read().splitlines()[0]
+            'epoch,loss,val_loss'
+            >>> len(open("log.csv").read().splitlines())
+            3
+        """
         if self.csv_file is not None and not self.csv_file.closed:
             self.csv_file.close()
         self.writer = None

@@ -1,21 +1,54 @@
-"""The :class:`ModelCheckpoint` callback."""
+"""The `ModelCheckpoint` callback."""
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from .monitor_callback import MonitorCallback
 
 
 class ModelCheckpoint(MonitorCallback):
-    """Saves the model (``model.save``) or only its weights (``save_weights_only=True``:
-    ``model.save_weights``) to ``filepath`` after every epoch (``save_freq="epoch"``) or every
-    ``save_freq`` batches; ``{epoch}`` (from 1), ``{batch}`` and log keys may be formatted into
-    ``filepath``. With ``save_best_only`` only when ``monitor`` improves on the best so far
-    (``initial_value_threshold``: the best to beat at first), as in Keras."""
+    """Saves the model (`model.save`) or only its weights (`model.save_weights`) during training.
 
-    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
-                 mode="auto", save_freq="epoch", initial_value_threshold=None):
+    After every epoch (`save_freq="epoch"`) or every `save_freq` batches; `{epoch}` (from 1),
+    `{batch}` and log keys may be formatted into `filepath`. With `save_best_only` only when
+    `monitor` improves on the best so far (`initial_value_threshold`: the best to beat at first),
+    as in Keras.
+
+    Args:
+        filepath: The file to write (its ending chooses the format, as `model.save`).
+        monitor: The log key `save_best_only` watches.
+        verbose: 1 prints a line at each save.
+        save_best_only: Save only when `monitor` improves.
+        save_weights_only: Save the weights alone (`model.save_weights`).
+        mode: `"min"`, `"max"` or `"auto"`.
+        save_freq: `"epoch"`, or a number of batches between saves.
+        initial_value_threshold: The best value to beat at first.
+
+    Raises:
+        ValueError: If `save_freq` is neither `"epoch"` nor a positive int, or `mode` is unknown.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
+        >>> model.compile("sgd", "categorical_crossentropy")
+        >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
+        >>> import os
+        >>> from xcnn.callbacks import ModelCheckpoint
+        >>> callback = ModelCheckpoint("model-{epoch}.safetensors", monitor="loss")
+        >>> history = model.fit(x, y, batch_size=2, epochs=2, verbose=0, callbacks=[callback])
+        >>> sorted(name for name in os.listdir() if name.startswith("model-"))
+        ['model-1.safetensors', 'model-2.safetensors']
+    """
+
+    save_freq: Any  # "epoch" or a number of batches
+
+    def __init__(self, filepath: str | os.PathLike[str], monitor: str = "val_loss", verbose: int = 0,
+                 save_best_only: bool = False, save_weights_only: bool = False, mode: str = "auto",
+                 save_freq: str | int = "epoch", initial_value_threshold: float | None = None) -> None:
         super().__init__(monitor, mode, initial_value_threshold)
         if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int) or save_freq < 1):
             raise ValueError(f"save_freq must be 'epoch' or a positive int (batches), got {save_freq!r}")
@@ -24,10 +57,50 @@ class ModelCheckpoint(MonitorCallback):
         self._batches_since_saving = 0
         self._current_epoch = 0
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        """Note the epoch being trained (formatted into `filepath`).
+
+        Args:
+            epoch: The epoch's index, from 0.
+            logs: Unused (`None`), as in Keras 3.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
+            >>> model.compile("sgd", "categorical_crossentropy")
+            >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
+            >>> import os
+            >>> from xcnn.callbacks import ModelCheckpoint
+            >>> callback = ModelCheckpoint("model-{epoch}.safetensors", monitor="loss")
+            >>> history = model.fit(x, y, batch_size=2, epochs=2, verbose=0, callbacks=[callback])
+            >>> sorted(name for name in os.listdir() if name.startswith("model-"))
+            ['model-1.safetensors', 'model-2.safetensors']
+        """
         self._current_epoch = epoch
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        """Save every `save_freq` batches (when it is an int).
+
+        Args:
+            batch: The batch's index within the epoch (or the evaluation/prediction), from 0.
+            logs: Running means so far as 0-d device arrays (`predict`: `{"outputs": ...}`), or `None`.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
+            >>> model.compile("sgd", "categorical_crossentropy")
+            >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
+            >>> import os
+            >>> from xcnn.callbacks import ModelCheckpoint
+            >>> callback = ModelCheckpoint("model-{epoch}.safetensors", monitor="loss")
+            >>> history = model.fit(x, y, batch_size=2, epochs=2, verbose=0, callbacks=[callback])
+            >>> sorted(name for name in os.listdir() if name.startswith("model-"))
+            ['model-1.safetensors', 'model-2.safetensors']
+        """
         if self.save_freq == "epoch":
             return
         self._batches_since_saving += 1
@@ -35,7 +108,27 @@ class ModelCheckpoint(MonitorCallback):
             self._batches_since_saving = 0
             self._save(self._current_epoch, batch, _host_logs(logs))
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        """Save (with `save_freq="epoch"`; with `save_best_only` only on an improvement).
+
+        Args:
+            epoch: The epoch's index, from 0.
+            logs: The epoch's logs: host floats (`loss`, metrics, `val_*`, ...).
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
+            >>> model.compile("sgd", "categorical_crossentropy")
+            >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
+            >>> import os
+            >>> from xcnn.callbacks import ModelCheckpoint
+            >>> callback = ModelCheckpoint("model-{epoch}.safetensors", monitor="loss")
+            >>> history = model.fit(x, y, batch_size=2, epochs=2, verbose=0, callbacks=[callback])
+            >>> sorted(name for name in os.listdir() if name.startswith("model-"))
+            ['model-1.safetensors', 'model-2.safetensors']
+        """
         if self.monitor_op is None and self.save_best_only:
             self._set_monitor_op()
         if self.save_freq == "epoch":

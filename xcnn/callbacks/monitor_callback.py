@@ -1,4 +1,4 @@
-"""The :class:`MonitorCallback` base of EarlyStopping, ReduceLROnPlateau and ModelCheckpoint:
+"""The `MonitorCallback` base of EarlyStopping, ReduceLROnPlateau and ModelCheckpoint:
 which way a monitored value improves and whether a value beats the best, as Keras decides."""
 
 from __future__ import annotations
@@ -10,11 +10,29 @@ from .callback import Callback
 
 
 class MonitorCallback(Callback):
-    """``mode``: "min", "max" or "auto" ("auto": losses and error metrics go down, accuracy and
-    AUC go up; anything else needs an explicit mode). ``min_delta``: the least change that
-    counts as an improvement."""
+    """The base of EarlyStopping, ReduceLROnPlateau and ModelCheckpoint: whether a monitored value improved.
 
-    def __init__(self, monitor="val_loss", mode="auto", baseline=None, min_delta=0):
+    Which way a monitored value improves and whether a value beats the best, as Keras decides.
+
+    Args:
+        monitor: The log key to watch.
+        mode: `"min"`, `"max"` or `"auto"` (losses and error metrics go down, accuracy and AUC go
+            up; anything else needs an explicit mode).
+        baseline: The value to beat at first.
+        min_delta: The least change that counts as an improvement.
+
+    Raises:
+        ValueError: If `mode` is unknown.
+
+    Example:
+        >>> from xcnn.callbacks.monitor_callback import MonitorCallback
+        >>> callback = MonitorCallback(monitor="loss", mode="min", min_delta=0.1)
+        >>> callback.monitor, callback.mode, callback.min_delta
+        ('loss', 'min', 0.1)
+    """
+
+    def __init__(self, monitor: str = "val_loss", mode: str = "auto", baseline: float | None = None,
+                 min_delta: float = 0) -> None:
         if mode not in ("auto", "min", "max"):
             raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
         self.monitor, self.mode, self.best = monitor, mode, baseline

@@ -1,8 +1,9 @@
-"""The :class:`TensorBoard` callback: training curves for TensorBoard, without TensorFlow."""
+"""The `TensorBoard` callback: training curves for TensorBoard, without TensorFlow."""
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from .. import backend as B
 from .. import distribution
@@ -10,22 +11,46 @@ from .callback import Callback
 
 
 class TensorBoard(Callback):
-    """Writes TensorBoard event files under ``log_dir``, as Keras's callback lays them out:
-    ``log_dir/train`` gets ``epoch_loss``, ``epoch_accuracy``, ``epoch_learning_rate``,
-    ``log_dir/validation`` the same metrics of the validation data; ``tensorboard --logdir
-    log_dir`` shows them. Writes through tensorboardX, imported when training starts
-    (``pip install "xcnn[tensorboard]"``; it imports torch when torch is installed).
+    """Writes TensorBoard event files under `log_dir`, as Keras's callback lays them out.
 
-    update_freq: ``"epoch"`` (default) writes once per epoch from the epoch's logs, which the
-    training loop has already read: no extra device sync, and no batch hook at all. An int N
-    also writes ``batch_loss`` (the loss in the batch logs) every N batches, at the count of
-    batches trained so far; each such write copies it to the host, one device sync (on a GPU
-    it waits for the step to finish) every N batches.
-    histogram_freq: every that many epochs (0: never, the default), a histogram of each weight
-    (``<layer>/<weight>``), which copies every weight to the host.
+    `log_dir/train` gets `epoch_loss`, `epoch_accuracy`, `epoch_learning_rate`,
+    `log_dir/validation` the same metrics of the validation data; `tensorboard --logdir log_dir`
+    shows them. Writes through tensorboardX, imported when training starts
+    (`pip install "xcnn[tensorboard]"`; it imports torch when torch is installed).
+
+    Args:
+        log_dir: The folder of the event files.
+        histogram_freq: Every that many epochs (0: never, the default), a histogram of each
+            weight (`<layer>/<weight>`), which copies every weight to the host.
+        update_freq: `"epoch"` (default) writes once per epoch from the epoch's logs, which the
+            training loop has already read: no extra device sync, and no batch hook at all. An
+            int N also writes `batch_loss` (the loss in the batch logs) every N batches, at the
+            count of batches trained so far; each such write copies it to the host, one device
+            sync (on a GPU it waits for the step to finish) every N batches.
+
+    Raises:
+        ValueError: If `update_freq` or `histogram_freq` is out of range.
+        ImportError: If (when training starts) tensorboardX is not installed.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
+        >>> model.compile("sgd", "categorical_crossentropy")
+        >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
+        >>> import os
+        >>> from xcnn.callbacks import TensorBoard
+        >>> callback = TensorBoard(log_dir="logs")
+        >>> history = model.fit(x, y, batch_size=2, epochs=1, verbose=0, callbacks=[callback])
+        >>> sorted(os.listdir("logs"))
+        ['train']
     """
 
-    def __init__(self, log_dir="logs", histogram_freq=0, update_freq="epoch"):
+    _writers: dict[str, Any] | None  # split -> its tensorboardX SummaryWriter (None: another rank writes)
+
+    def __init__(self, log_dir: str | os.PathLike[str] = "logs", histogram_freq: int = 0,
+                 update_freq: str | int = "epoch") -> None:
         if update_freq != "epoch" and (isinstance(update_freq, bool) or not isinstance(update_freq, int)
                                        or update_freq < 1):
             raise ValueError(f"update_freq must be 'epoch' or a positive number of batches, got {update_freq!r}")
@@ -37,7 +62,7 @@ class TensorBoard(Callback):
         if update_freq != "epoch":
             # a hook of this instance only: training loops may skip building batch logs for
             # callbacks without one
-            self.on_batch_end = self._log_batch_loss
+            self.on_batch_end = self._log_batch_loss  # type: ignore[method-assign]
 
     def _writer(self, split):
         if split not in self._writers:
@@ -48,7 +73,29 @@ class TensorBoard(Callback):
             self._writers[split] = SummaryWriter(os.path.join(self.log_dir, split))
         return self._writers[split]
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        """Open the event writers (importing tensorboardX).
+
+        Raises:
+            ImportError: If tensorboardX is not installed.
+
+        Args:
+            logs: Unused (`None`), as in Keras 3.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
+            >>> model.compile("sgd", "categorical_crossentropy")
+            >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
+            >>> import os
+            >>> from xcnn.callbacks import TensorBoard
+            >>> callback = TensorBoard(log_dir="logs")
+            >>> history = model.fit(x, y, batch_size=2, epochs=1, verbose=0, callbacks=[callback])
+            >>> sorted(os.listdir("logs"))
+            ['train']
+        """
         if distribution.rank() != 0:  # under data parallelism rank 0 alone writes the logs
             self._writers = None
             return
@@ -64,7 +111,27 @@ class TensorBoard(Callback):
         loss = float(B.to_numpy(logs["loss"]))  # the one device sync, every update_freq batches
         self._writer("train").add_scalar("batch_loss", loss, self._batches)
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        """Write the epoch's logs (and the weight histograms every `histogram_freq` epochs).
+
+        Args:
+            epoch: The epoch's index, from 0.
+            logs: The epoch's logs: host floats (`loss`, metrics, `val_*`, ...).
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
+            >>> model.compile("sgd", "categorical_crossentropy")
+            >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
+            >>> import os
+            >>> from xcnn.callbacks import TensorBoard
+            >>> callback = TensorBoard(log_dir="logs")
+            >>> history = model.fit(x, y, batch_size=2, epochs=1, verbose=0, callbacks=[callback])
+            >>> sorted(os.listdir("logs"))
+            ['train']
+        """
         if self._writers is None:
             return
         for key, value in (logs or {}).items():
@@ -84,7 +151,26 @@ class TensorBoard(Callback):
         for writer in self._writers.values():
             writer.flush()
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        """Close the event writers.
+
+        Args:
+            logs: The final logs (host floats), or `None`.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
+            >>> model.compile("sgd", "categorical_crossentropy")
+            >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
+            >>> import os
+            >>> from xcnn.callbacks import TensorBoard
+            >>> callback = TensorBoard(log_dir="logs")
+            >>> history = model.fit(x, y, batch_size=2, epochs=1, verbose=0, callbacks=[callback])
+            >>> sorted(os.listdir("logs"))
+            ['train']
+        """
         for writer in (self._writers or {}).values():
             writer.close()
         self._writers = {}

@@ -40,6 +40,8 @@ from ..layers import (
     DepthwiseConv2D,
     Dropout,
     Flatten,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling2D,
     InputLayer,
     LeakyReLU,
     MaxPooling2D,
@@ -663,6 +665,32 @@ class AveragePooling2DConverter(_PoolingConverter):
     xcnn_class = AveragePooling2D
     onnx_op = "AveragePool"
     onnx_attrs: ClassVar[dict] = {"count_include_pad": 0}  # xcnn leaves padded cells out of the mean, as Keras
+
+
+class _GlobalPoolingConverter(LayerConverter):
+    """Global poolings as one ONNX reduction over the spatial axes of the NCHW layout (opset
+    17 takes the axes as an attribute)."""
+
+    keras_written: ClassVar[dict] = {"data_format": "channels_last"}
+    onnx_op: str | None = None
+
+    def onnx(self, layer, g, inputs):
+        x = g.layout(inputs[0], "nchw")
+        shape = layer.compute_output_shape(x.shape)
+        return g.op(self.onnx_op, [x], shape, "nchw" if layer.keepdims else "nhwc", axes=[2, 3],
+                    keepdims=int(layer.keepdims))
+
+
+@register
+class GlobalAveragePooling2DConverter(_GlobalPoolingConverter):
+    xcnn_class = GlobalAveragePooling2D
+    onnx_op = "ReduceMean"
+
+
+@register
+class GlobalMaxPooling2DConverter(_GlobalPoolingConverter):
+    xcnn_class = GlobalMaxPooling2D
+    onnx_op = "ReduceMax"
 
 
 @register

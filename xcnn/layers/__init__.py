@@ -1,9 +1,9 @@
 """Keras-style layers over NHWC data. Layers keep state (weights, caches); ops keep none.
 
-Every layer has a *core* (``call``/``grad``) and an optional activation applied after it, so
-``Conv2D(..., activation="relu")`` and ``Conv2D(...)`` + ``Activation("relu")`` compute the
-same thing. Calling a layer on a symbolic tensor (from :func:`Input` or another layer) wires
-the functional graph; :class:`xcnn.models.Model` runs it.
+Every layer has a *core* (`call`/`grad`) and an optional activation applied after it, so
+`Conv2D(..., activation="relu")` and `Conv2D(...)` + `Activation("relu")` compute the
+same thing. Calling a layer on a symbolic tensor (from `Input` or another layer) wires
+the functional graph; `xcnn.models.Model` runs it.
 """
 
 from .activation import ELU, LeakyReLU, PReLU, ReLU, Softmax

@@ -4,10 +4,13 @@ treats ``ReLU()`` before a max pool like ``Activation("relu")`` (the pool applie
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from .. import initializers, regularizers
 from ..activations import ActivationFunction, Elementwise
 from ..ops import activations as act
 from .layer import Layer, _reg_config
+from .._typing import InitializerLike, RegularizerLike
 
 
 def _number(value, name, minimum=None):
@@ -31,11 +34,36 @@ class _ActivationLayer(Layer):
 
 
 class ReLU(_ActivationLayer):
-    """``max_value`` from ``max_value`` up, ``x`` from ``threshold`` up, and
-    ``negative_slope * (x - threshold)`` below (Keras's ReLU layer; the defaults are max(x, 0)).
-    Input and output: any shape."""
+    """`max_value` from `max_value` up, `x` from `threshold` up, and `negative_slope * (x - threshold)`
+    below (Keras's ReLU layer; the defaults are `max(x, 0)`).
 
-    def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, name=None, input_shape=None):
+    Args:
+        max_value: The ceiling (default: none).
+        negative_slope: The slope below `threshold`.
+        threshold: Where the slope changes.
+        name: The layer's name (default: a unique one from the class name).
+        input_shape: The input shape without the batch axis, to build a `Sequential` without an
+            `Input`.
+
+    Input shape:
+        Any, `(N, ...)`, float32 or float64.
+
+    Output shape:
+        The input's.
+
+    Raises:
+        ValueError: If `max_value`, `negative_slope` or `threshold` is negative or not a number.
+
+    Example:
+        >>> from xcnn.layers import ReLU, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((4, 4, 2)), ReLU(max_value=6.0)])
+        >>> model.output_shape
+        (None, 4, 4, 2)
+    """
+
+    def __init__(self, max_value: float | None = None, negative_slope: float = 0.0, threshold: float = 0.0,
+                 name: str | None = None, input_shape: Sequence[int] | None = None) -> None:
         self.max_value = None if max_value is None else _number(max_value, "max_value", 0.0)
         self.negative_slope = _number(negative_slope, "negative_slope", 0.0)
         self.threshold = _number(threshold, "threshold", 0.0)
@@ -51,9 +79,33 @@ class ReLU(_ActivationLayer):
 
 
 class LeakyReLU(_ActivationLayer):
-    """``x`` if positive else ``negative_slope * x`` (Keras's layer default slope: 0.3)."""
+    """`x` if positive else `negative_slope * x` (Keras's layer default slope: 0.3).
 
-    def __init__(self, negative_slope=0.3, name=None, input_shape=None):
+    Args:
+        negative_slope: The slope for negative inputs.
+        name: The layer's name (default: a unique one from the class name).
+        input_shape: The input shape without the batch axis, to build a `Sequential` without an
+            `Input`.
+
+    Input shape:
+        Any, `(N, ...)`, float32 or float64.
+
+    Output shape:
+        The input's.
+
+    Raises:
+        ValueError: If `negative_slope` is not a non-negative number.
+
+    Example:
+        >>> from xcnn.layers import LeakyReLU, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((4, 4, 2)), LeakyReLU(negative_slope=0.1)])
+        >>> model.output_shape
+        (None, 4, 4, 2)
+    """
+
+    def __init__(self, negative_slope: float = 0.3, name: str | None = None,
+                 input_shape: Sequence[int] | None = None) -> None:
         self.negative_slope = _number(negative_slope, "negative_slope", 0.0)
         super().__init__(Elementwise("leaky_relu", negative_slope=self.negative_slope), name, input_shape)
 
@@ -62,9 +114,32 @@ class LeakyReLU(_ActivationLayer):
 
 
 class ELU(_ActivationLayer):
-    """``x`` if positive else ``alpha * (exp(x) - 1)``."""
+    """`x` if positive else `alpha * (exp(x) - 1)`.
 
-    def __init__(self, alpha=1.0, name=None, input_shape=None):
+    Args:
+        alpha: The scale of the negative part.
+        name: The layer's name (default: a unique one from the class name).
+        input_shape: The input shape without the batch axis, to build a `Sequential` without an
+            `Input`.
+
+    Input shape:
+        Any, `(N, ...)`, float32 or float64.
+
+    Output shape:
+        The input's.
+
+    Raises:
+        ValueError: If `alpha` is not a number.
+
+    Example:
+        >>> from xcnn.layers import ELU, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((4, 4, 2)), ELU(alpha=0.5)])
+        >>> model.output_shape
+        (None, 4, 4, 2)
+    """
+
+    def __init__(self, alpha: float = 1.0, name: str | None = None, input_shape: Sequence[int] | None = None) -> None:
         self.alpha = _number(alpha, "alpha")
         super().__init__(Elementwise("elu", alpha=self.alpha), name, input_shape)
 
@@ -73,9 +148,32 @@ class ELU(_ActivationLayer):
 
 
 class Softmax(_ActivationLayer):
-    """Softmax over ``axis`` (default the last; an int, counting the batch axis as Keras does)."""
+    """Softmax over `axis` (default the last; an int, counting the batch axis as Keras does).
 
-    def __init__(self, axis=-1, name=None, input_shape=None):
+    Args:
+        axis: The axis the outputs sum to one along; not the batch axis (0).
+        name: The layer's name (default: a unique one from the class name).
+        input_shape: The input shape without the batch axis, to build a `Sequential` without an
+            `Input`.
+
+    Input shape:
+        Any, `(N, ...)`, float32 or float64.
+
+    Output shape:
+        The input's.
+
+    Raises:
+        ValueError: If `axis` is not an int other than 0, or (when called) does not exist for the input.
+
+    Example:
+        >>> from xcnn.layers import Softmax, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((4, 4, 2)), Softmax()])
+        >>> model.output_shape
+        (None, 4, 4, 2)
+    """
+
+    def __init__(self, axis: int = -1, name: str | None = None, input_shape: Sequence[int] | None = None) -> None:
         if isinstance(axis, bool) or not isinstance(axis, int) or axis == 0:
             raise ValueError(f"axis must be a non-batch axis as an int (e.g. -1), got {axis!r}")
         self.axis = axis
@@ -135,11 +233,38 @@ class _ParametricReLU(ActivationFunction):
 
 
 class PReLU(_ActivationLayer):
-    """``x`` if positive else ``alpha * x`` with a learnable ``alpha`` per element (Keras's
-    layer: ``alpha_initializer="zeros"``, ``shared_axes=[1, 2]`` shares it across H and W)."""
+    """`x` if positive else `alpha * x` with a learnable `alpha` per element (Keras's layer:
+    `alpha_initializer="zeros"`; `shared_axes=[1, 2]` shares it across H and W).
 
-    def __init__(self, alpha_initializer="zeros", alpha_regularizer=None, shared_axes=None, name=None,
-                 input_shape=None):
+    Args:
+        alpha_initializer: How `alpha` is initialised.
+        alpha_regularizer: A penalty on `alpha`.
+        shared_axes: The axes (counting the batch axis as 0) along which one `alpha` is shared.
+        name: The layer's name (default: a unique one from the class name).
+        input_shape: The input shape without the batch axis, to build a `Sequential` without an
+            `Input`.
+
+    Input shape:
+        Any, `(N, ...)`, float32 or float64.
+
+    Output shape:
+        The input's.
+
+    Raises:
+        ValueError: If a `shared_axes` entry is not an axis of the input, or the initializer or
+            regularizer is unknown.
+
+    Example:
+        >>> from xcnn.layers import PReLU, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((4, 4, 2)), PReLU(shared_axes=[1, 2])])
+        >>> model.output_shape
+        (None, 4, 4, 2)
+    """
+
+    def __init__(self, alpha_initializer: InitializerLike = "zeros", alpha_regularizer: RegularizerLike = None,
+                 shared_axes: Sequence[int] | None = None, name: str | None = None,
+                 input_shape: Sequence[int] | None = None) -> None:
         if shared_axes is None:
             shared_axes = []
         elif isinstance(shared_axes, int):

@@ -2,27 +2,73 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 from .. import initializers, ops, regularizers
 from .._checks import positive_int
-from .layer import NO_REWRITE, Layer, _padding_arg, _reg_config, _require_rank
+from .layer import NO_REWRITE, Layer, Rewrite, _padding_arg, _reg_config, _require_rank
+from .._typing import ActivationLike, Array, InitializerLike, IntPair, RegularizerLike, Shape
+
+if TYPE_CHECKING:
+    from .pooling import MaxPooling2D
 
 
 class Conv2D(Layer):
-    """2-D convolution; kernel stored as ``(filters, KH, KW, C / groups)`` (the article's
-    layout; :meth:`get_weights` gives Keras's ``(KH, KW, C / groups, filters)``).
+    """2-D convolution; the kernel is stored as `(filters, KH, KW, C / groups)` (the article's
+    layout; `get_weights` gives Keras's `(KH, KW, C / groups, filters)`).
 
-    ``dilation_rate`` spaces the kernel's taps (atrous convolution); ``groups`` splits the
-    input channels and the filters into that many independent convolutions. Input
-    ``(N, H, W, C)``, output ``(N, OH, OW, filters)``.
+    `dilation_rate` spaces the kernel's taps (atrous convolution); `groups` splits the input
+    channels and the filters into that many independent convolutions.
 
-    When the model's plan names a ``pool`` for it (a MaxPooling2D fed by this layer alone, see
-    :meth:`fuses_with`), the layer computes that pool too, with ``ops.conv2d_max_pool2d``,
-    and its output is the pooled (pre-activation) array; the pool layer then passes it on.
+    When the model's plan names a `pool` for it (a MaxPooling2D fed by this layer alone, see
+    `fuses_with`), the layer computes that pool too, with `ops.conv2d_max_pool2d`, and its
+    output is the pooled (pre-activation) array; the pool layer then passes it on.
+
+    Args:
+        filters: The number of output channels.
+        kernel_size: The window `(KH, KW)`, or one int for both.
+        strides: The step `(SH, SW)`, or one int for both.
+        padding: `"valid"` (no padding) or `"same"` (output `ceil(H / SH)` rows), as in Keras.
+        activation: The activation applied after the convolution (default: none).
+        use_bias: Whether to add a learnt bias of shape `(filters,)`.
+        kernel_initializer: How the kernel is initialised.
+        bias_initializer: How the bias is initialised.
+        kernel_regularizer: A penalty on the kernel added to the loss.
+        bias_regularizer: A penalty on the bias added to the loss.
+        dilation_rate: The spacing of the kernel's taps; > 1 cannot go with strides > 1.
+        groups: The number of channel groups; must divide `filters` and the input's channels.
+        input_shape: `(H, W, C)`, to build a `Sequential` without an `Input`.
+        name: The layer's name (default: a unique one from the class name).
+
+    Input shape:
+        `(N, H, W, C)`, float32 or float64.
+
+    Output shape:
+        `(N, OH, OW, filters)`: with `"valid"`, `OH = (H - (KH - 1) * dilation - 1) // SH + 1`;
+        with `"same"`, `OH = ceil(H / SH)` (likewise `OW`).
+
+    Raises:
+        ValueError: If an argument is out of range (`filters`, `kernel_size`, `strides` not
+            positive, an unknown `padding`, strides > 1 with dilation_rate > 1, `groups` not
+            dividing `filters`).
+
+    Example:
+        >>> from xcnn.layers import Conv2D, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((8, 8, 1)), Conv2D(4, 3)])
+        >>> model.output_shape
+        (None, 6, 6, 4)
     """
 
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
-                 bias_regularizer=None, dilation_rate=(1, 1), groups=1, input_shape=None, name=None):
+    _workspace: dict[str, Any]  # the ops' scratch buffers, made by the first call
+
+    def __init__(self, filters: int, kernel_size: IntPair, strides: IntPair = 1, padding: str = "valid",
+                 activation: ActivationLike = None, use_bias: bool = True,
+                 kernel_initializer: InitializerLike = "glorot_uniform", bias_initializer: InitializerLike = "zeros",
+                 kernel_regularizer: RegularizerLike = None, bias_regularizer: RegularizerLike = None,
+                 dilation_rate: IntPair = (1, 1), groups: int = 1, input_shape: Sequence[int] | None = None,
+                 name: str | None = None) -> None:
         super().__init__(name, activation, input_shape)
         self.filters = positive_int(filters, "filters")
         self.kernel_size = ops._geometry.as_pair(kernel_size, "kernel_size")
@@ -46,7 +92,23 @@ class Conv2D(Layer):
         """Dilated or grouped: computed by ``ops.conv2d_general``, never fused with a pool."""
         return self.dilation_rate != (1, 1) or self.groups != 1
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """The shape of the layer's output (before its activation) for inputs of the given shape.
+
+        Args:
+            input_shape: The input shape without the batch axis, `(H, W, C)`.
+
+        Returns:
+            The output shape without the batch axis, `(OH, OW, filters)`.
+
+        Raises:
+            ValueError: If `groups` does not divide the input's channels, or the input is not `(H, W, C)`.
+
+        Example:
+            >>> from xcnn.layers import Conv2D
+            >>> Conv2D(4, 3).compute_output_shape((8, 8, 1))
+            (6, 6, 4)
+        """
         _require_rank(self, input_shape, 3, "(N, H, W, C)")
         if input_shape[-1] % self.groups:
             raise ValueError(f"{type(self).__name__} {self.name}: groups={self.groups} must divide the input's "
@@ -58,7 +120,21 @@ class Conv2D(Layer):
         """The kernel's extent on the image, dilation included."""
         return tuple((k - 1) * d + 1 for k, d in zip(self.kernel_size, self.dilation_rate))
 
-    def build_weights(self, input_shape):
+    def build_weights(self, input_shape: Shape) -> None:
+        """Create the layer's weights for inputs of `input_shape`; `build` calls it.
+
+        Args:
+            input_shape: The input shape without the batch axis, `(H, W, C)`.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Conv2D, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = Conv2D(4, 3)
+            >>> model = Sequential([Input((8, 8, 1)), layer])
+            >>> {k: tuple(w.shape) for k, w in {**layer.params, **layer.state}.items()}
+            {'kernel': (4, 3, 3, 1), 'bias': (4,)}
+        """
         shape = (self.filters, *self.kernel_size, input_shape[-1] // self.groups)
         self.add_weight("kernel", shape, self.kernel_initializer, self.kernel_regularizer)
         if self.use_bias:
@@ -70,8 +146,29 @@ class Conv2D(Layer):
     def _xcnn_layout(self, key, array):
         return array.transpose(3, 0, 1, 2) if key == "kernel" else array
 
-    def fuses_with(self, pool):
-        """Whether this layer can compute the MaxPooling2D ``pool`` that follows it, in one op."""
+    def fuses_with(self, pool: MaxPooling2D) -> bool:
+        """Whether this layer can compute the MaxPooling2D `pool` that follows it, in one op.
+
+        The model's plan asks this of a Conv2D whose only consumer is a MaxPooling2D; the layer must
+        be in a model (its input shape known).
+
+        Args:
+            pool: The `MaxPooling2D` layer fed by this one.
+
+        Returns:
+            True when `ops.conv2d_max_pool2d` supports this geometry (no dilation or groups, and a
+            pool the fused op implements).
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Conv2D, Input, MaxPooling2D
+            >>> from xcnn.layers.layer import Rewrite
+            >>> from xcnn.models import Sequential
+            >>> conv, pool = Conv2D(4, 3), MaxPooling2D()
+            >>> model = Sequential([Input((8, 8, 1)), conv, pool])
+            >>> conv.fuses_with(pool) in (True, False)
+            True
+        """
         if self._general:
             return False
         x_shape = (None, *self.inbound[0].shape)
@@ -79,13 +176,80 @@ class Conv2D(Layer):
         return ops.fuses_with_max_pool(x_shape, w_shape, self.strides, self.padding, pool.pool_size,
                                        pool.strides, pool.padding)
 
-    def call(self, x, training):
+    def call(self, x: Array, training: bool) -> Array:
+        """The forward pass of the layer's core (before its activation); keeps what `grad` needs.
+
+        Args:
+            x: The input batch, `(N, H, W, C)`, float32 or float64, on the layer's backend and device.
+            training: Whether this is a training step (it makes no difference to this layer).
+
+        Returns:
+            The output batch, `(N, OH, OW, filters)`, in the input's dtype.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Conv2D, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = Conv2D(4, 3)
+            >>> model = Sequential([Input((8, 8, 1)), layer])
+            >>> x = np.ones((2, 8, 8, 1), "float32")
+            >>> layer.call(x, training=False).shape
+            (2, 6, 6, 4)
+        """
         return self.call_rewritten(x, training, NO_REWRITE)
 
-    def grad(self, dy, need_dx):
+    def grad(self, dy: Array, need_dx: bool) -> Array | None:
+        """The backward pass of the layer's core: the gradient w.r.t. its input.
+
+        `dy` is the gradient w.r.t. its output; call `call` first. Fills `self.grads` with the gradients of the weights.
+
+        Args:
+            dy: The gradient w.r.t. the output, `(N, OH, OW, filters)`, in the forward's dtype.
+            need_dx: Whether the gradient w.r.t. the input is wanted (a model's first layer needs none).
+
+        Returns:
+            The gradient w.r.t. the input, `(N, H, W, C)`, (may be `None` when `need_dx` is false).
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Conv2D, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = Conv2D(4, 3)
+            >>> model = Sequential([Input((8, 8, 1)), layer])
+            >>> x = np.ones((2, 8, 8, 1), "float32")
+            >>> y = layer.call(x, training=False)
+            >>> layer.grad(np.ones_like(y), need_dx=True).shape
+            (2, 8, 8, 1)
+            >>> sorted(layer.grads)
+            ['bias', 'kernel']
+        """
         return self.grad_rewritten(dy, need_dx, NO_REWRITE)
 
-    def call_rewritten(self, x, training, rewrite):
+    def call_rewritten(self, x: Array, training: bool, rewrite: Rewrite) -> Array:
+        """`call` under the model plan's `rewrite`: with `rewrite.pool` set, the convolution and that max pooling in one op.
+
+        Args:
+            x: The input batch, `(N, H, W, C)`, float32 or float64.
+            training: Whether this is a training step (then the pooling's argmax is kept for `grad`).
+            rewrite: The plan's `Rewrite` for this layer (`NO_REWRITE`: a plain convolution).
+
+        Returns:
+            `(N, OH, OW, filters)`, or the pooled `(N, OH // PH, OW // PW, filters)` with `rewrite.pool`
+            (before the activation either way).
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Conv2D, Input, MaxPooling2D
+            >>> from xcnn.layers.layer import Rewrite
+            >>> from xcnn.models import Sequential
+            >>> conv, pool = Conv2D(4, 3), MaxPooling2D()
+            >>> model = Sequential([Input((8, 8, 1)), conv, pool])
+            >>> x = np.ones((2, 8, 8, 1), "float32")
+            >>> conv.call_rewritten(x, False, Rewrite()).shape
+            (2, 6, 6, 4)
+            >>> conv.call_rewritten(x, False, Rewrite(pool=pool)).shape
+            (2, 3, 3, 4)
+        """
         self._x = x
         kernel, bias = self.params["kernel"], self.params.get("bias")
         # the ops build their big scratch arrays in the same buffers every step
@@ -106,7 +270,33 @@ class Conv2D(Layer):
                                            workspace=workspace)
         return y
 
-    def grad_rewritten(self, dy, need_dx, rewrite):
+    def grad_rewritten(self, dy: Array, need_dx: bool, rewrite: Rewrite) -> Array | None:
+        """`grad` under the model plan's `rewrite` (the one the forward ran with).
+
+        Fills `self.grads` (`kernel`, and `bias` when used).
+
+        Args:
+            dy: The gradient w.r.t. the output `call_rewritten` returned (pooled with `rewrite.pool`).
+            need_dx: Whether the gradient w.r.t. the input is wanted.
+            rewrite: The `Rewrite` the forward ran with.
+
+        Returns:
+            The gradient w.r.t. the input, `(N, H, W, C)` (may be `None` when `need_dx` is false).
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Conv2D, Input, MaxPooling2D
+            >>> from xcnn.layers.layer import Rewrite
+            >>> from xcnn.models import Sequential
+            >>> conv, pool = Conv2D(4, 3), MaxPooling2D()
+            >>> model = Sequential([Input((8, 8, 1)), conv, pool])
+            >>> x = np.ones((2, 8, 8, 1), "float32")
+            >>> y = conv.call_rewritten(x, True, Rewrite(pool=pool))
+            >>> conv.grad_rewritten(np.ones_like(y), True, Rewrite(pool=pool)).shape
+            (2, 8, 8, 1)
+            >>> sorted(conv.grads)
+            ['bias', 'kernel']
+        """
         kernel = self.params["kernel"]
         if self._general:
             dx, dw, db = ops.conv2d_general_backward(dy, self._x, kernel, stride=self.strides, padding=self.padding,
@@ -127,7 +317,17 @@ class Conv2D(Layer):
             self.grads["bias"] = db
         return dx
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
+        """The layer's constructor arguments, as a saved model stores them.
+
+        Returns:
+            A dict of plain values (`name` included) that the constructor accepts.
+
+        Example:
+            >>> from xcnn.layers import Conv2D
+            >>> Conv2D(4, 3).get_config()['filters']
+            4
+        """
         return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
                 "strides": list(self.strides), "padding": self.padding, "use_bias": self.use_bias,
                 "dilation_rate": list(self.dilation_rate), "groups": self.groups,
@@ -159,14 +359,50 @@ def _depthwise_from_keras(k):
 
 
 class DepthwiseConv2D(Conv2D):
-    """Each input channel convolved with its own ``depth_multiplier`` filters (a Conv2D with
-    ``groups`` = channels). Keras's weight ``depthwise_kernel`` is ``(KH, KW, C, depth_multiplier)``;
-    input ``(N, H, W, C)``, output ``(N, OH, OW, C * depth_multiplier)``."""
+    """Each input channel convolved with its own `depth_multiplier` filters (a `Conv2D` with
+    `groups` = channels).
 
-    def __init__(self, kernel_size, strides=(1, 1), padding="valid", depth_multiplier=1, activation=None,
-                 use_bias=True, depthwise_initializer="glorot_uniform", bias_initializer="zeros",
-                 depthwise_regularizer=None, bias_regularizer=None, dilation_rate=(1, 1), input_shape=None,
-                 name=None):
+    Keras's weight `depthwise_kernel` is `(KH, KW, C, depth_multiplier)`.
+
+    Args:
+        kernel_size: The window `(KH, KW)`, or one int for both.
+        strides: The step `(SH, SW)`, or one int for both.
+        padding: `"valid"` or `"same"`, as in `Conv2D`.
+        depth_multiplier: The number of filters per input channel.
+        activation: The activation applied after the convolution (default: none).
+        use_bias: Whether to add a learnt bias of shape `(C * depth_multiplier,)`.
+        depthwise_initializer: How the kernel is initialised (drawn in Keras's layout).
+        bias_initializer: How the bias is initialised.
+        depthwise_regularizer: A penalty on the kernel added to the loss.
+        bias_regularizer: A penalty on the bias added to the loss.
+        dilation_rate: The spacing of the kernel's taps.
+        input_shape: `(H, W, C)`, to build a `Sequential` without an `Input`.
+        name: The layer's name (default: a unique one from the class name).
+
+    Input shape:
+        `(N, H, W, C)`, float32 or float64.
+
+    Output shape:
+        `(N, OH, OW, C * depth_multiplier)`, `OH` and `OW` as for `Conv2D`.
+
+    Raises:
+        ValueError: If `depth_multiplier` is not a positive int, or another argument is out of
+            range as for `Conv2D`.
+
+    Example:
+        >>> from xcnn.layers import DepthwiseConv2D, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((8, 8, 3)), DepthwiseConv2D(3, depth_multiplier=2)])
+        >>> model.output_shape
+        (None, 6, 6, 6)
+    """
+
+    def __init__(self, kernel_size: IntPair, strides: IntPair = (1, 1), padding: str = "valid",
+                 depth_multiplier: int = 1, activation: ActivationLike = None, use_bias: bool = True,
+                 depthwise_initializer: InitializerLike = "glorot_uniform",
+                 bias_initializer: InitializerLike = "zeros", depthwise_regularizer: RegularizerLike = None,
+                 bias_regularizer: RegularizerLike = None, dilation_rate: IntPair = (1, 1),
+                 input_shape: Sequence[int] | None = None, name: str | None = None) -> None:
         if isinstance(depth_multiplier, bool) or not isinstance(depth_multiplier, int) or depth_multiplier < 1:
             raise ValueError(f"depth_multiplier must be a positive int, got {depth_multiplier!r}")
         super().__init__(depth_multiplier, kernel_size, strides, padding, activation, use_bias, depthwise_initializer,
@@ -175,13 +411,43 @@ class DepthwiseConv2D(Conv2D):
         self.depth_multiplier = depth_multiplier
         self.depthwise_initializer, self.depthwise_regularizer = self.kernel_initializer, self.kernel_regularizer
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """The shape of the layer's output (before its activation) for inputs of the given shape.
+
+        Args:
+            input_shape: The input shape without the batch axis, `(H, W, C)`.
+
+        Returns:
+            The output shape without the batch axis, `(OH, OW, C * depth_multiplier)`.
+
+        Raises:
+            ValueError: If the input is not `(H, W, C)`.
+
+        Example:
+            >>> from xcnn.layers import DepthwiseConv2D
+            >>> DepthwiseConv2D(3, depth_multiplier=2).compute_output_shape((8, 8, 3))
+            (6, 6, 6)
+        """
         _require_rank(self, input_shape, 3, "(N, H, W, C)")
         # one group per input channel, depth_multiplier filters each
         self.groups, self.filters = input_shape[-1], input_shape[-1] * self.depth_multiplier
         return super().compute_output_shape(input_shape)
 
-    def build_weights(self, input_shape):
+    def build_weights(self, input_shape: Shape) -> None:
+        """Create the layer's weights for inputs of `input_shape`; `build` calls it.
+
+        Args:
+            input_shape: The input shape without the batch axis, `(H, W, C)`.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import DepthwiseConv2D, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = DepthwiseConv2D(3, depth_multiplier=2)
+            >>> model = Sequential([Input((8, 8, 3)), layer])
+            >>> {k: tuple(w.shape) for k, w in {**layer.params, **layer.state}.items()}
+            {'kernel': (6, 3, 3, 1), 'bias': (6,)}
+        """
         c = input_shape[-1]
         keras_shape = (*self.kernel_size, c, self.depth_multiplier)
         init = _DrawnInKerasLayout(self.kernel_initializer, keras_shape, _depthwise_from_keras)
@@ -195,7 +461,17 @@ class DepthwiseConv2D(Conv2D):
     def _xcnn_layout(self, key, array):
         return _depthwise_from_keras(array) if key == "kernel" else array
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
+        """The layer's constructor arguments, as a saved model stores them.
+
+        Returns:
+            A dict of plain values (`name` included) that the constructor accepts.
+
+        Example:
+            >>> from xcnn.layers import DepthwiseConv2D
+            >>> DepthwiseConv2D(3, depth_multiplier=2).get_config()['depth_multiplier']
+            2
+        """
         config = super().get_config()
         for key in ("filters", "groups"):
             del config[key]
@@ -204,14 +480,56 @@ class DepthwiseConv2D(Conv2D):
 
 
 class SeparableConv2D(Layer):
-    """A depthwise convolution (``depth_multiplier`` filters per channel) followed by a 1x1
-    convolution to ``filters`` channels. Keras's weights: ``depthwise_kernel`` ``(KH, KW, C, M)``,
-    ``pointwise_kernel`` ``(1, 1, C*M, filters)``, ``bias``. ``(N, H, W, C)`` -> ``(N, OH, OW, filters)``."""
+    """A depthwise convolution (`depth_multiplier` filters per channel) followed by a 1x1
+    convolution to `filters` channels.
 
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", depth_multiplier=1, activation=None,
-                 use_bias=True, depthwise_initializer="glorot_uniform", pointwise_initializer="glorot_uniform",
-                 bias_initializer="zeros", depthwise_regularizer=None, pointwise_regularizer=None,
-                 bias_regularizer=None, dilation_rate=(1, 1), input_shape=None, name=None):
+    Keras's weights: `depthwise_kernel` `(KH, KW, C, M)`, `pointwise_kernel`
+    `(1, 1, C * M, filters)`, `bias` `(filters,)`.
+
+    Args:
+        filters: The number of output channels.
+        kernel_size: The depthwise window `(KH, KW)`, or one int for both.
+        strides: The depthwise step `(SH, SW)`, or one int for both.
+        padding: `"valid"` or `"same"`, as in `Conv2D`.
+        depth_multiplier: The number `M` of depthwise filters per input channel.
+        activation: The activation applied after both convolutions (default: none).
+        use_bias: Whether to add a learnt bias of shape `(filters,)`.
+        depthwise_initializer: How the depthwise kernel is initialised.
+        pointwise_initializer: How the pointwise kernel is initialised.
+        bias_initializer: How the bias is initialised.
+        depthwise_regularizer: A penalty on the depthwise kernel.
+        pointwise_regularizer: A penalty on the pointwise kernel.
+        bias_regularizer: A penalty on the bias.
+        dilation_rate: The spacing of the depthwise kernel's taps.
+        input_shape: `(H, W, C)`, to build a `Sequential` without an `Input`.
+        name: The layer's name (default: a unique one from the class name).
+
+    Input shape:
+        `(N, H, W, C)`, float32 or float64.
+
+    Output shape:
+        `(N, OH, OW, filters)`, `OH` and `OW` as for `Conv2D`.
+
+    Raises:
+        ValueError: If `filters` is not a positive int, or another argument is out of range as
+            for `DepthwiseConv2D`.
+
+    Example:
+        >>> from xcnn.layers import SeparableConv2D, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((8, 8, 3)), SeparableConv2D(4, 3)])
+        >>> model.output_shape
+        (None, 6, 6, 4)
+    """
+
+    def __init__(self, filters: int, kernel_size: IntPair, strides: IntPair = (1, 1), padding: str = "valid",
+                 depth_multiplier: int = 1, activation: ActivationLike = None, use_bias: bool = True,
+                 depthwise_initializer: InitializerLike = "glorot_uniform",
+                 pointwise_initializer: InitializerLike = "glorot_uniform",
+                 bias_initializer: InitializerLike = "zeros", depthwise_regularizer: RegularizerLike = None,
+                 pointwise_regularizer: RegularizerLike = None, bias_regularizer: RegularizerLike = None,
+                 dilation_rate: IntPair = (1, 1), input_shape: Sequence[int] | None = None,
+                 name: str | None = None) -> None:
         super().__init__(name, activation, input_shape)
         # the depthwise half is a DepthwiseConv2D's geometry; it checks every spatial argument
         self._depthwise = DepthwiseConv2D(kernel_size, strides, padding, depth_multiplier, use_bias=False,
@@ -228,10 +546,37 @@ class SeparableConv2D(Layer):
         self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """The shape of the layer's output (before its activation) for inputs of the given shape.
+
+        Args:
+            input_shape: The input shape without the batch axis, `(H, W, C)`.
+
+        Returns:
+            The output shape without the batch axis, `(OH, OW, filters)`.
+
+        Example:
+            >>> from xcnn.layers import SeparableConv2D
+            >>> SeparableConv2D(4, 3).compute_output_shape((8, 8, 3))
+            (6, 6, 4)
+        """
         return (*self._depthwise.compute_output_shape(input_shape)[:2], self.filters)
 
-    def build_weights(self, input_shape):
+    def build_weights(self, input_shape: Shape) -> None:
+        """Create the layer's weights for inputs of `input_shape`; `build` calls it.
+
+        Args:
+            input_shape: The input shape without the batch axis, `(H, W, C)`.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import SeparableConv2D, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = SeparableConv2D(4, 3)
+            >>> model = Sequential([Input((8, 8, 3)), layer])
+            >>> {k: tuple(w.shape) for k, w in {**layer.params, **layer.state}.items()}
+            {'depthwise_kernel': (3, 3, 3, 1), 'pointwise_kernel': (4, 1, 1, 3), 'bias': (4,)}
+        """
         c, m = input_shape[-1], self.depth_multiplier
         depthwise = _DrawnInKerasLayout(self.depthwise_initializer, (*self.kernel_size, c, m), _depthwise_from_keras)
         self.add_weight("depthwise_kernel", (c * m, *self.kernel_size, 1), depthwise, self.depthwise_regularizer)
@@ -242,13 +587,56 @@ class SeparableConv2D(Layer):
             self.add_weight("bias", (self.filters,), self.bias_initializer, self.bias_regularizer)
         self._channels = c
 
-    def call(self, x, training):
+    def call(self, x: Array, training: bool) -> Array:
+        """The forward pass of the layer's core (before its activation); keeps what `grad` needs.
+
+        Args:
+            x: The input batch, `(N, H, W, C)`, float32 or float64, on the layer's backend and device.
+            training: Whether this is a training step (it makes no difference to this layer).
+
+        Returns:
+            The output batch, `(N, OH, OW, filters)`, in the input's dtype.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import SeparableConv2D, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = SeparableConv2D(4, 3)
+            >>> model = Sequential([Input((8, 8, 3)), layer])
+            >>> x = np.ones((2, 8, 8, 3), "float32")
+            >>> layer.call(x, training=False).shape
+            (2, 6, 6, 4)
+        """
         self._x = x
         self._z = ops.conv2d_general(x, self.params["depthwise_kernel"], None, stride=self.strides,
                                      padding=self.padding, dilation=self.dilation_rate, groups=self._channels)
         return ops.conv2d(self._z, self.params["pointwise_kernel"], self.params.get("bias"))
 
-    def grad(self, dy, need_dx):
+    def grad(self, dy: Array, need_dx: bool) -> Array | None:
+        """The backward pass of the layer's core: the gradient w.r.t. its input.
+
+        `dy` is the gradient w.r.t. its output; call `call` first. Fills `self.grads` with the gradients of the weights.
+
+        Args:
+            dy: The gradient w.r.t. the output, `(N, OH, OW, filters)`, in the forward's dtype.
+            need_dx: Whether the gradient w.r.t. the input is wanted (a model's first layer needs none).
+
+        Returns:
+            The gradient w.r.t. the input, `(N, H, W, C)`, (may be `None` when `need_dx` is false).
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import SeparableConv2D, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = SeparableConv2D(4, 3)
+            >>> model = Sequential([Input((8, 8, 3)), layer])
+            >>> x = np.ones((2, 8, 8, 3), "float32")
+            >>> y = layer.call(x, training=False)
+            >>> layer.grad(np.ones_like(y), need_dx=True).shape
+            (2, 8, 8, 3)
+            >>> sorted(layer.grads)
+            ['bias', 'depthwise_kernel', 'pointwise_kernel']
+        """
         dz, self.grads["pointwise_kernel"], db = ops.conv2d_backward(dy, self._z, self.params["pointwise_kernel"])
         if self.use_bias:
             self.grads["bias"] = db
@@ -267,7 +655,17 @@ class SeparableConv2D(Layer):
             return _depthwise_from_keras(array)
         return array.transpose(3, 0, 1, 2) if key == "pointwise_kernel" else array
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
+        """The layer's constructor arguments, as a saved model stores them.
+
+        Returns:
+            A dict of plain values (`name` included) that the constructor accepts.
+
+        Example:
+            >>> from xcnn.layers import SeparableConv2D
+            >>> SeparableConv2D(4, 3).get_config()['filters']
+            4
+        """
         return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
                 "strides": list(self.strides), "padding": self.padding, "depth_multiplier": self.depth_multiplier,
                 "use_bias": self.use_bias, "dilation_rate": list(self.dilation_rate),
@@ -278,14 +676,51 @@ class SeparableConv2D(Layer):
 
 class Conv2DTranspose(Layer):
     """Transposed convolution (the gradient of a convolution w.r.t. its input), as Keras's with
-    ``output_padding=None`` and ``dilation_rate=1``: 'valid' gives ``H * stride + max(KH - stride,
-    0)`` rows, 'same' gives ``H * stride``. Keras's kernel is ``(KH, KW, filters, C)``.
-    ``(N, H, W, C)`` -> ``(N, OH, OW, filters)``."""
+    `output_padding=None` and `dilation_rate=1`.
 
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", output_padding=None,
-                 dilation_rate=(1, 1), activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, input_shape=None,
-                 name=None):
+    Keras's kernel is `(KH, KW, filters, C)`.
+
+    Args:
+        filters: The number of output channels.
+        kernel_size: The window `(KH, KW)`, or one int for both.
+        strides: The upsampling step `(SH, SW)`, or one int for both.
+        padding: `"valid"` or `"same"`.
+        output_padding: Must be `None` (xcnn computes Keras's default sizes).
+        dilation_rate: Must be 1.
+        activation: The activation applied after the convolution (default: none).
+        use_bias: Whether to add a learnt bias of shape `(filters,)`.
+        kernel_initializer: How the kernel is initialised.
+        bias_initializer: How the bias is initialised.
+        kernel_regularizer: A penalty on the kernel.
+        bias_regularizer: A penalty on the bias.
+        input_shape: `(H, W, C)`, to build a `Sequential` without an `Input`.
+        name: The layer's name (default: a unique one from the class name).
+
+    Input shape:
+        `(N, H, W, C)`, float32 or float64.
+
+    Output shape:
+        `(N, OH, OW, filters)`: `"valid"` gives `OH = H * SH + max(KH - SH, 0)`, `"same"` gives
+        `OH = H * SH` (likewise `OW`).
+
+    Raises:
+        ValueError: If `filters` is not a positive int, `output_padding` is not `None`,
+            `dilation_rate` is not 1, or another argument is out of range.
+
+    Example:
+        >>> from xcnn.layers import Conv2DTranspose, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((4, 4, 2)), Conv2DTranspose(4, 3, strides=2)])
+        >>> model.output_shape
+        (None, 9, 9, 4)
+    """
+
+    def __init__(self, filters: int, kernel_size: IntPair, strides: IntPair = (1, 1), padding: str = "valid",
+                 output_padding: IntPair | None = None, dilation_rate: IntPair = (1, 1),
+                 activation: ActivationLike = None, use_bias: bool = True,
+                 kernel_initializer: InitializerLike = "glorot_uniform", bias_initializer: InitializerLike = "zeros",
+                 kernel_regularizer: RegularizerLike = None, bias_regularizer: RegularizerLike = None,
+                 input_shape: Sequence[int] | None = None, name: str | None = None) -> None:
         super().__init__(name, activation, input_shape)
         if isinstance(filters, bool) or not isinstance(filters, int) or filters < 1:
             raise ValueError(f"filters must be a positive int, got {filters!r}")
@@ -302,25 +737,95 @@ class Conv2DTranspose(Layer):
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """The shape of the layer's output (before its activation) for inputs of the given shape.
+
+        Args:
+            input_shape: The input shape without the batch axis, `(H, W, C)`.
+
+        Returns:
+            The output shape without the batch axis, `(OH, OW, filters)`.
+
+        Example:
+            >>> from xcnn.layers import Conv2DTranspose
+            >>> Conv2DTranspose(4, 3, strides=2).compute_output_shape((4, 4, 2))
+            (9, 9, 4)
+        """
         _require_rank(self, input_shape, 3, "(N, H, W, C)")
         sizes = [ops.conv2d_transpose_padding(n, k, s, self.padding)[0]
                  for n, k, s in zip(input_shape[:2], self.kernel_size, self.strides)]
         return (*sizes, self.filters)
 
-    def build_weights(self, input_shape):
+    def build_weights(self, input_shape: Shape) -> None:
         # the filters of the convolution this one is the transpose of: (C, KH, KW, filters)
+        """Create the layer's weights for inputs of `input_shape`; `build` calls it.
+
+        Args:
+            input_shape: The input shape without the batch axis, `(H, W, C)`.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Conv2DTranspose, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = Conv2DTranspose(4, 3, strides=2)
+            >>> model = Sequential([Input((4, 4, 2)), layer])
+            >>> {k: tuple(w.shape) for k, w in {**layer.params, **layer.state}.items()}
+            {'kernel': (2, 3, 3, 4), 'bias': (4,)}
+        """
         self.add_weight("kernel", (input_shape[-1], *self.kernel_size, self.filters), self.kernel_initializer,
                         self.kernel_regularizer)
         if self.use_bias:
             self.add_weight("bias", (self.filters,), self.bias_initializer, self.bias_regularizer)
 
-    def call(self, x, training):
+    def call(self, x: Array, training: bool) -> Array:
+        """The forward pass of the layer's core (before its activation); keeps what `grad` needs.
+
+        Args:
+            x: The input batch, `(N, H, W, C)`, float32 or float64, on the layer's backend and device.
+            training: Whether this is a training step (it makes no difference to this layer).
+
+        Returns:
+            The output batch, `(N, OH, OW, filters)`, in the input's dtype.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Conv2DTranspose, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = Conv2DTranspose(4, 3, strides=2)
+            >>> model = Sequential([Input((4, 4, 2)), layer])
+            >>> x = np.ones((2, 4, 4, 2), "float32")
+            >>> layer.call(x, training=False).shape
+            (2, 9, 9, 4)
+        """
         self._x = x
         return ops.conv2d_transpose(x, self.params["kernel"], self.params.get("bias"), stride=self.strides,
                                     padding=self.padding)
 
-    def grad(self, dy, need_dx):
+    def grad(self, dy: Array, need_dx: bool) -> Array | None:
+        """The backward pass of the layer's core: the gradient w.r.t. its input.
+
+        `dy` is the gradient w.r.t. its output; call `call` first. Fills `self.grads` with the gradients of the weights.
+
+        Args:
+            dy: The gradient w.r.t. the output, `(N, OH, OW, filters)`, in the forward's dtype.
+            need_dx: Whether the gradient w.r.t. the input is wanted (a model's first layer needs none).
+
+        Returns:
+            The gradient w.r.t. the input, `(N, H, W, C)`, (may be `None` when `need_dx` is false).
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Conv2DTranspose, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = Conv2DTranspose(4, 3, strides=2)
+            >>> model = Sequential([Input((4, 4, 2)), layer])
+            >>> x = np.ones((2, 4, 4, 2), "float32")
+            >>> y = layer.call(x, training=False)
+            >>> layer.grad(np.ones_like(y), need_dx=True).shape
+            (2, 4, 4, 2)
+            >>> sorted(layer.grads)
+            ['bias', 'kernel']
+        """
         dx, self.grads["kernel"], db = ops.conv2d_transpose_backward(dy, self._x, self.params["kernel"],
                                                                      stride=self.strides, padding=self.padding,
                                                                      need_dx=need_dx)
@@ -331,7 +836,17 @@ class Conv2DTranspose(Layer):
     _keras_layout = Conv2D._keras_layout
     _xcnn_layout = Conv2D._xcnn_layout
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
+        """The layer's constructor arguments, as a saved model stores them.
+
+        Returns:
+            A dict of plain values (`name` included) that the constructor accepts.
+
+        Example:
+            >>> from xcnn.layers import Conv2DTranspose
+            >>> Conv2DTranspose(4, 3, strides=2).get_config()['strides']
+            [2, 2]
+        """
         return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
                 "strides": list(self.strides), "padding": self.padding, "use_bias": self.use_bias,
                 "kernel_regularizer": _reg_config(self.kernel_regularizer),

@@ -2,17 +2,51 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from .. import initializers, ops, regularizers
 from .._checks import positive_int
 from .layer import Layer, _reg_config
+from .._typing import ActivationLike, Array, InitializerLike, RegularizerLike, Shape
 
 
 class Dense(Layer):
-    """Fully connected layer on the last axis; kernel ``(in, units)`` as in Keras."""
+    """Fully connected layer on the last axis; the kernel is `(in, units)`, as in Keras.
 
-    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
-                 input_shape=None, name=None):
+    Args:
+        units: The number of outputs.
+        activation: The activation applied after the affine map (default: none).
+        use_bias: Whether to add a learnt bias of shape `(units,)`.
+        kernel_initializer: How the kernel is initialised.
+        bias_initializer: How the bias is initialised.
+        kernel_regularizer: A penalty on the kernel.
+        bias_regularizer: A penalty on the bias.
+        input_shape: The input shape without the batch axis, to build a `Sequential` without an
+            `Input`.
+        name: The layer's name (default: a unique one from the class name).
+
+    Input shape:
+        `(N, ..., in)`, float32 or float64.
+
+    Output shape:
+        `(N, ..., units)`.
+
+    Raises:
+        ValueError: If `units` is not a positive int, or an initializer or regularizer is unknown.
+
+    Example:
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((5,)), Dense(3)])
+        >>> model.output_shape
+        (None, 3)
+    """
+
+    def __init__(self, units: int, activation: ActivationLike = None, use_bias: bool = True,
+                 kernel_initializer: InitializerLike = "glorot_uniform", bias_initializer: InitializerLike = "zeros",
+                 kernel_regularizer: RegularizerLike = None, bias_regularizer: RegularizerLike = None,
+                 input_shape: Sequence[int] | None = None, name: str | None = None) -> None:
         super().__init__(name, activation, input_shape)
         self.units, self.use_bias = positive_int(units, "units"), use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
@@ -20,20 +54,90 @@ class Dense(Layer):
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """The shape of the layer's output (before its activation) for inputs of the given shape.
+
+        Args:
+            input_shape: The input shape without the batch axis, `(..., in)`.
+
+        Returns:
+            The output shape without the batch axis, `(..., units)`.
+
+        Example:
+            >>> from xcnn.layers import Dense
+            >>> Dense(3).compute_output_shape((5,))
+            (3,)
+        """
         return (*input_shape[:-1], self.units)
 
-    def build_weights(self, input_shape):
+    def build_weights(self, input_shape: Shape) -> None:
+        """Create the layer's weights for inputs of `input_shape`; `build` calls it.
+
+        Args:
+            input_shape: The input shape without the batch axis, `(..., in)`.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = Dense(3)
+            >>> model = Sequential([Input((5,)), layer])
+            >>> {k: tuple(w.shape) for k, w in {**layer.params, **layer.state}.items()}
+            {'kernel': (5, 3), 'bias': (3,)}
+        """
         self.add_weight("kernel", (input_shape[-1], self.units), self.kernel_initializer, self.kernel_regularizer)
         if self.use_bias:
             self.add_weight("bias", (self.units,), self.bias_initializer, self.bias_regularizer)
 
-    def call(self, x, training):
+    def call(self, x: Array, training: bool) -> Array:
+        """The forward pass of the layer's core (before its activation); keeps what `grad` needs.
+
+        Args:
+            x: The input batch, `(N, ..., in)`, float32 or float64, on the layer's backend and device.
+            training: Whether this is a training step (it makes no difference to this layer).
+
+        Returns:
+            The output batch, `(N, ..., units)`, in the input's dtype.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = Dense(3)
+            >>> model = Sequential([Input((5,)), layer])
+            >>> x = np.ones((2, 5), "float32")
+            >>> layer.call(x, training=False).shape
+            (2, 3)
+        """
         self._x = x
         y = x @ self.params["kernel"]
         return y + self.params["bias"] if self.use_bias else y
 
-    def grad(self, dy, need_dx):
+    def grad(self, dy: Array, need_dx: bool) -> Array | None:
+        """The backward pass of the layer's core: the gradient w.r.t. its input.
+
+        `dy` is the gradient w.r.t. its output; call `call` first. Fills `self.grads` with the gradients of the weights.
+
+        Args:
+            dy: The gradient w.r.t. the output, `(N, ..., units)`, in the forward's dtype.
+            need_dx: Whether the gradient w.r.t. the input is wanted (a model's first layer needs none).
+
+        Returns:
+            The gradient w.r.t. the input, `(N, ..., in)`, (may be `None` when `need_dx` is false).
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = Dense(3)
+            >>> model = Sequential([Input((5,)), layer])
+            >>> x = np.ones((2, 5), "float32")
+            >>> y = layer.call(x, training=False)
+            >>> layer.grad(np.ones_like(y), need_dx=True).shape
+            (2, 5)
+            >>> sorted(layer.grads)
+            ['bias', 'kernel']
+        """
         xp, kernel = self.xp, self.params["kernel"]
         x2 = xp.reshape(self._x, (-1, kernel.shape[0]))
         dy2 = xp.reshape(dy, (-1, self.units))
@@ -42,14 +146,49 @@ class Dense(Layer):
             self.grads["bias"] = ops.channel_sum(dy2)
         return dy @ kernel.T if need_dx else None
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
+        """The layer's constructor arguments, as a saved model stores them.
+
+        Returns:
+            A dict of plain values (`name` included) that the constructor accepts.
+
+        Example:
+            >>> from xcnn.layers import Dense
+            >>> Dense(3).get_config()['units']
+            3
+        """
         return {**super().get_config(), "units": self.units, "use_bias": self.use_bias,
                 "kernel_regularizer": _reg_config(self.kernel_regularizer),
                 "bias_regularizer": _reg_config(self.bias_regularizer)}
 
 
 class Activation(Layer):
-    """An activation as its own layer: ``Activation("relu")``, ``Activation("prelu")``, ..."""
+    """An activation as its own layer: `Activation("relu")`, `Activation("prelu")`, ...
 
-    def __init__(self, activation, name=None, input_shape=None):
+    Args:
+        activation: The activation, by name or as an `xcnn.activations.ActivationFunction`.
+        name: The layer's name (default: a unique one from the class name).
+        input_shape: The input shape without the batch axis, to build a `Sequential` without an
+            `Input`.
+
+    Input shape:
+        Any, `(N, ...)`, float32 or float64.
+
+    Output shape:
+        The input's (for `"maxout"`, the last axis divided by its pieces).
+
+    Raises:
+        ValueError: If `activation` is unknown.
+        TypeError: If `activation` is a callable without a backward.
+
+    Example:
+        >>> from xcnn.layers import Activation, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((5,)), Activation("relu")])
+        >>> model.output_shape
+        (None, 5)
+    """
+
+    def __init__(self, activation: ActivationLike, name: str | None = None,
+                 input_shape: Sequence[int] | None = None) -> None:
         super().__init__(name, activation, input_shape)

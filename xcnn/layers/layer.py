@@ -1,4 +1,4 @@
-"""The base :class:`Layer`, the functional graph's :class:`SymbolicTensor`, and the argument
+"""The base `Layer`, the functional graph's `SymbolicTensor`, and the argument
 helpers every layer shares."""
 
 from __future__ import annotations
@@ -6,12 +6,17 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from typing import NamedTuple
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from .. import activations, initializers
 from .. import backend as B
+from .._typing import ActivationLike, Array, Device, DType, InitializerLike, Shape
+
+if TYPE_CHECKING:
+    from ..regularizers import Regularizer
 
 _name_counts: Counter[str] = Counter()
 
@@ -35,17 +40,26 @@ def _shape(shape, name="shape"):
 
 
 class Rewrite(NamedTuple):
-    """How a model's execution plan runs one layer (see ``xcnn.models.graph``); the layer
-    object itself is never changed, so a layer shared by two models runs each model's way.
+    """How a model's execution plan runs one layer (see `xcnn.models.graph`).
 
-    defer_relu: this layer's ReLU is left to the MaxPooling2D after it;
-    pool: (a Conv2D) the MaxPooling2D it computes too, in one fused op;
-    relu_after_pool: (a MaxPooling2D) apply the ReLU deferred by the layer before it;
-    pooled_by_conv: (a MaxPooling2D) its input is already pooled by the Conv2D before it.
+    The layer object itself is never changed, so a layer shared by two models runs each model's way.
+
+    Attributes:
+        defer_relu: This layer's ReLU is left to the MaxPooling2D after it.
+        pool: (A Conv2D) the MaxPooling2D it computes too, in one fused op.
+        relu_after_pool: (A MaxPooling2D) apply the ReLU deferred by the layer before it.
+        pooled_by_conv: (A MaxPooling2D) its input is already pooled by the Conv2D before it.
+
+    Example:
+        >>> from xcnn.layers.layer import NO_REWRITE, Rewrite
+        >>> Rewrite() == NO_REWRITE
+        True
+        >>> Rewrite(defer_relu=True).defer_relu
+        True
     """
 
     defer_relu: bool = False
-    pool: object = None
+    pool: Any = None
     relu_after_pool: bool = False
     pooled_by_conv: bool = False
 
@@ -54,9 +68,19 @@ NO_REWRITE = Rewrite()
 
 
 class SymbolicTensor:
-    """A placeholder for a layer's output in the functional API: its ``shape`` excludes the batch."""
+    """A placeholder for a layer's output in the functional API.
 
-    def __init__(self, shape, layer):
+    Args:
+        shape: The output shape without the batch axis.
+        layer: The layer whose output it stands for.
+
+    Example:
+        >>> from xcnn.layers import Dense, Input
+        >>> Dense(4, name="out")(Input((3,)))
+        <SymbolicTensor shape=(None, 4) from out>
+    """
+
+    def __init__(self, shape: Sequence[int], layer: Layer) -> None:
         self.shape = tuple(shape)
         self.layer = layer
 
@@ -65,11 +89,48 @@ class SymbolicTensor:
 
 
 class Layer:
-    """Base layer. Subclasses implement ``compute_output_shape``, ``build_weights``, ``call``, ``grad``."""
+    """Base layer: a *core* (`call`/`grad`) and an optional activation applied after it.
+
+    Subclasses implement `compute_output_shape`, `build_weights`, `call` and `grad` (and
+    `get_config` when they take arguments). Weights live in `params` (trainable) and `state`
+    (not trained, e.g. moving averages), their gradients in `grads`, all arrays of the model's
+    backend.
+
+    Args:
+        name: The layer's name (default: a unique one from the class name, `dense`, `dense_1`...).
+        activation: The activation applied after the core (default: none).
+        input_shape: The input shape without the batch axis, to build a `Sequential` without an
+            `Input`.
+
+    Raises:
+        ValueError: If `activation` is unknown, or `input_shape` has a non-positive entry.
+        TypeError: If `input_shape` is not a tuple of ints.
+
+    Example:
+        >>> from xcnn.layers import Layer
+        >>> Layer(name="identity").compute_output_shape((3,))
+        (3,)
+    """
 
     multi_input = False
 
-    def __init__(self, name=None, activation=None, input_shape=None):
+    # set in __init__ and build; declared here for the type checker
+    params: dict[str, Array]
+    grads: dict[str, Array]
+    state: dict[str, Array]
+    regularizers: dict[str, Regularizer]
+    _weight_slots: list[tuple[str, str]]
+    input_shape: Any  # tuple[int, ...] | None
+    inbound: Any  # list[SymbolicTensor] | None
+    output: Any  # SymbolicTensor | None
+    rng: Any  # xcnn.backend.Generator | None
+    xp: Any  # the array-API namespace, once built
+    device: Device
+    dtype: DType
+    _init_rng: Any  # np.random.Generator | None
+
+    def __init__(self, name: str | None = None, activation: ActivationLike = None,
+                 input_shape: Sequence[int] | None = None) -> None:
         self.name = name or _auto_name(type(self).__name__)
         self.activation = activations.get(activation) if activation is not None else None
         self.input_shape = _shape(input_shape, "input_shape") if input_shape is not None else None
@@ -85,7 +146,24 @@ class Layer:
         self.trainable = True  # False freezes the weights (and runs BatchNormalization in inference mode)
 
     # --- the functional graph -----------------------------------------------------------------
-    def __call__(self, inputs):
+    def __call__(self, inputs: SymbolicTensor | list[SymbolicTensor] | tuple[SymbolicTensor, ...]) -> SymbolicTensor:
+        """Wire this layer into a functional graph on `inputs`.
+
+        Args:
+            inputs: The output of `Input(...)` or of another layer (a list for merging layers).
+
+        Returns:
+            The layer's symbolic output.
+
+        Raises:
+            TypeError: If `inputs` are not symbolic tensors (to run a model on data use `model.predict`).
+            ValueError: If the layer is already used in a model, or gets several inputs but takes one.
+
+        Example:
+            >>> from xcnn.layers import Dense, Input
+            >>> Dense(4)(Input((3,))).shape
+            (4,)
+        """
         tensors = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
         if not all(isinstance(t, SymbolicTensor) for t in tensors):
             raise TypeError(
@@ -104,13 +182,45 @@ class Layer:
         self.output = SymbolicTensor(shape, self)
         return self.output
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Any) -> Shape:
+        """The shape of the core's output for inputs of `input_shape` (the identity here).
+
+        Args:
+            input_shape: The input shape without the batch axis (a list of them for merging layers).
+
+        Returns:
+            The output shape without the batch axis.
+
+        Example:
+            >>> from xcnn.layers import Layer
+            >>> Layer().compute_output_shape((4, 4, 2))
+            (4, 4, 2)
+        """
         return input_shape
 
     # --- weights ------------------------------------------------------------------------------
-    def build(self, backend, dtype, init_rng, device=None):
-        """Create the weights on ``backend`` in ``dtype`` from the host generator ``init_rng``, on
-        ``device`` (default: ``self.device``, which the model sets, else the backend's default)."""
+    def build(self, backend: str, dtype: DType, init_rng: np.random.Generator, device: Device | None = None) -> None:
+        """Create the weights on `backend` in `dtype`; the model calls it.
+
+        Args:
+            backend: A backend name.
+            dtype: The weights' float dtype (a namespace dtype or its name).
+            init_rng: The host generator the initializers draw from.
+            device: The device (default: `self.device`, which the model sets, else the backend's
+                default).
+
+        Raises:
+            ValueError: If `backend` or `device` is not available.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input
+            >>> layer = Dense(2)
+            >>> _ = layer(Input((3,)))
+            >>> layer.build("numpy", "float64", np.random.default_rng(0))
+            >>> layer.params['kernel'].shape, str(layer.params['kernel'].dtype)
+            ((3, 2), 'float64')
+        """
         self.xp = B.namespace(backend)
         self.dtype = dtype
         self.device = B.device_of(backend, device if device is not None else self.device)
@@ -123,11 +233,50 @@ class Layer:
         self._init_rng = None
         self.built = True
 
-    def build_weights(self, input_shape):
+    def build_weights(self, input_shape: Any) -> None:
+        """Create the layer's weights with `add_weight` (none here); `build` calls it.
+
+        Args:
+            input_shape: The input shape without the batch axis (a list of them for merging layers).
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = Dense(2)
+            >>> model = Sequential([Input((3,)), layer])
+            >>> sorted(layer.params)
+            ['bias', 'kernel']
+        """
         pass
 
-    def add_weight(self, name, shape, initializer, regularizer=None, trainable=True):
-        """Create weight ``name`` of ``shape``; ``initializer`` is a name, an Initializer or a number."""
+    def add_weight(self, name: str, shape: Shape, initializer: InitializerLike | float, regularizer: Regularizer | None = None,
+                   trainable: bool = True) -> None:
+        """Create weight `name` of `shape` on the layer's backend, device and dtype.
+
+        Call it from `build_weights`: trainable weights go to `params`, the others to `state`.
+
+        Args:
+            name: The weight's key, e.g. `"kernel"`.
+            shape: Its shape, in xcnn's layout.
+            initializer: A name, an `Initializer` or a number (a constant).
+            regularizer: A penalty added to the loss, or `None`.
+            trainable: Whether the optimizer updates it.
+
+        Raises:
+            ValueError: If `initializer` is unknown.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = Dense(2)
+            >>> model = Sequential([Input((3,)), layer])
+            >>> layer._init_rng = np.random.default_rng(0)
+            >>> layer.add_weight("scale", (2,), 1.0, trainable=False)
+            >>> layer.state['scale'].tolist()
+            [1.0, 1.0]
+        """
         if isinstance(initializer, (int, float)):
             initializer = initializers.Constant(float(initializer), "constant")
         values = initializers.get(initializer)(shape, self._init_rng)
@@ -137,21 +286,83 @@ class Layer:
         if regularizer is not None:
             self.regularizers[name] = regularizer
 
-    def count_params(self):
+    def count_params(self) -> int:
+        """The number of weights, trainable or not.
+
+        Returns:
+            The total size of `params` and `state`.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = Dense(2)
+            >>> model = Sequential([Input((3,)), layer])
+            >>> layer.count_params()
+            8
+        """
         return sum(math.prod(w.shape) for d in (self.params, self.state) for w in d.values())
 
-    def count_non_trainable(self):
-        """Weights the optimizer does not change: the state, and every weight of a frozen layer."""
+    def count_non_trainable(self) -> int:
+        """Weights the optimizer does not change: the state, and every weight of a frozen layer.
+
+        Returns:
+            Their total size.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = Dense(2)
+            >>> model = Sequential([Input((3,)), layer])
+            >>> layer.count_non_trainable()
+            0
+            >>> layer.trainable = False
+            >>> layer.count_non_trainable()
+            8
+        """
         frozen = 0 if self.trainable else sum(math.prod(p.shape) for p in self.params.values())
         return frozen + sum(math.prod(p.shape) for p in self.state.values())
 
-    def get_weights(self):
-        """The weights as host NumPy arrays in Keras's order and layouts (a conv kernel is
-        ``(KH, KW, C, F)``), so that Keras's ``layer.get_weights()`` can be set here unchanged."""
+    def get_weights(self) -> list[np.ndarray]:
+        """The weights as host NumPy arrays in Keras's order and layouts.
+
+        A conv kernel is `(KH, KW, C, F)`, so that Keras's `layer.get_weights()` can be set here
+        unchanged.
+
+        Returns:
+            One NumPy array per weight.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = Dense(2)
+            >>> model = Sequential([Input((3,)), layer])
+            >>> [w.shape for w in layer.get_weights()]
+            [(3, 2), (2,)]
+        """
         return [self._keras_layout(key, B.to_numpy(getattr(self, kind)[key])) for kind, key in self._weight_slots]
 
-    def set_weights(self, weights):
-        """Set the weights from arrays in :meth:`get_weights`'s order and layouts."""
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Set the weights from arrays in `get_weights`'s order and layouts.
+
+        Args:
+            weights: One array (NumPy or array-like) per weight, of Keras's shapes.
+
+        Raises:
+            ValueError: If the number of arrays or a shape does not match.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = Dense(2)
+            >>> model = Sequential([Input((3,)), layer])
+            >>> layer.set_weights([np.ones((3, 2)), np.zeros(2)])
+            >>> layer.call(np.ones((1, 3), "float32"), False).tolist()
+            [[3.0, 3.0]]
+        """
         weights = list(weights)
         if len(weights) != len(self._weight_slots):
             raise ValueError(f"layer {self.name} has {len(self._weight_slots)} weights "
@@ -180,40 +391,153 @@ class Layer:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
     # --- running ------------------------------------------------------------------------------
-    def forward(self, inputs, training=False, rewrite=NO_REWRITE):
-        """Run the layer on a list of input arrays, as the model's plan says (``rewrite``);
-        keeps what :meth:`backward` needs."""
+    def forward(self, inputs: list[Array], training: bool = False, rewrite: Rewrite = NO_REWRITE) -> Array:
+        """Run the layer (core, then activation) on a list of input arrays, as the model's plan says.
+
+        Keeps what `backward` needs.
+
+        Args:
+            inputs: The input batches, a list of one array (several for merging layers), float32 or
+                float64.
+            training: Whether this is a training step.
+            rewrite: The plan's `Rewrite` for this layer.
+
+        Returns:
+            The output batch.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = Dense(2)
+            >>> model = Sequential([Input((3,)), layer])
+            >>> layer.forward([np.ones((5, 3), "float32")]).shape
+            (5, 2)
+        """
         x = inputs if self.multi_input else inputs[0]
         z = self.call(x, training) if rewrite is NO_REWRITE else self.call_rewritten(x, training, rewrite)
         if self.activation is None or rewrite.defer_relu:
             return z
         return self.activation.forward(self, z, training)
 
-    def backward(self, dy, need_dx=True, skip_activation=False, rewrite=NO_REWRITE):
-        """Gradient w.r.t. each input (a list; None where not needed); fills ``self.grads``.
+    def backward(self, dy: Array, need_dx: bool = True, skip_activation: bool = False,
+                 rewrite: Rewrite = NO_REWRITE) -> list[Array | None]:
+        """Gradient w.r.t. each input; fills `self.grads`.
 
-        ``skip_activation`` means ``dy`` is already the gradient before the activation (the
-        model fuses softmax with cross-entropy that way); ``rewrite`` must be the forward's.
+        Args:
+            dy: The gradient w.r.t. the layer's output.
+            need_dx: Whether the gradient w.r.t. the inputs is wanted.
+            skip_activation: `dy` is already the gradient before the activation (the model fuses
+                softmax with cross-entropy that way).
+            rewrite: The `Rewrite` the forward ran with.
+
+        Returns:
+            One gradient per input (entries may be `None` when `need_dx` is false).
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = Dense(2)
+            >>> model = Sequential([Input((3,)), layer])
+            >>> y = layer.forward([np.ones((5, 3), "float32")], training=True)
+            >>> [d.shape for d in layer.backward(np.ones_like(y))]
+            [(5, 3)]
+            >>> sorted(layer.grads)
+            ['bias', 'kernel']
         """
         if self.activation is not None and not skip_activation and not rewrite.defer_relu:
             dy = self.activation.backward(self, dy)
         dx = self.grad(dy, need_dx) if rewrite is NO_REWRITE else self.grad_rewritten(dy, need_dx, rewrite)
         return dx if self.multi_input else [dx]
 
-    def call(self, x, training):
+    def call(self, x: Any, training: bool) -> Array:
+        """The core's forward pass (the identity here); subclasses override it.
+
+        Args:
+            x: The input batch (a list of them for merging layers).
+            training: Whether this is a training step.
+
+        Returns:
+            The output batch.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Layer
+            >>> Layer().call(np.ones(2), training=False).tolist()
+            [1.0, 1.0]
+        """
         return x
 
-    def grad(self, dy, need_dx):
+    def grad(self, dy: Array, need_dx: bool) -> Any:
+        """The core's backward pass (the identity here); subclasses override it.
+
+        Args:
+            dy: The gradient w.r.t. the output.
+            need_dx: Whether the gradient w.r.t. the input is wanted.
+
+        Returns:
+            The gradient w.r.t. the input (a list for merging layers).
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Layer
+            >>> Layer().grad(np.ones(2), need_dx=True).tolist()
+            [1.0, 1.0]
+        """
         return dy
 
-    def call_rewritten(self, x, training, rewrite):
-        """:meth:`call` under a plan's rewrite; layers the plan changes override it."""
+    def call_rewritten(self, x: Any, training: bool, rewrite: Rewrite) -> Array:
+        """`call` under a plan's rewrite; layers the plan changes override it.
+
+        Args:
+            x: The input batch.
+            training: Whether this is a training step.
+            rewrite: The plan's `Rewrite` for this layer.
+
+        Returns:
+            The output batch.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Layer
+            >>> from xcnn.layers.layer import NO_REWRITE
+            >>> Layer().call_rewritten(np.ones(2), False, NO_REWRITE).tolist()
+            [1.0, 1.0]
+        """
         return self.call(x, training)
 
-    def grad_rewritten(self, dy, need_dx, rewrite):
+    def grad_rewritten(self, dy: Array, need_dx: bool, rewrite: Rewrite) -> Any:
+        """`grad` under a plan's rewrite; layers the plan changes override it.
+
+        Args:
+            dy: The gradient w.r.t. the output.
+            need_dx: Whether the gradient w.r.t. the input is wanted.
+            rewrite: The `Rewrite` the forward ran with.
+
+        Returns:
+            The gradient w.r.t. the input.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Layer
+            >>> from xcnn.layers.layer import NO_REWRITE
+            >>> Layer().grad_rewritten(np.ones(2), True, NO_REWRITE).tolist()
+            [1.0, 1.0]
+        """
         return self.grad(dy, need_dx)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
+        """The layer's constructor arguments, as a saved model stores them.
+
+        Returns:
+            A dict with `name` (and `activation` when set); subclasses add their arguments.
+
+        Example:
+            >>> from xcnn.layers import Layer
+            >>> Layer(name="identity").get_config()
+            {'name': 'identity'}
+        """
         config = {"name": self.name}
         if self.activation is not None:
             config["activation"] = self.activation.get_config()

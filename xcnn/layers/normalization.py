@@ -2,26 +2,63 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
 import math
 
 from .. import initializers, ops, regularizers
 from .layer import Layer, _reg_config
+from .._typing import Array, InitializerLike, RegularizerLike, Shape
 
 
 class BatchNormalization(Layer):
     """Normalizes each channel (the last axis) with batch statistics while training and the
-    moving averages at inference, then scales by ``gamma`` and shifts by ``beta``.
+    moving averages at inference, then scales by `gamma` and shifts by `beta`.
 
-    Keras's arguments and defaults: ``momentum=0.99``, ``epsilon=1e-3``, ``center`` (learn
-    ``beta``), ``scale`` (learn ``gamma``). Only ``axis=-1`` (channels last) is supported. A
-    frozen layer (``trainable = False``) always runs in inference mode, as in Keras.
-    Input and output: any shape ``(N, ..., C)``. Weights, in Keras's order: ``gamma``, ``beta``
-    (trainable, ``(C,)``), ``moving_mean``, ``moving_variance`` (non-trainable, ``(C,)``).
+    Keras's arguments and defaults. Only `axis=-1` (channels last) is supported. A frozen layer
+    (`trainable = False`) always runs in inference mode, as in Keras. Weights, in Keras's order:
+    `gamma`, `beta` (trainable, `(C,)`), `moving_mean`, `moving_variance` (non-trainable, `(C,)`).
+
+    Args:
+        axis: Must be -1 (the channels, last).
+        momentum: The moving averages' decay, in `[0, 1]`.
+        epsilon: Added to the variance before the square root; positive.
+        center: Whether to learn `beta`.
+        scale: Whether to learn `gamma`.
+        beta_initializer: How `beta` is initialised.
+        gamma_initializer: How `gamma` is initialised.
+        moving_mean_initializer: How the moving mean is initialised.
+        moving_variance_initializer: How the moving variance is initialised.
+        beta_regularizer: A penalty on `beta`.
+        gamma_regularizer: A penalty on `gamma`.
+        name: The layer's name (default: a unique one from the class name).
+        input_shape: The input shape without the batch axis, to build a `Sequential` without an
+            `Input`.
+
+    Input shape:
+        `(N, ..., C)`, float32 or float64.
+
+    Output shape:
+        The input's.
+
+    Raises:
+        ValueError: If `axis` is not -1, `momentum` is outside `[0, 1]`, or `epsilon` is not
+            positive.
+
+    Example:
+        >>> from xcnn.layers import BatchNormalization, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((4, 4, 3)), BatchNormalization()])
+        >>> model.output_shape
+        (None, 4, 4, 3)
     """
 
-    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
-                 gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones",
-                 beta_regularizer=None, gamma_regularizer=None, name=None, input_shape=None):
+    def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 0.001, center: bool = True,
+                 scale: bool = True, beta_initializer: InitializerLike = "zeros",
+                 gamma_initializer: InitializerLike = "ones", moving_mean_initializer: InitializerLike = "zeros",
+                 moving_variance_initializer: InitializerLike = "ones", beta_regularizer: RegularizerLike = None,
+                 gamma_regularizer: RegularizerLike = None, name: str | None = None,
+                 input_shape: Sequence[int] | None = None) -> None:
         super().__init__(name, None, input_shape)
         if axis != -1 and not isinstance(axis, int):
             raise ValueError(f"axis must be -1 (the channels, last), got {axis!r}")
@@ -39,14 +76,44 @@ class BatchNormalization(Layer):
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """The shape of the layer's output (before its activation) for inputs of the given shape.
+
+        Args:
+            input_shape: The input shape without the batch axis, `(..., C)`.
+
+        Returns:
+            The output shape without the batch axis, `(..., C)`.
+
+        Raises:
+            ValueError: If the input has no channel axis.
+
+        Example:
+            >>> from xcnn.layers import BatchNormalization
+            >>> BatchNormalization().compute_output_shape((4, 4, 3))
+            (4, 4, 3)
+        """
         if self.axis not in (-1, len(input_shape)):  # axis counts the batch axis, as in Keras
             raise ValueError(
                 f"BatchNormalization {self.name}: only axis=-1 (channels last) is supported, got axis={self.axis} "
                 f"for inputs of shape (None, {', '.join(map(str, input_shape))})")
         return input_shape
 
-    def build_weights(self, input_shape):
+    def build_weights(self, input_shape: Shape) -> None:
+        """Create the layer's weights for inputs of `input_shape`; `build` calls it.
+
+        Args:
+            input_shape: The input shape without the batch axis, `(..., C)`.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import BatchNormalization, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = BatchNormalization()
+            >>> model = Sequential([Input((4, 4, 3)), layer])
+            >>> {k: tuple(w.shape) for k, w in {**layer.params, **layer.state}.items()}
+            {'gamma': (3,), 'beta': (3,), 'moving_mean': (3,), 'moving_variance': (3,)}
+        """
         c = (input_shape[-1],)
         if self.scale:
             self.add_weight("gamma", c, self.gamma_initializer, self.gamma_regularizer)
@@ -55,7 +122,27 @@ class BatchNormalization(Layer):
         self.add_weight("moving_mean", c, self.moving_mean_initializer, trainable=False)
         self.add_weight("moving_variance", c, self.moving_variance_initializer, trainable=False)
 
-    def call(self, x, training):
+    def call(self, x: Array, training: bool) -> Array:
+        """The forward pass of the layer's core (before its activation); keeps what `grad` needs.
+
+        Args:
+            x: The input batch, `(N, ..., C)`, float32 or float64, on the layer's backend and device.
+            training: Whether this is a training step (batch statistics then, and the moving averages
+                are updated; the moving averages otherwise).
+
+        Returns:
+            The output batch, `(N, ..., C)`, in the input's dtype.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import BatchNormalization, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = BatchNormalization()
+            >>> model = Sequential([Input((4, 4, 3)), layer])
+            >>> x = np.ones((2, 4, 4, 3), "float32")
+            >>> layer.call(x, training=False).shape
+            (2, 4, 4, 3)
+        """
         xp = self.xp
         self._batch_statistics = training = training and self.trainable
         if training:
@@ -73,7 +160,31 @@ class BatchNormalization(Layer):
         y = self._xhat * self.params["gamma"] if self.scale else self._xhat
         return y + self.params["beta"] if self.center else y
 
-    def grad(self, dy, need_dx):
+    def grad(self, dy: Array, need_dx: bool) -> Array | None:
+        """The backward pass of the layer's core: the gradient w.r.t. its input.
+
+        `dy` is the gradient w.r.t. its output; call `call` first. Fills `self.grads` with the gradients of the weights.
+
+        Args:
+            dy: The gradient w.r.t. the output, `(N, ..., C)`, in the forward's dtype.
+            need_dx: Whether the gradient w.r.t. the input is wanted (a model's first layer needs none).
+
+        Returns:
+            The gradient w.r.t. the input, `(N, ..., C)`, (may be `None` when `need_dx` is false).
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import BatchNormalization, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = BatchNormalization()
+            >>> model = Sequential([Input((4, 4, 3)), layer])
+            >>> x = np.ones((2, 4, 4, 3), "float32")
+            >>> y = layer.call(x, training=False)
+            >>> layer.grad(np.ones_like(y), need_dx=True).shape
+            (2, 4, 4, 3)
+            >>> sorted(layer.grads)
+            ['beta', 'gamma']
+        """
         if self.scale:
             self.grads["gamma"] = ops.channel_sum(dy * self._xhat)
         if self.center:
@@ -90,7 +201,17 @@ class BatchNormalization(Layer):
         dgamma = self.grads["gamma"] if self.scale else ops.channel_sum(dy * self._xhat)
         return (scaled_inv_std / count) * (dy * count - dbeta - self._xhat * dgamma)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
+        """The layer's constructor arguments, as a saved model stores them.
+
+        Returns:
+            A dict of plain values (`name` included) that the constructor accepts.
+
+        Example:
+            >>> from xcnn.layers import BatchNormalization
+            >>> BatchNormalization().get_config()['momentum']
+            0.99
+        """
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
                 "center": self.center, "scale": self.scale,
                 "beta_regularizer": _reg_config(self.beta_regularizer),

@@ -2,22 +2,52 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
 import math
 
 from .. import ops
 from .layer import Layer
+from .._typing import Array, Shape
 
 
 class RandomTranslation(Layer):
-    """Shifts each training image by a random whole number of pixels, up to
-    ``round(height_factor * H)`` rows and ``round(width_factor * W)`` columns either way,
-    filling the uncovered border with ``fill_value``; at inference images pass unchanged.
+    """Shifts each training image by a random whole number of pixels, filling the uncovered
+    border with `fill_value`; at inference images pass unchanged.
 
-    Keras's ``RandomTranslation`` with ``fill_mode="constant"`` and ``interpolation="nearest"``:
-    data augmentation as a layer, drawn from the model's per-step random stream.
+    Up to `round(height_factor * H)` rows and `round(width_factor * W)` columns either way.
+    Keras's `RandomTranslation` with `fill_mode="constant"` and `interpolation="nearest"`: data
+    augmentation as a layer, drawn from the model's per-step random stream.
+
+    Args:
+        height_factor: The largest shift as a fraction of the height, in `[0, 1)`.
+        width_factor: The largest shift as a fraction of the width, in `[0, 1)`.
+        fill_value: The value of the uncovered border.
+        name: The layer's name (default: a unique one from the class name).
+        input_shape: `(H, W, C)`, to build a `Sequential` without an `Input`.
+
+    Input shape:
+        `(N, H, W, C)`, float32 or float64.
+
+    Output shape:
+        The input's.
+
+    Raises:
+        ValueError: If a factor is not a number in `[0, 1)`, or (when called) the input is not
+            `(H, W, C)`.
+
+    Example:
+        >>> from xcnn.layers import RandomTranslation, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((8, 8, 1)), RandomTranslation(0.1, 0.1)])
+        >>> model.output_shape
+        (None, 8, 8, 1)
     """
 
-    def __init__(self, height_factor, width_factor, fill_value=0.0, name=None, input_shape=None):
+    _offsets: Any  # the last training step's shifts (rows, cols), or None
+
+    def __init__(self, height_factor: float, width_factor: float, fill_value: float = 0.0, name: str | None = None,
+                 input_shape: Sequence[int] | None = None) -> None:
         super().__init__(name, None, input_shape)
         for arg, value in (("height_factor", height_factor), ("width_factor", width_factor)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
@@ -25,7 +55,23 @@ class RandomTranslation(Layer):
         self.height_factor, self.width_factor = float(height_factor), float(width_factor)
         self.fill_value = float(fill_value)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """The shape of the layer's output (before its activation) for inputs of the given shape.
+
+        Args:
+            input_shape: The input shape without the batch axis, `(H, W, C)`.
+
+        Returns:
+            The output shape without the batch axis, `(H, W, C)`.
+
+        Raises:
+            ValueError: If the input is not `(H, W, C)`.
+
+        Example:
+            >>> from xcnn.layers import RandomTranslation
+            >>> RandomTranslation(0.1, 0.1).compute_output_shape((8, 8, 1))
+            (8, 8, 1)
+        """
         if len(input_shape) != 3:
             raise ValueError(f"{self.name} expects images (H, W, C), got input shape {input_shape}")
         return input_shape
@@ -33,7 +79,27 @@ class RandomTranslation(Layer):
     def _reach(self, x):
         return round(self.height_factor * x.shape[1]), round(self.width_factor * x.shape[2])
 
-    def call(self, x, training):
+    def call(self, x: Array, training: bool) -> Array:
+        """The forward pass of the layer's core (before its activation); keeps what `grad` needs.
+
+        Args:
+            x: The input batch, `(N, H, W, C)`, float32 or float64, on the layer's backend and device.
+            training: Whether this is a training step (random transforms are drawn only then; otherwise
+                the input passes unchanged).
+
+        Returns:
+            The output batch, `(N, H, W, C)`, in the input's dtype.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import RandomTranslation, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = RandomTranslation(0.1, 0.1)
+            >>> model = Sequential([Input((8, 8, 1)), layer])
+            >>> x = np.ones((2, 8, 8, 1), "float32")
+            >>> layer.call(x, training=False).shape
+            (2, 8, 8, 1)
+        """
         self._offsets = None
         reach = self._reach(x)
         if not training or reach == (0, 0):
@@ -42,7 +108,7 @@ class RandomTranslation(Layer):
         # whole shifts in [-reach, reach] per image and axis
         self._offsets = [xp.astype(xp.floor(self.rng.uniform((n,), dtype=x.dtype) * (2 * r + 1)), xp.int64) - r
                          for r in reach]
-        return self._shift(x, reach, *self._offsets, self.fill_value)
+        return self._shift(x, reach, *self._offsets, self.fill_value)  # type: ignore[call-arg]  # two offsets
 
     def _shift(self, x, reach, rows_down, cols_right, fill):
         """``out[n, i, j] = x[n, i - rows_down[n], j - cols_right[n]]``, ``fill`` outside x: one
@@ -60,34 +126,142 @@ class RandomTranslation(Layer):
         pixel = xp.reshape(xp.reshape(first, (n, 1)) + within, (-1,))
         return xp.reshape(xp.take(xp.reshape(padded, (n * hp * wp, c)), pixel, axis=0), (n, h, w, c))
 
-    def grad(self, dy, need_dx):
+    def grad(self, dy: Array, need_dx: bool) -> Array | None:
+        """The backward pass of the layer's core: the gradient w.r.t. its input.
+
+        `dy` is the gradient w.r.t. its output; call `call` first. The layer has no weights.
+
+        Args:
+            dy: The gradient w.r.t. the output, `(N, H, W, C)`, in the forward's dtype.
+            need_dx: Whether the gradient w.r.t. the input is wanted (a model's first layer needs none).
+
+        Returns:
+            The gradient w.r.t. the input, `(N, H, W, C)`, (may be `None` when `need_dx` is false).
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import RandomTranslation, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = RandomTranslation(0.1, 0.1)
+            >>> model = Sequential([Input((8, 8, 1)), layer])
+            >>> x = np.ones((2, 8, 8, 1), "float32")
+            >>> y = layer.call(x, training=False)
+            >>> layer.grad(np.ones_like(y), need_dx=True).shape
+            (2, 8, 8, 1)
+        """
         if not need_dx or self._offsets is None:
             return dy
         # the adjoint of a shift with a constant border is the opposite shift with a zero border
         return self._shift(dy, self._reach(dy), -self._offsets[0], -self._offsets[1], 0.0)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
+        """The layer's constructor arguments, as a saved model stores them.
+
+        Returns:
+            A dict of plain values (`name` included) that the constructor accepts.
+
+        Example:
+            >>> from xcnn.layers import RandomTranslation
+            >>> RandomTranslation(0.1, 0.1).get_config()['height_factor']
+            0.1
+        """
         return {**super().get_config(), "height_factor": self.height_factor, "width_factor": self.width_factor,
                 "fill_value": self.fill_value}
 
 
 class Rescaling(Layer):
-    """``x * scale + offset`` (e.g. ``Rescaling(1 / 255)``), in training and inference alike."""
+    """`x * scale + offset` (e.g. `Rescaling(1 / 255)`), in training and inference alike.
 
-    def __init__(self, scale, offset=0.0, name=None, input_shape=None):
+    Args:
+        scale: The factor (one number).
+        offset: Added after scaling.
+        name: The layer's name (default: a unique one from the class name).
+        input_shape: The input shape without the batch axis, to build a `Sequential` without an
+            `Input`.
+
+    Input shape:
+        Any, `(N, ...)`, float32 or float64.
+
+    Output shape:
+        The input's.
+
+    Raises:
+        ValueError: If `scale` or `offset` is not a number (per-channel scales are not supported).
+
+    Example:
+        >>> from xcnn.layers import Rescaling, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((4, 4, 1)), Rescaling(1 / 255)])
+        >>> model.output_shape
+        (None, 4, 4, 1)
+    """
+
+    def __init__(self, scale: float, offset: float = 0.0, name: str | None = None,
+                 input_shape: Sequence[int] | None = None) -> None:
         super().__init__(name, None, input_shape)
         for arg, value in (("scale", scale), ("offset", offset)):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ValueError(f"{arg} must be a number (per-channel scales are not supported), got {value!r}")
         self.scale, self.offset = float(scale), float(offset)
 
-    def call(self, x, training):
+    def call(self, x: Array, training: bool) -> Array:
+        """The forward pass of the layer's core (before its activation); keeps what `grad` needs.
+
+        Args:
+            x: The input batch, `(N, ...)`, float32 or float64, on the layer's backend and device.
+            training: Whether this is a training step (it makes no difference to this layer).
+
+        Returns:
+            The output batch, `(N, ...)`, in the input's dtype.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Rescaling, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = Rescaling(1 / 255)
+            >>> model = Sequential([Input((4, 4, 1)), layer])
+            >>> x = np.ones((2, 4, 4, 1), "float32")
+            >>> layer.call(x, training=False).shape
+            (2, 4, 4, 1)
+        """
         return x * self.scale + self.offset
 
-    def grad(self, dy, need_dx):
+    def grad(self, dy: Array, need_dx: bool) -> Array | None:
+        """The backward pass of the layer's core: the gradient w.r.t. its input.
+
+        `dy` is the gradient w.r.t. its output; call `call` first. The layer has no weights.
+
+        Args:
+            dy: The gradient w.r.t. the output, `(N, ...)`, in the forward's dtype.
+            need_dx: Whether the gradient w.r.t. the input is wanted (a model's first layer needs none).
+
+        Returns:
+            The gradient w.r.t. the input, `(N, ...)`, (may be `None` when `need_dx` is false).
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Rescaling, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = Rescaling(1 / 255)
+            >>> model = Sequential([Input((4, 4, 1)), layer])
+            >>> x = np.ones((2, 4, 4, 1), "float32")
+            >>> y = layer.call(x, training=False)
+            >>> layer.grad(np.ones_like(y), need_dx=True).shape
+            (2, 4, 4, 1)
+        """
         return dy * self.scale
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
+        """The layer's constructor arguments, as a saved model stores them.
+
+        Returns:
+            A dict of plain values (`name` included) that the constructor accepts.
+
+        Example:
+            >>> from xcnn.layers import Rescaling
+            >>> Rescaling(1 / 255).get_config()['scale']
+            0.00392156862745098
+        """
         return {**super().get_config(), "scale": self.scale, "offset": self.offset}
 
 
@@ -95,23 +269,86 @@ _FLIP_AXES = {"horizontal": (2,), "vertical": (1,), "horizontal_and_vertical": (
 
 
 class RandomFlip(Layer):
-    """While training, flips each image left-right (``mode="horizontal"``), upside down
-    (``"vertical"``) or each independently (``"horizontal_and_vertical"``, the default), each
-    with probability 1/2; at inference images pass unchanged. Draws from the model's per-step
-    random stream, or from its own stream when given ``seed``. ``(N, H, W, C)`` in and out."""
+    """While training, flips each image at random with probability 1/2; at inference images pass
+    unchanged.
 
-    def __init__(self, mode="horizontal_and_vertical", seed=None, name=None, input_shape=None):
+    Left-right with `mode="horizontal"`, upside down with `"vertical"`, each independently with
+    `"horizontal_and_vertical"` (the default). Draws from the model's per-step random stream, or
+    from its own stream when given `seed`.
+
+    Args:
+        mode: `"horizontal"`, `"vertical"` or `"horizontal_and_vertical"`.
+        seed: Seed of the layer's own random stream (default: the model's stream).
+        name: The layer's name (default: a unique one from the class name).
+        input_shape: `(H, W, C)`, to build a `Sequential` without an `Input`.
+
+    Input shape:
+        `(N, H, W, C)`, float32 or float64.
+
+    Output shape:
+        The input's.
+
+    Raises:
+        ValueError: If `mode` is unknown, `seed` is not a non-negative int, or (when called) the
+            input is not `(H, W, C)`.
+
+    Example:
+        >>> from xcnn.layers import RandomFlip, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((4, 4, 1)), RandomFlip("horizontal")])
+        >>> model.output_shape
+        (None, 4, 4, 1)
+    """
+
+    def __init__(self, mode: str = "horizontal_and_vertical", seed: int | None = None, name: str | None = None,
+                 input_shape: Sequence[int] | None = None) -> None:
         super().__init__(name, None, input_shape)
         if mode not in _FLIP_AXES:
             raise ValueError(f"mode must be one of {sorted(_FLIP_AXES)}, got {mode!r}")
         self.mode, self.seed = mode, _seed_arg(seed)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """The shape of the layer's output (before its activation) for inputs of the given shape.
+
+        Args:
+            input_shape: The input shape without the batch axis, `(H, W, C)`.
+
+        Returns:
+            The output shape without the batch axis, `(H, W, C)`.
+
+        Raises:
+            ValueError: If the input is not `(H, W, C)`.
+
+        Example:
+            >>> from xcnn.layers import RandomFlip
+            >>> RandomFlip("horizontal").compute_output_shape((4, 4, 1))
+            (4, 4, 1)
+        """
         if len(input_shape) != 3:
             raise ValueError(f"{self.name} expects images (H, W, C), got input shape {input_shape}")
         return input_shape
 
-    def call(self, x, training):
+    def call(self, x: Array, training: bool) -> Array:
+        """The forward pass of the layer's core (before its activation); keeps what `grad` needs.
+
+        Args:
+            x: The input batch, `(N, H, W, C)`, float32 or float64, on the layer's backend and device.
+            training: Whether this is a training step (random transforms are drawn only then; otherwise
+                the input passes unchanged).
+
+        Returns:
+            The output batch, `(N, H, W, C)`, in the input's dtype.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import RandomFlip, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = RandomFlip("horizontal")
+            >>> model = Sequential([Input((4, 4, 1)), layer])
+            >>> x = np.ones((2, 4, 4, 1), "float32")
+            >>> layer.call(x, training=False).shape
+            (2, 4, 4, 1)
+        """
         self._flips = []
         if not training:
             return x
@@ -122,14 +359,46 @@ class RandomFlip(Layer):
             x = xp.where(flip, xp.flip(x, axis=axis), x)
         return x
 
-    def grad(self, dy, need_dx):
+    def grad(self, dy: Array, need_dx: bool) -> Array | None:
         # each flip is its own inverse and adjoint: undo them in reverse order
+        """The backward pass of the layer's core: the gradient w.r.t. its input.
+
+        `dy` is the gradient w.r.t. its output; call `call` first. The layer has no weights.
+
+        Args:
+            dy: The gradient w.r.t. the output, `(N, H, W, C)`, in the forward's dtype.
+            need_dx: Whether the gradient w.r.t. the input is wanted (a model's first layer needs none).
+
+        Returns:
+            The gradient w.r.t. the input, `(N, H, W, C)`, (may be `None` when `need_dx` is false).
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import RandomFlip, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = RandomFlip("horizontal")
+            >>> model = Sequential([Input((4, 4, 1)), layer])
+            >>> x = np.ones((2, 4, 4, 1), "float32")
+            >>> y = layer.call(x, training=False)
+            >>> layer.grad(np.ones_like(y), need_dx=True).shape
+            (2, 4, 4, 1)
+        """
         xp = self.xp
         for axis, flip in reversed(self._flips):
             dy = xp.where(flip, xp.flip(dy, axis=axis), dy)
         return dy
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
+        """The layer's constructor arguments, as a saved model stores them.
+
+        Returns:
+            A dict of plain values (`name` included) that the constructor accepts.
+
+        Example:
+            >>> from xcnn.layers import RandomFlip
+            >>> RandomFlip("horizontal").get_config()['mode']
+            'horizontal'
+        """
         return {**super().get_config(), "mode": self.mode, "seed": self.seed}
 
 
@@ -140,23 +409,52 @@ def _seed_arg(seed):
 
 
 class RandomRotation(Layer):
-    """While training, rotates each image about its centre by a random angle drawn uniformly
-    from ``factor`` (a fraction of a full turn: ``0.1`` means up to 36 degrees either way, a
-    pair ``(low, high)`` a range), resampling as Keras does (``interpolation`` "bilinear" or
-    "nearest"; ``fill_mode`` "reflect", "constant" with ``fill_value``, "nearest", "wrap",
-    "mirror"); at inference images pass unchanged. Draws from the model's per-step random
-    stream, or from its own stream when given ``seed``. ``(N, H, W, C)`` in and out; the
+    """While training, rotates each image about its centre by a random angle; at inference images
+    pass unchanged.
+
+    The angle is drawn uniformly from `factor`, a fraction of a full turn (`0.1` means up to 36
+    degrees either way, a pair `(low, high)` a range), and images are resampled as Keras does.
+    Draws from the model's per-step random stream, or from its own stream when given `seed`. The
     gradient w.r.t. the input is the resampling's adjoint.
+
+    Args:
+        factor: The largest angle as a fraction of a turn, or a range `(low, high)`.
+        fill_mode: `"reflect"`, `"constant"` (with `fill_value`), `"nearest"`, `"wrap"` or
+            `"mirror"`.
+        interpolation: `"bilinear"` or `"nearest"`.
+        seed: Seed of the layer's own random stream (default: the model's stream).
+        fill_value: The value outside the image with `fill_mode="constant"`.
+        name: The layer's name (default: a unique one from the class name).
+        input_shape: `(H, W, C)`, to build a `Sequential` without an `Input`.
+
+    Input shape:
+        `(N, H, W, C)`, float32 or float64.
+
+    Output shape:
+        The input's.
+
+    Raises:
+        ValueError: If `factor` is not a number or an ordered pair, `fill_mode` or
+            `interpolation` is unknown, `seed` is not a non-negative int, or (when called) the
+            input is not `(H, W, C)`.
+
+    Example:
+        >>> from xcnn.layers import RandomRotation, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((4, 4, 1)), RandomRotation(0.1)])
+        >>> model.output_shape
+        (None, 4, 4, 1)
     """
 
-    def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None, fill_value=0.0,
-                 name=None, input_shape=None):
+    def __init__(self, factor: float | tuple[float, float], fill_mode: str = "reflect",
+                 interpolation: str = "bilinear", seed: int | None = None, fill_value: float = 0.0,
+                 name: str | None = None, input_shape: Sequence[int] | None = None) -> None:
         super().__init__(name, None, input_shape)
         if isinstance(factor, (int, float)) and not isinstance(factor, bool):
             low, high = -abs(float(factor)), abs(float(factor))
         else:
             try:
-                low, high = (float(f) for f in factor)
+                low, high = (float(f) for f in factor)  # type: ignore[union-attr]
             except (TypeError, ValueError):
                 raise ValueError(f"factor must be a number or a pair (low, high), got {factor!r}") from None
         if low > high:
@@ -169,12 +467,48 @@ class RandomRotation(Layer):
         self.fill_mode, self.interpolation = fill_mode, interpolation
         self.seed, self.fill_value = _seed_arg(seed), float(fill_value)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """The shape of the layer's output (before its activation) for inputs of the given shape.
+
+        Args:
+            input_shape: The input shape without the batch axis, `(H, W, C)`.
+
+        Returns:
+            The output shape without the batch axis, `(H, W, C)`.
+
+        Raises:
+            ValueError: If the input is not `(H, W, C)`.
+
+        Example:
+            >>> from xcnn.layers import RandomRotation
+            >>> RandomRotation(0.1).compute_output_shape((4, 4, 1))
+            (4, 4, 1)
+        """
         if len(input_shape) != 3:
             raise ValueError(f"{self.name} expects images (H, W, C), got input shape {input_shape}")
         return input_shape
 
-    def call(self, x, training):
+    def call(self, x: Array, training: bool) -> Array:
+        """The forward pass of the layer's core (before its activation); keeps what `grad` needs.
+
+        Args:
+            x: The input batch, `(N, H, W, C)`, float32 or float64, on the layer's backend and device.
+            training: Whether this is a training step (random transforms are drawn only then; otherwise
+                the input passes unchanged).
+
+        Returns:
+            The output batch, `(N, H, W, C)`, in the input's dtype.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import RandomRotation, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = RandomRotation(0.1)
+            >>> model = Sequential([Input((4, 4, 1)), layer])
+            >>> x = np.ones((2, 4, 4, 1), "float32")
+            >>> layer.call(x, training=False).shape
+            (2, 4, 4, 1)
+        """
         self._plan = None
         if not training or self.factor == (0.0, 0.0):
             return x
@@ -186,11 +520,43 @@ class RandomRotation(Layer):
         self._x_shape = tuple(x.shape)
         return ops.resample(x, self._plan, tuple(x.shape[1:3]), self.fill_value)
 
-    def grad(self, dy, need_dx):
+    def grad(self, dy: Array, need_dx: bool) -> Array | None:
+        """The backward pass of the layer's core: the gradient w.r.t. its input.
+
+        `dy` is the gradient w.r.t. its output; call `call` first. The layer has no weights.
+
+        Args:
+            dy: The gradient w.r.t. the output, `(N, H, W, C)`, in the forward's dtype.
+            need_dx: Whether the gradient w.r.t. the input is wanted (a model's first layer needs none).
+
+        Returns:
+            The gradient w.r.t. the input, `(N, H, W, C)`, (may be `None` when `need_dx` is false).
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import RandomRotation, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = RandomRotation(0.1)
+            >>> model = Sequential([Input((4, 4, 1)), layer])
+            >>> x = np.ones((2, 4, 4, 1), "float32")
+            >>> y = layer.call(x, training=False)
+            >>> layer.grad(np.ones_like(y), need_dx=True).shape
+            (2, 4, 4, 1)
+        """
         if not need_dx or self._plan is None:
             return dy
         return ops.resample_backward(dy, self._plan, self._x_shape)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
+        """The layer's constructor arguments, as a saved model stores them.
+
+        Returns:
+            A dict of plain values (`name` included) that the constructor accepts.
+
+        Example:
+            >>> from xcnn.layers import RandomRotation
+            >>> RandomRotation(0.1).get_config()['factor']
+            [-0.1, 0.1]
+        """
         return {**super().get_config(), "factor": list(self.factor), "fill_mode": self.fill_mode,
                 "interpolation": self.interpolation, "seed": self.seed, "fill_value": self.fill_value}

@@ -1,12 +1,17 @@
-"""Metrics with Keras's names, by name or as objects in ``model.compile(metrics=[...])``.
+"""Metrics with Keras's names, by name or as objects in `model.compile(metrics=[...])`.
 
 Each metric keeps its running state on the model's device and is read (one host copy) when
 the epoch ends or the progress bar refreshes. The logs name a metric as Keras does: by the
-string given in ``compile`` (``"acc"`` -> ``logs["acc"]``), else by the object's ``name``.
-``"accuracy"``/``"acc"`` become binary, sparse-categorical or categorical accuracy from the
-output and the targets, as in Keras. AUC is the ROC subset (see :class:`AUC`).
+string given in `compile` (`"acc"` -> `logs["acc"]`), else by the object's `name`.
+`"accuracy"`/`"acc"` become binary, sparse-categorical or categorical accuracy from the
+output and the targets, as in Keras. AUC is the ROC subset (see `AUC`).
 """
 
+from __future__ import annotations
+
+from typing import Any
+
+from .._typing import Array
 from .accuracy_metrics import (
     Accuracy,
     BinaryAccuracy,
@@ -44,19 +49,41 @@ _REGISTRY = {
 NAMES = ("accuracy", "acc", *_REGISTRY)
 
 
-def get(identifier, y_true=None, y_pred=None):
-    """A fresh :class:`Metric` from a name, a Metric (returned as it is), a Metric class, or a
-    function ``fn(y_true, y_pred) -> (N,)`` (wrapped in a running mean).
+def get(identifier: Any, y_true: Array | None = None, y_pred: Array | None = None) -> Metric:
+    """A fresh `Metric` from a name, a `Metric` class or a function; a `Metric` is returned as it is.
 
-    ``"accuracy"``/``"acc"`` look at a batch's ``y_true`` and ``y_pred`` to choose, as Keras
-    does: binary accuracy for one output unit, sparse-categorical accuracy for integer labels
-    (``y_true`` of lower rank, or ``(N, 1)`` against several units), else categorical accuracy.
-    A metric named by a string takes that string as its ``name`` (its key in the logs).
+    A function `fn(y_true, y_pred) -> (N,)` is wrapped in a running mean (`MeanMetricWrapper`).
+
+    `"accuracy"`/`"acc"` look at a batch's `y_true` and `y_pred` to choose, as Keras does: binary
+    accuracy for one output unit, sparse-categorical accuracy for integer labels (`y_true` of lower
+    rank, or `(N, 1)` against several units), else categorical accuracy. A metric named by a
+    string takes that string as its `name` (its key in the logs).
+
+    Args:
+        identifier: A name (see `NAMES`), a `Metric`, a `Metric` subclass, `serialize`'s dict, or
+            a function.
+        y_true: A batch's targets (needed for `"accuracy"`).
+        y_pred: A batch's outputs `(N, K)` (needed for `"accuracy"`).
+
+    Returns:
+        The metric.
+
+    Raises:
+        ValueError: If the name or config is unknown, or `"accuracy"` comes without a batch.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn import metrics
+        >>> metrics.get("mae").name
+        'mae'
+        >>> y_true, y_pred = np.array([1, 0, 0]), np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])
+        >>> type(metrics.get("acc", y_true, y_pred)).__name__
+        'SparseCategoricalAccuracy'
     """
     if isinstance(identifier, Metric):
         return identifier
     if isinstance(identifier, dict):  # serialize()'s form of a Metric object
-        cls = {c.__name__: c for c in _CLASSES}.get(identifier.get("class_name"))
+        cls = {c.__name__: c for c in _CLASSES}.get(identifier.get("class_name"))  # type: ignore[arg-type]
         if cls is None:
             raise ValueError(f"unknown metric config {identifier!r}; its class_name must be one of "
                              f"{[c.__name__ for c in _CLASSES]}")
@@ -82,9 +109,24 @@ def get(identifier, y_true=None, y_pred=None):
                      "or a function fn(y_true, y_pred)")
 
 
-def serialize(metric):
-    """A JSON-able form of a compile ``metrics`` entry: names stay names, Metric objects become
-    ``{"class_name", "config"}`` (what :func:`get` rebuilds), functions their name."""
+def serialize(metric: Any) -> Any:
+    """A JSON-able form of a compile `metrics` entry, which `get` rebuilds.
+
+    Names stay names, Metric objects become `{"class_name", "config"}`, functions their name.
+
+    Args:
+        metric: A name, a `Metric`, a `Metric` class or a function.
+
+    Returns:
+        A string or a dict.
+
+    Example:
+        >>> from xcnn import metrics
+        >>> metrics.serialize("acc")
+        'acc'
+        >>> sorted(metrics.serialize(metrics.AUC(num_thresholds=3)))
+        ['class_name', 'config']
+    """
     if isinstance(metric, str):
         return metric
     if isinstance(metric, MeanMetricWrapper) and type(metric) is MeanMetricWrapper:

@@ -1,10 +1,13 @@
-""":class:`AUC`: the area under the ROC curve from confusion counts at fixed thresholds."""
+"""`AUC`: the area under the ROC curve from confusion counts at fixed thresholds."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
 from .. import backend as B
+from .._typing import Array, DType
 from ..backend import array_namespace
 from ..ops.activations import sigmoid
 from .metric import Metric, as_array
@@ -13,18 +16,45 @@ _EPSILON = 1e-7
 
 
 class AUC(Metric):
-    """Keras's ``AUC`` (the subset ``curve="ROC"``, ``summation_method="interpolation"``,
-    one label): true/false positive and negative counts at ``num_thresholds`` thresholds spread
-    evenly over [0, 1] are summed on the device; ``result()`` integrates the ROC curve by the
-    trapezoid rule, as Keras does. Predictions are probabilities (``from_logits=True``: logits)
-    of shape ``(N,)`` or ``(N, K)``, every entry judged against the 0/1 target at its place.
+    """Keras's `AUC`: the area under the ROC curve from confusion counts at fixed thresholds.
+
+    The subset `curve="ROC"`, `summation_method="interpolation"`, one label: true/false positive and
+    negative counts at `num_thresholds` thresholds spread evenly over `[0, 1]` are summed on the
+    device; `result()` integrates the ROC curve by the trapezoid rule, as Keras does.
+
+    Args:
+        num_thresholds: The number of thresholds (> 1).
+        curve: Must be `"ROC"`.
+        summation_method: Must be `"interpolation"`.
+        name: The metric's name, its key in the logs.
+        dtype: Kept for Keras compatibility.
+        thresholds: Must be `None`.
+        multi_label: Must be false.
+        from_logits: The predictions are logits (a sigmoid is applied first).
+
+    Input shape:
+        Predictions `(N,)` or `(N, K)` (probabilities, or logits), every entry judged against the
+        0/1 target at its place, of the same size.
+
+    Raises:
+        ValueError: If `num_thresholds` is not an int > 1, or an argument asks for what xcnn's AUC
+            does not support.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.metrics import AUC
+        >>> auc = AUC()
+        >>> auc.update_state(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]))
+        >>> round(auc.result(), 4)
+        0.75
     """
 
     _direction = "up"
     summed_state = ("true_positives", "false_positives", "true_negatives", "false_negatives")
 
-    def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation", name="auc",
-                 dtype=None, thresholds=None, multi_label=False, from_logits=False):
+    def __init__(self, num_thresholds: int = 200, curve: str = "ROC", summation_method: str = "interpolation",
+                 name: str = "auc", dtype: DType | None = None, thresholds: Any = None, multi_label: bool = False,
+                 from_logits: bool = False) -> None:
         if isinstance(num_thresholds, bool) or not isinstance(num_thresholds, int) or num_thresholds < 2:
             raise ValueError(f"num_thresholds must be an int > 1, got {num_thresholds!r}")
         if curve != "ROC" or summation_method != "interpolation" or thresholds is not None or multi_label:
@@ -38,10 +68,40 @@ class AUC(Metric):
         self._thresholds = np.array([0.0 - _EPSILON, *inner, 1.0 + _EPSILON])
         super().__init__(name=name, dtype=dtype)
 
-    def reset_state(self):
+    def reset_state(self) -> None:
+        """Forget every batch seen so far.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.metrics import AUC
+            >>> auc = AUC()
+            >>> auc.update_state(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]))
+            >>> auc.reset_state()
+            >>> auc.result()
+            0.0
+        """
         self.true_positives = self.false_positives = self.true_negatives = self.false_negatives = None
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    def update_state(self, y_true: Array, y_pred: Array, sample_weight: Array | None = None) -> None:
+        """Add one batch's confusion counts at every threshold (on the device).
+
+        Args:
+            y_true: 0/1 targets, one per prediction.
+            y_pred: Probabilities (or logits with `from_logits`), `(N,)` or `(N, K)`.
+            sample_weight: Must be `None`.
+
+        Raises:
+            ValueError: If `sample_weight` is given, or the targets and predictions differ in size.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.metrics import AUC
+            >>> auc = AUC()
+            >>> auc.update_state(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]))
+            >>> auc.update_state(np.array([1]), np.array([0.9]))
+            >>> round(auc.result(), 4)
+            0.8333
+        """
         xp = array_namespace(y_pred)
         y_true = as_array(y_true, y_pred)
         if sample_weight is not None:
@@ -67,7 +127,20 @@ class AUC(Metric):
             self.true_negatives = self.true_negatives + counts[2]
             self.false_negatives = self.false_negatives + counts[3]
 
-    def result(self):
+    def result(self) -> float:
+        """The area under the ROC curve of every batch seen (one host copy); 0.0 before any batch.
+
+        Returns:
+            A float in `[0, 1]`.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.metrics import AUC
+            >>> auc = AUC()
+            >>> auc.update_state(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]))
+            >>> round(auc.result(), 4)
+            0.75
+        """
         if self.true_positives is None:
             return 0.0
         tp, fp, tn, fn = (B.to_numpy(a).astype(np.float64) for a in (
@@ -78,6 +151,16 @@ class AUC(Metric):
         heights = (recall[:-1] + recall[1:]) / 2.0
         return float(np.sum((fp_rate[:-1] - fp_rate[1:]) * heights))
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
+        """The metric's constructor arguments, as a saved model stores them.
+
+        Returns:
+            A dict of plain values.
+
+        Example:
+            >>> from xcnn.metrics import AUC
+            >>> AUC(num_thresholds=50).get_config()["num_thresholds"]
+            50
+        """
         return {"num_thresholds": self.num_thresholds, "curve": self.curve, "summation_method": self.summation_method,
                 "name": self.name, "dtype": self.dtype, "from_logits": self.from_logits}

@@ -1,48 +1,128 @@
-"""The :class:`Metric` base class and :class:`MeanMetricWrapper`: a running mean kept on the device."""
+"""The `Metric` base class and `MeanMetricWrapper`: a running mean kept on the device."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 from .. import backend as B
+from .._typing import Array, DType
 from ..backend import array_namespace
 
 
 class Metric:
-    """A statistic accumulated over batches: ``update_state(y_true, y_pred)``, ``result()``,
-    ``reset_state()``, as in Keras.
+    """A statistic accumulated over batches, as in Keras.
 
-    The state stays on the arrays' device (sums are 0-d device arrays), so ``update_state``
-    never waits for the host; ``result()`` copies it to the host once and returns a float.
+    `update_state(y_true, y_pred)` adds a batch, `result()` reads the statistic, `reset_state()`
+    starts again.
 
-    ``summed_state``: the names of the state attributes that are sums over samples (device
-    arrays or host numbers), which a data-parallel run adds up over its ranks before
-    ``result()``; None for a metric whose state does not add up that way.
+    The state stays on the arrays' device (sums are 0-d device arrays), so `update_state` never
+    waits for the host; `result()` copies it to the host once and returns a float. Calling a
+    metric, `metric(y_true, y_pred)`, gives the metric of that one batch.
+
+    `summed_state`: the names of the state attributes that are sums over samples (device arrays
+    or host numbers), which a data-parallel run adds up over its ranks before `result()`; None for
+    a metric whose state does not add up that way.
+
+    Args:
+        name: The metric's name, its key in the logs (default: the class name in snake case).
+        dtype: Kept for Keras compatibility.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.metrics import SparseCategoricalAccuracy
+        >>> metric = SparseCategoricalAccuracy()
+        >>> metric.update_state(np.array([1, 0, 0]), np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]]))
+        >>> metric.result()
+        0.6666666666666666
+        >>> metric.reset_state()
+        >>> metric.result()
+        0.0
     """
 
     summed_state: tuple[str, ...] | None = None
 
-    def __init__(self, name=None, dtype=None):
+    def __init__(self, name: str | None = None, dtype: DType | None = None) -> None:
         self.name = name or _snake(type(self).__name__)
         self.dtype = dtype
         self.reset_state()
 
-    def reset_state(self):
+    def reset_state(self) -> None:
+        """Forget every batch seen so far.
+
+        Raises:
+            NotImplementedError: In the base class; every metric implements it.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.metrics import SparseCategoricalAccuracy
+            >>> metric = SparseCategoricalAccuracy()
+            >>> metric.update_state(np.array([1, 0, 0]), np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]]))
+            >>> metric.reset_state()
+            >>> metric.result()
+            0.0
+        """
         raise NotImplementedError
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    def update_state(self, y_true: Array, y_pred: Array, sample_weight: Array | None = None) -> None:
+        """Add one batch to the running state (on the device; no host copy).
+
+        Args:
+            y_true: The batch's targets, as given to `fit` (labels `(N,)` or one-hot `(N, K)`).
+            y_pred: The model's outputs `(N, K)`, float.
+            sample_weight: `(N,)` weights, or `None`.
+
+        Raises:
+            NotImplementedError: In the base class; every metric implements it.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.metrics import SparseCategoricalAccuracy
+            >>> metric = SparseCategoricalAccuracy()
+            >>> metric.update_state(np.array([1, 0, 0]), np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]]))
+            >>> metric.update_state(np.array([1]), np.array([[0.4, 0.6]]))
+            >>> metric.result()
+            0.75
+        """
         raise NotImplementedError
 
-    def result(self):
+    def result(self) -> float:
+        """The metric over every batch seen (one host copy); 0.0 before any batch.
+
+        Returns:
+            A float.
+
+        Raises:
+            NotImplementedError: In the base class; every metric implements it.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.metrics import SparseCategoricalAccuracy
+            >>> metric = SparseCategoricalAccuracy()
+            >>> metric.update_state(np.array([1, 0, 0]), np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]]))
+            >>> round(metric.result(), 4)
+            0.6667
+        """
         raise NotImplementedError
 
-    def __call__(self, y_true, y_pred, sample_weight=None):
+    def __call__(self, y_true: Array, y_pred: Array, sample_weight: Array | None = None) -> float:
         """Keras's stateless use: the metric of this one batch (the running state is untouched)."""
         fresh = type(self)(**self.get_config())
         fresh.update_state(y_true, y_pred, sample_weight)
         return fresh.result()
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
+        """The metric's constructor arguments, as a saved model stores them.
+
+        Returns:
+            A dict of plain values.
+
+        Example:
+            >>> from xcnn.metrics import TopKCategoricalAccuracy
+            >>> TopKCategoricalAccuracy(k=3).get_config()
+            {'name': 'top_k_categorical_accuracy', 'dtype': None, 'k': 3}
+        """
         code = type(self).__init__.__code__
         return {k: getattr(self, k) for k in code.co_varnames[1 : code.co_argcount]}
 
@@ -59,30 +139,89 @@ def _snake(camel):
     return "".join(out)
 
 
-def as_array(value, like):
-    """``value`` (host or device) on ``like``'s backend; device arrays pass through untouched."""
+def as_array(value: Any, like: Array) -> Array:
+    """`value` (host or device) on `like`'s backend; device arrays pass through untouched.
+
+    Args:
+        value: An array of any backend, or anything `np.asarray` accepts.
+        like: An array of the target backend.
+
+    Returns:
+        `value` as an array of `like`'s backend (its dtype kept).
+
+    Raises:
+        TypeError: If `like` is not an array.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.metrics.metric import as_array
+        >>> as_array([1, 2], np.zeros(1)).tolist()
+        [1, 2]
+    """
     if B.backend_of_or_none(value) == B.backend_of(like):
         return value
     return B.asarray(value, B.backend_of(like))
 
 
 class MeanMetricWrapper(Metric):
-    """The mean of ``fn(y_true, y_pred) -> (N, ...)`` values over every sample seen.
+    """The mean of `fn(y_true, y_pred) -> (N, ...)` values over every sample seen.
 
-    ``fn`` takes device arrays (``y_true`` as given to ``fit``: labels or one-hot) and returns
-    one value per sample (or per entry); the sum and the count are kept, the sum on the device.
+    `fn` takes device arrays (`y_true` as given to `fit`: labels or one-hot) and returns one value
+    per sample (or per entry); the sum and the count are kept, the sum on the device. Keras weighs
+    each sample's mean value by its weight and divides by the weights' sum; so does this.
+
+    Args:
+        fn: The per-sample function.
+        name: The metric's name (default: `fn`'s name).
+        dtype: Kept for Keras compatibility.
+        **kwargs: Passed to `fn` on every call (e.g. `k=3`).
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.metrics import MeanMetricWrapper, mean_absolute_error
+        >>> metric = MeanMetricWrapper(mean_absolute_error)
+        >>> metric.update_state(np.array([[0.0], [1.0]]), np.array([[0.5], [1.0]]))
+        >>> metric.name, metric.result()
+        ('mean_absolute_error', 0.25)
     """
 
     summed_state = ("total", "count")
 
-    def __init__(self, fn, name=None, dtype=None, **kwargs):
+    def __init__(self, fn: Callable[..., Array], name: str | None = None, dtype: DType | None = None, **kwargs: Any) -> None:
         self._fn, self._kwargs = fn, kwargs
         super().__init__(name=name or fn.__name__, dtype=dtype)
 
-    def reset_state(self):
+    def reset_state(self) -> None:
+        """Forget every batch seen so far.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.metrics import SparseCategoricalAccuracy
+            >>> metric = SparseCategoricalAccuracy()
+            >>> metric.update_state(np.array([1, 0, 0]), np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]]))
+            >>> metric.reset_state()
+            >>> metric.result()
+            0.0
+        """
         self.total, self.count = None, 0
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    def update_state(self, y_true: Array, y_pred: Array, sample_weight: Array | None = None) -> None:
+        """Add one batch to the running state (on the device; no host copy).
+
+        Args:
+            y_true: The batch's targets, as given to `fit` (labels `(N,)` or one-hot `(N, K)`).
+            y_pred: The model's outputs `(N, K)`, float.
+            sample_weight: `(N,)` weights, or `None`.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.metrics import SparseCategoricalAccuracy
+            >>> metric = SparseCategoricalAccuracy()
+            >>> metric.update_state(np.array([1, 0, 0]), np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]]))
+            >>> metric.update_state(np.array([1]), np.array([[0.4, 0.6]]))
+            >>> metric.result()
+            0.75
+        """
         y_true = as_array(y_true, y_pred)
         values = self._fn(y_true, y_pred, **self._kwargs)
         xp = array_namespace(values)
@@ -98,16 +237,40 @@ class MeanMetricWrapper(Metric):
         self.total = batch_total if self.total is None else self.total + batch_total
         self.count = self.count + batch_count  # a host int while unweighted, else a device sum
 
-    def result(self):
+    def result(self) -> float:
+        """The metric over every batch seen (one host copy); 0.0 before any batch.
+
+        Returns:
+            A float.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.metrics import SparseCategoricalAccuracy
+            >>> metric = SparseCategoricalAccuracy()
+            >>> metric.update_state(np.array([1, 0, 0]), np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]]))
+            >>> round(metric.result(), 4)
+            0.6667
+        """
         if self.total is None:
             return 0.0
         count = self.count if isinstance(self.count, int) else float(B.to_numpy(self.count))
         return float(B.to_numpy(self.total)) / count if count else 0.0
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
+        """The metric's constructor arguments, as a saved model stores them.
+
+        Returns:
+            A dict of plain values.
+
+        Example:
+            >>> from xcnn.metrics import TopKCategoricalAccuracy
+            >>> TopKCategoricalAccuracy(k=3).get_config()
+            {'name': 'top_k_categorical_accuracy', 'dtype': None, 'k': 3}
+        """
         return {"name": self.name, "dtype": self.dtype, **self._kwargs}
 
-    def __call__(self, y_true, y_pred, sample_weight=None):
+    def __call__(self, y_true: Array, y_pred: Array, sample_weight: Array | None = None) -> float:
+        """Keras's stateless use: the metric of this one batch (the running state is untouched)."""
         fresh = MeanMetricWrapper(self._fn, name=self.name, dtype=self.dtype, **self._kwargs)
         fresh.update_state(y_true, y_pred, sample_weight)
         return fresh.result()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._typing import Array, DType
 from ..backend import array_namespace
 from .metric import MeanMetricWrapper
 
@@ -12,28 +13,92 @@ def _difference(xp, y_true, y_pred):
     return y_pred - xp.astype(y_true, y_pred.dtype)
 
 
-def mean_squared_error(y_true, y_pred):
-    """``mean((y_pred - y_true)**2)`` over the last axis: ``(N,)``."""
+def mean_squared_error(y_true: Array, y_pred: Array) -> Array:
+    """`mean((y_pred - y_true)**2)` over the last axis, per sample.
+
+    Args:
+        y_true: Targets `(N, K)` (or `(N,)` for `(N, 1)` outputs).
+        y_pred: Predictions `(N, K)`, float.
+
+    Returns:
+        `(N,)` in `y_pred`'s dtype.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.metrics import mean_squared_error
+        >>> mean_squared_error(np.array([[0.0, 1.0]]), np.array([[0.5, 1.0]])).tolist()
+        [0.125]
+    """
     xp = array_namespace(y_pred)
     d = _difference(xp, y_true, y_pred)
     return xp.mean(d * d, axis=-1)
 
 
-def mean_absolute_error(y_true, y_pred):
-    """``mean(|y_pred - y_true|)`` over the last axis: ``(N,)``."""
+def mean_absolute_error(y_true: Array, y_pred: Array) -> Array:
+    """`mean(|y_pred - y_true|)` over the last axis, per sample.
+
+    Args:
+        y_true: Targets `(N, K)` (or `(N,)` for `(N, 1)` outputs).
+        y_pred: Predictions `(N, K)`, float.
+
+    Returns:
+        `(N,)` in `y_pred`'s dtype.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.metrics import mean_absolute_error
+        >>> mean_absolute_error(np.array([[0.0, 1.0]]), np.array([[0.5, 1.0]])).tolist()
+        [0.25]
+    """
     xp = array_namespace(y_pred)
     return xp.mean(xp.abs(_difference(xp, y_true, y_pred)), axis=-1)
 
 
 class MeanSquaredError(MeanMetricWrapper):
+    """The mean over samples of `mean_squared_error` (the metric, not the loss).
+
+    A running mean over every sample seen, kept on the arrays' device.
+
+    Args:
+        name: The metric's name, its key in the logs.
+        dtype: Kept for Keras compatibility (the state takes the predictions' dtype).
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.metrics import MeanSquaredError
+        >>> metric = MeanSquaredError()
+        >>> y_true = np.array([[0.0, 1.0]])
+        >>> y_pred = np.array([[0.5, 1.0]])
+        >>> metric.update_state(y_true, y_pred)
+        >>> round(metric.result(), 4)
+        0.125
+    """
     _direction = "down"
 
-    def __init__(self, name="mean_squared_error", dtype=None):
+    def __init__(self, name: str = "mean_squared_error", dtype: DType | None = None) -> None:
         super().__init__(mean_squared_error, name=name, dtype=dtype)
 
 
 class MeanAbsoluteError(MeanMetricWrapper):
+    """The mean over samples of `mean_absolute_error` (the metric, not the loss).
+
+    A running mean over every sample seen, kept on the arrays' device.
+
+    Args:
+        name: The metric's name, its key in the logs.
+        dtype: Kept for Keras compatibility (the state takes the predictions' dtype).
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.metrics import MeanAbsoluteError
+        >>> metric = MeanAbsoluteError()
+        >>> y_true = np.array([[0.0, 1.0]])
+        >>> y_pred = np.array([[0.5, 1.0]])
+        >>> metric.update_state(y_true, y_pred)
+        >>> round(metric.result(), 4)
+        0.25
+    """
     _direction = "down"
 
-    def __init__(self, name="mean_absolute_error", dtype=None):
+    def __init__(self, name: str = "mean_absolute_error", dtype: DType | None = None) -> None:
         super().__init__(mean_absolute_error, name=name, dtype=dtype)

@@ -1,10 +1,14 @@
-"""The :class:`Model`: a graph of layers with its weights, optimizer and loss.
+"""The `Model`: a graph of layers with its weights, optimizer and loss.
 
-How it trains is in :mod:`.trainer`, how it prints in :mod:`.summary`, how it is stored in
-:mod:`.saving`.
+How it trains is in `xcnn.models.trainer`, how it prints in `xcnn.models.summary`, how it is
+stored in `xcnn.models.saving`.
 """
 
 from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -14,8 +18,9 @@ from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
 from .. import utils
 from ..activations import is_named
+from .._typing import Device
 from ..distribution import chief_writes
-from ..layers import InputLayer, SymbolicTensor
+from ..layers import InputLayer, Layer, SymbolicTensor
 from .graph import _topological, _work_saving_rewrites
 from .trainer import Trainer
 
@@ -23,19 +28,41 @@ FORMAT_VERSION = 1
 
 
 class Model(Trainer):
-    """A network from ``inputs`` (``Input(...)``) to ``outputs`` (a layer's output).
+    """A network from `inputs` (`Input(...)`) to `outputs` (a layer's output): the functional API.
 
-    backend: a name from :mod:`xcnn.backend` (default: the global default); device: where on
-    that backend the weights, data batches and random draws live, in the backend's own terms
-    (``"cuda:0"`` for torch, a device id for cupy, see :func:`xcnn.backend.device_of`;
-    default: the backend's default device); dtype: ``"float32"`` (default) or ``"float64"``; seed: seeds the initial weights (the
-    same on every backend) and the per-step random numbers (dropout, shuffling).
+    Args:
+        inputs: The model's input, the result of `xcnn.layers.Input(shape)` (one input).
+        outputs: The output of the last layer, computed from `inputs` alone (one output).
+        backend: A name from `xcnn.backend` (default: the global default).
+        dtype: `"float32"` (default) or `"float64"`: the weights' and computations' dtype.
+        seed: Seeds the initial weights (the same on every backend) and the per-step random
+            numbers (dropout, shuffling); default: a fresh seed per model.
+        name: The model's name (default: `"functional"`, or `"sequential"`).
+        device: Where on that backend the weights, data batches and random draws live, in the
+            backend's own terms (`"cuda:0"` for torch, a device id for cupy, see
+            `xcnn.backend.device_of`); default: the backend's default device.
+
+    Raises:
+        ValueError: If `dtype` is not float32 or float64, the backend or device is not available,
+            `outputs` is not computed from `inputs` alone, or a layer already holds weights of
+            another dtype or backend.
+        TypeError: If `inputs` is not an `Input(...)` or `outputs` not a layer's output.
+
+    Example:
+        >>> from xcnn.layers import Conv2D, Dense, Flatten, Input
+        >>> from xcnn.models import Model
+        >>> x = Input((8, 8, 1))
+        >>> y = Dense(3, activation="softmax")(Flatten()(Conv2D(2, 3)(x)))
+        >>> model = Model(x, y, seed=0)
+        >>> model.output_shape, model.count_params()
+        ((None, 3), 239)
     """
 
     _sequential = False  # Sequential models print and save slightly differently
 
-    def __init__(self, inputs=None, outputs=None, *, backend=None, dtype="float32", seed=None, name=None,
-                 device=None):
+    def __init__(self, inputs: SymbolicTensor | None = None, outputs: SymbolicTensor | None = None, *,
+                 backend: str | None = None, dtype: str = "float32", seed: int | None = None, name: str | None = None,
+                 device: Device | None = None) -> None:
         if dtype not in ("float32", "float64"):
             raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
         self.name = name or ("sequential" if self._sequential else "functional")
@@ -93,24 +120,51 @@ class Model(Trainer):
             layer.rng = rng if seed is None else B.rng(self.backend, seed)
 
     @property
-    def built(self):
+    def built(self) -> bool:
+        """Whether the model has its graph (and so its weights).
+
+        A `Sequential` model without an `Input` or `input_shape=` is built by its first data.
+
+        Example:
+            >>> from xcnn.layers import Dense
+            >>> from xcnn.models import Sequential
+            >>> Sequential([Dense(2)]).built
+            False
+        """
         return self._output is not None
 
     @property
-    def layers(self):
-        """The layers in order; a functional model lists its InputLayer first, as Keras 3 does
-        (a Sequential model does not)."""
+    def layers(self) -> list[Layer]:
+        """The layers in order; a functional model lists its `InputLayer` first, as Keras 3 does (a `Sequential` model does not).
+
+        Example:
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax", name="out")], seed=0)
+            >>> [layer.name for layer in model.layers]
+            ['out']
+        """
         if self._sequential or self._input is None:
             return list(self._layers)
         return [self._input.layer, *self._layers]
 
     @property
-    def trainable(self):
+    def trainable(self) -> bool:
+        """Whether every layer is trainable; `model.trainable = False` freezes every layer (as Keras does).
+
+        Example:
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax", name="out")], seed=0)
+            >>> model.trainable = False
+            >>> model.layers[0].trainable, model.trainable
+            (False, False)
+        """
         return all(layer.trainable for layer in self._layers)
 
     @trainable.setter
-    def trainable(self, value):
-        """``model.trainable = False`` freezes every layer (as Keras does)."""
+    def trainable(self, value: bool) -> None:
+        """`model.trainable = False` freezes every layer (as Keras does)."""
         for layer in self._layers:
             layer.trainable = bool(value)
 
@@ -119,19 +173,58 @@ class Model(Trainer):
         return f"<{kind} name={self.name}, built={self.built}>"
 
     @property
-    def input_shape(self):
+    def input_shape(self) -> tuple[int | None, ...] | None:
+        """The input shape with `None` for the batch axis, or `None` before the model is built.
+
+        Example:
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax", name="out")], seed=0)
+            >>> model.input_shape
+            (None, 3)
+        """
         return None if self._input is None else (None, *self._input.shape)
 
     @property
-    def output_shape(self):
+    def output_shape(self) -> tuple[int | None, ...] | None:
+        """The output shape with `None` for the batch axis, or `None` before the model is built.
+
+        Example:
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax", name="out")], seed=0)
+            >>> model.output_shape
+            (None, 2)
+        """
         return None if self._output is None else (None, *self._output.shape)
 
     def _ensure_built(self):
         if not self.built:
             raise ValueError(f"model {self.name} has no inputs yet; give the first layer input_shape=...")
 
-    def get_layer(self, name=None, index=None):
-        """The layer called ``name``, or the one at ``index`` in :attr:`layers`."""
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """The layer called `name`, or the one at `index` in `layers`.
+
+        Args:
+            name: A layer's name.
+            index: A position in `layers` (used when given).
+
+        Returns:
+            The layer.
+
+        Raises:
+            ValueError: If no layer has that name.
+            IndexError: If `index` is out of range.
+
+        Example:
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax", name="out")], seed=0)
+            >>> type(model.get_layer("out")).__name__
+            'Dense'
+            >>> model.get_layer(index=0).name
+            'out'
+        """
         if index is not None:
             return self.layers[index]
         for layer in self.layers:
@@ -140,7 +233,22 @@ class Model(Trainer):
         raise ValueError(f"no layer named {name!r}; layers: {[layer.name for layer in self.layers]}")
 
     # --- weights ----------------------------------------------------------------------------
-    def count_params(self):
+    def count_params(self) -> int:
+        """The number of weights of all layers, trainable or not.
+
+        Returns:
+            The total.
+
+        Raises:
+            ValueError: If the model is not built yet.
+
+        Example:
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax", name="out")], seed=0)
+            >>> model.count_params()
+            8
+        """
         self._ensure_built()
         return sum(layer.count_params() for layer in self._layers)
 
@@ -149,13 +257,46 @@ class Model(Trainer):
             yield layer, "params", layer.params
             yield layer, "state", layer.state
 
-    def get_weights(self):
-        """All weights as host NumPy arrays, layer by layer, in Keras's order and layouts (see
-        :meth:`Layer.get_weights`): a Keras model's ``get_weights()`` sets an xcnn twin unchanged."""
+    def get_weights(self) -> list[np.ndarray]:
+        """All weights as host NumPy arrays, layer by layer, in Keras's order and layouts.
+
+        See `Layer.get_weights`: a Keras model's `get_weights()` sets an xcnn twin unchanged.
+
+        Returns:
+            One NumPy array per weight.
+
+        Raises:
+            ValueError: If the model is not built yet.
+
+        Example:
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax", name="out")], seed=0)
+            >>> [w.shape for w in model.get_weights()]
+            [(3, 2), (2,)]
+        """
         self._ensure_built()
         return [w for layer in self._layers for w in layer.get_weights()]
 
-    def set_weights(self, weights):
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Set all weights from arrays in `get_weights`'s order and layouts.
+
+        Args:
+            weights: One array per weight, of Keras's shapes.
+
+        Raises:
+            ValueError: If the model is not built yet, or the number of arrays or a shape does not
+                match.
+
+        Example:
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax", name="out")], seed=0)
+            >>> import numpy as np
+            >>> model.set_weights([np.zeros((3, 2)), np.ones(2)])
+            >>> model.predict(np.ones((1, 3), "float32"), verbose=0).tolist()
+            [[0.5, 0.5]]
+        """
         self._ensure_built()
         weights = list(weights)
         counts = [len(layer._weight_slots) for layer in self._layers]
@@ -167,9 +308,28 @@ class Model(Trainer):
             start += count
 
 
-    def to(self, backend, device=None):
-        """Move weights, optimizer state and random streams to ``backend`` and its ``device``
-        (default: the backend's default device); returns the model."""
+    def to(self, backend: str, device: Device | None = None) -> Model:
+        """Move weights, optimizer state and random streams to `backend` and its `device`.
+
+        Args:
+            backend: A backend name.
+            device: A device of it (default: the backend's default device).
+
+        Returns:
+            The model itself.
+
+        Raises:
+            ValueError: If the backend or device is not available.
+
+        Example:
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax", name="out")], seed=0)
+            >>> model.to("numpy") is model
+            True
+            >>> model.backend
+            'numpy'
+        """
         B.namespace(backend)
         device = B.device_of(backend, device)
         self.backend, self.device = backend, device
@@ -188,11 +348,30 @@ class Model(Trainer):
         return self
 
     # --- compile ----------------------------------------------------------------------------
-    def compile(self, optimizer="adam", loss="categorical_crossentropy", metrics=None, weighted_metrics=None):
-        """Choose the optimizer, the loss and the metrics, each by Keras name or as an object
-        (:mod:`xcnn.optimizers`, :mod:`xcnn.losses`, :mod:`xcnn.metrics`). ``weighted_metrics``
-        are computed with the sample weights (``sample_weight``/``class_weight``), ``metrics``
-        without, as in Keras."""
+    def compile(self, optimizer: Any = "adam", loss: Any = "categorical_crossentropy", metrics: Sequence[Any] | None = None,
+                weighted_metrics: Sequence[Any] | None = None) -> None:
+        """Choose the optimizer, the loss and the metrics, each by Keras name or as an object.
+
+        Args:
+            optimizer: A name (`"adam"`, `"sgd"`, ...) or an `xcnn.optimizers` object.
+            loss: A name (`"categorical_crossentropy"`, ...) or an `xcnn.losses` object.
+            metrics: Names (`"accuracy"`), `xcnn.metrics.Metric` objects or functions, computed
+                without the sample weights.
+            weighted_metrics: The same, computed with the sample weights (`sample_weight` /
+                `class_weight`), as in Keras.
+
+        Raises:
+            ValueError: If a name is unknown.
+            TypeError: If a metric is neither a name, a `Metric` nor a function.
+
+        Example:
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax", name="out")], seed=0)
+            >>> model.compile("sgd", "categorical_crossentropy", metrics=["accuracy"])
+            >>> type(model.optimizer).__name__
+            'SGD'
+        """
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = losses_module.get(loss)
         self.metrics = _compile_metrics(metrics)  # the loss is always reported
@@ -212,14 +391,47 @@ class Model(Trainer):
     # --- one step -----------------------------------------------------------------------------
 
     # --- summary and saving ---------------------------------------------------------------------
-    def summary(self, print_fn=print, line_length=None):
-        """Print each layer's name, type, output shape and parameter count, and the totals."""
+    def summary(self, print_fn: Callable[..., Any] = print, line_length: int | None = None) -> None:
+        """Print each layer's name, type, output shape and parameter count, and the totals.
+
+        Args:
+            print_fn: Called with each line (default: `print`).
+            line_length: The table's width (default: as Keras).
+
+        Raises:
+            ValueError: If the model is not built yet.
+
+        Example:
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax", name="out")], seed=0)
+            >>> lines = []
+            >>> model.summary(print_fn=lines.append)
+            >>> any("Total params: 8" in line for line in lines)
+            True
+        """
         from .summary import summary
 
         summary(self, print_fn=print_fn, line_length=line_length)
 
     # --- saving -------------------------------------------------------------------------------
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
+        """The architecture (and compile settings) as a JSON-able dict, as xcnn's files store it.
+
+        Returns:
+            A dict with `format`, `class`, `name`, `dtype`, `seed`, `layers` (class, config and
+            inbound layers of each), `output` and `compile`.
+
+        Raises:
+            ValueError: If the model is not built yet.
+
+        Example:
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax", name="out")], seed=0)
+            >>> [layer["class"] for layer in model.get_config()["layers"]]
+            ['InputLayer', 'Dense']
+        """
         self._ensure_built()
         layers = [self._input.layer] + self._layers
         return {
@@ -236,42 +448,115 @@ class Model(Trainer):
         }
 
     @chief_writes  # [distribution] rank 0 writes, every rank waits for the file
-    def save(self, path, extra=None):
-        """Save the model; the file name's ending chooses the format:
+    def save(self, path: str | os.PathLike[str], extra: dict[str, Any] | None = None) -> None:
+        """Save the model; the file name's ending chooses the format.
 
-        - ``.safetensors``: xcnn's own format: architecture (JSON), weights, optimizer state and
-          ``extra`` (a JSON-able dict stored beside the config; the CLI keeps its epoch counter
+        - `.safetensors`: xcnn's own format: architecture (JSON), weights, optimizer state and
+          `extra` (a JSON-able dict stored beside the config; the CLI keeps its epoch counter
           there). The one to resume training from.
-        - ``.keras``: a Keras 3 file (``keras.saving.load_model`` opens it); architecture and
-          weights only (see :mod:`xcnn.interop.keras_format`). Needs h5py.
+        - `.keras`: a Keras 3 file (`keras.saving.load_model` opens it); architecture and weights
+          only (see `xcnn.interop.keras_format`). Needs h5py.
 
         The write is atomic (a temporary file renamed into place).
+
+        Args:
+            path: The file to write.
+            extra: A JSON-able dict stored with an xcnn file.
+
+        Raises:
+            ValueError: If the ending is neither `.safetensors` nor `.keras`, or the model is not
+                built.
+
+        Example:
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax", name="out")], seed=0)
+            >>> model.save("model.safetensors")
+            >>> from xcnn.models import load_model
+            >>> load_model("model.safetensors").output_shape
+            (None, 2)
         """
         from .saving import save_by_extension
 
         save_by_extension(self, path, extra)
 
     @chief_writes  # [distribution]
-    def save_weights(self, path):
-        """Save the weights alone: ``.weights.h5`` as Keras 3 does (needs h5py), or
-        ``.safetensors`` (e.g. ``m.weights.safetensors``) in xcnn's own format."""
+    def save_weights(self, path: str | os.PathLike[str]) -> None:
+        """Save the weights alone.
+
+        `.weights.h5` as Keras 3 does (needs h5py), or `.safetensors` (e.g. `m.weights.safetensors`)
+        in xcnn's own format.
+
+        Args:
+            path: The file to write.
+
+        Raises:
+            ValueError: If the file name has neither ending, or the model is not built.
+
+        Example:
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax", name="out")], seed=0)
+            >>> model.save_weights("m.weights.safetensors")
+            >>> model.load_weights("m.weights.safetensors")
+        """
         from .saving import save_weights
 
         save_weights(self, path)
 
-    def load_weights(self, path):
-        """Load weights saved by :meth:`save_weights` (either format), by :meth:`save`, or by
-        Keras (``.weights.h5`` or the weights inside a ``.keras`` file) into this model, whose
-        architecture must match the file's. Nothing changes unless every weight fits."""
+    def load_weights(self, path: str | os.PathLike[str]) -> None:
+        """Load weights into this model, whose architecture must match the file's.
+
+        Reads files of `save_weights` (either format), of `save`, or of Keras (`.weights.h5` or the
+        weights inside a `.keras` file). Nothing changes unless every weight fits.
+
+        Args:
+            path: The file to read.
+
+        Raises:
+            ValueError: If the file's weights do not fit the model, or the format is unknown.
+            FileNotFoundError: If there is no such file.
+
+        Example:
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax", name="out")], seed=0)
+            >>> import numpy as np
+            >>> before = model.get_weights()
+            >>> model.save_weights("m.weights.safetensors")
+            >>> model.set_weights([np.zeros_like(w) for w in before])
+            >>> model.load_weights("m.weights.safetensors")
+            >>> all((a == b).all() for a, b in zip(before, model.get_weights()))
+            True
+        """
         from .saving import load_weights
 
         load_weights(self, path)
 
     @chief_writes  # [distribution]
-    def export(self, filepath, format="onnx"):
-        """Export the model for inference: ``format="onnx"`` (Keras 3's name) writes an ONNX
-        graph (opset 17, needs onnx; see :mod:`xcnn.interop.onnx_export`) with a dynamic batch
-        axis and NHWC input like the model's."""
+    def export(self, filepath: str | os.PathLike[str], format: str = "onnx") -> None:
+        """Export the model for inference.
+
+        `format="onnx"` (Keras 3's name) writes an ONNX graph (opset 17, needs onnx; see
+        `xcnn.interop.onnx_export`) with a dynamic batch axis and NHWC input like the model's.
+
+        Args:
+            filepath: The file to write.
+            format: Must be `"onnx"`.
+
+        Raises:
+            ValueError: If `format` is not `"onnx"`.
+
+        Example:
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax", name="out")], seed=0)
+            >>> try:
+            ...     model.export("model.tflite", format="tflite")
+            ... except ValueError as error:
+            ...     print(error)
+            format must be 'onnx' (the one export format xcnn has), got 'tflite'
+        """
         if format != "onnx":
             raise ValueError(f"format must be 'onnx' (the one export format xcnn has), got {format!r}")
         from ..interop.onnx_export import export_onnx

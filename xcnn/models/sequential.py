@@ -1,28 +1,74 @@
-"""The :class:`Sequential` model: a stack of layers."""
+"""The `Sequential` model: a stack of layers."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from .._typing import Device
 from ..layers import InputLayer, Layer, SymbolicTensor
 from .model import Model
 
 
 class Sequential(Model):
-    """A stack of layers: ``Sequential([Conv2D(..., input_shape=(28, 28, 1)), ...])`` or ``.add``.
+    """A stack of layers: `Sequential([Conv2D(..., input_shape=(28, 28, 1)), ...])` or `.add`.
 
-    The first layer may be ``Input(shape)`` or carry ``input_shape=``; otherwise the input
-    shape is taken from the first data the model sees.
+    The first layer may be `Input(shape)` or carry `input_shape=`; otherwise the input shape is
+    taken from the first data the model sees.
+
+    Args:
+        layers: The layers in order, optionally starting with `Input(shape)`.
+        backend: A name from `xcnn.backend` (default: the global default).
+        dtype: `"float32"` (default) or `"float64"`.
+        seed: Seeds the initial weights and the per-step random numbers.
+        name: The model's name (default: `"sequential"`).
+        device: Where on the backend the weights live (default: the backend's default device).
+
+    Raises:
+        ValueError: If `dtype` is not float32 or float64, the backend or device is not available,
+            or a layer is misplaced (see `add`).
+        TypeError: If an element is not a layer.
+
+    Example:
+        >>> from xcnn.layers import Conv2D, Dense, Flatten, Input, MaxPooling2D
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((8, 8, 1)), Conv2D(4, 3, activation="relu"), MaxPooling2D(), Flatten(),
+        ...                     Dense(10, activation="softmax")])
+        >>> model.output_shape
+        (None, 10)
     """
+
+    _pending: list[Layer]  # layers added before the input shape is known
 
     _sequential = True
 
-    def __init__(self, layers=None, *, backend=None, dtype="float32", seed=None, name=None, device=None):
+    def __init__(self, layers: Sequence[Layer | SymbolicTensor] | None = None, *, backend: str | None = None,
+                 dtype: str = "float32", seed: int | None = None, name: str | None = None,
+                 device: Device | None = None) -> None:
         super().__init__(backend=backend, dtype=dtype, seed=seed, name=name, device=device)
         self._pending = []
         for layer in layers or []:
             self.add(layer)
 
-    def add(self, layer):
-        """Append a layer (or ``Input(shape)`` as the very first element)."""
+    def add(self, layer: Layer | SymbolicTensor) -> None:
+        """Append a layer (or `Input(shape)` as the very first element).
+
+        Args:
+            layer: A layer that takes one input, or `Input(shape)` first.
+
+        Raises:
+            ValueError: If `Input(...)` comes after a layer, or the layer merges several inputs (use
+                the functional `Model`).
+            TypeError: If `layer` is not a layer.
+
+        Example:
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential()
+            >>> model.add(Input((3,)))
+            >>> model.add(Dense(2))
+            >>> model.output_shape
+            (None, 2)
+        """
         if isinstance(layer, SymbolicTensor) and isinstance(layer.layer, InputLayer):
             if self._pending or self.built:
                 raise ValueError("Input(...) can only be the first element of a Sequential model")

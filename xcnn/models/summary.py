@@ -1,13 +1,45 @@
-"""``model.summary()``: Keras's table of layers, shapes and parameter counts."""
+"""`model.summary()`: Keras's table of layers, shapes and parameter counts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-def summary(model, print_fn=print, line_length=None):
+if TYPE_CHECKING:
+    from .model import Model
+
+
+def summary(model: Model, print_fn: Callable[[str], Any] = print, line_length: int | None = None) -> None:
     """Print each layer's name, type, output shape and parameter count, and the totals.
 
-    ``line_length`` is the table's width in characters, shared among the columns in Keras's
+    What `model.summary()` prints.
+
+    `line_length` is the table's width in characters, shared among the columns in Keras's
     proportions; a column is widened where a cell would not fit (nothing is cut).
+
+    Args:
+        model: A built model.
+        print_fn: Called with each line.
+        line_length: The table's width (default: Keras's column widths).
+
+    Raises:
+        ValueError: If the model is not built, or `line_length` is not a positive int.
+
+    Example:
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> from xcnn.models.summary import summary
+        >>> summary(Sequential([Input((3,)), Dense(2, name="dense")], name="tiny"))
+        Model: "tiny"
+        ___________________________________________________________________
+         Layer (type)                 Output Shape              Param #
+        ===================================================================
+         dense (Dense)                (None, 2)                 8
+        ===================================================================
+        Total params: 8
+        Trainable params: 8
+        Non-trainable params: 0
+        ___________________________________________________________________
     """
     model._ensure_built()
     functional = not model._sequential

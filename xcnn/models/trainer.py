@@ -14,6 +14,7 @@ import functools
 import math
 import os
 import time
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,9 +22,10 @@ from .. import backend as B
 from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .._checks import positive_int, real_number, whole_number
-from ..callbacks import Callback, CallbackList
+from .._typing import Array, Device
+from ..callbacks import Callback, CallbackList, History
 from ..distribution import active as active_distribution
-from ..layers.layer import NO_REWRITE
+from ..layers.layer import NO_REWRITE, Layer, Rewrite
 
 # Data sets up to this size are copied to the device whole; larger ones batch by batch.
 DEVICE_DATA_LIMIT = int(os.environ.get("XCNN_DEVICE_DATA_LIMIT", 2 * 1024**3))
@@ -42,7 +44,42 @@ def _on_model_device(method):
 
 
 class Trainer:
-    """The training half of :class:`~xcnn.models.Model` (a mixin: it uses the model's graph)."""
+    """The training half of `xcnn.models.Model` (a mixin: it uses the model's graph).
+
+    `fit`, `evaluate`, `predict` and the `*_on_batch` methods, with Keras's arguments and results.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
+        >>> model.compile("sgd", "categorical_crossentropy", metrics=["accuracy"])
+        >>> x = np.ones((4, 3), "float32")
+        >>> y = np.eye(2, dtype="float32")[[0, 1, 0, 1]]
+        >>> model.fit(x, y, epochs=2, verbose=0).history.keys()
+        dict_keys(['loss', 'accuracy'])
+    """
+
+    if TYPE_CHECKING:  # what the mixin uses of Model, for the type checker
+        name: str
+        backend: str
+        device: Device
+        dtype: str
+        seed: int
+        optimizer: Any
+        loss: Any
+        metrics: list[Any]
+        weighted_metrics: list[Any]
+        stop_training: bool
+        history: History | None
+        _input: Any  # the input SymbolicTensor, once built
+        _output: Any  # the output SymbolicTensor, once built
+        _layers: list[Layer]
+        _rewrites: dict[Layer, Rewrite]
+
+        def _require_compiled(self) -> None: ...
+
+        def _use_step_rng(self, rng: B.Generator) -> None: ...
 
     def _forward(self, x, training):
         values = {id(self._input): x}
@@ -227,21 +264,55 @@ class Trainer:
 
     # --- Keras API ----------------------------------------------------------------------------
     @_on_model_device
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
-            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
-            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1, seed=None):
-        """Train for ``epochs`` epochs; returns a :class:`~xcnn.callbacks.History`. Keras's arguments.
+    def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1, verbose: int | str = "auto",
+            callbacks: Any = None, validation_split: float = 0.0, validation_data: Any = None,
+            shuffle: bool = True, class_weight: dict[int, float] | None = None, sample_weight: Any = None,
+            initial_epoch: int = 0, steps_per_epoch: int | None = None, validation_steps: int | None = None,
+            validation_batch_size: int | None = None, validation_freq: int = 1, seed: int | None = None) -> History:
+        """Train for `epochs` epochs, with Keras's arguments.
 
-        x: ``(N, *input_shape)`` host or device array with targets ``y`` (one-hot ``(N, K)`` or
-        integer labels ``(N,)`` for ``sparse_categorical_crossentropy``), in batches of
-        ``batch_size`` (default 32); or a Python generator / any iterable of ``(x, y)`` or
-        ``(x, y, sample_weight)`` batches; or a ``keras.utils.PyDataset``-like sequence
-        (``__len__``, ``__getitem__``). ``validation_split`` holds out the last fraction of
-        arrays (before shuffling), as Keras does; ``validation_data`` is ``(x, y)``,
-        ``(x, y, sample_weight)`` or a source of batches like ``x``. ``class_weight``
-        ``{class: weight}`` or ``sample_weight`` ``(N,)`` weigh each sample's loss.
-        ``steps_per_epoch``: batches per epoch (an epoch then continues where the last one
-        stopped). ``seed``: reseeds shuffling and dropout.
+        Args:
+            x: Samples `(N, *input_shape)`, a host or device array (float or int); or a Python
+                generator / any iterable of `(x, y)` or `(x, y, sample_weight)` batches; or a
+                `keras.utils.PyDataset`-like sequence (`__len__`, `__getitem__`).
+            y: Targets for array `x`: one-hot `(N, K)`, or integer labels `(N,)` for
+                `sparse_categorical_crossentropy`; `None` when `x` yields batches.
+            batch_size: Samples per batch (default 32; not for batch sources).
+            epochs: The index of the last epoch (training runs from `initial_epoch`).
+            verbose: `"auto"` or 1 (a progress bar), 2 (one line per epoch), 0 (silent).
+            callbacks: `xcnn.callbacks.Callback` objects.
+            validation_split: The last fraction of arrays held out for validation (before
+                shuffling), as Keras does.
+            validation_data: `(x, y)`, `(x, y, sample_weight)` or a source of batches like `x`.
+            shuffle: Whether to shuffle array samples each epoch.
+            class_weight: `{class: weight}` multiplying each sample's loss.
+            sample_weight: `(N,)` weights of each sample's loss.
+            initial_epoch: The epoch to start from (to resume).
+            steps_per_epoch: Batches per epoch (an epoch then continues where the last one stopped).
+            validation_steps: Batches per validation.
+            validation_batch_size: The validation batch size (default: `batch_size`).
+            validation_freq: Validate every this many epochs.
+            seed: Reseeds shuffling and dropout.
+
+        Returns:
+            A `xcnn.callbacks.History`: `history.history` maps each log name to its per-epoch values.
+
+        Raises:
+            ValueError: If the model is not compiled, an argument is out of range, or the data do not
+                fit the model (shapes, label range, non-finite values).
+            TypeError: If the data are not numbers, or `callbacks` is not a list of callbacks.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
+            >>> model.compile("sgd", "categorical_crossentropy", metrics=["accuracy"])
+            >>> x = np.ones((4, 3), "float32")
+            >>> y = np.eye(2, dtype="float32")[[0, 1, 0, 1]]
+            >>> history = model.fit(x, y, batch_size=2, epochs=3, verbose=0)
+            >>> sorted(history.history), len(history.history["loss"])
+            (['accuracy', 'loss'], 3)
         """
         from .data_adapters import EpochIterator, get_data_adapter, is_array
 
@@ -368,11 +439,41 @@ class Trainer:
         return logs
 
     @_on_model_device
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
-                 callbacks=None, return_dict=False):
-        """Loss (with regularization penalties, as Keras) and metrics on ``(x, y)`` (arrays, or a source
-        of batches as in :meth:`fit`), as Keras returns them: the loss alone when compiled without
-        metrics, else ``[loss, metric, ...]`` in compile order; a dict with ``return_dict``."""
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: int | str = "auto",
+                 sample_weight: Any = None, steps: int | None = None, callbacks: Any = None,
+                 return_dict: bool = False) -> float | list[float] | dict[str, float]:
+        """Loss (with regularization penalties, as Keras) and metrics on `(x, y)`.
+
+        Args:
+            x: Samples, or a source of batches as in `fit`.
+            y: Targets for array `x`, as in `fit`.
+            batch_size: Samples per batch (default 32).
+            verbose: `"auto"` or 1 (a progress bar), 2 (one line), 0 (silent).
+            sample_weight: `(N,)` weights of each sample's loss.
+            steps: Batches to evaluate (default: all).
+            callbacks: `xcnn.callbacks.Callback` objects.
+            return_dict: Return a dict instead of a list.
+
+        Returns:
+            As Keras: the loss alone when compiled without metrics, else `[loss, metric, ...]` in
+            compile order; `{name: value}` with `return_dict`.
+
+        Raises:
+            ValueError: If the model is not compiled, there are no batches, or the data do not fit
+                the model.
+            TypeError: If the data are not numbers.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
+            >>> model.compile("sgd", "categorical_crossentropy", metrics=["accuracy"])
+            >>> x = np.ones((4, 3), "float32")
+            >>> y = np.eye(2, dtype="float32")[[0, 1, 0, 1]]
+            >>> sorted(model.evaluate(x, y, verbose=0, return_dict=True))
+            ['accuracy', 'loss']
+        """
         from .data_adapters import EpochIterator, get_data_adapter
 
         self._require_compiled()
@@ -393,10 +494,37 @@ class Trainer:
         return _keras_result(logs, return_dict)
 
     @_on_model_device
-    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, to_numpy=True):
-        """Outputs for ``x`` (arrays or a source of batches; ``y`` in batches is ignored), e.g.
-        class probabilities ``(N, K)``: a NumPy array, or a device array on the model's backend
-        with ``to_numpy=False``."""
+    def predict(self, x: Any, batch_size: int | None = None, verbose: int | str = "auto", steps: int | None = None,
+                callbacks: Any = None, to_numpy: bool = True) -> Array:
+        """Outputs for `x`, e.g. class probabilities `(N, K)`.
+
+        Args:
+            x: Samples `(N, *input_shape)`, or a source of batches (their `y` is ignored).
+            batch_size: Samples per batch (default 32).
+            verbose: `"auto"` or 1 (a progress bar), 2 (one line), 0 (silent).
+            steps: Batches to predict (default: all).
+            callbacks: `xcnn.callbacks.Callback` objects.
+            to_numpy: Return a NumPy array (default) rather than a device array of the model's
+                backend.
+
+        Returns:
+            The outputs, `(N, *output_shape)`, in the model's dtype.
+
+        Raises:
+            ValueError: If there are no batches, or the data do not fit the model.
+            TypeError: If the data are not numbers.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
+            >>> model.compile("sgd", "categorical_crossentropy", metrics=["accuracy"])
+            >>> x = np.ones((4, 3), "float32")
+            >>> y = np.eye(2, dtype="float32")[[0, 1, 0, 1]]
+            >>> model.predict(x, verbose=0).shape
+            (4, 2)
+        """
         from .data_adapters import EpochIterator, get_data_adapter, is_array
 
         if batch_size is not None:
@@ -433,9 +561,35 @@ class Trainer:
         return B.to_numpy(out) if to_numpy else out
 
     @_on_model_device
-    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
-        """One optimizer step on one batch, as Keras: the batch loss (a float) when compiled
-        without metrics, else ``[loss, metric, ...]``; a dict with ``return_dict``."""
+    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, class_weight: dict[int, float] | None = None,
+                       return_dict: bool = False) -> float | list[float] | dict[str, float]:
+        """One optimizer step on one batch, as Keras.
+
+        Args:
+            x: One batch of samples `(B, *input_shape)`.
+            y: Its targets.
+            sample_weight: `(B,)` weights of each sample's loss.
+            class_weight: `{class: weight}` multiplying each sample's loss.
+            return_dict: Return a dict instead of a list.
+
+        Returns:
+            The batch loss (a float) when compiled without metrics, else `[loss, metric, ...]`; a
+            dict with `return_dict`.
+
+        Raises:
+            ValueError: If the model is not compiled, or the batch does not fit the model.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
+            >>> model.compile("sgd", "categorical_crossentropy", metrics=["accuracy"])
+            >>> x = np.ones((4, 3), "float32")
+            >>> y = np.eye(2, dtype="float32")[[0, 1, 0, 1]]
+            >>> sorted(model.train_on_batch(x, y, return_dict=True))
+            ['accuracy', 'loss']
+        """
         from .data_adapters import get_data_adapter
 
         self._require_compiled()
@@ -447,8 +601,33 @@ class Trainer:
         return _keras_result(running.read(), return_dict)
 
     @_on_model_device
-    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
-        """Loss and metrics of one batch (no update), returned as :meth:`train_on_batch` does."""
+    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                      return_dict: bool = False) -> float | list[float] | dict[str, float]:
+        """Loss and metrics of one batch (no update), returned as `train_on_batch` does.
+
+        Args:
+            x: One batch of samples `(B, *input_shape)`.
+            y: Its targets.
+            sample_weight: `(B,)` weights of each sample's loss.
+            return_dict: Return a dict instead of a list.
+
+        Returns:
+            The loss, `[loss, metric, ...]`, or a dict with `return_dict`.
+
+        Raises:
+            ValueError: If the model is not compiled, or the batch does not fit the model.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
+            >>> model.compile("sgd", "categorical_crossentropy", metrics=["accuracy"])
+            >>> x = np.ones((4, 3), "float32")
+            >>> y = np.eye(2, dtype="float32")[[0, 1, 0, 1]]
+            >>> len(model.test_on_batch(x, y))
+            2
+        """
         from .data_adapters import get_data_adapter
 
         self._require_compiled()
@@ -459,8 +638,29 @@ class Trainer:
         return _keras_result(running.read(), return_dict)
 
     @_on_model_device
-    def predict_on_batch(self, x):
-        """The outputs for one batch as a NumPy array."""
+    def predict_on_batch(self, x: Any) -> np.ndarray:
+        """The outputs for one batch as a NumPy array.
+
+        Args:
+            x: One batch of samples `(B, *input_shape)`.
+
+        Returns:
+            `(B, *output_shape)` in the model's dtype.
+
+        Raises:
+            ValueError: If the batch does not fit the model.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
+            >>> model.compile("sgd", "categorical_crossentropy", metrics=["accuracy"])
+            >>> x = np.ones((4, 3), "float32")
+            >>> y = np.eye(2, dtype="float32")[[0, 1, 0, 1]]
+            >>> model.predict_on_batch(x[:2]).shape
+            (2, 2)
+        """
         from .data_adapters import get_data_adapter
 
         ((xb, _, _),) = get_data_adapter(self, x, batch_size=_whole(x), with_y=False).batches()
@@ -475,7 +675,7 @@ class Trainer:
         return zeros(()), zeros((0, *self._output.shape))
 
     @_on_model_device
-    def __call__(self, x, training=False):
+    def __call__(self, x: Array, training: bool = False) -> Array:
         """Run the model on a device batch (no checks, no copies)."""
         return self._forward(x, training)
 

@@ -1,14 +1,15 @@
-"""Resampling NHWC images at arbitrary (row, col) coordinates, as Keras's ``affine_transform``
+"""Resampling NHWC images at arbitrary (row, col) coordinates, as Keras's `affine_transform`
 does (bilinear or nearest, with its fill modes), and the adjoint that carries gradients back.
 
 A *plan* lists, for each interpolation corner, the flat source pixel, its weight and whether
-it lies inside the image; the forward gathers with it and the backward adds ``dy`` back into
+it lies inside the image; the forward gathers with it and the backward adds `dy` back into
 those pixels. The array API has no scatter-add, so the adjoint sorts the source indices and
 takes differences of a (float64) running sum at each pixel's run.
 """
 
 from __future__ import annotations
 
+from .._typing import Array, DType, Shape
 from ..backend import array_namespace
 
 FILL_MODES = ("constant", "nearest", "wrap", "mirror", "reflect")
@@ -45,10 +46,36 @@ def _axis_nodes(xp, coordinate, interpolation):
     return [(index, 1.0 - upper_weight), (index + 1, upper_weight)]
 
 
-def sampling_plan(image_shape, rows, cols, interpolation="bilinear", fill_mode="constant"):
-    """Corners for sampling images of ``image_shape`` ``(N, H, W, C)`` at float coordinates
-    ``rows``, ``cols`` ``(N, OH, OW)``: a list of ``(flat_index, weight, inside)``, each
-    ``(N*OH*OW,)`` (weight None means 1; inside None means every corner is)."""
+def sampling_plan(image_shape: Shape, rows: Array, cols: Array, interpolation: str = "bilinear",
+                  fill_mode: str = "constant") -> list[tuple[Array, Array | None, Array | None]]:
+    """The interpolation corners for sampling images at float coordinates.
+
+    For images of `image_shape` `(N, H, W, C)` sampled at `rows`, `cols` `(N, OH, OW)`: a list of
+    `(flat_index, weight, inside)`, each `(N*OH*OW,)` (weight `None` means 1; inside `None` means
+    every corner is inside). Out-of-range indices are mapped back as `fill_mode` says (Keras's
+    rules).
+
+    Args:
+        image_shape: `(N, H, W, C)`.
+        rows: Source rows `(N, OH, OW)`, float, on the images' backend.
+        cols: Source columns `(N, OH, OW)`, float.
+        interpolation: `"bilinear"` (four corners) or `"nearest"` (one).
+        fill_mode: `"constant"`, `"nearest"`, `"wrap"`, `"mirror"` or `"reflect"`.
+
+    Returns:
+        The plan, one `(flat_index, weight, inside)` per corner.
+
+    Raises:
+        ValueError: If `interpolation` or `fill_mode` is unknown.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.ops.sampling import resample, resample_backward, rotation_coordinates, sampling_plan
+        >>> x = np.arange(9.0).reshape(1, 3, 3, 1)
+        >>> rows, cols = rotation_coordinates(np.array([np.pi / 2]), (3, 3), np.float64)
+        >>> len(sampling_plan(x.shape, rows, cols)), len(sampling_plan(x.shape, rows, cols, "nearest"))
+        (4, 1)
+    """
     xp = array_namespace(rows, cols)
     if interpolation not in INTERPOLATIONS:
         raise ValueError(f"interpolation must be one of {INTERPOLATIONS}, got {interpolation!r}")
@@ -68,9 +95,30 @@ def sampling_plan(image_shape, rows, cols, interpolation="bilinear", fill_mode="
     return corners
 
 
-def resample(x, plan, out_hw, fill_value=0.0):
-    """NHWC ``x`` sampled by :func:`sampling_plan`'s ``plan``: ``(N, OH, OW, C)``; corners
-    outside the image read ``fill_value`` (fill_mode 'constant')."""
+def resample(x: Array, plan: list[tuple[Array, Array | None, Array | None]], out_hw: tuple[int, int],
+             fill_value: float = 0.0) -> Array:
+    """NHWC `x` sampled by `sampling_plan`'s `plan`.
+
+    Corners outside the image read `fill_value` (fill_mode `"constant"`).
+
+    Args:
+        x: Images `(N, H, W, C)`, float32 or float64, on any backend.
+        plan: `sampling_plan(x.shape, rows, cols, ...)`.
+        out_hw: `(OH, OW)`, the shape of `rows` and `cols` without the batch axis.
+        fill_value: The value outside the image.
+
+    Returns:
+        `(N, OH, OW, C)` in `x`'s dtype.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.ops.sampling import resample, resample_backward, rotation_coordinates, sampling_plan
+        >>> x = np.arange(9.0).reshape(1, 3, 3, 1)
+        >>> rows, cols = rotation_coordinates(np.array([np.pi / 2]), (3, 3), np.float64)
+        >>> plan = sampling_plan(x.shape, rows, cols)
+        >>> resample(x, plan, (3, 3))[0, :, :, 0].round(6).tolist()
+        [[2.0, 5.0, 8.0], [1.0, 4.0, 7.0], [0.0, 3.0, 6.0]]
+    """
     xp = array_namespace(x)
     n, h, w, c = x.shape
     pixels = xp.reshape(x, (n * h * w, c))
@@ -86,9 +134,30 @@ def resample(x, plan, out_hw, fill_value=0.0):
     return xp.reshape(out, (n, *out_hw, c))
 
 
-def resample_backward(dy, plan, x_shape):
-    """Gradient of :func:`resample` w.r.t. ``x`` (shape ``x_shape``): each output cell's
-    gradient added, weighted, into the source pixels it read (none for filled corners)."""
+def resample_backward(dy: Array, plan: list[tuple[Array, Array | None, Array | None]], x_shape: Shape) -> Array:
+    """Gradient of `resample` w.r.t. `x`.
+
+    Each output cell's gradient is added, weighted, into the source pixels it read (none for
+    filled corners). The array API has no scatter-add: the indices are sorted and a float64
+    running sum is differenced at each pixel's run.
+
+    Args:
+        dy: The gradient w.r.t. the output, `(N, OH, OW, C)`.
+        plan: The forward's plan.
+        x_shape: The forward's image shape `(N, H, W, C)`.
+
+    Returns:
+        `(N, H, W, C)` in `dy`'s dtype.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.ops.sampling import resample, resample_backward, rotation_coordinates, sampling_plan
+        >>> x = np.arange(9.0).reshape(1, 3, 3, 1)
+        >>> rows, cols = rotation_coordinates(np.array([np.pi / 2]), (3, 3), np.float64)
+        >>> plan = sampling_plan(x.shape, rows, cols)
+        >>> float(resample_backward(np.ones((1, 3, 3, 1)), plan, x.shape).sum())
+        9.0
+    """
     xp = array_namespace(dy)
     n, h, w, c = x_shape
     dy_rows = xp.reshape(dy, (-1, c))
@@ -117,10 +186,28 @@ def _scatter_add(index, values, size):
     return xp.astype(total, values.dtype)
 
 
-def rotation_coordinates(angles, hw, dtype):
-    """Source ``(rows, cols)`` ``(N, H, W)`` of each output pixel when images of size ``hw``
-    are rotated by ``angles`` (radians, ``(N,)``) about their centre, as Keras's
-    RandomRotation computes them (its affine matrix, centre ``((H-1)/2, (W-1)/2)``)."""
+def rotation_coordinates(angles: Array, hw: tuple[int, int], dtype: DType) -> tuple[Array, Array]:
+    """Source `(rows, cols)` `(N, H, W)` of each output pixel of images rotated by `angles`.
+
+    As Keras's RandomRotation computes them: its affine matrix, about the centre
+    `((H-1)/2, (W-1)/2)`.
+
+    Args:
+        angles: Angles in radians, `(N,)`, float, on any backend.
+        hw: The image size `(H, W)`.
+        dtype: The coordinates' float dtype.
+
+    Returns:
+        `(rows, cols)`, each `(N, H, W)`.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.ops.sampling import resample, resample_backward, rotation_coordinates, sampling_plan
+        >>> x = np.arange(9.0).reshape(1, 3, 3, 1)
+        >>> rows, cols = rotation_coordinates(np.array([np.pi / 2]), (3, 3), np.float64)
+        >>> (rows.round(6)[0] + 0.0).tolist()  # + 0.0: no negative zeros
+        [[0.0, 1.0, 2.0], [0.0, 1.0, 2.0], [0.0, 1.0, 2.0]]
+    """
     xp = array_namespace(angles)
     h, w = hw
     cos, sin = xp.reshape(xp.cos(angles), (-1, 1, 1)), xp.reshape(xp.sin(angles), (-1, 1, 1))

@@ -1,9 +1,13 @@
-"""Optimizers with Keras's names, update rules and defaults; ``schedules`` for learning rates.
+"""Optimizers with Keras's names, update rules and defaults; `schedules` for learning rates.
 
-Every optimizer takes ``learning_rate`` (a number or a schedule), ``weight_decay``,
-``clipnorm``, ``clipvalue`` and ``global_clipnorm`` as in Keras. State lives on the model's
+Every optimizer takes `learning_rate` (a number or a schedule), `weight_decay`,
+`clipnorm`, `clipvalue` and `global_clipnorm` as in Keras. State lives on the model's
 backend.
 """
+
+from __future__ import annotations
+
+from typing import Any
 
 from . import schedules
 from .adadelta import Adadelta
@@ -20,8 +24,25 @@ _REGISTRY = {cls.name: cls for cls in (SGD, Adagrad, RMSprop, Adadelta, Adam, Ad
 NAMES = tuple(_REGISTRY)
 
 
-def get(identifier):
-    """An optimizer from a name (Keras defaults, any case), a config dict, or an :class:`Optimizer`."""
+def get(identifier: str | dict[str, Any] | Optimizer) -> Optimizer:
+    """An optimizer from a name, a config dict or an `Optimizer` (returned as it is).
+
+    Args:
+        identifier: A name (see `NAMES`, any case), `get_config()`'s output, or an `Optimizer`.
+
+    Returns:
+        The optimizer (a fresh one with Keras's defaults for a name).
+
+    Raises:
+        ValueError: If the name is unknown, or the config has keys the optimizer does not take.
+
+    Example:
+        >>> from xcnn import optimizers
+        >>> optimizers.get("Adam").learning_rate
+        0.001
+        >>> optimizers.get({"name": "sgd", "momentum": 0.9}).momentum
+        0.9
+    """
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, dict):

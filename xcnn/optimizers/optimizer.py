@@ -1,7 +1,7 @@
-"""The :class:`Optimizer` base class: learning rate (or schedule), gradient clipping and
+"""The `Optimizer` base class: learning rate (or schedule), gradient clipping and
 decoupled weight decay as Keras applies them, then each subclass's update rule.
 
-Each optimizer updates ``(key, weight, gradient)`` triples and returns the new weights; its
+Each optimizer updates `(key, weight, gradient)` triples and returns the new weights; its
 per-weight slots (momentum, moments, accumulators) are arrays on the weights' backend,
 so a step never leaves the device (clipping norms too stay there). Step counts and learning
 rates are host numbers.
@@ -9,7 +9,11 @@ rates are host numbers.
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
+from typing import Any
+
 from .._checks import real_number
+from .._typing import Array
 from ..backend import array_namespace
 from .schedules import LearningRateSchedule, constructor_config
 from .schedules import get as get_schedule
@@ -33,20 +37,41 @@ def _optional_positive(value, name):
 
 
 class Optimizer:
-    """Base class: subclasses define ``slots`` and ``_update(w, g, slots) -> new w``.
+    """Base class: subclasses define `slots` and `_update(w, g, slots) -> new w`.
 
-    ``learning_rate`` is a positive float or a :class:`~xcnn.optimizers.schedules.LearningRateSchedule`;
-    ``current_learning_rate`` is the rate the next step uses. As in Keras, each step first clips
-    the gradients (``clipnorm``: each gradient's L2 norm to at most this; ``global_clipnorm``:
-    all gradients scaled together so that their joint norm is at most this; ``clipvalue``: each
-    entry to ``[-v, v]``; at most one of the three), then applies ``weight_decay`` (``w -= w *
-    weight_decay * lr``), then the update rule.
+    As in Keras, each step first clips the gradients (at most one of `clipnorm`,
+    `global_clipnorm`, `clipvalue`), then applies `weight_decay` (`w -= w * weight_decay * lr`),
+    then the update rule. Per-weight slots (momentum, moments) are arrays on the weights'
+    backend, so a step never leaves the device; `iterations` and the rates are host numbers.
+
+    Args:
+        learning_rate: A positive number, a `xcnn.optimizers.schedules.LearningRateSchedule`, or
+            its config.
+        weight_decay: Decoupled weight decay (`None` or >= 0).
+        clipnorm: Clip each gradient's L2 norm to at most this.
+        clipvalue: Clip each gradient entry to `[-clipvalue, clipvalue]`.
+        global_clipnorm: Scale all gradients together so that their joint L2 norm is at most this.
+
+    Raises:
+        ValueError: If `learning_rate` is not a positive number or a schedule, an argument is out
+            of its range, or more than one of `clipnorm`, `clipvalue` and `global_clipnorm` is set.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.optimizers import SGD
+        >>> optimizer = SGD(learning_rate=1.0, clipnorm=1.0)
+        >>> [w] = optimizer.apply([("w", np.zeros(2), np.array([3.0, 4.0]))])
+        >>> w.round(4).tolist()
+        [-0.6, -0.8]
     """
 
     name = "optimizer"
     slots: tuple[str, ...] = ()
+    state: dict[Hashable, dict[str, Array]]  # weight key -> {slot name: array}, set in __init__
 
-    def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None):
+    def __init__(self, learning_rate: float | LearningRateSchedule | dict[str, Any] = 0.001,
+                 weight_decay: float | None = None, clipnorm: float | None = None, clipvalue: float | None = None,
+                 global_clipnorm: float | None = None) -> None:
         self.learning_rate = _learning_rate(learning_rate)
         if weight_decay is not None:
             weight_decay = real_number(weight_decay, "weight_decay", 0.0)
@@ -61,8 +86,17 @@ class Optimizer:
         self.state = {}  # key -> {slot name: array}
 
     @property
-    def current_learning_rate(self):
-        """The learning rate of the next step (the schedule's value at ``iterations``)."""
+    def current_learning_rate(self) -> float:
+        """The learning rate of the next step (the schedule's value at `iterations`).
+
+        Example:
+            >>> from xcnn.optimizers import SGD
+            >>> from xcnn.optimizers.schedules import ExponentialDecay
+            >>> optimizer = SGD(learning_rate=ExponentialDecay(0.1, decay_steps=1, decay_rate=0.5))
+            >>> optimizer.iterations = 2
+            >>> optimizer.current_learning_rate
+            0.025
+        """
         if isinstance(self.learning_rate, LearningRateSchedule):
             return self.learning_rate(self.iterations)
         return self.learning_rate
@@ -90,8 +124,25 @@ class Optimizer:
             return [xp.minimum(xp.maximum(g, -self.clipvalue), self.clipvalue) for g in grads]
         return grads
 
-    def apply(self, items):
-        """Update weights; ``items`` is a list of ``(key, w, g)``. Returns the new weights in order."""
+    def apply(self, items: Sequence[tuple[Hashable, Array, Array]]) -> list[Array]:
+        """One step: update every weight from its gradient.
+
+        Args:
+            items: `(key, w, g)` triples: a hashable key naming the weight (its slots are kept under
+                it), the weight and its gradient, arrays of one shape on one backend.
+
+        Returns:
+            The new weights, in the order of `items`.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.optimizers import SGD
+            >>> optimizer = SGD(learning_rate=0.1, momentum=0.9)
+            >>> [w] = optimizer.apply([("w", np.array([1.0]), np.array([1.0]))])
+            >>> [w] = optimizer.apply([("w", w, np.array([1.0]))])
+            >>> w.round(4).tolist(), sorted(optimizer.state["w"])
+            ([0.71], ['velocity'])
+        """
         self._lr = self.current_learning_rate  # this step's rate, read by _update
         grads = self._clip([g for _, _, g in items])
         self._before_step()
@@ -113,8 +164,20 @@ class Optimizer:
     def _update(self, w, g, slots):
         raise NotImplementedError
 
-    def get_config(self):
-        """Name and constructor arguments (what ``get(config)`` rebuilds the optimizer from)."""
+    def get_config(self) -> dict[str, Any]:
+        """Name and constructor arguments, from which `xcnn.optimizers.get` rebuilds the optimizer.
+
+        Returns:
+            A dict of plain values (a schedule as its own config).
+
+        Example:
+            >>> from xcnn import optimizers
+            >>> config = optimizers.Adam(learning_rate=0.01).get_config()
+            >>> config["name"], config["learning_rate"]
+            ('adam', 0.01)
+            >>> type(optimizers.get(config)).__name__
+            'Adam'
+        """
         config = constructor_config(self)
         if isinstance(self.learning_rate, LearningRateSchedule):
             config["learning_rate"] = self.learning_rate.get_config()
