@@ -36,14 +36,28 @@ from xcnn.layers import (
     Add,
     AveragePooling2D,
     BatchNormalization,
+    ELU,
+    PReLU,
+    ReLU,
     Concatenate,
     Conv2D,
+    Conv2DTranspose,
     Dense,
+    DepthwiseConv2D,
     Dropout,
     Flatten,
     Input,
+    LeakyReLU,
     MaxPooling2D,
+    RandomFlip,
+    RandomRotation,
     RandomTranslation,
+    Rescaling,
+    Reshape,
+    SeparableConv2D,
+    Softmax,
+    UpSampling2D,
+    ZeroPadding2D,
 )
 from xcnn.models import Model
 from xcnn.models import trainer as trainer_module
@@ -156,20 +170,36 @@ def test_zoo_model_trains_on_meta_without_host_reads(name, monkeypatch, host_rea
 
 # One stage per layer kind: ``stage(tensor) -> tensor`` wires it into the test model. Several
 # activations ride along (relun and the unfused cross-entropies take the clip path; the l1
-# regularizer takes sign). A new layer kind joins the harness by being added here.
+# regularizer takes sign). A new layer kind joins the harness by being added here. Shapes
+# (H, W, C) after each stage are noted where they change.
 STAGES = [
+    lambda t: Rescaling(1 / 127.5, offset=-1.0)(t),
     lambda t: RandomTranslation(0.1, 0.1)(t),
+    lambda t: RandomFlip()(t),  # the model's per-step stream
+    lambda t: RandomRotation(0.1, seed=3)(t),  # its own stream; bilinear, reflect
+    lambda t: RandomRotation((-0.2, 0.1), fill_mode="constant", interpolation="nearest")(t),
     lambda t: Conv2D(4, 3, padding="same", activation="relun",
-                     kernel_regularizer=regularizers.l1_l2(1e-4, 1e-4))(t),
+                     kernel_regularizer=regularizers.l1_l2(1e-4, 1e-4))(t),  # 10x10x4
     lambda t: BatchNormalization()(t),
     lambda t: Add()([t, Conv2D(4, 1, activation="elu")(t)]),
-    lambda t: Concatenate()([t, Activation("tanh")(t)]),
-    lambda t: MaxPooling2D(2)(t),
-    lambda t: AveragePooling2D(2, padding="same")(t),
-    lambda t: Conv2D(6, 2, activation="prelu")(t),
+    lambda t: Concatenate()([t, Activation("tanh")(t)]),  # 10x10x8
+    lambda t: ZeroPadding2D(((1, 0), (0, 1)))(t),  # 11x11x8
+    lambda t: DepthwiseConv2D(2, depth_multiplier=2, activation="relu")(t),  # 10x10x16
+    lambda t: ReLU(max_value=6.0, negative_slope=0.1, threshold=0.5)(t),
+    lambda t: MaxPooling2D(2)(t),  # 5x5x16
+    lambda t: UpSampling2D(2)(t),  # 10x10x16
+    lambda t: SeparableConv2D(8, 3, strides=2, padding="same", pointwise_regularizer=regularizers.l2(1e-4))(t),  # 5x5x8
+    lambda t: Conv2DTranspose(4, 2, strides=2)(t),  # 10x10x4
+    lambda t: LeakyReLU(0.2)(t),
+    lambda t: AveragePooling2D(2, padding="same")(t),  # 5x5x4
+    lambda t: Conv2D(6, 2, activation="prelu")(t),  # 4x4x6
+    lambda t: PReLU(shared_axes=[1, 2])(t),
     lambda t: Dropout(0.25)(t),
-    lambda t: Flatten()(t),
+    lambda t: Reshape((16, 6))(t),
+    lambda t: Softmax(axis=1)(t),
+    lambda t: Flatten()(t),  # 96
     lambda t: Dense(8, activation="rrelu")(t),
+    lambda t: ELU(0.5)(t),
     lambda t: Dense(8, activation="maxout")(t),
     lambda t: Activation("leaky_relu")(t),
 ]

@@ -74,6 +74,7 @@ class CategoricalCrossentropy(Loss):
     the targets into ``y * (1 - s) + s / K``; ``from_logits``: the output is logits."""
 
     name = "categorical_crossentropy"
+    _targets_sum_to_one = False  # the user's targets need not be distributions
 
     def __init__(self, from_logits=False, label_smoothing=0.0):
         self.from_logits = bool(from_logits)
@@ -95,14 +96,14 @@ class CategoricalCrossentropy(Loss):
 
     def gradient(self, y_pred, target, sample_weight=None):
         if self.from_logits:
-            return L.softmax_cross_entropy_backward(y_pred, target, sample_weight)
+            return L.softmax_cross_entropy_backward(y_pred, target, sample_weight, self._targets_sum_to_one)
         return L.categorical_crossentropy_backward(y_pred, target, sample_weight)
 
     def value_from_logits(self, logits, target, sample_weight=None):
         return L.softmax_cross_entropy(logits, target, sample_weight)
 
     def gradient_from_logits(self, logits, target, sample_weight=None):
-        return L.softmax_cross_entropy_backward(logits, target, sample_weight)
+        return L.softmax_cross_entropy_backward(logits, target, sample_weight, self._targets_sum_to_one)
 
 
 class SparseCategoricalCrossentropy(CategoricalCrossentropy):
@@ -110,6 +111,7 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
 
     name = "sparse_categorical_crossentropy"
     sparse = True
+    _targets_sum_to_one = True  # one-hot rows made from the labels
 
     def __init__(self, from_logits=False):
         super().__init__(from_logits=from_logits)

@@ -74,14 +74,21 @@ def _clip_mask(xp, p):
 def softmax_cross_entropy(logits, y_true, sample_weight=None):
     """Categorical cross-entropy of ``softmax(logits)`` against ``y_true``, both ``(N, K)``."""
     xp = array_namespace(logits, y_true)
+    if sample_weight is None:  # one sum over all entries: one kernel fewer than per-sample sums, then their sum
+        return -xp.sum(y_true * log_softmax(logits)) / _rows(logits)
     return _reduce(-xp.sum(y_true * log_softmax(logits), axis=-1), sample_weight)
 
 
-def softmax_cross_entropy_backward(logits, y_true, sample_weight=None):
+def softmax_cross_entropy_backward(logits, y_true, sample_weight=None, targets_sum_to_one=False):
+    """The gradient w.r.t. ``logits``; ``targets_sum_to_one``: each row of ``y_true`` is known
+    to sum to 1 (one-hot labels), which saves computing that sum."""
     xp = array_namespace(logits, y_true)
     # d/dz of -sum(y * log_softmax(z)) is softmax(z) * sum(y) - y (sum(y) = 1 for one-hot or
     # smoothed targets, kept general for targets that are not distributions)
-    grad = softmax(logits) * xp.sum(y_true, axis=-1, keepdims=True) - y_true
+    if targets_sum_to_one:
+        grad = softmax(logits) - y_true
+    else:
+        grad = softmax(logits) * xp.sum(y_true, axis=-1, keepdims=True) - y_true
     return _scale(grad, sample_weight, _rows(logits))
 
 
