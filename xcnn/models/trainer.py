@@ -171,8 +171,9 @@ class Trainer:
         return x
 
     def _check_y(self, y, n, name="y"):
-        """Targets checked once per call, on the host (device labels: one copy to the host):
-        one per sample, finite, and for the sparse loss whole numbers in [0, classes)."""
+        """Targets checked once per call: one per sample, finite, and for the sparse loss whole
+        numbers in [0, classes). Host targets are checked on the host; device targets on their
+        device, with one 0-d read (one sync) per call, never per step."""
         if y is None:
             raise ValueError(f"{name} must be the targets, one per sample, got None")
         if not hasattr(y, "shape") or not hasattr(y, "dtype"):
@@ -495,7 +496,25 @@ def _on_host(array):
     return array if isinstance(array, np.ndarray) else B.to_numpy(array)
 
 
+def _on_device(array):
+    """Whether ``array`` is a backend array other than NumPy's (its values may be on a device)."""
+    return not isinstance(array, np.ndarray) and B.backend_of_or_none(array) is not None
+
+
+def _any_on_device(bad):
+    """Whether a device mask ``bad`` has a True anywhere: reduced on the device, so one 0-d
+    read (one sync) instead of copying the labels to the host."""
+    xp = B.array_namespace(bad)
+    return bool(B.to_numpy(xp.any(bad)))
+
+
 def _check_finite(y, name):
+    """Targets must be finite. Device targets: one 0-d read per call (the check at the edge);
+    only when one is not finite are they copied to the host, to name it."""
+    if _on_device(y):
+        xp = B.array_namespace(y)
+        if not xp.isdtype(y.dtype, "real floating") or not _any_on_device(~xp.isfinite(y)):
+            return
     values = _on_host(y)
     if values.dtype.kind == "f" and not np.isfinite(values).all():
         index = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
@@ -504,7 +523,16 @@ def _check_finite(y, name):
 
 def _check_class_labels(y, classes, name):
     """Sparse labels must be whole numbers in ``[0, classes)``: any other value would be left
-    out of the one-hot target and silently train on nothing."""
+    out of the one-hot target and silently train on nothing. Device labels: checked on the
+    device with one 0-d read per call (the check at the edge); only bad labels are copied to
+    the host, to name the first."""
+    if _on_device(y):
+        xp = B.array_namespace(y)
+        bad = (y < 0) | (y >= classes)
+        if xp.isdtype(y.dtype, "real floating"):
+            bad = bad | ~xp.isfinite(y) | (y != xp.floor(y))
+        if not _any_on_device(bad):
+            return
     labels = _on_host(y)
     if labels.size == 0:
         return
