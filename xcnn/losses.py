@@ -51,7 +51,9 @@ class Loss:
     def value_from_logits(self, logits, target, sample_weight=None):
         raise NotImplementedError
 
-    def gradient_from_logits(self, logits, target, sample_weight=None):
+    def gradient_from_logits(self, logits, target, sample_weight=None, probabilities=None):
+        """The gradient w.r.t. the logits; ``probabilities``: the fused activation of ``logits``
+        (the model's output) when already computed, which saves recomputing it."""
         raise NotImplementedError
 
     def get_config(self):
@@ -102,8 +104,9 @@ class CategoricalCrossentropy(Loss):
     def value_from_logits(self, logits, target, sample_weight=None):
         return L.softmax_cross_entropy(logits, target, sample_weight)
 
-    def gradient_from_logits(self, logits, target, sample_weight=None):
-        return L.softmax_cross_entropy_backward(logits, target, sample_weight, self._targets_sum_to_one)
+    def gradient_from_logits(self, logits, target, sample_weight=None, probabilities=None):
+        return L.softmax_cross_entropy_backward(logits, target, sample_weight, self._targets_sum_to_one,
+                                                probabilities)
 
 
 class SparseCategoricalCrossentropy(CategoricalCrossentropy):
@@ -152,8 +155,8 @@ class BinaryCrossentropy(Loss):
     def value_from_logits(self, logits, target, sample_weight=None):
         return L.sigmoid_binary_crossentropy(logits, target, sample_weight)
 
-    def gradient_from_logits(self, logits, target, sample_weight=None):
-        return L.sigmoid_binary_crossentropy_backward(logits, target, sample_weight)
+    def gradient_from_logits(self, logits, target, sample_weight=None, probabilities=None):
+        return L.sigmoid_binary_crossentropy_backward(logits, target, sample_weight, probabilities)
 
 
 class MeanSquaredError(Loss):

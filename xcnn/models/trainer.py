@@ -83,9 +83,9 @@ class Trainer:
     def _loss_and_gradient(self, pred, target, sample_weight=None):
         """The batch loss (0-d device array) and its gradient w.r.t. the output (or the logits)."""
         if self._fused:
-            logits = self._output.layer.activation._x
-            return (self.loss.value_from_logits(logits, target, sample_weight),
-                    self.loss.gradient_from_logits(logits, target, sample_weight))
+            activation = self._output.layer.activation  # its output (pred) is the loss's probabilities
+            return (self.loss.value_from_logits(activation._x, target, sample_weight),
+                    self.loss.gradient_from_logits(activation._x, target, sample_weight, activation._y))
         return self.loss.value(pred, target, sample_weight), self.loss.gradient(pred, target, sample_weight)
 
     def _loss_value(self, pred, target, sample_weight=None):

@@ -74,21 +74,23 @@ def _clip_mask(xp, p):
 def softmax_cross_entropy(logits, y_true, sample_weight=None):
     """Categorical cross-entropy of ``softmax(logits)`` against ``y_true``, both ``(N, K)``."""
     xp = array_namespace(logits, y_true)
-    if sample_weight is None:  # one sum over all entries: one kernel fewer than per-sample sums, then their sum
-        return -xp.sum(y_true * log_softmax(logits)) / _rows(logits)
+    if sample_weight is None:  # one sum over all entries, times -1/N: two kernels fewer than per-sample sums
+        return xp.sum(y_true * log_softmax(logits)) * (-1.0 / _rows(logits))
     return _reduce(-xp.sum(y_true * log_softmax(logits), axis=-1), sample_weight)
 
 
-def softmax_cross_entropy_backward(logits, y_true, sample_weight=None, targets_sum_to_one=False):
+def softmax_cross_entropy_backward(logits, y_true, sample_weight=None, targets_sum_to_one=False, probabilities=None):
     """The gradient w.r.t. ``logits``; ``targets_sum_to_one``: each row of ``y_true`` is known
-    to sum to 1 (one-hot labels), which saves computing that sum."""
+    to sum to 1 (one-hot labels), which saves computing that sum; ``probabilities``:
+    ``softmax(logits)`` when the caller has it already (the model's output), not recomputed."""
     xp = array_namespace(logits, y_true)
+    p = softmax(logits) if probabilities is None else probabilities
     # d/dz of -sum(y * log_softmax(z)) is softmax(z) * sum(y) - y (sum(y) = 1 for one-hot or
     # smoothed targets, kept general for targets that are not distributions)
     if targets_sum_to_one:
-        grad = softmax(logits) - y_true
+        grad = p - y_true
     else:
-        grad = softmax(logits) * xp.sum(y_true, axis=-1, keepdims=True) - y_true
+        grad = p * xp.sum(y_true, axis=-1, keepdims=True) - y_true
     return _scale(grad, sample_weight, _rows(logits))
 
 
@@ -121,9 +123,12 @@ def sigmoid_binary_crossentropy(logits, y_true, sample_weight=None):
     return _reduce(xp.mean(per_entry, axis=-1), sample_weight)
 
 
-def sigmoid_binary_crossentropy_backward(logits, y_true, sample_weight=None):
+def sigmoid_binary_crossentropy_backward(logits, y_true, sample_weight=None, probabilities=None):
+    """The gradient w.r.t. ``logits``; ``probabilities``: ``sigmoid(logits)`` when the caller
+    has it already (the model's output), not recomputed."""
     # each sample's K entries are averaged, then the N samples: (sigmoid(z) - y) / (K * N)
-    grad = (sigmoid(logits) - y_true) / logits.shape[-1]
+    p = sigmoid(logits) if probabilities is None else probabilities
+    grad = (p - y_true) / logits.shape[-1]
     return _scale(grad, sample_weight, _rows(logits))
 
 
