@@ -327,6 +327,24 @@ def test_launches_within_goal_of_the_twin(name, request):
     assert ours.total <= GOAL * theirs.total
 
 
+def test_weighted_metrics_and_auc_are_read_with_the_loss(monkeypatch, host_reads):
+    """Weighted metrics keep a device count and AUC four device vectors: all are read in the
+    epoch's one copy, with the loss, and updated without a sync."""
+    from xcnn import metrics
+
+    model = every_layer_kind_model("sigmoid")
+    model.compile("adam", "binary_crossentropy", ["accuracy", metrics.AUC(num_thresholds=5)],
+                  weighted_metrics=["accuracy"])
+    x = np.random.default_rng(0).uniform(size=(8, *model.input_shape[1:]))
+    y = np.eye(3)[np.arange(8) % 3]
+    with cupy_compat_paths(monkeypatch), StepWatch() as watch:
+        history = model.fit(x, y, batch_size=4, epochs=2, verbose=0, sample_weight=np.linspace(0.5, 1.5, 8))
+    assert watch.syncs == [], f"a step synced the device: {watch.syncs}"
+    # loss, accuracy's total, weighted accuracy's total and count, AUC's 4 x 5 counts
+    assert host_reads == [(24,), (24,)]
+    assert set(history.history) == {"loss", "accuracy", "auc", "weighted_accuracy"}
+
+
 def test_progress_bar_reads_the_metrics_once_per_refresh(monkeypatch, host_reads):
     """verbose=1: each refresh of the bar reads loss and accuracy together, in one copy."""
     pytest.importorskip("tqdm")

@@ -35,6 +35,7 @@ class AUC(Metric):
         self.thresholds, self.multi_label, self.from_logits = thresholds, multi_label, bool(from_logits)
         inner = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
         self._thresholds = np.array([0.0 - _EPSILON, *inner, 1.0 + _EPSILON])
+        self._device_thresholds = None  # (backend, device, dtype), the thresholds there
         super().__init__(name=name, dtype=dtype)
 
     def reset_state(self):
@@ -51,7 +52,10 @@ class AUC(Metric):
         if positive.shape[0] != p.shape[0]:
             raise ValueError(f"AUC needs one target per prediction, got y_true {tuple(y_true.shape)} "
                              f"for y_pred {tuple(y_pred.shape)}")
-        thresholds = B.asarray(self._thresholds, B.backend_of(p), p.dtype)  # (T,)
+        key = (B.backend_of(p), str(p.device), str(p.dtype))
+        if self._device_thresholds is None or self._device_thresholds[0] != key:  # copied once, not per batch
+            self._device_thresholds = key, B.asarray(self._thresholds, key[0], p.dtype, device=p.device)
+        thresholds = self._device_thresholds[1]  # (T,)
         above = p > xp.reshape(thresholds, (1, -1))  # (M, T): predicted positive at each threshold
         pos = xp.astype(positive, p.dtype)
         neg = 1.0 - pos
@@ -66,11 +70,15 @@ class AUC(Metric):
             self.true_negatives = self.true_negatives + counts[2]
             self.false_negatives = self.false_negatives + counts[3]
 
-    def result(self):
+    def device_state(self):
+        if self.true_positives is None:
+            return ()
+        return (self.true_positives, self.false_positives, self.true_negatives, self.false_negatives)
+
+    def result_from(self, host_state):
         if self.true_positives is None:
             return 0.0
-        tp, fp, tn, fn = (B.to_numpy(a).astype(np.float64) for a in (
-            self.true_positives, self.false_positives, self.true_negatives, self.false_negatives))
+        tp, fp, tn, fn = (a.astype(np.float64) for a in host_state)
         with np.errstate(divide="ignore", invalid="ignore"):
             recall = np.where(tp + fn > 0, tp / (tp + fn), 0.0)
             fp_rate = np.where(fp + tn > 0, fp / (fp + tn), 0.0)

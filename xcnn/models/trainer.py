@@ -23,6 +23,7 @@ from .. import metrics as metrics_module
 from .._checks import positive_int, real_number, whole_number
 from ..callbacks import Callback, CallbackList
 from ..layers.layer import NO_REWRITE
+from ..metrics.metric import read_together
 
 # Data sets up to this size are copied to the device whole; larger ones batch by batch.
 DEVICE_DATA_LIMIT = int(os.environ.get("XCNN_DEVICE_DATA_LIMIT", 2 * 1024**3))
@@ -549,15 +550,9 @@ def _check_class_labels(y, classes, name):
                          f"got {labels[i].item()} at index {i}")
 
 
-def _host_all(*scalars):
-    """Several 0-d device arrays of one dtype as floats, read back in one copy (one sync)."""
-    xp = B.array_namespace(*scalars)
-    return [float(v) for v in B.to_numpy(xp.stack(scalars))]
-
-
 class _RunningMetrics:
     """The batch-size-weighted mean loss and the compiled metrics, all summed on the device;
-    ``read`` copies them to the host (one sync per value)."""
+    ``read`` copies them all to the host together (one sync)."""
 
     def __init__(self, model):
         self.model = model
@@ -585,15 +580,17 @@ class _RunningMetrics:
         return logs
 
     def read(self):
-        """The running means as floats: the loss and every mean metric in one device->host read."""
+        """The running means as floats: the loss and every metric's state in one device->host
+        copy (one sync), whatever the metrics (weighted counts and AUC's counts included)."""
         metrics = [metric for metric, _ in self.metrics or ()]
-        means = [m for m in metrics if getattr(m, "total", None) is not None and isinstance(m.count, int)]
-        values = _host_all(self.loss_sum, *[m.total for m in means])
-        logs = {"loss": values[0] / self.seen}
-        totals = dict(zip(map(id, means), values[1:]))
-        for metric in metrics:
-            if id(metric) in totals:
-                logs[metric.name] = totals[id(metric)] / metric.count if metric.count else 0.0
-            else:  # weighted counts and AUC keep more state on the device: their own read
+        states = [metric.device_state() for metric in metrics]
+        host = read_together([self.loss_sum, *[a for state in states if state is not None for a in state]])
+        logs = {"loss": float(host[0]) / self.seen}
+        start = 1
+        for metric, state in zip(metrics, states):
+            if state is None:  # a metric that only defines result(): its own read
                 logs[metric.name] = metric.result()
+                continue
+            logs[metric.name] = metric.result_from(host[start : start + len(state)])
+            start += len(state)
         return logs
