@@ -1,10 +1,17 @@
 """Forward + backward time of the core ops on each backend, beside torch.nn.functional.
 
-    python benchmarks/ops.py [--backends numpy,torch] [--repeat 20]
+    python benchmarks/ops.py [--tables core,conv] [--backends numpy,torch] [--repeat 20] [--batch-size 128]
 
-Cases: the article's MNIST conv layer (100x28x28x1, 6 filters 7x7), a 3x3 64->64 conv on
-32x32 (batch 32), 2x2 max pooling of the article's conv output, and flatten. Prints the median
-milliseconds per backend, torch.nn.functional's (when torch is installed), and xcnn/torch.
+Table "core": the article's MNIST conv layer (100x28x28x1, 6 filters 7x7), a 3x3 64->64 conv
+on 32x32 (batch 32), 2x2 max pooling of the article's conv output, and flatten: the median
+milliseconds of forward + backward per backend, torch.nn.functional's (when torch is
+installed), and xcnn/torch.
+
+Table "conv": the convolutions of CIFAR-shaped networks at ``--batch-size`` (128): 3x3 stride 1
+'same' with C = F in {16, 32, 64, 128} at 32x32, 16x16 and 8x8, 3x3 stride 2, 1x1 (stride 1
+and 2) and 5x5 'valid'; forward alone and forward + backward with the input gradient, for
+xcnn (each layer's algorithm as ``ops.conv_algorithm`` picks it, named in the table) and
+``torch.nn.functional.conv2d`` on channels-last tensors, taking turns per repeat.
 """
 
 from __future__ import annotations
@@ -28,6 +35,19 @@ CASES = {
     "max pool 2x2 of 100x22x22x6": ("pool", (100, 22, 22, 6), 2, 0),
     "flatten 100x11x11x6": ("flatten", (100, 11, 11, 6), None, None),
 }
+
+
+# (label, x shape NHWC without the batch, w shape (F, KH, KW, C), stride, padding)
+CONV_TABLE = [
+    *[(f"3x3 s1 same {c}->{c} @{hw}x{hw}", (hw, hw, c), (c, 3, 3, c), 1, "same")
+      for hw in (32, 16, 8) for c in (16, 32, 64, 128)],
+    ("3x3 s2 same 32->64 @32x32", (32, 32, 32), (64, 3, 3, 32), 2, "same"),
+    ("3x3 s2 same 64->128 @16x16", (16, 16, 64), (128, 3, 3, 64), 2, "same"),
+    ("1x1 s1 64->64 @16x16", (16, 16, 64), (64, 1, 1, 64), 1, "valid"),
+    ("1x1 s2 32->64 @32x32", (32, 32, 32), (64, 1, 1, 32), 2, "valid"),
+    ("5x5 valid 6->16 @14x14", (14, 14, 6), (16, 5, 5, 6), 1, "valid"),
+    ("5x5 valid 32->32 @32x32", (32, 32, 32), (32, 5, 5, 32), 1, "valid"),
+]
 
 
 def median_ms(fn, repeat):
@@ -84,11 +104,99 @@ def torch_case(kind, x_shape, arg, padding, repeat):
     return median_ms(run, repeat)
 
 
+def conv_contenders(x_shape, w_shape, stride, padding, batch):
+    """``{name: run}`` for one row of the conv table: xcnn (NumPy, with a workspace as a layer
+    keeps one) and torch channels-last, forward alone and forward + backward with dx."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch, *x_shape), dtype=np.float32)
+    w = (rng.standard_normal(w_shape, dtype=np.float32) * 0.1)
+    workspace = {}
+    y0 = ops.conv2d(x, w, stride=stride, padding=padding)
+    dy = rng.standard_normal(y0.shape, dtype=np.float32)
+
+    def xcnn_fb():
+        _, cols = ops.conv2d_forward(x, w, stride=stride, padding=padding, workspace=workspace)
+        ops.conv2d_backward(dy, x, w, stride=stride, padding=padding, cols=cols, workspace=workspace)
+
+    runs = {"xcnn fwd": lambda: ops.conv2d_forward(x, w, stride=stride, padding=padding, workspace=workspace),
+            "xcnn f+b": xcnn_fb}
+    if B.is_available("torch"):
+        import torch
+        import torch.nn.functional as F
+
+        channels_last = torch.channels_last
+        xt = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous(memory_format=channels_last).requires_grad_()
+        wt = torch.from_numpy(w).permute(0, 3, 1, 2).contiguous(memory_format=channels_last).requires_grad_()
+        dyt = torch.from_numpy(dy).permute(0, 3, 1, 2).contiguous(memory_format=channels_last)
+        pad = padding if isinstance(padding, str) and stride == 1 else _torch_padding(x_shape, w_shape, stride, padding)
+
+        def torch_fwd():
+            with torch.no_grad():
+                F.conv2d(xt, wt, stride=stride, padding=pad)
+
+        def torch_fb():
+            F.conv2d(xt, wt, stride=stride, padding=pad).backward(dyt)
+
+        runs.update({"torch fwd": torch_fwd, "torch f+b": torch_fb})
+    return runs
+
+
+def _torch_padding(x_shape, w_shape, stride, padding):
+    """torch's symmetric padding for a strided 'same' (only symmetric cases are in the table)."""
+    win = ops.window_geometry(x_shape[:2], w_shape[1:3], stride, padding)
+    (top, bottom), (left, right) = win.pads
+    if top != bottom or left != right:
+        # torch pads both sides alike: pad the extra row/column on the far side first
+        return (max(top, bottom), max(left, right))
+    return (top, left)
+
+
+def conv_table(args):
+    print(f"conv table, batch {args.batch_size}, float32, NumPy backend vs torch.nn.functional channels-last "
+          f"(ms, median of {args.repeat}, taking turns):")
+    header = f"{'case':<28}{'algorithm':>10}{'xcnn fwd':>10}{'torch fwd':>10}{'ratio':>7}{'xcnn f+b':>10}" \
+             f"{'torch f+b':>10}{'ratio':>7}"
+    print(header)
+    for label, x_shape, w_shape, stride, padding in CONV_TABLE:
+        win = ops.window_geometry(x_shape[:2], w_shape[1:3], stride, padding)
+        algorithm = ops.conv_algorithm((args.batch_size, *x_shape), w_shape, win)
+        runs = conv_contenders(x_shape, w_shape, stride, padding, args.batch_size)
+        times = {name: [] for name in runs}
+        for run in runs.values():
+            run()
+        for _ in range(args.repeat):
+            for name, run in runs.items():
+                start = time.perf_counter()
+                run()
+                times[name].append(time.perf_counter() - start)
+        ms = {name: statistics.median(t) * 1e3 for name, t in times.items()}
+        line = f"{label:<28}{algorithm:>10}{ms['xcnn fwd']:10.2f}"
+        if "torch fwd" in ms:
+            line += f"{ms['torch fwd']:10.2f}{ms['xcnn fwd'] / ms['torch fwd']:7.2f}{ms['xcnn f+b']:10.2f}" \
+                    f"{ms['torch f+b']:10.2f}{ms['xcnn f+b'] / ms['torch f+b']:7.2f}"
+        else:
+            line += f"{'-':>10}{'-':>7}{ms['xcnn f+b']:10.2f}{'-':>10}{'-':>7}"
+        print(line)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tables", default="core,conv", help="comma-separated: core, conv")
     parser.add_argument("--backends", default=",".join(b for b in B.available() if b != "array_api_strict"))
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--batch-size", type=int, default=128, help="batch of the conv table")
     args = parser.parse_args()
+    tables = args.tables.split(",")
+    unknown = set(tables) - {"core", "conv"}
+    if unknown:
+        parser.error(f"--tables takes core and/or conv, got {sorted(unknown)}")
+    if "core" in tables:
+        core_table(args)
+    if "conv" in tables:
+        conv_table(args)
+
+
+def core_table(args):
     backends = args.backends.split(",")
     has_torch = B.is_available("torch")
     header = f"{'case (forward + backward)':<36}" + "".join(f"{b:>12}" for b in backends)

@@ -31,7 +31,7 @@ from xcnn import backend as B  # noqa: E402
 from xcnn import zoo  # noqa: E402
 from xcnn.layers.layer import NO_REWRITE  # noqa: E402
 
-SHAPES = {"seed": (28, 28, 1), "lecture": (28, 28, 1), "lenet": (28, 28, 1), "vgg": (32, 32, 3)}
+SHAPES = {"seed": (28, 28, 1), "lecture": (28, 28, 1), "lenet": (28, 28, 1), "vgg": (32, 32, 3), "resnet": (32, 32, 3)}
 
 
 def _sync(backend, device=None):
@@ -172,26 +172,73 @@ def breakdown(model, x, y, args):
     return {k: (statistics.median(v) * 1e3, statistics.mean(faults[k])) for k, v in parts.items()}
 
 
+def torch_twin(model, input_shape):
+    """The PyTorch module of zoo network ``model`` (NCHW input of ``input_shape`` = (H, W, C)),
+    layer for layer (its logits: the loss applies the softmax), or None when there is no twin."""
+    import torch
+
+    nn = torch.nn
+    c = input_shape[2]
+    if model == "seed":
+        layers = [nn.Conv2d(c, 6, 7), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(6 * 11 * 11, 100), nn.ReLU(),
+                  nn.Linear(100, 50), nn.ReLU(), nn.Linear(50, 10)]
+    elif model == "lecture":
+        layers = [nn.Conv2d(c, 9, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(9 * 14 * 14, 64),
+                  nn.ReLU(), nn.Linear(64, 10)]
+    elif model == "lenet":
+        layers = [nn.Conv2d(c, 6, 5, padding=2), nn.ReLU(), nn.AvgPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(),
+                  nn.AvgPool2d(2), nn.Flatten(), nn.Linear(16 * 5 * 5, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
+                  nn.Linear(84, 10)]
+    elif model == "vgg":
+        layers = [nn.Conv2d(c, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                  nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(),
+                  nn.MaxPool2d(2), nn.Conv2d(64, 128, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                  nn.Linear(128 * 4 * 4, 128), nn.ReLU(), nn.Linear(128, 10)]
+    elif model == "resnet":
+        return _torch_resnet(c)
+    else:
+        return None
+    return nn.Sequential(*layers)
+
+
+def _torch_resnet(channels, widths=(16, 32, 64), blocks=2):
+    """zoo.resnet's twin: the same stem, basic blocks, projections and head (BN eps as Keras's)."""
+    import torch
+
+    nn = torch.nn
+
+    def conv_bn(c_in, c_out, k, stride=1):
+        return [nn.Conv2d(c_in, c_out, k, stride=stride, padding=k // 2, bias=False), nn.BatchNorm2d(c_out, eps=1e-3)]
+
+    class Block(nn.Module):
+        def __init__(self, c_in, c_out, stride):
+            super().__init__()
+            self.body = nn.Sequential(*conv_bn(c_in, c_out, 3, stride), nn.ReLU(), *conv_bn(c_out, c_out, 3))
+            project = stride != 1 or c_in != c_out
+            self.skip = nn.Sequential(*conv_bn(c_in, c_out, 1, stride)) if project else nn.Identity()
+
+        def forward(self, x):
+            return torch.relu(self.body(x) + self.skip(x))
+
+    layers = [*conv_bn(channels, widths[0], 3), nn.ReLU()]
+    c_in = widths[0]
+    for stage, c_out in enumerate(widths):
+        for block in range(blocks):
+            layers.append(Block(c_in, c_out, 2 if stage > 0 and block == 0 else 1))
+            c_in = c_out
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c_in, 10)]
+    return nn.Sequential(*layers)
+
+
 def torch_steppers(args):
     """The same network in PyTorch, NCHW and channels-last: ``{name: step}`` (empty when
     there is no twin for the model)."""
     import torch
 
     torch.manual_seed(0)
-    nn = torch.nn
     h, w, c = SHAPES[args.model]
-    if args.model == "seed":
-        layers = [nn.Conv2d(c, 6, 7), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(6 * 11 * 11, 100), nn.ReLU(),
-                  nn.Linear(100, 50), nn.ReLU(), nn.Linear(50, 10)]
-    elif args.model == "lecture":
-        layers = [nn.Conv2d(c, 9, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(9 * 14 * 14, 64),
-                  nn.ReLU(), nn.Linear(64, 10)]
-    elif args.model == "vgg":
-        layers = [nn.Conv2d(c, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                  nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(),
-                  nn.MaxPool2d(2), nn.Conv2d(64, 128, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-                  nn.Linear(128 * 4 * 4, 128), nn.ReLU(), nn.Linear(128, 10)]
-    else:
+    twin = torch_twin(args.model, SHAPES[args.model])
+    if twin is None:
         return {}
     # the twin runs where xcnn runs: CUDA when xcnn is on cupy or on torch's CUDA, else the CPU
     on_gpu = args.backend == "cupy" or str(getattr(args, "device", None) or "").startswith("cuda")
@@ -201,7 +248,7 @@ def torch_steppers(args):
     steppers = {}
     for name, memory_format in (("NCHW", torch.contiguous_format), ("channels-last", torch.channels_last)):
         # a twin of its own per layout: copies of the same initial weights
-        net = copy.deepcopy(nn.Sequential(*layers)).to(device=device, dtype=dtype, memory_format=memory_format)
+        net = copy.deepcopy(twin).to(device=device, dtype=dtype, memory_format=memory_format)
         opt = torch.optim.Adam(net.parameters(), lr=1e-3, eps=1e-7)
         rng = np.random.default_rng(0)
         x = torch.tensor(rng.uniform(size=(args.batch_size, c, h, w)), dtype=dtype, device=device)

@@ -139,6 +139,36 @@ def avg_pool2d_backward(dy, x, pool_size=2, stride=None, padding=0, count_includ
     return dxp[:, t : t + x.shape[1], l : l + x.shape[2], :]
 
 
+def global_pool2d(x, kind):
+    """Per image and channel, the mean or max (``kind``) over every pixel: ``(N, C)``."""
+    n, h, w, c = x.shape
+    out = np.zeros((n, c))
+    for i in range(n):
+        for ch in range(c):
+            values = [x[i, r, col, ch] for r in range(h) for col in range(w)]
+            out[i, ch] = sum(values) / len(values) if kind == "avg" else max(values)
+    return out
+
+
+def global_pool2d_backward(dy, x, kind):
+    """Gradient of :func:`global_pool2d`: an even share of ``dy`` for "avg"; for "max", all of
+    it to the first pixel in row-major order holding the maximum."""
+    n, h, w, c = x.shape
+    dx = np.zeros(x.shape)
+    for i in range(n):
+        for ch in range(c):
+            if kind == "avg":
+                dx[i, :, :, ch] = dy[i, ch] / (h * w)
+                continue
+            best = None
+            for r in range(h):
+                for col in range(w):
+                    if best is None or x[i, r, col, ch] > x[i, best[0], best[1], ch]:
+                        best = (r, col)
+            dx[i, best[0], best[1], ch] = dy[i, ch]
+    return dx
+
+
 def numerical_gradient(f, x, eps=1e-6):
     """Central differences of scalar ``f`` at float64 array ``x`` (modified in place, restored)."""
     grad = np.zeros_like(x)

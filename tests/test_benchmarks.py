@@ -51,6 +51,28 @@ def test_train_step_runs_each_blas_thread_count():
     assert "ratio xcnn/torch (xcnn numpy, 2 BLAS threads)" in out
 
 
+@pytest.mark.skipif(not has("torch"), reason="torch not installed")
+@pytest.mark.parametrize("model", ["lenet", "vgg", "resnet"])
+def test_train_step_has_a_torch_twin_for_every_zoo_network(model):
+    out = run_script("train_step.py", "--model", model, "--batch-size", "4", "--compare", "torch", "--no-breakdown",
+                     *QUICK)
+    assert "channels-last" in out and "no torch twin" not in out
+    assert out.strip().splitlines()[-1].startswith("ratio xcnn/torch: ")
+
+
+@pytest.mark.skipif(not has("torch"), reason="torch not installed")
+def test_torch_twins_have_the_zoo_networks_parameter_counts():
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+    import train_step
+    from xcnn import zoo
+
+    for name, shape in train_step.SHAPES.items():
+        twin = train_step.torch_twin(name, shape)
+        ours = zoo.get(name, input_shape=shape)
+        trainable = sum(layer.count_params() - layer.count_non_trainable() for layer in ours.layers)
+        assert sum(p.numel() for p in twin.parameters()) == trainable, name
+
+
 def test_train_step_rejects_a_bad_thread_count():
     done = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "train_step.py"), "--blas-threads", "0",
                            *QUICK], cwd=ROOT, capture_output=True, text=True, timeout=600)
@@ -72,7 +94,7 @@ def test_ab_compares_the_working_tree_with_a_commit():
 
 
 def test_ops_benchmark_times_each_case():
-    out = run_script("ops.py", "--backends", "numpy", "--repeat", "1")
+    out = run_script("ops.py", "--tables", "core", "--backends", "numpy", "--repeat", "1")
     for case in ("conv article", "max pool 2x2", "flatten"):
         assert case in out
 
@@ -91,3 +113,20 @@ def test_dtype_ratio_reports_float64_over_float32_for_both_libraries():
                      "--pause", "0", "--settle", "0")
     assert "xcnn: float32" in out and "torch (float32 " in out
     assert out.count("float64/float32") == 2
+
+
+def test_ops_benchmark_conv_table_names_each_row_and_algorithm():
+    out = run_script("ops.py", "--tables", "conv", "--batch-size", "2", "--repeat", "1")
+    assert "3x3 s1 same 128->128 @8x8" in out and "5x5 valid 6->16 @14x14" in out
+    assert "shift" in out and "im2col" in out
+    if has("torch"):
+        assert "torch f+b" in out
+
+
+def test_predict_benchmark_reports_images_per_second():
+    out = run_script("predict.py", "--models", "seed,resnet", "--batches", "1,3", "--images-at-batch-1", "2",
+                     "--repeat", "1")
+    lines = [line for line in out.splitlines() if line.startswith(("seed", "resnet"))]
+    assert len(lines) == 4
+    # onnxruntime's column says why it is empty when there is no export or no onnxruntime
+    assert all("onnxruntime" in line or "not available" in line for line in lines)

@@ -11,6 +11,7 @@ import xcnn
 from xcnn import activations, zoo
 from xcnn.interop import converters
 from xcnn.layers import (
+    ELU,
     LAYER_CLASSES,
     Activation,
     Add,
@@ -18,26 +19,49 @@ from xcnn.layers import (
     BatchNormalization,
     Concatenate,
     Conv2D,
+    Conv2DTranspose,
     Dense,
+    DepthwiseConv2D,
     Dropout,
     Flatten,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling2D,
     Input,
     Layer,
+    LeakyReLU,
     MaxPooling2D,
+    PReLU,
+    RandomFlip,
+    RandomRotation,
     RandomTranslation,
+    ReLU,
+    Rescaling,
+    Reshape,
+    SeparableConv2D,
+    Softmax,
+    UpSampling2D,
+    ZeroPadding2D,
 )
 from xcnn.models import Model, Sequential, load_model
 
 
 def _with_moving_statistics(model, seed=0):
-    """Give every BatchNormalization non-trivial moving statistics (else it is nearly the identity)."""
+    """Give every BatchNormalization non-trivial moving statistics and beta (else it is nearly
+    the identity), and every PReLU non-zero slopes (its default alpha is zero)."""
     rng = np.random.default_rng(seed)
+
+    def random(shape, low, high):
+        return xcnn.backend.asarray(rng.uniform(low, high, shape), model.backend, model.dtype)
+
     for layer in model.layers:
         if isinstance(layer, BatchNormalization):
             c = layer.state["moving_mean"].shape[0]
-            layer.state["moving_mean"] = xcnn.backend.asarray(rng.standard_normal(c), model.backend, model.dtype)
-            layer.state["moving_variance"] = xcnn.backend.asarray(rng.uniform(0.5, 2, c), model.backend, model.dtype)
-            layer.params["beta"] = xcnn.backend.asarray(rng.standard_normal(c), model.backend, model.dtype)
+            layer.state["moving_mean"] = random(c, -1, 1)
+            layer.state["moving_variance"] = random(c, 0.5, 2)
+            if "beta" in layer.params:
+                layer.params["beta"] = random(c, -1, 1)
+        if isinstance(layer, PReLU):
+            layer.params["alpha"] = random(tuple(layer.params["alpha"].shape), 0.1, 0.6)
     return model
 
 
@@ -61,8 +85,40 @@ def keras_mappable_model(seed=0):
     return _with_moving_statistics(Model(inp, out, seed=seed))
 
 
+def _new_layers(x):
+    """The layers of issue #14 on images ``x``: activation layers, reshaping, depthwise, separable,
+    transposed, dilated and grouped convolutions, BatchNormalization without beta or gamma,
+    augmentation, Dropout with noise_shape and seed, and a frozen Conv2D named "frozen", each
+    with arguments away from their defaults where Keras files can hold them. Returns a vector."""
+    x = RandomRotation((-0.1, 0.2), fill_mode="nearest", seed=4)(RandomFlip("horizontal", seed=3)(Rescaling(0.5, 0.1)(x)))
+    x = Conv2D(6, 3, padding="same", dilation_rate=2, groups=3)(x)
+    x = ZeroPadding2D(((1, 0), (0, 2)))(x)  # on NCHW in ONNX (every_kind_model pads NHWC too)
+    x = DepthwiseConv2D(3, depth_multiplier=2, padding="same", activation="relu")(x)  # 12 channels
+    x = SeparableConv2D(4, 3, depth_multiplier=2, dilation_rate=(1, 2), activation="tanh")(x)
+    x = BatchNormalization(center=False)(x)
+    x = UpSampling2D((1, 2))(x)
+    x = Conv2DTranspose(5, 3, strides=2, padding="same")(x)
+    x = Conv2DTranspose(3, (1, 2), strides=(1, 3))(x)  # a stride beyond the kernel: ONNX's output_padding
+    x = ReLU(max_value=0.8, negative_slope=0.1, threshold=0.05)(x)
+    x = PReLU(shared_axes=[1, 2])(LeakyReLU(0.2)(ELU(0.7)(x)))
+    x = Softmax(axis=1)(PReLU()(x))  # over the rows of images
+    x = Dropout(0.3, noise_shape=(None, 1, 1, 3), seed=5)(x)
+    frozen = Conv2D(2, 3, strides=3, name="frozen")
+    frozen.trainable = False
+    x = Reshape((48, -1))(frozen(x))  # from images: the values in NHWC order
+    x = Softmax()(ReLU()(Dense(4)(x)))
+    return Flatten()(BatchNormalization(scale=False)(x))
+
+
+def new_layers_model(seed=0):
+    """:func:`_new_layers` alone: every layer of it maps to Keras."""
+    inp = Input((9, 8, 3))
+    return _with_moving_statistics(Model(inp, Dense(3, activation="softmax")(_new_layers(inp)), seed=seed))
+
+
 def every_kind_model(seed=0):
-    """Every layer class and every activation xcnn has, in one functional model."""
+    """Every layer class and every activation xcnn has, in one functional model (the layers of
+    :func:`_new_layers` on a branch of their own)."""
     inp = Input((8, 8, 3))
     t = RandomTranslation(0.25, 0.25)(inp)
     a = Conv2D(6, 3, padding="same", activation="relu")(t)
@@ -73,15 +129,18 @@ def every_kind_model(seed=0):
     f = Activation("maxout")(e)  # 12 channels -> 6
     g = MaxPooling2D(3, strides=2, padding="same")(f)
     h = AveragePooling2D(2, strides=1, padding="same")(g)
-    for name in ("sigmoid", "leaky_relu", "elu", "softplus", "softsign", "relun", "rrelu", "linear", "tanh"):
+    for name in ("sigmoid", "leaky_relu", "elu", "softplus", "softsign", "relun", "rrelu", "linear", "tanh", "relu6",
+                 "selu", "gelu", "silu", "swish", "hard_sigmoid", "hard_silu", "hard_swish", "mish", "exponential",
+                 "log_softmax"):
         h = Activation(name)(h)
     step = Activation("step")(Conv2D(6, 1)(g))
     joined = Concatenate(axis=1)([h, step])  # along the height: the layouts must agree
     probabilities = Activation("softmax")(joined)  # over the channels of images
     wide = Dense(5, activation="sigmoid")(Dropout(0.5)(probabilities))  # a Dense on images
-    flat = Flatten()(wide)
+    flat = Flatten()(ZeroPadding2D((1, 0))(UpSampling2D((2, 1))(wide)))  # on NHWC in ONNX
     k = BatchNormalization()(Dense(8, activation="relu")(flat))
-    out = Dense(3, activation="softmax")(Dropout(0.25)(k))
+    pooled = [GlobalAveragePooling2D()(g), Flatten()(GlobalMaxPooling2D(keepdims=True)(g))]
+    out = Dense(3, activation="softmax")(Concatenate()([Dropout(0.25)(k), _new_layers(inp), *pooled]))
     return _with_moving_statistics(Model(inp, out, seed=seed))
 
 
@@ -97,7 +156,7 @@ def test_every_layer_class_and_activation_has_a_converter():
     every_kind = every_kind_model()
     assert {type(layer).__name__ for layer in every_kind.layers} | {"InputLayer"} == set(LAYER_CLASSES)
     used = {layer.activation.name for layer in every_kind.layers if layer.activation is not None}
-    assert used == set(activations.NAMES)
+    assert set(activations.NAMES) <= used <= set(converters.ACTIVATIONS)  # and the activations of ReLU, Softmax, PReLU
 
 
 def test_keras_weight_group_names_follow_keras_order():
@@ -111,9 +170,10 @@ def test_keras_weight_group_names_follow_keras_order():
 
 # --- save and load by file name -------------------------------------------------------------------
 
-def test_keras_file_round_trip_without_keras(tmp_path, backend):
+@pytest.mark.parametrize("build", [keras_mappable_model, new_layers_model], ids=lambda f: f.__name__)
+def test_keras_file_round_trip_without_keras(tmp_path, backend, build):
     pytest.importorskip("h5py")
-    model = keras_mappable_model().to(backend)
+    model = build().to(backend)
     path = tmp_path / "m.keras"
     model.save(path)
     loaded = load_model(path, backend=backend)
@@ -122,6 +182,8 @@ def test_keras_file_round_trip_without_keras(tmp_path, backend):
     np.testing.assert_allclose(loaded.predict(x), model.predict(x), rtol=1e-6, atol=1e-7)
     assert [type(a).__name__ for a in loaded.layers] == [type(a).__name__ for a in model.layers]
     assert [a.name for a in loaded.layers] == [a.name for a in model.layers]
+    assert [a.trainable for a in loaded.layers] == [a.trainable for a in model.layers]
+    assert [a.get_config() for a in loaded.layers[1:]] == [a.get_config() for a in model.layers[1:]]
 
 
 @pytest.mark.parametrize("ending", [".weights.h5", ".weights.safetensors"])
@@ -162,7 +224,7 @@ def test_keras_weights_of_another_architecture_are_refused(tmp_path):
     zoo.lecture(seed=0).save_weights(tmp_path / "m.weights.h5")
     other = zoo.lecture(seed=1, classes=7)
     before = other.get_weights()
-    with pytest.raises(ValueError, match=r"weight 'kernel' of layer '.*' has shape \(64, 10\) in xcnn's layout, "
+    with pytest.raises(ValueError, match=r"weight 'kernel' of layer '.*' has shape \(64, 10\) in Keras's layout, "
                                          r"the model needs \(64, 7\)"):
         other.load_weights(tmp_path / "m.weights.h5")
     assert all(np.array_equal(a, b) for a, b in zip(other.get_weights(), before))  # nothing changed
@@ -237,16 +299,14 @@ def test_activations_keras_lacks_are_refused_when_writing(tmp_path, activation):
     assert not (tmp_path / "m.keras").exists()
 
 
-def test_frozen_keras_layers_stay_frozen_or_are_refused():
-    from xcnn.interop.keras_format import model_from_keras_config
+def test_frozen_keras_layers_stay_frozen():
+    from xcnn.interop.keras_format import keras_model_config, model_from_keras_config
 
     config = _keras_sequential({"class_name": "Conv2D", "config": {"name": "c", "filters": 2, "kernel_size": [3, 3],
                                                                    "trainable": False}})
-    if hasattr(Dense(3), "trainable"):  # layers that can be frozen keep the flag
-        assert model_from_keras_config(config).get_layer("c").trainable is False
-    else:
-        with pytest.raises(ValueError, match=r"Keras layer 'c' \(Conv2D\) cannot be converted: trainable=False is not"):
-            model_from_keras_config(config)
+    model = model_from_keras_config(config)
+    assert model.get_layer("c").trainable is False
+    assert keras_model_config(model)["config"]["layers"][1]["config"]["trainable"] is False
 
 
 def test_keras_graphs_xcnn_cannot_hold_are_refused():
@@ -324,8 +384,25 @@ def test_onnx_export_of_every_layer_kind_matches_predict(tmp_path):
     graph = onnx.load(str(tmp_path / "m.onnx")).graph
     assert [d.dim_param for d in graph.input[0].type.tensor_type.shape.dim][:1] == ["batch"]
     assert [d.dim_value for d in graph.input[0].type.tensor_type.shape.dim][1:] == [8, 8, 3]  # NHWC
-    # one Transpose into NCHW for the convolutions, one back for the Dense on images
-    assert [n.op_type for n in graph.node].count("Transpose") == 2
+    # into NCHW for the convolutions and back for the Dense on images, and the same on the
+    # branch of _new_layers (its first convolution follows Rescaling; Reshape wants NHWC), and
+    # for the Flatten after the global max pool that keeps its (1, 1) image
+    assert [n.op_type for n in graph.node].count("Transpose") == 5
+
+
+def test_onnx_export_of_each_layer_output_matches_predict(tmp_path):
+    """Each layer's ONNX nodes alone: the model cut after each layer, so that a mistake in one
+    layer cannot be hidden by the layers after it (a softmax, a pooling)."""
+    pytest.importorskip("onnx")
+    model = every_kind_model()
+    x = _x(model, 3)
+    for layer in model.layers[1:]:
+        head = Model(model.layers[0].output, layer.output)
+        head.export(tmp_path / f"{layer.name}.onnx")
+        expected = head.predict(x)
+        assert np.abs(expected).max() > 1e-2, layer.name  # values that can show a mistake
+        np.testing.assert_allclose(_onnx_outputs(tmp_path / f"{layer.name}.onnx", x), expected, rtol=1e-5,
+                                   atol=1e-6, err_msg=layer.name)
 
 
 def test_onnx_export_of_a_keras_file_model(tmp_path, backend):

@@ -22,6 +22,9 @@ CONV_CASES = [
     ((2, 5, 4, 2), (3, 5, 4, 2), 1, 0),
     ((2, 6, 6, 1), (2, 3, 2, 1), (2, 1), ((1, 2), (0, 1))),
     ((1, 8, 8, 1), (6, 7, 7, 1), 1, (1, 2)),
+    # "auto" takes the shift path (stride 1, C >= 16); chunks of several images, the last short
+    ((7, 9, 14, 16), (5, 3, 3, 16), 1, "same"),
+    ((3, 6, 5, 17), (2, 2, 4, 17), 1, ((2, 0), (1, 3))),
 ]
 POOL_CASES = [
     ((2, 4, 4, 3), 2, None, 0),
@@ -39,13 +42,21 @@ def _random(shape, seed):
     return np.random.default_rng(seed).standard_normal(shape)
 
 
-CONV_ALGORITHMS = ["auto", "im2col", "banded"]
+CONV_ALGORITHMS = ["auto", "im2col", "banded", "shift"]
+
+
+def _stride_one(stride):
+    return stride in (1, (1, 1))
 
 
 @pytest.mark.parametrize("algorithm", CONV_ALGORITHMS)
 @pytest.mark.parametrize("x_shape, w_shape, stride, padding", CONV_CASES)
 def test_conv2d_forward_and_backward_match_reference(backend, dtype, x_shape, w_shape, stride, padding, algorithm):
     x, w, b = _random(x_shape, 0), _random(w_shape, 1), _random(w_shape[:1], 2)
+    if algorithm == "shift" and not _stride_one(stride):
+        with pytest.raises(ValueError, match=r"algorithm 'shift' needs stride 1"):
+            ops.conv2d(*on(backend, x, w, b, dtype=dtype), stride=stride, padding=padding, algorithm=algorithm)
+        return
     expected = ref.conv2d(x, w, b, stride, padding)
     dy = _random(expected.shape, 3)
     xb, wb, bb, dyb = on(backend, x, w, b, dy, dtype=dtype)
@@ -235,7 +246,10 @@ def test_fuses_with_max_pool_decides_in_one_place():
     assert not ops.fuses_with_max_pool(*lecture, 2, 1)  # overlapping windows
     assert not ops.fuses_with_max_pool(*article, 3, None, "same")  # 22 -> padded windows
     assert not ops.fuses_with_max_pool(*article, (2, 2), (1, 2))
-    assert ops.fuses_with_max_pool((None, 32, 32, 32), (32, 3, 3, 32), 1, "same", 2)
+    # VGG's 32-channel conv runs alone on the shift path, its pool after it
+    assert ops.conv_algorithm((None, 32, 32, 32), (32, 3, 3, 32), ops.window_geometry((32, 32), 3, 1, "same")) == "shift"
+    assert not ops.fuses_with_max_pool((None, 32, 32, 32), (32, 3, 3, 32), 1, "same", 2)
+    assert ops.fuses_with_max_pool((None, 32, 32, 3), (32, 3, 3, 3), 1, "same", 2)  # im2col, C = 3
 
 
 def test_conv2d_max_pool2d_errors_name_the_argument():
@@ -259,6 +273,8 @@ def test_conv2d_max_pool2d_errors_name_the_argument():
         ops.conv2d_max_pool2d(x, np.zeros((3, 3, 3, 2)))
     with pytest.raises(ValueError, match=r"algorithm must be 'auto', 'im2col' or 'banded'"):
         ops.conv2d_max_pool2d(x, w, algorithm="winograd")
+    with pytest.raises(ValueError, match=r"has no shift form\), got 'shift'"):
+        ops.conv2d_max_pool2d(x, w, algorithm="shift")
 
 
 def test_max_pool_padding_never_wins(backend, dtype):
@@ -340,9 +356,11 @@ def _check_gradient(loss_of, analytic, x):
     np.testing.assert_allclose(B.to_numpy(analytic), numeric, rtol=1e-6, atol=1e-7)
 
 
-@pytest.mark.parametrize("algorithm", ["im2col", "banded"])
-@pytest.mark.parametrize("stride, padding", [(1, 0), (2, "same"), ((2, 1), ((1, 0), (2, 1)))])
+@pytest.mark.parametrize("algorithm", ["im2col", "banded", "shift"])
+@pytest.mark.parametrize("stride, padding", [(1, 0), (1, ((2, 1), (0, 1))), (2, "same"), ((2, 1), ((1, 0), (2, 1)))])
 def test_conv2d_numerical_gradients(backend, stride, padding, algorithm):
+    if algorithm == "shift" and not _stride_one(stride):
+        pytest.skip("the shift algorithm takes stride 1 only (its error is tested above)")
     rng = np.random.default_rng(10)
     x, w, b = rng.standard_normal((2, 5, 6, 2)), rng.standard_normal((3, 3, 2, 2)), rng.standard_normal(3)
     y0 = ref.conv2d(x, w, b, stride, padding)
@@ -392,9 +410,11 @@ _paddings = st.one_of(
 @given(
     n=st.integers(1, 3), h=st.integers(1, 9), w=st.integers(1, 9), c=st.integers(1, 3), f=st.integers(1, 3),
     kh=st.integers(1, 7), kw=st.integers(1, 7), sh=st.integers(1, 3), sw=st.integers(1, 3), padding=_paddings,
-    algorithm=st.sampled_from(["im2col", "banded"]),
+    algorithm=st.sampled_from(["im2col", "banded", "shift"]),
 )
 def test_conv2d_property(n, h, w, c, f, kh, kw, sh, sw, padding, algorithm):
+    if algorithm == "shift":
+        sh = sw = 1  # its only stride
     pads = ref.pads_of(padding, (h, w), (kh, kw), (sh, sw))
     if kh > h + sum(pads[0]) or kw > w + sum(pads[1]):
         with pytest.raises(ValueError, match="larger than the padded input"):
@@ -489,7 +509,7 @@ def test_errors_name_the_argument():
         ops.conv2d(x, w.astype(np.float32))
     with pytest.raises(ValueError, match=r"b must have shape \(F,\)"):
         ops.conv2d(x, w, np.zeros(3))
-    with pytest.raises(ValueError, match=r"algorithm must be 'auto', 'im2col' or 'banded', got 'fft'"):
+    with pytest.raises(ValueError, match=r"algorithm must be 'auto', 'im2col', 'banded' or 'shift', got 'fft'"):
         ops.conv2d(x, w, algorithm="fft")
     with pytest.raises(ValueError, match=r"cols must be the window matrix conv2d_forward returned"):
         ops.conv2d_backward(np.zeros((2, 3, 3, 4)), x, w, cols=np.zeros((3, 3)))
@@ -526,3 +546,31 @@ def test_mixing_backends_is_a_type_error():
     strict = pytest.importorskip("array_api_strict")
     with pytest.raises(TypeError, match=r"one backend"):
         ops.conv2d(np.zeros((1, 3, 3, 1)), strict.zeros((1, 3, 3, 1), dtype=strict.float64))
+
+
+@pytest.mark.parametrize("threads", ["1", "2", "3"])
+def test_conv2d_shift_chunks_and_image_groups(backend, dtype, threads, monkeypatch):
+    # one image per chunk, and (on NumPy with threadpoolctl) groups of images run on threads
+    # of their own, each group followed by its own zero image: the same results as the reference
+    from xcnn.ops import conv
+    monkeypatch.setattr(conv, "_SHIFT_CHUNK_BYTES", 1)
+    monkeypatch.setenv("XCNN_THREADS", threads)
+    x, w, b = _random((5, 6, 7, 3), 20), _random((4, 3, 2, 3), 21), _random((4,), 22)
+    padding = ((1, 1), (0, 1))
+    expected = ref.conv2d(x, w, b, 1, padding)
+    dy = _random(expected.shape, 23)
+    xb, wb, bb, dyb = on(backend, x, w, b, dy, dtype=dtype)
+    workspace = {}
+    for _ in range(2):  # the second step reuses the workspace's buffers
+        y, x_flat = ops.conv2d_forward(xb, wb, bb, padding=padding, algorithm="shift", workspace=workspace)
+        assert_close(y, expected, dtype)
+        dx, dw, db = ops.conv2d_backward(dyb, xb, wb, padding=padding, algorithm="shift", cols=x_flat,
+                                         workspace=workspace)
+        for got, want in zip((dx, dw, db), ref.conv2d_backward(dy, x, w, 1, padding)):
+            assert_close(got, want, dtype)
+    groups = conv._shift_groups(B.namespace(backend), 5, 1)
+    assert x_flat.shape[0] == (5 + groups) * 8 * 8  # padded to 8x8
+    if backend != "numpy" or conv.parallel._blas_controller() is None:
+        assert groups == 1
+    else:
+        assert groups == int(threads)

@@ -196,7 +196,7 @@ def _move(x, backend, device):
     return x.to_device(device)
 
 
-_default_devices = {}  # backend name -> the device that device=None means (set_default_device)
+_default_devices: dict[str, object] = {}  # backend name -> the device that device=None means (set_default_device)
 
 
 def set_default_device(backend, device):

@@ -1,4 +1,5 @@
-"""Ready-made networks: the article's, the lecture's, LeNet-5 and a small VGG for CIFAR shapes.
+"""Ready-made networks: the article's, the lecture's, LeNet-5, and a small VGG and ResNet for
+CIFAR shapes.
 
 Each takes ``input_shape``, ``classes``, ``augment`` (0, or the most pixels a
 :class:`~xcnn.layers.RandomTranslation` input layer shifts training images by) and the
@@ -8,13 +9,20 @@ start from He-normal weights (for ReLU), as they always have, not Keras's Glorot
 
 from __future__ import annotations
 
-from .layers import AveragePooling2D, Conv2D, Dense, Flatten, Input, MaxPooling2D, RandomTranslation
-from .models import Sequential
+from .layers import (
+    Activation, Add, AveragePooling2D, BatchNormalization, Conv2D, Dense, Flatten, GlobalAveragePooling2D, Input,
+    MaxPooling2D, RandomTranslation,
+)
+from .models import Model, Sequential
+
+
+def _check_augment(augment):
+    if isinstance(augment, bool) or not isinstance(augment, int) or augment < 0:
+        raise ValueError(f"augment must be a whole number of pixels >= 0, got {augment!r}")
 
 
 def _network(layers, input_shape, augment, **kw):
-    if isinstance(augment, bool) or not isinstance(augment, int) or augment < 0:
-        raise ValueError(f"augment must be a whole number of pixels >= 0, got {augment!r}")
+    _check_augment(augment)
     head = [Input(tuple(input_shape))]
     if augment:
         head.append(RandomTranslation(augment / input_shape[0], augment / input_shape[1]))
@@ -60,7 +68,39 @@ def vgg(input_shape=(32, 32, 3), classes=10, augment=0, **kw):
     ], input_shape, augment, **kw)
 
 
-MODELS = {"seed": article, "article": article, "lecture": lecture, "lenet": lenet, "vgg": vgg}
+def _conv_bn(x, filters, kernel_size, strides=1):
+    """Conv (no bias: the BatchNormalization's beta is one) -> BatchNormalization."""
+    x = Conv2D(filters, kernel_size, strides=strides, padding="same", use_bias=False)(x)
+    return BatchNormalization()(x)
+
+
+def _basic_block(x, filters, strides):
+    """ResNet's basic block: two 3x3 Conv-BN (ReLU between) added to the input, then ReLU. When
+    the block changes the size or width, the skip is a strided 1x1 Conv-BN projection."""
+    y = Activation("relu")(_conv_bn(x, filters, 3, strides))
+    y = _conv_bn(y, filters, 3)
+    skip = x if strides == 1 and x.shape[-1] == filters else _conv_bn(x, filters, 1, strides)
+    return Activation("relu")(Add()([y, skip]))
+
+
+def resnet(input_shape=(32, 32, 3), classes=10, augment=0, widths=(16, 32, 64), blocks=2, **kw):
+    """A small ResNet for CIFAR shapes (ResNet-14 with the defaults): a 3x3 Conv-BN-ReLU stem,
+    then one stage per entry of ``widths`` of ``blocks`` basic blocks each (every stage after
+    the first halves the image with a stride-2 first block), global average pooling, softmax."""
+    _check_augment(augment)
+    inputs = Input(tuple(input_shape))
+    x = inputs
+    if augment:
+        x = RandomTranslation(augment / input_shape[0], augment / input_shape[1])(x)
+    x = Activation("relu")(_conv_bn(x, widths[0], 3))
+    for stage, filters in enumerate(widths):
+        for block in range(blocks):
+            x = _basic_block(x, filters, 2 if stage > 0 and block == 0 else 1)
+    outputs = Dense(classes, activation="softmax")(GlobalAveragePooling2D()(x))
+    return Model(inputs, outputs, **kw)
+
+
+MODELS = {"seed": article, "article": article, "lecture": lecture, "lenet": lenet, "vgg": vgg, "resnet": resnet}
 
 
 def get(name, **kw):

@@ -86,7 +86,7 @@ def test_layer_matches_keras(name, kwargs, shape):
     dx = ours.backward(dy)[0]
     np.testing.assert_allclose(B.to_numpy(dx), dx_expected, rtol=tol, atol=tol)
     np.testing.assert_allclose(ours.count_params(), theirs.count_params())
-    for (kind, key), want in zip(ours._weight_slots, dw_expected):
+    for (_, key), want in zip(ours._weight_slots, dw_expected):
         np.testing.assert_allclose(ours._keras_layout(key, B.to_numpy(ours.grads[key])), want, rtol=tol, atol=tol)
 
 

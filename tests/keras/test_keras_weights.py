@@ -72,7 +72,7 @@ def test_frozen_layers_do_not_train_and_count_as_non_trainable():
         model.layers[2].trainable = False  # BatchNormalization: inference mode, statistics fixed
         model.compile("adam", "sparse_categorical_crossentropy")
         lines = []
-        model.summary(print_fn=lambda line, *a, **k: lines.append(line))
+        model.summary(print_fn=lambda line, *a, lines=lines, **k: lines.append(line))
         text = "\n".join(lines)
         counts[lib.__name__] = re.findall(r"(Total|Trainable|Non-trainable) params: ([\d,]+)", text)
         before = model.get_weights()

@@ -6,8 +6,8 @@ One :class:`LayerConverter` per layer class, registered with :func:`register`, s
   a Keras argument that the xcnn constructor also takes passes through by name; one it does not
   take must hold the value at which Keras computes what xcnn computes (:data:`KERAS_NEUTRAL`,
   ``keras_neutral``), or the file is refused with one sentence naming the argument;
-- its weight layout both ways (``weight_layouts``): Keras stores a layer's weights as a list
-  in the order xcnn keeps them (trainable ``params``, then ``state``), some transposed;
+- its weights both ways: the layer's own ``get_weights``/``set_weights`` give them in Keras's
+  order and layouts (the one place those layouts are written), so the entries only check them;
 - its ONNX nodes (:meth:`~LayerConverter.onnx`), in inference behaviour.
 
 Activations have one :class:`ActivationConverter` each in :data:`ACTIVATIONS`. A new layer
@@ -28,18 +28,34 @@ from .. import activations as activations_module
 from .. import backend as B
 from .. import initializers, ops, regularizers
 from ..layers import (
+    ELU,
     Activation,
     Add,
     AveragePooling2D,
     BatchNormalization,
     Concatenate,
     Conv2D,
+    Conv2DTranspose,
     Dense,
+    DepthwiseConv2D,
     Dropout,
     Flatten,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling2D,
     InputLayer,
+    LeakyReLU,
     MaxPooling2D,
+    PReLU,
+    RandomFlip,
+    RandomRotation,
     RandomTranslation,
+    ReLU,
+    Rescaling,
+    Reshape,
+    SeparableConv2D,
+    Softmax,
+    UpSampling2D,
+    ZeroPadding2D,
 )
 from ..ops import activations as act_ops
 
@@ -61,6 +77,9 @@ KERAS_NEUTRAL = {
     "groups": 1,
     "noise_shape": None,
     "seed": None,
+    "depthwise_constraint": None,
+    "pointwise_constraint": None,
+    "alpha_constraint": None,
 }
 
 
@@ -266,8 +285,27 @@ def _onnx_maxout(g, x, kw, layer):
 
 
 def _onnx_prelu(g, x, kw, layer):
+    """PRelu with ``alpha`` of the ``prelu`` activation ``(C,)``, or of the PReLU layer (the
+    input's shape, size 1 along its ``shared_axes``), laid out as ``x`` is stored."""
     alpha = B.to_numpy(layer.params["alpha"])
-    return g.op("PRelu", [x, g.const(g.channel_shaped(x, alpha), "alpha")], x.shape, x.layout)
+    if alpha.ndim == 3 and x.layout == "nchw":
+        alpha = alpha.transpose(2, 0, 1)
+    elif alpha.ndim == 1:
+        alpha = g.channel_shaped(x, alpha)
+    return g.op("PRelu", [x, g.const(alpha, f"{layer.name}_alpha")], x.shape, x.layout)
+
+
+def _onnx_thresholded_relu(g, x, kw, layer):
+    """Keras's ReLU layer: ``x`` from ``threshold`` up, ``negative_slope * (x - threshold)``
+    below, capped at ``max_value``."""
+    threshold = g.const(np.asarray(kw["threshold"], g.dtype), "threshold")
+    above = g.op("GreaterOrEqual", [x, threshold], x.shape, x.layout)
+    below = g.op("Mul", [g.op("Sub", [x, threshold], x.shape, x.layout),
+                         g.const(np.asarray(kw["negative_slope"], g.dtype), "negative_slope")], x.shape, x.layout)
+    y = g.op("Where", [above, x, below], x.shape, x.layout)
+    if kw["max_value"] is None:
+        return y
+    return g.op("Min", [y, g.const(np.asarray(kw["max_value"], g.dtype), "max_value")], x.shape, x.layout)
 
 
 ACTIVATIONS = {a.name: a for a in (
@@ -300,6 +338,11 @@ ACTIVATIONS = {a.name: a for a in (
         "Tanh", [g.op("Softplus", [x], x.shape, x.layout)], x.shape, x.layout))),
     ActivationConverter("maxout", None, _onnx_maxout),
     ActivationConverter("prelu", None, _onnx_prelu),
+    # the activations of the ReLU, Softmax (another axis than the last) and PReLU layers: those
+    # layers are their Keras form, so the activations alone have no Keras name
+    ActivationConverter("thresholded_relu", None, _onnx_thresholded_relu),
+    ActivationConverter("softmax_axis", None, _onnx_over_axis("Softmax")),
+    ActivationConverter("parametric_relu", None, _onnx_prelu),
     # at inference rrelu's slope is the mean of its bounds
     ActivationConverter("rrelu", None, lambda g, x, kw, layer: g.op(
         "LeakyRelu", [x], x.shape, x.layout, alpha=(kw["lower"] + kw["upper"]) / 2.0)),
@@ -349,15 +392,14 @@ class LayerConverter:
     Subclasses set ``xcnn_class`` and, where needed, ``keras_class`` (default the same name),
     ``keras_neutral`` (Keras-only arguments, see :data:`KERAS_NEUTRAL`), ``keras_written``
     (Keras arguments written so that Keras computes what xcnn computes, where Keras's default
-    differs), ``weight_layouts`` (weight name -> ``(to_keras, from_keras)`` array functions),
-    and override :meth:`onnx`.
+    differs), and override :meth:`onnx`. Weights need nothing here: each layer's
+    ``get_weights``/``set_weights`` give them in Keras's order and layouts.
     """
 
-    xcnn_class = None
-    keras_class = None
+    xcnn_class: type = type(None)  # every registered subclass sets it
+    keras_class: str | None = None
     keras_neutral: ClassVar[dict] = {}
     keras_written: ClassVar[dict] = {}
-    weight_layouts: ClassVar[dict] = {}
 
     @property
     def keras_name(self):
@@ -377,7 +419,7 @@ class LayerConverter:
             if key in accepted:
                 kwargs[key] = _from_keras_value(key, value, where)
             elif key == "trainable" and value is False:
-                frozen = True  # set on the layer below, where xcnn's layers have the attribute
+                frozen = True  # set on the layer once made
             elif key in neutral:
                 expected = neutral[key]
                 if expected is not ANY and _normal(key, value, where) != _tuples(expected):
@@ -390,8 +432,6 @@ class LayerConverter:
         except (TypeError, ValueError) as exc:  # xcnn's own check of a value, e.g. padding="causal"
             raise unsupported(where, str(exc)) from None
         if frozen:
-            if not hasattr(layer, "trainable"):
-                raise unsupported(where, "trainable=False is not supported (xcnn's layers here are all trainable)")
             layer.trainable = False
         return layer
 
@@ -403,43 +443,32 @@ class LayerConverter:
                "dtype": dtype_policy(layer.dtype or "float32")}
         for key, value in config.items():
             out[key] = _to_keras_value(key, value, layer, where)
+        accepted = inspect.signature(self.xcnn_class.__init__).parameters
         for key, value in vars(layer).items():  # initializers, where xcnn's config leaves them out
-            if key.endswith("_initializer") and key not in out and isinstance(value, initializers.Initializer):
+            if (key.endswith("_initializer") and key in accepted and key not in out
+                    and isinstance(value, initializers.Initializer)):
                 out[key] = initializer_to_keras(value)
         for key, value in self.keras_written.items():  # unless xcnn's layer states its own value
             out.setdefault(key, value)
         return out
 
     # --- weights ----------------------------------------------------------------------------
-    def weight_slots(self, layer):
-        """``(dict, name)`` of each weight, in Keras's order (trainable, then state)."""
-        return [(layer.params, k) for k in layer.params] + [(layer.state, k) for k in layer.state]
-
+    # The layer's get_weights/set_weights hold Keras's order and layouts; these only check.
     def weights_to_keras(self, layer):
         """The layer's weights as host arrays in Keras's order and layouts."""
-        out = []
-        for d, name in self.weight_slots(layer):
-            to_keras = self.weight_layouts.get(name, (None, None))[0]
-            host = np.ascontiguousarray(B.to_numpy(d[name]))
-            out.append(np.ascontiguousarray(to_keras(host)) if to_keras else host)
-        return out
+        return [np.ascontiguousarray(w) for w in layer.get_weights()]
 
-    def weights_from_keras(self, layer, arrays, where):
-        """``[(dict, name, host array)]``: host arrays in Keras's order and layouts, checked
-        and turned into xcnn's layouts, ready to assign (nothing is changed yet)."""
-        slots = self.weight_slots(layer)
-        if len(arrays) != len(slots):
+    def check_keras_weights(self, layer, arrays, where):
+        """Refuse ``arrays`` (Keras's order and layouts) that do not fit ``layer``, before
+        anything changes; ``layer.set_weights(arrays)`` then sets them."""
+        wanted = [tuple(w.shape) for w in layer.get_weights()]
+        if len(arrays) != len(wanted):
             raise ValueError(f"{where}: Keras stores {len(arrays)} weights for layer {layer.name!r}, "
-                             f"xcnn's {type(layer).__name__} has {len(slots)}")
-        converted = []
-        for (d, name), array in zip(slots, arrays):
-            from_keras = self.weight_layouts.get(name, (None, None))[1]
-            array = from_keras(np.asarray(array)) if from_keras else np.asarray(array)
-            if tuple(array.shape) != tuple(d[name].shape):
-                raise ValueError(f"{where}: weight {name!r} of layer {layer.name!r} has shape {tuple(array.shape)} "
-                                 f"in xcnn's layout, the model needs {tuple(d[name].shape)}")
-            converted.append((d, name, array))
-        return converted
+                             f"xcnn's {type(layer).__name__} has {len(wanted)}")
+        for (_, name), array, shape in zip(layer._weight_slots, arrays, wanted):
+            if tuple(np.shape(array)) != shape:
+                raise ValueError(f"{where}: weight {name!r} of layer {layer.name!r} has shape "
+                                 f"{tuple(np.shape(array))} in Keras's layout, the model needs {shape}")
 
     # --- ONNX -------------------------------------------------------------------------------
     def onnx(self, layer, g, inputs):
@@ -477,8 +506,8 @@ def _to_keras_value(key, value, layer, where):
     return list(value) if isinstance(value, tuple) else value
 
 
-CONVERTERS = {}  # xcnn layer class name -> LayerConverter
-KERAS_CLASSES = {}  # Keras layer class name -> LayerConverter
+CONVERTERS: dict[str, LayerConverter] = {}  # xcnn layer class name -> LayerConverter
+KERAS_CLASSES: dict[str, LayerConverter] = {}  # Keras layer class name -> LayerConverter
 
 
 def register(converter_class):
@@ -502,15 +531,6 @@ def _host(layer, name):
     return B.to_numpy(d[name])
 
 
-# Conv kernels: xcnn (F, KH, KW, C/groups), Keras (KH, KW, C/groups, F), ONNX (F, C/groups, KH, KW)
-def _conv_kernel_to_keras(w):
-    return w.transpose(1, 2, 3, 0)
-
-
-def _conv_kernel_from_keras(w):
-    return w.transpose(3, 0, 1, 2)
-
-
 def _onnx_pads(win):
     (top, bottom), (left, right) = win.pads
     return [top, left, bottom, right]
@@ -529,24 +549,81 @@ class InputLayerConverter(LayerConverter):
                 "name": layer.name}
 
 
+def _onnx_conv(g, x, layer, kernel, bias, groups, shape):
+    """An ONNX Conv of ``x`` (NCHW) with an xcnn kernel ``(F, KH, KW, C / groups)``, the
+    layer's strides, padding and dilation; ``bias`` a host array or None."""
+    dilation = tuple(getattr(layer, "dilation_rate", (1, 1)))
+    reach = tuple((k - 1) * d + 1 for k, d in zip(kernel.shape[1:3], dilation))  # the dilated kernel's extent
+    win = ops.window_geometry(x.shape[:2], reach, layer.strides, layer.padding)
+    args = [x, g.const(kernel.transpose(0, 3, 1, 2), f"{layer.name}_kernel")]
+    if bias is not None:
+        args.append(g.const(bias, f"{layer.name}_bias"))
+    return g.op("Conv", args, shape, "nchw", kernel_shape=list(kernel.shape[1:3]), strides=list(layer.strides),
+                pads=_onnx_pads(win), dilations=list(dilation), group=int(groups))
+
+
 @register
 class Conv2DConverter(LayerConverter):
-    xcnn_class = Conv2D
+    """Conv2D, dilated and grouped too (ONNX's ``dilations`` and ``group``)."""
+
+    xcnn_class: type = Conv2D
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
-    weight_layouts: ClassVar[dict] = {"kernel": (_conv_kernel_to_keras, _conv_kernel_from_keras)}
 
     def onnx(self, layer, g, inputs):
         x = g.layout(inputs[0], "nchw")
-        dilation = tuple(getattr(layer, "dilation_rate", (1, 1)))
-        reach = tuple((k - 1) * d + 1 for k, d in zip(layer.kernel_size, dilation))  # the dilated kernel's extent
-        win = ops.window_geometry(x.shape[:2], reach, layer.strides, layer.padding)
-        kernel = _host(layer, "kernel").transpose(0, 3, 1, 2)
-        args = [x, g.const(kernel, f"{layer.name}_kernel")]
+        bias = _host(layer, "bias") if "bias" in layer.params else None
+        return _onnx_conv(g, x, layer, _host(layer, "kernel"), bias, layer.groups, layer.compute_output_shape(x.shape))
+
+
+@register
+class DepthwiseConv2DConverter(Conv2DConverter):
+    """xcnn keeps the depthwise kernel as a grouped Conv2D's ``(C * M, KH, KW, 1)``: ONNX's Conv
+    with ``group`` = C takes it as it is."""
+
+    xcnn_class = DepthwiseConv2D
+
+
+@register
+class SeparableConv2DConverter(LayerConverter):
+    """Two ONNX Convs: the depthwise one (``group`` = C) and the 1x1 pointwise one with the bias."""
+
+    xcnn_class = SeparableConv2D
+    keras_written: ClassVar[dict] = {"data_format": "channels_last"}
+
+    def onnx(self, layer, g, inputs):
+        x = g.layout(inputs[0], "nchw")
+        shape = layer.compute_output_shape(x.shape)
+        depthwise = _host(layer, "depthwise_kernel")
+        z = _onnx_conv(g, x, layer, depthwise, None, layer._channels, (*shape[:2], depthwise.shape[0]))
+        pointwise = _host(layer, "pointwise_kernel")
+        args = [z, g.const(pointwise.transpose(0, 3, 1, 2), f"{layer.name}_pointwise_kernel")]
         if "bias" in layer.params:
             args.append(g.const(_host(layer, "bias"), f"{layer.name}_bias"))
-        return g.op("Conv", args, layer.compute_output_shape(x.shape), "nchw", kernel_shape=list(layer.kernel_size),
-                    strides=list(layer.strides), pads=_onnx_pads(win), dilations=list(dilation),
-                    group=int(getattr(layer, "groups", 1)))
+        return g.op("Conv", args, shape, "nchw", kernel_shape=[1, 1])
+
+
+@register
+class Conv2DTransposeConverter(LayerConverter):
+    """ONNX's ConvTranspose takes the kernel of the convolution this layer is the transpose of,
+    ``(C, filters, KH, KW)``; Keras's output sizes come from ``pads`` (the rows 'same' crops)
+    and ``output_padding`` (the zero rows a stride larger than the kernel leaves at the end)."""
+
+    xcnn_class = Conv2DTranspose
+    keras_written: ClassVar[dict] = {"data_format": "channels_last"}
+
+    def onnx(self, layer, g, inputs):
+        x = g.layout(inputs[0], "nchw")
+        shape = layer.compute_output_shape(x.shape)
+        pads, output_padding = [], []
+        for n, k, s, out in zip(x.shape[:2], layer.kernel_size, layer.strides, shape[:2]):
+            pads.append(ops.conv2d_transpose_padding(n, k, s, layer.padding)[1])
+            output_padding.append(out - (s * (n - 1) + k - sum(pads[-1])))  # ONNX's size without it
+        args = [x, g.const(_host(layer, "kernel").transpose(0, 3, 1, 2), f"{layer.name}_kernel")]
+        if "bias" in layer.params:
+            args.append(g.const(_host(layer, "bias"), f"{layer.name}_bias"))
+        (top, bottom), (left, right) = pads
+        return g.op("ConvTranspose", args, shape, "nchw", kernel_shape=list(layer.kernel_size),
+                    strides=list(layer.strides), pads=[top, left, bottom, right], output_padding=output_padding)
 
 
 @register
@@ -566,7 +643,7 @@ class DenseConverter(LayerConverter):
 
 class _PoolingConverter(LayerConverter):
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
-    onnx_op = None
+    onnx_op: str | None = None
     onnx_attrs: ClassVar[dict] = {}
 
     def onnx(self, layer, g, inputs):
@@ -587,6 +664,32 @@ class AveragePooling2DConverter(_PoolingConverter):
     xcnn_class = AveragePooling2D
     onnx_op = "AveragePool"
     onnx_attrs: ClassVar[dict] = {"count_include_pad": 0}  # xcnn leaves padded cells out of the mean, as Keras
+
+
+class _GlobalPoolingConverter(LayerConverter):
+    """Global poolings as one ONNX reduction over the spatial axes of the NCHW layout (opset
+    17 takes the axes as an attribute)."""
+
+    keras_written: ClassVar[dict] = {"data_format": "channels_last"}
+    onnx_op: str | None = None
+
+    def onnx(self, layer, g, inputs):
+        x = g.layout(inputs[0], "nchw")
+        shape = layer.compute_output_shape(x.shape)
+        return g.op(self.onnx_op, [x], shape, "nchw" if layer.keepdims else "nhwc", axes=[2, 3],
+                    keepdims=int(layer.keepdims))
+
+
+@register
+class GlobalAveragePooling2DConverter(_GlobalPoolingConverter):
+    xcnn_class = GlobalAveragePooling2D
+    onnx_op = "ReduceMean"
+
+
+@register
+class GlobalMaxPooling2DConverter(_GlobalPoolingConverter):
+    xcnn_class = GlobalMaxPooling2D
+    onnx_op = "ReduceMax"
 
 
 @register
@@ -611,16 +714,20 @@ class ActivationLayerConverter(LayerConverter):
         return inputs[0]  # the core is the identity; the activation follows
 
 
-@register
-class DropoutConverter(LayerConverter):
-    xcnn_class = Dropout
+class _IdentityAtInference(LayerConverter):
+    """Layers that change nothing at inference (dropout, augmentation): no ONNX node."""
 
     def onnx(self, layer, g, inputs):
-        return inputs[0]  # the identity at inference
+        return inputs[0]
 
 
 @register
-class RandomTranslationConverter(LayerConverter):
+class DropoutConverter(_IdentityAtInference):
+    xcnn_class = Dropout
+
+
+@register
+class RandomTranslationConverter(_IdentityAtInference):
     """xcnn shifts by whole pixels and fills with a constant: Keras's ``fill_mode="constant"``,
     ``interpolation="nearest"`` (Keras's defaults are ``"reflect"`` and ``"bilinear"``)."""
 
@@ -639,33 +746,127 @@ class RandomTranslationConverter(LayerConverter):
                 config[key] = abs(factor[1])
         return super().from_keras(config, input_shape)
 
+
+@register
+class RandomFlipConverter(_IdentityAtInference):
+    xcnn_class = RandomFlip
+    keras_written: ClassVar[dict] = {"data_format": "channels_last"}
+
+
+@register
+class RandomRotationConverter(_IdentityAtInference):
+    xcnn_class = RandomRotation
+    keras_written: ClassVar[dict] = {"data_format": "channels_last"}
+
+
+class _ActivationOnlyConverter(LayerConverter):
+    """ReLU, LeakyReLU, ELU, Softmax, PReLU: the layer's Keras config is its own arguments; in
+    ONNX its core is the identity and its activation (see :data:`ACTIVATIONS`) does the work."""
+
     def onnx(self, layer, g, inputs):
-        return inputs[0]  # the identity at inference
+        return inputs[0]
+
+
+@register
+class ReLUConverter(_ActivationOnlyConverter):
+    xcnn_class = ReLU
+
+
+@register
+class LeakyReLUConverter(_ActivationOnlyConverter):
+    xcnn_class = LeakyReLU
+
+
+@register
+class ELUConverter(_ActivationOnlyConverter):
+    xcnn_class = ELU
+
+
+@register
+class SoftmaxConverter(_ActivationOnlyConverter):
+    xcnn_class = Softmax
+
+
+@register
+class PReLUConverter(_ActivationOnlyConverter):
+    xcnn_class = PReLU
+
+
+@register
+class ReshapeConverter(LayerConverter):
+    """Keras reshapes in NHWC's row-major order: the input goes to NHWC first."""
+
+    xcnn_class = Reshape
+
+    def onnx(self, layer, g, inputs):
+        x = g.layout(inputs[0], "nhwc")
+        shape = layer.compute_output_shape(x.shape)
+        target = g.const(np.asarray([-1, *shape], np.int64), f"{layer.name}_shape")
+        return g.op("Reshape", [x, target], shape, "nhwc")
+
+
+@register
+class ZeroPadding2DConverter(LayerConverter):
+    xcnn_class = ZeroPadding2D
+    keras_written: ClassVar[dict] = {"data_format": "channels_last"}
+
+    def onnx(self, layer, g, inputs):
+        x = inputs[0]  # either layout: the pads follow the stored axes
+        (top, bottom), (left, right) = layer.padding
+        if x.layout == "nchw":
+            pads = [0, 0, top, left, 0, 0, bottom, right]
+        else:
+            pads = [0, top, left, 0, 0, bottom, right, 0]
+        return g.op("Pad", [x, g.const(np.asarray(pads, np.int64), f"{layer.name}_pads")],
+                    layer.compute_output_shape(x.shape), x.layout, mode="constant")
+
+
+@register
+class UpSampling2DConverter(LayerConverter):
+    """ONNX's Resize, nearest: with whole scales and ``asymmetric`` coordinates rounded down,
+    output pixel ``i`` reads input pixel ``i // size``, as xcnn's repeat."""
+
+    xcnn_class = UpSampling2D
+    keras_written: ClassVar[dict] = {"data_format": "channels_last"}
+
+    def onnx(self, layer, g, inputs):
+        x = inputs[0]  # either layout: the scales follow the stored axes
+        rows, cols = layer.size
+        scales = [1, 1, rows, cols] if x.layout == "nchw" else [1, rows, cols, 1]
+        scales = g.const(np.asarray(scales, np.float32), f"{layer.name}_scales", dtype=np.float32)
+        return g.op("Resize", [x, "", scales], layer.compute_output_shape(x.shape), x.layout, mode="nearest",
+                    coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+
+
+@register
+class RescalingConverter(LayerConverter):
+    xcnn_class = Rescaling
+
+    def onnx(self, layer, g, inputs):
+        x = inputs[0]
+        y = g.op("Mul", [x, g.const(np.asarray(layer.scale, g.dtype), f"{layer.name}_scale")], x.shape, x.layout)
+        return g.op("Add", [y, g.const(np.asarray(layer.offset, g.dtype), f"{layer.name}_offset")], x.shape, x.layout)
 
 
 @register
 class BatchNormalizationConverter(LayerConverter):
     xcnn_class = BatchNormalization
     keras_neutral: ClassVar[dict] = {
-        "axis": -1, "center": True, "scale": True, "beta_initializer": "zeros", "gamma_initializer": "ones",
-        "moving_mean_initializer": "zeros", "moving_variance_initializer": "ones", "beta_regularizer": None,
-        "gamma_regularizer": None, "beta_constraint": None, "gamma_constraint": None, "synchronized": False,
+        "beta_constraint": None, "gamma_constraint": None, "synchronized": False,
         "renorm": False, "renorm_clipping": None, "renorm_momentum": ANY,
     }
 
     def from_keras(self, config, input_shape):
         config = dict(config)
-        if config.get("axis") == len(input_shape):  # the last axis counted from the batch axis
-            config["axis"] = -1
-        if isinstance(config.get("axis"), list) and len(config["axis"]) == 1:
-            config["axis"] = config["axis"][0] if config["axis"][0] != len(input_shape) else -1
+        axis = config.get("axis", -1)
+        if isinstance(axis, list) and len(axis) == 1:
+            axis = axis[0]
+        if axis not in (-1, len(input_shape)):  # the last axis, counted from the batch axis or the end
+            raise unsupported(f"Keras layer {config.get('name')!r} (BatchNormalization)",
+                              f"axis={config.get('axis')!r} is not supported (xcnn's BatchNormalization normalizes "
+                              f"the last axis only: -1 or {len(input_shape)} here)")
+        config["axis"] = -1
         return super().from_keras(config, input_shape)
-
-    def keras_config(self, layer):
-        config = super().keras_config(layer)
-        for key, value in (("axis", -1), ("center", "beta" in layer.params), ("scale", "gamma" in layer.params)):
-            config.setdefault(key, value)
-        return config
 
     def onnx(self, layer, g, inputs):
         x = inputs[0]

@@ -23,7 +23,6 @@ import json
 import zipfile
 
 from .. import __version__
-from .. import backend as B
 from ..layers import Input, InputLayer
 from . import converters as C
 
@@ -105,16 +104,18 @@ def read_weights_h5(model, source, where):
             converter = C.converter_for(layer)
             vars_group = f.get(f"{group}/vars")
             arrays = [] if vars_group is None else [vars_group[str(i)][()] for i in range(len(vars_group))]
-            if vars_group is None and converter.weight_slots(layer):
+            if vars_group is None and layer._weight_slots:
                 raise ValueError(f"{where} has no weights for layer {layer.name!r} (group {group}); "
                                  "the file was saved from a different architecture")
-            found.extend((layer, *slot) for slot in converter.weights_from_keras(layer, arrays, where))
+            converter.check_keras_weights(layer, arrays, where)
+            found.append((layer, arrays))
         stored = {name for name in f.get("layers", {}) if len(f["layers"][name].get("vars", {}))}
         unused = stored - {group.split("/")[1] for group, _ in weight_groups(model)}
         if unused:
             raise ValueError(f"{where} holds weights for layers the model does not have: {sorted(unused)}")
-        for layer, d, name, array in found:  # every check passed: now change the model
-            d[name] = B.asarray(array, B.backend_of(d[name]), layer.dtype)
+        for layer, arrays in found:  # every check passed: now change the model
+            if arrays:
+                layer.set_weights(arrays)
 
 
 # --- whole models ------------------------------------------------------------------------------------
@@ -195,8 +196,9 @@ def _inbound_names(entry, where):
     if len(nodes) != 1:
         raise C.unsupported(where, f"it is called {len(nodes)} times (xcnn calls each layer once)")
     args, kwargs = nodes[0].get("args", []), nodes[0].get("kwargs", {})
-    # Keras records training=False on symbolic calls; the model's own mode decides, as in xcnn
-    extra = {k: v for k, v in kwargs.items() if v is not None and not (k == "training" and v is False)}
+    # Keras records training=False (True for RandomFlip and RandomRotation) on symbolic calls; its
+    # functional models pass their own mode over it when they run, and so does xcnn
+    extra = {k: v for k, v in kwargs.items() if v is not None and not (k == "training" and isinstance(v, bool))}
     if len(args) != 1 or extra:
         raise C.unsupported(where, f"it is called with arguments {args[1:]!r} {extra!r} besides its input")
     tensors = args[0] if isinstance(args[0], list) else [args[0]]
@@ -245,8 +247,11 @@ def model_from_keras_config(config, backend=None, where="the Keras model"):
             inputs = [outputs[name] if name in outputs else _missing(name, layer_where) for name in
                       _inbound_names(entry, layer_where)]
         shapes = [t.shape for t in inputs]
-        layer = converter.from_keras(layer_config, shapes[0])
-        outputs[layer.name] = layer(inputs if layer.multi_input else inputs[0])
+        try:
+            layer = converter.from_keras(layer_config, shapes[0])
+            outputs[layer.name] = layer(inputs if layer.multi_input else inputs[0])
+        except ValueError as exc:  # the converter's sentence names the layer; this names the file
+            raise ValueError(f"{where}: {exc}") from None
     if not outputs:
         raise C.unsupported(where, "it has no layers")
     kwargs = {"backend": backend, "dtype": dtype, "name": body.get("name")}

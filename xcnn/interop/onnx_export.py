@@ -3,9 +3,10 @@
 The graph's input is ``"input"``, NHWC like the model's, with a dynamic batch axis
 (``("batch", H, W, C)``); its output is ``"output"``. ONNX's Conv and pooling ops work on NCHW,
 so the builder tracks each tensor's layout and inserts a Transpose only where a layer needs the
-other one: NHWC -> NCHW before the first convolution, back before Flatten, a Dense on images,
-or the output. Every layer runs in its inference behaviour: Dropout and RandomTranslation are
-the identity, BatchNormalization uses its moving statistics, rrelu its mean slope.
+other one: NHWC -> NCHW before the first convolution, back before Flatten, Reshape, a Dense on images,
+or the output. Every layer runs in its inference behaviour: Dropout, RandomTranslation,
+RandomFlip and RandomRotation are the identity, BatchNormalization uses its moving statistics,
+rrelu its mean slope.
 
 Each layer's and activation's nodes come from its entry in :mod:`.converters`.
 """
@@ -60,11 +61,14 @@ class OnnxGraph:
         self._used[base] += 1
         return base if n == 0 else f"{base}_{n}"
 
-    def const(self, array, base):
-        """A constant (an initializer); floating arrays take the model's dtype. Returns its name."""
+    def const(self, array, base, dtype=None):
+        """A constant (an initializer); floating arrays take the model's dtype unless ``dtype``
+        says another (ops such as Resize want float32 arguments). Returns its name."""
         onnx = _onnx()
         array = np.asarray(array)
-        if array.dtype.kind == "f":
+        if dtype is not None:
+            array = array.astype(dtype)
+        elif array.dtype.kind == "f":
             array = array.astype(self.dtype)
         name = self._fresh(base)
         self.initializers.append(onnx.numpy_helper.from_array(np.ascontiguousarray(array), name))

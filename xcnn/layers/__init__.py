@@ -13,7 +13,7 @@ from .input_layer import Input, InputLayer
 from .layer import Layer, SymbolicTensor
 from .merging import Add, Concatenate
 from .normalization import BatchNormalization
-from .pooling import AveragePooling2D, MaxPooling2D
+from .pooling import AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D
 from .preprocessing import RandomFlip, RandomRotation, RandomTranslation, Rescaling
 from .regularization import Dropout
 from .reshaping import Flatten, Reshape, UpSampling2D, ZeroPadding2D
@@ -23,7 +23,7 @@ LAYER_CLASSES = {cls.__name__: cls for cls in (
     InputLayer, Conv2D, MaxPooling2D, AveragePooling2D, Flatten, Dense, Activation, Dropout,
     RandomTranslation, BatchNormalization, Add, Concatenate, ReLU, LeakyReLU, ELU, PReLU, Softmax, Reshape,
     ZeroPadding2D, UpSampling2D, Rescaling, RandomFlip, DepthwiseConv2D, SeparableConv2D, Conv2DTranspose,
-    RandomRotation,
+    RandomRotation, GlobalAveragePooling2D, GlobalMaxPooling2D,
 )}
 
 __all__ = ["Layer", "SymbolicTensor", "Input", *LAYER_CLASSES]

@@ -119,7 +119,7 @@ class Conv2D(Layer):
                 workspace=self._workspace)
         else:
             dx, dw, db = ops.conv2d_backward(dy, self._x, kernel, stride=self.strides, padding=self.padding,
-                                             need_dx=need_dx, cols=self._cols)
+                                             need_dx=need_dx, cols=self._cols, workspace=self._workspace)
         # the step is done with them (the window matrix stays in the workspace for the next step)
         self._cols = self._at_max = None
         self.grads["kernel"] = dw

@@ -164,7 +164,8 @@ class Layer:
             if tuple(np.shape(w)) != expected:
                 raise ValueError(f"weight {key!r} of layer {self.name} must have shape {expected}, "
                                  f"got {tuple(np.shape(w))}")
-            converted.append(B.asarray(self._xcnn_layout(key, np.asarray(w)), B.backend_of(current), self.dtype, device=self.device))
+            converted.append(B.asarray(self._xcnn_layout(key, np.asarray(w)), B.backend_of(current), self.dtype,
+                                       device=self.device))
         for (kind, key), value in zip(self._weight_slots, converted):
             getattr(self, kind)[key] = value
 

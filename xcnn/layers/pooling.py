@@ -65,3 +65,53 @@ class AveragePooling2D(_Pooling2D):
     def grad(self, dy, need_dx):
         return ops.avg_pool2d_backward(dy, self._x, self.pool_size, stride=self.strides, padding=self.padding,
                                        count_include_pad=False)
+
+
+class _GlobalPooling2D(Layer):
+    """One pooling window the size of the image: ``(N, H, W, C)`` -> ``(N, C)``, or
+    ``(N, 1, 1, C)`` with ``keepdims=True`` (Keras's arguments; xcnn is channels-last only)."""
+
+    def __init__(self, data_format=None, keepdims=False, name=None, input_shape=None):
+        super().__init__(name, None, input_shape)
+        if data_format not in (None, "channels_last"):
+            raise ValueError(f"data_format must be 'channels_last' or None (xcnn images are NHWC), got {data_format!r}")
+        if not isinstance(keepdims, bool):
+            raise TypeError(f"keepdims must be True or False, got {keepdims!r}")
+        self.data_format = "channels_last"
+        self.keepdims = keepdims
+
+    def compute_output_shape(self, input_shape):
+        _require_rank(self, input_shape, 3, "(N, H, W, C)")
+        return (1, 1, input_shape[-1]) if self.keepdims else (input_shape[-1],)
+
+    def call(self, x, training):
+        self._x = x
+        y = self._pool(x)
+        return self.xp.reshape(y, (x.shape[0], 1, 1, x.shape[3])) if self.keepdims else y
+
+    def grad(self, dy, need_dx):
+        if self.keepdims:
+            dy = self.xp.reshape(dy, (dy.shape[0], dy.shape[3]))
+        return self._pool_backward(dy, self._x)
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}
+
+
+class GlobalAveragePooling2D(_GlobalPooling2D):
+    """Mean of each channel over the whole image (ResNet's head before the classifier).
+
+    ``GlobalAveragePooling2D()`` maps ``(N, H, W, C)`` to ``(N, C)``; ``keepdims=True`` gives
+    ``(N, 1, 1, C)``.
+    """
+
+    _pool = staticmethod(ops.global_avg_pool2d)
+    _pool_backward = staticmethod(ops.global_avg_pool2d_backward)
+
+
+class GlobalMaxPooling2D(_GlobalPooling2D):
+    """Maximum of each channel over the whole image; the gradient goes to the first pixel
+    (row-major) holding it. Shapes as :class:`GlobalAveragePooling2D`."""
+
+    _pool = staticmethod(ops.global_max_pool2d)
+    _pool_backward = staticmethod(ops.global_max_pool2d_backward)

@@ -22,7 +22,10 @@ from .conv_variants import (
     conv2d_general, conv2d_general_backward, conv2d_transpose, conv2d_transpose_backward,
     conv2d_transpose_padding, dilate_kernel,
 )
-from .pooling import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward, max_pool2d_forward
+from .pooling import (
+    avg_pool2d, avg_pool2d_backward, global_avg_pool2d, global_avg_pool2d_backward, global_max_pool2d,
+    global_max_pool2d_backward, max_pool2d, max_pool2d_backward, max_pool2d_forward,
+)
 from .reductions import channel_sum
 from .reshape import (
     flatten, flatten_backward, upsample_nearest2d, upsample_nearest2d_backward, zero_pad2d, zero_pad2d_backward,

@@ -46,3 +46,11 @@ def matmul(xp, a, b, workspace=None, name="z"):
         return a @ b
     out = scratch(xp, workspace, name, (a.shape[0], b.shape[1]), a.dtype, a.device)
     return xp.matmul(a, b, out=out)
+
+
+def matmul_into(xp, a, b, out):
+    """``a @ b`` written into ``out`` (an array of the product's shape the caller owns) where
+    the backend's matmul takes ``out=``; elsewhere ``a @ b`` (a fresh array). Returns the result."""
+    if name_of(xp) not in _MATMUL_TAKES_OUT:
+        return a @ b
+    return xp.matmul(a, b, out=out)

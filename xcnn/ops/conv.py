@@ -6,6 +6,16 @@ Two ways to turn a convolution into one matmul, chosen by :func:`conv_algorithm`
   ``cols`` of shape ``(N*OH*OW, KH*KW*C)`` and multiplied by the filters. Backward: the weight
   gradient is one matmul with the same ``cols``; the input gradient is one matmul followed by
   KH*KW slice-adds back into the padded input.
+- ``"shift"`` (stride 1 only): no window matrix at all. The batch is padded once and viewed
+  as one ``(rows, C)`` matrix of its flattened padded images; the input of kernel tap
+  (i, j) for every output pixel of the padded grid is then the contiguous row slice starting
+  i*Wp + j rows later, so the convolution is KH*KW GEMMs ``(rows, C) @ (C, F)`` summed, over
+  chunks of a few images whose buffers stay in the CPU's cache; rows of the grid's border are
+  computed and dropped (a (Hp*Wp)/(OH*OW) overhead, 13 % at 32x32 with 'same'). Backward: the
+  weight gradient of tap (i, j) is the same row slice transposed times the output gradient
+  laid on the padded grid; the input gradient adds the output gradient times each tap's
+  filters back into that slice: the exact adjoint, so no col2im and no flipped kernel.
+  It needs only the padded input (1.1x the input, not KH*KW times) kept for the backward.
 - ``"banded"``: only the KH row slices are gathered, ``rows`` of shape ``(N*OH, KH*Wp*C)``
   (whole padded image rows), and multiplied by a banded matrix ``(KH*Wp*C, OW*F)`` that holds
   the filters once per output column (zeros elsewhere). It does Wp/KW times the arithmetic,
@@ -23,7 +33,8 @@ import math
 import array_api_extra as xpx
 
 from ..backend import Unkeyed, array_namespace, device_key
-from ._workspace import matmul, scratch
+from . import _parallel as parallel
+from ._workspace import matmul, matmul_into, scratch
 from .reductions import channel_sum
 from ._geometry import (
     Window, cell_window_slices, check_floating, check_images, crop_hw, pad_hw, padded_shape, row_slices,
@@ -267,23 +278,207 @@ def im2col_backward(xp, dz, w, win, cols, x_shape, need_dx, pool=None):
     return dx, dw
 
 
-def conv_algorithm(x_shape, w_shape, win):
-    """``"banded"`` or ``"im2col"`` for a convolution of this geometry: the one place that chooses.
+# --- the "shift" algorithm -------------------------------------------------------------------
 
-    The banded GEMM does Wp/KW times the useful arithmetic; up to 4x it is cheaper than
-    building, writing and reading an im2col matrix KH*KW times the input (measured on
-    NumPy/OpenBLAS, see docs/performance.md). Larger images or small kernels use im2col.
-    The same choice holds when a max pool is fused on (``conv_pool``), which has both.
+# L2-resident working set of one chunk (bytes): the chunk's input rows, its output on the
+# padded grid and a GEMM result of the same size. Measured on the 2-core VM with 2 MiB of L2
+# per core (docs/performance.md): chunks much above this fall out of cache, much below it
+# make GEMMs too short for the BLAS to reach its rate.
+_SHIFT_CHUNK_BYTES = 3 << 20
+
+
+def _shift_grid(win):
+    """``(Hp, Wp, tail)`` of the shift algorithm: the padded image size and how many rows past
+    the last image the furthest tap reads ((KH-1)*Wp + KW-1, always less than one image)."""
+    kh, kw = win.kernel
+    hp, wp = win.out[0] + kh - 1, win.out[1] + kw - 1
+    return hp, wp, (kh - 1) * wp + kw - 1
+
+
+def shift_chunk(n, hp, wp, c, f, itemsize):
+    """Images per chunk of the shift algorithm: as many as keep the chunk's input rows and two
+    output-sized buffers within :data:`_SHIFT_CHUNK_BYTES` (at least one, at most ``n``).
+    The one place that sizes the chunks, forward and backward alike."""
+    per_image = hp * wp * (c + 2 * f) * itemsize
+    return max(1, min(n, _SHIFT_CHUNK_BYTES // per_image))
+
+
+def _fill_padded(xp, grid, x, win):
+    """Write NHWC ``x`` into the interior of the padded ``grid`` ``(N', Hp, Wp, C)`` (N' >= N)
+    and zeros everywhere else: its border, and the images past N. ``grid`` may hold anything
+    before (a reused scratch buffer); only the cells outside the interior are zeroed."""
+    n, h, w = x.shape[0], x.shape[1], x.shape[2]
+    ((top, _), (left, _)) = win.pads
+    grid[:n, top:top + h, left:left + w, :] = x
+    if grid.shape[0] > n:
+        grid[n:, ...] = 0
+    if top:
+        grid[:n, :top, :, :] = 0
+    if top + h < grid.shape[1]:
+        grid[:n, top + h:, :, :] = 0
+    if left:
+        grid[:n, top:top + h, :left, :] = 0
+    if left + w < grid.shape[2]:
+        grid[:n, top:top + h, left + w:, :] = 0
+
+
+def _tap_offsets(win, wp):
+    """Row offset of each kernel tap (i, j) in the flattened padded batch, row-major."""
+    kh, kw = win.kernel
+    return [i * wp + j for i in range(kh) for j in range(kw)]
+
+
+def _tap_filters(xp, w):
+    """``(KH*KW, C, F)``: tap k's ``(C, F)`` filter matrix, contiguous."""
+    f, kh, kw, c = w.shape
+    return xp.reshape(xp.permute_dims(w, (1, 2, 3, 0)), (kh * kw, c, f))
+
+
+def _shift_groups(xp, n, chunk):
+    """How many groups of images the shift algorithm runs side by side: one per core on the
+    NumPy fast path (see :mod:`._parallel`) when the batch has a chunk for each, else 1.
+    Each group is followed by a zero image in the padded batch, so groups share no rows."""
+    workers = parallel.workers(xp)
+    return workers if workers > 1 and n >= workers * chunk else 1
+
+
+def _group_bounds(n, groups):
+    """``[(first image, count)]`` of each group: contiguous, sizes differing by at most one."""
+    bounds, first = [], 0
+    for g in range(groups):
+        count = n // groups + (g < n % groups)
+        bounds.append((first, count))
+        first += count
+    return bounds
+
+
+def shift_forward(xp, x, w, b, win, workspace=None):
+    """The shift algorithm (stride 1): ``(y, x_flat)``, y ``(N, OH, OW, F)`` a fresh array and
+    x_flat ``((N+G)*Hp*Wp, C)`` the flattened padded batch that :func:`shift_backward` reuses:
+    G groups of images (see :func:`_shift_groups`), each followed by one zero image that its
+    last taps read past the end. ``workspace``: x_flat and the chunk buffers are built in the
+    caller's arrays (see :mod:`._workspace`)."""
+    n, c = x.shape[0], x.shape[3]
+    f = w.shape[0]
+    (oh, ow) = win.out
+    hp, wp, _ = _shift_grid(win)
+    per = hp * wp
+    chunk = shift_chunk(n, hp, wp, c, f, xp.finfo(x.dtype).bits // 8)
+    groups = _group_bounds(n, _shift_groups(xp, n, chunk))
+    grid = scratch(xp, workspace, "shift_x", (n + len(groups), hp, wp, c), x.dtype, x.device)
+    for g, (first, count) in enumerate(groups):
+        _fill_padded(xp, grid[first + g:first + g + count + 1, ...], x[first:first + count, ...], win)
+    x_flat = xp.reshape(grid, ((n + len(groups)) * per, c))
+    taps, offsets = _tap_filters(xp, w), _tap_offsets(win, wp)
+    y = xp.empty((n, oh, ow, f), dtype=x.dtype, device=x.device)
+
+    def run_group(g):
+        first_image, images = groups[g]
+        z_all = scratch(xp, workspace, f"shift_z{g}", (chunk * per, f), x.dtype, x.device)
+        t_all = scratch(xp, workspace, f"shift_t{g}", (chunk * per, f), x.dtype, x.device)
+        for first in range(first_image, first_image + images, chunk):
+            count = min(chunk, first_image + images - first)
+            rows, start = count * per, (first + g) * per
+            z = matmul_into(xp, x_flat[start + offsets[0]:start + offsets[0] + rows, :], taps[0, ...],
+                            z_all[:rows, :])
+            for k in range(1, len(offsets)):
+                at = start + offsets[k]
+                z += matmul_into(xp, x_flat[at:at + rows, :], taps[k, ...], t_all[:rows, :])
+            y[first:first + count, ...] = xp.reshape(z, (count, hp, wp, f))[:, :oh, :ow, :]
+
+    parallel.run(xp, run_group, len(groups))
+    if b is not None:
+        y = xp.reshape(add_bias(xp, xp.reshape(y, (n * oh, ow * f)), b), (n, oh, ow, f))
+    return y, x_flat
+
+
+def shift_backward(xp, dy, w, win, x_flat, x_shape, need_dx, workspace=None):
+    """Gradients of :func:`shift_forward` from ``dy`` ``(N, OH, OW, F)``: ``(dx, dw)``, dx
+    (shape ``x_shape``) None unless ``need_dx``. Per chunk, dy is laid on the padded grid
+    (zeros on its border, so the dropped rows get no gradient); for each tap,
+    ``dw[tap] += x_slice.T @ dz`` and ``dx_flat[slice] += dz @ taps[tap].T``. Groups of
+    images touch disjoint rows of dx_flat (each has its own zero image), so they run side by
+    side like the forward's; their weight gradients are summed at the end."""
+    n, h, wd, c = x_shape
+    f, kh, kw, _ = w.shape
+    hp, wp, _ = _shift_grid(win)
+    per = hp * wp
+    taps, offsets = _tap_filters(xp, w), _tap_offsets(win, wp)
+    chunk = shift_chunk(n, hp, wp, c, f, xp.finfo(dy.dtype).bits // 8)
+    groups = _group_bounds(n, _shift_groups(xp, n, chunk))
+    dx_flat = xp.zeros(((n + len(groups)) * per, c), dtype=dy.dtype, device=dy.device) if need_dx else None
+    # the grid's interior, where dy goes; its border stays 0 (the chunk's output window)
+    dy_win = dataclasses.replace(win, pads=((0, kh - 1), (0, kw - 1)))
+    d_taps = [None] * len(groups)
+
+    def run_group(g):
+        first_image, images = groups[g]
+        dz_grid = scratch(xp, workspace, f"shift_dz{g}", (chunk, hp, wp, f), dy.dtype, dy.device)
+        t_all = scratch(xp, workspace, f"shift_dt{g}", (chunk * per, c), dy.dtype, dy.device)
+        dw_part = scratch(xp, workspace, f"shift_dw{g}", (c, f), dy.dtype, dy.device)
+        group_taps = xp.zeros((len(offsets), c, f), dtype=dy.dtype, device=dy.device)
+        for first in range(first_image, first_image + images, chunk):
+            count = min(chunk, first_image + images - first)
+            rows, start = count * per, (first + g) * per
+            grid = dz_grid[:count, ...]
+            _fill_padded(xp, grid, dy[first:first + count, ...], dy_win)
+            dz = xp.reshape(grid, (rows, f))
+            for k, offset in enumerate(offsets):
+                at = start + offset
+                group_taps[k, ...] += matmul_into(xp, x_flat[at:at + rows, :].T, dz, dw_part)
+                if need_dx:
+                    dx_flat[at:at + rows, :] += matmul_into(xp, dz, taps[k, ...].T, t_all[:rows, :])
+        d_taps[g] = group_taps
+
+    parallel.run(xp, run_group, len(groups))
+    total = d_taps[0]
+    for more in d_taps[1:]:
+        total = total + more
+    dw = xp.permute_dims(xp.reshape(total, (kh, kw, c, f)), (3, 0, 1, 2))
+    dx = None
+    if need_dx:
+        ((top, _), (left, _)) = win.pads
+        grid = xp.reshape(dx_flat, (n + len(groups), hp, wp, c))
+        parts = [grid[first + g:first + g + count, top:top + h, left:left + wd, :]
+                 for g, (first, count) in enumerate(groups)]
+        dx = parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
+    return dx, dw
+
+
+# the fewest input channels for which the shift algorithm beats im2col: with fewer, each of its
+# KH*KW GEMMs has an inner dimension too short for the BLAS (docs/performance.md)
+SHIFT_MIN_CHANNELS = 16
+
+ALGORITHMS = ("im2col", "banded", "shift")
+
+
+def conv_algorithm(x_shape, w_shape, win):
+    """``"banded"``, ``"shift"`` or ``"im2col"`` for a convolution of this geometry: the one
+    place that chooses.
+
+    A stride-1 convolution of at least :data:`SHIFT_MIN_CHANNELS` input channels takes the
+    shift algorithm (no window matrix, only (Hp*Wp)/(OH*OW) extra arithmetic: the VGG and
+    ResNet layers). Of the rest, the banded GEMM does Wp/KW times the useful arithmetic; up
+    to 4x it is cheaper than building, writing and reading an im2col matrix KH*KW times the
+    input (measured on NumPy/OpenBLAS, see docs/performance.md): the seeds' MNIST nets. The
+    rest use im2col. When a max pool follows, the fused
+    ``conv_pool`` op runs only for banded and im2col (see :func:`.fuses_with_max_pool`).
     """
+    if win.stride == (1, 1) and w_shape[3] >= SHIFT_MIN_CHANNELS:
+        return "shift"
     padded_width = x_shape[2] + sum(win.pads[1])
-    return "banded" if padded_width <= 4 * w_shape[2] else "im2col"
+    if padded_width <= 4 * w_shape[2]:
+        return "banded"
+    return "im2col"
 
 
 def _pick_algorithm(x, w, win, algorithm):
     if algorithm == "auto":
         return conv_algorithm(tuple(x.shape), tuple(w.shape), win)
-    if algorithm not in ("im2col", "banded"):
-        raise ValueError(f"algorithm must be 'auto', 'im2col' or 'banded', got {algorithm!r}")
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"algorithm must be 'auto', 'im2col', 'banded' or 'shift', got {algorithm!r}")
+    if algorithm == "shift" and win.stride != (1, 1):
+        raise ValueError(f"algorithm 'shift' needs stride 1, got stride {win.stride}; use 'im2col' or 'auto'")
     return algorithm
 
 
@@ -292,8 +487,8 @@ def conv2d(x, w, b=None, *, stride=1, padding=0, algorithm="auto"):
 
     x: ``(N, H, W, C)``; w: ``(F, KH, KW, C)``; b: ``(F,)`` or None.
     stride: int or ``(sh, sw)``; padding: int, ``(ph, pw)``, ``((top, bottom), (left, right))``,
-    ``"valid"`` or ``"same"``; algorithm: ``"auto"`` (see :func:`conv_algorithm`), ``"im2col"``
-    or ``"banded"`` (same result up to float rounding). Returns ``(N, OH, OW, F)`` in the dtype
+    ``"valid"`` or ``"same"``; algorithm: ``"auto"`` (see :func:`conv_algorithm`), ``"im2col"``,
+    ``"banded"`` or ``"shift"`` (stride 1 only; the same result up to float rounding). Returns ``(N, OH, OW, F)`` in the dtype
     of ``x``.
     """
     return conv2d_forward(x, w, b, stride=stride, padding=padding, algorithm=algorithm)[0]
@@ -303,7 +498,8 @@ def conv2d_forward(x, w, b=None, *, stride=1, padding=0, algorithm="auto", works
     """:func:`conv2d` that also returns the window matrix its GEMM read.
 
     That is ``cols`` ``(N*OH*OW, KH*KW*C)`` for im2col, ``rows`` ``(N*OH, KH*Wp*C)`` for the
-    banded algorithm. A layer keeps it for :func:`conv2d_backward` (``cols=``), which then
+    banded algorithm, the flattened padded batch ``((N+G)*Hp*Wp, C)`` for shift (see
+    :func:`shift_forward`). A layer keeps it for :func:`conv2d_backward` (``cols=``), which then
     builds no second one: one buffer of extra memory, built once per step. ``workspace``: a
     dict the caller keeps between calls; the window matrix is then built in the same array
     each time (see :mod:`._workspace`), valid until the next call with that workspace.
@@ -313,20 +509,24 @@ def conv2d_forward(x, w, b=None, *, stride=1, padding=0, algorithm="auto", works
     win = _geometry(x, w, stride, padding)
     n, f = x.shape[0], w.shape[0]
     (oh, ow) = win.out
-    if _pick_algorithm(x, w, win, algorithm) == "banded":
+    chosen = _pick_algorithm(x, w, win, algorithm)
+    if chosen == "shift":
+        return shift_forward(xp, x, w, b, win, workspace)
+    if chosen == "banded":
         y, rows = banded_forward(xp, x, w, b, win, workspace=workspace)
         return xp.reshape(y, (n, oh, ow, f)), rows
     y, cols = im2col_forward(xp, x, w, b, win, workspace=workspace)
     return xp.reshape(y, (n, oh, ow, f)), cols
 
 
-def conv2d_backward(dy, x, w, *, stride=1, padding=0, need_dx=True, cols=None, algorithm="auto"):
+def conv2d_backward(dy, x, w, *, stride=1, padding=0, need_dx=True, cols=None, algorithm="auto", workspace=None):
     """Gradients of :func:`conv2d` given the output gradient ``dy``.
 
     dy: ``(N, OH, OW, F)``; x, w, stride, padding and algorithm as in the forward call; cols:
     the window matrix from :func:`conv2d_forward`, if kept. Returns ``(dx, dw, db)`` with the
     shapes of ``x``, ``w`` and ``(F,)``; ``dx`` is None when ``need_dx=False`` (the first
-    layer of a network needs no input gradient).
+    layer of a network needs no input gradient). ``workspace``: the shift algorithm's chunk
+    buffers are kept there (as in :func:`conv2d_forward`; pass the same dict).
     """
     xp = array_namespace(dy, x, w)
     _check_conv_args(xp, x, w, None)
@@ -337,16 +537,25 @@ def conv2d_backward(dy, x, w, *, stride=1, padding=0, need_dx=True, cols=None, a
     if tuple(dy.shape) != expected:
         raise ValueError(f"dy must have the conv2d output shape {expected}, got {tuple(dy.shape)}")
     padded = padded_shape(tuple(x.shape), win)
-    banded = _pick_algorithm(x, w, win, algorithm) == "banded"
-    if banded:
+    chosen = _pick_algorithm(x, w, win, algorithm)
+    banded = chosen == "banded"
+    if chosen == "shift":
+        chunk = shift_chunk(n, padded[1], padded[2], padded[3], f, xp.finfo(x.dtype).bits // 8)
+        want = ((n + _shift_groups(xp, n, chunk)) * padded[1] * padded[2], padded[3])
+    elif banded:
         want = (n * oh, win.kernel[0] * padded[2] * padded[3])
     else:
         want = (n * oh * ow, win.size * x.shape[3])
     if cols is None:
-        cols = (row_windows if banded else im2col)(xp, pad_hw(x, win), win)
+        if chosen == "shift":
+            cols = shift_forward(xp, x, w, None, win)[1]
+        else:
+            cols = (row_windows if banded else im2col)(xp, pad_hw(x, win), win)
     elif tuple(cols.shape) != want:
         raise ValueError(f"cols must be the window matrix conv2d_forward returned, shape {want}, got {tuple(cols.shape)}")
-    if banded:
+    if chosen == "shift":
+        dx, dw = shift_backward(xp, dy, w, win, cols, tuple(x.shape), need_dx, workspace)
+    elif banded:
         dx, dw = banded_backward(xp, xp.reshape(dy, (n * oh, ow * f)), w, win, cols, tuple(x.shape), need_dx)
     else:
         dx, dw = im2col_backward(xp, xp.reshape(dy, (-1, f)), w, win, cols, tuple(x.shape), need_dx)

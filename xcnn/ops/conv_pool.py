@@ -25,7 +25,7 @@ from __future__ import annotations
 from ..backend import array_namespace
 from .activations import masked
 from .conv import (
-    _check_conv_args, _geometry, _pick_algorithm, add_bias, banded_backward, banded_forward, im2col_backward,
+    _check_conv_args, _geometry, _pick_algorithm, add_bias, conv_algorithm, banded_backward, banded_forward, im2col_backward,
     im2col_forward,
 )
 from ._geometry import as_pair, padded_shape, window_geometry
@@ -43,12 +43,16 @@ def fuses_with_max_pool(x_shape, w_shape, stride, padding, pool_size, pool_strid
     can run as :func:`conv2d_max_pool2d`: the pool's windows are disjoint and unpadded.
 
     x_shape: ``(N, H, W, C)`` (N may be None); w_shape: ``(F, KH, KW, C)``; the rest as in
-    :func:`.conv2d` and :func:`.max_pool2d`. The one place that decides.
+    :func:`.conv2d` and :func:`.max_pool2d`. The one place that decides. Convolutions that
+    :func:`.conv_algorithm` runs on the shift path are not fused: the fused op would have to
+    build their im2col matrix.
     """
     pool_size = as_pair(pool_size, "pool_size")
     if as_pair(pool_size if pool_stride is None else pool_stride, "stride") != pool_size:
         return False
     conv_win = window_geometry(tuple(x_shape[1:3]), tuple(w_shape[1:3]), stride, padding)
+    if conv_algorithm(tuple(x_shape), tuple(w_shape), conv_win) == "shift":
+        return False  # the conv alone on the shift path, then the separate pool, is faster
     return not window_geometry(conv_win.out, pool_size, pool_size, pool_padding, kernel_name="pool_size").padded
 
 
@@ -66,8 +70,13 @@ def conv2d_max_pool2d(x, w, b=None, *, stride=1, padding=0, pool_size=2, algorit
 def _layout(x, w, win, pool, algorithm):
     """``(banded, outer)``: which GEMM, and the leading axis of the ``(outer, PH, PW, inner)``
     grid its output is viewed as (one output row of windows per grid row for the banded GEMM,
-    a single row for im2col)."""
-    banded = _pick_algorithm(x, w, win, algorithm) == "banded"
+    a single row for im2col). The fused op has no shift form: where ``"auto"`` would pick
+    shift for the conv alone, it runs im2col (the model does not fuse such pairs, see
+    :func:`fuses_with_max_pool`)."""
+    if algorithm not in ("auto", "im2col", "banded"):
+        raise ValueError(f"algorithm must be 'auto', 'im2col' or 'banded' (the fused conv + max pool has no "
+                         f"shift form), got {algorithm!r}")
+    banded = _pick_algorithm(x, w, win, algorithm) == "banded"  # "shift" from "auto" runs as im2col
     return banded, x.shape[0] * pool.out[0] if banded else 1
 
 

@@ -168,8 +168,9 @@ def mean_absolute_error(y_pred, y_true, sample_weight=None):
 
 def mean_absolute_error_backward(y_pred, y_true, sample_weight=None):
     xp = array_namespace(y_pred, y_true)
-    error = y_pred - y_true  # its sign by comparisons: compat's sign for CuPy syncs
-    grad = (xp.astype(error > 0, error.dtype) - xp.astype(error < 0, error.dtype)) / y_pred.shape[-1]  # 0 where equal, as autograd's abs
+    error = y_pred - y_true
+    # its sign by comparisons (compat's sign for CuPy syncs); 0 where equal, as autograd's abs
+    grad = (xp.astype(error > 0, error.dtype) - xp.astype(error < 0, error.dtype)) / y_pred.shape[-1]
     return _scale(grad, sample_weight, _rows(y_pred))
 
 

@@ -228,3 +228,56 @@ def avg_pool2d_backward(dy, x, pool_size=2, *, stride=None, padding=0, count_inc
     for _, _, idx in window_slices(win):
         dx_padded = xpx.at(dx_padded, idx).add(share)
     return crop_hw(dx_padded, win)
+
+
+# --- global pooling: one window the size of the image ----------------------------------------
+
+def _check_global_dy(dy, x):
+    expected = (x.shape[0], x.shape[3])
+    if tuple(dy.shape) != expected:
+        raise ValueError(f"dy must have the global-pooled shape (N, C) = {expected}, got {tuple(dy.shape)}")
+
+
+def _pixels_by_channel(xp, x):
+    """x ``(N, H, W, C)`` viewed as ``(N, H*W, C)``: each image's pixels in row-major order."""
+    n, h, w, c = x.shape
+    return xp.reshape(x, (n, h * w, c))
+
+
+def global_avg_pool2d(x):
+    """Mean over each image's pixels. x: ``(N, H, W, C)`` -> ``(N, C)``."""
+    xp = array_namespace(x)
+    check_images(xp, x)
+    return xp.mean(_pixels_by_channel(xp, x), axis=1)
+
+
+def global_avg_pool2d_backward(dy, x):
+    """Gradient of :func:`global_avg_pool2d`: ``dy`` ``(N, C)`` shared evenly over the H*W
+    pixels of each image; returns dx with the shape of x (a fresh array)."""
+    xp = array_namespace(dy, x)
+    check_images(xp, x)
+    _check_global_dy(dy, x)
+    n, h, w, c = x.shape
+    share = xp.reshape(dy / (h * w), (n, 1, 1, c))
+    return xp.asarray(xp.broadcast_to(share, tuple(x.shape)), copy=True)
+
+
+def global_max_pool2d(x):
+    """Maximum over each image's pixels. x: ``(N, H, W, C)`` -> ``(N, C)``."""
+    xp = array_namespace(x)
+    check_images(xp, x)
+    return xp.max(_pixels_by_channel(xp, x), axis=1)
+
+
+def global_max_pool2d_backward(dy, x):
+    """Gradient of :func:`global_max_pool2d`: each ``dy[n, c]`` goes to the first pixel in
+    row-major order that holds the maximum of channel c of image n (ties: as ``max_pool2d``).
+    dy: ``(N, C)``; returns dx with the shape of x."""
+    xp = array_namespace(dy, x)
+    check_images(xp, x)
+    _check_global_dy(dy, x)
+    n, h, w, c = x.shape
+    first_max = xp.argmax(_pixels_by_channel(xp, x), axis=1)  # argmax picks the first of ties
+    pixel = xp.reshape(xp.arange(h * w, dtype=first_max.dtype, device=x.device), (1, h * w, 1))
+    at_max = pixel == xp.reshape(first_max, (n, 1, c))
+    return xp.reshape(masked(xp, xp.reshape(dy, (n, 1, c)), at_max), tuple(x.shape))
