@@ -46,6 +46,8 @@ from xcnn.layers import (
     DepthwiseConv2D,
     Dropout,
     Flatten,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling2D,
     Input,
     LeakyReLU,
     MaxPooling2D,
@@ -194,10 +196,13 @@ STAGES = [
     lambda t: AveragePooling2D(2, padding="same")(t),  # 5x5x4
     lambda t: Conv2D(6, 2, activation="prelu")(t),  # 4x4x6
     lambda t: PReLU(shared_axes=[1, 2])(t),
+    # each channel's mean and max spread back over the 4x4 image, beside it
+    lambda t: Concatenate()([t, UpSampling2D(4)(GlobalAveragePooling2D(keepdims=True)(t)),
+                             UpSampling2D(4)(Reshape((1, 1, 6))(GlobalMaxPooling2D()(t)))]),  # 4x4x18
     lambda t: Dropout(0.25)(t),
-    lambda t: Reshape((16, 6))(t),
+    lambda t: Reshape((16, 18))(t),
     lambda t: Softmax(axis=1)(t),
-    lambda t: Flatten()(t),  # 96
+    lambda t: Flatten()(t),  # 288
     lambda t: Dense(8, activation="rrelu")(t),
     lambda t: ELU(0.5)(t),
     lambda t: Dense(8, activation="maxout")(t),
@@ -284,7 +289,10 @@ def launches_per_step(step, warmup=2):
 # ratchet is today's count: the test fails on any increase, and the xfail below turns into a
 # failure (strict) the day the goal is met, to be moved here.
 GOAL = 1.5
-RATCHET = {"seed": 190, "lecture": 177, "lenet": 273, "vgg": 619}
+# vgg rose from 619 to 922 and resnet entered at 5328 with issue 21's shift convolution (one GEMM
+# per kernel offset: faster on the CPU, more launches), merged from main: a speed trade, not a
+# correctness fix, for the conv algorithm's owner to weigh against the goal (im2col: 619 on vgg).
+RATCHET = {"seed": 190, "lecture": 177, "lenet": 273, "vgg": 922, "resnet": 5328}
 BATCH = {"vgg": 16}
 
 
