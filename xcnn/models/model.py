@@ -114,9 +114,10 @@ class Model(Trainer):
         """Draw per-step random numbers (dropout, rrelu, shuffles) from ``rng``."""
         self._step_rng = rng
         for layer in self._layers:
-            # a layer given seed= (Dropout, RandomFlip) restarts its own stream instead
+            # a layer given seed= (Dropout, RandomFlip) restarts its own stream instead, on the
+            # step stream's backend and device (a host stream would put its draws on the CPU)
             seed = getattr(layer, "seed", None)
-            layer.rng = rng if seed is None else B.rng(self.backend, seed)
+            layer.rng = rng if seed is None else B.rng(rng.backend, seed, rng.device)
 
     @property
     def built(self) -> bool:
