@@ -132,7 +132,7 @@ def _object_parts(value, kind, known, where):
     class_name = value["class_name"]
     if class_name not in known or value.get("registered_name") not in (None, class_name):
         raise Unmappable(f"{where}: xcnn has no {kind} {value.get('registered_name') or class_name!r} "
-                         f"(it reads {sorted(known)}); load it with compile=False and compile it yourself")
+                         f"(it reads {sorted(known)})")
     return class_name, dict(value.get("config") or {})
 
 
@@ -143,7 +143,7 @@ def _take_defaults(config, defaults, kind, where):
             value = config.pop(key)
             if value != expected:
                 raise Unmappable(f"{where}: its {kind} sets {key}={value!r}, which xcnn does not support "
-                                 f"(only {expected!r}); load it with compile=False and compile it yourself")
+                                 f"(only {expected!r})")
 
 
 def _construct(cls, config, kind, where):
@@ -219,6 +219,13 @@ def _metrics_from_keras(value, where):
 def compile_from_keras_config(model, config, where="the Keras model"):
     """Compile ``model`` as Keras's ``compile_config`` says; :class:`Unmappable` (a ValueError)
     names the first setting xcnn cannot mirror, before the model is changed."""
+    try:
+        _compile_from_keras_config(model, config, where)
+    except Unmappable as exc:
+        raise Unmappable(f"{exc}; load the file with compile=False and compile the model yourself") from None
+
+
+def _compile_from_keras_config(model, config, where):
     known = {"optimizer", "loss", "loss_weights", "metrics", "weighted_metrics", *_COMPILE_IGNORED}
     unknown = sorted(set(config) - known)
     if unknown:
@@ -226,7 +233,7 @@ def compile_from_keras_config(model, config, where="the Keras model"):
     loss_weights = config.get("loss_weights")
     if loss_weights not in (None, 1.0, [1.0]):
         raise Unmappable(f"{where}: its loss_weights {loss_weights!r} scale the loss, which xcnn does not "
-                         "support (only None); load it with compile=False and compile it yourself")
+                         "support (only None)")
     optimizer = _optimizer_from_keras(config.get("optimizer", "rmsprop"), where)
     if config.get("loss") is None:
         raise Unmappable(f"{where}: its compile settings have no loss (xcnn models are compiled with one)")
