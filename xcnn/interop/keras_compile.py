@@ -36,7 +36,7 @@ _OPTIMIZER_WRITTEN = {"use_ema": False, "ema_momentum": 0.99, "ema_overwrite_fre
                       "loss_scale_factor": None, "gradient_accumulation_steps": None}
 _ADAM_ONLY = {"amsgrad": False}  # Keras's Adam and AdamW have amsgrad; xcnn's do not
 # Keras-only loss options and the values xcnn's losses compute
-_LOSS_DEFAULTS = {"reduction": "sum_over_batch_size", "axis": -1, "ignore_class": None, "dtype": None}
+_LOSS_DEFAULTS = {"reduction": "sum_over_batch_size", "axis": -1, "ignore_class": None}
 # Keras-only metric options and the values xcnn's metrics compute
 _METRIC_DEFAULTS = {"num_labels": None, "label_weights": None}
 # the rest of compile_config: the values that mean nothing for xcnn's (eager, per-batch) loop
@@ -193,6 +193,8 @@ def _loss_from_keras(value, where):
     class_name, config = _object_parts(value, "loss", LOSSES, where)
     config.pop("name", None)
     _take_defaults(config, _LOSS_DEFAULTS, "loss", where)
+    if config.pop("dtype", None) not in (None, "float32", "float64"):  # xcnn computes in the model's dtype
+        raise Unmappable(f"{where}: its loss computes in a dtype other than float32 or float64")
     return _construct(LOSSES[class_name], config, "loss", where)
 
 
