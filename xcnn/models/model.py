@@ -453,8 +453,9 @@ class Model(Trainer):
         - `.safetensors`: xcnn's own format: architecture (JSON), weights, optimizer state and
           `extra` (a JSON-able dict stored beside the config; the CLI keeps its epoch counter
           there). The one to resume training from.
-        - `.keras`: a Keras 3 file (`keras.saving.load_model` opens it); architecture and weights
-          only (see `xcnn.interop.keras_format`). Needs h5py.
+        - `.keras`: a Keras 3 file (`keras.saving.load_model` opens it): architecture, weights
+          and compile settings, not the optimizer's state (see `xcnn.interop.keras_format`).
+          Needs h5py.
 
         The write is atomic (a temporary file renamed into place).
 
