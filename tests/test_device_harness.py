@@ -25,9 +25,6 @@ import sys
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
-from torch.utils._python_dispatch import TorchDispatchMode
-
 from xcnn import backend as B
 from xcnn import regularizers, zoo
 from xcnn.layers import (
@@ -63,6 +60,9 @@ from xcnn.layers import (
 )
 from xcnn.models import Model
 from xcnn.models import trainer as trainer_module
+
+torch = pytest.importorskip("torch")
+from torch.utils._python_dispatch import TorchDispatchMode  # noqa: E402 - only where torch is installed
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
