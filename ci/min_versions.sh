@@ -37,5 +37,5 @@ python -m pip list --format=freeze | grep -iE "^(numpy|array.api|safetensors|tqd
 
 export XCNN_DATA_DIR="${XCNN_DATA_DIR:-../shared/datasets}"
 export MPLBACKEND=Agg XCNN_TEST_BACKENDS=numpy
-# tests/keras compares with Keras, which is not a dependency: not a question of our floors
-python -m pytest -q -x -p no:cacheprovider -m "not slow" --ignore=tests/keras tests
+# tests/keras_oracle compares with Keras, which is not a dependency: not a question of our floors
+python -m pytest -q -x -p no:cacheprovider -m "not slow" --ignore=tests/keras_oracle tests

@@ -25,9 +25,6 @@ import sys
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
-from torch.utils._python_dispatch import TorchDispatchMode
-
 from xcnn import backend as B
 from xcnn import regularizers, zoo
 from xcnn.layers import (
@@ -36,17 +33,36 @@ from xcnn.layers import (
     Add,
     AveragePooling2D,
     BatchNormalization,
+    ELU,
+    PReLU,
+    ReLU,
     Concatenate,
     Conv2D,
+    Conv2DTranspose,
     Dense,
+    DepthwiseConv2D,
     Dropout,
     Flatten,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling2D,
     Input,
+    LeakyReLU,
     MaxPooling2D,
+    RandomFlip,
+    RandomRotation,
     RandomTranslation,
+    Rescaling,
+    Reshape,
+    SeparableConv2D,
+    Softmax,
+    UpSampling2D,
+    ZeroPadding2D,
 )
 from xcnn.models import Model
 from xcnn.models import trainer as trainer_module
+
+torch = pytest.importorskip("torch")
+from torch.utils._python_dispatch import TorchDispatchMode  # noqa: E402 - only where torch is installed
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
@@ -156,20 +172,39 @@ def test_zoo_model_trains_on_meta_without_host_reads(name, monkeypatch, host_rea
 
 # One stage per layer kind: ``stage(tensor) -> tensor`` wires it into the test model. Several
 # activations ride along (relun and the unfused cross-entropies take the clip path; the l1
-# regularizer takes sign). A new layer kind joins the harness by being added here.
+# regularizer takes sign). A new layer kind joins the harness by being added here. Shapes
+# (H, W, C) after each stage are noted where they change.
 STAGES = [
+    lambda t: Rescaling(1 / 127.5, offset=-1.0)(t),
     lambda t: RandomTranslation(0.1, 0.1)(t),
+    lambda t: RandomFlip()(t),  # the model's per-step stream
+    lambda t: RandomRotation(0.1, seed=3)(t),  # its own stream; bilinear, reflect
+    lambda t: RandomRotation((-0.2, 0.1), fill_mode="constant", interpolation="nearest")(t),
     lambda t: Conv2D(4, 3, padding="same", activation="relun",
-                     kernel_regularizer=regularizers.l1_l2(1e-4, 1e-4))(t),
+                     kernel_regularizer=regularizers.l1_l2(1e-4, 1e-4))(t),  # 10x10x4
     lambda t: BatchNormalization()(t),
     lambda t: Add()([t, Conv2D(4, 1, activation="elu")(t)]),
-    lambda t: Concatenate()([t, Activation("tanh")(t)]),
-    lambda t: MaxPooling2D(2)(t),
-    lambda t: AveragePooling2D(2, padding="same")(t),
-    lambda t: Conv2D(6, 2, activation="prelu")(t),
+    lambda t: Concatenate()([t, Activation("tanh")(t)]),  # 10x10x8
+    lambda t: ZeroPadding2D(((1, 0), (0, 1)))(t),  # 11x11x8
+    lambda t: DepthwiseConv2D(2, depth_multiplier=2, activation="relu")(t),  # 10x10x16
+    lambda t: ReLU(max_value=6.0, negative_slope=0.1, threshold=0.5)(t),
+    lambda t: MaxPooling2D(2)(t),  # 5x5x16
+    lambda t: UpSampling2D(2)(t),  # 10x10x16
+    lambda t: SeparableConv2D(8, 3, strides=2, padding="same", pointwise_regularizer=regularizers.l2(1e-4))(t),  # 5x5x8
+    lambda t: Conv2DTranspose(4, 2, strides=2)(t),  # 10x10x4
+    lambda t: LeakyReLU(0.2)(t),
+    lambda t: AveragePooling2D(2, padding="same")(t),  # 5x5x4
+    lambda t: Conv2D(6, 2, activation="prelu")(t),  # 4x4x6
+    lambda t: PReLU(shared_axes=[1, 2])(t),
+    # each channel's mean and max spread back over the 4x4 image, beside it
+    lambda t: Concatenate()([t, UpSampling2D(4)(GlobalAveragePooling2D(keepdims=True)(t)),
+                             UpSampling2D(4)(Reshape((1, 1, 6))(GlobalMaxPooling2D()(t)))]),  # 4x4x18
     lambda t: Dropout(0.25)(t),
-    lambda t: Flatten()(t),
+    lambda t: Reshape((16, 18))(t),
+    lambda t: Softmax(axis=1)(t),
+    lambda t: Flatten()(t),  # 288
     lambda t: Dense(8, activation="rrelu")(t),
+    lambda t: ELU(0.5)(t),
     lambda t: Dense(8, activation="maxout")(t),
     lambda t: Activation("leaky_relu")(t),
 ]
@@ -218,7 +253,9 @@ def test_the_watch_catches_the_compat_syncs(monkeypatch):
 
 def test_device_data_past_the_limit_is_batched_on_the_device(monkeypatch, host_reads):
     """Item 2: past XCNN_DEVICE_DATA_LIMIT device data is gathered on its device, batch by
-    batch; ``np.asarray`` of a meta tensor would raise (as CuPy arrays and CUDA tensors do)."""
+    batch; ``np.asarray`` of a meta tensor would raise (as CuPy arrays and CUDA tensors do).
+    Each call reads two things: the label check at the edge (one 0-d flag, reduced on the
+    device, never the labels themselves) and the metrics at the end (loss and accuracy in one copy)."""
     monkeypatch.setattr(trainer_module, "DEVICE_DATA_LIMIT", 100)
     model = zoo.lecture(backend="torch", device="meta", seed=0)
     model.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])
@@ -227,7 +264,7 @@ def test_device_data_past_the_limit_is_batched_on_the_device(monkeypatch, host_r
     with StepWatch() as watch:
         model.fit(x, y, batch_size=5, epochs=1, verbose=0)
         model.evaluate(x, y, batch_size=5)
-    assert watch.syncs == [] and len(host_reads) == 2
+    assert watch.syncs == [] and host_reads == [(), (2,), (), (2,)]
 
 
 # --- kernel launches per training step, against PyTorch's twin --------------------------------
@@ -252,7 +289,10 @@ def launches_per_step(step, warmup=2):
 # ratchet is today's count: the test fails on any increase, and the xfail below turns into a
 # failure (strict) the day the goal is met, to be moved here.
 GOAL = 1.5
-RATCHET = {"seed": 197, "lecture": 184, "lenet": 279, "vgg": 628}
+# vgg rose from 619 to 922 and resnet entered at 5328 with issue 21's shift convolution (one GEMM
+# per kernel offset: faster on the CPU, more launches), merged from main: a speed trade, not a
+# correctness fix, for the conv algorithm's owner to weigh against the goal (im2col: 619 on vgg).
+RATCHET = {"seed": 190, "lecture": 177, "lenet": 273, "vgg": 922, "resnet": 5328}
 BATCH = {"vgg": 16}
 
 
@@ -293,6 +333,24 @@ def test_launches_within_goal_of_the_twin(name, request):
             f"{name}: {ours.total} launches per step, {ours.total / theirs.total:.2f}x PyTorch's twin "
             f"({theirs.total}); goal {GOAL}x")))
     assert ours.total <= GOAL * theirs.total
+
+
+def test_weighted_metrics_and_auc_are_read_with_the_loss(monkeypatch, host_reads):
+    """Weighted metrics keep a device count and AUC four device vectors: all are read in the
+    epoch's one copy, with the loss, and updated without a sync."""
+    from xcnn import metrics
+
+    model = every_layer_kind_model("sigmoid")
+    model.compile("adam", "binary_crossentropy", ["accuracy", metrics.AUC(num_thresholds=5)],
+                  weighted_metrics=["accuracy"])
+    x = np.random.default_rng(0).uniform(size=(8, *model.input_shape[1:]))
+    y = np.eye(3)[np.arange(8) % 3]
+    with cupy_compat_paths(monkeypatch), StepWatch() as watch:
+        history = model.fit(x, y, batch_size=4, epochs=2, verbose=0, sample_weight=np.linspace(0.5, 1.5, 8))
+    assert watch.syncs == [], f"a step synced the device: {watch.syncs}"
+    # loss, accuracy's total, weighted accuracy's total and count, AUC's 4 x 5 counts
+    assert host_reads == [(24,), (24,)]
+    assert set(history.history) == {"loss", "accuracy", "auc", "weighted_accuracy"}
 
 
 def test_progress_bar_reads_the_metrics_once_per_refresh(monkeypatch, host_reads):

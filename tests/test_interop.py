@@ -1,7 +1,7 @@
 """Interop without Keras: the converter registry, save/load by file name, weights files in both
 formats, ONNX export checked in onnxruntime, `xcnn export`, and every refusal's sentence.
 
-Round trips against Keras itself are in tests/keras/test_keras_interop.py.
+Round trips against Keras itself are in tests/keras_oracle/test_keras_interop.py.
 """
 
 import numpy as np

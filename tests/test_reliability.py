@@ -82,6 +82,27 @@ def test_1_labels_on_the_device_and_whole_floats_are_accepted(backend):
         model.evaluate(B.asarray(x, backend, "float32"), B.asarray(np.full(8, 4), backend, "int64"))
 
 
+@pytest.mark.parametrize("bad, shown", [(np.r_[np.zeros(5, int), CLASSES, 0, 0], "4 at index 5"),
+                                        (np.r_[np.zeros(7, int), -1], "-1 at index 7"),
+                                        (np.r_[np.zeros(7), np.nan], "nan at index 7"),
+                                        (np.r_[np.zeros(6), 1.5, 0], "1.5 at index 6")])
+def test_1_device_labels_are_checked_on_the_device(backend, bad, shown):
+    """Device labels are checked by a reduction on the device (one flag read back); bad ones
+    are then named as host labels are, integer or float."""
+    from xcnn import backend as B
+
+    x, _ = data()
+    model = tiny(backend)
+    labels = B.asarray(bad, backend, "int64" if bad.dtype.kind == "i" else "float32")
+    with pytest.raises(ValueError, match=r"class labels in \[0, 4\)") as info:
+        model.fit(B.asarray(x, backend, "float32"), labels, verbose=0)
+    assert shown in str(info.value)
+    target = np.eye(CLASSES)[np.arange(8) % CLASSES]
+    target[2, 3] = np.inf
+    with pytest.raises(ValueError, match=r"y must be finite, got inf at index \(2, 3\)"):
+        tiny(backend, loss="categorical_crossentropy").fit(x, B.asarray(target, backend, "float32"), verbose=0)
+
+
 def test_1_one_hot_targets_must_be_finite_and_as_wide_as_the_output():
     x, y = data()
     model = tiny(loss="categorical_crossentropy")

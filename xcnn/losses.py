@@ -155,13 +155,16 @@ class Loss:
         """
         raise NotImplementedError
 
-    def gradient_from_logits(self, logits: Array, target: Array, sample_weight: Array | None = None) -> Array:
+    def gradient_from_logits(self, logits: Array, target: Array, sample_weight: Array | None = None,
+                             probabilities: Array | None = None) -> Array:
         """The gradient of `value_from_logits` w.r.t. the logits (`(p - y) / N` for softmax cross-entropy).
 
         Args:
             logits: The model's outputs before the activation, `(N, K)`, float32 or float64, on any backend.
             target: The targets as `targets` makes them, `(N, K)`, in `logits`'s dtype.
             sample_weight: `(N,)` weights of each sample's loss, or `None`.
+            probabilities: The fused activation of `logits` (the model's output) when the caller
+                has it already, which saves recomputing it; `None`: computed here.
 
         Returns:
             `(N, K)`, in `logits`'s dtype.
@@ -227,6 +230,7 @@ class CategoricalCrossentropy(Loss):
     """
 
     name = "categorical_crossentropy"
+    _targets_sum_to_one = False  # the user's targets need not be distributions
 
     def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0) -> None:
         self.from_logits = bool(from_logits)
@@ -314,7 +318,7 @@ class CategoricalCrossentropy(Loss):
             [[1.0, -0.25]]
         """
         if self.from_logits:
-            return L.softmax_cross_entropy_backward(y_pred, target, sample_weight)
+            return L.softmax_cross_entropy_backward(y_pred, target, sample_weight, self._targets_sum_to_one)
         return L.categorical_crossentropy_backward(y_pred, target, sample_weight)
 
     def value_from_logits(self, logits: Array, target: Array, sample_weight: Array | None = None) -> Array:
@@ -339,13 +343,16 @@ class CategoricalCrossentropy(Loss):
         """
         return L.softmax_cross_entropy(logits, target, sample_weight)
 
-    def gradient_from_logits(self, logits: Array, target: Array, sample_weight: Array | None = None) -> Array:
+    def gradient_from_logits(self, logits: Array, target: Array, sample_weight: Array | None = None,
+                             probabilities: Array | None = None) -> Array:
         """The gradient of `value_from_logits` w.r.t. the logits (`(p - y) / N` for softmax cross-entropy).
 
         Args:
             logits: The model's outputs before the activation, `(N, K)`, float32 or float64, on any backend.
             target: The targets as `targets` makes them, `(N, K)`, in `logits`'s dtype.
             sample_weight: `(N,)` weights of each sample's loss, or `None`.
+            probabilities: The fused activation of `logits` (the model's output) when the caller
+                has it already, which saves recomputing it; `None`: computed here.
 
         Returns:
             `(N, K)`, in `logits`'s dtype.
@@ -359,7 +366,8 @@ class CategoricalCrossentropy(Loss):
             >>> loss.gradient_from_logits(logits, target).round(4).tolist()
             [[0.2, -0.2]]
         """
-        return L.softmax_cross_entropy_backward(logits, target, sample_weight)
+        return L.softmax_cross_entropy_backward(logits, target, sample_weight, self._targets_sum_to_one,
+                                                probabilities)
 
 
 class SparseCategoricalCrossentropy(CategoricalCrossentropy):
@@ -378,6 +386,7 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
 
     name = "sparse_categorical_crossentropy"
     sparse = True
+    _targets_sum_to_one = True  # one-hot rows made from the labels
 
     def __init__(self, from_logits: bool = False) -> None:
         super().__init__(from_logits=from_logits)
@@ -534,13 +543,16 @@ class BinaryCrossentropy(Loss):
         """
         return L.sigmoid_binary_crossentropy(logits, target, sample_weight)
 
-    def gradient_from_logits(self, logits: Array, target: Array, sample_weight: Array | None = None) -> Array:
+    def gradient_from_logits(self, logits: Array, target: Array, sample_weight: Array | None = None,
+                             probabilities: Array | None = None) -> Array:
         """The gradient of `value_from_logits` w.r.t. the logits (`(p - y) / N` for softmax cross-entropy).
 
         Args:
             logits: The model's outputs before the activation, `(N, K)`, float32 or float64, on any backend.
             target: The targets as `targets` makes them, `(N, K)`, in `logits`'s dtype.
             sample_weight: `(N,)` weights of each sample's loss, or `None`.
+            probabilities: The fused activation of `logits` (the model's output) when the caller
+                has it already, which saves recomputing it; `None`: computed here.
 
         Returns:
             `(N, K)`, in `logits`'s dtype.
@@ -554,7 +566,7 @@ class BinaryCrossentropy(Loss):
             >>> loss.gradient_from_logits(logits, target).round(4).tolist()
             [[0.0833, -0.2778]]
         """
-        return L.sigmoid_binary_crossentropy_backward(logits, target, sample_weight)
+        return L.sigmoid_binary_crossentropy_backward(logits, target, sample_weight, probabilities)
 
 
 class MeanSquaredError(Loss):

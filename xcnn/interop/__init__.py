@@ -5,6 +5,8 @@
   layer joins every format by adding one entry there.
 - :mod:`.keras_format`: ``.keras`` files and ``.weights.h5`` files, read with ``json``,
   ``zipfile`` and ``h5py`` (neither Keras nor TensorFlow is needed).
+- :mod:`.keras_compile`: the compile settings in a ``.keras`` file (optimizer, learning-rate
+  schedule, loss, metrics) both ways.
 - :mod:`.onnx_export`: an ONNX graph (opset 17, NHWC input with a dynamic batch) built with
   ``onnx.helper`` and checked with ``onnx.checker``.
 

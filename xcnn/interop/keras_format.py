@@ -10,9 +10,10 @@ Keras orders a functional model's layers by their depth (the longest path to the
 deepest first), ties broken by a depth-first walk from the output;
 :func:`keras_layer_order` reproduces that order so that group names agree with Keras's.
 
-The per-layer mapping (configs, weight layouts) is in :mod:`.converters`. What Keras files do
-not carry from xcnn: the optimizer and its state, the compile settings, the seed (use xcnn's
-own ``.safetensors`` format for a checkpoint to resume from).
+The per-layer mapping (configs, weight layouts) is in :mod:`.converters`; the compile settings
+(optimizer, loss, metrics) in :mod:`.keras_compile`. What Keras files do not carry from xcnn:
+the optimizer's state and the seed (use xcnn's own ``.safetensors`` format for a checkpoint to
+resume from).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import zipfile
 from .. import __version__
 from ..layers import Input, InputLayer
 from . import converters as C
+from .keras_compile import compile_from_keras_config, keras_compile_config
 
 KERAS_VERSION = "3.15.1"  # the Keras version whose files these were checked against
 
@@ -140,6 +142,7 @@ def _layer_entry(layer, functional):
 def keras_model_config(model):
     """The model as Keras's serialized model (the ``config.json`` of a ``.keras`` file)."""
     model._ensure_built()
+    compile_config = keras_compile_config(model)
     layers = keras_layer_order(model)
     input_shape = [None, *model._input.shape]
     entries = [_layer_entry(layer, not model._sequential) for layer in layers]
@@ -147,15 +150,20 @@ def keras_model_config(model):
         if entry["class_name"] == "InputLayer":
             entry["config"]["dtype"] = model.dtype
     if model._sequential:
-        return {"module": "keras", "class_name": "Sequential", "registered_name": None,
-                "config": {"name": model.name, "trainable": True, "dtype": C.dtype_policy(model.dtype),
-                           "layers": entries, "build_input_shape": input_shape},
-                "build_config": {"input_shape": input_shape}}
-    return {"module": "keras.src.models.functional", "class_name": "Functional", "registered_name": "Functional",
-            "config": {"name": model.name, "trainable": True, "layers": entries,
-                       "input_layers": [model._input.layer.name, 0, 0],
-                       "output_layers": [model._output.layer.name, 0, 0]},
-            "build_config": {"input_shape": None}}
+        config = {"module": "keras", "class_name": "Sequential", "registered_name": None,
+                  "config": {"name": model.name, "trainable": True, "dtype": C.dtype_policy(model.dtype),
+                             "layers": entries, "build_input_shape": input_shape},
+                  "build_config": {"input_shape": input_shape}}
+    else:
+        config = {"module": "keras.src.models.functional", "class_name": "Functional",
+                  "registered_name": "Functional",
+                  "config": {"name": model.name, "trainable": True, "layers": entries,
+                             "input_layers": [model._input.layer.name, 0, 0],
+                             "output_layers": [model._output.layer.name, 0, 0]},
+                  "build_config": {"input_shape": None}}
+    if compile_config is not None:
+        config["compile_config"] = compile_config
+    return config
 
 
 def keras_file_bytes(model):
@@ -281,11 +289,14 @@ def read_keras_zip(path):
         raise ValueError(f"{path} is not a readable .keras file ({exc})") from None
 
 
-def load_keras_model(path, backend=None):
-    """The xcnn model a Keras 3 ``.keras`` file holds (uncompiled)."""
+def load_keras_model(path, backend=None, compile=True):
+    """The xcnn model a Keras 3 ``.keras`` file holds, compiled from its ``compile_config`` when
+    it has one and ``compile`` is true (see :mod:`.keras_compile`; the optimizer starts afresh)."""
     config, weights = read_keras_zip(path)
     model = model_from_keras_config(config, backend=backend, where=str(path))
     read_weights_h5(model, io.BytesIO(weights), str(path))
+    if compile and config.get("compile_config"):
+        compile_from_keras_config(model, config["compile_config"], where=str(path))
     return model
 
 

@@ -66,6 +66,7 @@ class AUC(Metric):
         self.thresholds, self.multi_label, self.from_logits = thresholds, multi_label, bool(from_logits)
         inner = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
         self._thresholds = np.array([0.0 - _EPSILON, *inner, 1.0 + _EPSILON])
+        self._device_thresholds: tuple[Any, Any] | None = None  # (backend, device, dtype), the thresholds there
         super().__init__(name=name, dtype=dtype)
 
     def reset_state(self) -> None:
@@ -112,7 +113,10 @@ class AUC(Metric):
         if positive.shape[0] != p.shape[0]:
             raise ValueError(f"AUC needs one target per prediction, got y_true {tuple(y_true.shape)} "
                              f"for y_pred {tuple(y_pred.shape)}")
-        thresholds = B.asarray(self._thresholds, B.backend_of(p), p.dtype)  # (T,)
+        key = (B.backend_of(p), str(p.device), str(p.dtype))
+        if self._device_thresholds is None or self._device_thresholds[0] != key:  # copied once, not per batch
+            self._device_thresholds = key, B.asarray(self._thresholds, key[0], p.dtype, device=p.device)
+        thresholds = self._device_thresholds[1]  # (T,)
         above = p > xp.reshape(thresholds, (1, -1))  # (M, T): predicted positive at each threshold
         pos = xp.astype(positive, p.dtype)
         neg = 1.0 - pos
@@ -127,24 +131,15 @@ class AUC(Metric):
             self.true_negatives = self.true_negatives + counts[2]
             self.false_negatives = self.false_negatives + counts[3]
 
-    def result(self) -> float:
-        """The area under the ROC curve of every batch seen (one host copy); 0.0 before any batch.
+    def device_state(self):
+        if self.true_positives is None:
+            return ()
+        return (self.true_positives, self.false_positives, self.true_negatives, self.false_negatives)
 
-        Returns:
-            A float in `[0, 1]`.
-
-        Example:
-            >>> import numpy as np
-            >>> from xcnn.metrics import AUC
-            >>> auc = AUC()
-            >>> auc.update_state(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]))
-            >>> round(auc.result(), 4)
-            0.75
-        """
+    def result_from(self, host_state):
         if self.true_positives is None:
             return 0.0
-        tp, fp, tn, fn = (B.to_numpy(a).astype(np.float64) for a in (
-            self.true_positives, self.false_positives, self.true_negatives, self.false_negatives))
+        tp, fp, tn, fn = (a.astype(np.float64) for a in host_state)
         with np.errstate(divide="ignore", invalid="ignore"):
             recall = np.where(tp + fn > 0, tp / (tp + fn), 0.0)
             fp_rate = np.where(fp + tn > 0, fp / (fp + tn), 0.0)

@@ -88,13 +88,10 @@ class Metric:
         raise NotImplementedError
 
     def result(self) -> float:
-        """The metric over every batch seen (one host copy); 0.0 before any batch.
+        """The metric over every batch seen (its device state copied to the host in one copy: one sync); 0.0 before any batch.
 
         Returns:
             A float.
-
-        Raises:
-            NotImplementedError: In the base class; every metric implements it.
 
         Example:
             >>> import numpy as np
@@ -104,6 +101,17 @@ class Metric:
             >>> round(metric.result(), 4)
             0.6667
         """
+        return self.result_from(read_together(self.device_state()))
+
+    def device_state(self):
+        """The device arrays :meth:`result` reads, so that a caller can copy several metrics'
+        states (and the loss) in one copy; ``()`` before any update. ``None`` (this default):
+        a subclass that overrides :meth:`result` instead, which then reads for itself."""
+        return None
+
+    def result_from(self, host_state):
+        """The metric as a float from :meth:`device_state`'s arrays copied to the host (NumPy,
+        same order and shapes)."""
         raise NotImplementedError
 
     def __call__(self, y_true: Array, y_pred: Array, sample_weight: Array | None = None) -> float:
@@ -130,6 +138,23 @@ class Metric:
         return f"<{type(self).__name__} name={self.name}>"
 
 
+def read_together(arrays):
+    """Device arrays (one backend, any shapes) as NumPy arrays of their shapes, copied to the
+    host in one copy (one sync): flattened, joined in their common dtype, split again."""
+    arrays = list(arrays)
+    if not arrays:
+        return []
+    xp = array_namespace(*arrays)
+    dtype = xp.result_type(*arrays)
+    joined = xp.concat([xp.reshape(a if a.dtype == dtype else xp.astype(a, dtype), (-1,)) for a in arrays])
+    host, out, start = B.to_numpy(joined), [], 0
+    for a in arrays:
+        size = math.prod(a.shape)
+        out.append(host[start : start + size].reshape(tuple(a.shape)))
+        start += size
+    return out
+
+
 def _snake(camel):
     out = []
     for i, c in enumerate(camel):
@@ -140,7 +165,7 @@ def _snake(camel):
 
 
 def as_array(value: Any, like: Array) -> Array:
-    """`value` (host or device) on `like`'s backend; device arrays pass through untouched.
+    """`value` (host or device) on `like`'s backend and device; arrays already there pass through untouched.
 
     Args:
         value: An array of any backend, or anything `np.asarray` accepts.
@@ -160,7 +185,7 @@ def as_array(value: Any, like: Array) -> Array:
     """
     if B.backend_of_or_none(value) == B.backend_of(like):
         return value
-    return B.asarray(value, B.backend_of(like))
+    return B.asarray(value, B.backend_of(like), device=like.device)
 
 
 class MeanMetricWrapper(Metric):
@@ -237,24 +262,16 @@ class MeanMetricWrapper(Metric):
         self.total = batch_total if self.total is None else self.total + batch_total
         self.count = self.count + batch_count  # a host int while unweighted, else a device sum
 
-    def result(self) -> float:
-        """The metric over every batch seen (one host copy); 0.0 before any batch.
+    def device_state(self):
+        if self.total is None:
+            return ()
+        return (self.total,) if isinstance(self.count, int) else (self.total, self.count)  # weighted: a device count
 
-        Returns:
-            A float.
-
-        Example:
-            >>> import numpy as np
-            >>> from xcnn.metrics import SparseCategoricalAccuracy
-            >>> metric = SparseCategoricalAccuracy()
-            >>> metric.update_state(np.array([1, 0, 0]), np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]]))
-            >>> round(metric.result(), 4)
-            0.6667
-        """
+    def result_from(self, host_state):
         if self.total is None:
             return 0.0
-        count = self.count if isinstance(self.count, int) else float(B.to_numpy(self.count))
-        return float(B.to_numpy(self.total)) / count if count else 0.0
+        count = self.count if isinstance(self.count, int) else float(host_state[1])
+        return float(host_state[0]) / count if count else 0.0
 
     def get_config(self) -> dict[str, Any]:
         """The metric's constructor arguments, as a saved model stores them.

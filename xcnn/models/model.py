@@ -115,9 +115,10 @@ class Model(Trainer):
         """Draw per-step random numbers (dropout, rrelu, shuffles) from ``rng``."""
         self._step_rng = rng
         for layer in self._layers:
-            # a layer given seed= (Dropout, RandomFlip) restarts its own stream instead
+            # a layer given seed= (Dropout, RandomFlip) restarts its own stream instead, on the
+            # step stream's backend and device (a host stream would put its draws on the CPU)
             seed = getattr(layer, "seed", None)
-            layer.rng = rng if seed is None else B.rng(self.backend, seed)
+            layer.rng = rng if seed is None else B.rng(rng.backend, seed, rng.device)
 
     @property
     def built(self) -> bool:
@@ -454,8 +455,9 @@ class Model(Trainer):
         - `.safetensors`: xcnn's own format: architecture (JSON), weights, optimizer state and
           `extra` (a JSON-able dict stored beside the config; the CLI keeps its epoch counter
           there). The one to resume training from.
-        - `.keras`: a Keras 3 file (`keras.saving.load_model` opens it); architecture and weights
-          only (see `xcnn.interop.keras_format`). Needs h5py.
+        - `.keras`: a Keras 3 file (`keras.saving.load_model` opens it): architecture, weights
+          and compile settings, not the optimizer's state (see `xcnn.interop.keras_format`).
+          Needs h5py.
 
         The write is atomic (a temporary file renamed into place).
 

@@ -341,7 +341,7 @@ def load_model(path, backend=None, compile=True, device=None):
     if zipfile.is_zipfile(path):
         from ..interop.keras_format import load_keras_model
 
-        return load_keras_model(path, backend=backend)
+        return load_keras_model(path, backend=backend, compile=compile)
     with open(path, "rb") as f:
         data = f.read()
     config, tensors = _read_safetensors(data, path)

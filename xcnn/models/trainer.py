@@ -26,6 +26,7 @@ from .._typing import Array, Device
 from ..callbacks import Callback, CallbackList, History
 from ..distribution import active as active_distribution
 from ..layers.layer import NO_REWRITE, Layer, Rewrite
+from ..metrics.metric import read_together
 
 # Data sets up to this size are copied to the device whole; larger ones batch by batch.
 DEVICE_DATA_LIMIT = int(os.environ.get("XCNN_DEVICE_DATA_LIMIT", 2 * 1024**3))
@@ -121,9 +122,9 @@ class Trainer:
     def _loss_and_gradient(self, pred, target, sample_weight=None):
         """The batch loss (0-d device array) and its gradient w.r.t. the output (or the logits)."""
         if self._fused:
-            logits = self._output.layer.activation._x
-            return (self.loss.value_from_logits(logits, target, sample_weight),
-                    self.loss.gradient_from_logits(logits, target, sample_weight))
+            activation = self._output.layer.activation  # its output (pred) is the loss's probabilities
+            return (self.loss.value_from_logits(activation._x, target, sample_weight),
+                    self.loss.gradient_from_logits(activation._x, target, sample_weight, activation._y))
         return self.loss.value(pred, target, sample_weight), self.loss.gradient(pred, target, sample_weight)
 
     def _loss_value(self, pred, target, sample_weight=None):
@@ -218,8 +219,9 @@ class Trainer:
         return x
 
     def _check_y(self, y, n, name="y"):
-        """Targets checked once per call, on the host (device labels: one copy to the host):
-        one per sample, finite, and for the sparse loss whole numbers in [0, classes)."""
+        """Targets checked once per call: one per sample, finite, and for the sparse loss whole
+        numbers in [0, classes). Host targets are checked on the host; device targets on their
+        device, with one 0-d read (one sync) per call, never per step."""
         if y is None:
             raise ValueError(f"{name} must be the targets, one per sample, got None")
         if not hasattr(y, "shape") or not hasattr(y, "dtype"):
@@ -732,7 +734,25 @@ def _on_host(array):
     return array if isinstance(array, np.ndarray) else B.to_numpy(array)
 
 
+def _on_device(array):
+    """Whether ``array`` is a backend array other than NumPy's (its values may be on a device)."""
+    return not isinstance(array, np.ndarray) and B.backend_of_or_none(array) is not None
+
+
+def _any_on_device(bad):
+    """Whether a device mask ``bad`` has a True anywhere: reduced on the device, so one 0-d
+    read (one sync) instead of copying the labels to the host."""
+    xp = B.array_namespace(bad)
+    return bool(B.to_numpy(xp.any(bad)))
+
+
 def _check_finite(y, name):
+    """Targets must be finite. Device targets: one 0-d read per call (the check at the edge);
+    only when one is not finite are they copied to the host, to name it."""
+    if _on_device(y):
+        xp = B.array_namespace(y)
+        if not xp.isdtype(y.dtype, "real floating") or not _any_on_device(~xp.isfinite(y)):
+            return
     values = _on_host(y)
     if values.dtype.kind == "f" and not np.isfinite(values).all():
         index = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
@@ -741,7 +761,16 @@ def _check_finite(y, name):
 
 def _check_class_labels(y, classes, name):
     """Sparse labels must be whole numbers in ``[0, classes)``: any other value would be left
-    out of the one-hot target and silently train on nothing."""
+    out of the one-hot target and silently train on nothing. Device labels: checked on the
+    device with one 0-d read per call (the check at the edge); only bad labels are copied to
+    the host, to name the first."""
+    if _on_device(y):
+        xp = B.array_namespace(y)
+        bad = (y < 0) | (y >= classes)
+        if xp.isdtype(y.dtype, "real floating"):
+            bad = bad | ~xp.isfinite(y) | (y != xp.floor(y))
+        if not _any_on_device(bad):
+            return
     labels = _on_host(y)
     if labels.size == 0:
         return
@@ -758,15 +787,9 @@ def _check_class_labels(y, classes, name):
                          f"got {labels[i].item()} at index {i}")
 
 
-def _host_all(*scalars):
-    """Several 0-d device arrays of one dtype as floats, read back in one copy (one sync)."""
-    xp = B.array_namespace(*scalars)
-    return [float(v) for v in B.to_numpy(xp.stack(scalars))]
-
-
 class _RunningMetrics:
     """The batch-size-weighted mean loss and the compiled metrics, all summed on the device;
-    ``read`` copies them to the host (one sync per value)."""
+    ``read`` copies them all to the host together (one sync)."""
 
     def __init__(self, model):
         self.model = model
@@ -804,20 +827,22 @@ class _RunningMetrics:
         return logs
 
     def read(self, distribution=None):
-        """The running means as floats: the loss and every mean metric in one device->host read.
-        With a ``distribution``: over every rank's samples (see :meth:`_read_global`)."""
+        """The running means as floats: the loss and every metric's state in one device->host
+        copy (one sync), whatever the metrics (weighted counts and AUC's counts included). With
+        a ``distribution``: over every rank's samples (see :meth:`_read_global`)."""
         if distribution is not None:
             return self._read_global(distribution)
         metrics = [metric for metric, _ in self.metrics or ()]
-        means = [m for m in metrics if getattr(m, "total", None) is not None and isinstance(m.count, int)]
-        values = _host_all(self.loss_sum, *[m.total for m in means])
-        logs = {"loss": values[0] / self.seen}
-        totals = dict(zip(map(id, means), values[1:]))
-        for metric in metrics:
-            if id(metric) in totals:
-                logs[metric.name] = totals[id(metric)] / metric.count if metric.count else 0.0
-            else:  # weighted counts and AUC keep more state on the device: their own read
+        states = [metric.device_state() for metric in metrics]
+        host = read_together([self.loss_sum, *[a for state in states if state is not None for a in state]])
+        logs = {"loss": float(host[0]) / self.seen}
+        start = 1
+        for metric, state in zip(metrics, states):
+            if state is None:  # a metric that only defines result(): its own read
                 logs[metric.name] = metric.result()
+                continue
+            logs[metric.name] = metric.result_from(host[start : start + len(state)])
+            start += len(state)
         return logs
 
     def _read_global(self, distribution):

@@ -161,11 +161,13 @@ def conv2d_max_pool2d_backward(dy, x, w, *, stride=1, padding=0, pool_size=2, co
     grad = xp.reshape(dy, (outer, -1))
     dz = scratch(xp, workspace, "dz", tuple(at_max.shape), dy.dtype, dy.device)
     taken = None
-    for i, j in _cells(pool):
+    cells = _cells(pool)
+    for k, (i, j) in enumerate(cells):
         wins = at_max[:, i, j, :]
         if taken is not None:
             wins = wins & ~taken  # a tie goes to the first cell at the maximum
-        taken = wins if taken is None else taken | wins
+        if k + 1 < len(cells):  # no later cell reads the last one's claims: one kernel saved
+            taken = wins if taken is None else taken | wins
         dz[:, i, j, :] = masked(xp, grad, wins)
     if banded:
         dz = xp.reshape(dz, (n * ohp * ph, pw * owp * f))

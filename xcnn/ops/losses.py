@@ -114,16 +114,22 @@ def softmax_cross_entropy(logits: Array, y_true: Array, sample_weight: Array | N
         0.1116
     """
     xp = array_namespace(logits, y_true)
+    if sample_weight is None:  # one sum over all entries, times -1/N: two kernels fewer than per-sample sums
+        return xp.sum(y_true * log_softmax(logits)) * (-1.0 / _rows(logits))
     return _reduce(-xp.sum(y_true * log_softmax(logits), axis=-1), sample_weight)
 
 
-def softmax_cross_entropy_backward(logits: Array, y_true: Array, sample_weight: Array | None = None) -> Array:
+def softmax_cross_entropy_backward(logits: Array, y_true: Array, sample_weight: Array | None = None,
+                                   targets_sum_to_one: bool = False, probabilities: Array | None = None) -> Array:
     """The gradient of `softmax_cross_entropy` w.r.t. `logits`.
 
     Args:
         logits: The scores before the activation, `(N, ..., K)`, float32 or float64, on any backend.
         y_true: The targets, of the same shape and dtype.
         sample_weight: `(N,)` weights of each sample's loss, or `None` (all ones).
+        targets_sum_to_one: Each row of `y_true` is known to sum to 1 (one-hot labels), which
+            saves computing that sum.
+        probabilities: `softmax(logits)` when the caller has it already (the model's output).
 
     Returns:
         An array of `logits`'s shape and dtype.
@@ -137,9 +143,13 @@ def softmax_cross_entropy_backward(logits: Array, y_true: Array, sample_weight: 
         [[0.1, -0.1], [-0.2, 0.2]]
     """
     xp = array_namespace(logits, y_true)
+    p = softmax(logits) if probabilities is None else probabilities
     # d/dz of -sum(y * log_softmax(z)) is softmax(z) * sum(y) - y (sum(y) = 1 for one-hot or
     # smoothed targets, kept general for targets that are not distributions)
-    grad = softmax(logits) * xp.sum(y_true, axis=-1, keepdims=True) - y_true
+    if targets_sum_to_one:
+        grad = p - y_true
+    else:
+        grad = p * xp.sum(y_true, axis=-1, keepdims=True) - y_true
     return _scale(grad, sample_weight, _rows(logits))
 
 
@@ -233,7 +243,8 @@ def sigmoid_binary_crossentropy(logits: Array, y_true: Array, sample_weight: Arr
     return _reduce(xp.mean(per_entry, axis=-1), sample_weight)
 
 
-def sigmoid_binary_crossentropy_backward(logits: Array, y_true: Array, sample_weight: Array | None = None) -> Array:
+def sigmoid_binary_crossentropy_backward(logits: Array, y_true: Array, sample_weight: Array | None = None,
+                                         probabilities: Array | None = None) -> Array:
     # each sample's K entries are averaged, then the N samples: (sigmoid(z) - y) / (K * N)
     """The gradient of `sigmoid_binary_crossentropy` w.r.t. `logits`.
 
@@ -241,6 +252,7 @@ def sigmoid_binary_crossentropy_backward(logits: Array, y_true: Array, sample_we
         logits: The scores before the activation, `(N, ..., K)`, float32 or float64, on any backend.
         y_true: The targets, of the same shape and dtype.
         sample_weight: `(N,)` weights of each sample's loss, or `None` (all ones).
+        probabilities: `sigmoid(logits)` when the caller has it already (the model's output).
 
     Returns:
         An array of `logits`'s shape and dtype.
@@ -253,7 +265,8 @@ def sigmoid_binary_crossentropy_backward(logits: Array, y_true: Array, sample_we
         >>> sigmoid_binary_crossentropy_backward(logits, y_true).round(4).tolist()
         [[0.0417, -0.1389], [-0.1562, 0.0714]]
     """
-    grad = (sigmoid(logits) - y_true) / logits.shape[-1]
+    p = sigmoid(logits) if probabilities is None else probabilities
+    grad = (p - y_true) / logits.shape[-1]
     return _scale(grad, sample_weight, _rows(logits))
 
 

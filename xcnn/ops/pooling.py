@@ -178,13 +178,15 @@ def max_pool2d_backward(dy, x, pool_size=2, *, stride=None, padding=0, y=None, r
     taken = None
     # disjoint windows: each input cell is written once, so set instead of read-add-write
     update = "set" if win.stride[0] >= win.kernel[0] and win.stride[1] >= win.kernel[1] else "add"
-    for _, _, idx in window_slices(win):
+    slices = list(window_slices(win))
+    for k, (_, _, idx) in enumerate(slices):
         wins = x_padded[idx] == y
         if taken is None:
             taken = wins
         else:
             wins = wins & ~taken
-            taken = taken | wins
+            if k + 1 < len(slices):  # no later window cell reads the last one's claims
+                taken = taken | wins
         dx_padded = getattr(xpx.at(dx_padded, idx), update)(masked(xp, dy, wins))
     return crop_hw(dx_padded, win)
 

@@ -118,6 +118,17 @@ def test_fused_gradients_with_several_outputs_match_autograd_through_the_activat
     w = None if sample_weight is None else B.asarray(sample_weight, backend, "float64")
     np.testing.assert_allclose(float(B.to_numpy(loss.value_from_logits(zd, yd, w))), value, rtol=1e-6)
     np.testing.assert_allclose(B.to_numpy(loss.gradient_from_logits(zd, yd, w)), z.grad.numpy(), rtol=1e-5, atol=1e-7)
+    # the model passes its output (the activation of the logits) instead of recomputing it
+    pd = B.asarray(probs.detach().numpy(), backend, "float64")
+    np.testing.assert_allclose(B.to_numpy(loss.gradient_from_logits(zd, yd, w, pd)), z.grad.numpy(), rtol=1e-5,
+                               atol=1e-7)
+    if kind == "categorical":  # integer labels: one-hot rows, whose sum (1) the gradient skips
+        sparse = losses.SparseCategoricalCrossentropy()
+        labels = sparse.targets(B.asarray(np.argmax(y_true, axis=-1), backend, "int64"), K, zd.dtype)
+        for given in (None, pd):
+            np.testing.assert_allclose(B.to_numpy(sparse.gradient_from_logits(zd, labels, w, given)), z.grad.numpy(),
+                                       rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(float(B.to_numpy(sparse.value_from_logits(zd, labels, w))), value, rtol=1e-6)
 
 
 def test_keras_argument_order_and_names():
