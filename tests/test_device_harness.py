@@ -48,6 +48,7 @@ from xcnn.layers import (
     Input,
     LeakyReLU,
     MaxPooling2D,
+    SyncBatchNormalization,
     RandomFlip,
     RandomRotation,
     RandomTranslation,
@@ -183,6 +184,7 @@ STAGES = [
     lambda t: Conv2D(4, 3, padding="same", activation="relun",
                      kernel_regularizer=regularizers.l1_l2(1e-4, 1e-4))(t),  # 10x10x4
     lambda t: BatchNormalization()(t),
+    lambda t: SyncBatchNormalization(momentum=0.9)(t),  # in one process: BatchNormalization
     lambda t: Add()([t, Conv2D(4, 1, activation="elu")(t)]),
     lambda t: Concatenate()([t, Activation("tanh")(t)]),  # 10x10x8
     lambda t: ZeroPadding2D(((1, 0), (0, 1)))(t),  # 11x11x8
