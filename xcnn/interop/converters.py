@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import inspect
 import re
-from typing import ClassVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -57,7 +58,14 @@ from ..layers import (
     UpSampling2D,
     ZeroPadding2D,
 )
+from .._typing import Shape
+from ..initializers import Initializer
+from ..layers import Layer
 from ..ops import activations as act_ops
+from ..regularizers import Regularizer
+
+if TYPE_CHECKING:
+    from .onnx_export import OnnxGraph, Tensor
 
 ANY = object()  # a neutral value: any value of this Keras argument computes what xcnn computes
 
@@ -83,13 +91,38 @@ KERAS_NEUTRAL = {
 }
 
 
-def unsupported(what, detail):
-    """The one-sentence error for something xcnn cannot map."""
+def unsupported(what: str, detail: str) -> ValueError:
+    """The one-sentence error for something xcnn cannot map.
+
+    Args:
+        what: What it is about (`"layer 'd' (Dense)"`).
+        detail: Why it cannot be converted.
+
+    Returns:
+        The `ValueError`, for the caller to raise.
+
+    Example:
+        >>> from xcnn.interop.converters import unsupported
+        >>> unsupported("layer 'x' (Foo)", "it has no converter")
+        ValueError("layer 'x' (Foo) cannot be converted: it has no converter")
+    """
     return ValueError(f"{what} cannot be converted: {detail}")
 
 
-def keras_snake_case(name):
-    """Keras's ``naming.to_snake_case``: the group names inside ``.weights.h5`` files."""
+def keras_snake_case(name: str) -> str:
+    """Keras's `naming.to_snake_case`: the group names inside `.weights.h5` files.
+
+    Args:
+        name: A class name.
+
+    Returns:
+        The name in snake case.
+
+    Example:
+        >>> from xcnn.interop.converters import keras_snake_case
+        >>> keras_snake_case("Conv2DTranspose"), keras_snake_case("BatchNormalization")
+        ('conv2d_transpose', 'batch_normalization')
+    """
     name = re.sub(r"\W+", "", name)
     name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
@@ -99,12 +132,39 @@ def _tuples(value):
     return tuple(_tuples(v) for v in value) if isinstance(value, (list, tuple)) else value
 
 
-def keras_object(module, class_name, config):
-    """A Keras serialized object, as Keras writes one."""
+def keras_object(module: str, class_name: str, config: dict[str, Any]) -> dict[str, Any]:
+    """A Keras serialized object, as Keras writes one.
+
+    Args:
+        module: Its Python module in Keras (`"keras.initializers"`).
+        class_name: Its class.
+        config: Its constructor arguments.
+
+    Returns:
+        The dict Keras's deserializer takes.
+
+    Example:
+        >>> from xcnn.interop.converters import keras_object
+        >>> keras_object("keras.regularizers", "L1L2", {"l1": 0.0, "l2": 0.01})["class_name"]
+        'L1L2'
+    """
     return {"module": module, "class_name": class_name, "config": config, "registered_name": None}
 
 
-def dtype_policy(dtype):
+def dtype_policy(dtype: str) -> dict[str, Any]:
+    """A Keras `DTypePolicy` object of `dtype`, as a layer config holds it.
+
+    Args:
+        dtype: `"float32"` or `"float64"`.
+
+    Returns:
+        The serialized policy.
+
+    Example:
+        >>> from xcnn.interop.converters import dtype_policy
+        >>> dtype_policy("float32")
+        {'module': 'keras', 'class_name': 'DTypePolicy', 'config': {'name': 'float32'}, 'registered_name': None}
+    """
     return keras_object("keras", "DTypePolicy", {"name": dtype})
 
 
@@ -120,10 +180,27 @@ _INITIALIZER_ARGS = {"random_normal": ("mean", "stddev"), "random_uniform": ("mi
 _XCNN_INITIALIZER_NAMES = {"normal": "random_normal", "uniform": "random_uniform"}
 
 
-def initializer_from_keras(value, what):
+def initializer_from_keras(value: str | dict[str, Any], what: str) -> str | Initializer:
     """A Keras initializer (a name or a serialized dict) as an xcnn initializer.
 
     Initializer seeds are not kept: a loaded model's weights come from the file.
+
+    Args:
+        value: A Keras initializer name or serialized initializer.
+        what: What it belongs to, for the error message.
+
+    Returns:
+        An xcnn initializer name, or an `Initializer` for those with arguments.
+
+    Raises:
+        ValueError: If xcnn has no such initializer, or it has arguments xcnn does not take.
+
+    Example:
+        >>> from xcnn.interop.converters import initializer_from_keras
+        >>> initializer_from_keras("HeNormal", "layer 'c'")
+        'he_normal'
+        >>> initializer_from_keras({"class_name": "RandomNormal", "config": {"stddev": 0.1}}, "layer 'c'").stddev
+        0.1
     """
     if isinstance(value, str):
         name = keras_snake_case(value) if value in _KERAS_INITIALIZERS else value
@@ -146,8 +223,24 @@ def initializer_from_keras(value, what):
     return cls(**{k: config[k] for k in wanted if k in config})
 
 
-def initializer_to_keras(init):
-    """An xcnn initializer as a serialized Keras initializer."""
+def initializer_to_keras(init: Initializer) -> dict[str, Any]:
+    """An xcnn initializer as a serialized Keras initializer.
+
+    Args:
+        init: The initializer.
+
+    Returns:
+        The serialized Keras initializer (`keras_object`).
+
+    Raises:
+        ValueError: If Keras has no initializer of that name.
+
+    Example:
+        >>> from xcnn import initializers
+        >>> from xcnn.interop.converters import initializer_to_keras
+        >>> initializer_to_keras(initializers.get("he_normal"))["class_name"]
+        'HeNormal'
+    """
     name = _XCNN_INITIALIZER_NAMES.get(init.name, init.name)
     if isinstance(init, initializers.Constant) and name not in ("zeros", "ones"):
         return keras_object("keras.initializers", "Constant", {"value": float(init.value)})
@@ -164,7 +257,24 @@ def _initializer_name(init):
     return _XCNN_INITIALIZER_NAMES.get(init.name, init.name) if isinstance(init, initializers.Initializer) else init
 
 
-def regularizer_from_keras(value, what):
+def regularizer_from_keras(value: dict[str, Any] | None, what: str) -> Regularizer | None:
+    """A serialized Keras `L1`, `L2` or `L1L2` regularizer as an xcnn `Regularizer`.
+
+    Args:
+        value: The serialized regularizer, or `None`.
+        what: What it belongs to, for the error message.
+
+    Returns:
+        The `Regularizer`, or `None` for `None`.
+
+    Raises:
+        ValueError: If it is another kind of regularizer.
+
+    Example:
+        >>> from xcnn.interop.converters import regularizer_from_keras
+        >>> regularizer_from_keras({"class_name": "L2", "config": {"l2": 0.01}}, "layer 'd'")
+        Regularizer(l1=0.0, l2=0.01)
+    """
     if value is None:
         return None
     if isinstance(value, dict) and value.get("class_name") in ("L1", "L2", "L1L2"):
@@ -174,27 +284,61 @@ def regularizer_from_keras(value, what):
     raise unsupported(what, f"regularizer {found!r} is not L1, L2 or L1L2")
 
 
-def regularizer_to_keras(config):
-    """xcnn's regularizer config ``{"l1": .., "l2": ..}`` (or None) as a Keras ``L1L2``."""
+def regularizer_to_keras(config: dict[str, float] | None) -> dict[str, Any] | None:
+    """xcnn's regularizer config `{"l1": .., "l2": ..}` (or `None`) as a Keras `L1L2`.
+
+    Args:
+        config: The regularizer's config, or `None`.
+
+    Returns:
+        The serialized Keras `L1L2`, or `None`.
+
+    Example:
+        >>> from xcnn.interop.converters import regularizer_to_keras
+        >>> regularizer_to_keras({"l1": 0.0, "l2": 0.01})["config"]
+        {'l1': 0.0, 'l2': 0.01}
+    """
     return None if config is None else keras_object("keras.regularizers", "L1L2", dict(config))
 
 
 # --- activations ------------------------------------------------------------------------------
 
 class ActivationConverter:
-    """One activation: its Keras name (None where Keras has none) and its ONNX nodes.
+    """One activation: its Keras name (`None` where Keras has none) and its ONNX nodes.
 
-    ``keras_kwargs``: the xcnn keyword values Keras's function has built in (``relu6`` is
-    xcnn's ``relun`` with ``n=6``); an xcnn activation with other values has no Keras name.
-    ``onnx(g, x, kwargs, layer)`` returns the activated tensor; ``kwargs`` are the activation's
-    keywords with the op's defaults filled in.
+    Args:
+        name: The xcnn activation's name.
+        keras: Its Keras name, or `None`.
+        onnx: `onnx(g, x, kwargs, layer)`, which returns the activated tensor; `kwargs` are the
+            activation's keywords with the op's defaults filled in.
+        keras_kwargs: The xcnn keyword values Keras's function has built in (`relu6` is xcnn's
+            `relun` with `n=6`); an xcnn activation with other values has no Keras name.
+
+    Example:
+        >>> from xcnn.interop.converters import ACTIVATIONS
+        >>> converter = ACTIVATIONS["relun"]
+        >>> converter.keras, converter.keras_kwargs
+        ('relu6', {'n': 6.0})
     """
 
     def __init__(self, name, keras=None, onnx=None, keras_kwargs=None):
         self.name, self.keras, self._onnx, self.keras_kwargs = name, keras, onnx, dict(keras_kwargs or {})
 
-    def kwargs(self, activation):
-        """The activation's keywords with the op's defaults filled in."""
+    def kwargs(self, activation: Any) -> dict[str, Any]:
+        """The activation's keywords with the op's defaults filled in.
+
+        Args:
+            activation: An xcnn activation (`xcnn.activations.get(...)`).
+
+        Returns:
+            Keyword name -> value.
+
+        Example:
+            >>> from xcnn import activations
+            >>> from xcnn.interop.converters import ACTIVATIONS
+            >>> ACTIVATIONS["leaky_relu"].kwargs(activations.get("leaky_relu"))
+            {'negative_slope': 0.2}
+        """
         found = act_ops.ELEMENTWISE.get(self.name)
         defaults = {}
         if found is not None:
@@ -368,8 +512,24 @@ def activation_converter(activation, where):
     return found
 
 
-def activation_from_keras(value, what):
-    """A Keras activation (a name, or a serialized function) as an xcnn activation identifier."""
+def activation_from_keras(value: str | dict[str, Any] | None, what: str) -> str | dict[str, Any] | None:
+    """A Keras activation (a name, or a serialized function) as an xcnn activation identifier.
+
+    Args:
+        value: A Keras activation name or serialized function, or `None`.
+        what: What it belongs to, for the error message.
+
+    Returns:
+        An xcnn activation name or `{"name": ..., **kwargs}`; `None` for `"linear"` or `None`.
+
+    Raises:
+        ValueError: If it is not an activation xcnn has.
+
+    Example:
+        >>> from xcnn.interop.converters import activation_from_keras
+        >>> activation_from_keras("relu", "layer 'd'"), activation_from_keras("linear", "layer 'd'")
+        ('relu', None)
+    """
     if isinstance(value, dict) and value.get("module") in ("keras.activations", "keras.src.activations"):
         value = value.get("config")
     if value is None:
@@ -389,14 +549,22 @@ def activation_to_keras(activation, where):
 class LayerConverter:
     """How one xcnn layer class maps to a Keras layer class and to ONNX nodes.
 
-    Subclasses set ``xcnn_class`` and, where needed, ``keras_class`` (default the same name),
-    ``keras_neutral`` (Keras-only arguments, see :data:`KERAS_NEUTRAL`), ``keras_written``
-    (Keras arguments written so that Keras computes what xcnn computes, where Keras's default
-    differs), and override :meth:`onnx`. Weights need nothing here: each layer's
-    ``get_weights``/``set_weights`` give them in Keras's order and layouts.
+    Subclasses set `xcnn_class` and, where needed, `keras_class` (default the same name),
+    `keras_neutral` (Keras-only arguments, see `KERAS_NEUTRAL`), `keras_written` (Keras
+    arguments written so that Keras computes what xcnn computes, where Keras's default
+    differs), and override `onnx`. Weights need nothing here: each layer's
+    `get_weights`/`set_weights` give them in Keras's order and layouts.
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> converter = CONVERTERS["Dense"]
+        >>> converter.keras_name
+        'Dense'
+        >>> converter.from_keras({"name": "d", "units": 2, "activation": "relu"}, (3,))
+        <Dense name=d, built=False>
     """
 
-    xcnn_class: type = type(None)  # every registered subclass sets it
+    xcnn_class: Any = type(None)  # a Layer subclass: every registered subclass sets it
     keras_class: str | None = None
     keras_neutral: ClassVar[dict] = {}
     keras_written: ClassVar[dict] = {}
@@ -406,8 +574,27 @@ class LayerConverter:
         return self.keras_class or self.xcnn_class.__name__
 
     # --- Keras config ---------------------------------------------------------------------
-    def from_keras(self, config, input_shape):
-        """The xcnn layer a Keras layer config describes. ``input_shape`` excludes the batch."""
+    def from_keras(self, config: dict[str, Any], input_shape: Shape) -> Layer:
+        """The xcnn layer a Keras layer config describes.
+
+        Args:
+            config: The Keras layer's config.
+            input_shape: Its per-sample input shape (without the batch axis).
+
+        Returns:
+            The layer, not built.
+
+        Raises:
+            ValueError: If an argument has no xcnn equivalent, or a Keras-only argument has a
+                value at which Keras computes something else, or xcnn's layer refuses a value.
+
+        Example:
+            >>> from xcnn.interop.converters import CONVERTERS
+            >>> CONVERTERS["Dense"].from_keras({"name": "d", "units": 2, "foo": 3}, (3,))
+            Traceback (most recent call last):
+            ...
+            ValueError: Keras layer 'd' (Dense) cannot be converted: argument foo=3 has no xcnn equivalent
+        """
         where = f"Keras layer {config.get('name')!r} ({self.keras_name})"
         accepted = inspect.signature(self.xcnn_class.__init__).parameters
         neutral = {**KERAS_NEUTRAL, **self.keras_neutral}
@@ -435,8 +622,25 @@ class LayerConverter:
             layer.trainable = False
         return layer
 
-    def keras_config(self, layer):
-        """The Keras config of ``layer`` (a dict Keras's ``from_config`` takes)."""
+    def keras_config(self, layer: Layer) -> dict[str, Any]:
+        """The Keras config of `layer` (a dict Keras's `from_config` takes).
+
+        Args:
+            layer: The xcnn layer.
+
+        Returns:
+            The config.
+
+        Raises:
+            ValueError: If an initializer, regularizer or activation has no Keras equivalent.
+
+        Example:
+            >>> from xcnn.interop.converters import CONVERTERS
+            >>> from xcnn.layers import Dense
+            >>> config = CONVERTERS["Dense"].keras_config(Dense(2, activation="relu", name="d"))
+            >>> config["units"], config["activation"], config["kernel_initializer"]["class_name"]
+            (2, 'relu', 'GlorotUniform')
+        """
         where = f"layer {layer.name!r} ({type(layer).__name__})"
         config = layer.get_config()
         out = {"name": config.pop("name"), "trainable": bool(getattr(layer, "trainable", True)),
@@ -454,13 +658,49 @@ class LayerConverter:
 
     # --- weights ----------------------------------------------------------------------------
     # The layer's get_weights/set_weights hold Keras's order and layouts; these only check.
-    def weights_to_keras(self, layer):
-        """The layer's weights as host arrays in Keras's order and layouts."""
+    def weights_to_keras(self, layer: Layer) -> list[np.ndarray]:
+        """The layer's weights as host arrays in Keras's order and layouts.
+
+        Args:
+            layer: A built layer.
+
+        Returns:
+            The arrays, C-contiguous.
+
+        Example:
+            >>> from xcnn.interop.converters import CONVERTERS
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2)], seed=0)
+            >>> [w.shape for w in CONVERTERS["Dense"].weights_to_keras(model.layers[0])]
+            [(3, 2), (2,)]
+        """
         return [np.ascontiguousarray(w) for w in layer.get_weights()]
 
-    def check_keras_weights(self, layer, arrays, where):
-        """Refuse ``arrays`` (Keras's order and layouts) that do not fit ``layer``, before
-        anything changes; ``layer.set_weights(arrays)`` then sets them."""
+    def check_keras_weights(self, layer: Layer, arrays: Sequence[Any], where: str) -> None:
+        """Refuse `arrays` (Keras's order and layouts) that do not fit `layer`, before anything changes.
+
+        `layer.set_weights(arrays)` then sets them.
+
+        Args:
+            layer: A built layer.
+            arrays: Its weights as Keras stores them.
+            where: The file, for the error message.
+
+        Raises:
+            ValueError: If their number or a shape differs from the layer's.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.interop.converters import CONVERTERS
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = Sequential([Input((3,)), Dense(2, name="d")], seed=0).layers[0]
+            >>> CONVERTERS["Dense"].check_keras_weights(layer, [np.ones((3, 2))], "m.keras")
+            Traceback (most recent call last):
+            ...
+            ValueError: m.keras: Keras stores 1 weights for layer 'd', xcnn's Dense has 2
+        """
         wanted = [tuple(w.shape) for w in layer.get_weights()]
         if len(arrays) != len(wanted):
             raise ValueError(f"{where}: Keras stores {len(arrays)} weights for layer {layer.name!r}, "
@@ -471,9 +711,29 @@ class LayerConverter:
                                  f"{tuple(np.shape(array))} in Keras's layout, the model needs {shape}")
 
     # --- ONNX -------------------------------------------------------------------------------
-    def onnx(self, layer, g, inputs):
-        """The layer's core (before its activation) as ONNX nodes added to ``g``; returns the
-        output tensor. ``inputs`` are the builder's tensors for ``layer.inbound``."""
+    def onnx(self, layer: Layer, g: OnnxGraph, inputs: list[Tensor]) -> Tensor:
+        """The layer's core (before its activation) as ONNX nodes added to `g`.
+
+        Args:
+            layer: The built layer.
+            g: The graph being built.
+            inputs: The builder's tensors for `layer.inbound`.
+
+        Returns:
+            The output tensor.
+
+        Raises:
+            ValueError: Here, in the base class: the layer has no ONNX conversion.
+
+        Example:
+            >>> from xcnn.interop.converters import CONVERTERS
+            >>> from xcnn.interop.onnx_export import OnnxGraph, Tensor
+            >>> from xcnn.layers import Flatten
+            >>> g = OnnxGraph("float32")
+            >>> y = CONVERTERS["Flatten"].onnx(Flatten(), g, [Tensor("input", (2, 2, 3), "nhwc")])
+            >>> y.shape, [node.op_type for node in g.nodes]
+            ((12,), ['Flatten'])
+        """
         raise unsupported(f"layer {layer.name!r} ({type(layer).__name__})", "it has no ONNX conversion")
 
 
@@ -510,8 +770,20 @@ CONVERTERS: dict[str, LayerConverter] = {}  # xcnn layer class name -> LayerConv
 KERAS_CLASSES: dict[str, LayerConverter] = {}  # Keras layer class name -> LayerConverter
 
 
-def register(converter_class):
-    """Class decorator: add a converter to the registry (by xcnn and by Keras class name)."""
+def register(converter_class: type[LayerConverter]) -> type[LayerConverter]:
+    """Class decorator: add a converter to the registry (by xcnn and by Keras class name).
+
+    Args:
+        converter_class: A `LayerConverter` subclass (it is instantiated once).
+
+    Returns:
+        The class itself.
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS, KERAS_CLASSES
+        >>> KERAS_CLASSES["Dense"] is CONVERTERS["Dense"]
+        True
+    """
     converter = converter_class()
     CONVERTERS[converter.xcnn_class.__name__] = converter
     KERAS_CLASSES[converter.keras_name] = converter
@@ -906,8 +1178,24 @@ class ConcatenateConverter(LayerConverter):
         return g.op("Concat", same, shape, first.layout, axis=g.axis(first, axis))
 
 
-def keras_input_shape(config, where):
-    """The per-sample input shape a Keras ``InputLayer`` config states."""
+def keras_input_shape(config: dict[str, Any], where: str) -> Shape:
+    """The per-sample input shape a Keras `InputLayer` config states.
+
+    Args:
+        config: The `InputLayer`'s config.
+        where: The file, for the error message.
+
+    Returns:
+        The shape without the batch axis.
+
+    Raises:
+        ValueError: If the config states no shape, or fixes the batch size.
+
+    Example:
+        >>> from xcnn.interop.converters import keras_input_shape
+        >>> keras_input_shape({"batch_shape": [None, 28, 28, 1]}, "m.keras")
+        (28, 28, 1)
+    """
     shape = config.get("batch_shape") or config.get("batch_input_shape")
     if shape is None:
         raise unsupported(where, "its InputLayer states no batch_shape")
@@ -916,6 +1204,15 @@ def keras_input_shape(config, where):
     return tuple(shape[1:])
 
 
-def activation_names():
-    """Every activation name xcnn knows (for the registry's completeness test)."""
+def activation_names() -> tuple[str, ...]:
+    """Every activation name xcnn knows (for the registry's completeness test).
+
+    Returns:
+        `xcnn.activations.NAMES`.
+
+    Example:
+        >>> from xcnn.interop.converters import ACTIVATIONS, activation_names
+        >>> set(activation_names()) <= set(ACTIVATIONS)
+        True
+    """
     return activations_module.NAMES
