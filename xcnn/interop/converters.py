@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -321,7 +321,8 @@ class ActivationConverter:
         ('relu6', {'n': 6.0})
     """
 
-    def __init__(self, name, keras=None, onnx=None, keras_kwargs=None):
+    def __init__(self, name: str, keras: str | None = None, onnx: Callable[..., Tensor] | Any = None,
+                 keras_kwargs: dict[str, Any] | None = None) -> None:
         self.name, self.keras, self._onnx, self.keras_kwargs = name, keras, onnx, dict(keras_kwargs or {})
 
     def kwargs(self, activation: Any) -> dict[str, Any]:
@@ -349,7 +350,29 @@ class ActivationConverter:
             own = {"lower": activation.lower, "upper": activation.upper}
         return {**defaults, **(own or {})}
 
-    def to_keras(self, activation, where):
+    def to_keras(self, activation: Any, where: str) -> str:
+        """The Keras name of `activation`.
+
+        Args:
+            activation: An xcnn activation of this converter's name.
+            where: What it belongs to, for the error message.
+
+        Returns:
+            The Keras activation name.
+
+        Raises:
+            ValueError: If Keras has no such activation, or not with these keyword values.
+
+        Example:
+            >>> from xcnn import activations
+            >>> from xcnn.interop.converters import ACTIVATIONS
+            >>> ACTIVATIONS["relu"].to_keras(activations.get("relu"), "layer 'd'")
+            'relu'
+            >>> ACTIVATIONS["step"].to_keras(activations.get("step"), "layer 'd'")
+            Traceback (most recent call last):
+            ...
+            ValueError: layer 'd' cannot be converted: activation 'step' has no Keras equivalent
+        """
         kwargs = self.kwargs(activation)
         if self.keras is None or any(kwargs.get(k) != v for k, v in self.keras_kwargs.items()):
             raise unsupported(where, f"activation {activation.get_config()!r} has no Keras equivalent")
@@ -359,7 +382,27 @@ class ActivationConverter:
             raise unsupported(where, f"activation {activation.get_config()!r} has no Keras equivalent")
         return self.keras
 
-    def onnx(self, g, x, activation, layer):
+    def onnx(self, g: OnnxGraph, x: Tensor, activation: Any, layer: Layer | None) -> Tensor:
+        """`activation` applied to `x` as ONNX nodes added to `g`.
+
+        Args:
+            g: The graph being built.
+            x: The activation's input.
+            activation: The xcnn activation.
+            layer: The layer it belongs to (PReLU-like activations read their weights there).
+
+        Returns:
+            The activated tensor, of `x`'s shape and layout.
+
+        Example:
+            >>> from xcnn import activations
+            >>> from xcnn.interop.converters import ACTIVATIONS
+            >>> from xcnn.interop.onnx_export import OnnxGraph, Tensor
+            >>> g = OnnxGraph("float32")
+            >>> y = ACTIVATIONS["relu"].onnx(g, Tensor("input", (3,), "nhwc"), activations.get("relu"), None)
+            >>> [node.op_type for node in g.nodes]
+            ['Relu']
+        """
         return self._onnx(g, x, self.kwargs(activation), layer)
 
 
@@ -504,8 +547,26 @@ def _from_keras_activations():
     return found
 
 
-def activation_converter(activation, where):
-    found = ACTIVATIONS.get(getattr(activation, "name", None))
+def activation_converter(activation: Any, where: str) -> ActivationConverter:
+    """The `ActivationConverter` of an xcnn activation.
+
+    Args:
+        activation: An xcnn activation (it has a `.name`).
+        where: What it belongs to, for the error message.
+
+    Returns:
+        Its entry in `ACTIVATIONS`.
+
+    Raises:
+        ValueError: If it has none.
+
+    Example:
+        >>> from xcnn import activations
+        >>> from xcnn.interop.converters import activation_converter
+        >>> activation_converter(activations.get("relu"), "layer 'd'").keras
+        'relu'
+    """
+    found = ACTIVATIONS.get(getattr(activation, "name", None))  # type: ignore[arg-type]  # None: not found
     if found is None:
         raise unsupported(where, f"activation {getattr(activation, 'name', activation)!r} has no converter "
                                  "(add one to ACTIVATIONS in xcnn/interop/converters.py)")
@@ -540,7 +601,25 @@ def activation_from_keras(value: str | dict[str, Any] | None, what: str) -> str 
     return None if known[value] == "linear" else known[value]
 
 
-def activation_to_keras(activation, where):
+def activation_to_keras(activation: Any, where: str) -> str:
+    """The Keras name of an xcnn activation; `"linear"` for `None`.
+
+    Args:
+        activation: An xcnn activation, or `None`.
+        where: What it belongs to, for the error message.
+
+    Returns:
+        The Keras activation name.
+
+    Raises:
+        ValueError: If Keras has no equivalent.
+
+    Example:
+        >>> from xcnn import activations
+        >>> from xcnn.interop.converters import activation_to_keras
+        >>> activation_to_keras(activations.get("relu"), "layer 'd'"), activation_to_keras(None, "layer 'd'")
+        ('relu', 'linear')
+    """
     return "linear" if activation is None else activation_converter(activation, where).to_keras(activation, where)
 
 
@@ -570,7 +649,14 @@ class LayerConverter:
     keras_written: ClassVar[dict] = {}
 
     @property
-    def keras_name(self):
+    def keras_name(self) -> str:
+        """The Keras layer class: `keras_class`, or the xcnn class's name.
+
+        Example:
+            >>> from xcnn.interop.converters import CONVERTERS
+            >>> CONVERTERS["Conv2D"].keras_name
+            'Conv2D'
+        """
         return self.keras_class or self.xcnn_class.__name__
 
     # --- Keras config ---------------------------------------------------------------------
@@ -790,7 +876,24 @@ def register(converter_class: type[LayerConverter]) -> type[LayerConverter]:
     return converter_class
 
 
-def converter_for(layer):
+def converter_for(layer: Layer) -> LayerConverter:
+    """The `LayerConverter` of a layer's class.
+
+    Args:
+        layer: An xcnn layer.
+
+    Returns:
+        Its entry in `CONVERTERS`.
+
+    Raises:
+        ValueError: If its class has none.
+
+    Example:
+        >>> from xcnn.interop.converters import converter_for
+        >>> from xcnn.layers import Dense
+        >>> type(converter_for(Dense(2))).__name__
+        'DenseConverter'
+    """
     found = CONVERTERS.get(type(layer).__name__)
     if found is None:
         raise unsupported(f"layer {layer.name!r} ({type(layer).__name__})",
@@ -1007,7 +1110,18 @@ class RandomTranslationConverter(_IdentityAtInference):
     keras_neutral: ClassVar[dict] = {"fill_mode": "constant", "interpolation": "nearest"}
     keras_written: ClassVar[dict] = {"fill_mode": "constant", "interpolation": "nearest", "data_format": "channels_last"}
 
-    def from_keras(self, config, input_shape):
+    def from_keras(self, config: dict[str, Any], input_shape: Shape) -> Layer:
+        """As `LayerConverter.from_keras`, refusing the Keras options xcnn's layer does not have.
+
+        Raises:
+            ValueError: As `LayerConverter.from_keras`, or for an option xcnn does not have.
+
+        Example:
+            >>> from xcnn.interop.converters import CONVERTERS
+            >>> CONVERTERS["RandomTranslation"].from_keras(
+            ...     {"name": "t", "height_factor": 0.1, "width_factor": 0.1}, (28, 28, 1))
+            <RandomTranslation name=t, built=False>
+        """
         config = dict(config)
         for key in ("height_factor", "width_factor"):
             factor = config.get(key)
@@ -1128,7 +1242,19 @@ class BatchNormalizationConverter(LayerConverter):
         "renorm": False, "renorm_clipping": None, "renorm_momentum": ANY,
     }
 
-    def from_keras(self, config, input_shape):
+    def from_keras(self, config: dict[str, Any], input_shape: Shape) -> Layer:
+        """As `LayerConverter.from_keras`, for the last axis only.
+
+        Raises:
+            ValueError: As `LayerConverter.from_keras`, or if `axis` is not the last one.
+
+        Example:
+            >>> from xcnn.interop.converters import CONVERTERS
+            >>> CONVERTERS["BatchNormalization"].from_keras({"name": "bn", "axis": 1}, (4, 4, 3))
+            Traceback (most recent call last):
+            ...
+            ValueError: Keras layer 'bn' (BatchNormalization) cannot be converted: axis=1 is not supported ...
+        """
         config = dict(config)
         axis = config.get("axis", -1)
         if isinstance(axis, list) and len(axis) == 1:
