@@ -1003,6 +1003,8 @@ class Conv2DTransposeConverter(LayerConverter):
 
 @register
 class DenseConverter(LayerConverter):
+    """The converter of xcnn's `Dense` layer (Keras `Dense`)."""
+
     xcnn_class = Dense
 
     def onnx(self, layer, g, inputs):
@@ -1017,6 +1019,8 @@ class DenseConverter(LayerConverter):
 
 
 class _PoolingConverter(LayerConverter):
+    """The shared part of the pooling converters: one ONNX pooling op (`onnx_op`) on NCHW."""
+
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
     onnx_op: str | None = None
     onnx_attrs: ClassVar[dict] = {}
@@ -1030,12 +1034,16 @@ class _PoolingConverter(LayerConverter):
 
 @register
 class MaxPooling2DConverter(_PoolingConverter):
+    """The converter of xcnn's `MaxPooling2D` layer (Keras `MaxPooling2D`)."""
+
     xcnn_class = MaxPooling2D
     onnx_op = "MaxPool"
 
 
 @register
 class AveragePooling2DConverter(_PoolingConverter):
+    """The converter of xcnn's `AveragePooling2D` layer (Keras `AveragePooling2D`)."""
+
     xcnn_class = AveragePooling2D
     onnx_op = "AveragePool"
     onnx_attrs: ClassVar[dict] = {"count_include_pad": 0}  # xcnn leaves padded cells out of the mean, as Keras
@@ -1057,18 +1065,24 @@ class _GlobalPoolingConverter(LayerConverter):
 
 @register
 class GlobalAveragePooling2DConverter(_GlobalPoolingConverter):
+    """The converter of xcnn's `GlobalAveragePooling2D` layer (Keras `GlobalAveragePooling2D`)."""
+
     xcnn_class = GlobalAveragePooling2D
     onnx_op = "ReduceMean"
 
 
 @register
 class GlobalMaxPooling2DConverter(_GlobalPoolingConverter):
+    """The converter of xcnn's `GlobalMaxPooling2D` layer (Keras `GlobalMaxPooling2D`)."""
+
     xcnn_class = GlobalMaxPooling2D
     onnx_op = "ReduceMax"
 
 
 @register
 class FlattenConverter(LayerConverter):
+    """The converter of xcnn's `Flatten` layer (Keras `Flatten`)."""
+
     xcnn_class = Flatten
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
 
@@ -1079,6 +1093,8 @@ class FlattenConverter(LayerConverter):
 
 @register
 class ActivationLayerConverter(LayerConverter):
+    """The converter of xcnn's `Activation` layer (Keras `Activation`)."""
+
     xcnn_class = Activation
 
     def keras_config(self, layer):
@@ -1098,6 +1114,8 @@ class _IdentityAtInference(LayerConverter):
 
 @register
 class DropoutConverter(_IdentityAtInference):
+    """The converter of xcnn's `Dropout` layer (Keras `Dropout`)."""
+
     xcnn_class = Dropout
 
 
@@ -1135,12 +1153,16 @@ class RandomTranslationConverter(_IdentityAtInference):
 
 @register
 class RandomFlipConverter(_IdentityAtInference):
+    """The converter of xcnn's `RandomFlip` layer (Keras `RandomFlip`)."""
+
     xcnn_class = RandomFlip
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
 
 
 @register
 class RandomRotationConverter(_IdentityAtInference):
+    """The converter of xcnn's `RandomRotation` layer (Keras `RandomRotation`)."""
+
     xcnn_class = RandomRotation
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
 
@@ -1155,26 +1177,36 @@ class _ActivationOnlyConverter(LayerConverter):
 
 @register
 class ReLUConverter(_ActivationOnlyConverter):
+    """The converter of xcnn's `ReLU` layer (Keras `ReLU`)."""
+
     xcnn_class = ReLU
 
 
 @register
 class LeakyReLUConverter(_ActivationOnlyConverter):
+    """The converter of xcnn's `LeakyReLU` layer (Keras `LeakyReLU`)."""
+
     xcnn_class = LeakyReLU
 
 
 @register
 class ELUConverter(_ActivationOnlyConverter):
+    """The converter of xcnn's `ELU` layer (Keras `ELU`)."""
+
     xcnn_class = ELU
 
 
 @register
 class SoftmaxConverter(_ActivationOnlyConverter):
+    """The converter of xcnn's `Softmax` layer (Keras `Softmax`)."""
+
     xcnn_class = Softmax
 
 
 @register
 class PReLUConverter(_ActivationOnlyConverter):
+    """The converter of xcnn's `PReLU` layer (Keras `PReLU`)."""
+
     xcnn_class = PReLU
 
 
@@ -1193,6 +1225,8 @@ class ReshapeConverter(LayerConverter):
 
 @register
 class ZeroPadding2DConverter(LayerConverter):
+    """The converter of xcnn's `ZeroPadding2D` layer (Keras `ZeroPadding2D`)."""
+
     xcnn_class = ZeroPadding2D
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
 
@@ -1226,6 +1260,8 @@ class UpSampling2DConverter(LayerConverter):
 
 @register
 class RescalingConverter(LayerConverter):
+    """The converter of xcnn's `Rescaling` layer (Keras `Rescaling`)."""
+
     xcnn_class = Rescaling
 
     def onnx(self, layer, g, inputs):
@@ -1236,6 +1272,8 @@ class RescalingConverter(LayerConverter):
 
 @register
 class BatchNormalizationConverter(LayerConverter):
+    """The converter of xcnn's `BatchNormalization` layer (Keras `BatchNormalization`)."""
+
     xcnn_class = BatchNormalization
     keras_neutral: ClassVar[dict] = {
         "beta_constraint": None, "gamma_constraint": None, "synchronized": False,
@@ -1285,6 +1323,8 @@ class BatchNormalizationConverter(LayerConverter):
 
 @register
 class AddConverter(LayerConverter):
+    """The converter of xcnn's `Add` layer (Keras `Add`)."""
+
     xcnn_class = Add
 
     def onnx(self, layer, g, inputs):
@@ -1294,6 +1334,8 @@ class AddConverter(LayerConverter):
 
 @register
 class ConcatenateConverter(LayerConverter):
+    """The converter of xcnn's `Concatenate` layer (Keras `Concatenate`)."""
+
     xcnn_class = Concatenate
 
     def onnx(self, layer, g, inputs):
