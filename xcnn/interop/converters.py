@@ -920,6 +920,7 @@ class InputLayerConverter(LayerConverter):
     xcnn_class = InputLayer
 
     def keras_config(self, layer):
+        """As `LayerConverter.keras_config`, with what Keras needs of this layer."""
         return {"batch_shape": [None, *layer.input_shape], "dtype": "float32", "sparse": False, "ragged": False,
                 "name": layer.name}
 
@@ -945,6 +946,7 @@ class Conv2DConverter(LayerConverter):
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
 
     def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: ONNX `Conv`."""
         x = g.layout(inputs[0], "nchw")
         bias = _host(layer, "bias") if "bias" in layer.params else None
         return _onnx_conv(g, x, layer, _host(layer, "kernel"), bias, layer.groups, layer.compute_output_shape(x.shape))
@@ -966,6 +968,7 @@ class SeparableConv2DConverter(LayerConverter):
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
 
     def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: two ONNX `Conv` nodes, depthwise then pointwise."""
         x = g.layout(inputs[0], "nchw")
         shape = layer.compute_output_shape(x.shape)
         depthwise = _host(layer, "depthwise_kernel")
@@ -987,6 +990,7 @@ class Conv2DTransposeConverter(LayerConverter):
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
 
     def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: ONNX `ConvTranspose`."""
         x = g.layout(inputs[0], "nchw")
         shape = layer.compute_output_shape(x.shape)
         pads, output_padding = [], []
@@ -1008,6 +1012,7 @@ class DenseConverter(LayerConverter):
     xcnn_class = Dense
 
     def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: ONNX `Gemm`, `MatMul`, `Add`."""
         x = g.layout(inputs[0], "nhwc")  # the kernel multiplies the last axis
         shape = layer.compute_output_shape(x.shape)
         kernel = g.const(_host(layer, "kernel"), f"{layer.name}_kernel")
@@ -1026,6 +1031,7 @@ class _PoolingConverter(LayerConverter):
     onnx_attrs: ClassVar[dict] = {}
 
     def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: the ONNX pooling op `onnx_op` on NCHW."""
         x = g.layout(inputs[0], "nchw")
         win = ops.window_geometry(x.shape[:2], layer.pool_size, layer.strides, layer.padding, kernel_name="pool_size")
         return g.op(self.onnx_op, [x], layer.compute_output_shape(x.shape), "nchw", kernel_shape=list(layer.pool_size),
@@ -1057,6 +1063,7 @@ class _GlobalPoolingConverter(LayerConverter):
     onnx_op: str | None = None
 
     def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: the ONNX reduction `onnx_op` over H and W."""
         x = g.layout(inputs[0], "nchw")
         shape = layer.compute_output_shape(x.shape)
         return g.op(self.onnx_op, [x], shape, "nchw" if layer.keepdims else "nhwc", axes=[2, 3],
@@ -1087,6 +1094,7 @@ class FlattenConverter(LayerConverter):
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
 
     def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: ONNX `Flatten`."""
         x = g.layout(inputs[0], "nhwc")  # the flattened order is NHWC's
         return g.op("Flatten", [x], layer.compute_output_shape(x.shape), "nhwc", axis=1)
 
@@ -1098,10 +1106,12 @@ class ActivationLayerConverter(LayerConverter):
     xcnn_class = Activation
 
     def keras_config(self, layer):
+        """As `LayerConverter.keras_config`, with what Keras needs of this layer."""
         where = f"layer {layer.name!r} (Activation)"
         return {**super().keras_config(layer), "activation": activation_to_keras(layer.activation, where)}
 
     def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: the identity (its activation does the work)."""
         return inputs[0]  # the core is the identity; the activation follows
 
 
@@ -1109,6 +1119,7 @@ class _IdentityAtInference(LayerConverter):
     """Layers that change nothing at inference (dropout, augmentation): no ONNX node."""
 
     def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: the identity, no node."""
         return inputs[0]
 
 
@@ -1172,6 +1183,7 @@ class _ActivationOnlyConverter(LayerConverter):
     ONNX its core is the identity and its activation (see :data:`ACTIVATIONS`) does the work."""
 
     def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: the identity (its activation does the work)."""
         return inputs[0]
 
 
@@ -1217,6 +1229,7 @@ class ReshapeConverter(LayerConverter):
     xcnn_class = Reshape
 
     def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: ONNX `Reshape`."""
         x = g.layout(inputs[0], "nhwc")
         shape = layer.compute_output_shape(x.shape)
         target = g.const(np.asarray([-1, *shape], np.int64), f"{layer.name}_shape")
@@ -1231,6 +1244,7 @@ class ZeroPadding2DConverter(LayerConverter):
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
 
     def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: ONNX `Pad`."""
         x = inputs[0]  # either layout: the pads follow the stored axes
         (top, bottom), (left, right) = layer.padding
         if x.layout == "nchw":
@@ -1250,6 +1264,7 @@ class UpSampling2DConverter(LayerConverter):
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
 
     def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: ONNX `Resize`."""
         x = inputs[0]  # either layout: the scales follow the stored axes
         rows, cols = layer.size
         scales = [1, 1, rows, cols] if x.layout == "nchw" else [1, rows, cols, 1]
@@ -1265,6 +1280,7 @@ class RescalingConverter(LayerConverter):
     xcnn_class = Rescaling
 
     def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: ONNX `Mul`, `Add`."""
         x = inputs[0]
         y = g.op("Mul", [x, g.const(np.asarray(layer.scale, g.dtype), f"{layer.name}_scale")], x.shape, x.layout)
         return g.op("Add", [y, g.const(np.asarray(layer.offset, g.dtype), f"{layer.name}_offset")], x.shape, x.layout)
@@ -1305,6 +1321,7 @@ class BatchNormalizationConverter(LayerConverter):
         return super().from_keras(config, input_shape)
 
     def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: ONNX `BatchNormalization`, `Mul`, `Add`."""
         x = inputs[0]
         mean, var = _host(layer, "moving_mean"), _host(layer, "moving_variance")
         # without scale (center) the layer has no gamma (beta): 1 (0) in ONNX's op
@@ -1328,6 +1345,7 @@ class AddConverter(LayerConverter):
     xcnn_class = Add
 
     def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: ONNX `Sum`."""
         first = inputs[0]
         return g.op("Sum", [g.layout(t, first.layout) for t in inputs], first.shape, first.layout)
 
@@ -1339,6 +1357,7 @@ class ConcatenateConverter(LayerConverter):
     xcnn_class = Concatenate
 
     def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: ONNX `Concat`."""
         first = inputs[0]
         same = [g.layout(t, first.layout) for t in inputs]
         shape = layer.compute_output_shape([t.shape for t in inputs])
