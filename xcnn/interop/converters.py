@@ -915,7 +915,13 @@ def _onnx_pads(win):
 
 @register
 class InputLayerConverter(LayerConverter):
-    """The model reader handles ``batch_shape``; this entry only names the class."""
+    """The model reader handles ``batch_shape``; this entry only names the class.
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["InputLayer"].keras_name
+        'InputLayer'
+    """
 
     xcnn_class = InputLayer
 
@@ -940,7 +946,13 @@ def _onnx_conv(g, x, layer, kernel, bias, groups, shape):
 
 @register
 class Conv2DConverter(LayerConverter):
-    """Conv2D, dilated and grouped too (ONNX's ``dilations`` and ``group``)."""
+    """Conv2D, dilated and grouped too (ONNX's ``dilations`` and ``group``).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["Conv2D"].keras_name
+        'Conv2D'
+    """
 
     xcnn_class: type = Conv2D
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
@@ -955,14 +967,26 @@ class Conv2DConverter(LayerConverter):
 @register
 class DepthwiseConv2DConverter(Conv2DConverter):
     """xcnn keeps the depthwise kernel as a grouped Conv2D's ``(C * M, KH, KW, 1)``: ONNX's Conv
-    with ``group`` = C takes it as it is."""
+    with ``group`` = C takes it as it is.
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["DepthwiseConv2D"].keras_name
+        'DepthwiseConv2D'
+    """
 
     xcnn_class = DepthwiseConv2D
 
 
 @register
 class SeparableConv2DConverter(LayerConverter):
-    """Two ONNX Convs: the depthwise one (``group`` = C) and the 1x1 pointwise one with the bias."""
+    """Two ONNX Convs: the depthwise one (``group`` = C) and the 1x1 pointwise one with the bias.
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["SeparableConv2D"].keras_name
+        'SeparableConv2D'
+    """
 
     xcnn_class = SeparableConv2D
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
@@ -984,7 +1008,13 @@ class SeparableConv2DConverter(LayerConverter):
 class Conv2DTransposeConverter(LayerConverter):
     """ONNX's ConvTranspose takes the kernel of the convolution this layer is the transpose of,
     ``(C, filters, KH, KW)``; Keras's output sizes come from ``pads`` (the rows 'same' crops)
-    and ``output_padding`` (the zero rows a stride larger than the kernel leaves at the end)."""
+    and ``output_padding`` (the zero rows a stride larger than the kernel leaves at the end).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["Conv2DTranspose"].keras_name
+        'Conv2DTranspose'
+    """
 
     xcnn_class = Conv2DTranspose
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
@@ -1007,7 +1037,13 @@ class Conv2DTransposeConverter(LayerConverter):
 
 @register
 class DenseConverter(LayerConverter):
-    """The converter of xcnn's `Dense` layer (Keras `Dense`)."""
+    """The converter of xcnn's `Dense` layer (Keras `Dense`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["Dense"].keras_name
+        'Dense'
+    """
 
     xcnn_class = Dense
 
@@ -1040,7 +1076,13 @@ class _PoolingConverter(LayerConverter):
 
 @register
 class MaxPooling2DConverter(_PoolingConverter):
-    """The converter of xcnn's `MaxPooling2D` layer (Keras `MaxPooling2D`)."""
+    """The converter of xcnn's `MaxPooling2D` layer (Keras `MaxPooling2D`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["MaxPooling2D"].keras_name
+        'MaxPooling2D'
+    """
 
     xcnn_class = MaxPooling2D
     onnx_op = "MaxPool"
@@ -1048,7 +1090,13 @@ class MaxPooling2DConverter(_PoolingConverter):
 
 @register
 class AveragePooling2DConverter(_PoolingConverter):
-    """The converter of xcnn's `AveragePooling2D` layer (Keras `AveragePooling2D`)."""
+    """The converter of xcnn's `AveragePooling2D` layer (Keras `AveragePooling2D`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["AveragePooling2D"].keras_name
+        'AveragePooling2D'
+    """
 
     xcnn_class = AveragePooling2D
     onnx_op = "AveragePool"
@@ -1072,7 +1120,13 @@ class _GlobalPoolingConverter(LayerConverter):
 
 @register
 class GlobalAveragePooling2DConverter(_GlobalPoolingConverter):
-    """The converter of xcnn's `GlobalAveragePooling2D` layer (Keras `GlobalAveragePooling2D`)."""
+    """The converter of xcnn's `GlobalAveragePooling2D` layer (Keras `GlobalAveragePooling2D`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["GlobalAveragePooling2D"].keras_name
+        'GlobalAveragePooling2D'
+    """
 
     xcnn_class = GlobalAveragePooling2D
     onnx_op = "ReduceMean"
@@ -1080,7 +1134,13 @@ class GlobalAveragePooling2DConverter(_GlobalPoolingConverter):
 
 @register
 class GlobalMaxPooling2DConverter(_GlobalPoolingConverter):
-    """The converter of xcnn's `GlobalMaxPooling2D` layer (Keras `GlobalMaxPooling2D`)."""
+    """The converter of xcnn's `GlobalMaxPooling2D` layer (Keras `GlobalMaxPooling2D`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["GlobalMaxPooling2D"].keras_name
+        'GlobalMaxPooling2D'
+    """
 
     xcnn_class = GlobalMaxPooling2D
     onnx_op = "ReduceMax"
@@ -1088,7 +1148,13 @@ class GlobalMaxPooling2DConverter(_GlobalPoolingConverter):
 
 @register
 class FlattenConverter(LayerConverter):
-    """The converter of xcnn's `Flatten` layer (Keras `Flatten`)."""
+    """The converter of xcnn's `Flatten` layer (Keras `Flatten`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["Flatten"].keras_name
+        'Flatten'
+    """
 
     xcnn_class = Flatten
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
@@ -1101,7 +1167,13 @@ class FlattenConverter(LayerConverter):
 
 @register
 class ActivationLayerConverter(LayerConverter):
-    """The converter of xcnn's `Activation` layer (Keras `Activation`)."""
+    """The converter of xcnn's `Activation` layer (Keras `Activation`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["Activation"].keras_name
+        'Activation'
+    """
 
     xcnn_class = Activation
 
@@ -1125,7 +1197,13 @@ class _IdentityAtInference(LayerConverter):
 
 @register
 class DropoutConverter(_IdentityAtInference):
-    """The converter of xcnn's `Dropout` layer (Keras `Dropout`)."""
+    """The converter of xcnn's `Dropout` layer (Keras `Dropout`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["Dropout"].keras_name
+        'Dropout'
+    """
 
     xcnn_class = Dropout
 
@@ -1133,7 +1211,13 @@ class DropoutConverter(_IdentityAtInference):
 @register
 class RandomTranslationConverter(_IdentityAtInference):
     """xcnn shifts by whole pixels and fills with a constant: Keras's ``fill_mode="constant"``,
-    ``interpolation="nearest"`` (Keras's defaults are ``"reflect"`` and ``"bilinear"``)."""
+    ``interpolation="nearest"`` (Keras's defaults are ``"reflect"`` and ``"bilinear"``).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["RandomTranslation"].keras_name
+        'RandomTranslation'
+    """
 
     xcnn_class = RandomTranslation
     keras_neutral: ClassVar[dict] = {"fill_mode": "constant", "interpolation": "nearest"}
@@ -1164,7 +1248,13 @@ class RandomTranslationConverter(_IdentityAtInference):
 
 @register
 class RandomFlipConverter(_IdentityAtInference):
-    """The converter of xcnn's `RandomFlip` layer (Keras `RandomFlip`)."""
+    """The converter of xcnn's `RandomFlip` layer (Keras `RandomFlip`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["RandomFlip"].keras_name
+        'RandomFlip'
+    """
 
     xcnn_class = RandomFlip
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
@@ -1172,7 +1262,13 @@ class RandomFlipConverter(_IdentityAtInference):
 
 @register
 class RandomRotationConverter(_IdentityAtInference):
-    """The converter of xcnn's `RandomRotation` layer (Keras `RandomRotation`)."""
+    """The converter of xcnn's `RandomRotation` layer (Keras `RandomRotation`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["RandomRotation"].keras_name
+        'RandomRotation'
+    """
 
     xcnn_class = RandomRotation
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
@@ -1189,42 +1285,78 @@ class _ActivationOnlyConverter(LayerConverter):
 
 @register
 class ReLUConverter(_ActivationOnlyConverter):
-    """The converter of xcnn's `ReLU` layer (Keras `ReLU`)."""
+    """The converter of xcnn's `ReLU` layer (Keras `ReLU`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["ReLU"].keras_name
+        'ReLU'
+    """
 
     xcnn_class = ReLU
 
 
 @register
 class LeakyReLUConverter(_ActivationOnlyConverter):
-    """The converter of xcnn's `LeakyReLU` layer (Keras `LeakyReLU`)."""
+    """The converter of xcnn's `LeakyReLU` layer (Keras `LeakyReLU`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["LeakyReLU"].keras_name
+        'LeakyReLU'
+    """
 
     xcnn_class = LeakyReLU
 
 
 @register
 class ELUConverter(_ActivationOnlyConverter):
-    """The converter of xcnn's `ELU` layer (Keras `ELU`)."""
+    """The converter of xcnn's `ELU` layer (Keras `ELU`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["ELU"].keras_name
+        'ELU'
+    """
 
     xcnn_class = ELU
 
 
 @register
 class SoftmaxConverter(_ActivationOnlyConverter):
-    """The converter of xcnn's `Softmax` layer (Keras `Softmax`)."""
+    """The converter of xcnn's `Softmax` layer (Keras `Softmax`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["Softmax"].keras_name
+        'Softmax'
+    """
 
     xcnn_class = Softmax
 
 
 @register
 class PReLUConverter(_ActivationOnlyConverter):
-    """The converter of xcnn's `PReLU` layer (Keras `PReLU`)."""
+    """The converter of xcnn's `PReLU` layer (Keras `PReLU`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["PReLU"].keras_name
+        'PReLU'
+    """
 
     xcnn_class = PReLU
 
 
 @register
 class ReshapeConverter(LayerConverter):
-    """Keras reshapes in NHWC's row-major order: the input goes to NHWC first."""
+    """Keras reshapes in NHWC's row-major order: the input goes to NHWC first.
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["Reshape"].keras_name
+        'Reshape'
+    """
 
     xcnn_class = Reshape
 
@@ -1238,7 +1370,13 @@ class ReshapeConverter(LayerConverter):
 
 @register
 class ZeroPadding2DConverter(LayerConverter):
-    """The converter of xcnn's `ZeroPadding2D` layer (Keras `ZeroPadding2D`)."""
+    """The converter of xcnn's `ZeroPadding2D` layer (Keras `ZeroPadding2D`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["ZeroPadding2D"].keras_name
+        'ZeroPadding2D'
+    """
 
     xcnn_class = ZeroPadding2D
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
@@ -1258,7 +1396,13 @@ class ZeroPadding2DConverter(LayerConverter):
 @register
 class UpSampling2DConverter(LayerConverter):
     """ONNX's Resize, nearest: with whole scales and ``asymmetric`` coordinates rounded down,
-    output pixel ``i`` reads input pixel ``i // size``, as xcnn's repeat."""
+    output pixel ``i`` reads input pixel ``i // size``, as xcnn's repeat.
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["UpSampling2D"].keras_name
+        'UpSampling2D'
+    """
 
     xcnn_class = UpSampling2D
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
@@ -1275,7 +1419,13 @@ class UpSampling2DConverter(LayerConverter):
 
 @register
 class RescalingConverter(LayerConverter):
-    """The converter of xcnn's `Rescaling` layer (Keras `Rescaling`)."""
+    """The converter of xcnn's `Rescaling` layer (Keras `Rescaling`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["Rescaling"].keras_name
+        'Rescaling'
+    """
 
     xcnn_class = Rescaling
 
@@ -1288,7 +1438,13 @@ class RescalingConverter(LayerConverter):
 
 @register
 class BatchNormalizationConverter(LayerConverter):
-    """The converter of xcnn's `BatchNormalization` layer (Keras `BatchNormalization`)."""
+    """The converter of xcnn's `BatchNormalization` layer (Keras `BatchNormalization`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["BatchNormalization"].keras_name
+        'BatchNormalization'
+    """
 
     xcnn_class = BatchNormalization
     keras_neutral: ClassVar[dict] = {
@@ -1340,7 +1496,13 @@ class BatchNormalizationConverter(LayerConverter):
 
 @register
 class AddConverter(LayerConverter):
-    """The converter of xcnn's `Add` layer (Keras `Add`)."""
+    """The converter of xcnn's `Add` layer (Keras `Add`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["Add"].keras_name
+        'Add'
+    """
 
     xcnn_class = Add
 
@@ -1352,7 +1514,13 @@ class AddConverter(LayerConverter):
 
 @register
 class ConcatenateConverter(LayerConverter):
-    """The converter of xcnn's `Concatenate` layer (Keras `Concatenate`)."""
+    """The converter of xcnn's `Concatenate` layer (Keras `Concatenate`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["Concatenate"].keras_name
+        'Concatenate'
+    """
 
     xcnn_class = Concatenate
 
