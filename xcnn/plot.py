@@ -10,10 +10,21 @@ import io
 import os
 import shutil
 import subprocess
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import backend as B
+from ._typing import Array
+
+if TYPE_CHECKING:
+    from .callbacks import History
+    from .layers import Layer
+    from .models import Model
+
+Figure = Any
+"""A `matplotlib.figure.Figure` (matplotlib is optional, so not imported for the annotation)."""
 
 
 def _pyplot():
@@ -39,10 +50,28 @@ def _save(fig, to_file):
     return fig
 
 
-def plot_history(history, to_file=None):
-    """Loss and accuracy per epoch, training vs validation (a History or its ``.history`` dict)."""
+def plot_history(history: History | dict[str, list[float]], to_file: str | None = None) -> Figure:
+    """Loss and accuracy per epoch, training vs validation.
+
+    Args:
+        history: A `History` (what `fit` returns) or its `.history` dict of per-epoch lists
+            (`"loss"`, `"accuracy"`, and their `"val_"` twins where present).
+        to_file: If given, the picture is also written there (PNG, or the format its suffix names).
+
+    Returns:
+        The matplotlib Figure, one panel per metric.
+
+    Raises:
+        ImportError: If matplotlib is not installed.
+        ValueError: If `history` has neither `"loss"` nor `"accuracy"`.
+
+    Example:
+        >>> from xcnn.plot import plot_history
+        >>> logs = {"loss": [0.9, 0.5, 0.3], "val_loss": [1.0, 0.6, 0.5]}
+        >>> figure = plot_history(logs, to_file="history.png")  # doctest: +SKIP
+    """
     plt = _pyplot()
-    logs = getattr(history, "history", history)
+    logs: Any = getattr(history, "history", history)
     metrics = [m for m in ("loss", "accuracy") if m in logs]
     if not metrics:
         raise ValueError(f"history has no 'loss' or 'accuracy' entries, got {sorted(logs)}")
@@ -62,10 +91,32 @@ def plot_history(history, to_file=None):
     return _save(fig, to_file)
 
 
-def plot_misclassified(model, x, y, max_images=25, to_file=None, class_names=None, batch_size=256):
-    """A grid of the images ``model`` gets wrong, titled with true and predicted labels.
+def plot_misclassified(model: Model, x: Array, y: Array, max_images: int = 25, to_file: str | None = None,
+                       class_names: Sequence[str] | None = None, batch_size: int = 256) -> Figure:
+    """A grid of the images `model` gets wrong, titled with true and predicted labels.
 
-    x: images ``(N, H, W, C)`` as the model takes them; y: integer labels ``(N,)`` or one-hot.
+    Args:
+        model: A model that classifies images.
+        x: Images `(N, H, W, C)` as the model takes them (a host or backend array).
+        y: Integer labels `(N,)` or one-hot `(N, classes)`.
+        max_images: The most images shown (the first ones wrong).
+        to_file: As in `plot_history`.
+        class_names: A name per class for the titles (default the class numbers).
+        batch_size: The batch size of the predictions.
+
+    Returns:
+        The matplotlib Figure, titled with how many of the N are misclassified.
+
+    Raises:
+        ImportError: If matplotlib is not installed.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn import zoo
+        >>> from xcnn.plot import plot_misclassified
+        >>> model = zoo.lenet(seed=0)
+        >>> x, y = np.zeros((8, 28, 28, 1), "float32"), np.arange(8)
+        >>> figure = plot_misclassified(model, x, y, to_file="wrong.png")  # doctest: +SKIP
     """
     plt = _pyplot()
     y = np.asarray(y)
@@ -91,8 +142,27 @@ def plot_misclassified(model, x, y, max_images=25, to_file=None, class_names=Non
     return _save(fig, to_file)
 
 
-def plot_filters(layer, to_file=None, channel=0):
-    """The kernels of a Conv2D layer as images (one channel of each filter)."""
+def plot_filters(layer: Layer, to_file: str | None = None, channel: int = 0) -> Figure:
+    """The kernels of a Conv2D layer as images (one channel of each filter).
+
+    Args:
+        layer: A built Conv2D layer (kernel `(F, KH, KW, C)`).
+        to_file: As in `plot_history`.
+        channel: The input channel shown.
+
+    Returns:
+        The matplotlib Figure, one image per filter, up to 8 a row.
+
+    Raises:
+        ImportError: If matplotlib is not installed.
+        TypeError: If `layer` has no 4-D `kernel` (not a built Conv2D layer).
+
+    Example:
+        >>> from xcnn import zoo
+        >>> from xcnn.plot import plot_filters
+        >>> model = zoo.article(seed=0)
+        >>> figure = plot_filters(model.layers[0], to_file="filters.png")  # doctest: +SKIP
+    """
     plt = _pyplot()
     if "kernel" not in getattr(layer, "params", {}) or len(layer.params["kernel"].shape) != 4:
         raise TypeError(f"plot_filters needs a built Conv2D layer, got {layer!r}")
@@ -118,9 +188,30 @@ def _describe(layer):
     return f"{layer.name}: {type(layer).__name__}", ins, shape(layer.output.shape)
 
 
-def plot_model(model, to_file="model.png", show_shapes=True):
-    """A layer diagram with shapes, like Keras's. Uses graphviz's ``dot`` when installed,
-    otherwise draws the boxes with matplotlib. Returns the path written."""
+def plot_model(model: Model, to_file: str = "model.png", show_shapes: bool = True) -> str:
+    """A layer diagram with shapes, like Keras's.
+
+    Uses graphviz's `dot` when installed, otherwise draws the boxes with matplotlib.
+
+    Args:
+        model: A built model.
+        to_file: The picture to write (its suffix names the format).
+        show_shapes: Whether each box shows its input and output shapes `(None, ...)`.
+
+    Returns:
+        `to_file`.
+
+    Raises:
+        ImportError: If neither `dot` nor matplotlib is installed.
+        subprocess.CalledProcessError: If `dot` fails.
+
+    Example:
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> from xcnn.plot import plot_model
+        >>> plot_model(Sequential([Input((3,)), Dense(2)], seed=0), to_file="model.png")  # doctest: +SKIP
+        'model.png'
+    """
     layers = [model._input.layer] + model._layers
     if shutil.which("dot"):
         lines = ["digraph model {", "  node [shape=record, fontname=Helvetica];"]
@@ -137,11 +228,11 @@ def plot_model(model, to_file="model.png", show_shapes=True):
         atomic_write(to_file, out.stdout)
         return to_file
     plt = _pyplot()
-    depth = {}
+    depth: dict[str, int] = {}
     for layer in layers:
         depth[layer.name] = 1 + max((depth[t.layer.name] for t in layer.inbound), default=-1)
-    columns = {}
-    position = {}
+    columns: dict[int, int] = {}
+    position: dict[str, tuple[int, int]] = {}
     for layer in layers:
         d = depth[layer.name]
         position[layer.name] = (columns.get(d, 0), d)

@@ -9,6 +9,9 @@ start from He-normal weights (for ReLU), as they always have, not Keras's Glorot
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 from .layers import (
     Activation, Add, AveragePooling2D, BatchNormalization, Conv2D, Dense, Flatten, GlobalAveragePooling2D, Input,
     MaxPooling2D, RandomTranslation,
@@ -29,16 +32,54 @@ def _network(layers, input_shape, augment, **kw):
     return Sequential(head + layers, **kw)
 
 
-def article(input_shape=(28, 28, 1), classes=10, augment=0, **kw):
-    """The article's MNIST net: conv 6@7x7 -> ReLU -> max-pool 2 -> 100 -> 50 -> softmax."""
+def article(input_shape: Sequence[int] = (28, 28, 1), classes: int = 10, augment: int = 0, **kw: Any) -> Sequential:
+    """The article's MNIST net: conv 6@7x7 -> ReLU -> max-pool 2 -> 100 -> 50 -> softmax.
+
+    Args:
+        input_shape: One image's `(H, W, C)`.
+        classes: The number of classes (softmax outputs).
+        augment: 0, or the most pixels a `RandomTranslation` input layer shifts training
+            images by.
+        **kw: `Sequential`'s keywords (`backend`, `dtype`, `seed`, ...).
+
+    Returns:
+        The built `Sequential`, input `(N, H, W, C)`, output `(N, classes)` probabilities.
+
+    Raises:
+        ValueError: If `augment` is not a whole number >= 0.
+
+    Example:
+        >>> from xcnn import zoo
+        >>> model = zoo.article(seed=0)
+        >>> model.count_params(), model.output_shape
+        (78560, (None, 10))
+    """
     return _network([
         Conv2D(6, (7, 7), activation="relu", kernel_initializer="he_normal"), MaxPooling2D(2), Flatten(),
         Dense(100, activation="relu"), Dense(50, activation="relu"), Dense(classes, activation="softmax"),
     ], input_shape, augment, **kw)
 
 
-def lecture(input_shape=(28, 28, 1), classes=10, augment=0, **kw):
-    """The Keras lecture's net: conv 9@3x3 same -> ReLU -> max-pool 2 -> Dense 64 -> softmax."""
+def lecture(input_shape: Sequence[int] = (28, 28, 1), classes: int = 10, augment: int = 0, **kw: Any) -> Sequential:
+    """The Keras lecture's net: conv 9@3x3 same -> ReLU -> max-pool 2 -> Dense 64 -> softmax.
+
+    Args:
+        input_shape: As in `article`.
+        classes: As in `article`.
+        augment: As in `article`.
+        **kw: As in `article`.
+
+    Returns:
+        The built `Sequential`, input `(N, H, W, C)`, output `(N, classes)` probabilities.
+
+    Raises:
+        ValueError: If `augment` is not a whole number >= 0.
+
+    Example:
+        >>> from xcnn import zoo
+        >>> zoo.lecture(seed=0).count_params()
+        113700
+    """
     return _network([
         Conv2D(9, (3, 3), padding="same", activation="relu", kernel_initializer="he_normal"),
         MaxPooling2D(2),
@@ -46,8 +87,28 @@ def lecture(input_shape=(28, 28, 1), classes=10, augment=0, **kw):
     ], input_shape, augment, **kw)
 
 
-def lenet(input_shape=(28, 28, 1), classes=10, augment=0, **kw):
-    """LeNet-5 with ReLU: conv 6@5x5 same -> avg-pool -> conv 16@5x5 -> avg-pool -> 120 -> 84."""
+def lenet(input_shape: Sequence[int] = (28, 28, 1), classes: int = 10, augment: int = 0, **kw: Any) -> Sequential:
+    """LeNet-5 with ReLU: conv 6@5x5 same -> avg-pool -> conv 16@5x5 -> avg-pool -> 120 -> 84.
+
+    Args:
+        input_shape: As in `article`.
+        classes: As in `article`.
+        augment: As in `article`.
+        **kw: As in `article`.
+
+    Returns:
+        The built `Sequential`, input `(N, H, W, C)`, output `(N, classes)` probabilities.
+
+    Raises:
+        ValueError: If `augment` is not a whole number >= 0.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn import zoo
+        >>> model = zoo.lenet(classes=3, seed=0)
+        >>> model.predict(np.zeros((2, 28, 28, 1), dtype=np.float32), verbose=0).shape
+        (2, 3)
+    """
     return _network([
         Conv2D(6, 5, padding="same", activation="relu", kernel_initializer="he_normal"),
         AveragePooling2D(2),
@@ -56,8 +117,26 @@ def lenet(input_shape=(28, 28, 1), classes=10, augment=0, **kw):
     ], input_shape, augment, **kw)
 
 
-def vgg(input_shape=(32, 32, 3), classes=10, augment=0, **kw):
-    """A small VGG-style net of 3x3 convolutions (32-32-pool-64-64-pool-128-pool), for CIFAR-10."""
+def vgg(input_shape: Sequence[int] = (32, 32, 3), classes: int = 10, augment: int = 0, **kw: Any) -> Sequential:
+    """A small VGG-style net of 3x3 convolutions (32-32-pool-64-64-pool-128-pool), for CIFAR-10.
+
+    Args:
+        input_shape: As in `article`.
+        classes: As in `article`.
+        augment: As in `article`.
+        **kw: As in `article`.
+
+    Returns:
+        The built `Sequential`, input `(N, H, W, C)`, output `(N, classes)` probabilities.
+
+    Raises:
+        ValueError: If `augment` is not a whole number >= 0.
+
+    Example:
+        >>> from xcnn import zoo
+        >>> zoo.vgg(seed=0).count_params()
+        402986
+    """
     return _network([
         Conv2D(32, 3, padding="same", activation="relu", kernel_initializer="he_normal"),
         Conv2D(32, 3, padding="same", activation="relu", kernel_initializer="he_normal"), MaxPooling2D(2),
@@ -83,10 +162,33 @@ def _basic_block(x, filters, strides):
     return Activation("relu")(Add()([y, skip]))
 
 
-def resnet(input_shape=(32, 32, 3), classes=10, augment=0, widths=(16, 32, 64), blocks=2, **kw):
-    """A small ResNet for CIFAR shapes (ResNet-14 with the defaults): a 3x3 Conv-BN-ReLU stem,
-    then one stage per entry of ``widths`` of ``blocks`` basic blocks each (every stage after
-    the first halves the image with a stride-2 first block), global average pooling, softmax."""
+def resnet(input_shape: Sequence[int] = (32, 32, 3), classes: int = 10, augment: int = 0,
+           widths: Sequence[int] = (16, 32, 64), blocks: int = 2, **kw: Any) -> Model:
+    """A small ResNet for CIFAR shapes (ResNet-14 with the defaults).
+
+    A 3x3 Conv-BN-ReLU stem, then one stage per entry of `widths` of `blocks` basic blocks
+    each (every stage after the first halves the image with a stride-2 first block), global
+    average pooling, softmax.
+
+    Args:
+        input_shape: As in `article`.
+        classes: As in `article`.
+        augment: As in `article`.
+        widths: The filters of each stage.
+        blocks: The basic blocks per stage.
+        **kw: `Model`'s keywords (`backend`, `dtype`, `seed`, ...).
+
+    Returns:
+        The built functional `Model`, input `(N, H, W, C)`, output `(N, classes)` probabilities.
+
+    Raises:
+        ValueError: If `augment` is not a whole number >= 0.
+
+    Example:
+        >>> from xcnn import zoo
+        >>> zoo.resnet(widths=(8,), blocks=1, seed=0).count_params()
+        1554
+    """
     _check_augment(augment)
     inputs = Input(tuple(input_shape))
     x = inputs
@@ -100,10 +202,33 @@ def resnet(input_shape=(32, 32, 3), classes=10, augment=0, widths=(16, 32, 64), 
     return Model(inputs, outputs, **kw)
 
 
-MODELS = {"seed": article, "article": article, "lecture": lecture, "lenet": lenet, "vgg": vgg, "resnet": resnet}
+MODELS: dict[str, Callable[..., Model]] = {
+    "seed": article, "article": article, "lecture": lecture, "lenet": lenet, "vgg": vgg, "resnet": resnet,
+}
 
 
-def get(name, **kw):
+def get(name: str, **kw: Any) -> Model:
+    """The network of that name from `MODELS`, built.
+
+    Args:
+        name: `"article"` (or `"seed"`, the same), `"lecture"`, `"lenet"`, `"vgg"` or `"resnet"`.
+        **kw: The network's keywords (`input_shape`, `classes`, `augment`, `seed`, ...).
+
+    Returns:
+        The built model (a `Sequential`, or a `Model` for `"resnet"`).
+
+    Raises:
+        ValueError: If `name` is not one of `MODELS`, or a keyword is bad.
+
+    Example:
+        >>> from xcnn import zoo
+        >>> zoo.get("lenet", classes=3, seed=0).output_shape
+        (None, 3)
+        >>> zoo.get("alexnet")
+        Traceback (most recent call last):
+        ...
+        ValueError: unknown model 'alexnet'; expected one of ['article', 'lecture', 'lenet', 'resnet', 'seed', 'vgg']
+    """
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; expected one of {sorted(MODELS)}")
     return MODELS[name](**kw)

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import inspect
 import re
-from typing import ClassVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -58,7 +59,14 @@ from ..layers import (
     UpSampling2D,
     ZeroPadding2D,
 )
+from .._typing import Shape
+from ..initializers import Initializer
+from ..layers import Layer
 from ..ops import activations as act_ops
+from ..regularizers import Regularizer
+
+if TYPE_CHECKING:
+    from .onnx_export import OnnxGraph, Tensor
 
 ANY = object()  # a neutral value: any value of this Keras argument computes what xcnn computes
 
@@ -84,13 +92,38 @@ KERAS_NEUTRAL = {
 }
 
 
-def unsupported(what, detail):
-    """The one-sentence error for something xcnn cannot map."""
+def unsupported(what: str, detail: str) -> ValueError:
+    """The one-sentence error for something xcnn cannot map.
+
+    Args:
+        what: What it is about (`"layer 'd' (Dense)"`).
+        detail: Why it cannot be converted.
+
+    Returns:
+        The `ValueError`, for the caller to raise.
+
+    Example:
+        >>> from xcnn.interop.converters import unsupported
+        >>> unsupported("layer 'x' (Foo)", "it has no converter")
+        ValueError("layer 'x' (Foo) cannot be converted: it has no converter")
+    """
     return ValueError(f"{what} cannot be converted: {detail}")
 
 
-def keras_snake_case(name):
-    """Keras's ``naming.to_snake_case``: the group names inside ``.weights.h5`` files."""
+def keras_snake_case(name: str) -> str:
+    """Keras's `naming.to_snake_case`: the group names inside `.weights.h5` files.
+
+    Args:
+        name: A class name.
+
+    Returns:
+        The name in snake case.
+
+    Example:
+        >>> from xcnn.interop.converters import keras_snake_case
+        >>> keras_snake_case("Conv2DTranspose"), keras_snake_case("BatchNormalization")
+        ('conv2d_transpose', 'batch_normalization')
+    """
     name = re.sub(r"\W+", "", name)
     name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
@@ -100,12 +133,39 @@ def _tuples(value):
     return tuple(_tuples(v) for v in value) if isinstance(value, (list, tuple)) else value
 
 
-def keras_object(module, class_name, config):
-    """A Keras serialized object, as Keras writes one."""
+def keras_object(module: str, class_name: str, config: dict[str, Any]) -> dict[str, Any]:
+    """A Keras serialized object, as Keras writes one.
+
+    Args:
+        module: Its Python module in Keras (`"keras.initializers"`).
+        class_name: Its class.
+        config: Its constructor arguments.
+
+    Returns:
+        The dict Keras's deserializer takes.
+
+    Example:
+        >>> from xcnn.interop.converters import keras_object
+        >>> keras_object("keras.regularizers", "L1L2", {"l1": 0.0, "l2": 0.01})["class_name"]
+        'L1L2'
+    """
     return {"module": module, "class_name": class_name, "config": config, "registered_name": None}
 
 
-def dtype_policy(dtype):
+def dtype_policy(dtype: str) -> dict[str, Any]:
+    """A Keras `DTypePolicy` object of `dtype`, as a layer config holds it.
+
+    Args:
+        dtype: `"float32"` or `"float64"`.
+
+    Returns:
+        The serialized policy.
+
+    Example:
+        >>> from xcnn.interop.converters import dtype_policy
+        >>> dtype_policy("float32")
+        {'module': 'keras', 'class_name': 'DTypePolicy', 'config': {'name': 'float32'}, 'registered_name': None}
+    """
     return keras_object("keras", "DTypePolicy", {"name": dtype})
 
 
@@ -121,10 +181,27 @@ _INITIALIZER_ARGS = {"random_normal": ("mean", "stddev"), "random_uniform": ("mi
 _XCNN_INITIALIZER_NAMES = {"normal": "random_normal", "uniform": "random_uniform"}
 
 
-def initializer_from_keras(value, what):
+def initializer_from_keras(value: str | dict[str, Any], what: str) -> str | Initializer:
     """A Keras initializer (a name or a serialized dict) as an xcnn initializer.
 
     Initializer seeds are not kept: a loaded model's weights come from the file.
+
+    Args:
+        value: A Keras initializer name or serialized initializer.
+        what: What it belongs to, for the error message.
+
+    Returns:
+        An xcnn initializer name, or an `Initializer` for those with arguments.
+
+    Raises:
+        ValueError: If xcnn has no such initializer, or it has arguments xcnn does not take.
+
+    Example:
+        >>> from xcnn.interop.converters import initializer_from_keras
+        >>> initializer_from_keras("HeNormal", "layer 'c'")
+        'he_normal'
+        >>> initializer_from_keras({"class_name": "RandomNormal", "config": {"stddev": 0.1}}, "layer 'c'").stddev
+        0.1
     """
     if isinstance(value, str):
         name = keras_snake_case(value) if value in _KERAS_INITIALIZERS else value
@@ -147,8 +224,24 @@ def initializer_from_keras(value, what):
     return cls(**{k: config[k] for k in wanted if k in config})
 
 
-def initializer_to_keras(init):
-    """An xcnn initializer as a serialized Keras initializer."""
+def initializer_to_keras(init: Initializer) -> dict[str, Any]:
+    """An xcnn initializer as a serialized Keras initializer.
+
+    Args:
+        init: The initializer.
+
+    Returns:
+        The serialized Keras initializer (`keras_object`).
+
+    Raises:
+        ValueError: If Keras has no initializer of that name.
+
+    Example:
+        >>> from xcnn import initializers
+        >>> from xcnn.interop.converters import initializer_to_keras
+        >>> initializer_to_keras(initializers.get("he_normal"))["class_name"]
+        'HeNormal'
+    """
     name = _XCNN_INITIALIZER_NAMES.get(init.name, init.name)
     if isinstance(init, initializers.Constant) and name not in ("zeros", "ones"):
         return keras_object("keras.initializers", "Constant", {"value": float(init.value)})
@@ -165,7 +258,24 @@ def _initializer_name(init):
     return _XCNN_INITIALIZER_NAMES.get(init.name, init.name) if isinstance(init, initializers.Initializer) else init
 
 
-def regularizer_from_keras(value, what):
+def regularizer_from_keras(value: dict[str, Any] | None, what: str) -> Regularizer | None:
+    """A serialized Keras `L1`, `L2` or `L1L2` regularizer as an xcnn `Regularizer`.
+
+    Args:
+        value: The serialized regularizer, or `None`.
+        what: What it belongs to, for the error message.
+
+    Returns:
+        The `Regularizer`, or `None` for `None`.
+
+    Raises:
+        ValueError: If it is another kind of regularizer.
+
+    Example:
+        >>> from xcnn.interop.converters import regularizer_from_keras
+        >>> regularizer_from_keras({"class_name": "L2", "config": {"l2": 0.01}}, "layer 'd'")
+        Regularizer(l1=0.0, l2=0.01)
+    """
     if value is None:
         return None
     if isinstance(value, dict) and value.get("class_name") in ("L1", "L2", "L1L2"):
@@ -175,27 +285,62 @@ def regularizer_from_keras(value, what):
     raise unsupported(what, f"regularizer {found!r} is not L1, L2 or L1L2")
 
 
-def regularizer_to_keras(config):
-    """xcnn's regularizer config ``{"l1": .., "l2": ..}`` (or None) as a Keras ``L1L2``."""
+def regularizer_to_keras(config: dict[str, float] | None) -> dict[str, Any] | None:
+    """xcnn's regularizer config `{"l1": .., "l2": ..}` (or `None`) as a Keras `L1L2`.
+
+    Args:
+        config: The regularizer's config, or `None`.
+
+    Returns:
+        The serialized Keras `L1L2`, or `None`.
+
+    Example:
+        >>> from xcnn.interop.converters import regularizer_to_keras
+        >>> regularizer_to_keras({"l1": 0.0, "l2": 0.01})["config"]
+        {'l1': 0.0, 'l2': 0.01}
+    """
     return None if config is None else keras_object("keras.regularizers", "L1L2", dict(config))
 
 
 # --- activations ------------------------------------------------------------------------------
 
 class ActivationConverter:
-    """One activation: its Keras name (None where Keras has none) and its ONNX nodes.
+    """One activation: its Keras name (`None` where Keras has none) and its ONNX nodes.
 
-    ``keras_kwargs``: the xcnn keyword values Keras's function has built in (``relu6`` is
-    xcnn's ``relun`` with ``n=6``); an xcnn activation with other values has no Keras name.
-    ``onnx(g, x, kwargs, layer)`` returns the activated tensor; ``kwargs`` are the activation's
-    keywords with the op's defaults filled in.
+    Args:
+        name: The xcnn activation's name.
+        keras: Its Keras name, or `None`.
+        onnx: `onnx(g, x, kwargs, layer)`, which returns the activated tensor; `kwargs` are the
+            activation's keywords with the op's defaults filled in.
+        keras_kwargs: The xcnn keyword values Keras's function has built in (`relu6` is xcnn's
+            `relun` with `n=6`); an xcnn activation with other values has no Keras name.
+
+    Example:
+        >>> from xcnn.interop.converters import ACTIVATIONS
+        >>> converter = ACTIVATIONS["relun"]
+        >>> converter.keras, converter.keras_kwargs
+        ('relu6', {'n': 6.0})
     """
 
-    def __init__(self, name, keras=None, onnx=None, keras_kwargs=None):
+    def __init__(self, name: str, keras: str | None = None, onnx: Callable[..., Tensor] | Any = None,
+                 keras_kwargs: dict[str, Any] | None = None) -> None:
         self.name, self.keras, self._onnx, self.keras_kwargs = name, keras, onnx, dict(keras_kwargs or {})
 
-    def kwargs(self, activation):
-        """The activation's keywords with the op's defaults filled in."""
+    def kwargs(self, activation: Any) -> dict[str, Any]:
+        """The activation's keywords with the op's defaults filled in.
+
+        Args:
+            activation: An xcnn activation (`xcnn.activations.get(...)`).
+
+        Returns:
+            Keyword name -> value.
+
+        Example:
+            >>> from xcnn import activations
+            >>> from xcnn.interop.converters import ACTIVATIONS
+            >>> ACTIVATIONS["leaky_relu"].kwargs(activations.get("leaky_relu"))
+            {'negative_slope': 0.2}
+        """
         found = act_ops.ELEMENTWISE.get(self.name)
         defaults = {}
         if found is not None:
@@ -206,7 +351,29 @@ class ActivationConverter:
             own = {"lower": activation.lower, "upper": activation.upper}
         return {**defaults, **(own or {})}
 
-    def to_keras(self, activation, where):
+    def to_keras(self, activation: Any, where: str) -> str:
+        """The Keras name of `activation`.
+
+        Args:
+            activation: An xcnn activation of this converter's name.
+            where: What it belongs to, for the error message.
+
+        Returns:
+            The Keras activation name.
+
+        Raises:
+            ValueError: If Keras has no such activation, or not with these keyword values.
+
+        Example:
+            >>> from xcnn import activations
+            >>> from xcnn.interop.converters import ACTIVATIONS
+            >>> ACTIVATIONS["relu"].to_keras(activations.get("relu"), "layer 'd'")
+            'relu'
+            >>> ACTIVATIONS["step"].to_keras(activations.get("step"), "layer 'd'")
+            Traceback (most recent call last):
+            ...
+            ValueError: layer 'd' cannot be converted: activation 'step' has no Keras equivalent
+        """
         kwargs = self.kwargs(activation)
         if self.keras is None or any(kwargs.get(k) != v for k, v in self.keras_kwargs.items()):
             raise unsupported(where, f"activation {activation.get_config()!r} has no Keras equivalent")
@@ -216,7 +383,27 @@ class ActivationConverter:
             raise unsupported(where, f"activation {activation.get_config()!r} has no Keras equivalent")
         return self.keras
 
-    def onnx(self, g, x, activation, layer):
+    def onnx(self, g: OnnxGraph, x: Tensor, activation: Any, layer: Layer | None) -> Tensor:
+        """`activation` applied to `x` as ONNX nodes added to `g`.
+
+        Args:
+            g: The graph being built.
+            x: The activation's input.
+            activation: The xcnn activation.
+            layer: The layer it belongs to (PReLU-like activations read their weights there).
+
+        Returns:
+            The activated tensor, of `x`'s shape and layout.
+
+        Example:
+            >>> from xcnn import activations
+            >>> from xcnn.interop.converters import ACTIVATIONS
+            >>> from xcnn.interop.onnx_export import OnnxGraph, Tensor
+            >>> g = OnnxGraph("float32")
+            >>> y = ACTIVATIONS["relu"].onnx(g, Tensor("input", (3,), "nhwc"), activations.get("relu"), None)
+            >>> [node.op_type for node in g.nodes]
+            ['Relu']
+        """
         return self._onnx(g, x, self.kwargs(activation), layer)
 
 
@@ -361,16 +548,50 @@ def _from_keras_activations():
     return found
 
 
-def activation_converter(activation, where):
-    found = ACTIVATIONS.get(getattr(activation, "name", None))
+def activation_converter(activation: Any, where: str) -> ActivationConverter:
+    """The `ActivationConverter` of an xcnn activation.
+
+    Args:
+        activation: An xcnn activation (it has a `.name`).
+        where: What it belongs to, for the error message.
+
+    Returns:
+        Its entry in `ACTIVATIONS`.
+
+    Raises:
+        ValueError: If it has none.
+
+    Example:
+        >>> from xcnn import activations
+        >>> from xcnn.interop.converters import activation_converter
+        >>> activation_converter(activations.get("relu"), "layer 'd'").keras
+        'relu'
+    """
+    found = ACTIVATIONS.get(getattr(activation, "name", None))  # type: ignore[arg-type]  # None: not found
     if found is None:
         raise unsupported(where, f"activation {getattr(activation, 'name', activation)!r} has no converter "
                                  "(add one to ACTIVATIONS in xcnn/interop/converters.py)")
     return found
 
 
-def activation_from_keras(value, what):
-    """A Keras activation (a name, or a serialized function) as an xcnn activation identifier."""
+def activation_from_keras(value: str | dict[str, Any] | None, what: str) -> str | dict[str, Any] | None:
+    """A Keras activation (a name, or a serialized function) as an xcnn activation identifier.
+
+    Args:
+        value: A Keras activation name or serialized function, or `None`.
+        what: What it belongs to, for the error message.
+
+    Returns:
+        An xcnn activation name or `{"name": ..., **kwargs}`; `None` for `"linear"` or `None`.
+
+    Raises:
+        ValueError: If it is not an activation xcnn has.
+
+    Example:
+        >>> from xcnn.interop.converters import activation_from_keras
+        >>> activation_from_keras("relu", "layer 'd'"), activation_from_keras("linear", "layer 'd'")
+        ('relu', None)
+    """
     if isinstance(value, dict) and value.get("module") in ("keras.activations", "keras.src.activations"):
         value = value.get("config")
     if value is None:
@@ -381,7 +602,25 @@ def activation_from_keras(value, what):
     return None if known[value] == "linear" else known[value]
 
 
-def activation_to_keras(activation, where):
+def activation_to_keras(activation: Any, where: str) -> str:
+    """The Keras name of an xcnn activation; `"linear"` for `None`.
+
+    Args:
+        activation: An xcnn activation, or `None`.
+        where: What it belongs to, for the error message.
+
+    Returns:
+        The Keras activation name.
+
+    Raises:
+        ValueError: If Keras has no equivalent.
+
+    Example:
+        >>> from xcnn import activations
+        >>> from xcnn.interop.converters import activation_to_keras
+        >>> activation_to_keras(activations.get("relu"), "layer 'd'"), activation_to_keras(None, "layer 'd'")
+        ('relu', 'linear')
+    """
     return "linear" if activation is None else activation_converter(activation, where).to_keras(activation, where)
 
 
@@ -390,25 +629,59 @@ def activation_to_keras(activation, where):
 class LayerConverter:
     """How one xcnn layer class maps to a Keras layer class and to ONNX nodes.
 
-    Subclasses set ``xcnn_class`` and, where needed, ``keras_class`` (default the same name),
-    ``keras_neutral`` (Keras-only arguments, see :data:`KERAS_NEUTRAL`), ``keras_written``
-    (Keras arguments written so that Keras computes what xcnn computes, where Keras's default
-    differs), and override :meth:`onnx`. Weights need nothing here: each layer's
-    ``get_weights``/``set_weights`` give them in Keras's order and layouts.
+    Subclasses set `xcnn_class` and, where needed, `keras_class` (default the same name),
+    `keras_neutral` (Keras-only arguments, see `KERAS_NEUTRAL`), `keras_written` (Keras
+    arguments written so that Keras computes what xcnn computes, where Keras's default
+    differs), and override `onnx`. Weights need nothing here: each layer's
+    `get_weights`/`set_weights` give them in Keras's order and layouts.
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> converter = CONVERTERS["Dense"]
+        >>> converter.keras_name
+        'Dense'
+        >>> converter.from_keras({"name": "d", "units": 2, "activation": "relu"}, (3,))
+        <Dense name=d, built=False>
     """
 
-    xcnn_class: type = type(None)  # every registered subclass sets it
+    xcnn_class: Any = type(None)  # a Layer subclass: every registered subclass sets it
     keras_class: str | None = None
     keras_neutral: ClassVar[dict] = {}
     keras_written: ClassVar[dict] = {}
 
     @property
-    def keras_name(self):
+    def keras_name(self) -> str:
+        """The Keras layer class: `keras_class`, or the xcnn class's name.
+
+        Example:
+            >>> from xcnn.interop.converters import CONVERTERS
+            >>> CONVERTERS["Conv2D"].keras_name
+            'Conv2D'
+        """
         return self.keras_class or self.xcnn_class.__name__
 
     # --- Keras config ---------------------------------------------------------------------
-    def from_keras(self, config, input_shape):
-        """The xcnn layer a Keras layer config describes. ``input_shape`` excludes the batch."""
+    def from_keras(self, config: dict[str, Any], input_shape: Shape) -> Layer:
+        """The xcnn layer a Keras layer config describes.
+
+        Args:
+            config: The Keras layer's config.
+            input_shape: Its per-sample input shape (without the batch axis).
+
+        Returns:
+            The layer, not built.
+
+        Raises:
+            ValueError: If an argument has no xcnn equivalent, or a Keras-only argument has a
+                value at which Keras computes something else, or xcnn's layer refuses a value.
+
+        Example:
+            >>> from xcnn.interop.converters import CONVERTERS
+            >>> CONVERTERS["Dense"].from_keras({"name": "d", "units": 2, "foo": 3}, (3,))
+            Traceback (most recent call last):
+            ...
+            ValueError: Keras layer 'd' (Dense) cannot be converted: argument foo=3 has no xcnn equivalent
+        """
         where = f"Keras layer {config.get('name')!r} ({self.keras_name})"
         accepted = inspect.signature(self.xcnn_class.__init__).parameters
         neutral = {**KERAS_NEUTRAL, **self.keras_neutral}
@@ -436,8 +709,25 @@ class LayerConverter:
             layer.trainable = False
         return layer
 
-    def keras_config(self, layer):
-        """The Keras config of ``layer`` (a dict Keras's ``from_config`` takes)."""
+    def keras_config(self, layer: Layer) -> dict[str, Any]:
+        """The Keras config of `layer` (a dict Keras's `from_config` takes).
+
+        Args:
+            layer: The xcnn layer.
+
+        Returns:
+            The config.
+
+        Raises:
+            ValueError: If an initializer, regularizer or activation has no Keras equivalent.
+
+        Example:
+            >>> from xcnn.interop.converters import CONVERTERS
+            >>> from xcnn.layers import Dense
+            >>> config = CONVERTERS["Dense"].keras_config(Dense(2, activation="relu", name="d"))
+            >>> config["units"], config["activation"], config["kernel_initializer"]["class_name"]
+            (2, 'relu', 'GlorotUniform')
+        """
         where = f"layer {layer.name!r} ({type(layer).__name__})"
         config = layer.get_config()
         out = {"name": config.pop("name"), "trainable": bool(getattr(layer, "trainable", True)),
@@ -455,13 +745,49 @@ class LayerConverter:
 
     # --- weights ----------------------------------------------------------------------------
     # The layer's get_weights/set_weights hold Keras's order and layouts; these only check.
-    def weights_to_keras(self, layer):
-        """The layer's weights as host arrays in Keras's order and layouts."""
+    def weights_to_keras(self, layer: Layer) -> list[np.ndarray]:
+        """The layer's weights as host arrays in Keras's order and layouts.
+
+        Args:
+            layer: A built layer.
+
+        Returns:
+            The arrays, C-contiguous.
+
+        Example:
+            >>> from xcnn.interop.converters import CONVERTERS
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2)], seed=0)
+            >>> [w.shape for w in CONVERTERS["Dense"].weights_to_keras(model.layers[0])]
+            [(3, 2), (2,)]
+        """
         return [np.ascontiguousarray(w) for w in layer.get_weights()]
 
-    def check_keras_weights(self, layer, arrays, where):
-        """Refuse ``arrays`` (Keras's order and layouts) that do not fit ``layer``, before
-        anything changes; ``layer.set_weights(arrays)`` then sets them."""
+    def check_keras_weights(self, layer: Layer, arrays: Sequence[Any], where: str) -> None:
+        """Refuse `arrays` (Keras's order and layouts) that do not fit `layer`, before anything changes.
+
+        `layer.set_weights(arrays)` then sets them.
+
+        Args:
+            layer: A built layer.
+            arrays: Its weights as Keras stores them.
+            where: The file, for the error message.
+
+        Raises:
+            ValueError: If their number or a shape differs from the layer's.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.interop.converters import CONVERTERS
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = Sequential([Input((3,)), Dense(2, name="d")], seed=0).layers[0]
+            >>> CONVERTERS["Dense"].check_keras_weights(layer, [np.ones((3, 2))], "m.keras")
+            Traceback (most recent call last):
+            ...
+            ValueError: m.keras: Keras stores 1 weights for layer 'd', xcnn's Dense has 2
+        """
         wanted = [tuple(w.shape) for w in layer.get_weights()]
         if len(arrays) != len(wanted):
             raise ValueError(f"{where}: Keras stores {len(arrays)} weights for layer {layer.name!r}, "
@@ -472,9 +798,29 @@ class LayerConverter:
                                  f"{tuple(np.shape(array))} in Keras's layout, the model needs {shape}")
 
     # --- ONNX -------------------------------------------------------------------------------
-    def onnx(self, layer, g, inputs):
-        """The layer's core (before its activation) as ONNX nodes added to ``g``; returns the
-        output tensor. ``inputs`` are the builder's tensors for ``layer.inbound``."""
+    def onnx(self, layer: Layer, g: OnnxGraph, inputs: list[Tensor]) -> Tensor:
+        """The layer's core (before its activation) as ONNX nodes added to `g`.
+
+        Args:
+            layer: The built layer.
+            g: The graph being built.
+            inputs: The builder's tensors for `layer.inbound`.
+
+        Returns:
+            The output tensor.
+
+        Raises:
+            ValueError: Here, in the base class: the layer has no ONNX conversion.
+
+        Example:
+            >>> from xcnn.interop.converters import CONVERTERS
+            >>> from xcnn.interop.onnx_export import OnnxGraph, Tensor
+            >>> from xcnn.layers import Flatten
+            >>> g = OnnxGraph("float32")
+            >>> y = CONVERTERS["Flatten"].onnx(Flatten(), g, [Tensor("input", (2, 2, 3), "nhwc")])
+            >>> y.shape, [node.op_type for node in g.nodes]
+            ((12,), ['Flatten'])
+        """
         raise unsupported(f"layer {layer.name!r} ({type(layer).__name__})", "it has no ONNX conversion")
 
 
@@ -511,15 +857,44 @@ CONVERTERS: dict[str, LayerConverter] = {}  # xcnn layer class name -> LayerConv
 KERAS_CLASSES: dict[str, LayerConverter] = {}  # Keras layer class name -> LayerConverter
 
 
-def register(converter_class):
-    """Class decorator: add a converter to the registry (by xcnn and by Keras class name)."""
+def register(converter_class: type[LayerConverter]) -> type[LayerConverter]:
+    """Class decorator: add a converter to the registry (by xcnn and by Keras class name).
+
+    Args:
+        converter_class: A `LayerConverter` subclass (it is instantiated once).
+
+    Returns:
+        The class itself.
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS, KERAS_CLASSES
+        >>> KERAS_CLASSES["Dense"] is CONVERTERS["Dense"]
+        True
+    """
     converter = converter_class()
     CONVERTERS[converter.xcnn_class.__name__] = converter
     KERAS_CLASSES[converter.keras_name] = converter
     return converter_class
 
 
-def converter_for(layer):
+def converter_for(layer: Layer) -> LayerConverter:
+    """The `LayerConverter` of a layer's class.
+
+    Args:
+        layer: An xcnn layer.
+
+    Returns:
+        Its entry in `CONVERTERS`.
+
+    Raises:
+        ValueError: If its class has none.
+
+    Example:
+        >>> from xcnn.interop.converters import converter_for
+        >>> from xcnn.layers import Dense
+        >>> type(converter_for(Dense(2))).__name__
+        'DenseConverter'
+    """
     found = CONVERTERS.get(type(layer).__name__)
     if found is None:
         raise unsupported(f"layer {layer.name!r} ({type(layer).__name__})",
@@ -541,11 +916,18 @@ def _onnx_pads(win):
 
 @register
 class InputLayerConverter(LayerConverter):
-    """The model reader handles ``batch_shape``; this entry only names the class."""
+    """The model reader handles ``batch_shape``; this entry only names the class.
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["InputLayer"].keras_name
+        'InputLayer'
+    """
 
     xcnn_class = InputLayer
 
     def keras_config(self, layer):
+        """As `LayerConverter.keras_config`, with what Keras needs of this layer."""
         return {"batch_shape": [None, *layer.input_shape], "dtype": "float32", "sparse": False, "ragged": False,
                 "name": layer.name}
 
@@ -565,12 +947,19 @@ def _onnx_conv(g, x, layer, kernel, bias, groups, shape):
 
 @register
 class Conv2DConverter(LayerConverter):
-    """Conv2D, dilated and grouped too (ONNX's ``dilations`` and ``group``)."""
+    """Conv2D, dilated and grouped too (ONNX's ``dilations`` and ``group``).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["Conv2D"].keras_name
+        'Conv2D'
+    """
 
     xcnn_class: type = Conv2D
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
 
     def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: ONNX `Conv`."""
         x = g.layout(inputs[0], "nchw")
         bias = _host(layer, "bias") if "bias" in layer.params else None
         return _onnx_conv(g, x, layer, _host(layer, "kernel"), bias, layer.groups, layer.compute_output_shape(x.shape))
@@ -579,19 +968,32 @@ class Conv2DConverter(LayerConverter):
 @register
 class DepthwiseConv2DConverter(Conv2DConverter):
     """xcnn keeps the depthwise kernel as a grouped Conv2D's ``(C * M, KH, KW, 1)``: ONNX's Conv
-    with ``group`` = C takes it as it is."""
+    with ``group`` = C takes it as it is.
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["DepthwiseConv2D"].keras_name
+        'DepthwiseConv2D'
+    """
 
     xcnn_class = DepthwiseConv2D
 
 
 @register
 class SeparableConv2DConverter(LayerConverter):
-    """Two ONNX Convs: the depthwise one (``group`` = C) and the 1x1 pointwise one with the bias."""
+    """Two ONNX Convs: the depthwise one (``group`` = C) and the 1x1 pointwise one with the bias.
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["SeparableConv2D"].keras_name
+        'SeparableConv2D'
+    """
 
     xcnn_class = SeparableConv2D
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
 
     def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: two ONNX `Conv` nodes, depthwise then pointwise."""
         x = g.layout(inputs[0], "nchw")
         shape = layer.compute_output_shape(x.shape)
         depthwise = _host(layer, "depthwise_kernel")
@@ -607,12 +1009,19 @@ class SeparableConv2DConverter(LayerConverter):
 class Conv2DTransposeConverter(LayerConverter):
     """ONNX's ConvTranspose takes the kernel of the convolution this layer is the transpose of,
     ``(C, filters, KH, KW)``; Keras's output sizes come from ``pads`` (the rows 'same' crops)
-    and ``output_padding`` (the zero rows a stride larger than the kernel leaves at the end)."""
+    and ``output_padding`` (the zero rows a stride larger than the kernel leaves at the end).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["Conv2DTranspose"].keras_name
+        'Conv2DTranspose'
+    """
 
     xcnn_class = Conv2DTranspose
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
 
     def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: ONNX `ConvTranspose`."""
         x = g.layout(inputs[0], "nchw")
         shape = layer.compute_output_shape(x.shape)
         pads, output_padding = [], []
@@ -629,9 +1038,18 @@ class Conv2DTransposeConverter(LayerConverter):
 
 @register
 class DenseConverter(LayerConverter):
+    """The converter of xcnn's `Dense` layer (Keras `Dense`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["Dense"].keras_name
+        'Dense'
+    """
+
     xcnn_class = Dense
 
     def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: ONNX `Gemm`, `MatMul`, `Add`."""
         x = g.layout(inputs[0], "nhwc")  # the kernel multiplies the last axis
         shape = layer.compute_output_shape(x.shape)
         kernel = g.const(_host(layer, "kernel"), f"{layer.name}_kernel")
@@ -643,11 +1061,14 @@ class DenseConverter(LayerConverter):
 
 
 class _PoolingConverter(LayerConverter):
+    """The shared part of the pooling converters: one ONNX pooling op (`onnx_op`) on NCHW."""
+
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
     onnx_op: str | None = None
     onnx_attrs: ClassVar[dict] = {}
 
     def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: the ONNX pooling op `onnx_op` on NCHW."""
         x = g.layout(inputs[0], "nchw")
         win = ops.window_geometry(x.shape[:2], layer.pool_size, layer.strides, layer.padding, kernel_name="pool_size")
         return g.op(self.onnx_op, [x], layer.compute_output_shape(x.shape), "nchw", kernel_shape=list(layer.pool_size),
@@ -656,12 +1077,28 @@ class _PoolingConverter(LayerConverter):
 
 @register
 class MaxPooling2DConverter(_PoolingConverter):
+    """The converter of xcnn's `MaxPooling2D` layer (Keras `MaxPooling2D`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["MaxPooling2D"].keras_name
+        'MaxPooling2D'
+    """
+
     xcnn_class = MaxPooling2D
     onnx_op = "MaxPool"
 
 
 @register
 class AveragePooling2DConverter(_PoolingConverter):
+    """The converter of xcnn's `AveragePooling2D` layer (Keras `AveragePooling2D`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["AveragePooling2D"].keras_name
+        'AveragePooling2D'
+    """
+
     xcnn_class = AveragePooling2D
     onnx_op = "AveragePool"
     onnx_attrs: ClassVar[dict] = {"count_include_pad": 0}  # xcnn leaves padded cells out of the mean, as Keras
@@ -675,6 +1112,7 @@ class _GlobalPoolingConverter(LayerConverter):
     onnx_op: str | None = None
 
     def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: the ONNX reduction `onnx_op` over H and W."""
         x = g.layout(inputs[0], "nchw")
         shape = layer.compute_output_shape(x.shape)
         return g.op(self.onnx_op, [x], shape, "nchw" if layer.keepdims else "nhwc", axes=[2, 3],
@@ -683,35 +1121,70 @@ class _GlobalPoolingConverter(LayerConverter):
 
 @register
 class GlobalAveragePooling2DConverter(_GlobalPoolingConverter):
+    """The converter of xcnn's `GlobalAveragePooling2D` layer (Keras `GlobalAveragePooling2D`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["GlobalAveragePooling2D"].keras_name
+        'GlobalAveragePooling2D'
+    """
+
     xcnn_class = GlobalAveragePooling2D
     onnx_op = "ReduceMean"
 
 
 @register
 class GlobalMaxPooling2DConverter(_GlobalPoolingConverter):
+    """The converter of xcnn's `GlobalMaxPooling2D` layer (Keras `GlobalMaxPooling2D`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["GlobalMaxPooling2D"].keras_name
+        'GlobalMaxPooling2D'
+    """
+
     xcnn_class = GlobalMaxPooling2D
     onnx_op = "ReduceMax"
 
 
 @register
 class FlattenConverter(LayerConverter):
+    """The converter of xcnn's `Flatten` layer (Keras `Flatten`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["Flatten"].keras_name
+        'Flatten'
+    """
+
     xcnn_class = Flatten
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
 
     def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: ONNX `Flatten`."""
         x = g.layout(inputs[0], "nhwc")  # the flattened order is NHWC's
         return g.op("Flatten", [x], layer.compute_output_shape(x.shape), "nhwc", axis=1)
 
 
 @register
 class ActivationLayerConverter(LayerConverter):
+    """The converter of xcnn's `Activation` layer (Keras `Activation`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["Activation"].keras_name
+        'Activation'
+    """
+
     xcnn_class = Activation
 
     def keras_config(self, layer):
+        """As `LayerConverter.keras_config`, with what Keras needs of this layer."""
         where = f"layer {layer.name!r} (Activation)"
         return {**super().keras_config(layer), "activation": activation_to_keras(layer.activation, where)}
 
     def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: the identity (its activation does the work)."""
         return inputs[0]  # the core is the identity; the activation follows
 
 
@@ -719,24 +1192,50 @@ class _IdentityAtInference(LayerConverter):
     """Layers that change nothing at inference (dropout, augmentation): no ONNX node."""
 
     def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: the identity, no node."""
         return inputs[0]
 
 
 @register
 class DropoutConverter(_IdentityAtInference):
+    """The converter of xcnn's `Dropout` layer (Keras `Dropout`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["Dropout"].keras_name
+        'Dropout'
+    """
+
     xcnn_class = Dropout
 
 
 @register
 class RandomTranslationConverter(_IdentityAtInference):
     """xcnn shifts by whole pixels and fills with a constant: Keras's ``fill_mode="constant"``,
-    ``interpolation="nearest"`` (Keras's defaults are ``"reflect"`` and ``"bilinear"``)."""
+    ``interpolation="nearest"`` (Keras's defaults are ``"reflect"`` and ``"bilinear"``).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["RandomTranslation"].keras_name
+        'RandomTranslation'
+    """
 
     xcnn_class = RandomTranslation
     keras_neutral: ClassVar[dict] = {"fill_mode": "constant", "interpolation": "nearest"}
     keras_written: ClassVar[dict] = {"fill_mode": "constant", "interpolation": "nearest", "data_format": "channels_last"}
 
-    def from_keras(self, config, input_shape):
+    def from_keras(self, config: dict[str, Any], input_shape: Shape) -> Layer:
+        """As `LayerConverter.from_keras`, refusing the Keras options xcnn's layer does not have.
+
+        Raises:
+            ValueError: As `LayerConverter.from_keras`, or for an option xcnn does not have.
+
+        Example:
+            >>> from xcnn.interop.converters import CONVERTERS
+            >>> CONVERTERS["RandomTranslation"].from_keras(
+            ...     {"name": "t", "height_factor": 0.1, "width_factor": 0.1}, (28, 28, 1))
+            <RandomTranslation name=t, built=False>
+        """
         config = dict(config)
         for key in ("height_factor", "width_factor"):
             factor = config.get(key)
@@ -750,12 +1249,28 @@ class RandomTranslationConverter(_IdentityAtInference):
 
 @register
 class RandomFlipConverter(_IdentityAtInference):
+    """The converter of xcnn's `RandomFlip` layer (Keras `RandomFlip`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["RandomFlip"].keras_name
+        'RandomFlip'
+    """
+
     xcnn_class = RandomFlip
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
 
 
 @register
 class RandomRotationConverter(_IdentityAtInference):
+    """The converter of xcnn's `RandomRotation` layer (Keras `RandomRotation`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["RandomRotation"].keras_name
+        'RandomRotation'
+    """
+
     xcnn_class = RandomRotation
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
 
@@ -765,41 +1280,89 @@ class _ActivationOnlyConverter(LayerConverter):
     ONNX its core is the identity and its activation (see :data:`ACTIVATIONS`) does the work."""
 
     def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: the identity (its activation does the work)."""
         return inputs[0]
 
 
 @register
 class ReLUConverter(_ActivationOnlyConverter):
+    """The converter of xcnn's `ReLU` layer (Keras `ReLU`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["ReLU"].keras_name
+        'ReLU'
+    """
+
     xcnn_class = ReLU
 
 
 @register
 class LeakyReLUConverter(_ActivationOnlyConverter):
+    """The converter of xcnn's `LeakyReLU` layer (Keras `LeakyReLU`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["LeakyReLU"].keras_name
+        'LeakyReLU'
+    """
+
     xcnn_class = LeakyReLU
 
 
 @register
 class ELUConverter(_ActivationOnlyConverter):
+    """The converter of xcnn's `ELU` layer (Keras `ELU`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["ELU"].keras_name
+        'ELU'
+    """
+
     xcnn_class = ELU
 
 
 @register
 class SoftmaxConverter(_ActivationOnlyConverter):
+    """The converter of xcnn's `Softmax` layer (Keras `Softmax`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["Softmax"].keras_name
+        'Softmax'
+    """
+
     xcnn_class = Softmax
 
 
 @register
 class PReLUConverter(_ActivationOnlyConverter):
+    """The converter of xcnn's `PReLU` layer (Keras `PReLU`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["PReLU"].keras_name
+        'PReLU'
+    """
+
     xcnn_class = PReLU
 
 
 @register
 class ReshapeConverter(LayerConverter):
-    """Keras reshapes in NHWC's row-major order: the input goes to NHWC first."""
+    """Keras reshapes in NHWC's row-major order: the input goes to NHWC first.
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["Reshape"].keras_name
+        'Reshape'
+    """
 
     xcnn_class = Reshape
 
     def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: ONNX `Reshape`."""
         x = g.layout(inputs[0], "nhwc")
         shape = layer.compute_output_shape(x.shape)
         target = g.const(np.asarray([-1, *shape], np.int64), f"{layer.name}_shape")
@@ -808,10 +1371,19 @@ class ReshapeConverter(LayerConverter):
 
 @register
 class ZeroPadding2DConverter(LayerConverter):
+    """The converter of xcnn's `ZeroPadding2D` layer (Keras `ZeroPadding2D`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["ZeroPadding2D"].keras_name
+        'ZeroPadding2D'
+    """
+
     xcnn_class = ZeroPadding2D
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
 
     def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: ONNX `Pad`."""
         x = inputs[0]  # either layout: the pads follow the stored axes
         (top, bottom), (left, right) = layer.padding
         if x.layout == "nchw":
@@ -825,12 +1397,19 @@ class ZeroPadding2DConverter(LayerConverter):
 @register
 class UpSampling2DConverter(LayerConverter):
     """ONNX's Resize, nearest: with whole scales and ``asymmetric`` coordinates rounded down,
-    output pixel ``i`` reads input pixel ``i // size``, as xcnn's repeat."""
+    output pixel ``i`` reads input pixel ``i // size``, as xcnn's repeat.
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["UpSampling2D"].keras_name
+        'UpSampling2D'
+    """
 
     xcnn_class = UpSampling2D
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
 
     def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: ONNX `Resize`."""
         x = inputs[0]  # either layout: the scales follow the stored axes
         rows, cols = layer.size
         scales = [1, 1, rows, cols] if x.layout == "nchw" else [1, rows, cols, 1]
@@ -841,9 +1420,18 @@ class UpSampling2DConverter(LayerConverter):
 
 @register
 class RescalingConverter(LayerConverter):
+    """The converter of xcnn's `Rescaling` layer (Keras `Rescaling`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["Rescaling"].keras_name
+        'Rescaling'
+    """
+
     xcnn_class = Rescaling
 
     def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: ONNX `Mul`, `Add`."""
         x = inputs[0]
         y = g.op("Mul", [x, g.const(np.asarray(layer.scale, g.dtype), f"{layer.name}_scale")], x.shape, x.layout)
         return g.op("Add", [y, g.const(np.asarray(layer.offset, g.dtype), f"{layer.name}_offset")], x.shape, x.layout)
@@ -851,13 +1439,33 @@ class RescalingConverter(LayerConverter):
 
 @register
 class BatchNormalizationConverter(LayerConverter):
+    """The converter of xcnn's `BatchNormalization` layer (Keras `BatchNormalization`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["BatchNormalization"].keras_name
+        'BatchNormalization'
+    """
+
     xcnn_class = BatchNormalization
     keras_neutral: ClassVar[dict] = {
         "beta_constraint": None, "gamma_constraint": None, "synchronized": False,
         "renorm": False, "renorm_clipping": None, "renorm_momentum": ANY,
     }
 
-    def from_keras(self, config, input_shape):
+    def from_keras(self, config: dict[str, Any], input_shape: Shape) -> Layer:
+        """As `LayerConverter.from_keras`, for the last axis only.
+
+        Raises:
+            ValueError: As `LayerConverter.from_keras`, or if `axis` is not the last one.
+
+        Example:
+            >>> from xcnn.interop.converters import CONVERTERS
+            >>> CONVERTERS["BatchNormalization"].from_keras({"name": "bn", "axis": 1}, (4, 4, 3))
+            Traceback (most recent call last):
+            ...
+            ValueError: Keras layer 'bn' (BatchNormalization) cannot be converted: axis=1 is not supported ...
+        """
         config = dict(config)
         if config.pop("synchronized", False) and self.xcnn_class is BatchNormalization:
             # Keras's synchronized=True (TensorFlow only) is xcnn's SyncBatchNormalization
@@ -873,6 +1481,7 @@ class BatchNormalizationConverter(LayerConverter):
         return super().from_keras(config, input_shape)
 
     def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: ONNX `BatchNormalization`, `Mul`, `Add`."""
         x = inputs[0]
         mean, var = _host(layer, "moving_mean"), _host(layer, "moving_variance")
         # without scale (center) the layer has no gamma (beta): 1 (0) in ONNX's op
@@ -905,18 +1514,36 @@ CONVERTERS[SyncBatchNormalization.__name__] = SyncBatchNormalizationConverter()
 
 @register
 class AddConverter(LayerConverter):
+    """The converter of xcnn's `Add` layer (Keras `Add`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["Add"].keras_name
+        'Add'
+    """
+
     xcnn_class = Add
 
     def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: ONNX `Sum`."""
         first = inputs[0]
         return g.op("Sum", [g.layout(t, first.layout) for t in inputs], first.shape, first.layout)
 
 
 @register
 class ConcatenateConverter(LayerConverter):
+    """The converter of xcnn's `Concatenate` layer (Keras `Concatenate`).
+
+    Example:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["Concatenate"].keras_name
+        'Concatenate'
+    """
+
     xcnn_class = Concatenate
 
     def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: ONNX `Concat`."""
         first = inputs[0]
         same = [g.layout(t, first.layout) for t in inputs]
         shape = layer.compute_output_shape([t.shape for t in inputs])
@@ -924,8 +1551,24 @@ class ConcatenateConverter(LayerConverter):
         return g.op("Concat", same, shape, first.layout, axis=g.axis(first, axis))
 
 
-def keras_input_shape(config, where):
-    """The per-sample input shape a Keras ``InputLayer`` config states."""
+def keras_input_shape(config: dict[str, Any], where: str) -> Shape:
+    """The per-sample input shape a Keras `InputLayer` config states.
+
+    Args:
+        config: The `InputLayer`'s config.
+        where: The file, for the error message.
+
+    Returns:
+        The shape without the batch axis.
+
+    Raises:
+        ValueError: If the config states no shape, or fixes the batch size.
+
+    Example:
+        >>> from xcnn.interop.converters import keras_input_shape
+        >>> keras_input_shape({"batch_shape": [None, 28, 28, 1]}, "m.keras")
+        (28, 28, 1)
+    """
     shape = config.get("batch_shape") or config.get("batch_input_shape")
     if shape is None:
         raise unsupported(where, "its InputLayer states no batch_shape")
@@ -934,6 +1577,15 @@ def keras_input_shape(config, where):
     return tuple(shape[1:])
 
 
-def activation_names():
-    """Every activation name xcnn knows (for the registry's completeness test)."""
+def activation_names() -> tuple[str, ...]:
+    """Every activation name xcnn knows (for the registry's completeness test).
+
+    Returns:
+        `xcnn.activations.NAMES`.
+
+    Example:
+        >>> from xcnn.interop.converters import ACTIVATIONS, activation_names
+        >>> set(activation_names()) <= set(ACTIVATIONS)
+        True
+    """
     return activations_module.NAMES

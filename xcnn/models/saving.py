@@ -18,10 +18,12 @@ import struct
 import tempfile
 import time
 import zipfile
+from typing import Any
 
 import numpy as np
 
 from .. import backend as B
+from .._typing import Device
 from .. import optimizers as optimizers_module
 from ..initializers import Initializer
 from ..layers import LAYER_CLASSES, InputLayer
@@ -29,8 +31,29 @@ from .model import FORMAT_VERSION, Model
 from .sequential import Sequential
 
 
-def save_model(model, path, extra=None):
-    """Write ``model`` to ``path`` (see :meth:`Model.save`)."""
+def save_model(model: Model, path: str | os.PathLike[str], extra: dict[str, Any] | None = None) -> None:
+    """Write `model` to `path` in xcnn's `.safetensors` format (see `Model.save`).
+
+    The file holds the config as JSON, every weight, the optimizer's state and a SHA-256 over
+    them all.
+
+    Args:
+        model: A built model.
+        path: The file to write, atomically (see `atomic_write`).
+        extra: A JSON-serializable dict stored with the model (read back as `saved_extra`).
+
+    Raises:
+        OSError: If the file cannot be written.
+        TypeError: If `extra` is not JSON-serializable.
+
+    Example:
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> from xcnn.models.saving import load_model, save_model
+        >>> save_model(Sequential([Input((3,)), Dense(2)], seed=0), "m.safetensors", extra={"epochs": 3})
+        >>> load_model("m.safetensors").saved_extra
+        {'epochs': 3}
+    """
     tensors = {}
     for layer, kind, d in model._weight_dicts():
         for k, v in d.items():
@@ -73,12 +96,25 @@ def _umask():
     return mask
 
 
-def atomic_write(path, data):
-    """Write bytes to ``path`` through a temporary file in the same folder and a rename.
+def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write bytes to `path` through a temporary file in the same folder and a rename.
 
-    The file gets the permissions a plain ``open(path, "w")`` would (0666 less the umask);
-    the temporary file is removed on every error path, and temporary files left in the folder
-    by killed writers are removed (see :func:`remove_stale_temporaries`).
+    The file gets the permissions a plain `open(path, "w")` would (0666 less the umask); the
+    temporary file is removed on every error path, and temporary files left in the folder by
+    killed writers are removed (see `remove_stale_temporaries`). Missing folders are made.
+
+    Args:
+        path: The file to write.
+        data: Its whole content.
+
+    Raises:
+        OSError: If the folder or file cannot be written (the old file, if any, is kept).
+
+    Example:
+        >>> from xcnn.models.saving import atomic_write
+        >>> atomic_write("note.txt", b"hello")
+        >>> open("note.txt", "rb").read()
+        b'hello'
     """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
@@ -111,12 +147,29 @@ def _process_gone(pid):
     return False
 
 
-def remove_stale_temporaries(folder, now=None):
-    """Delete the temporary files of :func:`atomic_write` in ``folder`` whose writer was killed:
-    its process is gone and the file is over a minute old, or the file is over a day old (a
-    writer on another machine). A live writer's file is left alone. Returns the names removed."""
+def remove_stale_temporaries(folder: str | os.PathLike[str], now: float | None = None) -> list[str]:
+    """Delete the temporary files of `atomic_write` in `folder` whose writer was killed.
+
+    A file goes when its process is gone and it is over a minute old, or when it is over a
+    day old (a writer on another machine). A live writer's file is left alone; errors
+    (a missing folder, a file removed meanwhile) are ignored.
+
+    Args:
+        folder: The folder to clean.
+        now: The current time in seconds since the epoch (default `time.time()`).
+
+    Returns:
+        The names removed.
+
+    Example:
+        >>> import time
+        >>> from xcnn.models.saving import remove_stale_temporaries
+        >>> open(".tmp-xcnn-999999-abc-note.txt", "w").close()
+        >>> remove_stale_temporaries(".", now=time.time() + 2 * 24 * 3600)
+        ['.tmp-xcnn-999999-abc-note.txt']
+    """
     now = time.time() if now is None else now
-    removed = []
+    removed: list[str] = []
     try:
         names = os.listdir(folder)
     except OSError:
@@ -206,8 +259,27 @@ def _name(path):
     return os.fspath(path).lower()
 
 
-def save_by_extension(model, path, extra=None):
-    """:meth:`Model.save`: ``.safetensors`` is xcnn's own format, ``.keras`` a Keras 3 file."""
+def save_by_extension(model: Model, path: str | os.PathLike[str], extra: dict[str, Any] | None = None) -> None:
+    """`Model.save`: `.safetensors` is xcnn's own format, `.keras` a Keras 3 file.
+
+    Args:
+        model: A built model.
+        path: The file to write; its ending chooses the format.
+        extra: As in `save_model`; only the `.safetensors` format stores it.
+
+    Raises:
+        ValueError: If the ending is neither, or `extra` is given for a `.keras` file.
+        OSError: If the file cannot be written.
+
+    Example:
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> from xcnn.models.saving import save_by_extension
+        >>> save_by_extension(Sequential([Input((3,)), Dense(2)], seed=0), "m.bin")
+        Traceback (most recent call last):
+        ...
+        ValueError: cannot tell the format from the file name 'm.bin': end it with .safetensors ...
+    """
     name = _name(path)
     if name.endswith(".safetensors"):
         save_model(model, path, extra)
@@ -223,8 +295,23 @@ def save_by_extension(model, path, extra=None):
                          "for the weights alone use save_weights")
 
 
-def save_weights(model, path):
-    """:meth:`Model.save_weights`: ``.weights.h5`` (Keras 3's layout) or ``.safetensors``."""
+def save_weights(model: Model, path: str | os.PathLike[str]) -> None:
+    """`Model.save_weights`: `.weights.h5` (Keras 3's layout) or `.safetensors`.
+
+    Args:
+        model: A model (built first if it is not).
+        path: The file to write; its ending chooses the format.
+
+    Raises:
+        ValueError: If the ending is neither.
+        OSError: If the file cannot be written.
+
+    Example:
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> from xcnn.models.saving import save_weights
+        >>> save_weights(Sequential([Input((3,)), Dense(2)], seed=0), "m.weights.safetensors")
+    """
     model._ensure_built()
     name = _name(path)
     if name.endswith(".weights.h5"):
@@ -244,9 +331,33 @@ def save_weights(model, path):
                          ".weights.h5 (Keras 3's layout) or .safetensors (xcnn's, e.g. m.weights.safetensors)")
 
 
-def load_weights(model, path):
-    """:meth:`Model.load_weights`: from ``.weights.h5``/``.keras`` (Keras's layout) or from
-    ``.safetensors`` (an xcnn weights file or a whole xcnn model file)."""
+def load_weights(model: Model, path: str | os.PathLike[str]) -> None:
+    """`Model.load_weights`: into `model`, in place.
+
+    From `.weights.h5`/`.keras` (Keras's layout) or from `.safetensors` (an xcnn weights file
+    or a whole xcnn model file). Weights are matched by layer name.
+
+    Args:
+        model: A model of the same architecture and layer names (built first if it is not).
+        path: The file to read; its ending tells the format.
+
+    Raises:
+        ValueError: If the ending is unknown, the file is damaged or foreign, or a weight is
+            missing, of another shape, or belongs to no layer of the model.
+        OSError: If the file cannot be read.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> from xcnn.models.saving import load_weights, save_weights
+        >>> source = Sequential([Input((3,)), Dense(2, name="d")], seed=0)
+        >>> save_weights(source, "d.weights.safetensors")
+        >>> target = Sequential([Input((3,)), Dense(2, name="d")], seed=1)
+        >>> load_weights(target, "d.weights.safetensors")
+        >>> np.array_equal(target.get_weights()[0], source.get_weights()[0])
+        True
+    """
     model._ensure_built()
     name = _name(path)
     if name.endswith(".h5") or name.endswith(".keras"):
@@ -324,16 +435,41 @@ def _build_from_tensors(layer, tensors, backend, dtype, path, device=None):
         del layer.add_weight
 
 
-def load_model(path, backend=None, compile=True, device=None):
-    """Load a model written by :meth:`Model.save` onto ``backend`` (default: the global default)
-    and its ``device`` (default: the backend's default device; see :func:`xcnn.backend.device_of`):
-    xcnn's ``.safetensors`` format, or a Keras 3 ``.keras`` file (recognized by its content, a
-    zip; see :mod:`xcnn.interop.keras_format`).
+def load_model(path: str | os.PathLike[str], backend: str | None = None, compile: bool = True,
+               device: Device | None = None) -> Model:
+    """Load a model written by `Model.save`.
 
-    Nothing in the file is executed or unpickled: the architecture is JSON naming known layer
-    classes and the weights are safetensors, each checked against the config before any
-    weight is allocated. A SHA-256 over both detects damage; it is unkeyed, so it is no proof
-    of who wrote the file (only load models from sources you trust to be what they say).
+    xcnn's `.safetensors` format, or a Keras 3 `.keras` file (recognized by its content, a
+    zip; see `xcnn.interop.keras_format`). Nothing in the file is executed or unpickled: the
+    architecture is JSON naming known layer classes and the weights are safetensors, each
+    checked against the config before any weight is allocated. A SHA-256 over both detects
+    damage; it is unkeyed, so it is no proof of who wrote the file (only load models from
+    sources you trust to be what they say).
+
+    Args:
+        path: The file to read.
+        backend: The backend to load onto (default: the global default).
+        compile: Whether to restore the compile settings and optimizer state, if saved.
+        device: The device (default: the backend's default; see `xcnn.backend.device_of`).
+
+    Returns:
+        The model (a `Sequential` or a functional `Model`), its weights as saved.
+
+    Raises:
+        IsADirectoryError: If `path` is a folder.
+        ValueError: If the file is damaged, foreign or malformed.
+        OSError: If the file cannot be read.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> from xcnn.models.saving import load_model
+        >>> model = Sequential([Input((3,)), Dense(2)], seed=0)
+        >>> model.save("model.safetensors")
+        >>> x = np.ones((1, 3), dtype=np.float32)
+        >>> np.allclose(load_model("model.safetensors").predict(x, verbose=0), model.predict(x, verbose=0))
+        True
     """
     path = os.fspath(path)
     if os.path.isdir(path):
@@ -348,11 +484,39 @@ def load_model(path, backend=None, compile=True, device=None):
     return model_from_config(config, tensors, backend=backend, compile=compile, path=path, device=device)
 
 
-def model_from_config(config, tensors, backend=None, compile=True, path="model", device=None):
-    """The model that ``config`` describes with the weights in ``tensors`` (name -> host array,
-    as :func:`save_model` names them), on ``backend`` and ``device``. Every tensor must match
-    the config in name, shape and dtype; each layer is built from its stored weights, so
-    nothing is allocated that the tensors do not already hold."""
+def model_from_config(config: dict[str, Any], tensors: dict[str, np.ndarray], backend: str | None = None,
+                      compile: bool = True, path: str = "model", device: Device | None = None) -> Model:
+    """The model that `config` describes, with the weights in `tensors`.
+
+    Every tensor must match the config in name, shape and dtype; each layer is built from its
+    stored weights, so nothing is allocated that the tensors do not already hold.
+
+    Args:
+        config: A model's `get_config()` (format `"xcnn-model"`).
+        tensors: Name -> host array, named as `save_model` names them
+            (`"params/<layer>/<weight>"`, `"state/..."`, `"optimizer/..."`).
+        backend: As in `load_model`.
+        compile: As in `load_model`.
+        path: The name error messages give the source.
+        device: As in `load_model`.
+
+    Returns:
+        The model.
+
+    Raises:
+        ValueError: If the config is of another format or malformed, or a tensor is missing,
+            of another shape or dtype, or belongs to no layer.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> from xcnn.models.saving import model_from_config
+        >>> config = Sequential([Input((3,)), Dense(2, name="d")], seed=0).get_config()
+        >>> tensors = {"params/d/kernel": np.ones((3, 2), np.float32), "params/d/bias": np.zeros(2, np.float32)}
+        >>> model_from_config(config, tensors).predict(np.ones((1, 3), np.float32), verbose=0).tolist()
+        [[3.0, 3.0]]
+    """
     if not isinstance(config, dict) or config.get("format") != "xcnn-model" or config.get("version") != FORMAT_VERSION:
         got = config.get("format") if isinstance(config, dict) else None
         version = config.get("version") if isinstance(config, dict) else None
@@ -374,6 +538,7 @@ def model_from_config(config, tensors, backend=None, compile=True, path="model",
                 _build_from_tensors(layer, tensors, backend, dtype, path, device)
         input_layer = layers[config["layers"][0]["config"]["name"]]
         kwargs = dict(backend=backend, dtype=dtype, seed=config["seed"], name=config["name"], device=device)
+        model: Model
         if config["class"] == "Sequential":
             model = Sequential(**kwargs)
             model._set_graph(input_layer.output, layers[config["output"]].output)
@@ -412,5 +577,6 @@ def model_from_config(config, tensors, backend=None, compile=True, path="model",
                 model.optimizer.state.setdefault(key, {})[slot] = B.asarray(value, model.backend, model.dtype,
                                                                              device=model.device)
     extra = config.get("extra", {})
-    model.saved_extra = extra if isinstance(extra, dict) else {}
+    # what save_model(extra=...) stored, for the caller (the CLI resumes from it); not a Model attribute
+    model.saved_extra = extra if isinstance(extra, dict) else {}  # type: ignore[attr-defined]
     return model

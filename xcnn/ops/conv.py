@@ -32,6 +32,7 @@ import math
 
 import array_api_extra as xpx
 
+from .._typing import Array, IntPair, Namespace, Padding, Shape
 from ..backend import Unkeyed, array_namespace, device_key
 from . import _parallel as parallel
 from ._workspace import matmul, matmul_into, scratch
@@ -67,17 +68,39 @@ def _no_pool(win):
     return Window(kernel=(1, 1), stride=(1, 1), pads=((0, 0), (0, 0)), out=win.out)
 
 
-def im2col(xp, x_padded, win, pool=None, workspace=None):
-    """The ``(M, KH*KW*C)`` window matrix of padded NHWC input, M = N*OH*OW.
+def im2col(xp: Namespace, x_padded: Array, win: Window, pool: Window | None = None,
+           workspace: dict[str, Array] | None = None) -> Array:
+    """The `(M, KH*KW*C)` window matrix of padded NHWC input, M = N*OH*OW.
 
-    Columns are ordered (kernel row, kernel column, channel), matching ``w.reshape(F, -1)``;
-    rows (n, oh, ow). With ``pool`` (a disjoint max pool's Window over the conv output, see
-    ``conv_pool``) rows are ordered (pool cell, n, ohp, owp) instead, so each cell of every
+    Columns are ordered (kernel row, kernel column, channel), matching `w.reshape(F, -1)`;
+    rows (n, oh, ow). With `pool` (a disjoint max pool's Window over the conv output, see
+    `conv_pool`) rows are ordered (pool cell, n, ohp, owp) instead, so each cell of every
     pooling window is one contiguous block of the GEMM output; rows no window covers are
     left out. With one input channel the matrix is built kernel-offset-major, one contiguous
     block per offset (much faster to build), and its transposed view is returned: matmul
-    reads it without a copy. ``workspace``: see :func:`._workspace.scratch` (the matrix is
-    built in ``workspace["cols"]``).
+    reads it without a copy.
+
+    Args:
+        xp: The arrays' namespace.
+        x_padded: The padded input `(N, Hp, Wp, C)`, float32 or float64 (see `pad_hw`).
+        win: The convolution's `Window` (from `window_geometry`).
+        pool: A disjoint max pool's `Window` over the conv output, or `None`.
+        workspace: A dict the caller keeps between calls; the matrix is then built in
+            `workspace["cols"]` (see `xcnn.ops._workspace.scratch`).
+
+    Returns:
+        The window matrix `(M, KH*KW*C)` in `x_padded`'s dtype.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.backend import namespace
+        >>> from xcnn.ops._geometry import pad_hw, window_geometry
+        >>> from xcnn.ops.conv import im2col
+        >>> x = np.arange(18.0).reshape(1, 3, 3, 2)
+        >>> win = window_geometry((3, 3), (2, 2), 1, 0)
+        >>> cols = im2col(namespace("numpy"), pad_hw(x, win), win)
+        >>> cols.shape, cols[0].tolist()
+        ((4, 8), [0.0, 1.0, 2.0, 3.0, 6.0, 7.0, 8.0, 9.0])
     """
     pool = pool or _no_pool(win)
     n, c = x_padded.shape[0], x_padded.shape[3]
@@ -94,9 +117,30 @@ def im2col(xp, x_padded, win, pool=None, workspace=None):
     return xp.reshape(cols, (cells * n * ohp * owp, win.size * c))
 
 
-def row_windows(xp, x_padded, win, workspace=None):
-    """The ``(N*OH, KH*Wp*C)`` matrix of the banded algorithm: for each output row, the KH
-    padded input rows its windows read, side by side (built in ``workspace["cols"]`` if given)."""
+def row_windows(xp: Namespace, x_padded: Array, win: Window, workspace: dict[str, Array] | None = None) -> Array:
+    """The `(N*OH, KH*Wp*C)` matrix of the banded algorithm.
+
+    For each output row, the KH padded input rows its windows read, side by side.
+
+    Args:
+        xp: The arrays' namespace.
+        x_padded: The padded input `(N, Hp, Wp, C)`, float32 or float64.
+        win: The convolution's `Window`.
+        workspace: If given, the matrix is built in `workspace["cols"]`.
+
+    Returns:
+        The row matrix `(N*OH, KH*Wp*C)` in `x_padded`'s dtype.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.backend import namespace
+        >>> from xcnn.ops._geometry import pad_hw, window_geometry
+        >>> from xcnn.ops.conv import row_windows
+        >>> x = np.arange(18.0).reshape(1, 3, 3, 2)
+        >>> win = window_geometry((3, 3), (2, 2), 1, 0)
+        >>> row_windows(namespace("numpy"), pad_hw(x, win), win).shape
+        (2, 12)
+    """
     n, _, wp, c = x_padded.shape
     rows = scratch(xp, workspace, "cols", (n, win.out[0], win.kernel[0], wp, c), x_padded.dtype, x_padded.device)
     for i, idx in row_slices(win):
@@ -180,13 +224,40 @@ def _rows_computed(win, out_rows):
     return win if out_rows == win.out[0] else dataclasses.replace(win, out=(out_rows, win.out[1]))
 
 
-def banded_forward(xp, x, w, b, win, phases=1, out_rows=None, workspace=None, z_in_workspace=False):
-    """The banded GEMM: ``(z, rows)``, z of shape ``(N*R, M*F)`` for the first R = ``out_rows``
-    output rows (default all) and the M output columns of :func:`_band_columns`; rows
-    ``(N*R, KH*Wp*C)`` is the window matrix the backward reuses. Shared by :func:`conv2d_forward`
-    (``phases=1``: z is the NHWC output) and the fused ``conv_pool`` op. ``z_in_workspace``:
-    z is a temporary of the caller's, so it may be written into ``workspace["z"]`` (see
-    :func:`._workspace.matmul`)."""
+def banded_forward(xp: Namespace, x: Array, w: Array, b: Array | None, win: Window, phases: int = 1,
+                   out_rows: int | None = None, workspace: dict[str, Array] | None = None,
+                   z_in_workspace: bool = False) -> tuple[Array, Array]:
+    """The banded GEMM of a convolution: `(z, rows)`.
+
+    Shared by `conv2d_forward` (`phases=1`: z is the NHWC output) and the fused `conv_pool` op.
+
+    Args:
+        xp: The arrays' namespace.
+        x: The input `(N, H, W, C)`, float32 or float64.
+        w: The filters `(F, KH, KW, C)`, of `x`'s dtype.
+        b: The bias `(F,)`, or `None`.
+        win: The convolution's `Window`.
+        phases: 1 for output columns in their natural order; P to emit them phase-major, so
+            the P columns of each width-P pooling window land in P contiguous blocks.
+        out_rows: Compute only the first R output rows (default all).
+        workspace: A dict the caller keeps between calls (the window matrix is built there).
+        z_in_workspace: z is a temporary of the caller's, so it may be written into
+            `workspace["z"]` (see `xcnn.ops._workspace.matmul`).
+
+    Returns:
+        `z` of shape `(N*R, M*F)` for the R output rows and M output columns, and `rows`
+        `(N*R, KH*Wp*C)`, the window matrix the backward reuses.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.backend import namespace
+        >>> from xcnn.ops._geometry import window_geometry
+        >>> from xcnn.ops.conv import banded_forward
+        >>> x, w, b = np.arange(18.0).reshape(1, 3, 3, 2), np.ones((4, 2, 2, 2)), np.arange(4.0)
+        >>> z, rows = banded_forward(namespace("numpy"), x, w, b, window_geometry((3, 3), (2, 2), 1, 0))
+        >>> z.shape, rows.shape, z[0].tolist()
+        ((2, 8), (2, 12), [36.0, 37.0, 38.0, 39.0, 52.0, 53.0, 54.0, 55.0])
+    """
     if out_rows is not None:
         win = _rows_computed(win, out_rows)
     x_padded = pad_hw(x, win)
@@ -198,12 +269,39 @@ def banded_forward(xp, x, w, b, win, phases=1, out_rows=None, workspace=None, z_
     return z, rows
 
 
-def banded_backward(xp, dz, w, win, rows, x_shape, need_dx, phases=1):
-    """Gradients from the banded GEMM's output gradient ``dz`` ``(N*R, M*F)`` (the layout of
-    :func:`banded_forward`'s z): ``(dx, dw)``; dx (shape ``x_shape``, unpadded) is None
-    unless ``need_dx``. Output rows past R and columns left out by ``phases`` get no gradient,
-    as they took no part in the result. The bias gradient is the caller's
-    (:func:`.channel_sum` of its own output gradient)."""
+def banded_backward(xp: Namespace, dz: Array, w: Array, win: Window, rows: Array, x_shape: Shape, need_dx: bool,
+                    phases: int = 1) -> tuple[Array | None, Array]:
+    """Gradients from the banded GEMM's output gradient `dz`: `(dx, dw)`.
+
+    Output rows past R and columns left out by `phases` get no gradient, as they took no
+    part in the result. The bias gradient is the caller's (`channel_sum` of its own output
+    gradient).
+
+    Args:
+        xp: The arrays' namespace.
+        dz: The gradient `(N*R, M*F)` w.r.t. `banded_forward`'s z (its layout).
+        w: The filters `(F, KH, KW, C)`.
+        win: The convolution's `Window`.
+        rows: The window matrix `banded_forward` returned.
+        x_shape: The input's shape `(N, H, W, C)`.
+        need_dx: Whether to compute the input gradient.
+        phases: As in `banded_forward`.
+
+    Returns:
+        `dx` of shape `x_shape` (unpadded), or `None` unless `need_dx`, and `dw` of `w`'s shape.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.backend import namespace
+        >>> from xcnn.ops._geometry import window_geometry
+        >>> from xcnn.ops.conv import banded_backward, banded_forward
+        >>> xp, win = namespace("numpy"), window_geometry((3, 3), (2, 2), 1, 0)
+        >>> x, w = np.arange(18.0).reshape(1, 3, 3, 2), np.ones((4, 2, 2, 2))
+        >>> z, rows = banded_forward(xp, x, w, None, win)
+        >>> dx, dw = banded_backward(xp, np.ones_like(z), w, win, rows, x.shape, True)
+        >>> dx[0, :, :, 0].tolist(), dw.shape
+        ([[4.0, 8.0, 4.0], [8.0, 16.0, 8.0], [4.0, 8.0, 4.0]], (4, 2, 2, 2))
+    """
     n, kh = x_shape[0], win.kernel[0]
     out_rows = dz.shape[0] // n
     win = _rows_computed(win, out_rows)
@@ -223,11 +321,27 @@ def banded_backward(xp, dz, w, win, rows, x_shape, need_dx, phases=1):
     return dx, dw
 
 
-def col2im(xp, dcols, x_padded_shape, win, pool=None):
-    """Adjoint of :func:`im2col`: add each window column back to where it was read from.
+def col2im(xp: Namespace, dcols: Array, x_padded_shape: Shape, win: Window, pool: Window | None = None) -> Array:
+    """Adjoint of `im2col`: add each window column back to where it was read from.
 
-    dcols: ``(M, KH*KW*C)`` in the row order of ``im2col(..., pool)`` -> padded input
-    gradient of shape ``x_padded_shape``.
+    Args:
+        xp: The arrays' namespace.
+        dcols: `(M, KH*KW*C)` in the row order of `im2col(..., pool)`.
+        x_padded_shape: The padded input's shape `(N, Hp, Wp, C)`.
+        win: The convolution's `Window`.
+        pool: As in `im2col`.
+
+    Returns:
+        The padded input gradient, of shape `x_padded_shape` and `dcols`' dtype.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.backend import namespace
+        >>> from xcnn.ops._geometry import window_geometry
+        >>> from xcnn.ops.conv import col2im
+        >>> win = window_geometry((3, 3), (2, 2), 1, 0)
+        >>> col2im(namespace("numpy"), np.ones((4, 8)), (1, 3, 3, 2), win)[0, :, :, 0].tolist()
+        [[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]
     """
     pool = pool or _no_pool(win)
     n, _, _, c = x_padded_shape
@@ -239,10 +353,36 @@ def col2im(xp, dcols, x_padded_shape, win, pool=None):
     return dx_padded
 
 
-def im2col_forward(xp, x, w, b, win, pool=None, workspace=None, z_in_workspace=False):
-    """The im2col GEMM: ``(z, cols)``, z ``(M, F)`` in the row order of :func:`im2col` (NHWC
-    when ``pool`` is None). Shared by :func:`conv2d_forward` and the fused ``conv_pool`` op;
-    ``z_in_workspace`` as in :func:`banded_forward`."""
+def im2col_forward(xp: Namespace, x: Array, w: Array, b: Array | None, win: Window, pool: Window | None = None,
+                   workspace: dict[str, Array] | None = None, z_in_workspace: bool = False) -> tuple[Array, Array]:
+    """The im2col GEMM of a convolution: `(z, cols)`.
+
+    Shared by `conv2d_forward` and the fused `conv_pool` op.
+
+    Args:
+        xp: The arrays' namespace.
+        x: The input `(N, H, W, C)`, float32 or float64.
+        w: The filters `(F, KH, KW, C)`, of `x`'s dtype.
+        b: The bias `(F,)`, or `None`.
+        win: The convolution's `Window`.
+        pool: As in `im2col`.
+        workspace: As in `im2col`.
+        z_in_workspace: As in `banded_forward`.
+
+    Returns:
+        `z` `(M, F)` in the row order of `im2col` (NHWC when `pool` is `None`), and `cols`
+        `(M, KH*KW*C)`.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.backend import namespace
+        >>> from xcnn.ops._geometry import window_geometry
+        >>> from xcnn.ops.conv import im2col_forward
+        >>> x, w, b = np.arange(18.0).reshape(1, 3, 3, 2), np.ones((4, 2, 2, 2)), np.arange(4.0)
+        >>> z, cols = im2col_forward(namespace("numpy"), x, w, b, window_geometry((3, 3), (2, 2), 1, 0))
+        >>> z.shape, cols.shape, z[:, 0].tolist()
+        ((4, 4), (4, 8), [36.0, 52.0, 84.0, 100.0])
+    """
     cols = im2col(xp, pad_hw(x, win), win, pool, workspace)
     z = matmul(xp, cols, xp.reshape(w, (w.shape[0], -1)).T, workspace if z_in_workspace else None)
     if b is not None:
@@ -250,12 +390,28 @@ def im2col_forward(xp, x, w, b, win, pool=None, workspace=None, z_in_workspace=F
     return z, cols
 
 
-def add_bias(xp, z, b):
-    """``z + b`` along z's channels: z is a fresh ``(M, K*F)`` GEMM output, ``b`` ``(F,)``
-    repeats K times per row. Added in place (a second output-sized array would cost as much
-    again) on rows of up to 64 channel groups at a time, since NumPy pays a loop iteration
-    per row and F is often only 6 or 9. Returns the result (z itself where reshape gives a
-    view, as on every backend here)."""
+def add_bias(xp: Namespace, z: Array, b: Array) -> Array:
+    """`z + b` along z's channels, in place.
+
+    `b` repeats K times per row of z. Added in place (a second output-sized array would cost
+    as much again) on rows of up to 64 channel groups at a time, since NumPy pays a loop
+    iteration per row and F is often only 6 or 9.
+
+    Args:
+        xp: The arrays' namespace.
+        z: A fresh `(M, K*F)` GEMM output (it is overwritten).
+        b: The bias `(F,)`, of z's dtype.
+
+    Returns:
+        The result, `(M, K*F)` (z itself where reshape gives a view, as on every backend here).
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.backend import namespace
+        >>> from xcnn.ops.conv import add_bias
+        >>> add_bias(namespace("numpy"), np.zeros((2, 6)), np.array([1.0, 2.0, 3.0])).tolist()
+        [[1.0, 2.0, 3.0, 1.0, 2.0, 3.0], [1.0, 2.0, 3.0, 1.0, 2.0, 3.0]]
+    """
     rows, width = z.shape
     group = math.gcd(rows, 64)
     flat = xp.reshape(z, (rows // group, width * group))
@@ -263,10 +419,37 @@ def add_bias(xp, z, b):
     return xp.reshape(flat, (rows, width))
 
 
-def im2col_backward(xp, dz, w, win, cols, x_shape, need_dx, pool=None):
-    """Gradients from the im2col GEMM's output gradient ``dz`` ``(M, F)``: ``(dx, dw)``;
-    dx (shape ``x_shape``) is None unless ``need_dx``. The bias gradient is the caller's,
-    as in :func:`banded_backward`."""
+def im2col_backward(xp: Namespace, dz: Array, w: Array, win: Window, cols: Array, x_shape: Shape, need_dx: bool,
+                    pool: Window | None = None) -> tuple[Array | None, Array]:
+    """Gradients from the im2col GEMM's output gradient `dz`: `(dx, dw)`.
+
+    The bias gradient is the caller's, as in `banded_backward`.
+
+    Args:
+        xp: The arrays' namespace.
+        dz: The gradient `(M, F)` w.r.t. `im2col_forward`'s z.
+        w: The filters `(F, KH, KW, C)`.
+        win: The convolution's `Window`.
+        cols: The window matrix `im2col_forward` returned.
+        x_shape: The input's shape `(N, H, W, C)`.
+        need_dx: Whether to compute the input gradient.
+        pool: As in `im2col`.
+
+    Returns:
+        `dx` of shape `x_shape`, or `None` unless `need_dx`, and `dw` of `w`'s shape.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.backend import namespace
+        >>> from xcnn.ops._geometry import window_geometry
+        >>> from xcnn.ops.conv import im2col_backward, im2col_forward
+        >>> xp, win = namespace("numpy"), window_geometry((3, 3), (2, 2), 1, 0)
+        >>> x, w = np.arange(18.0).reshape(1, 3, 3, 2), np.ones((4, 2, 2, 2))
+        >>> z, cols = im2col_forward(xp, x, w, None, win)
+        >>> dx, dw = im2col_backward(xp, np.ones_like(z), w, win, cols, x.shape, True)
+        >>> dx[0, :, :, 0].tolist(), dw[0, :, :, 0].tolist()
+        ([[4.0, 8.0, 4.0], [8.0, 16.0, 8.0], [4.0, 8.0, 4.0]], [[16.0, 24.0], [40.0, 48.0]])
+    """
     f = w.shape[0]
     # (cols.T @ dz).T, not dz.T @ cols: with few filters the long axis M then runs inside
     # the GEMM's inner product, about twice as fast on NumPy's BLAS
@@ -295,10 +478,28 @@ def _shift_grid(win):
     return hp, wp, (kh - 1) * wp + kw - 1
 
 
-def shift_chunk(n, hp, wp, c, f, itemsize):
-    """Images per chunk of the shift algorithm: as many as keep the chunk's input rows and two
-    output-sized buffers within :data:`_SHIFT_CHUNK_BYTES` (at least one, at most ``n``).
-    The one place that sizes the chunks, forward and backward alike."""
+def shift_chunk(n: int, hp: int, wp: int, c: int, f: int, itemsize: int) -> int:
+    """How many images the shift algorithm's GEMMs take at a time.
+
+    The chunk's input rows and its two output-sized buffers stay within
+    `_SHIFT_CHUNK_BYTES`. The one place that sizes the chunks, forward and backward alike.
+
+    Args:
+        n: The batch size.
+        hp: The padded image height.
+        wp: The padded image width.
+        c: The input channels.
+        f: The filters.
+        itemsize: Bytes per element (4 for float32, 8 for float64).
+
+    Returns:
+        The chunk size, at least 1 and at most `n`.
+
+    Example:
+        >>> from xcnn.ops.conv import shift_chunk
+        >>> shift_chunk(64, 34, 34, 16, 32, 4)
+        8
+    """
     per_image = hp * wp * (c + 2 * f) * itemsize
     return max(1, min(n, _SHIFT_CHUNK_BYTES // per_image))
 
@@ -352,12 +553,35 @@ def _group_bounds(n, groups):
     return bounds
 
 
-def shift_forward(xp, x, w, b, win, workspace=None):
-    """The shift algorithm (stride 1): ``(y, x_flat)``, y ``(N, OH, OW, F)`` a fresh array and
-    x_flat ``((N+G)*Hp*Wp, C)`` the flattened padded batch that :func:`shift_backward` reuses:
-    G groups of images (see :func:`_shift_groups`), each followed by one zero image that its
-    last taps read past the end. ``workspace``: x_flat and the chunk buffers are built in the
-    caller's arrays (see :mod:`._workspace`)."""
+def shift_forward(xp: Namespace, x: Array, w: Array, b: Array | None, win: Window,
+                  workspace: dict[str, Array] | None = None) -> tuple[Array, Array]:
+    """The shift algorithm (stride 1): `(y, x_flat)`.
+
+    x_flat is the flattened padded batch that `shift_backward` reuses: G groups of images
+    (see `_shift_groups`), each followed by one zero image that its last taps read past the end.
+
+    Args:
+        xp: The arrays' namespace.
+        x: The input `(N, H, W, C)`, float32 or float64.
+        w: The filters `(F, KH, KW, C)`, of `x`'s dtype.
+        b: The bias `(F,)`, or `None`.
+        win: The convolution's `Window`; its stride must be 1.
+        workspace: If given, x_flat and the chunk buffers are built in the caller's arrays
+            (see `xcnn.ops._workspace`).
+
+    Returns:
+        `y` `(N, OH, OW, F)`, a fresh array, and `x_flat` `((N+G)*Hp*Wp, C)`.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.backend import namespace
+        >>> from xcnn.ops._geometry import window_geometry
+        >>> from xcnn.ops.conv import shift_forward
+        >>> x, w, b = np.arange(18.0).reshape(1, 3, 3, 2), np.ones((4, 2, 2, 2)), np.arange(4.0)
+        >>> y, x_flat = shift_forward(namespace("numpy"), x, w, b, window_geometry((3, 3), (2, 2), 1, 0))
+        >>> y.shape, x_flat.shape, y[0, :, :, 0].tolist()
+        ((1, 2, 2, 4), (18, 2), [[36.0, 52.0], [84.0, 100.0]])
+    """
     n, c = x.shape[0], x.shape[3]
     f = w.shape[0]
     (oh, ow) = win.out
@@ -392,13 +616,40 @@ def shift_forward(xp, x, w, b, win, workspace=None):
     return y, x_flat
 
 
-def shift_backward(xp, dy, w, win, x_flat, x_shape, need_dx, workspace=None):
-    """Gradients of :func:`shift_forward` from ``dy`` ``(N, OH, OW, F)``: ``(dx, dw)``, dx
-    (shape ``x_shape``) None unless ``need_dx``. Per chunk, dy is laid on the padded grid
-    (zeros on its border, so the dropped rows get no gradient); for each tap,
-    ``dw[tap] += x_slice.T @ dz`` and ``dx_flat[slice] += dz @ taps[tap].T``. Groups of
-    images touch disjoint rows of dx_flat (each has its own zero image), so they run side by
-    side like the forward's; their weight gradients are summed at the end."""
+def shift_backward(xp: Namespace, dy: Array, w: Array, win: Window, x_flat: Array, x_shape: Shape, need_dx: bool,
+                   workspace: dict[str, Array] | None = None) -> tuple[Array | None, Array]:
+    """Gradients of `shift_forward` from its output gradient: `(dx, dw)`.
+
+    Per chunk, dy is laid on the padded grid (zeros on its border, so the dropped rows get no
+    gradient); for each tap, `dw[tap] += x_slice.T @ dz` and `dx_flat[slice] += dz @ taps[tap].T`.
+    Groups of images touch disjoint rows of dx_flat (each has its own zero image), so they run
+    side by side like the forward's; their weight gradients are summed at the end.
+
+    Args:
+        xp: The arrays' namespace.
+        dy: The output gradient `(N, OH, OW, F)`.
+        w: The filters `(F, KH, KW, C)`.
+        win: The convolution's `Window`.
+        x_flat: The flattened padded batch `shift_forward` returned.
+        x_shape: The input's shape `(N, H, W, C)`.
+        need_dx: Whether to compute the input gradient.
+        workspace: As in `shift_forward`.
+
+    Returns:
+        `dx` of shape `x_shape`, or `None` unless `need_dx`, and `dw` of `w`'s shape.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.backend import namespace
+        >>> from xcnn.ops._geometry import window_geometry
+        >>> from xcnn.ops.conv import shift_backward, shift_forward
+        >>> xp, win = namespace("numpy"), window_geometry((3, 3), (2, 2), 1, 0)
+        >>> x, w = np.arange(18.0).reshape(1, 3, 3, 2), np.ones((4, 2, 2, 2))
+        >>> y, x_flat = shift_forward(xp, x, w, None, win)
+        >>> dx, dw = shift_backward(xp, np.ones_like(y), w, win, x_flat, x.shape, True)
+        >>> dx[0, :, :, 0].tolist()
+        [[4.0, 8.0, 4.0], [8.0, 16.0, 8.0], [4.0, 8.0, 4.0]]
+    """
     n, h, wd, c = x_shape
     f, kh, kw, _ = w.shape
     hp, wp, _ = _shift_grid(win)
@@ -409,7 +660,7 @@ def shift_backward(xp, dy, w, win, x_flat, x_shape, need_dx, workspace=None):
     dx_flat = xp.zeros(((n + len(groups)) * per, c), dtype=dy.dtype, device=dy.device) if need_dx else None
     # the grid's interior, where dy goes; its border stays 0 (the chunk's output window)
     dy_win = dataclasses.replace(win, pads=((0, kh - 1), (0, kw - 1)))
-    d_taps = [None] * len(groups)
+    d_taps: list[Array] = [None] * len(groups)
 
     def run_group(g):
         first_image, images = groups[g]
@@ -452,17 +703,32 @@ SHIFT_MIN_CHANNELS = 16
 ALGORITHMS = ("im2col", "banded", "shift")
 
 
-def conv_algorithm(x_shape, w_shape, win):
-    """``"banded"``, ``"shift"`` or ``"im2col"`` for a convolution of this geometry: the one
-    place that chooses.
+def conv_algorithm(x_shape: Shape, w_shape: Shape, win: Window) -> str:
+    """`"banded"`, `"shift"` or `"im2col"` for a convolution of this geometry: the one place that chooses.
 
-    A stride-1 convolution of at least :data:`SHIFT_MIN_CHANNELS` input channels takes the
-    shift algorithm (no window matrix, only (Hp*Wp)/(OH*OW) extra arithmetic: the VGG and
-    ResNet layers). Of the rest, the banded GEMM does Wp/KW times the useful arithmetic; up
-    to 4x it is cheaper than building, writing and reading an im2col matrix KH*KW times the
-    input (measured on NumPy/OpenBLAS, see docs/performance.md): the seeds' MNIST nets. The
-    rest use im2col. When a max pool follows, the fused
-    ``conv_pool`` op runs only for banded and im2col (see :func:`.fuses_with_max_pool`).
+    A stride-1 convolution of at least `SHIFT_MIN_CHANNELS` input channels takes the shift
+    algorithm (no window matrix, only (Hp*Wp)/(OH*OW) extra arithmetic: the VGG and ResNet
+    layers). Of the rest, the banded GEMM does Wp/KW times the useful arithmetic; up to 4x it
+    is cheaper than building, writing and reading an im2col matrix KH*KW times the input
+    (measured on NumPy/OpenBLAS, see docs/performance.md): the seeds' MNIST nets. The rest use
+    im2col. When a max pool follows, the fused `conv_pool` op runs only for banded and im2col
+    (see `fuses_with_max_pool`).
+
+    Args:
+        x_shape: The input's shape `(N, H, W, C)`.
+        w_shape: The filters' shape `(F, KH, KW, C)`.
+        win: The convolution's `Window`.
+
+    Returns:
+        The algorithm's name.
+
+    Example:
+        >>> from xcnn.ops._geometry import window_geometry
+        >>> from xcnn.ops.conv import conv_algorithm
+        >>> conv_algorithm((1, 28, 28, 1), (8, 7, 7, 1), window_geometry((28, 28), (7, 7), 1, "valid"))
+        'banded'
+        >>> conv_algorithm((1, 32, 32, 32), (8, 3, 3, 32), window_geometry((32, 32), (3, 3), 1, "same"))
+        'shift'
     """
     if win.stride == (1, 1) and w_shape[3] >= SHIFT_MIN_CHANNELS:
         return "shift"
@@ -482,27 +748,70 @@ def _pick_algorithm(x, w, win, algorithm):
     return algorithm
 
 
-def conv2d(x, w, b=None, *, stride=1, padding=0, algorithm="auto"):
-    """2-D convolution of NHWC images.
+def conv2d(x: Array, w: Array, b: Array | None = None, *, stride: IntPair = 1, padding: Padding = 0,
+           algorithm: str = "auto") -> Array:
+    """2-D convolution (cross-correlation) of NHWC images.
 
-    x: ``(N, H, W, C)``; w: ``(F, KH, KW, C)``; b: ``(F,)`` or None.
-    stride: int or ``(sh, sw)``; padding: int, ``(ph, pw)``, ``((top, bottom), (left, right))``,
-    ``"valid"`` or ``"same"``; algorithm: ``"auto"`` (see :func:`conv_algorithm`), ``"im2col"``,
-    ``"banded"`` or ``"shift"`` (stride 1 only; the same result up to float rounding). Returns ``(N, OH, OW, F)`` in the dtype
-    of ``x``.
+    Args:
+        x: The images `(N, H, W, C)`, float32 or float64, on any backend.
+        w: The filters `(F, KH, KW, C)`, of `x`'s dtype.
+        b: The bias `(F,)`, or `None`.
+        stride: An int or `(sh, sw)`.
+        padding: An int, `(ph, pw)`, `((top, bottom), (left, right))`, `"valid"` or `"same"`.
+        algorithm: `"auto"` (see `conv_algorithm`), `"im2col"`, `"banded"` or `"shift"`
+            (stride 1 only); the same result up to float rounding.
+
+    Returns:
+        `(N, OH, OW, F)` in the dtype of `x`.
+
+    Raises:
+        ValueError: If `x` is not 4-D, `w` not `(F, KH, KW, C)` with x's C, `b` not `(F,)`,
+            the window does not fit, or `algorithm` is unknown (or `"shift"` with a stride).
+        TypeError: If `w` has another dtype than `x`, or they are not floating.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.ops.conv import conv2d
+        >>> x = np.arange(16.0).reshape(1, 4, 4, 1)
+        >>> conv2d(x, np.ones((1, 2, 2, 1)), stride=2)[0, :, :, 0].tolist()
+        [[10.0, 18.0], [42.0, 50.0]]
     """
     return conv2d_forward(x, w, b, stride=stride, padding=padding, algorithm=algorithm)[0]
 
 
-def conv2d_forward(x, w, b=None, *, stride=1, padding=0, algorithm="auto", workspace=None):
-    """:func:`conv2d` that also returns the window matrix its GEMM read.
+def conv2d_forward(x: Array, w: Array, b: Array | None = None, *, stride: IntPair = 1, padding: Padding = 0,
+                   algorithm: str = "auto", workspace: dict[str, Array] | None = None) -> tuple[Array, Array]:
+    """`conv2d` that also returns the window matrix its GEMM read.
 
-    That is ``cols`` ``(N*OH*OW, KH*KW*C)`` for im2col, ``rows`` ``(N*OH, KH*Wp*C)`` for the
-    banded algorithm, the flattened padded batch ``((N+G)*Hp*Wp, C)`` for shift (see
-    :func:`shift_forward`). A layer keeps it for :func:`conv2d_backward` (``cols=``), which then
-    builds no second one: one buffer of extra memory, built once per step. ``workspace``: a
-    dict the caller keeps between calls; the window matrix is then built in the same array
-    each time (see :mod:`._workspace`), valid until the next call with that workspace.
+    That is `cols` `(N*OH*OW, KH*KW*C)` for im2col, `rows` `(N*OH, KH*Wp*C)` for the banded
+    algorithm, the flattened padded batch `((N+G)*Hp*Wp, C)` for shift (see `shift_forward`).
+    A layer keeps it for `conv2d_backward` (`cols=`), which then builds no second one: one
+    buffer of extra memory, built once per step.
+
+    Args:
+        x: The images `(N, H, W, C)`, float32 or float64, on any backend.
+        w: The filters `(F, KH, KW, C)`, of `x`'s dtype.
+        b: The bias `(F,)`, or `None`.
+        stride: As in `conv2d`.
+        padding: As in `conv2d`.
+        algorithm: As in `conv2d`.
+        workspace: A dict the caller keeps between calls; the window matrix is then built in
+            the same array each time (see `xcnn.ops._workspace`), valid until the next call
+            with that workspace.
+
+    Returns:
+        `(y, cols)`: the output `(N, OH, OW, F)` in `x`'s dtype and the window matrix.
+
+    Raises:
+        ValueError: As `conv2d`.
+        TypeError: As `conv2d`.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.ops.conv import conv2d_forward
+        >>> y, cols = conv2d_forward(np.ones((1, 4, 4, 1)), np.ones((1, 2, 2, 1)), padding="same")
+        >>> y.shape, cols.shape
+        ((1, 4, 4, 1), (4, 10))
     """
     xp = array_namespace(x, w, b)
     _check_conv_args(xp, x, w, b)
@@ -519,14 +828,41 @@ def conv2d_forward(x, w, b=None, *, stride=1, padding=0, algorithm="auto", works
     return xp.reshape(y, (n, oh, ow, f)), cols
 
 
-def conv2d_backward(dy, x, w, *, stride=1, padding=0, need_dx=True, cols=None, algorithm="auto", workspace=None):
-    """Gradients of :func:`conv2d` given the output gradient ``dy``.
+def conv2d_backward(dy: Array, x: Array, w: Array, *, stride: IntPair = 1, padding: Padding = 0, need_dx: bool = True,
+                    cols: Array | None = None, algorithm: str = "auto",
+                    workspace: dict[str, Array] | None = None) -> tuple[Array | None, Array, Array]:
+    """Gradients of `conv2d` given the output gradient `dy`.
 
-    dy: ``(N, OH, OW, F)``; x, w, stride, padding and algorithm as in the forward call; cols:
-    the window matrix from :func:`conv2d_forward`, if kept. Returns ``(dx, dw, db)`` with the
-    shapes of ``x``, ``w`` and ``(F,)``; ``dx`` is None when ``need_dx=False`` (the first
-    layer of a network needs no input gradient). ``workspace``: the shift algorithm's chunk
-    buffers are kept there (as in :func:`conv2d_forward`; pass the same dict).
+    Args:
+        dy: The output gradient `(N, OH, OW, F)`, of `x`'s dtype.
+        x: The forward's input `(N, H, W, C)`.
+        w: The filters `(F, KH, KW, C)`.
+        stride: As in the forward call.
+        padding: As in the forward call.
+        need_dx: `False` skips the input gradient (the first layer of a network needs none).
+        cols: The window matrix from `conv2d_forward`, if kept (else it is rebuilt).
+        algorithm: As in the forward call.
+        workspace: The shift algorithm's chunk buffers are kept there (as in
+            `conv2d_forward`; pass the same dict).
+
+    Returns:
+        `(dx, dw, db)` with the shapes of `x`, `w` and `(F,)`; `dx` is `None` when
+        `need_dx=False`.
+
+    Raises:
+        ValueError: If `dy` is not the forward's output shape, `cols` not the window matrix
+            `conv2d_forward` returned, or the arguments are bad as in `conv2d`.
+        TypeError: As `conv2d`.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.ops.conv import conv2d_backward
+        >>> x, w = np.arange(16.0).reshape(1, 4, 4, 1), np.ones((1, 2, 2, 1))
+        >>> dx, dw, db = conv2d_backward(np.ones((1, 3, 3, 1)), x, w)
+        >>> dx[0, :, :, 0].tolist()
+        [[1.0, 2.0, 2.0, 1.0], [2.0, 4.0, 4.0, 2.0], [2.0, 4.0, 4.0, 2.0], [1.0, 2.0, 2.0, 1.0]]
+        >>> dw.ravel().tolist(), db.tolist()
+        ([45.0, 54.0, 81.0, 90.0], [9.0])
     """
     xp = array_namespace(dy, x, w)
     _check_conv_args(xp, x, w, None)

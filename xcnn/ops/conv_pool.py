@@ -22,6 +22,9 @@ Whether a Conv2D + MaxPooling2D pair runs fused is decided in one place,
 
 from __future__ import annotations
 
+from typing import Any
+
+from .._typing import Array, IntPair, Padding, Shape
 from ..backend import array_namespace
 from .activations import masked
 from .conv import (
@@ -38,14 +41,36 @@ def _pool_geometry(conv_win, pool_size):
     return window_geometry(conv_win.out, pool_size, pool_size, 0, kernel_name="pool_size")
 
 
-def fuses_with_max_pool(x_shape, w_shape, stride, padding, pool_size, pool_stride=None, pool_padding=0):
-    """True when ``max_pool2d(conv2d(x, w), pool_size, stride=pool_stride, padding=pool_padding)``
-    can run as :func:`conv2d_max_pool2d`: the pool's windows are disjoint and unpadded.
+def fuses_with_max_pool(x_shape: tuple[Any, ...], w_shape: Shape, stride: IntPair, padding: Padding,
+                        pool_size: IntPair, pool_stride: IntPair | None = None, pool_padding: Padding = 0) -> bool:
+    """Whether a convolution followed by a max pool can run as `conv2d_max_pool2d`.
 
-    x_shape: ``(N, H, W, C)`` (N may be None); w_shape: ``(F, KH, KW, C)``; the rest as in
-    :func:`.conv2d` and :func:`.max_pool2d`. The one place that decides. Convolutions that
-    :func:`.conv_algorithm` runs on the shift path are not fused: the fused op would have to
-    build their im2col matrix.
+    True when `max_pool2d(conv2d(x, w), pool_size, stride=pool_stride, padding=pool_padding)`
+    has disjoint, unpadded pooling windows. The one place that decides. Convolutions that
+    `conv_algorithm` runs on the shift path are not fused: the fused op would have to build
+    their im2col matrix.
+
+    Args:
+        x_shape: The input's shape `(N, H, W, C)` (N may be `None`).
+        w_shape: The filters' shape `(F, KH, KW, C)`.
+        stride: The convolution's stride, as in `conv2d`.
+        padding: The convolution's padding, as in `conv2d`.
+        pool_size: The pool's window, as in `max_pool2d`.
+        pool_stride: The pool's stride (default `pool_size`).
+        pool_padding: The pool's padding.
+
+    Returns:
+        `True` if the pair can run fused.
+
+    Raises:
+        ValueError: If a window does not fit or a size or padding is invalid (from `window_geometry`).
+
+    Example:
+        >>> from xcnn.ops.conv_pool import fuses_with_max_pool
+        >>> fuses_with_max_pool((None, 28, 28, 1), (6, 5, 5, 1), 1, "valid", 2)
+        True
+        >>> fuses_with_max_pool((None, 28, 28, 1), (6, 5, 5, 1), 1, "valid", 3, pool_stride=2)
+        False
     """
     pool_size = as_pair(pool_size, "pool_size")
     if as_pair(pool_size if pool_stride is None else pool_stride, "stride") != pool_size:
@@ -56,13 +81,38 @@ def fuses_with_max_pool(x_shape, w_shape, stride, padding, pool_size, pool_strid
     return not window_geometry(conv_win.out, pool_size, pool_size, pool_padding, kernel_name="pool_size").padded
 
 
-def conv2d_max_pool2d(x, w, b=None, *, stride=1, padding=0, pool_size=2, algorithm="auto", workspace=None):
-    """``max_pool2d(conv2d(x, w, b, stride=stride, padding=padding), pool_size)`` in one pass.
+def conv2d_max_pool2d(x: Array, w: Array, b: Array | None = None, *, stride: IntPair = 1, padding: Padding = 0,
+                      pool_size: IntPair = 2, algorithm: str = "auto",
+                      workspace: dict[str, Array] | None = None) -> Array:
+    """`max_pool2d(conv2d(x, w, b, stride=stride, padding=padding), pool_size)` in one pass.
 
-    x: ``(N, H, W, C)``; w: ``(F, KH, KW, C)``; b: ``(F,)`` or None; the pooling has stride
-    ``pool_size`` and no padding; algorithm as in :func:`.conv2d`; workspace as in
-    :func:`conv2d_max_pool2d_forward`. Returns ``(N, OH // PH, OW // PW, F)``. Keeps nothing
-    for a backward (inference).
+    The pooling has stride `pool_size` and no padding. Keeps nothing for a backward (inference).
+
+    Args:
+        x: The images `(N, H, W, C)`, float32 or float64, on any backend.
+        w: The filters `(F, KH, KW, C)`, of `x`'s dtype.
+        b: The bias `(F,)`, or `None`.
+        stride: The convolution's stride, as in `conv2d`.
+        padding: The convolution's padding, as in `conv2d`.
+        pool_size: An int or `(PH, PW)`.
+        algorithm: `"auto"`, `"im2col"` or `"banded"` (the fused op has no shift form).
+        workspace: As in `conv2d_max_pool2d_forward`.
+
+    Returns:
+        `(N, OH // PH, OW // PW, F)` in `x`'s dtype.
+
+    Raises:
+        ValueError: If the arguments are bad as in `conv2d`, the pool does not fit, or
+            `algorithm` is not one of the three.
+        TypeError: If `w` has another dtype than `x`, or they are not floating.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.ops.conv_pool import conv2d_max_pool2d
+        >>> x, w = np.arange(32.0).reshape(1, 4, 4, 2), np.ones((3, 1, 1, 2))
+        >>> y = conv2d_max_pool2d(x, w, np.array([0.0, 1.0, 2.0]))
+        >>> y.shape, y[0, :, :, 0].tolist()
+        ((1, 2, 2, 3), [[21.0, 29.0], [53.0, 61.0]])
     """
     return _forward(x, w, b, stride, padding, pool_size, algorithm, workspace, for_backward=False)[0]
 
@@ -85,15 +135,40 @@ def _cells(pool):
     return [divmod(cell, pool.kernel[1]) for cell in range(pool.size)]
 
 
-def conv2d_max_pool2d_forward(x, w, b=None, *, stride=1, padding=0, pool_size=2, algorithm="auto",
-                              workspace=None):
-    """:func:`conv2d_max_pool2d` that also returns what its backward needs: ``(y, cols, at_max)``.
+def conv2d_max_pool2d_forward(x: Array, w: Array, b: Array | None = None, *, stride: IntPair = 1,
+                              padding: Padding = 0, pool_size: IntPair = 2, algorithm: str = "auto",
+                              workspace: dict[str, Array] | None = None) -> tuple[Array, Array, Array]:
+    """`conv2d_max_pool2d` that also returns what its backward needs: `(y, cols, at_max)`.
 
-    cols: the GEMM's window matrix (``(PH*PW*N*OHp*OWp, KH*KW*C)`` for im2col,
-    ``(N*OHp*PH, KH*Wp*C)`` for the banded GEMM); at_max: boolean ``(outer, PH, PW, inner)``,
-    true at the cells of each window that equal its maximum. ``workspace``: a dict the caller
-    keeps between calls (a layer does), so cols is built in the same array every step (see
-    :mod:`._workspace`); it is valid until the next call with that workspace.
+    Args:
+        x: The images `(N, H, W, C)`, float32 or float64, on any backend.
+        w: The filters `(F, KH, KW, C)`, of `x`'s dtype.
+        b: The bias `(F,)`, or `None`.
+        stride: As in `conv2d_max_pool2d`.
+        padding: As in `conv2d_max_pool2d`.
+        pool_size: As in `conv2d_max_pool2d`.
+        algorithm: As in `conv2d_max_pool2d`.
+        workspace: A dict the caller keeps between calls (a layer does), so cols is built in
+            the same array every step (see `xcnn.ops._workspace`); it is valid until the next
+            call with that workspace.
+
+    Returns:
+        `y` `(N, OHp, OWp, F)`; `cols`, the GEMM's window matrix
+        (`(PH*PW*N*OHp*OWp, KH*KW*C)` for im2col, `(N*OHp*PH, KH*Wp*C)` for the banded GEMM);
+        `at_max`, boolean `(outer, PH, PW, inner)`, true at the cells of each window that equal
+        its maximum.
+
+    Raises:
+        ValueError: As `conv2d_max_pool2d`.
+        TypeError: As `conv2d_max_pool2d`.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.ops.conv_pool import conv2d_max_pool2d_forward
+        >>> x, w = np.arange(32.0).reshape(1, 4, 4, 2), np.ones((3, 1, 1, 2))
+        >>> y, cols, at_max = conv2d_max_pool2d_forward(x, w)
+        >>> y.shape, cols.shape, at_max.shape, str(at_max.dtype)
+        ((1, 2, 2, 3), (4, 8), (2, 2, 2, 6), 'bool')
     """
     return _forward(x, w, b, stride, padding, pool_size, algorithm, workspace, for_backward=True)
 
@@ -127,15 +202,47 @@ def _forward(x, w, b, stride, padding, pool_size, algorithm, workspace, for_back
     return xp.reshape(y, (n, ohp, owp, f)), cols, at_max
 
 
-def conv2d_max_pool2d_backward(dy, x, w, *, stride=1, padding=0, pool_size=2, cols, at_max, need_dx=True,
-                               algorithm="auto", workspace=None):
-    """Gradients of :func:`conv2d_max_pool2d`: ``(dx, dw, db)`` with the shapes of x, w and (F,).
+def conv2d_max_pool2d_backward(dy: Array, x: Array, w: Array, *, stride: IntPair = 1, padding: Padding = 0,
+                               pool_size: IntPair = 2, cols: Array, at_max: Array, need_dx: bool = True,
+                               algorithm: str = "auto",
+                               workspace: dict[str, Array] | None = None) -> tuple[Array | None, Array, Array]:
+    """Gradients of `conv2d_max_pool2d`: `(dx, dw, db)`.
 
-    dy: ``(N, OHp, OWp, F)``; cols, at_max: what :func:`conv2d_max_pool2d_forward` returned
-    (required: the backward does not redo the forward's GEMM to find the maxima). Each
-    window's gradient goes to its first maximum in row-major order, as ``max_pool2d_backward``
-    does; dx is None when ``need_dx=False``. ``workspace``: as in the forward (the conv
-    output's gradient is built in ``workspace["dz"]``).
+    Each window's gradient goes to its first maximum in row-major order, as
+    `max_pool2d_backward` does.
+
+    Args:
+        dy: The output gradient `(N, OHp, OWp, F)`.
+        x: The forward's input `(N, H, W, C)`.
+        w: The filters `(F, KH, KW, C)`.
+        stride: As in the forward call.
+        padding: As in the forward call.
+        pool_size: As in the forward call.
+        cols: What `conv2d_max_pool2d_forward` returned (required: the backward does not redo
+            the forward's GEMM to find the maxima).
+        at_max: What `conv2d_max_pool2d_forward` returned.
+        need_dx: `False` skips the input gradient.
+        algorithm: As in the forward call.
+        workspace: As in the forward (the conv output's gradient is built in `workspace["dz"]`).
+
+    Returns:
+        `(dx, dw, db)` with the shapes of `x`, `w` and `(F,)`; `dx` is `None` when `need_dx=False`.
+
+    Raises:
+        ValueError: If `dy`, `at_max` or `cols` has not the shape the forward gives, or the
+            arguments are bad as in `conv2d_max_pool2d`.
+        TypeError: If `at_max` is not boolean, or `w`'s dtype is not `x`'s.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.ops.conv_pool import conv2d_max_pool2d_backward, conv2d_max_pool2d_forward
+        >>> x, w = np.arange(32.0).reshape(1, 4, 4, 2), np.ones((3, 1, 1, 2))
+        >>> y, cols, at_max = conv2d_max_pool2d_forward(x, w)
+        >>> dx, dw, db = conv2d_max_pool2d_backward(np.ones_like(y), x, w, cols=cols, at_max=at_max)
+        >>> dx[0, :, :, 0].tolist()
+        [[0.0, 0.0, 0.0, 0.0], [0.0, 3.0, 0.0, 3.0], [0.0, 0.0, 0.0, 0.0], [0.0, 3.0, 0.0, 3.0]]
+        >>> db.tolist()
+        [4.0, 4.0, 4.0]
     """
     xp = array_namespace(dy, x, w, cols, at_max)
     _check_conv_args(xp, x, w, None)

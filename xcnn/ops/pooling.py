@@ -10,6 +10,7 @@ import math
 
 import array_api_extra as xpx
 
+from .._typing import Array, IntPair, Padding
 from ..backend import array_namespace
 from .activations import masked
 from ._geometry import (
@@ -128,20 +129,65 @@ def _disjoint_max_backward(xp, dy, x, win, y, row_max):
     return dx
 
 
-def max_pool2d(x, pool_size=2, *, stride=None, padding=0):
-    """Max pooling. x: ``(N, H, W, C)`` -> ``(N, OH, OW, C)``.
+def max_pool2d(x: Array, pool_size: IntPair = 2, *, stride: IntPair | None = None, padding: Padding = 0) -> Array:
+    """Max pooling of NHWC images.
 
-    ``stride`` defaults to ``pool_size``; padded cells never win (they hold -inf).
+    Padded cells never win (they hold -inf).
+
+    Args:
+        x: The images `(N, H, W, C)`, float32 or float64, on any backend.
+        pool_size: An int or `(KH, KW)`.
+        stride: An int or `(sh, sw)`; defaults to `pool_size`.
+        padding: An int, `(ph, pw)`, `((top, bottom), (left, right))`, `"valid"` or `"same"`;
+            smaller than `pool_size` on each side.
+
+    Returns:
+        `(N, OH, OW, C)` in `x`'s dtype.
+
+    Raises:
+        ValueError: If `x` is not 4-D, the window does not fit, or a padding is not smaller
+            than `pool_size`.
+        TypeError: If `x` is not floating, or `padding` is of an unknown form.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.ops.pooling import max_pool2d
+        >>> x = np.array([[1.0, 5, 2, 0], [3, 4, 8, 8], [0, 1, 2, 3], [7, 6, 5, 4]]).reshape(1, 4, 4, 1)
+        >>> max_pool2d(x)[0, :, :, 0].tolist()
+        [[5.0, 8.0], [7.0, 5.0]]
+        >>> max_pool2d(x, 3, stride=1)[0, :, :, 0].tolist()
+        [[8.0, 8.0], [8.0, 8.0]]
     """
     return max_pool2d_forward(x, pool_size, stride=stride, padding=padding)[0]
 
 
-def max_pool2d_forward(x, pool_size=2, *, stride=None, padding=0):
-    """:func:`max_pool2d` that also returns what its backward can reuse: ``(y, row_max)``.
+def max_pool2d_forward(x: Array, pool_size: IntPair = 2, *, stride: IntPair | None = None,
+                       padding: Padding = 0) -> tuple[Array, Array | None]:
+    """`max_pool2d` that also returns what its backward can reuse: `(y, row_max)`.
 
-    For disjoint windows (stride == pool_size, no padding) ``row_max`` is the per-row window
-    maxima ``(N*OH*KH, OW, C)`` of the separable path; otherwise None. A layer keeps both
-    for :func:`max_pool2d_backward` (``y=``, ``row_max=``), which then recomputes nothing.
+    A layer keeps both for `max_pool2d_backward` (`y=`, `row_max=`), which then recomputes nothing.
+
+    Args:
+        x: The images `(N, H, W, C)`, float32 or float64, on any backend.
+        pool_size: As in `max_pool2d`.
+        stride: As in `max_pool2d`.
+        padding: As in `max_pool2d`.
+
+    Returns:
+        `y` `(N, OH, OW, C)`, and `row_max`: for disjoint windows (stride == pool_size, no
+        padding) the per-row window maxima `(N*OH*KH, OW, C)` of the separable path; otherwise
+        `None`.
+
+    Raises:
+        ValueError: As `max_pool2d`.
+        TypeError: As `max_pool2d`.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.ops.pooling import max_pool2d_forward
+        >>> y, row_max = max_pool2d_forward(np.ones((1, 4, 4, 1)))
+        >>> y.shape, row_max.shape
+        ((1, 2, 2, 1), (4, 2, 1))
     """
     xp = array_namespace(x)
     check_images(xp, x)
@@ -151,12 +197,37 @@ def max_pool2d_forward(x, pool_size=2, *, stride=None, padding=0):
     return _max_over_windows(xp, pad_hw(x, win, -math.inf), win), None
 
 
-def max_pool2d_backward(dy, x, pool_size=2, *, stride=None, padding=0, y=None, row_max=None):
-    """Gradient of :func:`max_pool2d`: each window's ``dy`` goes to its maximum.
+def max_pool2d_backward(dy: Array, x: Array, pool_size: IntPair = 2, *, stride: IntPair | None = None,
+                        padding: Padding = 0, y: Array | None = None, row_max: Array | None = None) -> Array:
+    """Gradient of `max_pool2d`: each window's `dy` goes to its maximum.
 
-    Ties go to the first maximum in row-major window order (as ``argmax`` would pick).
-    dy: ``(N, OH, OW, C)``; y, row_max: what :func:`max_pool2d_forward` returned, if kept
-    (saves recomputing them). Returns dx with the shape of x.
+    Ties go to the first maximum in row-major window order (as `argmax` would pick).
+
+    Args:
+        dy: The output gradient `(N, OH, OW, C)`, of `x`'s dtype.
+        x: The forward's input `(N, H, W, C)`.
+        pool_size: As in the forward call.
+        stride: As in the forward call.
+        padding: As in the forward call.
+        y: What `max_pool2d_forward` returned, if kept (saves recomputing it).
+        row_max: What `max_pool2d_forward` returned, if kept.
+
+    Returns:
+        `dx`, of `x`'s shape and dtype.
+
+    Raises:
+        ValueError: If `dy` or `y` is not the pooled output's shape, `row_max` not the one
+            `max_pool2d_forward` gives (or given for windows that are not disjoint), or the
+            arguments are bad as in `max_pool2d`.
+        TypeError: As `max_pool2d`.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.ops.pooling import max_pool2d_backward, max_pool2d_forward
+        >>> x = np.array([[1.0, 5, 2, 0], [3, 4, 8, 8], [0, 1, 2, 3], [7, 6, 5, 4]]).reshape(1, 4, 4, 1)
+        >>> y, row_max = max_pool2d_forward(x)
+        >>> max_pool2d_backward(np.ones_like(y), x, y=y, row_max=row_max)[0, :, :, 0].tolist()
+        [[0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.0], [1.0, 0.0, 1.0, 0.0]]
     """
     xp = array_namespace(dy, x, y, row_max)
     check_images(xp, x)
@@ -200,11 +271,31 @@ def _window_counts(xp, x, win, count_include_pad):
     return sum(ones[idx] for _, _, idx in window_slices(win))
 
 
-def avg_pool2d(x, pool_size=2, *, stride=None, padding=0, count_include_pad=True):
-    """Average pooling. x: ``(N, H, W, C)`` -> ``(N, OH, OW, C)``.
+def avg_pool2d(x: Array, pool_size: IntPair = 2, *, stride: IntPair | None = None, padding: Padding = 0,
+               count_include_pad: bool = True) -> Array:
+    """Average pooling of NHWC images.
 
-    With ``count_include_pad=False`` padded cells are left out of each mean (Keras's
-    ``padding="same"`` behaviour); with True they count as zeros (PyTorch's default).
+    Args:
+        x: The images `(N, H, W, C)`, float32 or float64, on any backend.
+        pool_size: As in `max_pool2d`.
+        stride: As in `max_pool2d`.
+        padding: As in `max_pool2d`.
+        count_include_pad: With `False` padded cells are left out of each mean (Keras's
+            `padding="same"` behaviour); with `True` they count as zeros (PyTorch's default).
+
+    Returns:
+        `(N, OH, OW, C)` in `x`'s dtype.
+
+    Raises:
+        ValueError: As `max_pool2d`.
+        TypeError: As `max_pool2d`.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.ops.pooling import avg_pool2d
+        >>> x = np.array([[1.0, 5, 2, 0], [3, 4, 8, 8], [0, 1, 2, 3], [7, 6, 5, 4]]).reshape(1, 4, 4, 1)
+        >>> avg_pool2d(x)[0, :, :, 0].tolist()
+        [[3.25, 4.5], [3.5, 3.5]]
     """
     xp = array_namespace(x)
     check_images(xp, x)
@@ -214,10 +305,31 @@ def avg_pool2d(x, pool_size=2, *, stride=None, padding=0, count_include_pad=True
     return total / _window_counts(xp, x, win, count_include_pad)
 
 
-def avg_pool2d_backward(dy, x, pool_size=2, *, stride=None, padding=0, count_include_pad=True):
-    """Gradient of :func:`avg_pool2d`: each window's ``dy`` is shared out evenly.
+def avg_pool2d_backward(dy: Array, x: Array, pool_size: IntPair = 2, *, stride: IntPair | None = None,
+                        padding: Padding = 0, count_include_pad: bool = True) -> Array:
+    """Gradient of `avg_pool2d`: each window's `dy` is shared out evenly.
 
-    dy: ``(N, OH, OW, C)``; returns dx with the shape of x.
+    Args:
+        dy: The output gradient `(N, OH, OW, C)`.
+        x: The forward's input `(N, H, W, C)`.
+        pool_size: As in the forward call.
+        stride: As in the forward call.
+        padding: As in the forward call.
+        count_include_pad: As in the forward call.
+
+    Returns:
+        `dx`, of `x`'s shape and dtype.
+
+    Raises:
+        ValueError: If `dy` is not the pooled output's shape, or the arguments are bad as in
+            `avg_pool2d`.
+        TypeError: As `avg_pool2d`.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.ops.pooling import avg_pool2d_backward
+        >>> avg_pool2d_backward(np.ones((1, 1, 1, 1)), np.ones((1, 2, 2, 1)))[0, :, :, 0].tolist()
+        [[0.25, 0.25], [0.25, 0.25]]
     """
     xp = array_namespace(dy, x)
     check_images(xp, x)
@@ -244,16 +356,50 @@ def _pixels_by_channel(xp, x):
     return xp.reshape(x, (n, h * w, c))
 
 
-def global_avg_pool2d(x):
-    """Mean over each image's pixels. x: ``(N, H, W, C)`` -> ``(N, C)``."""
+def global_avg_pool2d(x: Array) -> Array:
+    """Mean over each image's pixels.
+
+    Args:
+        x: The images `(N, H, W, C)`, float32 or float64, on any backend.
+
+    Returns:
+        `(N, C)` in `x`'s dtype.
+
+    Raises:
+        ValueError: If `x` is not 4-D.
+        TypeError: If `x` is not floating.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.ops.pooling import global_avg_pool2d
+        >>> global_avg_pool2d(np.arange(8.0).reshape(1, 2, 2, 2)).tolist()
+        [[3.0, 4.0]]
+    """
     xp = array_namespace(x)
     check_images(xp, x)
     return xp.mean(_pixels_by_channel(xp, x), axis=1)
 
 
-def global_avg_pool2d_backward(dy, x):
-    """Gradient of :func:`global_avg_pool2d`: ``dy`` ``(N, C)`` shared evenly over the H*W
-    pixels of each image; returns dx with the shape of x (a fresh array)."""
+def global_avg_pool2d_backward(dy: Array, x: Array) -> Array:
+    """Gradient of `global_avg_pool2d`: `dy` shared evenly over the H*W pixels of each image.
+
+    Args:
+        dy: The output gradient `(N, C)`.
+        x: The forward's input `(N, H, W, C)`.
+
+    Returns:
+        `dx`, of `x`'s shape and dtype (a fresh array).
+
+    Raises:
+        ValueError: If `x` is not 4-D or `dy` is not `(N, C)`.
+        TypeError: If `x` is not floating.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.ops.pooling import global_avg_pool2d_backward
+        >>> global_avg_pool2d_backward(np.array([[4.0]]), np.ones((1, 2, 2, 1)))[0, :, :, 0].tolist()
+        [[1.0, 1.0], [1.0, 1.0]]
+    """
     xp = array_namespace(dy, x)
     check_images(xp, x)
     _check_global_dy(dy, x)
@@ -262,17 +408,54 @@ def global_avg_pool2d_backward(dy, x):
     return xp.asarray(xp.broadcast_to(share, tuple(x.shape)), copy=True)
 
 
-def global_max_pool2d(x):
-    """Maximum over each image's pixels. x: ``(N, H, W, C)`` -> ``(N, C)``."""
+def global_max_pool2d(x: Array) -> Array:
+    """Maximum over each image's pixels.
+
+    Args:
+        x: The images `(N, H, W, C)`, float32 or float64, on any backend.
+
+    Returns:
+        `(N, C)` in `x`'s dtype.
+
+    Raises:
+        ValueError: If `x` is not 4-D.
+        TypeError: If `x` is not floating.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.ops.pooling import global_max_pool2d
+        >>> global_max_pool2d(np.arange(8.0).reshape(1, 2, 2, 2)).tolist()
+        [[6.0, 7.0]]
+    """
     xp = array_namespace(x)
     check_images(xp, x)
     return xp.max(_pixels_by_channel(xp, x), axis=1)
 
 
-def global_max_pool2d_backward(dy, x):
-    """Gradient of :func:`global_max_pool2d`: each ``dy[n, c]`` goes to the first pixel in
-    row-major order that holds the maximum of channel c of image n (ties: as ``max_pool2d``).
-    dy: ``(N, C)``; returns dx with the shape of x."""
+def global_max_pool2d_backward(dy: Array, x: Array) -> Array:
+    """Gradient of `global_max_pool2d`.
+
+    Each `dy[n, c]` goes to the first pixel in row-major order that holds the maximum of
+    channel c of image n (ties: as `max_pool2d`).
+
+    Args:
+        dy: The output gradient `(N, C)`.
+        x: The forward's input `(N, H, W, C)`.
+
+    Returns:
+        `dx`, of `x`'s shape and dtype.
+
+    Raises:
+        ValueError: If `x` is not 4-D or `dy` is not `(N, C)`.
+        TypeError: If `x` is not floating.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.ops.pooling import global_max_pool2d_backward
+        >>> x = np.array([[1.0, 3.0], [3.0, 2.0]]).reshape(1, 2, 2, 1)
+        >>> global_max_pool2d_backward(np.array([[1.0]]), x)[0, :, :, 0].tolist()
+        [[0.0, 1.0], [0.0, 0.0]]
+    """
     xp = array_namespace(dy, x)
     check_images(xp, x)
     _check_global_dy(dy, x)
