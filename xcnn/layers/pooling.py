@@ -293,8 +293,31 @@ class _GlobalPooling2D(Layer):
 class GlobalAveragePooling2D(_GlobalPooling2D):
     """Mean of each channel over the whole image (ResNet's head before the classifier).
 
-    ``GlobalAveragePooling2D()`` maps ``(N, H, W, C)`` to ``(N, C)``; ``keepdims=True`` gives
-    ``(N, 1, 1, C)``.
+    Args:
+        data_format: `"channels_last"` or `None` (xcnn images are NHWC).
+        keepdims: Whether to keep the two spatial axes (as size 1).
+        name: The layer's name (default: a unique one from the class name).
+        input_shape: `(H, W, C)`, to build a `Sequential` without an `Input`.
+
+    Input shape:
+        `(N, H, W, C)`, float32 or float64.
+
+    Output shape:
+        `(N, C)`, or `(N, 1, 1, C)` with `keepdims=True`.
+
+    Raises:
+        ValueError: If `data_format` is not `"channels_last"` or `None`, or (when called) the
+            input is not `(H, W, C)`.
+        TypeError: If `keepdims` is not a bool.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.layers import GlobalAveragePooling2D, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((2, 2, 1)), GlobalAveragePooling2D()])
+        >>> x = np.arange(8, dtype="float32").reshape(2, 2, 2, 1)
+        >>> model.predict(x, verbose=0).tolist()
+        [[1.5], [5.5]]
     """
 
     _pool = staticmethod(ops.global_avg_pool2d)
@@ -303,7 +326,35 @@ class GlobalAveragePooling2D(_GlobalPooling2D):
 
 class GlobalMaxPooling2D(_GlobalPooling2D):
     """Maximum of each channel over the whole image; the gradient goes to the first pixel
-    (row-major) holding it. Shapes as :class:`GlobalAveragePooling2D`."""
+    (row-major) holding it.
+
+    Args:
+        data_format: `"channels_last"` or `None` (xcnn images are NHWC).
+        keepdims: Whether to keep the two spatial axes (as size 1).
+        name: The layer's name (default: a unique one from the class name).
+        input_shape: `(H, W, C)`, to build a `Sequential` without an `Input`.
+
+    Input shape:
+        `(N, H, W, C)`, float32 or float64.
+
+    Output shape:
+        `(N, C)`, or `(N, 1, 1, C)` with `keepdims=True`.
+
+    Raises:
+        ValueError: If `data_format` is not `"channels_last"` or `None`, or (when called) the
+            input is not `(H, W, C)`.
+        TypeError: If `keepdims` is not a bool.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.layers import GlobalMaxPooling2D, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((2, 2, 1)), GlobalMaxPooling2D(keepdims=True)])
+        >>> x = np.arange(8, dtype="float32").reshape(2, 2, 2, 1)
+        >>> y = model.predict(x, verbose=0)
+        >>> y.shape, y.ravel().tolist()
+        ((2, 1, 1, 1), [3.0, 7.0])
+    """
 
     _pool = staticmethod(ops.global_max_pool2d)
     _pool_backward = staticmethod(ops.global_max_pool2d_backward)
