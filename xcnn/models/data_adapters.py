@@ -24,19 +24,58 @@ rank takes the same number of steps and the ranks' parts together are the one-pr
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import backend as B
 from .._checks import positive_int
+from .._typing import Array
+
+if TYPE_CHECKING:
+    from ..distribution import DataParallel
+
+Batch = tuple[Array, Array | None, Array | None]
+"""A device batch `(x, y, sample_weight)`; `y` is `None` for `predict`, `sample_weight` when not given."""
 
 
-def is_array(x):
+def is_array(x: Any) -> bool:
+    """Whether `x` is an array of any backend (it has a `shape` and a `dtype`).
+
+    Args:
+        x: Anything.
+
+    Returns:
+        `True` for a NumPy, array_api_strict, PyTorch or CuPy array (or any object with `shape`
+        and `dtype`), else `False`.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.models.data_adapters import is_array
+        >>> is_array(np.zeros((2, 3))), is_array([[0.0, 0.0]])
+        (True, False)
+    """
     return hasattr(x, "shape") and hasattr(x, "dtype")
 
 
-def is_sequence(x):
-    """A PyDataset-like sequence of batches (not an array)."""
+def is_sequence(x: Any) -> bool:
+    """Whether `x` is a PyDataset-like sequence of batches (`__len__` and `__getitem__`; not an
+    array, a `str` or a `dict`).
+
+    Args:
+        x: Anything.
+
+    Returns:
+        `True` when `fit`/`evaluate`/`predict` would read `x` batch by batch as `x[i]`.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.models.data_adapters import is_sequence
+        >>> batches = [(np.zeros((2, 3)), np.zeros((2, 1)))]
+        >>> is_sequence(batches), is_sequence(np.zeros((2, 3))), is_sequence("abc")
+        (True, False, False)
+    """
     return not is_array(x) and hasattr(x, "__len__") and hasattr(x, "__getitem__") and not isinstance(x, (str, dict))
 
 
@@ -54,16 +93,55 @@ def _unpack(batch, with_y):
 
 
 class DataAdapter:
-    """One pass over the data as device batches; ``num_batches`` (None when unknown)."""
+    """One pass over the data as device batches; ``num_batches`` (None when unknown).
 
-    num_batches = None
+    The base of the adapters that `get_data_adapter` returns; a subclass implements `batches`.
 
-    def batches(self):
-        """An iterator over this pass's device batches ``(x, y, sample_weight)``."""
+    Example:
+    >>> import numpy as np
+    >>> from xcnn.layers import Dense, Input
+    >>> from xcnn.models import Sequential
+    >>> model = Sequential([Input((3,)), Dense(1)])
+    >>> model.compile(loss="mse")
+        >>> from xcnn.models.data_adapters import DataAdapter, get_data_adapter
+        >>> adapter = get_data_adapter(model, np.zeros((5, 3)), np.zeros((5, 1)), batch_size=2)
+        >>> isinstance(adapter, DataAdapter), adapter.num_batches
+        (True, 3)
+    """
+
+    num_batches: int | None = None
+
+    def batches(self) -> Iterator[Batch]:
+        """An iterator over this pass's device batches ``(x, y, sample_weight)``.
+
+        Returns:
+            An iterator of `(x, y, sample_weight)`: `x` `(B, ...)` in the model's dtype, `y`
+            (`None` for `predict`) and `sample_weight` `(B,)` (`None` when not given) on the
+            model's backend and device.
+
+        Raises:
+            NotImplementedError: In the base class (each subclass implements it).
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(1)])
+            >>> model.compile(loss="mse")
+            >>> from xcnn.models.data_adapters import get_data_adapter
+            >>> adapter = get_data_adapter(model, np.zeros((5, 3)), np.zeros((5, 1)), batch_size=2)
+            >>> [tuple(x.shape) for x, y, w in adapter.batches()]
+            [(2, 3), (2, 3), (1, 3)]
+        """
         raise NotImplementedError
 
-    def on_epoch_end(self):
-        pass
+    def on_epoch_end(self) -> None:
+        """Called after each epoch (nothing here; `PyDatasetAdapter` passes it on to its source).
+
+        Example:
+            >>> from xcnn.models.data_adapters import DataAdapter
+            >>> DataAdapter().on_epoch_end()
+        """
 
 
 class _Batcher:
@@ -131,9 +209,37 @@ def _check_sample_weight(sample_weight, n):
 
 
 class ArrayDataAdapter(DataAdapter):
-    """Batches of ``batch_size`` from arrays, shuffled each pass when ``shuffle``."""
+    """Batches of ``batch_size`` from arrays, shuffled each pass when ``shuffle``.
 
-    def __init__(self, batcher, x, y=None, sample_weight=None, batch_size=32, shuffle=False, names=("x", "y")):
+    Made by `get_data_adapter` for array inputs.
+
+    Args:
+        batcher: What checks, moves and weighs each batch (made by `get_data_adapter`).
+        x: The inputs, `(N, ...)`, NumPy or backend arrays.
+        y: The targets, `(N, ...)`, or `None` (for `predict`).
+        sample_weight: One weight per sample, `(N,)`, or `None`.
+        batch_size: The rows per batch (the last batch may be smaller).
+        shuffle: Whether to visit the rows in a new random order each pass.
+        names: The names of `x` and `y` in error messages.
+
+    Raises:
+        ValueError: If `x` has no samples for `fit`/`evaluate`, or `x`, `y` or `sample_weight`
+            has the wrong shape or number of rows.
+
+    Example:
+    >>> import numpy as np
+    >>> from xcnn.layers import Dense, Input
+    >>> from xcnn.models import Sequential
+    >>> model = Sequential([Input((3,)), Dense(1)])
+    >>> model.compile(loss="mse")
+        >>> from xcnn.models.data_adapters import ArrayDataAdapter, get_data_adapter
+        >>> adapter = get_data_adapter(model, np.zeros((5, 3)), np.zeros((5, 1)), batch_size=2)
+        >>> isinstance(adapter, ArrayDataAdapter), adapter.num_batches
+        (True, 3)
+    """
+
+    def __init__(self, batcher: _Batcher, x: Array, y: Array | None = None, sample_weight: Array | None = None,
+                 batch_size: int = 32, shuffle: bool = False, names: tuple[str, str] = ("x", "y")) -> None:
         model = batcher.model
         x = model._check_x(x, names[0])
         if x.shape[0] == 0 and batcher.with_y:
@@ -151,7 +257,23 @@ class ArrayDataAdapter(DataAdapter):
             sample_weight = None if sample_weight is None else model._device(sample_weight, model.dtype)
         self.x, self.y, self.sample_weight = x, y, sample_weight
 
-    def batches(self):
+    def batches(self):  # unhinted: mypy cannot see that `parts` has exactly three items
+        """This pass's device batches `(x, y, sample_weight)` of `batch_size` rows (see `DataAdapter.batches`).
+
+        Returns:
+            An iterator of `(x, y, sample_weight)` on the model's backend and device.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(1)])
+            >>> model.compile(loss="mse")
+            >>> from xcnn.models.data_adapters import get_data_adapter
+            >>> adapter = get_data_adapter(model, np.zeros((5, 3)), np.zeros((5, 1)), batch_size=4)
+            >>> [tuple(y.shape) for x, y, w in adapter.batches()]
+            [(4, 1), (1, 1)]
+        """
         model, n, size, dist = self.batcher.model, self.n, self.batch_size, self.batcher.split
         if self.resident:
             xp = B.namespace(model.backend)
@@ -191,40 +313,174 @@ class ArrayDataAdapter(DataAdapter):
 
 class GeneratorDataAdapter(DataAdapter):
     """Batches from a generator or any iterable; each pass calls ``iter`` on it again (so a
-    generator yields its batches once; a list of batches or a re-iterable object every time)."""
+    generator yields its batches once; a list of batches or a re-iterable object every time).
 
-    def __init__(self, batcher, source):
+    Made by `get_data_adapter` for a generator or iterable; its length is unknown.
+
+    Args:
+        batcher: What checks, moves and weighs each batch (made by `get_data_adapter`).
+        source: The batches: `(x, y)`, `(x, y, sample_weight)`, or `x` alone for `predict`.
+
+    Example:
+    >>> import numpy as np
+    >>> from xcnn.layers import Dense, Input
+    >>> from xcnn.models import Sequential
+    >>> model = Sequential([Input((3,)), Dense(1)])
+    >>> model.compile(loss="mse")
+        >>> from xcnn.models.data_adapters import GeneratorDataAdapter, get_data_adapter
+        >>> source = ((np.zeros((2, 3)), np.zeros((2, 1))) for _ in range(3))
+        >>> adapter = get_data_adapter(model, source)
+        >>> isinstance(adapter, GeneratorDataAdapter), adapter.num_batches
+        (True, None)
+    """
+
+    def __init__(self, batcher: _Batcher, source: Any) -> None:
         self.batcher, self.source = batcher, source
 
-    def batches(self):
+    def batches(self) -> Iterator[Batch]:
+        """The source's batches, each checked and copied to the device (see `DataAdapter.batches`).
+
+        Returns:
+            An iterator of `(x, y, sample_weight)` on the model's backend and device.
+
+        Raises:
+            ValueError: If a batch is not `x`, `(x, y)` or `(x, y, sample_weight)` (or has no `y`
+                for `fit`/`evaluate`), or its parts have the wrong shapes.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(1)])
+            >>> model.compile(loss="mse")
+            >>> from xcnn.models.data_adapters import get_data_adapter
+            >>> source = [(np.zeros((2, 3)), np.zeros((2, 1))), (np.zeros((1, 3)), np.zeros((1, 1)))]
+            >>> [tuple(x.shape) for x, y, w in get_data_adapter(model, source).batches()]
+            [(2, 3), (1, 3)]
+        """
         for batch in self.source:
             yield self.batcher.to_device(*_unpack(batch, self.batcher.with_y))
 
 
 class PyDatasetAdapter(DataAdapter):
-    """Batches ``source[i]`` for ``i < len(source)``, in a new random order each pass when ``shuffle``."""
+    """Batches ``source[i]`` for ``i < len(source)``, in a new random order each pass when ``shuffle``.
 
-    def __init__(self, batcher, source, shuffle=False):
+    Made by `get_data_adapter` for a PyDataset-like sequence (see `is_sequence`).
+
+    Args:
+        batcher: What checks, moves and weighs each batch (made by `get_data_adapter`).
+        source: The sequence; `source[i]` is `(x, y)`, `(x, y, sample_weight)`, or `x` alone for
+            `predict`.
+        shuffle: Whether to visit the batches in a new random order each pass.
+
+    Example:
+    >>> import numpy as np
+    >>> from xcnn.layers import Dense, Input
+    >>> from xcnn.models import Sequential
+    >>> model = Sequential([Input((3,)), Dense(1)])
+    >>> model.compile(loss="mse")
+        >>> from xcnn.models.data_adapters import PyDatasetAdapter, get_data_adapter
+        >>> source = [(np.zeros((2, 3)), np.zeros((2, 1)))] * 4
+        >>> adapter = get_data_adapter(model, source)
+        >>> isinstance(adapter, PyDatasetAdapter), adapter.num_batches
+        (True, 4)
+    """
+
+    def __init__(self, batcher: _Batcher, source: Any, shuffle: bool = False) -> None:
         self.batcher, self.source, self.shuffle = batcher, source, shuffle
         self.num_batches = len(source)
 
-    def batches(self):
+    def batches(self) -> Iterator[Batch]:
+        """The batches `source[i]`, each checked and copied to the device (see `DataAdapter.batches`).
+
+        Returns:
+            An iterator of `(x, y, sample_weight)` on the model's backend and device.
+
+        Raises:
+            ValueError: If a batch is not `x`, `(x, y)` or `(x, y, sample_weight)` (or has no `y`
+                for `fit`/`evaluate`), or its parts have the wrong shapes.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(1)])
+            >>> model.compile(loss="mse")
+            >>> from xcnn.models.data_adapters import get_data_adapter
+            >>> source = [(np.zeros((2, 3)), np.zeros((2, 1))), (np.zeros((1, 3)), np.zeros((1, 1)))]
+            >>> [tuple(x.shape) for x, y, w in get_data_adapter(model, source).batches()]
+            [(2, 3), (1, 3)]
+        """
         order = range(len(self.source))
         if self.shuffle:
             order = self.batcher.model._host_rng.permutation(len(self.source))
         for i in order:
             yield self.batcher.to_device(*_unpack(self.source[int(i)], self.batcher.with_y))
 
-    def on_epoch_end(self):
+    def on_epoch_end(self) -> None:
+        """Calls the source's `on_epoch_end()` when it has one (as Keras does for a `PyDataset`).
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(1)])
+            >>> model.compile(loss="mse")
+            >>> from xcnn.models.data_adapters import get_data_adapter
+            >>> class Batches(list):
+            ...     epochs = 0
+            ...     def on_epoch_end(self):
+            ...         self.epochs += 1
+            >>> source = Batches([(np.zeros((2, 3)), np.zeros((2, 1)))])
+            >>> get_data_adapter(model, source).on_epoch_end()
+            >>> source.epochs
+            1
+        """
         if hasattr(self.source, "on_epoch_end"):
             self.source.on_epoch_end()
 
 
-def get_data_adapter(model, x, y=None, sample_weight=None, batch_size=None, shuffle=False, class_weight=None,
-                     with_y=True, names=("x", "y"), split=None):
+def get_data_adapter(model: Any, x: Any, y: Array | None = None, sample_weight: Array | None = None,
+                     batch_size: int | None = None, shuffle: bool = False, class_weight: dict[int, float] | None = None,
+                     with_y: bool = True, names: tuple[str, str] = ("x", "y"),
+                     split: DataParallel | None = None) -> DataAdapter:
     """The adapter for ``x``: arrays (with ``y``), a PyDataset-like sequence, or an iterable
     of batches. ``batch_size`` (default 32) applies to arrays only, as in Keras. ``split``: a
-    :class:`~xcnn.distribution.DataParallel` whose rank takes its part of every batch."""
+    :class:`~xcnn.distribution.DataParallel` whose rank takes its part of every batch.
+
+    Args:
+        model: The (built) model whose backend, device, dtype and input checks the batches get.
+        x: The inputs: an array `(N, ...)` (or nested lists of numbers), a PyDataset-like
+            sequence of batches, or an iterable (e.g. a generator) of batches.
+        y: The targets `(N, ...)` when `x` is an array (required for `fit`/`evaluate`).
+        sample_weight: One weight per sample, `(N,)`, when `x` is an array.
+        batch_size: The rows per batch when `x` is an array (default 32).
+        shuffle: Whether each pass visits the rows (arrays) or batches (sequences) in a new
+            random order.
+        class_weight: `{class index: weight}`, turned into per-sample weights.
+        with_y: Whether the batches must have targets (`fit`/`evaluate`; `False` for `predict`).
+        names: The names of `x` and `y` in error messages.
+        split: The active `DataParallel` (this rank takes its part of every batch), or `None`.
+
+    Returns:
+        An `ArrayDataAdapter`, `PyDatasetAdapter` or `GeneratorDataAdapter`.
+
+    Raises:
+        ValueError: If `y` is missing for an array `x` with `with_y`, `y`, `sample_weight` or
+            `batch_size` is given with batches, or the arrays have wrong shapes.
+        TypeError: If `x` is none of the above, or `class_weight` is not a dict.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((3,)), Dense(1)])
+        >>> model.compile(loss="mse")
+        >>> from xcnn.models.data_adapters import get_data_adapter
+        >>> adapter = get_data_adapter(model, np.zeros((5, 3)), np.zeros((5, 1)), batch_size=2)
+        >>> type(adapter).__name__, adapter.num_batches
+        ('ArrayDataAdapter', 3)
+    """
     batcher = _Batcher(model, with_y, class_weight, split)
     if isinstance(x, list) and x and not isinstance(x[0], tuple):
         x = np.asarray(x)  # nested lists of numbers, not a list of (x, y) batches
@@ -245,9 +501,30 @@ def get_data_adapter(model, x, y=None, sample_weight=None, batch_size=None, shuf
 
 
 class EpochIterator:
-    """Epochs of batches from an adapter, with Keras's ``steps_per_epoch`` rule (see the module)."""
+    """Epochs of batches from an adapter, with Keras's ``steps_per_epoch`` rule (see the module).
 
-    def __init__(self, adapter, steps_per_epoch=None):
+    Args:
+        adapter: The data (from `get_data_adapter`).
+        steps_per_epoch: The batches per epoch (an epoch continues where the last one stopped),
+            or `None` for one whole pass per epoch.
+
+    Raises:
+        ValueError: If `steps_per_epoch` is not a positive int or `None`.
+
+    Example:
+    >>> import numpy as np
+    >>> from xcnn.layers import Dense, Input
+    >>> from xcnn.models import Sequential
+    >>> model = Sequential([Input((3,)), Dense(1)])
+    >>> model.compile(loss="mse")
+        >>> from xcnn.models.data_adapters import EpochIterator, get_data_adapter
+        >>> adapter = get_data_adapter(model, np.zeros((6, 3)), np.zeros((6, 1)), batch_size=4)
+        >>> epochs = EpochIterator(adapter, steps_per_epoch=1)  # the 2nd epoch continues the pass
+        >>> [[tuple(x.shape) for step, (x, y, w) in epochs.epoch()] for _ in range(2)]
+        [[(4, 3)], [(2, 3)]]
+    """
+
+    def __init__(self, adapter: DataAdapter, steps_per_epoch: int | None = None) -> None:
         if steps_per_epoch is not None and (isinstance(steps_per_epoch, bool) or not isinstance(steps_per_epoch, int)
                                             or steps_per_epoch < 1):
             raise ValueError(f"steps_per_epoch must be a positive int or None, got {steps_per_epoch!r}")
@@ -257,11 +534,42 @@ class EpochIterator:
         self.exhausted = False  # an iterable of unknown length ran out
 
     @property
-    def num_batches(self):
+    def num_batches(self) -> int | None:
+        """The batches of one epoch: `steps_per_epoch`, else the adapter's (`None` when unknown).
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(1)])
+            >>> model.compile(loss="mse")
+            >>> from xcnn.models.data_adapters import EpochIterator, get_data_adapter
+            >>> adapter = get_data_adapter(model, np.zeros((5, 3)), np.zeros((5, 1)), batch_size=2)
+            >>> EpochIterator(adapter).num_batches, EpochIterator(adapter, 7).num_batches
+            (3, 7)
+        """
         return self.steps_per_epoch or self.adapter.num_batches
 
-    def epoch(self):
-        """Yield ``(step, (x, y, sample_weight))`` for one epoch."""
+    def epoch(self):  # unhinted: mypy cannot follow `_current` (None between passes) through the loop
+        """Yield ``(step, (x, y, sample_weight))`` for one epoch.
+
+        A data set that runs out before `steps_per_epoch` batches warns and ends the epoch early.
+        The adapter's `on_epoch_end()` is called at the end.
+
+        Returns:
+            An iterator of `(step, (x, y, sample_weight))`, `step` counting from 0.
+
+        Example:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(1)])
+            >>> model.compile(loss="mse")
+            >>> from xcnn.models.data_adapters import EpochIterator, get_data_adapter
+            >>> adapter = get_data_adapter(model, np.zeros((5, 3)), np.zeros((5, 1)), batch_size=2)
+            >>> [(step, len(x)) for step, (x, y, w) in EpochIterator(adapter).epoch()]
+            [(0, 2), (1, 2), (2, 1)]
+        """
         known = self.adapter.num_batches
         if self._current is None or self.steps_per_epoch is None:
             self._current, self._seen = self.adapter.batches(), 0
