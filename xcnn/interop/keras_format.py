@@ -21,12 +21,20 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import os
 import zipfile
+from typing import IO, TYPE_CHECKING, Any
 
 from .. import __version__
 from ..layers import Input, InputLayer
 from . import converters as C
 from .keras_compile import compile_from_keras_config, keras_compile_config
+
+if TYPE_CHECKING:
+    from ..layers import Layer
+    from ..models import Model
+
+PathLike = str | os.PathLike[str]
 
 KERAS_VERSION = "3.15.1"  # the Keras version whose files these were checked against
 
@@ -41,12 +49,28 @@ def _h5py():
 
 # --- layer order and weight paths ---------------------------------------------------------------
 
-def keras_layer_order(model):
-    """The model's layers (the InputLayer first) in the order Keras's ``model.layers`` has."""
+def keras_layer_order(model: Model) -> list[Layer]:
+    """The model's layers (the InputLayer first) in the order Keras's ``model.layers`` has.
+
+    Args:
+        model: A built xcnn model (Sequential or functional).
+
+    Returns:
+        Every layer, the `InputLayer` first, deepest (farthest from the output) first, ties in
+        the order of a depth-first walk from the output.
+
+    Example:
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((3,)), Dense(2, name="d")], name="m")
+        >>> from xcnn.interop.keras_format import keras_layer_order
+        >>> [type(layer).__name__ for layer in keras_layer_order(model)]
+        ['InputLayer', 'Dense']
+    """
     if model._sequential:
         return [model._input.layer, *model._layers]  # _layers: the non-input layers in order
     output = model._output.layer
-    index = {}  # pre-order of a depth-first walk from the output, inputs in order
+    index: dict[int, int] = {}  # pre-order of a depth-first walk from the output, inputs in order
     stack = [output]
     while stack:
         layer = stack.pop()
@@ -62,9 +86,29 @@ def keras_layer_order(model):
     return sorted(everything, key=lambda layer: (-depth[id(layer)], index[id(layer)]))
 
 
-def weight_groups(model):
-    """``[(group, layer)]``: each layer's group in a Keras weights file, in Keras's order."""
-    counts, out = {}, []
+def weight_groups(model: Model) -> list[tuple[str, Layer]]:
+    """``[(group, layer)]``: each layer's group in a Keras weights file, in Keras's order.
+
+    Args:
+        model: A built xcnn model.
+
+    Returns:
+        `(group, layer)` pairs; `group` is the HDF5 path `layers/<class in snake case>[_<n>]`.
+        A Sequential model's `InputLayer` has none.
+
+    Raises:
+        ValueError: If a layer has no Keras counterpart.
+
+    Example:
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((3,)), Dense(2, name="d")], name="m")
+        >>> from xcnn.interop.keras_format import weight_groups
+        >>> [(group, layer.name) for group, layer in weight_groups(model)]
+        [('layers/dense', 'd')]
+    """
+    counts: dict[str, int] = {}
+    out: list[tuple[str, Layer]] = []
     for layer in keras_layer_order(model):
         if model._sequential and isinstance(layer, InputLayer):
             continue  # a Sequential model's layers leave its InputLayer out
@@ -77,8 +121,28 @@ def weight_groups(model):
 
 # --- weights ---------------------------------------------------------------------------------------
 
-def write_weights_h5(model, target):
-    """Write the model's weights as Keras's HDF5 tree to ``target`` (a path or a binary file)."""
+def write_weights_h5(model: Model, target: PathLike | IO[bytes]) -> None:
+    """Write the model's weights as Keras's HDF5 tree to ``target`` (a path or a binary file).
+
+    Args:
+        model: A built xcnn model.
+        target: Where to write: a path or a writable binary file.
+
+    Raises:
+        ImportError: If h5py is not installed.
+        ValueError: If a layer (or its configuration) has no Keras counterpart.
+
+    Example:
+        >>> import io
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((3,)), Dense(2, name="d")], name="m")
+        >>> from xcnn.interop.keras_format import write_weights_h5
+        >>> buffer = io.BytesIO()
+        >>> write_weights_h5(model, buffer)
+        >>> buffer.getvalue()[:4]
+        b'\\x89HDF'
+    """
     h5py = _h5py()
     with h5py.File(target, "w") as f:
         for group, layer in weight_groups(model):
@@ -93,8 +157,35 @@ def write_weights_h5(model, target):
         f.create_group("vars").attrs["name"] = model.name
 
 
-def read_weights_h5(model, source, where):
-    """Set the model's weights from a Keras HDF5 weights tree (a path or a binary file)."""
+def read_weights_h5(model: Model, source: PathLike | IO[bytes], where: str) -> None:
+    """Set the model's weights from a Keras HDF5 weights tree (a path or a binary file).
+
+    Every layer's weights are checked before any is set, so a bad file leaves the model as it was.
+
+    Args:
+        model: A built xcnn model with the architecture the file was saved from.
+        source: A path or a readable binary file.
+        where: The file's name in error messages.
+
+    Raises:
+        ImportError: If h5py is not installed.
+        ValueError: If `source` is not an HDF5 file, lacks a layer's weights, holds weights of
+            layers the model does not have, or a weight has the wrong shape.
+
+    Example:
+        >>> import io
+        >>> import numpy as np
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((3,)), Dense(2, name="d")], name="m")
+        >>> from xcnn.interop.keras_format import read_weights_h5, write_weights_h5
+        >>> buffer = io.BytesIO()
+        >>> write_weights_h5(model, buffer)
+        >>> twin = Sequential([Input((3,)), Dense(2)])
+        >>> read_weights_h5(twin, io.BytesIO(buffer.getvalue()), "m.weights.h5")
+        >>> all(np.array_equal(a, b) for a, b in zip(twin.get_weights(), model.get_weights()))
+        True
+    """
     h5py = _h5py()
     try:
         f = h5py.File(source, "r")
@@ -139,8 +230,27 @@ def _layer_entry(layer, functional):
     return entry
 
 
-def keras_model_config(model):
-    """The model as Keras's serialized model (the ``config.json`` of a ``.keras`` file)."""
+def keras_model_config(model: Model) -> dict[str, Any]:
+    """The model as Keras's serialized model (the ``config.json`` of a ``.keras`` file).
+
+    Args:
+        model: An xcnn model (built here if it is not yet).
+
+    Returns:
+        The JSON-ready dict, with the `compile_config` when the model is compiled.
+
+    Raises:
+        ValueError: If a layer, or the compile settings, have no Keras counterpart.
+
+    Example:
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((3,)), Dense(2, name="d")], name="m")
+        >>> from xcnn.interop.keras_format import keras_model_config
+        >>> config = keras_model_config(model)
+        >>> config["class_name"], [layer["class_name"] for layer in config["config"]["layers"]]
+        ('Sequential', ['InputLayer', 'Dense'])
+    """
     model._ensure_built()
     compile_config = keras_compile_config(model)
     layers = keras_layer_order(model)
@@ -149,6 +259,7 @@ def keras_model_config(model):
     for entry in entries:
         if entry["class_name"] == "InputLayer":
             entry["config"]["dtype"] = model.dtype
+    config: dict[str, Any]
     if model._sequential:
         config = {"module": "keras", "class_name": "Sequential", "registered_name": None,
                   "config": {"name": model.name, "trainable": True, "dtype": C.dtype_policy(model.dtype),
@@ -166,8 +277,27 @@ def keras_model_config(model):
     return config
 
 
-def keras_file_bytes(model):
-    """The bytes of a ``.keras`` file holding ``model``."""
+def keras_file_bytes(model: Model) -> bytes:
+    """The bytes of a ``.keras`` file holding ``model``.
+
+    Args:
+        model: A built xcnn model.
+
+    Returns:
+        A zip of `metadata.json`, `config.json` and `model.weights.h5`.
+
+    Raises:
+        ImportError: If h5py is not installed.
+        ValueError: If a layer, or the compile settings, have no Keras counterpart.
+
+    Example:
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((3,)), Dense(2, name="d")], name="m")
+        >>> from xcnn.interop.keras_format import keras_file_bytes
+        >>> keras_file_bytes(model)[:2]
+        b'PK'
+    """
     config = json.dumps(keras_model_config(model))
     metadata = json.dumps({"keras_version": KERAS_VERSION, "date_saved": datetime.datetime.now().strftime(
         "%Y-%m-%d@%H:%M:%S"), "producer": f"xcnn {__version__}"})
@@ -221,8 +351,32 @@ def _single(refs, what, where):
     return refs[0][0]
 
 
-def model_from_keras_config(config, backend=None, where="the Keras model"):
-    """An xcnn model equal to a Keras serialized model (weights freshly initialized)."""
+def model_from_keras_config(config: dict[str, Any], backend: str | None = None,
+                            where: str = "the Keras model") -> Model:
+    """An xcnn model equal to a Keras serialized model (weights freshly initialized).
+
+    Args:
+        config: Keras's serialized model (a `.keras` file's `config.json`, or
+            `keras_model_config`'s result).
+        backend: The new model's backend (default: xcnn's default backend).
+        where: The model's origin in error messages.
+
+    Returns:
+        A `Sequential` or functional `Model`, not compiled.
+
+    Raises:
+        ValueError: If the model class is not Sequential or Functional, a layer has no xcnn
+            counterpart, the layers mix dtypes, no input shape is stated, or a layer is shared.
+
+    Example:
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((3,)), Dense(2, name="d")], name="m")
+        >>> from xcnn.interop.keras_format import keras_model_config, model_from_keras_config
+        >>> twin = model_from_keras_config(keras_model_config(model))
+        >>> type(twin).__name__, twin.output_shape
+        ('Sequential', (None, 2))
+    """
     from ..models import Model, Sequential
 
     kind, body = config.get("class_name"), config.get("config") or {}
@@ -262,7 +416,7 @@ def model_from_keras_config(config, backend=None, where="the Keras model"):
             raise ValueError(f"{where}: {exc}") from None
     if not outputs:
         raise C.unsupported(where, "it has no layers")
-    kwargs = {"backend": backend, "dtype": dtype, "name": body.get("name")}
+    kwargs: dict[str, Any] = {"backend": backend, "dtype": dtype, "name": body.get("name")}
     first = next(iter(outputs.values()))
     if kind == "Sequential":
         model = Sequential(**kwargs)
@@ -277,8 +431,28 @@ def _missing(name, where):
     raise C.unsupported(where, f"its input {name!r} comes from no earlier layer")
 
 
-def read_keras_zip(path):
-    """``(config, weights_h5_bytes)`` of a ``.keras`` file."""
+def read_keras_zip(path: PathLike | IO[bytes]) -> tuple[dict[str, Any], bytes]:
+    """``(config, weights_h5_bytes)`` of a ``.keras`` file.
+
+    Args:
+        path: The `.keras` file: a path or a readable binary file.
+
+    Returns:
+        The parsed `config.json` and the bytes of `model.weights.h5`.
+
+    Raises:
+        ValueError: If `path` is not a zip file, or lacks `config.json` or `model.weights.h5`.
+
+    Example:
+        >>> import io
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((3,)), Dense(2, name="d")], name="m")
+        >>> from xcnn.interop.keras_format import keras_file_bytes, read_keras_zip
+        >>> config, weights = read_keras_zip(io.BytesIO(keras_file_bytes(model)))
+        >>> config["config"]["name"], weights[:4]
+        ('m', b'\\x89HDF')
+    """
     try:
         with zipfile.ZipFile(path) as z:
             names = set(z.namelist())
@@ -289,9 +463,34 @@ def read_keras_zip(path):
         raise ValueError(f"{path} is not a readable .keras file ({exc})") from None
 
 
-def load_keras_model(path, backend=None, compile=True):
+def load_keras_model(path: PathLike, backend: str | None = None, compile: bool = True) -> Model:
     """The xcnn model a Keras 3 ``.keras`` file holds, compiled from its ``compile_config`` when
-    it has one and ``compile`` is true (see :mod:`.keras_compile`; the optimizer starts afresh)."""
+    it has one and ``compile`` is true (see :mod:`.keras_compile`; the optimizer starts afresh).
+
+    Args:
+        path: The `.keras` file.
+        backend: The model's backend (default: xcnn's default backend).
+        compile: Whether to compile the model from the file's compile settings.
+
+    Returns:
+        The model, with the file's weights.
+
+    Raises:
+        ImportError: If h5py is not installed.
+        ValueError: If the file is not a Keras 3 model, or holds something xcnn cannot map.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((3,)), Dense(2, name="d")], name="m")
+        >>> from xcnn.interop.keras_format import load_keras_model, save_keras_model
+        >>> save_keras_model(model, "m.keras")
+        >>> twin = load_keras_model("m.keras")
+        >>> x = np.ones((1, 3), "float32")
+        >>> np.allclose(twin.predict(x, verbose=0), model.predict(x, verbose=0))
+        True
+    """
     config, weights = read_keras_zip(path)
     model = model_from_keras_config(config, backend=backend, where=str(path))
     read_weights_h5(model, io.BytesIO(weights), str(path))
@@ -300,13 +499,53 @@ def load_keras_model(path, backend=None, compile=True):
     return model
 
 
-def save_keras_model(model, path):
+def save_keras_model(model: Model, path: PathLike) -> None:
+    """Save the model as a Keras 3 `.keras` file (written atomically: a failed save leaves no file).
+
+    Args:
+        model: A built xcnn model.
+        path: The file to write.
+
+    Raises:
+        ImportError: If h5py is not installed.
+        ValueError: If a layer, or the compile settings, have no Keras counterpart.
+
+    Example:
+        >>> import os
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((3,)), Dense(2, name="d")], name="m")
+        >>> from xcnn.interop.keras_format import save_keras_model
+        >>> save_keras_model(model, "m.keras")
+        >>> os.path.exists("m.keras")
+        True
+    """
     from ..models.saving import atomic_write
 
     atomic_write(path, keras_file_bytes(model))
 
 
-def save_keras_weights(model, path):
+def save_keras_weights(model: Model, path: PathLike) -> None:
+    """Save the model's weights as a Keras `.weights.h5` file (written atomically).
+
+    Args:
+        model: An xcnn model (built here if it is not yet).
+        path: The file to write.
+
+    Raises:
+        ImportError: If h5py is not installed.
+        ValueError: If a layer has no Keras counterpart.
+
+    Example:
+        >>> import os
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((3,)), Dense(2, name="d")], name="m")
+        >>> from xcnn.interop.keras_format import save_keras_weights
+        >>> save_keras_weights(model, "m.weights.h5")
+        >>> os.path.exists("m.weights.h5")
+        True
+    """
     from ..models.saving import atomic_write
 
     model._ensure_built()
@@ -315,8 +554,29 @@ def save_keras_weights(model, path):
     atomic_write(path, data.getvalue())
 
 
-def load_keras_weights(model, path):
-    """Weights from a ``.weights.h5`` file, or from the weights inside a ``.keras`` file."""
+def load_keras_weights(model: Model, path: PathLike) -> None:
+    """Weights from a ``.weights.h5`` file, or from the weights inside a ``.keras`` file.
+
+    Args:
+        model: An xcnn model (built here if it is not yet) with the file's architecture.
+        path: The `.weights.h5` or `.keras` file.
+
+    Raises:
+        ImportError: If h5py is not installed.
+        ValueError: If the file is unreadable or its weights do not fit the model.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((3,)), Dense(2, name="d")], name="m")
+        >>> from xcnn.interop.keras_format import load_keras_weights, save_keras_weights
+        >>> save_keras_weights(model, "m.weights.h5")
+        >>> twin = Sequential([Input((3,)), Dense(2)])
+        >>> load_keras_weights(twin, "m.weights.h5")
+        >>> all(np.array_equal(a, b) for a, b in zip(twin.get_weights(), model.get_weights()))
+        True
+    """
     model._ensure_built()
     if zipfile.is_zipfile(path):
         _, weights = read_keras_zip(path)
