@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -51,7 +52,13 @@ RESUME_MAY_CHANGE = ("epochs", "backend")
 
 
 class UsageError(Exception):
-    """A command line that cannot run as given (exit code 2, as argparse's own errors)."""
+    """A command line that cannot run as given (exit code 2, as argparse's own errors).
+
+    Example:
+        >>> from xcnn.cli import main
+        >>> main(["train", "--resume", "--overwrite"])  # the sentence goes to stderr
+        2
+    """
 
 
 class _EpochCheckpoint(Callback):
@@ -158,7 +165,30 @@ def _prepare_out(out, resume, overwrite):
             os.remove(os.path.join(out, name))
 
 
-def cmd_train(args):
+def cmd_train(args):  # unhinted: mypy cannot see that `model` is set on every path, nor `saved_extra`
+    """`xcnn train`: train a zoo model on a data set, checkpointing every epoch in `args.out`.
+
+    Writes `checkpoint.safetensors` after every finite epoch, then `model.safetensors`,
+    `history.json` and (with matplotlib) `history.png` and `misclassified.png`. Under
+    `--distributed` each MPI rank trains its part of every batch and rank 0 alone writes.
+
+    Args:
+        args: The parsed command line of `xcnn train` (see `build_parser`).
+
+    Returns:
+        The exit code: 0 done, 1 diverged (the checkpoint keeps the last finite epoch), 130
+        interrupted.
+
+    Raises:
+        UsageError: If `--out` cannot take the run, `--resume` has no checkpoint or too few
+            `--epochs`, or `--augment` is not smaller than the images.
+
+    Example:
+        >>> from xcnn.cli import build_parser, cmd_train
+        >>> args = build_parser().parse_args(["train", "--epochs", "1", "--limit", "100"])
+        >>> args.func is cmd_train, args.epochs, args.limit
+        (True, 1, 100)
+    """
     if args.distributed:  # launched as mpiexec -n K python -m mpi4py -m xcnn train --distributed
         if getattr(args, "backend", None):  # absent unless given (a resumed run may take the checkpoint's)
             B.set_backend(args.backend)  # with cupy, DataParallel gives each rank of a node its own GPU
@@ -261,7 +291,21 @@ def cmd_train(args):
     return 0
 
 
-def cmd_evaluate(args):
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """`xcnn evaluate`: the test-set accuracy and loss of a saved model, printed.
+
+    Args:
+        args: The parsed command line of `xcnn evaluate` (see `build_parser`).
+
+    Returns:
+        The exit code, 0.
+
+    Example:
+        >>> from xcnn.cli import build_parser, cmd_evaluate
+        >>> args = build_parser().parse_args(["evaluate", "m.safetensors", "--dataset", "fashion_mnist"])
+        >>> args.func is cmd_evaluate, args.model_file, args.dataset
+        (True, 'm.safetensors', 'fashion_mnist')
+    """
     model = load_model(args.model_file, backend=args.backend, device=args.device)
     args.dtype = model.dtype
     _, _, xt, yt = _load_split(args)
@@ -317,7 +361,35 @@ def _read_image(path, shape):
     return img.reshape(shape)[None]
 
 
-def cmd_predict(args):
+def cmd_predict(args):  # unhinted: mypy cannot see that a built model has an `input_shape`
+    """`xcnn predict`: a saved model's class for one image (.png, .jpg or .npy) and its top 3.
+
+    Args:
+        args: The parsed command line of `xcnn predict` (see `build_parser`).
+
+    Returns:
+        The exit code, 0.
+
+    Raises:
+        ValueError: If the image cannot be read or does not fit the model's input.
+        UsageError: If a PNG/JPEG is given and pillow is not installed.
+
+    Example:
+        >>> import numpy as np
+        >>> from xcnn.cli import build_parser, cmd_predict
+        >>> from xcnn.layers import Dense, Flatten, Input
+        >>> from xcnn.models import Sequential
+        >>> Sequential([Input((2, 2, 1)), Flatten(), Dense(3, activation="softmax")]).save("m.safetensors")
+        >>> np.save("x.npy", np.zeros((2, 2, 1)))
+        >>> code = cmd_predict(build_parser().parse_args(["predict", "m.safetensors", "x.npy"]))
+        1/1 ...
+        predicted class: 0 (probability 0.3333)
+          ...: 0.3333
+          ...: 0.3333
+          ...: 0.3333
+        >>> code
+        0
+    """
     model = load_model(args.model_file, backend=args.backend, device=args.device)
     x = _read_image(args.image, model.input_shape[1:]).astype(model.dtype)
     probs = model.predict(x)[0]
@@ -328,9 +400,28 @@ def cmd_predict(args):
     return 0
 
 
-def cmd_export(args):
+def cmd_export(args: argparse.Namespace) -> int:
     """Convert a saved model: ``.onnx`` exports the inference graph, ``.keras`` and
-    ``.safetensors`` save it in that format."""
+    ``.safetensors`` save it in that format.
+
+    Args:
+        args: The parsed command line of `xcnn export` (see `build_parser`).
+
+    Returns:
+        The exit code, 0.
+
+    Raises:
+        ValueError: If `args.out` ends in none of `.onnx`, `.keras`, `.safetensors`.
+
+    Example:
+        >>> from xcnn.cli import build_parser, cmd_export
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> Sequential([Input((3,)), Dense(2)]).save("m.safetensors")
+        >>> cmd_export(build_parser().parse_args(["export", "m.safetensors", "m.keras"]))
+        Wrote m.keras
+        0
+    """
     model = load_model(args.model_file, backend="numpy")
     if args.out.lower().endswith(".onnx"):
         model.export(args.out, format="onnx")
@@ -342,7 +433,23 @@ def cmd_export(args):
     return 0
 
 
-def cmd_info(args):
+def cmd_info(args: argparse.Namespace) -> int:
+    """`xcnn info`: xcnn's version, each backend (available or why not, its device) and the data folder.
+
+    Args:
+        args: The parsed command line of `xcnn info` (see `build_parser`).
+
+    Returns:
+        The exit code, 0.
+
+    Example:
+        >>> from xcnn.cli import build_parser, cmd_info
+        >>> code = cmd_info(build_parser().parse_args(["info"]))  # doctest: +ELLIPSIS
+        xcnn ...
+          numpy ...
+        >>> code
+        0
+    """
     print(f"xcnn {__version__}")
     for name in B.BACKENDS:
         if B.is_available(name):
@@ -385,7 +492,19 @@ def _real_number(minimum, inclusive):
     return parse
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
+    """The `xcnn` command line: its subcommands `train`, `evaluate`, `predict`, `export` and
+    `info`, each setting `func` to its `cmd_*` function.
+
+    Returns:
+        The parser; `parse_args` exits (code 2) on a bad command line, as argparse does.
+
+    Example:
+        >>> from xcnn.cli import build_parser
+        >>> args = build_parser().parse_args(["export", "m.safetensors", "m.onnx"])
+        >>> args.command, args.func.__name__, args.out
+        ('export', 'cmd_export', 'm.onnx')
+    """
     parser = argparse.ArgumentParser(
         prog="xcnn", description="Train, test and use convolutional networks on small image data sets (MNIST, "
         "Fashion-MNIST, CIFAR-10): xcnn train, xcnn evaluate, xcnn predict, xcnn export, xcnn info. "
@@ -488,9 +607,27 @@ def _describe(exc):
     return str(exc) or type(exc).__name__
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``xcnn`` command; returns its exit code (0 done, 1 failed, 2 bad usage, 130
-    interrupted). Errors are one line on stderr; ``--debug`` shows the traceback instead."""
+    interrupted). Errors are one line on stderr; ``--debug`` shows the traceback instead.
+
+    Args:
+        argv: The arguments after `xcnn` (default: `sys.argv[1:]`).
+
+    Returns:
+        The exit code.
+
+    Example:
+        >>> from xcnn.cli import main
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> Sequential([Input((3,)), Dense(2)]).save("m.safetensors")
+        >>> main(["export", "m.safetensors", "m.keras"])
+        Wrote m.keras
+        0
+        >>> main(["export", "m.safetensors", "m.txt"])  # the reason goes to stderr
+        1
+    """
     args = build_parser().parse_args(argv)
     code = _run(args)
     if code and getattr(args, "distributed", False):
