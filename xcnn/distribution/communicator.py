@@ -8,48 +8,125 @@ runs over ``mpi4py`` (MPICH, Open MPI, Slurm's ``srun``); :mod:`.nccl` adds NCCL
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .. import backend as B
+from .._typing import Array
 
 
 class Communicator:
     """The collectives of one group of ``size`` processes; this one is ``rank`` (0 is the chief).
 
-    Every method is collective: each rank of the group must call it, in the same order.
+    Every method is collective: each rank of the group must call it, in the same order. This
+    base class is the group of one process, without collectives: a subclass (`MPICommunicator`,
+    `NCCLCommunicator`) implements them.
+
+    Example:
+        >>> from xcnn.distribution import Communicator, DataParallel
+        >>> one = Communicator()
+        >>> one.rank, one.size, DataParallel(one).is_chief
+        (0, 1, True)
     """
 
     rank = 0
     size = 1
 
-    def allreduce_sum_(self, buffer):
+    def allreduce_sum_(self, buffer: Array) -> Array:
         """Sum the 1-D array ``buffer`` over the ranks, element by element; returns the sum,
-        written into ``buffer`` where the library can write into it."""
+        written into ``buffer`` where the library can write into it.
+
+        Args:
+            buffer: A 1-D array of any backend, the same length and dtype on every rank.
+
+        Returns:
+            The element-wise sum, `buffer` itself when it was summed in place.
+
+        Raises:
+            NotImplementedError: In this base class (a subclass implements it).
+        """
         raise NotImplementedError
 
-    def allreduce_host(self, values):
-        """Element-wise sum over the ranks of a 1-D float64 NumPy array (metric sums)."""
+    def allreduce_host(self, values: np.ndarray) -> np.ndarray:
+        """Element-wise sum over the ranks of a 1-D float64 NumPy array (metric sums).
+
+        Args:
+            values: A 1-D NumPy array (or sequence of numbers), the same length on every rank.
+
+        Returns:
+            A new float64 NumPy array, the sum.
+
+        Raises:
+            NotImplementedError: In this base class (a subclass implements it).
+        """
         raise NotImplementedError
 
-    def bcast_(self, buffer, root=0):
-        """Overwrite the 1-D array ``buffer`` with rank ``root``'s; returns it (see allreduce_sum_)."""
+    def bcast_(self, buffer: Array, root: int = 0) -> Array:
+        """Overwrite the 1-D array ``buffer`` with rank ``root``'s; returns it (see allreduce_sum_).
+
+        Args:
+            buffer: A 1-D array of any backend, the same length and dtype on every rank.
+            root: The rank whose values everyone gets.
+
+        Returns:
+            Rank `root`'s values, `buffer` itself when it was written in place.
+
+        Raises:
+            NotImplementedError: In this base class (a subclass implements it).
+        """
         raise NotImplementedError
 
-    def bcast_object(self, obj, root=0):
-        """Rank ``root``'s ``obj`` (a small picklable value) on every rank."""
+    def bcast_object(self, obj: Any, root: int = 0) -> Any:
+        """Rank ``root``'s ``obj`` (a small picklable value) on every rank.
+
+        Args:
+            obj: A picklable value (ignored on ranks other than `root`).
+            root: The rank whose value everyone gets.
+
+        Returns:
+            Rank `root`'s `obj`.
+
+        Raises:
+            NotImplementedError: In this base class (a subclass implements it).
+        """
         raise NotImplementedError
 
-    def allgather_object(self, obj):
-        """A list of every rank's ``obj``, in rank order."""
+    def allgather_object(self, obj: Any) -> list[Any]:
+        """A list of every rank's ``obj``, in rank order.
+
+        Args:
+            obj: A small picklable value.
+
+        Returns:
+            `size` values, rank 0's first.
+
+        Raises:
+            NotImplementedError: In this base class (a subclass implements it).
+        """
         raise NotImplementedError
 
-    def allgather_rows(self, rows):
+    def allgather_rows(self, rows: np.ndarray) -> np.ndarray:
         """Every rank's ``(n_r, ...)`` NumPy array concatenated along axis 0 in rank order;
-        the trailing shape and dtype must agree, ``n_r`` may differ (and be 0)."""
+        the trailing shape and dtype must agree, ``n_r`` may differ (and be 0).
+
+        Args:
+            rows: This rank's rows, `(n_r, ...)`.
+
+        Returns:
+            The NumPy array `(sum of n_r, ...)`, in `rows`'s dtype.
+
+        Raises:
+            NotImplementedError: In this base class (a subclass implements it).
+        """
         raise NotImplementedError
 
-    def barrier(self):
-        """Return once every rank has called it."""
+    def barrier(self) -> None:
+        """Return once every rank has called it.
+
+        Raises:
+            NotImplementedError: In this base class (a subclass implements it).
+        """
         raise NotImplementedError
 
 
@@ -69,7 +146,7 @@ class MPICommunicator(Communicator):
     one host copy each way.
     """
 
-    def __init__(self, comm=None):
+    def __init__(self, comm: Any = None) -> None:
         MPI = _import_mpi()
         self._MPI = MPI
         self.comm = MPI.COMM_WORLD if comm is None else comm
@@ -84,28 +161,34 @@ class MPICommunicator(Communicator):
         shared = backend in ("numpy", "torch") and host.flags.writeable and host.flags.c_contiguous
         return (host, True) if shared else (np.array(host, copy=True, order="C"), False)
 
-    def allreduce_sum_(self, buffer):
+    def allreduce_sum_(self, buffer: Array) -> Array:
+        """See `Communicator.allreduce_sum_`: one `Allreduce(IN_PLACE)` over MPI."""
         host, shared = self._in_host_memory(buffer)
         self.comm.Allreduce(self._MPI.IN_PLACE, host, op=self._MPI.SUM)
         return buffer if shared else B.asarray(host, B.backend_of(buffer))
 
-    def allreduce_host(self, values):
+    def allreduce_host(self, values: np.ndarray) -> np.ndarray:
+        """See `Communicator.allreduce_host`: one `Allreduce(IN_PLACE)` of a float64 copy."""
         values = np.array(values, dtype=np.float64, copy=True)
         self.comm.Allreduce(self._MPI.IN_PLACE, values, op=self._MPI.SUM)
         return values
 
-    def bcast_(self, buffer, root=0):
+    def bcast_(self, buffer: Array, root: int = 0) -> Array:
+        """See `Communicator.bcast_`: one MPI `Bcast`."""
         host, shared = self._in_host_memory(buffer)
         self.comm.Bcast(host, root=root)
         return buffer if shared else B.asarray(host, B.backend_of(buffer))
 
-    def bcast_object(self, obj, root=0):
+    def bcast_object(self, obj: Any, root: int = 0) -> Any:
+        """See `Communicator.bcast_object`: mpi4py's pickling `bcast`."""
         return self.comm.bcast(obj, root=root)
 
-    def allgather_object(self, obj):
+    def allgather_object(self, obj: Any) -> list[Any]:
+        """See `Communicator.allgather_object`: mpi4py's pickling `allgather`."""
         return self.comm.allgather(obj)
 
-    def allgather_rows(self, rows):
+    def allgather_rows(self, rows: np.ndarray) -> np.ndarray:
+        """See `Communicator.allgather_rows`: the row counts, then one `Allgatherv`."""
         rows = np.ascontiguousarray(rows)
         counts = self.comm.allgather(rows.shape[0])
         per_row = int(np.prod(rows.shape[1:], dtype=np.int64))
@@ -113,5 +196,6 @@ class MPICommunicator(Communicator):
         self.comm.Allgatherv(rows, [out, [c * per_row for c in counts]])
         return out
 
-    def barrier(self):
+    def barrier(self) -> None:
+        """See `Communicator.barrier`: an MPI `Barrier`."""
         self.comm.Barrier()
