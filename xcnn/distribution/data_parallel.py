@@ -18,17 +18,33 @@ layers (dropout, augmentation) draw from one stream per rank.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from .. import backend as B
+from .._typing import Array
 from .communicator import Communicator, MPICommunicator
 from .nccl import NCCLCommunicator, nccl_available, use_local_gpu
 
 
-def even_split(n, parts, index):
+def even_split(n: int, parts: int, index: int) -> tuple[int, int]:
     """``(start, stop)`` of part ``index`` when ``n`` items are split into ``parts`` contiguous
-    parts whose sizes differ by at most one (the first ``n % parts`` parts get the extra item)."""
+    parts whose sizes differ by at most one (the first ``n % parts`` parts get the extra item).
+
+    Args:
+        n: The number of items, >= 0.
+        parts: The number of parts, >= 1.
+        index: The part, `0 <= index < parts`.
+
+    Returns:
+        The part's `(start, stop)`; `start == stop` for an empty part.
+
+    Example:
+        >>> from xcnn.distribution import even_split
+        >>> [even_split(5, 3, i) for i in range(3)]
+        [(0, 2), (2, 4), (4, 5)]
+    """
     base, extra = divmod(n, parts)
     start = index * base + min(index, extra)
     return start, start + base + (1 if index < extra else 0)
@@ -43,9 +59,18 @@ class DataParallel:
 
     communicator: a :class:`~xcnn.distribution.Communicator` or an ``mpi4py`` communicator.
     CuPy models sum their gradients with NCCL on the GPU when CuPy has it.
+
+    Raises:
+        TypeError: If `communicator` is neither a `Communicator` nor an mpi4py communicator.
+        ImportError: If `communicator` is `None` and mpi4py is not installed.
+
+    Example:
+        >>> from xcnn.distribution import Communicator, DataParallel
+        >>> DataParallel(Communicator())  # one process, no MPI
+        DataParallel(rank=0, size=1, communicator=Communicator)
     """
 
-    def __init__(self, communicator=None):
+    def __init__(self, communicator: Any = None) -> None:
         if communicator is None:
             communicator = MPICommunicator()
         elif not isinstance(communicator, Communicator):
@@ -54,30 +79,63 @@ class DataParallel:
                                 f"communicator, got {type(communicator).__name__}")
             communicator = MPICommunicator(communicator)
         self.communicator = communicator
-        self._device_collectives = {}  # backend name -> communicator for that backend's buffers
+        self._device_collectives: dict[str, Communicator] = {}  # backend name -> communicator for that backend's buffers
         if B.get_backend() == "cupy" and isinstance(communicator, MPICommunicator) and communicator.size > 1:
             use_local_gpu(communicator)  # before any model is built: one GPU per rank of a node
 
     @property
-    def rank(self):
+    def rank(self) -> int:
+        """This process's rank, from 0 to `size - 1`.
+
+        Example:
+            >>> from xcnn.distribution import Communicator, DataParallel
+            >>> DataParallel(Communicator()).rank
+            0
+        """
         return self.communicator.rank
 
     @property
-    def size(self):
+    def size(self) -> int:
+        """The number of ranks.
+
+        Example:
+            >>> from xcnn.distribution import Communicator, DataParallel
+            >>> DataParallel(Communicator()).size
+            1
+        """
         return self.communicator.size
 
     @property
-    def is_chief(self):
-        """Whether this rank writes files and prints (rank 0)."""
+    def is_chief(self) -> bool:
+        """Whether this rank writes files and prints (rank 0).
+
+        Example:
+            >>> from xcnn.distribution import Communicator, DataParallel
+            >>> DataParallel(Communicator()).is_chief
+            True
+        """
         return self.rank == 0
 
     def __repr__(self):
         return f"DataParallel(rank={self.rank}, size={self.size}, communicator={type(self.communicator).__name__})"
 
     # --- collectives per backend ---------------------------------------------------------------
-    def collective_for(self, backend):
+    def collective_for(self, backend: str) -> Communicator:
         """The communicator that sums ``backend``'s device buffers: NCCL for ``cupy`` when CuPy has
-        it (created on first use, collectively), else this distribution's communicator."""
+        it (created on first use, collectively), else this distribution's communicator.
+
+        Args:
+            backend: A backend name (`"numpy"`, `"torch"`, `"cupy"`, ...).
+
+        Returns:
+            The communicator for that backend's buffers.
+
+        Example:
+            >>> from xcnn.distribution import Communicator, DataParallel
+            >>> one = Communicator()
+            >>> DataParallel(one).collective_for("numpy") is one
+            True
+        """
         found = self._device_collectives.get(backend)
         if found is None:
             found = self.communicator
@@ -87,15 +145,38 @@ class DataParallel:
         return found
 
     # --- data -------------------------------------------------------------------------------
-    def split(self, start, stop):
-        """This rank's ``(start, stop)`` part of the global batch ``[start, stop)``."""
+    def split(self, start: int, stop: int) -> tuple[int, int]:
+        """This rank's ``(start, stop)`` part of the global batch ``[start, stop)``.
+
+        Args:
+            start: The global batch's first row.
+            stop: One past its last row.
+
+        Returns:
+            This rank's rows, an `even_split` of the batch (possibly empty).
+
+        Example:
+            >>> from xcnn.distribution import Communicator, DataParallel
+            >>> DataParallel(Communicator()).split(100, 132)  # one rank takes the whole batch
+            (100, 132)
+        """
         lo, hi = even_split(stop - start, self.size, self.rank)
         return start + lo, start + hi
 
     # --- fit ------------------------------------------------------------------------------------
-    def begin_fit(self, model, seed):
+    def begin_fit(self, model: Any, seed: int | None) -> None:
         """Make every rank start ``fit`` from rank 0's model: same architecture (checked), weights,
-        optimizer state and shuffle stream; the random layers get this rank's own stream."""
+        optimizer state and shuffle stream; the random layers get this rank's own stream.
+
+        Collective: every rank calls it (from `fit`), with the same `seed`.
+
+        Args:
+            model: This rank's model, built.
+            seed: `fit`'s seed, or `None` (then rank 0's model seed).
+
+        Raises:
+            ValueError: If the model is not built, or the ranks hold different models or optimizers.
+        """
         if not model.built:
             raise ValueError(f"model {model.name} is not built: under data parallelism fit broadcasts rank 0's "
                              "weights before the first batch, so give the model its input shape (an Input, "
@@ -116,9 +197,24 @@ class DataParallel:
                 if getattr(layer, "seed", None) is None:
                     layer.rng = model._rank_rng
 
-    def seed_layer_streams(self, model, seed):
+    def seed_layer_streams(self, model: Any, seed: int) -> None:
         """Seed this rank's stream for dropout and augmentation from ``seed`` and the rank (a
-        layer given its own ``seed=`` gets its own stream, also drawn from the rank)."""
+        layer given its own ``seed=`` gets its own stream, also drawn from the rank).
+
+        Args:
+            model: This rank's model, built.
+            seed: The seed, an int >= 0.
+
+        Example:
+            >>> from xcnn.distribution import Communicator, DataParallel
+            >>> from xcnn.layers import Dropout, Input
+            >>> from xcnn.models import Sequential
+            >>> dropout = Dropout(0.5)
+            >>> model = Sequential([Input((4,)), dropout])
+            >>> DataParallel(Communicator()).seed_layer_streams(model, 7)
+            >>> dropout.rng is model._rank_rng
+            True
+        """
         model._rank_rng = B.rng(model.backend, self._rank_seed(seed), model.device)
         for layer in model._layers:
             layer.rng = model._rank_rng
@@ -167,9 +263,20 @@ class DataParallel:
         # the weights the optimizer updates: a frozen layer's (trainable = False) take no gradient
         return [(layer, k) for layer in model._layers if layer.trainable for k in layer.params]
 
-    def allreduce_gradients(self, model, loss, count):
+    def allreduce_gradients(self, model: Any, loss: Array, count: int) -> Array:
         """Replace each rank's mean-loss gradients over its ``count`` samples by the global
-        batch's (one allreduce of one flat buffer); returns the global batch's mean loss."""
+        batch's (one allreduce of one flat buffer); returns the global batch's mean loss.
+
+        Collective: every rank calls it once per step.
+
+        Args:
+            model: This rank's model, holding its gradients (`layer.grads`).
+            loss: This rank's mean loss, a 0-d array on the model's backend.
+            count: This rank's number of samples (0 for an empty part).
+
+        Returns:
+            The global batch's mean loss, a 0-d array in the model's dtype.
+        """
         xp = B.namespace(model.backend)
         dtype = getattr(xp, model.dtype)
         refs = self._gradient_slots(model)
@@ -187,10 +294,20 @@ class DataParallel:
             start = stop
         return flat[-2] / total
 
-    def step_without_samples(self, model, y):
+    def step_without_samples(self, model: Any, y: Array) -> tuple[Array, Array, Array]:
         """A training step for a rank whose part of the global batch is empty (``y`` its empty
         targets): it adds zero gradients to the allreduce and applies the same update as the
-        others. Returns ``(loss, predictions, y)`` as ``_train_step`` does (no rows)."""
+        others. Returns ``(loss, predictions, y)`` as ``_train_step`` does (no rows).
+
+        Collective: it takes part in the step's allreduces as the other ranks do.
+
+        Args:
+            model: This rank's model.
+            y: The empty targets, `(0, ...)`.
+
+        Returns:
+            `(loss, predictions, y)`: the global batch's mean loss, `(0, ...)` predictions, `y`.
+        """
         # SyncBatchNormalization's allreduces, as the other ranks run them: the forward pass's
         # when the layer uses batch statistics (trainable), the backward pass's, in reverse, when
         # a gradient reaches it
@@ -207,13 +324,28 @@ class DataParallel:
         loss = self.allreduce_gradients(model, zero_loss, 0)
         return model._apply_gradients(loss), rows, y
 
-    def sum_metrics(self, sums):
-        """Every rank's metric sums and counts (a 1-D host array) added up in float64."""
+    def sum_metrics(self, sums: Any) -> np.ndarray:
+        """Every rank's metric sums and counts (a 1-D host array) added up in float64.
+
+        Collective: every rank calls it.
+
+        Args:
+            sums: This rank's sums, a 1-D NumPy array or sequence of numbers.
+
+        Returns:
+            The float64 NumPy array of the sums over the ranks.
+        """
         return self.communicator.allreduce_host(np.asarray(sums, dtype=np.float64))
 
-    def average_state(self, model):
+    def average_state(self, model: Any) -> None:
         """Average the non-trainable state (BatchNormalization's moving statistics) over the
-        ranks, so that evaluation and saving see one model."""
+        ranks, so that evaluation and saving see one model.
+
+        Collective: every rank calls it (at the end of an epoch).
+
+        Args:
+            model: This rank's model.
+        """
         slots = [(d, k) for layer, kind, d in model._weight_dicts() if kind == "state" for k in d]
         if not slots:
             return
@@ -222,10 +354,21 @@ class DataParallel:
         flat = self.collective_for(model.backend).allreduce_sum_(flat)
         _unpack(xp, flat / self.size, slots)
 
-    def gather_predictions(self, model, outputs, to_numpy):
+    def gather_predictions(self, model: Any, outputs: list[Array], to_numpy: bool) -> Array:
         """The whole prediction in sample order, on every rank, from this rank's part of each
         batch (``outputs``, one array per batch, each ``(n_r, ...)``): one gather of the rows
-        and one of the part sizes, then batch by batch the ranks' parts in rank order."""
+        and one of the part sizes, then batch by batch the ranks' parts in rank order.
+
+        Collective: every rank calls it.
+
+        Args:
+            model: This rank's model.
+            outputs: This rank's outputs, one `(n_r, ...)` array per batch (at least one).
+            to_numpy: Whether to return a NumPy array (else one on the model's backend and device).
+
+        Returns:
+            The predictions of every sample, `(N, ...)`, in sample order.
+        """
         xp = B.namespace(model.backend)
         local = B.to_numpy(outputs[0] if len(outputs) == 1 else xp.concat(outputs, axis=0))
         sizes = self.communicator.allgather_object([int(o.shape[0]) for o in outputs])  # [rank][batch]
@@ -238,8 +381,8 @@ class DataParallel:
         full = rows[np.concatenate(order) if order else np.zeros(0, dtype=np.int64)]
         return full if to_numpy else B.asarray(full, model.backend, device=model.device)
 
-    def barrier(self):
-        """Return once every rank has called it."""
+    def barrier(self) -> None:
+        """Return once every rank has called it (collective)."""
         self.communicator.barrier()
 
 
