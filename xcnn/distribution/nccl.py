@@ -7,13 +7,25 @@ trains data-parallel, so a CPU-only install never touches CUDA.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
+from .._typing import Array
 from .communicator import Communicator, MPICommunicator
 
 
-def nccl_available():
-    """True when ``cupy.cuda.nccl`` imports and reports NCCL (``pip install nvidia-nccl-cu12``)."""
+def nccl_available() -> bool:
+    """True when ``cupy.cuda.nccl`` imports and reports NCCL (``pip install nvidia-nccl-cu12``).
+
+    Returns:
+        Whether `NCCLCommunicator` can be created here (`False` without CuPy, CUDA or NCCL).
+
+    Example:
+        >>> from xcnn.distribution import nccl_available
+        >>> isinstance(nccl_available(), bool)
+        True
+    """
     try:
         from cupy.cuda import nccl
     except Exception:  # no cupy, no CUDA, or cupy built without NCCL
@@ -21,8 +33,17 @@ def nccl_available():
     return bool(getattr(nccl, "available", True))
 
 
-def use_local_gpu(mpi):
-    """Make this rank's current CUDA device the ``local rank``-th one of its node (one GPU per rank)."""
+def use_local_gpu(mpi: MPICommunicator) -> int:
+    """Make this rank's current CUDA device the ``local rank``-th one of its node (one GPU per rank).
+
+    Collective over the ranks of `mpi` (it splits them by node). Needs CuPy and a GPU.
+
+    Args:
+        mpi: The MPI communicator of the ranks.
+
+    Returns:
+        The CUDA device id now current on this rank.
+    """
     import cupy
 
     local = mpi.comm.Split_type(mpi._MPI.COMM_TYPE_SHARED, key=mpi.rank)
@@ -39,9 +60,15 @@ class NCCLCommunicator(Communicator):
 
     Call :func:`use_local_gpu` (``DataParallel`` does) before creating it and before building
     the model, so that each rank's weights live on its own GPU.
+
+    Args:
+        mpi: The MPI communicator of the ranks (default: a new `MPICommunicator` of the world).
+
+    Raises:
+        ImportError: If CuPy with NCCL is not installed (see `nccl_available`).
     """
 
-    def __init__(self, mpi=None):
+    def __init__(self, mpi: MPICommunicator | None = None) -> None:
         if not nccl_available():
             raise ImportError('NCCLCommunicator needs CuPy with NCCL: pip install "xcnn[cuda12,mpi]" '
                               '(or cuda13), which brings nvidia-nccl')
@@ -63,29 +90,44 @@ class NCCLCommunicator(Communicator):
             raise TypeError(f"NCCLCommunicator sums float32 or float64 arrays, got {buffer.dtype}")
         return self._types[buffer.dtype], self._cupy.cuda.get_current_stream().ptr
 
-    def allreduce_sum_(self, buffer):
+    def allreduce_sum_(self, buffer: Array) -> Array:
+        """See `Communicator.allreduce_sum_`: one NCCL allreduce, in place on the GPU.
+
+        Raises:
+            TypeError: If `buffer` is not a contiguous float32 or float64 CuPy array.
+        """
         kind, stream = self._check(buffer)
         ptr = buffer.data.ptr
         self.comm.allReduce(ptr, ptr, buffer.size, kind, self._nccl.NCCL_SUM, stream)
         return buffer
 
-    def bcast_(self, buffer, root=0):
+    def bcast_(self, buffer: Array, root: int = 0) -> Array:
+        """See `Communicator.bcast_`: one NCCL broadcast, in place on the GPU.
+
+        Raises:
+            TypeError: If `buffer` is not a contiguous float32 or float64 CuPy array.
+        """
         kind, stream = self._check(buffer)
         self.comm.bcast(buffer.data.ptr, buffer.size, kind, root, stream)
         return buffer
 
-    def allreduce_host(self, values):
+    def allreduce_host(self, values: np.ndarray) -> np.ndarray:
+        """See `Communicator.allreduce_host`: over MPI."""
         return self.mpi.allreduce_host(values)
 
-    def bcast_object(self, obj, root=0):
+    def bcast_object(self, obj: Any, root: int = 0) -> Any:
+        """See `Communicator.bcast_object`: over MPI."""
         return self.mpi.bcast_object(obj, root)
 
-    def allgather_object(self, obj):
+    def allgather_object(self, obj: Any) -> list[Any]:
+        """See `Communicator.allgather_object`: over MPI."""
         return self.mpi.allgather_object(obj)
 
-    def allgather_rows(self, rows):
+    def allgather_rows(self, rows: np.ndarray) -> np.ndarray:
+        """See `Communicator.allgather_rows`: over MPI."""
         return self.mpi.allgather_rows(rows)
 
-    def barrier(self):
+    def barrier(self) -> None:
+        """See `Communicator.barrier`: waits for this GPU's stream, then an MPI barrier."""
         self._cupy.cuda.get_current_stream().synchronize()
         self.mpi.barrier()
