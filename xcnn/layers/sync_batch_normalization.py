@@ -23,6 +23,8 @@ class SyncBatchNormalization(BatchNormalization):
     """
 
     def call(self, x, training):
+        """Normalize `x` `(N, ..., C)` with the statistics of the global batch (summed across
+        ranks) while training, the moving ones otherwise."""
         dist = active_distribution()
         if not (training and self.trainable) or dist is None:
             return super().call(x, training)
@@ -53,6 +55,8 @@ class SyncBatchNormalization(BatchNormalization):
         return mean, var, centered
 
     def grad(self, dy, need_dx):
+        """The input gradient `(N, ..., C)` of the global-batch normalization (its channel sums
+        allreduced across ranks); fills the `gamma`/`beta` gradients."""
         dist = active_distribution()
         if dist is None or not hasattr(self, "_global_count"):
             return super().grad(dy, need_dx)

@@ -132,11 +132,13 @@ class AUC(Metric):
             self.false_negatives = self.false_negatives + counts[3]
 
     def device_state(self):
+        """The true/false positive/negative counts at each threshold `(T,)` each, on the device; `()` before any batch."""
         if self.true_positives is None:
             return ()
         return (self.true_positives, self.false_positives, self.true_negatives, self.false_negatives)
 
     def result_from(self, host_state):
+        """The area under the curve from `device_state`'s four count vectors copied to the host."""
         if self.true_positives is None:
             return 0.0
         tp, fp, tn, fn = (a.astype(np.float64) for a in host_state)

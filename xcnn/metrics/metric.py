@@ -263,11 +263,13 @@ class MeanMetricWrapper(Metric):
         self.count = self.count + batch_count  # a host int while unweighted, else a device sum
 
     def device_state(self):
+        """`(total,)`, or `(total, count)` when the count is a weighted device sum; `()` before any batch."""
         if self.total is None:
             return ()
         return (self.total,) if isinstance(self.count, int) else (self.total, self.count)  # weighted: a device count
 
     def result_from(self, host_state):
+        """The mean from the host copies of `device_state`: the total over the count (0.0 when empty)."""
         if self.total is None:
             return 0.0
         count = self.count if isinstance(self.count, int) else float(host_state[1])
