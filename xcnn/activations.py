@@ -28,7 +28,7 @@ class ActivationFunction:
     set `name` and implement `forward` and `backward`; `changes_shape` is true for those whose
     `output_shape` differs from the input's.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn import activations
         >>> x = np.array([-1.0, 0.0, 2.0])
@@ -51,7 +51,7 @@ class ActivationFunction:
             xp: The layer's array namespace.
             dtype: The weights' dtype.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
             >>> layer = Dense(3, activation="prelu")
@@ -70,7 +70,7 @@ class ActivationFunction:
         Returns:
             The output shape.
 
-        Example:
+        Examples:
             >>> from xcnn import activations
             >>> activations.get("relu").output_shape((4, 4, 6))
             (4, 4, 6)
@@ -93,7 +93,7 @@ class ActivationFunction:
         Raises:
             NotImplementedError: In the base class; every activation implements it.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn import activations
             >>> x = np.array([-1.0, 0.0, 2.0])
@@ -115,7 +115,7 @@ class ActivationFunction:
         Raises:
             NotImplementedError: In the base class; every activation implements it.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn import activations
             >>> x = np.array([-1.0, 0.0, 2.0])
@@ -132,7 +132,7 @@ class ActivationFunction:
         Returns:
             A name or `{"name": ..., <argument>: <value>}`, which `get` accepts back.
 
-        Example:
+        Examples:
             >>> from xcnn import activations
             >>> activations.get("relu").get_config()
             'relu'
@@ -154,7 +154,7 @@ class Elementwise(ActivationFunction):
     Raises:
         TypeError: If `name` is not in the table and no `forward`/`backward` is given.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn import activations
         >>> x = np.array([-1.0, 0.0, 2.0])
@@ -185,7 +185,7 @@ class Elementwise(ActivationFunction):
         Returns:
             An array of `x`'s shape and dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn import activations
             >>> x = np.array([-1.0, 0.0, 2.0])
@@ -206,7 +206,7 @@ class Elementwise(ActivationFunction):
         Returns:
             The gradient w.r.t. `x`.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn import activations
             >>> x = np.array([-1.0, 0.0, 2.0])
@@ -223,7 +223,7 @@ class Elementwise(ActivationFunction):
         Returns:
             What `get` accepts back.
 
-        Example:
+        Examples:
             >>> from xcnn import activations
             >>> activations.Elementwise("relu").get_config()
             'relu'
@@ -239,7 +239,7 @@ class Maxout(Elementwise):
     Args:
         pieces: The group size; the channels must be a multiple of it.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.activations import Maxout
         >>> maxout = Maxout(pieces=2)
@@ -263,7 +263,7 @@ class Maxout(Elementwise):
         Raises:
             ValueError: If the channels are not a multiple of `pieces`.
 
-        Example:
+        Examples:
             >>> from xcnn.activations import Maxout
             >>> Maxout(pieces=3).output_shape((4, 4, 6))
             (4, 4, 2)
@@ -279,7 +279,7 @@ class PReLU(ActivationFunction):
 
     The slopes start at 0.25, as in PyTorch.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential
@@ -301,7 +301,7 @@ class PReLU(ActivationFunction):
             xp: The layer's array namespace.
             dtype: The weights' dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -324,7 +324,7 @@ class PReLU(ActivationFunction):
         Returns:
             An array of `x`'s shape and dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -347,7 +347,7 @@ class PReLU(ActivationFunction):
         Returns:
             The gradient w.r.t. `x`.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -372,7 +372,7 @@ class RReLU(ActivationFunction):
         lower: The smallest slope.
         upper: The largest slope.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn import activations
         >>> x = np.array([-1.0, 0.0, 2.0])
@@ -399,7 +399,7 @@ class RReLU(ActivationFunction):
         Returns:
             An array of `x`'s shape and dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn import activations
             >>> x = np.array([-1.0, 0.0, 2.0])
@@ -423,7 +423,7 @@ class RReLU(ActivationFunction):
         Returns:
             The gradient w.r.t. `x`.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn import activations
             >>> x = np.array([-1.0, 0.0, 2.0])
@@ -440,7 +440,7 @@ class RReLU(ActivationFunction):
         Returns:
             What `get` accepts back.
 
-        Example:
+        Examples:
             >>> from xcnn import activations
             >>> activations.RReLU(0.1, 0.3).get_config()
             {'name': 'rrelu', 'lower': 0.1, 'upper': 0.3}
@@ -485,7 +485,7 @@ def get(identifier: ActivationLike) -> ActivationFunction:
         ValueError: If the name is unknown.
         TypeError: If a callable has no backward.
 
-    Example:
+    Examples:
         >>> from xcnn import activations
         >>> activations.get("relu").name
         'relu'
@@ -542,7 +542,7 @@ def is_named(activation: ActivationFunction | None, name: str) -> bool:
     Returns:
         True when it is.
 
-    Example:
+    Examples:
         >>> from xcnn import activations
         >>> activations.is_named(activations.get("softmax"), "softmax")
         True

@@ -99,7 +99,7 @@ def is_available(name: str) -> bool:
     Raises:
         ValueError: If `name` is not one of `BACKENDS`.
 
-    Example:
+    Examples:
         >>> from xcnn import backend
         >>> backend.is_available("numpy")
         True
@@ -116,7 +116,7 @@ def available() -> list[str]:
     Returns:
         The names for which `is_available` is true; `"numpy"` is always among them.
 
-    Example:
+    Examples:
         >>> from xcnn import backend
         >>> "numpy" in backend.available()
         True
@@ -139,7 +139,7 @@ def namespace(name: str | None = None) -> Namespace:
     Raises:
         ValueError: If `name` is not a backend, or the backend is not available here.
 
-    Example:
+    Examples:
         >>> from xcnn import backend
         >>> xp = backend.namespace("numpy")
         >>> xp.__name__
@@ -165,7 +165,7 @@ def set_backend(name: str) -> None:
     Raises:
         ValueError: If `name` is not one of `BACKENDS`.
 
-    Example:
+    Examples:
         >>> from xcnn import backend
         >>> backend.set_backend("numpy")
         >>> backend.get_backend()
@@ -184,7 +184,7 @@ def get_backend() -> str:
     Raises:
         ValueError: If `$XCNN_BACKEND` names no backend.
 
-    Example:
+    Examples:
         >>> from xcnn import backend
         >>> backend.get_backend() in backend.BACKENDS
         True
@@ -210,7 +210,7 @@ def backend_of(x: Array) -> str:
     Raises:
         TypeError: If `x` is not an array of one of the backends (a list, a scalar).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn import backend
         >>> backend.backend_of(np.zeros(3))
@@ -241,7 +241,7 @@ def array_namespace(*arrays: Array | None) -> Namespace:
         TypeError: If the arrays come from several backends, if there is no array, or if one
             is not an array.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn import backend
         >>> backend.array_namespace(np.zeros(2), None).__name__
@@ -268,7 +268,7 @@ def name_of(xp: Namespace) -> str:
     Raises:
         ValueError: If `xp` is not the namespace of an xcnn backend.
 
-    Example:
+    Examples:
         >>> from xcnn import backend
         >>> backend.name_of(backend.namespace("numpy"))
         'numpy'
@@ -300,7 +300,7 @@ def asarray(host_array: Any, backend: str | None = None, dtype: DType | None = N
     Raises:
         ValueError: If `backend` is unknown or unavailable, or `device` is not one of its devices.
 
-    Example:
+    Examples:
         >>> from xcnn import backend
         >>> x = backend.asarray([[1, 2], [3, 4]], "numpy", "float32")
         >>> x.shape, str(x.dtype)
@@ -352,7 +352,7 @@ def set_default_device(backend: str, device: Device | None) -> Device | None:
     Raises:
         ValueError: If `backend` is unknown or `device` is not one of its devices.
 
-    Example:
+    Examples:
         >>> from xcnn import backend
         >>> backend.set_default_device("numpy", "cpu")
         >>> backend.set_default_device("numpy", None)
@@ -384,7 +384,7 @@ def device_of(backend: str | None, device: Device | None = None) -> Device:
             names the device and what the backend accepts).
         TypeError: If an array_api_strict device is neither a `Device` nor a name.
 
-    Example:
+    Examples:
         >>> from xcnn import backend
         >>> backend.device_of("numpy")
         'cpu'
@@ -442,7 +442,7 @@ def device_key(device: Device) -> Hashable:
     Returns:
         `device` itself if it is hashable, else a tuple naming its type and id.
 
-    Example:
+    Examples:
         >>> from xcnn import backend
         >>> backend.device_key("cpu")
         'cpu'
@@ -463,7 +463,7 @@ class Unkeyed:
     Args:
         value: The value to carry.
 
-    Example:
+    Examples:
         >>> from xcnn.backend import Unkeyed
         >>> Unkeyed("cpu") == Unkeyed("cuda:0"), Unkeyed("cpu").value
         (True, 'cpu')
@@ -491,7 +491,7 @@ def same_device(a: Device, b: Device) -> bool:
     Returns:
         True when they name the same device (torch's `"cuda"` equals `"cuda:N"` for the current N).
 
-    Example:
+    Examples:
         >>> from xcnn import backend
         >>> backend.same_device("cpu", "cpu")
         True
@@ -521,7 +521,7 @@ def device_scope(backend: str, device: Device | None) -> AbstractContextManager[
     Returns:
         A context manager.
 
-    Example:
+    Examples:
         >>> from xcnn import backend
         >>> with backend.device_scope("numpy", "cpu"):
         ...     x = backend.asarray([1.0], "numpy")
@@ -542,7 +542,7 @@ def backend_of_or_none(x: Any) -> str | None:
     Returns:
         The backend name or `None`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn import backend
         >>> backend.backend_of_or_none(np.ones(1)), backend.backend_of_or_none([1])
@@ -566,7 +566,7 @@ def to_numpy(x: Array) -> np.ndarray:
     Raises:
         TypeError: If `x` is not an array of one of the backends.
 
-    Example:
+    Examples:
         >>> from xcnn import backend
         >>> backend.to_numpy(backend.asarray([1, 2], "numpy")).tolist()
         [1, 2]
@@ -591,7 +591,7 @@ def device_description(name: str, device: Device | None = None) -> str:
     Returns:
         For example `"CPU"`, or `"CUDA device 0: <GPU name>"` for cupy.
 
-    Example:
+    Examples:
         >>> from xcnn import backend
         >>> backend.device_description("numpy")
         'CPU'
@@ -621,7 +621,7 @@ def cuda_status() -> tuple[bool, str]:
     Returns:
         `(works, reason)`: whether the kernel ran, and why or why not.
 
-    Example:
+    Examples:
         >>> from xcnn import backend
         >>> works, reason = backend.cuda_status()
         >>> isinstance(works, bool) and isinstance(reason, str)
@@ -648,7 +648,7 @@ class Generator:
     Raises:
         ValueError: If `backend` is unknown or unavailable, or `device` is not one of its devices.
 
-    Example:
+    Examples:
         >>> from xcnn.backend import Generator
         >>> gen = Generator("numpy", seed=0)
         >>> gen.normal((2, 3), dtype="float32").shape
@@ -699,7 +699,7 @@ class Generator:
         Returns:
             An array of `shape` and `dtype`.
 
-        Example:
+        Examples:
             >>> from xcnn.backend import Generator
             >>> x = Generator("numpy", seed=0).normal((1000,), mean=2.0, std=0.1)
             >>> bool(abs(float(x.mean()) - 2.0) < 0.05)
@@ -725,7 +725,7 @@ class Generator:
         Returns:
             An array of `shape` and `dtype`.
 
-        Example:
+        Examples:
             >>> from xcnn.backend import Generator
             >>> x = Generator("numpy", seed=0).uniform((100,), low=-1.0, high=1.0)
             >>> bool(x.min() >= -1.0 and x.max() < 1.0)
@@ -750,7 +750,7 @@ class Generator:
         Returns:
             An array of zeros and ones.
 
-        Example:
+        Examples:
             >>> from xcnn.backend import Generator
             >>> Generator("numpy", seed=0).bernoulli((4,), p=1.0).tolist()
             [1.0, 1.0, 1.0, 1.0]
@@ -771,7 +771,7 @@ class Generator:
         Returns:
             An int64 array of shape `(n,)`.
 
-        Example:
+        Examples:
             >>> from xcnn.backend import Generator
             >>> sorted(Generator("numpy", seed=0).permutation(4).tolist())
             [0, 1, 2, 3]
@@ -798,7 +798,7 @@ def rng(backend: str | None = None, seed: int | None = None, device: Device | No
     Raises:
         ValueError: If `backend` is unknown or unavailable, or `device` is not one of its devices.
 
-    Example:
+    Examples:
         >>> from xcnn import backend
         >>> a = backend.rng("numpy", seed=1).uniform((3,))
         >>> b = backend.rng("numpy", seed=1).uniform((3,))

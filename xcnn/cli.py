@@ -54,7 +54,7 @@ RESUME_MAY_CHANGE = ("epochs", "backend")
 class UsageError(Exception):
     """A command line that cannot run as given (exit code 2, as argparse's own errors).
 
-    Example:
+    Examples:
         >>> from xcnn.cli import main
         >>> main(["train", "--resume", "--overwrite"])  # the sentence goes to stderr
         2
@@ -183,7 +183,7 @@ def cmd_train(args):  # unhinted: mypy cannot see that `model` is set on every p
         UsageError: If `--out` cannot take the run, `--resume` has no checkpoint or too few
             `--epochs`, or `--augment` is not smaller than the images.
 
-    Example:
+    Examples:
         >>> from xcnn.cli import build_parser, cmd_train
         >>> args = build_parser().parse_args(["train", "--epochs", "1", "--limit", "100"])
         >>> args.func is cmd_train, args.epochs, args.limit
@@ -300,7 +300,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     Returns:
         The exit code, 0.
 
-    Example:
+    Examples:
         >>> from xcnn.cli import build_parser, cmd_evaluate
         >>> args = build_parser().parse_args(["evaluate", "m.safetensors", "--dataset", "fashion_mnist"])
         >>> args.func is cmd_evaluate, args.model_file, args.dataset
@@ -374,7 +374,7 @@ def cmd_predict(args):  # unhinted: mypy cannot see that a built model has an `i
         ValueError: If the image cannot be read or does not fit the model's input.
         UsageError: If a PNG/JPEG is given and pillow is not installed.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.cli import build_parser, cmd_predict
         >>> from xcnn.layers import Dense, Flatten, Input
@@ -413,7 +413,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     Raises:
         ValueError: If `args.out` ends in none of `.onnx`, `.keras`, `.safetensors`.
 
-    Example:
+    Examples:
         >>> from xcnn.cli import build_parser, cmd_export
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential
@@ -442,7 +442,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     Returns:
         The exit code, 0.
 
-    Example:
+    Examples:
         >>> from xcnn.cli import build_parser, cmd_info
         >>> code = cmd_info(build_parser().parse_args(["info"]))  # doctest: +ELLIPSIS
         xcnn ...
@@ -499,7 +499,7 @@ def build_parser() -> argparse.ArgumentParser:
     Returns:
         The parser; `parse_args` exits (code 2) on a bad command line, as argparse does.
 
-    Example:
+    Examples:
         >>> from xcnn.cli import build_parser
         >>> args = build_parser().parse_args(["export", "m.safetensors", "m.onnx"])
         >>> args.command, args.func.__name__, args.out
@@ -617,7 +617,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         The exit code.
 
-    Example:
+    Examples:
         >>> from xcnn.cli import main
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential

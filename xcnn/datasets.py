@@ -43,7 +43,7 @@ class RemoteFile:
         sha256: Its SHA-256, checked before it is cached.
         urls: Mirrors to try in order.
 
-    Example:
+    Examples:
         >>> from xcnn.datasets import SPECS
         >>> SPECS["mnist"].files[0].name
         'mnist.npz'
@@ -63,7 +63,7 @@ class Spec:
         parse: `{file name: bytes} -> {"x_train": ..., "y_train": ..., "x_test": ..., "y_test": ...}`.
         classes: Labels are `0 .. classes - 1`.
 
-    Example:
+    Examples:
         >>> from xcnn.datasets import SPECS
         >>> [(name, spec.classes) for name, spec in sorted(SPECS.items())]
         [('cifar10', 10), ('fashion_mnist', 10), ('mnist', 10)]
@@ -137,7 +137,7 @@ def cache_dir() -> str:
     Returns:
         The folder's path (it may not exist yet).
 
-    Example:
+    Examples:
         >>> import os
         >>> from xcnn.datasets import cache_dir
         >>> cache_dir() == (os.environ.get("XCNN_CACHE_DIR") or os.path.expanduser(os.path.join("~", ".cache", "xcnn")))
@@ -229,7 +229,7 @@ def load_data(name: str, path: str | os.PathLike[str] | None = None,
         FileNotFoundError: If `path` does not exist, or the data set is nowhere to be found (the
             message lists where it looked).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.datasets import load_data
         >>> images, labels = np.zeros((2, 28, 28), np.uint8), np.array([3, 1], np.uint8)
@@ -282,7 +282,7 @@ def prepare_images(x: Any, dtype: str | np.dtype[Any] = "float32") -> np.ndarray
     Raises:
         ValueError: If `x` is not 3-D or 4-D.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.datasets import prepare_images
         >>> images = prepare_images(np.full((2, 4, 4), 255, np.uint8))

@@ -28,7 +28,7 @@ def fans(shape: Shape) -> tuple[float, float]:
     Returns:
         The two fans.
 
-    Example:
+    Examples:
         >>> from xcnn.initializers import fans
         >>> fans((3, 2))
         (3, 2)
@@ -49,7 +49,7 @@ class Initializer:
 
     Subclasses set `name` and implement `__call__`; layers accept one as `*_initializer`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn import initializers
         >>> rng = np.random.default_rng(0)
@@ -88,7 +88,7 @@ class Constant(Initializer):
         value: The value.
         name: The name it is saved under.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn import initializers
         >>> rng = np.random.default_rng(0)
@@ -120,7 +120,7 @@ class RandomNormal(Initializer):
         mean: The mean.
         stddev: The standard deviation.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn import initializers
         >>> rng = np.random.default_rng(0)
@@ -155,7 +155,7 @@ class RandomUniform(Initializer):
         minval: The lower bound.
         maxval: The upper bound.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn import initializers
         >>> rng = np.random.default_rng(0)
@@ -199,7 +199,7 @@ class VarianceScaling(Initializer):
     Raises:
         ValueError: If `mode` or `distribution` is unknown.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn import initializers
         >>> rng = np.random.default_rng(0)
@@ -267,7 +267,7 @@ def Zeros() -> Initializer:
     Returns:
         A fresh initializer.
 
-    Example:
+    Examples:
         >>> from xcnn import initializers
         >>> initializers.Zeros()
         zeros
@@ -281,7 +281,7 @@ def Ones() -> Initializer:
     Returns:
         A fresh initializer.
 
-    Example:
+    Examples:
         >>> from xcnn import initializers
         >>> initializers.Ones()
         ones
@@ -295,7 +295,7 @@ def GlorotUniform() -> Initializer:
     Returns:
         A fresh initializer.
 
-    Example:
+    Examples:
         >>> from xcnn import initializers
         >>> initializers.GlorotUniform()
         glorot_uniform
@@ -309,7 +309,7 @@ def GlorotNormal() -> Initializer:
     Returns:
         A fresh initializer.
 
-    Example:
+    Examples:
         >>> from xcnn import initializers
         >>> initializers.GlorotNormal()
         glorot_normal
@@ -323,7 +323,7 @@ def HeNormal() -> Initializer:
     Returns:
         A fresh initializer.
 
-    Example:
+    Examples:
         >>> from xcnn import initializers
         >>> initializers.HeNormal()
         he_normal
@@ -337,7 +337,7 @@ def HeUniform() -> Initializer:
     Returns:
         A fresh initializer.
 
-    Example:
+    Examples:
         >>> from xcnn import initializers
         >>> initializers.HeUniform()
         he_uniform
@@ -351,7 +351,7 @@ def LecunNormal() -> Initializer:
     Returns:
         A fresh initializer.
 
-    Example:
+    Examples:
         >>> from xcnn import initializers
         >>> initializers.LecunNormal()
         lecun_normal
@@ -365,7 +365,7 @@ def LecunUniform() -> Initializer:
     Returns:
         A fresh initializer.
 
-    Example:
+    Examples:
         >>> from xcnn import initializers
         >>> initializers.LecunUniform()
         lecun_uniform
@@ -387,7 +387,7 @@ def get(identifier: str | Initializer) -> Initializer:
     Raises:
         ValueError: If the name is unknown.
 
-    Example:
+    Examples:
         >>> from xcnn import initializers
         >>> initializers.get("HeNormal")
         he_normal

@@ -30,7 +30,7 @@ class Loss:
     in Keras's argument order. Subclasses set `name` (the Keras function name) and keep their
     constructor arguments as attributes (the config).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.losses import MeanSquaredError
         >>> loss = MeanSquaredError()
@@ -47,7 +47,7 @@ class Loss:
 
         When the model's output layer ends in it, the model computes the loss from the logits.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.losses import MeanSquaredError
             >>> loss = MeanSquaredError()
@@ -66,7 +66,7 @@ class Loss:
         Returns:
             `(N, K)` targets (label smoothing applied where set).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.losses import MeanSquaredError
             >>> loss = MeanSquaredError()
@@ -94,7 +94,7 @@ class Loss:
         Raises:
             NotImplementedError: In the base class; every loss implements it.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.losses import MeanSquaredError
             >>> loss = MeanSquaredError()
@@ -119,7 +119,7 @@ class Loss:
         Raises:
             NotImplementedError: In the base class; every loss implements it.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.losses import MeanSquaredError
             >>> loss = MeanSquaredError()
@@ -144,7 +144,7 @@ class Loss:
         Raises:
             NotImplementedError: In the base class; every loss implements it.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.losses import CategoricalCrossentropy
             >>> loss = CategoricalCrossentropy()
@@ -172,7 +172,7 @@ class Loss:
         Raises:
             NotImplementedError: In the base class; every loss implements it.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.losses import CategoricalCrossentropy
             >>> loss = CategoricalCrossentropy()
@@ -189,7 +189,7 @@ class Loss:
         Returns:
             `{"name": ..., <argument>: <value>, ...}`.
 
-        Example:
+        Examples:
             >>> from xcnn.losses import Huber, get
             >>> config = Huber(delta=2.0).get_config()
             >>> config
@@ -221,7 +221,7 @@ class CategoricalCrossentropy(Loss):
     Raises:
         ValueError: If `label_smoothing` is not a number in `[0, 1]`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.losses import CategoricalCrossentropy
         >>> loss = CategoricalCrossentropy()
@@ -242,7 +242,7 @@ class CategoricalCrossentropy(Loss):
 
         When the model's output layer ends in it, the model computes the loss from the logits.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.losses import CategoricalCrossentropy
             >>> loss = CategoricalCrossentropy()
@@ -262,7 +262,7 @@ class CategoricalCrossentropy(Loss):
         Returns:
             `(N, K)` targets (label smoothing applied where set).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.losses import CategoricalCrossentropy
             >>> loss = CategoricalCrossentropy()
@@ -284,7 +284,7 @@ class CategoricalCrossentropy(Loss):
         Returns:
             A 0-d array in the outputs' dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.losses import CategoricalCrossentropy
             >>> loss = CategoricalCrossentropy()
@@ -308,7 +308,7 @@ class CategoricalCrossentropy(Loss):
         Returns:
             `(N, K)`, in `y_pred`'s dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.losses import CategoricalCrossentropy
             >>> loss = CategoricalCrossentropy()
@@ -332,7 +332,7 @@ class CategoricalCrossentropy(Loss):
         Returns:
             A 0-d array in the outputs' dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.losses import CategoricalCrossentropy
             >>> loss = CategoricalCrossentropy()
@@ -357,7 +357,7 @@ class CategoricalCrossentropy(Loss):
         Returns:
             `(N, K)`, in `logits`'s dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.losses import CategoricalCrossentropy
             >>> loss = CategoricalCrossentropy()
@@ -376,7 +376,7 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
     Args:
         from_logits: The model's output is logits (no softmax), as in Keras.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.losses import SparseCategoricalCrossentropy
         >>> loss = SparseCategoricalCrossentropy()
@@ -402,7 +402,7 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
         Returns:
             `(N, K)` targets (label smoothing applied where set).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.losses import SparseCategoricalCrossentropy
             >>> loss = SparseCategoricalCrossentropy()
@@ -422,7 +422,7 @@ class BinaryCrossentropy(Loss):
     Raises:
         ValueError: If `label_smoothing` is not a number in `[0, 1]`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.losses import BinaryCrossentropy
         >>> loss = BinaryCrossentropy()
@@ -442,7 +442,7 @@ class BinaryCrossentropy(Loss):
 
         When the model's output layer ends in it, the model computes the loss from the logits.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.losses import BinaryCrossentropy
             >>> loss = BinaryCrossentropy()
@@ -462,7 +462,7 @@ class BinaryCrossentropy(Loss):
         Returns:
             `(N, K)` targets (label smoothing applied where set).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.losses import BinaryCrossentropy
             >>> loss = BinaryCrossentropy()
@@ -484,7 +484,7 @@ class BinaryCrossentropy(Loss):
         Returns:
             A 0-d array in the outputs' dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.losses import BinaryCrossentropy
             >>> loss = BinaryCrossentropy()
@@ -508,7 +508,7 @@ class BinaryCrossentropy(Loss):
         Returns:
             `(N, K)`, in `y_pred`'s dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.losses import BinaryCrossentropy
             >>> loss = BinaryCrossentropy()
@@ -532,7 +532,7 @@ class BinaryCrossentropy(Loss):
         Returns:
             A 0-d array in the outputs' dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.losses import BinaryCrossentropy
             >>> loss = BinaryCrossentropy()
@@ -557,7 +557,7 @@ class BinaryCrossentropy(Loss):
         Returns:
             `(N, K)`, in `logits`'s dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.losses import BinaryCrossentropy
             >>> loss = BinaryCrossentropy()
@@ -572,7 +572,7 @@ class BinaryCrossentropy(Loss):
 class MeanSquaredError(Loss):
     """`mean((y_pred - y)**2)` over the outputs of a sample, then over the batch.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.losses import MeanSquaredError
         >>> loss = MeanSquaredError()
@@ -596,7 +596,7 @@ class MeanSquaredError(Loss):
         Returns:
             A 0-d array in the outputs' dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.losses import MeanSquaredError
             >>> loss = MeanSquaredError()
@@ -618,7 +618,7 @@ class MeanSquaredError(Loss):
         Returns:
             `(N, K)`, in `y_pred`'s dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.losses import MeanSquaredError
             >>> loss = MeanSquaredError()
@@ -633,7 +633,7 @@ class MeanSquaredError(Loss):
 class MeanAbsoluteError(Loss):
     """`mean(|y_pred - y|)` over the outputs of a sample, then over the batch.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.losses import MeanAbsoluteError
         >>> loss = MeanAbsoluteError()
@@ -657,7 +657,7 @@ class MeanAbsoluteError(Loss):
         Returns:
             A 0-d array in the outputs' dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.losses import MeanAbsoluteError
             >>> loss = MeanAbsoluteError()
@@ -679,7 +679,7 @@ class MeanAbsoluteError(Loss):
         Returns:
             `(N, K)`, in `y_pred`'s dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.losses import MeanAbsoluteError
             >>> loss = MeanAbsoluteError()
@@ -700,7 +700,7 @@ class Huber(Loss):
     Raises:
         ValueError: If `delta` is not a positive number.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.losses import Huber
         >>> loss = Huber(delta=0.5)
@@ -726,7 +726,7 @@ class Huber(Loss):
         Returns:
             A 0-d array in the outputs' dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.losses import Huber
             >>> loss = Huber(delta=0.5)
@@ -748,7 +748,7 @@ class Huber(Loss):
         Returns:
             `(N, K)`, in `y_pred`'s dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.losses import Huber
             >>> loss = Huber(delta=0.5)
@@ -763,7 +763,7 @@ class Huber(Loss):
 class KLDivergence(Loss):
     """`sum(y * log(y / p))` per sample, both clipped to `[1e-7, 1]` as in Keras.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.losses import KLDivergence
         >>> loss = KLDivergence()
@@ -787,7 +787,7 @@ class KLDivergence(Loss):
         Returns:
             A 0-d array in the outputs' dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.losses import KLDivergence
             >>> loss = KLDivergence()
@@ -809,7 +809,7 @@ class KLDivergence(Loss):
         Returns:
             `(N, K)`, in `y_pred`'s dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.losses import KLDivergence
             >>> loss = KLDivergence()
@@ -847,7 +847,7 @@ def get(identifier: str | dict[str, Any] | Loss) -> Loss:
     Raises:
         ValueError: If the name (or the config's `name`) is unknown.
 
-    Example:
+    Examples:
         >>> from xcnn.losses import get
         >>> get("mse")
         MeanSquaredError()

@@ -65,7 +65,7 @@ def plot_history(history: History | dict[str, list[float]], to_file: str | None 
         ImportError: If matplotlib is not installed.
         ValueError: If `history` has neither `"loss"` nor `"accuracy"`.
 
-    Example:
+    Examples:
         >>> from xcnn.plot import plot_history
         >>> logs = {"loss": [0.9, 0.5, 0.3], "val_loss": [1.0, 0.6, 0.5]}
         >>> figure = plot_history(logs, to_file="history.png")  # doctest: +SKIP
@@ -110,7 +110,7 @@ def plot_misclassified(model: Model, x: Array, y: Array, max_images: int = 25, t
     Raises:
         ImportError: If matplotlib is not installed.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn import zoo
         >>> from xcnn.plot import plot_misclassified
@@ -157,7 +157,7 @@ def plot_filters(layer: Layer, to_file: str | None = None, channel: int = 0) -> 
         ImportError: If matplotlib is not installed.
         TypeError: If `layer` has no 4-D `kernel` (not a built Conv2D layer).
 
-    Example:
+    Examples:
         >>> from xcnn import zoo
         >>> from xcnn.plot import plot_filters
         >>> model = zoo.article(seed=0)
@@ -205,7 +205,7 @@ def plot_model(model: Model, to_file: str = "model.png", show_shapes: bool = Tru
         ImportError: If neither `dot` nor matplotlib is installed.
         subprocess.CalledProcessError: If `dot` fails.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential
         >>> from xcnn.plot import plot_model

@@ -20,7 +20,7 @@ class Regularizer:
     Raises:
         ValueError: If a factor is negative.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn import regularizers
         >>> w = np.array([1.0, -2.0])
@@ -43,7 +43,7 @@ class Regularizer:
         Returns:
             A 0-d array in `w`'s dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn import regularizers
             >>> w = np.array([1.0, -2.0])
@@ -65,7 +65,7 @@ class Regularizer:
         Returns:
             An array of `w`'s shape and dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn import regularizers
             >>> w = np.array([1.0, -2.0])
@@ -85,7 +85,7 @@ class Regularizer:
         Returns:
             The factors.
 
-        Example:
+        Examples:
             >>> from xcnn import regularizers
             >>> regularizers.l2(0.01).get_config()
             {'l1': 0.0, 'l2': 0.01}
@@ -108,7 +108,7 @@ def l1(factor: float = 0.01) -> Regularizer:
     Raises:
         ValueError: If a factor is negative.
 
-    Example:
+    Examples:
         >>> from xcnn import regularizers
         >>> regularizers.l1(0.1)
         Regularizer(l1=0.1, l2=0.0)
@@ -128,7 +128,7 @@ def l2(factor: float = 0.01) -> Regularizer:
     Raises:
         ValueError: If a factor is negative.
 
-    Example:
+    Examples:
         >>> from xcnn import regularizers
         >>> regularizers.l2(0.1)
         Regularizer(l1=0.0, l2=0.1)
@@ -149,7 +149,7 @@ def l1_l2(l1: float = 0.01, l2: float = 0.01) -> Regularizer:
     Raises:
         ValueError: If a factor is negative.
 
-    Example:
+    Examples:
         >>> from xcnn import regularizers
         >>> regularizers.l1_l2()
         Regularizer(l1=0.01, l2=0.01)
@@ -172,7 +172,7 @@ def get(identifier: RegularizerLike) -> Regularizer | None:
         ValueError: If the name is unknown.
         TypeError: If a config has keys other than `l1` and `l2`.
 
-    Example:
+    Examples:
         >>> from xcnn import regularizers
         >>> regularizers.get("l2")
         Regularizer(l1=0.0, l2=0.01)
@@ -203,7 +203,7 @@ def L1(l1: float = 0.01) -> Regularizer:
     Raises:
         ValueError: If a factor is negative.
 
-    Example:
+    Examples:
         >>> from xcnn import regularizers
         >>> regularizers.L1(0.1)
         Regularizer(l1=0.1, l2=0.0)
@@ -223,7 +223,7 @@ def L2(l2: float = 0.01) -> Regularizer:
     Raises:
         ValueError: If a factor is negative.
 
-    Example:
+    Examples:
         >>> from xcnn import regularizers
         >>> regularizers.L2(0.1)
         Regularizer(l1=0.0, l2=0.1)
@@ -244,7 +244,7 @@ def L1L2(l1: float = 0.0, l2: float = 0.0) -> Regularizer:
     Raises:
         ValueError: If a factor is negative.
 
-    Example:
+    Examples:
         >>> from xcnn import regularizers
         >>> regularizers.L1L2(l2=0.1)
         Regularizer(l1=0.0, l2=0.1)

@@ -34,7 +34,7 @@ def convolution2d(u: Array, W: Array, b: Array | None, padding: Padding = 0, str
         ValueError: If the shapes do not fit together, or padding or strides are out of range.
         TypeError: If `W` is not of `u`'s dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.scratch import convolution2d
         >>> u = np.arange(32, dtype="float32").reshape(1, 4, 4, 2)
@@ -64,7 +64,7 @@ def convolution2d_back(dz: Array, u: Array, W: Array, b: Array | None, padding: 
     Raises:
         ValueError: If `dz` does not have the forward's output shape.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.scratch import convolution2d, convolution2d_back
         >>> u = np.arange(32, dtype="float32").reshape(1, 4, 4, 2)
@@ -92,7 +92,7 @@ def max_pooling2d(u: Array, pool_size: IntPair = 2, padding: Padding = 0, stride
     Raises:
         ValueError: If the padding is not smaller than the window, or an argument is out of range.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.scratch import max_pooling2d
         >>> u = np.arange(32, dtype="float32").reshape(1, 4, 4, 2)
@@ -123,7 +123,7 @@ def max_pooling2d_back(dz: Array, u: Array, z: Array, pool_size: IntPair = 2, pa
     Raises:
         ValueError: If `dz` does not have the pooled output shape.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.scratch import max_pooling2d, max_pooling2d_back
         >>> u = np.arange(32, dtype="float32").reshape(1, 4, 4, 2)
@@ -149,7 +149,7 @@ def average_pooling2d(u: Array, pool_size: IntPair = 2, padding: Padding = 0, st
     Raises:
         ValueError: If an argument is out of range.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.scratch import average_pooling2d
         >>> u = np.arange(32, dtype="float32").reshape(1, 4, 4, 2)
@@ -177,7 +177,7 @@ def average_pooling2d_back(dz: Array, u: Array, z: Array, pool_size: IntPair = 2
     Raises:
         ValueError: If `dz` does not have the pooled output shape.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.scratch import average_pooling2d, average_pooling2d_back
         >>> u = np.arange(32, dtype="float32").reshape(1, 4, 4, 2)
@@ -200,7 +200,7 @@ def flatten2d(u: Array) -> Array:
     Raises:
         ValueError: If `u` has fewer than two axes.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.scratch import flatten2d
         >>> u = np.arange(32, dtype="float32").reshape(1, 4, 4, 2)
@@ -224,7 +224,7 @@ def flatten2d_back(dz: Array, u: Array, z: Array) -> Array:
     Raises:
         ValueError: If `dz` does not fit `u`'s shape.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.scratch import flatten2d, flatten2d_back
         >>> u = np.arange(32, dtype="float32").reshape(1, 4, 4, 2)

@@ -30,7 +30,7 @@ def to_categorical(y: Any, num_classes: int | None = None, dtype: str | np.dtype
         ValueError: If `y` is not a vector of whole-number labels, or a label is outside
             `[0, num_classes)`.
 
-    Example:
+    Examples:
         >>> from xcnn.utils import to_categorical
         >>> to_categorical([0, 2, 1], num_classes=3).tolist()
         [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]]
@@ -63,7 +63,7 @@ def set_random_seed(seed: int) -> None:
     Raises:
         ValueError: If `seed` is not a non-negative int.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential
         >>> from xcnn.utils import set_random_seed
@@ -92,7 +92,7 @@ def next_model_seed() -> int:
     Returns:
         An int in `[0, 2**32 - 2)` (the model uses `seed`, `seed + 1` and `seed + 2`).
 
-    Example:
+    Examples:
         >>> from xcnn.utils import next_model_seed, set_random_seed
         >>> set_random_seed(0)
         >>> first = next_model_seed()
@@ -122,7 +122,7 @@ def plot_model(model: Model, to_file: str = "model.png", show_shapes: bool = Tru
     Returns:
         The path written.
 
-    Example:
+    Examples:
         Not run by the documentation tests (it draws a picture):
 
         >>> from xcnn.layers import Dense, Input

@@ -48,7 +48,7 @@ def article(input_shape: Sequence[int] = (28, 28, 1), classes: int = 10, augment
     Raises:
         ValueError: If `augment` is not a whole number >= 0.
 
-    Example:
+    Examples:
         >>> from xcnn import zoo
         >>> model = zoo.article(seed=0)
         >>> model.count_params(), model.output_shape
@@ -75,7 +75,7 @@ def lecture(input_shape: Sequence[int] = (28, 28, 1), classes: int = 10, augment
     Raises:
         ValueError: If `augment` is not a whole number >= 0.
 
-    Example:
+    Examples:
         >>> from xcnn import zoo
         >>> zoo.lecture(seed=0).count_params()
         113700
@@ -102,7 +102,7 @@ def lenet(input_shape: Sequence[int] = (28, 28, 1), classes: int = 10, augment: 
     Raises:
         ValueError: If `augment` is not a whole number >= 0.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn import zoo
         >>> model = zoo.lenet(classes=3, seed=0)
@@ -132,7 +132,7 @@ def vgg(input_shape: Sequence[int] = (32, 32, 3), classes: int = 10, augment: in
     Raises:
         ValueError: If `augment` is not a whole number >= 0.
 
-    Example:
+    Examples:
         >>> from xcnn import zoo
         >>> zoo.vgg(seed=0).count_params()
         402986
@@ -184,7 +184,7 @@ def resnet(input_shape: Sequence[int] = (32, 32, 3), classes: int = 10, augment:
     Raises:
         ValueError: If `augment` is not a whole number >= 0.
 
-    Example:
+    Examples:
         >>> from xcnn import zoo
         >>> zoo.resnet(widths=(8,), blocks=1, seed=0).count_params()
         1554
@@ -220,7 +220,7 @@ def get(name: str, **kw: Any) -> Model:
     Raises:
         ValueError: If `name` is not one of `MODELS`, or a keyword is bad.
 
-    Example:
+    Examples:
         >>> from xcnn import zoo
         >>> zoo.get("lenet", classes=3, seed=0).output_shape
         (None, 3)

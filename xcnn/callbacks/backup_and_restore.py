@@ -27,7 +27,7 @@ class BackupAndRestore(Callback):
     Raises:
         ValueError: If `backup_dir` is empty or `save_freq` is neither `"epoch"` nor a positive int.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential
@@ -62,7 +62,7 @@ class BackupAndRestore(Callback):
         Args:
             logs: Unused (`None`), as in Keras 3.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -96,7 +96,7 @@ class BackupAndRestore(Callback):
             epoch: The epoch's index, from 0.
             logs: Unused (`None`), as in Keras 3.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -119,7 +119,7 @@ class BackupAndRestore(Callback):
             epoch: The epoch's index, from 0.
             logs: The epoch's logs: host floats (`loss`, metrics, `val_*`, ...).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -144,7 +144,7 @@ class BackupAndRestore(Callback):
             batch: The batch's index within the epoch (or the evaluation/prediction), from 0.
             logs: Running means so far as 0-d device arrays (`predict`: `{"outputs": ...}`), or `None`.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -181,7 +181,7 @@ class BackupAndRestore(Callback):
         Args:
             logs: The final logs (host floats), or `None`.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential

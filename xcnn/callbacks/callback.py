@@ -15,7 +15,7 @@ class Callback:
     `float(xcnn.backend.to_numpy(logs["loss"]))` when you need the number (it costs a sync).
     `on_batch_begin`/`on_batch_end` are the older names, called by the training hooks.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential
@@ -40,7 +40,7 @@ class Callback:
         Args:
             model: The model.
 
-        Example:
+        Examples:
             >>> from xcnn.callbacks import Callback
             >>> callback = Callback()
             >>> callback.set_model("a model")
@@ -55,7 +55,7 @@ class Callback:
         Args:
             params: `{"epochs", "steps", "verbose"}` (`steps`: batches per epoch, `None` when unknown).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -77,7 +77,7 @@ class Callback:
         Args:
             logs: Unused (`None`), as in Keras 3.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -99,7 +99,7 @@ class Callback:
         Args:
             logs: The final logs (host floats), or `None`.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -122,7 +122,7 @@ class Callback:
             epoch: The epoch's index, from 0.
             logs: Unused (`None`), as in Keras 3.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -146,7 +146,7 @@ class Callback:
             epoch: The epoch's index, from 0.
             logs: The epoch's logs: host floats (`loss`, metrics, `val_*`, ...).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -170,7 +170,7 @@ class Callback:
             batch: The batch's index within the epoch (or the evaluation/prediction), from 0.
             logs: Unused (`None`), as in Keras 3.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -196,7 +196,7 @@ class Callback:
             batch: The batch's index within the epoch (or the evaluation/prediction), from 0.
             logs: Running means so far as 0-d device arrays (`predict`: `{"outputs": ...}`), or `None`.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -222,7 +222,7 @@ class Callback:
             batch: The batch's index within the epoch (or the evaluation/prediction), from 0.
             logs: Unused (`None`), as in Keras 3.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -248,7 +248,7 @@ class Callback:
             batch: The batch's index within the epoch (or the evaluation/prediction), from 0.
             logs: Running means so far as 0-d device arrays (`predict`: `{"outputs": ...}`), or `None`.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -273,7 +273,7 @@ class Callback:
         Args:
             logs: Unused (`None`), as in Keras 3.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -295,7 +295,7 @@ class Callback:
         Args:
             logs: The final logs (host floats), or `None`.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -318,7 +318,7 @@ class Callback:
             batch: The batch's index within the epoch (or the evaluation/prediction), from 0.
             logs: Unused (`None`), as in Keras 3.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -342,7 +342,7 @@ class Callback:
             batch: The batch's index within the epoch (or the evaluation/prediction), from 0.
             logs: Running means so far as 0-d device arrays (`predict`: `{"outputs": ...}`), or `None`.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -365,7 +365,7 @@ class Callback:
         Args:
             logs: Unused (`None`), as in Keras 3.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -387,7 +387,7 @@ class Callback:
         Args:
             logs: The final logs (host floats), or `None`.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -410,7 +410,7 @@ class Callback:
             batch: The batch's index within the epoch (or the evaluation/prediction), from 0.
             logs: Unused (`None`), as in Keras 3.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -434,7 +434,7 @@ class Callback:
             batch: The batch's index within the epoch (or the evaluation/prediction), from 0.
             logs: Running means so far as 0-d device arrays (`predict`: `{"outputs": ...}`), or `None`.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential

@@ -31,7 +31,7 @@ class CallbackList:
     Raises:
         TypeError: If an element of `callbacks` is not a `Callback`.
 
-    Example:
+    Examples:
         >>> from xcnn.callbacks import CallbackList, LambdaCallback
         >>> calls = CallbackList([LambdaCallback(on_epoch_end=lambda epoch, logs: print(epoch, logs))], add_history=True)
         >>> calls.on_epoch_end(0, {"loss": 0.5})
@@ -68,7 +68,7 @@ class CallbackList:
         Returns:
             True when some callback has such a hook.
 
-        Example:
+        Examples:
             >>> from xcnn.callbacks import CallbackList, LambdaCallback
             >>> calls = CallbackList([LambdaCallback(on_train_batch_end=lambda batch, logs: None)])
             >>> calls.wants_batch_logs("train"), calls.wants_batch_logs("predict")
@@ -87,7 +87,7 @@ class CallbackList:
         Args:
             logs: Unused (`None`), as in Keras 3.
 
-        Example:
+        Examples:
             >>> from xcnn.callbacks import CallbackList, LambdaCallback
             >>> calls = CallbackList([LambdaCallback(on_train_begin=print)])
             >>> calls.on_train_begin()
@@ -101,7 +101,7 @@ class CallbackList:
         Args:
             logs: The final logs (host floats), or `None`.
 
-        Example:
+        Examples:
             >>> from xcnn.callbacks import CallbackList, LambdaCallback
             >>> calls = CallbackList([LambdaCallback(on_train_end=print)])
             >>> calls.on_train_end({"loss": 0.5})
@@ -116,7 +116,7 @@ class CallbackList:
             epoch: The epoch's index, from 0.
             logs: Unused (`None`), as in Keras 3.
 
-        Example:
+        Examples:
             >>> from xcnn.callbacks import CallbackList, LambdaCallback
             >>> calls = CallbackList([LambdaCallback(on_epoch_begin=print)])
             >>> calls.on_epoch_begin(0)
@@ -131,7 +131,7 @@ class CallbackList:
             epoch: The epoch's index, from 0.
             logs: The epoch's logs: host floats (`loss`, metrics, `val_*`, ...).
 
-        Example:
+        Examples:
             >>> from xcnn.callbacks import CallbackList, LambdaCallback
             >>> calls = CallbackList([LambdaCallback(on_epoch_end=print)])
             >>> calls.on_epoch_end(0, {"loss": 0.5})
@@ -146,7 +146,7 @@ class CallbackList:
             batch: The batch's index within the epoch (or the evaluation/prediction), from 0.
             logs: Unused (`None`), as in Keras 3.
 
-        Example:
+        Examples:
             >>> from xcnn.callbacks import CallbackList, LambdaCallback
             >>> calls = CallbackList([LambdaCallback(on_train_batch_begin=print)])
             >>> calls.on_train_batch_begin(0)
@@ -161,7 +161,7 @@ class CallbackList:
             batch: The batch's index within the epoch (or the evaluation/prediction), from 0.
             logs: Running means so far as 0-d device arrays (`predict`: `{"outputs": ...}`), or `None`.
 
-        Example:
+        Examples:
             >>> from xcnn.callbacks import CallbackList, LambdaCallback
             >>> calls = CallbackList([LambdaCallback(on_train_batch_end=print)])
             >>> calls.on_train_batch_end(0, {"loss": 0.5})
@@ -175,7 +175,7 @@ class CallbackList:
         Args:
             logs: Unused (`None`), as in Keras 3.
 
-        Example:
+        Examples:
             >>> from xcnn.callbacks import CallbackList, LambdaCallback
             >>> calls = CallbackList([LambdaCallback(on_test_begin=print)])
             >>> calls.on_test_begin()
@@ -189,7 +189,7 @@ class CallbackList:
         Args:
             logs: The final logs (host floats), or `None`.
 
-        Example:
+        Examples:
             >>> from xcnn.callbacks import CallbackList, LambdaCallback
             >>> calls = CallbackList([LambdaCallback(on_test_end=print)])
             >>> calls.on_test_end({"loss": 0.5})
@@ -204,7 +204,7 @@ class CallbackList:
             batch: The batch's index within the epoch (or the evaluation/prediction), from 0.
             logs: Unused (`None`), as in Keras 3.
 
-        Example:
+        Examples:
             >>> from xcnn.callbacks import CallbackList, LambdaCallback
             >>> calls = CallbackList([LambdaCallback(on_test_batch_begin=print)])
             >>> calls.on_test_batch_begin(0)
@@ -219,7 +219,7 @@ class CallbackList:
             batch: The batch's index within the epoch (or the evaluation/prediction), from 0.
             logs: Running means so far as 0-d device arrays (`predict`: `{"outputs": ...}`), or `None`.
 
-        Example:
+        Examples:
             >>> from xcnn.callbacks import CallbackList, LambdaCallback
             >>> calls = CallbackList([LambdaCallback(on_test_batch_end=print)])
             >>> calls.on_test_batch_end(0, {"loss": 0.5})
@@ -233,7 +233,7 @@ class CallbackList:
         Args:
             logs: Unused (`None`), as in Keras 3.
 
-        Example:
+        Examples:
             >>> from xcnn.callbacks import CallbackList, LambdaCallback
             >>> calls = CallbackList([LambdaCallback(on_predict_begin=print)])
             >>> calls.on_predict_begin()
@@ -247,7 +247,7 @@ class CallbackList:
         Args:
             logs: The final logs (host floats), or `None`.
 
-        Example:
+        Examples:
             >>> from xcnn.callbacks import CallbackList, LambdaCallback
             >>> calls = CallbackList([LambdaCallback(on_predict_end=print)])
             >>> calls.on_predict_end({"loss": 0.5})
@@ -262,7 +262,7 @@ class CallbackList:
             batch: The batch's index within the epoch (or the evaluation/prediction), from 0.
             logs: Unused (`None`), as in Keras 3.
 
-        Example:
+        Examples:
             >>> from xcnn.callbacks import CallbackList, LambdaCallback
             >>> calls = CallbackList([LambdaCallback(on_predict_batch_begin=print)])
             >>> calls.on_predict_batch_begin(0)
@@ -277,7 +277,7 @@ class CallbackList:
             batch: The batch's index within the epoch (or the evaluation/prediction), from 0.
             logs: Running means so far as 0-d device arrays (`predict`: `{"outputs": ...}`), or `None`.
 
-        Example:
+        Examples:
             >>> from xcnn.callbacks import CallbackList, LambdaCallback
             >>> calls = CallbackList([LambdaCallback(on_predict_batch_end=print)])
             >>> calls.on_predict_batch_end(0, {"loss": 0.5})

@@ -28,7 +28,7 @@ class EarlyStopping(MonitorCallback):
         ValueError: If `mode` is unknown, or (when training starts) `"auto"` cannot tell which way
             `monitor` improves.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential
@@ -59,7 +59,7 @@ class EarlyStopping(MonitorCallback):
         Args:
             logs: Unused (`None`), as in Keras 3.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -82,7 +82,7 @@ class EarlyStopping(MonitorCallback):
             epoch: The epoch's index, from 0.
             logs: The epoch's logs: host floats (`loss`, metrics, `val_*`, ...).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -120,7 +120,7 @@ class EarlyStopping(MonitorCallback):
         Args:
             logs: The final logs (host floats), or `None`.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential

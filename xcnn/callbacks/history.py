@@ -10,7 +10,7 @@ from .callback import Callback
 class History(Callback):
     """Records the epoch logs: `history.history["loss"]` etc., and `history.epoch`; `fit` returns it.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential
@@ -38,7 +38,7 @@ class History(Callback):
             epoch: The epoch's index, from 0.
             logs: The epoch's logs: host floats (`loss`, metrics, `val_*`, ...).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential

@@ -25,7 +25,7 @@ class LambdaCallback(Callback):
         ValueError: If a keyword is not a hook's name.
         TypeError: If a value is not a function.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential

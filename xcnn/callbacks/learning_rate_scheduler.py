@@ -21,7 +21,7 @@ def current_learning_rate(optimizer: Optimizer) -> float:
     Returns:
         The rate.
 
-    Example:
+    Examples:
         >>> from xcnn.optimizers import SGD
         >>> from xcnn.callbacks.learning_rate_scheduler import current_learning_rate
         >>> current_learning_rate(SGD(learning_rate=0.1))
@@ -41,7 +41,7 @@ def set_learning_rate(optimizer: Optimizer, value: float, by: str) -> None:
     Raises:
         TypeError: If the optimizer's rate is a schedule object.
 
-    Example:
+    Examples:
         >>> from xcnn.optimizers import SGD
         >>> from xcnn.callbacks.learning_rate_scheduler import set_learning_rate
         >>> optimizer = SGD(learning_rate=0.1)
@@ -71,7 +71,7 @@ class LearningRateScheduler(Callback):
             schedule object.
         ValueError: If (when training) `schedule` returns something other than a number.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential
@@ -101,7 +101,7 @@ class LearningRateScheduler(Callback):
             epoch: The epoch's index, from 0.
             logs: Unused (`None`), as in Keras 3.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -132,7 +132,7 @@ class LearningRateScheduler(Callback):
             epoch: The epoch's index, from 0.
             logs: The epoch's logs: host floats (`loss`, metrics, `val_*`, ...).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential

@@ -29,7 +29,7 @@ class ModelCheckpoint(MonitorCallback):
     Raises:
         ValueError: If `save_freq` is neither `"epoch"` nor a positive int, or `mode` is unknown.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential
@@ -64,7 +64,7 @@ class ModelCheckpoint(MonitorCallback):
             epoch: The epoch's index, from 0.
             logs: Unused (`None`), as in Keras 3.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -87,7 +87,7 @@ class ModelCheckpoint(MonitorCallback):
             batch: The batch's index within the epoch (or the evaluation/prediction), from 0.
             logs: Running means so far as 0-d device arrays (`predict`: `{"outputs": ...}`), or `None`.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -115,7 +115,7 @@ class ModelCheckpoint(MonitorCallback):
             epoch: The epoch's index, from 0.
             logs: The epoch's logs: host floats (`loss`, metrics, `val_*`, ...).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential

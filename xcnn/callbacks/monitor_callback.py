@@ -24,7 +24,7 @@ class MonitorCallback(Callback):
     Raises:
         ValueError: If `mode` is unknown.
 
-    Example:
+    Examples:
         >>> from xcnn.callbacks.monitor_callback import MonitorCallback
         >>> callback = MonitorCallback(monitor="loss", mode="min", min_delta=0.1)
         >>> callback.monitor, callback.mode, callback.min_delta

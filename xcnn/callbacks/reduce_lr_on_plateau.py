@@ -28,7 +28,7 @@ class ReduceLROnPlateau(MonitorCallback):
     Raises:
         ValueError: If `factor` is not in `(0, 1)` or `mode` is unknown.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential
@@ -57,7 +57,7 @@ class ReduceLROnPlateau(MonitorCallback):
         Args:
             logs: Unused (`None`), as in Keras 3.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -79,7 +79,7 @@ class ReduceLROnPlateau(MonitorCallback):
             epoch: The epoch's index, from 0.
             logs: The epoch's logs: host floats (`loss`, metrics, `val_*`, ...).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential

@@ -32,7 +32,7 @@ class TensorBoard(Callback):
         ValueError: If `update_freq` or `histogram_freq` is out of range.
         ImportError: If (when training starts) tensorboardX is not installed.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential
@@ -83,7 +83,7 @@ class TensorBoard(Callback):
         Args:
             logs: Unused (`None`), as in Keras 3.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -119,7 +119,7 @@ class TensorBoard(Callback):
             epoch: The epoch's index, from 0.
             logs: The epoch's logs: host floats (`loss`, metrics, `val_*`, ...).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -158,7 +158,7 @@ class TensorBoard(Callback):
         Args:
             logs: The final logs (host floats), or `None`.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential

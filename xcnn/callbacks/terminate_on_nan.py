@@ -32,7 +32,7 @@ class TerminateOnNaN(Callback):
     Raises:
         ValueError: If `check_every` is not a positive int.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential
@@ -62,7 +62,7 @@ class TerminateOnNaN(Callback):
         Args:
             logs: Unused (`None`), as in Keras 3.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -90,7 +90,7 @@ class TerminateOnNaN(Callback):
             epoch: The epoch's index, from 0.
             logs: Unused (`None`), as in Keras 3.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -119,7 +119,7 @@ class TerminateOnNaN(Callback):
             batch: The batch's index within the epoch (or the evaluation/prediction), from 0.
             logs: Running means so far as 0-d device arrays (`predict`: `{"outputs": ...}`), or `None`.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -166,7 +166,7 @@ class TerminateOnNaN(Callback):
             epoch: The epoch's index, from 0.
             logs: The epoch's logs: host floats (`loss`, metrics, `val_*`, ...).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential

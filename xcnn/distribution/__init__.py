@@ -47,7 +47,7 @@ def set_distribution(value: DataParallel | None) -> None:
     Raises:
         TypeError: If `value` is neither a `DataParallel` nor `None`.
 
-    Example:
+    Examples:
         >>> from xcnn import distribution
         >>> one_process = distribution.DataParallel(distribution.Communicator())  # no MPI: 1 rank
         >>> distribution.set_distribution(one_process)
@@ -67,7 +67,7 @@ def distribution() -> DataParallel | None:
     Returns:
         The `DataParallel` set, even one of size 1, or `None`.
 
-    Example:
+    Examples:
         >>> from xcnn import distribution
         >>> distribution.distribution() is None
         True
@@ -82,7 +82,7 @@ def active() -> DataParallel | None:
     Returns:
         The `DataParallel` set when it has more than one rank, else `None`.
 
-    Example:
+    Examples:
         >>> from xcnn import distribution
         >>> distribution.set_distribution(distribution.DataParallel(distribution.Communicator()))
         >>> distribution.active() is None  # one rank: the single-process path
@@ -98,7 +98,7 @@ def rank() -> int:
     Returns:
         The rank, from 0 (the chief) to `size() - 1`.
 
-    Example:
+    Examples:
         >>> from xcnn import distribution
         >>> distribution.rank()
         0
@@ -112,7 +112,7 @@ def size() -> int:
     Returns:
         The number of ranks.
 
-    Example:
+    Examples:
         >>> from xcnn import distribution
         >>> distribution.size()
         1
@@ -133,7 +133,7 @@ def list_devices(device_type: str | None = None) -> list[str]:
     Raises:
         ValueError: If `device_type` is not `"cpu"`, `"gpu"` or `None`.
 
-    Example:
+    Examples:
         >>> from xcnn import distribution
         >>> distribution.list_devices("cpu")
         ['cpu:0']
@@ -153,7 +153,7 @@ def seed_streams(model: Model, seed: int) -> None:
         model: A built xcnn model.
         seed: The seed, an int >= 0.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn import distribution
         >>> from xcnn.layers import Dense, Dropout, Input
@@ -186,7 +186,7 @@ def chief_writes(write: Callable[..., _Result]) -> Callable[..., _Result | None]
     Returns:
         The decorated function; on ranks other than 0 it returns `None`.
 
-    Example:
+    Examples:
         >>> from xcnn.distribution import chief_writes
         >>> @chief_writes
         ... def write_note(path):

@@ -23,7 +23,7 @@ class Communicator:
     base class is the group of one process, without collectives: a subclass (`MPICommunicator`,
     `NCCLCommunicator`) implements them.
 
-    Example:
+    Examples:
         >>> from xcnn.distribution import Communicator, DataParallel
         >>> one = Communicator()
         >>> one.rank, one.size, DataParallel(one).is_chief

@@ -40,7 +40,7 @@ def even_split(n: int, parts: int, index: int) -> tuple[int, int]:
     Returns:
         The part's `(start, stop)`; `start == stop` for an empty part.
 
-    Example:
+    Examples:
         >>> from xcnn.distribution import even_split
         >>> [even_split(5, 3, i) for i in range(3)]
         [(0, 2), (2, 4), (4, 5)]
@@ -64,7 +64,7 @@ class DataParallel:
         TypeError: If `communicator` is neither a `Communicator` nor an mpi4py communicator.
         ImportError: If `communicator` is `None` and mpi4py is not installed.
 
-    Example:
+    Examples:
         >>> from xcnn.distribution import Communicator, DataParallel
         >>> DataParallel(Communicator())  # one process, no MPI
         DataParallel(rank=0, size=1, communicator=Communicator)
@@ -87,7 +87,7 @@ class DataParallel:
     def rank(self) -> int:
         """This process's rank, from 0 to `size - 1`.
 
-        Example:
+        Examples:
             >>> from xcnn.distribution import Communicator, DataParallel
             >>> DataParallel(Communicator()).rank
             0
@@ -98,7 +98,7 @@ class DataParallel:
     def size(self) -> int:
         """The number of ranks.
 
-        Example:
+        Examples:
             >>> from xcnn.distribution import Communicator, DataParallel
             >>> DataParallel(Communicator()).size
             1
@@ -109,7 +109,7 @@ class DataParallel:
     def is_chief(self) -> bool:
         """Whether this rank writes files and prints (rank 0).
 
-        Example:
+        Examples:
             >>> from xcnn.distribution import Communicator, DataParallel
             >>> DataParallel(Communicator()).is_chief
             True
@@ -130,7 +130,7 @@ class DataParallel:
         Returns:
             The communicator for that backend's buffers.
 
-        Example:
+        Examples:
             >>> from xcnn.distribution import Communicator, DataParallel
             >>> one = Communicator()
             >>> DataParallel(one).collective_for("numpy") is one
@@ -155,7 +155,7 @@ class DataParallel:
         Returns:
             This rank's rows, an `even_split` of the batch (possibly empty).
 
-        Example:
+        Examples:
             >>> from xcnn.distribution import Communicator, DataParallel
             >>> DataParallel(Communicator()).split(100, 132)  # one rank takes the whole batch
             (100, 132)
@@ -205,7 +205,7 @@ class DataParallel:
             model: This rank's model, built.
             seed: The seed, an int >= 0.
 
-        Example:
+        Examples:
             >>> from xcnn.distribution import Communicator, DataParallel
             >>> from xcnn.layers import Dropout, Input
             >>> from xcnn.models import Sequential

@@ -21,7 +21,7 @@ def nccl_available() -> bool:
     Returns:
         Whether `NCCLCommunicator` can be created here (`False` without CuPy, CUDA or NCCL).
 
-    Example:
+    Examples:
         >>> from xcnn.distribution import nccl_available
         >>> isinstance(nccl_available(), bool)
         True

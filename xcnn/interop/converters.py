@@ -102,7 +102,7 @@ def unsupported(what: str, detail: str) -> ValueError:
     Returns:
         The `ValueError`, for the caller to raise.
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import unsupported
         >>> unsupported("layer 'x' (Foo)", "it has no converter")
         ValueError("layer 'x' (Foo) cannot be converted: it has no converter")
@@ -119,7 +119,7 @@ def keras_snake_case(name: str) -> str:
     Returns:
         The name in snake case.
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import keras_snake_case
         >>> keras_snake_case("Conv2DTranspose"), keras_snake_case("BatchNormalization")
         ('conv2d_transpose', 'batch_normalization')
@@ -144,7 +144,7 @@ def keras_object(module: str, class_name: str, config: dict[str, Any]) -> dict[s
     Returns:
         The dict Keras's deserializer takes.
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import keras_object
         >>> keras_object("keras.regularizers", "L1L2", {"l1": 0.0, "l2": 0.01})["class_name"]
         'L1L2'
@@ -161,7 +161,7 @@ def dtype_policy(dtype: str) -> dict[str, Any]:
     Returns:
         The serialized policy.
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import dtype_policy
         >>> dtype_policy("float32")
         {'module': 'keras', 'class_name': 'DTypePolicy', 'config': {'name': 'float32'}, 'registered_name': None}
@@ -196,7 +196,7 @@ def initializer_from_keras(value: str | dict[str, Any], what: str) -> str | Init
     Raises:
         ValueError: If xcnn has no such initializer, or it has arguments xcnn does not take.
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import initializer_from_keras
         >>> initializer_from_keras("HeNormal", "layer 'c'")
         'he_normal'
@@ -236,7 +236,7 @@ def initializer_to_keras(init: Initializer) -> dict[str, Any]:
     Raises:
         ValueError: If Keras has no initializer of that name.
 
-    Example:
+    Examples:
         >>> from xcnn import initializers
         >>> from xcnn.interop.converters import initializer_to_keras
         >>> initializer_to_keras(initializers.get("he_normal"))["class_name"]
@@ -271,7 +271,7 @@ def regularizer_from_keras(value: dict[str, Any] | None, what: str) -> Regulariz
     Raises:
         ValueError: If it is another kind of regularizer.
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import regularizer_from_keras
         >>> regularizer_from_keras({"class_name": "L2", "config": {"l2": 0.01}}, "layer 'd'")
         Regularizer(l1=0.0, l2=0.01)
@@ -294,7 +294,7 @@ def regularizer_to_keras(config: dict[str, float] | None) -> dict[str, Any] | No
     Returns:
         The serialized Keras `L1L2`, or `None`.
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import regularizer_to_keras
         >>> regularizer_to_keras({"l1": 0.0, "l2": 0.01})["config"]
         {'l1': 0.0, 'l2': 0.01}
@@ -315,7 +315,7 @@ class ActivationConverter:
         keras_kwargs: The xcnn keyword values Keras's function has built in (`relu6` is xcnn's
             `relun` with `n=6`); an xcnn activation with other values has no Keras name.
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import ACTIVATIONS
         >>> converter = ACTIVATIONS["relun"]
         >>> converter.keras, converter.keras_kwargs
@@ -335,7 +335,7 @@ class ActivationConverter:
         Returns:
             Keyword name -> value.
 
-        Example:
+        Examples:
             >>> from xcnn import activations
             >>> from xcnn.interop.converters import ACTIVATIONS
             >>> ACTIVATIONS["leaky_relu"].kwargs(activations.get("leaky_relu"))
@@ -364,7 +364,7 @@ class ActivationConverter:
         Raises:
             ValueError: If Keras has no such activation, or not with these keyword values.
 
-        Example:
+        Examples:
             >>> from xcnn import activations
             >>> from xcnn.interop.converters import ACTIVATIONS
             >>> ACTIVATIONS["relu"].to_keras(activations.get("relu"), "layer 'd'")
@@ -395,7 +395,7 @@ class ActivationConverter:
         Returns:
             The activated tensor, of `x`'s shape and layout.
 
-        Example:
+        Examples:
             >>> from xcnn import activations
             >>> from xcnn.interop.converters import ACTIVATIONS
             >>> from xcnn.interop.onnx_export import OnnxGraph, Tensor
@@ -561,7 +561,7 @@ def activation_converter(activation: Any, where: str) -> ActivationConverter:
     Raises:
         ValueError: If it has none.
 
-    Example:
+    Examples:
         >>> from xcnn import activations
         >>> from xcnn.interop.converters import activation_converter
         >>> activation_converter(activations.get("relu"), "layer 'd'").keras
@@ -587,7 +587,7 @@ def activation_from_keras(value: str | dict[str, Any] | None, what: str) -> str 
     Raises:
         ValueError: If it is not an activation xcnn has.
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import activation_from_keras
         >>> activation_from_keras("relu", "layer 'd'"), activation_from_keras("linear", "layer 'd'")
         ('relu', None)
@@ -615,7 +615,7 @@ def activation_to_keras(activation: Any, where: str) -> str:
     Raises:
         ValueError: If Keras has no equivalent.
 
-    Example:
+    Examples:
         >>> from xcnn import activations
         >>> from xcnn.interop.converters import activation_to_keras
         >>> activation_to_keras(activations.get("relu"), "layer 'd'"), activation_to_keras(None, "layer 'd'")
@@ -635,7 +635,7 @@ class LayerConverter:
     differs), and override `onnx`. Weights need nothing here: each layer's
     `get_weights`/`set_weights` give them in Keras's order and layouts.
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import CONVERTERS
         >>> converter = CONVERTERS["Dense"]
         >>> converter.keras_name
@@ -653,7 +653,7 @@ class LayerConverter:
     def keras_name(self) -> str:
         """The Keras layer class: `keras_class`, or the xcnn class's name.
 
-        Example:
+        Examples:
             >>> from xcnn.interop.converters import CONVERTERS
             >>> CONVERTERS["Conv2D"].keras_name
             'Conv2D'
@@ -675,7 +675,7 @@ class LayerConverter:
             ValueError: If an argument has no xcnn equivalent, or a Keras-only argument has a
                 value at which Keras computes something else, or xcnn's layer refuses a value.
 
-        Example:
+        Examples:
             >>> from xcnn.interop.converters import CONVERTERS
             >>> CONVERTERS["Dense"].from_keras({"name": "d", "units": 2, "foo": 3}, (3,))
             Traceback (most recent call last):
@@ -721,7 +721,7 @@ class LayerConverter:
         Raises:
             ValueError: If an initializer, regularizer or activation has no Keras equivalent.
 
-        Example:
+        Examples:
             >>> from xcnn.interop.converters import CONVERTERS
             >>> from xcnn.layers import Dense
             >>> config = CONVERTERS["Dense"].keras_config(Dense(2, activation="relu", name="d"))
@@ -754,7 +754,7 @@ class LayerConverter:
         Returns:
             The arrays, C-contiguous.
 
-        Example:
+        Examples:
             >>> from xcnn.interop.converters import CONVERTERS
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -777,7 +777,7 @@ class LayerConverter:
         Raises:
             ValueError: If their number or a shape differs from the layer's.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.interop.converters import CONVERTERS
             >>> from xcnn.layers import Dense, Input
@@ -812,7 +812,7 @@ class LayerConverter:
         Raises:
             ValueError: Here, in the base class: the layer has no ONNX conversion.
 
-        Example:
+        Examples:
             >>> from xcnn.interop.converters import CONVERTERS
             >>> from xcnn.interop.onnx_export import OnnxGraph, Tensor
             >>> from xcnn.layers import Flatten
@@ -866,7 +866,7 @@ def register(converter_class: type[LayerConverter]) -> type[LayerConverter]:
     Returns:
         The class itself.
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import CONVERTERS, KERAS_CLASSES
         >>> KERAS_CLASSES["Dense"] is CONVERTERS["Dense"]
         True
@@ -889,7 +889,7 @@ def converter_for(layer: Layer) -> LayerConverter:
     Raises:
         ValueError: If its class has none.
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import converter_for
         >>> from xcnn.layers import Dense
         >>> type(converter_for(Dense(2))).__name__
@@ -918,7 +918,7 @@ def _onnx_pads(win):
 class InputLayerConverter(LayerConverter):
     """The model reader handles ``batch_shape``; this entry only names the class.
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import CONVERTERS
         >>> CONVERTERS["InputLayer"].keras_name
         'InputLayer'
@@ -949,7 +949,7 @@ def _onnx_conv(g, x, layer, kernel, bias, groups, shape):
 class Conv2DConverter(LayerConverter):
     """Conv2D, dilated and grouped too (ONNX's ``dilations`` and ``group``).
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import CONVERTERS
         >>> CONVERTERS["Conv2D"].keras_name
         'Conv2D'
@@ -970,7 +970,7 @@ class DepthwiseConv2DConverter(Conv2DConverter):
     """xcnn keeps the depthwise kernel as a grouped Conv2D's ``(C * M, KH, KW, 1)``: ONNX's Conv
     with ``group`` = C takes it as it is.
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import CONVERTERS
         >>> CONVERTERS["DepthwiseConv2D"].keras_name
         'DepthwiseConv2D'
@@ -983,7 +983,7 @@ class DepthwiseConv2DConverter(Conv2DConverter):
 class SeparableConv2DConverter(LayerConverter):
     """Two ONNX Convs: the depthwise one (``group`` = C) and the 1x1 pointwise one with the bias.
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import CONVERTERS
         >>> CONVERTERS["SeparableConv2D"].keras_name
         'SeparableConv2D'
@@ -1011,7 +1011,7 @@ class Conv2DTransposeConverter(LayerConverter):
     ``(C, filters, KH, KW)``; Keras's output sizes come from ``pads`` (the rows 'same' crops)
     and ``output_padding`` (the zero rows a stride larger than the kernel leaves at the end).
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import CONVERTERS
         >>> CONVERTERS["Conv2DTranspose"].keras_name
         'Conv2DTranspose'
@@ -1040,7 +1040,7 @@ class Conv2DTransposeConverter(LayerConverter):
 class DenseConverter(LayerConverter):
     """The converter of xcnn's `Dense` layer (Keras `Dense`).
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import CONVERTERS
         >>> CONVERTERS["Dense"].keras_name
         'Dense'
@@ -1079,7 +1079,7 @@ class _PoolingConverter(LayerConverter):
 class MaxPooling2DConverter(_PoolingConverter):
     """The converter of xcnn's `MaxPooling2D` layer (Keras `MaxPooling2D`).
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import CONVERTERS
         >>> CONVERTERS["MaxPooling2D"].keras_name
         'MaxPooling2D'
@@ -1093,7 +1093,7 @@ class MaxPooling2DConverter(_PoolingConverter):
 class AveragePooling2DConverter(_PoolingConverter):
     """The converter of xcnn's `AveragePooling2D` layer (Keras `AveragePooling2D`).
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import CONVERTERS
         >>> CONVERTERS["AveragePooling2D"].keras_name
         'AveragePooling2D'
@@ -1123,7 +1123,7 @@ class _GlobalPoolingConverter(LayerConverter):
 class GlobalAveragePooling2DConverter(_GlobalPoolingConverter):
     """The converter of xcnn's `GlobalAveragePooling2D` layer (Keras `GlobalAveragePooling2D`).
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import CONVERTERS
         >>> CONVERTERS["GlobalAveragePooling2D"].keras_name
         'GlobalAveragePooling2D'
@@ -1137,7 +1137,7 @@ class GlobalAveragePooling2DConverter(_GlobalPoolingConverter):
 class GlobalMaxPooling2DConverter(_GlobalPoolingConverter):
     """The converter of xcnn's `GlobalMaxPooling2D` layer (Keras `GlobalMaxPooling2D`).
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import CONVERTERS
         >>> CONVERTERS["GlobalMaxPooling2D"].keras_name
         'GlobalMaxPooling2D'
@@ -1151,7 +1151,7 @@ class GlobalMaxPooling2DConverter(_GlobalPoolingConverter):
 class FlattenConverter(LayerConverter):
     """The converter of xcnn's `Flatten` layer (Keras `Flatten`).
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import CONVERTERS
         >>> CONVERTERS["Flatten"].keras_name
         'Flatten'
@@ -1170,7 +1170,7 @@ class FlattenConverter(LayerConverter):
 class ActivationLayerConverter(LayerConverter):
     """The converter of xcnn's `Activation` layer (Keras `Activation`).
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import CONVERTERS
         >>> CONVERTERS["Activation"].keras_name
         'Activation'
@@ -1200,7 +1200,7 @@ class _IdentityAtInference(LayerConverter):
 class DropoutConverter(_IdentityAtInference):
     """The converter of xcnn's `Dropout` layer (Keras `Dropout`).
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import CONVERTERS
         >>> CONVERTERS["Dropout"].keras_name
         'Dropout'
@@ -1214,7 +1214,7 @@ class RandomTranslationConverter(_IdentityAtInference):
     """xcnn shifts by whole pixels and fills with a constant: Keras's ``fill_mode="constant"``,
     ``interpolation="nearest"`` (Keras's defaults are ``"reflect"`` and ``"bilinear"``).
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import CONVERTERS
         >>> CONVERTERS["RandomTranslation"].keras_name
         'RandomTranslation'
@@ -1230,7 +1230,7 @@ class RandomTranslationConverter(_IdentityAtInference):
         Raises:
             ValueError: As `LayerConverter.from_keras`, or for an option xcnn does not have.
 
-        Example:
+        Examples:
             >>> from xcnn.interop.converters import CONVERTERS
             >>> CONVERTERS["RandomTranslation"].from_keras(
             ...     {"name": "t", "height_factor": 0.1, "width_factor": 0.1}, (28, 28, 1))
@@ -1251,7 +1251,7 @@ class RandomTranslationConverter(_IdentityAtInference):
 class RandomFlipConverter(_IdentityAtInference):
     """The converter of xcnn's `RandomFlip` layer (Keras `RandomFlip`).
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import CONVERTERS
         >>> CONVERTERS["RandomFlip"].keras_name
         'RandomFlip'
@@ -1265,7 +1265,7 @@ class RandomFlipConverter(_IdentityAtInference):
 class RandomRotationConverter(_IdentityAtInference):
     """The converter of xcnn's `RandomRotation` layer (Keras `RandomRotation`).
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import CONVERTERS
         >>> CONVERTERS["RandomRotation"].keras_name
         'RandomRotation'
@@ -1288,7 +1288,7 @@ class _ActivationOnlyConverter(LayerConverter):
 class ReLUConverter(_ActivationOnlyConverter):
     """The converter of xcnn's `ReLU` layer (Keras `ReLU`).
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import CONVERTERS
         >>> CONVERTERS["ReLU"].keras_name
         'ReLU'
@@ -1301,7 +1301,7 @@ class ReLUConverter(_ActivationOnlyConverter):
 class LeakyReLUConverter(_ActivationOnlyConverter):
     """The converter of xcnn's `LeakyReLU` layer (Keras `LeakyReLU`).
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import CONVERTERS
         >>> CONVERTERS["LeakyReLU"].keras_name
         'LeakyReLU'
@@ -1314,7 +1314,7 @@ class LeakyReLUConverter(_ActivationOnlyConverter):
 class ELUConverter(_ActivationOnlyConverter):
     """The converter of xcnn's `ELU` layer (Keras `ELU`).
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import CONVERTERS
         >>> CONVERTERS["ELU"].keras_name
         'ELU'
@@ -1327,7 +1327,7 @@ class ELUConverter(_ActivationOnlyConverter):
 class SoftmaxConverter(_ActivationOnlyConverter):
     """The converter of xcnn's `Softmax` layer (Keras `Softmax`).
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import CONVERTERS
         >>> CONVERTERS["Softmax"].keras_name
         'Softmax'
@@ -1340,7 +1340,7 @@ class SoftmaxConverter(_ActivationOnlyConverter):
 class PReLUConverter(_ActivationOnlyConverter):
     """The converter of xcnn's `PReLU` layer (Keras `PReLU`).
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import CONVERTERS
         >>> CONVERTERS["PReLU"].keras_name
         'PReLU'
@@ -1353,7 +1353,7 @@ class PReLUConverter(_ActivationOnlyConverter):
 class ReshapeConverter(LayerConverter):
     """Keras reshapes in NHWC's row-major order: the input goes to NHWC first.
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import CONVERTERS
         >>> CONVERTERS["Reshape"].keras_name
         'Reshape'
@@ -1373,7 +1373,7 @@ class ReshapeConverter(LayerConverter):
 class ZeroPadding2DConverter(LayerConverter):
     """The converter of xcnn's `ZeroPadding2D` layer (Keras `ZeroPadding2D`).
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import CONVERTERS
         >>> CONVERTERS["ZeroPadding2D"].keras_name
         'ZeroPadding2D'
@@ -1399,7 +1399,7 @@ class UpSampling2DConverter(LayerConverter):
     """ONNX's Resize, nearest: with whole scales and ``asymmetric`` coordinates rounded down,
     output pixel ``i`` reads input pixel ``i // size``, as xcnn's repeat.
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import CONVERTERS
         >>> CONVERTERS["UpSampling2D"].keras_name
         'UpSampling2D'
@@ -1422,7 +1422,7 @@ class UpSampling2DConverter(LayerConverter):
 class RescalingConverter(LayerConverter):
     """The converter of xcnn's `Rescaling` layer (Keras `Rescaling`).
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import CONVERTERS
         >>> CONVERTERS["Rescaling"].keras_name
         'Rescaling'
@@ -1441,7 +1441,7 @@ class RescalingConverter(LayerConverter):
 class BatchNormalizationConverter(LayerConverter):
     """The converter of xcnn's `BatchNormalization` layer (Keras `BatchNormalization`).
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import CONVERTERS
         >>> CONVERTERS["BatchNormalization"].keras_name
         'BatchNormalization'
@@ -1459,7 +1459,7 @@ class BatchNormalizationConverter(LayerConverter):
         Raises:
             ValueError: As `LayerConverter.from_keras`, or if `axis` is not the last one.
 
-        Example:
+        Examples:
             >>> from xcnn.interop.converters import CONVERTERS
             >>> CONVERTERS["BatchNormalization"].from_keras({"name": "bn", "axis": 1}, (4, 4, 3))
             Traceback (most recent call last):
@@ -1516,7 +1516,7 @@ CONVERTERS[SyncBatchNormalization.__name__] = SyncBatchNormalizationConverter()
 class AddConverter(LayerConverter):
     """The converter of xcnn's `Add` layer (Keras `Add`).
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import CONVERTERS
         >>> CONVERTERS["Add"].keras_name
         'Add'
@@ -1534,7 +1534,7 @@ class AddConverter(LayerConverter):
 class ConcatenateConverter(LayerConverter):
     """The converter of xcnn's `Concatenate` layer (Keras `Concatenate`).
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import CONVERTERS
         >>> CONVERTERS["Concatenate"].keras_name
         'Concatenate'
@@ -1564,7 +1564,7 @@ def keras_input_shape(config: dict[str, Any], where: str) -> Shape:
     Raises:
         ValueError: If the config states no shape, or fixes the batch size.
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import keras_input_shape
         >>> keras_input_shape({"batch_shape": [None, 28, 28, 1]}, "m.keras")
         (28, 28, 1)
@@ -1583,7 +1583,7 @@ def activation_names() -> tuple[str, ...]:
     Returns:
         `xcnn.activations.NAMES`.
 
-    Example:
+    Examples:
         >>> from xcnn.interop.converters import ACTIVATIONS, activation_names
         >>> set(activation_names()) <= set(ACTIVATIONS)
         True

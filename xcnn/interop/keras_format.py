@@ -59,7 +59,7 @@ def keras_layer_order(model: Model) -> list[Layer]:
         Every layer, the `InputLayer` first, deepest (farthest from the output) first, ties in
         the order of a depth-first walk from the output.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential
         >>> model = Sequential([Input((3,)), Dense(2, name="d")], name="m")
@@ -99,7 +99,7 @@ def weight_groups(model: Model) -> list[tuple[str, Layer]]:
     Raises:
         ValueError: If a layer has no Keras counterpart.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential
         >>> model = Sequential([Input((3,)), Dense(2, name="d")], name="m")
@@ -132,7 +132,7 @@ def write_weights_h5(model: Model, target: PathLike | IO[bytes]) -> None:
         ImportError: If h5py is not installed.
         ValueError: If a layer (or its configuration) has no Keras counterpart.
 
-    Example:
+    Examples:
         >>> import io
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential
@@ -172,7 +172,7 @@ def read_weights_h5(model: Model, source: PathLike | IO[bytes], where: str) -> N
         ValueError: If `source` is not an HDF5 file, lacks a layer's weights, holds weights of
             layers the model does not have, or a weight has the wrong shape.
 
-    Example:
+    Examples:
         >>> import io
         >>> import numpy as np
         >>> from xcnn.layers import Dense, Input
@@ -242,7 +242,7 @@ def keras_model_config(model: Model) -> dict[str, Any]:
     Raises:
         ValueError: If a layer, or the compile settings, have no Keras counterpart.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential
         >>> model = Sequential([Input((3,)), Dense(2, name="d")], name="m")
@@ -290,7 +290,7 @@ def keras_file_bytes(model: Model) -> bytes:
         ImportError: If h5py is not installed.
         ValueError: If a layer, or the compile settings, have no Keras counterpart.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential
         >>> model = Sequential([Input((3,)), Dense(2, name="d")], name="m")
@@ -368,7 +368,7 @@ def model_from_keras_config(config: dict[str, Any], backend: str | None = None,
         ValueError: If the model class is not Sequential or Functional, a layer has no xcnn
             counterpart, the layers mix dtypes, no input shape is stated, or a layer is shared.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential
         >>> model = Sequential([Input((3,)), Dense(2, name="d")], name="m")
@@ -443,7 +443,7 @@ def read_keras_zip(path: PathLike | IO[bytes]) -> tuple[dict[str, Any], bytes]:
     Raises:
         ValueError: If `path` is not a zip file, or lacks `config.json` or `model.weights.h5`.
 
-    Example:
+    Examples:
         >>> import io
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential
@@ -479,7 +479,7 @@ def load_keras_model(path: PathLike, backend: str | None = None, compile: bool =
         ImportError: If h5py is not installed.
         ValueError: If the file is not a Keras 3 model, or holds something xcnn cannot map.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential
@@ -510,7 +510,7 @@ def save_keras_model(model: Model, path: PathLike) -> None:
         ImportError: If h5py is not installed.
         ValueError: If a layer, or the compile settings, have no Keras counterpart.
 
-    Example:
+    Examples:
         >>> import os
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential
@@ -536,7 +536,7 @@ def save_keras_weights(model: Model, path: PathLike) -> None:
         ImportError: If h5py is not installed.
         ValueError: If a layer has no Keras counterpart.
 
-    Example:
+    Examples:
         >>> import os
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential
@@ -565,7 +565,7 @@ def load_keras_weights(model: Model, path: PathLike) -> None:
         ImportError: If h5py is not installed.
         ValueError: If the file is unreadable or its weights do not fit the model.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential

@@ -51,7 +51,7 @@ class Tensor:
         shape: The per-sample shape in xcnn's (NHWC) order, e.g. `(H, W, C)` or `(units,)`.
         layout: `"nhwc"`, or `"nchw"` for images stored channels-first.
 
-    Example:
+    Examples:
         >>> from xcnn.interop.onnx_export import Tensor
         >>> t = Tensor("input", [28, 28, 1], "nhwc")
         >>> t.shape, t.layout, t.other_layout
@@ -74,7 +74,7 @@ class OnnxGraph:
     Raises:
         ImportError: If onnx is not installed.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.interop.onnx_export import OnnxGraph, Tensor
         >>> g = OnnxGraph("float32")
@@ -109,7 +109,7 @@ class OnnxGraph:
         Returns:
             The constant's name.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.interop.onnx_export import OnnxGraph
             >>> g = OnnxGraph("float32")
@@ -141,7 +141,7 @@ class OnnxGraph:
         Returns:
             The result, a `Tensor`.
 
-        Example:
+        Examples:
             >>> from xcnn.interop.onnx_export import OnnxGraph, Tensor
             >>> g = OnnxGraph("float32")
             >>> y = g.op("Relu", [Tensor("input", (3,), "nhwc")], (3,), "nhwc")
@@ -164,7 +164,7 @@ class OnnxGraph:
         Returns:
             `t` itself, or its transposed twin (made once, then reused).
 
-        Example:
+        Examples:
             >>> from xcnn.interop.onnx_export import OnnxGraph, Tensor
             >>> g = OnnxGraph("float32")
             >>> x = Tensor("input", (4, 4, 3), "nhwc")
@@ -190,7 +190,7 @@ class OnnxGraph:
         Returns:
             The axis in `t`'s stored layout.
 
-        Example:
+        Examples:
             >>> from xcnn.interop.onnx_export import OnnxGraph, Tensor
             >>> g = OnnxGraph("float32")
             >>> g.axis(Tensor("x", (4, 4, 3), "nhwc"), -1), g.axis(Tensor("x", (4, 4, 3), "nchw"), -1)
@@ -214,7 +214,7 @@ class OnnxGraph:
         Raises:
             onnx.checker.ValidationError: If the graph is not valid ONNX.
 
-        Example:
+        Examples:
             >>> from xcnn.interop.onnx_export import OnnxGraph, Tensor
             >>> g = OnnxGraph("float32")
             >>> x = Tensor("input", (3,), "nhwc")
@@ -245,7 +245,7 @@ class OnnxGraph:
         Returns:
             `(C, 1, 1)` for images stored NCHW, else `(C,)`.
 
-        Example:
+        Examples:
             >>> from xcnn.interop.onnx_export import OnnxGraph, Tensor
             >>> g = OnnxGraph("float32")
             >>> g.channel_shaped(Tensor("x", (4, 4, 3), "nchw"), [1.0, 2.0, 3.0]).shape
@@ -269,7 +269,7 @@ def onnx_model(model: Model) -> Any:
         ImportError: If onnx is not installed.
         ValueError: If a layer or activation has no ONNX conversion.
 
-    Example:
+    Examples:
         >>> from xcnn.interop.onnx_export import onnx_model
         >>> from xcnn.layers import Conv2D, Dense, Flatten, Input
         >>> from xcnn.models import Sequential
@@ -301,7 +301,7 @@ def export_onnx(model: Model, path: str | os.PathLike[str]) -> None:
         ValueError: If a layer or activation has no ONNX conversion.
         OSError: If the file cannot be written.
 
-    Example:
+    Examples:
         >>> import os
         >>> from xcnn.interop.onnx_export import export_onnx
         >>> from xcnn.layers import Dense, Input

@@ -54,7 +54,7 @@ class ReLU(_ActivationLayer):
     Raises:
         ValueError: If `max_value`, `negative_slope` or `threshold` is negative or not a number.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import ReLU, Input
         >>> from xcnn.models import Sequential
         >>> model = Sequential([Input((4, 4, 2)), ReLU(max_value=6.0)])
@@ -96,7 +96,7 @@ class LeakyReLU(_ActivationLayer):
     Raises:
         ValueError: If `negative_slope` is not a non-negative number.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import LeakyReLU, Input
         >>> from xcnn.models import Sequential
         >>> model = Sequential([Input((4, 4, 2)), LeakyReLU(negative_slope=0.1)])
@@ -131,7 +131,7 @@ class ELU(_ActivationLayer):
     Raises:
         ValueError: If `alpha` is not a number.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import ELU, Input
         >>> from xcnn.models import Sequential
         >>> model = Sequential([Input((4, 4, 2)), ELU(alpha=0.5)])
@@ -165,7 +165,7 @@ class Softmax(_ActivationLayer):
     Raises:
         ValueError: If `axis` is not an int other than 0, or (when called) does not exist for the input.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import Softmax, Input
         >>> from xcnn.models import Sequential
         >>> model = Sequential([Input((4, 4, 2)), Softmax()])
@@ -254,7 +254,7 @@ class PReLU(_ActivationLayer):
         ValueError: If a `shared_axes` entry is not an axis of the input, or the initializer or
             regularizer is unknown.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import PReLU, Input
         >>> from xcnn.models import Sequential
         >>> model = Sequential([Input((4, 4, 2)), PReLU(shared_axes=[1, 2])])

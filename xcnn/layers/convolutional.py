@@ -53,7 +53,7 @@ class Conv2D(Layer):
             positive, an unknown `padding`, strides > 1 with dilation_rate > 1, `groups` not
             dividing `filters`).
 
-    Example:
+    Examples:
         >>> from xcnn.layers import Conv2D, Input
         >>> from xcnn.models import Sequential
         >>> model = Sequential([Input((8, 8, 1)), Conv2D(4, 3)])
@@ -104,7 +104,7 @@ class Conv2D(Layer):
         Raises:
             ValueError: If `groups` does not divide the input's channels, or the input is not `(H, W, C)`.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Conv2D
             >>> Conv2D(4, 3).compute_output_shape((8, 8, 1))
             (6, 6, 4)
@@ -126,7 +126,7 @@ class Conv2D(Layer):
         Args:
             input_shape: The input shape without the batch axis, `(H, W, C)`.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Conv2D, Input
             >>> from xcnn.models import Sequential
@@ -159,7 +159,7 @@ class Conv2D(Layer):
             True when `ops.conv2d_max_pool2d` supports this geometry (no dilation or groups, and a
             pool the fused op implements).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Conv2D, Input, MaxPooling2D
             >>> from xcnn.layers.layer import Rewrite
@@ -186,7 +186,7 @@ class Conv2D(Layer):
         Returns:
             The output batch, `(N, OH, OW, filters)`, in the input's dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Conv2D, Input
             >>> from xcnn.models import Sequential
@@ -210,7 +210,7 @@ class Conv2D(Layer):
         Returns:
             The gradient w.r.t. the input, `(N, H, W, C)`, (may be `None` when `need_dx` is false).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Conv2D, Input
             >>> from xcnn.models import Sequential
@@ -237,7 +237,7 @@ class Conv2D(Layer):
             `(N, OH, OW, filters)`, or the pooled `(N, OH // PH, OW // PW, filters)` with `rewrite.pool`
             (before the activation either way).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Conv2D, Input, MaxPooling2D
             >>> from xcnn.layers.layer import Rewrite
@@ -283,7 +283,7 @@ class Conv2D(Layer):
         Returns:
             The gradient w.r.t. the input, `(N, H, W, C)` (may be `None` when `need_dx` is false).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Conv2D, Input, MaxPooling2D
             >>> from xcnn.layers.layer import Rewrite
@@ -323,7 +323,7 @@ class Conv2D(Layer):
         Returns:
             A dict of plain values (`name` included) that the constructor accepts.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Conv2D
             >>> Conv2D(4, 3).get_config()['filters']
             4
@@ -389,7 +389,7 @@ class DepthwiseConv2D(Conv2D):
         ValueError: If `depth_multiplier` is not a positive int, or another argument is out of
             range as for `Conv2D`.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import DepthwiseConv2D, Input
         >>> from xcnn.models import Sequential
         >>> model = Sequential([Input((8, 8, 3)), DepthwiseConv2D(3, depth_multiplier=2)])
@@ -423,7 +423,7 @@ class DepthwiseConv2D(Conv2D):
         Raises:
             ValueError: If the input is not `(H, W, C)`.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import DepthwiseConv2D
             >>> DepthwiseConv2D(3, depth_multiplier=2).compute_output_shape((8, 8, 3))
             (6, 6, 6)
@@ -439,7 +439,7 @@ class DepthwiseConv2D(Conv2D):
         Args:
             input_shape: The input shape without the batch axis, `(H, W, C)`.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import DepthwiseConv2D, Input
             >>> from xcnn.models import Sequential
@@ -467,7 +467,7 @@ class DepthwiseConv2D(Conv2D):
         Returns:
             A dict of plain values (`name` included) that the constructor accepts.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import DepthwiseConv2D
             >>> DepthwiseConv2D(3, depth_multiplier=2).get_config()['depth_multiplier']
             2
@@ -514,7 +514,7 @@ class SeparableConv2D(Layer):
         ValueError: If `filters` is not a positive int, or another argument is out of range as
             for `DepthwiseConv2D`.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import SeparableConv2D, Input
         >>> from xcnn.models import Sequential
         >>> model = Sequential([Input((8, 8, 3)), SeparableConv2D(4, 3)])
@@ -555,7 +555,7 @@ class SeparableConv2D(Layer):
         Returns:
             The output shape without the batch axis, `(OH, OW, filters)`.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import SeparableConv2D
             >>> SeparableConv2D(4, 3).compute_output_shape((8, 8, 3))
             (6, 6, 4)
@@ -568,7 +568,7 @@ class SeparableConv2D(Layer):
         Args:
             input_shape: The input shape without the batch axis, `(H, W, C)`.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import SeparableConv2D, Input
             >>> from xcnn.models import Sequential
@@ -597,7 +597,7 @@ class SeparableConv2D(Layer):
         Returns:
             The output batch, `(N, OH, OW, filters)`, in the input's dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import SeparableConv2D, Input
             >>> from xcnn.models import Sequential
@@ -624,7 +624,7 @@ class SeparableConv2D(Layer):
         Returns:
             The gradient w.r.t. the input, `(N, H, W, C)`, (may be `None` when `need_dx` is false).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import SeparableConv2D, Input
             >>> from xcnn.models import Sequential
@@ -661,7 +661,7 @@ class SeparableConv2D(Layer):
         Returns:
             A dict of plain values (`name` included) that the constructor accepts.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import SeparableConv2D
             >>> SeparableConv2D(4, 3).get_config()['filters']
             4
@@ -707,7 +707,7 @@ class Conv2DTranspose(Layer):
         ValueError: If `filters` is not a positive int, `output_padding` is not `None`,
             `dilation_rate` is not 1, or another argument is out of range.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import Conv2DTranspose, Input
         >>> from xcnn.models import Sequential
         >>> model = Sequential([Input((4, 4, 2)), Conv2DTranspose(4, 3, strides=2)])
@@ -746,7 +746,7 @@ class Conv2DTranspose(Layer):
         Returns:
             The output shape without the batch axis, `(OH, OW, filters)`.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Conv2DTranspose
             >>> Conv2DTranspose(4, 3, strides=2).compute_output_shape((4, 4, 2))
             (9, 9, 4)
@@ -763,7 +763,7 @@ class Conv2DTranspose(Layer):
         Args:
             input_shape: The input shape without the batch axis, `(H, W, C)`.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Conv2DTranspose, Input
             >>> from xcnn.models import Sequential
@@ -787,7 +787,7 @@ class Conv2DTranspose(Layer):
         Returns:
             The output batch, `(N, OH, OW, filters)`, in the input's dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Conv2DTranspose, Input
             >>> from xcnn.models import Sequential
@@ -813,7 +813,7 @@ class Conv2DTranspose(Layer):
         Returns:
             The gradient w.r.t. the input, `(N, H, W, C)`, (may be `None` when `need_dx` is false).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Conv2DTranspose, Input
             >>> from xcnn.models import Sequential
@@ -842,7 +842,7 @@ class Conv2DTranspose(Layer):
         Returns:
             A dict of plain values (`name` included) that the constructor accepts.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Conv2DTranspose
             >>> Conv2DTranspose(4, 3, strides=2).get_config()['strides']
             [2, 2]

@@ -35,7 +35,7 @@ class Dense(Layer):
     Raises:
         ValueError: If `units` is not a positive int, or an initializer or regularizer is unknown.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential
         >>> model = Sequential([Input((5,)), Dense(3)])
@@ -63,7 +63,7 @@ class Dense(Layer):
         Returns:
             The output shape without the batch axis, `(..., units)`.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Dense
             >>> Dense(3).compute_output_shape((5,))
             (3,)
@@ -76,7 +76,7 @@ class Dense(Layer):
         Args:
             input_shape: The input shape without the batch axis, `(..., in)`.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -99,7 +99,7 @@ class Dense(Layer):
         Returns:
             The output batch, `(N, ..., units)`, in the input's dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -125,7 +125,7 @@ class Dense(Layer):
         Returns:
             The gradient w.r.t. the input, `(N, ..., in)`, (may be `None` when `need_dx` is false).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -152,7 +152,7 @@ class Dense(Layer):
         Returns:
             A dict of plain values (`name` included) that the constructor accepts.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Dense
             >>> Dense(3).get_config()['units']
             3
@@ -181,7 +181,7 @@ class Activation(Layer):
         ValueError: If `activation` is unknown.
         TypeError: If `activation` is a callable without a backward.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import Activation, Input
         >>> from xcnn.models import Sequential
         >>> model = Sequential([Input((5,)), Activation("relu")])

@@ -25,7 +25,7 @@ class InputLayer(Layer):
         TypeError: If `shape` is not a tuple of ints.
         ValueError: If `shape` is empty or has a non-positive entry.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Model
         >>> x = Input((3,))
@@ -45,7 +45,7 @@ class InputLayer(Layer):
         Returns:
             `{"name": ..., "shape": [...]}`.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import InputLayer
             >>> InputLayer((28, 28, 1), name="pixels").get_config()
             {'name': 'pixels', 'shape': [28, 28, 1]}
@@ -67,7 +67,7 @@ def Input(shape: Sequence[int], name: str | None = None) -> SymbolicTensor:
         TypeError: If `shape` is not a tuple of ints.
         ValueError: If `shape` is empty or has a non-positive entry.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Model
         >>> x = Input((3,))

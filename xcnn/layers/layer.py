@@ -50,7 +50,7 @@ class Rewrite(NamedTuple):
         relu_after_pool: (A MaxPooling2D) apply the ReLU deferred by the layer before it.
         pooled_by_conv: (A MaxPooling2D) its input is already pooled by the Conv2D before it.
 
-    Example:
+    Examples:
         >>> from xcnn.layers.layer import NO_REWRITE, Rewrite
         >>> Rewrite() == NO_REWRITE
         True
@@ -74,7 +74,7 @@ class SymbolicTensor:
         shape: The output shape without the batch axis.
         layer: The layer whose output it stands for.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import Dense, Input
         >>> Dense(4, name="out")(Input((3,)))
         <SymbolicTensor shape=(None, 4) from out>
@@ -106,7 +106,7 @@ class Layer:
         ValueError: If `activation` is unknown, or `input_shape` has a non-positive entry.
         TypeError: If `input_shape` is not a tuple of ints.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import Layer
         >>> Layer(name="identity").compute_output_shape((3,))
         (3,)
@@ -159,7 +159,7 @@ class Layer:
             TypeError: If `inputs` are not symbolic tensors (to run a model on data use `model.predict`).
             ValueError: If the layer is already used in a model, or gets several inputs but takes one.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Dense, Input
             >>> Dense(4)(Input((3,))).shape
             (4,)
@@ -191,7 +191,7 @@ class Layer:
         Returns:
             The output shape without the batch axis.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Layer
             >>> Layer().compute_output_shape((4, 4, 2))
             (4, 4, 2)
@@ -212,7 +212,7 @@ class Layer:
         Raises:
             ValueError: If `backend` or `device` is not available.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> layer = Dense(2)
@@ -239,7 +239,7 @@ class Layer:
         Args:
             input_shape: The input shape without the batch axis (a list of them for merging layers).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -266,7 +266,7 @@ class Layer:
         Raises:
             ValueError: If `initializer` is unknown.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -292,7 +292,7 @@ class Layer:
         Returns:
             The total size of `params` and `state`.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -309,7 +309,7 @@ class Layer:
         Returns:
             Their total size.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -333,7 +333,7 @@ class Layer:
         Returns:
             One NumPy array per weight.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -353,7 +353,7 @@ class Layer:
         Raises:
             ValueError: If the number of arrays or a shape does not match.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -405,7 +405,7 @@ class Layer:
         Returns:
             The output batch.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -434,7 +434,7 @@ class Layer:
         Returns:
             One gradient per input (entries may be `None` when `need_dx` is false).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -461,7 +461,7 @@ class Layer:
         Returns:
             The output batch.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Layer
             >>> Layer().call(np.ones(2), training=False).tolist()
@@ -479,7 +479,7 @@ class Layer:
         Returns:
             The gradient w.r.t. the input (a list for merging layers).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Layer
             >>> Layer().grad(np.ones(2), need_dx=True).tolist()
@@ -498,7 +498,7 @@ class Layer:
         Returns:
             The output batch.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Layer
             >>> from xcnn.layers.layer import NO_REWRITE
@@ -518,7 +518,7 @@ class Layer:
         Returns:
             The gradient w.r.t. the input.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Layer
             >>> from xcnn.layers.layer import NO_REWRITE
@@ -533,7 +533,7 @@ class Layer:
         Returns:
             A dict with `name` (and `activation` when set); subclasses add their arguments.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Layer
             >>> Layer(name="identity").get_config()
             {'name': 'identity'}

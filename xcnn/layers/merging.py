@@ -23,7 +23,7 @@ class Add(Layer):
     Raises:
         ValueError: When called on fewer than two inputs or inputs of different shapes.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import Add, Dense, Input
         >>> from xcnn.models import Model
         >>> x = Input((4,))
@@ -46,7 +46,7 @@ class Add(Layer):
         Raises:
             ValueError: If there are fewer than two inputs or their shapes differ.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Add
             >>> Add().compute_output_shape([(4, 4, 3), (4, 4, 3)])
             (4, 4, 3)
@@ -66,7 +66,7 @@ class Add(Layer):
         Returns:
             The output batch, `(N, ...)`, in the input's dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Add, Dense, Input
             >>> from xcnn.models import Model
@@ -96,7 +96,7 @@ class Add(Layer):
         Returns:
             The gradients w.r.t. the inputs, a list of arrays `[(N, ...), ...]` (`None` entries when `need_dx` is false).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Add, Dense, Input
             >>> from xcnn.models import Model
@@ -128,7 +128,7 @@ class Concatenate(Layer):
     Raises:
         ValueError: When called on shapes that differ off `axis`, or `axis` is out of range.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import Concatenate, Dense, Input
         >>> from xcnn.models import Model
         >>> x = Input((4,))
@@ -161,7 +161,7 @@ class Concatenate(Layer):
         Raises:
             ValueError: If `axis` is out of range, or the shapes differ off `axis`.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Concatenate
             >>> Concatenate().compute_output_shape([(4, 4, 3), (4, 4, 5)])
             (4, 4, 8)
@@ -184,7 +184,7 @@ class Concatenate(Layer):
         Returns:
             The output batch, `(N, ..., sum of C_i)`, in the input's dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Concatenate, Dense, Input
             >>> from xcnn.models import Model
@@ -211,7 +211,7 @@ class Concatenate(Layer):
         Returns:
             The gradients w.r.t. the inputs, a list of arrays `[(N, ..., C_i), ...]` (`None` entries when `need_dx` is false).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Concatenate, Dense, Input
             >>> from xcnn.models import Model
@@ -238,7 +238,7 @@ class Concatenate(Layer):
         Returns:
             A dict of plain values (`name` included) that the constructor accepts.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Concatenate
             >>> Concatenate().get_config()['axis']
             -1

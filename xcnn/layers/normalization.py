@@ -45,7 +45,7 @@ class BatchNormalization(Layer):
         ValueError: If `axis` is not -1, `momentum` is outside `[0, 1]`, or `epsilon` is not
             positive.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import BatchNormalization, Input
         >>> from xcnn.models import Sequential
         >>> model = Sequential([Input((4, 4, 3)), BatchNormalization()])
@@ -88,7 +88,7 @@ class BatchNormalization(Layer):
         Raises:
             ValueError: If the input has no channel axis.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import BatchNormalization
             >>> BatchNormalization().compute_output_shape((4, 4, 3))
             (4, 4, 3)
@@ -105,7 +105,7 @@ class BatchNormalization(Layer):
         Args:
             input_shape: The input shape without the batch axis, `(..., C)`.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import BatchNormalization, Input
             >>> from xcnn.models import Sequential
@@ -133,7 +133,7 @@ class BatchNormalization(Layer):
         Returns:
             The output batch, `(N, ..., C)`, in the input's dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import BatchNormalization, Input
             >>> from xcnn.models import Sequential
@@ -172,7 +172,7 @@ class BatchNormalization(Layer):
         Returns:
             The gradient w.r.t. the input, `(N, ..., C)`, (may be `None` when `need_dx` is false).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import BatchNormalization, Input
             >>> from xcnn.models import Sequential
@@ -207,7 +207,7 @@ class BatchNormalization(Layer):
         Returns:
             A dict of plain values (`name` included) that the constructor accepts.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import BatchNormalization
             >>> BatchNormalization().get_config()['momentum']
             0.99

@@ -55,7 +55,7 @@ class MaxPooling2D(_Pooling2D):
         ValueError: If `pool_size` or `strides` is not positive, `padding` is unknown, or (when
             called) the input is not `(H, W, C)`.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import MaxPooling2D, Input
         >>> from xcnn.models import Sequential
         >>> model = Sequential([Input((8, 8, 2)), MaxPooling2D()])
@@ -73,7 +73,7 @@ class MaxPooling2D(_Pooling2D):
         Returns:
             The output batch, `(N, OH, OW, C)`, in the input's dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import MaxPooling2D, Input
             >>> from xcnn.models import Sequential
@@ -97,7 +97,7 @@ class MaxPooling2D(_Pooling2D):
         Returns:
             The gradient w.r.t. the input, `(N, H, W, C)`, (may be `None` when `need_dx` is false).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import MaxPooling2D, Input
             >>> from xcnn.models import Sequential
@@ -126,7 +126,7 @@ class MaxPooling2D(_Pooling2D):
         Returns:
             The pooled batch, `(N, OH, OW, C)`.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Input, MaxPooling2D
             >>> from xcnn.layers.layer import Rewrite
@@ -159,7 +159,7 @@ class MaxPooling2D(_Pooling2D):
             The gradient w.r.t. the input: `(N, H, W, C)`, or `(N, OH, OW, C)` with
             `rewrite.pooled_by_conv` (the Conv2D before takes it from there).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Input, MaxPooling2D
             >>> from xcnn.layers.layer import Rewrite
@@ -200,7 +200,7 @@ class AveragePooling2D(_Pooling2D):
         ValueError: If `pool_size` or `strides` is not positive, `padding` is unknown, or (when
             called) the input is not `(H, W, C)`.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import AveragePooling2D, Input
         >>> from xcnn.models import Sequential
         >>> model = Sequential([Input((8, 8, 2)), AveragePooling2D()])
@@ -218,7 +218,7 @@ class AveragePooling2D(_Pooling2D):
         Returns:
             The output batch, `(N, OH, OW, C)`, in the input's dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import AveragePooling2D, Input
             >>> from xcnn.models import Sequential
@@ -244,7 +244,7 @@ class AveragePooling2D(_Pooling2D):
         Returns:
             The gradient w.r.t. the input, `(N, H, W, C)`, (may be `None` when `need_dx` is false).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import AveragePooling2D, Input
             >>> from xcnn.models import Sequential
@@ -310,7 +310,7 @@ class GlobalAveragePooling2D(_GlobalPooling2D):
             input is not `(H, W, C)`.
         TypeError: If `keepdims` is not a bool.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.layers import GlobalAveragePooling2D, Input
         >>> from xcnn.models import Sequential
@@ -345,7 +345,7 @@ class GlobalMaxPooling2D(_GlobalPooling2D):
             input is not `(H, W, C)`.
         TypeError: If `keepdims` is not a bool.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.layers import GlobalMaxPooling2D, Input
         >>> from xcnn.models import Sequential

@@ -36,7 +36,7 @@ class RandomTranslation(Layer):
         ValueError: If a factor is not a number in `[0, 1)`, or (when called) the input is not
             `(H, W, C)`.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import RandomTranslation, Input
         >>> from xcnn.models import Sequential
         >>> model = Sequential([Input((8, 8, 1)), RandomTranslation(0.1, 0.1)])
@@ -67,7 +67,7 @@ class RandomTranslation(Layer):
         Raises:
             ValueError: If the input is not `(H, W, C)`.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import RandomTranslation
             >>> RandomTranslation(0.1, 0.1).compute_output_shape((8, 8, 1))
             (8, 8, 1)
@@ -90,7 +90,7 @@ class RandomTranslation(Layer):
         Returns:
             The output batch, `(N, H, W, C)`, in the input's dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import RandomTranslation, Input
             >>> from xcnn.models import Sequential
@@ -138,7 +138,7 @@ class RandomTranslation(Layer):
         Returns:
             The gradient w.r.t. the input, `(N, H, W, C)`, (may be `None` when `need_dx` is false).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import RandomTranslation, Input
             >>> from xcnn.models import Sequential
@@ -160,7 +160,7 @@ class RandomTranslation(Layer):
         Returns:
             A dict of plain values (`name` included) that the constructor accepts.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import RandomTranslation
             >>> RandomTranslation(0.1, 0.1).get_config()['height_factor']
             0.1
@@ -188,7 +188,7 @@ class Rescaling(Layer):
     Raises:
         ValueError: If `scale` or `offset` is not a number (per-channel scales are not supported).
 
-    Example:
+    Examples:
         >>> from xcnn.layers import Rescaling, Input
         >>> from xcnn.models import Sequential
         >>> model = Sequential([Input((4, 4, 1)), Rescaling(1 / 255)])
@@ -214,7 +214,7 @@ class Rescaling(Layer):
         Returns:
             The output batch, `(N, ...)`, in the input's dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Rescaling, Input
             >>> from xcnn.models import Sequential
@@ -238,7 +238,7 @@ class Rescaling(Layer):
         Returns:
             The gradient w.r.t. the input, `(N, ...)`, (may be `None` when `need_dx` is false).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Rescaling, Input
             >>> from xcnn.models import Sequential
@@ -257,7 +257,7 @@ class Rescaling(Layer):
         Returns:
             A dict of plain values (`name` included) that the constructor accepts.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Rescaling
             >>> Rescaling(1 / 255).get_config()['scale']
             0.00392156862745098
@@ -292,7 +292,7 @@ class RandomFlip(Layer):
         ValueError: If `mode` is unknown, `seed` is not a non-negative int, or (when called) the
             input is not `(H, W, C)`.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import RandomFlip, Input
         >>> from xcnn.models import Sequential
         >>> model = Sequential([Input((4, 4, 1)), RandomFlip("horizontal")])
@@ -319,7 +319,7 @@ class RandomFlip(Layer):
         Raises:
             ValueError: If the input is not `(H, W, C)`.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import RandomFlip
             >>> RandomFlip("horizontal").compute_output_shape((4, 4, 1))
             (4, 4, 1)
@@ -339,7 +339,7 @@ class RandomFlip(Layer):
         Returns:
             The output batch, `(N, H, W, C)`, in the input's dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import RandomFlip, Input
             >>> from xcnn.models import Sequential
@@ -372,7 +372,7 @@ class RandomFlip(Layer):
         Returns:
             The gradient w.r.t. the input, `(N, H, W, C)`, (may be `None` when `need_dx` is false).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import RandomFlip, Input
             >>> from xcnn.models import Sequential
@@ -394,7 +394,7 @@ class RandomFlip(Layer):
         Returns:
             A dict of plain values (`name` included) that the constructor accepts.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import RandomFlip
             >>> RandomFlip("horizontal").get_config()['mode']
             'horizontal'
@@ -438,7 +438,7 @@ class RandomRotation(Layer):
             `interpolation` is unknown, `seed` is not a non-negative int, or (when called) the
             input is not `(H, W, C)`.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import RandomRotation, Input
         >>> from xcnn.models import Sequential
         >>> model = Sequential([Input((4, 4, 1)), RandomRotation(0.1)])
@@ -479,7 +479,7 @@ class RandomRotation(Layer):
         Raises:
             ValueError: If the input is not `(H, W, C)`.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import RandomRotation
             >>> RandomRotation(0.1).compute_output_shape((4, 4, 1))
             (4, 4, 1)
@@ -499,7 +499,7 @@ class RandomRotation(Layer):
         Returns:
             The output batch, `(N, H, W, C)`, in the input's dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import RandomRotation, Input
             >>> from xcnn.models import Sequential
@@ -532,7 +532,7 @@ class RandomRotation(Layer):
         Returns:
             The gradient w.r.t. the input, `(N, H, W, C)`, (may be `None` when `need_dx` is false).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import RandomRotation, Input
             >>> from xcnn.models import Sequential
@@ -553,7 +553,7 @@ class RandomRotation(Layer):
         Returns:
             A dict of plain values (`name` included) that the constructor accepts.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import RandomRotation
             >>> RandomRotation(0.1).get_config()['factor']
             [-0.1, 0.1]

@@ -35,7 +35,7 @@ class Dropout(Layer):
         ValueError: If `rate` is not in `[0, 1)`, `seed` is not a non-negative int, or (when
             called) `noise_shape` does not fit the input.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import Dropout, Input
         >>> from xcnn.models import Sequential
         >>> model = Sequential([Input((4, 4, 2)), Dropout(0.5)])
@@ -62,7 +62,7 @@ class Dropout(Layer):
         Raises:
             ValueError: If `noise_shape` does not fit the input.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Dropout
             >>> Dropout(0.5).compute_output_shape((4, 4, 2))
             (4, 4, 2)
@@ -86,7 +86,7 @@ class Dropout(Layer):
         Returns:
             The output batch, `(N, ...)`, in the input's dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dropout, Input
             >>> from xcnn.models import Sequential
@@ -116,7 +116,7 @@ class Dropout(Layer):
         Returns:
             The gradient w.r.t. the input, `(N, ...)`, (may be `None` when `need_dx` is false).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dropout, Input
             >>> from xcnn.models import Sequential
@@ -135,7 +135,7 @@ class Dropout(Layer):
         Returns:
             A dict of plain values (`name` included) that the constructor accepts.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Dropout
             >>> Dropout(0.5).get_config()['rate']
             0.5

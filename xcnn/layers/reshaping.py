@@ -25,7 +25,7 @@ class Flatten(Layer):
     Output shape:
         `(N, d1 * d2 * ...)`.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import Flatten, Input
         >>> from xcnn.models import Sequential
         >>> model = Sequential([Input((4, 4, 2)), Flatten()])
@@ -42,7 +42,7 @@ class Flatten(Layer):
         Returns:
             The output shape without the batch axis, `(d1 * d2 * ...)`.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Flatten
             >>> Flatten().compute_output_shape((4, 4, 2))
             (32,)
@@ -60,7 +60,7 @@ class Flatten(Layer):
         Returns:
             The output batch, `(N, d1 * d2 * ...)`, in the input's dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Flatten, Input
             >>> from xcnn.models import Sequential
@@ -85,7 +85,7 @@ class Flatten(Layer):
         Returns:
             The gradient w.r.t. the input, `(N, d1, d2, ...)`, (may be `None` when `need_dx` is false).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Flatten, Input
             >>> from xcnn.models import Sequential
@@ -120,7 +120,7 @@ class Reshape(Layer):
         ValueError: If `target_shape` has a non-positive entry other than one -1, or (when
             called) the input's size does not fit it.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import Reshape, Input
         >>> from xcnn.models import Sequential
         >>> model = Sequential([Input((4, 4, 2)), Reshape((-1, 2))])
@@ -151,7 +151,7 @@ class Reshape(Layer):
         Raises:
             ValueError: If the input's size does not fit `target_shape`.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Reshape
             >>> Reshape((-1, 2)).compute_output_shape((4, 4, 2))
             (16, 2)
@@ -174,7 +174,7 @@ class Reshape(Layer):
         Returns:
             The output batch, `(N, *target_shape)`, in the input's dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Reshape, Input
             >>> from xcnn.models import Sequential
@@ -199,7 +199,7 @@ class Reshape(Layer):
         Returns:
             The gradient w.r.t. the input, `(N, *input_shape)`, (may be `None` when `need_dx` is false).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Reshape, Input
             >>> from xcnn.models import Sequential
@@ -218,7 +218,7 @@ class Reshape(Layer):
         Returns:
             A dict of plain values (`name` included) that the constructor accepts.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Reshape
             >>> Reshape((-1, 2)).get_config()['target_shape']
             [-1, 2]
@@ -261,7 +261,7 @@ class ZeroPadding2D(Layer):
     Raises:
         ValueError: If `padding` is not one of those forms of non-negative ints.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import ZeroPadding2D, Input
         >>> from xcnn.models import Sequential
         >>> model = Sequential([Input((4, 4, 1)), ZeroPadding2D(((1, 0), (2, 2)))])
@@ -283,7 +283,7 @@ class ZeroPadding2D(Layer):
         Returns:
             The output shape without the batch axis, `(H + top + bottom, W + left + right, C)`.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import ZeroPadding2D
             >>> ZeroPadding2D(((1, 0), (2, 2))).compute_output_shape((4, 4, 1))
             (5, 8, 1)
@@ -302,7 +302,7 @@ class ZeroPadding2D(Layer):
         Returns:
             The output batch, `(N, H + top + bottom, W + left + right, C)`, in the input's dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import ZeroPadding2D, Input
             >>> from xcnn.models import Sequential
@@ -326,7 +326,7 @@ class ZeroPadding2D(Layer):
         Returns:
             The gradient w.r.t. the input, `(N, H, W, C)`, (may be `None` when `need_dx` is false).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import ZeroPadding2D, Input
             >>> from xcnn.models import Sequential
@@ -345,7 +345,7 @@ class ZeroPadding2D(Layer):
         Returns:
             A dict of plain values (`name` included) that the constructor accepts.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import ZeroPadding2D
             >>> ZeroPadding2D(((1, 0), (2, 2))).get_config()['padding']
             [[1, 0], [2, 2]]
@@ -372,7 +372,7 @@ class UpSampling2D(Layer):
     Raises:
         ValueError: If `size` is not positive or `interpolation` is not `"nearest"`.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import UpSampling2D, Input
         >>> from xcnn.models import Sequential
         >>> model = Sequential([Input((4, 4, 1)), UpSampling2D((2, 3))])
@@ -397,7 +397,7 @@ class UpSampling2D(Layer):
         Returns:
             The output shape without the batch axis, `(H * rows, W * cols, C)`.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import UpSampling2D
             >>> UpSampling2D((2, 3)).compute_output_shape((4, 4, 1))
             (8, 12, 1)
@@ -415,7 +415,7 @@ class UpSampling2D(Layer):
         Returns:
             The output batch, `(N, H * rows, W * cols, C)`, in the input's dtype.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import UpSampling2D, Input
             >>> from xcnn.models import Sequential
@@ -439,7 +439,7 @@ class UpSampling2D(Layer):
         Returns:
             The gradient w.r.t. the input, `(N, H, W, C)`, (may be `None` when `need_dx` is false).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import UpSampling2D, Input
             >>> from xcnn.models import Sequential
@@ -458,7 +458,7 @@ class UpSampling2D(Layer):
         Returns:
             A dict of plain values (`name` included) that the constructor accepts.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import UpSampling2D
             >>> UpSampling2D((2, 3)).get_config()['size']
             [2, 3]

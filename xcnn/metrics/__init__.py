@@ -71,7 +71,7 @@ def get(identifier: Any, y_true: Array | None = None, y_pred: Array | None = Non
     Raises:
         ValueError: If the name or config is unknown, or `"accuracy"` comes without a batch.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn import metrics
         >>> metrics.get("mae").name
@@ -120,7 +120,7 @@ def serialize(metric: Any) -> Any:
     Returns:
         A string or a dict.
 
-    Example:
+    Examples:
         >>> from xcnn import metrics
         >>> metrics.serialize("acc")
         'acc'

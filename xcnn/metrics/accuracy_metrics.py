@@ -35,7 +35,7 @@ def accuracy(y_true: Array, y_pred: Array) -> Array:
     Returns:
         `(N, ...)` ones and zeros in `y_pred`'s dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.metrics import accuracy
         >>> accuracy(np.array([1.0, 2.0]), np.array([1.0, 3.0])).tolist()
@@ -56,7 +56,7 @@ def binary_accuracy(y_true: Array, y_pred: Array, threshold: float = 0.5) -> Arr
     Returns:
         `(N, K)` ones and zeros in `y_pred`'s dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.metrics import binary_accuracy
         >>> binary_accuracy(np.array([[1.0], [0.0]]), np.array([[0.7], [0.6]])).tolist()
@@ -77,7 +77,7 @@ def categorical_accuracy(y_true: Array, y_pred: Array) -> Array:
     Returns:
         `(N,)` ones and zeros in `y_pred`'s dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.metrics import categorical_accuracy
         >>> y_true = np.array([[0.0, 1.0], [0.0, 1.0], [0.0, 1.0]])
@@ -99,7 +99,7 @@ def sparse_categorical_accuracy(y_true: Array, y_pred: Array) -> Array:
     Returns:
         `(N,)` ones and zeros in `y_pred`'s dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.metrics import sparse_categorical_accuracy
         >>> sparse_categorical_accuracy(np.array([1, 0, 0]), np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])).tolist()
@@ -128,7 +128,7 @@ def top_k_categorical_accuracy(y_true: Array, y_pred: Array, k: int = 5) -> Arra
     Returns:
         `(N,)` ones and zeros in `y_pred`'s dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.metrics import top_k_categorical_accuracy
         >>> y_true = np.array([[0.0, 1.0], [0.0, 1.0], [0.0, 1.0]])
@@ -153,7 +153,7 @@ def sparse_top_k_categorical_accuracy(y_true: Array, y_pred: Array, k: int = 5) 
     Returns:
         `(N,)` ones and zeros in `y_pred`'s dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.metrics import sparse_top_k_categorical_accuracy
         >>> sparse_top_k_categorical_accuracy(np.array([1, 0, 0]), np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]]), k=2).tolist()
@@ -174,7 +174,7 @@ class Accuracy(MeanMetricWrapper):
         name: The metric's name, its key in the logs.
         dtype: Kept for Keras compatibility (the state takes the predictions' dtype).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.metrics import Accuracy
         >>> metric = Accuracy()
@@ -201,7 +201,7 @@ class BinaryAccuracy(MeanMetricWrapper):
         name: The metric's name, its key in the logs.
         dtype: Kept for Keras compatibility (the state takes the predictions' dtype).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.metrics import BinaryAccuracy
         >>> metric = BinaryAccuracy()
@@ -228,7 +228,7 @@ class CategoricalAccuracy(MeanMetricWrapper):
         name: The metric's name, its key in the logs.
         dtype: Kept for Keras compatibility (the state takes the predictions' dtype).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.metrics import CategoricalAccuracy
         >>> metric = CategoricalAccuracy()
@@ -254,7 +254,7 @@ class SparseCategoricalAccuracy(MeanMetricWrapper):
         name: The metric's name, its key in the logs.
         dtype: Kept for Keras compatibility (the state takes the predictions' dtype).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.metrics import SparseCategoricalAccuracy
         >>> metric = SparseCategoricalAccuracy()
@@ -290,7 +290,7 @@ class TopKCategoricalAccuracy(MeanMetricWrapper):
     Raises:
         ValueError: If `k` is not a positive int.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.metrics import TopKCategoricalAccuracy
         >>> metric = TopKCategoricalAccuracy(k=1)
@@ -321,7 +321,7 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
     Raises:
         ValueError: If `k` is not a positive int.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.metrics import SparseTopKCategoricalAccuracy
         >>> metric = SparseTopKCategoricalAccuracy(k=2)

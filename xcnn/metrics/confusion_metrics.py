@@ -40,7 +40,7 @@ class AUC(Metric):
         ValueError: If `num_thresholds` is not an int > 1, or an argument asks for what xcnn's AUC
             does not support.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.metrics import AUC
         >>> auc = AUC()
@@ -72,7 +72,7 @@ class AUC(Metric):
     def reset_state(self) -> None:
         """Forget every batch seen so far.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.metrics import AUC
             >>> auc = AUC()
@@ -94,7 +94,7 @@ class AUC(Metric):
         Raises:
             ValueError: If `sample_weight` is given, or the targets and predictions differ in size.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.metrics import AUC
             >>> auc = AUC()
@@ -154,7 +154,7 @@ class AUC(Metric):
         Returns:
             A dict of plain values.
 
-        Example:
+        Examples:
             >>> from xcnn.metrics import AUC
             >>> AUC(num_thresholds=50).get_config()["num_thresholds"]
             50

@@ -29,7 +29,7 @@ class Metric:
         name: The metric's name, its key in the logs (default: the class name in snake case).
         dtype: Kept for Keras compatibility.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.metrics import SparseCategoricalAccuracy
         >>> metric = SparseCategoricalAccuracy()
@@ -54,7 +54,7 @@ class Metric:
         Raises:
             NotImplementedError: In the base class; every metric implements it.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.metrics import SparseCategoricalAccuracy
             >>> metric = SparseCategoricalAccuracy()
@@ -76,7 +76,7 @@ class Metric:
         Raises:
             NotImplementedError: In the base class; every metric implements it.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.metrics import SparseCategoricalAccuracy
             >>> metric = SparseCategoricalAccuracy()
@@ -93,7 +93,7 @@ class Metric:
         Returns:
             A float.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.metrics import SparseCategoricalAccuracy
             >>> metric = SparseCategoricalAccuracy()
@@ -126,7 +126,7 @@ class Metric:
         Returns:
             A dict of plain values.
 
-        Example:
+        Examples:
             >>> from xcnn.metrics import TopKCategoricalAccuracy
             >>> TopKCategoricalAccuracy(k=3).get_config()
             {'name': 'top_k_categorical_accuracy', 'dtype': None, 'k': 3}
@@ -177,7 +177,7 @@ def as_array(value: Any, like: Array) -> Array:
     Raises:
         TypeError: If `like` is not an array.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.metrics.metric import as_array
         >>> as_array([1, 2], np.zeros(1)).tolist()
@@ -201,7 +201,7 @@ class MeanMetricWrapper(Metric):
         dtype: Kept for Keras compatibility.
         **kwargs: Passed to `fn` on every call (e.g. `k=3`).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.metrics import MeanMetricWrapper, mean_absolute_error
         >>> metric = MeanMetricWrapper(mean_absolute_error)
@@ -219,7 +219,7 @@ class MeanMetricWrapper(Metric):
     def reset_state(self) -> None:
         """Forget every batch seen so far.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.metrics import SparseCategoricalAccuracy
             >>> metric = SparseCategoricalAccuracy()
@@ -238,7 +238,7 @@ class MeanMetricWrapper(Metric):
             y_pred: The model's outputs `(N, K)`, float.
             sample_weight: `(N,)` weights, or `None`.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.metrics import SparseCategoricalAccuracy
             >>> metric = SparseCategoricalAccuracy()
@@ -281,7 +281,7 @@ class MeanMetricWrapper(Metric):
         Returns:
             A dict of plain values.
 
-        Example:
+        Examples:
             >>> from xcnn.metrics import TopKCategoricalAccuracy
             >>> TopKCategoricalAccuracy(k=3).get_config()
             {'name': 'top_k_categorical_accuracy', 'dtype': None, 'k': 3}

@@ -23,7 +23,7 @@ def mean_squared_error(y_true: Array, y_pred: Array) -> Array:
     Returns:
         `(N,)` in `y_pred`'s dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.metrics import mean_squared_error
         >>> mean_squared_error(np.array([[0.0, 1.0]]), np.array([[0.5, 1.0]])).tolist()
@@ -44,7 +44,7 @@ def mean_absolute_error(y_true: Array, y_pred: Array) -> Array:
     Returns:
         `(N,)` in `y_pred`'s dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.metrics import mean_absolute_error
         >>> mean_absolute_error(np.array([[0.0, 1.0]]), np.array([[0.5, 1.0]])).tolist()
@@ -63,7 +63,7 @@ class MeanSquaredError(MeanMetricWrapper):
         name: The metric's name, its key in the logs.
         dtype: Kept for Keras compatibility (the state takes the predictions' dtype).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.metrics import MeanSquaredError
         >>> metric = MeanSquaredError()
@@ -88,7 +88,7 @@ class MeanAbsoluteError(MeanMetricWrapper):
         name: The metric's name, its key in the logs.
         dtype: Kept for Keras compatibility (the state takes the predictions' dtype).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.metrics import MeanAbsoluteError
         >>> metric = MeanAbsoluteError()

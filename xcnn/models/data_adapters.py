@@ -50,7 +50,7 @@ def is_array(x: Any) -> bool:
         `True` for a NumPy, array_api_strict, PyTorch or CuPy array (or any object with `shape`
         and `dtype`), else `False`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.models.data_adapters import is_array
         >>> is_array(np.zeros((2, 3))), is_array([[0.0, 0.0]])
@@ -69,7 +69,7 @@ def is_sequence(x: Any) -> bool:
     Returns:
         `True` when `fit`/`evaluate`/`predict` would read `x` batch by batch as `x[i]`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.models.data_adapters import is_sequence
         >>> batches = [(np.zeros((2, 3)), np.zeros((2, 1)))]
@@ -97,7 +97,7 @@ class DataAdapter:
 
     The base of the adapters that `get_data_adapter` returns; a subclass implements `batches`.
 
-    Example:
+    Examples:
     >>> import numpy as np
     >>> from xcnn.layers import Dense, Input
     >>> from xcnn.models import Sequential
@@ -122,7 +122,7 @@ class DataAdapter:
         Raises:
             NotImplementedError: In the base class (each subclass implements it).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -138,7 +138,7 @@ class DataAdapter:
     def on_epoch_end(self) -> None:
         """Called after each epoch (nothing here; `PyDatasetAdapter` passes it on to its source).
 
-        Example:
+        Examples:
             >>> from xcnn.models.data_adapters import DataAdapter
             >>> DataAdapter().on_epoch_end()
         """
@@ -226,7 +226,7 @@ class ArrayDataAdapter(DataAdapter):
         ValueError: If `x` has no samples for `fit`/`evaluate`, or `x`, `y` or `sample_weight`
             has the wrong shape or number of rows.
 
-    Example:
+    Examples:
     >>> import numpy as np
     >>> from xcnn.layers import Dense, Input
     >>> from xcnn.models import Sequential
@@ -263,7 +263,7 @@ class ArrayDataAdapter(DataAdapter):
         Returns:
             An iterator of `(x, y, sample_weight)` on the model's backend and device.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -321,7 +321,7 @@ class GeneratorDataAdapter(DataAdapter):
         batcher: What checks, moves and weighs each batch (made by `get_data_adapter`).
         source: The batches: `(x, y)`, `(x, y, sample_weight)`, or `x` alone for `predict`.
 
-    Example:
+    Examples:
     >>> import numpy as np
     >>> from xcnn.layers import Dense, Input
     >>> from xcnn.models import Sequential
@@ -347,7 +347,7 @@ class GeneratorDataAdapter(DataAdapter):
             ValueError: If a batch is not `x`, `(x, y)` or `(x, y, sample_weight)` (or has no `y`
                 for `fit`/`evaluate`), or its parts have the wrong shapes.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -373,7 +373,7 @@ class PyDatasetAdapter(DataAdapter):
             `predict`.
         shuffle: Whether to visit the batches in a new random order each pass.
 
-    Example:
+    Examples:
     >>> import numpy as np
     >>> from xcnn.layers import Dense, Input
     >>> from xcnn.models import Sequential
@@ -400,7 +400,7 @@ class PyDatasetAdapter(DataAdapter):
             ValueError: If a batch is not `x`, `(x, y)` or `(x, y, sample_weight)` (or has no `y`
                 for `fit`/`evaluate`), or its parts have the wrong shapes.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -420,7 +420,7 @@ class PyDatasetAdapter(DataAdapter):
     def on_epoch_end(self) -> None:
         """Calls the source's `on_epoch_end()` when it has one (as Keras does for a `PyDataset`).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -470,7 +470,7 @@ def get_data_adapter(model: Any, x: Any, y: Array | None = None, sample_weight: 
             `batch_size` is given with batches, or the arrays have wrong shapes.
         TypeError: If `x` is none of the above, or `class_weight` is not a dict.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential
@@ -511,7 +511,7 @@ class EpochIterator:
     Raises:
         ValueError: If `steps_per_epoch` is not a positive int or `None`.
 
-    Example:
+    Examples:
     >>> import numpy as np
     >>> from xcnn.layers import Dense, Input
     >>> from xcnn.models import Sequential
@@ -537,7 +537,7 @@ class EpochIterator:
     def num_batches(self) -> int | None:
         """The batches of one epoch: `steps_per_epoch`, else the adapter's (`None` when unknown).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -559,7 +559,7 @@ class EpochIterator:
         Returns:
             An iterator of `(step, (x, y, sample_weight))`, `step` counting from 0.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential

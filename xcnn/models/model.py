@@ -48,7 +48,7 @@ class Model(Trainer):
             another dtype or backend.
         TypeError: If `inputs` is not an `Input(...)` or `outputs` not a layer's output.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import Conv2D, Dense, Flatten, Input
         >>> from xcnn.models import Model
         >>> x = Input((8, 8, 1))
@@ -126,7 +126,7 @@ class Model(Trainer):
 
         A `Sequential` model without an `Input` or `input_shape=` is built by its first data.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Dense
             >>> from xcnn.models import Sequential
             >>> Sequential([Dense(2)]).built
@@ -138,7 +138,7 @@ class Model(Trainer):
     def layers(self) -> list[Layer]:
         """The layers in order; a functional model lists its `InputLayer` first, as Keras 3 does (a `Sequential` model does not).
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
             >>> model = Sequential([Input((3,)), Dense(2, activation="softmax", name="out")], seed=0)
@@ -153,7 +153,7 @@ class Model(Trainer):
     def trainable(self) -> bool:
         """Whether every layer is trainable; `model.trainable = False` freezes every layer (as Keras does).
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
             >>> model = Sequential([Input((3,)), Dense(2, activation="softmax", name="out")], seed=0)
@@ -177,7 +177,7 @@ class Model(Trainer):
     def input_shape(self) -> tuple[int | None, ...] | None:
         """The input shape with `None` for the batch axis, or `None` before the model is built.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
             >>> model = Sequential([Input((3,)), Dense(2, activation="softmax", name="out")], seed=0)
@@ -190,7 +190,7 @@ class Model(Trainer):
     def output_shape(self) -> tuple[int | None, ...] | None:
         """The output shape with `None` for the batch axis, or `None` before the model is built.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
             >>> model = Sequential([Input((3,)), Dense(2, activation="softmax", name="out")], seed=0)
@@ -217,7 +217,7 @@ class Model(Trainer):
             ValueError: If no layer has that name.
             IndexError: If `index` is out of range.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
             >>> model = Sequential([Input((3,)), Dense(2, activation="softmax", name="out")], seed=0)
@@ -243,7 +243,7 @@ class Model(Trainer):
         Raises:
             ValueError: If the model is not built yet.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
             >>> model = Sequential([Input((3,)), Dense(2, activation="softmax", name="out")], seed=0)
@@ -269,7 +269,7 @@ class Model(Trainer):
         Raises:
             ValueError: If the model is not built yet.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
             >>> model = Sequential([Input((3,)), Dense(2, activation="softmax", name="out")], seed=0)
@@ -289,7 +289,7 @@ class Model(Trainer):
             ValueError: If the model is not built yet, or the number of arrays or a shape does not
                 match.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
             >>> model = Sequential([Input((3,)), Dense(2, activation="softmax", name="out")], seed=0)
@@ -322,7 +322,7 @@ class Model(Trainer):
         Raises:
             ValueError: If the backend or device is not available.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
             >>> model = Sequential([Input((3,)), Dense(2, activation="softmax", name="out")], seed=0)
@@ -365,7 +365,7 @@ class Model(Trainer):
             ValueError: If a name is unknown.
             TypeError: If a metric is neither a name, a `Metric` nor a function.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
             >>> model = Sequential([Input((3,)), Dense(2, activation="softmax", name="out")], seed=0)
@@ -402,7 +402,7 @@ class Model(Trainer):
         Raises:
             ValueError: If the model is not built yet.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
             >>> model = Sequential([Input((3,)), Dense(2, activation="softmax", name="out")], seed=0)
@@ -426,7 +426,7 @@ class Model(Trainer):
         Raises:
             ValueError: If the model is not built yet.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
             >>> model = Sequential([Input((3,)), Dense(2, activation="softmax", name="out")], seed=0)
@@ -469,7 +469,7 @@ class Model(Trainer):
             ValueError: If the ending is neither `.safetensors` nor `.keras`, or the model is not
                 built.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
             >>> model = Sequential([Input((3,)), Dense(2, activation="softmax", name="out")], seed=0)
@@ -495,7 +495,7 @@ class Model(Trainer):
         Raises:
             ValueError: If the file name has neither ending, or the model is not built.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
             >>> model = Sequential([Input((3,)), Dense(2, activation="softmax", name="out")], seed=0)
@@ -519,7 +519,7 @@ class Model(Trainer):
             ValueError: If the file's weights do not fit the model, or the format is unknown.
             FileNotFoundError: If there is no such file.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
             >>> model = Sequential([Input((3,)), Dense(2, activation="softmax", name="out")], seed=0)
@@ -549,7 +549,7 @@ class Model(Trainer):
         Raises:
             ValueError: If `format` is not `"onnx"`.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
             >>> model = Sequential([Input((3,)), Dense(2, activation="softmax", name="out")], seed=0)

@@ -46,7 +46,7 @@ def save_model(model: Model, path: str | os.PathLike[str], extra: dict[str, Any]
         OSError: If the file cannot be written.
         TypeError: If `extra` is not JSON-serializable.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential
         >>> from xcnn.models.saving import load_model, save_model
@@ -110,7 +110,7 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
     Raises:
         OSError: If the folder or file cannot be written (the old file, if any, is kept).
 
-    Example:
+    Examples:
         >>> from xcnn.models.saving import atomic_write
         >>> atomic_write("note.txt", b"hello")
         >>> open("note.txt", "rb").read()
@@ -161,7 +161,7 @@ def remove_stale_temporaries(folder: str | os.PathLike[str], now: float | None =
     Returns:
         The names removed.
 
-    Example:
+    Examples:
         >>> import time
         >>> from xcnn.models.saving import remove_stale_temporaries
         >>> open(".tmp-xcnn-999999-abc-note.txt", "w").close()
@@ -271,7 +271,7 @@ def save_by_extension(model: Model, path: str | os.PathLike[str], extra: dict[st
         ValueError: If the ending is neither, or `extra` is given for a `.keras` file.
         OSError: If the file cannot be written.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential
         >>> from xcnn.models.saving import save_by_extension
@@ -306,7 +306,7 @@ def save_weights(model: Model, path: str | os.PathLike[str]) -> None:
         ValueError: If the ending is neither.
         OSError: If the file cannot be written.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential
         >>> from xcnn.models.saving import save_weights
@@ -346,7 +346,7 @@ def load_weights(model: Model, path: str | os.PathLike[str]) -> None:
             missing, of another shape, or belongs to no layer of the model.
         OSError: If the file cannot be read.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential
@@ -460,7 +460,7 @@ def load_model(path: str | os.PathLike[str], backend: str | None = None, compile
         ValueError: If the file is damaged, foreign or malformed.
         OSError: If the file cannot be read.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential
@@ -507,7 +507,7 @@ def model_from_config(config: dict[str, Any], tensors: dict[str, np.ndarray], ba
         ValueError: If the config is of another format or malformed, or a tensor is missing,
             of another shape or dtype, or belongs to no layer.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential

@@ -28,7 +28,7 @@ class Sequential(Model):
             or a layer is misplaced (see `add`).
         TypeError: If an element is not a layer.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import Conv2D, Dense, Flatten, Input, MaxPooling2D
         >>> from xcnn.models import Sequential
         >>> model = Sequential([Input((8, 8, 1)), Conv2D(4, 3, activation="relu"), MaxPooling2D(), Flatten(),
@@ -60,7 +60,7 @@ class Sequential(Model):
                 the functional `Model`).
             TypeError: If `layer` is not a layer.
 
-        Example:
+        Examples:
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
             >>> model = Sequential()

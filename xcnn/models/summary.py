@@ -25,7 +25,7 @@ def summary(model: Model, print_fn: Callable[[str], Any] = print, line_length: i
     Raises:
         ValueError: If the model is not built, or `line_length` is not a positive int.
 
-    Example:
+    Examples:
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential
         >>> from xcnn.models.summary import summary

@@ -49,7 +49,7 @@ class Trainer:
 
     `fit`, `evaluate`, `predict` and the `*_on_batch` methods, with Keras's arguments and results.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential
@@ -304,7 +304,7 @@ class Trainer:
                 fit the model (shapes, label range, non-finite values).
             TypeError: If the data are not numbers, or `callbacks` is not a list of callbacks.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -465,7 +465,7 @@ class Trainer:
                 the model.
             TypeError: If the data are not numbers.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -516,7 +516,7 @@ class Trainer:
             ValueError: If there are no batches, or the data do not fit the model.
             TypeError: If the data are not numbers.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -581,7 +581,7 @@ class Trainer:
         Raises:
             ValueError: If the model is not compiled, or the batch does not fit the model.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -619,7 +619,7 @@ class Trainer:
         Raises:
             ValueError: If the model is not compiled, or the batch does not fit the model.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential
@@ -652,7 +652,7 @@ class Trainer:
         Raises:
             ValueError: If the batch does not fit the model.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.layers import Dense, Input
             >>> from xcnn.models import Sequential

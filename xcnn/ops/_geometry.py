@@ -29,7 +29,7 @@ class Window:
         pads: `((top, bottom), (left, right))`.
         out: `(OH, OW)`, the output height and width.
 
-    Example:
+    Examples:
         >>> from xcnn.ops._geometry import Window
         >>> win = Window(kernel=(2, 2), stride=(2, 2), pads=((0, 0), (0, 0)), out=(3, 3))
         >>> win.size, win.padded
@@ -68,7 +68,7 @@ def memoized(function: Callable[..., T]) -> Callable[..., T]:
     Returns:
         The function with a cache, of the same signature.
 
-    Example:
+    Examples:
         >>> from xcnn.ops._geometry import memoized
         >>> calls = []
         >>> @memoized
@@ -107,7 +107,7 @@ def as_pair(value: Any, name: str) -> tuple[int, int]:
         TypeError: If `value` is not an int or a pair of ints.
         ValueError: If a value is less than 1.
 
-    Example:
+    Examples:
         >>> from xcnn.ops._geometry import as_pair
         >>> as_pair(3, "stride"), as_pair((2, 1), "stride")
         ((3, 3), (2, 1))
@@ -178,7 +178,7 @@ def window_geometry(hw: tuple[int, int], kernel_size: IntPair, stride: IntPair, 
         ValueError: If a size or stride is not positive, a padding negative or an unknown
             string, or the kernel larger than the padded input.
 
-    Example:
+    Examples:
         >>> from xcnn.ops._geometry import window_geometry
         >>> window_geometry((28, 28), 5, 1, "same")
         Window(kernel=(5, 5), stride=(1, 1), pads=((2, 2), (2, 2)), out=(28, 28))
@@ -233,7 +233,7 @@ def window_slices(win: Window) -> Iterator[tuple[int, int, tuple[slice, ...]]]:
     Yields:
         `(i, j, index)`, KH*KW of them.
 
-    Example:
+    Examples:
         >>> from xcnn.ops._geometry import window_geometry, window_slices
         >>> [(i, j, index[1:3]) for i, j, index in window_slices(window_geometry((3, 3), 2, 1, 0))][1]
         (0, 1, (slice(0, 2, 1), slice(1, 3, 1)))
@@ -259,7 +259,7 @@ def cell_window_slices(win: Window, pool: Window) -> Iterator[tuple[int, int, tu
         k (row-major): `padded_x[index]` is the `(N, OHp, OWp, C)` array of the inputs that
         kernel offset meets for the conv outputs at that cell of every pooling window.
 
-    Example:
+    Examples:
         >>> from xcnn.ops._geometry import cell_window_slices, window_geometry
         >>> win, pool = window_geometry((5, 5), 2, 1, 0), window_geometry((4, 4), 2, 2, 0)
         >>> cell, k, index = list(cell_window_slices(win, pool))[1]
@@ -285,7 +285,7 @@ def row_slices(win: Window) -> Iterator[tuple[int, tuple[slice, ...]]]:
     Yields:
         `(i, index)`, KH of them.
 
-    Example:
+    Examples:
         >>> from xcnn.ops._geometry import row_slices, window_geometry
         >>> [index[1] for _, index in row_slices(window_geometry((3, 3), 2, 1, 0))]
         [slice(0, 2, 1), slice(1, 3, 1)]
@@ -306,7 +306,7 @@ def pad_hw(x: Array, win: Window, value: float = 0.0) -> Array:
     Returns:
         `(N, H + top + bottom, W + left + right, C)` of `x`'s dtype (`x` itself without padding).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops._geometry import pad_hw, window_geometry
         >>> pad_hw(np.ones((1, 2, 2, 1)), window_geometry((2, 2), 3, 1, "same"))[0, :, :, 0].tolist()
@@ -328,7 +328,7 @@ def pad_images(x: Array, pads: tuple[tuple[int, int], tuple[int, int]], value: f
     Returns:
         `(N, H + top + bottom, W + left + right, C)` of `x`'s dtype (`x` itself without padding).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops._geometry import pad_images
         >>> pad_images(np.ones((1, 2, 2, 1)), ((1, 0), (0, 1)), -1.0)[0, :, :, 0].tolist()
@@ -354,7 +354,7 @@ def padded_shape(x_shape: Shape, win: Window) -> Shape:
     Returns:
         `(N, Hp, Wp, C)`.
 
-    Example:
+    Examples:
         >>> from xcnn.ops._geometry import padded_shape, window_geometry
         >>> padded_shape((1, 2, 2, 1), window_geometry((2, 2), 3, 1, "same"))
         (1, 4, 4, 1)
@@ -373,7 +373,7 @@ def crop_hw(x_padded: Array, win: Window) -> Array:
     Returns:
         `(N, H, W, C)`, a view (`x_padded` itself without padding).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops._geometry import crop_hw, window_geometry
         >>> crop_hw(np.ones((1, 4, 4, 1)), window_geometry((2, 2), 3, 1, "same")).shape
@@ -398,7 +398,7 @@ def check_images(xp: Namespace, x: Array, name: str = "x") -> None:
         ValueError: If `x` is not of rank 4.
         TypeError: If `x` is not real floating.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.backend import namespace
         >>> from xcnn.ops._geometry import check_images
@@ -423,7 +423,7 @@ def check_floating(xp: Namespace, x: Array, name: str) -> None:
     Raises:
         TypeError: If `x` is not real floating.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.backend import namespace
         >>> from xcnn.ops._geometry import check_floating
@@ -448,7 +448,7 @@ def check_same_shape(a: Array, b: Array, name_a: str, name_b: str) -> None:
     Raises:
         ValueError: If the shapes differ.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops._geometry import check_same_shape
         >>> check_same_shape(np.ones(2), np.ones(3), "y", "dy")

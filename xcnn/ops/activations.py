@@ -27,7 +27,7 @@ def masked(xp: Namespace, dy: Array, keep: Array) -> Array:
     Returns:
         An array of `dy`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.backend import namespace
         >>> from xcnn.ops.activations import masked
@@ -46,7 +46,7 @@ def linear(x: Array) -> Array:
     Returns:
         An array of `x`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import linear, linear_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -67,7 +67,7 @@ def linear_backward(dy: Array, x: Array, y: Array) -> Array:
     Returns:
         The gradient w.r.t. `x`, of its shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import linear, linear_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -87,7 +87,7 @@ def relu(x: Array) -> Array:
     Returns:
         An array of `x`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import relu, relu_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -109,7 +109,7 @@ def relu_backward(dy: Array, x: Array, y: Array) -> Array:
     Returns:
         The gradient w.r.t. `x`, of its shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import relu, relu_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -130,7 +130,7 @@ def sigmoid(x: Array) -> Array:
     Returns:
         An array of `x`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import sigmoid, sigmoid_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -152,7 +152,7 @@ def sigmoid_backward(dy: Array, x: Array, y: Array) -> Array:
     Returns:
         The gradient w.r.t. `x`, of its shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import sigmoid, sigmoid_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -172,7 +172,7 @@ def tanh(x: Array) -> Array:
     Returns:
         An array of `x`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import tanh, tanh_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -194,7 +194,7 @@ def tanh_backward(dy: Array, x: Array, y: Array) -> Array:
     Returns:
         The gradient w.r.t. `x`, of its shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import tanh, tanh_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -215,7 +215,7 @@ def softmax(x: Array, axis: int = -1) -> Array:
     Returns:
         An array of `x`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import softmax, softmax_backward
         >>> x = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
@@ -239,7 +239,7 @@ def softmax_backward(dy: Array, x: Array, y: Array, axis: int = -1) -> Array:
     Returns:
         The gradient w.r.t. `x`, of its shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import softmax, softmax_backward
         >>> x = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
@@ -261,7 +261,7 @@ def log_softmax(x: Array, axis: int = -1) -> Array:
     Returns:
         An array of `x`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import log_softmax, log_softmax_backward
         >>> x = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
@@ -283,7 +283,7 @@ def leaky_relu(x: Array, negative_slope: float = 0.2) -> Array:
     Returns:
         An array of `x`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import leaky_relu, leaky_relu_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -306,7 +306,7 @@ def leaky_relu_backward(dy: Array, x: Array, y: Array, negative_slope: float = 0
     Returns:
         The gradient w.r.t. `x`, of its shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import leaky_relu, leaky_relu_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -328,7 +328,7 @@ def elu(x: Array, alpha: float = 1.0) -> Array:
     Returns:
         An array of `x`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import elu, elu_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -351,7 +351,7 @@ def elu_backward(dy: Array, x: Array, y: Array, alpha: float = 1.0) -> Array:
     Returns:
         The gradient w.r.t. `x`, of its shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import elu, elu_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -372,7 +372,7 @@ def softplus(x: Array) -> Array:
     Returns:
         An array of `x`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import softplus, softplus_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -394,7 +394,7 @@ def softplus_backward(dy: Array, x: Array, y: Array) -> Array:
     Returns:
         The gradient w.r.t. `x`, of its shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import softplus, softplus_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -414,7 +414,7 @@ def softsign(x: Array) -> Array:
     Returns:
         An array of `x`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import softsign, softsign_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -436,7 +436,7 @@ def softsign_backward(dy: Array, x: Array, y: Array) -> Array:
     Returns:
         The gradient w.r.t. `x`, of its shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import softsign, softsign_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -458,7 +458,7 @@ def step(x: Array) -> Array:
     Returns:
         An array of `x`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import step, step_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -480,7 +480,7 @@ def step_backward(dy: Array, x: Array, y: Array) -> Array:
     Returns:
         The gradient w.r.t. `x`, of its shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import step, step_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -502,7 +502,7 @@ def relun(x: Array, n: float = 6.0) -> Array:
     Returns:
         An array of `x`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import relun, relun_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -526,7 +526,7 @@ def relun_backward(dy: Array, x: Array, y: Array, n: float = 6.0) -> Array:
     Returns:
         The gradient w.r.t. `x`, of its shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import relun, relun_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -548,7 +548,7 @@ def prelu(x: Array, alpha: Array) -> Array:
     Returns:
         An array of `x`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import prelu, prelu_backward
         >>> x = np.array([[-2.0, 3.0], [-1.0, -4.0]])
@@ -574,7 +574,7 @@ def prelu_backward(dy: Array, x: Array, alpha: Array) -> tuple[Array, Array]:
     Returns:
         `(dx, dalpha)`: `x`'s shape and `alpha`'s shape.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import prelu, prelu_backward
         >>> x = np.array([[-2.0, 3.0], [-1.0, -4.0]])
@@ -610,7 +610,7 @@ def rrelu(x: Array, slope: Array | float) -> Array:
     Returns:
         An array of `x`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import rrelu, rrelu_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -632,7 +632,7 @@ def rrelu_backward(dy: Array, x: Array, slope: Array | float) -> Array:
     Returns:
         The gradient w.r.t. `x`, of its shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import rrelu, rrelu_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -656,7 +656,7 @@ def maxout(x: Array, pieces: int = 2) -> Array:
     Raises:
         ValueError: If `C` is not a multiple of `pieces`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import maxout, maxout_backward
         >>> x = np.array([[1.0, 3.0, -2.0, -1.0]])
@@ -684,7 +684,7 @@ def maxout_backward(dy: Array, x: Array, y: Array, pieces: int = 2) -> Array:
     Returns:
         The gradient w.r.t. `x`, of its shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import maxout, maxout_backward
         >>> x = np.array([[1.0, 3.0, -2.0, -1.0]])
@@ -717,7 +717,7 @@ def thresholded_relu(x: Array, max_value: float | None = None, negative_slope: f
     Returns:
         An array of `x`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import thresholded_relu, thresholded_relu_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -744,7 +744,7 @@ def thresholded_relu_backward(dy: Array, x: Array, y: Array, max_value: float | 
     Returns:
         The gradient w.r.t. `x`, of its shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import thresholded_relu, thresholded_relu_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -766,7 +766,7 @@ def relu6(x: Array) -> Array:
     Returns:
         An array of `x`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import relu6, relu6_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -787,7 +787,7 @@ def relu6_backward(dy: Array, x: Array, y: Array) -> Array:
     Returns:
         The gradient w.r.t. `x`, of its shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import relu6, relu6_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -812,7 +812,7 @@ def selu(x: Array) -> Array:
     Returns:
         An array of `x`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import selu, selu_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -833,7 +833,7 @@ def selu_backward(dy: Array, x: Array, y: Array) -> Array:
     Returns:
         The gradient w.r.t. `x`, of its shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import selu, selu_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -854,7 +854,7 @@ def silu(x: Array) -> Array:
     Returns:
         An array of `x`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import silu, silu_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -875,7 +875,7 @@ def silu_backward(dy: Array, x: Array, y: Array) -> Array:
     Returns:
         The gradient w.r.t. `x`, of its shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import silu, silu_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -896,7 +896,7 @@ def hard_sigmoid(x: Array) -> Array:
     Returns:
         An array of `x`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import hard_sigmoid, hard_sigmoid_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -918,7 +918,7 @@ def hard_sigmoid_backward(dy: Array, x: Array, y: Array) -> Array:
     Returns:
         The gradient w.r.t. `x`, of its shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import hard_sigmoid, hard_sigmoid_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -939,7 +939,7 @@ def hard_silu(x: Array) -> Array:
     Returns:
         An array of `x`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import hard_silu, hard_silu_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -960,7 +960,7 @@ def hard_silu_backward(dy: Array, x: Array, y: Array) -> Array:
     Returns:
         The gradient w.r.t. `x`, of its shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import hard_silu, hard_silu_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -981,7 +981,7 @@ def exponential(x: Array) -> Array:
     Returns:
         An array of `x`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import exponential, exponential_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -1003,7 +1003,7 @@ def exponential_backward(dy: Array, x: Array, y: Array) -> Array:
     Returns:
         The gradient w.r.t. `x`, of its shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import exponential, exponential_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -1028,7 +1028,7 @@ def log_softmax_backward(dy: Array, x: Array, y: Array, axis: int = -1) -> Array
     Returns:
         The gradient w.r.t. `x`, of its shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import log_softmax, log_softmax_backward
         >>> x = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
@@ -1049,7 +1049,7 @@ def mish(x: Array) -> Array:
     Returns:
         An array of `x`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import mish, mish_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -1071,7 +1071,7 @@ def mish_backward(dy: Array, x: Array, y: Array) -> Array:
     Returns:
         The gradient w.r.t. `x`, of its shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import mish, mish_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -1100,7 +1100,7 @@ def erf(x: Array) -> Array:
     Returns:
         An array of `x`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import erf
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -1144,7 +1144,7 @@ def gelu(x: Array, approximate: bool = False) -> Array:
     Returns:
         An array of `x`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import gelu, gelu_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])
@@ -1169,7 +1169,7 @@ def gelu_backward(dy: Array, x: Array, y: Array, approximate: bool = False) -> A
     Returns:
         The gradient w.r.t. `x`, of its shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.activations import gelu, gelu_backward
         >>> x = np.array([-2.0, -0.5, 0.0, 1.5, 4.0])

@@ -91,7 +91,7 @@ def im2col(xp: Namespace, x_padded: Array, win: Window, pool: Window | None = No
     Returns:
         The window matrix `(M, KH*KW*C)` in `x_padded`'s dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.backend import namespace
         >>> from xcnn.ops._geometry import pad_hw, window_geometry
@@ -131,7 +131,7 @@ def row_windows(xp: Namespace, x_padded: Array, win: Window, workspace: dict[str
     Returns:
         The row matrix `(N*OH, KH*Wp*C)` in `x_padded`'s dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.backend import namespace
         >>> from xcnn.ops._geometry import pad_hw, window_geometry
@@ -248,7 +248,7 @@ def banded_forward(xp: Namespace, x: Array, w: Array, b: Array | None, win: Wind
         `z` of shape `(N*R, M*F)` for the R output rows and M output columns, and `rows`
         `(N*R, KH*Wp*C)`, the window matrix the backward reuses.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.backend import namespace
         >>> from xcnn.ops._geometry import window_geometry
@@ -290,7 +290,7 @@ def banded_backward(xp: Namespace, dz: Array, w: Array, win: Window, rows: Array
     Returns:
         `dx` of shape `x_shape` (unpadded), or `None` unless `need_dx`, and `dw` of `w`'s shape.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.backend import namespace
         >>> from xcnn.ops._geometry import window_geometry
@@ -334,7 +334,7 @@ def col2im(xp: Namespace, dcols: Array, x_padded_shape: Shape, win: Window, pool
     Returns:
         The padded input gradient, of shape `x_padded_shape` and `dcols`' dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.backend import namespace
         >>> from xcnn.ops._geometry import window_geometry
@@ -373,7 +373,7 @@ def im2col_forward(xp: Namespace, x: Array, w: Array, b: Array | None, win: Wind
         `z` `(M, F)` in the row order of `im2col` (NHWC when `pool` is `None`), and `cols`
         `(M, KH*KW*C)`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.backend import namespace
         >>> from xcnn.ops._geometry import window_geometry
@@ -405,7 +405,7 @@ def add_bias(xp: Namespace, z: Array, b: Array) -> Array:
     Returns:
         The result, `(M, K*F)` (z itself where reshape gives a view, as on every backend here).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.backend import namespace
         >>> from xcnn.ops.conv import add_bias
@@ -438,7 +438,7 @@ def im2col_backward(xp: Namespace, dz: Array, w: Array, win: Window, cols: Array
     Returns:
         `dx` of shape `x_shape`, or `None` unless `need_dx`, and `dw` of `w`'s shape.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.backend import namespace
         >>> from xcnn.ops._geometry import window_geometry
@@ -495,7 +495,7 @@ def shift_chunk(n: int, hp: int, wp: int, c: int, f: int, itemsize: int) -> int:
     Returns:
         The chunk size, at least 1 and at most `n`.
 
-    Example:
+    Examples:
         >>> from xcnn.ops.conv import shift_chunk
         >>> shift_chunk(64, 34, 34, 16, 32, 4)
         8
@@ -572,7 +572,7 @@ def shift_forward(xp: Namespace, x: Array, w: Array, b: Array | None, win: Windo
     Returns:
         `y` `(N, OH, OW, F)`, a fresh array, and `x_flat` `((N+G)*Hp*Wp, C)`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.backend import namespace
         >>> from xcnn.ops._geometry import window_geometry
@@ -638,7 +638,7 @@ def shift_backward(xp: Namespace, dy: Array, w: Array, win: Window, x_flat: Arra
     Returns:
         `dx` of shape `x_shape`, or `None` unless `need_dx`, and `dw` of `w`'s shape.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.backend import namespace
         >>> from xcnn.ops._geometry import window_geometry
@@ -722,7 +722,7 @@ def conv_algorithm(x_shape: Shape, w_shape: Shape, win: Window) -> str:
     Returns:
         The algorithm's name.
 
-    Example:
+    Examples:
         >>> from xcnn.ops._geometry import window_geometry
         >>> from xcnn.ops.conv import conv_algorithm
         >>> conv_algorithm((1, 28, 28, 1), (8, 7, 7, 1), window_geometry((28, 28), (7, 7), 1, "valid"))
@@ -769,7 +769,7 @@ def conv2d(x: Array, w: Array, b: Array | None = None, *, stride: IntPair = 1, p
             the window does not fit, or `algorithm` is unknown (or `"shift"` with a stride).
         TypeError: If `w` has another dtype than `x`, or they are not floating.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.conv import conv2d
         >>> x = np.arange(16.0).reshape(1, 4, 4, 1)
@@ -806,7 +806,7 @@ def conv2d_forward(x: Array, w: Array, b: Array | None = None, *, stride: IntPai
         ValueError: As `conv2d`.
         TypeError: As `conv2d`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.conv import conv2d_forward
         >>> y, cols = conv2d_forward(np.ones((1, 4, 4, 1)), np.ones((1, 2, 2, 1)), padding="same")
@@ -854,7 +854,7 @@ def conv2d_backward(dy: Array, x: Array, w: Array, *, stride: IntPair = 1, paddi
             `conv2d_forward` returned, or the arguments are bad as in `conv2d`.
         TypeError: As `conv2d`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.conv import conv2d_backward
         >>> x, w = np.arange(16.0).reshape(1, 4, 4, 1), np.ones((1, 2, 2, 1))

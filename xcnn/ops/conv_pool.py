@@ -65,7 +65,7 @@ def fuses_with_max_pool(x_shape: tuple[Any, ...], w_shape: Shape, stride: IntPai
     Raises:
         ValueError: If a window does not fit or a size or padding is invalid (from `window_geometry`).
 
-    Example:
+    Examples:
         >>> from xcnn.ops.conv_pool import fuses_with_max_pool
         >>> fuses_with_max_pool((None, 28, 28, 1), (6, 5, 5, 1), 1, "valid", 2)
         True
@@ -106,7 +106,7 @@ def conv2d_max_pool2d(x: Array, w: Array, b: Array | None = None, *, stride: Int
             `algorithm` is not one of the three.
         TypeError: If `w` has another dtype than `x`, or they are not floating.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.conv_pool import conv2d_max_pool2d
         >>> x, w = np.arange(32.0).reshape(1, 4, 4, 2), np.ones((3, 1, 1, 2))
@@ -162,7 +162,7 @@ def conv2d_max_pool2d_forward(x: Array, w: Array, b: Array | None = None, *, str
         ValueError: As `conv2d_max_pool2d`.
         TypeError: As `conv2d_max_pool2d`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.conv_pool import conv2d_max_pool2d_forward
         >>> x, w = np.arange(32.0).reshape(1, 4, 4, 2), np.ones((3, 1, 1, 2))
@@ -233,7 +233,7 @@ def conv2d_max_pool2d_backward(dy: Array, x: Array, w: Array, *, stride: IntPair
             arguments are bad as in `conv2d_max_pool2d`.
         TypeError: If `at_max` is not boolean, or `w`'s dtype is not `x`'s.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.conv_pool import conv2d_max_pool2d_backward, conv2d_max_pool2d_forward
         >>> x, w = np.arange(32.0).reshape(1, 4, 4, 2), np.ones((3, 1, 1, 2))

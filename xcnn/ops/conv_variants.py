@@ -26,7 +26,7 @@ def dilate_kernel(w: Array, rate: tuple[int, int]) -> Array:
     Returns:
         `(F, (KH-1)*rh + 1, (KW-1)*rw + 1, C)` of `w`'s dtype (`w` itself for rate `(1, 1)`).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.conv_variants import dilate_kernel
         >>> dilate_kernel(np.ones((1, 2, 2, 1)), (2, 2))[0, :, :, 0].tolist()
@@ -76,7 +76,7 @@ def conv2d_general(x: Array, w: Array, b: Array | None = None, stride: IntPair =
         ValueError: If C is not `groups * w.shape[3]` or F is not divisible by `groups`, or
             the arguments are bad as in `conv2d`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.conv_variants import conv2d_general
         >>> x = np.arange(16.0).reshape(1, 4, 4, 1)
@@ -119,7 +119,7 @@ def conv2d_general_backward(dy: Array, x: Array, w: Array, stride: IntPair = 1, 
     Returns:
         `(dx, dw, db)` with the shapes of `x`, `w` and `(F,)`; `dx` is `None` when `need_dx=False`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.conv_variants import conv2d_general, conv2d_general_backward
         >>> x, w = np.ones((1, 3, 3, 2)), np.ones((2, 2, 2, 1))
@@ -156,7 +156,7 @@ def conv2d_transpose_padding(size: int, kernel: int, stride: int, padding: str) 
     Returns:
         `(output size, (before, after))`, the padding of the convolution it is the adjoint of.
 
-    Example:
+    Examples:
         >>> from xcnn.ops.conv_variants import conv2d_transpose_padding
         >>> conv2d_transpose_padding(3, 3, 2, "valid"), conv2d_transpose_padding(3, 3, 2, "same")
         ((7, (0, 0)), (6, (0, 1)))
@@ -183,7 +183,7 @@ def conv2d_transpose(x: Array, w: Array, b: Array | None = None, stride: tuple[i
     Returns:
         `(N, OH, OW, F)` with OH, OW from `conv2d_transpose_padding`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.conv_variants import conv2d_transpose
         >>> y = conv2d_transpose(np.ones((1, 2, 2, 1)), np.ones((1, 3, 3, 1)), stride=(2, 2))
@@ -216,7 +216,7 @@ def conv2d_transpose_backward(dy: Array, x: Array, w: Array, stride: tuple[int, 
     Returns:
         `(dx, dw, db)` with the shapes of `x`, `w` and `(F,)`; `dx` is `None` when `need_dx=False`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.conv_variants import conv2d_transpose, conv2d_transpose_backward
         >>> x, w = np.ones((1, 2, 2, 1)), np.ones((1, 3, 3, 1))

@@ -38,7 +38,7 @@ def one_hot(labels: Array, num_classes: int, dtype: DType) -> Array:
     Returns:
         `(N, num_classes)` ones and zeros.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.losses import one_hot
         >>> one_hot(np.array([2, 0]), 3, np.float32).tolist()
@@ -103,7 +103,7 @@ def softmax_cross_entropy(logits: Array, y_true: Array, sample_weight: Array | N
     Returns:
         The loss, a 0-d array in the inputs' dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.losses import softmax_cross_entropy, softmax_cross_entropy_backward
         >>> logits = np.log(np.array([[0.2, 0.8], [0.6, 0.4]]))
@@ -134,7 +134,7 @@ def softmax_cross_entropy_backward(logits: Array, y_true: Array, sample_weight: 
     Returns:
         An array of `logits`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.losses import softmax_cross_entropy, softmax_cross_entropy_backward
         >>> logits = np.log(np.array([[0.2, 0.8], [0.6, 0.4]]))
@@ -168,7 +168,7 @@ def categorical_crossentropy(p: Array, y_true: Array, sample_weight: Array | Non
     Returns:
         The loss, a 0-d array in the inputs' dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.losses import categorical_crossentropy, categorical_crossentropy_backward
         >>> p = np.array([[0.2, 0.8], [0.6, 0.4]])
@@ -194,7 +194,7 @@ def categorical_crossentropy_backward(p: Array, y_true: Array, sample_weight: Ar
     Returns:
         An array of `p`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.losses import categorical_crossentropy, categorical_crossentropy_backward
         >>> p = np.array([[0.2, 0.8], [0.6, 0.4]])
@@ -227,7 +227,7 @@ def sigmoid_binary_crossentropy(logits: Array, y_true: Array, sample_weight: Arr
     Returns:
         The loss, a 0-d array in the inputs' dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.losses import sigmoid_binary_crossentropy, sigmoid_binary_crossentropy_backward
         >>> logits = np.log(np.array([[0.2, 0.8], [0.6, 0.4]]))
@@ -257,7 +257,7 @@ def sigmoid_binary_crossentropy_backward(logits: Array, y_true: Array, sample_we
     Returns:
         An array of `logits`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.losses import sigmoid_binary_crossentropy, sigmoid_binary_crossentropy_backward
         >>> logits = np.log(np.array([[0.2, 0.8], [0.6, 0.4]]))
@@ -284,7 +284,7 @@ def binary_crossentropy(p: Array, y_true: Array, sample_weight: Array | None = N
     Returns:
         The loss, a 0-d array in the inputs' dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.losses import binary_crossentropy, binary_crossentropy_backward
         >>> p = np.array([[0.2, 0.8], [0.6, 0.4]])
@@ -311,7 +311,7 @@ def binary_crossentropy_backward(p: Array, y_true: Array, sample_weight: Array |
     Returns:
         An array of `p`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.losses import binary_crossentropy, binary_crossentropy_backward
         >>> p = np.array([[0.2, 0.8], [0.6, 0.4]])
@@ -340,7 +340,7 @@ def mean_squared_error(y_pred: Array, y_true: Array, sample_weight: Array | None
     Returns:
         The loss, a 0-d array in the inputs' dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.losses import mean_squared_error, mean_squared_error_backward
         >>> y_pred = np.array([[0.2, 0.8], [0.6, 0.4]])
@@ -366,7 +366,7 @@ def mean_squared_error_backward(y_pred: Array, y_true: Array, sample_weight: Arr
     Returns:
         An array of `y_pred`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.losses import mean_squared_error, mean_squared_error_backward
         >>> y_pred = np.array([[0.2, 0.8], [0.6, 0.4]])
@@ -392,7 +392,7 @@ def mean_absolute_error(y_pred: Array, y_true: Array, sample_weight: Array | Non
     Returns:
         The loss, a 0-d array in the inputs' dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.losses import mean_absolute_error, mean_absolute_error_backward
         >>> y_pred = np.array([[0.2, 0.8], [0.6, 0.4]])
@@ -417,7 +417,7 @@ def mean_absolute_error_backward(y_pred: Array, y_true: Array, sample_weight: Ar
     Returns:
         An array of `y_pred`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.losses import mean_absolute_error, mean_absolute_error_backward
         >>> y_pred = np.array([[0.2, 0.8], [0.6, 0.4]])
@@ -447,7 +447,7 @@ def huber(y_pred: Array, y_true: Array, delta: float = 1.0, sample_weight: Array
     Returns:
         The loss, a 0-d array in the inputs' dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.losses import huber, huber_backward
         >>> y_pred = np.array([[0.2, 0.8], [0.6, 0.4]])
@@ -476,7 +476,7 @@ def huber_backward(y_pred: Array, y_true: Array, delta: float = 1.0, sample_weig
     Returns:
         An array of `y_pred`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.losses import huber, huber_backward
         >>> y_pred = np.array([[0.2, 0.8], [0.6, 0.4]])
@@ -504,7 +504,7 @@ def kl_divergence(y_pred: Array, y_true: Array, sample_weight: Array | None = No
     Returns:
         The loss, a 0-d array in the inputs' dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.losses import kl_divergence, kl_divergence_backward
         >>> y_pred = np.array([[0.2, 0.8], [0.6, 0.4]])
@@ -531,7 +531,7 @@ def kl_divergence_backward(y_pred: Array, y_true: Array, sample_weight: Array | 
     Returns:
         An array of `y_pred`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.losses import kl_divergence, kl_divergence_backward
         >>> y_pred = np.array([[0.2, 0.8], [0.6, 0.4]])

@@ -149,7 +149,7 @@ def max_pool2d(x: Array, pool_size: IntPair = 2, *, stride: IntPair | None = Non
             than `pool_size`.
         TypeError: If `x` is not floating, or `padding` is of an unknown form.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.pooling import max_pool2d
         >>> x = np.array([[1.0, 5, 2, 0], [3, 4, 8, 8], [0, 1, 2, 3], [7, 6, 5, 4]]).reshape(1, 4, 4, 1)
@@ -182,7 +182,7 @@ def max_pool2d_forward(x: Array, pool_size: IntPair = 2, *, stride: IntPair | No
         ValueError: As `max_pool2d`.
         TypeError: As `max_pool2d`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.pooling import max_pool2d_forward
         >>> y, row_max = max_pool2d_forward(np.ones((1, 4, 4, 1)))
@@ -221,7 +221,7 @@ def max_pool2d_backward(dy: Array, x: Array, pool_size: IntPair = 2, *, stride: 
             arguments are bad as in `max_pool2d`.
         TypeError: As `max_pool2d`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.pooling import max_pool2d_backward, max_pool2d_forward
         >>> x = np.array([[1.0, 5, 2, 0], [3, 4, 8, 8], [0, 1, 2, 3], [7, 6, 5, 4]]).reshape(1, 4, 4, 1)
@@ -290,7 +290,7 @@ def avg_pool2d(x: Array, pool_size: IntPair = 2, *, stride: IntPair | None = Non
         ValueError: As `max_pool2d`.
         TypeError: As `max_pool2d`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.pooling import avg_pool2d
         >>> x = np.array([[1.0, 5, 2, 0], [3, 4, 8, 8], [0, 1, 2, 3], [7, 6, 5, 4]]).reshape(1, 4, 4, 1)
@@ -325,7 +325,7 @@ def avg_pool2d_backward(dy: Array, x: Array, pool_size: IntPair = 2, *, stride: 
             `avg_pool2d`.
         TypeError: As `avg_pool2d`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.pooling import avg_pool2d_backward
         >>> avg_pool2d_backward(np.ones((1, 1, 1, 1)), np.ones((1, 2, 2, 1)))[0, :, :, 0].tolist()
@@ -369,7 +369,7 @@ def global_avg_pool2d(x: Array) -> Array:
         ValueError: If `x` is not 4-D.
         TypeError: If `x` is not floating.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.pooling import global_avg_pool2d
         >>> global_avg_pool2d(np.arange(8.0).reshape(1, 2, 2, 2)).tolist()
@@ -394,7 +394,7 @@ def global_avg_pool2d_backward(dy: Array, x: Array) -> Array:
         ValueError: If `x` is not 4-D or `dy` is not `(N, C)`.
         TypeError: If `x` is not floating.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.pooling import global_avg_pool2d_backward
         >>> global_avg_pool2d_backward(np.array([[4.0]]), np.ones((1, 2, 2, 1)))[0, :, :, 0].tolist()
@@ -421,7 +421,7 @@ def global_max_pool2d(x: Array) -> Array:
         ValueError: If `x` is not 4-D.
         TypeError: If `x` is not floating.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.pooling import global_max_pool2d
         >>> global_max_pool2d(np.arange(8.0).reshape(1, 2, 2, 2)).tolist()
@@ -449,7 +449,7 @@ def global_max_pool2d_backward(dy: Array, x: Array) -> Array:
         ValueError: If `x` is not 4-D or `dy` is not `(N, C)`.
         TypeError: If `x` is not floating.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.pooling import global_max_pool2d_backward
         >>> x = np.array([[1.0, 3.0], [3.0, 2.0]]).reshape(1, 2, 2, 1)

@@ -28,7 +28,7 @@ def channel_sum(x: Array) -> Array:
     Raises:
         ValueError: If `x` has fewer than two axes.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.reductions import channel_sum
         >>> channel_sum(np.ones((2, 3, 3, 4))).tolist()

@@ -22,7 +22,7 @@ def flatten(x: Array) -> Array:
     Raises:
         ValueError: If `x` has fewer than two axes.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.reshape import flatten
         >>> x = np.arange(8.0).reshape(1, 2, 2, 2)
@@ -48,7 +48,7 @@ def flatten_backward(dy: Array, x_shape: Sequence[int]) -> Array:
     Raises:
         ValueError: If `dy`'s shape does not match `x_shape`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.reshape import flatten, flatten_backward
         >>> x = np.arange(8.0).reshape(1, 2, 2, 2)
@@ -75,7 +75,7 @@ def zero_pad2d(x: Array, pads: tuple[tuple[int, int], tuple[int, int]]) -> Array
     Returns:
         `(N, top + H + bottom, left + W + right, C)`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.reshape import zero_pad2d
         >>> x = np.arange(8.0).reshape(1, 2, 2, 2)
@@ -97,7 +97,7 @@ def zero_pad2d_backward(dy: Array, pads: tuple[tuple[int, int], tuple[int, int]]
     Returns:
         `(N, H, W, C)`, a view of `dy`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.reshape import zero_pad2d, zero_pad2d_backward
         >>> x = np.arange(8.0).reshape(1, 2, 2, 2)
@@ -121,7 +121,7 @@ def upsample_nearest2d(x: Array, size: tuple[int, int]) -> Array:
     Returns:
         `(N, H * sh, W * sw, C)`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.reshape import upsample_nearest2d
         >>> x = np.arange(8.0).reshape(1, 2, 2, 2)
@@ -145,7 +145,7 @@ def upsample_nearest2d_backward(dy: Array, size: tuple[int, int]) -> Array:
     Returns:
         `(N, H, W, C)` in `dy`'s dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.reshape import upsample_nearest2d_backward
         >>> x = np.arange(8.0).reshape(1, 2, 2, 2)

@@ -68,7 +68,7 @@ def sampling_plan(image_shape: Shape, rows: Array, cols: Array, interpolation: s
     Raises:
         ValueError: If `interpolation` or `fill_mode` is unknown.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.sampling import resample, resample_backward, rotation_coordinates, sampling_plan
         >>> x = np.arange(9.0).reshape(1, 3, 3, 1)
@@ -110,7 +110,7 @@ def resample(x: Array, plan: list[tuple[Array, Array | None, Array | None]], out
     Returns:
         `(N, OH, OW, C)` in `x`'s dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.sampling import resample, resample_backward, rotation_coordinates, sampling_plan
         >>> x = np.arange(9.0).reshape(1, 3, 3, 1)
@@ -149,7 +149,7 @@ def resample_backward(dy: Array, plan: list[tuple[Array, Array | None, Array | N
     Returns:
         `(N, H, W, C)` in `dy`'s dtype.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.sampling import resample, resample_backward, rotation_coordinates, sampling_plan
         >>> x = np.arange(9.0).reshape(1, 3, 3, 1)
@@ -200,7 +200,7 @@ def rotation_coordinates(angles: Array, hw: tuple[int, int], dtype: DType) -> tu
     Returns:
         `(rows, cols)`, each `(N, H, W)`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.ops.sampling import resample, resample_backward, rotation_coordinates, sampling_plan
         >>> x = np.arange(9.0).reshape(1, 3, 3, 1)

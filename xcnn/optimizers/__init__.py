@@ -36,7 +36,7 @@ def get(identifier: str | dict[str, Any] | Optimizer) -> Optimizer:
     Raises:
         ValueError: If the name is unknown, or the config has keys the optimizer does not take.
 
-    Example:
+    Examples:
         >>> from xcnn import optimizers
         >>> optimizers.get("Adam").learning_rate
         0.001

@@ -25,7 +25,7 @@ class Adadelta(Optimizer):
         ValueError: If `learning_rate` is not a positive number or a schedule, an argument is out
             of its range, or more than one of `clipnorm`, `clipvalue` and `global_clipnorm` is set.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.optimizers import Adadelta
         >>> optimizer = Adadelta(learning_rate=1.0)

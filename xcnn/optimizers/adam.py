@@ -30,7 +30,7 @@ class Adam(Optimizer):
         ValueError: If `learning_rate` is not a positive number or a schedule, an argument is out
             of its range, or more than one of `clipnorm`, `clipvalue` and `global_clipnorm` is set.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.optimizers import Adam
         >>> optimizer = Adam(learning_rate=0.1)
@@ -93,7 +93,7 @@ class AdamW(Adam):
             schedule, an argument is out of its range, or more than one of `clipnorm`,
             `clipvalue` and `global_clipnorm` is set.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.optimizers import AdamW
         >>> optimizer = AdamW(learning_rate=0.1)

@@ -29,7 +29,7 @@ class Nadam(Optimizer):
         ValueError: If `learning_rate` is not a positive number or a schedule, an argument is out
             of its range, or more than one of `clipnorm`, `clipvalue` and `global_clipnorm` is set.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.optimizers import Nadam
         >>> optimizer = Nadam(learning_rate=0.1)

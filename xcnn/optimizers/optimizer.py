@@ -56,7 +56,7 @@ class Optimizer:
         ValueError: If `learning_rate` is not a positive number or a schedule, an argument is out
             of its range, or more than one of `clipnorm`, `clipvalue` and `global_clipnorm` is set.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.optimizers import SGD
         >>> optimizer = SGD(learning_rate=1.0, clipnorm=1.0)
@@ -89,7 +89,7 @@ class Optimizer:
     def current_learning_rate(self) -> float:
         """The learning rate of the next step (the schedule's value at `iterations`).
 
-        Example:
+        Examples:
             >>> from xcnn.optimizers import SGD
             >>> from xcnn.optimizers.schedules import ExponentialDecay
             >>> optimizer = SGD(learning_rate=ExponentialDecay(0.1, decay_steps=1, decay_rate=0.5))
@@ -134,7 +134,7 @@ class Optimizer:
         Returns:
             The new weights, in the order of `items`.
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from xcnn.optimizers import SGD
             >>> optimizer = SGD(learning_rate=0.1, momentum=0.9)
@@ -170,7 +170,7 @@ class Optimizer:
         Returns:
             A dict of plain values (a schedule as its own config).
 
-        Example:
+        Examples:
             >>> from xcnn import optimizers
             >>> config = optimizers.Adam(learning_rate=0.01).get_config()
             >>> config["name"], config["learning_rate"]

@@ -17,7 +17,7 @@ class LearningRateSchedule:
     Subclasses set `name` (the key in a saved config) and keep their constructor arguments as
     attributes of the same name.
 
-    Example:
+    Examples:
         >>> from xcnn.optimizers.schedules import LearningRateSchedule
         >>> class Halving(LearningRateSchedule):
         ...     name = "halving"
@@ -41,7 +41,7 @@ class LearningRateSchedule:
         Raises:
             NotImplementedError: In the base class; every schedule implements it.
 
-        Example:
+        Examples:
             >>> from xcnn.optimizers.schedules import ExponentialDecay
             >>> schedule = ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
             >>> [round(schedule(step), 4) for step in [0, 10]]
@@ -55,7 +55,7 @@ class LearningRateSchedule:
         Returns:
             `{"name": ..., <argument>: <value>, ...}`.
 
-        Example:
+        Examples:
             >>> from xcnn.optimizers.schedules import ExponentialDecay
             >>> ExponentialDecay(0.1, 10, 0.5).get_config()
             {'name': 'exponential_decay', 'initial_learning_rate': 0.1, 'decay_steps': 10, 'decay_rate': 0.5, 'staircase': False}
@@ -74,7 +74,7 @@ def constructor_config(obj: Any) -> dict[str, Any]:
     Returns:
         The config dict.
 
-    Example:
+    Examples:
         >>> from xcnn.optimizers import SGD
         >>> from xcnn.optimizers.schedules import constructor_config
         >>> constructor_config(SGD())["learning_rate"]
@@ -113,7 +113,7 @@ class CosineDecay(LearningRateSchedule):
     Raises:
         ValueError: If a rate or step count is not a positive number, or `alpha` is outside `[0, 1]`.
 
-    Example:
+    Examples:
         >>> from xcnn.optimizers.schedules import CosineDecay
         >>> schedule = CosineDecay(0.1, decay_steps=10)
         >>> [round(schedule(step), 4) for step in [0, 5, 10, 20]]
@@ -144,7 +144,7 @@ class CosineDecay(LearningRateSchedule):
         Returns:
             `{"name": "cosine_decay", ...}`.
 
-        Example:
+        Examples:
             >>> from xcnn.optimizers.schedules import CosineDecay
             >>> CosineDecay(0.1, 100).get_config()
             {'name': 'cosine_decay', 'initial_learning_rate': 0.1, 'decay_steps': 100, 'alpha': 0.0}
@@ -182,7 +182,7 @@ class ExponentialDecay(LearningRateSchedule):
     Raises:
         ValueError: If a rate or step count is not a positive number.
 
-    Example:
+    Examples:
         >>> from xcnn.optimizers.schedules import ExponentialDecay
         >>> schedule = ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
         >>> [round(schedule(step), 4) for step in [0, 5, 10, 20]]
@@ -216,7 +216,7 @@ class InverseTimeDecay(LearningRateSchedule):
     Raises:
         ValueError: If a rate or step count is not a positive number, or `decay_rate` is negative.
 
-    Example:
+    Examples:
         >>> from xcnn.optimizers.schedules import InverseTimeDecay
         >>> schedule = InverseTimeDecay(0.1, decay_steps=10, decay_rate=1.0)
         >>> [round(schedule(step), 4) for step in [0, 5, 10, 20]]
@@ -252,7 +252,7 @@ class PolynomialDecay(LearningRateSchedule):
     Raises:
         ValueError: If a rate or step count is not a positive number, or `end_learning_rate` is negative.
 
-    Example:
+    Examples:
         >>> from xcnn.optimizers.schedules import PolynomialDecay
         >>> schedule = PolynomialDecay(0.1, decay_steps=10, end_learning_rate=0.0)
         >>> [round(schedule(step), 4) for step in [0, 5, 10, 20]]
@@ -293,7 +293,7 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         ValueError: If `values` is not one longer than `boundaries`, or `boundaries` do not
             increase.
 
-    Example:
+    Examples:
         >>> from xcnn.optimizers.schedules import PiecewiseConstantDecay
         >>> schedule = PiecewiseConstantDecay([5, 10], [0.1, 0.01, 0.001])
         >>> [round(schedule(step), 4) for step in [0, 5, 10, 20]]
@@ -334,7 +334,7 @@ def get(value: LearningRateSchedule | dict[str, Any]) -> LearningRateSchedule:
     Raises:
         ValueError: If the config's `name` is not a known schedule.
 
-    Example:
+    Examples:
         >>> from xcnn.optimizers.schedules import get
         >>> schedule = get({"name": "exponential_decay", "initial_learning_rate": 0.1,
         ...                 "decay_steps": 10, "decay_rate": 0.5})

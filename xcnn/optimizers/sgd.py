@@ -27,7 +27,7 @@ class SGD(Optimizer):
         ValueError: If `learning_rate` is not a positive number or a schedule, an argument is out
             of its range, or more than one of `clipnorm`, `clipvalue` and `global_clipnorm` is set.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from xcnn.optimizers import SGD
         >>> optimizer = SGD(learning_rate=0.1)
