@@ -149,7 +149,9 @@ class _Batcher:
 
     def __init__(self, model, with_y, class_weight, split=None):
         self.model, self.with_y, self.split = model, with_y, split
-        self.class_weight = _class_weight_table(model, class_weight) if class_weight is not None else None
+        # the class-weight table goes to the device once, not with every batch
+        self.class_weight = (None if class_weight is None
+                             else model._device(_class_weight_table(model, class_weight), model.dtype))
 
     def to_device(self, x, y, sample_weight, checked=False):
         model = self.model
@@ -179,8 +181,7 @@ class _Batcher:
             labels = xp.round(xp.reshape(yb, (-1,)))
         else:
             labels = xp.argmax(yb, axis=-1)
-        table = self.model._device(self.class_weight, self.model.dtype)
-        return xp.take(table, xp.astype(labels, xp.int64), axis=0)
+        return xp.take(self.class_weight, xp.astype(labels, xp.int64), axis=0)
 
 
 def _class_weight_table(model, class_weight):
