@@ -8,7 +8,8 @@ bytes per step, the median step time (forward, backward, allreduce, optimizer) m
 rank 0 between barriers, inside the step the median wait for the slowest rank (a barrier put
 just before the gradient allreduce, so that the wait is not counted as communication) and the
 median time of ``allreduce_gradients`` (packing, the allreduce, unpacking; "share" is its part
-of the step), and the median time of a bare ``Allreduce`` of the same buffer after a barrier
+of the step) and of the allreduce call alone within it ("in step"; "call share" its part of the
+step), and the median time of a bare ``Allreduce`` of the same buffer after a barrier
 (the wire alone). docs/distributed.md quotes it.
 """
 
@@ -60,9 +61,19 @@ def measure(net, args, dist):
         dist.begin_fit(model, 0)
     xb, yb = model._device(x, model.dtype), model._device(y, "int64")
     params = sum(int(np.prod(w.shape)) for layer in model.layers for w in layer.params.values())
-    in_collective, waiting = [], []
+    in_collective, waiting, in_call = [], [], []
     if dist is not None:
         reduce = dist.allreduce_gradients
+        collective = dist.collective_for(model.backend)
+        sum_ = collective.allreduce_sum_
+
+        def timed_sum(buffer):
+            start = time.perf_counter()
+            out = sum_(buffer)
+            in_call.append(time.perf_counter() - start)
+            return out
+
+        collective.allreduce_sum_ = timed_sum
 
         def timed(*a):
             start = time.perf_counter()
@@ -79,6 +90,7 @@ def measure(net, args, dist):
         model._train_step(xb, yb)
     in_collective.clear()
     waiting.clear()
+    in_call.clear()
     step_times = []
     for _ in range(steps):
         if dist is not None:
@@ -91,6 +103,7 @@ def measure(net, args, dist):
     wire = []
     if dist is not None:
         dist.allreduce_gradients = reduce
+        collective.allreduce_sum_ = sum_
         buffer = np.zeros(params + 2, dtype=np.float32)
         comm = dist.communicator
         for _ in range(args.wire_repeats):
@@ -100,6 +113,7 @@ def measure(net, args, dist):
             wire.append(time.perf_counter() - start)
     return {"net": net, "params": params, "gradient_bytes": 4 * (params + 2), "step_ms": median_ms(step_times),
             "allreduce_gradients_ms": median_ms(in_collective), "wait_ms": median_ms(waiting),
+            "allreduce_in_step_ms": median_ms(in_call),
             "bare_allreduce_ms": median_ms(wire), "steps": steps}
 
 
@@ -125,12 +139,13 @@ def main():
     print(f"{ranks} rank(s) x {args.threads or 'default'} BLAS thread(s), global batch {args.batch}, "
           f"backend {args.backend} ({B.device_description(args.backend)}), load average {os.getloadavg()[0]:.1f}")
     print(f"{'net':<8} {'params':>9} {'grad KB':>8} {'step ms':>8} {'wait ms':>8} {'allreduce_gradients ms':>23} "
-          f"{'bare Allreduce ms':>18} {'share':>6}")
+          f"{'in step ms':>11} {'bare Allreduce ms':>18} {'share':>6} {'call share':>10}")
     for r in rows:
         share = "" if r["allreduce_gradients_ms"] is None else f"{100 * r['allreduce_gradients_ms'] / r['step_ms']:.1f}%"
+        call_share = "" if r["allreduce_in_step_ms"] is None else f"{100 * r['allreduce_in_step_ms'] / r['step_ms']:.1f}%"
         print(f"{r['net']:<8} {r['params']:>9,} {r['gradient_bytes'] / 1024:>8.1f} {r['step_ms']:>8.2f} "
               f"{ms_text(r['wait_ms']):>8} {ms_text(r['allreduce_gradients_ms']):>23} "
-              f"{ms_text(r['bare_allreduce_ms']):>18} {share:>6}")
+              f"{ms_text(r['allreduce_in_step_ms']):>11} {ms_text(r['bare_allreduce_ms']):>18} {share:>6} {call_share:>10}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"ranks": ranks, "threads": args.threads, "batch": args.batch, "rows": rows}, f, indent=1)

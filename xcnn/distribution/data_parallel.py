@@ -280,10 +280,13 @@ class DataParallel:
         xp = B.namespace(model.backend)
         dtype = getattr(xp, model.dtype)
         refs = self._gradient_slots(model)
-        parts = [xp.reshape(layer.grads[k] if k in layer.grads else xp.zeros_like(layer.params[k]), (-1,)) * count
+        parts = [xp.reshape(layer.grads[k] if k in layer.grads else xp.zeros_like(layer.params[k]), (-1,))
                  for layer, k in refs]
-        parts += [xp.reshape(xp.astype(loss, dtype) * count, (1,)), xp.full((1,), count, dtype=dtype)]
-        flat = self.collective_for(model.backend).allreduce_sum_(xp.concat(parts))
+        local_loss = xp.reshape(xp.astype(loss, dtype), (1,))
+        parts += [local_loss, xp.ones_like(local_loss)]
+        # weighted by the local sample count after packing: one multiply, not one per tensor;
+        # the last entry (1 * count) becomes the global count
+        flat = self.collective_for(model.backend).allreduce_sum_(xp.concat(parts) * count)
         total = flat[-1]
         mean = flat[:-2] / total
         start = 0
