@@ -32,11 +32,12 @@ SHAPES = {"seed": (28, 28, 1), "lecture": (28, 28, 1), "lenet": (28, 28, 1), "vg
 
 def unpack_base(ref, folder):
     """``xcnn`` at git ``ref`` as the package ``xcnn_base`` under ``folder``."""
-    archive = subprocess.run(["git", "-C", ROOT, "archive", "--format=tar", ref, "xcnn"], check=True,
-                             capture_output=True).stdout
+    archive = subprocess.run(
+        ["git", "-C", ROOT, "archive", "--format=tar", ref, "xcnn"], check=True, capture_output=True
+    ).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         for member in tar.getmembers():
-            member.name = "xcnn_base" + member.name[len("xcnn"):]
+            member.name = "xcnn_base" + member.name[len("xcnn") :]
             tar.extract(member, folder, filter="data")
 
 

@@ -111,10 +111,17 @@ def measure(net, args, dist):
             start = time.perf_counter()
             comm.allreduce_sum_(buffer)
             wire.append(time.perf_counter() - start)
-    return {"net": net, "params": params, "gradient_bytes": 4 * (params + 2), "step_ms": median_ms(step_times),
-            "allreduce_gradients_ms": median_ms(in_collective), "wait_ms": median_ms(waiting),
-            "allreduce_in_step_ms": median_ms(in_call),
-            "bare_allreduce_ms": median_ms(wire), "steps": steps}
+    return {
+        "net": net,
+        "params": params,
+        "gradient_bytes": 4 * (params + 2),
+        "step_ms": median_ms(step_times),
+        "allreduce_gradients_ms": median_ms(in_collective),
+        "wait_ms": median_ms(waiting),
+        "allreduce_in_step_ms": median_ms(in_call),
+        "bare_allreduce_ms": median_ms(wire),
+        "steps": steps,
+    }
 
 
 def main():
@@ -136,16 +143,26 @@ def main():
     rows = [measure(net, args, dist) for net in args.nets.split(",")]
     if D.rank() != 0:
         return
-    print(f"{ranks} rank(s) x {args.threads or 'default'} BLAS thread(s), global batch {args.batch}, "
-          f"backend {args.backend} ({B.device_description(args.backend)}), load average {os.getloadavg()[0]:.1f}")
-    print(f"{'net':<8} {'params':>9} {'grad KB':>8} {'step ms':>8} {'wait ms':>8} {'allreduce_gradients ms':>23} "
-          f"{'in step ms':>11} {'bare Allreduce ms':>18} {'share':>6} {'call share':>10}")
+    print(
+        f"{ranks} rank(s) x {args.threads or 'default'} BLAS thread(s), global batch {args.batch}, "
+        f"backend {args.backend} ({B.device_description(args.backend)}), load average {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"{'net':<8} {'params':>9} {'grad KB':>8} {'step ms':>8} {'wait ms':>8} {'allreduce_gradients ms':>23} "
+        f"{'in step ms':>11} {'bare Allreduce ms':>18} {'share':>6} {'call share':>10}"
+    )
     for r in rows:
-        share = "" if r["allreduce_gradients_ms"] is None else f"{100 * r['allreduce_gradients_ms'] / r['step_ms']:.1f}%"
-        call_share = "" if r["allreduce_in_step_ms"] is None else f"{100 * r['allreduce_in_step_ms'] / r['step_ms']:.1f}%"
-        print(f"{r['net']:<8} {r['params']:>9,} {r['gradient_bytes'] / 1024:>8.1f} {r['step_ms']:>8.2f} "
-              f"{ms_text(r['wait_ms']):>8} {ms_text(r['allreduce_gradients_ms']):>23} "
-              f"{ms_text(r['allreduce_in_step_ms']):>11} {ms_text(r['bare_allreduce_ms']):>18} {share:>6} {call_share:>10}")
+        share = (
+            "" if r["allreduce_gradients_ms"] is None else f"{100 * r['allreduce_gradients_ms'] / r['step_ms']:.1f}%"
+        )
+        call_share = (
+            "" if r["allreduce_in_step_ms"] is None else f"{100 * r['allreduce_in_step_ms'] / r['step_ms']:.1f}%"
+        )
+        print(
+            f"{r['net']:<8} {r['params']:>9,} {r['gradient_bytes'] / 1024:>8.1f} {r['step_ms']:>8.2f} "
+            f"{ms_text(r['wait_ms']):>8} {ms_text(r['allreduce_gradients_ms']):>23} "
+            f"{ms_text(r['allreduce_in_step_ms']):>11} {ms_text(r['bare_allreduce_ms']):>18} {share:>6} {call_share:>10}"
+        )
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"ranks": ranks, "threads": args.threads, "batch": args.batch, "rows": rows}, f, indent=1)

@@ -29,9 +29,11 @@ def report(label, results, names):
     """Print ``label``'s float64/float32 from the medians and per round; ``names``: dtype -> contender."""
     (times32, _, turns32), (times64, _, turns64) = (results[names[d]] for d in DTYPES)
     rounds = sorted(b / a for a, b in zip(turns32, turns64))
-    print(f"{label}: float32 {statistics.median(times32) * 1e3:.2f} ms, float64 {statistics.median(times64) * 1e3:.2f} ms"
-          f" -> float64/float32 {statistics.median(times64) / statistics.median(times32):.2f}"
-          f" (per round: min {rounds[0]:.2f}, median {statistics.median(rounds):.2f}, max {rounds[-1]:.2f})")
+    print(
+        f"{label}: float32 {statistics.median(times32) * 1e3:.2f} ms, float64 {statistics.median(times64) * 1e3:.2f} ms"
+        f" -> float64/float32 {statistics.median(times64) / statistics.median(times32):.2f}"
+        f" (per round: min {rounds[0]:.2f}, median {statistics.median(rounds):.2f}, max {rounds[-1]:.2f})"
+    )
 
 
 def main():
@@ -39,8 +41,10 @@ def main():
     add_run_arguments(parser)
     args = parser.parse_args()
     gflops, gbps = machine_probe()
-    print(f"model {args.model}, batch {args.batch_size}, backend {args.backend}, median of {args.steps} steps; "
-          f"machine now: sgemm {gflops:.0f} GFLOP/s, 4 MiB copy {gbps:.1f} GB/s")
+    print(
+        f"model {args.model}, batch {args.batch_size}, backend {args.backend}, median of {args.steps} steps; "
+        f"machine now: sgemm {gflops:.0f} GFLOP/s, 4 MiB copy {gbps:.1f} GB/s"
+    )
     steppers = {f"xcnn {d}": xcnn_stepper(with_dtype(args, d))[3] for d in DTYPES}
     if args.compare == "torch":
         for d in DTYPES:
@@ -48,8 +52,13 @@ def main():
     results = interleaved_times(steppers, args)
     report("xcnn", results, {d: f"xcnn {d}" for d in DTYPES})
     if args.compare == "torch":
-        fastest = {d: min((name for name in results if name.startswith("torch") and name.endswith(d)),
-                          key=lambda name: statistics.median(results[name][0])) for d in DTYPES}
+        fastest = {
+            d: min(
+                (name for name in results if name.startswith("torch") and name.endswith(d)),
+                key=lambda name: statistics.median(results[name][0]),
+            )
+            for d in DTYPES
+        }
         layouts = ", ".join(f"{d} {fastest[d].rsplit(' ', 2)[-2]}" for d in DTYPES)
         report(f"torch ({layouts})", results, fastest)
 

@@ -60,13 +60,22 @@ def main():
     on_gpu = args.backend == "cupy" or str(args.device or "").startswith("cuda")
     model.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])
     start = time.perf_counter()
-    history = model.fit(x, y, batch_size=args.batch_size, epochs=args.epochs, validation_data=(xt, yt), verbose=0,
-                        callbacks=[PoolReport(args.backend)] if on_gpu else None)
+    history = model.fit(
+        x,
+        y,
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        validation_data=(xt, yt),
+        verbose=0,
+        callbacks=[PoolReport(args.backend)] if on_gpu else None,
+    )
     seconds = time.perf_counter() - start
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
-    print(f"model {args.model}, backend {args.backend}, {args.dtype}, batch {args.batch_size}: "
-          f"{seconds / args.epochs:.1f} s per epoch (train 60,000 + evaluate 10,000), "
-          f"val_accuracy {history.history['val_accuracy'][-1] * 100:.2f} %, peak RSS {peak_mib:.0f} MiB")
+    print(
+        f"model {args.model}, backend {args.backend}, {args.dtype}, batch {args.batch_size}: "
+        f"{seconds / args.epochs:.1f} s per epoch (train 60,000 + evaluate 10,000), "
+        f"val_accuracy {history.history['val_accuracy'][-1] * 100:.2f} %, peak RSS {peak_mib:.0f} MiB"
+    )
 
 
 if __name__ == "__main__":

@@ -39,8 +39,11 @@ CASES = {
 
 # (label, x shape NHWC without the batch, w shape (F, KH, KW, C), stride, padding)
 CONV_TABLE = [
-    *[(f"3x3 s1 same {c}->{c} @{hw}x{hw}", (hw, hw, c), (c, 3, 3, c), 1, "same")
-      for hw in (32, 16, 8) for c in (16, 32, 64, 128)],
+    *[
+        (f"3x3 s1 same {c}->{c} @{hw}x{hw}", (hw, hw, c), (c, 3, 3, c), 1, "same")
+        for hw in (32, 16, 8)
+        for c in (16, 32, 64, 128)
+    ],
     ("3x3 s2 same 32->64 @32x32", (32, 32, 32), (64, 3, 3, 32), 2, "same"),
     ("3x3 s2 same 64->128 @16x16", (16, 16, 64), (128, 3, 3, 64), 2, "same"),
     ("1x1 s1 64->64 @16x16", (16, 16, 64), (64, 1, 1, 64), 1, "valid"),
@@ -70,12 +73,15 @@ def xcnn_case(kind, x_shape, arg, padding, backend, repeat):
             y, cols = ops.conv2d_forward(x, w, padding=padding)
             ops.conv2d_backward(y, x, w, padding=padding, cols=cols)
     elif kind == "pool":
+
         def run():
             y = ops.max_pool2d(x, arg)
             ops.max_pool2d_backward(y, x, arg, y=y)
     else:
+
         def run():
             ops.flatten_backward(ops.flatten(x), x.shape)
+
     return median_ms(run, repeat)
 
 
@@ -94,13 +100,16 @@ def torch_case(kind, x_shape, arg, padding, repeat):
             y = F.conv2d(x, w, padding=padding)
             y.backward(y.detach())
     elif kind == "pool":
+
         def run():
             y = F.max_pool2d(x, arg)
             y.backward(y.detach())
     else:
+
         def run():
             y = torch.flatten(x, 1)
             y.backward(y.detach())
+
     return median_ms(run, repeat)
 
 
@@ -109,7 +118,7 @@ def conv_contenders(x_shape, w_shape, stride, padding, batch):
     keeps one) and torch channels-last, forward alone and forward + backward with dx."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batch, *x_shape), dtype=np.float32)
-    w = (rng.standard_normal(w_shape, dtype=np.float32) * 0.1)
+    w = rng.standard_normal(w_shape, dtype=np.float32) * 0.1
     workspace = {}
     y0 = ops.conv2d(x, w, stride=stride, padding=padding)
     dy = rng.standard_normal(y0.shape, dtype=np.float32)
@@ -118,8 +127,10 @@ def conv_contenders(x_shape, w_shape, stride, padding, batch):
         _, cols = ops.conv2d_forward(x, w, stride=stride, padding=padding, workspace=workspace)
         ops.conv2d_backward(dy, x, w, stride=stride, padding=padding, cols=cols, workspace=workspace)
 
-    runs = {"xcnn fwd": lambda: ops.conv2d_forward(x, w, stride=stride, padding=padding, workspace=workspace),
-            "xcnn f+b": xcnn_fb}
+    runs = {
+        "xcnn fwd": lambda: ops.conv2d_forward(x, w, stride=stride, padding=padding, workspace=workspace),
+        "xcnn f+b": xcnn_fb,
+    }
     if B.is_available("torch"):
         import torch
         import torch.nn.functional as F
@@ -152,10 +163,14 @@ def _torch_padding(x_shape, w_shape, stride, padding):
 
 
 def conv_table(args):
-    print(f"conv table, batch {args.batch_size}, float32, NumPy backend vs torch.nn.functional channels-last "
-          f"(ms, median of {args.repeat}, taking turns):")
-    header = f"{'case':<28}{'algorithm':>10}{'xcnn fwd':>10}{'torch fwd':>10}{'ratio':>7}{'xcnn f+b':>10}" \
-             f"{'torch f+b':>10}{'ratio':>7}"
+    print(
+        f"conv table, batch {args.batch_size}, float32, NumPy backend vs torch.nn.functional channels-last "
+        f"(ms, median of {args.repeat}, taking turns):"
+    )
+    header = (
+        f"{'case':<28}{'algorithm':>10}{'xcnn fwd':>10}{'torch fwd':>10}{'ratio':>7}{'xcnn f+b':>10}"
+        f"{'torch f+b':>10}{'ratio':>7}"
+    )
     print(header)
     for label, x_shape, w_shape, stride, padding in CONV_TABLE:
         win = ops.window_geometry(x_shape[:2], w_shape[1:3], stride, padding)
@@ -172,8 +187,10 @@ def conv_table(args):
         ms = {name: statistics.median(t) * 1e3 for name, t in times.items()}
         line = f"{label:<28}{algorithm:>10}{ms['xcnn fwd']:10.2f}"
         if "torch fwd" in ms:
-            line += f"{ms['torch fwd']:10.2f}{ms['xcnn fwd'] / ms['torch fwd']:7.2f}{ms['xcnn f+b']:10.2f}" \
-                    f"{ms['torch f+b']:10.2f}{ms['xcnn f+b'] / ms['torch f+b']:7.2f}"
+            line += (
+                f"{ms['torch fwd']:10.2f}{ms['xcnn fwd'] / ms['torch fwd']:7.2f}{ms['xcnn f+b']:10.2f}"
+                f"{ms['torch f+b']:10.2f}{ms['xcnn f+b'] / ms['torch f+b']:7.2f}"
+            )
         else:
             line += f"{'-':>10}{'-':>7}{ms['xcnn f+b']:10.2f}{'-':>10}{'-':>7}"
         print(line)

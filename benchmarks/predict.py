@@ -53,7 +53,8 @@ def torch_runner(name, images, batch):
         def run(layout_net=layout_net, x=x):
             with torch.inference_mode():
                 for start in range(0, x.shape[0], batch):
-                    layout_net(x[start:start + batch])
+                    layout_net(x[start : start + batch])
+
         runs[layout] = run
     best = min(runs, key=lambda layout: _best_ms(runs[layout], 2))
     return runs[best], f"torch {torch.__version__} {best}"
@@ -78,7 +79,8 @@ def onnx_runner(model, images, batch, folder):
 
     def run():
         for start in range(0, images.shape[0], batch):
-            session.run(None, {input_name: images[start:start + batch]})
+            session.run(None, {input_name: images[start : start + batch]})
+
     return run, f"onnxruntime {onnxruntime.__version__}"
 
 
@@ -97,8 +99,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", default="seed,lecture,lenet,vgg,resnet")
     parser.add_argument("--batches", default="1,1000", help="comma-separated batch sizes")
-    parser.add_argument("--images-at-batch-1", type=int, default=100,
-                        help="images per pass at batch 1 (every other batch size passes over one batch)")
+    parser.add_argument(
+        "--images-at-batch-1",
+        type=int,
+        default=100,
+        help="images per pass at batch 1 (every other batch size passes over one batch)",
+    )
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     models = args.models.split(",")
@@ -106,8 +112,10 @@ def main():
     if unknown:
         parser.error(f"--models: unknown {unknown}; expected names from {sorted(SHAPES)}")
     batches = [int(b) for b in args.batches.split(",")]
-    print(f"images/s of predict, float32, CPU ({os.cpu_count()} cores), median of {args.repeat} passes, "
-          f"contenders taking turns")
+    print(
+        f"images/s of predict, float32, CPU ({os.cpu_count()} cores), median of {args.repeat} passes, "
+        f"contenders taking turns"
+    )
     print(f"{'model':<9}{'batch':>6}{'xcnn':>10}{'torch':>10}{'xcnn/torch':>11}{'onnxruntime':>13}   notes")
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as folder:
@@ -117,8 +125,10 @@ def main():
                 images = rng.uniform(size=(count, *SHAPES[name])).astype(np.float32)
                 model, ours = xcnn_runner(name, images, batch)
                 runs, notes = {"xcnn": ours}, []
-                for label, (run, note) in (("torch", torch_runner(name, images, batch)),
-                                           ("onnxruntime", onnx_runner(model, images, batch, folder))):
+                for label, (run, note) in (
+                    ("torch", torch_runner(name, images, batch)),
+                    ("onnxruntime", onnx_runner(model, images, batch, folder)),
+                ):
                     notes.append(note)
                     if run is not None:
                         runs[label] = run
@@ -130,10 +140,12 @@ def main():
                         times[label].append(_timed(run))
                 rate = {label: count / statistics.median(t) for label, t in times.items()}
                 torch_rate = rate.get("torch")
-                cells = [f"{rate['xcnn']:10,.0f}",
-                         f"{torch_rate:10,.0f}" if torch_rate else f"{'-':>10}",
-                         f"{torch_rate / rate['xcnn']:11.2f}" if torch_rate else f"{'-':>11}",
-                         f"{rate['onnxruntime']:13,.0f}" if "onnxruntime" in rate else f"{'-':>13}"]
+                cells = [
+                    f"{rate['xcnn']:10,.0f}",
+                    f"{torch_rate:10,.0f}" if torch_rate else f"{'-':>10}",
+                    f"{torch_rate / rate['xcnn']:11.2f}" if torch_rate else f"{'-':>11}",
+                    f"{rate['onnxruntime']:13,.0f}" if "onnxruntime" in rate else f"{'-':>13}",
+                ]
                 print(f"{name:<9}{batch:>6}{''.join(cells)}   {'; '.join(notes)}")
 
 

@@ -86,18 +86,22 @@ def main():
         nets[net] = {"bytes": 4 * (params + 2), "flops": training_flops_per_sample(model)}
     print(f"{'net':<8} {'grad KB':>8} {'MFLOP/sample':>13} {'CPU c ms':>9} {'CPU o ms':>9} {'GPU c us':>9}")
     for net, v in nets.items():
-        print(f"{net:<8} {v['bytes'] / 1024:>8.1f} {v['flops'] / 1e6:>13.2f} {CPU_FIT[net][0]:>9.3f} "
-              f"{CPU_FIT[net][1]:>9.1f} {1e6 * v['flops'] / GPU_RATE:>9.3f}")
+        print(
+            f"{net:<8} {v['bytes'] / 1024:>8.1f} {v['flops'] / 1e6:>13.2f} {CPU_FIT[net][0]:>9.3f} "
+            f"{CPU_FIT[net][1]:>9.1f} {1e6 * v['flops'] / GPU_RATE:>9.3f}"
+        )
     for label, (alpha, gbps) in NETWORKS.items():
         k = 8 if label.startswith("8 ") else 64
         gpu = "GPU" in label
         print(f"\n{label}: K = {k}")
         print(f"  {'net':<8} {'allreduce ms':>12} {'B for E>=0.8':>13} {'E at B=100':>11} {'E at B=1024':>12}")
         for net, v in nets.items():
-            c, o = ((v["flops"] / GPU_RATE * 1e3, GPU_OVERHEAD_MS) if gpu else CPU_FIT[net])
+            c, o = (v["flops"] / GPU_RATE * 1e3, GPU_OVERHEAD_MS) if gpu else CPU_FIT[net]
             t = allreduce_ms(k, v["bytes"], alpha, gbps)
-            print(f"  {net:<8} {t:>12.3f} {min_batch(k, c, o, t):>13,.0f} {efficiency(k, 100, c, o, t):>11.2f} "
-                  f"{efficiency(k, 1024, c, o, t):>12.2f}")
+            print(
+                f"  {net:<8} {t:>12.3f} {min_batch(k, c, o, t):>13,.0f} {efficiency(k, 100, c, o, t):>11.2f} "
+                f"{efficiency(k, 1024, c, o, t):>12.2f}"
+            )
     print("\nCheck against this machine (2 ranks x 1 thread, batch 100, bare Allreduce measured 0.06-0.10 ms):")
     for net in ("seed", "vgg"):
         c, o = CPU_FIT[net]

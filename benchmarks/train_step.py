@@ -163,8 +163,12 @@ def breakdown(model, x, y, args):
                 continue
             needed = [id(t) in wanted for t in layer.inbound]
             skip = layer is model._output.layer and model._fused
-            dxs = timed(f"{layer.name} backward", lambda: layer.backward(
-                dy, need_dx=any(needed), skip_activation=skip, rewrite=model._rewrites.get(layer, NO_REWRITE)))
+            dxs = timed(
+                f"{layer.name} backward",
+                lambda: layer.backward(
+                    dy, need_dx=any(needed), skip_activation=skip, rewrite=model._rewrites.get(layer, NO_REWRITE)
+                ),
+            )
             for t, dx, need in zip(layer.inbound, dxs, needed):
                 if need and dx is not None:
                     key = id(t)
@@ -185,20 +189,62 @@ def torch_twin(model, input_shape):
     nn = torch.nn
     c = input_shape[2]
     if model == "seed":
-        layers = [nn.Conv2d(c, 6, 7), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(6 * 11 * 11, 100), nn.ReLU(),
-                  nn.Linear(100, 50), nn.ReLU(), nn.Linear(50, 10)]
+        layers = [
+            nn.Conv2d(c, 6, 7),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(6 * 11 * 11, 100),
+            nn.ReLU(),
+            nn.Linear(100, 50),
+            nn.ReLU(),
+            nn.Linear(50, 10),
+        ]
     elif model == "lecture":
-        layers = [nn.Conv2d(c, 9, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(9 * 14 * 14, 64),
-                  nn.ReLU(), nn.Linear(64, 10)]
+        layers = [
+            nn.Conv2d(c, 9, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(9 * 14 * 14, 64),
+            nn.ReLU(),
+            nn.Linear(64, 10),
+        ]
     elif model == "lenet":
-        layers = [nn.Conv2d(c, 6, 5, padding=2), nn.ReLU(), nn.AvgPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(),
-                  nn.AvgPool2d(2), nn.Flatten(), nn.Linear(16 * 5 * 5, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
-                  nn.Linear(84, 10)]
+        layers = [
+            nn.Conv2d(c, 6, 5, padding=2),
+            nn.ReLU(),
+            nn.AvgPool2d(2),
+            nn.Conv2d(6, 16, 5),
+            nn.ReLU(),
+            nn.AvgPool2d(2),
+            nn.Flatten(),
+            nn.Linear(16 * 5 * 5, 120),
+            nn.ReLU(),
+            nn.Linear(120, 84),
+            nn.ReLU(),
+            nn.Linear(84, 10),
+        ]
     elif model == "vgg":
-        layers = [nn.Conv2d(c, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                  nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(),
-                  nn.MaxPool2d(2), nn.Conv2d(64, 128, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-                  nn.Linear(128 * 4 * 4, 128), nn.ReLU(), nn.Linear(128, 10)]
+        layers = [
+            nn.Conv2d(c, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(32, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(64, 64, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(64, 128, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(128 * 4 * 4, 128),
+            nn.ReLU(),
+            nn.Linear(128, 10),
+        ]
     elif model == "resnet":
         return _torch_resnet(c)
     else:
@@ -288,13 +334,24 @@ def add_run_arguments(parser):
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--turn", type=int, default=10, help="timed steps each contender runs before the next one's turn")
-    parser.add_argument("--pause", type=float, default=0.3,
-                        help="seconds of sleep before each turn, for the last contender's threads to stop spinning")
-    parser.add_argument("--settle", type=int, default=2,
-                        help="untimed steps at the start of each turn, while the last contender's idle threads stop spinning")
-    parser.add_argument("--device", default=None,
-                        help="the backend's device: cuda (torch), 0 (cupy's GPU id); default: the backend's")
+    parser.add_argument(
+        "--turn", type=int, default=10, help="timed steps each contender runs before the next one's turn"
+    )
+    parser.add_argument(
+        "--pause",
+        type=float,
+        default=0.3,
+        help="seconds of sleep before each turn, for the last contender's threads to stop spinning",
+    )
+    parser.add_argument(
+        "--settle",
+        type=int,
+        default=2,
+        help="untimed steps at the start of each turn, while the last contender's idle threads stop spinning",
+    )
+    parser.add_argument(
+        "--device", default=None, help="the backend's device: cuda (torch), 0 (cupy's GPU id); default: the backend's"
+    )
     parser.add_argument("--compare", choices=["torch"], default=None)
 
 
@@ -303,16 +360,25 @@ def main():
     add_run_arguments(parser)
     parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
-    parser.add_argument("--blas-threads", default=None, type=_thread_counts, metavar="N[,N...]",
-                        help="run xcnn once per count of BLAS threads given, e.g. 1,2, as contenders of their own "
-                             "(needs threadpoolctl; default: the BLAS's own count)")
+    parser.add_argument(
+        "--blas-threads",
+        default=None,
+        type=_thread_counts,
+        metavar="N[,N...]",
+        help="run xcnn once per count of BLAS threads given, e.g. 1,2, as contenders of their own "
+        "(needs threadpoolctl; default: the BLAS's own count)",
+    )
     parser.add_argument("--no-breakdown", dest="breakdown", action="store_false")
     args = parser.parse_args()
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"numpy {np.__version__}, xcnn {xcnn.__version__}")
-    print(f"model {args.model}, batch {args.batch_size}, {args.dtype}, backend {args.backend} "
-          f"({B.device_description(args.backend, args.device)}), "
-          f"median of {args.steps} steps after {args.warmup} warm-up")
+    print(
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"numpy {np.__version__}, xcnn {xcnn.__version__}"
+    )
+    print(
+        f"model {args.model}, batch {args.batch_size}, {args.dtype}, backend {args.backend} "
+        f"({B.device_description(args.backend, args.device)}), "
+        f"median of {args.steps} steps after {args.warmup} warm-up"
+    )
     gflops, gbps = machine_probe()
     print(f"machine now: sgemm {gflops:.0f} GFLOP/s, 4 MiB copy {gbps:.1f} GB/s")
     model, x, y, step = xcnn_stepper(args)
@@ -327,8 +393,9 @@ def main():
         counts = args.blas_threads
         ours = [f"xcnn {args.backend}, {n} BLAS thread{'s' if n > 1 else ''}" for n in counts]
         steppers = dict.fromkeys(ours, step)
-        contexts = {name: functools.partial(controller.limit, limits=n, user_api="blas")
-                    for name, n in zip(ours, counts)}
+        contexts = {
+            name: functools.partial(controller.limit, limits=n, user_api="blas") for name, n in zip(ours, counts)
+        }
     if args.compare == "torch":
         import torch
 
@@ -342,8 +409,10 @@ def main():
     medians = {}
     for name, (times, faults, _) in results.items():
         medians[name] = statistics.median(times)
-        print(f"{name:<33}: {medians[name] * 1e3:7.2f} ms/step ({args.batch_size / medians[name]:,.0f} images/s, "
-              f"{faults:,.0f} page faults/step)")
+        print(
+            f"{name:<33}: {medians[name] * 1e3:7.2f} ms/step ({args.batch_size / medians[name]:,.0f} images/s, "
+            f"{faults:,.0f} page faults/step)"
+        )
     if args.breakdown:
         print("xcnn per piece, timed one at a time:")
         parts = breakdown(model, x, y, args)
@@ -360,9 +429,11 @@ def main():
             # periods (15-60 % apart here) cancel out of it; its spread says how sure the median is
             rounds = sorted(a / b for a, b in zip(results[name][2], results[best][2]))
             label = "" if len(ours) == 1 else f" ({name})"
-            print(f"per round{label} ({len(rounds)} rounds): ratio min {rounds[0]:.2f}, "
-                  f"median {statistics.median(rounds):.2f}, max {rounds[-1]:.2f}; "
-                  f"<= 1.0 in {sum(r <= 1.0 for r in rounds)} of {len(rounds)}")
+            print(
+                f"per round{label} ({len(rounds)} rounds): ratio min {rounds[0]:.2f}, "
+                f"median {statistics.median(rounds):.2f}, max {rounds[-1]:.2f}; "
+                f"<= 1.0 in {sum(r <= 1.0 for r in rounds)} of {len(rounds)}"
+            )
             print(f"ratio xcnn/torch{label}: {medians[name] / theirs[best]:.2f} (against {best.rsplit(' ', 1)[-1]})")
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # CI: the documentation and code-health checks (issue 20), after ci/test.sh's tests.
 #   ruff check   lint rules written down in pyproject.toml ([tool.ruff])
+#   ruff format  formatting (--check: fails on any file `ruff format` would change)
 #   mypy         types of xcnn/ ([tool.mypy])
 #   mkdocs       the site, warnings as errors: broken links, pages outside the nav, public
 #                names missing from the API reference (docs/hooks/reference_coverage.py)
@@ -22,6 +23,8 @@ export MPLBACKEND=Agg NO_MKDOCS_2_WARNING=1
 
 echo "== ruff check"
 ruff check xcnn tests benchmarks examples docs/hooks ci
+echo "== ruff format --check"
+ruff format --check xcnn tests benchmarks examples docs/hooks ci
 echo "== mypy"
 mypy
 echo "== mkdocs build --strict"

@@ -33,8 +33,10 @@ def main():
     ok &= isinstance(chosen, D.NCCLCommunicator) or mpi.size == 1
     nccl.barrier()
     if mpi.rank == 0:
-        print(f"NCCL on {mpi.size} rank(s): in-place float32 allreduce, float64 broadcast, "
-              f"chosen for cupy buffers: {'ok' if ok else 'WRONG'}")
+        print(
+            f"NCCL on {mpi.size} rank(s): in-place float32 allreduce, float64 broadcast, "
+            f"chosen for cupy buffers: {'ok' if ok else 'WRONG'}"
+        )
     return 0 if ok else 1
 
 

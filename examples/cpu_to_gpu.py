@@ -21,9 +21,13 @@ args = parser.parse_args()
 
 (x_train, y_train), (x_test, y_test) = datasets.mnist.load_data()
 if args.limit:
-    x_train, y_train, x_test, y_test = x_train[: args.limit], y_train[: args.limit], x_test[: args.limit], y_test[: args.limit]
+    x_train, y_train, x_test, y_test = (
+        x_train[: args.limit],
+        y_train[: args.limit],
+        x_test[: args.limit],
+        y_test[: args.limit],
+    )
 x_train, x_test = datasets.prepare_images(x_train), datasets.prepare_images(x_test)
-
 
 
 def cuda_torch():

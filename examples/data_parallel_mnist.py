@@ -25,16 +25,30 @@ say = print if distribution.rank() == 0 else (lambda *a, **k: None)
 
 (x_train, y_train), (x_test, y_test) = datasets.mnist.load_data()  # every rank loads it all
 if args.limit:
-    x_train, y_train, x_test, y_test = x_train[: args.limit], y_train[: args.limit], x_test[: args.limit], y_test[: args.limit]
+    x_train, y_train, x_test, y_test = (
+        x_train[: args.limit],
+        y_train[: args.limit],
+        x_test[: args.limit],
+        y_test[: args.limit],
+    )
 x_train, x_test = datasets.prepare_images(x_train), datasets.prepare_images(x_test)
 
 model = zoo.article(augment=2)  # no seed: rank 0's initial weights are broadcast when fit starts
 model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 say(f"{distribution.size()} rank(s) on {distribution.list_devices()}")
 start = time.perf_counter()
-history = model.fit(x_train, y_train, batch_size=100, epochs=args.epochs, validation_data=(x_test, y_test),
-                    verbose=2, callbacks=[EarlyStopping(monitor="val_loss", patience=2)])  # same decision everywhere
+history = model.fit(
+    x_train,
+    y_train,
+    batch_size=100,
+    epochs=args.epochs,
+    validation_data=(x_test, y_test),
+    verbose=2,
+    callbacks=[EarlyStopping(monitor="val_loss", patience=2)],
+)  # same decision everywhere
 loss, accuracy = model.evaluate(x_test, y_test, batch_size=1000)  # sharded, summed over the ranks
 model.save(args.out)  # every rank calls it; rank 0 writes
-say(f"test accuracy: {accuracy * 100:.2f} % (loss {loss:.4f}) after {time.perf_counter() - start:.1f} s, "
-    f"{len(history.epoch)} epochs; saved {args.out}")
+say(
+    f"test accuracy: {accuracy * 100:.2f} % (loss {loss:.4f}) after {time.perf_counter() - start:.1f} s, "
+    f"{len(history.epoch)} epochs; saved {args.out}"
+)

@@ -23,7 +23,12 @@ os.makedirs(args.out, exist_ok=True)
 
 (x_train, y_train), (x_test, y_test) = mnist.load_data()
 if args.limit:
-    x_train, y_train, x_test, y_test = x_train[: args.limit], y_train[: args.limit], x_test[: args.limit], y_test[: args.limit]
+    x_train, y_train, x_test, y_test = (
+        x_train[: args.limit],
+        y_train[: args.limit],
+        x_test[: args.limit],
+        y_test[: args.limit],
+    )
 x_train = x_train.reshape(-1, 28, 28, 1).astype("float32") / 255
 x_test = x_test.reshape(-1, 28, 28, 1).astype("float32") / 255
 y_train, y_test = to_categorical(y_train, 10), to_categorical(y_test, 10)

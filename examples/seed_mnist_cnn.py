@@ -22,7 +22,12 @@ args = parser.parse_args()
 
 (x_train, y_train), (x_test, y_test) = datasets.mnist.load_data()
 if args.limit:
-    x_train, y_train, x_test, y_test = x_train[: args.limit], y_train[: args.limit], x_test[: args.limit], y_test[: args.limit]
+    x_train, y_train, x_test, y_test = (
+        x_train[: args.limit],
+        y_train[: args.limit],
+        x_test[: args.limit],
+        y_test[: args.limit],
+    )
 x_train, x_test = datasets.prepare_images(x_train), datasets.prepare_images(x_test)
 
 steps = args.epochs * -(-len(x_train) // 100)

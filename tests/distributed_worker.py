@@ -27,8 +27,13 @@ from xcnn.models import Sequential
 
 def small_net(dtype, seed, dropout=0.0):
     """A conv net small enough to train many steps in a second, with an L2 penalty on one kernel."""
-    layers = [Input((8, 8, 1)), Conv2D(3, 3, activation="relu"), MaxPooling2D(2), Flatten(),
-              Dense(6, activation="relu", kernel_regularizer=regularizers.l2(1e-2))]
+    layers = [
+        Input((8, 8, 1)),
+        Conv2D(3, 3, activation="relu"),
+        MaxPooling2D(2),
+        Flatten(),
+        Dense(6, activation="relu", kernel_regularizer=regularizers.l2(1e-2)),
+    ]
     if dropout:
         layers.append(Dropout(dropout))
     return Sequential(layers + [Dense(4, activation="softmax")], dtype=dtype, seed=seed)
@@ -72,8 +77,9 @@ def scenario_float64(comm, out):
     result = {}
     # float64, no seed: each rank draws its own initial weights; rank 0's must win
     model = small_net("float64", seed=None)
-    model.compile({"name": "adam", "learning_rate": 0.01, "weight_decay": 0.05}, "sparse_categorical_crossentropy",
-                  ["accuracy"])
+    model.compile(
+        {"name": "adam", "learning_rate": 0.01, "weight_decay": 0.05}, "sparse_categorical_crossentropy", ["accuracy"]
+    )
     history = model.fit(x, y, batch_size=7, epochs=3, validation_data=(vx, vy), verbose=0)
     result["float64_ranks_identical"] = same_everywhere(comm, model.get_weights())
     logs_everywhere = comm.allgather_object({k: v for k, v in history.history.items() if k != "time"})
@@ -84,25 +90,33 @@ def scenario_float64(comm, out):
     steps = model.optimizer.iterations
     seed0 = model.seed  # rank 0's (the model's seed is never broadcast, only what it drew)
     if comm.rank == 0:
+
         def build():
             ref = small_net("float64", seed=seed0)
-            ref.compile({"name": "adam", "learning_rate": 0.01, "weight_decay": 0.05},
-                        "sparse_categorical_crossentropy", ["accuracy"])
+            ref.compile(
+                {"name": "adam", "learning_rate": 0.01, "weight_decay": 0.05},
+                "sparse_categorical_crossentropy",
+                ["accuracy"],
+            )
             return ref
 
-        ref, ref_history = single_process(build, lambda m: m.fit(x, y, batch_size=7, epochs=3, validation_data=(vx, vy),
-                                                                verbose=0))
+        ref, ref_history = single_process(
+            build, lambda m: m.fit(x, y, batch_size=7, epochs=3, validation_data=(vx, vy), verbose=0)
+        )
         result["steps"] = steps
         result["float64_weight_error"] = max_error(model.get_weights(), ref.get_weights())
-        result["float64_log_error"] = max(abs(a - b) for k in ref_history.history if k != "time"
-                                          for a, b in zip(history.history[k], ref_history.history[k]))
+        result["float64_log_error"] = max(
+            abs(a - b)
+            for k in ref_history.history
+            if k != "time"
+            for a, b in zip(history.history[k], ref_history.history[k])
+        )
         ref_eval = single_process(lambda: ref, lambda m: m.evaluate(vx, vy, batch_size=4))[1]
         result["evaluate_error"] = max(abs(a - b) for a, b in zip(evaluated, ref_eval))
         ref_pred = single_process(lambda: ref, lambda m: m.predict(vx, batch_size=4))[1]
         result["predict_shape"] = list(predicted.shape)
         result["predict_error"] = float(np.abs(predicted - ref_pred).max())
     return result
-
 
 
 def scenario_float32_and_stopping(comm, result):
@@ -116,16 +130,19 @@ def scenario_float32_and_stopping(comm, result):
     history = model.fit(x32, y32, batch_size=9, epochs=1, validation_split=0.1, verbose=0, seed=3)
     result["float32_ranks_identical"] = same_everywhere(comm, model.get_weights())
     if comm.rank == 0:
+
         def build32():
             ref = small_net("float32", seed=5)
             ref.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])
             return ref
 
-        ref, ref_history = single_process(build32, lambda m: m.fit(x32, y32, batch_size=9, epochs=1,
-                                                                  validation_split=0.1, verbose=0, seed=3))
+        ref, ref_history = single_process(
+            build32, lambda m: m.fit(x32, y32, batch_size=9, epochs=1, validation_split=0.1, verbose=0, seed=3)
+        )
         result["float32_weight_error"] = max_error(model.get_weights(), ref.get_weights())
-        result["float32_logs"] = {k: [history.history[k][0], ref_history.history[k][0]]
-                                  for k in ref_history.history if k != "time"}
+        result["float32_logs"] = {
+            k: [history.history[k][0], ref_history.history[k][0]] for k in ref_history.history if k != "time"
+        }
 
     # early stopping on the global val_loss: SGD with a rate that makes it climb
     def stopping_fit(m):
@@ -151,8 +168,11 @@ def scenario_layers(comm, out):
     # BatchNormalization right after the input: each rank's batch statistics are those of its data
     n = 4 * comm.size
     x, y = data(n, seed=7)
-    model = Sequential([Input((8, 8, 1)), BatchNormalization(momentum=0.5), Flatten(), Dense(4, activation="softmax")],
-                       dtype="float64", seed=8)
+    model = Sequential(
+        [Input((8, 8, 1)), BatchNormalization(momentum=0.5), Flatten(), Dense(4, activation="softmax")],
+        dtype="float64",
+        seed=8,
+    )
     model.compile("sgd", "sparse_categorical_crossentropy")
     model.fit(x, y, batch_size=n, epochs=1, shuffle=False, verbose=0)
     bn = model.layers[0]
@@ -172,8 +192,19 @@ def scenario_layers(comm, out):
     x, y = data(29, seed=12)
 
     def build_sync():
-        m = Sequential([Input((8, 8, 1)), Conv2D(3, 3), SyncBatchNormalization(momentum=0.8), Activation("relu"),
-                        MaxPooling2D(2), Flatten(), Dense(4, activation="softmax")], dtype="float64", seed=13)
+        m = Sequential(
+            [
+                Input((8, 8, 1)),
+                Conv2D(3, 3),
+                SyncBatchNormalization(momentum=0.8),
+                Activation("relu"),
+                MaxPooling2D(2),
+                Flatten(),
+                Dense(4, activation="softmax"),
+            ],
+            dtype="float64",
+            seed=13,
+        )
         m.compile({"name": "sgd", "learning_rate": 0.1, "momentum": 0.9}, "sparse_categorical_crossentropy")
         return m
 
@@ -212,10 +243,18 @@ def scenario_layers(comm, out):
     if comm.rank == 0:
         os.makedirs(folder)
     comm.barrier()
-    model.fit(x, y, batch_size=8, epochs=2, verbose=0,
-              callbacks=[ModelCheckpoint(os.path.join(folder, "epoch{epoch}.safetensors"), save_best_only=False),
-                         csv_log := CSVLogger(os.path.join(folder, "log.csv")),
-                         BackupAndRestore(os.path.join(folder, "backup"))])  # deleted when fit ends
+    model.fit(
+        x,
+        y,
+        batch_size=8,
+        epochs=2,
+        verbose=0,
+        callbacks=[
+            ModelCheckpoint(os.path.join(folder, "epoch{epoch}.safetensors"), save_best_only=False),
+            csv_log := CSVLogger(os.path.join(folder, "log.csv")),
+            BackupAndRestore(os.path.join(folder, "backup")),
+        ],
+    )  # deleted when fit ends
     model.save(os.path.join(folder, "final.safetensors"))
     saving.atomic_write = real_write
     result["writes_per_rank"] = comm.allgather_object(len(writes))
@@ -231,7 +270,7 @@ class Batches:
     """A PyDataset-like sequence of (x, y, sample_weight) batches."""
 
     def __init__(self, x, y, w, size):
-        self.parts = [(x[i:i + size], y[i:i + size], w[i:i + size]) for i in range(0, len(x), size)]
+        self.parts = [(x[i : i + size], y[i : i + size], w[i : i + size]) for i in range(0, len(x), size)]
 
     def __len__(self):
         return len(self.parts)
@@ -251,8 +290,12 @@ def scenario_adapters(comm, out):
     def build():
         m = small_net("float64", seed=18)
         m.layers[0].trainable = False  # a frozen conv: out of the optimizer and the gradient buffer
-        m.compile({"name": "adam", "learning_rate": 0.01}, "sparse_categorical_crossentropy",
-                  ["accuracy", "sparse_top_k_categorical_accuracy"], weighted_metrics=["accuracy"])
+        m.compile(
+            {"name": "adam", "learning_rate": 0.01},
+            "sparse_categorical_crossentropy",
+            ["accuracy", "sparse_top_k_categorical_accuracy"],
+            weighted_metrics=["accuracy"],
+        )
         return m
 
     def fits(m):
@@ -275,13 +318,22 @@ def scenario_adapters(comm, out):
     if comm.rank == 0:
         ref, ref_logs = single_process(build, fits)
         result["adapters_weight_error"] = max_error(model.get_weights(), ref.get_weights())
-        result["frozen_unchanged"] = bool(np.array_equal(model.layers[0].get_weights()[0], build().layers[0].get_weights()[0]))
+        result["frozen_unchanged"] = bool(
+            np.array_equal(model.layers[0].get_weights()[0], build().layers[0].get_weights()[0])
+        )
         result["adapters_log_error"] = max(
-            abs(a - b) for name in ("arrays", "sequence", "list") for k in ref_logs[name]
-            for a, b in zip(logs[name][k], ref_logs[name][k]))
+            abs(a - b)
+            for name in ("arrays", "sequence", "list")
+            for k in ref_logs[name]
+            for a, b in zip(logs[name][k], ref_logs[name][k])
+        )
         result["adapters_log_keys"] = sorted(logs["arrays"])
-        result["adapters_evaluate_error"] = max(abs(logs["evaluate"][k] - ref_logs["evaluate"][k]) for k in ref_logs["evaluate"])
-        result["adapters_predict_error"] = float(np.abs(np.asarray(logs["predict"]) - np.asarray(ref_logs["predict"])).max())
+        result["adapters_evaluate_error"] = max(
+            abs(logs["evaluate"][k] - ref_logs["evaluate"][k]) for k in ref_logs["evaluate"]
+        )
+        result["adapters_predict_error"] = float(
+            np.abs(np.asarray(logs["predict"]) - np.asarray(ref_logs["predict"])).max()
+        )
         result["adapters_predict_shape"] = list(np.asarray(logs["predict"]).shape)
     return result
 
@@ -296,17 +348,23 @@ def _run_cli(comm, out, fail_on_rank_1):
 
     def synthetic(name):
         rng = np.random.default_rng(20)
-        return ((rng.integers(0, 256, (40, 28, 28), dtype=np.uint8), rng.integers(0, 10, 40)),
-                (rng.integers(0, 256, (20, 28, 28), dtype=np.uint8), rng.integers(0, 10, 20)))
+        return (
+            (rng.integers(0, 256, (40, 28, 28), dtype=np.uint8), rng.integers(0, 10, 40)),
+            (rng.integers(0, 256, (20, 28, 28), dtype=np.uint8), rng.integers(0, 10, 20)),
+        )
 
     datasets.load_data = synthetic
     if fail_on_rank_1 and comm.rank == 1:
+
         def broken(self, epoch, logs=None):
             raise ValueError("rank 1 fails on purpose")
 
         cli._EpochSeed.on_epoch_begin = broken
-    return {"code": cli.main(["train", "--distributed", "--epochs", "1", "--batch-size", "10", "--no-progress",
-                              "--out", out])}
+    return {
+        "code": cli.main(
+            ["train", "--distributed", "--epochs", "1", "--batch-size", "10", "--no-progress", "--out", out]
+        )
+    }
 
 
 def scenario_cli_raise(comm, out):

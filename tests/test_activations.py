@@ -62,8 +62,12 @@ def test_activation_matches_formula_and_numerical_gradient(backend, dtype, name)
     dy = np.random.default_rng(1).standard_normal(x.shape)
     dx = f_backward(on(backend, dy, dtype=dtype), xb, y)
     numeric = ref.numerical_gradient(lambda v: float(np.sum(FORMULAS[name](v) * dy)), x.copy())
-    np.testing.assert_allclose(B.to_numpy(dx), numeric, rtol=max(RTOL[dtype], 1e-6) * 10,
-                               atol=max(RTOL[dtype], 1e-6) * 10 * np.abs(numeric).max())
+    np.testing.assert_allclose(
+        B.to_numpy(dx),
+        numeric,
+        rtol=max(RTOL[dtype], 1e-6) * 10,
+        atol=max(RTOL[dtype], 1e-6) * 10 * np.abs(numeric).max(),
+    )
 
 
 def test_erf_is_accurate_everywhere(backend):
@@ -78,8 +82,8 @@ def test_approximate_gelu_is_the_tanh_form(backend, dtype):
     assert_close(ops.gelu(xb, approximate=True), expected, dtype)
     dy = np.random.default_rng(2).standard_normal(x.shape)
     numeric = ref.numerical_gradient(
-        lambda v: float(np.sum(0.5 * v * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (v + 0.044715 * v**3))) * dy)),
-        x.copy())
+        lambda v: float(np.sum(0.5 * v * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (v + 0.044715 * v**3))) * dy)), x.copy()
+    )
     dx = ops.gelu_backward(on(backend, dy, dtype=dtype), xb, None, approximate=True)
     np.testing.assert_allclose(B.to_numpy(dx), numeric, rtol=1e-4, atol=1e-4)
 

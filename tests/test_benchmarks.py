@@ -17,8 +17,13 @@ QUICK = ["--steps", "2", "--warmup", "1", "--turn", "1", "--pause", "0", "--sett
 
 
 def run_script(name, *args):
-    done = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", name), *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "benchmarks", name), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -54,8 +59,9 @@ def test_train_step_runs_each_blas_thread_count():
 @pytest.mark.skipif(not has("torch"), reason="torch not installed")
 @pytest.mark.parametrize("model", ["lenet", "vgg", "resnet"])
 def test_train_step_has_a_torch_twin_for_every_zoo_network(model):
-    out = run_script("train_step.py", "--model", model, "--batch-size", "4", "--compare", "torch", "--no-breakdown",
-                     *QUICK)
+    out = run_script(
+        "train_step.py", "--model", model, "--batch-size", "4", "--compare", "torch", "--no-breakdown", *QUICK
+    )
     assert "channels-last" in out and "no torch twin" not in out
     assert out.strip().splitlines()[-1].startswith("ratio xcnn/torch: ")
 
@@ -74,8 +80,13 @@ def test_torch_twins_have_the_zoo_networks_parameter_counts():
 
 
 def test_train_step_rejects_a_bad_thread_count():
-    done = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "train_step.py"), "--blas-threads", "0",
-                           *QUICK], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "benchmarks", "train_step.py"), "--blas-threads", "0", *QUICK],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 2 and "--blas-threads" in done.stderr
 
 
@@ -99,8 +110,9 @@ def test_ops_benchmark_times_each_case():
         assert case in out
 
 
-@pytest.mark.skipif(not DATA or not os.path.exists(os.path.join(DATA, "mnist.npz")),
-                    reason="needs mnist.npz under XCNN_DATA_DIR")
+@pytest.mark.skipif(
+    not DATA or not os.path.exists(os.path.join(DATA, "mnist.npz")), reason="needs mnist.npz under XCNN_DATA_DIR"
+)
 @pytest.mark.slow
 def test_epoch_benchmark_reports_time_accuracy_and_memory():
     out = run_script("epoch.py")
@@ -109,8 +121,21 @@ def test_epoch_benchmark_reports_time_accuracy_and_memory():
 
 @pytest.mark.skipif(not has("torch"), reason="torch not installed")
 def test_dtype_ratio_reports_float64_over_float32_for_both_libraries():
-    out = run_script("dtype_ratio.py", "--compare", "torch", "--steps", "2", "--warmup", "1", "--turn", "1",
-                     "--pause", "0", "--settle", "0")
+    out = run_script(
+        "dtype_ratio.py",
+        "--compare",
+        "torch",
+        "--steps",
+        "2",
+        "--warmup",
+        "1",
+        "--turn",
+        "1",
+        "--pause",
+        "0",
+        "--settle",
+        "0",
+    )
     assert "xcnn: float32" in out and "torch (float32 " in out
     assert out.count("float64/float32") == 2
 
@@ -124,8 +149,9 @@ def test_ops_benchmark_conv_table_names_each_row_and_algorithm():
 
 
 def test_predict_benchmark_reports_images_per_second():
-    out = run_script("predict.py", "--models", "seed,resnet", "--batches", "1,3", "--images-at-batch-1", "2",
-                     "--repeat", "1")
+    out = run_script(
+        "predict.py", "--models", "seed,resnet", "--batches", "1,3", "--images-at-batch-1", "2", "--repeat", "1"
+    )
     lines = [line for line in out.splitlines() if line.startswith(("seed", "resnet"))]
     assert len(lines) == 4
     # onnxruntime's column says why it is empty when there is no export or no onnxruntime

@@ -49,15 +49,36 @@ def test_train_evaluate_predict_resume(tmp_path, capsys, monkeypatch):
     model = load_model(out / "model.safetensors")
     assert type(model.layers[0]).__name__ == "RandomTranslation" and model.layers[0].height_factor == 2 / 28
     schedule = model.optimizer.learning_rate
-    assert schedule.get_config() == {"name": "cosine_decay", "initial_learning_rate": 0.001, "decay_steps": 6, "alpha": 0.0}
+    assert schedule.get_config() == {
+        "name": "cosine_decay",
+        "initial_learning_rate": 0.001,
+        "decay_steps": 6,
+        "alpha": 0.0,
+    }
     assert model.optimizer.iterations == 6 and model.optimizer.current_learning_rate == 0.0
 
 
 @needs_mnist
 def test_train_the_article_schedule_to_the_letter(tmp_path, capsys):
     out = tmp_path / "plain"
-    args = ["train", "--limit", "200", "--epochs", "1", "--out", str(out), "--no-progress",
-            "--augment", "0", "--lr-schedule", "constant", "--lr", "0.002", "--weight-decay", "0.01"]
+    args = [
+        "train",
+        "--limit",
+        "200",
+        "--epochs",
+        "1",
+        "--out",
+        str(out),
+        "--no-progress",
+        "--augment",
+        "0",
+        "--lr-schedule",
+        "constant",
+        "--lr",
+        "0.002",
+        "--weight-decay",
+        "0.01",
+    ]
     assert cli.main(args) == 0
     model = load_model(out / "model.safetensors")
     assert type(model.layers[0]).__name__ == "Conv2D"

@@ -49,22 +49,36 @@ def small_model_file(path):
 def rewrite_config(src, dst, edit):
     config, tensors = saving._read_safetensors(src.read_bytes(), src)
     text = edit(json.dumps(config, sort_keys=True))
-    dst.write_bytes(save_safetensors(tensors, metadata={"xcnn_config": text,
-                                                        "xcnn_sha256": saving._digest(text, tensors)}))
+    dst.write_bytes(
+        save_safetensors(tensors, metadata={"xcnn_config": text, "xcnn_sha256": saving._digest(text, tensors)})
+    )
     return dst
 
 
 # --- 1. the class count comes from the data set, not from a prefix of the labels -------------
 
+
 @needs_mnist
 def test_1_the_cli_takes_the_class_count_from_the_data_set(tmp_path, capsys):
-    code, _, _ = xcnn(capsys, "train", "--limit", "4", "--batch-size", "2", "--epochs", "1", "--no-progress",
-                      "--out", tmp_path / "run")
+    code, _, _ = xcnn(
+        capsys,
+        "train",
+        "--limit",
+        "4",
+        "--batch-size",
+        "2",
+        "--epochs",
+        "1",
+        "--no-progress",
+        "--out",
+        tmp_path / "run",
+    )
     assert code == 0
     assert load_model(tmp_path / "run" / "model.safetensors").output_shape == (None, 10)
 
 
 # --- 2. divergence -----------------------------------------------------------------------------
+
 
 @needs_mnist
 def test_2_a_diverging_run_stops_with_exit_1_and_keeps_the_last_good_checkpoint(tmp_path, capsys, monkeypatch):
@@ -90,8 +104,9 @@ def test_2_a_diverging_run_stops_with_exit_1_and_keeps_the_last_good_checkpoint(
 @needs_mnist
 def test_2_a_huge_learning_rate_never_saves_a_non_finite_model(tmp_path, capsys):
     out = tmp_path / "run"
-    code, _, err = xcnn(capsys, "train", "--limit", "100", "--epochs", "3", "--lr", "1e30", "--no-progress",
-                        "--out", out)
+    code, _, err = xcnn(
+        capsys, "train", "--limit", "100", "--epochs", "3", "--lr", "1e30", "--no-progress", "--out", out
+    )
     assert code == 1 and "training diverged" in last_line(err)
     assert not (out / "model.safetensors").exists() and not (out / "history.json").exists()
     if (out / "checkpoint.safetensors").exists():
@@ -106,18 +121,53 @@ def test_2_histories_are_strict_json():
 
 # --- 3. resume --------------------------------------------------------------------------------
 
+
 @needs_mnist
 def test_3_resume_restores_the_runs_options_and_refuses_contradictions(tmp_path, capsys):
     out = tmp_path / "run"
-    options = ["--model", "lecture", "--limit", "120", "--batch-size", "40", "--augment", "0",
-               "--lr-schedule", "constant", "--lr", "0.002", "--seed", "3", "--optimizer", "sgd"]
+    options = [
+        "--model",
+        "lecture",
+        "--limit",
+        "120",
+        "--batch-size",
+        "40",
+        "--augment",
+        "0",
+        "--lr-schedule",
+        "constant",
+        "--lr",
+        "0.002",
+        "--seed",
+        "3",
+        "--optimizer",
+        "sgd",
+    ]
     assert xcnn(capsys, "train", *options, "--epochs", "1", "--no-progress", "--out", out)[0] == 0
     saved = load_model(out / "checkpoint.safetensors").saved_extra["options"]
-    assert saved == {"model": "lecture", "dataset": "mnist", "limit": 120, "epochs": 1, "batch_size": 40,
-                     "optimizer": "sgd", "lr": 0.002, "lr_schedule": "constant", "weight_decay": 0.0, "augment": 0,
-                     "dtype": "float32", "seed": 3, "backend": "numpy"}
-    for flag, value in (("--model", "seed"), ("--lr", "0.5"), ("--limit", "50"), ("--batch-size", "10"),
-                        ("--optimizer", "adam"), ("--dtype", "float64")):
+    assert saved == {
+        "model": "lecture",
+        "dataset": "mnist",
+        "limit": 120,
+        "epochs": 1,
+        "batch_size": 40,
+        "optimizer": "sgd",
+        "lr": 0.002,
+        "lr_schedule": "constant",
+        "weight_decay": 0.0,
+        "augment": 0,
+        "dtype": "float32",
+        "seed": 3,
+        "backend": "numpy",
+    }
+    for flag, value in (
+        ("--model", "seed"),
+        ("--lr", "0.5"),
+        ("--limit", "50"),
+        ("--batch-size", "10"),
+        ("--optimizer", "adam"),
+        ("--dtype", "float64"),
+    ):
         code, _, err = xcnn(capsys, "train", "--resume", "--epochs", "2", flag, value, "--out", out)
         assert code == 2 and f"{flag} {value} contradicts the checkpoint's {flag}" in last_line(err)
     code, _, err = xcnn(capsys, "train", "--resume", "--out", out)
@@ -152,8 +202,20 @@ def test_3_ctrl_c_hint_only_with_a_checkpoint_and_its_command_continues_the_run(
 
     with monkeypatch.context() as patch:
         patch.setattr(cli._EpochCheckpoint, "on_epoch_end", stop_after_saving)
-        code, _, err = xcnn(capsys, "train", "--limit", "100", "--epochs", "2", "--batch-size", "50",
-                            "--no-progress", "--overwrite", "--out", out)
+        code, _, err = xcnn(
+            capsys,
+            "train",
+            "--limit",
+            "100",
+            "--epochs",
+            "2",
+            "--batch-size",
+            "50",
+            "--no-progress",
+            "--overwrite",
+            "--out",
+            out,
+        )
     assert code == 130 and "Epoch 1 of 2 is saved" in err
     command = shlex.split(err.split("continue with: ")[1].strip())
     assert command[:2] == ["xcnn", "train"]
@@ -163,6 +225,7 @@ def test_3_ctrl_c_hint_only_with_a_checkpoint_and_its_command_continues_the_run(
 
 
 # --- 6. an existing run is not overwritten silently --------------------------------------------
+
 
 @needs_mnist
 def test_6_an_out_holding_a_run_needs_resume_or_overwrite(tmp_path, capsys):
@@ -188,19 +251,23 @@ def test_6_an_out_holding_a_run_needs_resume_or_overwrite(tmp_path, capsys):
 
 # --- 7 and 9. numbers on the command line ------------------------------------------------------
 
-@pytest.mark.parametrize("argv, message", [
-    (["--limit", "0"], "argument --limit: must be a positive whole number, got 0"),
-    (["--limit", "-5"], "argument --limit: must be a positive whole number, got -5"),
-    (["--batch-size", "0"], "argument --batch-size: must be a positive whole number, got 0"),
-    (["--batch-size", "-1"], "argument --batch-size: must be a positive whole number, got -1"),
-    (["--epochs", "0"], "argument --epochs: must be a positive whole number, got 0"),
-    (["--epochs", "2.5"], "argument --epochs: must be a whole number, got '2.5'"),
-    (["--lr", "0"], "argument --lr: must be a finite number > 0, got 0"),
-    (["--lr", "inf"], "argument --lr: must be a finite number > 0, got inf"),
-    (["--weight-decay", "-1"], "argument --weight-decay: must be a finite number >= 0, got -1"),
-    (["--augment", "-1"], "argument --augment: must be a whole number >= 0, got -1"),
-    (["--seed", "-1"], "argument --seed: must be a whole number >= 0, got -1"),
-])
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--limit", "0"], "argument --limit: must be a positive whole number, got 0"),
+        (["--limit", "-5"], "argument --limit: must be a positive whole number, got -5"),
+        (["--batch-size", "0"], "argument --batch-size: must be a positive whole number, got 0"),
+        (["--batch-size", "-1"], "argument --batch-size: must be a positive whole number, got -1"),
+        (["--epochs", "0"], "argument --epochs: must be a positive whole number, got 0"),
+        (["--epochs", "2.5"], "argument --epochs: must be a whole number, got '2.5'"),
+        (["--lr", "0"], "argument --lr: must be a finite number > 0, got 0"),
+        (["--lr", "inf"], "argument --lr: must be a finite number > 0, got inf"),
+        (["--weight-decay", "-1"], "argument --weight-decay: must be a finite number >= 0, got -1"),
+        (["--augment", "-1"], "argument --augment: must be a whole number >= 0, got -1"),
+        (["--seed", "-1"], "argument --seed: must be a whole number >= 0, got -1"),
+    ],
+)
 def test_7_9_bad_numbers_are_usage_errors(tmp_path, capsys, argv, message):
     code, _, err = xcnn(capsys, "train", *argv, "--out", tmp_path / "run")
     assert code == 2 and last_line(err) == f"xcnn train: error: {message}"
@@ -214,6 +281,7 @@ def test_9_an_augmentation_as_large_as_the_images_is_a_usage_error(tmp_path, cap
 
 
 # --- 8. no traceback, for every failure mode ---------------------------------------------------
+
 
 def test_8_files_that_are_not_what_they_should_be(tmp_path, capsys):
     model_file = small_model_file(tmp_path / "m.safetensors")
@@ -259,14 +327,22 @@ def test_8_a_decompression_bomb_is_refused(tmp_path, capsys):
 
 def test_8_hostile_model_files(tmp_path, capsys):
     model_file = small_model_file(tmp_path / "m.safetensors")
-    deep = rewrite_config(model_file, tmp_path / "deep.safetensors",
-                          lambda t: t.replace('"extra": {}', '"extra": ' + "[" * 50_000 + "]" * 50_000))
-    unknown = rewrite_config(model_file, tmp_path / "opt.safetensors",
-                             lambda t: t.replace('"name": "adam"', '"name": "adam", "bogus": 1'))
-    giant = rewrite_config(model_file, tmp_path / "giant.safetensors",
-                           lambda t: t.replace('"units": 10', '"units": 10000000'))
-    for path, message in ((deep, "nested too deeply"), (unknown, "unknown keys ['bogus']"),
-                          (giant, "the model needs (784, 10000000)")):
+    deep = rewrite_config(
+        model_file,
+        tmp_path / "deep.safetensors",
+        lambda t: t.replace('"extra": {}', '"extra": ' + "[" * 50_000 + "]" * 50_000),
+    )
+    unknown = rewrite_config(
+        model_file, tmp_path / "opt.safetensors", lambda t: t.replace('"name": "adam"', '"name": "adam", "bogus": 1')
+    )
+    giant = rewrite_config(
+        model_file, tmp_path / "giant.safetensors", lambda t: t.replace('"units": 10', '"units": 10000000')
+    )
+    for path, message in (
+        (deep, "nested too deeply"),
+        (unknown, "unknown keys ['bogus']"),
+        (giant, "the model needs (784, 10000000)"),
+    ):
         code, _, err = xcnn(capsys, "predict", path, tmp_path / "x.npy")
         assert code == 1 and str(path) in last_line(err) and message in last_line(err)
 
@@ -291,6 +367,7 @@ def test_8_a_full_disk_or_read_only_folder_is_one_line(tmp_path, capsys, monkeyp
         patch.setattr(saving, "atomic_write", full)
         code, _, err = xcnn(capsys, "train", *QUICK, "--out", tmp_path / "run")
     assert code == 1 and last_line(err).endswith("checkpoint.safetensors: No space left on device")
+
     def read_only(*args, dir=None, **kwargs):  # what a read-only folder answers, even to root
         raise PermissionError(13, "Permission denied", str(dir))
 
@@ -305,10 +382,13 @@ def test_8_a_full_disk_or_read_only_folder_is_one_line(tmp_path, capsys, monkeyp
 
 
 def test_8_errors_of_every_kind_are_one_line_and_debug_shows_the_traceback(tmp_path, capsys, monkeypatch):
-    for error, code, words in ((MemoryError("Unable to allocate 9 GiB"), 1, "out of memory: Unable to allocate"),
-                               (ZeroDivisionError("oops"), 1, "internal error (ZeroDivisionError: oops)"),
-                               (KeyboardInterrupt(), 130, "interrupted"),
-                               (RecursionError(), 1, "nested too deeply")):
+    for error, code, words in (
+        (MemoryError("Unable to allocate 9 GiB"), 1, "out of memory: Unable to allocate"),
+        (ZeroDivisionError("oops"), 1, "internal error (ZeroDivisionError: oops)"),
+        (KeyboardInterrupt(), 130, "interrupted"),
+        (RecursionError(), 1, "nested too deeply"),
+    ):
+
         def fail(*args, error=error, **kwargs):
             raise error
 

@@ -15,8 +15,13 @@ from xcnn import datasets
 def _npz_bytes(n=5):
     buf = io.BytesIO()
     rng = np.random.default_rng(0)
-    np.savez(buf, x_train=rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), y_train=np.arange(n) % 10,
-             x_test=rng.integers(0, 256, (2, 28, 28), dtype=np.uint8), y_test=np.array([1, 2]))
+    np.savez(
+        buf,
+        x_train=rng.integers(0, 256, (n, 28, 28), dtype=np.uint8),
+        y_train=np.arange(n) % 10,
+        x_test=rng.integers(0, 256, (2, 28, 28), dtype=np.uint8),
+        y_test=np.array([1, 2]),
+    )
     return buf.getvalue()
 
 
@@ -52,8 +57,11 @@ def tiny_spec(monkeypatch, tmp_path, server):
     url, files, hits = server
     data = _npz_bytes()
     files["tiny.npz"] = data
-    spec = datasets.Spec("tiny", (datasets.RemoteFile("tiny.npz", hashlib.sha256(data).hexdigest(),
-                                                      (url + "tiny.npz",)),), datasets._parse_npz)
+    spec = datasets.Spec(
+        "tiny",
+        (datasets.RemoteFile("tiny.npz", hashlib.sha256(data).hexdigest(), (url + "tiny.npz",)),),
+        datasets._parse_npz,
+    )
     monkeypatch.setitem(datasets.SPECS, "tiny", spec)
     monkeypatch.setenv("XCNN_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("XCNN_DATA_DIR", raising=False)

@@ -23,8 +23,18 @@ DEVICE1 = strict.Device("device1")
 
 
 def small_model(**kw):
-    return Sequential([Input((8, 8, 1)), RandomTranslation(0.2, 0.2), Conv2D(3, 3, activation="relu"), Flatten(),
-                       Dropout(0.3), Dense(4, activation="softmax")], seed=0, **kw)
+    return Sequential(
+        [
+            Input((8, 8, 1)),
+            RandomTranslation(0.2, 0.2),
+            Conv2D(3, 3, activation="relu"),
+            Flatten(),
+            Dropout(0.3),
+            Dense(4, activation="softmax"),
+        ],
+        seed=0,
+        **kw,
+    )
 
 
 def data(n=40):
@@ -50,8 +60,10 @@ def test_asarray_and_rng_place_arrays_on_the_device():
 
 def test_cpu_draws_match_across_backends_and_devices():
     """One seed gives the same numbers on every CPU backend and device (host and device share memory)."""
-    draws = [B.to_numpy(B.rng(name, 7, device=device).uniform((4,)))
-             for name, device in (("numpy", None), ("array_api_strict", "device1"))]
+    draws = [
+        B.to_numpy(B.rng(name, 7, device=device).uniform((4,)))
+        for name, device in (("numpy", None), ("array_api_strict", "device1"))
+    ]
     np.testing.assert_array_equal(draws[0], draws[1])
 
 

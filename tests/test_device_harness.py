@@ -69,13 +69,34 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
 # ops that read a device value back to the host, or whose output size depends on values (so
 # the host must learn it): each is a device sync on a GPU
-SYNC_OPS = {"_local_scalar_dense", "item", "is_nonzero", "equal", "nonzero", "nonzero_static", "masked_select",
-            "unique", "_unique", "_unique2", "unique_consecutive", "unique_dim", "allclose"}
+SYNC_OPS = {
+    "_local_scalar_dense",
+    "item",
+    "is_nonzero",
+    "equal",
+    "nonzero",
+    "nonzero_static",
+    "masked_select",
+    "unique",
+    "_unique",
+    "_unique2",
+    "unique_consecutive",
+    "unique_dim",
+    "allclose",
+}
 # ops that launch no kernel: allocation without a fill, in-place changes of a tensor's shape
 # metadata, profiler markers, and reads of a CPU scalar (the twin's Adam keeps its step
 # counter on the host, also with CUDA)
-NOT_LAUNCHES = ("empty", "squeeze_", "unsqueeze_", "as_strided_", "t_", "transpose_", "_record_function",
-                "_local_scalar_dense")
+NOT_LAUNCHES = (
+    "empty",
+    "squeeze_",
+    "unsqueeze_",
+    "as_strided_",
+    "t_",
+    "transpose_",
+    "_record_function",
+    "_local_scalar_dense",
+)
 
 
 class StepWatch(TorchDispatchMode):
@@ -181,8 +202,9 @@ STAGES = [
     lambda t: RandomFlip()(t),  # the model's per-step stream
     lambda t: RandomRotation(0.1, seed=3)(t),  # its own stream; bilinear, reflect
     lambda t: RandomRotation((-0.2, 0.1), fill_mode="constant", interpolation="nearest")(t),
-    lambda t: Conv2D(4, 3, padding="same", activation="relun",
-                     kernel_regularizer=regularizers.l1_l2(1e-4, 1e-4))(t),  # 10x10x4
+    lambda t: Conv2D(4, 3, padding="same", activation="relun", kernel_regularizer=regularizers.l1_l2(1e-4, 1e-4))(
+        t
+    ),  # 10x10x4
     lambda t: BatchNormalization()(t),
     lambda t: SyncBatchNormalization(momentum=0.9)(t),  # in one process: BatchNormalization
     lambda t: Add()([t, Conv2D(4, 1, activation="elu")(t)]),
@@ -199,8 +221,13 @@ STAGES = [
     lambda t: Conv2D(6, 2, activation="prelu")(t),  # 4x4x6
     lambda t: PReLU(shared_axes=[1, 2])(t),
     # each channel's mean and max spread back over the 4x4 image, beside it
-    lambda t: Concatenate()([t, UpSampling2D(4)(GlobalAveragePooling2D(keepdims=True)(t)),
-                             UpSampling2D(4)(Reshape((1, 1, 6))(GlobalMaxPooling2D()(t)))]),  # 4x4x18
+    lambda t: Concatenate()(
+        [
+            t,
+            UpSampling2D(4)(GlobalAveragePooling2D(keepdims=True)(t)),
+            UpSampling2D(4)(Reshape((1, 1, 6))(GlobalMaxPooling2D()(t))),
+        ]
+    ),  # 4x4x18
     lambda t: Dropout(0.25)(t),
     lambda t: Reshape((16, 18))(t),
     lambda t: Softmax(axis=1)(t),
@@ -226,8 +253,12 @@ def test_every_layer_kind_is_in_the_harness():
     assert not missing, f"add a stage for {sorted(missing)} to STAGES in tests/test_device_harness.py"
 
 
-HEADS = [("softmax", "sparse_categorical_crossentropy"), ("sigmoid", "categorical_crossentropy"),
-         ("softmax", "binary_crossentropy"), ("linear", "mse")]
+HEADS = [
+    ("softmax", "sparse_categorical_crossentropy"),
+    ("sigmoid", "categorical_crossentropy"),
+    ("softmax", "binary_crossentropy"),
+    ("linear", "mse"),
+]
 
 
 @pytest.mark.parametrize("head,loss", HEADS, ids=[loss for _, loss in HEADS])
@@ -331,9 +362,15 @@ def test_launches_within_goal_of_the_twin(name, request):
     if theirs is None:
         pytest.skip(f"no PyTorch twin for {name} in benchmarks/train_step.py")
     if ours.total > GOAL * theirs.total:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            f"{name}: {ours.total} launches per step, {ours.total / theirs.total:.2f}x PyTorch's twin "
-            f"({theirs.total}); goal {GOAL}x")))
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason=(
+                    f"{name}: {ours.total} launches per step, {ours.total / theirs.total:.2f}x PyTorch's twin "
+                    f"({theirs.total}); goal {GOAL}x"
+                ),
+            )
+        )
     assert ours.total <= GOAL * theirs.total
 
 
@@ -343,8 +380,9 @@ def test_weighted_metrics_and_auc_are_read_with_the_loss(monkeypatch, host_reads
     from xcnn import metrics
 
     model = every_layer_kind_model("sigmoid")
-    model.compile("adam", "binary_crossentropy", ["accuracy", metrics.AUC(num_thresholds=5)],
-                  weighted_metrics=["accuracy"])
+    model.compile(
+        "adam", "binary_crossentropy", ["accuracy", metrics.AUC(num_thresholds=5)], weighted_metrics=["accuracy"]
+    )
     x = np.random.default_rng(0).uniform(size=(8, *model.input_shape[1:]))
     y = np.eye(3)[np.arange(8) % 3]
     with cupy_compat_paths(monkeypatch), StepWatch() as watch:

@@ -33,8 +33,14 @@ def launch(ranks, *args, timeout=120, env=None):
     mpiexec = _mpiexec()
     if mpiexec is None:
         pytest.skip("multi-rank tests need mpiexec (pip install mpich)")
-    env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
-           "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **(env or {})}
+    env = {
+        **os.environ,
+        "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        **(env or {}),
+    }
     command = [mpiexec, "-n", str(ranks), sys.executable, "-m", "mpi4py", *args]
     return subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False)
 
@@ -154,7 +160,8 @@ def test_sample_weights_metrics_frozen_layers_and_batch_sources_train_as_one_pro
     assert adapters["frozen_unchanged"]
     assert adapters["adapters_log_error"] < 1e-12
     assert {"weighted_accuracy", "sparse_top_k_categorical_accuracy", "val_weighted_accuracy"} <= set(
-        adapters["adapters_log_keys"])
+        adapters["adapters_log_keys"]
+    )
     assert adapters["adapters_evaluate_error"] < 1e-12
     assert adapters["adapters_predict_shape"] == [10, 4] and adapters["adapters_predict_error"] < 1e-12
 
@@ -215,8 +222,15 @@ def test_mpi_world_of_one_without_mpiexec_is_bit_identical(tmp_path):
     pytest.importorskip("mpi4py", reason="needs mpi4py (pip install 'xcnn[mpi]')")
     out = tmp_path / "one.json"
     env = {**os.environ, "PYTHONPATH": ROOT, "OMP_NUM_THREADS": "1", "XCNN_BACKEND": "numpy"}
-    done = subprocess.run([sys.executable, WORKER, "float64", str(out)], env=env, cwd=ROOT, capture_output=True,
-                          text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, WORKER, "float64", str(out)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     found = json.loads(out.read_text())
     assert found["size"] == 1
@@ -281,8 +295,17 @@ needs_mnist = pytest.mark.skipif(
 
 @needs_mnist
 def test_example_on_two_ranks(tmp_path):
-    done = launch(2, os.path.join(ROOT, "examples", "data_parallel_mnist.py"), "--limit", "200", "--epochs", "1",
-                  "--out", str(tmp_path / "model.safetensors"), timeout=180)
+    done = launch(
+        2,
+        os.path.join(ROOT, "examples", "data_parallel_mnist.py"),
+        "--limit",
+        "200",
+        "--epochs",
+        "1",
+        "--out",
+        str(tmp_path / "model.safetensors"),
+        timeout=180,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.count("test accuracy:") == 1 and "2 rank(s) on ['cpu:0', 'cpu:1']" in done.stdout
     assert (tmp_path / "model.safetensors").exists()
@@ -293,8 +316,24 @@ def test_cli_on_two_ranks_prints_once_and_resumes_exactly(tmp_path):
     from xcnn import load_model
 
     def train(out, epochs, *extra):
-        args = ["-m", "xcnn", "train", "--distributed", "--limit", "240", "--batch-size", "50", "--epochs", str(epochs),
-                "--lr-schedule", "constant", "--no-progress", "--out", str(tmp_path / out), *extra]
+        args = [
+            "-m",
+            "xcnn",
+            "train",
+            "--distributed",
+            "--limit",
+            "240",
+            "--batch-size",
+            "50",
+            "--epochs",
+            str(epochs),
+            "--lr-schedule",
+            "constant",
+            "--no-progress",
+            "--out",
+            str(tmp_path / out),
+            *extra,
+        ]
         done = launch(2, *args, timeout=180)
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
@@ -326,8 +365,9 @@ def test_sync_batch_normalization_alone_is_batch_normalization(tmp_path):
     y = np.arange(12) % 3
 
     def train(norm):
-        model = Sequential([Input((4, 4, 2)), norm(momentum=0.7), Flatten(), Dense(3, activation="softmax")],
-                           dtype="float64", seed=1)
+        model = Sequential(
+            [Input((4, 4, 2)), norm(momentum=0.7), Flatten(), Dense(3, activation="softmax")], dtype="float64", seed=1
+        )
         model.compile("sgd", "sparse_categorical_crossentropy")
         model.fit(x, y, batch_size=5, epochs=2, verbose=0)
         return model
@@ -343,13 +383,33 @@ def test_sync_batch_normalization_alone_is_batch_normalization(tmp_path):
 
 def test_benchmark_and_cost_model_scripts_run(tmp_path):
     """docs/distributed.md's figures come from these two scripts: they still run (timings unchecked)."""
-    done = launch(2, os.path.join(ROOT, "benchmarks", "distributed.py"), "--nets", "seed", "--steps", "2",
-                  "--warmup", "1", "--wire-repeats", "2", "--threads", "1", "--json", str(tmp_path / "b.json"))
+    done = launch(
+        2,
+        os.path.join(ROOT, "benchmarks", "distributed.py"),
+        "--nets",
+        "seed",
+        "--steps",
+        "2",
+        "--warmup",
+        "1",
+        "--wire-repeats",
+        "2",
+        "--threads",
+        "1",
+        "--json",
+        str(tmp_path / "b.json"),
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     row = json.loads((tmp_path / "b.json").read_text())["rows"][0]
     assert row["params"] == 78_560 and row["gradient_bytes"] == 4 * 78_562 and row["bare_allreduce_ms"] > 0
-    model = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "scaling_model.py")], cwd=ROOT,
-                           capture_output=True, text=True, timeout=120, check=False)
+    model = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "benchmarks", "scaling_model.py")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert model.returncode == 0, model.stderr
     assert "8 GPUs, one node" in model.stdout and "Check against this machine" in model.stdout
 

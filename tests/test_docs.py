@@ -41,11 +41,15 @@ def python_blocks(text):
         if marker:
             reason = marker.group("reason").strip().strip("()").strip()
             if not reason:
-                raise ValueError(f"line {text.count(chr(10), 0, match.start()) + 1}: "
-                                 "<!-- docs-test: skip --> needs a reason in parentheses")
+                raise ValueError(
+                    f"line {text.count(chr(10), 0, match.start()) + 1}: "
+                    "<!-- docs-test: skip --> needs a reason in parentheses"
+                )
         indent = match.group("indent")
-        code = "".join(line[len(indent):] if line.startswith(indent) else line
-                       for line in match.group("code").splitlines(keepends=True))
+        code = "".join(
+            line[len(indent) :] if line.startswith(indent) else line
+            for line in match.group("code").splitlines(keepends=True)
+        )
         blocks.append((text.count("\n", 0, match.start()) + 2, code, reason))
     return blocks
 
@@ -57,8 +61,10 @@ def _missing_data_sets(code):
 
 
 def test_fence_parser_finds_blocks_and_skip_markers():
-    text = ("x\n```python\na = 1\n```\n\n<!-- docs-test: skip (needs a GPU) -->\n```python\nb = 2\n```\n"
-            "- item\n\n    ```python\n    c = 3\n    ```\n```bash\nls\n```\n")
+    text = (
+        "x\n```python\na = 1\n```\n\n<!-- docs-test: skip (needs a GPU) -->\n```python\nb = 2\n```\n"
+        "- item\n\n    ```python\n    c = 3\n    ```\n```bash\nls\n```\n"
+    )
     assert python_blocks(text) == [(3, "a = 1\n", None), (8, "b = 2\n", "needs a GPU"), (13, "c = 3\n", None)]
     with pytest.raises(ValueError, match="needs a reason"):
         python_blocks("<!-- docs-test: skip -->\n```python\nb = 2\n```\n")

@@ -9,8 +9,10 @@ from conftest import assert_close, on
 from xcnn import backend as B
 from xcnn import layers, models, ops
 
-KINDS = {"avg": (ops.global_avg_pool2d, ops.global_avg_pool2d_backward),
-         "max": (ops.global_max_pool2d, ops.global_max_pool2d_backward)}
+KINDS = {
+    "avg": (ops.global_avg_pool2d, ops.global_avg_pool2d_backward),
+    "max": (ops.global_max_pool2d, ops.global_max_pool2d_backward),
+}
 SHAPES = [(1, 1, 1, 1), (2, 3, 4, 5), (3, 5, 2, 1), (33, 2, 2, 2)]
 
 

@@ -91,7 +91,9 @@ def _new_layers(x):
     transposed, dilated and grouped convolutions, BatchNormalization without beta or gamma,
     augmentation, Dropout with noise_shape and seed, and a frozen Conv2D named "frozen", each
     with arguments away from their defaults where Keras files can hold them. Returns a vector."""
-    x = RandomRotation((-0.1, 0.2), fill_mode="nearest", seed=4)(RandomFlip("horizontal", seed=3)(Rescaling(0.5, 0.1)(x)))
+    x = RandomRotation((-0.1, 0.2), fill_mode="nearest", seed=4)(
+        RandomFlip("horizontal", seed=3)(Rescaling(0.5, 0.1)(x))
+    )
     x = Conv2D(6, 3, padding="same", dilation_rate=2, groups=3)(x)
     x = ZeroPadding2D(((1, 0), (0, 2)))(x)  # on NCHW in ONNX (every_kind_model pads NHWC too)
     x = DepthwiseConv2D(3, depth_multiplier=2, padding="same", activation="relu")(x)  # 12 channels
@@ -130,9 +132,28 @@ def every_kind_model(seed=0):
     f = Activation("maxout")(e)  # 12 channels -> 6
     g = MaxPooling2D(3, strides=2, padding="same")(f)
     h = AveragePooling2D(2, strides=1, padding="same")(g)
-    for name in ("sigmoid", "leaky_relu", "elu", "softplus", "softsign", "relun", "rrelu", "linear", "tanh", "relu6",
-                 "selu", "gelu", "silu", "swish", "hard_sigmoid", "hard_silu", "hard_swish", "mish", "exponential",
-                 "log_softmax"):
+    for name in (
+        "sigmoid",
+        "leaky_relu",
+        "elu",
+        "softplus",
+        "softsign",
+        "relun",
+        "rrelu",
+        "linear",
+        "tanh",
+        "relu6",
+        "selu",
+        "gelu",
+        "silu",
+        "swish",
+        "hard_sigmoid",
+        "hard_silu",
+        "hard_swish",
+        "mish",
+        "exponential",
+        "log_softmax",
+    ):
         h = Activation(name)(h)
     step = Activation("step")(Conv2D(6, 1)(g))
     joined = Concatenate(axis=1)([h, step])  # along the height: the layouts must agree
@@ -151,6 +172,7 @@ def _x(model, n=4, seed=1):
 
 # --- the registry -----------------------------------------------------------------------------
 
+
 def test_every_layer_class_and_activation_has_a_converter():
     assert set(LAYER_CLASSES) <= set(converters.CONVERTERS), "add an entry to xcnn/interop/converters.py"
     assert set(activations.NAMES) <= set(converters.ACTIVATIONS), "add an entry to ACTIVATIONS"
@@ -165,11 +187,20 @@ def test_keras_weight_group_names_follow_keras_order():
 
     model = zoo.lenet(seed=0)
     groups = [group for group, _ in weight_groups(model)]
-    assert groups == ["layers/conv2d", "layers/average_pooling2d", "layers/conv2d_1", "layers/average_pooling2d_1",
-                      "layers/flatten", "layers/dense", "layers/dense_1", "layers/dense_2"]
+    assert groups == [
+        "layers/conv2d",
+        "layers/average_pooling2d",
+        "layers/conv2d_1",
+        "layers/average_pooling2d_1",
+        "layers/flatten",
+        "layers/dense",
+        "layers/dense_1",
+        "layers/dense_2",
+    ]
 
 
 # --- save and load by file name -------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("build", [keras_mappable_model, new_layers_model], ids=lambda f: f.__name__)
 def test_keras_file_round_trip_without_keras(tmp_path, backend, build):
@@ -225,12 +256,24 @@ def test_keras_weights_of_another_architecture_are_refused(tmp_path):
     zoo.lecture(seed=0).save_weights(tmp_path / "m.weights.h5")
     other = zoo.lecture(seed=1, classes=7)
     before = other.get_weights()
-    with pytest.raises(ValueError, match=r"weight 'kernel' of layer '.*' has shape \(64, 10\) in Keras's layout, "
-                                         r"the model needs \(64, 7\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"weight 'kernel' of layer '.*' has shape \(64, 10\) in Keras's layout, "
+        r"the model needs \(64, 7\)",
+    ):
         other.load_weights(tmp_path / "m.weights.h5")
     assert all(np.array_equal(a, b) for a, b in zip(other.get_weights(), before))  # nothing changed
-    longer = Sequential([Input((28, 28, 1)), Conv2D(9, 3, padding="same"), MaxPooling2D(2), Flatten(), Dense(64),
-                         Dense(10), Dense(10, name="extra")])
+    longer = Sequential(
+        [
+            Input((28, 28, 1)),
+            Conv2D(9, 3, padding="same"),
+            MaxPooling2D(2),
+            Flatten(),
+            Dense(64),
+            Dense(10),
+            Dense(10, name="extra"),
+        ]
+    )
     with pytest.raises(ValueError, match=r"has no weights for layer 'extra' \(group layers/dense_2\)"):
         longer.load_weights(tmp_path / "m.weights.h5")
     shorter = Sequential([Input((28, 28, 1)), Conv2D(9, 3, padding="same"), MaxPooling2D(2), Flatten(), Dense(64)])
@@ -240,8 +283,11 @@ def test_keras_weights_of_another_architecture_are_refused(tmp_path):
 
 def test_file_names_that_name_no_format_are_refused(tmp_path):
     model = zoo.lecture(seed=0)
-    with pytest.raises(ValueError, match=r"cannot tell the format from the file name '.*m\.h5': end it with "
-                                         r"\.safetensors .* or \.keras"):
+    with pytest.raises(
+        ValueError,
+        match=r"cannot tell the format from the file name '.*m\.h5': end it with "
+        r"\.safetensors .* or \.keras",
+    ):
         model.save(tmp_path / "m.h5")
     with pytest.raises(ValueError, match=r"cannot tell the weights format from the file name '.*m\.npz'"):
         model.save_weights(tmp_path / "m.npz")
@@ -255,33 +301,69 @@ def test_file_names_that_name_no_format_are_refused(tmp_path):
 
 # --- refusals of what Keras files cannot hold, or xcnn cannot read -------------------------------
 
+
 def _keras_sequential(layer):
-    return {"class_name": "Sequential", "config": {"name": "s", "layers": [
-        {"class_name": "InputLayer", "config": {"batch_shape": [None, 8, 8, 3], "dtype": "float32", "name": "in"}},
-        layer]}}
+    return {
+        "class_name": "Sequential",
+        "config": {
+            "name": "s",
+            "layers": [
+                {
+                    "class_name": "InputLayer",
+                    "config": {"batch_shape": [None, 8, 8, 3], "dtype": "float32", "name": "in"},
+                },
+                layer,
+            ],
+        },
+    }
 
 
-@pytest.mark.parametrize("layer, message", [
-    ({"class_name": "Conv2D", "config": {"name": "c", "filters": 2, "kernel_size": [3, 3],
-                                         "data_format": "channels_first"}},
-     (r"Keras layer 'c' \(Conv2D\) cannot be converted: data_format='channels_first' is not supported "
-      r"\(xcnn's Conv2D computes as data_format='channels_last'\)")),
-    ({"class_name": "LSTM", "config": {"name": "l", "units": 3}},
-     r"Keras layer 'l' \(LSTM\) cannot be converted: xcnn has no LSTM layer"),
-    ({"class_name": "Dense", "config": {"name": "d", "units": 3, "kernel_constraint": {"class_name": "NonNeg"}}},
-     r"Keras layer 'd' \(Dense\) cannot be converted: kernel_constraint=.* is not supported"),
-    ({"class_name": "Dense", "config": {"name": "d", "units": 3, "bells": 1}},
-     r"Keras layer 'd' \(Dense\) cannot be converted: argument bells=1 has no xcnn equivalent"),
-    ({"class_name": "Dense", "config": {"name": "d", "units": 3, "activation": "celu"}},
-     r"Keras layer 'd' \(Dense\) cannot be converted: activation 'celu' is not one of"),
-    ({"class_name": "Dense", "config": {"name": "d", "units": 3, "dtype": "mixed_float16"}},
-     r"layer 'd' cannot be converted: dtype 'mixed_float16' is not float32 or float64"),
-    ({"class_name": "BatchNormalization", "config": {"name": "b", "axis": 1}},
-     r"Keras layer 'b' \(BatchNormalization\) cannot be converted: axis=1 is not supported"),
-    ({"class_name": "RandomTranslation", "config": {"name": "r", "height_factor": 0.1, "width_factor": 0.1,
-                                                    "fill_mode": "reflect"}},
-     r"Keras layer 'r' \(RandomTranslation\) cannot be converted: fill_mode='reflect' is not supported"),
-])
+@pytest.mark.parametrize(
+    "layer, message",
+    [
+        (
+            {
+                "class_name": "Conv2D",
+                "config": {"name": "c", "filters": 2, "kernel_size": [3, 3], "data_format": "channels_first"},
+            },
+            (
+                r"Keras layer 'c' \(Conv2D\) cannot be converted: data_format='channels_first' is not supported "
+                r"\(xcnn's Conv2D computes as data_format='channels_last'\)"
+            ),
+        ),
+        (
+            {"class_name": "LSTM", "config": {"name": "l", "units": 3}},
+            r"Keras layer 'l' \(LSTM\) cannot be converted: xcnn has no LSTM layer",
+        ),
+        (
+            {"class_name": "Dense", "config": {"name": "d", "units": 3, "kernel_constraint": {"class_name": "NonNeg"}}},
+            r"Keras layer 'd' \(Dense\) cannot be converted: kernel_constraint=.* is not supported",
+        ),
+        (
+            {"class_name": "Dense", "config": {"name": "d", "units": 3, "bells": 1}},
+            r"Keras layer 'd' \(Dense\) cannot be converted: argument bells=1 has no xcnn equivalent",
+        ),
+        (
+            {"class_name": "Dense", "config": {"name": "d", "units": 3, "activation": "celu"}},
+            r"Keras layer 'd' \(Dense\) cannot be converted: activation 'celu' is not one of",
+        ),
+        (
+            {"class_name": "Dense", "config": {"name": "d", "units": 3, "dtype": "mixed_float16"}},
+            r"layer 'd' cannot be converted: dtype 'mixed_float16' is not float32 or float64",
+        ),
+        (
+            {"class_name": "BatchNormalization", "config": {"name": "b", "axis": 1}},
+            r"Keras layer 'b' \(BatchNormalization\) cannot be converted: axis=1 is not supported",
+        ),
+        (
+            {
+                "class_name": "RandomTranslation",
+                "config": {"name": "r", "height_factor": 0.1, "width_factor": 0.1, "fill_mode": "reflect"},
+            },
+            r"Keras layer 'r' \(RandomTranslation\) cannot be converted: fill_mode='reflect' is not supported",
+        ),
+    ],
+)
 def test_keras_configs_xcnn_cannot_map_are_refused(layer, message):
     from xcnn.interop.keras_format import model_from_keras_config
 
@@ -289,13 +371,18 @@ def test_keras_configs_xcnn_cannot_map_are_refused(layer, message):
         model_from_keras_config(_keras_sequential(layer))
 
 
-@pytest.mark.parametrize("activation", ["step", "maxout", "prelu", "rrelu", {"name": "relun", "n": 3.0},
-                                        {"name": "leaky_relu", "negative_slope": 0.1}])
+@pytest.mark.parametrize(
+    "activation",
+    ["step", "maxout", "prelu", "rrelu", {"name": "relun", "n": 3.0}, {"name": "leaky_relu", "negative_slope": 0.1}],
+)
 def test_activations_keras_lacks_are_refused_when_writing(tmp_path, activation):
     pytest.importorskip("h5py")
     model = Sequential([Conv2D(4, 3, activation=activation, input_shape=(8, 8, 3))])
-    with pytest.raises(ValueError, match=r"layer 'conv2d.*' \(Conv2D\) cannot be converted: activation .* has no "
-                                         r"Keras equivalent"):
+    with pytest.raises(
+        ValueError,
+        match=r"layer 'conv2d.*' \(Conv2D\) cannot be converted: activation .* has no "
+        r"Keras equivalent",
+    ):
         model.save(tmp_path / "m.keras")
     assert not (tmp_path / "m.keras").exists()
 
@@ -303,8 +390,9 @@ def test_activations_keras_lacks_are_refused_when_writing(tmp_path, activation):
 def test_frozen_keras_layers_stay_frozen():
     from xcnn.interop.keras_format import keras_model_config, model_from_keras_config
 
-    config = _keras_sequential({"class_name": "Conv2D", "config": {"name": "c", "filters": 2, "kernel_size": [3, 3],
-                                                                   "trainable": False}})
+    config = _keras_sequential(
+        {"class_name": "Conv2D", "config": {"name": "c", "filters": 2, "kernel_size": [3, 3], "trainable": False}}
+    )
     model = model_from_keras_config(config)
     assert model.get_layer("c").trainable is False
     assert keras_model_config(model)["config"]["layers"][1]["config"]["trainable"] is False
@@ -321,13 +409,28 @@ def test_keras_graphs_xcnn_cannot_hold_are_refused():
     def tensor(name):
         return {"class_name": "__keras_tensor__", "config": {"shape": [None, 4], "keras_history": [name, 0, 0]}}
 
-    layers = [{"class_name": "InputLayer", "config": {"batch_shape": [None, 4], "name": "in"}, "inbound_nodes": []},
-              {"class_name": "Dense", "config": {"name": "a", "units": 2}, "inbound_nodes": [
-                  {"args": [tensor("in")], "kwargs": {}}]},
-              {"class_name": "Dense", "config": {"name": "b", "units": 2}, "inbound_nodes": [
-                  {"args": [tensor("in")], "kwargs": {}}]}]
-    two_outputs = {"class_name": "Functional", "config": {"name": "m", "layers": layers, "input_layers": [["in", 0, 0]],
-                                                          "output_layers": [["a", 0, 0], ["b", 0, 0]]}}
+    layers = [
+        {"class_name": "InputLayer", "config": {"batch_shape": [None, 4], "name": "in"}, "inbound_nodes": []},
+        {
+            "class_name": "Dense",
+            "config": {"name": "a", "units": 2},
+            "inbound_nodes": [{"args": [tensor("in")], "kwargs": {}}],
+        },
+        {
+            "class_name": "Dense",
+            "config": {"name": "b", "units": 2},
+            "inbound_nodes": [{"args": [tensor("in")], "kwargs": {}}],
+        },
+    ]
+    two_outputs = {
+        "class_name": "Functional",
+        "config": {
+            "name": "m",
+            "layers": layers,
+            "input_layers": [["in", 0, 0]],
+            "output_layers": [["a", 0, 0], ["b", 0, 0]],
+        },
+    }
     with pytest.raises(ValueError, match=r"it has 2 outputs \(xcnn models have one\)"):
         model_from_keras_config(two_outputs)
     layers[2]["inbound_nodes"].append({"args": [tensor("a")], "kwargs": {}})
@@ -342,7 +445,9 @@ def test_custom_activations_are_refused(tmp_path):
         return x * x * x
 
     model = Sequential([Dense(3, activation=(cube, lambda dy, x, y: 3 * x * x * dy), input_shape=(4,), name="d")])
-    with pytest.raises(ValueError, match=r"layer 'd' \(Dense\) cannot be converted: activation 'cube' has no converter"):
+    with pytest.raises(
+        ValueError, match=r"layer 'd' \(Dense\) cannot be converted: activation 'cube' has no converter"
+    ):
         model.export(tmp_path / "m.onnx")
 
 
@@ -359,6 +464,7 @@ def test_a_layer_without_converter_is_refused(tmp_path):
 
 
 # --- ONNX -------------------------------------------------------------------------------------------
+
 
 def _onnx_outputs(path, x):
     ort = pytest.importorskip("onnxruntime")
@@ -402,8 +508,9 @@ def test_onnx_export_of_each_layer_output_matches_predict(tmp_path):
         head.export(tmp_path / f"{layer.name}.onnx")
         expected = head.predict(x)
         assert np.abs(expected).max() > 1e-2, layer.name  # values that can show a mistake
-        np.testing.assert_allclose(_onnx_outputs(tmp_path / f"{layer.name}.onnx", x), expected, rtol=1e-5,
-                                   atol=1e-6, err_msg=layer.name)
+        np.testing.assert_allclose(
+            _onnx_outputs(tmp_path / f"{layer.name}.onnx", x), expected, rtol=1e-5, atol=1e-6, err_msg=layer.name
+        )
 
 
 def test_onnx_export_of_a_keras_file_model(tmp_path, backend):

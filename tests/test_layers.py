@@ -86,6 +86,7 @@ def test_conv2d_starts_from_keras_glorot_uniform():
 
 # --- ops of the new layers, against loops written here and numerical gradients ----------------
 
+
 def _check_op(backend, dtype, forward, backward, reference, x, **kwargs):
     """forward(x) against reference(x); backward(dy) against the numerical gradient of <reference(x), dy>."""
     xb = B.asarray(x, backend, dtype)
@@ -109,8 +110,14 @@ def test_zero_pad2d(backend, dtype, pads):
     from xcnn import ops
 
     x = np.random.default_rng(0).standard_normal((2, 3, 4, 2))
-    _check_op(backend, dtype, lambda v: ops.zero_pad2d(v, pads), lambda dy, v, y: ops.zero_pad2d_backward(dy, pads),
-              lambda v: ref.pad(v, pads), x)
+    _check_op(
+        backend,
+        dtype,
+        lambda v: ops.zero_pad2d(v, pads),
+        lambda dy, v, y: ops.zero_pad2d_backward(dy, pads),
+        lambda v: ref.pad(v, pads),
+        x,
+    )
 
 
 @pytest.mark.parametrize("size", [(2, 2), (3, 1), (1, 1)])
@@ -125,8 +132,14 @@ def test_upsample_nearest2d(backend, dtype, size):
         return out
 
     x = np.random.default_rng(1).standard_normal((2, 3, 4, 2))
-    _check_op(backend, dtype, lambda v: ops.upsample_nearest2d(v, size),
-              lambda dy, v, y: ops.upsample_nearest2d_backward(dy, size), reference, x)
+    _check_op(
+        backend,
+        dtype,
+        lambda v: ops.upsample_nearest2d(v, size),
+        lambda dy, v, y: ops.upsample_nearest2d_backward(dy, size),
+        reference,
+        x,
+    )
 
 
 @pytest.mark.parametrize("alpha_shape", [(2,), (3, 4, 2), (1, 1, 2), (3, 1, 1)])
@@ -134,7 +147,11 @@ def test_prelu_with_keras_alpha_shapes(backend, dtype, alpha_shape):
     from xcnn import ops
 
     rng = np.random.default_rng(2)
-    x, alpha, dy = rng.standard_normal((5, 3, 4, 2)), rng.standard_normal(alpha_shape), rng.standard_normal((5, 3, 4, 2))
+    x, alpha, dy = (
+        rng.standard_normal((5, 3, 4, 2)),
+        rng.standard_normal(alpha_shape),
+        rng.standard_normal((5, 3, 4, 2)),
+    )
     xb, ab, dyb = (B.asarray(a, backend, dtype) for a in (x, alpha, dy))
     assert_close(ops.prelu(xb, ab), np.where(x > 0, x, alpha * x), dtype)
     dx, dalpha = ops.prelu_backward(dyb, xb, ab)
@@ -155,11 +172,18 @@ def test_thresholded_relu(backend, dtype, max_value, negative_slope, threshold):
         y = np.where(v >= threshold, v, negative_slope * (v - threshold))
         return y if max_value is None else np.minimum(y, max_value)
 
-    _check_op(backend, dtype, lambda v: ops.thresholded_relu(v, **kw),
-              lambda dy, v, y: ops.thresholded_relu_backward(dy, v, y, **kw), reference, x)
+    _check_op(
+        backend,
+        dtype,
+        lambda v: ops.thresholded_relu(v, **kw),
+        lambda dy, v, y: ops.thresholded_relu_backward(dy, v, y, **kw),
+        reference,
+        x,
+    )
 
 
 # --- the new layers in models ----------------------------------------------------------------
+
 
 def test_random_flip_flips_some_images_in_training_only_and_its_gradient_is_the_adjoint(backend, dtype):
     from xcnn.layers import RandomFlip
@@ -227,6 +251,7 @@ def test_relu_layer_before_a_pool_is_deferred_like_activation_relu():
 
 # --- dilated, grouped and transposed convolutions ----------------------------------------------
 
+
 def _ref_conv_general(x, w, b, stride, padding, dilation, groups):
     """Loops: output[n, i, j, f] sums x at taps ``dilation`` apart over f's group of channels."""
     f, kh, kw, cg = w.shape
@@ -240,14 +265,20 @@ def _ref_conv_general(x, w, b, stride, padding, dilation, groups):
         g = k // per_group
         for i in range(oh):
             for j in range(ow):
-                patch = xp[:, i * sh:i * sh + span[0]:dh, j * sw:j * sw + span[1]:dw, g * cg:(g + 1) * cg]
+                patch = xp[:, i * sh : i * sh + span[0] : dh, j * sw : j * sw + span[1] : dw, g * cg : (g + 1) * cg]
                 y[:, i, j, k] = np.sum(patch * w[k], axis=(1, 2, 3)) + b[k]
     return y
 
 
-@pytest.mark.parametrize("stride, padding, dilation, groups", [
-    (1, "valid", (2, 2), 1), (1, "same", (2, 3), 2), (2, "valid", (1, 1), 2), ((1, 2), "same", (1, 1), 4),
-])
+@pytest.mark.parametrize(
+    "stride, padding, dilation, groups",
+    [
+        (1, "valid", (2, 2), 1),
+        (1, "same", (2, 3), 2),
+        (2, "valid", (1, 1), 2),
+        ((1, 2), "same", (1, 1), 4),
+    ],
+)
 def test_conv2d_general_matches_loops_and_numerical_gradients(backend, dtype, stride, padding, dilation, groups):
     from xcnn import ops
 
@@ -274,18 +305,22 @@ def _ref_conv_transpose(x, w, b, stride, padding):
     from xcnn.ops import conv2d_transpose_padding
 
     _, kh, kw, f = w.shape
-    (oh, (pt, _)), (ow, (pl, _)) = (conv2d_transpose_padding(n, k, s, padding)
-                                    for n, k, s in zip(x.shape[1:3], (kh, kw), stride))
+    (oh, (pt, _)), (ow, (pl, _)) = (
+        conv2d_transpose_padding(n, k, s, padding) for n, k, s in zip(x.shape[1:3], (kh, kw), stride)
+    )
     big = np.zeros((x.shape[0], oh + kh + stride[0], ow + kw + stride[1], f))
     for i in range(x.shape[1]):
         for j in range(x.shape[2]):
-            big[:, i * stride[0]:i * stride[0] + kh, j * stride[1]:j * stride[1] + kw, :] += np.einsum(
-                "nc,cabf->nabf", x[:, i, j, :], w)
-    return big[:, pt:pt + oh, pl:pl + ow, :] + b
+            big[:, i * stride[0] : i * stride[0] + kh, j * stride[1] : j * stride[1] + kw, :] += np.einsum(
+                "nc,cabf->nabf", x[:, i, j, :], w
+            )
+    return big[:, pt : pt + oh, pl : pl + ow, :] + b
 
 
-@pytest.mark.parametrize("stride, padding, kernel", [((1, 1), "valid", (3, 3)), ((2, 2), "valid", (3, 2)),
-                                                     ((2, 3), "same", (3, 4)), ((3, 3), "same", (2, 2))])
+@pytest.mark.parametrize(
+    "stride, padding, kernel",
+    [((1, 1), "valid", (3, 3)), ((2, 2), "valid", (3, 2)), ((2, 3), "same", (3, 4)), ((3, 3), "same", (2, 2))],
+)
 def test_conv2d_transpose_matches_loops_and_numerical_gradients(backend, dtype, stride, padding, kernel):
     from xcnn import ops
 
@@ -357,6 +392,7 @@ def test_model_trainable_freezes_every_layer():
 
 # --- resampling (RandomRotation) ----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("fill_mode", ["constant", "nearest", "wrap", "mirror", "reflect"])
 @pytest.mark.parametrize("interpolation", ["bilinear", "nearest"])
 def test_resample_backward_is_the_adjoint_and_backends_agree(backend, dtype, fill_mode, interpolation):
@@ -368,8 +404,9 @@ def test_resample_backward_is_the_adjoint_and_backends_agree(backend, dtype, fil
 
     def run(on_backend, dt):
         xb = B.asarray(x, on_backend, dt)
-        rows, cols = ops.rotation_coordinates(B.asarray(angles, on_backend, "float64"), (7, 6),
-                                              B.namespace(on_backend).float64)
+        rows, cols = ops.rotation_coordinates(
+            B.asarray(angles, on_backend, "float64"), (7, 6), B.namespace(on_backend).float64
+        )
         plan = ops.sampling_plan(x.shape, rows, cols, interpolation, fill_mode)
         y = ops.resample(xb, plan, (7, 6), 0.0)
         return B.to_numpy(y), B.to_numpy(ops.resample_backward(B.asarray(dy, on_backend, dt), plan, x.shape))
@@ -404,7 +441,10 @@ def test_random_rotation_rotates_in_training_only(backend):
     model._use_step_rng(model._step_rng)  # the seeded layer restarts its own stream
     again = B.to_numpy(layer.forward([B.asarray(x, backend, "float64")], True))
     np.testing.assert_allclose(again, out)
-    for bad, message in (({"factor": "x"}, "factor must be"), ({"factor": 0.1, "fill_mode": "edge"}, "fill_mode"),
-                         ({"factor": 0.1, "interpolation": "cubic"}, "interpolation")):
+    for bad, message in (
+        ({"factor": "x"}, "factor must be"),
+        ({"factor": 0.1, "fill_mode": "edge"}, "fill_mode"),
+        ({"factor": 0.1, "interpolation": "cubic"}, "interpolation"),
+    ):
         with pytest.raises(ValueError, match=message):
             RandomRotation(**bad)

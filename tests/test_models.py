@@ -11,7 +11,16 @@ from xcnn import backend as B
 from xcnn import optimizers, regularizers
 from xcnn.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from xcnn.layers import (
-    Activation, Add, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, Dropout, Flatten, Input,
+    Activation,
+    Add,
+    AveragePooling2D,
+    BatchNormalization,
+    Concatenate,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    Input,
     MaxPooling2D,
 )
 from xcnn.layers.layer import Rewrite
@@ -20,18 +29,32 @@ from xcnn.utils import to_categorical
 
 
 def lecture_model(**kw):
-    return Sequential([
-        Conv2D(9, (3, 3), padding="same", activation="relu", kernel_initializer="he_normal", input_shape=(28, 28, 1)),
-        MaxPooling2D(2), Flatten(), Dense(64, activation="relu"), Dense(10, activation="softmax"),
-    ], **kw)
+    return Sequential(
+        [
+            Conv2D(
+                9, (3, 3), padding="same", activation="relu", kernel_initializer="he_normal", input_shape=(28, 28, 1)
+            ),
+            MaxPooling2D(2),
+            Flatten(),
+            Dense(64, activation="relu"),
+            Dense(10, activation="softmax"),
+        ],
+        **kw,
+    )
 
 
 def article_model(**kw):
-    return Sequential([
-        Conv2D(6, (7, 7), activation="relu", kernel_initializer="he_normal", input_shape=(28, 28, 1)),
-        MaxPooling2D(2), Flatten(),
-        Dense(100, activation="relu"), Dense(50, activation="relu"), Dense(10, activation="softmax"),
-    ], **kw)
+    return Sequential(
+        [
+            Conv2D(6, (7, 7), activation="relu", kernel_initializer="he_normal", input_shape=(28, 28, 1)),
+            MaxPooling2D(2),
+            Flatten(),
+            Dense(100, activation="relu"),
+            Dense(50, activation="relu"),
+            Dense(10, activation="softmax"),
+        ],
+        **kw,
+    )
 
 
 def every_layer_model(backend="numpy", dtype="float64", seed=0):
@@ -90,7 +113,9 @@ def test_whole_model_numerical_gradient():
             def total_loss(values, layer=layer, name=name):
                 layer.params[name] = values
                 loss, _ = _loss_with_fixed_randomness(model, x, y, backend)
-                penalty = sum(float(reg.penalty(lay.params[k])) for lay in model.layers for k, reg in lay.regularizers.items())
+                penalty = sum(
+                    float(reg.penalty(lay.params[k])) for lay in model.layers for k, reg in lay.regularizers.items()
+                )
                 return float(loss) + penalty
 
             numeric = ref.numerical_gradient(total_loss, w.copy())
@@ -157,8 +182,9 @@ def _run_steps(backend, dtype, optimizer):
     return np.array(losses), model.get_weights()
 
 
-@pytest.mark.parametrize("optimizer", [lambda: optimizers.SGD(0.05, momentum=0.9), lambda: optimizers.Adam(0.01)],
-                         ids=["sgd", "adam"])
+@pytest.mark.parametrize(
+    "optimizer", [lambda: optimizers.SGD(0.05, momentum=0.9), lambda: optimizers.Adam(0.01)], ids=["sgd", "adam"]
+)
 def test_backend_parity_over_twenty_steps(backend, dtype, optimizer):
     losses_ref, weights_ref = _run_steps("numpy", "float64", optimizer())
     losses, weights = _run_steps(backend, dtype, optimizer())
@@ -178,8 +204,16 @@ def test_tiny_synthetic_task_is_learned_perfectly(backend):
     for i, q in enumerate(labels):
         r, c = divmod(int(q), 2)
         x[i, 3 * r + rng.integers(0, 3), 3 * c + rng.integers(0, 3), 0] = 1.0
-    model = Sequential([Conv2D(4, 3, padding="same", activation="relu", input_shape=(6, 6, 1)), MaxPooling2D(3),
-                        Flatten(), Dense(4, activation="softmax")], backend=backend, seed=1)
+    model = Sequential(
+        [
+            Conv2D(4, 3, padding="same", activation="relu", input_shape=(6, 6, 1)),
+            MaxPooling2D(3),
+            Flatten(),
+            Dense(4, activation="softmax"),
+        ],
+        backend=backend,
+        seed=1,
+    )
     model.compile(optimizers.Adam(0.05), "sparse_categorical_crossentropy", ["accuracy"])
     model.fit(x, labels, batch_size=16, epochs=40, verbose=0, seed=0)
     loss, accuracy = model.evaluate(x, labels)
@@ -211,6 +245,7 @@ def test_mnist_subset_is_learned(make):
 
 
 # --- optimizers by hand ----------------------------------------------------------------------
+
 
 def _two_steps(opt):
     w = np.array([1.0, -2.0])
@@ -281,6 +316,7 @@ def test_optimizer_state_lives_on_the_backend(backend):
 
 # --- summary and parameter counts ----------------------------------------------------------
 
+
 def test_summary_matches_keras_for_the_lecture_model():
     model = lecture_model(seed=0)
     lines = []
@@ -324,8 +360,9 @@ def test_batchnorm_counts_and_inference_statistics():
 @pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5, 2)])
 def test_batchnorm_normalizes_with_batch_statistics_and_updates_moving_ones(backend, dtype, shape):
     x = np.random.default_rng(1).standard_normal(shape) * 2.5 + 0.7
-    model = Sequential([BatchNormalization(momentum=0.9, epsilon=1e-3, input_shape=shape[1:])],
-                       backend=backend, dtype=dtype, seed=0)
+    model = Sequential(
+        [BatchNormalization(momentum=0.9, epsilon=1e-3, input_shape=shape[1:])], backend=backend, dtype=dtype, seed=0
+    )
     y = model._forward(B.asarray(x, backend, dtype), training=True)
     axes = tuple(range(x.ndim - 1))
     mean, var = x.mean(axis=axes), x.var(axis=axes)
@@ -336,6 +373,7 @@ def test_batchnorm_normalizes_with_batch_statistics_and_updates_moving_ones(back
 
 
 # --- fit, callbacks, history ----------------------------------------------------------------
+
 
 def test_fit_history_validation_split_and_callbacks(tmp_path):
     rng = np.random.default_rng(0)
@@ -357,8 +395,15 @@ def test_fit_history_validation_split_and_callbacks(tmp_path):
 
     counter = Counter()
     ckpt = tmp_path / "best.safetensors"
-    history = model.fit(x, y, batch_size=10, epochs=3, validation_split=0.2, verbose=0,
-                        callbacks=[counter, ModelCheckpoint(ckpt, save_best_only=True)])
+    history = model.fit(
+        x,
+        y,
+        batch_size=10,
+        epochs=3,
+        validation_split=0.2,
+        verbose=0,
+        callbacks=[counter, ModelCheckpoint(ckpt, save_best_only=True)],
+    )
     assert history.epoch == [0, 1, 2] and counter.epochs == [0, 1, 2]
     assert counter.batches == 3 * 4  # 40 training samples in batches of 10
     assert set(history.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
@@ -405,6 +450,7 @@ def test_model_to_moves_weights_and_optimizer_state(backend):
 
 # --- save and load --------------------------------------------------------------------------
 
+
 def test_save_load_round_trip_across_backends(tmp_path, backend):
     model = every_layer_model("numpy", "float64", seed=2)
     model.compile("adam", "categorical_crossentropy", ["accuracy"])
@@ -437,6 +483,7 @@ def test_damaged_or_foreign_files_are_clear_errors(tmp_path):
 
 
 # --- bad input ------------------------------------------------------------------------------
+
 
 def test_bad_input_is_a_clear_error():
     model = lecture_model(seed=0)
@@ -471,18 +518,24 @@ def test_bad_input_is_a_clear_error():
 
 
 def test_optimizer_config_round_trips():
-    for opt in (optimizers.SGD(0.1, 0.9, True), optimizers.Adagrad(epsilon=1e-5), optimizers.RMSprop(rho=0.8),
-                optimizers.Adadelta(), optimizers.Adam(beta_2=0.99, weight_decay=0.1),
-                optimizers.Adam(optimizers.CosineDecay(0.01, 100, alpha=0.1), weight_decay=0.05),
-                optimizers.SGD(optimizers.ExponentialDecay(0.1, 10, 0.5, staircase=True))):
+    for opt in (
+        optimizers.SGD(0.1, 0.9, True),
+        optimizers.Adagrad(epsilon=1e-5),
+        optimizers.RMSprop(rho=0.8),
+        optimizers.Adadelta(),
+        optimizers.Adam(beta_2=0.99, weight_decay=0.1),
+        optimizers.Adam(optimizers.CosineDecay(0.01, 100, alpha=0.1), weight_decay=0.05),
+        optimizers.SGD(optimizers.ExponentialDecay(0.1, 10, 0.5, staircase=True)),
+    ):
         config = opt.get_config()
         assert optimizers.get(config).get_config() == config
 
 
 @pytest.mark.parametrize("name", ["sgd", "adagrad", "rmsprop", "adadelta", "adam"])
 def test_a_schedule_that_reaches_zero_stops_the_weights(name):
-    opt = optimizers.get({"name": name, "learning_rate": {"name": "cosine_decay", "initial_learning_rate": 0.01,
-                                                          "decay_steps": 1}})
+    opt = optimizers.get(
+        {"name": name, "learning_rate": {"name": "cosine_decay", "initial_learning_rate": 0.01, "decay_steps": 1}}
+    )
     w, g = np.ones(3), np.full(3, 0.5)
     (w,) = opt.apply([("k", w, g)])
     assert np.all(w < 1.0)
@@ -508,13 +561,17 @@ def test_learning_rate_schedules_follow_keras_formulas():
     w1 = np.array([1.0, -2.0]) * (1 - 0.05) - 0.1 * np.array([0.5, -1.0])
     np.testing.assert_allclose(w, w1 * (1 - 0.025) - 0.05 * np.array([-0.25, 2.0]))
 
-    for bad, match in ((lambda: optimizers.Adam(0.0), "learning_rate must be a positive number"),
-                       (lambda: optimizers.Adam(-1), "learning_rate must be a positive number"),
-                       (lambda: optimizers.CosineDecay(0.1, 0), "decay_steps must be a positive number"),
-                       (lambda: optimizers.CosineDecay(0.1, 10, alpha=2), r"alpha must be in \[0, 1\]"),
-                       (lambda: optimizers.Adam(weight_decay=-1), "weight_decay must be >= 0"),
-                       (lambda: optimizers.get({"name": "adam", "learning_rate": {"name": "step"}}),
-                        "unknown learning-rate schedule 'step'")):
+    for bad, match in (
+        (lambda: optimizers.Adam(0.0), "learning_rate must be a positive number"),
+        (lambda: optimizers.Adam(-1), "learning_rate must be a positive number"),
+        (lambda: optimizers.CosineDecay(0.1, 0), "decay_steps must be a positive number"),
+        (lambda: optimizers.CosineDecay(0.1, 10, alpha=2), r"alpha must be in \[0, 1\]"),
+        (lambda: optimizers.Adam(weight_decay=-1), "weight_decay must be >= 0"),
+        (
+            lambda: optimizers.get({"name": "adam", "learning_rate": {"name": "step"}}),
+            "unknown learning-rate schedule 'step'",
+        ),
+    ):
         with pytest.raises(ValueError, match=match):
             bad()
 
@@ -523,8 +580,9 @@ def test_binary_crossentropy_learns_and_fuses_with_sigmoid(backend):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((64, 3))
     y = (x[:, 0] + x[:, 1] > 0).astype(np.float64)
-    model = Sequential([Dense(8, activation="tanh", input_shape=(3,)), Dense(1, activation="sigmoid")],
-                       backend=backend, seed=0)
+    model = Sequential(
+        [Dense(8, activation="tanh", input_shape=(3,)), Dense(1, activation="sigmoid")], backend=backend, seed=0
+    )
     model.compile(optimizers.Adam(0.05), "binary_crossentropy", ["accuracy"])
     assert model._fused
     model.fit(x, y, batch_size=16, epochs=30, verbose=0, seed=0)
@@ -552,20 +610,29 @@ def test_a_file_whose_weights_do_not_fit_its_architecture_is_refused():
 
     small = Sequential([Dense(3, input_shape=(4,))], seed=0)
     big = Sequential([Dense(5, input_shape=(4,))], seed=0)
-    tensors = {f"params/{small.layers[0].name}/kernel": np.zeros((4, 5), np.float32),
-               f"params/{small.layers[0].name}/bias": np.zeros(5, np.float32)}
+    tensors = {
+        f"params/{small.layers[0].name}/kernel": np.zeros((4, 5), np.float32),
+        f"params/{small.layers[0].name}/bias": np.zeros(5, np.float32),
+    }
     with pytest.raises(ValueError, match=r"kernel has shape \(4, 5\), the model needs \(4, 3\)"):
         model_from_config(small.get_config(), tensors)
     with pytest.raises(ValueError, match="is missing"):
         model_from_config(big.get_config(), {})
 
 
-@pytest.mark.parametrize("name, shape, expected_std", [
-    ("he_normal", (200, 300), np.sqrt(2 / 200)), ("he_uniform", (200, 300), np.sqrt(2 / 200)),
-    ("glorot_normal", (200, 300), np.sqrt(2 / 500)), ("glorot_uniform", (200, 300), np.sqrt(2 / 500)),
-    ("lecun_normal", (16, 5, 5, 8), np.sqrt(1 / 200)), ("lecun_uniform", (200, 300), np.sqrt(1 / 200)),
-    ("normal", (200, 300), 0.05), ("uniform", (200, 300), 0.1 / np.sqrt(12)),
-])
+@pytest.mark.parametrize(
+    "name, shape, expected_std",
+    [
+        ("he_normal", (200, 300), np.sqrt(2 / 200)),
+        ("he_uniform", (200, 300), np.sqrt(2 / 200)),
+        ("glorot_normal", (200, 300), np.sqrt(2 / 500)),
+        ("glorot_uniform", (200, 300), np.sqrt(2 / 500)),
+        ("lecun_normal", (16, 5, 5, 8), np.sqrt(1 / 200)),
+        ("lecun_uniform", (200, 300), np.sqrt(1 / 200)),
+        ("normal", (200, 300), 0.05),
+        ("uniform", (200, 300), 0.1 / np.sqrt(12)),
+    ],
+)
 def test_initializer_statistics(name, shape, expected_std):
     from xcnn import initializers
 
@@ -623,7 +690,8 @@ def test_rewrites_follow_the_model_that_runs_when_layers_are_shared():
     np.testing.assert_allclose(model.predict(x), before, rtol=1e-12)
     # the plan lives in the models: the layer's own settings are what the user made
     assert {k: v for k, v in vars(conv).items() if not k.startswith("_")} == {
-        k: v for k, v in attributes.items() if not k.startswith("_")}
+        k: v for k, v in attributes.items() if not k.startswith("_")
+    }
 
 
 def test_relu_stays_when_its_output_is_used_twice():
@@ -647,12 +715,13 @@ def test_random_translation_shifts_each_training_image_and_its_gradient_is_the_a
     dy_off, dx_off = (B.to_numpy(o) for o in layer._offsets)
     assert set(dy_off.tolist()) <= {-2, -1, 0, 1, 2} and set(dx_off.tolist()) <= {-1, 0, 1}
     assert len(set(zip(dy_off.tolist(), dx_off.tolist()))) > 3  # images get different shifts
+
     def shifted(images):
         result = np.full(images.shape, -1.0)
         for i in range(16):
             sy, sx = int(dy_off[i]), int(dx_off[i])
-            src = images[i, max(0, -sy):6 - max(0, sy), max(0, -sx):7 - max(0, sx)]
-            result[i, max(0, sy):max(0, sy) + src.shape[0], max(0, sx):max(0, sx) + src.shape[1]] = src
+            src = images[i, max(0, -sy) : 6 - max(0, sy), max(0, -sx) : 7 - max(0, sx)]
+            result[i, max(0, sy) : max(0, sy) + src.shape[0], max(0, sx) : max(0, sx) + src.shape[1]] = src
         return result
 
     assert_close(out, shifted(x), dtype)

@@ -72,8 +72,9 @@ def test_conv2d_forward_and_backward_match_reference(backend, dtype, x_shape, w_
         assert_close(got, want, dtype)
 
     y2, window_matrix = ops.conv2d_forward(xb, wb, bb, stride=stride, padding=padding, algorithm=algorithm)
-    no_dx, dw2, _ = ops.conv2d_backward(dyb, xb, wb, stride=stride, padding=padding, need_dx=False,
-                                        cols=window_matrix, algorithm=algorithm)
+    no_dx, dw2, _ = ops.conv2d_backward(
+        dyb, xb, wb, stride=stride, padding=padding, need_dx=False, cols=window_matrix, algorithm=algorithm
+    )
     assert no_dx is None
     assert_close(dw2, rdw, dtype)
 
@@ -247,7 +248,9 @@ def test_fuses_with_max_pool_decides_in_one_place():
     assert not ops.fuses_with_max_pool(*article, 3, None, "same")  # 22 -> padded windows
     assert not ops.fuses_with_max_pool(*article, (2, 2), (1, 2))
     # VGG's 32-channel conv runs alone on the shift path, its pool after it
-    assert ops.conv_algorithm((None, 32, 32, 32), (32, 3, 3, 32), ops.window_geometry((32, 32), 3, 1, "same")) == "shift"
+    assert (
+        ops.conv_algorithm((None, 32, 32, 32), (32, 3, 3, 32), ops.window_geometry((32, 32), 3, 1, "same")) == "shift"
+    )
     assert not ops.fuses_with_max_pool((None, 32, 32, 32), (32, 3, 3, 32), 1, "same", 2)
     assert ops.fuses_with_max_pool((None, 32, 32, 3), (32, 3, 3, 3), 1, "same", 2)  # im2col, C = 3
 
@@ -306,6 +309,7 @@ def test_channel_sum_needs_an_axis_besides_the_channels(backend):
 
 # --- the article's worked examples, as golden values --------------------------------------
 
+
 def _article_image():
     return np.array([[10 * r + c for c in range(1, 6)] for r in range(1, 6)], float).reshape(1, 5, 5, 1)
 
@@ -343,13 +347,16 @@ def test_scratch_backward_names(backend):
     p = scratch.max_pooling2d(u, 2)
     assert_close(scratch.max_pooling2d_back(p, u, p, 2), ref.max_pool2d_backward(B.to_numpy(p), _article_image()))
     a = scratch.average_pooling2d(u, 2, padding=1)
-    assert_close(scratch.average_pooling2d_back(a, u, a, 2, padding=1),
-                 ref.avg_pool2d_backward(B.to_numpy(a), _article_image(), 2, None, 1))
+    assert_close(
+        scratch.average_pooling2d_back(a, u, a, 2, padding=1),
+        ref.avg_pool2d_backward(B.to_numpy(a), _article_image(), 2, None, 1),
+    )
     f = scratch.flatten2d(u)
     assert tuple(scratch.flatten2d_back(f, u, f).shape) == (1, 5, 5, 1)
 
 
 # --- numerical gradient checks (float64, central differences) ------------------------------
+
 
 def _check_gradient(loss_of, analytic, x):
     numeric = ref.numerical_gradient(loss_of, x)
@@ -370,8 +377,9 @@ def test_conv2d_numerical_gradients(backend, stride, padding, algorithm):
         y = ops.conv2d(*on(backend, x_, w_, b_), stride=stride, padding=padding, algorithm=algorithm)
         return float(np.sum(B.to_numpy(y) * r))
 
-    dx, dw, db = ops.conv2d_backward(on(backend, r), *on(backend, x, w), stride=stride, padding=padding,
-                                     algorithm=algorithm)
+    dx, dw, db = ops.conv2d_backward(
+        on(backend, r), *on(backend, x, w), stride=stride, padding=padding, algorithm=algorithm
+    )
     _check_gradient(lambda v: loss(v, w, b), dx, x.copy())
     _check_gradient(lambda v: loss(x, v, b), dw, w.copy())
     _check_gradient(lambda v: loss(x, w, v), db, b.copy())
@@ -385,7 +393,9 @@ def test_pooling_numerical_gradients(backend, pool, stride, padding):
     kw = dict(stride=stride, padding=padding)
     for forward, backward in ((ops.max_pool2d, ops.max_pool2d_backward), (ops.avg_pool2d, ops.avg_pool2d_backward)):
         analytic = backward(on(backend, r), on(backend, x), pool, **kw)
-        _check_gradient(lambda v: float(np.sum(B.to_numpy(forward(on(backend, v), pool, **kw)) * r)), analytic, x.copy())
+        _check_gradient(
+            lambda v: float(np.sum(B.to_numpy(forward(on(backend, v), pool, **kw)) * r)), analytic, x.copy()
+        )
 
 
 def test_flatten_numerical_gradient(backend):
@@ -408,8 +418,16 @@ _paddings = st.one_of(
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    n=st.integers(1, 3), h=st.integers(1, 9), w=st.integers(1, 9), c=st.integers(1, 3), f=st.integers(1, 3),
-    kh=st.integers(1, 7), kw=st.integers(1, 7), sh=st.integers(1, 3), sw=st.integers(1, 3), padding=_paddings,
+    n=st.integers(1, 3),
+    h=st.integers(1, 9),
+    w=st.integers(1, 9),
+    c=st.integers(1, 3),
+    f=st.integers(1, 3),
+    kh=st.integers(1, 7),
+    kw=st.integers(1, 7),
+    sh=st.integers(1, 3),
+    sw=st.integers(1, 3),
+    padding=_paddings,
     algorithm=st.sampled_from(["im2col", "banded", "shift"]),
 )
 def test_conv2d_property(n, h, w, c, f, kh, kw, sh, sw, padding, algorithm):
@@ -435,9 +453,19 @@ def test_conv2d_property(n, h, w, c, f, kh, kw, sh, sw, padding, algorithm):
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    n=st.integers(1, 2), h=st.integers(2, 9), w=st.integers(2, 9), c=st.integers(1, 2), f=st.integers(1, 3),
-    kh=st.integers(1, 4), kw=st.integers(1, 4), sh=st.integers(1, 2), sw=st.integers(1, 2), padding=_paddings,
-    ph=st.integers(1, 3), pw=st.integers(1, 3), algorithm=st.sampled_from(["im2col", "banded"]),
+    n=st.integers(1, 2),
+    h=st.integers(2, 9),
+    w=st.integers(2, 9),
+    c=st.integers(1, 2),
+    f=st.integers(1, 3),
+    kh=st.integers(1, 4),
+    kw=st.integers(1, 4),
+    sh=st.integers(1, 2),
+    sw=st.integers(1, 2),
+    padding=_paddings,
+    ph=st.integers(1, 3),
+    pw=st.integers(1, 3),
+    algorithm=st.sampled_from(["im2col", "banded"]),
 )
 def test_conv2d_max_pool2d_property(n, h, w, c, f, kh, kw, sh, sw, padding, ph, pw, algorithm):
     pads = ref.pads_of(padding, (h, w), (kh, kw), (sh, sw))
@@ -462,8 +490,12 @@ def test_conv2d_max_pool2d_property(n, h, w, c, f, kh, kw, sh, sw, padding, ph, 
 
 @settings(max_examples=40, deadline=None)
 @given(
-    h=st.integers(1, 9), w=st.integers(1, 9), kh=st.integers(1, 4), kw=st.integers(1, 4),
-    stride=st.one_of(st.none(), st.tuples(st.integers(1, 3), st.integers(1, 3))), padding=_paddings,
+    h=st.integers(1, 9),
+    w=st.integers(1, 9),
+    kh=st.integers(1, 4),
+    kw=st.integers(1, 4),
+    stride=st.one_of(st.none(), st.tuples(st.integers(1, 3), st.integers(1, 3))),
+    padding=_paddings,
 )
 def test_pooling_property(h, w, kh, kw, stride, padding):
     s = stride or (kh, kw)
@@ -478,13 +510,18 @@ def test_pooling_property(h, w, kh, kw, stride, padding):
     y = ops.max_pool2d(x, (kh, kw), stride=stride, padding=padding)
     assert_close(y, ref.max_pool2d(x, (kh, kw), stride, padding))
     dy = np.ones(y.shape)
-    assert_close(ops.max_pool2d_backward(dy, x, (kh, kw), stride=stride, padding=padding),
-                 ref.max_pool2d_backward(dy, x, (kh, kw), stride, padding))
-    assert_close(ops.avg_pool2d(x, (kh, kw), stride=stride, padding=padding, count_include_pad=False),
-                 ref.avg_pool2d(x, (kh, kw), stride, padding, False))
+    assert_close(
+        ops.max_pool2d_backward(dy, x, (kh, kw), stride=stride, padding=padding),
+        ref.max_pool2d_backward(dy, x, (kh, kw), stride, padding),
+    )
+    assert_close(
+        ops.avg_pool2d(x, (kh, kw), stride=stride, padding=padding, count_include_pad=False),
+        ref.avg_pool2d(x, (kh, kw), stride, padding, False),
+    )
 
 
 # --- bad input ------------------------------------------------------------------------------
+
 
 def test_errors_name_the_argument():
     x, w = np.zeros((2, 5, 5, 3)), np.zeros((4, 3, 3, 3))
@@ -553,6 +590,7 @@ def test_conv2d_shift_chunks_and_image_groups(backend, dtype, threads, monkeypat
     # one image per chunk, and (on NumPy with threadpoolctl) groups of images run on threads
     # of their own, each group followed by its own zero image: the same results as the reference
     from xcnn.ops import conv
+
     monkeypatch.setattr(conv, "_SHIFT_CHUNK_BYTES", 1)
     monkeypatch.setenv("XCNN_THREADS", threads)
     x, w, b = _random((5, 6, 7, 3), 20), _random((4, 3, 2, 3), 21), _random((4,), 22)
@@ -564,8 +602,9 @@ def test_conv2d_shift_chunks_and_image_groups(backend, dtype, threads, monkeypat
     for _ in range(2):  # the second step reuses the workspace's buffers
         y, x_flat = ops.conv2d_forward(xb, wb, bb, padding=padding, algorithm="shift", workspace=workspace)
         assert_close(y, expected, dtype)
-        dx, dw, db = ops.conv2d_backward(dyb, xb, wb, padding=padding, algorithm="shift", cols=x_flat,
-                                         workspace=workspace)
+        dx, dw, db = ops.conv2d_backward(
+            dyb, xb, wb, padding=padding, algorithm="shift", cols=x_flat, workspace=workspace
+        )
         for got, want in zip((dx, dw, db), ref.conv2d_backward(dy, x, w, 1, padding)):
             assert_close(got, want, dtype)
     groups = conv._shift_groups(B.namespace(backend), 5, 1)

@@ -13,8 +13,15 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def _model():
-    return Sequential([Conv2D(4, 3, activation="relu", input_shape=(8, 8, 1)), MaxPooling2D(2), Flatten(),
-                       Dense(3, activation="softmax")], seed=0)
+    return Sequential(
+        [
+            Conv2D(4, 3, activation="relu", input_shape=(8, 8, 1)),
+            MaxPooling2D(2),
+            Flatten(),
+            Dense(3, activation="softmax"),
+        ],
+        seed=0,
+    )
 
 
 def test_history_misclassified_filters(tmp_path):

@@ -29,8 +29,7 @@ FEATURES = 3
 
 
 def tiny(backend="numpy", dtype="float32", loss="sparse_categorical_crossentropy"):
-    model = Sequential([Input((FEATURES,)), Dense(CLASSES, activation="softmax")], backend=backend, dtype=dtype,
-                       seed=0)
+    model = Sequential([Input((FEATURES,)), Dense(CLASSES, activation="softmax")], backend=backend, dtype=dtype, seed=0)
     model.compile(optimizers.SGD(0.1), loss, ["accuracy"])
     return model
 
@@ -50,17 +49,26 @@ def rewrite_config(src, dst, edit):
 
 # --- 1. labels ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("bad, shown", [(np.full(8, CLASSES), "4 at index 0"), (np.full(8, -1), "-1 at index 0"),
-                                        (np.r_[np.zeros(7), np.nan], "nan at index 7"),
-                                        (np.r_[np.zeros(7), 1.5], "1.5 at index 7")])
+
+@pytest.mark.parametrize(
+    "bad, shown",
+    [
+        (np.full(8, CLASSES), "4 at index 0"),
+        (np.full(8, -1), "-1 at index 0"),
+        (np.r_[np.zeros(7), np.nan], "nan at index 7"),
+        (np.r_[np.zeros(7), 1.5], "1.5 at index 7"),
+    ],
+)
 def test_1_labels_outside_the_classes_are_refused_everywhere(backend, bad, shown):
     x, y = data()
     model = tiny(backend)
     before = model.get_weights()
-    calls = {"fit": lambda: model.fit(x, bad, verbose=0),
-             "evaluate": lambda: model.evaluate(x, bad),
-             "validation_data": lambda: model.fit(x, y, validation_data=(x, bad), verbose=0),
-             "train_on_batch": lambda: model.train_on_batch(x, bad)}
+    calls = {
+        "fit": lambda: model.fit(x, bad, verbose=0),
+        "evaluate": lambda: model.evaluate(x, bad),
+        "validation_data": lambda: model.fit(x, y, validation_data=(x, bad), verbose=0),
+        "train_on_batch": lambda: model.train_on_batch(x, bad),
+    }
     for where, call in calls.items():
         with pytest.raises(ValueError, match=r"class labels in \[0, 4\)") as info:
             call()
@@ -82,10 +90,15 @@ def test_1_labels_on_the_device_and_whole_floats_are_accepted(backend):
         model.evaluate(B.asarray(x, backend, "float32"), B.asarray(np.full(8, 4), backend, "int64"))
 
 
-@pytest.mark.parametrize("bad, shown", [(np.r_[np.zeros(5, int), CLASSES, 0, 0], "4 at index 5"),
-                                        (np.r_[np.zeros(7, int), -1], "-1 at index 7"),
-                                        (np.r_[np.zeros(7), np.nan], "nan at index 7"),
-                                        (np.r_[np.zeros(6), 1.5, 0], "1.5 at index 6")])
+@pytest.mark.parametrize(
+    "bad, shown",
+    [
+        (np.r_[np.zeros(5, int), CLASSES, 0, 0], "4 at index 5"),
+        (np.r_[np.zeros(7, int), -1], "-1 at index 7"),
+        (np.r_[np.zeros(7), np.nan], "nan at index 7"),
+        (np.r_[np.zeros(6), 1.5, 0], "1.5 at index 6"),
+    ],
+)
 def test_1_device_labels_are_checked_on_the_device(backend, bad, shown):
     """Device labels are checked by a reduction on the device (one flag read back); bad ones
     are then named as host labels are, integer or float."""
@@ -123,6 +136,7 @@ def test_1_the_loss_is_positive_for_valid_labels():
 
 # --- 2. divergence --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("check_every", [1, 3])
 def test_2_terminate_on_nan_stops_training(backend, check_every):
     x, y = data(40)
@@ -159,16 +173,23 @@ def test_2_terminate_on_nan_raise_error_and_finite_runs_untouched():
 
 # --- 4. a small file cannot force a huge allocation ---------------------------------------
 
+
 def test_4_load_checks_shapes_before_allocating(tmp_path):
     model = Sequential([Input((100,)), Dense(10), Dense(10, activation="softmax")], backend="numpy", seed=0)
     model.save(tmp_path / "small.safetensors")
     # one Dense asks for 100 x 100,000 weights (80 MB as the float64 draw of the old loader)
-    rewrite_config(tmp_path / "small.safetensors", tmp_path / "big.safetensors",
-                   lambda text: text.replace('"units": 10, "use_bias"', '"units": 100000, "use_bias"', 1))
+    rewrite_config(
+        tmp_path / "small.safetensors",
+        tmp_path / "big.safetensors",
+        lambda text: text.replace('"units": 10, "use_bias"', '"units": 100000, "use_bias"', 1),
+    )
     tracemalloc.start()
     try:
-        with pytest.raises(ValueError, match=r"weight params/dense\w*/kernel has shape \(100, 10\), "
-                                             r"the model needs \(100, 100000\)"):
+        with pytest.raises(
+            ValueError,
+            match=r"weight params/dense\w*/kernel has shape \(100, 10\), "
+            r"the model needs \(100, 100000\)",
+        ):
             load_model(tmp_path / "big.safetensors")
         peak = tracemalloc.get_traced_memory()[1]
     finally:
@@ -186,16 +207,18 @@ def test_4_every_stored_tensor_must_belong_to_the_config(tmp_path):
     kernel = next(k for k in tensors if k.endswith("/kernel") and k.startswith("params/"))
 
     def write(changed):
-        (tmp_path / "x").write_bytes(save_safetensors(changed, metadata={"xcnn_config": text,
-                                                                         "xcnn_sha256": _digest(text, changed)}))
+        (tmp_path / "x").write_bytes(
+            save_safetensors(changed, metadata={"xcnn_config": text, "xcnn_sha256": _digest(text, changed)})
+        )
         return tmp_path / "x"
 
-    cases = [({**tensors, "params/ghost/kernel": np.zeros(3, np.float32)}, "belongs to no layer"),
-             ({**tensors, kernel: tensors[kernel].astype(np.float64)}, "is float64, the model is float32"),
-             ({k: v for k, v in tensors.items() if k != kernel}, "is missing"),
-             ({**tensors, "optimizer/ghost/kernel/m": np.zeros(3, np.float32)}, "belongs to no weight"),
-             ({**tensors, f"optimizer/{kernel[len('params/'):]}/m": np.zeros((1, 1), np.float32)},
-              "its weight is float32")]
+    cases = [
+        ({**tensors, "params/ghost/kernel": np.zeros(3, np.float32)}, "belongs to no layer"),
+        ({**tensors, kernel: tensors[kernel].astype(np.float64)}, "is float64, the model is float32"),
+        ({k: v for k, v in tensors.items() if k != kernel}, "is missing"),
+        ({**tensors, "optimizer/ghost/kernel/m": np.zeros(3, np.float32)}, "belongs to no weight"),
+        ({**tensors, f"optimizer/{kernel[len('params/') :]}/m": np.zeros((1, 1), np.float32)}, "its weight is float32"),
+    ]
     for changed, match in cases:
         with pytest.raises(ValueError, match=match):
             load_model(write(changed))
@@ -205,24 +228,31 @@ def test_4_config_nesting_and_unknown_keys_are_clear_errors(tmp_path):
     model = tiny()
     model.save(tmp_path / "m.safetensors")
     deep = "[" * 100_000 + "]" * 100_000
-    rewrite_config(tmp_path / "m.safetensors", tmp_path / "deep", lambda t: t.replace('"extra": {}', f'"extra": {deep}'))
+    rewrite_config(
+        tmp_path / "m.safetensors", tmp_path / "deep", lambda t: t.replace('"extra": {}', f'"extra": {deep}')
+    )
     with pytest.raises(ValueError, match="deep"):
         load_model(tmp_path / "deep")
     nested = "[" * 40 + "]" * 40
-    rewrite_config(tmp_path / "m.safetensors", tmp_path / "nested", lambda t: t.replace('"extra": {}', f'"extra": {nested}'))
+    rewrite_config(
+        tmp_path / "m.safetensors", tmp_path / "nested", lambda t: t.replace('"extra": {}', f'"extra": {nested}')
+    )
     with pytest.raises(ValueError, match="nested more than 32 levels deep"):
         load_model(tmp_path / "nested")
-    rewrite_config(tmp_path / "m.safetensors", tmp_path / "opt",
-                   lambda t: t.replace('"name": "sgd"', '"name": "sgd", "bogus": 1'))
+    rewrite_config(
+        tmp_path / "m.safetensors", tmp_path / "opt", lambda t: t.replace('"name": "sgd"', '"name": "sgd", "bogus": 1')
+    )
     with pytest.raises(ValueError, match=r"opt: optimizer config for 'sgd' has unknown keys \['bogus'\]"):
         load_model(tmp_path / "opt")
-    rewrite_config(tmp_path / "m.safetensors", tmp_path / "layer",
-                   lambda t: t.replace('"units": 4', '"units": 4, "bogus": 1'))
+    rewrite_config(
+        tmp_path / "m.safetensors", tmp_path / "layer", lambda t: t.replace('"units": 4', '"units": 4, "bogus": 1')
+    )
     with pytest.raises(ValueError, match="the model config is malformed"):
         load_model(tmp_path / "layer")
 
 
 # --- 5. the checksum claims only what it does ----------------------------------------------
+
 
 def test_5_the_unkeyed_checksum_detects_damage_and_says_no_more(tmp_path):
     model = tiny()
@@ -244,6 +274,7 @@ def test_5_the_unkeyed_checksum_detects_damage_and_says_no_more(tmp_path):
 
 # --- 10. API gaps ---------------------------------------------------------------------------
 
+
 def test_10_api_gaps_are_clear_errors_or_work():
     x, y = data()
     model = tiny()
@@ -252,13 +283,18 @@ def test_10_api_gaps_are_clear_errors_or_work():
     with pytest.raises(ValueError, match=r"x has no samples"):
         model.evaluate(x[:0], y[:0])
     assert model.predict(x[:0]).shape == (0, CLASSES)
-    for call in (lambda: model.predict(x, batch_size=0), lambda: model.evaluate(x, y, batch_size=0),
-                 lambda: model.fit(x, y, batch_size=-1, verbose=0)):
+    for call in (
+        lambda: model.predict(x, batch_size=0),
+        lambda: model.evaluate(x, y, batch_size=0),
+        lambda: model.fit(x, y, batch_size=-1, verbose=0),
+    ):
         with pytest.raises(ValueError, match="batch_size must be a positive whole number"):
             call()
     with pytest.raises(ValueError, match=r"y is required when x is an array"):
         model.fit(x, None, verbose=0)
-    with pytest.raises(ValueError, match=r"validation_data must be \(x, y\), \(x, y, sample_weight\) .*got a tuple of 1"):
+    with pytest.raises(
+        ValueError, match=r"validation_data must be \(x, y\), \(x, y, sample_weight\) .*got a tuple of 1"
+    ):
         model.fit(x, y, validation_data=(x,), verbose=0)
     with pytest.raises(TypeError, match="got a single History; pass \\[callback\\]"):
         model.fit(x, y, callbacks=History(), verbose=0)
@@ -288,6 +324,7 @@ def test_10_a_graph_shared_by_two_dtypes_is_refused():
 
 
 # --- 11 and 12. saved files: permissions and temporary files -------------------------------
+
 
 @pytest.mark.skipif(os.name == "nt", reason="POSIX permissions")
 @pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
@@ -338,12 +375,14 @@ def test_12_temporary_files_are_cleaned_up(tmp_path, monkeypatch):
 
 
 def test_12_a_killed_save_leaves_a_temporary_that_the_next_save_removes(tmp_path):
-    script = (f"import os, sys; sys.path.insert(0, {os.getcwd()!r})\n"
-              "import xcnn.models.saving as s\n"
-              "real = os.fsync\n"
-              "def die(fd): os.kill(os.getpid(), 9)\n"
-              "os.fsync = die\n"
-              f"s.atomic_write({str(tmp_path / 'm.bin')!r}, b'x' * 1000)\n")
+    script = (
+        f"import os, sys; sys.path.insert(0, {os.getcwd()!r})\n"
+        "import xcnn.models.saving as s\n"
+        "real = os.fsync\n"
+        "def die(fd): os.kill(os.getpid(), 9)\n"
+        "os.fsync = die\n"
+        f"s.atomic_write({str(tmp_path / 'm.bin')!r}, b'x' * 1000)\n"
+    )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True)
     assert result.returncode == -9
     (left,) = [p for p in tmp_path.iterdir() if p.name.startswith(".tmp-xcnn-")]
@@ -353,6 +392,7 @@ def test_12_a_killed_save_leaves_a_temporary_that_the_next_save_removes(tmp_path
 
 
 # --- 13. minimum versions -------------------------------------------------------------------
+
 
 def test_13_declared_minimum_versions_are_the_tested_ones():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -364,11 +404,16 @@ def test_13_declared_minimum_versions_are_the_tested_ones():
 
 # --- property-based: malformed arguments give clear errors naming them ----------------------
 
-FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow],
-                derandomize=True)
-junk = st.one_of(st.none(), st.booleans(), st.text(max_size=3), st.floats(allow_nan=True),
-                 st.integers(-5, 0), st.lists(st.integers(-2, 2), max_size=3), st.dictionaries(st.text(max_size=1),
-                                                                                                 st.integers(), max_size=1))
+FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+junk = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.text(max_size=3),
+    st.floats(allow_nan=True),
+    st.integers(-5, 0),
+    st.lists(st.integers(-2, 2), max_size=3),
+    st.dictionaries(st.text(max_size=1), st.integers(), max_size=1),
+)
 
 
 def assert_names(exc_info_value, *names):
@@ -382,16 +427,23 @@ def test_property_bad_batch_sizes_are_named(value):
     assume(value is not None)  # batch_size=None is Keras's default (32)
     x, y = data()
     model = tiny()
-    for call in (lambda: model.fit(x, y, batch_size=value, verbose=0), lambda: model.evaluate(x, y, batch_size=value),
-                 lambda: model.predict(x, batch_size=value)):
+    for call in (
+        lambda: model.fit(x, y, batch_size=value, verbose=0),
+        lambda: model.evaluate(x, y, batch_size=value),
+        lambda: model.predict(x, batch_size=value),
+    ):
         with pytest.raises((ValueError, TypeError)) as info:
             call()
         assert_names(info.value, "batch_size")
 
 
 @FAST
-@given(x=hnp.arrays(dtype=st.sampled_from([np.float32, np.float64, np.int8, np.bool_, np.uint8]),
-                    shape=hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=4)))
+@given(
+    x=hnp.arrays(
+        dtype=st.sampled_from([np.float32, np.float64, np.int8, np.bool_, np.uint8]),
+        shape=hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=4),
+    )
+)
 def test_property_bad_shapes_and_ranks_are_named(x):
     model = tiny()
     good = x.ndim == 2 and x.shape[1] == FEATURES
@@ -409,13 +461,20 @@ def test_property_bad_shapes_and_ranks_are_named(x):
 def test_property_labels_outside_the_classes_are_named(draw):
     whole = draw.draw(st.booleans())
     dtype = draw.draw(st.sampled_from([np.int64, np.int8] if whole else [np.float32, np.float64]))
-    elements = st.integers(-3, 7) if whole else st.one_of(st.floats(-3, 7, width=32),
-                                                           st.sampled_from([np.nan, np.inf, -np.inf]))
+    elements = (
+        st.integers(-3, 7)
+        if whole
+        else st.one_of(st.floats(-3, 7, width=32), st.sampled_from([np.nan, np.inf, -np.inf]))
+    )
     labels = draw.draw(hnp.arrays(dtype=dtype, shape=8, elements=elements))
     x, _ = data()
     model = tiny()
-    valid = bool(np.all(np.isfinite(labels)) and np.all(labels == np.floor(labels))
-                 and labels.min() >= 0 and labels.max() < CLASSES)
+    valid = bool(
+        np.all(np.isfinite(labels))
+        and np.all(labels == np.floor(labels))
+        and labels.min() >= 0
+        and labels.max() < CLASSES
+    )
     try:
         model.evaluate(x, labels)
     except ValueError as exc:
@@ -428,9 +487,15 @@ def test_property_labels_outside_the_classes_are_named(draw):
 @FAST
 @given(value=st.one_of(junk, st.tuples(st.integers(-1, 3), st.integers(-1, 3)), st.integers(-3, 0)))
 def test_property_layer_arguments_are_named(value):
-    makers = {"units": lambda v: Dense(v), "filters": lambda v: Conv2D(v, 3), "kernel_size": lambda v: Conv2D(2, v),
-              "strides": lambda v: Conv2D(2, 3, strides=v), "pool_size": lambda v: MaxPooling2D(v),
-              "padding": lambda v: Conv2D(2, 3, padding=v), "rate": lambda v: Dropout(v)}
+    makers = {
+        "units": lambda v: Dense(v),
+        "filters": lambda v: Conv2D(v, 3),
+        "kernel_size": lambda v: Conv2D(2, v),
+        "strides": lambda v: Conv2D(2, 3, strides=v),
+        "pool_size": lambda v: MaxPooling2D(v),
+        "padding": lambda v: Conv2D(2, 3, padding=v),
+        "rate": lambda v: Dropout(v),
+    }
     for name, make in makers.items():
         try:
             make(value)
@@ -439,11 +504,16 @@ def test_property_layer_arguments_are_named(value):
 
 
 @FAST
-@given(padding=st.one_of(junk, st.integers(-2, 3), st.tuples(st.integers(-2, 3), st.integers(-2, 3)),
-                         st.tuples(st.tuples(st.integers(-1, 2), st.integers(-1, 2)),
-                                   st.tuples(st.integers(-1, 2), st.integers(-1, 2))),
-                         st.sampled_from(["valid", "same", "SAME", "full", ""])),
-       stride=st.one_of(st.integers(-1, 3), st.tuples(st.integers(0, 2), st.integers(1, 2)), st.floats(0, 2)))
+@given(
+    padding=st.one_of(
+        junk,
+        st.integers(-2, 3),
+        st.tuples(st.integers(-2, 3), st.integers(-2, 3)),
+        st.tuples(st.tuples(st.integers(-1, 2), st.integers(-1, 2)), st.tuples(st.integers(-1, 2), st.integers(-1, 2))),
+        st.sampled_from(["valid", "same", "SAME", "full", ""]),
+    ),
+    stride=st.one_of(st.integers(-1, 3), st.tuples(st.integers(0, 2), st.integers(1, 2)), st.floats(0, 2)),
+)
 def test_property_op_window_arguments_are_named(padding, stride):
     x = np.zeros((1, 5, 5, 2))
     w = np.zeros((3, 3, 3, 2))
@@ -472,10 +542,13 @@ def _valid_model_bytes():
 
 
 @FAST
-@given(edit=st.one_of(
-    st.tuples(st.just("flip"), st.integers(0, 10**6), st.integers(1, 255)),
-    st.tuples(st.just("cut"), st.integers(0, 10**6), st.just(0)),
-    st.tuples(st.just("junk"), st.integers(0, 300), st.integers(0, 2**31))))
+@given(
+    edit=st.one_of(
+        st.tuples(st.just("flip"), st.integers(0, 10**6), st.integers(1, 255)),
+        st.tuples(st.just("cut"), st.integers(0, 10**6), st.just(0)),
+        st.tuples(st.just("junk"), st.integers(0, 300), st.integers(0, 2**31)),
+    )
+)
 def test_property_damaged_model_files_are_named(tmp_path_factory, edit):
     kind, where, value = edit
     data_ = bytearray(_valid_model_bytes())
@@ -493,10 +566,16 @@ def test_property_damaged_model_files_are_named(tmp_path_factory, edit):
 
 
 @FAST
-@given(x=hnp.arrays(dtype=st.sampled_from([np.float32, np.float64, np.int32, np.bool_]),
-                    shape=hnp.array_shapes(min_dims=0, max_dims=5, min_side=0, max_side=5)),
-       w=hnp.arrays(dtype=st.sampled_from([np.float32, np.float64, np.int64]),
-                    shape=hnp.array_shapes(min_dims=1, max_dims=5, min_side=1, max_side=4)))
+@given(
+    x=hnp.arrays(
+        dtype=st.sampled_from([np.float32, np.float64, np.int32, np.bool_]),
+        shape=hnp.array_shapes(min_dims=0, max_dims=5, min_side=0, max_side=5),
+    ),
+    w=hnp.arrays(
+        dtype=st.sampled_from([np.float32, np.float64, np.int64]),
+        shape=hnp.array_shapes(min_dims=1, max_dims=5, min_side=1, max_side=4),
+    ),
+)
 def test_property_op_arrays_of_any_shape_dtype_and_rank_are_named(x, w):
     try:
         out = ops.conv2d(x, w, None, padding="same")

@@ -16,8 +16,9 @@ def _fit(log_dir, **kwargs):
     y = to_categorical(rng.integers(0, 3, 40), 3)
     model = Sequential([Flatten(input_shape=(4, 4, 1)), Dense(3, activation="softmax")], seed=0)
     model.compile(optimizers.SGD(0.05), "categorical_crossentropy", ["accuracy"])
-    history = model.fit(x, y, batch_size=10, epochs=3, validation_split=0.25, verbose=0,
-                        callbacks=[TensorBoard(log_dir, **kwargs)])
+    history = model.fit(
+        x, y, batch_size=10, epochs=3, validation_split=0.25, verbose=0, callbacks=[TensorBoard(log_dir, **kwargs)]
+    )
     return model, history
 
 
@@ -68,11 +69,14 @@ def test_batch_losses_and_histograms_when_asked(tmp_path):
     assert [e.step for e in train.Histograms(f"{dense}/kernel")] == [0, 2]
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"update_freq": "batch"}, "update_freq must be 'epoch' or a positive number of batches, got 'batch'"),
-    ({"update_freq": 0}, "update_freq must be 'epoch' or a positive number of batches, got 0"),
-    ({"histogram_freq": -1}, "histogram_freq must be a whole number of epochs >= 0, got -1"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"update_freq": "batch"}, "update_freq must be 'epoch' or a positive number of batches, got 'batch'"),
+        ({"update_freq": 0}, "update_freq must be 'epoch' or a positive number of batches, got 0"),
+        ({"histogram_freq": -1}, "histogram_freq must be a whole number of epochs >= 0, got -1"),
+    ],
+)
 def test_bad_arguments_are_refused(tmp_path, kwargs, message):
     with pytest.raises(ValueError, match=message):
         TensorBoard(tmp_path, **kwargs)

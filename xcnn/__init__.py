@@ -15,15 +15,43 @@ Keras scripts run with ``import xcnn as keras``: ``keras.Input``, ``keras.layers
 __version__ = "0.1.0"
 
 from . import (
-    activations, backend, callbacks, datasets, initializers, layers, losses, metrics, models, ops, optimizers,
-    regularizers, utils,
+    activations,
+    backend,
+    callbacks,
+    datasets,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
+    ops,
+    optimizers,
+    regularizers,
+    utils,
 )
 from .backend import get_backend, set_backend
 from .layers import Input
 from .models import Model, Sequential, load_model
 
 __all__ = [
-    "activations", "backend", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "models",
-    "ops", "optimizers", "regularizers", "utils", "get_backend", "set_backend", "Input", "Model", "Sequential",
-    "load_model", "__version__",
+    "activations",
+    "backend",
+    "callbacks",
+    "datasets",
+    "initializers",
+    "layers",
+    "losses",
+    "metrics",
+    "models",
+    "ops",
+    "optimizers",
+    "regularizers",
+    "utils",
+    "get_backend",
+    "set_backend",
+    "Input",
+    "Model",
+    "Sequential",
+    "load_model",
+    "__version__",
 ]

@@ -16,8 +16,9 @@ def whole_number(value, name, minimum=None):
         raise TypeError(f"{name} must be a whole number, got {value!r} ({type(value).__name__})")
     value = int(value)
     if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be {'a positive whole number' if minimum == 1 else f'>= {minimum}'}, "
-                         f"got {value}")
+        raise ValueError(
+            f"{name} must be {'a positive whole number' if minimum == 1 else f'>= {minimum}'}, got {value}"
+        )
     return value
 
 

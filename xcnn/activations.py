@@ -165,8 +165,13 @@ class Elementwise(ActivationFunction):
         {'name': 'elu', 'alpha': 0.5}
     """
 
-    def __init__(self, name: str, forward: Callable[..., Array] | None = None, backward: Callable[..., Array] | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        name: str,
+        forward: Callable[..., Array] | None = None,
+        backward: Callable[..., Array] | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.name = name
         self.kwargs = kwargs
         table = act.ELEMENTWISE.get(name)
@@ -246,6 +251,7 @@ class Maxout(Elementwise):
         >>> maxout.forward(None, np.array([[1.0, 3.0, -2.0, -1.0]]), training=False).tolist()
         [[3.0, -1.0]]
     """
+
     changes_shape = True
 
     def __init__(self, pieces: int = 2) -> None:
@@ -448,9 +454,33 @@ class RReLU(ActivationFunction):
         return {"name": "rrelu", "lower": self.lower, "upper": self.upper}
 
 
-NAMES = ("linear", "relu", "sigmoid", "tanh", "softmax", "leaky_relu", "elu", "softplus",
-         "softsign", "step", "relun", "maxout", "prelu", "rrelu", "relu6", "selu", "gelu", "silu", "swish",
-         "hard_sigmoid", "hard_silu", "hard_swish", "exponential", "log_softmax", "mish")
+NAMES = (
+    "linear",
+    "relu",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "leaky_relu",
+    "elu",
+    "softplus",
+    "softsign",
+    "step",
+    "relun",
+    "maxout",
+    "prelu",
+    "rrelu",
+    "relu6",
+    "selu",
+    "gelu",
+    "silu",
+    "swish",
+    "hard_sigmoid",
+    "hard_silu",
+    "hard_swish",
+    "exponential",
+    "log_softmax",
+    "mish",
+)
 
 # Keras's activation functions by name: ``xcnn.activations.relu(x)`` computes, and
 # ``Dense(..., activation=xcnn.activations.relu)`` means ``activation="relu"``.

@@ -279,7 +279,9 @@ def name_of(xp: Namespace) -> str:
     raise ValueError(f"{xp.__name__} is not an xcnn backend namespace")
 
 
-def asarray(host_array: Any, backend: str | None = None, dtype: DType | None = None, device: Device | None = None) -> Array:
+def asarray(
+    host_array: Any, backend: str | None = None, dtype: DType | None = None, device: Device | None = None
+) -> Array:
     """Copy a host array onto a backend and device; the host-to-device edge.
 
     An array that is already on `backend` and `device` is converted on the device, never
@@ -404,8 +406,9 @@ def device_of(backend: str | None, device: Device | None = None) -> Device:
         try:
             return torch.device(device)
         except (RuntimeError, TypeError):
-            raise ValueError(f"device for backend 'torch' must be a torch device such as 'cpu' or "
-                             f"'cuda:0', got {device!r}") from None
+            raise ValueError(
+                f"device for backend 'torch' must be a torch device such as 'cpu' or 'cuda:0', got {device!r}"
+            ) from None
     if backend == "cupy":
         import cupy
 
@@ -425,8 +428,9 @@ def device_of(backend: str | None, device: Device | None = None) -> Device:
     if isinstance(device, str):
         device = array_api_strict.Device(device)  # ValueError for an unknown name
     if not isinstance(device, array_api_strict.Device):
-        raise TypeError(f"device for backend 'array_api_strict' must be an array_api_strict.Device or its "
-                         f"name, got {device!r}")
+        raise TypeError(
+            f"device for backend 'array_api_strict' must be an array_api_strict.Device or its name, got {device!r}"
+        )
     return device
 
 

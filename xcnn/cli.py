@@ -44,8 +44,18 @@ NAN_CHECK_EVERY = 20
 # that `--resume` continues the same run; of these only --epochs (train longer) and
 # --backend (where it runs) may differ from the checkpoint's.
 RUN_DEFAULTS = {
-    "model": "seed", "dataset": "mnist", "limit": None, "epochs": 30, "batch_size": 100, "optimizer": "adam",
-    "lr": None, "lr_schedule": "cosine", "weight_decay": 0.0, "augment": 2, "dtype": "float32", "seed": 0,
+    "model": "seed",
+    "dataset": "mnist",
+    "limit": None,
+    "epochs": 30,
+    "batch_size": 100,
+    "optimizer": "adam",
+    "lr": None,
+    "lr_schedule": "cosine",
+    "weight_decay": 0.0,
+    "augment": 2,
+    "dtype": "float32",
+    "seed": 0,
     "backend": None,
 }
 RESUME_MAY_CHANGE = ("epochs", "backend")
@@ -90,8 +100,10 @@ def _weights_finite(model):
 
 def _strict(history):
     """History with every non-finite number as None: strict JSON (no NaN/Infinity tokens)."""
-    return {k: [v if isinstance(v, (int, float)) and math.isfinite(v) else None for v in values]
-            for k, values in history.items()}
+    return {
+        k: [v if isinstance(v, (int, float)) and math.isfinite(v) else None for v in values]
+        for k, values in history.items()
+    }
 
 
 def _run_extra(epoch, history, options):
@@ -115,8 +127,12 @@ def _load_split(args):
     (x, y), (xt, yt) = datasets.load_data(args.dataset)
     if args.limit:
         x, y, xt, yt = x[: args.limit], y[: args.limit], xt[: args.limit], yt[: args.limit]
-    return (datasets.prepare_images(x, args.dtype), y.reshape(-1).astype(np.int64),
-            datasets.prepare_images(xt, args.dtype), yt.reshape(-1).astype(np.int64))
+    return (
+        datasets.prepare_images(x, args.dtype),
+        y.reshape(-1).astype(np.int64),
+        datasets.prepare_images(xt, args.dtype),
+        yt.reshape(-1).astype(np.int64),
+    )
 
 
 def _optimizer(args, steps):
@@ -142,7 +158,8 @@ def _resolve_run_options(args, saved):
         if key not in RESUME_MAY_CHANGE and key in saved and saved[key] != value:
             raise UsageError(
                 f"--resume: {_flag(key)} {value} contradicts the checkpoint's {_flag(key)} {saved[key]}; "
-                f"drop {_flag(key)} to continue the saved run, or start a new run with --overwrite")
+                f"drop {_flag(key)} to continue the saved run, or start a new run with --overwrite"
+            )
     return {**RUN_DEFAULTS, **saved, **given}
 
 
@@ -154,8 +171,10 @@ def _prepare_out(out, resume, overwrite):
     if resume and overwrite:
         raise UsageError("--resume continues the run in --out and --overwrite replaces it: give one of them")
     if existing and not resume and not overwrite:
-        raise UsageError(f"--out {out} already holds a run ({', '.join(existing)}); continue it with --resume, "
-                         "replace it with --overwrite, or choose another --out")
+        raise UsageError(
+            f"--out {out} already holds a run ({', '.join(existing)}); continue it with --resume, "
+            "replace it with --overwrite, or choose another --out"
+        )
     os.makedirs(out, exist_ok=True)
     # fail now, not after the first epoch, when the folder cannot be written
     with tempfile.TemporaryFile(dir=out, prefix=".tmp-xcnn-probe-"):
@@ -208,19 +227,26 @@ def cmd_train(args):  # unhinted: mypy cannot see that `model` is set on every p
         history = model.saved_extra.get("history", {})
         saved = model.saved_extra.get("options")
         if saved is None:
-            print(f"{checkpoint} does not record its run's options (an older xcnn wrote it): "
-                  "the flags given now are used", file=sys.stderr)
+            print(
+                f"{checkpoint} does not record its run's options (an older xcnn wrote it): "
+                "the flags given now are used",
+                file=sys.stderr,
+            )
     options = _resolve_run_options(args, saved)
     if model is not None and options["backend"] and options["backend"] != model.backend:
         if B.is_available(options["backend"]):
             model.to(options["backend"])  # the checkpoint's backend, as the run started
         else:
-            print(f"the checkpoint's backend {options['backend']!r} is not available here; "
-                  f"continuing on {model.backend}", file=sys.stderr)
+            print(
+                f"the checkpoint's backend {options['backend']!r} is not available here; continuing on {model.backend}",
+                file=sys.stderr,
+            )
     vars(args).update(options)
     if args.resume and args.epochs <= first_epoch:
-        raise UsageError(f"--resume: the checkpoint has {first_epoch} of the run's {args.epochs} epochs done; "
-                         f"give --epochs more than {first_epoch} to train longer")
+        raise UsageError(
+            f"--resume: the checkpoint has {first_epoch} of the run's {args.epochs} epochs done; "
+            f"give --epochs more than {first_epoch} to train longer"
+        )
     x, y, xt, yt = _load_split(args)
     if not args.resume and args.augment >= min(x.shape[1:3]):
         raise UsageError(f"--augment {args.augment} must be smaller than the images ({x.shape[1]}x{x.shape[2]})")
@@ -232,39 +258,66 @@ def cmd_train(args):  # unhinted: mypy cannot see that `model` is set on every p
             model.optimizer.learning_rate.decay_steps = steps
         say(f"Resuming from {checkpoint} after epoch {first_epoch}")
     else:
-        model = zoo.get(args.model, input_shape=x.shape[1:], classes=classes, augment=args.augment,
-                        backend=args.backend, device=args.device, dtype=args.dtype, seed=args.seed)
+        model = zoo.get(
+            args.model,
+            input_shape=x.shape[1:],
+            classes=classes,
+            augment=args.augment,
+            backend=args.backend,
+            device=args.device,
+            dtype=args.dtype,
+            seed=args.seed,
+        )
         model.compile(_optimizer(args, steps), "sparse_categorical_crossentropy", ["accuracy"])
     options["backend"] = model.backend
     model.summary(print_fn=say)
-    say(f"Training {args.model} on {args.dataset}: {len(x)} train / {len(xt)} test images, backend "
+    say(
+        f"Training {args.model} on {args.dataset}: {len(x)} train / {len(xt)} test images, backend "
         f"{model.backend} ({B.device_description(model.backend, model.device)}), {model.dtype}, "
-        f"batch {args.batch_size}, {args.epochs} epochs" + (f", {distribution.size()} ranks" if args.distributed else ""))
+        f"batch {args.batch_size}, {args.epochs} epochs"
+        + (f", {distribution.size()} ranks" if args.distributed else "")
+    )
     guard = TerminateOnNaN(check_every=NAN_CHECK_EVERY)
     saver = _EpochCheckpoint(checkpoint, history, options)
     try:
         # a diverging run would print NumPy's overflow warnings every step: the guard reports it once
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            result = model.fit(x, y, batch_size=args.batch_size, epochs=args.epochs, initial_epoch=first_epoch,
-                               validation_data=(xt, yt), validation_batch_size=EVAL_BATCH,
-                               verbose=1 if args.progress else 2, seed=args.seed + first_epoch,
-                               callbacks=[_EpochSeed(args.seed), guard, saver])
+            result = model.fit(
+                x,
+                y,
+                batch_size=args.batch_size,
+                epochs=args.epochs,
+                initial_epoch=first_epoch,
+                validation_data=(xt, yt),
+                validation_batch_size=EVAL_BATCH,
+                verbose=1 if args.progress else 2,
+                seed=args.seed + first_epoch,
+                callbacks=[_EpochSeed(args.seed), guard, saver],
+            )
     except KeyboardInterrupt:
         done = first_epoch + saver.saved_epochs
         if done and os.path.exists(checkpoint):
-            print(f"\nInterrupted. Epoch {done} of {args.epochs} is saved in {checkpoint}; "
-                  f"continue with: xcnn train --resume --epochs {args.epochs} --out {shlex.quote(args.out)}",
-                  file=sys.stderr)
+            print(
+                f"\nInterrupted. Epoch {done} of {args.epochs} is saved in {checkpoint}; "
+                f"continue with: xcnn train --resume --epochs {args.epochs} --out {shlex.quote(args.out)}",
+                file=sys.stderr,
+            )
         else:
             print("\nInterrupted before the first epoch finished; nothing was saved.", file=sys.stderr)
         return 130
     if guard.terminated or saver.diverged_epoch is not None:
         epoch = guard.stopped_epoch if guard.terminated else saver.diverged_epoch
         kept = first_epoch + saver.saved_epochs
-        what = (f"the checkpoint {checkpoint} keeps epoch {kept}, the last with a finite loss" if kept
-                else "no epoch finished with a finite loss, so nothing was saved")
-        print(f"xcnn train: training diverged in epoch {epoch + 1} (the loss or the weights became NaN or "
-              f"infinite) and was stopped; {what}. Try a smaller --lr.", file=sys.stderr)
+        what = (
+            f"the checkpoint {checkpoint} keeps epoch {kept}, the last with a finite loss"
+            if kept
+            else "no epoch finished with a finite loss, so nothing was saved"
+        )
+        print(
+            f"xcnn train: training diverged in epoch {epoch + 1} (the loss or the weights became NaN or "
+            f"infinite) and was stopped; {what}. Try a smaller --lr.",
+            file=sys.stderr,
+        )
         return 1
     for key, values in result.history.items():
         history.setdefault(key, []).extend(values)
@@ -326,8 +379,10 @@ def _read_image(path, shape):
         except (ValueError, EOFError) as exc:
             raise ValueError(f"{path} is not a readable .npy array: {exc}") from None
         if img.size != math.prod(shape) or img.dtype.kind not in "buif":
-            raise ValueError(f"{path} holds a {img.dtype} array of shape {img.shape}; the model needs "
-                             f"{math.prod(shape)} numbers, shaped {shape}")
+            raise ValueError(
+                f"{path} holds a {img.dtype} array of shape {img.shape}; the model needs "
+                f"{math.prod(shape)} numbers, shaped {shape}"
+            )
         img = np.asarray(img, dtype=np.float64)
         if not np.isfinite(img).all():
             raise ValueError(f"{path} holds NaN or infinite values; an image needs finite pixel values")
@@ -335,8 +390,10 @@ def _read_image(path, shape):
             img = img / 255.0
     else:
         if len(shape) != 3 or shape[-1] not in (1, 3):
-            raise ValueError(f"{path}: the model's input {shape} is not a grey or colour picture (H, W, 1 or 3); "
-                             "give its input as a .npy array")
+            raise ValueError(
+                f"{path}: the model's input {shape} is not a grey or colour picture (H, W, 1 or 3); "
+                "give its input as a .npy array"
+            )
         try:
             from PIL import Image
         except ImportError:
@@ -464,6 +521,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def _whole_number(minimum):
     """An argparse type: a whole number >= ``minimum``, with a sentence when not."""
+
     def parse(text):
         try:
             value = int(text)
@@ -471,14 +529,17 @@ def _whole_number(minimum):
             raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(
-                f"must be {'a positive whole number' if minimum == 1 else f'a whole number >= {minimum}'}, got {value}")
+                f"must be {'a positive whole number' if minimum == 1 else f'a whole number >= {minimum}'}, got {value}"
+            )
         return value
+
     parse.__name__ = "whole number"
     return parse
 
 
 def _real_number(minimum, inclusive):
     """An argparse type: a finite number above (or at, ``inclusive``) ``minimum``."""
+
     def parse(text):
         try:
             value = float(text)
@@ -486,8 +547,10 @@ def _real_number(minimum, inclusive):
             raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
         if not math.isfinite(value) or value < minimum or (value == minimum and not inclusive):
             raise argparse.ArgumentTypeError(
-                f"must be a finite number {'>=' if inclusive else '>'} {minimum:g}, got {text}")
+                f"must be a finite number {'>=' if inclusive else '>'} {minimum:g}, got {text}"
+            )
         return value
+
     parse.__name__ = "number"
     return parse
 
@@ -506,67 +569,109 @@ def build_parser() -> argparse.ArgumentParser:
         ('export', 'cmd_export', 'm.onnx')
     """
     parser = argparse.ArgumentParser(
-        prog="xcnn", description="Train, test and use convolutional networks on small image data sets (MNIST, "
+        prog="xcnn",
+        description="Train, test and use convolutional networks on small image data sets (MNIST, "
         "Fashion-MNIST, CIFAR-10): xcnn train, xcnn evaluate, xcnn predict, xcnn export, xcnn info. "
-        "'xcnn COMMAND --help' describes each command.")
+        "'xcnn COMMAND --help' describes each command.",
+    )
     parser.add_argument("--version", action="version", version=f"xcnn {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p):
         # also accepted after the command; SUPPRESS keeps `xcnn --debug train` working
-        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                       help="show the Python traceback of an error")
+        p.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS, help="show the Python traceback of an error"
+        )
 
     def device_arg(p):
         # not a run option: a resumed run may continue on another device
-        p.add_argument("--device", default=None,
-                       help="the backend's device: cuda, cuda:1 (torch), 0 (cupy's GPU id); default: the backend's")
+        p.add_argument(
+            "--device",
+            default=None,
+            help="the backend's device: cuda, cuda:1 (torch), 0 (cupy's GPU id); default: the backend's",
+        )
 
     def data_args(p, train=False):
         # train: defaults are filled in later (from RUN_DEFAULTS, or from the checkpoint under
         # --resume), so that the options given on the command line can be told apart
         default = (lambda name: argparse.SUPPRESS) if train else RUN_DEFAULTS.get
-        p.add_argument("--dataset", default=default("dataset"), choices=sorted(datasets.SPECS),
-                       help="data set (default mnist)")
-        p.add_argument("--backend", default=default("backend"), choices=list(B.BACKENDS),
-                       help="array backend (default: $XCNN_BACKEND or numpy)")
+        p.add_argument(
+            "--dataset", default=default("dataset"), choices=sorted(datasets.SPECS), help="data set (default mnist)"
+        )
+        p.add_argument(
+            "--backend",
+            default=default("backend"),
+            choices=list(B.BACKENDS),
+            help="array backend (default: $XCNN_BACKEND or numpy)",
+        )
         device_arg(p)
-        p.add_argument("--limit", type=_whole_number(1), default=default("limit"), metavar="N",
-                       help="use only the first N training and N test images (a quick run)")
+        p.add_argument(
+            "--limit",
+            type=_whole_number(1),
+            default=default("limit"),
+            metavar="N",
+            help="use only the first N training and N test images (a quick run)",
+        )
 
-    train = sub.add_parser("train", help="train a network (default: the article's MNIST run)",
-                           description=__doc__.split("\n\n")[1].replace("`", ""),
-                           argument_default=argparse.SUPPRESS)
+    train = sub.add_parser(
+        "train",
+        help="train a network (default: the article's MNIST run)",
+        description=__doc__.split("\n\n")[1].replace("`", ""),
+        argument_default=argparse.SUPPRESS,
+    )
     common(train)
-    train.add_argument("--model", choices=["seed", "lecture", "lenet", "vgg"],
-                       help="seed = the article's net (default); lecture; lenet; vgg (for cifar10)")
+    train.add_argument(
+        "--model",
+        choices=["seed", "lecture", "lenet", "vgg"],
+        help="seed = the article's net (default); lecture; lenet; vgg (for cifar10)",
+    )
     data_args(train, train=True)
     train.add_argument("--epochs", type=_whole_number(1), help="default 30")
     train.add_argument("--batch-size", type=_whole_number(1), help="default 100")
     train.add_argument("--optimizer", choices=list(optimizers.NAMES), help="default adam")
-    train.add_argument("--lr", type=_real_number(0.0, inclusive=False),
-                       help="(initial) learning rate (default: the optimizer's)")
-    train.add_argument("--lr-schedule", choices=["cosine", "constant"],
-                       help="cosine: the rate follows a half cosine to 0 over the run (default); constant")
-    train.add_argument("--weight-decay", type=_real_number(0.0, inclusive=True),
-                       help="decoupled weight decay (default 0)")
-    train.add_argument("--augment", type=_whole_number(0), metavar="PIXELS",
-                       help="shift training images by up to PIXELS each way (default 2; 0 = no augmentation)")
+    train.add_argument(
+        "--lr", type=_real_number(0.0, inclusive=False), help="(initial) learning rate (default: the optimizer's)"
+    )
+    train.add_argument(
+        "--lr-schedule",
+        choices=["cosine", "constant"],
+        help="cosine: the rate follows a half cosine to 0 over the run (default); constant",
+    )
+    train.add_argument(
+        "--weight-decay", type=_real_number(0.0, inclusive=True), help="decoupled weight decay (default 0)"
+    )
+    train.add_argument(
+        "--augment",
+        type=_whole_number(0),
+        metavar="PIXELS",
+        help="shift training images by up to PIXELS each way (default 2; 0 = no augmentation)",
+    )
     train.add_argument("--dtype", choices=["float32", "float64"], help="default float32")
     train.add_argument("--seed", type=_whole_number(0), help="seeds weights and shuffling (default 0)")
     train.add_argument("--out", default="xcnn-run", help="folder for the model, checkpoint and plots")
-    train.add_argument("--resume", action="store_true", default=False,
-                       help="continue the run in OUT from its checkpoint, with the options it was started with "
-                            "(a larger --epochs trains longer and stretches a cosine schedule to the new length; "
-                            "--backend may change)")
-    train.add_argument("--overwrite", action="store_true", default=False,
-                       help="replace the run in OUT (its model, checkpoint and history are deleted first)")
-    train.add_argument("--no-progress", dest="progress", action="store_false", default=True,
-                       help="no progress bar")
-    train.add_argument("--distributed", action="store_true", default=False,
-                       help="data-parallel over the MPI ranks: mpiexec -n K python -m mpi4py -m xcnn train "
-                            "--distributed (--batch-size is the global batch; rank 0 prints and writes)")
+    train.add_argument(
+        "--resume",
+        action="store_true",
+        default=False,
+        help="continue the run in OUT from its checkpoint, with the options it was started with "
+        "(a larger --epochs trains longer and stretches a cosine schedule to the new length; "
+        "--backend may change)",
+    )
+    train.add_argument(
+        "--overwrite",
+        action="store_true",
+        default=False,
+        help="replace the run in OUT (its model, checkpoint and history are deleted first)",
+    )
+    train.add_argument("--no-progress", dest="progress", action="store_false", default=True, help="no progress bar")
+    train.add_argument(
+        "--distributed",
+        action="store_true",
+        default=False,
+        help="data-parallel over the MPI ranks: mpiexec -n K python -m mpi4py -m xcnn train "
+        "--distributed (--batch-size is the global batch; rank 0 prints and writes)",
+    )
     train.set_defaults(func=cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="test accuracy of a saved model")
@@ -583,7 +688,9 @@ def build_parser() -> argparse.ArgumentParser:
     device_arg(predict)
     predict.set_defaults(func=cmd_predict)
 
-    export = sub.add_parser("export", help="convert a saved model to ONNX (.onnx), Keras 3 (.keras) or xcnn (.safetensors)")
+    export = sub.add_parser(
+        "export", help="convert a saved model to ONNX (.onnx), Keras 3 (.keras) or xcnn (.safetensors)"
+    )
     export.add_argument("model_file", help="an xcnn .safetensors model or a Keras 3 .keras file")
     export.add_argument("out", help="OUT.onnx, OUT.keras or OUT.safetensors")
     common(export)
@@ -673,8 +780,11 @@ def _run(args):
     except Exception as exc:  # a bug: still no traceback unless asked for
         if debug:
             raise
-        print(f"{where}: internal error ({type(exc).__name__}: {exc}); run again with --debug for the "
-              "traceback, and please report it", file=sys.stderr)
+        print(
+            f"{where}: internal error ({type(exc).__name__}: {exc}); run again with --debug for the "
+            "traceback, and please report it",
+            file=sys.stderr,
+        )
         return 1
 
 

@@ -48,6 +48,7 @@ class RemoteFile:
         >>> SPECS["mnist"].files[0].name
         'mnist.npz'
     """
+
     name: str
     sha256: str
     urls: tuple
@@ -91,8 +92,10 @@ def _idx(data):
 
 def _parse_idx_set(blobs):
     return {
-        "x_train": _idx(blobs["train-images-idx3-ubyte.gz"]), "y_train": _idx(blobs["train-labels-idx1-ubyte.gz"]),
-        "x_test": _idx(blobs["t10k-images-idx3-ubyte.gz"]), "y_test": _idx(blobs["t10k-labels-idx1-ubyte.gz"]),
+        "x_train": _idx(blobs["train-images-idx3-ubyte.gz"]),
+        "y_train": _idx(blobs["train-labels-idx1-ubyte.gz"]),
+        "x_test": _idx(blobs["t10k-images-idx3-ubyte.gz"]),
+        "y_test": _idx(blobs["t10k-labels-idx1-ubyte.gz"]),
     }
 
 
@@ -116,18 +119,39 @@ def _parse_cifar10_binary(blobs):
 
 
 SPECS = {
-    "mnist": Spec("mnist", (RemoteFile(
-        "mnist.npz", "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
-        (_KERAS + "mnist.npz",)),), _parse_npz),
-    "fashion_mnist": Spec("fashion_mnist", tuple(RemoteFile(name, sha, (_KERAS + name, _ZALANDO + name)) for name, sha in (
-        ("train-labels-idx1-ubyte.gz", "b0197879cbda89f3dc7b894f9fd52b858e68ea4182b6947c9d8c2b67e5f18dcc"),
-        ("train-images-idx3-ubyte.gz", "08dc20ab1689590a0bcd66e874647b6ee8464e2d501b5a3f1f78831db19a3fdc"),
-        ("t10k-labels-idx1-ubyte.gz", "42bd18137a62d5998cdeae52bf3a0676ac6b706f5cf8439b47bb5b151ae3dccf"),
-        ("t10k-images-idx3-ubyte.gz", "78dcbbfb5a27efaf1b6c1d616caca68560be8766c5bffcb2791df9273a534229"),
-    )), _parse_idx_set),
-    "cifar10": Spec("cifar10", (RemoteFile(
-        "cifar-10-binary.tar.gz", "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd",
-        ("https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",)),), _parse_cifar10_binary),
+    "mnist": Spec(
+        "mnist",
+        (
+            RemoteFile(
+                "mnist.npz", "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1", (_KERAS + "mnist.npz",)
+            ),
+        ),
+        _parse_npz,
+    ),
+    "fashion_mnist": Spec(
+        "fashion_mnist",
+        tuple(
+            RemoteFile(name, sha, (_KERAS + name, _ZALANDO + name))
+            for name, sha in (
+                ("train-labels-idx1-ubyte.gz", "b0197879cbda89f3dc7b894f9fd52b858e68ea4182b6947c9d8c2b67e5f18dcc"),
+                ("train-images-idx3-ubyte.gz", "08dc20ab1689590a0bcd66e874647b6ee8464e2d501b5a3f1f78831db19a3fdc"),
+                ("t10k-labels-idx1-ubyte.gz", "42bd18137a62d5998cdeae52bf3a0676ac6b706f5cf8439b47bb5b151ae3dccf"),
+                ("t10k-images-idx3-ubyte.gz", "78dcbbfb5a27efaf1b6c1d616caca68560be8766c5bffcb2791df9273a534229"),
+            )
+        ),
+        _parse_idx_set,
+    ),
+    "cifar10": Spec(
+        "cifar10",
+        (
+            RemoteFile(
+                "cifar-10-binary.tar.gz",
+                "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd",
+                ("https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",),
+            ),
+        ),
+        _parse_cifar10_binary,
+    ),
 }
 
 
@@ -209,8 +233,9 @@ def _read_npz(path):
     return _check_arrays(arrays, path)
 
 
-def load_data(name: str, path: str | os.PathLike[str] | None = None,
-              timeout: float = 60) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+def load_data(
+    name: str, path: str | os.PathLike[str] | None = None, timeout: float = 60
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """`(x_train, y_train), (x_test, y_test)` of data set `name` (see `SPECS`).
 
     Looks in `path`, then `$XCNN_DATA_DIR/<name>.npz`, then the cache, then downloads (see the

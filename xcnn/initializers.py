@@ -95,6 +95,7 @@ class Constant(Initializer):
         >>> initializers.Constant(0.5)((2, 2), rng).tolist()
         [[0.5, 0.5], [0.5, 0.5]]
     """
+
     def __init__(self, value: float = 0.0, name: str = "constant") -> None:
         self.value, self.name = value, name
 
@@ -128,6 +129,7 @@ class RandomNormal(Initializer):
         >>> bool(abs(values.std() - 0.1) < 0.01)
         True
     """
+
     name = "normal"
 
     def __init__(self, mean: float = 0.0, stddev: float = 0.05) -> None:
@@ -163,6 +165,7 @@ class RandomUniform(Initializer):
         >>> bool(values.min() >= 0.0 and values.max() < 1.0)
         True
     """
+
     name = "uniform"
 
     def __init__(self, minval: float = -0.05, maxval: float = 0.05) -> None:
@@ -209,8 +212,13 @@ class VarianceScaling(Initializer):
         True
     """
 
-    def __init__(self, scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal",
-                 name: str = "variance_scaling") -> None:
+    def __init__(
+        self,
+        scale: float = 1.0,
+        mode: str = "fan_in",
+        distribution: str = "truncated_normal",
+        name: str = "variance_scaling",
+    ) -> None:
         if mode not in ("fan_in", "fan_out", "fan_avg"):
             raise ValueError(f"mode must be 'fan_in', 'fan_out' or 'fan_avg', got {mode!r}")
         if distribution not in ("truncated_normal", "normal", "uniform"):

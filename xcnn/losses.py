@@ -155,8 +155,9 @@ class Loss:
         """
         raise NotImplementedError
 
-    def gradient_from_logits(self, logits: Array, target: Array, sample_weight: Array | None = None,
-                             probabilities: Array | None = None) -> Array:
+    def gradient_from_logits(
+        self, logits: Array, target: Array, sample_weight: Array | None = None, probabilities: Array | None = None
+    ) -> Array:
         """The gradient of `value_from_logits` w.r.t. the logits (`(p - y) / N` for softmax cross-entropy).
 
         Args:
@@ -343,8 +344,9 @@ class CategoricalCrossentropy(Loss):
         """
         return L.softmax_cross_entropy(logits, target, sample_weight)
 
-    def gradient_from_logits(self, logits: Array, target: Array, sample_weight: Array | None = None,
-                             probabilities: Array | None = None) -> Array:
+    def gradient_from_logits(
+        self, logits: Array, target: Array, sample_weight: Array | None = None, probabilities: Array | None = None
+    ) -> Array:
         """The gradient of `value_from_logits` w.r.t. the logits (`(p - y) / N` for softmax cross-entropy).
 
         Args:
@@ -366,8 +368,7 @@ class CategoricalCrossentropy(Loss):
             >>> loss.gradient_from_logits(logits, target).round(4).tolist()
             [[0.2, -0.2]]
         """
-        return L.softmax_cross_entropy_backward(logits, target, sample_weight, self._targets_sum_to_one,
-                                                probabilities)
+        return L.softmax_cross_entropy_backward(logits, target, sample_weight, self._targets_sum_to_one, probabilities)
 
 
 class SparseCategoricalCrossentropy(CategoricalCrossentropy):
@@ -543,8 +544,9 @@ class BinaryCrossentropy(Loss):
         """
         return L.sigmoid_binary_crossentropy(logits, target, sample_weight)
 
-    def gradient_from_logits(self, logits: Array, target: Array, sample_weight: Array | None = None,
-                             probabilities: Array | None = None) -> Array:
+    def gradient_from_logits(
+        self, logits: Array, target: Array, sample_weight: Array | None = None, probabilities: Array | None = None
+    ) -> Array:
         """The gradient of `value_from_logits` w.r.t. the logits (`(p - y) / N` for softmax cross-entropy).
 
         Args:
@@ -821,15 +823,26 @@ class KLDivergence(Loss):
         return L.kl_divergence_backward(y_pred, target, sample_weight)
 
 
-_CLASSES = (CategoricalCrossentropy, SparseCategoricalCrossentropy, BinaryCrossentropy, MeanSquaredError,
-            MeanAbsoluteError, Huber, KLDivergence)
+_CLASSES = (
+    CategoricalCrossentropy,
+    SparseCategoricalCrossentropy,
+    BinaryCrossentropy,
+    MeanSquaredError,
+    MeanAbsoluteError,
+    Huber,
+    KLDivergence,
+)
 # Keras's function names and aliases, and the class names (Keras accepts both as strings)
 _REGISTRY = {
     **{cls.name: cls for cls in _CLASSES},
     **{cls.__name__: cls for cls in _CLASSES},
-    "mse": MeanSquaredError, "MSE": MeanSquaredError,
-    "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
-    "kld": KLDivergence, "KLD": KLDivergence, "kullback_leibler_divergence": KLDivergence,
+    "mse": MeanSquaredError,
+    "MSE": MeanSquaredError,
+    "mae": MeanAbsoluteError,
+    "MAE": MeanAbsoluteError,
+    "kld": KLDivergence,
+    "KLD": KLDivergence,
+    "kullback_leibler_divergence": KLDivergence,
 }
 NAMES = tuple(_REGISTRY)
 

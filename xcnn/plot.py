@@ -91,8 +91,15 @@ def plot_history(history: History | dict[str, list[float]], to_file: str | None 
     return _save(fig, to_file)
 
 
-def plot_misclassified(model: Model, x: Array, y: Array, max_images: int = 25, to_file: str | None = None,
-                       class_names: Sequence[str] | None = None, batch_size: int = 256) -> Figure:
+def plot_misclassified(
+    model: Model,
+    x: Array,
+    y: Array,
+    max_images: int = 25,
+    to_file: str | None = None,
+    class_names: Sequence[str] | None = None,
+    batch_size: int = 256,
+) -> Figure:
     """A grid of the images `model` gets wrong, titled with true and predicted labels.
 
     Args:
@@ -126,8 +133,9 @@ def plot_misclassified(model: Model, x: Array, y: Array, max_images: int = 25, t
     cols = max(1, min(5, len(wrong)))
     rows = max(1, -(-len(wrong) // cols))
     # no ticks at all (not just hidden): laying out 25 axes' unused ticks took most of a second
-    fig, axes = plt.subplots(rows, cols, figsize=(2 * cols, 2.3 * rows), squeeze=False,
-                             subplot_kw={"xticks": [], "yticks": []})
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(2 * cols, 2.3 * rows), squeeze=False, subplot_kw={"xticks": [], "yticks": []}
+    )
     name = (lambda i: class_names[i]) if class_names else str
     images = B.to_numpy(x) if B.backend_of_or_none(x) else np.asarray(x)
     for ax in axes.ravel():
@@ -136,8 +144,10 @@ def plot_misclassified(model: Model, x: Array, y: Array, max_images: int = 25, t
         img = images[i]
         ax.imshow(img[..., 0] if img.shape[-1] == 1 else img, cmap="gray" if img.shape[-1] == 1 else None)
         ax.set_title(f"true {name(int(labels[i]))}\npred {name(int(predicted[i]))}", fontsize=9)
-    fig.suptitle(f"{len(np.flatnonzero(predicted != labels))} of {len(labels)} misclassified"
-                 + (f" (first {len(wrong)} shown)" if len(wrong) else ""))
+    fig.suptitle(
+        f"{len(np.flatnonzero(predicted != labels))} of {len(labels)} misclassified"
+        + (f" (first {len(wrong)} shown)" if len(wrong) else "")
+    )
     fig.tight_layout()
     return _save(fig, to_file)
 
@@ -170,8 +180,9 @@ def plot_filters(layer: Layer, to_file: str | None = None, channel: int = 0) -> 
     n = kernels.shape[0]
     cols = min(8, n)
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(1.4 * cols, 1.5 * rows), squeeze=False,
-                             subplot_kw={"xticks": [], "yticks": []})
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(1.4 * cols, 1.5 * rows), squeeze=False, subplot_kw={"xticks": [], "yticks": []}
+    )
     for ax in axes.ravel():
         ax.axis("off")
     for i, ax in enumerate(axes.ravel()[:n]):
@@ -243,8 +254,15 @@ def plot_model(model: Model, to_file: str = "model.png", show_shapes: bool = Tru
         col, row = position[layer.name]
         title, ins, out = _describe(layer)
         text = f"{title}\nin {ins}  out {out}" if show_shapes else title
-        ax.text(col, -row, text, ha="center", va="center", fontsize=8,
-                bbox=dict(boxstyle="round", facecolor="#e8f0fe", edgecolor="#3367d6"))
+        ax.text(
+            col,
+            -row,
+            text,
+            ha="center",
+            va="center",
+            fontsize=8,
+            bbox=dict(boxstyle="round", facecolor="#e8f0fe", edgecolor="#3367d6"),
+        )
         for t in layer.inbound:
             c0, r0 = position[t.layer.name]
             ax.annotate("", xy=(col, -row + 0.25), xytext=(c0, -r0 - 0.25), arrowprops=dict(arrowstyle="->"))

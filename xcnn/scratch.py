@@ -12,8 +12,14 @@ from . import ops
 from ._typing import Array, IntPair, Padding
 
 __all__ = [
-    "convolution2d", "convolution2d_back", "max_pooling2d", "max_pooling2d_back",
-    "average_pooling2d", "average_pooling2d_back", "flatten2d", "flatten2d_back",
+    "convolution2d",
+    "convolution2d_back",
+    "max_pooling2d",
+    "max_pooling2d_back",
+    "average_pooling2d",
+    "average_pooling2d_back",
+    "flatten2d",
+    "flatten2d_back",
 ]
 
 
@@ -45,8 +51,15 @@ def convolution2d(u: Array, W: Array, b: Array | None, padding: Padding = 0, str
     return ops.conv2d(u, W, b, stride=strides, padding=padding)
 
 
-def convolution2d_back(dz: Array, u: Array, W: Array, b: Array | None, padding: Padding = 0, strides: IntPair = 1,
-                       calc_du_flag: bool = True) -> tuple[Array | None, Array, Array]:
+def convolution2d_back(
+    dz: Array,
+    u: Array,
+    W: Array,
+    b: Array | None,
+    padding: Padding = 0,
+    strides: IntPair = 1,
+    calc_du_flag: bool = True,
+) -> tuple[Array | None, Array, Array]:
     """Gradients of `convolution2d` -> `(du, dW, db)`; `du` is `None` without `calc_du_flag`.
 
     Args:
@@ -102,8 +115,9 @@ def max_pooling2d(u: Array, pool_size: IntPair = 2, padding: Padding = 0, stride
     return ops.max_pool2d(u, pool_size, stride=strides, padding=padding)
 
 
-def max_pooling2d_back(dz: Array, u: Array, z: Array, pool_size: IntPair = 2, padding: Padding = 0,
-                       strides: IntPair | None = None) -> Array:
+def max_pooling2d_back(
+    dz: Array, u: Array, z: Array, pool_size: IntPair = 2, padding: Padding = 0, strides: IntPair | None = None
+) -> Array:
     """Gradient of `max_pooling2d` -> `du`.
 
     `z` (the forward output) is accepted as in the article, and recomputed inside so a stale `z`
@@ -159,8 +173,9 @@ def average_pooling2d(u: Array, pool_size: IntPair = 2, padding: Padding = 0, st
     return ops.avg_pool2d(u, pool_size, stride=strides, padding=padding)
 
 
-def average_pooling2d_back(dz: Array, u: Array, z: Array, pool_size: IntPair = 2, padding: Padding = 0,
-                           strides: IntPair | None = None) -> Array:
+def average_pooling2d_back(
+    dz: Array, u: Array, z: Array, pool_size: IntPair = 2, padding: Padding = 0, strides: IntPair | None = None
+) -> Array:
     """Gradient of `average_pooling2d` -> `du`.
 
     Args:

@@ -13,8 +13,17 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .layers import (
-    Activation, Add, AveragePooling2D, BatchNormalization, Conv2D, Dense, Flatten, GlobalAveragePooling2D, Input,
-    MaxPooling2D, RandomTranslation,
+    Activation,
+    Add,
+    AveragePooling2D,
+    BatchNormalization,
+    Conv2D,
+    Dense,
+    Flatten,
+    GlobalAveragePooling2D,
+    Input,
+    MaxPooling2D,
+    RandomTranslation,
 )
 from .models import Model, Sequential
 
@@ -54,10 +63,19 @@ def article(input_shape: Sequence[int] = (28, 28, 1), classes: int = 10, augment
         >>> model.count_params(), model.output_shape
         (78560, (None, 10))
     """
-    return _network([
-        Conv2D(6, (7, 7), activation="relu", kernel_initializer="he_normal"), MaxPooling2D(2), Flatten(),
-        Dense(100, activation="relu"), Dense(50, activation="relu"), Dense(classes, activation="softmax"),
-    ], input_shape, augment, **kw)
+    return _network(
+        [
+            Conv2D(6, (7, 7), activation="relu", kernel_initializer="he_normal"),
+            MaxPooling2D(2),
+            Flatten(),
+            Dense(100, activation="relu"),
+            Dense(50, activation="relu"),
+            Dense(classes, activation="softmax"),
+        ],
+        input_shape,
+        augment,
+        **kw,
+    )
 
 
 def lecture(input_shape: Sequence[int] = (28, 28, 1), classes: int = 10, augment: int = 0, **kw: Any) -> Sequential:
@@ -80,11 +98,18 @@ def lecture(input_shape: Sequence[int] = (28, 28, 1), classes: int = 10, augment
         >>> zoo.lecture(seed=0).count_params()
         113700
     """
-    return _network([
-        Conv2D(9, (3, 3), padding="same", activation="relu", kernel_initializer="he_normal"),
-        MaxPooling2D(2),
-        Flatten(), Dense(64, activation="relu"), Dense(classes, activation="softmax"),
-    ], input_shape, augment, **kw)
+    return _network(
+        [
+            Conv2D(9, (3, 3), padding="same", activation="relu", kernel_initializer="he_normal"),
+            MaxPooling2D(2),
+            Flatten(),
+            Dense(64, activation="relu"),
+            Dense(classes, activation="softmax"),
+        ],
+        input_shape,
+        augment,
+        **kw,
+    )
 
 
 def lenet(input_shape: Sequence[int] = (28, 28, 1), classes: int = 10, augment: int = 0, **kw: Any) -> Sequential:
@@ -109,12 +134,21 @@ def lenet(input_shape: Sequence[int] = (28, 28, 1), classes: int = 10, augment: 
         >>> model.predict(np.zeros((2, 28, 28, 1), dtype=np.float32), verbose=0).shape
         (2, 3)
     """
-    return _network([
-        Conv2D(6, 5, padding="same", activation="relu", kernel_initializer="he_normal"),
-        AveragePooling2D(2),
-        Conv2D(16, 5, activation="relu", kernel_initializer="he_normal"), AveragePooling2D(2), Flatten(),
-        Dense(120, activation="relu"), Dense(84, activation="relu"), Dense(classes, activation="softmax"),
-    ], input_shape, augment, **kw)
+    return _network(
+        [
+            Conv2D(6, 5, padding="same", activation="relu", kernel_initializer="he_normal"),
+            AveragePooling2D(2),
+            Conv2D(16, 5, activation="relu", kernel_initializer="he_normal"),
+            AveragePooling2D(2),
+            Flatten(),
+            Dense(120, activation="relu"),
+            Dense(84, activation="relu"),
+            Dense(classes, activation="softmax"),
+        ],
+        input_shape,
+        augment,
+        **kw,
+    )
 
 
 def vgg(input_shape: Sequence[int] = (32, 32, 3), classes: int = 10, augment: int = 0, **kw: Any) -> Sequential:
@@ -137,14 +171,24 @@ def vgg(input_shape: Sequence[int] = (32, 32, 3), classes: int = 10, augment: in
         >>> zoo.vgg(seed=0).count_params()
         402986
     """
-    return _network([
-        Conv2D(32, 3, padding="same", activation="relu", kernel_initializer="he_normal"),
-        Conv2D(32, 3, padding="same", activation="relu", kernel_initializer="he_normal"), MaxPooling2D(2),
-        Conv2D(64, 3, padding="same", activation="relu", kernel_initializer="he_normal"),
-        Conv2D(64, 3, padding="same", activation="relu", kernel_initializer="he_normal"), MaxPooling2D(2),
-        Conv2D(128, 3, padding="same", activation="relu", kernel_initializer="he_normal"), MaxPooling2D(2), Flatten(),
-        Dense(128, activation="relu"), Dense(classes, activation="softmax"),
-    ], input_shape, augment, **kw)
+    return _network(
+        [
+            Conv2D(32, 3, padding="same", activation="relu", kernel_initializer="he_normal"),
+            Conv2D(32, 3, padding="same", activation="relu", kernel_initializer="he_normal"),
+            MaxPooling2D(2),
+            Conv2D(64, 3, padding="same", activation="relu", kernel_initializer="he_normal"),
+            Conv2D(64, 3, padding="same", activation="relu", kernel_initializer="he_normal"),
+            MaxPooling2D(2),
+            Conv2D(128, 3, padding="same", activation="relu", kernel_initializer="he_normal"),
+            MaxPooling2D(2),
+            Flatten(),
+            Dense(128, activation="relu"),
+            Dense(classes, activation="softmax"),
+        ],
+        input_shape,
+        augment,
+        **kw,
+    )
 
 
 def _conv_bn(x, filters, kernel_size, strides=1):
@@ -162,8 +206,14 @@ def _basic_block(x, filters, strides):
     return Activation("relu")(Add()([y, skip]))
 
 
-def resnet(input_shape: Sequence[int] = (32, 32, 3), classes: int = 10, augment: int = 0,
-           widths: Sequence[int] = (16, 32, 64), blocks: int = 2, **kw: Any) -> Model:
+def resnet(
+    input_shape: Sequence[int] = (32, 32, 3),
+    classes: int = 10,
+    augment: int = 0,
+    widths: Sequence[int] = (16, 32, 64),
+    blocks: int = 2,
+    **kw: Any,
+) -> Model:
     """A small ResNet for CIFAR shapes (ResNet-14 with the defaults).
 
     A 3x3 Conv-BN-ReLU stem, then one stage per entry of `widths` of `blocks` basic blocks
@@ -203,7 +253,12 @@ def resnet(input_shape: Sequence[int] = (32, 32, 3), classes: int = 10, augment:
 
 
 MODELS: dict[str, Callable[..., Model]] = {
-    "seed": article, "article": article, "lecture": lecture, "lenet": lenet, "vgg": vgg, "resnet": resnet,
+    "seed": article,
+    "article": article,
+    "lecture": lecture,
+    "lenet": lenet,
+    "vgg": vgg,
+    "resnet": resnet,
 }
 
 

@@ -25,7 +25,9 @@ def _expand(match, page):
     order = match.group("order").split()
     for name in order:
         if name not in public:
-            log.warning(f"{page.file.src_path}: api-modules lists {package_name}.{name}, which is not a public submodule")
+            log.warning(
+                f"{page.file.src_path}: api-modules lists {package_name}.{name}, which is not a public submodule"
+            )
     names = [n for n in order if n in public] + sorted(public - set(order))
     return "\n\n".join(f"::: {package_name}.{name}" for name in names)
 

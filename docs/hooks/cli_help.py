@@ -19,7 +19,9 @@ def _help_text(command: str) -> str:
         # argparse keeps the subcommand parsers in the subparsers action's choices
         subparsers = next(a for a in parser._actions if a.dest == "command")
         if command not in subparsers.choices:
-            raise ValueError(f"<!-- xcnn-help: {command} -->: no such xcnn command; known: {sorted(subparsers.choices)}")
+            raise ValueError(
+                f"<!-- xcnn-help: {command} -->: no such xcnn command; known: {sorted(subparsers.choices)}"
+            )
         parser = subparsers.choices[command]
     return parser.format_help().rstrip()
 

@@ -51,8 +51,9 @@ x = layers.Flatten()(x)
 x = layers.Dense(64, activation="relu")(x)
 outputs = layers.Dense(10, activation="softmax")(x)
 functional = keras.Model(inputs=inputs, outputs=outputs)
-functional.compile(optimizer=keras.optimizers.Adam(learning_rate=0.001), loss="categorical_crossentropy",
-                   metrics=["accuracy"])
+functional.compile(
+    optimizer=keras.optimizers.Adam(learning_rate=0.001), loss="categorical_crossentropy", metrics=["accuracy"]
+)
 functional.fit(x_train, y_train, batch_size=128, epochs=epochs, validation_split=0.1, verbose=2)
 print("Functional test accuracy:", functional.evaluate(x_test, y_test, verbose=0)[1])
 

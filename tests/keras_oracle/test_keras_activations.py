@@ -11,9 +11,28 @@ torch = pytest.importorskip("torch")
 
 from xcnn import activations  # noqa: E402
 
-NAMES = ["relu", "relu6", "selu", "gelu", "silu", "swish", "hard_sigmoid", "hard_silu", "hard_swish",
-         "exponential", "log_softmax", "mish", "elu", "softplus", "softsign", "sigmoid", "tanh", "softmax",
-         "leaky_relu", "linear"]
+NAMES = [
+    "relu",
+    "relu6",
+    "selu",
+    "gelu",
+    "silu",
+    "swish",
+    "hard_sigmoid",
+    "hard_silu",
+    "hard_swish",
+    "exponential",
+    "log_softmax",
+    "mish",
+    "elu",
+    "softplus",
+    "softsign",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "leaky_relu",
+    "linear",
+]
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -97,9 +97,15 @@ def test_early_stopping_stops_where_keras_stops(sequence, kwargs):
 
 
 @pytest.mark.parametrize("sequence", list(SEQUENCES))
-@pytest.mark.parametrize("kwargs", [{"patience": 1}, {"patience": 2, "factor": 0.5, "cooldown": 1},
-                                    {"patience": 1, "min_delta": 0.05, "min_lr": 0.02, "factor": 0.3}],
-                         ids=["patience1", "cooldown", "min_delta_min_lr"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"patience": 1},
+        {"patience": 2, "factor": 0.5, "cooldown": 1},
+        {"patience": 1, "min_delta": 0.05, "min_lr": 0.02, "factor": 0.3},
+    ],
+    ids=["patience1", "cooldown", "min_delta_min_lr"],
+)
 def test_reduce_lr_on_plateau_sets_the_rates_keras_sets(sequence, kwargs):
     values = SEQUENCES[sequence]
     keras_model = _keras_model_stand_in()
@@ -138,19 +144,41 @@ def test_hooks_are_called_in_keras_order():
     results = []
     for module, model in ((keras, _keras_model()), (None, _xcnn_model())):
         calls = []
-        hooks = ["on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end", "on_train_batch_begin",
-                 "on_train_batch_end", "on_test_begin", "on_test_end", "on_test_batch_begin", "on_test_batch_end",
-                 "on_predict_begin", "on_predict_end", "on_predict_batch_begin", "on_predict_batch_end"]
+        hooks = [
+            "on_train_begin",
+            "on_train_end",
+            "on_epoch_begin",
+            "on_epoch_end",
+            "on_train_batch_begin",
+            "on_train_batch_end",
+            "on_test_begin",
+            "on_test_end",
+            "on_test_batch_begin",
+            "on_test_batch_end",
+            "on_predict_begin",
+            "on_predict_end",
+            "on_predict_batch_begin",
+            "on_predict_batch_end",
+        ]
         base = keras.callbacks.Callback if module is keras else callbacks.Callback
 
         def hook_method(hook, calls=calls):
             def method(self, *args, **kwargs):
                 calls.append(f"{hook}:{args[0]}" if "batch" in hook or "epoch" in hook else hook)
+
             return method
 
         Recorder = type("Recorder", (base,), {hook: hook_method(hook) for hook in hooks})
-        model.fit(x, y, batch_size=8, epochs=2, validation_data=(x[:10], y[:10]), validation_batch_size=6,
-                  callbacks=[Recorder()], verbose=0)
+        model.fit(
+            x,
+            y,
+            batch_size=8,
+            epochs=2,
+            validation_data=(x[:10], y[:10]),
+            validation_batch_size=6,
+            callbacks=[Recorder()],
+            verbose=0,
+        )
         model.evaluate(x, y, batch_size=16, callbacks=[Recorder()], verbose=0)
         model.predict(x, batch_size=16, callbacks=[Recorder()], verbose=0)
         results.append(calls)
@@ -159,10 +187,24 @@ def test_hooks_are_called_in_keras_order():
 
 def test_history_runs_last_and_keeps_what_callbacks_add():
     x, y = _tiny_data()
-    keras_history = _keras_model().fit(x, y, batch_size=8, epochs=4, verbose=0, shuffle=False,
-                                       callbacks=[keras.callbacks.LearningRateScheduler(lambda e, lr: lr * 0.5)])
-    history = _xcnn_model().fit(x, y, batch_size=8, epochs=4, verbose=0, shuffle=False,
-                                callbacks=[callbacks.LearningRateScheduler(lambda e, lr: lr * 0.5)])
+    keras_history = _keras_model().fit(
+        x,
+        y,
+        batch_size=8,
+        epochs=4,
+        verbose=0,
+        shuffle=False,
+        callbacks=[keras.callbacks.LearningRateScheduler(lambda e, lr: lr * 0.5)],
+    )
+    history = _xcnn_model().fit(
+        x,
+        y,
+        batch_size=8,
+        epochs=4,
+        verbose=0,
+        shuffle=False,
+        callbacks=[callbacks.LearningRateScheduler(lambda e, lr: lr * 0.5)],
+    )
     assert set(history.history) == set(keras_history.history)
     np.testing.assert_allclose(history.history["learning_rate"], keras_history.history["learning_rate"], rtol=1e-6)
     assert history.history["learning_rate"] == pytest.approx([0.05, 0.025, 0.0125, 0.00625])
@@ -176,7 +218,9 @@ def test_learning_rate_scheduler_old_one_argument_form_and_bad_values():
     with pytest.raises(ValueError, match="must return a float learning rate"):
         model.fit(x, y, epochs=1, verbose=0, callbacks=[callbacks.LearningRateScheduler(lambda e, lr: "fast")])
     scheduled = _xcnn_model()
-    scheduled.compile(optimizers.SGD(optimizers.schedules.ExponentialDecay(0.1, 2, 0.5)), "sparse_categorical_crossentropy")
+    scheduled.compile(
+        optimizers.SGD(optimizers.schedules.ExponentialDecay(0.1, 2, 0.5)), "sparse_categorical_crossentropy"
+    )
     with pytest.raises(TypeError, match="driven by a schedule"):
         scheduled.fit(x, y, epochs=1, verbose=0, callbacks=[callbacks.LearningRateScheduler(lambda e, lr: 0.1)])
 
@@ -204,11 +248,27 @@ def test_lambda_callback_calls_the_given_functions():
     x, y = _tiny_data()
     seen = []
     model = _xcnn_model()
-    model.fit(x, y, batch_size=10, epochs=2, verbose=0, callbacks=[callbacks.LambdaCallback(
-        on_epoch_end=lambda epoch, logs: seen.append(("epoch", epoch, sorted(logs))),
-        on_train_batch_end=lambda batch, logs: seen.append(("batch", batch)))])
-    assert seen == [("batch", 0), ("batch", 1), ("epoch", 0, ["accuracy", "loss"]),
-                    ("batch", 0), ("batch", 1), ("epoch", 1, ["accuracy", "loss"])]
+    model.fit(
+        x,
+        y,
+        batch_size=10,
+        epochs=2,
+        verbose=0,
+        callbacks=[
+            callbacks.LambdaCallback(
+                on_epoch_end=lambda epoch, logs: seen.append(("epoch", epoch, sorted(logs))),
+                on_train_batch_end=lambda batch, logs: seen.append(("batch", batch)),
+            )
+        ],
+    )
+    assert seen == [
+        ("batch", 0),
+        ("batch", 1),
+        ("epoch", 0, ["accuracy", "loss"]),
+        ("batch", 0),
+        ("batch", 1),
+        ("epoch", 1, ["accuracy", "loss"]),
+    ]
     with pytest.raises(ValueError, match="unknown hooks"):
         callbacks.LambdaCallback(on_epoch_ends=print)
 
@@ -226,12 +286,20 @@ def test_backup_and_restore_resumes_after_an_interruption(tmp_path):
     backup = tmp_path / "backup"
     model = _xcnn_model()
     with pytest.raises(KeyboardInterrupt):
-        model.fit(x, y, batch_size=8, epochs=5, verbose=0, shuffle=False,
-                  callbacks=[callbacks.BackupAndRestore(backup), Interrupt()])
+        model.fit(
+            x,
+            y,
+            batch_size=8,
+            epochs=5,
+            verbose=0,
+            shuffle=False,
+            callbacks=[callbacks.BackupAndRestore(backup), Interrupt()],
+        )
     assert (backup / "latest.safetensors").exists()
     fresh = _xcnn_model()
-    history = fresh.fit(x, y, batch_size=8, epochs=5, verbose=0, shuffle=False,
-                        callbacks=[callbacks.BackupAndRestore(backup)])
+    history = fresh.fit(
+        x, y, batch_size=8, epochs=5, verbose=0, shuffle=False, callbacks=[callbacks.BackupAndRestore(backup)]
+    )
     assert history.epoch == [3, 4]  # epochs 0..2 were done before the interruption
     for w, w_straight in zip(fresh.get_weights(), straight.get_weights()):
         np.testing.assert_allclose(w, w_straight, rtol=1e-6)
@@ -245,9 +313,18 @@ def test_model_checkpoint_save_weights_only_and_batch_frequency(tmp_path, monkey
         monkeypatch.setattr(type(model), "save_weights", lambda self, path: open(path, "w").close(), raising=False)
     saved = []
     monkeypatch.setattr(type(model), "save", lambda self, path, extra=None: saved.append(os.path.basename(path)))
-    model.fit(x, y, batch_size=5, epochs=2, verbose=0, validation_data=(x, y), callbacks=[
-        callbacks.ModelCheckpoint(str(tmp_path / "w{epoch:02d}.weights.h5"), save_weights_only=True),
-        callbacks.ModelCheckpoint(str(tmp_path / "m{epoch}-{batch}.safetensors"), save_freq=3)])
+    model.fit(
+        x,
+        y,
+        batch_size=5,
+        epochs=2,
+        verbose=0,
+        validation_data=(x, y),
+        callbacks=[
+            callbacks.ModelCheckpoint(str(tmp_path / "w{epoch:02d}.weights.h5"), save_weights_only=True),
+            callbacks.ModelCheckpoint(str(tmp_path / "m{epoch}-{batch}.safetensors"), save_freq=3),
+        ],
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w01.weights.h5", "w02.weights.h5"]
     assert saved == ["m1-3.safetensors", "m2-2.safetensors"]  # every 3rd of 4 + 4 batches
     with pytest.raises(ValueError, match="save_freq"):
@@ -262,5 +339,6 @@ def test_model_checkpoint_save_best_only_follows_keras_auto_mode(tmp_path):
     history = model.fit(x, y, batch_size=5, epochs=4, verbose=0, validation_data=(x, y), callbacks=[check])
     assert check.best == max(history.history["val_accuracy"])  # accuracy goes up in mode="auto"
     with pytest.raises(ValueError, match="cannot tell whether monitor='val_thing'"):
-        model.fit(x, y, epochs=1, verbose=0, validation_data=(x, y), callbacks=[
-            callbacks.EarlyStopping(monitor="val_thing")])
+        model.fit(
+            x, y, epochs=1, verbose=0, validation_data=(x, y), callbacks=[callbacks.EarlyStopping(monitor="val_thing")]
+        )

@@ -26,57 +26,93 @@ KO, KS = keras.optimizers, keras.optimizers.schedules
 OPTIMIZERS = {
     "adam_exponential_clipnorm": (
         lambda: KO.Adam(KS.ExponentialDecay(0.01, 10, 0.9, staircase=True), beta_1=0.8, epsilon=1e-6, clipnorm=1.0),
-        lambda: optimizers.Adam(schedules.ExponentialDecay(0.01, 10, 0.9, staircase=True), beta_1=0.8, epsilon=1e-6,
-                                clipnorm=1.0)),
+        lambda: optimizers.Adam(
+            schedules.ExponentialDecay(0.01, 10, 0.9, staircase=True), beta_1=0.8, epsilon=1e-6, clipnorm=1.0
+        ),
+    ),
     "sgd_nesterov_clipvalue": (
         lambda: KO.SGD(0.05, momentum=0.9, nesterov=True, clipvalue=0.5),
-        lambda: optimizers.SGD(0.05, momentum=0.9, nesterov=True, clipvalue=0.5)),
+        lambda: optimizers.SGD(0.05, momentum=0.9, nesterov=True, clipvalue=0.5),
+    ),
     "rmsprop_centered_global_clipnorm": (
         lambda: KO.RMSprop(0.002, rho=0.8, momentum=0.1, epsilon=1e-5, centered=True, global_clipnorm=2.0),
-        lambda: optimizers.RMSprop(0.002, rho=0.8, momentum=0.1, epsilon=1e-5, centered=True, global_clipnorm=2.0)),
+        lambda: optimizers.RMSprop(0.002, rho=0.8, momentum=0.1, epsilon=1e-5, centered=True, global_clipnorm=2.0),
+    ),
     "adamw_cosine_warmup": (
         lambda: KO.AdamW(KS.CosineDecay(0.0, 100, alpha=0.1, warmup_target=0.01, warmup_steps=5), weight_decay=0.01),
-        lambda: optimizers.AdamW(schedules.CosineDecay(0.0, 100, alpha=0.1, warmup_target=0.01, warmup_steps=5),
-                                 weight_decay=0.01)),
+        lambda: optimizers.AdamW(
+            schedules.CosineDecay(0.0, 100, alpha=0.1, warmup_target=0.01, warmup_steps=5), weight_decay=0.01
+        ),
+    ),
     "nadam_weight_decay": (
         lambda: KO.Nadam(0.003, beta_2=0.99, weight_decay=0.001),
-        lambda: optimizers.Nadam(0.003, beta_2=0.99, weight_decay=0.001)),
+        lambda: optimizers.Nadam(0.003, beta_2=0.99, weight_decay=0.001),
+    ),
     "adamax_inverse_time": (
         lambda: KO.Adamax(KS.InverseTimeDecay(0.01, 20, 0.5)),
-        lambda: optimizers.Adamax(schedules.InverseTimeDecay(0.01, 20, 0.5))),
+        lambda: optimizers.Adamax(schedules.InverseTimeDecay(0.01, 20, 0.5)),
+    ),
     "adagrad_polynomial": (
-        lambda: KO.Adagrad(KS.PolynomialDecay(0.1, 50, end_learning_rate=0.01, power=2.0, cycle=True),
-                           initial_accumulator_value=0.2),
-        lambda: optimizers.Adagrad(schedules.PolynomialDecay(0.1, 50, end_learning_rate=0.01, power=2.0, cycle=True),
-                                   initial_accumulator_value=0.2)),
+        lambda: KO.Adagrad(
+            KS.PolynomialDecay(0.1, 50, end_learning_rate=0.01, power=2.0, cycle=True), initial_accumulator_value=0.2
+        ),
+        lambda: optimizers.Adagrad(
+            schedules.PolynomialDecay(0.1, 50, end_learning_rate=0.01, power=2.0, cycle=True),
+            initial_accumulator_value=0.2,
+        ),
+    ),
     "adadelta_piecewise": (
         lambda: KO.Adadelta(KS.PiecewiseConstantDecay([10, 20], [1.0, 0.5, 0.1]), rho=0.9),
-        lambda: optimizers.Adadelta(schedules.PiecewiseConstantDecay([10, 20], [1.0, 0.5, 0.1]), rho=0.9)),
+        lambda: optimizers.Adadelta(schedules.PiecewiseConstantDecay([10, 20], [1.0, 0.5, 0.1]), rho=0.9),
+    ),
 }
 
 # (output units, output activation, Keras loss, Keras metrics, xcnn loss, xcnn metrics, labels kind)
 LOSSES = {
-    "sparse_with_top_k": (CLASSES, "softmax", "sparse_categorical_crossentropy",
-                          ["accuracy", keras.metrics.SparseTopKCategoricalAccuracy(k=2, name="top2")],
-                          "sparse_categorical_crossentropy",
-                          ["accuracy", metrics.SparseTopKCategoricalAccuracy(k=2, name="top2")], "sparse"),
-    "smoothed_categorical": (CLASSES, "softmax", keras.losses.CategoricalCrossentropy(label_smoothing=0.1),
-                             [keras.metrics.CategoricalAccuracy(), "mae"],
-                             losses.CategoricalCrossentropy(label_smoothing=0.1),
-                             [metrics.CategoricalAccuracy(), "mae"], "onehot"),
-    "binary_from_logits_auc": (1, None, keras.losses.BinaryCrossentropy(from_logits=True),
-                               ["accuracy", keras.metrics.AUC(num_thresholds=50, from_logits=True)],
-                               losses.BinaryCrossentropy(from_logits=True),
-                               ["accuracy", metrics.AUC(num_thresholds=50, from_logits=True)], "binary"),
-    "mse_mae": (CLASSES, None, "mse", [keras.metrics.MeanAbsoluteError()], "mse",
-                [metrics.MeanAbsoluteError()], "onehot"),
+    "sparse_with_top_k": (
+        CLASSES,
+        "softmax",
+        "sparse_categorical_crossentropy",
+        ["accuracy", keras.metrics.SparseTopKCategoricalAccuracy(k=2, name="top2")],
+        "sparse_categorical_crossentropy",
+        ["accuracy", metrics.SparseTopKCategoricalAccuracy(k=2, name="top2")],
+        "sparse",
+    ),
+    "smoothed_categorical": (
+        CLASSES,
+        "softmax",
+        keras.losses.CategoricalCrossentropy(label_smoothing=0.1),
+        [keras.metrics.CategoricalAccuracy(), "mae"],
+        losses.CategoricalCrossentropy(label_smoothing=0.1),
+        [metrics.CategoricalAccuracy(), "mae"],
+        "onehot",
+    ),
+    "binary_from_logits_auc": (
+        1,
+        None,
+        keras.losses.BinaryCrossentropy(from_logits=True),
+        ["accuracy", keras.metrics.AUC(num_thresholds=50, from_logits=True)],
+        losses.BinaryCrossentropy(from_logits=True),
+        ["accuracy", metrics.AUC(num_thresholds=50, from_logits=True)],
+        "binary",
+    ),
+    "mse_mae": (
+        CLASSES,
+        None,
+        "mse",
+        [keras.metrics.MeanAbsoluteError()],
+        "mse",
+        [metrics.MeanAbsoluteError()],
+        "onehot",
+    ),
     "huber_mse": (CLASSES, "softmax", keras.losses.Huber(), ["mse"], losses.Huber(), ["mse"], "onehot"),
     "kl_divergence": (CLASSES, "softmax", keras.losses.KLDivergence(), [], losses.KLDivergence(), [], "onehot"),
 }
 
 # each optimizer with one loss, each loss with one optimizer (not every pair: keeps the run short)
 CASES = [(name, "sparse_with_top_k") for name in OPTIMIZERS] + [
-    ("adam_exponential_clipnorm", name) for name in LOSSES if name != "sparse_with_top_k"]
+    ("adam_exponential_clipnorm", name) for name in LOSSES if name != "sparse_with_top_k"
+]
 
 
 def _data(kind, seed=0):
@@ -91,13 +127,21 @@ def _data(kind, seed=0):
 
 
 def _keras_model(units, activation):
-    return keras.Sequential([keras.Input((6, 6, 1)), keras.layers.Conv2D(3, 3, activation="relu"),
-                             keras.layers.Flatten(), keras.layers.Dense(units, activation=activation)])
+    return keras.Sequential(
+        [
+            keras.Input((6, 6, 1)),
+            keras.layers.Conv2D(3, 3, activation="relu"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(units, activation=activation),
+        ]
+    )
 
 
 def _xcnn_model(units, activation):
-    return Sequential([Input((6, 6, 1)), Conv2D(3, 3, activation="relu"), Flatten(),
-                       Dense(units, activation=activation)], backend="numpy")
+    return Sequential(
+        [Input((6, 6, 1)), Conv2D(3, 3, activation="relu"), Flatten(), Dense(units, activation=activation)],
+        backend="numpy",
+    )
 
 
 def _keras_hyper_parameters(optimizer):
@@ -202,17 +246,22 @@ def _keras_saved(tmp_path, **compile_args):
     return path
 
 
-@pytest.mark.parametrize("compile_args, message", [
-    ({"optimizer": KO.Lion()}, "no optimizer 'Lion'"),
-    ({"optimizer": KO.Adam(use_ema=True)}, "use_ema=True"),
-    ({"optimizer": KO.Adam(amsgrad=True)}, "amsgrad=True"),
-    ({"optimizer": KO.Adam(KS.CosineDecayRestarts(0.01, 10))}, "no learning-rate schedule 'CosineDecayRestarts'"),
-    ({"optimizer": "adam", "loss": keras.losses.CategoricalFocalCrossentropy()},
-     "no loss 'CategoricalFocalCrossentropy'"),
-    ({"optimizer": "adam", "loss": keras.losses.CategoricalCrossentropy(reduction="sum")}, "reduction='sum'"),
-    ({"optimizer": "adam", "metrics": [keras.metrics.Precision()]}, "no metric 'Precision'"),
-    ({"optimizer": "adam", "loss_weights": 2.0}, "loss_weights 2.0"),
-])
+@pytest.mark.parametrize(
+    "compile_args, message",
+    [
+        ({"optimizer": KO.Lion()}, "no optimizer 'Lion'"),
+        ({"optimizer": KO.Adam(use_ema=True)}, "use_ema=True"),
+        ({"optimizer": KO.Adam(amsgrad=True)}, "amsgrad=True"),
+        ({"optimizer": KO.Adam(KS.CosineDecayRestarts(0.01, 10))}, "no learning-rate schedule 'CosineDecayRestarts'"),
+        (
+            {"optimizer": "adam", "loss": keras.losses.CategoricalFocalCrossentropy()},
+            "no loss 'CategoricalFocalCrossentropy'",
+        ),
+        ({"optimizer": "adam", "loss": keras.losses.CategoricalCrossentropy(reduction="sum")}, "reduction='sum'"),
+        ({"optimizer": "adam", "metrics": [keras.metrics.Precision()]}, "no metric 'Precision'"),
+        ({"optimizer": "adam", "loss_weights": 2.0}, "loss_weights 2.0"),
+    ],
+)
 def test_keras_compile_settings_xcnn_cannot_mirror_are_refused(tmp_path, compile_args, message):
     path = _keras_saved(tmp_path, **compile_args)
     with pytest.raises(ValueError, match="compile=False") as info:

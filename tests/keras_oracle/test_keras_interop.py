@@ -59,16 +59,27 @@ def _randomize_batch_norm(model, seed=0):
     for layer in model.layers:
         if isinstance(layer, L.BatchNormalization):
             c = layer.moving_mean.shape[0]
-            values = {"gamma": rng.uniform(0.5, 2, c), "beta": rng.standard_normal(c),
-                      "moving_mean": rng.standard_normal(c), "moving_variance": rng.uniform(0.5, 2, c)}
+            values = {
+                "gamma": rng.uniform(0.5, 2, c),
+                "beta": rng.standard_normal(c),
+                "moving_mean": rng.standard_normal(c),
+                "moving_variance": rng.uniform(0.5, 2, c),
+            }
             layer.set_weights([values[w.path.split("/")[-1]] for w in layer.weights])
     return model
 
 
 def keras_lecture_sequential():
-    return keras.Sequential([
-        keras.Input((28, 28, 1)), L.Conv2D(9, (3, 3), padding="same", activation="relu"), L.MaxPooling2D(2),
-        L.Flatten(), L.Dense(64, activation="relu"), L.Dense(10, activation="softmax")])
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            L.Conv2D(9, (3, 3), padding="same", activation="relu"),
+            L.MaxPooling2D(2),
+            L.Flatten(),
+            L.Dense(64, activation="relu"),
+            L.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def keras_lecture_functional():
@@ -79,10 +90,20 @@ def keras_lecture_functional():
 
 
 def keras_batch_norm():
-    return keras.Sequential([
-        keras.Input((12, 12, 3)), L.Conv2D(8, 3, strides=2, padding="same", use_bias=False), L.BatchNormalization(),
-        L.Activation("relu"), L.AveragePooling2D(2, padding="same"), L.Flatten(), L.Dense(16),
-        L.BatchNormalization(momentum=0.9, epsilon=1e-5), L.Activation("elu"), L.Dense(4, activation="sigmoid")])
+    return keras.Sequential(
+        [
+            keras.Input((12, 12, 3)),
+            L.Conv2D(8, 3, strides=2, padding="same", use_bias=False),
+            L.BatchNormalization(),
+            L.Activation("relu"),
+            L.AveragePooling2D(2, padding="same"),
+            L.Flatten(),
+            L.Dense(16),
+            L.BatchNormalization(momentum=0.9, epsilon=1e-5),
+            L.Activation("elu"),
+            L.Dense(4, activation="sigmoid"),
+        ]
+    )
 
 
 def keras_add_concatenate():
@@ -97,17 +118,26 @@ def keras_add_concatenate():
 
 
 def keras_dropout():
-    return keras.Sequential([
-        keras.Input((8, 8, 2)), L.RandomTranslation(0.2, 0.2, fill_mode="constant", interpolation="nearest"),
-        L.Conv2D(4, 3, activation="leaky_relu"), L.Dropout(0.5), L.Flatten(), L.Dense(8, activation="softplus"),
-        L.Dropout(0.3), L.Dense(3, activation="softsign")])
+    return keras.Sequential(
+        [
+            keras.Input((8, 8, 2)),
+            L.RandomTranslation(0.2, 0.2, fill_mode="constant", interpolation="nearest"),
+            L.Conv2D(4, 3, activation="leaky_relu"),
+            L.Dropout(0.5),
+            L.Flatten(),
+            L.Dense(8, activation="softplus"),
+            L.Dropout(0.3),
+            L.Dense(3, activation="softsign"),
+        ]
+    )
 
 
 def keras_new_layers():
     """The layers of issue #14 with arguments away from their defaults, and a frozen layer."""
     inp = keras.Input((9, 8, 3))
-    x = L.RandomRotation((-0.1, 0.2), fill_mode="nearest", seed=4)(L.RandomFlip("horizontal", seed=3)(
-        L.Rescaling(0.5, offset=0.1)(inp)))
+    x = L.RandomRotation((-0.1, 0.2), fill_mode="nearest", seed=4)(
+        L.RandomFlip("horizontal", seed=3)(L.Rescaling(0.5, offset=0.1)(inp))
+    )
     x = L.Conv2D(6, 3, padding="same", dilation_rate=2, groups=3)(x)
     x = L.ZeroPadding2D(((1, 0), (0, 2)))(x)
     x = L.DepthwiseConv2D(3, depth_multiplier=2, padding="same", activation="relu")(x)
@@ -126,8 +156,14 @@ def keras_new_layers():
     return keras.Model(inp, L.Dense(3, activation="softmax")(x))
 
 
-KERAS_MODELS = [keras_lecture_sequential, keras_lecture_functional, keras_batch_norm, keras_add_concatenate,
-                keras_dropout, keras_new_layers]
+KERAS_MODELS = [
+    keras_lecture_sequential,
+    keras_lecture_functional,
+    keras_batch_norm,
+    keras_add_concatenate,
+    keras_dropout,
+    keras_new_layers,
+]
 
 
 @pytest.mark.parametrize("build", KERAS_MODELS, ids=lambda f: f.__name__)
@@ -163,8 +199,9 @@ def xcnn_branching():
 def xcnn_new_layers():
     """:func:`keras_new_layers` built in xcnn, trained a step (BN statistics, PReLU slopes move)."""
     inp = Input((9, 8, 3))
-    x = RandomRotation((-0.1, 0.2), fill_mode="nearest", seed=4)(RandomFlip("horizontal", seed=3)(
-        Rescaling(0.5, offset=0.1)(inp)))
+    x = RandomRotation((-0.1, 0.2), fill_mode="nearest", seed=4)(
+        RandomFlip("horizontal", seed=3)(Rescaling(0.5, offset=0.1)(inp))
+    )
     x = ZeroPadding2D(((1, 0), (0, 2)))(Conv2D(6, 3, padding="same", dilation_rate=2, groups=3)(x))
     x = DepthwiseConv2D(3, depth_multiplier=2, padding="same", activation="relu")(x)
     x = SeparableConv2D(4, 3, depth_multiplier=2, dilation_rate=(1, 2), activation="tanh")(x)
@@ -184,8 +221,9 @@ def xcnn_new_layers():
     return model
 
 
-@pytest.mark.parametrize("build", [zoo.lecture, zoo.lenet, zoo.article, xcnn_branching, xcnn_new_layers],
-                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "build", [zoo.lecture, zoo.lenet, zoo.article, xcnn_branching, xcnn_new_layers], ids=lambda f: f.__name__
+)
 def test_xcnn_saved_keras_file_loads_in_keras_and_predicts_the_same(tmp_path, build):
     model = build(seed=0, augment=2) if build in (zoo.lecture, zoo.lenet, zoo.article) else build()
     model.save(tmp_path / "m.keras")
@@ -235,22 +273,39 @@ def _saved(kmodel, path):
     return path
 
 
-@pytest.mark.parametrize("build, message", [
-    (lambda: keras.Sequential([keras.Input((3, 8, 8)), L.Conv2D(2, 3, data_format="channels_first")]),
-     r"Keras layer 'conv2d.*' \(Conv2D\) cannot be converted: data_format='channels_first' is not supported"),
-    (lambda: keras.Sequential([keras.Input((8, 8, 3)), L.GaussianNoise(0.1)]),
-     r"Keras layer 'gaussian_noise.*' \(GaussianNoise\) cannot be converted: xcnn has no GaussianNoise layer"),
-    (lambda: keras.Sequential([keras.Input((8,)), L.Dense(2, kernel_constraint=keras.constraints.NonNeg())]),
-     r"Keras layer 'dense.*' \(Dense\) cannot be converted: kernel_constraint=.* is not supported"),
-    (lambda: keras.Sequential([keras.Input((8,)), L.Dense(2, activation="celu")]),
-     r"Keras layer 'dense.*' \(Dense\) cannot be converted: activation 'celu' is not one of"),
-    (lambda: keras.Sequential([keras.Input((8, 8, 3)), L.Conv2DTranspose(2, 3, strides=2, output_padding=1)]),
-     r"Keras layer 'conv2d_transpose.*' \(Conv2DTranspose\) cannot be converted: output_padding must be None"),
-    (lambda: keras.Sequential([keras.Input((8, 8, 3)), L.UpSampling2D(interpolation="bilinear")]),
-     r"Keras layer 'up_sampling2d.*' \(UpSampling2D\) cannot be converted: interpolation must be 'nearest'"),
-    (lambda: keras.Sequential([keras.Input((8, 8, 3)), L.BatchNormalization(axis=1)]),
-     r"Keras layer 'batch_normalization.*' \(BatchNormalization\) cannot be converted: axis=1 is not supported"),
-])
+@pytest.mark.parametrize(
+    "build, message",
+    [
+        (
+            lambda: keras.Sequential([keras.Input((3, 8, 8)), L.Conv2D(2, 3, data_format="channels_first")]),
+            r"Keras layer 'conv2d.*' \(Conv2D\) cannot be converted: data_format='channels_first' is not supported",
+        ),
+        (
+            lambda: keras.Sequential([keras.Input((8, 8, 3)), L.GaussianNoise(0.1)]),
+            r"Keras layer 'gaussian_noise.*' \(GaussianNoise\) cannot be converted: xcnn has no GaussianNoise layer",
+        ),
+        (
+            lambda: keras.Sequential([keras.Input((8,)), L.Dense(2, kernel_constraint=keras.constraints.NonNeg())]),
+            r"Keras layer 'dense.*' \(Dense\) cannot be converted: kernel_constraint=.* is not supported",
+        ),
+        (
+            lambda: keras.Sequential([keras.Input((8,)), L.Dense(2, activation="celu")]),
+            r"Keras layer 'dense.*' \(Dense\) cannot be converted: activation 'celu' is not one of",
+        ),
+        (
+            lambda: keras.Sequential([keras.Input((8, 8, 3)), L.Conv2DTranspose(2, 3, strides=2, output_padding=1)]),
+            r"Keras layer 'conv2d_transpose.*' \(Conv2DTranspose\) cannot be converted: output_padding must be None",
+        ),
+        (
+            lambda: keras.Sequential([keras.Input((8, 8, 3)), L.UpSampling2D(interpolation="bilinear")]),
+            r"Keras layer 'up_sampling2d.*' \(UpSampling2D\) cannot be converted: interpolation must be 'nearest'",
+        ),
+        (
+            lambda: keras.Sequential([keras.Input((8, 8, 3)), L.BatchNormalization(axis=1)]),
+            r"Keras layer 'batch_normalization.*' \(BatchNormalization\) cannot be converted: axis=1 is not supported",
+        ),
+    ],
+)
 def test_keras_files_xcnn_cannot_map_are_refused(tmp_path, build, message):
     path = _saved(build(), tmp_path / "m.keras")
     with pytest.raises(ValueError, match=message):

@@ -39,12 +39,18 @@ CASES = [
     ("Conv2D", {"filters": 6, "kernel_size": 3, "groups": 2, "strides": 2}, (7, 8, 4)),
     ("Conv2D", {"filters": 4, "kernel_size": 3, "groups": 2, "dilation_rate": 2}, (9, 8, 4)),
     ("DepthwiseConv2D", {"kernel_size": 3}, (7, 6, 3)),
-    ("DepthwiseConv2D", {"kernel_size": (2, 3), "depth_multiplier": 2, "strides": (2, 1), "padding": "same"},
-     (7, 6, 3)),
+    (
+        "DepthwiseConv2D",
+        {"kernel_size": (2, 3), "depth_multiplier": 2, "strides": (2, 1), "padding": "same"},
+        (7, 6, 3),
+    ),
     ("DepthwiseConv2D", {"kernel_size": 3, "dilation_rate": 2, "activation": "relu"}, (9, 8, 2)),
     ("SeparableConv2D", {"filters": 5, "kernel_size": 3}, (7, 6, 3)),
-    ("SeparableConv2D", {"filters": 4, "kernel_size": 3, "depth_multiplier": 2, "strides": 2, "padding": "same"},
-     (7, 6, 3)),
+    (
+        "SeparableConv2D",
+        {"filters": 4, "kernel_size": 3, "depth_multiplier": 2, "strides": 2, "padding": "same"},
+        (7, 6, 3),
+    ),
     ("Conv2DTranspose", {"filters": 4, "kernel_size": 3}, (5, 4, 3)),
     ("Conv2DTranspose", {"filters": 2, "kernel_size": 3, "strides": 2}, (5, 4, 3)),
     ("Conv2DTranspose", {"filters": 2, "kernel_size": (3, 4), "strides": 2, "padding": "same"}, (5, 4, 3)),
@@ -68,8 +74,12 @@ def test_layer_matches_keras(name, kwargs, shape):
     theirs = getattr(keras.layers, name)(**kwargs, dtype="float64")
     theirs.build((None, *shape))
     rng_w = np.random.default_rng(1)  # biases too, so that a bias in the wrong place shows
-    theirs.set_weights([np.abs(rng_w.standard_normal(w.shape)) + 0.5 if "variance" in v.path
-                        else rng_w.standard_normal(w.shape) for w, v in zip(theirs.get_weights(), theirs.weights)])
+    theirs.set_weights(
+        [
+            np.abs(rng_w.standard_normal(w.shape)) + 0.5 if "variance" in v.path else rng_w.standard_normal(w.shape)
+            for w, v in zip(theirs.get_weights(), theirs.weights)
+        ]
+    )
     expected, dx_expected, dw_expected = None, None, None
     ours = getattr(xcnn.layers, name)(**kwargs)
     inputs = xcnn.Input(shape)
@@ -119,10 +129,20 @@ def test_rotation_resamples_as_keras(fill_mode, interpolation):
     keras_layer = keras.layers.RandomRotation(0.1)
     batch = torch.zeros(3, dtype=torch.float64)
     matrix = keras_layer._compute_affine_matrix(
-        center_x=0.5, center_y=0.5, angle=torch.tensor(angles * 180 / math.pi), translate_x=batch,
-        translate_y=batch, scale=batch + 1, shear_x=batch, shear_y=batch, height=7, width=6)
-    expected = keras.ops.image.affine_transform(torch.tensor(x), matrix, interpolation=interpolation,
-                                                fill_mode=fill_mode, fill_value=0.7).numpy()
+        center_x=0.5,
+        center_y=0.5,
+        angle=torch.tensor(angles * 180 / math.pi),
+        translate_x=batch,
+        translate_y=batch,
+        scale=batch + 1,
+        shear_x=batch,
+        shear_y=batch,
+        height=7,
+        width=6,
+    )
+    expected = keras.ops.image.affine_transform(
+        torch.tensor(x), matrix, interpolation=interpolation, fill_mode=fill_mode, fill_value=0.7
+    ).numpy()
     rows, cols = ops.rotation_coordinates(angles, (7, 6), np.float64)
     plan = ops.sampling_plan(x.shape, rows, cols, interpolation, fill_mode)
     # Keras's affine_transform is float32 somewhere inside: ~2e-7 from the float64 values

@@ -27,9 +27,12 @@ def _data(kind, seed=0):
     binary = rng.integers(0, 2, (N, K)).astype(np.float64)
     sigm = 1 / (1 + np.exp(-logits))
     return {
-        "categorical": (one_hot, probs), "categorical_logits": (one_hot, logits),
-        "sparse": (labels, probs), "sparse_logits": (labels, logits),
-        "binary": (binary, sigm), "binary_logits": (binary, logits),
+        "categorical": (one_hot, probs),
+        "categorical_logits": (one_hot, logits),
+        "sparse": (labels, probs),
+        "sparse_logits": (labels, logits),
+        "binary": (binary, sigm),
+        "binary_logits": (binary, logits),
         "regression": (rng.normal(size=(N, K)), rng.normal(size=(N, K)) * 1.5),
         "distribution": (probs[::-1].copy(), probs),
     }[kind]
@@ -37,26 +40,54 @@ def _data(kind, seed=0):
 
 CASES = [  # (xcnn loss, Keras loss, data kind)
     (lambda: losses.CategoricalCrossentropy(), lambda: keras.losses.CategoricalCrossentropy(), "categorical"),
-    (lambda: losses.CategoricalCrossentropy(label_smoothing=0.2),
-     lambda: keras.losses.CategoricalCrossentropy(label_smoothing=0.2), "categorical"),
-    (lambda: losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1),
-     lambda: keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1), "categorical_logits"),
+    (
+        lambda: losses.CategoricalCrossentropy(label_smoothing=0.2),
+        lambda: keras.losses.CategoricalCrossentropy(label_smoothing=0.2),
+        "categorical",
+    ),
+    (
+        lambda: losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1),
+        lambda: keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1),
+        "categorical_logits",
+    ),
     (lambda: losses.SparseCategoricalCrossentropy(), lambda: keras.losses.SparseCategoricalCrossentropy(), "sparse"),
-    (lambda: losses.SparseCategoricalCrossentropy(from_logits=True),
-     lambda: keras.losses.SparseCategoricalCrossentropy(from_logits=True), "sparse_logits"),
+    (
+        lambda: losses.SparseCategoricalCrossentropy(from_logits=True),
+        lambda: keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        "sparse_logits",
+    ),
     (lambda: losses.BinaryCrossentropy(), lambda: keras.losses.BinaryCrossentropy(), "binary"),
-    (lambda: losses.BinaryCrossentropy(label_smoothing=0.3),
-     lambda: keras.losses.BinaryCrossentropy(label_smoothing=0.3), "binary"),
-    (lambda: losses.BinaryCrossentropy(from_logits=True),
-     lambda: keras.losses.BinaryCrossentropy(from_logits=True), "binary_logits"),
+    (
+        lambda: losses.BinaryCrossentropy(label_smoothing=0.3),
+        lambda: keras.losses.BinaryCrossentropy(label_smoothing=0.3),
+        "binary",
+    ),
+    (
+        lambda: losses.BinaryCrossentropy(from_logits=True),
+        lambda: keras.losses.BinaryCrossentropy(from_logits=True),
+        "binary_logits",
+    ),
     (lambda: losses.get("mse"), lambda: keras.losses.MeanSquaredError(), "regression"),
     (lambda: losses.get("mae"), lambda: keras.losses.MeanAbsoluteError(), "regression"),
     (lambda: losses.Huber(delta=0.7), lambda: keras.losses.Huber(delta=0.7), "regression"),
     (lambda: losses.get("huber"), lambda: keras.losses.Huber(), "regression"),
     (lambda: losses.get("kl_divergence"), lambda: keras.losses.KLDivergence(), "distribution"),
 ]
-IDS = ["cce", "cce_smooth", "cce_logits_smooth", "sparse", "sparse_logits", "bce", "bce_smooth", "bce_logits",
-       "mse", "mae", "huber_0.7", "huber", "kld"]
+IDS = [
+    "cce",
+    "cce_smooth",
+    "cce_logits_smooth",
+    "sparse",
+    "sparse_logits",
+    "bce",
+    "bce_smooth",
+    "bce_logits",
+    "mse",
+    "mae",
+    "huber_0.7",
+    "huber",
+    "kld",
+]
 
 
 class _Float64:
@@ -95,11 +126,14 @@ def test_loss_value_and_gradient_match_keras(backend, make, make_keras, kind, we
 
 
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sample_weight"])
-@pytest.mark.parametrize("loss_class, activation", [(losses.CategoricalCrossentropy, torch.softmax),
-                                                    (losses.BinaryCrossentropy, torch.sigmoid)],
-                         ids=["softmax_cce", "sigmoid_bce"])
+@pytest.mark.parametrize(
+    "loss_class, activation",
+    [(losses.CategoricalCrossentropy, torch.softmax), (losses.BinaryCrossentropy, torch.sigmoid)],
+    ids=["softmax_cce", "sigmoid_bce"],
+)
 def test_fused_gradients_with_several_outputs_match_autograd_through_the_activation(
-        backend, loss_class, activation, weighted):
+    backend, loss_class, activation, weighted
+):
     """The fused forms take logits of K = 4 units: their value and gradient must equal autograd
     through the activation and Keras's loss on probabilities (a 1/K slip would show here)."""
     kind = "categorical" if loss_class is losses.CategoricalCrossentropy else "binary"
@@ -120,23 +154,36 @@ def test_fused_gradients_with_several_outputs_match_autograd_through_the_activat
     np.testing.assert_allclose(B.to_numpy(loss.gradient_from_logits(zd, yd, w)), z.grad.numpy(), rtol=1e-5, atol=1e-7)
     # the model passes its output (the activation of the logits) instead of recomputing it
     pd = B.asarray(probs.detach().numpy(), backend, "float64")
-    np.testing.assert_allclose(B.to_numpy(loss.gradient_from_logits(zd, yd, w, pd)), z.grad.numpy(), rtol=1e-5,
-                               atol=1e-7)
+    np.testing.assert_allclose(
+        B.to_numpy(loss.gradient_from_logits(zd, yd, w, pd)), z.grad.numpy(), rtol=1e-5, atol=1e-7
+    )
     if kind == "categorical":  # integer labels: one-hot rows, whose sum (1) the gradient skips
         sparse = losses.SparseCategoricalCrossentropy()
         labels = sparse.targets(B.asarray(np.argmax(y_true, axis=-1), backend, "int64"), K, zd.dtype)
         for given in (None, pd):
-            np.testing.assert_allclose(B.to_numpy(sparse.gradient_from_logits(zd, labels, w, given)), z.grad.numpy(),
-                                       rtol=1e-5, atol=1e-7)
+            np.testing.assert_allclose(
+                B.to_numpy(sparse.gradient_from_logits(zd, labels, w, given)), z.grad.numpy(), rtol=1e-5, atol=1e-7
+            )
         np.testing.assert_allclose(float(B.to_numpy(sparse.value_from_logits(zd, labels, w))), value, rtol=1e-6)
 
 
 def test_keras_argument_order_and_names():
     y_true, y_pred = _data("categorical")
     assert float(losses.get("categorical_crossentropy")(y_true, y_pred)) == pytest.approx(
-        float(keras.losses.CategoricalCrossentropy()(y_true, y_pred)), rel=1e-6)
-    for name in ("mae", "mean_absolute_error", "MeanAbsoluteError", "huber", "kld", "kl_divergence", "KLDivergence",
-                 "mse", "MeanSquaredError", "SparseCategoricalCrossentropy"):
+        float(keras.losses.CategoricalCrossentropy()(y_true, y_pred)), rel=1e-6
+    )
+    for name in (
+        "mae",
+        "mean_absolute_error",
+        "MeanAbsoluteError",
+        "huber",
+        "kld",
+        "kl_divergence",
+        "KLDivergence",
+        "mse",
+        "MeanSquaredError",
+        "SparseCategoricalCrossentropy",
+    ):
         assert isinstance(losses.get(name), losses.Loss)
     with pytest.raises(ValueError, match="label_smoothing"):
         losses.CategoricalCrossentropy(label_smoothing=1.5)
@@ -147,30 +194,49 @@ def test_keras_argument_order_and_names():
 
 MODEL_CASES = [  # (loss for xcnn, loss for Keras, output activation, target kind)
     ("categorical_crossentropy", "categorical_crossentropy", "softmax", "categorical"),
-    (lambda: losses.CategoricalCrossentropy(label_smoothing=0.1),
-     lambda: keras.losses.CategoricalCrossentropy(label_smoothing=0.1), "softmax", "categorical"),
-    (lambda: losses.CategoricalCrossentropy(from_logits=True),
-     lambda: keras.losses.CategoricalCrossentropy(from_logits=True), "linear", "categorical"),
-    (lambda: losses.SparseCategoricalCrossentropy(from_logits=True),
-     lambda: keras.losses.SparseCategoricalCrossentropy(from_logits=True), "linear", "sparse"),
+    (
+        lambda: losses.CategoricalCrossentropy(label_smoothing=0.1),
+        lambda: keras.losses.CategoricalCrossentropy(label_smoothing=0.1),
+        "softmax",
+        "categorical",
+    ),
+    (
+        lambda: losses.CategoricalCrossentropy(from_logits=True),
+        lambda: keras.losses.CategoricalCrossentropy(from_logits=True),
+        "linear",
+        "categorical",
+    ),
+    (
+        lambda: losses.SparseCategoricalCrossentropy(from_logits=True),
+        lambda: keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        "linear",
+        "sparse",
+    ),
     ("binary_crossentropy", "binary_crossentropy", "sigmoid", "binary"),
-    (lambda: losses.BinaryCrossentropy(from_logits=True, label_smoothing=0.2),
-     lambda: keras.losses.BinaryCrossentropy(from_logits=True, label_smoothing=0.2), "linear", "binary"),
+    (
+        lambda: losses.BinaryCrossentropy(from_logits=True, label_smoothing=0.2),
+        lambda: keras.losses.BinaryCrossentropy(from_logits=True, label_smoothing=0.2),
+        "linear",
+        "binary",
+    ),
     ("mae", "mae", "linear", "regression"),
     (lambda: losses.Huber(0.5), lambda: keras.losses.Huber(0.5), "linear", "regression"),
     ("kl_divergence", "kl_divergence", "softmax", "distribution"),
 ]
 
 
-@pytest.mark.parametrize("xcnn_loss, keras_loss, activation, kind", MODEL_CASES,
-                         ids=["cce", "cce_smooth", "cce_logits", "sparse_logits", "bce", "bce_logits_smooth", "mae",
-                              "huber", "kld"])
+@pytest.mark.parametrize(
+    "xcnn_loss, keras_loss, activation, kind",
+    MODEL_CASES,
+    ids=["cce", "cce_smooth", "cce_logits", "sparse_logits", "bce", "bce_logits_smooth", "mae", "huber", "kld"],
+)
 def test_training_steps_with_each_loss_match_keras(xcnn_loss, keras_loss, activation, kind):
     rng = np.random.default_rng(1)
     x = rng.normal(size=(N, 5))
     y, _ = _data(kind, seed=2)
-    keras_model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(8, activation="tanh"),
-                                    keras.layers.Dense(K, activation=activation)])
+    keras_model = keras.Sequential(
+        [keras.Input((5,)), keras.layers.Dense(8, activation="tanh"), keras.layers.Dense(K, activation=activation)]
+    )
     keras_model.compile(keras.optimizers.SGD(0.5), keras_loss() if callable(keras_loss) else keras_loss)
     inp = Input((5,))
     model = Model(inp, Dense(K, activation=activation)(Dense(8, activation="tanh")(inp)), dtype="float64")

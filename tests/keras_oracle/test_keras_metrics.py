@@ -60,28 +60,40 @@ def test_running_metric_matches_keras(backend, make, kind, weighted):
     for y_true, y_pred in _batches(kind):
         w = np.linspace(0.5, 2.0, y_true.shape[0]) if weighted else None
         theirs.update_state(y_true, y_pred, sample_weight=w)
-        ours.update_state(B.asarray(y_true, backend, "float64"), B.asarray(y_pred, backend, "float64"),
-                          None if w is None else B.asarray(w, backend, "float64"))
+        ours.update_state(
+            B.asarray(y_true, backend, "float64"),
+            B.asarray(y_pred, backend, "float64"),
+            None if w is None else B.asarray(w, backend, "float64"),
+        )
     assert ours.name == theirs.name
     assert ours.result() == pytest.approx(float(theirs.result()), rel=1e-5, abs=1e-6)
     ours.reset_state()
     assert ours.result() == 0.0
 
 
-@pytest.mark.parametrize("loss, y_kind, units, expected_kind", [
-    ("sparse_categorical_crossentropy", "sparse", K, metrics.SparseCategoricalAccuracy),
-    ("categorical_crossentropy", "categorical", K, metrics.CategoricalAccuracy),
-    ("binary_crossentropy", "binary1", 1, metrics.BinaryAccuracy),
-])
+@pytest.mark.parametrize(
+    "loss, y_kind, units, expected_kind",
+    [
+        ("sparse_categorical_crossentropy", "sparse", K, metrics.SparseCategoricalAccuracy),
+        ("categorical_crossentropy", "categorical", K, metrics.CategoricalAccuracy),
+        ("binary_crossentropy", "binary1", 1, metrics.BinaryAccuracy),
+    ],
+)
 def test_compiled_metrics_have_keras_names_and_values(loss, y_kind, units, expected_kind):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(10, 4))
     labels = rng.integers(0, K, 10)
-    y = {"sparse": labels, "categorical": np.eye(K)[labels], "binary1": rng.integers(0, 2, (10, 1)).astype(float)}[y_kind]
-    names = {"sparse": ["acc", "sparse_top_k_categorical_accuracy"],
-             "categorical": ["acc", "mae", "mse", "top_k_categorical_accuracy"], "binary1": ["acc", "mae"]}[y_kind]
-    keras_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(units, activation="sigmoid" if units == 1
-                                                                           else "softmax")])
+    y = {"sparse": labels, "categorical": np.eye(K)[labels], "binary1": rng.integers(0, 2, (10, 1)).astype(float)}[
+        y_kind
+    ]
+    names = {
+        "sparse": ["acc", "sparse_top_k_categorical_accuracy"],
+        "categorical": ["acc", "mae", "mse", "top_k_categorical_accuracy"],
+        "binary1": ["acc", "mae"],
+    }[y_kind]
+    keras_model = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(units, activation="sigmoid" if units == 1 else "softmax")]
+    )
     keras_model.compile("sgd", loss, metrics=names + [keras.metrics.AUC(name="auc")] * (units == 1))
     inp = Input((4,))
     model = Model(inp, Dense(units, activation="sigmoid" if units == 1 else "softmax")(inp), dtype="float64")
@@ -114,8 +126,11 @@ def test_metric_objects_survive_save_and_load(tmp_path):
     x, y = rng.normal(size=(12, 4)), rng.integers(0, K, 12)
     inp = Input((4,))
     model = Model(inp, Dense(K, activation="softmax")(inp), dtype="float64")
-    model.compile("sgd", "sparse_categorical_crossentropy",
-                  metrics=["acc", metrics.SparseTopKCategoricalAccuracy(k=2, name="top2"), metrics.mean_squared_error])
+    model.compile(
+        "sgd",
+        "sparse_categorical_crossentropy",
+        metrics=["acc", metrics.SparseTopKCategoricalAccuracy(k=2, name="top2"), metrics.mean_squared_error],
+    )
     before = model.evaluate(x, np.eye(K)[y].argmax(1), verbose=0, return_dict=True)
     model.save(tmp_path / "m.safetensors")
     loaded = load_model(tmp_path / "m.safetensors")

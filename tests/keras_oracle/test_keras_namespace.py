@@ -14,17 +14,55 @@ import xcnn  # noqa: E402
 
 # (module path, names) a CNN tutorial uses; metrics and optimizers.schedules are another helper's
 NAMES = {
-    "": ["Input", "Sequential", "Model", "layers", "models", "datasets", "utils", "callbacks", "optimizers",
-         "losses", "activations", "initializers", "regularizers"],
+    "": [
+        "Input",
+        "Sequential",
+        "Model",
+        "layers",
+        "models",
+        "datasets",
+        "utils",
+        "callbacks",
+        "optimizers",
+        "losses",
+        "activations",
+        "initializers",
+        "regularizers",
+    ],
     "models": ["Sequential", "Model", "load_model"],
     "datasets": ["mnist", "fashion_mnist", "cifar10"],
     "utils": ["to_categorical", "plot_model", "set_random_seed"],
     "callbacks": ["Callback", "EarlyStopping", "History", "ModelCheckpoint"],
-    "initializers": ["GlorotUniform", "GlorotNormal", "HeNormal", "HeUniform", "LecunNormal", "LecunUniform",
-                     "Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform", "VarianceScaling"],
+    "initializers": [
+        "GlorotUniform",
+        "GlorotNormal",
+        "HeNormal",
+        "HeUniform",
+        "LecunNormal",
+        "LecunUniform",
+        "Zeros",
+        "Ones",
+        "Constant",
+        "RandomNormal",
+        "RandomUniform",
+        "VarianceScaling",
+    ],
     "regularizers": ["L1", "L2", "L1L2", "l1", "l2", "l1_l2"],
-    "layers": ["Input", "InputLayer", "Conv2D", "MaxPooling2D", "AveragePooling2D", "Flatten", "Dense",
-               "Activation", "Dropout", "BatchNormalization", "Add", "Concatenate", "RandomTranslation"],
+    "layers": [
+        "Input",
+        "InputLayer",
+        "Conv2D",
+        "MaxPooling2D",
+        "AveragePooling2D",
+        "Flatten",
+        "Dense",
+        "Activation",
+        "Dropout",
+        "BatchNormalization",
+        "Add",
+        "Concatenate",
+        "RandomTranslation",
+    ],
 }
 
 
@@ -42,10 +80,14 @@ def test_the_names_keras_scripts_use_exist_in_both(path):
 
 
 def test_import_xcnn_stays_light():
-    code = ("import sys, xcnn; heavy = [m for m in ('torch', 'matplotlib', 'keras') if m in sys.modules]; "
-            "print(heavy)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    code = "import sys, xcnn; heavy = [m for m in ('torch', 'matplotlib', 'keras') if m in sys.modules]; print(heavy)"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
     assert out.stdout.strip() == "[]"
 
 
@@ -64,6 +106,7 @@ def test_keras_style_script_lines_work():
 
 def test_set_random_seed_makes_models_reproducible(monkeypatch):
     monkeypatch.setattr(xcnn.utils, "_model_seeds", None)  # put back afterwards: other tests draw fresh seeds
+
     def weights():
         xcnn.utils.set_random_seed(42)
         a = np.random.rand()

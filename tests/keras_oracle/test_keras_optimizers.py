@@ -74,14 +74,18 @@ def test_updates_match_keras_over_several_steps(backend, name):
         np.testing.assert_allclose(w, w_keras, rtol=1e-6, atol=1e-8)
 
 
-@pytest.mark.parametrize("make", [
-    lambda o: o.schedules.CosineDecay(0.1, 10, alpha=0.2),
-    lambda o: o.schedules.CosineDecay(0.0, 10, warmup_target=0.2, warmup_steps=5),
-    lambda o: o.schedules.ExponentialDecay(0.1, 3, 0.7, staircase=True),
-    lambda o: o.schedules.InverseTimeDecay(0.1, 3, 0.7),
-    lambda o: o.schedules.PolynomialDecay(0.1, 6, power=0.5, cycle=True),
-    lambda o: o.schedules.PiecewiseConstantDecay([2, 5], [0.3, 0.2, 0.1]),
-], ids=["cosine", "cosine_warmup", "exponential", "inverse_time", "polynomial_cycle", "piecewise"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda o: o.schedules.CosineDecay(0.1, 10, alpha=0.2),
+        lambda o: o.schedules.CosineDecay(0.0, 10, warmup_target=0.2, warmup_steps=5),
+        lambda o: o.schedules.ExponentialDecay(0.1, 3, 0.7, staircase=True),
+        lambda o: o.schedules.InverseTimeDecay(0.1, 3, 0.7),
+        lambda o: o.schedules.PolynomialDecay(0.1, 6, power=0.5, cycle=True),
+        lambda o: o.schedules.PiecewiseConstantDecay([2, 5], [0.3, 0.2, 0.1]),
+    ],
+    ids=["cosine", "cosine_warmup", "exponential", "inverse_time", "polynomial_cycle", "piecewise"],
+)
 def test_schedules_match_keras(make):
     ours, theirs = make(optimizers), make(keras.optimizers)
     for step in range(20):
@@ -117,10 +121,17 @@ def _copy_keras_weights(keras_model, model):
         layer.params["bias"] = B.asarray(bias, model.backend, model.dtype)
 
 
-@pytest.mark.parametrize("make", [lambda o: o.RMSprop(0.01), lambda o: o.Adam(0.01, global_clipnorm=0.5),
-                                  lambda o: o.Nadam(0.01), lambda o: o.AdamW(0.01, weight_decay=0.1),
-                                  lambda o: o.Adamax(0.02, clipnorm=0.3)],
-                         ids=["rmsprop", "adam_global_clipnorm", "nadam", "adamw", "adamax_clipnorm"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda o: o.RMSprop(0.01),
+        lambda o: o.Adam(0.01, global_clipnorm=0.5),
+        lambda o: o.Nadam(0.01),
+        lambda o: o.AdamW(0.01, weight_decay=0.1),
+        lambda o: o.Adamax(0.02, clipnorm=0.3),
+    ],
+    ids=["rmsprop", "adam_global_clipnorm", "nadam", "adamw", "adamax_clipnorm"],
+)
 def test_a_small_cnn_trains_as_in_keras(make):
     """The issue's check: five steps of a conv net (the lecture's shape, smaller) with each optimizer
     give Keras's losses (RMSprop's epsilon outside the root showed here as 1.327 vs 1.413)."""
@@ -129,9 +140,15 @@ def test_a_small_cnn_trains_as_in_keras(make):
 
     rng = np.random.default_rng(0)
     x, y = rng.random((16, 10, 10, 1)).astype(np.float32), rng.integers(0, 4, 16)
-    keras_model = keras.Sequential([keras.Input((10, 10, 1)), keras.layers.Conv2D(3, 3, activation="relu"),
-                                    keras.layers.MaxPooling2D(2), keras.layers.Flatten(),
-                                    keras.layers.Dense(4, activation="softmax")])
+    keras_model = keras.Sequential(
+        [
+            keras.Input((10, 10, 1)),
+            keras.layers.Conv2D(3, 3, activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Flatten(),
+            keras.layers.Dense(4, activation="softmax"),
+        ]
+    )
     keras_model.compile(make(keras.optimizers), "sparse_categorical_crossentropy")
     inp = Input((10, 10, 1))
     h = Flatten()(MaxPooling2D(2)(Conv2D(3, 3, activation="relu")(inp)))

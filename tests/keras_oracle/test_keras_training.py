@@ -23,8 +23,9 @@ def _data(n=40, seed=0):
 
 def _pair(loss="sparse_categorical_crossentropy", metrics=("accuracy",)):
     """The same two-layer model in Keras and in xcnn (float64), with Keras's initial weights."""
-    keras_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(6, activation="tanh"),
-                                    keras.layers.Dense(K, activation="softmax")])
+    keras_model = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(6, activation="tanh"), keras.layers.Dense(K, activation="softmax")]
+    )
     keras_model.compile(keras.optimizers.SGD(0.3), loss, metrics=list(metrics))
     inp = Input((4,))
     model = Model(inp, Dense(K, activation="softmax")(Dense(6, activation="tanh")(inp)), dtype="float64", seed=0)
@@ -44,8 +45,11 @@ def _assert_same_training(keras_history, history, keras_model, model):
 @pytest.mark.parametrize("weights", ["class_weight", "sample_weight", "sample_weight_validation_split"])
 def test_weighted_fit_matches_keras(weights):
     x, y = _data()
-    kwargs = {"class_weight": {0: 0.5, 2: 3.0}} if weights == "class_weight" else {
-        "sample_weight": np.linspace(0.1, 2.0, len(x))}
+    kwargs = (
+        {"class_weight": {0: 0.5, 2: 3.0}}
+        if weights == "class_weight"
+        else {"sample_weight": np.linspace(0.1, 2.0, len(x))}
+    )
     if weights == "sample_weight_validation_split":
         kwargs["validation_split"] = 0.25
     keras_model, model = _pair()
@@ -87,9 +91,15 @@ class _nothing:
         return False
 
 
-@pytest.mark.parametrize("kwargs", [{"epochs": 2}, {"batch_size": 8, "epochs": 4, "steps_per_epoch": 2},
-                                    {"batch_size": 8, "epochs": 4, "steps_per_epoch": 3, "warns": True}],
-                         ids=["default_batch_size_32", "steps_per_epoch_continues", "runs_out_early"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"epochs": 2},
+        {"batch_size": 8, "epochs": 4, "steps_per_epoch": 2},
+        {"batch_size": 8, "epochs": 4, "steps_per_epoch": 3, "warns": True},
+    ],
+    ids=["default_batch_size_32", "steps_per_epoch_continues", "runs_out_early"],
+)
 def test_steps_per_epoch_and_default_batch_size_follow_keras(kwargs):
     x, y = _data(n=70 if "steps_per_epoch" not in kwargs else 40)
     keras_model, model = _pair()
@@ -117,7 +127,7 @@ class Batches:
 def _endless(x, y, batch_size):
     while True:
         for start in range(0, len(x), batch_size):
-            yield x[start:start + batch_size], y[start:start + batch_size]
+            yield x[start : start + batch_size], y[start : start + batch_size]
 
 
 @pytest.mark.parametrize("source", ["generator", "list", "sequence", "keras_pydataset"])
@@ -131,14 +141,16 @@ def test_fitting_from_batches_equals_fitting_from_arrays(source):
     if source == "generator":
         data, kwargs = _endless(x, y, 10), {"steps_per_epoch": 4}
     elif source == "list":
-        data = [(x[i:i + 10], y[i:i + 10]) for i in range(0, 40, 10)]
+        data = [(x[i : i + 10], y[i : i + 10]) for i in range(0, 40, 10)]
     elif source == "sequence":
         data = Batches(x, y, 10)
     else:
+
         class KerasBatches(Batches, keras.utils.PyDataset):
             def __init__(self, *args):
                 keras.utils.PyDataset.__init__(self)
                 Batches.__init__(self, *args)
+
         data = KerasBatches(x, y, 10)
     history = model.fit(data, epochs=3, shuffle=False, verbose=0, validation_data=Batches(x, y, 16), **kwargs)
     for key in expected.history:
@@ -146,20 +158,21 @@ def test_fitting_from_batches_equals_fitting_from_arrays(source):
     if source == "sequence":
         assert data.epochs_ended == 3
     assert model.evaluate(Batches(x, y, 7), verbose=0) == pytest.approx(reference.evaluate(x, y, verbose=0), rel=1e-12)
-    np.testing.assert_allclose(model.predict(iter([x[:25], x[25:]]), verbose=0), reference.predict(x, verbose=0),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        model.predict(iter([x[:25], x[25:]]), verbose=0), reference.predict(x, verbose=0), rtol=1e-12
+    )
     assert model.predict(Batches(x, y, 16), verbose=0).shape == (40, K)
 
 
 def test_a_generator_that_runs_out_ends_training_with_a_warning_as_keras():
     x, y = _data()
     keras_model, model = _pair()
-    limited = [(x[i:i + 10], y[i:i + 10]) for i in range(0, 40, 10)]
+    limited = [(x[i : i + 10], y[i : i + 10]) for i in range(0, 40, 10)]
     with pytest.warns(UserWarning):
         keras_history = keras_model.fit((b for b in limited), epochs=3, steps_per_epoch=3, verbose=0)
     with pytest.warns(UserWarning, match="ran out of data"):
         history = model.fit((b for b in limited), epochs=3, steps_per_epoch=3, verbose=0)
-    assert history.epoch == keras_history.epoch[:len(history.epoch)]
+    assert history.epoch == keras_history.epoch[: len(history.epoch)]
     assert len(history.epoch) <= 2
 
 
@@ -167,10 +180,14 @@ def test_on_batch_methods_return_what_keras_returns():
     x, y = _data(n=12)
     for metrics in ((), ("accuracy", "sparse_categorical_accuracy")):
         keras_model, model = _pair(metrics=metrics)
-        for method, kwargs in (("train_on_batch", {}), ("test_on_batch", {}), ("train_on_batch", {"return_dict": True}),
-                               ("test_on_batch", {"return_dict": True}),
-                               ("train_on_batch", {"sample_weight": np.linspace(0, 1, 12)}),
-                               ("train_on_batch", {"class_weight": {0: 2.0}})):
+        for method, kwargs in (
+            ("train_on_batch", {}),
+            ("test_on_batch", {}),
+            ("train_on_batch", {"return_dict": True}),
+            ("test_on_batch", {"return_dict": True}),
+            ("train_on_batch", {"sample_weight": np.linspace(0, 1, 12)}),
+            ("train_on_batch", {"class_weight": {0: 2.0}}),
+        ):
             expected = getattr(keras_model, method)(x, y, **kwargs)
             got = getattr(model, method)(x, y, **kwargs)
             assert type(got) is type(expected) or (isinstance(got, float) and isinstance(expected, float))
@@ -223,8 +240,9 @@ def test_evaluate_includes_regularization_penalties_as_keras():
     from xcnn import regularizers
 
     x, y = _data()
-    keras_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(K, activation="softmax",
-                                                                          kernel_regularizer=keras.regularizers.L2(0.1))])
+    keras_model = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(K, activation="softmax", kernel_regularizer=keras.regularizers.L2(0.1))]
+    )
     keras_model.compile(keras.optimizers.SGD(0.3), "sparse_categorical_crossentropy")
     inp = Input((4,))
     model = Model(inp, Dense(K, activation="softmax", kernel_regularizer=regularizers.l2(0.1))(inp), dtype="float64")
@@ -240,10 +258,24 @@ def test_evaluate_includes_regularization_penalties_as_keras():
 def test_weighted_metrics_use_the_sample_weights_as_keras():
     x, y = _data()
     keras_model, model = _pair()
-    keras_model.compile(keras.optimizers.SGD(0.3), "sparse_categorical_crossentropy", metrics=["accuracy"],
-                        weighted_metrics=["accuracy", "sparse_categorical_accuracy"])
-    model.compile(optimizers.SGD(0.3), "sparse_categorical_crossentropy", metrics=["accuracy"],
-                  weighted_metrics=["accuracy", "sparse_categorical_accuracy"])
-    kwargs = {"batch_size": 8, "epochs": 2, "shuffle": False, "verbose": 0, "validation_data": (x, y, np.linspace(0, 1, 40)),
-              "class_weight": {0: 0.2, 1: 3.0}}
+    keras_model.compile(
+        keras.optimizers.SGD(0.3),
+        "sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        weighted_metrics=["accuracy", "sparse_categorical_accuracy"],
+    )
+    model.compile(
+        optimizers.SGD(0.3),
+        "sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        weighted_metrics=["accuracy", "sparse_categorical_accuracy"],
+    )
+    kwargs = {
+        "batch_size": 8,
+        "epochs": 2,
+        "shuffle": False,
+        "verbose": 0,
+        "validation_data": (x, y, np.linspace(0, 1, 40)),
+        "class_weight": {0: 0.2, 1: 3.0},
+    }
     _assert_same_training(keras_model.fit(x, y, **kwargs), model.fit(x, y, **kwargs), keras_model, model)

@@ -16,8 +16,14 @@ from xcnn import layers  # noqa: E402
 
 def _lecture(lib, functional):
     L = lib.layers
-    stack = [L.Conv2D(9, (3, 3), padding="same", activation="relu"), L.MaxPooling2D(2), L.BatchNormalization(),
-             L.Flatten(), L.Dense(64, activation="relu"), L.Dense(10, activation="softmax")]
+    stack = [
+        L.Conv2D(9, (3, 3), padding="same", activation="relu"),
+        L.MaxPooling2D(2),
+        L.BatchNormalization(),
+        L.Flatten(),
+        L.Dense(64, activation="relu"),
+        L.Dense(10, activation="softmax"),
+    ]
     if not functional:
         return lib.Sequential([lib.Input((28, 28, 1)), *stack])
     h = inputs = lib.Input((28, 28, 1))
@@ -30,9 +36,12 @@ def _lecture(lib, functional):
 def test_weights_copied_from_keras_predict_the_same(functional):
     reference = _lecture(keras, functional)
     rng = np.random.default_rng(0)
-    weights = [w + rng.uniform(0.1, 0.5, w.shape) if "moving" in v.path or "gamma" in v.path
-               else rng.standard_normal(w.shape).astype(np.float32) * 0.3
-               for w, v in zip(reference.get_weights(), reference.weights)]
+    weights = [
+        w + rng.uniform(0.1, 0.5, w.shape)
+        if "moving" in v.path or "gamma" in v.path
+        else rng.standard_normal(w.shape).astype(np.float32) * 0.3
+        for w, v in zip(reference.get_weights(), reference.weights)
+    ]
     reference.set_weights(weights)
     model = _lecture(xcnn, functional)
     model.set_weights(reference.get_weights())
@@ -50,7 +59,9 @@ def test_weights_copied_from_keras_predict_the_same(functional):
 def test_set_weights_errors_name_the_layer_and_shape():
     model = _lecture(xcnn, False)
     conv = model.layers[0]
-    with pytest.raises(ValueError, match=r"weight 'kernel' of layer .* must have shape \(3, 3, 1, 9\), got \(9, 3, 3, 1\)"):
+    with pytest.raises(
+        ValueError, match=r"weight 'kernel' of layer .* must have shape \(3, 3, 1, 9\), got \(9, 3, 3, 1\)"
+    ):
         conv.set_weights([np.zeros((9, 3, 3, 1)), np.zeros(9)])
     with pytest.raises(ValueError, match=r"has 2 weights \(kernel, bias\), got 1 arrays"):
         conv.set_weights([np.zeros((3, 3, 1, 9))])

@@ -44,8 +44,9 @@ class BackupAndRestore(Callback):
 
     save_freq: Any  # "epoch" or a number of batches
 
-    def __init__(self, backup_dir: str | os.PathLike[str], save_freq: str | int = "epoch",
-                 delete_checkpoint: bool = True) -> None:
+    def __init__(
+        self, backup_dir: str | os.PathLike[str], save_freq: str | int = "epoch", delete_checkpoint: bool = True
+    ) -> None:
         if not backup_dir:
             raise ValueError("backup_dir must be a folder path, got an empty value")
         if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int) or save_freq < 1):

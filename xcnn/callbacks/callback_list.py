@@ -40,8 +40,13 @@ class CallbackList:
         {'loss': [0.5]}
     """
 
-    def __init__(self, callbacks: Sequence[Callback] | None = None, model: Any = None,
-                 add_history: bool = False, params: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        callbacks: Sequence[Callback] | None = None,
+        model: Any = None,
+        add_history: bool = False,
+        params: dict[str, Any] | None = None,
+    ) -> None:
         callbacks = list(callbacks or [])
         for cb in callbacks:
             if not isinstance(cb, Callback):
@@ -74,8 +79,11 @@ class CallbackList:
             >>> calls.wants_batch_logs("train"), calls.wants_batch_logs("predict")
             (True, False)
         """
-        return any(hook in vars(cb) or getattr(type(cb), hook) is not getattr(Callback, hook)
-                   for cb in self.callbacks for hook in _BATCH_HOOKS[mode])
+        return any(
+            hook in vars(cb) or getattr(type(cb), hook) is not getattr(Callback, hook)
+            for cb in self.callbacks
+            for hook in _BATCH_HOOKS[mode]
+        )
 
     def _call(self, hook, *args):
         for cb in self.callbacks:

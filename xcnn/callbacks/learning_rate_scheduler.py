@@ -52,8 +52,10 @@ def set_learning_rate(optimizer: Optimizer, value: float, by: str) -> None:
     from ..optimizers import LearningRateSchedule
 
     if isinstance(optimizer.learning_rate, LearningRateSchedule):
-        raise TypeError(f"{by} cannot set the learning rate of an optimizer driven by a schedule "
-                        f"({type(optimizer.learning_rate).__name__}); give the optimizer a number instead")
+        raise TypeError(
+            f"{by} cannot set the learning rate of an optimizer driven by a schedule "
+            f"({type(optimizer.learning_rate).__name__}); give the optimizer a number instead"
+        )
     optimizer.learning_rate = float(value)
 
 

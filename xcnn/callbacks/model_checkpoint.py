@@ -46,9 +46,17 @@ class ModelCheckpoint(MonitorCallback):
 
     save_freq: Any  # "epoch" or a number of batches
 
-    def __init__(self, filepath: str | os.PathLike[str], monitor: str = "val_loss", verbose: int = 0,
-                 save_best_only: bool = False, save_weights_only: bool = False, mode: str = "auto",
-                 save_freq: str | int = "epoch", initial_value_threshold: float | None = None) -> None:
+    def __init__(
+        self,
+        filepath: str | os.PathLike[str],
+        monitor: str = "val_loss",
+        verbose: int = 0,
+        save_best_only: bool = False,
+        save_weights_only: bool = False,
+        mode: str = "auto",
+        save_freq: str | int = "epoch",
+        initial_value_threshold: float | None = None,
+    ) -> None:
         super().__init__(monitor, mode, initial_value_threshold)
         if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int) or save_freq < 1):
             raise ValueError(f"save_freq must be 'epoch' or a positive int (batches), got {save_freq!r}")
@@ -146,7 +154,9 @@ class ModelCheckpoint(MonitorCallback):
                         print(f"Epoch {epoch + 1}: {self.monitor} did not improve from {self.best}")
                     return
                 if self.verbose > 0:
-                    print(f"Epoch {epoch + 1}: {self.monitor} improved from {self.best} to {current}, saving to {filepath}")
+                    print(
+                        f"Epoch {epoch + 1}: {self.monitor} improved from {self.best} to {current}, saving to {filepath}"
+                    )
                 self.best = current
         directory = os.path.dirname(filepath)
         if directory:

@@ -31,8 +31,9 @@ class MonitorCallback(Callback):
         ('loss', 'min', 0.1)
     """
 
-    def __init__(self, monitor: str = "val_loss", mode: str = "auto", baseline: float | None = None,
-                 min_delta: float = 0) -> None:
+    def __init__(
+        self, monitor: str = "val_loss", mode: str = "auto", baseline: float | None = None, min_delta: float = 0
+    ) -> None:
         if mode not in ("auto", "min", "max"):
             raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
         self.monitor, self.mode, self.best = monitor, mode, baseline
@@ -54,7 +55,8 @@ class MonitorCallback(Callback):
             if self.monitor_op is None:
                 raise ValueError(
                     f"{type(self).__name__} cannot tell whether monitor={self.monitor!r} should go up or down; "
-                    "pass mode='max' or mode='min'")
+                    "pass mode='max' or mode='min'"
+                )
         if self.monitor_op is operator.lt:
             self.min_delta = -abs(self.min_delta)
 
@@ -67,6 +69,9 @@ class MonitorCallback(Callback):
         """The monitored value of ``logs``, or None with a warning (as Keras) when absent."""
         value = (logs or {}).get(self.monitor)
         if value is None:
-            warnings.warn(f"{type(self).__name__} monitors {self.monitor!r}, which is not in the logs; "
-                          f"available: {', '.join(logs or {})}", stacklevel=3)
+            warnings.warn(
+                f"{type(self).__name__} monitors {self.monitor!r}, which is not in the logs; "
+                f"available: {', '.join(logs or {})}",
+                stacklevel=3,
+            )
         return value

@@ -42,8 +42,17 @@ class ReduceLROnPlateau(MonitorCallback):
         [0.01, 0.01, 0.005]
     """
 
-    def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10, verbose: int = 0,
-                 mode: str = "auto", min_delta: float = 1e-4, cooldown: int = 0, min_lr: float = 0.0) -> None:
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        factor: float = 0.1,
+        patience: int = 10,
+        verbose: int = 0,
+        mode: str = "auto",
+        min_delta: float = 1e-4,
+        cooldown: int = 0,
+        min_lr: float = 0.0,
+    ) -> None:
         super().__init__(monitor, mode, min_delta=min_delta)
         if not 0.0 < factor < 1.0:
             raise ValueError(f"factor must be in (0, 1): it multiplies the learning rate, got {factor!r}")

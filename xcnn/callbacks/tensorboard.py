@@ -50,10 +50,12 @@ class TensorBoard(Callback):
 
     _writers: dict[str, Any] | None  # split -> its tensorboardX SummaryWriter (None: another rank writes)
 
-    def __init__(self, log_dir: str | os.PathLike[str] = "logs", histogram_freq: int = 0,
-                 update_freq: str | int = "epoch") -> None:
-        if update_freq != "epoch" and (isinstance(update_freq, bool) or not isinstance(update_freq, int)
-                                       or update_freq < 1):
+    def __init__(
+        self, log_dir: str | os.PathLike[str] = "logs", histogram_freq: int = 0, update_freq: str | int = "epoch"
+    ) -> None:
+        if update_freq != "epoch" and (
+            isinstance(update_freq, bool) or not isinstance(update_freq, int) or update_freq < 1
+        ):
             raise ValueError(f"update_freq must be 'epoch' or a positive number of batches, got {update_freq!r}")
         if isinstance(histogram_freq, bool) or not isinstance(histogram_freq, int) or histogram_freq < 0:
             raise ValueError(f"histogram_freq must be a whole number of epochs >= 0, got {histogram_freq!r}")
@@ -70,7 +72,9 @@ class TensorBoard(Callback):
             try:
                 from tensorboardX import SummaryWriter
             except ImportError:
-                raise ImportError('the TensorBoard callback needs tensorboardX: pip install "xcnn[tensorboard]"') from None
+                raise ImportError(
+                    'the TensorBoard callback needs tensorboardX: pip install "xcnn[tensorboard]"'
+                ) from None
             self._writers[split] = SummaryWriter(os.path.join(self.log_dir, split))
         return self._writers[split]
 

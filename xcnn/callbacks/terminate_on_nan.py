@@ -194,7 +194,8 @@ class TerminateOnNaN(Callback):
         self.stopped_epoch, self.stopped_batch, self.bad_loss = epoch, batch, value
         where = f"epoch {epoch + 1}" + ("" if batch is None else f", batch {batch}")
         if self.raise_error:
-            raise RuntimeError(f"NaN or Inf loss encountered at {where}. Loss value: {value}. "
-                               "Terminating training immediately.")
+            raise RuntimeError(
+                f"NaN or Inf loss encountered at {where}. Loss value: {value}. Terminating training immediately."
+            )
         print(f"{where}: invalid loss {value}, terminating training", flush=True)
         self.model.stop_training = True

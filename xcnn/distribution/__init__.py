@@ -29,8 +29,19 @@ from .nccl import NCCLCommunicator, nccl_available
 if TYPE_CHECKING:
     from ..models import Model
 
-__all__ = ["Communicator", "DataParallel", "MPICommunicator", "NCCLCommunicator", "distribution", "even_split",
-           "list_devices", "nccl_available", "rank", "set_distribution", "size"]
+__all__ = [
+    "Communicator",
+    "DataParallel",
+    "MPICommunicator",
+    "NCCLCommunicator",
+    "distribution",
+    "even_split",
+    "list_devices",
+    "nccl_available",
+    "rank",
+    "set_distribution",
+    "size",
+]
 
 _current: DataParallel | None = None  # the distribution set with set_distribution
 

@@ -75,11 +75,15 @@ class DataParallel:
             communicator = MPICommunicator()
         elif not isinstance(communicator, Communicator):
             if not hasattr(communicator, "Allreduce"):
-                raise TypeError("communicator must be an xcnn.distribution.Communicator or an mpi4py "
-                                f"communicator, got {type(communicator).__name__}")
+                raise TypeError(
+                    "communicator must be an xcnn.distribution.Communicator or an mpi4py "
+                    f"communicator, got {type(communicator).__name__}"
+                )
             communicator = MPICommunicator(communicator)
         self.communicator = communicator
-        self._device_collectives: dict[str, Communicator] = {}  # backend name -> communicator for that backend's buffers
+        self._device_collectives: dict[
+            str, Communicator
+        ] = {}  # backend name -> communicator for that backend's buffers
         if B.get_backend() == "cupy" and isinstance(communicator, MPICommunicator) and communicator.size > 1:
             use_local_gpu(communicator)  # before any model is built: one GPU per rank of a node
 
@@ -178,9 +182,11 @@ class DataParallel:
             ValueError: If the model is not built, or the ranks hold different models or optimizers.
         """
         if not model.built:
-            raise ValueError(f"model {model.name} is not built: under data parallelism fit broadcasts rank 0's "
-                             "weights before the first batch, so give the model its input shape (an Input, "
-                             "input_shape=, or build()) before fitting it on batches from a generator")
+            raise ValueError(
+                f"model {model.name} is not built: under data parallelism fit broadcasts rank 0's "
+                "weights before the first batch, so give the model its input shape (an Input, "
+                "input_shape=, or build()) before fitting it on batches from a generator"
+            )
         self.collective_for(model.backend)
         self._check_same_model(model)
         self._broadcast_weights(model)
@@ -239,13 +245,19 @@ class DataParallel:
         return slots
 
     def _check_same_model(self, model):
-        signature = [model.backend, model.dtype, [(k, tuple(d[k].shape)) for d, k in self._weight_slots(model)],
-                     None if model.optimizer is None else model.optimizer.get_config()]
+        signature = [
+            model.backend,
+            model.dtype,
+            [(k, tuple(d[k].shape)) for d, k in self._weight_slots(model)],
+            None if model.optimizer is None else model.optimizer.get_config(),
+        ]
         everyone = self.communicator.allgather_object(signature)
         for rank, other in enumerate(everyone):
             if other != everyone[0]:
-                raise ValueError(f"rank {rank} holds a different model or optimizer than rank 0 (architecture, "
-                                 "dtype, backend or optimizer differ); build the same model on every rank")
+                raise ValueError(
+                    f"rank {rank} holds a different model or optimizer than rank 0 (architecture, "
+                    "dtype, backend or optimizer differ); build the same model on every rank"
+                )
 
     def _broadcast_weights(self, model):
         slots = self._weight_slots(model)
@@ -280,8 +292,10 @@ class DataParallel:
         xp = B.namespace(model.backend)
         dtype = getattr(xp, model.dtype)
         refs = self._gradient_slots(model)
-        parts = [xp.reshape(layer.grads[k] if k in layer.grads else xp.zeros_like(layer.params[k]), (-1,))
-                 for layer, k in refs]
+        parts = [
+            xp.reshape(layer.grads[k] if k in layer.grads else xp.zeros_like(layer.params[k]), (-1,))
+            for layer, k in refs
+        ]
         local_loss = xp.reshape(xp.astype(loss, dtype), (1,))
         parts += [local_loss, xp.ones_like(local_loss)]
         # weighted by the local sample count after packing: one multiply, not one per tensor;
@@ -379,8 +393,11 @@ class DataParallel:
         counts = np.asarray(sizes, dtype=np.int64)  # (ranks, batches)
         # where each rank's part of each batch starts in rows (rank-major)
         firsts = np.reshape(np.cumsum(counts) - counts.reshape(-1), counts.shape)
-        order = [np.arange(firsts[r, b], firsts[r, b] + counts[r, b]) for b in range(counts.shape[1])
-                 for r in range(counts.shape[0])]
+        order = [
+            np.arange(firsts[r, b], firsts[r, b] + counts[r, b])
+            for b in range(counts.shape[1])
+            for r in range(counts.shape[0])
+        ]
         full = rows[np.concatenate(order) if order else np.zeros(0, dtype=np.int64)]
         return full if to_numpy else B.asarray(full, model.backend, device=model.device)
 

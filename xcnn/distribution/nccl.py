@@ -70,8 +70,10 @@ class NCCLCommunicator(Communicator):
 
     def __init__(self, mpi: MPICommunicator | None = None) -> None:
         if not nccl_available():
-            raise ImportError('NCCLCommunicator needs CuPy with NCCL: pip install "xcnn[cuda12,mpi]" '
-                              '(or cuda13), which brings nvidia-nccl')
+            raise ImportError(
+                'NCCLCommunicator needs CuPy with NCCL: pip install "xcnn[cuda12,mpi]" '
+                "(or cuda13), which brings nvidia-nccl"
+            )
         import cupy
         from cupy.cuda import nccl
 

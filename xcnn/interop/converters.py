@@ -173,9 +173,16 @@ def dtype_policy(dtype: str) -> dict[str, Any]:
 
 # Keras class name -> xcnn initializer name; the constructor arguments each may carry
 _KERAS_INITIALIZERS = {
-    "Zeros": "zeros", "Ones": "ones", "GlorotUniform": "glorot_uniform", "GlorotNormal": "glorot_normal",
-    "HeNormal": "he_normal", "HeUniform": "he_uniform", "LecunNormal": "lecun_normal",
-    "LecunUniform": "lecun_uniform", "RandomNormal": "random_normal", "RandomUniform": "random_uniform",
+    "Zeros": "zeros",
+    "Ones": "ones",
+    "GlorotUniform": "glorot_uniform",
+    "GlorotNormal": "glorot_normal",
+    "HeNormal": "he_normal",
+    "HeUniform": "he_uniform",
+    "LecunNormal": "lecun_normal",
+    "LecunUniform": "lecun_uniform",
+    "RandomNormal": "random_normal",
+    "RandomUniform": "random_uniform",
 }
 _INITIALIZER_ARGS = {"random_normal": ("mean", "stddev"), "random_uniform": ("minval", "maxval")}
 _XCNN_INITIALIZER_NAMES = {"normal": "random_normal", "uniform": "random_uniform"}
@@ -304,6 +311,7 @@ def regularizer_to_keras(config: dict[str, float] | None) -> dict[str, Any] | No
 
 # --- activations ------------------------------------------------------------------------------
 
+
 class ActivationConverter:
     """One activation: its Keras name (`None` where Keras has none) and its ONNX nodes.
 
@@ -322,8 +330,13 @@ class ActivationConverter:
         ('relu6', {'n': 6.0})
     """
 
-    def __init__(self, name: str, keras: str | None = None, onnx: Callable[..., Tensor] | Any = None,
-                 keras_kwargs: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        keras: str | None = None,
+        onnx: Callable[..., Tensor] | Any = None,
+        keras_kwargs: dict[str, Any] | None = None,
+    ) -> None:
         self.name, self.keras, self._onnx, self.keras_kwargs = name, keras, onnx, dict(keras_kwargs or {})
 
     def kwargs(self, activation: Any) -> dict[str, Any]:
@@ -423,8 +436,10 @@ def _onnx_over_axis(op):
 
 def _onnx_times(gate):
     """``x * gate(x)``: silu (``x * sigmoid(x)``), mish (``x * tanh(softplus(x))``)."""
+
     def convert(g, x, kw, layer):
         return g.op("Mul", [x, gate(g, x)], x.shape, x.layout)
+
     return convert
 
 
@@ -434,16 +449,25 @@ def _onnx_gelu(g, x, kw, layer):
     one = g.const(np.asarray(1.0, g.dtype), "one")
     if kw.get("approximate", False):
         cube = g.op("Mul", [x, g.op("Mul", [x, x], x.shape, x.layout)], x.shape, x.layout)
-        inner = g.op("Add", [x, g.op("Mul", [cube, g.const(np.asarray(0.044715, g.dtype), "gelu_c")], x.shape,
-                                     x.layout)], x.shape, x.layout)
-        scaled = g.op("Mul", [inner, g.const(np.asarray(np.sqrt(2.0 / np.pi), g.dtype), "gelu_scale")], x.shape,
-                      x.layout)
+        inner = g.op(
+            "Add",
+            [x, g.op("Mul", [cube, g.const(np.asarray(0.044715, g.dtype), "gelu_c")], x.shape, x.layout)],
+            x.shape,
+            x.layout,
+        )
+        scaled = g.op(
+            "Mul", [inner, g.const(np.asarray(np.sqrt(2.0 / np.pi), g.dtype), "gelu_scale")], x.shape, x.layout
+        )
         phi = g.op("Tanh", [scaled], x.shape, x.layout)
     else:
         scaled = g.op("Mul", [x, g.const(np.asarray(1.0 / np.sqrt(2.0), g.dtype), "inv_sqrt2")], x.shape, x.layout)
         phi = g.op("Erf", [scaled], x.shape, x.layout)
-    return g.op("Mul", [g.op("Mul", [x, half], x.shape, x.layout), g.op("Add", [phi, one], x.shape, x.layout)],
-                x.shape, x.layout)
+    return g.op(
+        "Mul",
+        [g.op("Mul", [x, half], x.shape, x.layout), g.op("Add", [phi, one], x.shape, x.layout)],
+        x.shape,
+        x.layout,
+    )
 
 
 _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
@@ -488,54 +512,80 @@ def _onnx_thresholded_relu(g, x, kw, layer):
     below, capped at ``max_value``."""
     threshold = g.const(np.asarray(kw["threshold"], g.dtype), "threshold")
     above = g.op("GreaterOrEqual", [x, threshold], x.shape, x.layout)
-    below = g.op("Mul", [g.op("Sub", [x, threshold], x.shape, x.layout),
-                         g.const(np.asarray(kw["negative_slope"], g.dtype), "negative_slope")], x.shape, x.layout)
+    below = g.op(
+        "Mul",
+        [
+            g.op("Sub", [x, threshold], x.shape, x.layout),
+            g.const(np.asarray(kw["negative_slope"], g.dtype), "negative_slope"),
+        ],
+        x.shape,
+        x.layout,
+    )
     y = g.op("Where", [above, x, below], x.shape, x.layout)
     if kw["max_value"] is None:
         return y
     return g.op("Min", [y, g.const(np.asarray(kw["max_value"], g.dtype), "max_value")], x.shape, x.layout)
 
 
-ACTIVATIONS = {a.name: a for a in (
-    ActivationConverter("linear", "linear", lambda g, x, kw, layer: x),
-    ActivationConverter("relu", "relu", _onnx_simple("Relu")),
-    ActivationConverter("sigmoid", "sigmoid", _onnx_simple("Sigmoid")),
-    ActivationConverter("tanh", "tanh", _onnx_simple("Tanh")),
-    ActivationConverter("softmax", "softmax", _onnx_over_axis("Softmax")),
-    ActivationConverter("leaky_relu", "leaky_relu",
-                        lambda g, x, kw, layer: g.op("LeakyRelu", [x], x.shape, x.layout, alpha=kw["negative_slope"])),
-    ActivationConverter("elu", "elu", lambda g, x, kw, layer: g.op("Elu", [x], x.shape, x.layout, alpha=kw["alpha"])),
-    ActivationConverter("softplus", "softplus", _onnx_simple("Softplus")),
-    ActivationConverter("softsign", "softsign", _onnx_simple("Softsign")),
-    ActivationConverter("step", None, _onnx_step),
-    ActivationConverter("relu6", "relu6", lambda g, x, kw, layer: _onnx_relun(g, x, {"n": 6.0}, layer)),
-    ActivationConverter("relun", "relu6", _onnx_relun, keras_kwargs={"n": 6.0}),
-    ActivationConverter("selu", "selu", lambda g, x, kw, layer: g.op(
-        "Selu", [x], x.shape, x.layout, alpha=_SELU_ALPHA, gamma=_SELU_SCALE)),
-    ActivationConverter("gelu", "gelu", _onnx_gelu),
-    ActivationConverter("silu", "silu", _onnx_times(lambda g, x: g.op("Sigmoid", [x], x.shape, x.layout))),
-    ActivationConverter("swish", "silu", _onnx_times(lambda g, x: g.op("Sigmoid", [x], x.shape, x.layout))),
-    # Keras 3's hard_sigmoid is relu6(x + 3) / 6
-    ActivationConverter("hard_sigmoid", "hard_sigmoid", lambda g, x, kw, layer: g.op(
-        "HardSigmoid", [x], x.shape, x.layout, alpha=1.0 / 6.0, beta=0.5)),
-    ActivationConverter("hard_silu", "hard_silu", _onnx_simple("HardSwish")),
-    ActivationConverter("hard_swish", "hard_silu", _onnx_simple("HardSwish")),
-    ActivationConverter("exponential", "exponential", _onnx_simple("Exp")),
-    ActivationConverter("log_softmax", "log_softmax", _onnx_over_axis("LogSoftmax")),
-    ActivationConverter("mish", "mish", _onnx_times(lambda g, x: g.op(
-        "Tanh", [g.op("Softplus", [x], x.shape, x.layout)], x.shape, x.layout))),
-    ActivationConverter("maxout", None, _onnx_maxout),
-    ActivationConverter("prelu", None, _onnx_prelu),
-    # the activations of the ReLU, Softmax (another axis than the last) and PReLU layers: those
-    # layers are their Keras form, so the activations alone have no Keras name
-    ActivationConverter("thresholded_relu", None, _onnx_thresholded_relu),
-    ActivationConverter("softmax_axis", None, _onnx_over_axis("Softmax")),
-    ActivationConverter("parametric_relu", None, _onnx_prelu),
-    # at inference rrelu's slope is the mean of its bounds
-    ActivationConverter("rrelu", None, lambda g, x, kw, layer: g.op(
-        "LeakyRelu", [x], x.shape, x.layout, alpha=(kw["lower"] + kw["upper"]) / 2.0)),
-)}
-
+ACTIVATIONS = {
+    a.name: a
+    for a in (
+        ActivationConverter("linear", "linear", lambda g, x, kw, layer: x),
+        ActivationConverter("relu", "relu", _onnx_simple("Relu")),
+        ActivationConverter("sigmoid", "sigmoid", _onnx_simple("Sigmoid")),
+        ActivationConverter("tanh", "tanh", _onnx_simple("Tanh")),
+        ActivationConverter("softmax", "softmax", _onnx_over_axis("Softmax")),
+        ActivationConverter(
+            "leaky_relu",
+            "leaky_relu",
+            lambda g, x, kw, layer: g.op("LeakyRelu", [x], x.shape, x.layout, alpha=kw["negative_slope"]),
+        ),
+        ActivationConverter(
+            "elu", "elu", lambda g, x, kw, layer: g.op("Elu", [x], x.shape, x.layout, alpha=kw["alpha"])
+        ),
+        ActivationConverter("softplus", "softplus", _onnx_simple("Softplus")),
+        ActivationConverter("softsign", "softsign", _onnx_simple("Softsign")),
+        ActivationConverter("step", None, _onnx_step),
+        ActivationConverter("relu6", "relu6", lambda g, x, kw, layer: _onnx_relun(g, x, {"n": 6.0}, layer)),
+        ActivationConverter("relun", "relu6", _onnx_relun, keras_kwargs={"n": 6.0}),
+        ActivationConverter(
+            "selu",
+            "selu",
+            lambda g, x, kw, layer: g.op("Selu", [x], x.shape, x.layout, alpha=_SELU_ALPHA, gamma=_SELU_SCALE),
+        ),
+        ActivationConverter("gelu", "gelu", _onnx_gelu),
+        ActivationConverter("silu", "silu", _onnx_times(lambda g, x: g.op("Sigmoid", [x], x.shape, x.layout))),
+        ActivationConverter("swish", "silu", _onnx_times(lambda g, x: g.op("Sigmoid", [x], x.shape, x.layout))),
+        # Keras 3's hard_sigmoid is relu6(x + 3) / 6
+        ActivationConverter(
+            "hard_sigmoid",
+            "hard_sigmoid",
+            lambda g, x, kw, layer: g.op("HardSigmoid", [x], x.shape, x.layout, alpha=1.0 / 6.0, beta=0.5),
+        ),
+        ActivationConverter("hard_silu", "hard_silu", _onnx_simple("HardSwish")),
+        ActivationConverter("hard_swish", "hard_silu", _onnx_simple("HardSwish")),
+        ActivationConverter("exponential", "exponential", _onnx_simple("Exp")),
+        ActivationConverter("log_softmax", "log_softmax", _onnx_over_axis("LogSoftmax")),
+        ActivationConverter(
+            "mish",
+            "mish",
+            _onnx_times(lambda g, x: g.op("Tanh", [g.op("Softplus", [x], x.shape, x.layout)], x.shape, x.layout)),
+        ),
+        ActivationConverter("maxout", None, _onnx_maxout),
+        ActivationConverter("prelu", None, _onnx_prelu),
+        # the activations of the ReLU, Softmax (another axis than the last) and PReLU layers: those
+        # layers are their Keras form, so the activations alone have no Keras name
+        ActivationConverter("thresholded_relu", None, _onnx_thresholded_relu),
+        ActivationConverter("softmax_axis", None, _onnx_over_axis("Softmax")),
+        ActivationConverter("parametric_relu", None, _onnx_prelu),
+        # at inference rrelu's slope is the mean of its bounds
+        ActivationConverter(
+            "rrelu",
+            None,
+            lambda g, x, kw, layer: g.op("LeakyRelu", [x], x.shape, x.layout, alpha=(kw["lower"] + kw["upper"]) / 2.0),
+        ),
+    )
+}
 
 
 def _from_keras_activations():
@@ -569,8 +619,11 @@ def activation_converter(activation: Any, where: str) -> ActivationConverter:
     """
     found = ACTIVATIONS.get(getattr(activation, "name", None))  # type: ignore[arg-type]  # None: not found
     if found is None:
-        raise unsupported(where, f"activation {getattr(activation, 'name', activation)!r} has no converter "
-                                 "(add one to ACTIVATIONS in xcnn/interop/converters.py)")
+        raise unsupported(
+            where,
+            f"activation {getattr(activation, 'name', activation)!r} has no converter "
+            "(add one to ACTIVATIONS in xcnn/interop/converters.py)",
+        )
     return found
 
 
@@ -625,6 +678,7 @@ def activation_to_keras(activation: Any, where: str) -> str:
 
 
 # --- layers -------------------------------------------------------------------------------------
+
 
 class LayerConverter:
     """How one xcnn layer class maps to a Keras layer class and to ONNX nodes.
@@ -697,8 +751,11 @@ class LayerConverter:
             elif key in neutral:
                 expected = neutral[key]
                 if expected is not ANY and _normal(key, value, where) != _tuples(expected):
-                    raise unsupported(where, f"{key}={value!r} is not supported (xcnn's {self.xcnn_class.__name__} "
-                                             f"computes as {key}={expected!r})")
+                    raise unsupported(
+                        where,
+                        f"{key}={value!r} is not supported (xcnn's {self.xcnn_class.__name__} "
+                        f"computes as {key}={expected!r})",
+                    )
             else:
                 raise unsupported(where, f"argument {key}={value!r} has no xcnn equivalent")
         try:
@@ -730,14 +787,21 @@ class LayerConverter:
         """
         where = f"layer {layer.name!r} ({type(layer).__name__})"
         config = layer.get_config()
-        out = {"name": config.pop("name"), "trainable": bool(getattr(layer, "trainable", True)),
-               "dtype": dtype_policy(layer.dtype or "float32")}
+        out = {
+            "name": config.pop("name"),
+            "trainable": bool(getattr(layer, "trainable", True)),
+            "dtype": dtype_policy(layer.dtype or "float32"),
+        }
         for key, value in config.items():
             out[key] = _to_keras_value(key, value, layer, where)
         accepted = inspect.signature(self.xcnn_class.__init__).parameters
         for key, value in vars(layer).items():  # initializers, where xcnn's config leaves them out
-            if (key.endswith("_initializer") and key in accepted and key not in out
-                    and isinstance(value, initializers.Initializer)):
+            if (
+                key.endswith("_initializer")
+                and key in accepted
+                and key not in out
+                and isinstance(value, initializers.Initializer)
+            ):
                 out[key] = initializer_to_keras(value)
         for key, value in self.keras_written.items():  # unless xcnn's layer states its own value
             out.setdefault(key, value)
@@ -790,12 +854,16 @@ class LayerConverter:
         """
         wanted = [tuple(w.shape) for w in layer.get_weights()]
         if len(arrays) != len(wanted):
-            raise ValueError(f"{where}: Keras stores {len(arrays)} weights for layer {layer.name!r}, "
-                             f"xcnn's {type(layer).__name__} has {len(wanted)}")
+            raise ValueError(
+                f"{where}: Keras stores {len(arrays)} weights for layer {layer.name!r}, "
+                f"xcnn's {type(layer).__name__} has {len(wanted)}"
+            )
         for (_, name), array, shape in zip(layer._weight_slots, arrays, wanted):
             if tuple(np.shape(array)) != shape:
-                raise ValueError(f"{where}: weight {name!r} of layer {layer.name!r} has shape "
-                                 f"{tuple(np.shape(array))} in Keras's layout, the model needs {shape}")
+                raise ValueError(
+                    f"{where}: weight {name!r} of layer {layer.name!r} has shape "
+                    f"{tuple(np.shape(array))} in Keras's layout, the model needs {shape}"
+                )
 
     # --- ONNX -------------------------------------------------------------------------------
     def onnx(self, layer: Layer, g: OnnxGraph, inputs: list[Tensor]) -> Tensor:
@@ -897,8 +965,10 @@ def converter_for(layer: Layer) -> LayerConverter:
     """
     found = CONVERTERS.get(type(layer).__name__)
     if found is None:
-        raise unsupported(f"layer {layer.name!r} ({type(layer).__name__})",
-                          "it has no converter (add one to xcnn/interop/converters.py)")
+        raise unsupported(
+            f"layer {layer.name!r} ({type(layer).__name__})",
+            "it has no converter (add one to xcnn/interop/converters.py)",
+        )
     return found
 
 
@@ -914,6 +984,7 @@ def _onnx_pads(win):
 
 # --- the entries -----------------------------------------------------------------------------------
 
+
 @register
 class InputLayerConverter(LayerConverter):
     """The model reader handles ``batch_shape``; this entry only names the class.
@@ -928,8 +999,13 @@ class InputLayerConverter(LayerConverter):
 
     def keras_config(self, layer):
         """As `LayerConverter.keras_config`, with what Keras needs of this layer."""
-        return {"batch_shape": [None, *layer.input_shape], "dtype": "float32", "sparse": False, "ragged": False,
-                "name": layer.name}
+        return {
+            "batch_shape": [None, *layer.input_shape],
+            "dtype": "float32",
+            "sparse": False,
+            "ragged": False,
+            "name": layer.name,
+        }
 
 
 def _onnx_conv(g, x, layer, kernel, bias, groups, shape):
@@ -941,8 +1017,17 @@ def _onnx_conv(g, x, layer, kernel, bias, groups, shape):
     args = [x, g.const(kernel.transpose(0, 3, 1, 2), f"{layer.name}_kernel")]
     if bias is not None:
         args.append(g.const(bias, f"{layer.name}_bias"))
-    return g.op("Conv", args, shape, "nchw", kernel_shape=list(kernel.shape[1:3]), strides=list(layer.strides),
-                pads=_onnx_pads(win), dilations=list(dilation), group=int(groups))
+    return g.op(
+        "Conv",
+        args,
+        shape,
+        "nchw",
+        kernel_shape=list(kernel.shape[1:3]),
+        strides=list(layer.strides),
+        pads=_onnx_pads(win),
+        dilations=list(dilation),
+        group=int(groups),
+    )
 
 
 @register
@@ -1032,8 +1117,16 @@ class Conv2DTransposeConverter(LayerConverter):
         if "bias" in layer.params:
             args.append(g.const(_host(layer, "bias"), f"{layer.name}_bias"))
         (top, bottom), (left, right) = pads
-        return g.op("ConvTranspose", args, shape, "nchw", kernel_shape=list(layer.kernel_size),
-                    strides=list(layer.strides), pads=[top, left, bottom, right], output_padding=output_padding)
+        return g.op(
+            "ConvTranspose",
+            args,
+            shape,
+            "nchw",
+            kernel_shape=list(layer.kernel_size),
+            strides=list(layer.strides),
+            pads=[top, left, bottom, right],
+            output_padding=output_padding,
+        )
 
 
 @register
@@ -1071,8 +1164,16 @@ class _PoolingConverter(LayerConverter):
         """As `LayerConverter.onnx`: the ONNX pooling op `onnx_op` on NCHW."""
         x = g.layout(inputs[0], "nchw")
         win = ops.window_geometry(x.shape[:2], layer.pool_size, layer.strides, layer.padding, kernel_name="pool_size")
-        return g.op(self.onnx_op, [x], layer.compute_output_shape(x.shape), "nchw", kernel_shape=list(layer.pool_size),
-                    strides=list(layer.strides), pads=_onnx_pads(win), **self.onnx_attrs)
+        return g.op(
+            self.onnx_op,
+            [x],
+            layer.compute_output_shape(x.shape),
+            "nchw",
+            kernel_shape=list(layer.pool_size),
+            strides=list(layer.strides),
+            pads=_onnx_pads(win),
+            **self.onnx_attrs,
+        )
 
 
 @register
@@ -1115,8 +1216,9 @@ class _GlobalPoolingConverter(LayerConverter):
         """As `LayerConverter.onnx`: the ONNX reduction `onnx_op` over H and W."""
         x = g.layout(inputs[0], "nchw")
         shape = layer.compute_output_shape(x.shape)
-        return g.op(self.onnx_op, [x], shape, "nchw" if layer.keepdims else "nhwc", axes=[2, 3],
-                    keepdims=int(layer.keepdims))
+        return g.op(
+            self.onnx_op, [x], shape, "nchw" if layer.keepdims else "nhwc", axes=[2, 3], keepdims=int(layer.keepdims)
+        )
 
 
 @register
@@ -1222,7 +1324,11 @@ class RandomTranslationConverter(_IdentityAtInference):
 
     xcnn_class = RandomTranslation
     keras_neutral: ClassVar[dict] = {"fill_mode": "constant", "interpolation": "nearest"}
-    keras_written: ClassVar[dict] = {"fill_mode": "constant", "interpolation": "nearest", "data_format": "channels_last"}
+    keras_written: ClassVar[dict] = {
+        "fill_mode": "constant",
+        "interpolation": "nearest",
+        "data_format": "channels_last",
+    }
 
     def from_keras(self, config: dict[str, Any], input_shape: Shape) -> Layer:
         """As `LayerConverter.from_keras`, refusing the Keras options xcnn's layer does not have.
@@ -1241,8 +1347,10 @@ class RandomTranslationConverter(_IdentityAtInference):
             factor = config.get(key)
             if isinstance(factor, (list, tuple)):
                 if len(factor) != 2 or factor[0] != -factor[1]:
-                    raise unsupported(f"Keras layer {config.get('name')!r} (RandomTranslation)",
-                                      f"{key}={factor!r} is not symmetric (xcnn shifts by up to the same amount either way)")
+                    raise unsupported(
+                        f"Keras layer {config.get('name')!r} (RandomTranslation)",
+                        f"{key}={factor!r} is not symmetric (xcnn shifts by up to the same amount either way)",
+                    )
                 config[key] = abs(factor[1])
         return super().from_keras(config, input_shape)
 
@@ -1390,8 +1498,13 @@ class ZeroPadding2DConverter(LayerConverter):
             pads = [0, 0, top, left, 0, 0, bottom, right]
         else:
             pads = [0, top, left, 0, 0, bottom, right, 0]
-        return g.op("Pad", [x, g.const(np.asarray(pads, np.int64), f"{layer.name}_pads")],
-                    layer.compute_output_shape(x.shape), x.layout, mode="constant")
+        return g.op(
+            "Pad",
+            [x, g.const(np.asarray(pads, np.int64), f"{layer.name}_pads")],
+            layer.compute_output_shape(x.shape),
+            x.layout,
+            mode="constant",
+        )
 
 
 @register
@@ -1414,8 +1527,15 @@ class UpSampling2DConverter(LayerConverter):
         rows, cols = layer.size
         scales = [1, 1, rows, cols] if x.layout == "nchw" else [1, rows, cols, 1]
         scales = g.const(np.asarray(scales, np.float32), f"{layer.name}_scales", dtype=np.float32)
-        return g.op("Resize", [x, "", scales], layer.compute_output_shape(x.shape), x.layout, mode="nearest",
-                    coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+        return g.op(
+            "Resize",
+            [x, "", scales],
+            layer.compute_output_shape(x.shape),
+            x.layout,
+            mode="nearest",
+            coordinate_transformation_mode="asymmetric",
+            nearest_mode="floor",
+        )
 
 
 @register
@@ -1449,8 +1569,12 @@ class BatchNormalizationConverter(LayerConverter):
 
     xcnn_class = BatchNormalization
     keras_neutral: ClassVar[dict] = {
-        "beta_constraint": None, "gamma_constraint": None, "synchronized": False,
-        "renorm": False, "renorm_clipping": None, "renorm_momentum": ANY,
+        "beta_constraint": None,
+        "gamma_constraint": None,
+        "synchronized": False,
+        "renorm": False,
+        "renorm_clipping": None,
+        "renorm_momentum": ANY,
     }
 
     def from_keras(self, config: dict[str, Any], input_shape: Shape) -> Layer:
@@ -1474,9 +1598,11 @@ class BatchNormalizationConverter(LayerConverter):
         if isinstance(axis, list) and len(axis) == 1:
             axis = axis[0]
         if axis not in (-1, len(input_shape)):  # the last axis, counted from the batch axis or the end
-            raise unsupported(f"Keras layer {config.get('name')!r} (BatchNormalization)",
-                              f"axis={config.get('axis')!r} is not supported (xcnn's BatchNormalization normalizes "
-                              f"the last axis only: -1 or {len(input_shape)} here)")
+            raise unsupported(
+                f"Keras layer {config.get('name')!r} (BatchNormalization)",
+                f"axis={config.get('axis')!r} is not supported (xcnn's BatchNormalization normalizes "
+                f"the last axis only: -1 or {len(input_shape)} here)",
+            )
         config["axis"] = -1
         return super().from_keras(config, input_shape)
 
@@ -1489,8 +1615,10 @@ class BatchNormalizationConverter(LayerConverter):
         beta = _host(layer, "beta") if "beta" in layer.params else np.zeros_like(mean)
         if len(x.shape) in (1, 3):  # (N, C) or images: ONNX's op normalizes axis 1
             x = g.layout(x, "nchw")
-            stats = [g.const(a, f"{layer.name}_{n}") for a, n in
-                     ((gamma, "gamma"), (beta, "beta"), (mean, "mean"), (var, "variance"))]
+            stats = [
+                g.const(a, f"{layer.name}_{n}")
+                for a, n in ((gamma, "gamma"), (beta, "beta"), (mean, "mean"), (var, "variance"))
+            ]
             return g.op("BatchNormalization", [x, *stats], x.shape, x.layout, epsilon=layer.epsilon)
         x = g.layout(x, "nhwc")
         scale = gamma / np.sqrt(var + layer.epsilon)

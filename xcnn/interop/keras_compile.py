@@ -22,9 +22,19 @@ from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
 from ..optimizers import schedules as schedules_module
 
-OPTIMIZERS = {cls.__name__: cls for cls in (
-    optimizers_module.SGD, optimizers_module.RMSprop, optimizers_module.Adam, optimizers_module.AdamW,
-    optimizers_module.Nadam, optimizers_module.Adamax, optimizers_module.Adagrad, optimizers_module.Adadelta)}
+OPTIMIZERS = {
+    cls.__name__: cls
+    for cls in (
+        optimizers_module.SGD,
+        optimizers_module.RMSprop,
+        optimizers_module.Adam,
+        optimizers_module.AdamW,
+        optimizers_module.Nadam,
+        optimizers_module.Adamax,
+        optimizers_module.Adagrad,
+        optimizers_module.Adadelta,
+    )
+}
 SCHEDULES = {cls.__name__: cls for cls in schedules_module.SCHEDULES.values()}
 LOSSES = {cls.__name__: cls for cls in losses_module._CLASSES}
 METRICS = {cls.__name__: cls for cls in metrics_module._CLASSES}
@@ -32,8 +42,13 @@ METRICS = {cls.__name__: cls for cls in metrics_module._CLASSES}
 # Keras-only optimizer options and the values xcnn's update rules amount to
 _OPTIMIZER_DEFAULTS = {"use_ema": False, "loss_scale_factor": None, "gradient_accumulation_steps": None}
 _EMA_ONLY = ("ema_momentum", "ema_overwrite_frequency")  # read only with use_ema=True, which is refused
-_OPTIMIZER_WRITTEN = {"use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
-                      "loss_scale_factor": None, "gradient_accumulation_steps": None}
+_OPTIMIZER_WRITTEN = {
+    "use_ema": False,
+    "ema_momentum": 0.99,
+    "ema_overwrite_frequency": None,
+    "loss_scale_factor": None,
+    "gradient_accumulation_steps": None,
+}
 _ADAM_ONLY = {"amsgrad": False}  # Keras's Adam and AdamW have amsgrad; xcnn's do not
 # Keras-only loss options and the values xcnn's losses compute
 _LOSS_DEFAULTS = {"reduction": "sum_over_batch_size", "axis": -1, "ignore_class": None}
@@ -52,6 +67,7 @@ def _serialized(module, class_name, config):
 
 
 # --- writing --------------------------------------------------------------------------------------
+
 
 def _schedule_to_keras(schedule):
     name = type(schedule).__name__
@@ -91,8 +107,12 @@ def _metric_to_keras(metric):
         return metric  # a Keras name ("accuracy", "mae", ...): compile checked it
     if isinstance(metric, type) and METRICS.get(metric.__name__) is metric:
         return metric.__name__
-    if type(metric) is metrics_module.MeanMetricWrapper and metric._fn in metrics_module._FUNCTIONS and \
-            not metric._kwargs and metric.name == metric._fn.__name__:
+    if (
+        type(metric) is metrics_module.MeanMetricWrapper
+        and metric._fn in metrics_module._FUNCTIONS
+        and not metric._kwargs
+        and metric.name == metric._fn.__name__
+    ):
         return metric.name  # an xcnn metric function: Keras has one of the same name
     if isinstance(metric, metrics_module.Metric) and METRICS.get(type(metric).__name__) is type(metric):
         config = metric.get_config()
@@ -115,15 +135,21 @@ def keras_compile_config(model):
             "loss_weights": None,
             "metrics": [_metric_to_keras(m) for m in model.metrics] or None,
             "weighted_metrics": [_metric_to_keras(m) for m in model.weighted_metrics] or None,
-            "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False,
+            "run_eagerly": False,
+            "steps_per_execution": 1,
+            "jit_compile": False,
         }
     except Unmappable as exc:
-        warnings.warn(f"the .keras file is written without its compile settings (it loads uncompiled): "
-                      f"{exc} has no Keras equivalent", stacklevel=4)
+        warnings.warn(
+            f"the .keras file is written without its compile settings (it loads uncompiled): "
+            f"{exc} has no Keras equivalent",
+            stacklevel=4,
+        )
         return None
 
 
 # --- reading ----------------------------------------------------------------------------------------
+
 
 def _object_parts(value, kind, known, where):
     """``(class_name, config)`` of a serialized Keras object, checked against ``known``."""
@@ -131,8 +157,9 @@ def _object_parts(value, kind, known, where):
         raise Unmappable(f"{where}: its {kind} {value!r} is not a serialized Keras object")
     class_name = value["class_name"]
     if class_name not in known or value.get("registered_name") not in (None, class_name):
-        raise Unmappable(f"{where}: xcnn has no {kind} {value.get('registered_name') or class_name!r} "
-                         f"(it reads {sorted(known)})")
+        raise Unmappable(
+            f"{where}: xcnn has no {kind} {value.get('registered_name') or class_name!r} (it reads {sorted(known)})"
+        )
     return class_name, dict(value.get("config") or {})
 
 
@@ -142,8 +169,9 @@ def _take_defaults(config, defaults, kind, where):
         if key in config:
             value = config.pop(key)
             if value != expected:
-                raise Unmappable(f"{where}: its {kind} sets {key}={value!r}, which xcnn does not support "
-                                 f"(only {expected!r})")
+                raise Unmappable(
+                    f"{where}: its {kind} sets {key}={value!r}, which xcnn does not support (only {expected!r})"
+                )
 
 
 def _construct(cls, config, kind, where):
@@ -151,8 +179,9 @@ def _construct(cls, config, kind, where):
     accepted = code.co_varnames[1 : code.co_argcount]
     unknown = sorted(set(config) - set(accepted))
     if unknown:
-        raise Unmappable(f"{where}: its {kind} {cls.__name__} has options {unknown} that xcnn's does not "
-                         f"(it takes {list(accepted)})")
+        raise Unmappable(
+            f"{where}: its {kind} {cls.__name__} has options {unknown} that xcnn's does not (it takes {list(accepted)})"
+        )
     try:
         return cls(**config)
     except (TypeError, ValueError) as exc:
@@ -234,8 +263,9 @@ def _compile_from_keras_config(model, config, where):
         raise Unmappable(f"{where}: its compile settings {unknown} are not ones xcnn reads ({sorted(known)})")
     loss_weights = config.get("loss_weights")
     if loss_weights not in (None, 1.0, [1.0]):
-        raise Unmappable(f"{where}: its loss_weights {loss_weights!r} scale the loss, which xcnn does not "
-                         "support (only None)")
+        raise Unmappable(
+            f"{where}: its loss_weights {loss_weights!r} scale the loss, which xcnn does not support (only None)"
+        )
     optimizer = _optimizer_from_keras(config.get("optimizer", "rmsprop"), where)
     if config.get("loss") is None:
         raise Unmappable(f"{where}: its compile settings have no loss (xcnn models are compiled with one)")

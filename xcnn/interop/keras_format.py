@@ -49,6 +49,7 @@ def _h5py():
 
 # --- layer order and weight paths ---------------------------------------------------------------
 
+
 def keras_layer_order(model: Model) -> list[Layer]:
     """The model's layers (the InputLayer first) in the order Keras's ``model.layers`` has.
 
@@ -120,6 +121,7 @@ def weight_groups(model: Model) -> list[tuple[str, Layer]]:
 
 
 # --- weights ---------------------------------------------------------------------------------------
+
 
 def write_weights_h5(model: Model, target: PathLike | IO[bytes]) -> None:
     """Write the model's weights as Keras's HDF5 tree to ``target`` (a path or a binary file).
@@ -198,8 +200,10 @@ def read_weights_h5(model: Model, source: PathLike | IO[bytes], where: str) -> N
             vars_group = f.get(f"{group}/vars")
             arrays = [] if vars_group is None else [vars_group[str(i)][()] for i in range(len(vars_group))]
             if vars_group is None and layer._weight_slots:
-                raise ValueError(f"{where} has no weights for layer {layer.name!r} (group {group}); "
-                                 "the file was saved from a different architecture")
+                raise ValueError(
+                    f"{where} has no weights for layer {layer.name!r} (group {group}); "
+                    "the file was saved from a different architecture"
+                )
             converter.check_keras_weights(layer, arrays, where)
             found.append((layer, arrays))
         stored = {name for name in f.get("layers", {}) if len(f["layers"][name].get("vars", {}))}
@@ -213,20 +217,36 @@ def read_weights_h5(model: Model, source: PathLike | IO[bytes], where: str) -> N
 
 # --- whole models ------------------------------------------------------------------------------------
 
+
 def _layer_entry(layer, functional):
     converter = C.converter_for(layer)
-    entry = {"module": "keras.layers", "class_name": converter.keras_name, "config": converter.keras_config(layer),
-             "registered_name": None}
+    entry = {
+        "module": "keras.layers",
+        "class_name": converter.keras_name,
+        "config": converter.keras_config(layer),
+        "registered_name": None,
+    }
     if not isinstance(layer, InputLayer):
         shapes = [[None, *t.shape] for t in layer.inbound]
         entry["build_config"] = {"input_shape": shapes if layer.multi_input else shapes[0]}
     if functional:
         entry["name"] = layer.name
-        tensors = [{"class_name": "__keras_tensor__",
-                    "config": {"shape": [None, *t.shape], "dtype": layer.dtype or "float32",
-                               "keras_history": [t.layer.name, 0, 0]}} for t in layer.inbound or []]
-        entry["inbound_nodes"] = [] if isinstance(layer, InputLayer) else [
-            {"args": [tensors] if layer.multi_input else tensors, "kwargs": {}}]
+        tensors = [
+            {
+                "class_name": "__keras_tensor__",
+                "config": {
+                    "shape": [None, *t.shape],
+                    "dtype": layer.dtype or "float32",
+                    "keras_history": [t.layer.name, 0, 0],
+                },
+            }
+            for t in layer.inbound or []
+        ]
+        entry["inbound_nodes"] = (
+            []
+            if isinstance(layer, InputLayer)
+            else [{"args": [tensors] if layer.multi_input else tensors, "kwargs": {}}]
+        )
     return entry
 
 
@@ -261,17 +281,33 @@ def keras_model_config(model: Model) -> dict[str, Any]:
             entry["config"]["dtype"] = model.dtype
     config: dict[str, Any]
     if model._sequential:
-        config = {"module": "keras", "class_name": "Sequential", "registered_name": None,
-                  "config": {"name": model.name, "trainable": True, "dtype": C.dtype_policy(model.dtype),
-                             "layers": entries, "build_input_shape": input_shape},
-                  "build_config": {"input_shape": input_shape}}
+        config = {
+            "module": "keras",
+            "class_name": "Sequential",
+            "registered_name": None,
+            "config": {
+                "name": model.name,
+                "trainable": True,
+                "dtype": C.dtype_policy(model.dtype),
+                "layers": entries,
+                "build_input_shape": input_shape,
+            },
+            "build_config": {"input_shape": input_shape},
+        }
     else:
-        config = {"module": "keras.src.models.functional", "class_name": "Functional",
-                  "registered_name": "Functional",
-                  "config": {"name": model.name, "trainable": True, "layers": entries,
-                             "input_layers": [model._input.layer.name, 0, 0],
-                             "output_layers": [model._output.layer.name, 0, 0]},
-                  "build_config": {"input_shape": None}}
+        config = {
+            "module": "keras.src.models.functional",
+            "class_name": "Functional",
+            "registered_name": "Functional",
+            "config": {
+                "name": model.name,
+                "trainable": True,
+                "layers": entries,
+                "input_layers": [model._input.layer.name, 0, 0],
+                "output_layers": [model._output.layer.name, 0, 0],
+            },
+            "build_config": {"input_shape": None},
+        }
     if compile_config is not None:
         config["compile_config"] = compile_config
     return config
@@ -299,8 +335,13 @@ def keras_file_bytes(model: Model) -> bytes:
         b'PK'
     """
     config = json.dumps(keras_model_config(model))
-    metadata = json.dumps({"keras_version": KERAS_VERSION, "date_saved": datetime.datetime.now().strftime(
-        "%Y-%m-%d@%H:%M:%S"), "producer": f"xcnn {__version__}"})
+    metadata = json.dumps(
+        {
+            "keras_version": KERAS_VERSION,
+            "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+            "producer": f"xcnn {__version__}",
+        }
+    )
     weights = io.BytesIO()
     write_weights_h5(model, weights)
     out = io.BytesIO()
@@ -351,8 +392,9 @@ def _single(refs, what, where):
     return refs[0][0]
 
 
-def model_from_keras_config(config: dict[str, Any], backend: str | None = None,
-                            where: str = "the Keras model") -> Model:
+def model_from_keras_config(
+    config: dict[str, Any], backend: str | None = None, where: str = "the Keras model"
+) -> Model:
     """An xcnn model equal to a Keras serialized model (weights freshly initialized).
 
     Args:
@@ -393,7 +435,9 @@ def model_from_keras_config(config: dict[str, Any], backend: str | None = None,
         cls = entry.get("class_name")
         layer_where = f"{where}: Keras layer {layer_config.get('name')!r} ({cls})"
         if cls == "InputLayer":
-            outputs[layer_config["name"]] = Input(C.keras_input_shape(layer_config, layer_where), name=layer_config["name"])
+            outputs[layer_config["name"]] = Input(
+                C.keras_input_shape(layer_config, layer_where), name=layer_config["name"]
+            )
             continue
         converter = C.KERAS_CLASSES.get(cls)
         if converter is None:
@@ -406,8 +450,10 @@ def model_from_keras_config(config: dict[str, Any], backend: str | None = None,
                 outputs["__input__"] = Input(tuple(shape[1:]))
             inputs = [list(outputs.values())[-1]]
         else:
-            inputs = [outputs[name] if name in outputs else _missing(name, layer_where) for name in
-                      _inbound_names(entry, layer_where)]
+            inputs = [
+                outputs[name] if name in outputs else _missing(name, layer_where)
+                for name in _inbound_names(entry, layer_where)
+            ]
         shapes = [t.shape for t in inputs]
         try:
             layer = converter.from_keras(layer_config, shapes[0])

@@ -126,8 +126,15 @@ class OnnxGraph:
         self.initializers.append(onnx.numpy_helper.from_array(np.ascontiguousarray(array), name))
         return name
 
-    def op(self, op_type: str, inputs: Sequence[Tensor | str], shape: Sequence[int], layout: str,
-           output: str | None = None, **attrs: Any) -> Tensor:
+    def op(
+        self,
+        op_type: str,
+        inputs: Sequence[Tensor | str],
+        shape: Sequence[int],
+        layout: str,
+        output: str | None = None,
+        **attrs: Any,
+    ) -> Tensor:
         """Add one node.
 
         Args:
@@ -227,10 +234,18 @@ class OnnxGraph:
         self.op("Identity", [result], result.shape, "nhwc", output="output")
         tensor = onnx.helper.make_tensor_value_info
         graph = onnx.helper.make_graph(
-            self.nodes, name, [tensor(inputs.name, self.onnx_dtype, ["batch", *inputs.shape])],
-            [tensor("output", self.onnx_dtype, ["batch", *result.shape])], self.initializers)
-        proto = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", OPSET)],
-                                       producer_name="xcnn", producer_version=__version__)
+            self.nodes,
+            name,
+            [tensor(inputs.name, self.onnx_dtype, ["batch", *inputs.shape])],
+            [tensor("output", self.onnx_dtype, ["batch", *result.shape])],
+            self.initializers,
+        )
+        proto = onnx.helper.make_model(
+            graph,
+            opset_imports=[onnx.helper.make_opsetid("", OPSET)],
+            producer_name="xcnn",
+            producer_version=__version__,
+        )
         proto.ir_version = IR_VERSION
         onnx.checker.check_model(proto, full_check=True)
         return proto

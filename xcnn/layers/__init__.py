@@ -20,11 +20,39 @@ from .reshaping import Flatten, Reshape, UpSampling2D, ZeroPadding2D
 from .sync_batch_normalization import SyncBatchNormalization
 
 # Layer classes by name: the only constructors a saved model may name (nothing is executed).
-LAYER_CLASSES = {cls.__name__: cls for cls in (
-    InputLayer, Conv2D, MaxPooling2D, AveragePooling2D, Flatten, Dense, Activation, Dropout,
-    RandomTranslation, BatchNormalization, Add, Concatenate, ReLU, LeakyReLU, ELU, PReLU, Softmax, Reshape,
-    ZeroPadding2D, UpSampling2D, Rescaling, RandomFlip, DepthwiseConv2D, SeparableConv2D, Conv2DTranspose,
-    RandomRotation, GlobalAveragePooling2D, GlobalMaxPooling2D, SyncBatchNormalization,
-)}
+LAYER_CLASSES = {
+    cls.__name__: cls
+    for cls in (
+        InputLayer,
+        Conv2D,
+        MaxPooling2D,
+        AveragePooling2D,
+        Flatten,
+        Dense,
+        Activation,
+        Dropout,
+        RandomTranslation,
+        BatchNormalization,
+        Add,
+        Concatenate,
+        ReLU,
+        LeakyReLU,
+        ELU,
+        PReLU,
+        Softmax,
+        Reshape,
+        ZeroPadding2D,
+        UpSampling2D,
+        Rescaling,
+        RandomFlip,
+        DepthwiseConv2D,
+        SeparableConv2D,
+        Conv2DTranspose,
+        RandomRotation,
+        GlobalAveragePooling2D,
+        GlobalMaxPooling2D,
+        SyncBatchNormalization,
+    )
+}
 
 __all__ = ["Layer", "SymbolicTensor", "Input", *LAYER_CLASSES]

@@ -62,16 +62,23 @@ class ReLU(_ActivationLayer):
         (None, 4, 4, 2)
     """
 
-    def __init__(self, max_value: float | None = None, negative_slope: float = 0.0, threshold: float = 0.0,
-                 name: str | None = None, input_shape: Sequence[int] | None = None) -> None:
+    def __init__(
+        self,
+        max_value: float | None = None,
+        negative_slope: float = 0.0,
+        threshold: float = 0.0,
+        name: str | None = None,
+        input_shape: Sequence[int] | None = None,
+    ) -> None:
         self.max_value = None if max_value is None else _number(max_value, "max_value", 0.0)
         self.negative_slope = _number(negative_slope, "negative_slope", 0.0)
         self.threshold = _number(threshold, "threshold", 0.0)
         if (self.max_value, self.negative_slope, self.threshold) == (None, 0.0, 0.0):
             activation = Elementwise("relu")
         else:
-            activation = Elementwise("thresholded_relu", act.thresholded_relu, act.thresholded_relu_backward,
-                                     **self._arguments())
+            activation = Elementwise(
+                "thresholded_relu", act.thresholded_relu, act.thresholded_relu_backward, **self._arguments()
+            )
         super().__init__(activation, name, input_shape)
 
     def _arguments(self):
@@ -104,8 +111,9 @@ class LeakyReLU(_ActivationLayer):
         (None, 4, 4, 2)
     """
 
-    def __init__(self, negative_slope: float = 0.3, name: str | None = None,
-                 input_shape: Sequence[int] | None = None) -> None:
+    def __init__(
+        self, negative_slope: float = 0.3, name: str | None = None, input_shape: Sequence[int] | None = None
+    ) -> None:
         self.negative_slope = _number(negative_slope, "negative_slope", 0.0)
         super().__init__(Elementwise("leaky_relu", negative_slope=self.negative_slope), name, input_shape)
 
@@ -218,8 +226,9 @@ class _ParametricReLU(ActivationFunction):
         alpha_shape = list(shape)
         for axis in self.shared_axes:
             if not 1 <= axis <= len(shape):
-                raise ValueError(f"shared_axes entries must lie in [1, {len(shape)}] for inputs (None, {shape}), "
-                                 f"got {axis}")
+                raise ValueError(
+                    f"shared_axes entries must lie in [1, {len(shape)}] for inputs (None, {shape}), got {axis}"
+                )
             alpha_shape[axis - 1] = 1
         layer.add_weight("alpha", tuple(alpha_shape), self.initializer, self.regularizer)
 
@@ -262,9 +271,14 @@ class PReLU(_ActivationLayer):
         (None, 4, 4, 2)
     """
 
-    def __init__(self, alpha_initializer: InitializerLike = "zeros", alpha_regularizer: RegularizerLike = None,
-                 shared_axes: Sequence[int] | None = None, name: str | None = None,
-                 input_shape: Sequence[int] | None = None) -> None:
+    def __init__(
+        self,
+        alpha_initializer: InitializerLike = "zeros",
+        alpha_regularizer: RegularizerLike = None,
+        shared_axes: Sequence[int] | None = None,
+        name: str | None = None,
+        input_shape: Sequence[int] | None = None,
+    ) -> None:
         if shared_axes is None:
             shared_axes = []
         elif isinstance(shared_axes, int):
@@ -272,8 +286,9 @@ class PReLU(_ActivationLayer):
         self.shared_axes = [int(a) for a in shared_axes]
         self.alpha_initializer = initializers.get(alpha_initializer)
         self.alpha_regularizer = regularizers.get(alpha_regularizer)
-        super().__init__(_ParametricReLU(self.alpha_initializer, self.alpha_regularizer, self.shared_axes),
-                         name, input_shape)
+        super().__init__(
+            _ParametricReLU(self.alpha_initializer, self.alpha_regularizer, self.shared_axes), name, input_shape
+        )
 
     def _arguments(self):
         return {"shared_axes": self.shared_axes, "alpha_regularizer": _reg_config(self.alpha_regularizer)}

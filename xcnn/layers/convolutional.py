@@ -63,12 +63,23 @@ class Conv2D(Layer):
 
     _workspace: dict[str, Any]  # the ops' scratch buffers, made by the first call
 
-    def __init__(self, filters: int, kernel_size: IntPair, strides: IntPair = 1, padding: str = "valid",
-                 activation: ActivationLike = None, use_bias: bool = True,
-                 kernel_initializer: InitializerLike = "glorot_uniform", bias_initializer: InitializerLike = "zeros",
-                 kernel_regularizer: RegularizerLike = None, bias_regularizer: RegularizerLike = None,
-                 dilation_rate: IntPair = (1, 1), groups: int = 1, input_shape: Sequence[int] | None = None,
-                 name: str | None = None) -> None:
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: IntPair,
+        strides: IntPair = 1,
+        padding: str = "valid",
+        activation: ActivationLike = None,
+        use_bias: bool = True,
+        kernel_initializer: InitializerLike = "glorot_uniform",
+        bias_initializer: InitializerLike = "zeros",
+        kernel_regularizer: RegularizerLike = None,
+        bias_regularizer: RegularizerLike = None,
+        dilation_rate: IntPair = (1, 1),
+        groups: int = 1,
+        input_shape: Sequence[int] | None = None,
+        name: str | None = None,
+    ) -> None:
         super().__init__(name, activation, input_shape)
         self.filters = positive_int(filters, "filters")
         self.kernel_size = ops._geometry.as_pair(kernel_size, "kernel_size")
@@ -76,8 +87,10 @@ class Conv2D(Layer):
         self.padding = _padding_arg(padding)
         self.dilation_rate = ops._geometry.as_pair(dilation_rate, "dilation_rate")
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(f"strides {self.strides} > 1 together with dilation_rate {self.dilation_rate} > 1 "
-                             "is not supported (as in Keras)")
+            raise ValueError(
+                f"strides {self.strides} > 1 together with dilation_rate {self.dilation_rate} > 1 "
+                "is not supported (as in Keras)"
+            )
         if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1 or filters % groups:
             raise ValueError(f"groups must be a positive int that divides filters={filters}, got {groups!r}")
         self.groups = groups
@@ -111,8 +124,10 @@ class Conv2D(Layer):
         """
         _require_rank(self, input_shape, 3, "(N, H, W, C)")
         if input_shape[-1] % self.groups:
-            raise ValueError(f"{type(self).__name__} {self.name}: groups={self.groups} must divide the input's "
-                             f"{input_shape[-1]} channels")
+            raise ValueError(
+                f"{type(self).__name__} {self.name}: groups={self.groups} must divide the input's "
+                f"{input_shape[-1]} channels"
+            )
         win = ops.window_geometry(input_shape[:2], self._span(), self.strides, self.padding)
         return (*win.out, self.filters)
 
@@ -173,8 +188,9 @@ class Conv2D(Layer):
             return False
         x_shape = (None, *self.inbound[0].shape)
         w_shape = (self.filters, *self.kernel_size, x_shape[-1])
-        return ops.fuses_with_max_pool(x_shape, w_shape, self.strides, self.padding, pool.pool_size,
-                                       pool.strides, pool.padding)
+        return ops.fuses_with_max_pool(
+            x_shape, w_shape, self.strides, self.padding, pool.pool_size, pool.strides, pool.padding
+        )
 
     def call(self, x: Array, training: bool) -> Array:
         """The forward pass of the layer's core (before its activation); keeps what `grad` needs.
@@ -256,18 +272,39 @@ class Conv2D(Layer):
         workspace = self.__dict__.setdefault("_workspace", {})
         pool = rewrite.pool
         if self._general:
-            return ops.conv2d_general(x, kernel, bias, stride=self.strides, padding=self.padding,
-                                      dilation=self.dilation_rate, groups=self.groups)
+            return ops.conv2d_general(
+                x,
+                kernel,
+                bias,
+                stride=self.strides,
+                padding=self.padding,
+                dilation=self.dilation_rate,
+                groups=self.groups,
+            )
         if pool is not None and not training:
-            return ops.conv2d_max_pool2d(x, kernel, bias, stride=self.strides, padding=self.padding,
-                                         pool_size=pool.pool_size, workspace=workspace)
+            return ops.conv2d_max_pool2d(
+                x,
+                kernel,
+                bias,
+                stride=self.strides,
+                padding=self.padding,
+                pool_size=pool.pool_size,
+                workspace=workspace,
+            )
         if pool is not None:
             y, self._cols, self._at_max = ops.conv2d_max_pool2d_forward(
-                x, kernel, bias, stride=self.strides, padding=self.padding, pool_size=pool.pool_size,
-                workspace=workspace)
+                x,
+                kernel,
+                bias,
+                stride=self.strides,
+                padding=self.padding,
+                pool_size=pool.pool_size,
+                workspace=workspace,
+            )
             return y
-        y, self._cols = ops.conv2d_forward(x, kernel, bias, stride=self.strides, padding=self.padding,
-                                           workspace=workspace)
+        y, self._cols = ops.conv2d_forward(
+            x, kernel, bias, stride=self.strides, padding=self.padding, workspace=workspace
+        )
         return y
 
     def grad_rewritten(self, dy: Array, need_dx: bool, rewrite: Rewrite) -> Array | None:
@@ -299,17 +336,40 @@ class Conv2D(Layer):
         """
         kernel = self.params["kernel"]
         if self._general:
-            dx, dw, db = ops.conv2d_general_backward(dy, self._x, kernel, stride=self.strides, padding=self.padding,
-                                                     dilation=self.dilation_rate, groups=self.groups,
-                                                     need_dx=need_dx)
+            dx, dw, db = ops.conv2d_general_backward(
+                dy,
+                self._x,
+                kernel,
+                stride=self.strides,
+                padding=self.padding,
+                dilation=self.dilation_rate,
+                groups=self.groups,
+                need_dx=need_dx,
+            )
         elif rewrite.pool is not None:
             dx, dw, db = ops.conv2d_max_pool2d_backward(
-                dy, self._x, kernel, stride=self.strides, padding=self.padding,
-                pool_size=rewrite.pool.pool_size, cols=self._cols, at_max=self._at_max, need_dx=need_dx,
-                workspace=self._workspace)
+                dy,
+                self._x,
+                kernel,
+                stride=self.strides,
+                padding=self.padding,
+                pool_size=rewrite.pool.pool_size,
+                cols=self._cols,
+                at_max=self._at_max,
+                need_dx=need_dx,
+                workspace=self._workspace,
+            )
         else:
-            dx, dw, db = ops.conv2d_backward(dy, self._x, kernel, stride=self.strides, padding=self.padding,
-                                             need_dx=need_dx, cols=self._cols, workspace=self._workspace)
+            dx, dw, db = ops.conv2d_backward(
+                dy,
+                self._x,
+                kernel,
+                stride=self.strides,
+                padding=self.padding,
+                need_dx=need_dx,
+                cols=self._cols,
+                workspace=self._workspace,
+            )
         # the step is done with them (the window matrix stays in the workspace for the next step)
         self._cols = self._at_max = None
         self.grads["kernel"] = dw
@@ -328,11 +388,18 @@ class Conv2D(Layer):
             >>> Conv2D(4, 3).get_config()['filters']
             4
         """
-        return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
-                "strides": list(self.strides), "padding": self.padding, "use_bias": self.use_bias,
-                "dilation_rate": list(self.dilation_rate), "groups": self.groups,
-                "kernel_regularizer": _reg_config(self.kernel_regularizer),
-                "bias_regularizer": _reg_config(self.bias_regularizer)}
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": list(self.kernel_size),
+            "strides": list(self.strides),
+            "padding": self.padding,
+            "use_bias": self.use_bias,
+            "dilation_rate": list(self.dilation_rate),
+            "groups": self.groups,
+            "kernel_regularizer": _reg_config(self.kernel_regularizer),
+            "bias_regularizer": _reg_config(self.bias_regularizer),
+        }
 
 
 class _DrawnInKerasLayout(initializers.Initializer):
@@ -397,17 +464,40 @@ class DepthwiseConv2D(Conv2D):
         (None, 6, 6, 6)
     """
 
-    def __init__(self, kernel_size: IntPair, strides: IntPair = (1, 1), padding: str = "valid",
-                 depth_multiplier: int = 1, activation: ActivationLike = None, use_bias: bool = True,
-                 depthwise_initializer: InitializerLike = "glorot_uniform",
-                 bias_initializer: InitializerLike = "zeros", depthwise_regularizer: RegularizerLike = None,
-                 bias_regularizer: RegularizerLike = None, dilation_rate: IntPair = (1, 1),
-                 input_shape: Sequence[int] | None = None, name: str | None = None) -> None:
+    def __init__(
+        self,
+        kernel_size: IntPair,
+        strides: IntPair = (1, 1),
+        padding: str = "valid",
+        depth_multiplier: int = 1,
+        activation: ActivationLike = None,
+        use_bias: bool = True,
+        depthwise_initializer: InitializerLike = "glorot_uniform",
+        bias_initializer: InitializerLike = "zeros",
+        depthwise_regularizer: RegularizerLike = None,
+        bias_regularizer: RegularizerLike = None,
+        dilation_rate: IntPair = (1, 1),
+        input_shape: Sequence[int] | None = None,
+        name: str | None = None,
+    ) -> None:
         if isinstance(depth_multiplier, bool) or not isinstance(depth_multiplier, int) or depth_multiplier < 1:
             raise ValueError(f"depth_multiplier must be a positive int, got {depth_multiplier!r}")
-        super().__init__(depth_multiplier, kernel_size, strides, padding, activation, use_bias, depthwise_initializer,
-                         bias_initializer, depthwise_regularizer, bias_regularizer, dilation_rate, 1, input_shape,
-                         name)
+        super().__init__(
+            depth_multiplier,
+            kernel_size,
+            strides,
+            padding,
+            activation,
+            use_bias,
+            depthwise_initializer,
+            bias_initializer,
+            depthwise_regularizer,
+            bias_regularizer,
+            dilation_rate,
+            1,
+            input_shape,
+            name,
+        )
         self.depth_multiplier = depth_multiplier
         self.depthwise_initializer, self.depthwise_regularizer = self.kernel_initializer, self.kernel_regularizer
 
@@ -522,18 +612,36 @@ class SeparableConv2D(Layer):
         (None, 6, 6, 4)
     """
 
-    def __init__(self, filters: int, kernel_size: IntPair, strides: IntPair = (1, 1), padding: str = "valid",
-                 depth_multiplier: int = 1, activation: ActivationLike = None, use_bias: bool = True,
-                 depthwise_initializer: InitializerLike = "glorot_uniform",
-                 pointwise_initializer: InitializerLike = "glorot_uniform",
-                 bias_initializer: InitializerLike = "zeros", depthwise_regularizer: RegularizerLike = None,
-                 pointwise_regularizer: RegularizerLike = None, bias_regularizer: RegularizerLike = None,
-                 dilation_rate: IntPair = (1, 1), input_shape: Sequence[int] | None = None,
-                 name: str | None = None) -> None:
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: IntPair,
+        strides: IntPair = (1, 1),
+        padding: str = "valid",
+        depth_multiplier: int = 1,
+        activation: ActivationLike = None,
+        use_bias: bool = True,
+        depthwise_initializer: InitializerLike = "glorot_uniform",
+        pointwise_initializer: InitializerLike = "glorot_uniform",
+        bias_initializer: InitializerLike = "zeros",
+        depthwise_regularizer: RegularizerLike = None,
+        pointwise_regularizer: RegularizerLike = None,
+        bias_regularizer: RegularizerLike = None,
+        dilation_rate: IntPair = (1, 1),
+        input_shape: Sequence[int] | None = None,
+        name: str | None = None,
+    ) -> None:
         super().__init__(name, activation, input_shape)
         # the depthwise half is a DepthwiseConv2D's geometry; it checks every spatial argument
-        self._depthwise = DepthwiseConv2D(kernel_size, strides, padding, depth_multiplier, use_bias=False,
-                                          dilation_rate=dilation_rate, name=f"{self.name}_depthwise")
+        self._depthwise = DepthwiseConv2D(
+            kernel_size,
+            strides,
+            padding,
+            depth_multiplier,
+            use_bias=False,
+            dilation_rate=dilation_rate,
+            name=f"{self.name}_depthwise",
+        )
         if isinstance(filters, bool) or not isinstance(filters, int) or filters < 1:
             raise ValueError(f"filters must be a positive int, got {filters!r}")
         self.filters, self.use_bias, self.depth_multiplier = filters, use_bias, depth_multiplier
@@ -580,8 +688,9 @@ class SeparableConv2D(Layer):
         c, m = input_shape[-1], self.depth_multiplier
         depthwise = _DrawnInKerasLayout(self.depthwise_initializer, (*self.kernel_size, c, m), _depthwise_from_keras)
         self.add_weight("depthwise_kernel", (c * m, *self.kernel_size, 1), depthwise, self.depthwise_regularizer)
-        pointwise = _DrawnInKerasLayout(self.pointwise_initializer, (1, 1, c * m, self.filters),
-                                        lambda k: k.transpose(3, 0, 1, 2))
+        pointwise = _DrawnInKerasLayout(
+            self.pointwise_initializer, (1, 1, c * m, self.filters), lambda k: k.transpose(3, 0, 1, 2)
+        )
         self.add_weight("pointwise_kernel", (self.filters, 1, 1, c * m), pointwise, self.pointwise_regularizer)
         if self.use_bias:
             self.add_weight("bias", (self.filters,), self.bias_initializer, self.bias_regularizer)
@@ -608,8 +717,15 @@ class SeparableConv2D(Layer):
             (2, 6, 6, 4)
         """
         self._x = x
-        self._z = ops.conv2d_general(x, self.params["depthwise_kernel"], None, stride=self.strides,
-                                     padding=self.padding, dilation=self.dilation_rate, groups=self._channels)
+        self._z = ops.conv2d_general(
+            x,
+            self.params["depthwise_kernel"],
+            None,
+            stride=self.strides,
+            padding=self.padding,
+            dilation=self.dilation_rate,
+            groups=self._channels,
+        )
         return ops.conv2d(self._z, self.params["pointwise_kernel"], self.params.get("bias"))
 
     def grad(self, dy: Array, need_dx: bool) -> Array | None:
@@ -641,8 +757,15 @@ class SeparableConv2D(Layer):
         if self.use_bias:
             self.grads["bias"] = db
         dx, self.grads["depthwise_kernel"], _ = ops.conv2d_general_backward(
-            dz, self._x, self.params["depthwise_kernel"], stride=self.strides, padding=self.padding,
-            dilation=self.dilation_rate, groups=self._channels, need_dx=need_dx)
+            dz,
+            self._x,
+            self.params["depthwise_kernel"],
+            stride=self.strides,
+            padding=self.padding,
+            dilation=self.dilation_rate,
+            groups=self._channels,
+            need_dx=need_dx,
+        )
         return dx
 
     def _keras_layout(self, key, array):
@@ -666,12 +789,19 @@ class SeparableConv2D(Layer):
             >>> SeparableConv2D(4, 3).get_config()['filters']
             4
         """
-        return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
-                "strides": list(self.strides), "padding": self.padding, "depth_multiplier": self.depth_multiplier,
-                "use_bias": self.use_bias, "dilation_rate": list(self.dilation_rate),
-                "depthwise_regularizer": _reg_config(self.depthwise_regularizer),
-                "pointwise_regularizer": _reg_config(self.pointwise_regularizer),
-                "bias_regularizer": _reg_config(self.bias_regularizer)}
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": list(self.kernel_size),
+            "strides": list(self.strides),
+            "padding": self.padding,
+            "depth_multiplier": self.depth_multiplier,
+            "use_bias": self.use_bias,
+            "dilation_rate": list(self.dilation_rate),
+            "depthwise_regularizer": _reg_config(self.depthwise_regularizer),
+            "pointwise_regularizer": _reg_config(self.pointwise_regularizer),
+            "bias_regularizer": _reg_config(self.bias_regularizer),
+        }
 
 
 class Conv2DTranspose(Layer):
@@ -715,17 +845,30 @@ class Conv2DTranspose(Layer):
         (None, 9, 9, 4)
     """
 
-    def __init__(self, filters: int, kernel_size: IntPair, strides: IntPair = (1, 1), padding: str = "valid",
-                 output_padding: IntPair | None = None, dilation_rate: IntPair = (1, 1),
-                 activation: ActivationLike = None, use_bias: bool = True,
-                 kernel_initializer: InitializerLike = "glorot_uniform", bias_initializer: InitializerLike = "zeros",
-                 kernel_regularizer: RegularizerLike = None, bias_regularizer: RegularizerLike = None,
-                 input_shape: Sequence[int] | None = None, name: str | None = None) -> None:
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: IntPair,
+        strides: IntPair = (1, 1),
+        padding: str = "valid",
+        output_padding: IntPair | None = None,
+        dilation_rate: IntPair = (1, 1),
+        activation: ActivationLike = None,
+        use_bias: bool = True,
+        kernel_initializer: InitializerLike = "glorot_uniform",
+        bias_initializer: InitializerLike = "zeros",
+        kernel_regularizer: RegularizerLike = None,
+        bias_regularizer: RegularizerLike = None,
+        input_shape: Sequence[int] | None = None,
+        name: str | None = None,
+    ) -> None:
         super().__init__(name, activation, input_shape)
         if isinstance(filters, bool) or not isinstance(filters, int) or filters < 1:
             raise ValueError(f"filters must be a positive int, got {filters!r}")
         if output_padding is not None:
-            raise ValueError(f"output_padding must be None (xcnn computes Keras's default sizes), got {output_padding!r}")
+            raise ValueError(
+                f"output_padding must be None (xcnn computes Keras's default sizes), got {output_padding!r}"
+            )
         if ops._geometry.as_pair(dilation_rate, "dilation_rate") != (1, 1):
             raise ValueError(f"dilation_rate must be 1 for Conv2DTranspose in xcnn, got {dilation_rate!r}")
         self.filters, self.use_bias = filters, use_bias
@@ -752,8 +895,10 @@ class Conv2DTranspose(Layer):
             (9, 9, 4)
         """
         _require_rank(self, input_shape, 3, "(N, H, W, C)")
-        sizes = [ops.conv2d_transpose_padding(n, k, s, self.padding)[0]
-                 for n, k, s in zip(input_shape[:2], self.kernel_size, self.strides)]
+        sizes = [
+            ops.conv2d_transpose_padding(n, k, s, self.padding)[0]
+            for n, k, s in zip(input_shape[:2], self.kernel_size, self.strides)
+        ]
         return (*sizes, self.filters)
 
     def build_weights(self, input_shape: Shape) -> None:
@@ -772,8 +917,12 @@ class Conv2DTranspose(Layer):
             >>> {k: tuple(w.shape) for k, w in {**layer.params, **layer.state}.items()}
             {'kernel': (2, 3, 3, 4), 'bias': (4,)}
         """
-        self.add_weight("kernel", (input_shape[-1], *self.kernel_size, self.filters), self.kernel_initializer,
-                        self.kernel_regularizer)
+        self.add_weight(
+            "kernel",
+            (input_shape[-1], *self.kernel_size, self.filters),
+            self.kernel_initializer,
+            self.kernel_regularizer,
+        )
         if self.use_bias:
             self.add_weight("bias", (self.filters,), self.bias_initializer, self.bias_regularizer)
 
@@ -798,8 +947,9 @@ class Conv2DTranspose(Layer):
             (2, 9, 9, 4)
         """
         self._x = x
-        return ops.conv2d_transpose(x, self.params["kernel"], self.params.get("bias"), stride=self.strides,
-                                    padding=self.padding)
+        return ops.conv2d_transpose(
+            x, self.params["kernel"], self.params.get("bias"), stride=self.strides, padding=self.padding
+        )
 
     def grad(self, dy: Array, need_dx: bool) -> Array | None:
         """The backward pass of the layer's core: the gradient w.r.t. its input.
@@ -826,9 +976,9 @@ class Conv2DTranspose(Layer):
             >>> sorted(layer.grads)
             ['bias', 'kernel']
         """
-        dx, self.grads["kernel"], db = ops.conv2d_transpose_backward(dy, self._x, self.params["kernel"],
-                                                                     stride=self.strides, padding=self.padding,
-                                                                     need_dx=need_dx)
+        dx, self.grads["kernel"], db = ops.conv2d_transpose_backward(
+            dy, self._x, self.params["kernel"], stride=self.strides, padding=self.padding, need_dx=need_dx
+        )
         if self.use_bias:
             self.grads["bias"] = db
         return dx
@@ -847,7 +997,13 @@ class Conv2DTranspose(Layer):
             >>> Conv2DTranspose(4, 3, strides=2).get_config()['strides']
             [2, 2]
         """
-        return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
-                "strides": list(self.strides), "padding": self.padding, "use_bias": self.use_bias,
-                "kernel_regularizer": _reg_config(self.kernel_regularizer),
-                "bias_regularizer": _reg_config(self.bias_regularizer)}
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": list(self.kernel_size),
+            "strides": list(self.strides),
+            "padding": self.padding,
+            "use_bias": self.use_bias,
+            "kernel_regularizer": _reg_config(self.kernel_regularizer),
+            "bias_regularizer": _reg_config(self.bias_regularizer),
+        }

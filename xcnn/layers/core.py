@@ -43,10 +43,18 @@ class Dense(Layer):
         (None, 3)
     """
 
-    def __init__(self, units: int, activation: ActivationLike = None, use_bias: bool = True,
-                 kernel_initializer: InitializerLike = "glorot_uniform", bias_initializer: InitializerLike = "zeros",
-                 kernel_regularizer: RegularizerLike = None, bias_regularizer: RegularizerLike = None,
-                 input_shape: Sequence[int] | None = None, name: str | None = None) -> None:
+    def __init__(
+        self,
+        units: int,
+        activation: ActivationLike = None,
+        use_bias: bool = True,
+        kernel_initializer: InitializerLike = "glorot_uniform",
+        bias_initializer: InitializerLike = "zeros",
+        kernel_regularizer: RegularizerLike = None,
+        bias_regularizer: RegularizerLike = None,
+        input_shape: Sequence[int] | None = None,
+        name: str | None = None,
+    ) -> None:
         super().__init__(name, activation, input_shape)
         self.units, self.use_bias = positive_int(units, "units"), use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
@@ -157,9 +165,13 @@ class Dense(Layer):
             >>> Dense(3).get_config()['units']
             3
         """
-        return {**super().get_config(), "units": self.units, "use_bias": self.use_bias,
-                "kernel_regularizer": _reg_config(self.kernel_regularizer),
-                "bias_regularizer": _reg_config(self.bias_regularizer)}
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "use_bias": self.use_bias,
+            "kernel_regularizer": _reg_config(self.kernel_regularizer),
+            "bias_regularizer": _reg_config(self.bias_regularizer),
+        }
 
 
 class Activation(Layer):
@@ -189,6 +201,7 @@ class Activation(Layer):
         (None, 5)
     """
 
-    def __init__(self, activation: ActivationLike, name: str | None = None,
-                 input_shape: Sequence[int] | None = None) -> None:
+    def __init__(
+        self, activation: ActivationLike, name: str | None = None, input_shape: Sequence[int] | None = None
+    ) -> None:
         super().__init__(name, activation, input_shape)

@@ -33,6 +33,7 @@ class InputLayer(Layer):
         >>> type(model.layers[0]).__name__, model.output_shape
         ('InputLayer', (None, 2))
     """
+
     def __init__(self, shape: Sequence[int], name: str | None = None) -> None:
         super().__init__(name=name)
         self.input_shape = _shape(shape)

@@ -129,8 +129,9 @@ class Layer:
     dtype: DType
     _init_rng: Any  # np.random.Generator | None
 
-    def __init__(self, name: str | None = None, activation: ActivationLike = None,
-                 input_shape: Sequence[int] | None = None) -> None:
+    def __init__(
+        self, name: str | None = None, activation: ActivationLike = None, input_shape: Sequence[int] | None = None
+    ) -> None:
         self.name = name or _auto_name(type(self).__name__)
         self.activation = activations.get(activation) if activation is not None else None
         self.input_shape = _shape(input_shape, "input_shape") if input_shape is not None else None
@@ -250,8 +251,14 @@ class Layer:
         """
         pass
 
-    def add_weight(self, name: str, shape: Shape, initializer: InitializerLike | float, regularizer: Regularizer | None = None,
-                   trainable: bool = True) -> None:
+    def add_weight(
+        self,
+        name: str,
+        shape: Shape,
+        initializer: InitializerLike | float,
+        regularizer: Regularizer | None = None,
+        trainable: bool = True,
+    ) -> None:
         """Create weight `name` of `shape` on the layer's backend, device and dtype.
 
         Call it from `build_weights`: trainable weights go to `params`, the others to `state`.
@@ -365,18 +372,22 @@ class Layer:
         """
         weights = list(weights)
         if len(weights) != len(self._weight_slots):
-            raise ValueError(f"layer {self.name} has {len(self._weight_slots)} weights "
-                             f"({', '.join(k for _, k in self._weight_slots) or 'none'}), got {len(weights)} arrays")
+            raise ValueError(
+                f"layer {self.name} has {len(self._weight_slots)} weights "
+                f"({', '.join(k for _, k in self._weight_slots) or 'none'}), got {len(weights)} arrays"
+            )
         converted = []
         for (kind, key), w in zip(self._weight_slots, weights):
             current = getattr(self, kind)[key]
             # the shape Keras uses, from a view of one number (nothing of the weight's size is allocated)
             expected = self._keras_layout(key, np.broadcast_to(np.empty(()), tuple(current.shape))).shape
             if tuple(np.shape(w)) != expected:
-                raise ValueError(f"weight {key!r} of layer {self.name} must have shape {expected}, "
-                                 f"got {tuple(np.shape(w))}")
-            converted.append(B.asarray(self._xcnn_layout(key, np.asarray(w)), B.backend_of(current), self.dtype,
-                                       device=self.device))
+                raise ValueError(
+                    f"weight {key!r} of layer {self.name} must have shape {expected}, got {tuple(np.shape(w))}"
+                )
+            converted.append(
+                B.asarray(self._xcnn_layout(key, np.asarray(w)), B.backend_of(current), self.dtype, device=self.device)
+            )
         for (kind, key), value in zip(self._weight_slots, converted):
             getattr(self, kind)[key] = value
 
@@ -420,8 +431,9 @@ class Layer:
             return z
         return self.activation.forward(self, z, training)
 
-    def backward(self, dy: Array, need_dx: bool = True, skip_activation: bool = False,
-                 rewrite: Rewrite = NO_REWRITE) -> list[Array | None]:
+    def backward(
+        self, dy: Array, need_dx: bool = True, skip_activation: bool = False, rewrite: Rewrite = NO_REWRITE
+    ) -> list[Array | None]:
         """Gradient w.r.t. each input; fills `self.grads`.
 
         Args:

@@ -53,12 +53,22 @@ class BatchNormalization(Layer):
         (None, 4, 4, 3)
     """
 
-    def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 0.001, center: bool = True,
-                 scale: bool = True, beta_initializer: InitializerLike = "zeros",
-                 gamma_initializer: InitializerLike = "ones", moving_mean_initializer: InitializerLike = "zeros",
-                 moving_variance_initializer: InitializerLike = "ones", beta_regularizer: RegularizerLike = None,
-                 gamma_regularizer: RegularizerLike = None, name: str | None = None,
-                 input_shape: Sequence[int] | None = None) -> None:
+    def __init__(
+        self,
+        axis: int = -1,
+        momentum: float = 0.99,
+        epsilon: float = 0.001,
+        center: bool = True,
+        scale: bool = True,
+        beta_initializer: InitializerLike = "zeros",
+        gamma_initializer: InitializerLike = "ones",
+        moving_mean_initializer: InitializerLike = "zeros",
+        moving_variance_initializer: InitializerLike = "ones",
+        beta_regularizer: RegularizerLike = None,
+        gamma_regularizer: RegularizerLike = None,
+        name: str | None = None,
+        input_shape: Sequence[int] | None = None,
+    ) -> None:
         super().__init__(name, None, input_shape)
         if axis != -1 and not isinstance(axis, int):
             raise ValueError(f"axis must be -1 (the channels, last), got {axis!r}")
@@ -96,7 +106,8 @@ class BatchNormalization(Layer):
         if self.axis not in (-1, len(input_shape)):  # axis counts the batch axis, as in Keras
             raise ValueError(
                 f"BatchNormalization {self.name}: only axis=-1 (channels last) is supported, got axis={self.axis} "
-                f"for inputs of shape (None, {', '.join(map(str, input_shape))})")
+                f"for inputs of shape (None, {', '.join(map(str, input_shape))})"
+            )
         return input_shape
 
     def build_weights(self, input_shape: Shape) -> None:
@@ -212,7 +223,13 @@ class BatchNormalization(Layer):
             >>> BatchNormalization().get_config()['momentum']
             0.99
         """
-        return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
-                "center": self.center, "scale": self.scale,
-                "beta_regularizer": _reg_config(self.beta_regularizer),
-                "gamma_regularizer": _reg_config(self.gamma_regularizer)}
+        return {
+            **super().get_config(),
+            "axis": self.axis,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "beta_regularizer": _reg_config(self.beta_regularizer),
+            "gamma_regularizer": _reg_config(self.gamma_regularizer),
+        }

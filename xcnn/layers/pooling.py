@@ -11,8 +11,14 @@ from .._typing import Array, IntPair, Shape
 
 
 class _Pooling2D(Layer):
-    def __init__(self, pool_size: IntPair = 2, strides: IntPair | None = None, padding: str = "valid",
-                 name: str | None = None, input_shape: Sequence[int] | None = None) -> None:
+    def __init__(
+        self,
+        pool_size: IntPair = 2,
+        strides: IntPair | None = None,
+        padding: str = "valid",
+        name: str | None = None,
+        input_shape: Sequence[int] | None = None,
+    ) -> None:
         super().__init__(name, None, input_shape)
         self.pool_size = ops._geometry.as_pair(pool_size, "pool_size")
         self.strides = self.pool_size if strides is None else ops._geometry.as_pair(strides, "strides")
@@ -20,13 +26,16 @@ class _Pooling2D(Layer):
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         _require_rank(self, input_shape, 3, "(N, H, W, C)")
-        win = ops.window_geometry(input_shape[:2], self.pool_size, self.strides, self.padding,
-                                  kernel_name="pool_size")
+        win = ops.window_geometry(input_shape[:2], self.pool_size, self.strides, self.padding, kernel_name="pool_size")
         return (*win.out, input_shape[-1])
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "pool_size": list(self.pool_size), "strides": list(self.strides),
-                "padding": self.padding}
+        return {
+            **super().get_config(),
+            "pool_size": list(self.pool_size),
+            "strides": list(self.strides),
+            "padding": self.padding,
+        }
 
 
 class MaxPooling2D(_Pooling2D):
@@ -143,8 +152,9 @@ class MaxPooling2D(_Pooling2D):
             self._y = x
         else:
             self._x = x
-            self._y, self._row_max = ops.max_pool2d_forward(x, self.pool_size, stride=self.strides,
-                                                            padding=self.padding)
+            self._y, self._row_max = ops.max_pool2d_forward(
+                x, self.pool_size, stride=self.strides, padding=self.padding
+            )
         return ops.relu(self._y) if rewrite.relu_after_pool else self._y
 
     def grad_rewritten(self, dy: Array, need_dx: bool, rewrite: Rewrite) -> Array | None:
@@ -175,8 +185,9 @@ class MaxPooling2D(_Pooling2D):
             dy = ops.relu_backward(dy, self._y, None)
         if rewrite.pooled_by_conv:
             return dy
-        return ops.max_pool2d_backward(dy, self._x, self.pool_size, stride=self.strides, padding=self.padding,
-                                       y=self._y, row_max=self._row_max)
+        return ops.max_pool2d_backward(
+            dy, self._x, self.pool_size, stride=self.strides, padding=self.padding, y=self._y, row_max=self._row_max
+        )
 
 
 class AveragePooling2D(_Pooling2D):
@@ -229,8 +240,7 @@ class AveragePooling2D(_Pooling2D):
             (2, 4, 4, 2)
         """
         self._x = x
-        return ops.avg_pool2d(x, self.pool_size, stride=self.strides, padding=self.padding,
-                              count_include_pad=False)
+        return ops.avg_pool2d(x, self.pool_size, stride=self.strides, padding=self.padding, count_include_pad=False)
 
     def grad(self, dy: Array, need_dx: bool) -> Array | None:
         """The backward pass of the layer's core: the gradient w.r.t. its input.
@@ -255,8 +265,9 @@ class AveragePooling2D(_Pooling2D):
             >>> layer.grad(np.ones_like(y), need_dx=True).shape
             (2, 8, 8, 2)
         """
-        return ops.avg_pool2d_backward(dy, self._x, self.pool_size, stride=self.strides, padding=self.padding,
-                                       count_include_pad=False)
+        return ops.avg_pool2d_backward(
+            dy, self._x, self.pool_size, stride=self.strides, padding=self.padding, count_include_pad=False
+        )
 
 
 class _GlobalPooling2D(Layer):

@@ -46,8 +46,14 @@ class RandomTranslation(Layer):
 
     _offsets: Any  # the last training step's shifts (rows, cols), or None
 
-    def __init__(self, height_factor: float, width_factor: float, fill_value: float = 0.0, name: str | None = None,
-                 input_shape: Sequence[int] | None = None) -> None:
+    def __init__(
+        self,
+        height_factor: float,
+        width_factor: float,
+        fill_value: float = 0.0,
+        name: str | None = None,
+        input_shape: Sequence[int] | None = None,
+    ) -> None:
         super().__init__(name, None, input_shape)
         for arg, value in (("height_factor", height_factor), ("width_factor", width_factor)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
@@ -106,8 +112,9 @@ class RandomTranslation(Layer):
             return x
         xp, n = self.xp, x.shape[0]
         # whole shifts in [-reach, reach] per image and axis
-        self._offsets = [xp.astype(xp.floor(self.rng.uniform((n,), dtype=x.dtype) * (2 * r + 1)), xp.int64) - r
-                         for r in reach]
+        self._offsets = [
+            xp.astype(xp.floor(self.rng.uniform((n,), dtype=x.dtype) * (2 * r + 1)), xp.int64) - r for r in reach
+        ]
         return self._shift(x, reach, *self._offsets, self.fill_value)  # type: ignore[call-arg]  # two offsets
 
     def _shift(self, x, reach, rows_down, cols_right, fill):
@@ -121,8 +128,11 @@ class RandomTranslation(Layer):
         ints = xp.int64
         # flat index of out[n, 0, 0] in the padded images, plus that of pixel (i, j) in one image
         first = xp.arange(n, dtype=ints, device=device) * (hp * wp) + (rh - rows_down) * wp + (rw - cols_right)
-        within = xp.reshape(xp.reshape(xp.arange(h, dtype=ints, device=device) * wp, (h, 1))
-                            + xp.reshape(xp.arange(w, dtype=ints, device=device), (1, w)), (1, h * w))
+        within = xp.reshape(
+            xp.reshape(xp.arange(h, dtype=ints, device=device) * wp, (h, 1))
+            + xp.reshape(xp.arange(w, dtype=ints, device=device), (1, w)),
+            (1, h * w),
+        )
         pixel = xp.reshape(xp.reshape(first, (n, 1)) + within, (-1,))
         return xp.reshape(xp.take(xp.reshape(padded, (n * hp * wp, c)), pixel, axis=0), (n, h, w, c))
 
@@ -165,8 +175,12 @@ class RandomTranslation(Layer):
             >>> RandomTranslation(0.1, 0.1).get_config()['height_factor']
             0.1
         """
-        return {**super().get_config(), "height_factor": self.height_factor, "width_factor": self.width_factor,
-                "fill_value": self.fill_value}
+        return {
+            **super().get_config(),
+            "height_factor": self.height_factor,
+            "width_factor": self.width_factor,
+            "fill_value": self.fill_value,
+        }
 
 
 class Rescaling(Layer):
@@ -196,8 +210,9 @@ class Rescaling(Layer):
         (None, 4, 4, 1)
     """
 
-    def __init__(self, scale: float, offset: float = 0.0, name: str | None = None,
-                 input_shape: Sequence[int] | None = None) -> None:
+    def __init__(
+        self, scale: float, offset: float = 0.0, name: str | None = None, input_shape: Sequence[int] | None = None
+    ) -> None:
         super().__init__(name, None, input_shape)
         for arg, value in (("scale", scale), ("offset", offset)):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -300,8 +315,13 @@ class RandomFlip(Layer):
         (None, 4, 4, 1)
     """
 
-    def __init__(self, mode: str = "horizontal_and_vertical", seed: int | None = None, name: str | None = None,
-                 input_shape: Sequence[int] | None = None) -> None:
+    def __init__(
+        self,
+        mode: str = "horizontal_and_vertical",
+        seed: int | None = None,
+        name: str | None = None,
+        input_shape: Sequence[int] | None = None,
+    ) -> None:
         super().__init__(name, None, input_shape)
         if mode not in _FLIP_AXES:
             raise ValueError(f"mode must be one of {sorted(_FLIP_AXES)}, got {mode!r}")
@@ -446,9 +466,16 @@ class RandomRotation(Layer):
         (None, 4, 4, 1)
     """
 
-    def __init__(self, factor: float | tuple[float, float], fill_mode: str = "reflect",
-                 interpolation: str = "bilinear", seed: int | None = None, fill_value: float = 0.0,
-                 name: str | None = None, input_shape: Sequence[int] | None = None) -> None:
+    def __init__(
+        self,
+        factor: float | tuple[float, float],
+        fill_mode: str = "reflect",
+        interpolation: str = "bilinear",
+        seed: int | None = None,
+        fill_value: float = 0.0,
+        name: str | None = None,
+        input_shape: Sequence[int] | None = None,
+    ) -> None:
         super().__init__(name, None, input_shape)
         if isinstance(factor, (int, float)) and not isinstance(factor, bool):
             low, high = -abs(float(factor)), abs(float(factor))
@@ -558,5 +585,11 @@ class RandomRotation(Layer):
             >>> RandomRotation(0.1).get_config()['factor']
             [-0.1, 0.1]
         """
-        return {**super().get_config(), "factor": list(self.factor), "fill_mode": self.fill_mode,
-                "interpolation": self.interpolation, "seed": self.seed, "fill_value": self.fill_value}
+        return {
+            **super().get_config(),
+            "factor": list(self.factor),
+            "fill_mode": self.fill_mode,
+            "interpolation": self.interpolation,
+            "seed": self.seed,
+            "fill_value": self.fill_value,
+        }

@@ -43,8 +43,14 @@ class Dropout(Layer):
         (None, 4, 4, 2)
     """
 
-    def __init__(self, rate: float, noise_shape: Sequence[int | None] | None = None, seed: int | None = None,
-                 name: str | None = None, input_shape: Sequence[int] | None = None) -> None:
+    def __init__(
+        self,
+        rate: float,
+        noise_shape: Sequence[int | None] | None = None,
+        seed: int | None = None,
+        name: str | None = None,
+        input_shape: Sequence[int] | None = None,
+    ) -> None:
         super().__init__(name, None, input_shape)
         self.rate = real_number(rate, "rate", 0.0, 1.0, high_open=True)
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
@@ -70,9 +76,12 @@ class Dropout(Layer):
         if self.noise_shape is not None:
             full = (None, *input_shape)
             if len(self.noise_shape) != len(full) or any(
-                    d is not None and d not in (1, n) for d, n in zip(self.noise_shape[1:], input_shape)):
-                raise ValueError(f"noise_shape {self.noise_shape} does not fit inputs {full}: it needs one entry per "
-                                 "axis (batch first), each None, 1 or the input's size")
+                d is not None and d not in (1, n) for d, n in zip(self.noise_shape[1:], input_shape)
+            ):
+                raise ValueError(
+                    f"noise_shape {self.noise_shape} does not fit inputs {full}: it needs one entry per "
+                    "axis (batch first), each None, 1 or the input's size"
+                )
         return input_shape
 
     def call(self, x: Array, training: bool) -> Array:
@@ -99,8 +108,11 @@ class Dropout(Layer):
         if not training or self.rate == 0.0:
             self._mask = None
             return x
-        shape = tuple(x.shape) if self.noise_shape is None else tuple(
-            n if d is None else d for d, n in zip(self.noise_shape, x.shape))
+        shape = (
+            tuple(x.shape)
+            if self.noise_shape is None
+            else tuple(n if d is None else d for d, n in zip(self.noise_shape, x.shape))
+        )
         self._mask = self.rng.bernoulli(shape, 1.0 - self.rate, dtype=x.dtype) * (1.0 / (1.0 - self.rate))
         return x * self._mask
 
@@ -140,5 +152,9 @@ class Dropout(Layer):
             >>> Dropout(0.5).get_config()['rate']
             0.5
         """
-        return {**super().get_config(), "rate": self.rate, "seed": self.seed,
-                "noise_shape": None if self.noise_shape is None else list(self.noise_shape)}
+        return {
+            **super().get_config(),
+            "rate": self.rate,
+            "seed": self.seed,
+            "noise_shape": None if self.noise_shape is None else list(self.noise_shape),
+        }

@@ -128,8 +128,9 @@ class Reshape(Layer):
         (None, 16, 2)
     """
 
-    def __init__(self, target_shape: Sequence[int], name: str | None = None,
-                 input_shape: Sequence[int] | None = None) -> None:
+    def __init__(
+        self, target_shape: Sequence[int], name: str | None = None, input_shape: Sequence[int] | None = None
+    ) -> None:
         super().__init__(name, None, input_shape)
         try:
             target = tuple(int(d) for d in target_shape)
@@ -159,8 +160,10 @@ class Reshape(Layer):
         size, known = math.prod(input_shape), math.prod(d for d in self.target_shape if d != -1)
         shape = tuple(size // known if d == -1 else d for d in self.target_shape)
         if math.prod(shape) != size:
-            raise ValueError(f"Reshape {self.name} cannot turn inputs (None, {', '.join(map(str, input_shape))}) "
-                             f"of {size} values into target_shape {self.target_shape}")
+            raise ValueError(
+                f"Reshape {self.name} cannot turn inputs (None, {', '.join(map(str, input_shape))}) "
+                f"of {size} values into target_shape {self.target_shape}"
+            )
         return shape
 
     def call(self, x: Array, training: bool) -> Array:
@@ -269,8 +272,12 @@ class ZeroPadding2D(Layer):
         (None, 5, 8, 1)
     """
 
-    def __init__(self, padding: int | tuple[int, int] | tuple[tuple[int, int], tuple[int, int]] = (1, 1),
-                 name: str | None = None, input_shape: Sequence[int] | None = None) -> None:
+    def __init__(
+        self,
+        padding: int | tuple[int, int] | tuple[tuple[int, int], tuple[int, int]] = (1, 1),
+        name: str | None = None,
+        input_shape: Sequence[int] | None = None,
+    ) -> None:
         super().__init__(name, None, input_shape)
         self.padding = _padding_pairs(padding)
 
@@ -380,8 +387,13 @@ class UpSampling2D(Layer):
         (None, 8, 12, 1)
     """
 
-    def __init__(self, size: IntPair = (2, 2), interpolation: str = "nearest", name: str | None = None,
-                 input_shape: Sequence[int] | None = None) -> None:
+    def __init__(
+        self,
+        size: IntPair = (2, 2),
+        interpolation: str = "nearest",
+        name: str | None = None,
+        input_shape: Sequence[int] | None = None,
+    ) -> None:
         super().__init__(name, None, input_shape)
         self.size = ops._geometry.as_pair(size, "size")
         if interpolation != "nearest":

@@ -35,15 +35,34 @@ from .regression_metrics import (
     mean_squared_error,
 )
 
-_CLASSES = (Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
-            SparseTopKCategoricalAccuracy, MeanAbsoluteError, MeanSquaredError, AUC)
-_FUNCTIONS = (binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, top_k_categorical_accuracy,
-              sparse_top_k_categorical_accuracy, mean_absolute_error, mean_squared_error)
+_CLASSES = (
+    Accuracy,
+    BinaryAccuracy,
+    CategoricalAccuracy,
+    SparseCategoricalAccuracy,
+    TopKCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy,
+    MeanAbsoluteError,
+    MeanSquaredError,
+    AUC,
+)
+_FUNCTIONS = (
+    binary_accuracy,
+    categorical_accuracy,
+    sparse_categorical_accuracy,
+    top_k_categorical_accuracy,
+    sparse_top_k_categorical_accuracy,
+    mean_absolute_error,
+    mean_squared_error,
+)
 # string -> a callable that makes a fresh Metric
 _REGISTRY = {
     **{cls.__name__: cls for cls in _CLASSES},
     **{fn.__name__: (lambda fn=fn: MeanMetricWrapper(fn)) for fn in _FUNCTIONS},
-    "mse": MeanSquaredError, "MSE": MeanSquaredError, "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
+    "mse": MeanSquaredError,
+    "MSE": MeanSquaredError,
+    "mae": MeanAbsoluteError,
+    "MAE": MeanAbsoluteError,
     "auc": AUC,
 }
 NAMES = ("accuracy", "acc", *_REGISTRY)
@@ -85,8 +104,9 @@ def get(identifier: Any, y_true: Array | None = None, y_pred: Array | None = Non
     if isinstance(identifier, dict):  # serialize()'s form of a Metric object
         cls = {c.__name__: c for c in _CLASSES}.get(identifier.get("class_name"))  # type: ignore[arg-type]
         if cls is None:
-            raise ValueError(f"unknown metric config {identifier!r}; its class_name must be one of "
-                             f"{[c.__name__ for c in _CLASSES]}")
+            raise ValueError(
+                f"unknown metric config {identifier!r}; its class_name must be one of {[c.__name__ for c in _CLASSES]}"
+            )
         return cls(**identifier.get("config", {}))
     if isinstance(identifier, type) and issubclass(identifier, Metric):
         return identifier()
@@ -105,8 +125,10 @@ def get(identifier: Any, y_true: Array | None = None, y_pred: Array | None = Non
             return metric
     elif callable(identifier):
         return MeanMetricWrapper(identifier)
-    raise ValueError(f"unknown metric {identifier!r}; expected one of {NAMES}, an xcnn.metrics.Metric, "
-                     "or a function fn(y_true, y_pred)")
+    raise ValueError(
+        f"unknown metric {identifier!r}; expected one of {NAMES}, an xcnn.metrics.Metric, "
+        "or a function fn(y_true, y_pred)"
+    )
 
 
 def serialize(metric: Any) -> Any:
@@ -139,9 +161,25 @@ def serialize(metric: Any) -> Any:
 
 
 __all__ = [
-    "AUC", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "MeanAbsoluteError", "MeanMetricWrapper",
-    "MeanSquaredError", "Metric", "SparseCategoricalAccuracy", "SparseTopKCategoricalAccuracy",
-    "TopKCategoricalAccuracy", "accuracy", "binary_accuracy", "categorical_accuracy", "get", "mean_absolute_error",
-    "mean_squared_error", "serialize", "sparse_categorical_accuracy", "sparse_top_k_categorical_accuracy",
+    "AUC",
+    "Accuracy",
+    "BinaryAccuracy",
+    "CategoricalAccuracy",
+    "MeanAbsoluteError",
+    "MeanMetricWrapper",
+    "MeanSquaredError",
+    "Metric",
+    "SparseCategoricalAccuracy",
+    "SparseTopKCategoricalAccuracy",
+    "TopKCategoricalAccuracy",
+    "accuracy",
+    "binary_accuracy",
+    "categorical_accuracy",
+    "get",
+    "mean_absolute_error",
+    "mean_squared_error",
+    "serialize",
+    "sparse_categorical_accuracy",
+    "sparse_top_k_categorical_accuracy",
     "top_k_categorical_accuracy",
 ]

@@ -334,7 +334,6 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
 
     _direction = "up"  # which way is better, for callbacks in mode="auto"
 
-    def __init__(self, k: int = 5, name: str = "sparse_top_k_categorical_accuracy",
-                 dtype: DType | None = None) -> None:
+    def __init__(self, k: int = 5, name: str = "sparse_top_k_categorical_accuracy", dtype: DType | None = None) -> None:
         super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=_positive_int(k))
         self.k = k

@@ -52,16 +52,25 @@ class AUC(Metric):
     _direction = "up"
     summed_state = ("true_positives", "false_positives", "true_negatives", "false_negatives")
 
-    def __init__(self, num_thresholds: int = 200, curve: str = "ROC", summation_method: str = "interpolation",
-                 name: str = "auc", dtype: DType | None = None, thresholds: Any = None, multi_label: bool = False,
-                 from_logits: bool = False) -> None:
+    def __init__(
+        self,
+        num_thresholds: int = 200,
+        curve: str = "ROC",
+        summation_method: str = "interpolation",
+        name: str = "auc",
+        dtype: DType | None = None,
+        thresholds: Any = None,
+        multi_label: bool = False,
+        from_logits: bool = False,
+    ) -> None:
         if isinstance(num_thresholds, bool) or not isinstance(num_thresholds, int) or num_thresholds < 2:
             raise ValueError(f"num_thresholds must be an int > 1, got {num_thresholds!r}")
         if curve != "ROC" or summation_method != "interpolation" or thresholds is not None or multi_label:
             raise ValueError(
                 "xcnn's AUC supports curve='ROC', summation_method='interpolation', thresholds=None and "
                 f"multi_label=False only; got curve={curve!r}, summation_method={summation_method!r}, "
-                f"thresholds={thresholds!r}, multi_label={multi_label!r}")
+                f"thresholds={thresholds!r}, multi_label={multi_label!r}"
+            )
         self.num_thresholds, self.curve, self.summation_method = num_thresholds, curve, summation_method
         self.thresholds, self.multi_label, self.from_logits = thresholds, multi_label, bool(from_logits)
         inner = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
@@ -111,8 +120,10 @@ class AUC(Metric):
         p = xp.minimum(xp.maximum(xp.reshape(p, (-1, 1)), 0.0), 1.0)  # not xp.clip: it syncs on CuPy
         positive = xp.reshape(xp.astype(y_true, p.dtype), (-1, 1)) > 0.5
         if positive.shape[0] != p.shape[0]:
-            raise ValueError(f"AUC needs one target per prediction, got y_true {tuple(y_true.shape)} "
-                             f"for y_pred {tuple(y_pred.shape)}")
+            raise ValueError(
+                f"AUC needs one target per prediction, got y_true {tuple(y_true.shape)} "
+                f"for y_pred {tuple(y_pred.shape)}"
+            )
         key = (B.backend_of(p), str(p.device), str(p.dtype))
         if self._device_thresholds is None or self._device_thresholds[0] != key:  # copied once, not per batch
             self._device_thresholds = key, B.asarray(self._thresholds, key[0], p.dtype, device=p.device)
@@ -121,8 +132,12 @@ class AUC(Metric):
         pos = xp.astype(positive, p.dtype)
         neg = 1.0 - pos
         above = xp.astype(above, p.dtype)
-        counts = (xp.sum(above * pos, axis=0), xp.sum(above * neg, axis=0),
-                  xp.sum((1.0 - above) * neg, axis=0), xp.sum((1.0 - above) * pos, axis=0))
+        counts = (
+            xp.sum(above * pos, axis=0),
+            xp.sum(above * neg, axis=0),
+            xp.sum((1.0 - above) * neg, axis=0),
+            xp.sum((1.0 - above) * pos, axis=0),
+        )
         if self.true_positives is None:
             self.true_positives, self.false_positives, self.true_negatives, self.false_negatives = counts
         else:
@@ -159,5 +174,11 @@ class AUC(Metric):
             >>> AUC(num_thresholds=50).get_config()["num_thresholds"]
             50
         """
-        return {"num_thresholds": self.num_thresholds, "curve": self.curve, "summation_method": self.summation_method,
-                "name": self.name, "dtype": self.dtype, "from_logits": self.from_logits}
+        return {
+            "num_thresholds": self.num_thresholds,
+            "curve": self.curve,
+            "summation_method": self.summation_method,
+            "name": self.name,
+            "dtype": self.dtype,
+            "from_logits": self.from_logits,
+        }

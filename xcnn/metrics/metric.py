@@ -212,7 +212,9 @@ class MeanMetricWrapper(Metric):
 
     summed_state = ("total", "count")
 
-    def __init__(self, fn: Callable[..., Array], name: str | None = None, dtype: DType | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, fn: Callable[..., Array], name: str | None = None, dtype: DType | None = None, **kwargs: Any
+    ) -> None:
         self._fn, self._kwargs = fn, kwargs
         super().__init__(name=name or fn.__name__, dtype=dtype)
 

@@ -73,6 +73,7 @@ class MeanSquaredError(MeanMetricWrapper):
         >>> round(metric.result(), 4)
         0.125
     """
+
     _direction = "down"
 
     def __init__(self, name: str = "mean_squared_error", dtype: DType | None = None) -> None:
@@ -98,6 +99,7 @@ class MeanAbsoluteError(MeanMetricWrapper):
         >>> round(metric.result(), 4)
         0.25
     """
+
     _direction = "down"
 
     def __init__(self, name: str = "mean_absolute_error", dtype: DType | None = None) -> None:

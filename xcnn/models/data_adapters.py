@@ -83,7 +83,9 @@ def _unpack(batch, with_y):
     """``(x, y, sample_weight)`` from a batch given as ``x``, ``(x,)``, ``(x, y)`` or ``(x, y, w)``."""
     if isinstance(batch, (tuple, list)):
         if not 1 <= len(batch) <= 3:
-            raise ValueError(f"a batch must be x, (x, y) or (x, y, sample_weight), got a sequence of {len(batch)} items")
+            raise ValueError(
+                f"a batch must be x, (x, y) or (x, y, sample_weight), got a sequence of {len(batch)} items"
+            )
         parts = tuple(batch) + (None,) * (3 - len(batch))
     else:
         parts = (batch, None, None)
@@ -150,8 +152,9 @@ class _Batcher:
     def __init__(self, model, with_y, class_weight, split=None):
         self.model, self.with_y, self.split = model, with_y, split
         # the class-weight table goes to the device once, not with every batch
-        self.class_weight = (None if class_weight is None
-                             else model._device(_class_weight_table(model, class_weight), model.dtype))
+        self.class_weight = (
+            None if class_weight is None else model._device(_class_weight_table(model, class_weight), model.dtype)
+        )
 
     def to_device(self, x, y, sample_weight, checked=False):
         model = self.model
@@ -205,7 +208,9 @@ def _check_sample_weight(sample_weight, n):
     if not is_array(sample_weight):
         sample_weight = np.asarray(sample_weight, dtype=np.float64)
     if tuple(sample_weight.shape) != (n,):
-        raise ValueError(f"sample_weight must have shape ({n},), one weight per sample, got {tuple(sample_weight.shape)}")
+        raise ValueError(
+            f"sample_weight must have shape ({n},), one weight per sample, got {tuple(sample_weight.shape)}"
+        )
     return sample_weight
 
 
@@ -239,8 +244,16 @@ class ArrayDataAdapter(DataAdapter):
         (True, 3)
     """
 
-    def __init__(self, batcher: _Batcher, x: Array, y: Array | None = None, sample_weight: Array | None = None,
-                 batch_size: int = 32, shuffle: bool = False, names: tuple[str, str] = ("x", "y")) -> None:
+    def __init__(
+        self,
+        batcher: _Batcher,
+        x: Array,
+        y: Array | None = None,
+        sample_weight: Array | None = None,
+        batch_size: int = 32,
+        shuffle: bool = False,
+        names: tuple[str, str] = ("x", "y"),
+    ) -> None:
         model = batcher.model
         x = model._check_x(x, names[0])
         if x.shape[0] == 0 and batcher.with_y:
@@ -287,7 +300,9 @@ class ArrayDataAdapter(DataAdapter):
                     parts = [None if a is None else a[start:stop, ...] for a in (self.x, self.y, self.sample_weight)]
                 else:
                     idx = order[start:stop]
-                    parts = [None if a is None else xp.take(a, idx, axis=0) for a in (self.x, self.y, self.sample_weight)]
+                    parts = [
+                        None if a is None else xp.take(a, idx, axis=0) for a in (self.x, self.y, self.sample_weight)
+                    ]
                 yield parts[0], parts[1], self.batcher.weigh(parts[1], parts[2])
             return
         order = model._host_rng.permutation(n) if self.shuffle else np.arange(n)
@@ -441,10 +456,18 @@ class PyDatasetAdapter(DataAdapter):
             self.source.on_epoch_end()
 
 
-def get_data_adapter(model: Any, x: Any, y: Array | None = None, sample_weight: Array | None = None,
-                     batch_size: int | None = None, shuffle: bool = False, class_weight: dict[int, float] | None = None,
-                     with_y: bool = True, names: tuple[str, str] = ("x", "y"),
-                     split: DataParallel | None = None) -> DataAdapter:
+def get_data_adapter(
+    model: Any,
+    x: Any,
+    y: Array | None = None,
+    sample_weight: Array | None = None,
+    batch_size: int | None = None,
+    shuffle: bool = False,
+    class_weight: dict[int, float] | None = None,
+    with_y: bool = True,
+    names: tuple[str, str] = ("x", "y"),
+    split: DataParallel | None = None,
+) -> DataAdapter:
     """The adapter for ``x``: arrays (with ``y``), a PyDataset-like sequence, or an iterable
     of batches. ``batch_size`` (default 32) applies to arrays only, as in Keras. ``split``: a
     :class:`~xcnn.distribution.DataParallel` whose rank takes its part of every batch.
@@ -526,8 +549,9 @@ class EpochIterator:
     """
 
     def __init__(self, adapter: DataAdapter, steps_per_epoch: int | None = None) -> None:
-        if steps_per_epoch is not None and (isinstance(steps_per_epoch, bool) or not isinstance(steps_per_epoch, int)
-                                            or steps_per_epoch < 1):
+        if steps_per_epoch is not None and (
+            isinstance(steps_per_epoch, bool) or not isinstance(steps_per_epoch, int) or steps_per_epoch < 1
+        ):
             raise ValueError(f"steps_per_epoch must be a positive int or None, got {steps_per_epoch!r}")
         self.adapter, self.steps_per_epoch = adapter, steps_per_epoch
         self._current = None
@@ -597,5 +621,8 @@ class EpochIterator:
 
 
 def _ran_out():
-    warnings.warn("the input ran out of data; the epoch ends early. Make sure it can give at least "
-                  "steps_per_epoch * epochs batches (as Keras warns)", stacklevel=3)
+    warnings.warn(
+        "the input ran out of data; the epoch ends early. Make sure it can give at least "
+        "steps_per_epoch * epochs batches (as Keras warns)",
+        stacklevel=3,
+    )

@@ -60,9 +60,17 @@ class Model(Trainer):
 
     _sequential = False  # Sequential models print and save slightly differently
 
-    def __init__(self, inputs: SymbolicTensor | None = None, outputs: SymbolicTensor | None = None, *,
-                 backend: str | None = None, dtype: str = "float32", seed: int | None = None, name: str | None = None,
-                 device: Device | None = None) -> None:
+    def __init__(
+        self,
+        inputs: SymbolicTensor | None = None,
+        outputs: SymbolicTensor | None = None,
+        *,
+        backend: str | None = None,
+        dtype: str = "float32",
+        seed: int | None = None,
+        name: str | None = None,
+        device: Device | None = None,
+    ) -> None:
         if dtype not in ("float32", "float64"):
             raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
         self.name = name or ("sequential" if self._sequential else "functional")
@@ -106,8 +114,10 @@ class Model(Trainer):
                 layer.build(self.backend, self.dtype, self._init_rng)
             elif layer.dtype != self.dtype:
                 # models that share a layer share its weights, which have one dtype
-                raise ValueError(f"layer {layer.name} already holds {layer.dtype} weights for another model; "
-                                 f"a {self.dtype} model needs its own layers (build the graph again)")
+                raise ValueError(
+                    f"layer {layer.name} already holds {layer.dtype} weights for another model; "
+                    f"a {self.dtype} model needs its own layers (build the graph again)"
+                )
         self._use_step_rng(self._step_rng)
         self._rewrites = _work_saving_rewrites(self._layers, self._output)
 
@@ -305,9 +315,8 @@ class Model(Trainer):
             raise ValueError(f"model {self.name} has {sum(counts)} weight arrays, got {len(weights)}")
         start = 0
         for layer, count in zip(self._layers, counts):
-            layer.set_weights(weights[start:start + count])
+            layer.set_weights(weights[start : start + count])
             start += count
-
 
     def to(self, backend: str, device: Device | None = None) -> Model:
         """Move weights, optimizer state and random streams to `backend` and its `device`.
@@ -349,8 +358,13 @@ class Model(Trainer):
         return self
 
     # --- compile ----------------------------------------------------------------------------
-    def compile(self, optimizer: Any = "adam", loss: Any = "categorical_crossentropy", metrics: Sequence[Any] | None = None,
-                weighted_metrics: Sequence[Any] | None = None) -> None:
+    def compile(
+        self,
+        optimizer: Any = "adam",
+        loss: Any = "categorical_crossentropy",
+        metrics: Sequence[Any] | None = None,
+        weighted_metrics: Sequence[Any] | None = None,
+    ) -> None:
         """Choose the optimizer, the loss and the metrics, each by Keras name or as an object.
 
         Args:
@@ -436,16 +450,30 @@ class Model(Trainer):
         self._ensure_built()
         layers = [self._input.layer] + self._layers
         return {
-            "format": "xcnn-model", "version": FORMAT_VERSION, "class": type(self).__name__, "name": self.name,
-            "dtype": self.dtype, "seed": self.seed,
-            "layers": [{"class": type(layer).__name__, "config": layer.get_config(),
-                        "inbound": [t.layer.name for t in layer.inbound]} for layer in layers],
+            "format": "xcnn-model",
+            "version": FORMAT_VERSION,
+            "class": type(self).__name__,
+            "name": self.name,
+            "dtype": self.dtype,
+            "seed": self.seed,
+            "layers": [
+                {
+                    "class": type(layer).__name__,
+                    "config": layer.get_config(),
+                    "inbound": [t.layer.name for t in layer.inbound],
+                }
+                for layer in layers
+            ],
             "output": self._output.layer.name,
-            "compile": None if self.optimizer is None else {
-                "optimizer": self.optimizer.get_config(), "loss": self.loss.get_config(),
+            "compile": None
+            if self.optimizer is None
+            else {
+                "optimizer": self.optimizer.get_config(),
+                "loss": self.loss.get_config(),
                 "metrics": [metrics_module.serialize(m) for m in self.metrics],
                 "weighted_metrics": [metrics_module.serialize(m) for m in self.weighted_metrics],
-                "iterations": self.optimizer.iterations},
+                "iterations": self.optimizer.iterations,
+            },
         }
 
     @chief_writes  # [distribution] rank 0 writes, every rank waits for the file

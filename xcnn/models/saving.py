@@ -215,18 +215,24 @@ def _read_safetensors(data, path, key="xcnn_config"):
         what = "an xcnn model" if key == "xcnn_config" else "an xcnn model or weights file"
         raise ValueError(f"{path} is a safetensors file but not {what} (no {key} metadata)")
     if _digest(meta[key], tensors) != meta["xcnn_sha256"]:
-        raise ValueError(f"{path} failed its integrity check (SHA-256): the file is damaged, or was changed "
-                         "without updating its checksum")
+        raise ValueError(
+            f"{path} failed its integrity check (SHA-256): the file is damaged, or was changed "
+            "without updating its checksum"
+        )
     try:
         config = json.loads(meta[key])
     except RecursionError:
-        raise ValueError(f"{path}: the model config is nested too deeply to read; an xcnn model config "
-                         f"has at most {MAX_CONFIG_DEPTH} levels") from None
+        raise ValueError(
+            f"{path}: the model config is nested too deeply to read; an xcnn model config "
+            f"has at most {MAX_CONFIG_DEPTH} levels"
+        ) from None
     except ValueError as exc:
         raise ValueError(f"{path}: the model config is not readable JSON ({exc})") from None
     if _depth(config) > MAX_CONFIG_DEPTH:
-        raise ValueError(f"{path}: the model config is nested more than {MAX_CONFIG_DEPTH} levels deep; "
-                         "an xcnn model config has about 6")
+        raise ValueError(
+            f"{path}: the model config is nested more than {MAX_CONFIG_DEPTH} levels deep; "
+            "an xcnn model config has about 6"
+        )
     if not isinstance(config, dict):
         raise ValueError(f"{path}: the model config must be a JSON object, got {type(config).__name__}")
     return config, tensors
@@ -290,9 +296,11 @@ def save_by_extension(model: Model, path: str | os.PathLike[str], extra: dict[st
 
         save_keras_model(model, path)
     else:
-        raise ValueError(f"cannot tell the format from the file name {os.fspath(path)!r}: end it with .safetensors "
-                         "(xcnn's own format, with the optimizer state) or .keras (a Keras 3 file); "
-                         "for the weights alone use save_weights")
+        raise ValueError(
+            f"cannot tell the format from the file name {os.fspath(path)!r}: end it with .safetensors "
+            "(xcnn's own format, with the optimizer state) or .keras (a Keras 3 file); "
+            "for the weights alone use save_weights"
+        )
 
 
 def save_weights(model: Model, path: str | os.PathLike[str]) -> None:
@@ -319,16 +327,22 @@ def save_weights(model: Model, path: str | os.PathLike[str]) -> None:
 
         save_keras_weights(model, path)
     elif name.endswith(".safetensors"):
-        tensors = {f"{kind}/{layer.name}/{k}": np.ascontiguousarray(B.to_numpy(v))
-                   for layer, kind, d in model._weight_dicts() for k, v in d.items()}
+        tensors = {
+            f"{kind}/{layer.name}/{k}": np.ascontiguousarray(B.to_numpy(v))
+            for layer, kind, d in model._weight_dicts()
+            for k, v in d.items()
+        }
         header = json.dumps({"format": WEIGHTS_FORMAT, "version": FORMAT_VERSION})
         from safetensors.numpy import save as save_safetensors
 
-        atomic_write(path, save_safetensors(tensors, metadata={"xcnn_weights": header,
-                                                               "xcnn_sha256": _digest(header, tensors)}))
+        atomic_write(
+            path, save_safetensors(tensors, metadata={"xcnn_weights": header, "xcnn_sha256": _digest(header, tensors)})
+        )
     else:
-        raise ValueError(f"cannot tell the weights format from the file name {os.fspath(path)!r}: end it with "
-                         ".weights.h5 (Keras 3's layout) or .safetensors (xcnn's, e.g. m.weights.safetensors)")
+        raise ValueError(
+            f"cannot tell the weights format from the file name {os.fspath(path)!r}: end it with "
+            ".weights.h5 (Keras 3's layout) or .safetensors (xcnn's, e.g. m.weights.safetensors)"
+        )
 
 
 def load_weights(model: Model, path: str | os.PathLike[str]) -> None:
@@ -366,15 +380,18 @@ def load_weights(model: Model, path: str | os.PathLike[str]) -> None:
         load_keras_weights(model, path)
         return
     if not name.endswith(".safetensors"):
-        raise ValueError(f"cannot tell the weights format from the file name {os.fspath(path)!r}: expected "
-                         ".weights.h5, .keras or .safetensors")
+        raise ValueError(
+            f"cannot tell the weights format from the file name {os.fspath(path)!r}: expected "
+            ".weights.h5, .keras or .safetensors"
+        )
     with open(path, "rb") as f:
         data = f.read()
     meta, _ = _parse_safetensors(data, path)
     key = "xcnn_weights" if "xcnn_weights" in meta else "xcnn_config"
     _, tensors = _read_safetensors(data, path, key)
-    expected = {f"{kind}/{layer.name}/{k}": tuple(v.shape) for layer, kind, d in model._weight_dicts()
-                for k, v in d.items()}
+    expected = {
+        f"{kind}/{layer.name}/{k}": tuple(v.shape) for layer, kind, d in model._weight_dicts() for k, v in d.items()
+    }
     _check_weights(expected, tensors, path)
     stored = {n for n in tensors if not n.startswith("optimizer/")}
     if stored - set(expected):
@@ -435,8 +452,9 @@ def _build_from_tensors(layer, tensors, backend, dtype, path, device=None):
         del layer.add_weight
 
 
-def load_model(path: str | os.PathLike[str], backend: str | None = None, compile: bool = True,
-               device: Device | None = None) -> Model:
+def load_model(
+    path: str | os.PathLike[str], backend: str | None = None, compile: bool = True, device: Device | None = None
+) -> Model:
     """Load a model written by `Model.save`.
 
     xcnn's `.safetensors` format, or a Keras 3 `.keras` file (recognized by its content, a
@@ -484,8 +502,14 @@ def load_model(path: str | os.PathLike[str], backend: str | None = None, compile
     return model_from_config(config, tensors, backend=backend, compile=compile, path=path, device=device)
 
 
-def model_from_config(config: dict[str, Any], tensors: dict[str, np.ndarray], backend: str | None = None,
-                      compile: bool = True, path: str = "model", device: Device | None = None) -> Model:
+def model_from_config(
+    config: dict[str, Any],
+    tensors: dict[str, np.ndarray],
+    backend: str | None = None,
+    compile: bool = True,
+    path: str = "model",
+    device: Device | None = None,
+) -> Model:
     """The model that `config` describes, with the weights in `tensors`.
 
     Every tensor must match the config in name, shape and dtype; each layer is built from its
@@ -547,22 +571,30 @@ def model_from_config(config: dict[str, Any], tensors: dict[str, np.ndarray], ba
     except (KeyError, TypeError, IndexError, AttributeError) as exc:
         raise ValueError(f"{path}: the model config is malformed ({exc!r})") from None
     weights = {f"{kind}/{layer.name}/{k}": v for layer, kind, d in model._weight_dicts() for k, v in d.items()}
-    slots = {f"{layer.name}/{k}": v for layer, kind, d in model._weight_dicts() if kind == "params" for k, v in d.items()}
+    slots = {
+        f"{layer.name}/{k}": v for layer, kind, d in model._weight_dicts() if kind == "params" for k, v in d.items()
+    }
     for name, value in tensors.items():
         if name.startswith("optimizer/"):
-            key = name[len("optimizer/"):].rpartition("/")[0]
+            key = name[len("optimizer/") :].rpartition("/")[0]
             if key not in slots:
                 raise ValueError(f"{path}: optimizer state {name} belongs to no weight of the model")
             if tuple(value.shape) != tuple(slots[key].shape) or value.dtype != np.dtype(dtype):
-                raise ValueError(f"{path}: optimizer state {name} is {value.dtype} {tuple(value.shape)}, "
-                                 f"its weight is {dtype} {tuple(slots[key].shape)}")
+                raise ValueError(
+                    f"{path}: optimizer state {name} is {value.dtype} {tuple(value.shape)}, "
+                    f"its weight is {dtype} {tuple(slots[key].shape)}"
+                )
         elif name not in weights:
             raise ValueError(f"{path}: tensor {name} belongs to no layer of the model")
     compiled = config.get("compile")
     if compile and compiled:
         try:
-            model.compile(optimizers_module.get(compiled["optimizer"]), compiled["loss"], compiled["metrics"],
-                          weighted_metrics=compiled.get("weighted_metrics"))
+            model.compile(
+                optimizers_module.get(compiled["optimizer"]),
+                compiled["loss"],
+                compiled["metrics"],
+                weighted_metrics=compiled.get("weighted_metrics"),
+            )
             iterations = compiled["iterations"]
         except (KeyError, TypeError) as exc:
             raise ValueError(f"{path}: the model's compile settings are malformed ({exc!r})") from None
@@ -573,9 +605,10 @@ def model_from_config(config: dict[str, Any], tensors: dict[str, np.ndarray], ba
         model.optimizer.iterations = iterations
         for name, value in tensors.items():
             if name.startswith("optimizer/"):
-                key, slot = name[len("optimizer/"):].rsplit("/", 1)
-                model.optimizer.state.setdefault(key, {})[slot] = B.asarray(value, model.backend, model.dtype,
-                                                                             device=model.device)
+                key, slot = name[len("optimizer/") :].rsplit("/", 1)
+                model.optimizer.state.setdefault(key, {})[slot] = B.asarray(
+                    value, model.backend, model.dtype, device=model.device
+                )
     extra = config.get("extra", {})
     # what save_model(extra=...) stored, for the caller (the CLI resumes from it); not a Model attribute
     model.saved_extra = extra if isinstance(extra, dict) else {}  # type: ignore[attr-defined]

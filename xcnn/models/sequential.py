@@ -41,9 +41,16 @@ class Sequential(Model):
 
     _sequential = True
 
-    def __init__(self, layers: Sequence[Layer | SymbolicTensor] | None = None, *, backend: str | None = None,
-                 dtype: str = "float32", seed: int | None = None, name: str | None = None,
-                 device: Device | None = None) -> None:
+    def __init__(
+        self,
+        layers: Sequence[Layer | SymbolicTensor] | None = None,
+        *,
+        backend: str | None = None,
+        dtype: str = "float32",
+        seed: int | None = None,
+        name: str | None = None,
+        device: Device | None = None,
+    ) -> None:
         super().__init__(backend=backend, dtype=dtype, seed=seed, name=name, device=device)
         self._pending = []
         for layer in layers or []:

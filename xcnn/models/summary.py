@@ -47,17 +47,20 @@ def summary(model: Model, print_fn: Callable[[str], Any] = print, line_length: i
     layers = ([model._input.layer] if functional else []) + model._layers
     table = []
     for layer in layers:
-        cells = [f"{layer.name} ({type(layer).__name__})", f"(None, {', '.join(map(str, layer.output.shape))})",
-                 f"{layer.count_params():,}"]
+        cells = [
+            f"{layer.name} ({type(layer).__name__})",
+            f"(None, {', '.join(map(str, layer.output.shape))})",
+            f"{layer.count_params():,}",
+        ]
         if functional:
             cells.append(", ".join(t.layer.name for t in layer.inbound) or "-")
         table.append(cells)
     # Keras's column widths (or line_length shared in their proportions), widened where a cell would not fit
-    widths = [29, 26, 12, 30][:len(heads)]
+    widths = [29, 26, 12, 30][: len(heads)]
     if line_length is not None:
         if isinstance(line_length, bool) or not isinstance(line_length, int) or line_length < 1:
             raise ValueError(f"line_length must be a positive int, got {line_length!r}")
-        bounds = [round(line_length * sum(widths[:k + 1]) / sum(widths)) for k in range(len(widths))]
+        bounds = [round(line_length * sum(widths[: k + 1]) / sum(widths)) for k in range(len(widths))]
         widths = [b - a for a, b in zip([0, *bounds], bounds)]
     widths = [max([w] + [len(cells[k]) + 2 for cells in table + [heads]]) for k, w in enumerate(widths)]
     total_width = sum(widths)
@@ -71,7 +74,11 @@ def summary(model: Model, print_fn: Callable[[str], Any] = print, line_length: i
         lines.append(("=" if i == len(table) - 1 else "_") * total_width)
     total = model.count_params()
     frozen = sum(layer.count_non_trainable() for layer in model._layers)  # with the frozen layers' weights
-    lines += [f"Total params: {total:,}", f"Trainable params: {total - frozen:,}",
-              f"Non-trainable params: {frozen:,}", "_" * total_width]
+    lines += [
+        f"Total params: {total:,}",
+        f"Trainable params: {total - frozen:,}",
+        f"Non-trainable params: {frozen:,}",
+        "_" * total_width,
+    ]
     for line in lines:
         print_fn(line)

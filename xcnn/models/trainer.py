@@ -86,8 +86,9 @@ class Trainer:
         values = {id(self._input): x}
         plan = self._rewrites
         for layer in self._layers:
-            values[id(layer.output)] = layer.forward([values[id(t)] for t in layer.inbound], training,
-                                                     plan.get(layer, NO_REWRITE))
+            values[id(layer.output)] = layer.forward(
+                [values[id(t)] for t in layer.inbound], training, plan.get(layer, NO_REWRITE)
+            )
         return values[id(self._output)]
 
     def _tensors_needing_gradients(self):
@@ -112,8 +113,9 @@ class Trainer:
                 continue
             needed = [id(t) in wanted for t in layer.inbound]
             skip = skip_output_activation and layer is self._output.layer
-            dxs = layer.backward(dy, need_dx=any(needed), skip_activation=skip,
-                                 rewrite=self._rewrites.get(layer, NO_REWRITE))
+            dxs = layer.backward(
+                dy, need_dx=any(needed), skip_activation=skip, rewrite=self._rewrites.get(layer, NO_REWRITE)
+            )
             for t, dx, need in zip(layer.inbound, dxs, needed):
                 if need and dx is not None:
                     key = id(t)
@@ -123,8 +125,10 @@ class Trainer:
         """The batch loss (0-d device array) and its gradient w.r.t. the output (or the logits)."""
         if self._fused:
             activation = self._output.layer.activation  # its output (pred) is the loss's probabilities
-            return (self.loss.value_from_logits(activation._x, target, sample_weight),
-                    self.loss.gradient_from_logits(activation._x, target, sample_weight, activation._y))
+            return (
+                self.loss.value_from_logits(activation._x, target, sample_weight),
+                self.loss.gradient_from_logits(activation._x, target, sample_weight, activation._y),
+            )
         return self.loss.value(pred, target, sample_weight), self.loss.gradient(pred, target, sample_weight)
 
     def _loss_value(self, pred, target, sample_weight=None):
@@ -236,8 +240,9 @@ class Trainer:
             if y.ndim == 2 and y.shape[1] == 1:
                 y = y[:, 0]
             if y.ndim != 1:
-                raise ValueError(f"{name}: sparse_categorical_crossentropy needs integer labels (N,), "
-                                 f"got shape {tuple(y.shape)}")
+                raise ValueError(
+                    f"{name}: sparse_categorical_crossentropy needs integer labels (N,), got shape {tuple(y.shape)}"
+                )
             _check_class_labels(y, out[-1], name)
             return y
         if y.ndim == 1 and out == (1,):
@@ -266,11 +271,26 @@ class Trainer:
 
     # --- Keras API ----------------------------------------------------------------------------
     @_on_model_device
-    def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1, verbose: int | str = "auto",
-            callbacks: Any = None, validation_split: float = 0.0, validation_data: Any = None,
-            shuffle: bool = True, class_weight: dict[int, float] | None = None, sample_weight: Any = None,
-            initial_epoch: int = 0, steps_per_epoch: int | None = None, validation_steps: int | None = None,
-            validation_batch_size: int | None = None, validation_freq: int = 1, seed: int | None = None) -> History:
+    def fit(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        epochs: int = 1,
+        verbose: int | str = "auto",
+        callbacks: Any = None,
+        validation_split: float = 0.0,
+        validation_data: Any = None,
+        shuffle: bool = True,
+        class_weight: dict[int, float] | None = None,
+        sample_weight: Any = None,
+        initial_epoch: int = 0,
+        steps_per_epoch: int | None = None,
+        validation_steps: int | None = None,
+        validation_batch_size: int | None = None,
+        validation_freq: int = 1,
+        seed: int | None = None,
+    ) -> History:
         """Train for `epochs` epochs, with Keras's arguments.
 
         Args:
@@ -331,8 +351,9 @@ class Trainer:
         verbose = _verbosity(verbose)
         if validation_split and validation_data is None:
             if not is_array(x):
-                raise ValueError("validation_split needs arrays x and y; for a generator or PyDataset pass "
-                                 "validation_data")
+                raise ValueError(
+                    "validation_split needs arrays x and y; for a generator or PyDataset pass validation_data"
+                )
             x = self._check_x(x)
             split = int(x.shape[0] * (1.0 - validation_split))
             if split < 1 or split == x.shape[0]:
@@ -345,18 +366,24 @@ class Trainer:
         if seed is not None:
             self._use_step_rng(B.rng(self.backend, seed, self.device))
         dist = active_distribution()  # [distribution] each rank takes its part of every global batch
-        train = EpochIterator(get_data_adapter(self, x, y, sample_weight, batch_size, shuffle, class_weight,
-                                               split=dist), steps_per_epoch)
+        train = EpochIterator(
+            get_data_adapter(self, x, y, sample_weight, batch_size, shuffle, class_weight, split=dist), steps_per_epoch
+        )
         val = None
         if validation_data is not None:
-            val = EpochIterator(self._validation_adapter(validation_data, validation_batch_size or batch_size, dist),
-                                validation_steps)
+            val = EpochIterator(
+                self._validation_adapter(validation_data, validation_batch_size or batch_size, dist), validation_steps
+            )
         if dist is not None:  # [distribution] rank 0's weights and shuffle stream; output on rank 0
             dist.begin_fit(self, seed)
             verbose = verbose if dist.is_chief else 0
 
-        callbacks = CallbackList(callbacks, model=self, add_history=True,
-                                 params={"verbose": verbose, "epochs": epochs, "steps": train.num_batches})
+        callbacks = CallbackList(
+            callbacks,
+            model=self,
+            add_history=True,
+            params={"verbose": verbose, "epochs": epochs, "steps": train.num_batches},
+        )
         self.stop_training = False
         self._initial_epoch = initial_epoch  # BackupAndRestore may move it in on_train_begin
         callbacks.on_train_begin()
@@ -372,8 +399,11 @@ class Trainer:
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
             seconds = time.perf_counter() - start
             if verbose:
-                print(f"Epoch {epoch + 1}/{epochs} - {seconds:.1f}s - "
-                      + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()), flush=True)
+                print(
+                    f"Epoch {epoch + 1}/{epochs} - {seconds:.1f}s - "
+                    + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()),
+                    flush=True,
+                )
             callbacks.on_epoch_end(epoch, logs)
             if self.stop_training or train.exhausted:
                 break
@@ -386,10 +416,17 @@ class Trainer:
 
         if isinstance(validation_data, tuple):
             if len(validation_data) not in (2, 3):
-                raise ValueError("validation_data must be (x, y), (x, y, sample_weight) or a source of batches, "
-                                 f"got a tuple of {len(validation_data)} items")
-            return get_data_adapter(self, *validation_data, batch_size=batch_size,
-                                    names=("validation_data[0]", "validation_data[1]"), split=split)
+                raise ValueError(
+                    "validation_data must be (x, y), (x, y, sample_weight) or a source of batches, "
+                    f"got a tuple of {len(validation_data)} items"
+                )
+            return get_data_adapter(
+                self,
+                *validation_data,
+                batch_size=batch_size,
+                names=("validation_data[0]", "validation_data[1]"),
+                split=split,
+            )
         return get_data_adapter(self, validation_data, split=split)
 
     def _train_epoch(self, epoch_iterator, callbacks, verbose, epoch, epochs):
@@ -416,8 +453,10 @@ class Trainer:
         if bar is not None:
             bar.close()
         if running.empty(active_distribution()):
-            raise ValueError(f"epoch {epoch + 1} had no training batches: a generator yields its batches once, so "
-                             "pass steps_per_epoch with an endless generator, or a PyDataset-like sequence")
+            raise ValueError(
+                f"epoch {epoch + 1} had no training batches: a generator yields its batches once, so "
+                "pass steps_per_epoch with an endless generator, or a PyDataset-like sequence"
+            )
         return running.read(active_distribution())
 
     def _test_loop(self, epoch_iterator, callbacks):
@@ -441,9 +480,17 @@ class Trainer:
         return logs
 
     @_on_model_device
-    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: int | str = "auto",
-                 sample_weight: Any = None, steps: int | None = None, callbacks: Any = None,
-                 return_dict: bool = False) -> float | list[float] | dict[str, float]:
+    def evaluate(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        verbose: int | str = "auto",
+        sample_weight: Any = None,
+        steps: int | None = None,
+        callbacks: Any = None,
+        return_dict: bool = False,
+    ) -> float | list[float] | dict[str, float]:
         """Loss (with regularization penalties, as Keras) and metrics on `(x, y)`.
 
         Args:
@@ -486,18 +533,27 @@ class Trainer:
         if dist is not None and not dist.is_chief:
             verbose = 0
         data = EpochIterator(get_data_adapter(self, x, y, sample_weight, batch_size, split=dist), steps)
-        callbacks = CallbackList(_callback_list(callbacks), model=self,
-                                 params={"verbose": verbose, "steps": data.num_batches})
+        callbacks = CallbackList(
+            _callback_list(callbacks), model=self, params={"verbose": verbose, "steps": data.num_batches}
+        )
         start = time.perf_counter()
         logs = self._test_loop(data, callbacks)
         if verbose:
-            print(_progress_line(data, start) + " - " + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()),
-                  flush=True)
+            print(
+                _progress_line(data, start) + " - " + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()), flush=True
+            )
         return _keras_result(logs, return_dict)
 
     @_on_model_device
-    def predict(self, x: Any, batch_size: int | None = None, verbose: int | str = "auto", steps: int | None = None,
-                callbacks: Any = None, to_numpy: bool = True) -> Array:
+    def predict(
+        self,
+        x: Any,
+        batch_size: int | None = None,
+        verbose: int | str = "auto",
+        steps: int | None = None,
+        callbacks: Any = None,
+        to_numpy: bool = True,
+    ) -> Array:
         """Outputs for `x`, e.g. class probabilities `(N, K)`.
 
         Args:
@@ -541,8 +597,9 @@ class Trainer:
         if dist is not None and not dist.is_chief:
             verbose = 0
         data = EpochIterator(get_data_adapter(self, x, batch_size=batch_size, with_y=False, split=dist), steps)
-        callbacks = CallbackList(_callback_list(callbacks), model=self,
-                                 params={"verbose": verbose, "steps": data.num_batches})
+        callbacks = CallbackList(
+            _callback_list(callbacks), model=self, params={"verbose": verbose, "steps": data.num_batches}
+        )
         batch_logs = callbacks.wants_batch_logs("predict")
         start = time.perf_counter()
         callbacks.on_predict_begin()
@@ -563,8 +620,14 @@ class Trainer:
         return B.to_numpy(out) if to_numpy else out
 
     @_on_model_device
-    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, class_weight: dict[int, float] | None = None,
-                       return_dict: bool = False) -> float | list[float] | dict[str, float]:
+    def train_on_batch(
+        self,
+        x: Any,
+        y: Any = None,
+        sample_weight: Any = None,
+        class_weight: dict[int, float] | None = None,
+        return_dict: bool = False,
+    ) -> float | list[float] | dict[str, float]:
         """One optimizer step on one batch, as Keras.
 
         Args:
@@ -603,8 +666,9 @@ class Trainer:
         return _keras_result(running.read(), return_dict)
 
     @_on_model_device
-    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
-                      return_dict: bool = False) -> float | list[float] | dict[str, float]:
+    def test_on_batch(
+        self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False
+    ) -> float | list[float] | dict[str, float]:
         """Loss and metrics of one batch (no update), returned as `train_on_batch` does.
 
         Args:
@@ -671,6 +735,7 @@ class Trainer:
     def _empty_outputs(self):
         """A zero loss and ``(0, *output_shape)`` predictions: what a rank without samples in a
         batch contributes under data parallelism (no forward pass over zero rows)."""
+
         def zeros(shape):
             return B.asarray(np.zeros(shape, self.dtype), self.backend, self.dtype, device=self.device)
 
@@ -719,8 +784,9 @@ def _callback_list(callbacks):
     if callbacks is None:
         return []
     if isinstance(callbacks, Callback):
-        raise TypeError(f"callbacks must be a list of Callback instances, got a single {type(callbacks).__name__}; "
-                        "pass [callback]")
+        raise TypeError(
+            f"callbacks must be a list of Callback instances, got a single {type(callbacks).__name__}; pass [callback]"
+        )
     if not isinstance(callbacks, (list, tuple)):
         raise TypeError(f"callbacks must be a list of Callback instances, got {type(callbacks).__name__}")
     for cb in callbacks:
@@ -756,7 +822,9 @@ def _check_finite(y, name):
     values = _on_host(y)
     if values.dtype.kind == "f" and not np.isfinite(values).all():
         index = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
-        raise ValueError(f"{name} must be finite, got {values[index].item()} at index {index if len(index) > 1 else index[0]}")
+        raise ValueError(
+            f"{name} must be finite, got {values[index].item()} at index {index if len(index) > 1 else index[0]}"
+        )
 
 
 def _check_class_labels(y, classes, name):
@@ -778,13 +846,16 @@ def _check_class_labels(y, classes, name):
         bad = ~np.isfinite(labels) | (labels != np.floor(labels))
         if bad.any():
             i = int(np.argmax(bad))
-            raise ValueError(f"{name} must hold whole-number class labels in [0, {classes}), "
-                             f"got {labels[i].item()} at index {i}")
+            raise ValueError(
+                f"{name} must hold whole-number class labels in [0, {classes}), got {labels[i].item()} at index {i}"
+            )
     bad = (labels < 0) | (labels >= classes)
     if bad.any():
         i = int(np.argmax(bad))
-        raise ValueError(f"{name} must hold class labels in [0, {classes}) for the model's {classes} outputs, "
-                         f"got {labels[i].item()} at index {i}")
+        raise ValueError(
+            f"{name} must hold class labels in [0, {classes}) for the model's {classes} outputs, "
+            f"got {labels[i].item()} at index {i}"
+        )
 
 
 class _RunningMetrics:
@@ -822,8 +893,9 @@ class _RunningMetrics:
         logs = {"loss": self.loss_sum / max(self.seen, 1)}
         for metric, _ in self.metrics or ():
             if getattr(metric, "total", None) is not None:  # the mean metrics (not AUC)
-                logs[metric.name] = metric.total / (max(metric.count, 1) if isinstance(metric.count, int) else
-                                                    metric.count)
+                logs[metric.name] = metric.total / (
+                    max(metric.count, 1) if isinstance(metric.count, int) else metric.count
+                )
         return logs
 
     def read(self, distribution=None):
@@ -855,16 +927,22 @@ class _RunningMetrics:
         for metric in metrics:
             names = getattr(metric, "summed_state", None)
             if names is None:
-                raise TypeError(f"metric {metric.name!r} ({type(metric).__name__}) does not list its summed_state, "
-                                "so its figure cannot be combined over the ranks of a data-parallel run; set "
-                                "summed_state to the names of its state attributes that add up over samples")
+                raise TypeError(
+                    f"metric {metric.name!r} ({type(metric).__name__}) does not list its summed_state, "
+                    "so its figure cannot be combined over the ranks of a data-parallel run; set "
+                    "summed_state to the names of its state attributes that add up over samples"
+                )
             states += [(metric, name, getattr(metric, name)) for name in names]
         # host numbers (an unweighted count) are Python ints; sums on the device are arrays (on
         # NumPy possibly NumPy scalars, which are floats too: hence type(), not isinstance)
         on_device = [self.loss_sum] + [v for _, _, v in states if type(v) not in (int, float)]
         xp = B.array_namespace(*on_device)
-        host = iter(np.split(B.to_numpy(xp.concat([xp.reshape(v, (-1,)) for v in on_device])).astype(np.float64),
-                             np.cumsum([math.prod(v.shape) for v in on_device])[:-1]))
+        host = iter(
+            np.split(
+                B.to_numpy(xp.concat([xp.reshape(v, (-1,)) for v in on_device])).astype(np.float64),
+                np.cumsum([math.prod(v.shape) for v in on_device])[:-1],
+            )
+        )
         local = [next(host), np.array([self.seen], dtype=np.float64)]
         local += [np.array([v], dtype=np.float64) if type(v) in (int, float) else next(host) for _, _, v in states]
         total = distribution.sum_metrics(np.concatenate(local))

@@ -148,14 +148,14 @@ def _explicit_pads(padding):
         ):
             return tuple((int(lo), int(hi)) for lo, hi in pads)
     raise TypeError(
-        "padding must be an int, (ph, pw), ((top, bottom), (left, right)), 'valid' or 'same', "
-        f"got {padding!r}"
+        f"padding must be an int, (ph, pw), ((top, bottom), (left, right)), 'valid' or 'same', got {padding!r}"
     )
 
 
 @memoized
-def window_geometry(hw: tuple[int, int], kernel_size: IntPair, stride: IntPair, padding: Padding, *,
-                    kernel_name: str = "kernel_size") -> Window:
+def window_geometry(
+    hw: tuple[int, int], kernel_size: IntPair, stride: IntPair, padding: Padding, *, kernel_name: str = "kernel_size"
+) -> Window:
     """Normalize window arguments for an input of spatial size `hw = (H, W)`.
 
     `"same"` padding follows Keras/TensorFlow: output = ceil(input / stride), the odd extra
@@ -209,8 +209,7 @@ def window_geometry(hw: tuple[int, int], kernel_size: IntPair, stride: IntPair, 
         padded = size + lo + hi
         if k > padded:
             raise ValueError(
-                f"{kernel_name} {kernel} is larger than the padded input {axis} "
-                f"({size} + {lo} + {hi} = {padded})"
+                f"{kernel_name} {kernel} is larger than the padded input {axis} ({size} + {lo} + {hi} = {padded})"
             )
         out.append((padded - k) // s + 1)
     return Window(kernel=kernel, stride=stride, pads=pads, out=tuple(out))
@@ -270,7 +269,11 @@ def cell_window_slices(win: Window, pool: Window) -> Iterator[tuple[int, int, tu
     for cell in range(ph * pw):
         ci, cj = divmod(cell, pw)
         for k, (i, j, _) in enumerate(window_slices(win)):
-            yield cell, k, (slice(None), _taps(i + ci * sh, sh * ph, ohp), _taps(j + cj * sw, sw * pw, owp), slice(None))
+            yield (
+                cell,
+                k,
+                (slice(None), _taps(i + ci * sh, sh * ph, ohp), _taps(j + cj * sw, sw * pw, owp), slice(None)),
+            )
 
 
 def row_slices(win: Window) -> Iterator[tuple[int, tuple[slice, ...]]]:
@@ -340,7 +343,7 @@ def pad_images(x: Array, pads: tuple[tuple[int, int], tuple[int, int]], value: f
     xp = array_namespace(x)
     n, h, w, c = x.shape
     out = xp.full((n, h + top + bottom, w + left + right, c), value, dtype=x.dtype, device=x.device)
-    out[:, top:top + h, left:left + w, :] = x
+    out[:, top : top + h, left : left + w, :] = x
     return out
 
 

@@ -28,8 +28,13 @@ def scratch(xp, workspace, name, shape, dtype, device):
     shape = tuple(shape)
     if workspace is not None:
         held = workspace.get(name)
-        if (held is not None and array_namespace(held) is xp and tuple(held.shape) == shape
-                and held.dtype == dtype and held.device == device):
+        if (
+            held is not None
+            and array_namespace(held) is xp
+            and tuple(held.shape) == shape
+            and held.dtype == dtype
+            and held.device == device
+        ):
             return held
     array = xp.empty(shape, dtype=dtype, device=device)
     if workspace is not None:

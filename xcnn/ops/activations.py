@@ -701,8 +701,9 @@ def maxout_backward(dy: Array, x: Array, y: Array, pieces: int = 2) -> Array:
     return xp.reshape(dx, tuple(x.shape))
 
 
-def thresholded_relu(x: Array, max_value: float | None = None, negative_slope: float = 0.0,
-                     threshold: float = 0.0) -> Array:
+def thresholded_relu(
+    x: Array, max_value: float | None = None, negative_slope: float = 0.0, threshold: float = 0.0
+) -> Array:
     """Keras's `ReLU` layer.
 
     `max_value` from `max_value` up, `x` from `threshold` up, `negative_slope * (x - threshold)`
@@ -729,8 +730,9 @@ def thresholded_relu(x: Array, max_value: float | None = None, negative_slope: f
     return y if max_value is None else xp.minimum(y, xp.full((), max_value, dtype=x.dtype, device=x.device))
 
 
-def thresholded_relu_backward(dy: Array, x: Array, y: Array, max_value: float | None = None,
-                              negative_slope: float = 0.0, threshold: float = 0.0) -> Array:
+def thresholded_relu_backward(
+    dy: Array, x: Array, y: Array, max_value: float | None = None, negative_slope: float = 0.0, threshold: float = 0.0
+) -> Array:
     """The gradient of `thresholded_relu` w.r.t. `x`, given `dy`, the gradient w.r.t. its output.
 
     Args:

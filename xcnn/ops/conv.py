@@ -38,7 +38,14 @@ from . import _parallel as parallel
 from ._workspace import matmul, matmul_into, scratch
 from .reductions import channel_sum
 from ._geometry import (
-    Window, cell_window_slices, check_floating, check_images, crop_hw, pad_hw, padded_shape, row_slices,
+    Window,
+    cell_window_slices,
+    check_floating,
+    check_images,
+    crop_hw,
+    pad_hw,
+    padded_shape,
+    row_slices,
     window_geometry,
 )
 
@@ -68,8 +75,9 @@ def _no_pool(win):
     return Window(kernel=(1, 1), stride=(1, 1), pads=((0, 0), (0, 0)), out=win.out)
 
 
-def im2col(xp: Namespace, x_padded: Array, win: Window, pool: Window | None = None,
-           workspace: dict[str, Array] | None = None) -> Array:
+def im2col(
+    xp: Namespace, x_padded: Array, win: Window, pool: Window | None = None, workspace: dict[str, Array] | None = None
+) -> Array:
     """The `(M, KH*KW*C)` window matrix of padded NHWC input, M = N*OH*OW.
 
     Columns are ordered (kernel row, kernel column, channel), matching `w.reshape(F, -1)`;
@@ -204,8 +212,7 @@ def _build_band_index(xp, w_shape, wp, win, device, phases=1):
     fo, r, q, ch, j = (axis(size, at, 5) for at, size in enumerate((f, kh, kw, c, columns)))
     p = axis(m, 4, 5)
     from_band = ((r * wp + j * sw + q) * c + ch) * (m * f) + p * f + fo
-    return (xp.reshape(into_band, (kh * wp * c, m * f)),
-            xp.reshape(from_band, (f * kh * kw * c, m)))
+    return (xp.reshape(into_band, (kh * wp * c, m * f)), xp.reshape(from_band, (f * kh * kw * c, m)))
 
 
 @functools.lru_cache(maxsize=64)
@@ -224,9 +231,17 @@ def _rows_computed(win, out_rows):
     return win if out_rows == win.out[0] else dataclasses.replace(win, out=(out_rows, win.out[1]))
 
 
-def banded_forward(xp: Namespace, x: Array, w: Array, b: Array | None, win: Window, phases: int = 1,
-                   out_rows: int | None = None, workspace: dict[str, Array] | None = None,
-                   z_in_workspace: bool = False) -> tuple[Array, Array]:
+def banded_forward(
+    xp: Namespace,
+    x: Array,
+    w: Array,
+    b: Array | None,
+    win: Window,
+    phases: int = 1,
+    out_rows: int | None = None,
+    workspace: dict[str, Array] | None = None,
+    z_in_workspace: bool = False,
+) -> tuple[Array, Array]:
     """The banded GEMM of a convolution: `(z, rows)`.
 
     Shared by `conv2d_forward` (`phases=1`: z is the NHWC output) and the fused `conv_pool` op.
@@ -269,8 +284,9 @@ def banded_forward(xp: Namespace, x: Array, w: Array, b: Array | None, win: Wind
     return z, rows
 
 
-def banded_backward(xp: Namespace, dz: Array, w: Array, win: Window, rows: Array, x_shape: Shape, need_dx: bool,
-                    phases: int = 1) -> tuple[Array | None, Array]:
+def banded_backward(
+    xp: Namespace, dz: Array, w: Array, win: Window, rows: Array, x_shape: Shape, need_dx: bool, phases: int = 1
+) -> tuple[Array | None, Array]:
     """Gradients from the banded GEMM's output gradient `dz`: `(dx, dw)`.
 
     Output rows past R and columns left out by `phases` get no gradient, as they took no
@@ -353,8 +369,16 @@ def col2im(xp: Namespace, dcols: Array, x_padded_shape: Shape, win: Window, pool
     return dx_padded
 
 
-def im2col_forward(xp: Namespace, x: Array, w: Array, b: Array | None, win: Window, pool: Window | None = None,
-                   workspace: dict[str, Array] | None = None, z_in_workspace: bool = False) -> tuple[Array, Array]:
+def im2col_forward(
+    xp: Namespace,
+    x: Array,
+    w: Array,
+    b: Array | None,
+    win: Window,
+    pool: Window | None = None,
+    workspace: dict[str, Array] | None = None,
+    z_in_workspace: bool = False,
+) -> tuple[Array, Array]:
     """The im2col GEMM of a convolution: `(z, cols)`.
 
     Shared by `conv2d_forward` and the fused `conv_pool` op.
@@ -419,8 +443,16 @@ def add_bias(xp: Namespace, z: Array, b: Array) -> Array:
     return xp.reshape(flat, (rows, width))
 
 
-def im2col_backward(xp: Namespace, dz: Array, w: Array, win: Window, cols: Array, x_shape: Shape, need_dx: bool,
-                    pool: Window | None = None) -> tuple[Array | None, Array]:
+def im2col_backward(
+    xp: Namespace,
+    dz: Array,
+    w: Array,
+    win: Window,
+    cols: Array,
+    x_shape: Shape,
+    need_dx: bool,
+    pool: Window | None = None,
+) -> tuple[Array | None, Array]:
     """Gradients from the im2col GEMM's output gradient `dz`: `(dx, dw)`.
 
     The bias gradient is the caller's, as in `banded_backward`.
@@ -510,17 +542,17 @@ def _fill_padded(xp, grid, x, win):
     before (a reused scratch buffer); only the cells outside the interior are zeroed."""
     n, h, w = x.shape[0], x.shape[1], x.shape[2]
     ((top, _), (left, _)) = win.pads
-    grid[:n, top:top + h, left:left + w, :] = x
+    grid[:n, top : top + h, left : left + w, :] = x
     if grid.shape[0] > n:
         grid[n:, ...] = 0
     if top:
         grid[:n, :top, :, :] = 0
     if top + h < grid.shape[1]:
-        grid[:n, top + h:, :, :] = 0
+        grid[:n, top + h :, :, :] = 0
     if left:
-        grid[:n, top:top + h, :left, :] = 0
+        grid[:n, top : top + h, :left, :] = 0
     if left + w < grid.shape[2]:
-        grid[:n, top:top + h, left + w:, :] = 0
+        grid[:n, top : top + h, left + w :, :] = 0
 
 
 def _tap_offsets(win, wp):
@@ -553,8 +585,9 @@ def _group_bounds(n, groups):
     return bounds
 
 
-def shift_forward(xp: Namespace, x: Array, w: Array, b: Array | None, win: Window,
-                  workspace: dict[str, Array] | None = None) -> tuple[Array, Array]:
+def shift_forward(
+    xp: Namespace, x: Array, w: Array, b: Array | None, win: Window, workspace: dict[str, Array] | None = None
+) -> tuple[Array, Array]:
     """The shift algorithm (stride 1): `(y, x_flat)`.
 
     x_flat is the flattened padded batch that `shift_backward` reuses: G groups of images
@@ -591,7 +624,7 @@ def shift_forward(xp: Namespace, x: Array, w: Array, b: Array | None, win: Windo
     groups = _group_bounds(n, _shift_groups(xp, n, chunk))
     grid = scratch(xp, workspace, "shift_x", (n + len(groups), hp, wp, c), x.dtype, x.device)
     for g, (first, count) in enumerate(groups):
-        _fill_padded(xp, grid[first + g:first + g + count + 1, ...], x[first:first + count, ...], win)
+        _fill_padded(xp, grid[first + g : first + g + count + 1, ...], x[first : first + count, ...], win)
     x_flat = xp.reshape(grid, ((n + len(groups)) * per, c))
     taps, offsets = _tap_filters(xp, w), _tap_offsets(win, wp)
     y = xp.empty((n, oh, ow, f), dtype=x.dtype, device=x.device)
@@ -603,12 +636,13 @@ def shift_forward(xp: Namespace, x: Array, w: Array, b: Array | None, win: Windo
         for first in range(first_image, first_image + images, chunk):
             count = min(chunk, first_image + images - first)
             rows, start = count * per, (first + g) * per
-            z = matmul_into(xp, x_flat[start + offsets[0]:start + offsets[0] + rows, :], taps[0, ...],
-                            z_all[:rows, :])
+            z = matmul_into(
+                xp, x_flat[start + offsets[0] : start + offsets[0] + rows, :], taps[0, ...], z_all[:rows, :]
+            )
             for k in range(1, len(offsets)):
                 at = start + offsets[k]
-                z += matmul_into(xp, x_flat[at:at + rows, :], taps[k, ...], t_all[:rows, :])
-            y[first:first + count, ...] = xp.reshape(z, (count, hp, wp, f))[:, :oh, :ow, :]
+                z += matmul_into(xp, x_flat[at : at + rows, :], taps[k, ...], t_all[:rows, :])
+            y[first : first + count, ...] = xp.reshape(z, (count, hp, wp, f))[:, :oh, :ow, :]
 
     parallel.run(xp, run_group, len(groups))
     if b is not None:
@@ -616,8 +650,16 @@ def shift_forward(xp: Namespace, x: Array, w: Array, b: Array | None, win: Windo
     return y, x_flat
 
 
-def shift_backward(xp: Namespace, dy: Array, w: Array, win: Window, x_flat: Array, x_shape: Shape, need_dx: bool,
-                   workspace: dict[str, Array] | None = None) -> tuple[Array | None, Array]:
+def shift_backward(
+    xp: Namespace,
+    dy: Array,
+    w: Array,
+    win: Window,
+    x_flat: Array,
+    x_shape: Shape,
+    need_dx: bool,
+    workspace: dict[str, Array] | None = None,
+) -> tuple[Array | None, Array]:
     """Gradients of `shift_forward` from its output gradient: `(dx, dw)`.
 
     Per chunk, dy is laid on the padded grid (zeros on its border, so the dropped rows get no
@@ -672,13 +714,13 @@ def shift_backward(xp: Namespace, dy: Array, w: Array, win: Window, x_flat: Arra
             count = min(chunk, first_image + images - first)
             rows, start = count * per, (first + g) * per
             grid = dz_grid[:count, ...]
-            _fill_padded(xp, grid, dy[first:first + count, ...], dy_win)
+            _fill_padded(xp, grid, dy[first : first + count, ...], dy_win)
             dz = xp.reshape(grid, (rows, f))
             for k, offset in enumerate(offsets):
                 at = start + offset
-                group_taps[k, ...] += matmul_into(xp, x_flat[at:at + rows, :].T, dz, dw_part)
+                group_taps[k, ...] += matmul_into(xp, x_flat[at : at + rows, :].T, dz, dw_part)
                 if need_dx:
-                    dx_flat[at:at + rows, :] += matmul_into(xp, dz, taps[k, ...].T, t_all[:rows, :])
+                    dx_flat[at : at + rows, :] += matmul_into(xp, dz, taps[k, ...].T, t_all[:rows, :])
         d_taps[g] = group_taps
 
     parallel.run(xp, run_group, len(groups))
@@ -690,8 +732,10 @@ def shift_backward(xp: Namespace, dy: Array, w: Array, win: Window, x_flat: Arra
     if need_dx:
         ((top, _), (left, _)) = win.pads
         grid = xp.reshape(dx_flat, (n + len(groups), hp, wp, c))
-        parts = [grid[first + g:first + g + count, top:top + h, left:left + wd, :]
-                 for g, (first, count) in enumerate(groups)]
+        parts = [
+            grid[first + g : first + g + count, top : top + h, left : left + wd, :]
+            for g, (first, count) in enumerate(groups)
+        ]
         dx = parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
     return dx, dw
 
@@ -748,8 +792,9 @@ def _pick_algorithm(x, w, win, algorithm):
     return algorithm
 
 
-def conv2d(x: Array, w: Array, b: Array | None = None, *, stride: IntPair = 1, padding: Padding = 0,
-           algorithm: str = "auto") -> Array:
+def conv2d(
+    x: Array, w: Array, b: Array | None = None, *, stride: IntPair = 1, padding: Padding = 0, algorithm: str = "auto"
+) -> Array:
     """2-D convolution (cross-correlation) of NHWC images.
 
     Args:
@@ -779,8 +824,16 @@ def conv2d(x: Array, w: Array, b: Array | None = None, *, stride: IntPair = 1, p
     return conv2d_forward(x, w, b, stride=stride, padding=padding, algorithm=algorithm)[0]
 
 
-def conv2d_forward(x: Array, w: Array, b: Array | None = None, *, stride: IntPair = 1, padding: Padding = 0,
-                   algorithm: str = "auto", workspace: dict[str, Array] | None = None) -> tuple[Array, Array]:
+def conv2d_forward(
+    x: Array,
+    w: Array,
+    b: Array | None = None,
+    *,
+    stride: IntPair = 1,
+    padding: Padding = 0,
+    algorithm: str = "auto",
+    workspace: dict[str, Array] | None = None,
+) -> tuple[Array, Array]:
     """`conv2d` that also returns the window matrix its GEMM read.
 
     That is `cols` `(N*OH*OW, KH*KW*C)` for im2col, `rows` `(N*OH, KH*Wp*C)` for the banded
@@ -828,9 +881,18 @@ def conv2d_forward(x: Array, w: Array, b: Array | None = None, *, stride: IntPai
     return xp.reshape(y, (n, oh, ow, f)), cols
 
 
-def conv2d_backward(dy: Array, x: Array, w: Array, *, stride: IntPair = 1, padding: Padding = 0, need_dx: bool = True,
-                    cols: Array | None = None, algorithm: str = "auto",
-                    workspace: dict[str, Array] | None = None) -> tuple[Array | None, Array, Array]:
+def conv2d_backward(
+    dy: Array,
+    x: Array,
+    w: Array,
+    *,
+    stride: IntPair = 1,
+    padding: Padding = 0,
+    need_dx: bool = True,
+    cols: Array | None = None,
+    algorithm: str = "auto",
+    workspace: dict[str, Array] | None = None,
+) -> tuple[Array | None, Array, Array]:
     """Gradients of `conv2d` given the output gradient `dy`.
 
     Args:
@@ -888,7 +950,9 @@ def conv2d_backward(dy: Array, x: Array, w: Array, *, stride: IntPair = 1, paddi
         else:
             cols = (row_windows if banded else im2col)(xp, pad_hw(x, win), win)
     elif tuple(cols.shape) != want:
-        raise ValueError(f"cols must be the window matrix conv2d_forward returned, shape {want}, got {tuple(cols.shape)}")
+        raise ValueError(
+            f"cols must be the window matrix conv2d_forward returned, shape {want}, got {tuple(cols.shape)}"
+        )
     if chosen == "shift":
         dx, dw = shift_backward(xp, dy, w, win, cols, tuple(x.shape), need_dx, workspace)
     elif banded:

@@ -28,7 +28,14 @@ from .._typing import Array, IntPair, Padding, Shape
 from ..backend import array_namespace
 from .activations import masked
 from .conv import (
-    _check_conv_args, _geometry, _pick_algorithm, add_bias, conv_algorithm, banded_backward, banded_forward, im2col_backward,
+    _check_conv_args,
+    _geometry,
+    _pick_algorithm,
+    add_bias,
+    conv_algorithm,
+    banded_backward,
+    banded_forward,
+    im2col_backward,
     im2col_forward,
 )
 from ._geometry import as_pair, padded_shape, window_geometry
@@ -41,8 +48,15 @@ def _pool_geometry(conv_win, pool_size):
     return window_geometry(conv_win.out, pool_size, pool_size, 0, kernel_name="pool_size")
 
 
-def fuses_with_max_pool(x_shape: tuple[Any, ...], w_shape: Shape, stride: IntPair, padding: Padding,
-                        pool_size: IntPair, pool_stride: IntPair | None = None, pool_padding: Padding = 0) -> bool:
+def fuses_with_max_pool(
+    x_shape: tuple[Any, ...],
+    w_shape: Shape,
+    stride: IntPair,
+    padding: Padding,
+    pool_size: IntPair,
+    pool_stride: IntPair | None = None,
+    pool_padding: Padding = 0,
+) -> bool:
     """Whether a convolution followed by a max pool can run as `conv2d_max_pool2d`.
 
     True when `max_pool2d(conv2d(x, w), pool_size, stride=pool_stride, padding=pool_padding)`
@@ -81,9 +95,17 @@ def fuses_with_max_pool(x_shape: tuple[Any, ...], w_shape: Shape, stride: IntPai
     return not window_geometry(conv_win.out, pool_size, pool_size, pool_padding, kernel_name="pool_size").padded
 
 
-def conv2d_max_pool2d(x: Array, w: Array, b: Array | None = None, *, stride: IntPair = 1, padding: Padding = 0,
-                      pool_size: IntPair = 2, algorithm: str = "auto",
-                      workspace: dict[str, Array] | None = None) -> Array:
+def conv2d_max_pool2d(
+    x: Array,
+    w: Array,
+    b: Array | None = None,
+    *,
+    stride: IntPair = 1,
+    padding: Padding = 0,
+    pool_size: IntPair = 2,
+    algorithm: str = "auto",
+    workspace: dict[str, Array] | None = None,
+) -> Array:
     """`max_pool2d(conv2d(x, w, b, stride=stride, padding=padding), pool_size)` in one pass.
 
     The pooling has stride `pool_size` and no padding. Keeps nothing for a backward (inference).
@@ -124,8 +146,10 @@ def _layout(x, w, win, pool, algorithm):
     shift for the conv alone, it runs im2col (the model does not fuse such pairs, see
     :func:`fuses_with_max_pool`)."""
     if algorithm not in ("auto", "im2col", "banded"):
-        raise ValueError(f"algorithm must be 'auto', 'im2col' or 'banded' (the fused conv + max pool has no "
-                         f"shift form), got {algorithm!r}")
+        raise ValueError(
+            f"algorithm must be 'auto', 'im2col' or 'banded' (the fused conv + max pool has no "
+            f"shift form), got {algorithm!r}"
+        )
     banded = _pick_algorithm(x, w, win, algorithm) == "banded"  # "shift" from "auto" runs as im2col
     return banded, x.shape[0] * pool.out[0] if banded else 1
 
@@ -135,9 +159,17 @@ def _cells(pool):
     return [divmod(cell, pool.kernel[1]) for cell in range(pool.size)]
 
 
-def conv2d_max_pool2d_forward(x: Array, w: Array, b: Array | None = None, *, stride: IntPair = 1,
-                              padding: Padding = 0, pool_size: IntPair = 2, algorithm: str = "auto",
-                              workspace: dict[str, Array] | None = None) -> tuple[Array, Array, Array]:
+def conv2d_max_pool2d_forward(
+    x: Array,
+    w: Array,
+    b: Array | None = None,
+    *,
+    stride: IntPair = 1,
+    padding: Padding = 0,
+    pool_size: IntPair = 2,
+    algorithm: str = "auto",
+    workspace: dict[str, Array] | None = None,
+) -> tuple[Array, Array, Array]:
     """`conv2d_max_pool2d` that also returns what its backward needs: `(y, cols, at_max)`.
 
     Args:
@@ -184,8 +216,9 @@ def _forward(x, w, b, stride, padding, pool_size, algorithm, workspace, for_back
     # only the conv outputs some window covers are computed; the bias is added after the
     # max (max(z) + b = max(z + b), b being the same in every cell): a quarter of the adds
     if banded:
-        z, cols = banded_forward(xp, x, w, None, win, phases=pw, out_rows=ohp * ph, workspace=workspace,
-                                 z_in_workspace=True)
+        z, cols = banded_forward(
+            xp, x, w, None, win, phases=pw, out_rows=ohp * ph, workspace=workspace, z_in_workspace=True
+        )
     else:
         z, cols = im2col_forward(xp, x, w, None, win, pool, workspace, z_in_workspace=True)
     grid = xp.reshape(z, (outer, ph, pw, -1))
@@ -202,10 +235,20 @@ def _forward(x, w, b, stride, padding, pool_size, algorithm, workspace, for_back
     return xp.reshape(y, (n, ohp, owp, f)), cols, at_max
 
 
-def conv2d_max_pool2d_backward(dy: Array, x: Array, w: Array, *, stride: IntPair = 1, padding: Padding = 0,
-                               pool_size: IntPair = 2, cols: Array, at_max: Array, need_dx: bool = True,
-                               algorithm: str = "auto",
-                               workspace: dict[str, Array] | None = None) -> tuple[Array | None, Array, Array]:
+def conv2d_max_pool2d_backward(
+    dy: Array,
+    x: Array,
+    w: Array,
+    *,
+    stride: IntPair = 1,
+    padding: Padding = 0,
+    pool_size: IntPair = 2,
+    cols: Array,
+    at_max: Array,
+    need_dx: bool = True,
+    algorithm: str = "auto",
+    workspace: dict[str, Array] | None = None,
+) -> tuple[Array | None, Array, Array]:
     """Gradients of `conv2d_max_pool2d`: `(dx, dw, db)`.
 
     Each window's gradient goes to its first maximum in row-major order, as
@@ -256,13 +299,15 @@ def conv2d_max_pool2d_backward(dy: Array, x: Array, w: Array, *, stride: IntPair
     expected = {
         "dy": (n, ohp, owp, f),
         "at_max": (outer, ph, pw, windows * f // outer),
-        "cols": (n * ohp * ph, kh * padded_shape(tuple(x.shape), win)[2] * c) if banded
+        "cols": (n * ohp * ph, kh * padded_shape(tuple(x.shape), win)[2] * c)
+        if banded
         else (pool.size * windows, kh * kw * c),
     }
     for name, array in (("dy", dy), ("at_max", at_max), ("cols", cols)):
         if tuple(array.shape) != expected[name]:
-            raise ValueError(f"{name} must have shape {expected[name]} (see conv2d_max_pool2d_forward), "
-                             f"got {tuple(array.shape)}")
+            raise ValueError(
+                f"{name} must have shape {expected[name]} (see conv2d_max_pool2d_forward), got {tuple(array.shape)}"
+            )
     if at_max.dtype != xp.bool:
         raise TypeError(f"at_max must be the boolean array conv2d_max_pool2d_forward returned, got {at_max.dtype}")
     grad = xp.reshape(dy, (outer, -1))

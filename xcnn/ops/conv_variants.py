@@ -44,17 +44,26 @@ def dilate_kernel(w: Array, rate: tuple[int, int]) -> Array:
 
 def _split(a, groups, axis_size):
     size = axis_size // groups
-    return [a[..., g * size:(g + 1) * size] for g in range(groups)]
+    return [a[..., g * size : (g + 1) * size] for g in range(groups)]
 
 
 def _check_groups(x, w, groups):
     if x.shape[-1] != w.shape[-1] * groups or w.shape[0] % groups:
-        raise ValueError(f"groups={groups} needs x's channels ({x.shape[-1]}) = groups * w.shape[3] "
-                         f"({w.shape[-1]}) and w.shape[0] ({w.shape[0]}) divisible by groups")
+        raise ValueError(
+            f"groups={groups} needs x's channels ({x.shape[-1]}) = groups * w.shape[3] "
+            f"({w.shape[-1]}) and w.shape[0] ({w.shape[0]}) divisible by groups"
+        )
 
 
-def conv2d_general(x: Array, w: Array, b: Array | None = None, stride: IntPair = 1, padding: Padding = "valid",
-                   dilation: tuple[int, int] = (1, 1), groups: int = 1) -> Array:
+def conv2d_general(
+    x: Array,
+    w: Array,
+    b: Array | None = None,
+    stride: IntPair = 1,
+    padding: Padding = "valid",
+    dilation: tuple[int, int] = (1, 1),
+    groups: int = 1,
+) -> Array:
     """Dilated and grouped convolution of NHWC images.
 
     Taps are `dilation` apart; input channels and filters are split into `groups`
@@ -90,20 +99,29 @@ def conv2d_general(x: Array, w: Array, b: Array | None = None, stride: IntPair =
     wd = dilate_kernel(w, dilation)
     if groups == 1:
         return conv2d(x, wd, b, stride=stride, padding=padding)
-    parts = [conv2d(xg, wg, None, stride=stride, padding=padding)
-             for xg, wg in zip(_split(x, groups, x.shape[-1]), _filters(wd, groups))]
+    parts = [
+        conv2d(xg, wg, None, stride=stride, padding=padding)
+        for xg, wg in zip(_split(x, groups, x.shape[-1]), _filters(wd, groups))
+    ]
     y = xp.concat(parts, axis=-1)
     return y if b is None else y + b
 
 
 def _filters(w, groups):
     size = w.shape[0] // groups
-    return [w[g * size:(g + 1) * size, ...] for g in range(groups)]
+    return [w[g * size : (g + 1) * size, ...] for g in range(groups)]
 
 
-def conv2d_general_backward(dy: Array, x: Array, w: Array, stride: IntPair = 1, padding: Padding = "valid",
-                            dilation: tuple[int, int] = (1, 1), groups: int = 1,
-                            need_dx: bool = True) -> tuple[Array | None, Array, Array]:
+def conv2d_general_backward(
+    dy: Array,
+    x: Array,
+    w: Array,
+    stride: IntPair = 1,
+    padding: Padding = "valid",
+    dilation: tuple[int, int] = (1, 1),
+    groups: int = 1,
+    need_dx: bool = True,
+) -> tuple[Array | None, Array, Array]:
     """Gradients of `conv2d_general`: `(dx, dw, db)`.
 
     Args:
@@ -167,8 +185,9 @@ def conv2d_transpose_padding(size: int, kernel: int, stride: int, padding: str) 
     return size * stride, (total // 2, total - total // 2)
 
 
-def conv2d_transpose(x: Array, w: Array, b: Array | None = None, stride: tuple[int, int] = (1, 1),
-                     padding: str = "valid") -> Array:
+def conv2d_transpose(
+    x: Array, w: Array, b: Array | None = None, stride: tuple[int, int] = (1, 1), padding: str = "valid"
+) -> Array:
     """Transposed convolution of NHWC images.
 
     The adjoint of the convolution with `w` that maps `(N, OH, OW, F)` to `x`'s shape.
@@ -191,15 +210,17 @@ def conv2d_transpose(x: Array, w: Array, b: Array | None = None, stride: tuple[i
         ((1, 5, 5, 1), [2.0, 2.0, 4.0, 2.0, 2.0])
     """
     xp = array_namespace(x, w)
-    (oh, pads_h), (ow, pads_w) = (conv2d_transpose_padding(n, k, s, padding)
-                                  for n, k, s in zip(x.shape[1:3], w.shape[1:3], stride))
+    (oh, pads_h), (ow, pads_w) = (
+        conv2d_transpose_padding(n, k, s, padding) for n, k, s in zip(x.shape[1:3], w.shape[1:3], stride)
+    )
     canvas = xp.zeros((x.shape[0], oh, ow, w.shape[3]), dtype=x.dtype, device=x.device)
     y, _, _ = conv2d_backward(x, canvas, w, stride=stride, padding=(pads_h, pads_w))
     return y if b is None else y + b
 
 
-def conv2d_transpose_backward(dy: Array, x: Array, w: Array, stride: tuple[int, int] = (1, 1),
-                              padding: str = "valid", need_dx: bool = True) -> tuple[Array | None, Array, Array]:
+def conv2d_transpose_backward(
+    dy: Array, x: Array, w: Array, stride: tuple[int, int] = (1, 1), padding: str = "valid", need_dx: bool = True
+) -> tuple[Array | None, Array, Array]:
     """Gradients of `conv2d_transpose`: `(dx, dw, db)`.
 
     The input gradient is the convolution itself; the filter gradient is that convolution's,
@@ -225,8 +246,9 @@ def conv2d_transpose_backward(dy: Array, x: Array, w: Array, stride: tuple[int, 
         >>> dx[0, :, :, 0].tolist(), db.tolist()
         ([[9.0, 9.0], [9.0, 9.0]], [25.0])
     """
-    (_, pads_h), (_, pads_w) = (conv2d_transpose_padding(n, k, s, padding)
-                                for n, k, s in zip(x.shape[1:3], w.shape[1:3], stride))
+    (_, pads_h), (_, pads_w) = (
+        conv2d_transpose_padding(n, k, s, padding) for n, k, s in zip(x.shape[1:3], w.shape[1:3], stride)
+    )
     pads = (pads_h, pads_w)
     dx = conv2d(dy, w, None, stride=stride, padding=pads) if need_dx else None
     _, dw, _ = conv2d_backward(x, dy, w, stride=stride, padding=pads, need_dx=False)

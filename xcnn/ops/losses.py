@@ -119,8 +119,13 @@ def softmax_cross_entropy(logits: Array, y_true: Array, sample_weight: Array | N
     return _reduce(-xp.sum(y_true * log_softmax(logits), axis=-1), sample_weight)
 
 
-def softmax_cross_entropy_backward(logits: Array, y_true: Array, sample_weight: Array | None = None,
-                                   targets_sum_to_one: bool = False, probabilities: Array | None = None) -> Array:
+def softmax_cross_entropy_backward(
+    logits: Array,
+    y_true: Array,
+    sample_weight: Array | None = None,
+    targets_sum_to_one: bool = False,
+    probabilities: Array | None = None,
+) -> Array:
     """The gradient of `softmax_cross_entropy` w.r.t. `logits`.
 
     Args:
@@ -243,8 +248,9 @@ def sigmoid_binary_crossentropy(logits: Array, y_true: Array, sample_weight: Arr
     return _reduce(xp.mean(per_entry, axis=-1), sample_weight)
 
 
-def sigmoid_binary_crossentropy_backward(logits: Array, y_true: Array, sample_weight: Array | None = None,
-                                         probabilities: Array | None = None) -> Array:
+def sigmoid_binary_crossentropy_backward(
+    logits: Array, y_true: Array, sample_weight: Array | None = None, probabilities: Array | None = None
+) -> Array:
     # each sample's K entries are averaged, then the N samples: (sigmoid(z) - y) / (K * N)
     """The gradient of `sigmoid_binary_crossentropy` w.r.t. `logits`.
 

@@ -14,13 +14,22 @@ from .._typing import Array, IntPair, Padding
 from ..backend import array_namespace
 from .activations import masked
 from ._geometry import (
-    check_images, check_same_shape, crop_hw, pad_hw, padded_shape, window_geometry, window_slices,
+    check_images,
+    check_same_shape,
+    crop_hw,
+    pad_hw,
+    padded_shape,
+    window_geometry,
+    window_slices,
 )
 
 
 def _pool_geometry(x, pool_size, stride, padding):
     win = window_geometry(
-        tuple(x.shape[1:3]), pool_size, pool_size if stride is None else stride, padding,
+        tuple(x.shape[1:3]),
+        pool_size,
+        pool_size if stride is None else stride,
+        padding,
         kernel_name="pool_size",
     )
     for (lo, hi), k in zip(win.pads, win.kernel):
@@ -63,7 +72,7 @@ def _window_columns(xp, x, win):
 
 def _columns(x_cols, win):
     c = x_cols.shape[-1] // win.kernel[1]
-    return [x_cols[..., k * c:(k + 1) * c] for k in range(win.kernel[1])]
+    return [x_cols[..., k * c : (k + 1) * c] for k in range(win.kernel[1])]
 
 
 def _window_rows(xp, row_max, win):
@@ -161,8 +170,9 @@ def max_pool2d(x: Array, pool_size: IntPair = 2, *, stride: IntPair | None = Non
     return max_pool2d_forward(x, pool_size, stride=stride, padding=padding)[0]
 
 
-def max_pool2d_forward(x: Array, pool_size: IntPair = 2, *, stride: IntPair | None = None,
-                       padding: Padding = 0) -> tuple[Array, Array | None]:
+def max_pool2d_forward(
+    x: Array, pool_size: IntPair = 2, *, stride: IntPair | None = None, padding: Padding = 0
+) -> tuple[Array, Array | None]:
     """`max_pool2d` that also returns what its backward can reuse: `(y, row_max)`.
 
     A layer keeps both for `max_pool2d_backward` (`y=`, `row_max=`), which then recomputes nothing.
@@ -197,8 +207,16 @@ def max_pool2d_forward(x: Array, pool_size: IntPair = 2, *, stride: IntPair | No
     return _max_over_windows(xp, pad_hw(x, win, -math.inf), win), None
 
 
-def max_pool2d_backward(dy: Array, x: Array, pool_size: IntPair = 2, *, stride: IntPair | None = None,
-                        padding: Padding = 0, y: Array | None = None, row_max: Array | None = None) -> Array:
+def max_pool2d_backward(
+    dy: Array,
+    x: Array,
+    pool_size: IntPair = 2,
+    *,
+    stride: IntPair | None = None,
+    padding: Padding = 0,
+    y: Array | None = None,
+    row_max: Array | None = None,
+) -> Array:
     """Gradient of `max_pool2d`: each window's `dy` goes to its maximum.
 
     Ties go to the first maximum in row-major window order (as `argmax` would pick).
@@ -238,7 +256,9 @@ def max_pool2d_backward(dy: Array, x: Array, pool_size: IntPair = 2, *, stride: 
     if _disjoint(win):
         expected = (x.shape[0] * win.out[0] * win.kernel[0], win.out[1], x.shape[3])
         if row_max is not None and tuple(row_max.shape) != expected:
-            raise ValueError(f"row_max must have shape {expected} (from max_pool2d_forward), got {tuple(row_max.shape)}")
+            raise ValueError(
+                f"row_max must have shape {expected} (from max_pool2d_forward), got {tuple(row_max.shape)}"
+            )
         return _disjoint_max_backward(xp, dy, x, win, y, row_max)
     if row_max is not None:
         raise ValueError("row_max applies only to disjoint windows (stride == pool_size, no padding); pass None")
@@ -271,8 +291,14 @@ def _window_counts(xp, x, win, count_include_pad):
     return sum(ones[idx] for _, _, idx in window_slices(win))
 
 
-def avg_pool2d(x: Array, pool_size: IntPair = 2, *, stride: IntPair | None = None, padding: Padding = 0,
-               count_include_pad: bool = True) -> Array:
+def avg_pool2d(
+    x: Array,
+    pool_size: IntPair = 2,
+    *,
+    stride: IntPair | None = None,
+    padding: Padding = 0,
+    count_include_pad: bool = True,
+) -> Array:
     """Average pooling of NHWC images.
 
     Args:
@@ -305,8 +331,15 @@ def avg_pool2d(x: Array, pool_size: IntPair = 2, *, stride: IntPair | None = Non
     return total / _window_counts(xp, x, win, count_include_pad)
 
 
-def avg_pool2d_backward(dy: Array, x: Array, pool_size: IntPair = 2, *, stride: IntPair | None = None,
-                        padding: Padding = 0, count_include_pad: bool = True) -> Array:
+def avg_pool2d_backward(
+    dy: Array,
+    x: Array,
+    pool_size: IntPair = 2,
+    *,
+    stride: IntPair | None = None,
+    padding: Padding = 0,
+    count_include_pad: bool = True,
+) -> Array:
     """Gradient of `avg_pool2d`: each window's `dy` is shared out evenly.
 
     Args:
@@ -343,6 +376,7 @@ def avg_pool2d_backward(dy: Array, x: Array, pool_size: IntPair = 2, *, stride: 
 
 
 # --- global pooling: one window the size of the image ----------------------------------------
+
 
 def _check_global_dy(dy, x):
     expected = (x.shape[0], x.shape[3])

@@ -59,8 +59,7 @@ def flatten_backward(dy: Array, x_shape: Sequence[int]) -> Array:
     x_shape = tuple(x_shape)
     if tuple(dy.shape) != (x_shape[0], math.prod(x_shape[1:])):
         raise ValueError(
-            f"dy must have shape {(x_shape[0], math.prod(x_shape[1:]))} for x_shape {x_shape}, "
-            f"got {tuple(dy.shape)}"
+            f"dy must have shape {(x_shape[0], math.prod(x_shape[1:]))} for x_shape {x_shape}, got {tuple(dy.shape)}"
         )
     return xp.reshape(dy, x_shape)
 
@@ -106,7 +105,7 @@ def zero_pad2d_backward(dy: Array, pads: tuple[tuple[int, int], tuple[int, int]]
         True
     """
     (top, bottom), (left, right) = pads
-    return dy[:, top:dy.shape[1] - bottom, left:dy.shape[2] - right, :]
+    return dy[:, top : dy.shape[1] - bottom, left : dy.shape[2] - right, :]
 
 
 def upsample_nearest2d(x: Array, size: tuple[int, int]) -> Array:

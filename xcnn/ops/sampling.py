@@ -46,8 +46,9 @@ def _axis_nodes(xp, coordinate, interpolation):
     return [(index, 1.0 - upper_weight), (index + 1, upper_weight)]
 
 
-def sampling_plan(image_shape: Shape, rows: Array, cols: Array, interpolation: str = "bilinear",
-                  fill_mode: str = "constant") -> list[tuple[Array, Array | None, Array | None]]:
+def sampling_plan(
+    image_shape: Shape, rows: Array, cols: Array, interpolation: str = "bilinear", fill_mode: str = "constant"
+) -> list[tuple[Array, Array | None, Array | None]]:
     """The interpolation corners for sampling images at float coordinates.
 
     For images of `image_shape` `(N, H, W, C)` sampled at `rows`, `cols` `(N, OH, OW)`: a list of
@@ -95,8 +96,9 @@ def sampling_plan(image_shape: Shape, rows: Array, cols: Array, interpolation: s
     return corners
 
 
-def resample(x: Array, plan: list[tuple[Array, Array | None, Array | None]], out_hw: tuple[int, int],
-             fill_value: float = 0.0) -> Array:
+def resample(
+    x: Array, plan: list[tuple[Array, Array | None, Array | None]], out_hw: tuple[int, int], fill_value: float = 0.0
+) -> Array:
     """NHWC `x` sampled by `sampling_plan`'s `plan`.
 
     Corners outside the image read `fill_value` (fill_mode `"constant"`).
@@ -177,8 +179,7 @@ def _scatter_add(index, values, size):
     xp = array_namespace(index, values)
     order = xp.argsort(index)
     sorted_index = xp.take(index, order)
-    running = xp.cumulative_sum(xp.astype(xp.take(values, order, axis=0), xp.float64), axis=0,
-                                include_initial=True)
+    running = xp.cumulative_sum(xp.astype(xp.take(values, order, axis=0), xp.float64), axis=0, include_initial=True)
     targets = xp.arange(size, dtype=sorted_index.dtype, device=index.device)
     first = xp.searchsorted(sorted_index, targets, side="left")
     after = xp.searchsorted(sorted_index, targets, side="right")

@@ -52,7 +52,9 @@ def get(identifier: str | dict[str, Any] | Optimizer) -> Optimizer:
         accepted = code.co_varnames[1 : code.co_argcount]
         unknown = sorted(set(config) - set(accepted), key=str)
         if unknown:
-            raise ValueError(f"optimizer config for {cls.name!r} has unknown keys {unknown}; accepted: {list(accepted)}")
+            raise ValueError(
+                f"optimizer config for {cls.name!r} has unknown keys {unknown}; accepted: {list(accepted)}"
+            )
         return cls(**config)
     if isinstance(identifier, str) and identifier.lower() in _REGISTRY:
         return _REGISTRY[identifier.lower()]()

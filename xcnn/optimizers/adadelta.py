@@ -40,9 +40,16 @@ class Adadelta(Optimizer):
     name = "adadelta"
     slots = ("accumulated_grad", "accumulated_delta")
 
-    def __init__(self, learning_rate: float | LearningRateSchedule | dict[str, Any] = 0.001, rho: float = 0.95,
-                 epsilon: float = 1e-7, weight_decay: float | None = None, clipnorm: float | None = None,
-                 clipvalue: float | None = None, global_clipnorm: float | None = None) -> None:
+    def __init__(
+        self,
+        learning_rate: float | LearningRateSchedule | dict[str, Any] = 0.001,
+        rho: float = 0.95,
+        epsilon: float = 1e-7,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+    ) -> None:
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm)
         self.rho, self.epsilon = _decay_rate(rho, "rho"), _epsilon(epsilon)
 

@@ -44,10 +44,16 @@ class Adagrad(Optimizer):
     name = "adagrad"
     slots = ("accumulator",)
 
-    def __init__(self, learning_rate: float | LearningRateSchedule | dict[str, Any] = 0.001,
-                 initial_accumulator_value: float = 0.1, epsilon: float = 1e-7, weight_decay: float | None = None,
-                 clipnorm: float | None = None, clipvalue: float | None = None,
-                 global_clipnorm: float | None = None) -> None:
+    def __init__(
+        self,
+        learning_rate: float | LearningRateSchedule | dict[str, Any] = 0.001,
+        initial_accumulator_value: float = 0.1,
+        epsilon: float = 1e-7,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+    ) -> None:
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm)
         self.initial_accumulator_value = real_number(initial_accumulator_value, "initial_accumulator_value", 0.0)
         self.epsilon = _epsilon(epsilon)

@@ -44,10 +44,17 @@ class Nadam(Optimizer):
     name = "nadam"
     slots = ("m", "v")
 
-    def __init__(self, learning_rate: float | LearningRateSchedule | dict[str, Any] = 0.001, beta_1: float = 0.9,
-                 beta_2: float = 0.999, epsilon: float = 1e-7, weight_decay: float | None = None,
-                 clipnorm: float | None = None, clipvalue: float | None = None,
-                 global_clipnorm: float | None = None) -> None:
+    def __init__(
+        self,
+        learning_rate: float | LearningRateSchedule | dict[str, Any] = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+    ) -> None:
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm)
         self.beta_1, self.beta_2 = _decay_rate(beta_1, "beta_1"), _decay_rate(beta_2, "beta_2")
         self.epsilon = _epsilon(epsilon)
@@ -68,5 +75,3 @@ class Nadam(Optimizer):
         m_hat = m * (u_next / (1.0 - self.u_product * u_next)) + g * ((1.0 - u_t) / (1.0 - self.u_product))
         v_hat = v / (1.0 - self.beta_2**t)
         return w - m_hat * self._lr / (xp.sqrt(v_hat) + self.epsilon)
-
-

@@ -69,9 +69,14 @@ class Optimizer:
     slots: tuple[str, ...] = ()
     state: dict[Hashable, dict[str, Array]]  # weight key -> {slot name: array}, set in __init__
 
-    def __init__(self, learning_rate: float | LearningRateSchedule | dict[str, Any] = 0.001,
-                 weight_decay: float | None = None, clipnorm: float | None = None, clipvalue: float | None = None,
-                 global_clipnorm: float | None = None) -> None:
+    def __init__(
+        self,
+        learning_rate: float | LearningRateSchedule | dict[str, Any] = 0.001,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+    ) -> None:
         self.learning_rate = _learning_rate(learning_rate)
         if weight_decay is not None:
             weight_decay = real_number(weight_decay, "weight_decay", 0.0)
@@ -80,8 +85,10 @@ class Optimizer:
         self.clipvalue = _optional_positive(clipvalue, "clipvalue")
         self.global_clipnorm = _optional_positive(global_clipnorm, "global_clipnorm")
         if sum(v is not None for v in (self.clipnorm, self.clipvalue, self.global_clipnorm)) > 1:
-            raise ValueError(f"only one of clipnorm, clipvalue and global_clipnorm can be set, got clipnorm={clipnorm}, "
-                             f"clipvalue={clipvalue}, global_clipnorm={global_clipnorm}")
+            raise ValueError(
+                f"only one of clipnorm, clipvalue and global_clipnorm can be set, got clipnorm={clipnorm}, "
+                f"clipvalue={clipvalue}, global_clipnorm={global_clipnorm}"
+            )
         self.iterations = 0
         self.state = {}  # key -> {slot name: array}
 
@@ -111,8 +118,9 @@ class Optimizer:
             return grads
         xp = array_namespace(grads[0])
         if self.clipnorm is not None:
-            return [g * (self.clipnorm / xp.maximum(xp.sqrt(xp.sum(g * g)), _like(xp, g, self.clipnorm)))
-                    for g in grads]
+            return [
+                g * (self.clipnorm / xp.maximum(xp.sqrt(xp.sum(g * g)), _like(xp, g, self.clipnorm))) for g in grads
+            ]
         if self.global_clipnorm is not None:
             total = None
             for g in grads:

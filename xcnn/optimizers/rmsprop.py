@@ -44,14 +44,24 @@ class RMSprop(Optimizer):
 
     name = "rmsprop"
 
-    def __init__(self, learning_rate: float | LearningRateSchedule | dict[str, Any] = 0.001, rho: float = 0.9,
-                 momentum: float = 0.0, epsilon: float = 1e-7, centered: bool = False,
-                 weight_decay: float | None = None, clipnorm: float | None = None, clipvalue: float | None = None,
-                 global_clipnorm: float | None = None) -> None:
+    def __init__(
+        self,
+        learning_rate: float | LearningRateSchedule | dict[str, Any] = 0.001,
+        rho: float = 0.9,
+        momentum: float = 0.0,
+        epsilon: float = 1e-7,
+        centered: bool = False,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+    ) -> None:
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm)
         self.rho, self.momentum = _decay_rate(rho, "rho"), _decay_rate(momentum, "momentum")
         self.epsilon, self.centered = _epsilon(epsilon), bool(centered)
-        self.slots = ("mean_square",) + (("momentum",) if momentum else ()) + (("average_gradient",) if centered else ())
+        self.slots = (
+            ("mean_square",) + (("momentum",) if momentum else ()) + (("average_gradient",) if centered else ())
+        )
 
     def _update(self, w, g, slots):
         xp = array_namespace(w)

@@ -122,8 +122,14 @@ class CosineDecay(LearningRateSchedule):
 
     name = "cosine_decay"
 
-    def __init__(self, initial_learning_rate: float, decay_steps: int, alpha: float = 0.0,
-                 warmup_target: float | None = None, warmup_steps: int = 0) -> None:
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: int,
+        alpha: float = 0.0,
+        warmup_target: float | None = None,
+        warmup_steps: int = 0,
+    ) -> None:
         if warmup_target is None:
             self.initial_learning_rate = float(_positive(initial_learning_rate, "initial_learning_rate"))
         else:  # a warm-up usually starts at 0
@@ -191,7 +197,9 @@ class ExponentialDecay(LearningRateSchedule):
 
     name = "exponential_decay"
 
-    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float, staircase: bool = False) -> None:
+    def __init__(
+        self, initial_learning_rate: float, decay_steps: int, decay_rate: float, staircase: bool = False
+    ) -> None:
         self.initial_learning_rate = float(_positive(initial_learning_rate, "initial_learning_rate"))
         self.decay_steps = int(_positive(decay_steps, "decay_steps"))
         self.decay_rate = float(_positive(decay_rate, "decay_rate"))
@@ -225,7 +233,9 @@ class InverseTimeDecay(LearningRateSchedule):
 
     name = "inverse_time_decay"
 
-    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float, staircase: bool = False) -> None:
+    def __init__(
+        self, initial_learning_rate: float, decay_steps: int, decay_rate: float, staircase: bool = False
+    ) -> None:
         self.initial_learning_rate = float(_positive(initial_learning_rate, "initial_learning_rate"))
         self.decay_steps = int(_positive(decay_steps, "decay_steps"))
         self.decay_rate = float(_number(decay_rate, "decay_rate", inclusive=True))
@@ -261,8 +271,14 @@ class PolynomialDecay(LearningRateSchedule):
 
     name = "polynomial_decay"
 
-    def __init__(self, initial_learning_rate: float, decay_steps: int, end_learning_rate: float = 0.0001,
-                 power: float = 1.0, cycle: bool = False) -> None:
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: int,
+        end_learning_rate: float = 0.0001,
+        power: float = 1.0,
+        cycle: bool = False,
+    ) -> None:
         self.initial_learning_rate = float(_positive(initial_learning_rate, "initial_learning_rate"))
         self.decay_steps = int(_positive(decay_steps, "decay_steps"))
         self.end_learning_rate = float(_number(end_learning_rate, "end_learning_rate", inclusive=True))
@@ -276,7 +292,9 @@ class PolynomialDecay(LearningRateSchedule):
         else:
             step = min(step, decay_steps)
         fraction = step / decay_steps
-        return (self.initial_learning_rate - self.end_learning_rate) * (1.0 - fraction) ** self.power + self.end_learning_rate
+        return (self.initial_learning_rate - self.end_learning_rate) * (
+            1.0 - fraction
+        ) ** self.power + self.end_learning_rate
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -305,8 +323,10 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     def __init__(self, boundaries: Sequence[int], values: Sequence[float]) -> None:
         boundaries, values = list(boundaries), [float(v) for v in values]
         if len(values) != len(boundaries) + 1:
-            raise ValueError(f"values must have one more entry than boundaries, got {len(values)} values "
-                             f"for {len(boundaries)} boundaries")
+            raise ValueError(
+                f"values must have one more entry than boundaries, got {len(values)} values "
+                f"for {len(boundaries)} boundaries"
+            )
         if boundaries != sorted(boundaries):
             raise ValueError(f"boundaries must increase, got {boundaries}")
         self.boundaries, self.values = boundaries, values
@@ -318,8 +338,9 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         return self.values[-1]
 
 
-SCHEDULES = {cls.name: cls for cls in (CosineDecay, ExponentialDecay, InverseTimeDecay, PolynomialDecay,
-                                       PiecewiseConstantDecay)}
+SCHEDULES = {
+    cls.name: cls for cls in (CosineDecay, ExponentialDecay, InverseTimeDecay, PolynomialDecay, PiecewiseConstantDecay)
+}
 
 
 def get(value: LearningRateSchedule | dict[str, Any]) -> LearningRateSchedule:
