@@ -9,6 +9,7 @@ rates are host numbers.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Sequence
 from typing import Any
 
@@ -91,6 +92,7 @@ class Optimizer:
             )
         self.iterations = 0
         self.state = {}  # key -> {slot name: array}
+        self._flat: FlatBuffers | None = None  # the weights and slots as flat buffers, made at the first step
 
     @property
     def current_learning_rate(self) -> float:
@@ -135,12 +137,24 @@ class Optimizer:
     def apply(self, items: Sequence[tuple[Hashable, Array, Array]]) -> list[Array]:
         """One step: update every weight from its gradient.
 
+        The update rule runs once over all the weights together (see `FlatBuffers`): the
+        gradients are concatenated into one flat vector, the weights and each slot are kept in
+        flat buffers, and the new weights come back as views into the new flat weights. On a GPU
+        a step then launches a dozen kernels for the rule, not a dozen per weight array.
+        `state[key][slot]` stays a per-weight array (a view into the flat slot), and whatever
+        replaces it (a loaded checkpoint, `Model.to`) is packed again at the next step. Weights
+        and gradients of mixed array types, dtypes or devices take one weight at a time.
+
         Args:
             items: `(key, w, g)` triples: a hashable key naming the weight (its slots are kept under
                 it), the weight and its gradient, arrays of one shape on one backend.
 
         Returns:
             The new weights, in the order of `items`.
+
+        Raises:
+            ValueError: If a gradient's shape differs from its weight's, or a slot in `state`
+                from its weight's.
 
         Examples:
             >>> import numpy as np
@@ -151,7 +165,18 @@ class Optimizer:
             >>> w.round(4).tolist(), sorted(optimizer.state["w"])
             ([0.71], ['velocity'])
         """
+        items = list(items)
+        for key, w, g in items:
+            if tuple(g.shape) != tuple(w.shape):
+                raise ValueError(f"the gradient of {key!r} has shape {tuple(g.shape)}, its weight {tuple(w.shape)}")
         self._lr = self.current_learning_rate  # this step's rate, read by _update
+        if items and _one_kind([a for _, w, g in items for a in (w, g)]):
+            return self._apply_flat(items)
+        return self._apply_per_weight(items)
+
+    def _apply_per_weight(self, items):
+        """The step one weight at a time (weights of mixed kinds): each rule on each weight."""
+        self._flat = None  # the state is about to leave the flat buffers' views
         grads = self._clip([g for _, _, g in items])
         self._before_step()
         self.iterations += 1
@@ -160,11 +185,42 @@ class Optimizer:
             slots = self.state.get(key)
             if slots is None:
                 slots = self.state[key] = {s: self._initial_slot(s, w) for s in self.slots}
-            if self.weight_decay:
-                # decoupled weight decay (AdamW style), as Keras applies it
-                w = w - w * (self._lr * self.weight_decay)
-            new.append(self._update(w, g, slots))
+            new.append(self._update(self._decayed(w), g, slots))
         return new
+
+    def _apply_flat(self, items):
+        """The step on flat vectors: one concatenation of the gradients, then the rule once."""
+        keys = [key for key, _, _ in items]
+        grads = [g for _, _, g in items]
+        if self.clipnorm is not None:  # per weight, as Keras: before the gradients are packed
+            grads = self._clip(grads)
+        weights = [w for _, w, _ in items]
+        flat = self._flat
+        if flat is not None and flat.fits(keys, weights):
+            flat.take_weights(weights)
+        else:
+            flat = self._flat = FlatBuffers(keys, weights)
+        flat.adopt_slots(self)
+        g = flat.pack(grads)
+        if self.clipnorm is None:
+            [g] = self._clip([g])
+        self._before_step()
+        self.iterations += 1
+        slots = dict(flat.slots)
+        new = self._update(self._decayed(flat.weights), g, slots)
+        flat.slots_updated(slots, self.state)
+        return flat.hand_out(new)
+
+    def _decayed(self, w):
+        """``w`` after this step's decoupled weight decay (AdamW style), as Keras applies it."""
+        if self.weight_decay:
+            return w - w * (self._lr * self.weight_decay)
+        return w
+
+    def __getstate__(self):
+        # a copy holds copies of the slot views that NumPy does not tie to a copied flat buffer:
+        # it packs its own at its first step
+        return {**self.__dict__, "_flat": None}
 
     def _before_step(self):
         """Per-step bookkeeping shared by all weights (Nadam's momentum product); none by default."""
@@ -205,3 +261,138 @@ def _decay_rate(value, name):
 def _epsilon(value):
     """A fuzz factor added to a denominator: > 0."""
     return real_number(value, "epsilon", 0.0, low_open=True)
+
+
+# each weight's segment of the flat buffers starts at a multiple of this many elements (256
+# bytes in float32), so that the views handed out are as aligned for vector loads and GEMMs on
+# a GPU as arrays of their own; the zero padding between segments stays zero under every rule
+_ALIGN = 64
+
+
+def _one_kind(arrays):
+    """Whether ``arrays`` share one array type, dtype and device (so they can be concatenated)."""
+    first = arrays[0]
+    kind, dtype, device = type(first), first.dtype, getattr(first, "device", None)
+    return all(type(a) is kind and a.dtype == dtype and getattr(a, "device", None) == device for a in arrays)
+
+
+class FlatBuffers:
+    """An optimizer's weights and slots as flat vectors, one segment per weight key.
+
+    The weights handed out after a step, and the slots in the optimizer's ``state``, are views
+    (a reshaped slice, no copy) into the flat buffers. At the next step the weights passed in
+    are used as they are when they are those views (no copy), and the slots when ``state``
+    still holds them; anything else (``set_weights``, a loaded checkpoint, ``Model.to``) is
+    packed again, so ``state[key][slot]`` can be read and replaced as a per-weight array.
+
+    Args:
+        keys: The weights' keys, in the order of the flat segments (no repeats).
+        weights: The weights, arrays of one type, dtype and device.
+
+    Raises:
+        ValueError: If a key repeats.
+    """
+
+    def __init__(self, keys: list[Hashable], weights: list[Array]) -> None:
+        if len(set(keys)) != len(keys):
+            repeated = sorted({repr(k) for k in keys if keys.count(k) > 1})
+            raise ValueError(f"each weight key must appear once in a step, got {', '.join(repeated)} more than once")
+        self.keys = list(keys)
+        self.xp = array_namespace(weights[0])
+        first = weights[0]
+        self.kind, self.dtype, self.device = type(first), first.dtype, getattr(first, "device", None)
+        self.shapes = [tuple(w.shape) for w in weights]
+        self.offsets, self.pads, end = [], [], 0
+        for shape in self.shapes:
+            self.offsets.append(end)
+            end += math.prod(shape)
+            pad = -end % _ALIGN
+            self.pads.append(self.xp.zeros(pad, dtype=self.dtype, device=first.device) if pad else None)
+            end += pad
+        self.slots: dict[str, Array] = {}  # slot name -> flat buffer
+        self.slot_views: dict[str, list[Array]] = {}  # slot name -> the views into it, in key order
+        self.weights = self.pack(weights)
+        self.weight_views = self._views(self.weights)
+
+    def fits(self, keys: list[Hashable], weights: list[Array]) -> bool:
+        """Whether ``keys`` and ``weights`` (of one kind) have this layout."""
+        if keys != self.keys:
+            return False
+        if all(w is v for w, v in zip(weights, self.weight_views)):
+            return True
+        first = weights[0]
+        return (
+            type(first) is self.kind
+            and first.dtype == self.dtype
+            and getattr(first, "device", None) == self.device
+            and all(tuple(w.shape) == shape for w, shape in zip(weights, self.shapes))
+        )
+
+    def take_weights(self, weights: list[Array]) -> None:
+        """Make ``weights`` (of this layout) the flat weights: no copy when they are the views
+        this object handed out last, one concatenation otherwise."""
+        if not all(w is v for w, v in zip(weights, self.weight_views)):
+            self.weights = self.pack(weights)
+            self.weight_views = self._views(self.weights)
+
+    def adopt_slots(self, optimizer: Optimizer) -> None:
+        """Make the flat slots hold ``optimizer.state``: no copy when its entries are the views
+        into them; packed again (missing slots initialised) when anything replaced one."""
+        state = optimizer.state
+        if self.slot_views.keys() == set(optimizer.slots) and all(
+            (entry := state.get(key)) is not None
+            and all(entry.get(slot) is views[i] for slot, views in self.slot_views.items())
+            for i, key in enumerate(self.keys)
+        ):
+            return
+        self.slots, self.slot_views = {}, {}
+        for key in self.keys:  # an entry per weight, also for a rule without slots (as one weight at a time)
+            state.setdefault(key, {})
+        for slot in optimizer.slots:
+            pieces = []
+            for key, w, shape in zip(self.keys, self.weight_views, self.shapes):
+                value = state[key].get(slot)
+                if value is None:
+                    value = optimizer._initial_slot(slot, w)
+                elif tuple(value.shape) != shape:
+                    raise ValueError(
+                        f"the optimizer's {slot!r} slot of {key!r} has shape {tuple(value.shape)}, its weight {shape}"
+                    )
+                pieces.append(value)
+            self._set_slot(slot, self.pack(pieces), state)
+
+    def slots_updated(self, slots: dict[str, Array], state: dict[Hashable, dict[str, Array]]) -> None:
+        """Take the flat slots an update rule left in ``slots``: a rule that replaced one (rather
+        than updating it in place) gets fresh views of it into ``state``."""
+        for slot, flat in slots.items():
+            if flat is not self.slots.get(slot):
+                self._set_slot(slot, flat, state)
+
+    def hand_out(self, weights: Array) -> list[Array]:
+        """The new flat ``weights`` as one view per key (and kept for the next step)."""
+        self.weights = weights
+        self.weight_views = self._views(weights)
+        return list(self.weight_views)
+
+    def pack(self, arrays: list[Array]) -> Array:
+        """``arrays`` (one per key, of its shape) as one flat vector: one concatenation."""
+        xp = self.xp
+        pieces = []
+        for a, pad in zip(arrays, self.pads):
+            pieces.append(xp.reshape(a, (-1,)))
+            if pad is not None:
+                pieces.append(pad)
+        flat = xp.concat(pieces) if len(pieces) > 1 else xp.asarray(pieces[0], copy=True)
+        return flat if flat.dtype == self.dtype else xp.astype(flat, self.dtype)
+
+    def _set_slot(self, slot, flat, state):
+        self.slots[slot] = flat
+        views = self.slot_views[slot] = self._views(flat)
+        for key, view in zip(self.keys, views):
+            state.setdefault(key, {})[slot] = view
+
+    def _views(self, flat):
+        xp = self.xp
+        return [
+            xp.reshape(flat[start : start + math.prod(shape)], shape) for start, shape in zip(self.offsets, self.shapes)
+        ]
