@@ -276,6 +276,34 @@ def cell_window_slices(win: Window, pool: Window) -> Iterator[tuple[int, int, tu
             )
 
 
+def pooled_window_slices(win: Window, pool: Window) -> Iterator[tuple[int, tuple[slice, ...]]]:
+    """`window_slices` over the convolution outputs that a disjoint max pool's windows cover.
+
+    One slice per kernel offset holds all the cells of every pooling window: the conv outputs
+    the pools cover are rows `(ohp, cell row)` and columns `(owp, cell column)`, so a reshape
+    (no copy) splits them into the cells (see `cell_window_slices` for one slice per cell).
+
+    Args:
+        win: The convolution's geometry.
+        pool: The pool's `Window` over the conv output (stride == kernel, no padding).
+
+    Yields:
+        `(k, index)` for each kernel offset k (row-major): `padded_x[index]` is the
+        `(N, OHp*PH, OWp*PW, C)` array of the inputs that offset meets.
+
+    Examples:
+        >>> from xcnn.ops._geometry import pooled_window_slices, window_geometry
+        >>> win, pool = window_geometry((5, 5), 2, 1, 0), window_geometry((4, 4), 2, 2, 0)
+        >>> k, index = list(pooled_window_slices(win, pool))[1]
+        >>> k, index[1:3]
+        (1, (slice(0, 4, 1), slice(1, 5, 1)))
+    """
+    (ph, pw), (ohp, owp) = pool.kernel, pool.out
+    covered = Window(kernel=win.kernel, stride=win.stride, pads=win.pads, out=(ohp * ph, owp * pw))
+    for k, (_, _, index) in enumerate(window_slices(covered)):
+        yield k, index
+
+
 def row_slices(win: Window) -> Iterator[tuple[int, tuple[slice, ...]]]:
     """Yield `(i, index)` for each kernel row.
 

@@ -45,6 +45,7 @@ from ._geometry import (
     crop_hw,
     pad_hw,
     padded_shape,
+    pooled_window_slices,
     row_slices,
     window_geometry,
 )
@@ -112,17 +113,28 @@ def im2col(
     """
     pool = pool or _no_pool(win)
     n, c = x_padded.shape[0], x_padded.shape[3]
-    cells, (ohp, owp) = pool.size, pool.out
+    cells, (ph, pw), (ohp, owp) = pool.size, pool.kernel, pool.out
     kernel_major = c == 1
     shape = (win.size, cells, n, ohp, owp, 1) if kernel_major else (cells, n, ohp, owp, win.size, c)
     cols = scratch(xp, workspace, "cols", shape, x_padded.dtype, x_padded.device)
+    # one copy per kernel offset for all the pooling cells (not one per cell and offset: on a
+    # GPU each is a kernel launch), through views of cols with the cells split out
     if kernel_major:
-        for cell, k, idx in cell_window_slices(win, pool):
-            cols[k, cell, ...] = x_padded[idx]
+        blocks = xp.reshape(cols, (win.size, ph, pw, n, ohp, owp, 1))
+        for k, idx in pooled_window_slices(win, pool):
+            blocks[k, ...] = _cells_first(xp, x_padded[idx], pool)
         return xp.reshape(cols, (win.size, cells * n * ohp * owp)).T
-    for cell, k, idx in cell_window_slices(win, pool):
-        cols[cell, :, :, :, k, :] = x_padded[idx]
+    blocks = xp.reshape(cols, (ph, pw, n, ohp, owp, win.size, c))
+    for k, idx in pooled_window_slices(win, pool):
+        blocks[:, :, :, :, :, k, :] = _cells_first(xp, x_padded[idx], pool)
     return xp.reshape(cols, (cells * n * ohp * owp, win.size * c))
+
+
+def _cells_first(xp, inputs, pool):
+    """`(N, OHp*PH, OWp*PW, C)` inputs of one kernel offset as `(PH, PW, N, OHp, OWp, C)`: a view."""
+    (ph, pw), (ohp, owp) = pool.kernel, pool.out
+    n, c = inputs.shape[0], inputs.shape[3]
+    return xp.permute_dims(xp.reshape(inputs, (n, ohp, ph, owp, pw, c)), (2, 4, 0, 1, 3, 5))
 
 
 def row_windows(xp: Namespace, x_padded: Array, win: Window, workspace: dict[str, Array] | None = None) -> Array:
