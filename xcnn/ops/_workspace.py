@@ -59,3 +59,16 @@ def matmul_into(xp, a, b, out):
     if name_of(xp) not in _MATMUL_TAKES_OUT:
         return a @ b
     return xp.matmul(a, b, out=out)
+
+
+def add_into(x, index, y):
+    """``x[index] += y`` in place on a writeable ``x`` (a fresh gradient being gathered); returns ``x``.
+
+    Through the view ``x[index]``: neither Python's ``x[index] += y`` nor ``xpx.at(x, index).add(y)``,
+    which both write the updated view back onto itself (``x[index] = x[index] + y``): a second
+    pass over the slice, a second kernel launch on a GPU. On every backend here (NumPy, CuPy,
+    PyTorch, array_api_strict) a basic slice is a view and ``+=`` updates it in place.
+    """
+    view = x[index]
+    view += y
+    return x

@@ -30,12 +30,11 @@ import dataclasses
 import functools
 import math
 
-import array_api_extra as xpx
 
 from .._typing import Array, IntPair, Namespace, Padding, Shape
 from ..backend import Unkeyed, array_namespace, device_key
 from . import _parallel as parallel
-from ._workspace import matmul, matmul_into, scratch
+from ._workspace import add_into, matmul, matmul_into, scratch
 from .reductions import channel_sum
 from ._geometry import (
     Window,
@@ -344,7 +343,7 @@ def banded_backward(
         d_rows = xp.reshape(dz @ _banded_filters(xp, w, into_band).T, (n, out_rows, kh, wp, c))
         dx_padded = xp.zeros(x_padded_shape, dtype=dz.dtype, device=dz.device)
         for i, idx in row_slices(win):
-            dx_padded = xpx.at(dx_padded, idx).add(d_rows[:, :, i, :, :])
+            dx_padded = add_into(dx_padded, idx, d_rows[:, :, i, :, :])
         dx = crop_hw(dx_padded, win)
     return dx, dw
 
@@ -377,7 +376,7 @@ def col2im(xp: Namespace, dcols: Array, x_padded_shape: Shape, win: Window, pool
     per_offset = xp.reshape(dcols, (pool.size, n, ohp, owp, win.size, c))
     dx_padded = xp.zeros(x_padded_shape, dtype=dcols.dtype, device=dcols.device)
     for cell, k, idx in cell_window_slices(win, pool):
-        dx_padded = xpx.at(dx_padded, idx).add(per_offset[cell, :, :, :, k, :])
+        dx_padded = add_into(dx_padded, idx, per_offset[cell, :, :, :, k, :])
     return dx_padded
 
 

@@ -12,6 +12,7 @@ import array_api_extra as xpx
 
 from .._typing import Array, IntPair, Padding
 from ..backend import array_namespace
+from ._workspace import add_into
 from .activations import masked
 from ._geometry import (
     check_images,
@@ -268,7 +269,7 @@ def max_pool2d_backward(
     dx_padded = xp.zeros(x_padded.shape, dtype=x.dtype, device=x.device)
     taken = None
     # disjoint windows: each input cell is written once, so set instead of read-add-write
-    update = "set" if win.stride[0] >= win.kernel[0] and win.stride[1] >= win.kernel[1] else "add"
+    disjoint = win.stride[0] >= win.kernel[0] and win.stride[1] >= win.kernel[1]
     slices = list(window_slices(win))
     for k, (_, _, idx) in enumerate(slices):
         wins = x_padded[idx] == y
@@ -278,7 +279,8 @@ def max_pool2d_backward(
             wins = wins & ~taken
             if k + 1 < len(slices):  # no later window cell reads the last one's claims
                 taken = taken | wins
-        dx_padded = getattr(xpx.at(dx_padded, idx), update)(masked(xp, dy, wins))
+        grad = masked(xp, dy, wins)
+        dx_padded = xpx.at(dx_padded, idx).set(grad) if disjoint else add_into(dx_padded, idx, grad)
     return crop_hw(dx_padded, win)
 
 
@@ -371,7 +373,7 @@ def avg_pool2d_backward(
     share = dy / _window_counts(xp, x, win, count_include_pad)
     dx_padded = xp.zeros(padded_shape(tuple(x.shape), win), dtype=x.dtype, device=x.device)
     for _, _, idx in window_slices(win):
-        dx_padded = xpx.at(dx_padded, idx).add(share)
+        dx_padded = add_into(dx_padded, idx, share)
     return crop_hw(dx_padded, win)
 
 
