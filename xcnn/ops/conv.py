@@ -729,9 +729,9 @@ def shift_backward(
             dz = xp.reshape(grid, (rows, f))
             for k, offset in enumerate(offsets):
                 at = start + offset
-                group_taps[k, ...] += matmul_into(xp, x_flat[at : at + rows, :].T, dz, dw_part)
+                add_into(group_taps, (k, ...), matmul_into(xp, x_flat[at : at + rows, :].T, dz, dw_part))
                 if need_dx:
-                    dx_flat[at : at + rows, :] += matmul_into(xp, dz, taps[k, ...].T, t_all[:rows, :])
+                    add_into(dx_flat, (slice(at, at + rows), ...), matmul_into(xp, dz, taps[k, ...].T, t_all[:rows, :]))
         d_taps[g] = group_taps
 
     parallel.run(xp, run_group, len(groups))
