@@ -312,14 +312,14 @@ def conv2d_max_pool2d_backward(
         raise TypeError(f"at_max must be the boolean array conv2d_max_pool2d_forward returned, got {at_max.dtype}")
     grad = xp.reshape(dy, (outer, -1))
     dz = scratch(xp, workspace, "dz", tuple(at_max.shape), dy.dtype, dy.device)
-    taken = None
+    free = None  # the windows no earlier cell claimed: a tie goes to the first cell at the maximum
     cells = _cells(pool)
     for k, (i, j) in enumerate(cells):
         wins = at_max[:, i, j, :]
-        if taken is not None:
-            wins = wins & ~taken  # a tie goes to the first cell at the maximum
+        if free is not None:
+            wins = wins & free
         if k + 1 < len(cells):  # no later cell reads the last one's claims: one kernel saved
-            taken = wins if taken is None else taken | wins
+            free = ~wins if free is None else free ^ wins  # wins lie within free: xor takes them out
         dz[:, i, j, :] = masked(xp, grad, wins)
     if banded:
         dz = xp.reshape(dz, (n * ohp * ph, pw * owp * f))

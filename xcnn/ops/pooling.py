@@ -267,18 +267,16 @@ def max_pool2d_backward(
     if y is None:
         y = _max_over_windows(xp, x_padded, win)
     dx_padded = xp.zeros(x_padded.shape, dtype=x.dtype, device=x.device)
-    taken = None
+    free = None  # the windows no earlier cell claimed: a tie goes to the first cell at the maximum
     # disjoint windows: each input cell is written once, so set instead of read-add-write
     disjoint = win.stride[0] >= win.kernel[0] and win.stride[1] >= win.kernel[1]
     slices = list(window_slices(win))
     for k, (_, _, idx) in enumerate(slices):
         wins = x_padded[idx] == y
-        if taken is None:
-            taken = wins
-        else:
-            wins = wins & ~taken
-            if k + 1 < len(slices):  # no later window cell reads the last one's claims
-                taken = taken | wins
+        if free is not None:
+            wins = wins & free
+        if k + 1 < len(slices):  # no later window cell reads the last one's claims
+            free = ~wins if free is None else free ^ wins  # wins lie within free: xor takes them out
         grad = masked(xp, dy, wins)
         dx_padded = xpx.at(dx_padded, idx).set(grad) if disjoint else add_into(dx_padded, idx, grad)
     return crop_hw(dx_padded, win)
