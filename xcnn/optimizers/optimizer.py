@@ -4,7 +4,9 @@ decoupled weight decay as Keras applies them, then each subclass's update rule.
 Each optimizer updates `(key, weight, gradient)` triples and returns the new weights; its
 per-weight slots (momentum, moments, accumulators) are arrays on the weights' backend,
 so a step never leaves the device (clipping norms too stay there). Step counts and learning
-rates are host numbers.
+rates are host numbers. The update rule runs once per step over all the weights as flat
+vectors (a dozen kernel launches on a GPU, not a dozen per weight array); the weights handed
+back and the slots in `state` are views into those vectors.
 """
 
 from __future__ import annotations
@@ -92,7 +94,7 @@ class Optimizer:
             )
         self.iterations = 0
         self.state = {}  # key -> {slot name: array}
-        self._flat: FlatBuffers | None = None  # the weights and slots as flat buffers, made at the first step
+        self._flat: _FlatBuffers | None = None  # the weights and slots as flat buffers, made at the first step
 
     @property
     def current_learning_rate(self) -> float:
@@ -137,7 +139,7 @@ class Optimizer:
     def apply(self, items: Sequence[tuple[Hashable, Array, Array]]) -> list[Array]:
         """One step: update every weight from its gradient.
 
-        The update rule runs once over all the weights together (see `FlatBuffers`): the
+        The update rule runs once over all the weights together: the
         gradients are concatenated into one flat vector, the weights and each slot are kept in
         flat buffers, and the new weights come back as views into the new flat weights. On a GPU
         a step then launches a dozen kernels for the rule, not a dozen per weight array.
@@ -153,8 +155,8 @@ class Optimizer:
             The new weights, in the order of `items`.
 
         Raises:
-            ValueError: If a gradient's shape differs from its weight's, or a slot in `state`
-                from its weight's.
+            ValueError: If a gradient's shape differs from its weight's, a slot in `state`
+                from its weight's, or a key appears twice.
 
         Examples:
             >>> import numpy as np
@@ -199,7 +201,7 @@ class Optimizer:
         if flat is not None and flat.fits(keys, weights):
             flat.take_weights(weights)
         else:
-            flat = self._flat = FlatBuffers(keys, weights)
+            flat = self._flat = _FlatBuffers(keys, weights)
         flat.adopt_slots(self)
         g = flat.pack(grads)
         if self.clipnorm is None:
@@ -276,7 +278,7 @@ def _one_kind(arrays):
     return all(type(a) is kind and a.dtype == dtype and getattr(a, "device", None) == device for a in arrays)
 
 
-class FlatBuffers:
+class _FlatBuffers:
     """An optimizer's weights and slots as flat vectors, one segment per weight key.
 
     The weights handed out after a step, and the slots in the optimizer's ``state``, are views
