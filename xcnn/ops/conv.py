@@ -663,11 +663,11 @@ def shift_forward(
             for k in range(1, len(offsets)):
                 at = start + offsets[k]
                 z += matmul_into(xp, x_flat[at : at + rows, :], taps[k, ...], t_all[:rows, :])
+            if b is not None:  # here, while z is in cache and on the group's own core
+                z = add_bias(xp, z, b)
             y[first : first + count, ...] = xp.reshape(z, (count, hp, wp, f))[:, :oh, :ow, :]
 
     parallel.run(xp, run_group, len(groups))
-    if b is not None:
-        y = xp.reshape(add_bias(xp, xp.reshape(y, (n * oh, ow * f)), b), (n, oh, ow, f))
     return y, x_flat
 
 
