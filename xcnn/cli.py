@@ -749,6 +749,10 @@ def _abort_job(code):
     if mpi is not None and mpi.COMM_WORLD.Get_size() > 1:
         sys.stdout.flush()
         sys.stderr.flush()
+        # the error line is in the pipe to mpiexec's proxy; MPI_Abort makes mpiexec tear the job
+        # down at once, and a line its proxy had not forwarded yet was lost (1 run in ~40): give
+        # it a moment to pass the line on
+        time.sleep(1.0)
         mpi.COMM_WORLD.Abort(code)
         os._exit(code)  # MPICH's MPI_Abort may return before mpiexec ends the job: go no further
 
