@@ -168,6 +168,8 @@ class SyncBatchNormalization(BatchNormalization):
             ([0.02], [])
         """
         dist = active_distribution()
+        if dist is None:  # one process: no other rank runs an allreduce to take part in
+            return
         xp = self.xp
         zeros = xp.zeros_like(self.state["moving_mean"])  # (C,), also without gamma (scale=False)
         if phase == "forward":
