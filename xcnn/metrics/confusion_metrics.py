@@ -184,10 +184,7 @@ class AUC(Metric):
         return float(np.sum((fp_rate[:-1] - fp_rate[1:]) * heights))
 
     def get_config(self) -> dict[str, Any]:
-        """The metric's constructor arguments, as a saved model stores them.
-
-        Returns:
-            A dict of plain values.
+        """As `Metric.get_config`: AUC's constructor arguments.
 
         Examples:
             >>> from xcnn.metrics import AUC

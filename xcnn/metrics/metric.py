@@ -290,12 +290,8 @@ class MeanMetricWrapper(Metric):
         self.total, self.count = None, 0
 
     def update_state(self, y_true: Array, y_pred: Array, sample_weight: Array | None = None) -> None:
-        """Add one batch to the running state (on the device; no host copy).
-
-        Args:
-            y_true: The batch's targets, as given to `fit` (labels `(N,)` or one-hot `(N, K)`).
-            y_pred: The model's outputs `(N, K)`, float.
-            sample_weight: `(N,)` weights, or `None`.
+        """As `Metric.update_state`: adds the batch's `fn` values (each sample's mean, times its weight)
+        to the total and its size (or weight sum) to the count, on the device.
 
         Examples:
             >>> import numpy as np
@@ -357,10 +353,7 @@ class MeanMetricWrapper(Metric):
         return float(host_state[0]) / count if count else 0.0
 
     def get_config(self) -> dict[str, Any]:
-        """The metric's constructor arguments, as a saved model stores them.
-
-        Returns:
-            A dict of plain values.
+        """As `Metric.get_config`, with the keyword arguments passed on to `fn`.
 
         Examples:
             >>> from xcnn.metrics import TopKCategoricalAccuracy
