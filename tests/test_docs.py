@@ -141,6 +141,22 @@ class _Runner(doctest.DocTestRunner):
         super().report_unexpected_exception(out, test, example, exc_info)
 
 
+def test_a_missing_extra_skips_only_the_docstrings_that_need_it(monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys.modules[__name__], "OPTIONAL_PACKAGES", {*OPTIONAL_PACKAGES, "xcnn_absent_extra"})
+    parser = doctest.DocTestParser()
+    needs_extra = parser.get_doctest(">>> import xcnn_absent_extra\n>>> xcnn_absent_extra.f()\n", {}, "a", None, 0)
+    wrong = parser.get_doctest(">>> 1 + 1\n3\n", {}, "b", None, 0)
+    runner = _Runner()
+    for test in (needs_extra, wrong):
+        runner.run(test, out=lambda text: None)
+    result = runner.summarize(verbose=False)
+    assert [exc.name for exc in runner.missing] == ["xcnn_absent_extra"]
+    # both examples of the first docstring are the extra's absence; the wrong sum still counts
+    assert result.failed - runner.failed_without_extra == 1
+
+
 def _modules():
     names = ["xcnn"]
     for info in pkgutil.walk_packages(xcnn.__path__, "xcnn."):
