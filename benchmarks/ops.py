@@ -11,15 +11,24 @@ Table "conv": the convolutions of CIFAR-shaped networks at ``--batch-size`` (128
 'same' with C = F in {16, 32, 64, 128} at 32x32, 16x16 and 8x8, 3x3 stride 2, 1x1 (stride 1
 and 2) and 5x5 'valid'; forward alone and forward + backward with the input gradient, for
 xcnn (each layer's algorithm as ``ops.conv_algorithm`` picks it, named in the table) and
-``torch.nn.functional.conv2d`` on channels-last tensors, taking turns per repeat.
+``torch.nn.functional.conv2d`` on channels-last tensors, taking turns per repeat (each timed
+run after a ``--pause``, for the other library's idle threads to stop spinning). xcnn runs with
+the BLAS held at one thread, as a model's passes run it (``xcnn.ops._parallel.BlasHold``).
+The last columns say where xcnn's forward + backward time goes: "GEMM" is the time inside
+the op's matrix products (timed around each call, the busiest thread's sum when image groups
+run side by side) with the rate they reached on each core, "rest" everything else (copies, accumulations,
+bias, Python); "GEMM/torch" is the ratio xcnn would have with no "rest" at all, the limit of
+a GEMM-based convolution at this BLAS's rate.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
+import threading
 import time
 
 import numpy as np
@@ -28,6 +37,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from xcnn import backend as B  # noqa: E402
 from xcnn import ops  # noqa: E402
+from xcnn.ops import _parallel, conv  # noqa: E402
 
 CASES = {
     "conv article 100x28x28x1 -> 6@7x7": ("conv", (100, 28, 28, 1), (6, 7, 7, 1), 0),
@@ -113,6 +123,37 @@ def torch_case(kind, x_shape, arg, padding, repeat):
     return median_ms(run, repeat)
 
 
+class GemmClock:
+    """Times every matrix product ``xcnn.ops.conv`` makes while it is installed: per thread,
+    the seconds inside them and their floating-point operations."""
+
+    def __init__(self):
+        self.seconds, self.flops = {}, 0
+
+    def _timed(self, product):
+        def run(xp, a, b, *rest, **kw):
+            start = time.perf_counter()
+            out = product(xp, a, b, *rest, **kw)
+            me = threading.get_ident()
+            self.seconds[me] = self.seconds.get(me, 0.0) + time.perf_counter() - start
+            self.flops += 2 * a.shape[0] * a.shape[1] * b.shape[1]
+            return out
+
+        return run
+
+    @contextlib.contextmanager
+    def installed(self):
+        saved = conv.matmul, conv.matmul_into
+        conv.matmul, conv.matmul_into = self._timed(saved[0]), self._timed(saved[1])
+        try:
+            yield self
+        finally:
+            conv.matmul, conv.matmul_into = saved
+
+    def busiest_ms(self):
+        return max(self.seconds.values(), default=0.0) * 1e3
+
+
 def conv_contenders(x_shape, w_shape, stride, padding, batch):
     """``{name: run}`` for one row of the conv table: xcnn (NumPy, with a workspace as a layer
     keeps one) and torch channels-last, forward alone and forward + backward with dx."""
@@ -123,14 +164,19 @@ def conv_contenders(x_shape, w_shape, stride, padding, batch):
     y0 = ops.conv2d(x, w, stride=stride, padding=padding)
     dy = rng.standard_normal(y0.shape, dtype=np.float32)
 
-    def xcnn_fb():
-        _, cols = ops.conv2d_forward(x, w, stride=stride, padding=padding, workspace=workspace)
-        ops.conv2d_backward(dy, x, w, stride=stride, padding=padding, cols=cols, workspace=workspace)
+    hold = _parallel.BlasHold()
+    hold.wanted = True  # the BLAS at one thread, as in a model's passes
 
-    runs = {
-        "xcnn fwd": lambda: ops.conv2d_forward(x, w, stride=stride, padding=padding, workspace=workspace),
-        "xcnn f+b": xcnn_fb,
-    }
+    def xcnn_fwd():
+        with hold.pass_on("numpy"):
+            ops.conv2d_forward(x, w, stride=stride, padding=padding, workspace=workspace)
+
+    def xcnn_fb():
+        with hold.pass_on("numpy"):
+            _, cols = ops.conv2d_forward(x, w, stride=stride, padding=padding, workspace=workspace)
+            ops.conv2d_backward(dy, x, w, stride=stride, padding=padding, cols=cols, workspace=workspace)
+
+    runs = {"xcnn fwd": xcnn_fwd, "xcnn f+b": xcnn_fb}
     if B.is_available("torch"):
         import torch
         import torch.nn.functional as F
@@ -169,7 +215,7 @@ def conv_table(args):
     )
     header = (
         f"{'case':<28}{'algorithm':>10}{'xcnn fwd':>10}{'torch fwd':>10}{'ratio':>7}{'xcnn f+b':>10}"
-        f"{'torch f+b':>10}{'ratio':>7}"
+        f"{'torch f+b':>10}{'ratio':>7}{'GEMM':>8}{'GF/s/core':>10}{'rest':>8}{'GEMM/torch':>11}"
     )
     print(header)
     for label, x_shape, w_shape, stride, padding in CONV_TABLE:
@@ -181,10 +227,12 @@ def conv_table(args):
             run()
         for _ in range(args.repeat):
             for name, run in runs.items():
+                time.sleep(args.pause)
                 start = time.perf_counter()
                 run()
                 times[name].append(time.perf_counter() - start)
         ms = {name: statistics.median(t) * 1e3 for name, t in times.items()}
+        gemm_ms, rate = gemm_share(runs["xcnn f+b"], args)
         line = f"{label:<28}{algorithm:>10}{ms['xcnn fwd']:10.2f}"
         if "torch fwd" in ms:
             line += (
@@ -193,7 +241,21 @@ def conv_table(args):
             )
         else:
             line += f"{'-':>10}{'-':>7}{ms['xcnn f+b']:10.2f}{'-':>10}{'-':>7}"
+        line += f"{gemm_ms:8.2f}{rate:10.0f}{max(ms['xcnn f+b'] - gemm_ms, 0.0):8.2f}"
+        line += f"{gemm_ms / ms['torch f+b']:11.2f}" if "torch f+b" in ms else f"{'-':>11}"
         print(line)
+
+
+def gemm_share(run, args):
+    """Median milliseconds the busiest thread spends in GEMMs during ``run``, and their GFLOP/s."""
+    shares, rates = [], []
+    for _ in range(max(3, args.repeat // 2)):
+        time.sleep(args.pause)
+        with GemmClock().installed() as clock:
+            run()
+        shares.append(clock.busiest_ms())
+        rates.append(clock.flops / max(sum(clock.seconds.values()), 1e-12) / 1e9 * len(clock.seconds))
+    return statistics.median(shares), statistics.median(rates) / max(len(clock.seconds), 1)
 
 
 def main():
@@ -202,6 +264,9 @@ def main():
     parser.add_argument("--backends", default=",".join(b for b in B.available() if b != "array_api_strict"))
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=128, help="batch of the conv table")
+    parser.add_argument(
+        "--pause", type=float, default=0.15, help="seconds of sleep before each timed run of the conv table"
+    )
     args = parser.parse_args()
     tables = args.tables.split(",")
     unknown = set(tables) - {"core", "conv"}

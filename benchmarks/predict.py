@@ -34,7 +34,7 @@ from xcnn import zoo  # noqa: E402
 
 def xcnn_runner(name, images, batch):
     model = zoo.get(name, input_shape=SHAPES[name], backend="numpy", dtype="float32", seed=0)
-    return model, lambda: model.predict(images, batch_size=batch)
+    return model, lambda: model.predict(images, batch_size=batch, verbose=0)  # no progress bar: not what is timed
 
 
 def torch_runner(name, images, batch):

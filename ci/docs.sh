@@ -5,6 +5,8 @@
 #   mypy         types of xcnn/ ([tool.mypy])
 #   mkdocs       the site, warnings as errors: broken links, pages outside the nav, public
 #                names missing from the API reference (docs/hooks/reference_coverage.py)
+#   gaps         every public function and class has a docstring, an example, a Raises section
+#                where it raises, and type hints (ci/docstring_gaps.py --check)
 #   pytest       every python block of the Markdown pages and every docstring example
 # Installs what it needs (the docs and dev extras) into the CI virtualenv ci/test.sh made, or
 # a new one. Run from anywhere: bash ci/docs.sh
@@ -29,5 +31,7 @@ echo "== mypy"
 mypy
 echo "== mkdocs build --strict"
 mkdocs build --strict
+echo "== docstring gaps"
+PYTHONPATH=. python ci/docstring_gaps.py --summary --check
 echo "== documented examples"
 python -m pytest -q -p no:cacheprovider tests/test_docs.py

@@ -156,3 +156,16 @@ def test_predict_benchmark_reports_images_per_second():
     assert len(lines) == 4
     # onnxruntime's column says why it is empty when there is no export or no onnxruntime
     assert all("onnxruntime" in line or "not available" in line for line in lines)
+
+
+def test_train_step_breakdown_walks_graph_models():
+    # ResNet's Add layers take two inputs and its skips feed two layers: the breakdown walks
+    # the graph as the trainer does
+    out = run_script("train_step.py", "--model", "resnet", "--batch-size", "4", *QUICK)
+    assert "add forward" in out and "add backward" in out and "global_average_pooling2d backward" in out
+
+
+@pytest.mark.skipif(not has("torch"), reason="torch not installed")
+def test_memory_reports_each_contenders_peak():
+    out = run_script("memory.py", "--model", "lecture", "--batch-size", "8", "--images", "16")
+    assert "xcnn  : peak" in out and "torch : peak" in out and "failed" not in out

@@ -20,6 +20,7 @@ import tempfile
 import time
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -184,7 +185,7 @@ def _prepare_out(out, resume, overwrite):
             os.remove(os.path.join(out, name))
 
 
-def cmd_train(args):  # unhinted: mypy cannot see that `model` is set on every path, nor `saved_extra`
+def cmd_train(args: argparse.Namespace) -> int:
     """`xcnn train`: train a zoo model on a data set, checkpointing every epoch in `args.out`.
 
     Writes `checkpoint.safetensors` after every finite epoch, then `model.safetensors`,
@@ -218,14 +219,16 @@ def cmd_train(args):  # unhinted: mypy cannot see that `model` is set on every p
     if chief:  # one rank checks, clears and creates --out
         _prepare_out(args.out, args.resume, args.overwrite)
     checkpoint = os.path.join(args.out, CHECKPOINT)
-    history, first_epoch, model, saved = {}, 0, None, None
+    history: dict[str, list[float]] = {}
+    first_epoch, resumed, saved = 0, None, None
     if args.resume:
         if not os.path.exists(checkpoint):
             raise UsageError(f"--resume: no checkpoint at {checkpoint}; train without --resume first")
-        model = load_model(checkpoint, backend=getattr(args, "backend", None), device=args.device)
-        first_epoch = model.saved_extra.get("epoch", 0)
-        history = model.saved_extra.get("history", {})
-        saved = model.saved_extra.get("options")
+        resumed = load_model(checkpoint, backend=getattr(args, "backend", None), device=args.device)
+        extra: dict[str, Any] = getattr(resumed, "saved_extra", {})  # load_model sets it
+        first_epoch = extra.get("epoch", 0)
+        history = extra.get("history", {})
+        saved = extra.get("options")
         if saved is None:
             print(
                 f"{checkpoint} does not record its run's options (an older xcnn wrote it): "
@@ -233,12 +236,12 @@ def cmd_train(args):  # unhinted: mypy cannot see that `model` is set on every p
                 file=sys.stderr,
             )
     options = _resolve_run_options(args, saved)
-    if model is not None and options["backend"] and options["backend"] != model.backend:
+    if resumed is not None and options["backend"] and options["backend"] != resumed.backend:
         if B.is_available(options["backend"]):
-            model.to(options["backend"])  # the checkpoint's backend, as the run started
+            resumed.to(options["backend"])  # the checkpoint's backend, as the run started
         else:
             print(
-                f"the checkpoint's backend {options['backend']!r} is not available here; continuing on {model.backend}",
+                f"the checkpoint's backend {options['backend']!r} is not available here; continuing on {resumed.backend}",
                 file=sys.stderr,
             )
     vars(args).update(options)
@@ -252,8 +255,9 @@ def cmd_train(args):  # unhinted: mypy cannot see that `model` is set on every p
         raise UsageError(f"--augment {args.augment} must be smaller than the images ({x.shape[1]}x{x.shape[2]})")
     steps = args.epochs * -(-len(x) // args.batch_size)  # optimizer steps in the whole run
     classes = datasets.SPECS[args.dataset].classes  # the data set's, not counted from a prefix of its labels
-    if args.resume:
-        if isinstance(model.optimizer.learning_rate, optimizers.CosineDecay):
+    if resumed is not None:  # --resume
+        model = resumed
+        if model.optimizer is not None and isinstance(model.optimizer.learning_rate, optimizers.CosineDecay):
             # a resumed run may be longer than the first one (--epochs): stretch the cosine to it
             model.optimizer.learning_rate.decay_steps = steps
         say(f"Resuming from {checkpoint} after epoch {first_epoch}")
@@ -305,8 +309,9 @@ def cmd_train(args):  # unhinted: mypy cannot see that `model` is set on every p
         else:
             print("\nInterrupted before the first epoch finished; nothing was saved.", file=sys.stderr)
         return 130
-    if guard.terminated or saver.diverged_epoch is not None:
-        epoch = guard.stopped_epoch if guard.terminated else saver.diverged_epoch
+    diverged = guard.stopped_epoch if guard.terminated else saver.diverged_epoch
+    if diverged is not None:
+        epoch = diverged
         kept = first_epoch + saver.saved_epochs
         what = (
             f"the checkpoint {checkpoint} keeps epoch {kept}, the last with a finite loss"
@@ -326,7 +331,8 @@ def cmd_train(args):  # unhinted: mypy cannot see that `model` is set on every p
     model.save(os.path.join(args.out, FINAL), extra=_run_extra(args.epochs, history, options))
     ranks = distribution.distribution()
     if not chief:
-        ranks.barrier()  # rank 0 writes the history and the pictures
+        if ranks is not None:  # always, on a rank other than 0
+            ranks.barrier()  # rank 0 writes the history and the pictures
         return 0
     distribution.set_distribution(None)  # rank 0 alone from here on (the pictures call predict)
     atomic_write(os.path.join(args.out, HISTORY), json.dumps(_strict(history), indent=1, allow_nan=False).encode())
@@ -418,7 +424,7 @@ def _read_image(path, shape):
     return img.reshape(shape)[None]
 
 
-def cmd_predict(args):  # unhinted: mypy cannot see that a built model has an `input_shape`
+def cmd_predict(args: argparse.Namespace) -> int:
     """`xcnn predict`: a saved model's class for one image (.png, .jpg or .npy) and its top 3.
 
     Args:
@@ -448,7 +454,10 @@ def cmd_predict(args):  # unhinted: mypy cannot see that a built model has an `i
         0
     """
     model = load_model(args.model_file, backend=args.backend, device=args.device)
-    x = _read_image(args.image, model.input_shape[1:]).astype(model.dtype)
+    shape = model.input_shape
+    if shape is None:
+        raise ValueError(f"{args.model_file} holds a model without an input shape: it cannot tell what image it takes")
+    x = _read_image(args.image, shape[1:]).astype(model.dtype)
     probs = model.predict(x)[0]
     best = int(np.argmax(probs))
     print(f"predicted class: {best} (probability {probs[best]:.4f})")
@@ -749,6 +758,10 @@ def _abort_job(code):
     if mpi is not None and mpi.COMM_WORLD.Get_size() > 1:
         sys.stdout.flush()
         sys.stderr.flush()
+        # the error line is in the pipe to mpiexec's proxy; MPI_Abort makes mpiexec tear the job
+        # down at once, and a line its proxy had not forwarded yet was lost (1 run in ~40): give
+        # it a moment to pass the line on
+        time.sleep(1.0)
         mpi.COMM_WORLD.Abort(code)
         os._exit(code)  # MPICH's MPI_Abort may return before mpiexec ends the job: go no further
 

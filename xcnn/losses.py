@@ -253,15 +253,8 @@ class CategoricalCrossentropy(Loss):
         return None if self.from_logits else "softmax"
 
     def targets(self, y: Array, num_classes: int, dtype: DType) -> Array:
-        """Targets as the loss expects them, from the (device) labels of a batch.
-
-        Args:
-            y: The labels: `(N, K)` (one-hot or values), or `(N,)` class indices for a sparse loss.
-            num_classes: `K`, the model's outputs per sample.
-            dtype: The dtype of the targets (the outputs').
-
-        Returns:
-            `(N, K)` targets (label smoothing applied where set).
+        """As `Loss.targets`: the labels `(N, K)` as given, smoothed to `y * (1 - s) + s / K` by
+        `label_smoothing` `s`.
 
         Examples:
             >>> import numpy as np
@@ -269,21 +262,16 @@ class CategoricalCrossentropy(Loss):
             >>> loss = CategoricalCrossentropy()
             >>> loss.targets(np.array([[0.0, 1.0]]), 2, "float64").tolist()
             [[0.0, 1.0]]
+            >>> CategoricalCrossentropy(label_smoothing=0.2).targets(np.array([[0.0, 1.0]]), 2, "float64").tolist()
+            [[0.1, 0.9]]
         """
         if self.label_smoothing:
             return y * (1.0 - self.label_smoothing) + self.label_smoothing / num_classes
         return y
 
     def value(self, y_pred: Array, target: Array, sample_weight: Array | None = None) -> Array:
-        """The batch loss: the mean over the batch of each sample's (weighted) loss.
-
-        Args:
-            y_pred: The model's outputs, `(N, K)`, float32 or float64, on any backend.
-            target: The targets as `targets` makes them, `(N, K)`, in `y_pred`'s dtype.
-            sample_weight: `(N,)` weights of each sample's loss, or `None`.
-
-        Returns:
-            A 0-d array in the outputs' dtype.
+        """As `Loss.value`: `xcnn.ops.losses.categorical_crossentropy` of the probabilities, or
+        `softmax_cross_entropy` of the logits when `from_logits`.
 
         Examples:
             >>> import numpy as np
@@ -299,15 +287,8 @@ class CategoricalCrossentropy(Loss):
         return L.categorical_crossentropy(y_pred, target, sample_weight)
 
     def gradient(self, y_pred: Array, target: Array, sample_weight: Array | None = None) -> Array:
-        """The gradient of `value` w.r.t. `y_pred`.
-
-        Args:
-            y_pred: The model's outputs, `(N, K)`, float32 or float64, on any backend.
-            target: The targets as `targets` makes them, `(N, K)`, in `y_pred`'s dtype.
-            sample_weight: `(N,)` weights of each sample's loss, or `None`.
-
-        Returns:
-            `(N, K)`, in `y_pred`'s dtype.
+        """As `Loss.gradient`: `xcnn.ops.losses.categorical_crossentropy_backward` (Keras rescales each
+        row of `y_pred` to sum to 1 first), or `softmax_cross_entropy_backward` when `from_logits`.
 
         Examples:
             >>> import numpy as np
@@ -323,15 +304,8 @@ class CategoricalCrossentropy(Loss):
         return L.categorical_crossentropy_backward(y_pred, target, sample_weight)
 
     def value_from_logits(self, logits: Array, target: Array, sample_weight: Array | None = None) -> Array:
-        """The batch loss computed from the logits (exact where `log(p)` would underflow).
-
-        Args:
-            logits: The model's outputs before the activation, `(N, K)`, float32 or float64, on any backend.
-            target: The targets as `targets` makes them, `(N, K)`, in `logits`'s dtype.
-            sample_weight: `(N,)` weights of each sample's loss, or `None`.
-
-        Returns:
-            A 0-d array in the outputs' dtype.
+        """As `Loss.value_from_logits`: `xcnn.ops.losses.softmax_cross_entropy` (the loss of a fused
+        softmax output).
 
         Examples:
             >>> import numpy as np
@@ -347,17 +321,8 @@ class CategoricalCrossentropy(Loss):
     def gradient_from_logits(
         self, logits: Array, target: Array, sample_weight: Array | None = None, probabilities: Array | None = None
     ) -> Array:
-        """The gradient of `value_from_logits` w.r.t. the logits (`(p - y) / N` for softmax cross-entropy).
-
-        Args:
-            logits: The model's outputs before the activation, `(N, K)`, float32 or float64, on any backend.
-            target: The targets as `targets` makes them, `(N, K)`, in `logits`'s dtype.
-            sample_weight: `(N,)` weights of each sample's loss, or `None`.
-            probabilities: The fused activation of `logits` (the model's output) when the caller
-                has it already, which saves recomputing it; `None`: computed here.
-
-        Returns:
-            `(N, K)`, in `logits`'s dtype.
+        """As `Loss.gradient_from_logits`: `xcnn.ops.losses.softmax_cross_entropy_backward`, which
+        skips summing the target rows where they are one-hot labels (the sparse loss).
 
         Examples:
             >>> import numpy as np
@@ -393,15 +358,7 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
         super().__init__(from_logits=from_logits)
 
     def targets(self, y: Array, num_classes: int, dtype: DType) -> Array:
-        """Targets as the loss expects them, from the (device) labels of a batch.
-
-        Args:
-            y: The labels: `(N, K)` (one-hot or values), or `(N,)` class indices for a sparse loss.
-            num_classes: `K`, the model's outputs per sample.
-            dtype: The dtype of the targets (the outputs').
-
-        Returns:
-            `(N, K)` targets (label smoothing applied where set).
+        """As `Loss.targets`: the class indices `(N,)` one-hot encoded on the device, `(N, K)`.
 
         Examples:
             >>> import numpy as np
@@ -453,15 +410,8 @@ class BinaryCrossentropy(Loss):
         return None if self.from_logits else "sigmoid"
 
     def targets(self, y: Array, num_classes: int, dtype: DType) -> Array:
-        """Targets as the loss expects them, from the (device) labels of a batch.
-
-        Args:
-            y: The labels: `(N, K)` (one-hot or values), or `(N,)` class indices for a sparse loss.
-            num_classes: `K`, the model's outputs per sample.
-            dtype: The dtype of the targets (the outputs').
-
-        Returns:
-            `(N, K)` targets (label smoothing applied where set).
+        """As `Loss.targets`: the labels `(N, K)` as given, smoothed to `y * (1 - s) + s / 2` by
+        `label_smoothing` `s`.
 
         Examples:
             >>> import numpy as np
@@ -469,21 +419,16 @@ class BinaryCrossentropy(Loss):
             >>> loss = BinaryCrossentropy()
             >>> loss.targets(np.array([[0.0, 1.0]]), 2, "float64").tolist()
             [[0.0, 1.0]]
+            >>> BinaryCrossentropy(label_smoothing=0.2).targets(np.array([[0.0, 1.0]]), 2, "float64").tolist()
+            [[0.1, 0.9]]
         """
         if self.label_smoothing:
             return y * (1.0 - self.label_smoothing) + 0.5 * self.label_smoothing
         return y
 
     def value(self, y_pred: Array, target: Array, sample_weight: Array | None = None) -> Array:
-        """The batch loss: the mean over the batch of each sample's (weighted) loss.
-
-        Args:
-            y_pred: The model's outputs, `(N, K)`, float32 or float64, on any backend.
-            target: The targets as `targets` makes them, `(N, K)`, in `y_pred`'s dtype.
-            sample_weight: `(N,)` weights of each sample's loss, or `None`.
-
-        Returns:
-            A 0-d array in the outputs' dtype.
+        """As `Loss.value`: `xcnn.ops.losses.binary_crossentropy` of the probabilities, or
+        `sigmoid_binary_crossentropy` of the logits when `from_logits`.
 
         Examples:
             >>> import numpy as np
@@ -499,15 +444,8 @@ class BinaryCrossentropy(Loss):
         return L.binary_crossentropy(y_pred, target, sample_weight)
 
     def gradient(self, y_pred: Array, target: Array, sample_weight: Array | None = None) -> Array:
-        """The gradient of `value` w.r.t. `y_pred`.
-
-        Args:
-            y_pred: The model's outputs, `(N, K)`, float32 or float64, on any backend.
-            target: The targets as `targets` makes them, `(N, K)`, in `y_pred`'s dtype.
-            sample_weight: `(N,)` weights of each sample's loss, or `None`.
-
-        Returns:
-            `(N, K)`, in `y_pred`'s dtype.
+        """As `Loss.gradient`: `xcnn.ops.losses.binary_crossentropy_backward`, or
+        `sigmoid_binary_crossentropy_backward` w.r.t. the logits when `from_logits`.
 
         Examples:
             >>> import numpy as np
@@ -523,15 +461,8 @@ class BinaryCrossentropy(Loss):
         return L.binary_crossentropy_backward(y_pred, target, sample_weight)
 
     def value_from_logits(self, logits: Array, target: Array, sample_weight: Array | None = None) -> Array:
-        """The batch loss computed from the logits (exact where `log(p)` would underflow).
-
-        Args:
-            logits: The model's outputs before the activation, `(N, K)`, float32 or float64, on any backend.
-            target: The targets as `targets` makes them, `(N, K)`, in `logits`'s dtype.
-            sample_weight: `(N,)` weights of each sample's loss, or `None`.
-
-        Returns:
-            A 0-d array in the outputs' dtype.
+        """As `Loss.value_from_logits`: `xcnn.ops.losses.sigmoid_binary_crossentropy` (the loss of a
+        fused sigmoid output).
 
         Examples:
             >>> import numpy as np
@@ -547,17 +478,7 @@ class BinaryCrossentropy(Loss):
     def gradient_from_logits(
         self, logits: Array, target: Array, sample_weight: Array | None = None, probabilities: Array | None = None
     ) -> Array:
-        """The gradient of `value_from_logits` w.r.t. the logits (`(p - y) / N` for softmax cross-entropy).
-
-        Args:
-            logits: The model's outputs before the activation, `(N, K)`, float32 or float64, on any backend.
-            target: The targets as `targets` makes them, `(N, K)`, in `logits`'s dtype.
-            sample_weight: `(N,)` weights of each sample's loss, or `None`.
-            probabilities: The fused activation of `logits` (the model's output) when the caller
-                has it already, which saves recomputing it; `None`: computed here.
-
-        Returns:
-            `(N, K)`, in `logits`'s dtype.
+        """As `Loss.gradient_from_logits`: `xcnn.ops.losses.sigmoid_binary_crossentropy_backward`.
 
         Examples:
             >>> import numpy as np
@@ -588,15 +509,7 @@ class MeanSquaredError(Loss):
         pass
 
     def value(self, y_pred: Array, target: Array, sample_weight: Array | None = None) -> Array:
-        """The batch loss: the mean over the batch of each sample's (weighted) loss.
-
-        Args:
-            y_pred: The model's outputs, `(N, K)`, float32 or float64, on any backend.
-            target: The targets as `targets` makes them, `(N, K)`, in `y_pred`'s dtype.
-            sample_weight: `(N,)` weights of each sample's loss, or `None`.
-
-        Returns:
-            A 0-d array in the outputs' dtype.
+        """As `Loss.value`: `xcnn.ops.losses.mean_squared_error`.
 
         Examples:
             >>> import numpy as np
@@ -610,15 +523,7 @@ class MeanSquaredError(Loss):
         return L.mean_squared_error(y_pred, target, sample_weight)
 
     def gradient(self, y_pred: Array, target: Array, sample_weight: Array | None = None) -> Array:
-        """The gradient of `value` w.r.t. `y_pred`.
-
-        Args:
-            y_pred: The model's outputs, `(N, K)`, float32 or float64, on any backend.
-            target: The targets as `targets` makes them, `(N, K)`, in `y_pred`'s dtype.
-            sample_weight: `(N,)` weights of each sample's loss, or `None`.
-
-        Returns:
-            `(N, K)`, in `y_pred`'s dtype.
+        """As `Loss.gradient`: `xcnn.ops.losses.mean_squared_error_backward`, `2 (y_pred - y) / (N K)`.
 
         Examples:
             >>> import numpy as np
@@ -649,15 +554,7 @@ class MeanAbsoluteError(Loss):
         pass
 
     def value(self, y_pred: Array, target: Array, sample_weight: Array | None = None) -> Array:
-        """The batch loss: the mean over the batch of each sample's (weighted) loss.
-
-        Args:
-            y_pred: The model's outputs, `(N, K)`, float32 or float64, on any backend.
-            target: The targets as `targets` makes them, `(N, K)`, in `y_pred`'s dtype.
-            sample_weight: `(N,)` weights of each sample's loss, or `None`.
-
-        Returns:
-            A 0-d array in the outputs' dtype.
+        """As `Loss.value`: `xcnn.ops.losses.mean_absolute_error`.
 
         Examples:
             >>> import numpy as np
@@ -671,15 +568,7 @@ class MeanAbsoluteError(Loss):
         return L.mean_absolute_error(y_pred, target, sample_weight)
 
     def gradient(self, y_pred: Array, target: Array, sample_weight: Array | None = None) -> Array:
-        """The gradient of `value` w.r.t. `y_pred`.
-
-        Args:
-            y_pred: The model's outputs, `(N, K)`, float32 or float64, on any backend.
-            target: The targets as `targets` makes them, `(N, K)`, in `y_pred`'s dtype.
-            sample_weight: `(N,)` weights of each sample's loss, or `None`.
-
-        Returns:
-            `(N, K)`, in `y_pred`'s dtype.
+        """As `Loss.gradient`: `xcnn.ops.losses.mean_absolute_error_backward`, `sign(y_pred - y) / (N K)`.
 
         Examples:
             >>> import numpy as np
@@ -718,15 +607,7 @@ class Huber(Loss):
         self.delta = float(delta)
 
     def value(self, y_pred: Array, target: Array, sample_weight: Array | None = None) -> Array:
-        """The batch loss: the mean over the batch of each sample's (weighted) loss.
-
-        Args:
-            y_pred: The model's outputs, `(N, K)`, float32 or float64, on any backend.
-            target: The targets as `targets` makes them, `(N, K)`, in `y_pred`'s dtype.
-            sample_weight: `(N,)` weights of each sample's loss, or `None`.
-
-        Returns:
-            A 0-d array in the outputs' dtype.
+        """As `Loss.value`: `xcnn.ops.losses.huber` with this loss's `delta`.
 
         Examples:
             >>> import numpy as np
@@ -740,15 +621,7 @@ class Huber(Loss):
         return L.huber(y_pred, target, self.delta, sample_weight)
 
     def gradient(self, y_pred: Array, target: Array, sample_weight: Array | None = None) -> Array:
-        """The gradient of `value` w.r.t. `y_pred`.
-
-        Args:
-            y_pred: The model's outputs, `(N, K)`, float32 or float64, on any backend.
-            target: The targets as `targets` makes them, `(N, K)`, in `y_pred`'s dtype.
-            sample_weight: `(N,)` weights of each sample's loss, or `None`.
-
-        Returns:
-            `(N, K)`, in `y_pred`'s dtype.
+        """As `Loss.gradient`: `xcnn.ops.losses.huber_backward` with this loss's `delta`.
 
         Examples:
             >>> import numpy as np
@@ -779,15 +652,7 @@ class KLDivergence(Loss):
         pass
 
     def value(self, y_pred: Array, target: Array, sample_weight: Array | None = None) -> Array:
-        """The batch loss: the mean over the batch of each sample's (weighted) loss.
-
-        Args:
-            y_pred: The model's outputs, `(N, K)`, float32 or float64, on any backend.
-            target: The targets as `targets` makes them, `(N, K)`, in `y_pred`'s dtype.
-            sample_weight: `(N,)` weights of each sample's loss, or `None`.
-
-        Returns:
-            A 0-d array in the outputs' dtype.
+        """As `Loss.value`: `xcnn.ops.losses.kl_divergence`.
 
         Examples:
             >>> import numpy as np
@@ -801,15 +666,7 @@ class KLDivergence(Loss):
         return L.kl_divergence(y_pred, target, sample_weight)
 
     def gradient(self, y_pred: Array, target: Array, sample_weight: Array | None = None) -> Array:
-        """The gradient of `value` w.r.t. `y_pred`.
-
-        Args:
-            y_pred: The model's outputs, `(N, K)`, float32 or float64, on any backend.
-            target: The targets as `targets` makes them, `(N, K)`, in `y_pred`'s dtype.
-            sample_weight: `(N,)` weights of each sample's loss, or `None`.
-
-        Returns:
-            `(N, K)`, in `y_pred`'s dtype.
+        """As `Loss.gradient`: `xcnn.ops.losses.kl_divergence_backward`.
 
         Examples:
             >>> import numpy as np

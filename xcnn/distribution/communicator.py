@@ -20,8 +20,8 @@ class Communicator:
     """The collectives of one group of ``size`` processes; this one is ``rank`` (0 is the chief).
 
     Every method is collective: each rank of the group must call it, in the same order. This
-    base class is the group of one process, without collectives: a subclass (`MPICommunicator`,
-    `NCCLCommunicator`) implements them.
+    base class is the group of one process, where each collective returns this rank's own
+    values; a group of several (`MPICommunicator`, `NCCLCommunicator`) overrides every one.
 
     Examples:
         >>> from xcnn.distribution import Communicator, DataParallel
@@ -33,6 +33,14 @@ class Communicator:
     rank = 0
     size = 1
 
+    def _alone(self, collective):
+        """Refuse a collective that a group of several ranks inherited from the group of one."""
+        if self.size != 1:
+            raise NotImplementedError(
+                f"{type(self).__name__} has {self.size} ranks but does not implement {collective}: "
+                "the base class's collectives are those of a group of one process"
+            )
+
     def allreduce_sum_(self, buffer: Array) -> Array:
         """Sum the 1-D array ``buffer`` over the ranks, element by element; returns the sum,
         written into ``buffer`` where the library can write into it.
@@ -41,12 +49,22 @@ class Communicator:
             buffer: A 1-D array of any backend, the same length and dtype on every rank.
 
         Returns:
-            The element-wise sum, `buffer` itself when it was summed in place.
+            The element-wise sum, `buffer` itself when it was summed in place (always, for one
+            process).
 
         Raises:
-            NotImplementedError: In this base class (a subclass implements it).
+            NotImplementedError: In a subclass of several ranks that does not override it.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.distribution import Communicator
+            >>> buffer = np.array([1.0, 2.0])
+            >>> summed = Communicator().allreduce_sum_(buffer)  # one rank: the sum is its own
+            >>> summed is buffer, summed.tolist()
+            (True, [1.0, 2.0])
         """
-        raise NotImplementedError
+        self._alone("allreduce_sum_")
+        return buffer
 
     def allreduce_host(self, values: np.ndarray) -> np.ndarray:
         """Element-wise sum over the ranks of a 1-D float64 NumPy array (metric sums).
@@ -58,9 +76,15 @@ class Communicator:
             A new float64 NumPy array, the sum.
 
         Raises:
-            NotImplementedError: In this base class (a subclass implements it).
+            NotImplementedError: In a subclass of several ranks that does not override it.
+
+        Examples:
+            >>> from xcnn.distribution import Communicator
+            >>> Communicator().allreduce_host([3, 4])
+            array([3., 4.])
         """
-        raise NotImplementedError
+        self._alone("allreduce_host")
+        return np.array(values, dtype=np.float64, copy=True)
 
     def bcast_(self, buffer: Array, root: int = 0) -> Array:
         """Overwrite the 1-D array ``buffer`` with rank ``root``'s; returns it (see allreduce_sum_).
@@ -73,9 +97,17 @@ class Communicator:
             Rank `root`'s values, `buffer` itself when it was written in place.
 
         Raises:
-            NotImplementedError: In this base class (a subclass implements it).
+            NotImplementedError: In a subclass of several ranks that does not override it.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.distribution import Communicator
+            >>> buffer = np.array([5.0, 6.0])
+            >>> Communicator().bcast_(buffer) is buffer  # one rank: it is the root
+            True
         """
-        raise NotImplementedError
+        self._alone("bcast_")
+        return buffer
 
     def bcast_object(self, obj: Any, root: int = 0) -> Any:
         """Rank ``root``'s ``obj`` (a small picklable value) on every rank.
@@ -88,9 +120,15 @@ class Communicator:
             Rank `root`'s `obj`.
 
         Raises:
-            NotImplementedError: In this base class (a subclass implements it).
+            NotImplementedError: In a subclass of several ranks that does not override it.
+
+        Examples:
+            >>> from xcnn.distribution import Communicator
+            >>> Communicator().bcast_object({"epoch": 3})
+            {'epoch': 3}
         """
-        raise NotImplementedError
+        self._alone("bcast_object")
+        return obj
 
     def allgather_object(self, obj: Any) -> list[Any]:
         """A list of every rank's ``obj``, in rank order.
@@ -102,9 +140,15 @@ class Communicator:
             `size` values, rank 0's first.
 
         Raises:
-            NotImplementedError: In this base class (a subclass implements it).
+            NotImplementedError: In a subclass of several ranks that does not override it.
+
+        Examples:
+            >>> from xcnn.distribution import Communicator
+            >>> Communicator().allgather_object("rank 0's")
+            ["rank 0's"]
         """
-        raise NotImplementedError
+        self._alone("allgather_object")
+        return [obj]
 
     def allgather_rows(self, rows: np.ndarray) -> np.ndarray:
         """Every rank's ``(n_r, ...)`` NumPy array concatenated along axis 0 in rank order;
@@ -114,20 +158,31 @@ class Communicator:
             rows: This rank's rows, `(n_r, ...)`.
 
         Returns:
-            The NumPy array `(sum of n_r, ...)`, in `rows`'s dtype.
+            A new NumPy array `(sum of n_r, ...)`, in `rows`'s dtype.
 
         Raises:
-            NotImplementedError: In this base class (a subclass implements it).
+            NotImplementedError: In a subclass of several ranks that does not override it.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.distribution import Communicator
+            >>> Communicator().allgather_rows(np.arange(6).reshape(3, 2)).tolist()
+            [[0, 1], [2, 3], [4, 5]]
         """
-        raise NotImplementedError
+        self._alone("allgather_rows")
+        return np.array(rows, copy=True, order="C")
 
     def barrier(self) -> None:
         """Return once every rank has called it.
 
         Raises:
-            NotImplementedError: In this base class (a subclass implements it).
+            NotImplementedError: In a subclass of several ranks that does not override it.
+
+        Examples:
+            >>> from xcnn.distribution import Communicator
+            >>> Communicator().barrier()  # one rank: returns at once
         """
-        raise NotImplementedError
+        self._alone("barrier")
 
 
 def _import_mpi():
@@ -144,6 +199,18 @@ class MPICommunicator(Communicator):
     Buffers of any backend work: NumPy arrays and CPU torch tensors are reduced in their own
     memory (one ``Allreduce(IN_PLACE)``); others (array_api_strict, CuPy without NCCL) make
     one host copy each way.
+
+    Args:
+        comm: An mpi4py communicator (default: ``MPI.COMM_WORLD``).
+
+    Raises:
+        ImportError: If mpi4py is not installed.
+
+    Examples:
+        >>> from xcnn.distribution import MPICommunicator
+        >>> world = MPICommunicator()  # a plain `python` run, no mpiexec: MPI's world of one
+        >>> world.rank, world.size
+        (0, 1)
     """
 
     def __init__(self, comm: Any = None) -> None:
@@ -162,33 +229,82 @@ class MPICommunicator(Communicator):
         return (host, True) if shared else (np.array(host, copy=True, order="C"), False)
 
     def allreduce_sum_(self, buffer: Array) -> Array:
-        """See `Communicator.allreduce_sum_`: one `Allreduce(IN_PLACE)` over MPI."""
+        """See `Communicator.allreduce_sum_`: one `Allreduce(IN_PLACE)` over MPI.
+
+        Examples:
+            >>> import numpy as np
+            >>> import array_api_strict as xps
+            >>> from xcnn.distribution import MPICommunicator
+            >>> world = MPICommunicator()  # without mpiexec: one rank
+            >>> buffer = np.array([1.0, 2.0])
+            >>> world.allreduce_sum_(buffer) is buffer  # NumPy: summed in its own memory
+            True
+            >>> world.allreduce_sum_(xps.asarray([1.0, 2.0]))  # other backends: through one host copy
+            Array([1., 2.], dtype=array_api_strict.float64)
+        """
         host, shared = self._in_host_memory(buffer)
         self.comm.Allreduce(self._MPI.IN_PLACE, host, op=self._MPI.SUM)
         return buffer if shared else B.asarray(host, B.backend_of(buffer))
 
     def allreduce_host(self, values: np.ndarray) -> np.ndarray:
-        """See `Communicator.allreduce_host`: one `Allreduce(IN_PLACE)` of a float64 copy."""
+        """See `Communicator.allreduce_host`: one `Allreduce(IN_PLACE)` of a float64 copy.
+
+        Examples:
+            >>> from xcnn.distribution import MPICommunicator
+            >>> world = MPICommunicator()  # without mpiexec: one rank
+            >>> world.allreduce_host([1, 2])
+            array([1., 2.])
+        """
         values = np.array(values, dtype=np.float64, copy=True)
         self.comm.Allreduce(self._MPI.IN_PLACE, values, op=self._MPI.SUM)
         return values
 
     def bcast_(self, buffer: Array, root: int = 0) -> Array:
-        """See `Communicator.bcast_`: one MPI `Bcast`."""
+        """See `Communicator.bcast_`: one MPI `Bcast`.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.distribution import MPICommunicator
+            >>> world = MPICommunicator()  # without mpiexec: one rank
+            >>> world.bcast_(np.array([5.0, 6.0])).tolist()
+            [5.0, 6.0]
+        """
         host, shared = self._in_host_memory(buffer)
         self.comm.Bcast(host, root=root)
         return buffer if shared else B.asarray(host, B.backend_of(buffer))
 
     def bcast_object(self, obj: Any, root: int = 0) -> Any:
-        """See `Communicator.bcast_object`: mpi4py's pickling `bcast`."""
+        """See `Communicator.bcast_object`: mpi4py's pickling `bcast`.
+
+        Examples:
+            >>> from xcnn.distribution import MPICommunicator
+            >>> world = MPICommunicator()  # without mpiexec: one rank
+            >>> world.bcast_object({"seed": 7})
+            {'seed': 7}
+        """
         return self.comm.bcast(obj, root=root)
 
     def allgather_object(self, obj: Any) -> list[Any]:
-        """See `Communicator.allgather_object`: mpi4py's pickling `allgather`."""
+        """See `Communicator.allgather_object`: mpi4py's pickling `allgather`.
+
+        Examples:
+            >>> from xcnn.distribution import MPICommunicator
+            >>> world = MPICommunicator()  # without mpiexec: one rank
+            >>> world.allgather_object(world.rank)
+            [0]
+        """
         return self.comm.allgather(obj)
 
     def allgather_rows(self, rows: np.ndarray) -> np.ndarray:
-        """See `Communicator.allgather_rows`: the row counts, then one `Allgatherv`."""
+        """See `Communicator.allgather_rows`: the row counts, then one `Allgatherv`.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.distribution import MPICommunicator
+            >>> world = MPICommunicator()  # without mpiexec: one rank
+            >>> world.allgather_rows(np.arange(6.0).reshape(3, 2)).shape
+            (3, 2)
+        """
         rows = np.ascontiguousarray(rows)
         counts = self.comm.allgather(rows.shape[0])
         per_row = int(np.prod(rows.shape[1:], dtype=np.int64))
@@ -197,5 +313,11 @@ class MPICommunicator(Communicator):
         return out
 
     def barrier(self) -> None:
-        """See `Communicator.barrier`: an MPI `Barrier`."""
+        """See `Communicator.barrier`: an MPI `Barrier`.
+
+        Examples:
+            >>> from xcnn.distribution import MPICommunicator
+            >>> world = MPICommunicator()  # without mpiexec: one rank
+            >>> world.barrier()
+        """
         self.comm.Barrier()

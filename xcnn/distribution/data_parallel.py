@@ -180,6 +180,22 @@ class DataParallel:
 
         Raises:
             ValueError: If the model is not built, or the ranks hold different models or optimizers.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.distribution import Communicator, DataParallel
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2)], seed=0)
+            >>> model.compile("sgd", "mse")
+            >>> before = model.get_weights()
+            >>> DataParallel(Communicator()).begin_fit(model, seed=1)  # one rank: it is rank 0
+            >>> all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+            True
+            >>> DataParallel(Communicator()).begin_fit(Sequential([Dense(2)]), seed=1)
+            Traceback (most recent call last):
+            ...
+            ValueError: model ... is not built: under data parallelism fit broadcasts rank 0's weights ...
         """
         if not model.built:
             raise ValueError(
@@ -288,6 +304,26 @@ class DataParallel:
 
         Returns:
             The global batch's mean loss, a 0-d array in the model's dtype.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.distribution import Communicator, DataParallel
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> class WithRank0(Communicator):  # rank 1 of 2, given rank 0's buffer (to show the sum)
+            ...     rank, size = 1, 2
+            ...     def __init__(self, rank0_buffer):
+            ...         self.rank0_buffer = rank0_buffer
+            ...     def allreduce_sum_(self, buffer):
+            ...         return buffer + self.rank0_buffer
+            >>> model = Sequential([Input((2,)), Dense(1)], seed=0)
+            >>> dense = model.layers[0]
+            >>> dense.grads = {"kernel": np.full((2, 1), 4.0, "float32"), "bias": np.full(1, 4.0, "float32")}
+            >>> # rank 0: 3 samples, gradient 0, loss 1; packed [3 * gradient, 3 * loss, 3]
+            >>> rank0 = np.array([0.0, 0.0, 0.0, 3.0, 3.0], "float32")
+            >>> loss = DataParallel(WithRank0(rank0)).allreduce_gradients(model, np.asarray(2.0, "float32"), 1)
+            >>> float(loss), dense.grads["kernel"].ravel().tolist()  # (3 * 1 + 2) / 4, (3 * 0 + 4) / 4
+            (1.25, [1.0, 1.0])
         """
         xp = B.namespace(model.backend)
         dtype = getattr(xp, model.dtype)
@@ -324,6 +360,27 @@ class DataParallel:
 
         Returns:
             `(loss, predictions, y)`: the global batch's mean loss, `(0, ...)` predictions, `y`.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.distribution import Communicator, DataParallel
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> class WithRank0(Communicator):  # rank 1 of 2, given rank 0's buffer (to show the sum)
+            ...     rank, size = 1, 2
+            ...     def __init__(self, rank0_buffer):
+            ...         self.rank0_buffer = rank0_buffer
+            ...     def allreduce_sum_(self, buffer):
+            ...         return buffer + self.rank0_buffer
+            >>> model = Sequential([Input((2,)), Dense(1, kernel_initializer="zeros")], seed=0)
+            >>> model.compile("sgd", "mse")  # learning rate 0.01
+            >>> rank0 = np.array([2.0, 2.0, 2.0, 1.0, 2.0], "float32")  # 2 samples, gradient 1, loss 0.5
+            >>> dist = DataParallel(WithRank0(rank0))
+            >>> loss, predictions, _ = dist.step_without_samples(model, np.zeros((0, 1)))
+            >>> float(loss), predictions.shape, model.optimizer.iterations
+            (0.5, (0, 1), 1)
+            >>> [[round(float(v), 4) for v in w.ravel()] for w in model.get_weights()]  # rank 0's update
+            [[-0.01, -0.01], [-0.01]]
         """
         # SyncBatchNormalization's allreduces, as the other ranks run them: the forward pass's
         # when the layer uses batch statistics (trainable), the backward pass's, in reverse, when
@@ -351,6 +408,11 @@ class DataParallel:
 
         Returns:
             The float64 NumPy array of the sums over the ranks.
+
+        Examples:
+            >>> from xcnn.distribution import Communicator, DataParallel
+            >>> DataParallel(Communicator()).sum_metrics([3, 4])  # one rank: its own sums, in float64
+            array([3., 4.])
         """
         return self.communicator.allreduce_host(np.asarray(sums, dtype=np.float64))
 
@@ -362,6 +424,23 @@ class DataParallel:
 
         Args:
             model: This rank's model.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.distribution import Communicator, DataParallel
+            >>> from xcnn.layers import BatchNormalization, Input
+            >>> from xcnn.models import Sequential
+            >>> class WithRank0(Communicator):  # rank 1 of 2, given rank 0's buffer (to show the sum)
+            ...     rank, size = 1, 2
+            ...     def __init__(self, rank0_buffer):
+            ...         self.rank0_buffer = rank0_buffer
+            ...     def allreduce_sum_(self, buffer):
+            ...         return buffer + self.rank0_buffer
+            >>> model = Sequential([Input((2,)), BatchNormalization()])  # moving mean 0, variance 1
+            >>> rank0 = np.array([2.0, 2.0, 3.0, 3.0], "float32")  # its moving mean 2, variance 3
+            >>> DataParallel(WithRank0(rank0)).average_state(model)
+            >>> [w.tolist() for w in model.get_weights()[2:]]  # moving mean, moving variance
+            [[1.0, 1.0], [2.0, 2.0]]
         """
         slots = [(d, k) for layer, kind, d in model._weight_dicts() if kind == "state" for k in d]
         if not slots:
@@ -385,6 +464,16 @@ class DataParallel:
 
         Returns:
             The predictions of every sample, `(N, ...)`, in sample order.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.distribution import Communicator, DataParallel
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((2,)), Dense(1)])
+            >>> batches = [np.array([[0.0], [1.0]]), np.array([[2.0]])]  # one rank: every row is its own
+            >>> DataParallel(Communicator()).gather_predictions(model, batches, to_numpy=True).ravel().tolist()
+            [0.0, 1.0, 2.0]
         """
         xp = B.namespace(model.backend)
         local = B.to_numpy(outputs[0] if len(outputs) == 1 else xp.concat(outputs, axis=0))
@@ -402,7 +491,12 @@ class DataParallel:
         return full if to_numpy else B.asarray(full, model.backend, device=model.device)
 
     def barrier(self) -> None:
-        """Return once every rank has called it (collective)."""
+        """Return once every rank has called it (collective).
+
+        Examples:
+            >>> from xcnn.distribution import Communicator, DataParallel
+            >>> DataParallel(Communicator()).barrier()  # one rank: returns at once
+        """
         self.communicator.barrier()
 
 

@@ -43,6 +43,15 @@ def use_local_gpu(mpi: MPICommunicator) -> int:
 
     Returns:
         The CUDA device id now current on this rank.
+
+    Examples:
+        >>> import cupy  # needs CuPy and a GPU (and mpi4py)
+        >>> from xcnn.distribution import MPICommunicator
+        >>> from xcnn.distribution.nccl import use_local_gpu
+        >>> use_local_gpu(MPICommunicator())  # one rank, the first of its node: its first GPU
+        0
+        >>> cupy.cuda.Device().id
+        0
     """
     import cupy
 
@@ -66,6 +75,16 @@ class NCCLCommunicator(Communicator):
 
     Raises:
         ImportError: If CuPy with NCCL is not installed (see `nccl_available`).
+
+    The examples need CuPy with NCCL, a GPU and mpi4py; where CuPy or mpi4py is missing
+    tests/test_docs.py skips them, naming the package.
+
+    Examples:
+        >>> import cupy
+        >>> from xcnn.distribution import NCCLCommunicator
+        >>> nccl = NCCLCommunicator()  # a plain `python` run, no mpiexec: one rank
+        >>> nccl.rank, nccl.size, nccl.mpi.size
+        (0, 1, 1)
     """
 
     def __init__(self, mpi: MPICommunicator | None = None) -> None:
@@ -97,6 +116,19 @@ class NCCLCommunicator(Communicator):
 
         Raises:
             TypeError: If `buffer` is not a contiguous float32 or float64 CuPy array.
+
+
+        Examples:
+            >>> import cupy
+            >>> from xcnn.distribution import NCCLCommunicator
+            >>> nccl = NCCLCommunicator()  # without mpiexec: one rank
+            >>> buffer = cupy.arange(3, dtype=cupy.float32)
+            >>> nccl.allreduce_sum_(buffer) is buffer, buffer.tolist()
+            (True, [0.0, 1.0, 2.0])
+            >>> nccl.allreduce_sum_(cupy.arange(3))
+            Traceback (most recent call last):
+            ...
+            TypeError: NCCLCommunicator sums float32 or float64 arrays, got int64
         """
         kind, stream = self._check(buffer)
         ptr = buffer.data.ptr
@@ -108,28 +140,76 @@ class NCCLCommunicator(Communicator):
 
         Raises:
             TypeError: If `buffer` is not a contiguous float32 or float64 CuPy array.
+
+
+        Examples:
+            >>> import cupy
+            >>> from xcnn.distribution import NCCLCommunicator
+            >>> nccl = NCCLCommunicator()  # without mpiexec: one rank
+            >>> buffer = cupy.ones(2, dtype=cupy.float64)
+            >>> nccl.bcast_(buffer) is buffer, buffer.tolist()
+            (True, [1.0, 1.0])
         """
         kind, stream = self._check(buffer)
         self.comm.bcast(buffer.data.ptr, buffer.size, kind, root, stream)
         return buffer
 
     def allreduce_host(self, values: np.ndarray) -> np.ndarray:
-        """See `Communicator.allreduce_host`: over MPI."""
+        """See `Communicator.allreduce_host`: over MPI.
+
+        Examples:
+            >>> import cupy
+            >>> from xcnn.distribution import NCCLCommunicator
+            >>> nccl = NCCLCommunicator()  # without mpiexec: one rank
+            >>> nccl.allreduce_host([1, 2])
+            array([1., 2.])
+        """
         return self.mpi.allreduce_host(values)
 
     def bcast_object(self, obj: Any, root: int = 0) -> Any:
-        """See `Communicator.bcast_object`: over MPI."""
+        """See `Communicator.bcast_object`: over MPI.
+
+        Examples:
+            >>> import cupy
+            >>> from xcnn.distribution import NCCLCommunicator
+            >>> nccl = NCCLCommunicator()  # without mpiexec: one rank
+            >>> nccl.bcast_object({"seed": 7})
+            {'seed': 7}
+        """
         return self.mpi.bcast_object(obj, root)
 
     def allgather_object(self, obj: Any) -> list[Any]:
-        """See `Communicator.allgather_object`: over MPI."""
+        """See `Communicator.allgather_object`: over MPI.
+
+        Examples:
+            >>> import cupy
+            >>> from xcnn.distribution import NCCLCommunicator
+            >>> nccl = NCCLCommunicator()  # without mpiexec: one rank
+            >>> nccl.allgather_object(nccl.rank)
+            [0]
+        """
         return self.mpi.allgather_object(obj)
 
     def allgather_rows(self, rows: np.ndarray) -> np.ndarray:
-        """See `Communicator.allgather_rows`: over MPI."""
+        """See `Communicator.allgather_rows`: over MPI.
+
+        Examples:
+            >>> import cupy
+            >>> from xcnn.distribution import NCCLCommunicator
+            >>> nccl = NCCLCommunicator()  # without mpiexec: one rank
+            >>> nccl.allgather_rows(cupy.arange(6.0).reshape(3, 2).get()).shape
+            (3, 2)
+        """
         return self.mpi.allgather_rows(rows)
 
     def barrier(self) -> None:
-        """See `Communicator.barrier`: waits for this GPU's stream, then an MPI barrier."""
+        """See `Communicator.barrier`: waits for this GPU's stream, then an MPI barrier.
+
+        Examples:
+            >>> import cupy
+            >>> from xcnn.distribution import NCCLCommunicator
+            >>> nccl = NCCLCommunicator()  # without mpiexec: one rank
+            >>> nccl.barrier()
+        """
         self._cupy.cuda.get_current_stream().synchronize()
         self.mpi.barrier()

@@ -866,7 +866,7 @@ class LayerConverter:
                 )
 
     # --- ONNX -------------------------------------------------------------------------------
-    def onnx(self, layer: Layer, g: OnnxGraph, inputs: list[Tensor]) -> Tensor:
+    def onnx(self, layer: Any, g: OnnxGraph, inputs: list[Tensor]) -> Tensor:
         """The layer's core (before its activation) as ONNX nodes added to `g`.
 
         Args:
@@ -997,8 +997,16 @@ class InputLayerConverter(LayerConverter):
 
     xcnn_class = InputLayer
 
-    def keras_config(self, layer):
-        """As `LayerConverter.keras_config`, with what Keras needs of this layer."""
+    def keras_config(self, layer: Layer) -> dict[str, Any]:
+        """As `LayerConverter.keras_config`: Keras's InputLayer config, its `batch_shape` first
+        of all (the batch axis `None`).
+
+        Examples:
+            >>> from xcnn.interop.converters import CONVERTERS
+            >>> from xcnn.layers import InputLayer
+            >>> CONVERTERS["InputLayer"].keras_config(InputLayer((28, 28, 1), name="pixels"))
+            {'batch_shape': [None, 28, 28, 1], 'dtype': 'float32', 'sparse': False, 'ragged': False, 'name': 'pixels'}
+        """
         return {
             "batch_shape": [None, *layer.input_shape],
             "dtype": "float32",
@@ -1043,8 +1051,21 @@ class Conv2DConverter(LayerConverter):
     xcnn_class: type = Conv2D
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
 
-    def onnx(self, layer, g, inputs):
-        """As `LayerConverter.onnx`: ONNX `Conv`."""
+    def onnx(self, layer: Any, g: OnnxGraph, inputs: list[Tensor]) -> Tensor:
+        """As `LayerConverter.onnx`: ONNX `Conv`.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.interop.onnx_export import onnx_model, onnx_predict
+            >>> from xcnn.layers import Conv2D, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((5, 5, 1)), Conv2D(2, 3, strides=2, padding="same")], seed=0)
+            >>> [node.op_type for node in onnx_model(model).graph.node]  # to NCHW and back
+            ['Transpose', 'Conv', 'Transpose', 'Identity']
+            >>> x = np.random.default_rng(0).random((2, 5, 5, 1))
+            >>> np.allclose(onnx_predict(model, x), model.predict(x, verbose=0), atol=1e-5)
+            True
+        """
         x = g.layout(inputs[0], "nchw")
         bias = _host(layer, "bias") if "bias" in layer.params else None
         return _onnx_conv(g, x, layer, _host(layer, "kernel"), bias, layer.groups, layer.compute_output_shape(x.shape))
@@ -1077,8 +1098,21 @@ class SeparableConv2DConverter(LayerConverter):
     xcnn_class = SeparableConv2D
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
 
-    def onnx(self, layer, g, inputs):
-        """As `LayerConverter.onnx`: two ONNX `Conv` nodes, depthwise then pointwise."""
+    def onnx(self, layer: Any, g: OnnxGraph, inputs: list[Tensor]) -> Tensor:
+        """As `LayerConverter.onnx`: two ONNX `Conv` nodes, depthwise then pointwise.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.interop.onnx_export import onnx_model, onnx_predict
+            >>> from xcnn.layers import Input, SeparableConv2D
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((4, 4, 2)), SeparableConv2D(3, 3, padding="same")], seed=0)
+            >>> [node.op_type for node in onnx_model(model).graph.node]
+            ['Transpose', 'Conv', 'Conv', 'Transpose', 'Identity']
+            >>> x = np.random.default_rng(0).random((2, 4, 4, 2))
+            >>> np.allclose(onnx_predict(model, x), model.predict(x, verbose=0), atol=1e-5)
+            True
+        """
         x = g.layout(inputs[0], "nchw")
         shape = layer.compute_output_shape(x.shape)
         depthwise = _host(layer, "depthwise_kernel")
@@ -1105,15 +1139,28 @@ class Conv2DTransposeConverter(LayerConverter):
     xcnn_class = Conv2DTranspose
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
 
-    def onnx(self, layer, g, inputs):
-        """As `LayerConverter.onnx`: ONNX `ConvTranspose`."""
+    def onnx(self, layer: Any, g: OnnxGraph, inputs: list[Tensor]) -> Tensor:
+        """As `LayerConverter.onnx`: ONNX `ConvTranspose`.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.interop.onnx_export import onnx_model, onnx_predict
+            >>> from xcnn.layers import Conv2DTranspose, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3, 3, 1)), Conv2DTranspose(2, 3, strides=2, padding="same")], seed=0)
+            >>> [node.op_type for node in onnx_model(model).graph.node]
+            ['Transpose', 'ConvTranspose', 'Transpose', 'Identity']
+            >>> x = np.random.default_rng(0).random((2, 3, 3, 1))
+            >>> np.allclose(onnx_predict(model, x), model.predict(x, verbose=0), atol=1e-5)
+            True
+        """
         x = g.layout(inputs[0], "nchw")
         shape = layer.compute_output_shape(x.shape)
         pads, output_padding = [], []
         for n, k, s, out in zip(x.shape[:2], layer.kernel_size, layer.strides, shape[:2]):
             pads.append(ops.conv2d_transpose_padding(n, k, s, layer.padding)[1])
             output_padding.append(out - (s * (n - 1) + k - sum(pads[-1])))  # ONNX's size without it
-        args = [x, g.const(_host(layer, "kernel").transpose(0, 3, 1, 2), f"{layer.name}_kernel")]
+        args: list[Tensor | str] = [x, g.const(_host(layer, "kernel").transpose(0, 3, 1, 2), f"{layer.name}_kernel")]
         if "bias" in layer.params:
             args.append(g.const(_host(layer, "bias"), f"{layer.name}_bias"))
         (top, bottom), (left, right) = pads
@@ -1141,14 +1188,27 @@ class DenseConverter(LayerConverter):
 
     xcnn_class = Dense
 
-    def onnx(self, layer, g, inputs):
-        """As `LayerConverter.onnx`: ONNX `Gemm`, `MatMul`, `Add`."""
+    def onnx(self, layer: Any, g: OnnxGraph, inputs: list[Tensor]) -> Tensor:
+        """As `LayerConverter.onnx`: ONNX `Gemm`, `MatMul`, `Add`.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.interop.onnx_export import onnx_model, onnx_predict
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2)], seed=0)
+            >>> [node.op_type for node in onnx_model(model).graph.node]  # (N, C) inputs: one Gemm
+            ['Gemm', 'Identity']
+            >>> x = np.random.default_rng(0).random((2, 3))
+            >>> np.allclose(onnx_predict(model, x), model.predict(x, verbose=0), atol=1e-5)
+            True
+        """
         x = g.layout(inputs[0], "nhwc")  # the kernel multiplies the last axis
         shape = layer.compute_output_shape(x.shape)
         kernel = g.const(_host(layer, "kernel"), f"{layer.name}_kernel")
         bias = g.const(_host(layer, "bias"), f"{layer.name}_bias") if "bias" in layer.params else None
         if len(x.shape) == 1:
-            return g.op("Gemm", [x, kernel] + ([bias] if bias else []), shape, "nhwc")
+            return g.op("Gemm", [x, kernel, *([bias] if bias else [])], shape, "nhwc")
         y = g.op("MatMul", [x, kernel], shape, "nhwc")
         return g.op("Add", [y, bias], shape, "nhwc") if bias else y
 
@@ -1262,8 +1322,21 @@ class FlattenConverter(LayerConverter):
     xcnn_class = Flatten
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
 
-    def onnx(self, layer, g, inputs):
-        """As `LayerConverter.onnx`: ONNX `Flatten`."""
+    def onnx(self, layer: Any, g: OnnxGraph, inputs: list[Tensor]) -> Tensor:
+        """As `LayerConverter.onnx`: ONNX `Flatten`.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.interop.onnx_export import onnx_model, onnx_predict
+            >>> from xcnn.layers import Conv2D, Flatten, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3, 3, 1)), Conv2D(2, 2), Flatten()], seed=0)
+            >>> [node.op_type for node in onnx_model(model).graph.node]  # back to NHWC first
+            ['Transpose', 'Conv', 'Transpose', 'Flatten', 'Identity']
+            >>> x = np.random.default_rng(0).random((2, 3, 3, 1))
+            >>> np.allclose(onnx_predict(model, x), model.predict(x, verbose=0), atol=1e-5)
+            True
+        """
         x = g.layout(inputs[0], "nhwc")  # the flattened order is NHWC's
         return g.op("Flatten", [x], layer.compute_output_shape(x.shape), "nhwc", axis=1)
 
@@ -1280,13 +1353,36 @@ class ActivationLayerConverter(LayerConverter):
 
     xcnn_class = Activation
 
-    def keras_config(self, layer):
-        """As `LayerConverter.keras_config`, with what Keras needs of this layer."""
+    def keras_config(self, layer: Layer) -> dict[str, Any]:
+        """As `LayerConverter.keras_config`, with the activation as Keras names it.
+
+        Examples:
+            >>> from xcnn.interop.converters import CONVERTERS
+            >>> from xcnn.layers import Activation
+            >>> config = CONVERTERS["Activation"].keras_config(Activation("relu", name="act"))
+            >>> config["name"], config["activation"]
+            ('act', 'relu')
+            >>> CONVERTERS["Activation"].from_keras(config, (3,)).activation.name  # and back
+            'relu'
+        """
         where = f"layer {layer.name!r} (Activation)"
         return {**super().keras_config(layer), "activation": activation_to_keras(layer.activation, where)}
 
-    def onnx(self, layer, g, inputs):
-        """As `LayerConverter.onnx`: the identity (its activation does the work)."""
+    def onnx(self, layer: Any, g: OnnxGraph, inputs: list[Tensor]) -> Tensor:
+        """As `LayerConverter.onnx`: no node of its own (its activation does the work).
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.interop.onnx_export import onnx_model, onnx_predict
+            >>> from xcnn.layers import Activation, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Activation("relu")], seed=0)
+            >>> [node.op_type for node in onnx_model(model).graph.node]  # the activation's node only
+            ['Relu', 'Identity']
+            >>> x = np.random.default_rng(0).random((2, 3))
+            >>> np.allclose(onnx_predict(model, x), model.predict(x, verbose=0), atol=1e-5)
+            True
+        """
         return inputs[0]  # the core is the identity; the activation follows
 
 
@@ -1469,8 +1565,21 @@ class ReshapeConverter(LayerConverter):
 
     xcnn_class = Reshape
 
-    def onnx(self, layer, g, inputs):
-        """As `LayerConverter.onnx`: ONNX `Reshape`."""
+    def onnx(self, layer: Any, g: OnnxGraph, inputs: list[Tensor]) -> Tensor:
+        """As `LayerConverter.onnx`: ONNX `Reshape`.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.interop.onnx_export import onnx_model, onnx_predict
+            >>> from xcnn.layers import Input, Reshape
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((6,)), Reshape((3, 2))], seed=0)
+            >>> [node.op_type for node in onnx_model(model).graph.node]
+            ['Reshape', 'Identity']
+            >>> x = np.random.default_rng(0).random((2, 6))
+            >>> np.allclose(onnx_predict(model, x), model.predict(x, verbose=0), atol=1e-5)
+            True
+        """
         x = g.layout(inputs[0], "nhwc")
         shape = layer.compute_output_shape(x.shape)
         target = g.const(np.asarray([-1, *shape], np.int64), f"{layer.name}_shape")
@@ -1490,8 +1599,21 @@ class ZeroPadding2DConverter(LayerConverter):
     xcnn_class = ZeroPadding2D
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
 
-    def onnx(self, layer, g, inputs):
-        """As `LayerConverter.onnx`: ONNX `Pad`."""
+    def onnx(self, layer: Any, g: OnnxGraph, inputs: list[Tensor]) -> Tensor:
+        """As `LayerConverter.onnx`: ONNX `Pad`.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.interop.onnx_export import onnx_model, onnx_predict
+            >>> from xcnn.layers import Input, ZeroPadding2D
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((2, 2, 1)), ZeroPadding2D(((1, 0), (2, 1)))], seed=0)
+            >>> [node.op_type for node in onnx_model(model).graph.node]
+            ['Pad', 'Identity']
+            >>> x = np.random.default_rng(0).random((2, 2, 2, 1))
+            >>> np.allclose(onnx_predict(model, x), model.predict(x, verbose=0), atol=1e-5)
+            True
+        """
         x = inputs[0]  # either layout: the pads follow the stored axes
         (top, bottom), (left, right) = layer.padding
         if x.layout == "nchw":
@@ -1521,12 +1643,25 @@ class UpSampling2DConverter(LayerConverter):
     xcnn_class = UpSampling2D
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
 
-    def onnx(self, layer, g, inputs):
-        """As `LayerConverter.onnx`: ONNX `Resize`."""
+    def onnx(self, layer: Any, g: OnnxGraph, inputs: list[Tensor]) -> Tensor:
+        """As `LayerConverter.onnx`: ONNX `Resize`.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.interop.onnx_export import onnx_model, onnx_predict
+            >>> from xcnn.layers import Input, UpSampling2D
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((2, 2, 1)), UpSampling2D(2)], seed=0)
+            >>> [node.op_type for node in onnx_model(model).graph.node]
+            ['Resize', 'Identity']
+            >>> x = np.random.default_rng(0).random((2, 2, 2, 1))
+            >>> np.allclose(onnx_predict(model, x), model.predict(x, verbose=0), atol=1e-5)
+            True
+        """
         x = inputs[0]  # either layout: the scales follow the stored axes
         rows, cols = layer.size
-        scales = [1, 1, rows, cols] if x.layout == "nchw" else [1, rows, cols, 1]
-        scales = g.const(np.asarray(scales, np.float32), f"{layer.name}_scales", dtype=np.float32)
+        factors = [1, 1, rows, cols] if x.layout == "nchw" else [1, rows, cols, 1]
+        scales = g.const(np.asarray(factors, np.float32), f"{layer.name}_scales", dtype=np.float32)
         return g.op(
             "Resize",
             [x, "", scales],
@@ -1550,8 +1685,21 @@ class RescalingConverter(LayerConverter):
 
     xcnn_class = Rescaling
 
-    def onnx(self, layer, g, inputs):
-        """As `LayerConverter.onnx`: ONNX `Mul`, `Add`."""
+    def onnx(self, layer: Any, g: OnnxGraph, inputs: list[Tensor]) -> Tensor:
+        """As `LayerConverter.onnx`: ONNX `Mul`, `Add`.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.interop.onnx_export import onnx_model, onnx_predict
+            >>> from xcnn.layers import Input, Rescaling
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Rescaling(2.0, offset=-1.0)], seed=0)
+            >>> [node.op_type for node in onnx_model(model).graph.node]
+            ['Mul', 'Add', 'Identity']
+            >>> x = np.random.default_rng(0).random((2, 3))
+            >>> np.allclose(onnx_predict(model, x), model.predict(x, verbose=0), atol=1e-5)
+            True
+        """
         x = inputs[0]
         y = g.op("Mul", [x, g.const(np.asarray(layer.scale, g.dtype), f"{layer.name}_scale")], x.shape, x.layout)
         return g.op("Add", [y, g.const(np.asarray(layer.offset, g.dtype), f"{layer.name}_offset")], x.shape, x.layout)
@@ -1606,8 +1754,23 @@ class BatchNormalizationConverter(LayerConverter):
         config["axis"] = -1
         return super().from_keras(config, input_shape)
 
-    def onnx(self, layer, g, inputs):
-        """As `LayerConverter.onnx`: ONNX `BatchNormalization`, `Mul`, `Add`."""
+    def onnx(self, layer: Any, g: OnnxGraph, inputs: list[Tensor]) -> Tensor:
+        """As `LayerConverter.onnx`: ONNX `BatchNormalization`, `Mul`, `Add`.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.interop.onnx_export import onnx_model, onnx_predict
+            >>> from xcnn.layers import BatchNormalization, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((2, 2, 3)), BatchNormalization()], seed=0)
+            >>> gamma, beta, mean, variance = np.random.default_rng(1).random((4, 3)) + 0.5
+            >>> model.layers[0].set_weights([gamma, beta, mean, variance])
+            >>> [node.op_type for node in onnx_model(model).graph.node]  # images: ONNX's op, on NCHW
+            ['Transpose', 'BatchNormalization', 'Transpose', 'Identity']
+            >>> x = np.random.default_rng(0).random((2, 2, 2, 3))
+            >>> np.allclose(onnx_predict(model, x), model.predict(x, verbose=0), atol=1e-5)
+            True
+        """
         x = inputs[0]
         mean, var = _host(layer, "moving_mean"), _host(layer, "moving_variance")
         # without scale (center) the layer has no gamma (beta): 1 (0) in ONNX's op
@@ -1630,7 +1793,17 @@ class SyncBatchNormalizationConverter(BatchNormalizationConverter):
     """xcnn's SyncBatchNormalization is Keras's BatchNormalization: at inference (and in one
     process) the two compute the same. It is written with synchronized=False, since Keras
     refuses synchronized=True on any backend but TensorFlow; Keras's synchronized=True is read
-    back as SyncBatchNormalization."""
+    back as SyncBatchNormalization.
+
+    Examples:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> from xcnn.layers import SyncBatchNormalization
+        >>> converter = CONVERTERS["SyncBatchNormalization"]
+        >>> converter.keras_name, converter.keras_config(SyncBatchNormalization(name="bn"))["name"]
+        ('BatchNormalization', 'bn')
+        >>> type(CONVERTERS["BatchNormalization"].from_keras({"name": "bn", "synchronized": True}, (3,)))
+        <class 'xcnn.layers.sync_batch_normalization.SyncBatchNormalization'>
+    """
 
     xcnn_class = SyncBatchNormalization
     keras_class = "BatchNormalization"
@@ -1652,8 +1825,22 @@ class AddConverter(LayerConverter):
 
     xcnn_class = Add
 
-    def onnx(self, layer, g, inputs):
-        """As `LayerConverter.onnx`: ONNX `Sum`."""
+    def onnx(self, layer: Any, g: OnnxGraph, inputs: list[Tensor]) -> Tensor:
+        """As `LayerConverter.onnx`: ONNX `Sum`.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.interop.onnx_export import onnx_model, onnx_predict
+            >>> from xcnn.layers import Add, Dense, Input
+            >>> from xcnn.models import Model
+            >>> inputs = Input((3,))
+            >>> model = Model(inputs, Add()([inputs, Dense(3)(inputs)]))
+            >>> [node.op_type for node in onnx_model(model).graph.node]
+            ['Gemm', 'Sum', 'Identity']
+            >>> x = np.random.default_rng(0).random((2, 3))
+            >>> np.allclose(onnx_predict(model, x), model.predict(x, verbose=0), atol=1e-5)
+            True
+        """
         first = inputs[0]
         return g.op("Sum", [g.layout(t, first.layout) for t in inputs], first.shape, first.layout)
 
@@ -1670,8 +1857,22 @@ class ConcatenateConverter(LayerConverter):
 
     xcnn_class = Concatenate
 
-    def onnx(self, layer, g, inputs):
-        """As `LayerConverter.onnx`: ONNX `Concat`."""
+    def onnx(self, layer: Any, g: OnnxGraph, inputs: list[Tensor]) -> Tensor:
+        """As `LayerConverter.onnx`: ONNX `Concat`.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.interop.onnx_export import onnx_model, onnx_predict
+            >>> from xcnn.layers import Concatenate, Dense, Input
+            >>> from xcnn.models import Model
+            >>> inputs = Input((3,))
+            >>> model = Model(inputs, Concatenate()([inputs, Dense(3)(inputs)]))
+            >>> [node.op_type for node in onnx_model(model).graph.node]
+            ['Gemm', 'Concat', 'Identity']
+            >>> x = np.random.default_rng(0).random((2, 3))
+            >>> np.allclose(onnx_predict(model, x), model.predict(x, verbose=0), atol=1e-5)
+            True
+        """
         first = inputs[0]
         same = [g.layout(t, first.layout) for t in inputs]
         shape = layer.compute_output_shape([t.shape for t in inputs])

@@ -16,11 +16,15 @@ The optimizer's state (iterations, moments) is not written or read.
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING, Any
 
 from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
 from ..optimizers import schedules as schedules_module
+
+if TYPE_CHECKING:
+    from ..models import Model
 
 OPTIMIZERS = {
     cls.__name__: cls
@@ -59,7 +63,13 @@ _COMPILE_IGNORED = ("run_eagerly", "steps_per_execution", "jit_compile", "auto_s
 
 
 class Unmappable(ValueError):
-    """A compile setting xcnn has no equivalent for."""
+    """A compile setting xcnn has no equivalent for (a `ValueError`, so callers may catch either).
+
+    Examples:
+        >>> from xcnn.interop.keras_compile import Unmappable
+        >>> issubclass(Unmappable, ValueError)
+        True
+    """
 
 
 def _serialized(module, class_name, config):
@@ -123,9 +133,28 @@ def _metric_to_keras(metric):
     raise Unmappable(f"the metric {metric!r} (Keras files hold names and {sorted(METRICS)})")
 
 
-def keras_compile_config(model):
+def keras_compile_config(model: Model) -> dict[str, Any] | None:
     """The model's compile settings as Keras's ``compile_config``, or ``None`` when the model is
-    not compiled or compiled with something Keras cannot rebuild (then with a warning naming it)."""
+    not compiled or compiled with something Keras cannot rebuild (then with a warning naming it).
+
+    Args:
+        model: An xcnn model.
+
+    Returns:
+        The dict Keras writes as ``"compile_config"`` in a ``.keras`` file's config.json, or `None`.
+
+    Examples:
+        >>> from xcnn.interop.keras_compile import keras_compile_config
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((3,)), Dense(2)])
+        >>> keras_compile_config(model) is None  # not compiled
+        True
+        >>> model.compile("adam", "mse", ["mae"])
+        >>> config = keras_compile_config(model)
+        >>> config["optimizer"]["class_name"], config["loss"]["class_name"], config["metrics"]
+        ('Adam', 'MeanSquaredError', ['mae'])
+    """
     if model.optimizer is None or model.loss is None:
         return None
     try:
@@ -247,9 +276,34 @@ def _metrics_from_keras(value, where):
     return [_metric_from_keras(m, where) for m in value]
 
 
-def compile_from_keras_config(model, config, where="the Keras model"):
+def compile_from_keras_config(model: Model, config: dict[str, Any], where: str = "the Keras model") -> None:
     """Compile ``model`` as Keras's ``compile_config`` says; :class:`Unmappable` (a ValueError)
-    names the first setting xcnn cannot mirror, before the model is changed."""
+    names the first setting xcnn cannot mirror, before the model is changed.
+
+    Args:
+        model: The xcnn model to compile.
+        config: Keras's ``compile_config`` (as `keras_compile_config` writes it).
+        where: The file or model, for the error message.
+
+    Raises:
+        Unmappable: If a setting (optimizer, loss, metric, or an option of theirs) has no xcnn
+            equivalent.
+
+    Examples:
+        >>> from xcnn.interop.keras_compile import compile_from_keras_config, keras_compile_config
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> saved = Sequential([Input((3,)), Dense(2)])
+        >>> saved.compile("adam", "mse", ["mae"])
+        >>> model = Sequential([Input((3,)), Dense(2)])
+        >>> compile_from_keras_config(model, keras_compile_config(saved))  # a round trip
+        >>> type(model.optimizer).__name__, model.optimizer.learning_rate, model.metrics
+        ('Adam', 0.001, ['mae'])
+        >>> compile_from_keras_config(model, {"optimizer": "lion", "loss": "mse"}, "model.keras")
+        Traceback (most recent call last):
+        ...
+        xcnn.interop.keras_compile.Unmappable: model.keras: xcnn has no optimizer 'lion' (it reads [...]); ...
+    """
     try:
         _compile_from_keras_config(model, config, where)
     except Unmappable as exc:

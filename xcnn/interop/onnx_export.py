@@ -328,3 +328,37 @@ def export_onnx(model: Model, path: str | os.PathLike[str]) -> None:
     from ..models.saving import atomic_write
 
     atomic_write(path, onnx_model(model).SerializeToString())
+
+
+def onnx_predict(model: Model, x: Any) -> np.ndarray:
+    """What the model's ONNX graph (`onnx_model`) computes for `x`, run by ONNX Runtime on the
+    CPU: a check of an export against `model.predict`.
+
+    Args:
+        model: A built xcnn model.
+        x: A batch `(N, ...)` of the model's input shape, a NumPy array or anything `np.asarray`
+            takes; cast to the model's dtype.
+
+    Returns:
+        The NumPy output `(N, ...)`, in the model's dtype.
+
+    Raises:
+        ImportError: If onnx or onnxruntime is not installed.
+        ValueError: If a layer or activation has no ONNX conversion.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.interop.onnx_export import onnx_predict
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((3,)), Dense(2, activation="relu")], seed=0)
+        >>> x = np.random.default_rng(0).random((4, 3))
+        >>> y = onnx_predict(model, x)
+        >>> y.shape, y.dtype, np.allclose(y, model.predict(x, verbose=0), atol=1e-6)
+        ((4, 2), dtype('float32'), True)
+    """
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(onnx_model(model).SerializeToString(), providers=["CPUExecutionProvider"])
+    (y,) = session.run(["output"], {"input": np.asarray(x, dtype=model.dtype)})
+    return y

@@ -524,10 +524,9 @@ class DepthwiseConv2D(Conv2D):
         return super().compute_output_shape(input_shape)
 
     def build_weights(self, input_shape: Shape) -> None:
-        """Create the layer's weights for inputs of `input_shape`; `build` calls it.
-
-        Args:
-            input_shape: The input shape without the batch axis, `(H, W, C)`.
+        """As `Conv2D.build_weights`: the grouped kernel `(C * depth_multiplier, KH, KW, 1)`, drawn
+        in Keras's depthwise shape `(KH, KW, C, depth_multiplier)` (so fan-based initializers see
+        Keras's fans), and the bias `(C * depth_multiplier,)`.
 
         Examples:
             >>> import numpy as np
@@ -552,15 +551,14 @@ class DepthwiseConv2D(Conv2D):
         return _depthwise_from_keras(array) if key == "kernel" else array
 
     def get_config(self) -> dict[str, Any]:
-        """The layer's constructor arguments, as a saved model stores them.
-
-        Returns:
-            A dict of plain values (`name` included) that the constructor accepts.
+        """As `Conv2D.get_config`, in Keras's terms: `depth_multiplier` and `depthwise_regularizer`
+        instead of `filters`, `groups` (both follow from the input) and `kernel_regularizer`.
 
         Examples:
             >>> from xcnn.layers import DepthwiseConv2D
-            >>> DepthwiseConv2D(3, depth_multiplier=2).get_config()['depth_multiplier']
-            2
+            >>> config = DepthwiseConv2D(3, depth_multiplier=2).get_config()
+            >>> config["depth_multiplier"], "filters" in config, "depthwise_regularizer" in config
+            (2, False, True)
         """
         config = super().get_config()
         for key in ("filters", "groups"):

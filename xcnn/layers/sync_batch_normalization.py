@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from .. import ops
+from .._typing import Array
 from ..distribution import active as active_distribution
 from .normalization import BatchNormalization
 
@@ -20,11 +21,44 @@ class SyncBatchNormalization(BatchNormalization):
     statistics). In one process it is BatchNormalization. Same arguments and shapes:
     ``(N, ..., C) -> (N, ..., C)``; frozen (``trainable = False``) it runs in inference mode
     with no collective, as BatchNormalization does.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.layers import BatchNormalization, Input, SyncBatchNormalization
+        >>> from xcnn.models import Sequential
+        >>> x = np.array([[1.0], [3.0], [5.0]], "float32")
+        >>> sync, plain = SyncBatchNormalization(), BatchNormalization()
+        >>> _ = Sequential([Input((1,)), sync]), Sequential([Input((1,)), plain])
+        >>> [round(float(v), 4) for v in sync.call(x, training=True).ravel()]  # one process: BatchNormalization
+        [-1.2245, 0.0, 1.2245]
+        >>> np.array_equal(sync.call(x, training=True), plain.call(x, training=True))
+        True
     """
 
-    def call(self, x, training):
+    def call(self, x: Array, training: bool) -> Array:
         """Normalize `x` `(N, ..., C)` with the statistics of the global batch (summed across
-        ranks) while training, the moving ones otherwise."""
+        ranks) while training, the moving ones otherwise; `(N, ..., C)` in `x`'s dtype.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.distribution import Communicator, DataParallel, set_distribution
+            >>> from xcnn.layers import Input, SyncBatchNormalization
+            >>> from xcnn.models import Sequential
+            >>> class WithRank0(Communicator):  # rank 1 of 2, given rank 0's allreduce buffers in order
+            ...     rank, size = 1, 2
+            ...     def __init__(self, *rank0_buffers):
+            ...         self.rank0_buffers = list(rank0_buffers)
+            ...     def allreduce_sum_(self, buffer):
+            ...         return buffer + self.rank0_buffers.pop(0)
+            >>> layer = SyncBatchNormalization()
+            >>> _ = Sequential([Input((1,)), layer])
+            >>> # rank 0 holds [[1], [3]]: its channel sum and count, then its squares about the mean 3
+            >>> set_distribution(DataParallel(WithRank0(np.array([4.0, 2.0]), np.array([4.0]))))
+            >>> y = layer.call(np.array([[5.0]], "float32"), training=True)  # this rank's one sample
+            >>> set_distribution(None)
+            >>> round(float(y[0, 0]), 4)  # (5 - 3) / sqrt(8 / 3 + epsilon): the statistics of [1, 3, 5]
+            1.2245
+        """
         dist = active_distribution()
         if not (training and self.trainable) or dist is None:
             return super().call(x, training)
@@ -54,9 +88,35 @@ class SyncBatchNormalization(BatchNormalization):
         self.state["moving_variance"] = self.state["moving_variance"] * m + var * (1.0 - m)
         return mean, var, centered
 
-    def grad(self, dy, need_dx):
+    def grad(self, dy: Array, need_dx: bool) -> Array | None:
         """The input gradient `(N, ..., C)` of the global-batch normalization (its channel sums
-        allreduced across ranks); fills the `gamma`/`beta` gradients."""
+        allreduced across ranks, one allreduce); fills the `gamma`/`beta` gradients with this
+        rank's sums (the gradient allreduce adds them up). `None` when `need_dx` is false.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.distribution import Communicator, DataParallel, set_distribution
+            >>> from xcnn.layers import Input, SyncBatchNormalization
+            >>> from xcnn.models import Sequential
+            >>> class WithRank0(Communicator):  # rank 1 of 2, given rank 0's allreduce buffers in order
+            ...     rank, size = 1, 2
+            ...     def __init__(self, *rank0_buffers):
+            ...         self.rank0_buffers = list(rank0_buffers)
+            ...     def allreduce_sum_(self, buffer):
+            ...         return buffer + self.rank0_buffers.pop(0)
+            >>> layer = SyncBatchNormalization()
+            >>> _ = Sequential([Input((1,)), layer])
+            >>> # rank 0 holds [[1], [3]] and [[5]] here, as in `call`; in the backward pass its dy is 0
+            >>> rank0 = WithRank0(np.array([4.0, 2.0]), np.array([4.0]), np.array([0.0, 0.0]))
+            >>> set_distribution(DataParallel(rank0))
+            >>> y = layer.call(np.array([[5.0]], "float32"), training=True)
+            >>> dx = layer.grad(np.ones((1, 1), "float32"), need_dx=True)
+            >>> set_distribution(None)
+            >>> rank0.rank0_buffers  # three allreduces: two forward, one backward
+            []
+            >>> round(float(dx[0, 0]), 4)  # BatchNormalization's dx on [[1], [3], [5]], dy [0, 0, 1], at 5
+            0.1022
+        """
         dist = active_distribution()
         if dist is None or not hasattr(self, "_global_count"):
             return super().grad(dy, need_dx)
@@ -80,9 +140,36 @@ class SyncBatchNormalization(BatchNormalization):
         # dx = inv_std gamma (dy - (S_beta + xhat S_gamma) / w / global count), w * global count = count
         return scaled_inv_std * (dy - (sums[:c] + self._xhat * sums[c:]) / self._count)
 
-    def join_without_samples(self, phase):
-        """Take part in this layer's allreduces on a rank whose part of the batch is empty."""
+    def join_without_samples(self, phase: str) -> None:
+        """Take part in this layer's allreduces on a rank whose part of the batch is empty.
+
+        Args:
+            phase: `"forward"` (the two allreduces of the statistics; the moving averages are
+                updated from the other ranks') or `"backward"` (the one of the input gradient).
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.distribution import Communicator, DataParallel, set_distribution
+            >>> from xcnn.layers import Input, SyncBatchNormalization
+            >>> from xcnn.models import Sequential
+            >>> class WithRank0(Communicator):  # rank 1 of 2, given rank 0's allreduce buffers in order
+            ...     rank, size = 1, 2
+            ...     def __init__(self, *rank0_buffers):
+            ...         self.rank0_buffers = list(rank0_buffers)
+            ...     def allreduce_sum_(self, buffer):
+            ...         return buffer + self.rank0_buffers.pop(0)
+            >>> layer = SyncBatchNormalization()  # momentum 0.99
+            >>> _ = Sequential([Input((1,)), layer])
+            >>> rank0 = WithRank0(np.array([4.0, 2.0]), np.array([2.0]))  # rank 0 holds [[1], [3]]
+            >>> set_distribution(DataParallel(rank0))
+            >>> layer.join_without_samples("forward")
+            >>> set_distribution(None)
+            >>> layer.state["moving_mean"].round(4).tolist(), rank0.rank0_buffers  # 0.01 * the mean 2
+            ([0.02], [])
+        """
         dist = active_distribution()
+        if dist is None:  # one process: no other rank runs an allreduce to take part in
+            return
         xp = self.xp
         zeros = xp.zeros_like(self.state["moving_mean"])  # (C,), also without gamma (scale=False)
         if phase == "forward":

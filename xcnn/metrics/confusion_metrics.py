@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -146,14 +147,33 @@ class AUC(Metric):
             self.true_negatives = self.true_negatives + counts[2]
             self.false_negatives = self.false_negatives + counts[3]
 
-    def device_state(self):
-        """The true/false positive/negative counts at each threshold `(T,)` each, on the device; `()` before any batch."""
+    def device_state(self) -> tuple[Array, ...]:
+        """The true/false positive/negative counts at each threshold `(T,)` each, on the device; `()` before any batch.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.metrics import AUC
+            >>> auc = AUC(num_thresholds=3)  # thresholds 0, 0.5 and 1
+            >>> auc.update_state(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]))
+            >>> [a.tolist() for a in auc.device_state()]  # TP, FP, TN, FN at each threshold
+            [[2.0, 1.0, 0.0], [2.0, 0.0, 0.0], [0.0, 2.0, 2.0], [0.0, 1.0, 2.0]]
+        """
         if self.true_positives is None:
             return ()
         return (self.true_positives, self.false_positives, self.true_negatives, self.false_negatives)
 
-    def result_from(self, host_state):
-        """The area under the curve from `device_state`'s four count vectors copied to the host."""
+    def result_from(self, host_state: Sequence[np.ndarray]) -> float:
+        """The area under the curve from `device_state`'s four count vectors copied to the host.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.metrics import AUC
+            >>> auc = AUC(num_thresholds=3)
+            >>> auc.update_state(np.array([0, 1]), np.array([0.2, 0.9]))
+            >>> tp, fp, tn, fn = (np.array(c) for c in ([2, 1, 0], [2, 0, 0], [0, 2, 2], [0, 1, 2]))
+            >>> auc.result_from([tp, fp, tn, fn])  # ROC points (1, 1), (0, 0.5), (0, 0): trapezoids
+            0.75
+        """
         if self.true_positives is None:
             return 0.0
         tp, fp, tn, fn = (a.astype(np.float64) for a in host_state)
@@ -164,10 +184,7 @@ class AUC(Metric):
         return float(np.sum((fp_rate[:-1] - fp_rate[1:]) * heights))
 
     def get_config(self) -> dict[str, Any]:
-        """The metric's constructor arguments, as a saved model stores them.
-
-        Returns:
-            A dict of plain values.
+        """As `Metric.get_config`: AUC's constructor arguments.
 
         Examples:
             >>> from xcnn.metrics import AUC

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
+
+import numpy as np
 
 from .. import backend as B
 from .._typing import Array, DType
@@ -93,6 +95,9 @@ class Metric:
         Returns:
             A float.
 
+        Raises:
+            NotImplementedError: If the metric has no `device_state` and does not override `result`.
+
         Examples:
             >>> import numpy as np
             >>> from xcnn.metrics import SparseCategoricalAccuracy
@@ -101,17 +106,55 @@ class Metric:
             >>> round(metric.result(), 4)
             0.6667
         """
-        return self.result_from(read_together(self.device_state()))
+        state = self.device_state()
+        if state is None:
+            raise NotImplementedError(f"{type(self).__name__} has no device_state, so it must override result()")
+        return self.result_from(read_together(state))
 
-    def device_state(self):
+    def device_state(self) -> tuple[Array, ...] | None:
         """The device arrays :meth:`result` reads, so that a caller can copy several metrics'
         states (and the loss) in one copy; ``()`` before any update. ``None`` (this default):
-        a subclass that overrides :meth:`result` instead, which then reads for itself."""
+        a subclass that overrides :meth:`result` instead, which then reads for itself.
+
+        Returns:
+            A tuple of arrays on the metric's device (any shapes), or `None`.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.metrics import SparseCategoricalAccuracy
+            >>> metric = SparseCategoricalAccuracy()
+            >>> metric.device_state()  # before any batch
+            ()
+            >>> metric.update_state(np.array([1, 0]), np.array([[0.2, 0.8], [0.3, 0.7]]))
+            >>> [tuple(a.shape) for a in metric.device_state()]  # one 0-d sum of the hits
+            [()]
+        """
         return None
 
-    def result_from(self, host_state):
+    def result_from(self, host_state: Sequence[np.ndarray]) -> float:
         """The metric as a float from :meth:`device_state`'s arrays copied to the host (NumPy,
-        same order and shapes)."""
+        same order and shapes).
+
+        Args:
+            host_state: The host copies of `device_state()`'s arrays, e.g. from `read_together`.
+
+        Returns:
+            The metric, as `result()` gives it.
+
+        Raises:
+            NotImplementedError: In this base class (a metric with a `device_state` implements it).
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.metrics import MeanAbsoluteError, MeanSquaredError
+            >>> from xcnn.metrics.metric import read_together
+            >>> metrics = [MeanAbsoluteError(), MeanSquaredError()]
+            >>> for metric in metrics:
+            ...     metric.update_state(np.array([[0.0], [1.0]]), np.array([[0.5], [1.0]]))
+            >>> mae, mse = read_together([a for m in metrics for a in m.device_state()])  # one copy for both
+            >>> metrics[0].result_from([mae]), metrics[1].result_from([mse])
+            (0.25, 0.125)
+        """
         raise NotImplementedError
 
     def __call__(self, y_true: Array, y_pred: Array, sample_weight: Array | None = None) -> float:
@@ -138,9 +181,23 @@ class Metric:
         return f"<{type(self).__name__} name={self.name}>"
 
 
-def read_together(arrays):
+def read_together(arrays: Iterable[Array]) -> list[np.ndarray]:
     """Device arrays (one backend, any shapes) as NumPy arrays of their shapes, copied to the
-    host in one copy (one sync): flattened, joined in their common dtype, split again."""
+    host in one copy (one sync): flattened, joined in their common dtype, split again.
+
+    Args:
+        arrays: Arrays of one backend and device, any shapes and numeric dtypes.
+
+    Returns:
+        One NumPy array per input, its shape, in the inputs' common dtype (`[]` for none).
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.metrics.metric import read_together
+        >>> total, counts = read_together([np.asarray(2.5), np.arange(4).reshape(2, 2)])
+        >>> total.shape, counts.dtype, counts.tolist()
+        ((), dtype('float64'), [[0.0, 1.0], [2.0, 3.0]])
+    """
     arrays = list(arrays)
     if not arrays:
         return []
@@ -233,12 +290,8 @@ class MeanMetricWrapper(Metric):
         self.total, self.count = None, 0
 
     def update_state(self, y_true: Array, y_pred: Array, sample_weight: Array | None = None) -> None:
-        """Add one batch to the running state (on the device; no host copy).
-
-        Args:
-            y_true: The batch's targets, as given to `fit` (labels `(N,)` or one-hot `(N, K)`).
-            y_pred: The model's outputs `(N, K)`, float.
-            sample_weight: `(N,)` weights, or `None`.
+        """As `Metric.update_state`: adds the batch's `fn` values (each sample's mean, times its weight)
+        to the total and its size (or weight sum) to the count, on the device.
 
         Examples:
             >>> import numpy as np
@@ -264,24 +317,43 @@ class MeanMetricWrapper(Metric):
         self.total = batch_total if self.total is None else self.total + batch_total
         self.count = self.count + batch_count  # a host int while unweighted, else a device sum
 
-    def device_state(self):
-        """`(total,)`, or `(total, count)` when the count is a weighted device sum; `()` before any batch."""
+    def device_state(self) -> tuple[Array, ...]:
+        """`(total,)`, or `(total, count)` when the count is a weighted device sum; `()` before any batch.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.metrics import MeanMetricWrapper, mean_absolute_error
+            >>> metric = MeanMetricWrapper(mean_absolute_error)
+            >>> y_true, y_pred = np.array([[0.0], [1.0]]), np.array([[0.5], [1.0]])
+            >>> metric.update_state(y_true, y_pred)
+            >>> len(metric.device_state())  # the total; the count is a host int
+            1
+            >>> metric.update_state(y_true, y_pred, sample_weight=np.array([1.0, 3.0]))
+            >>> len(metric.device_state())  # weighted: the count is a device sum too
+            2
+        """
         if self.total is None:
             return ()
         return (self.total,) if isinstance(self.count, int) else (self.total, self.count)  # weighted: a device count
 
-    def result_from(self, host_state):
-        """The mean from the host copies of `device_state`: the total over the count (0.0 when empty)."""
+    def result_from(self, host_state: Sequence[np.ndarray]) -> float:
+        """The mean from the host copies of `device_state`: the total over the count (0.0 when empty).
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.metrics import MeanMetricWrapper, mean_absolute_error
+            >>> metric = MeanMetricWrapper(mean_absolute_error)
+            >>> metric.update_state(np.array([[0.0], [1.0]]), np.array([[0.5], [1.0]]))
+            >>> metric.result_from([np.asarray(0.5)])  # a total of 0.5 over the 2 samples seen
+            0.25
+        """
         if self.total is None:
             return 0.0
         count = self.count if isinstance(self.count, int) else float(host_state[1])
         return float(host_state[0]) / count if count else 0.0
 
     def get_config(self) -> dict[str, Any]:
-        """The metric's constructor arguments, as a saved model stores them.
-
-        Returns:
-            A dict of plain values.
+        """As `Metric.get_config`, with the keyword arguments passed on to `fn`.
 
         Examples:
             >>> from xcnn.metrics import TopKCategoricalAccuracy

@@ -271,7 +271,7 @@ class ArrayDataAdapter(DataAdapter):
             sample_weight = None if sample_weight is None else model._device(sample_weight, model.dtype)
         self.x, self.y, self.sample_weight = x, y, sample_weight
 
-    def batches(self):  # unhinted: mypy cannot see that `parts` has exactly three items
+    def batches(self) -> Iterator[Batch]:
         """This pass's device batches `(x, y, sample_weight)` of `batch_size` rows (see `DataAdapter.batches`).
 
         Returns:
@@ -323,8 +323,10 @@ class ArrayDataAdapter(DataAdapter):
             stop = min(start + size, n)
             if dist is not None:
                 start, stop = dist.split(start, stop)  # [distribution] this rank's part
-            parts = [None if a is None else rows(a, start, stop) for a in (self.x, self.y, self.sample_weight)]
-            yield self.batcher.to_device(*parts, checked=True)
+            x, y, sample_weight = (
+                None if a is None else rows(a, start, stop) for a in (self.x, self.y, self.sample_weight)
+            )
+            yield self.batcher.to_device(x, y, sample_weight, checked=True)
 
 
 class GeneratorDataAdapter(DataAdapter):
@@ -536,11 +538,11 @@ class EpochIterator:
         ValueError: If `steps_per_epoch` is not a positive int or `None`.
 
     Examples:
-    >>> import numpy as np
-    >>> from xcnn.layers import Dense, Input
-    >>> from xcnn.models import Sequential
-    >>> model = Sequential([Input((3,)), Dense(1)])
-    >>> model.compile(loss="mse")
+        >>> import numpy as np
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((3,)), Dense(1)])
+        >>> model.compile(loss="mse")
         >>> from xcnn.models.data_adapters import EpochIterator, get_data_adapter
         >>> adapter = get_data_adapter(model, np.zeros((6, 3)), np.zeros((6, 1)), batch_size=4)
         >>> epochs = EpochIterator(adapter, steps_per_epoch=1)  # the 2nd epoch continues the pass
@@ -554,7 +556,7 @@ class EpochIterator:
         ):
             raise ValueError(f"steps_per_epoch must be a positive int or None, got {steps_per_epoch!r}")
         self.adapter, self.steps_per_epoch = adapter, steps_per_epoch
-        self._current = None
+        self._current: Iterator[Batch] | None = None  # the pass under way, between epochs too
         self._seen = 0
         self.exhausted = False  # an iterable of unknown length ran out
 
@@ -575,7 +577,7 @@ class EpochIterator:
         """
         return self.steps_per_epoch or self.adapter.num_batches
 
-    def epoch(self):  # unhinted: mypy cannot follow `_current` (None between passes) through the loop
+    def epoch(self) -> Iterator[tuple[int, Batch]]:
         """Yield ``(step, (x, y, sample_weight))`` for one epoch.
 
         A data set that runs out before `steps_per_epoch` batches warns and ends the epoch early.

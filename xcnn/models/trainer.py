@@ -27,6 +27,7 @@ from ..callbacks import Callback, CallbackList, History
 from ..distribution import active as active_distribution
 from ..layers.layer import NO_REWRITE, Layer, Rewrite
 from ..metrics.metric import read_together
+from ..ops._parallel import BlasHold
 
 # Data sets up to this size are copied to the device whole; larger ones batch by batch.
 DEVICE_DATA_LIMIT = int(os.environ.get("XCNN_DEVICE_DATA_LIMIT", 2 * 1024**3))
@@ -82,7 +83,19 @@ class Trainer:
 
         def _use_step_rng(self, rng: B.Generator) -> None: ...
 
+    def _pass_scope(self):
+        """Context of one forward or backward pass: on NumPy, the BLAS held at one thread once a
+        pass has run the convolutions' image groups (see `xcnn.ops._parallel`)."""
+        hold = self.__dict__.get("_blas_hold")
+        if hold is None:
+            hold = self._blas_hold = BlasHold()
+        return hold.pass_on(self.backend)
+
     def _forward(self, x, training):
+        with self._pass_scope():
+            return self._forward_pass(x, training)
+
+    def _forward_pass(self, x, training):
         values = {id(self._input): x}
         plan = self._rewrites
         for layer in self._layers:
@@ -104,6 +117,10 @@ class Trainer:
         return need
 
     def _backward(self, dout, skip_output_activation=False):
+        with self._pass_scope():
+            self._backward_pass(dout, skip_output_activation)
+
+    def _backward_pass(self, dout, skip_output_activation):
         grads = {id(self._output): dout}
         wanted = self._tensors_needing_gradients()
         for layer in reversed(self._layers):

@@ -9,12 +9,23 @@ its own (NumPy's GEMMs and element-wise loops release the GIL) and joins once pe
 
 Portable: every other backend, and NumPy without threadpoolctl, runs the groups one after
 another (``workers`` is 1), as plain array-API code.
+
+Between such ops the BLAS would be back at its own thread count, and any GEMM of the step
+outside them (a Dense layer's) wakes OpenBLAS's worker threads, which then spin for up to
+~0.1 s waiting for more work, on the cores the next op's groups need: a whole VGG step at batch
+128 measured 464 ms so, 322 ms with the BLAS held at one thread for the whole step (in one
+process, taking turns; docs/performance.md). So a model holds the BLAS at one thread through
+its passes (:class:`BlasHold`) once it has seen one of them run groups; nets that never do (the
+seeds' MNIST nets) keep the BLAS's own threads for their GEMMs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from ..backend import name_of
@@ -48,12 +59,56 @@ def workers(xp):
     return max(1, count)
 
 
+class _Held(threading.local):
+    held = False  # a BlasHold holds the BLAS at one thread (in this thread's current pass)
+    ran = False  # run() started groups since the current pass began
+
+
+_state = _Held()
+
+
 def run(xp, task, count):
     """``task(i)`` for i in range(count): on ``count`` threads with the BLAS held to one thread
     each when ``count > 1`` (see :func:`workers`), else inline. Re-raises a task's error."""
     if count == 1:
         task(0)
         return
-    with _blas_controller().limit(limits=1):
+    _state.ran = True
+    with contextlib.nullcontext() if _state.held else _blas_controller().limit(limits=1):
         for future in [_pool(count).submit(task, i) for i in range(count)]:
             future.result()
+
+
+class BlasHold:
+    """One model's switch: hold the BLAS at one thread through each of its passes once a pass
+    has run image groups (see the module's docstring for why).
+
+    Examples:
+        >>> from xcnn.ops._parallel import BlasHold
+        >>> hold = BlasHold()
+        >>> with hold.pass_on("numpy"):
+        ...     pass  # a pass that ran no groups
+        >>> hold.wanted
+        False
+    """
+
+    def __init__(self) -> None:
+        self.wanted = False  # sticky: set after the first pass that ran groups
+
+    @contextlib.contextmanager
+    def pass_on(self, backend: str) -> Iterator[None]:
+        """Context of one forward or backward pass of the model on ``backend`` (a name)."""
+        controller = _blas_controller() if backend == "numpy" else None
+        if controller is None:
+            yield
+            return
+        outer = (_state.held, _state.ran)
+        _state.ran = False
+        hold = self.wanted and not _state.held
+        try:
+            with controller.limit(limits=1) if hold else contextlib.nullcontext():
+                _state.held = _state.held or hold
+                yield
+        finally:
+            self.wanted = self.wanted or _state.ran
+            _state.held, _state.ran = outer[0], outer[1] or _state.ran

@@ -32,7 +32,7 @@ import math
 
 
 from .._typing import Array, IntPair, Namespace, Padding, Shape
-from ..backend import Unkeyed, array_namespace, device_key
+from ..backend import Unkeyed, array_namespace, device_key, name_of
 from . import _parallel as parallel
 from ._workspace import add_into, matmul, matmul_into, scratch
 from .reductions import channel_sum
@@ -511,6 +511,9 @@ def im2col_backward(
 # per core (docs/performance.md): chunks much above this fall out of cache, much below it
 # make GEMMs too short for the BLAS to reach its rate.
 _SHIFT_CHUNK_BYTES = 3 << 20
+# On a GPU chunks save no cache misses, and each one costs its kernel launches: the whole batch
+# is one chunk, up to this working set.
+_SHIFT_CHUNK_BYTES_ACCELERATOR = 1 << 30
 
 
 def _shift_grid(win):
@@ -521,30 +524,48 @@ def _shift_grid(win):
     return hp, wp, (kh - 1) * wp + kw - 1
 
 
-def shift_chunk(n: int, hp: int, wp: int, c: int, f: int, itemsize: int) -> int:
+def shift_chunk(n: int, hp: int, wp: int, row_floats: int, itemsize: int, accelerator: bool = False) -> int:
     """How many images the shift algorithm's GEMMs take at a time.
 
-    The chunk's input rows and its two output-sized buffers stay within
-    `_SHIFT_CHUNK_BYTES`. The one place that sizes the chunks, forward and backward alike.
+    The chunk's buffers, `row_floats` numbers per pixel of the padded grid, stay within
+    `_SHIFT_CHUNK_BYTES`. The one place that sizes the chunks: the forward's rows hold the
+    input and two output-sized buffers (C + 2F), the backward's the output gradient on the
+    grid, its KH*KW shifted copies side by side and the input gradient (F + KH*KW*F + C).
 
     Args:
         n: The batch size.
         hp: The padded image height.
         wp: The padded image width.
-        c: The input channels.
-        f: The filters.
+        row_floats: The numbers each buffer row of the pass holds, together.
         itemsize: Bytes per element (4 for float32, 8 for float64).
+        accelerator: Whether the arrays are on a GPU (or another device off the host): then
+            the chunk is the whole batch, up to `_SHIFT_CHUNK_BYTES_ACCELERATOR`.
 
     Returns:
         The chunk size, at least 1 and at most `n`.
 
     Examples:
         >>> from xcnn.ops.conv import shift_chunk
-        >>> shift_chunk(64, 34, 34, 16, 32, 4)
+        >>> shift_chunk(64, 34, 34, 16 + 2 * 32, 4)  # a forward pass, C = 16 -> F = 32
         8
+        >>> shift_chunk(64, 34, 34, 16 + 2 * 32, 4, accelerator=True)
+        64
     """
-    per_image = hp * wp * (c + 2 * f) * itemsize
-    return max(1, min(n, _SHIFT_CHUNK_BYTES // per_image))
+    per_image = hp * wp * row_floats * itemsize
+    budget = _SHIFT_CHUNK_BYTES_ACCELERATOR if accelerator else _SHIFT_CHUNK_BYTES
+    return max(1, min(n, budget // per_image))
+
+
+def _off_host(xp, array):
+    """Whether ``array`` lives on an accelerator: CuPy's, or torch's off the CPU ("cuda", and
+    "meta", the tests' stand-in for a GPU)."""
+    name = name_of(xp)
+    return name == "cupy" or (name == "torch" and array.device.type != "cpu")
+
+
+def _forward_chunk(xp, x, n, hp, wp, c, f):
+    """The forward's chunk of ``x``'s batch (it also sets the image groups, so x_flat's layout)."""
+    return shift_chunk(n, hp, wp, c + 2 * f, xp.finfo(x.dtype).bits // 8, _off_host(xp, x))
 
 
 def _fill_padded(xp, grid, x, win):
@@ -631,7 +652,7 @@ def shift_forward(
     (oh, ow) = win.out
     hp, wp, _ = _shift_grid(win)
     per = hp * wp
-    chunk = shift_chunk(n, hp, wp, c, f, xp.finfo(x.dtype).bits // 8)
+    chunk = _forward_chunk(xp, x, n, hp, wp, c, f)
     groups = _group_bounds(n, _shift_groups(xp, n, chunk))
     grid = scratch(xp, workspace, "shift_x", (n + len(groups), hp, wp, c), x.dtype, x.device)
     for g, (first, count) in enumerate(groups):
@@ -653,11 +674,11 @@ def shift_forward(
             for k in range(1, len(offsets)):
                 at = start + offsets[k]
                 z += matmul_into(xp, x_flat[at : at + rows, :], taps[k, ...], t_all[:rows, :])
+            if b is not None:  # here, while z is in cache and on the group's own core
+                z = add_bias(xp, z, b)
             y[first : first + count, ...] = xp.reshape(z, (count, hp, wp, f))[:, :oh, :ow, :]
 
     parallel.run(xp, run_group, len(groups))
-    if b is not None:
-        y = xp.reshape(add_bias(xp, xp.reshape(y, (n * oh, ow * f)), b), (n, oh, ow, f))
     return y, x_flat
 
 
@@ -674,9 +695,14 @@ def shift_backward(
     """Gradients of `shift_forward` from its output gradient: `(dx, dw)`.
 
     Per chunk, dy is laid on the padded grid (zeros on its border, so the dropped rows get no
-    gradient); for each tap, `dw[tap] += x_slice.T @ dz` and `dx_flat[slice] += dz @ taps[tap].T`.
-    Groups of images touch disjoint rows of dx_flat (each has its own zero image), so they run
-    side by side like the forward's; their weight gradients are summed at the end.
+    gradient), and its KH*KW copies, each shifted down by one tap's row offset, are laid side
+    by side: `dz_taps` `(rows, KH*KW*F)`. Tap k's forward read the input rows `offset_k` later
+    than the output row it wrote, so both gradients are one GEMM each, with no accumulation
+    pass: `dw_taps = x_rows.T @ dz_taps` (`(C, KH*KW*F)`: every tap's `(C, F)` block) and
+    `dx_rows = dz_taps @ w_taps` (`w_taps` `(KH*KW*F, C)`, tap k's filters transposed). The
+    grid's zero border is what makes a chunk self-contained: the rows a tap shifts in from the
+    chunk before, or out past its end, are border rows, so zeros. Groups of images run side by
+    side like the forward's; their weight gradients are summed at the end.
 
     Args:
         xp: The arrays' namespace.
@@ -702,25 +728,33 @@ def shift_backward(
         >>> dx, dw = shift_backward(xp, np.ones_like(y), w, win, x_flat, x.shape, True)
         >>> dx[0, :, :, 0].tolist()
         [[4.0, 8.0, 4.0], [8.0, 16.0, 8.0], [4.0, 8.0, 4.0]]
+        >>> dw[0, :, :, 0].tolist()
+        [[16.0, 24.0], [40.0, 48.0]]
     """
     n, h, wd, c = x_shape
     f, kh, kw, _ = w.shape
     hp, wp, _ = _shift_grid(win)
-    per = hp * wp
-    taps, offsets = _tap_filters(xp, w), _tap_offsets(win, wp)
-    chunk = shift_chunk(n, hp, wp, c, f, xp.finfo(dy.dtype).bits // 8)
-    groups = _group_bounds(n, _shift_groups(xp, n, chunk))
-    dx_flat = xp.zeros(((n + len(groups)) * per, c), dtype=dy.dtype, device=dy.device) if need_dx else None
+    per, taps = hp * wp, kh * kw
+    offsets = _tap_offsets(win, wp)
+    groups = _group_bounds(n, _shift_groups(xp, n, _forward_chunk(xp, dy, n, hp, wp, c, f)))
+    chunk = shift_chunk(n, hp, wp, f + taps * f + c, xp.finfo(dy.dtype).bits // 8, _off_host(xp, dy))
+    # block k of the rows: tap k's filters transposed, (F, C)
+    w_taps = xp.reshape(xp.permute_dims(w, (1, 2, 0, 3)), (taps * f, c))
+    dx = xp.empty(x_shape, dtype=dy.dtype, device=dy.device) if need_dx else None
     # the grid's interior, where dy goes; its border stays 0 (the chunk's output window)
     dy_win = dataclasses.replace(win, pads=((0, kh - 1), (0, kw - 1)))
+    ((top, _), (left, _)) = win.pads
     d_taps: list[Array] = [None] * len(groups)
 
     def run_group(g):
         first_image, images = groups[g]
         dz_grid = scratch(xp, workspace, f"shift_dz{g}", (chunk, hp, wp, f), dy.dtype, dy.device)
-        t_all = scratch(xp, workspace, f"shift_dt{g}", (chunk * per, c), dy.dtype, dy.device)
-        dw_part = scratch(xp, workspace, f"shift_dw{g}", (c, f), dy.dtype, dy.device)
-        group_taps = xp.zeros((len(offsets), c, f), dtype=dy.dtype, device=dy.device)
+        dz_taps = scratch(xp, workspace, f"shift_dztaps{g}", (chunk * per, taps * f), dy.dtype, dy.device)
+        dx_rows = scratch(xp, workspace, f"shift_dx{g}", (chunk * per, c), dy.dtype, dy.device) if need_dx else None
+        dw_part = scratch(xp, workspace, f"shift_dw{g}", (c, taps * f), dy.dtype, dy.device)
+        for k, offset in enumerate(offsets):  # the rows shifted in from before the chunk: border zeros
+            dz_taps[:offset, k * f : (k + 1) * f] = 0
+        group_taps = xp.zeros((c, taps * f), dtype=dy.dtype, device=dy.device)
         for first in range(first_image, first_image + images, chunk):
             count = min(chunk, first_image + images - first)
             rows, start = count * per, (first + g) * per
@@ -728,26 +762,20 @@ def shift_backward(
             _fill_padded(xp, grid, dy[first : first + count, ...], dy_win)
             dz = xp.reshape(grid, (rows, f))
             for k, offset in enumerate(offsets):
-                at = start + offset
-                add_into(group_taps, (k, ...), matmul_into(xp, x_flat[at : at + rows, :].T, dz, dw_part))
-                if need_dx:
-                    add_into(dx_flat, (slice(at, at + rows), ...), matmul_into(xp, dz, taps[k, ...].T, t_all[:rows, :]))
+                dz_taps[offset:rows, k * f : (k + 1) * f] = dz[: rows - offset, :]
+            group_taps += matmul_into(xp, x_flat[start : start + rows, :].T, dz_taps[:rows, :], dw_part)
+            if need_dx:
+                grad = matmul_into(xp, dz_taps[:rows, :], w_taps, dx_rows[:rows, :])
+                dx[first : first + count, ...] = xp.reshape(grad, (count, hp, wp, c))[
+                    :, top : top + h, left : left + wd, :
+                ]
         d_taps[g] = group_taps
 
     parallel.run(xp, run_group, len(groups))
     total = d_taps[0]
     for more in d_taps[1:]:
         total = total + more
-    dw = xp.permute_dims(xp.reshape(total, (kh, kw, c, f)), (3, 0, 1, 2))
-    dx = None
-    if need_dx:
-        ((top, _), (left, _)) = win.pads
-        grid = xp.reshape(dx_flat, (n + len(groups), hp, wp, c))
-        parts = [
-            grid[first + g : first + g + count, top : top + h, left : left + wd, :]
-            for g, (first, count) in enumerate(groups)
-        ]
-        dx = parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
+    dw = xp.permute_dims(xp.reshape(total, (c, kh, kw, f)), (3, 1, 2, 0))
     return dx, dw
 
 
@@ -949,7 +977,7 @@ def conv2d_backward(
     chosen = _pick_algorithm(x, w, win, algorithm)
     banded = chosen == "banded"
     if chosen == "shift":
-        chunk = shift_chunk(n, padded[1], padded[2], padded[3], f, xp.finfo(x.dtype).bits // 8)
+        chunk = _forward_chunk(xp, x, n, padded[1], padded[2], padded[3], f)
         want = ((n + _shift_groups(xp, n, chunk)) * padded[1] * padded[2], padded[3])
     elif banded:
         want = (n * oh, win.kernel[0] * padded[2] * padded[3])
