@@ -147,32 +147,34 @@ def breakdown(model, x, y, args):
         # the trainer's own walk (models/trainer.py: _forward, _backward), each layer timed: layers
         # with several inputs (Add, Concatenate) and tensors read by several layers (skips) included
         values = {id(model._input): x}
-        for layer in model._layers:
-            ins = [values[id(t)] for t in layer.inbound]
-            rewrite = model._rewrites.get(layer, NO_REWRITE)  # the model's plan (fused conv+pool, ...)
-            values[id(layer.output)] = timed(f"{layer.name} forward", lambda: layer.forward(ins, True, rewrite))
+        with model._pass_scope():  # the BLAS as the model's passes hold it (xcnn.ops._parallel)
+            for layer in model._layers:
+                ins = [values[id(t)] for t in layer.inbound]
+                rewrite = model._rewrites.get(layer, NO_REWRITE)  # the model's plan (fused conv+pool, ...)
+                values[id(layer.output)] = timed(f"{layer.name} forward", lambda: layer.forward(ins, True, rewrite))
         pred = values[id(model._output)]
         target = model.loss.targets(y, pred.shape[-1], pred.dtype)
         _, dout = timed("loss", lambda: model._loss_and_gradient(pred, target))
         grads = {id(model._output): dout}
         wanted = model._tensors_needing_gradients()
-        for layer in reversed(model._layers):
-            layer.grads = {}
-            dy = grads.pop(id(layer.output), None)
-            if dy is None:
-                continue
-            needed = [id(t) in wanted for t in layer.inbound]
-            skip = layer is model._output.layer and model._fused
-            dxs = timed(
-                f"{layer.name} backward",
-                lambda: layer.backward(
-                    dy, need_dx=any(needed), skip_activation=skip, rewrite=model._rewrites.get(layer, NO_REWRITE)
-                ),
-            )
-            for t, dx, need in zip(layer.inbound, dxs, needed):
-                if need and dx is not None:
-                    key = id(t)
-                    grads[key] = grads[key] + dx if key in grads else dx
+        with model._pass_scope():
+            for layer in reversed(model._layers):
+                layer.grads = {}
+                dy = grads.pop(id(layer.output), None)
+                if dy is None:
+                    continue
+                needed = [id(t) in wanted for t in layer.inbound]
+                skip = layer is model._output.layer and model._fused
+                dxs = timed(
+                    f"{layer.name} backward",
+                    lambda: layer.backward(
+                        dy, need_dx=any(needed), skip_activation=skip, rewrite=model._rewrites.get(layer, NO_REWRITE)
+                    ),
+                )
+                for t, dx, need in zip(layer.inbound, dxs, needed):
+                    if need and dx is not None:
+                        key = id(t)
+                        grads[key] = grads[key] + dx if key in grads else dx
         refs = [(layer, k) for layer in model.layers for k in layer.grads]
         items = [(f"{layer.name}/{k}", layer.params[k], layer.grads[k]) for layer, k in refs]
         new = timed("optimizer", lambda: model.optimizer.apply(items))
