@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import reference as ref
-from conftest import assert_close
+from conftest import RTOL, assert_close
 from xcnn import backend as B
 from xcnn.layers import BatchNormalization, Input
 from xcnn.models import Model
@@ -40,17 +40,42 @@ def test_batchnorm_inference_backward_uses_the_moving_statistics(backend, dtype,
         assert_close(layer.grads["beta"], dy.sum(axis=(0, 1, 2)), dtype)
 
 
-def test_batchnorm_training_backward_matches_numerical_gradient():
+@pytest.mark.parametrize("center, scale", [(True, True), (False, True), (True, False), (False, False)])
+def test_batchnorm_training_backward_matches_numerical_gradient(backend, dtype, center, scale):
+    # gamma and beta off 1 and 0, and the input off zero mean: the input gradient and the
+    # weights' gradients in training mode (batch statistics) against central differences of the
+    # float64 forward, on every backend
     rng = np.random.default_rng(1)
-    x, dy = rng.standard_normal((4, 3, 2)), rng.standard_normal((4, 3, 2))
-    layer = BatchNormalization(scale=False)
-    _layer_model(layer, (3, 2))
-    _, dx = _input_gradient(layer, x, dy, True, "numpy", "float64")
+    x, dy = rng.standard_normal((4, 3, 2)) * 2 + 0.5, rng.standard_normal((4, 3, 2))
+    layer = BatchNormalization(center=center, scale=scale)
+    model = _layer_model(layer, (3, 2), backend, dtype)
+    weights = {key: rng.uniform(0.5, 2.0, 2) for key in layer.params}
+    model.set_weights(
+        [weights.get(k, w) for k, w in zip(("gamma", "beta")[: len(weights)], model.get_weights())]
+        + model.get_weights()[len(weights) :]
+    )
+    _, dx = _input_gradient(layer, x, dy, True, backend, dtype)
+    grads = {key: B.to_numpy(g) for key, g in layer.grads.items()}
+    reference = BatchNormalization(center=center, scale=scale)
+    reference_model = _layer_model(reference, (3, 2))
+    reference_model.set_weights(model.get_weights())
 
-    def loss(values):
-        return float(np.sum(B.to_numpy(layer.call(values, True)) * dy))
+    def loss(values=x, **params):
+        reference.params.update({k: v for k, v in params.items()})
+        return float(np.sum(B.to_numpy(reference.call(values, True)) * dy))
 
-    np.testing.assert_allclose(dx, ref.numerical_gradient(loss, x.copy()), rtol=1e-6, atol=1e-8)
+    assert_close_to_numerical(dx, ref.numerical_gradient(loss, x.copy()), dtype)
+    for key in layer.params:
+        value = B.to_numpy(reference.params[key]).copy()
+        numerical = ref.numerical_gradient(lambda v, key=key: loss(**{key: v}), value)
+        assert_close_to_numerical(grads[key], numerical, dtype)
+        reference.params[key] = value
+
+
+def assert_close_to_numerical(actual, numerical, dtype):
+    """Central differences are good to ~1e-9 relative: float64 is held to 1e-7, float32 to its own tolerance."""
+    rtol = max(RTOL[dtype], 1e-7)
+    np.testing.assert_allclose(actual, numerical, rtol=rtol, atol=rtol * max(1.0, float(np.abs(numerical).max())))
 
 
 def test_frozen_batchnorm_runs_in_inference_mode():

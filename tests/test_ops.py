@@ -302,9 +302,17 @@ def test_channel_sum(backend, dtype, shape):
     assert_close(got, x.sum(axis=tuple(range(x.ndim - 1))), dtype, scale=float(np.abs(x).sum()))
 
 
-def test_channel_sum_needs_an_axis_besides_the_channels(backend):
+@pytest.mark.parametrize("shape", [(7, 3), (2, 5, 4, 6), (3, 1, 9, 2)])
+def test_channel_mean(backend, dtype, shape):
+    x = _random(shape, 11) + 3.0  # off zero: a mean divided by the wrong count shows
+    got = ops.channel_mean(on(backend, x, dtype=dtype))
+    assert_close(got, x.mean(axis=tuple(range(x.ndim - 1))), dtype, scale=float(np.abs(x).mean()))
+
+
+@pytest.mark.parametrize("reduce", [ops.channel_sum, ops.channel_mean])
+def test_channel_sum_needs_an_axis_besides_the_channels(backend, reduce):
     with pytest.raises(ValueError, match="at least one axis besides its channels"):
-        ops.channel_sum(on(backend, np.ones(3)))
+        reduce(on(backend, np.ones(3)))
 
 
 # --- the article's worked examples, as golden values --------------------------------------

@@ -157,19 +157,22 @@ class BatchNormalization(Layer):
         xp = self.xp
         self._batch_statistics = training = training and self.trainable
         if training:
-            count = math.prod(x.shape[:-1])
-            mean = ops.channel_sum(x) / count
+            mean = ops.channel_mean(x)
             centered = x - mean
-            var = ops.channel_sum(centered * centered) / count
+            var = ops.channel_mean(centered * centered)
             m = self.momentum
             self.state["moving_mean"] = self.state["moving_mean"] * m + mean * (1.0 - m)
             self.state["moving_variance"] = self.state["moving_variance"] * m + var * (1.0 - m)
         else:
             centered, var = x - self.state["moving_mean"], self.state["moving_variance"]
-        self._inv_std = 1.0 / xp.sqrt(var + self.epsilon)
-        self._xhat = centered * self._inv_std
-        y = self._xhat * self.params["gamma"] if self.scale else self._xhat
-        return y + self.params["beta"] if self.center else y
+        # kept for grad: the centred input and 1/std, not x-hat = centred / std (one pass and one
+        # activation-sized array fewer: the backward folds 1/std into its per-channel factors)
+        self._centered, self._inv_std = centered, 1.0 / xp.sqrt(var + self.epsilon)
+        self._scaled_inv_std = self._inv_std * self.params["gamma"] if self.scale else self._inv_std
+        y = centered * self._scaled_inv_std
+        if self.center:
+            y += self.params["beta"]  # y is this call's own array
+        return y
 
     def grad(self, dy: Array, need_dx: bool) -> Array | None:
         """The backward pass of the layer's core: the gradient w.r.t. its input.
@@ -196,21 +199,28 @@ class BatchNormalization(Layer):
             >>> sorted(layer.grads)
             ['beta', 'gamma']
         """
+        centered, inv_std = self._centered, self._inv_std
+        needs_dgamma = self.scale or (need_dx and self._batch_statistics)
+        # sum(dy * x-hat) = sum(dy * centred) / std, per channel
+        dgamma = ops.channel_sum(dy * centered) * inv_std if needs_dgamma else None
+        dbeta = ops.channel_sum(dy) if self.center or (need_dx and self._batch_statistics) else None
         if self.scale:
-            self.grads["gamma"] = ops.channel_sum(dy * self._xhat)
+            self.grads["gamma"] = dgamma
         if self.center:
-            self.grads["beta"] = ops.channel_sum(dy)
+            self.grads["beta"] = dbeta
         if not need_dx:
             return None
-        scaled_inv_std = self._inv_std * self.params["gamma"] if self.scale else self._inv_std
+        scaled_inv_std = self._scaled_inv_std  # gamma / std: the forward's, gamma has not changed since
         if not self._batch_statistics:
             # the moving statistics are constants: the layer is affine in x
             return dy * scaled_inv_std
-        # with batch statistics the mean and variance depend on x too; dxhat = dy * gamma
-        count = math.prod(dy.shape[:-1])
-        dbeta = self.grads["beta"] if self.center else ops.channel_sum(dy)
-        dgamma = self.grads["gamma"] if self.scale else ops.channel_sum(dy * self._xhat)
-        return (scaled_inv_std / count) * (dy * count - dbeta - self._xhat * dgamma)
+        # with batch statistics the mean and variance depend on x too (dxhat = dy * gamma):
+        # dx = s dy - s (dbeta + x-hat dgamma) / count, s = gamma / std, x-hat = centred / std
+        per_sample = scaled_inv_std / math.prod(dy.shape[:-1])
+        dx = dy * scaled_inv_std
+        dx -= centered * (per_sample * inv_std * dgamma)
+        dx -= per_sample * dbeta
+        return dx
 
     def get_config(self) -> dict[str, Any]:
         """The layer's constructor arguments, as a saved model stores them.

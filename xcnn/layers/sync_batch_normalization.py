@@ -67,6 +67,7 @@ class SyncBatchNormalization(BatchNormalization):
         self._count = math.prod(x.shape[:-1])
         _, var, centered = self._global_statistics(dist, ops.channel_sum(x), self._count, x)
         self._inv_std = 1.0 / xp.sqrt(var + self.epsilon)
+        self._centered = centered  # what BatchNormalization.grad reads, should the distribution be gone by then
         self._xhat = centered * self._inv_std
         y = self._xhat * self.params["gamma"] if self.scale else self._xhat
         return y + self.params["beta"] if self.center else y

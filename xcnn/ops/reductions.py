@@ -34,22 +34,51 @@ def channel_sum(x: Array) -> Array:
         >>> channel_sum(np.ones((2, 3, 3, 4))).tolist()
         [18.0, 18.0, 18.0, 18.0]
     """
+    return _weighted_channel_sum(x, 1.0)
+
+
+def channel_mean(x: Array) -> Array:
+    """`x` `(..., C)` averaged over every axis but the last: shape `(C,)`.
+
+    `channel_sum` with its ones vector holding 1/count instead: the mean in the same GEMV, no
+    division after it (batch normalization's statistics).
+
+    Args:
+        x: `(..., C)` with at least one axis besides the channels, float32 or float64, on any
+            backend.
+
+    Returns:
+        `(C,)` in `x`'s dtype.
+
+    Raises:
+        ValueError: If `x` has fewer than two axes.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.ops.reductions import channel_mean
+        >>> channel_mean(np.arange(8.0).reshape(2, 2, 2)).tolist()
+        [3.0, 4.0]
+    """
+    return _weighted_channel_sum(x, 1.0 / math.prod(x.shape[:-1]) if x.ndim >= 2 else 1.0)
+
+
+def _weighted_channel_sum(x, weight):
     xp = array_namespace(x)
     if x.ndim < 2:
         raise ValueError(f"x must have at least one axis besides its channels, got shape {tuple(x.shape)}")
     if x.ndim == 2:
-        return _ones(xp, x.shape[0], x.dtype, x.device) @ x
+        return _filled(xp, x.shape[0], weight, x.dtype, x.device) @ x
     rows, width, c = math.prod(x.shape[:-2]), x.shape[-2], x.shape[-1]
-    ones = _ones(xp, rows, x.dtype, x.device)
-    return xp.sum(xp.reshape(ones @ xp.reshape(x, (rows, width * c)), (width, c)), axis=0)
+    weights = _filled(xp, rows, weight, x.dtype, x.device)
+    return xp.sum(xp.reshape(weights @ xp.reshape(x, (rows, width * c)), (width, c)), axis=0)
 
 
-def _ones(xp, n, dtype, device):
-    """A ones vector ``(n,)``, made once per length, dtype and device (a constant that is only
-    read: a fill kernel saved per call on a GPU)."""
-    return _cached_ones(xp, n, dtype, device_key(device), Unkeyed(device))
+def _filled(xp, n, value, dtype, device):
+    """A vector ``(n,)`` of ``value``, made once per length, value, dtype and device (a constant
+    that is only read: a fill kernel saved per call on a GPU)."""
+    return _cached_filled(xp, n, value, dtype, device_key(device), Unkeyed(device))
 
 
-@functools.lru_cache(maxsize=32)
-def _cached_ones(xp, n, dtype, key, device):
-    return xp.ones((n,), dtype=dtype, device=device.value)
+@functools.lru_cache(maxsize=64)
+def _cached_filled(xp, n, value, dtype, key, device):
+    return xp.full((n,), value, dtype=dtype, device=device.value)
