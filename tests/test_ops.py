@@ -35,6 +35,8 @@ POOL_CASES = [
     ((33, 4, 4, 1), 2, 1, "valid"),
     ((2, 4, 4, 1), 4, None, 0),  # full-size window
     ((2, 5, 5, 2), 3, 2, ((1, 0), (0, 1))),
+    ((2, 7, 6, 2), (3, 1), None, 0),  # disjoint, one column per window, a row dropped
+    ((2, 4, 7, 1), (1, 3), None, 0),  # disjoint, one row per window, a column dropped
 ]
 
 

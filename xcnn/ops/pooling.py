@@ -326,9 +326,30 @@ def avg_pool2d(
     xp = array_namespace(x)
     check_images(xp, x)
     win = _pool_geometry(x, pool_size, stride, padding)
+    if _disjoint(win):
+        return _disjoint_mean(xp, x, win)
     x_padded = pad_hw(x, win, 0.0)
     total = sum(x_padded[idx] for _, _, idx in window_slices(win))
     return total / _window_counts(xp, x, win, count_include_pad)
+
+
+def _disjoint_mean(xp, x, win):
+    """Mean over non-overlapping, unpadded windows, done separably: first the KH rows of each
+    window (whole image rows, long contiguous runs), then the KW columns of the halved array."""
+    (kh, kw), (oh, ow) = win.kernel, win.out
+    n, c = x.shape[0], x.shape[3]
+    if (oh * kh, ow * kw) != tuple(x.shape[1:3]):
+        x = x[:, : oh * kh, : ow * kw, :]  # floor mode: trailing cells belong to no window
+    rows = xp.reshape(x, (n * oh, kh, ow * kw * c))
+    total = rows[:, 0, :] + rows[:, 1, :] if kh > 1 else rows[:, 0, :] * 1.0
+    for k in range(2, kh):
+        total += rows[:, k, :]
+    columns = xp.reshape(total, (n * oh * ow, kw, c))
+    mean = columns[:, 0, :] + columns[:, 1, :] if kw > 1 else columns[:, 0, :] * 1.0
+    for k in range(2, kw):
+        mean += columns[:, k, :]
+    mean *= 1.0 / (kh * kw)
+    return xp.reshape(mean, (n, oh, ow, c))
 
 
 def avg_pool2d_backward(
@@ -368,11 +389,27 @@ def avg_pool2d_backward(
     check_images(xp, x)
     win = _pool_geometry(x, pool_size, stride, padding)
     _check_dy(dy, x, win)
+    if _disjoint(win):
+        return _disjoint_mean_backward(xp, dy, x, win)
     share = dy / _window_counts(xp, x, win, count_include_pad)
     dx_padded = xp.zeros(padded_shape(tuple(x.shape), win), dtype=x.dtype, device=x.device)
     for _, _, idx in window_slices(win):
         dx_padded = add_into(dx_padded, idx, share)
     return crop_hw(dx_padded, win)
+
+
+def _disjoint_mean_backward(xp, dy, x, win):
+    """Gradient of `_disjoint_mean`: each window's share of dy written to its KH*KW cells in
+    one broadcast copy (zeros on the cells of no window, in floor mode)."""
+    (kh, kw), (oh, ow) = win.kernel, win.out
+    n, c = x.shape[0], x.shape[3]
+    share = xp.reshape(dy * (1.0 / (kh * kw)), (n, oh, 1, ow, 1, c))
+    spread = xp.reshape(xp.broadcast_to(share, (n, oh, kh, ow, kw, c)), (n, oh * kh, ow * kw, c))
+    if (oh * kh, ow * kw) == tuple(x.shape[1:3]):
+        return spread
+    dx = xp.zeros(tuple(x.shape), dtype=x.dtype, device=x.device)
+    dx[:, : oh * kh, : ow * kw, :] = spread
+    return dx
 
 
 # --- global pooling: one window the size of the image ----------------------------------------
