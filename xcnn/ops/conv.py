@@ -783,6 +783,16 @@ def shift_backward(
 # KH*KW GEMMs has an inner dimension too short for the BLAS (docs/performance.md)
 SHIFT_MIN_CHANNELS = 16
 
+# the widest padded input, in kernel widths, for which the banded GEMM (Wp/KW times the useful
+# arithmetic, but a wide, cache-friendly GEMM and no window matrix) beats im2col. Emerald Rapids
+# (AVX-512), 2026-12-01, forward + backward at batch 100: LeNet's 5x5 'same' on 28x28x1 (6.4
+# kernel widths) banded 2.0-2.2 ms, im2col 3.1-3.5; the lecture's 3x3 'same' (10) a tie, 1.7-2.0
+# each; the article's 7x7 'valid' (4) banded 2.2, im2col 2.9-3.6. Strided convolutions keep
+# the 4 measured on Zen 1: ResNet's 3x3 stride-2 conv on 16x16x32 (5.7 kernel widths) took
+# 50 ms banded against 15 ms im2col.
+BANDED_MAX_WIDTH_RATIO = 8
+BANDED_MAX_WIDTH_RATIO_STRIDED = 4
+
 ALGORITHMS = ("im2col", "banded", "shift")
 
 
@@ -791,10 +801,10 @@ def conv_algorithm(x_shape: Shape, w_shape: Shape, win: Window) -> str:
 
     A stride-1 convolution of at least `SHIFT_MIN_CHANNELS` input channels takes the shift
     algorithm (no window matrix, only (Hp*Wp)/(OH*OW) extra arithmetic: the VGG and ResNet
-    layers). Of the rest, the banded GEMM does Wp/KW times the useful arithmetic; up to 4x it
-    is cheaper than building, writing and reading an im2col matrix KH*KW times the input
-    (measured on NumPy/OpenBLAS, see docs/performance.md): the seeds' MNIST nets. The rest use
-    im2col. When a max pool follows, the fused `conv_pool` op runs only for banded and im2col
+    layers). Of the rest, the banded GEMM does Wp/KW times the useful arithmetic; up to
+    `BANDED_MAX_WIDTH_RATIO` times it is cheaper than building, writing and reading an im2col
+    matrix KH*KW times the input (measured on NumPy/OpenBLAS, see docs/performance.md): the
+    seeds' MNIST nets and LeNet. The rest use im2col. When a max pool follows, the fused `conv_pool` op runs only for banded and im2col
     (see `fuses_with_max_pool`).
 
     Args:
@@ -816,7 +826,8 @@ def conv_algorithm(x_shape: Shape, w_shape: Shape, win: Window) -> str:
     if win.stride == (1, 1) and w_shape[3] >= SHIFT_MIN_CHANNELS:
         return "shift"
     padded_width = x_shape[2] + sum(win.pads[1])
-    if padded_width <= 4 * w_shape[2]:
+    ratio = BANDED_MAX_WIDTH_RATIO if win.stride == (1, 1) else BANDED_MAX_WIDTH_RATIO_STRIDED
+    if padded_width <= ratio * w_shape[2]:
         return "banded"
     return "im2col"
 
