@@ -804,8 +804,9 @@ def conv_algorithm(x_shape: Shape, w_shape: Shape, win: Window) -> str:
     layers). Of the rest, the banded GEMM does Wp/KW times the useful arithmetic; up to
     `BANDED_MAX_WIDTH_RATIO` times it is cheaper than building, writing and reading an im2col
     matrix KH*KW times the input (measured on NumPy/OpenBLAS, see docs/performance.md): the
-    seeds' MNIST nets and LeNet. The rest use im2col. When a max pool follows, the fused `conv_pool` op runs only for banded and im2col
-    (see `fuses_with_max_pool`).
+    seeds' MNIST nets and LeNet (`BANDED_MAX_WIDTH_RATIO_STRIDED` for strided convolutions). The
+    rest use im2col. When a max pool follows, the fused `conv_pool` op runs only for banded and
+    im2col (see `fuses_with_max_pool`).
 
     Args:
         x_shape: The input's shape `(N, H, W, C)`.
