@@ -473,3 +473,22 @@ def test_random_rotation_rotates_in_training_only(backend):
     ):
         with pytest.raises(ValueError, match=message):
             RandomRotation(**bad)
+
+
+@pytest.mark.parametrize("rate", [0.3, 0.8])
+def test_dropout_scales_the_kept_inputs_by_one_over_the_keep_probability(backend, dtype, rate):
+    # rates other than 0.5, where 1/rate and 1/(1 - rate) differ: the kept inputs are scaled by
+    # 1/(1 - rate), about a fraction 1 - rate is kept, the gradient goes through the same mask
+    # and scale, and inference passes the inputs unchanged
+    from xcnn.layers import Dropout
+
+    layer = Dropout(rate, seed=4)
+    _layer_model(layer, (50, 40), backend, dtype)
+    x = np.full((4, 50, 40), 3.0)
+    y = B.to_numpy(layer.forward([B.asarray(x, backend, dtype)], training=True))
+    kept = y != 0
+    assert_close(y[kept], np.full(int(kept.sum()), 3.0 / (1.0 - rate)), dtype)
+    assert abs(kept.mean() - (1.0 - rate)) < 0.03  # 8,000 draws
+    dx = B.to_numpy(layer.backward(B.asarray(np.ones_like(x), backend, dtype))[0])
+    assert_close(dx, np.where(kept, 1.0 / (1.0 - rate), 0.0), dtype)
+    assert_close(layer.forward([B.asarray(x, backend, dtype)], training=False), x, dtype)
