@@ -596,6 +596,41 @@ def test_mixing_backends_is_a_type_error():
 
 
 @pytest.mark.parametrize("threads", ["1", "2", "3"])
+def test_conv2d_im2col_image_groups(backend, dtype, threads, monkeypatch):
+    # on NumPy with threadpoolctl, groups of images build, multiply and scatter back their own
+    # rows of the window matrix on threads of their own: the same results as the reference,
+    # with a stride, uneven padding and a batch that does not split evenly
+    from xcnn.ops import conv
+
+    monkeypatch.setenv("XCNN_THREADS", threads)
+    x, w, b = _random((5, 7, 6, 3), 24), _random((4, 3, 2, 3), 25), _random((4,), 26)
+    stride, padding = (2, 1), ((1, 0), (0, 1))
+    expected = ref.conv2d(x, w, b, stride, padding)
+    dy = _random(expected.shape, 27)
+    xb, wb, bb, dyb = on(backend, x, w, b, dy, dtype=dtype)
+    workspace = {}
+    for _ in range(2):  # the second step reuses the workspace's window matrix
+        y, cols = ops.conv2d_forward(
+            xb, wb, bb, stride=stride, padding=padding, algorithm="im2col", workspace=workspace
+        )
+        assert_close(y, expected, dtype)
+        for need_dx in (True, False):
+            dx, dw, db = ops.conv2d_backward(
+                dyb, xb, wb, stride=stride, padding=padding, algorithm="im2col", cols=cols, need_dx=need_dx
+            )
+            want = ref.conv2d_backward(dy, x, w, stride, padding)
+            assert_close(dw, want[1], dtype)
+            assert_close(db, want[2], dtype)
+            if need_dx:
+                assert_close(dx, want[0], dtype)
+            else:
+                assert dx is None
+    groups = conv._im2col_groups(B.namespace(backend), xb)
+    expected_groups = int(threads) if backend == "numpy" and conv.parallel._blas_controller() is not None else 1
+    assert groups == expected_groups
+
+
+@pytest.mark.parametrize("threads", ["1", "2", "3"])
 def test_conv2d_shift_chunks_and_image_groups(backend, dtype, threads, monkeypatch):
     # one image per chunk, and (on NumPy with threadpoolctl) groups of images run on threads
     # of their own, each group followed by its own zero image: the same results as the reference

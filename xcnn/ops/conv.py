@@ -425,6 +425,66 @@ def im2col_forward(
     return z, cols
 
 
+def _im2col_groups(xp, x):
+    """How many groups of images the im2col path runs side by side: one per core on the NumPy
+    fast path (see :mod:`._parallel`) for inputs of several channels and images, else 1 (one
+    channel builds its window matrix kernel-offset-major, a layout whose rows do not split by
+    image)."""
+    workers = parallel.workers(xp)
+    return min(workers, x.shape[0]) if workers > 1 and x.shape[3] > 1 else 1
+
+
+def _im2col_forward_in_groups(xp, x, w, b, win, groups, workspace):
+    """`im2col_forward` (no pool) with each group of images' window-matrix rows built, multiplied
+    and biased on a core of its own: the same `(z, cols)`."""
+    n, c, f = x.shape[0], x.shape[3], w.shape[0]
+    (oh, ow), per = win.out, win.out[0] * win.out[1]
+    x_padded = pad_hw(x, win)
+    cols = scratch(xp, workspace, "cols", (n * per, win.size * c), x.dtype, x.device)
+    z = xp.empty((n * per, f), dtype=x.dtype, device=x.device)
+    filters = xp.reshape(w, (f, -1)).T
+    bounds = _group_bounds(n, groups)
+
+    def run_group(g):
+        first, count = bounds[g]
+        rows = slice(first * per, (first + count) * per)
+        # this group's rows of cols, in the shape im2col builds (a view: the rows are contiguous)
+        own = {"cols": xp.reshape(cols[rows, :], (1, count, oh, ow, win.size, c))}
+        part = im2col(xp, x_padded[first : first + count, ...], win, None, own)
+        out = matmul_into(xp, part, filters, z[rows, :])
+        if b is not None:
+            add_bias(xp, out, b)
+
+    parallel.run(xp, run_group, len(bounds))
+    return z, cols
+
+
+def _im2col_backward_in_groups(xp, dz, w, win, cols, x_shape, need_dx, groups):
+    """`im2col_backward` (no pool) with each group of images' weight-gradient part, input
+    gradient and col2im on a core of its own: the same `(dx, dw)`."""
+    n, f = x_shape[0], w.shape[0]
+    per = win.out[0] * win.out[1]
+    filters = xp.reshape(w, (f, -1))
+    bounds = _group_bounds(n, groups)
+    parts: list[Array] = [None] * len(bounds)
+    dx = xp.empty(tuple(x_shape), dtype=dz.dtype, device=dz.device) if need_dx else None
+
+    def run_group(g):
+        first, count = bounds[g]
+        rows = slice(first * per, (first + count) * per)
+        parts[g] = cols[rows, :].T @ dz[rows, :]
+        if need_dx:
+            group_shape = (count, *x_shape[1:])
+            dcols = dz[rows, :] @ filters
+            dx[first : first + count, ...] = crop_hw(col2im(xp, dcols, padded_shape(group_shape, win), win), win)
+
+    parallel.run(xp, run_group, len(bounds))
+    total = parts[0]
+    for more in parts[1:]:
+        total = total + more
+    return dx, xp.reshape(total.T, tuple(w.shape))
+
+
 def add_bias(xp: Namespace, z: Array, b: Array) -> Array:
     """`z + b` along z's channels, in place.
 
@@ -928,7 +988,11 @@ def conv2d_forward(
     if chosen == "banded":
         y, rows = banded_forward(xp, x, w, b, win, workspace=workspace)
         return xp.reshape(y, (n, oh, ow, f)), rows
-    y, cols = im2col_forward(xp, x, w, b, win, workspace=workspace)
+    groups = _im2col_groups(xp, x)
+    if groups > 1:
+        y, cols = _im2col_forward_in_groups(xp, x, w, b, win, groups, workspace)
+    else:
+        y, cols = im2col_forward(xp, x, w, b, win, workspace=workspace)
     return xp.reshape(y, (n, oh, ow, f)), cols
 
 
@@ -1009,5 +1073,7 @@ def conv2d_backward(
     elif banded:
         dx, dw = banded_backward(xp, xp.reshape(dy, (n * oh, ow * f)), w, win, cols, tuple(x.shape), need_dx)
     else:
-        dx, dw = im2col_backward(xp, xp.reshape(dy, (-1, f)), w, win, cols, tuple(x.shape), need_dx)
+        groups = _im2col_groups(xp, x)
+        backward = functools.partial(_im2col_backward_in_groups, groups=groups) if groups > 1 else im2col_backward
+        dx, dw = backward(xp, xp.reshape(dy, (-1, f)), w, win, cols, tuple(x.shape), need_dx)
     return dx, dw, channel_sum(dy)
