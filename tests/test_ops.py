@@ -105,6 +105,23 @@ def test_avg_pool_matches_reference(backend, dtype, x_shape, pool, stride, paddi
     assert_close(dx, ref.avg_pool2d_backward(dy, x, pool, stride, padding, count_include_pad), dtype)
 
 
+@pytest.mark.parametrize("threads", ["1", "2", "3"])
+def test_max_pool_image_groups(backend, dtype, threads, monkeypatch):
+    # on NumPy with threadpoolctl, groups of images pool on threads of their own: the same
+    # values and gradients (ties included: integer-valued inputs), with the row maxima of the
+    # forward reused by the backward, and a batch that does not split evenly
+    monkeypatch.setenv("XCNN_THREADS", threads)
+    x = np.floor(_random((5, 7, 6, 3), 28) * 2)
+    expected = ref.max_pool2d(x, 2, None, 0)
+    dy = _random(expected.shape, 29)
+    xb, dyb = on(backend, x, dy, dtype=dtype)
+    y, row_max = ops.max_pool2d_forward(xb, 2)
+    assert_close(y, expected, dtype)
+    want = ref.max_pool2d_backward(dy, x, 2, None, 0)
+    assert_close(ops.max_pool2d_backward(dyb, xb, 2, y=y, row_max=row_max), want, dtype)
+    assert_close(ops.max_pool2d_backward(dyb, xb, 2), want, dtype)
+
+
 def test_max_pool_ties_go_to_first_maximum(backend, dtype):
     # every window is constant: the whole gradient must land on its top-left cell
     x = np.zeros((1, 4, 4, 1))

@@ -67,6 +67,23 @@ class _Held(threading.local):
 _state = _Held()
 
 
+def group_bounds(n, groups):
+    """``[(first image, count)]`` of each of ``groups`` groups of a batch of ``n``: contiguous,
+    sizes differing by at most one."""
+    bounds, first = [], 0
+    for g in range(groups):
+        count = n // groups + (g < n % groups)
+        bounds.append((first, count))
+        first += count
+    return bounds
+
+
+def batch_groups(xp, n):
+    """How many groups of images a per-image op runs side by side on ``xp``: one per worker
+    thread (see :func:`workers`), at most one per image."""
+    return min(workers(xp), n)
+
+
 def run(xp, task, count):
     """``task(i)`` for i in range(count): on ``count`` threads with the BLAS held to one thread
     each when ``count > 1`` (see :func:`workers`), else inline. Re-raises a task's error."""

@@ -443,7 +443,7 @@ def _im2col_forward_in_groups(xp, x, w, b, win, groups, workspace):
     cols = scratch(xp, workspace, "cols", (n * per, win.size * c), x.dtype, x.device)
     z = xp.empty((n * per, f), dtype=x.dtype, device=x.device)
     filters = xp.reshape(w, (f, -1)).T
-    bounds = _group_bounds(n, groups)
+    bounds = parallel.group_bounds(n, groups)
 
     def run_group(g):
         first, count = bounds[g]
@@ -465,7 +465,7 @@ def _im2col_backward_in_groups(xp, dz, w, win, cols, x_shape, need_dx, groups):
     n, f = x_shape[0], w.shape[0]
     per = win.out[0] * win.out[1]
     filters = xp.reshape(w, (f, -1))
-    bounds = _group_bounds(n, groups)
+    bounds = parallel.group_bounds(n, groups)
     parts: list[Array] = [None] * len(bounds)
     dx = xp.empty(tuple(x_shape), dtype=dz.dtype, device=dz.device) if need_dx else None
 
@@ -667,16 +667,6 @@ def _shift_groups(xp, n, chunk):
     return workers if workers > 1 and n >= workers * chunk else 1
 
 
-def _group_bounds(n, groups):
-    """``[(first image, count)]`` of each group: contiguous, sizes differing by at most one."""
-    bounds, first = [], 0
-    for g in range(groups):
-        count = n // groups + (g < n % groups)
-        bounds.append((first, count))
-        first += count
-    return bounds
-
-
 def shift_forward(
     xp: Namespace, x: Array, w: Array, b: Array | None, win: Window, workspace: dict[str, Array] | None = None
 ) -> tuple[Array, Array]:
@@ -713,7 +703,7 @@ def shift_forward(
     hp, wp, _ = _shift_grid(win)
     per = hp * wp
     chunk = _forward_chunk(xp, x, n, hp, wp, c, f)
-    groups = _group_bounds(n, _shift_groups(xp, n, chunk))
+    groups = parallel.group_bounds(n, _shift_groups(xp, n, chunk))
     grid = scratch(xp, workspace, "shift_x", (n + len(groups), hp, wp, c), x.dtype, x.device)
     for g, (first, count) in enumerate(groups):
         _fill_padded(xp, grid[first + g : first + g + count + 1, ...], x[first : first + count, ...], win)
@@ -796,7 +786,7 @@ def shift_backward(
     hp, wp, _ = _shift_grid(win)
     per, taps = hp * wp, kh * kw
     offsets = _tap_offsets(win, wp)
-    groups = _group_bounds(n, _shift_groups(xp, n, _forward_chunk(xp, dy, n, hp, wp, c, f)))
+    groups = parallel.group_bounds(n, _shift_groups(xp, n, _forward_chunk(xp, dy, n, hp, wp, c, f)))
     chunk = shift_chunk(n, hp, wp, f + taps * f + c, xp.finfo(dy.dtype).bits // 8, _off_host(xp, dy))
     # block k of the rows: tap k's filters transposed, (F, C)
     w_taps = xp.reshape(xp.permute_dims(w, (1, 2, 0, 3)), (taps * f, c))

@@ -12,6 +12,7 @@ import array_api_extra as xpx
 
 from .._typing import Array, IntPair, Padding
 from ..backend import array_namespace
+from . import _parallel as parallel
 from ._workspace import add_into
 from .activations import masked
 from ._geometry import (
@@ -139,6 +140,55 @@ def _disjoint_max_backward(xp, dy, x, win, y, row_max):
     return dx
 
 
+def _disjoint_max_in_groups(xp, x, win):
+    """`_disjoint_max` over groups of images side by side, one per core on the NumPy fast path
+    (see :mod:`._parallel`; a pool's passes are memory-bound NumPy loops on one core each);
+    elsewhere, and for one image, the whole batch at once."""
+    n = x.shape[0]
+    groups = parallel.batch_groups(xp, n)
+    if groups == 1:
+        return _disjoint_max(xp, x, win)
+    (kh, _), (oh, ow) = win.kernel, win.out
+    y = xp.empty((n, oh, ow, x.shape[3]), dtype=x.dtype, device=x.device)
+    row_max = xp.empty((n * oh * kh, ow, x.shape[3]), dtype=x.dtype, device=x.device)
+    bounds = parallel.group_bounds(n, groups)
+
+    def run_group(g):
+        first, count = bounds[g]
+        y[first : first + count, ...], row_max[first * oh * kh : (first + count) * oh * kh, ...] = _disjoint_max(
+            xp, x[first : first + count, ...], win
+        )
+
+    parallel.run(xp, run_group, groups)
+    return y, row_max
+
+
+def _disjoint_max_backward_in_groups(xp, dy, x, win, y, row_max):
+    """`_disjoint_max_backward` over groups of images side by side, as `_disjoint_max_in_groups`."""
+    n = x.shape[0]
+    groups = parallel.batch_groups(xp, n)
+    if groups == 1:
+        return _disjoint_max_backward(xp, dy, x, win, y, row_max)
+    rows_per_image = win.out[0] * win.kernel[0]
+    dx = xp.empty(tuple(x.shape), dtype=x.dtype, device=x.device)
+    bounds = parallel.group_bounds(n, groups)
+
+    def run_group(g):
+        first, count = bounds[g]
+        images = slice(first, first + count)
+        dx[images, ...] = _disjoint_max_backward(
+            xp,
+            dy[images, ...],
+            x[images, ...],
+            win,
+            None if y is None else y[images, ...],
+            None if row_max is None else row_max[first * rows_per_image : (first + count) * rows_per_image, ...],
+        )
+
+    parallel.run(xp, run_group, groups)
+    return dx
+
+
 def max_pool2d(x: Array, pool_size: IntPair = 2, *, stride: IntPair | None = None, padding: Padding = 0) -> Array:
     """Max pooling of NHWC images.
 
@@ -204,7 +254,7 @@ def max_pool2d_forward(
     check_images(xp, x)
     win = _pool_geometry(x, pool_size, stride, padding)
     if _disjoint(win):
-        return _disjoint_max(xp, x, win)
+        return _disjoint_max_in_groups(xp, x, win)
     return _max_over_windows(xp, pad_hw(x, win, -math.inf), win), None
 
 
@@ -260,7 +310,7 @@ def max_pool2d_backward(
             raise ValueError(
                 f"row_max must have shape {expected} (from max_pool2d_forward), got {tuple(row_max.shape)}"
             )
-        return _disjoint_max_backward(xp, dy, x, win, y, row_max)
+        return _disjoint_max_backward_in_groups(xp, dy, x, win, y, row_max)
     if row_max is not None:
         raise ValueError("row_max applies only to disjoint windows (stride == pool_size, no padding); pass None")
     x_padded = pad_hw(x, win, -math.inf)
