@@ -391,15 +391,18 @@ def _disjoint_mean(xp, x, win):
     if (oh * kh, ow * kw) != tuple(x.shape[1:3]):
         x = x[:, : oh * kh, : ow * kw, :]  # floor mode: trailing cells belong to no window
     rows = xp.reshape(x, (n * oh, kh, ow * kw * c))
-    total = rows[:, 0, :] + rows[:, 1, :] if kh > 1 else rows[:, 0, :] * 1.0
-    for k in range(2, kh):
-        total += rows[:, k, :]
-    columns = xp.reshape(total, (n * oh * ow, kw, c))
-    mean = columns[:, 0, :] + columns[:, 1, :] if kw > 1 else columns[:, 0, :] * 1.0
-    for k in range(2, kw):
-        mean += columns[:, k, :]
+    columns = xp.reshape(_sum_of([rows[:, k, :] for k in range(kh)]), (n * oh * ow, kw, c))
+    mean = _sum_of([columns[:, k, :] for k in range(kw)])
     mean *= 1.0 / (kh * kw)
     return xp.reshape(mean, (n, oh, ow, c))
+
+
+def _sum_of(parts):
+    """The sum of same-shape ``parts`` as a fresh array (added in place after the first add)."""
+    total = parts[0] + parts[1] if len(parts) > 1 else parts[0] * 1.0
+    for part in parts[2:]:
+        total += part
+    return total
 
 
 def avg_pool2d_backward(

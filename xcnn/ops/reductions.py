@@ -40,15 +40,9 @@ def channel_sum(x: Array) -> Array:
 def channel_mean(x: Array) -> Array:
     """`x` `(..., C)` averaged over every axis but the last: shape `(C,)`.
 
-    `channel_sum` with its ones vector holding 1/count instead: the mean in the same GEMV, no
-    division after it (batch normalization's statistics).
-
-    Args:
-        x: `(..., C)` with at least one axis besides the channels, float32 or float64, on any
-            backend.
-
-    Returns:
-        `(C,)` in `x`'s dtype.
+    As `channel_sum`, with its ones vector holding 1/count instead: the mean in the same GEMV,
+    no division after it (batch normalization's statistics). Takes and raises what
+    `channel_sum` does.
 
     Raises:
         ValueError: If `x` has fewer than two axes.
