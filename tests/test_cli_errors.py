@@ -408,3 +408,16 @@ def test_8_the_installed_command_prints_no_traceback(tmp_path):
     assert result.stderr.strip() == f"xcnn evaluate: {tmp_path} is a folder, not a model file"
     debug = subprocess.run(run + ["--debug"], capture_output=True, text=True)
     assert debug.returncode == 1 and "Traceback" in debug.stderr and "IsADirectoryError" in debug.stderr
+
+
+def test_a_missing_optional_extra_is_one_line_naming_it(tmp_path, capsys, monkeypatch):
+    # exporting to .keras needs h5py (the keras-files extra): without it, the command says which
+    # extra to install, as an error of the user's installation (exit 1), not an internal error
+    Sequential([Input((3,)), Dense(2)]).save(tmp_path / "m.safetensors")
+    monkeypatch.setitem(sys.modules, "h5py", None)  # import h5py now raises ImportError
+    code, out, err = xcnn(capsys, "export", tmp_path / "m.safetensors", tmp_path / "m.keras")
+    assert code == 1 and out == ""
+    assert (
+        last_line(err) == 'xcnn export: Keras .keras and .weights.h5 files need h5py: pip install "xcnn[keras-files]"'
+    )
+    assert "internal error" not in err and not (tmp_path / "m.keras").exists()

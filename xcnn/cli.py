@@ -738,8 +738,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential
         >>> Sequential([Input((3,)), Dense(2)]).save("m.safetensors")
-        >>> main(["export", "m.safetensors", "m.keras"])
-        Wrote m.keras
+        >>> main(["export", "m.safetensors", "copy.safetensors"])
+        Wrote copy.safetensors
         0
         >>> main(["export", "m.safetensors", "m.txt"])  # the reason goes to stderr
         1
@@ -789,6 +789,11 @@ def _run(args):
         if debug:
             raise
         print(f"{where}: {_describe(exc)}", file=sys.stderr)
+        return 1
+    except ImportError as exc:  # an optional extra not installed: its message says which to install
+        if debug:
+            raise
+        print(f"{where}: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # a bug: still no traceback unless asked for
         if debug:
