@@ -129,7 +129,7 @@ class Optimizer:
             total = None
             for g in grads:
                 total = xp.sum(g * g) if total is None else total + xp.sum(g * g)
-            scale = self.global_clipnorm / xp.maximum(xp.sqrt(total), _like(xp, total, self.global_clipnorm))
+            scale = self.global_clipnorm / xp.maximum(xp.sqrt(total), _like(xp, grads[0], self.global_clipnorm))
             return [g * scale for g in grads]
         if self.clipvalue is not None:
             # not xp.clip: array-api-compat's generic clip for CuPy syncs (boolean-mask indexing)
