@@ -466,7 +466,7 @@ def _im2col_backward_in_groups(xp, dz, w, win, cols, x_shape, need_dx, groups):
     per = win.out[0] * win.out[1]
     filters = xp.reshape(w, (f, -1))
     bounds = parallel.group_bounds(n, groups)
-    parts: list[Array] = [None] * len(bounds)
+    parts = [None] * len(bounds)
     dx = xp.empty(tuple(x_shape), dtype=dz.dtype, device=dz.device) if need_dx else None
 
     def run_group(g):
