@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import operator
 
 
 from .._typing import Array, IntPair, Namespace, Padding, Shape
@@ -427,16 +428,15 @@ def im2col_forward(
 
 def _im2col_groups(xp, x):
     """How many groups of images the im2col path runs side by side: one per core on the NumPy
-    fast path (see :mod:`._parallel`) for inputs of several channels and images, else 1 (one
-    channel builds its window matrix kernel-offset-major, a layout whose rows do not split by
-    image)."""
-    workers = parallel.workers(xp)
-    return min(workers, x.shape[0]) if workers > 1 and x.shape[3] > 1 else 1
+    fast path (see :mod:`._parallel`) for inputs of several channels, else 1 (one channel
+    builds its window matrix kernel-offset-major, a layout whose rows do not split by image)."""
+    return parallel.batch_groups(xp, x.shape[0]) if x.shape[3] > 1 else 1
 
 
 def _im2col_forward_in_groups(xp, x, w, b, win, groups, workspace):
-    """`im2col_forward` (no pool) with each group of images' window-matrix rows built, multiplied
-    and biased on a core of its own: the same `(z, cols)`."""
+    """`im2col_forward` (no pool) with each group of images' rows of one window matrix built,
+    multiplied and biased on a core of its own: the same `(z, cols)`. The batch is padded once
+    for all the groups (`im2col_forward` pads its own input, so it is not called per group)."""
     n, c, f = x.shape[0], x.shape[3], w.shape[0]
     (oh, ow), per = win.out, win.out[0] * win.out[1]
     x_padded = pad_hw(x, win)
@@ -450,8 +450,7 @@ def _im2col_forward_in_groups(xp, x, w, b, win, groups, workspace):
         rows = slice(first * per, (first + count) * per)
         # this group's rows of cols, in the shape im2col builds (a view: the rows are contiguous)
         own = {"cols": xp.reshape(cols[rows, :], (1, count, oh, ow, win.size, c))}
-        part = im2col(xp, x_padded[first : first + count, ...], win, None, own)
-        out = matmul_into(xp, part, filters, z[rows, :])
+        out = matmul_into(xp, im2col(xp, x_padded[first : first + count, ...], win, None, own), filters, z[rows, :])
         if b is not None:
             add_bias(xp, out, b)
 
@@ -460,29 +459,22 @@ def _im2col_forward_in_groups(xp, x, w, b, win, groups, workspace):
 
 
 def _im2col_backward_in_groups(xp, dz, w, win, cols, x_shape, need_dx, groups):
-    """`im2col_backward` (no pool) with each group of images' weight-gradient part, input
-    gradient and col2im on a core of its own: the same `(dx, dw)`."""
-    n, f = x_shape[0], w.shape[0]
-    per = win.out[0] * win.out[1]
-    filters = xp.reshape(w, (f, -1))
+    """`im2col_backward` (no pool) run by each group of images on a core of its own, on its
+    rows of the window matrix; the weight gradient is the sum of the groups': the same `(dx, dw)`."""
+    n, per = x_shape[0], win.out[0] * win.out[1]
     bounds = parallel.group_bounds(n, groups)
-    parts = [None] * len(bounds)
+    dws = [None] * len(bounds)
     dx = xp.empty(tuple(x_shape), dtype=dz.dtype, device=dz.device) if need_dx else None
 
     def run_group(g):
         first, count = bounds[g]
         rows = slice(first * per, (first + count) * per)
-        parts[g] = cols[rows, :].T @ dz[rows, :]
+        dx_part, dws[g] = im2col_backward(xp, dz[rows, :], w, win, cols[rows, :], (count, *x_shape[1:]), need_dx)
         if need_dx:
-            group_shape = (count, *x_shape[1:])
-            dcols = dz[rows, :] @ filters
-            dx[first : first + count, ...] = crop_hw(col2im(xp, dcols, padded_shape(group_shape, win), win), win)
+            dx[first : first + count, ...] = dx_part
 
     parallel.run(xp, run_group, len(bounds))
-    total = parts[0]
-    for more in parts[1:]:
-        total = total + more
-    return dx, xp.reshape(total.T, tuple(w.shape))
+    return dx, functools.reduce(operator.add, dws)
 
 
 def add_bias(xp: Namespace, z: Array, b: Array) -> Array:
@@ -822,9 +814,7 @@ def shift_backward(
         d_taps[g] = group_taps
 
     parallel.run(xp, run_group, len(groups))
-    total = d_taps[0]
-    for more in d_taps[1:]:
-        total = total + more
+    total = functools.reduce(operator.add, d_taps)
     dw = xp.permute_dims(xp.reshape(total, (c, kh, kw, f)), (3, 1, 2, 0))
     return dx, dw
 
