@@ -11,7 +11,9 @@ any gap is left, now that none is.
 
 An override counts as documented by its own docstring: a short one that says what is specific
 to it (``As `Loss.value`: ...``) plus its example is enough, the base's Args/Returns are not
-repeated (the API reference links the base by name).
+repeated (the API reference links the base by name). A callback's hooks (``on_epoch_end``, ...)
+need no example of their own when their class has one: it runs them, through ``fit``, and a
+copy of it under every hook showed nothing more.
 """
 
 from __future__ import annotations
@@ -27,13 +29,14 @@ from reference_coverage import _public_modules  # noqa: E402 - after the path it
 
 
 def _members(module):
-    """``(dotted name, function or class)`` defined in ``module``, with their public methods."""
+    """``(dotted name, function or class, its class or None)`` defined in ``module``, with their
+    public methods."""
     for name, obj in vars(module).items():
         if name.startswith("_") or not (inspect.isfunction(obj) or inspect.isclass(obj)):
             continue
         if getattr(obj, "__module__", None) != module.__name__:
             continue
-        yield name, obj
+        yield name, obj, None
         if inspect.isclass(obj):
             for attr, value in vars(obj).items():
                 if attr.startswith("_") and attr not in ("__init__", "__call__"):
@@ -41,7 +44,21 @@ def _members(module):
                 if isinstance(value, property):
                     value = value.fget
                 if inspect.isfunction(value):
-                    yield f"{name}.{attr}", value
+                    yield f"{name}.{attr}", value, obj
+
+
+def _hook_run_by_class_example(obj, owner):
+    """Whether ``obj`` is a hook of a callback class (not of ``Callback`` itself, whose hooks
+    each show when they run) whose own example runs it through ``fit``."""
+    from xcnn.callbacks import Callback
+
+    return (
+        owner is not None
+        and owner is not Callback
+        and issubclass(owner, Callback)
+        and obj.__name__.startswith("on_")
+        and ">>>" in (owner.__doc__ or "")
+    )
 
 
 def _raises(obj):
@@ -54,13 +71,13 @@ def _raises(obj):
 def gaps(module):
     """``{kind: [names]}`` for one module."""
     found = {"no docstring": [], "no example": [], "raises, no Raises section": [], "no type hints": []}
-    for name, obj in _members(module):
+    for name, obj, owner in _members(module):
         doc = obj.__doc__ or ""
         constructor = name.endswith(("__init__", "__call__"))  # documented by the class
         if not constructor:
             if not doc.strip():
                 found["no docstring"].append(name)
-            elif ">>>" not in doc:
+            elif ">>>" not in doc and not _hook_run_by_class_example(obj, owner):
                 found["no example"].append(name)
         if inspect.isfunction(obj):
             if _raises(obj) and "Raises" not in doc and not constructor:

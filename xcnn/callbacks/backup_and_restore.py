@@ -62,20 +62,6 @@ class BackupAndRestore(Callback):
 
         Args:
             logs: Unused (`None`), as in Keras 3.
-
-        Examples:
-            >>> import numpy as np
-            >>> from xcnn.layers import Dense, Input
-            >>> from xcnn.models import Sequential
-            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
-            >>> model.compile("sgd", "categorical_crossentropy")
-            >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
-            >>> import os
-            >>> from xcnn.callbacks import BackupAndRestore
-            >>> callback = BackupAndRestore("backup")
-            >>> history = model.fit(x, y, batch_size=2, epochs=2, verbose=0, callbacks=[callback])
-            >>> history.epoch, os.path.exists("backup")
-            ([0, 1], False)
         """
         if not os.path.exists(self._model_path):
             return
@@ -96,20 +82,6 @@ class BackupAndRestore(Callback):
         Args:
             epoch: The epoch's index, from 0.
             logs: Unused (`None`), as in Keras 3.
-
-        Examples:
-            >>> import numpy as np
-            >>> from xcnn.layers import Dense, Input
-            >>> from xcnn.models import Sequential
-            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
-            >>> model.compile("sgd", "categorical_crossentropy")
-            >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
-            >>> import os
-            >>> from xcnn.callbacks import BackupAndRestore
-            >>> callback = BackupAndRestore("backup")
-            >>> history = model.fit(x, y, batch_size=2, epochs=2, verbose=0, callbacks=[callback])
-            >>> history.epoch, os.path.exists("backup")
-            ([0, 1], False)
         """
         self._current_epoch = epoch
 
@@ -119,20 +91,6 @@ class BackupAndRestore(Callback):
         Args:
             epoch: The epoch's index, from 0.
             logs: The epoch's logs: host floats (`loss`, metrics, `val_*`, ...).
-
-        Examples:
-            >>> import numpy as np
-            >>> from xcnn.layers import Dense, Input
-            >>> from xcnn.models import Sequential
-            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
-            >>> model.compile("sgd", "categorical_crossentropy")
-            >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
-            >>> import os
-            >>> from xcnn.callbacks import BackupAndRestore
-            >>> callback = BackupAndRestore("backup")
-            >>> history = model.fit(x, y, batch_size=2, epochs=2, verbose=0, callbacks=[callback])
-            >>> history.epoch, os.path.exists("backup")
-            ([0, 1], False)
         """
         self._current_epoch = epoch + 1
         if self.save_freq == "epoch":
@@ -144,20 +102,6 @@ class BackupAndRestore(Callback):
         Args:
             batch: The batch's index within the epoch (or the evaluation/prediction), from 0.
             logs: Running means so far as 0-d device arrays (`predict`: `{"outputs": ...}`), or `None`.
-
-        Examples:
-            >>> import numpy as np
-            >>> from xcnn.layers import Dense, Input
-            >>> from xcnn.models import Sequential
-            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
-            >>> model.compile("sgd", "categorical_crossentropy")
-            >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
-            >>> import os
-            >>> from xcnn.callbacks import BackupAndRestore
-            >>> callback = BackupAndRestore("backup")
-            >>> history = model.fit(x, y, batch_size=2, epochs=2, verbose=0, callbacks=[callback])
-            >>> history.epoch, os.path.exists("backup")
-            ([0, 1], False)
         """
         if self.save_freq == "epoch":
             return
@@ -181,20 +125,6 @@ class BackupAndRestore(Callback):
 
         Args:
             logs: The final logs (host floats), or `None`.
-
-        Examples:
-            >>> import numpy as np
-            >>> from xcnn.layers import Dense, Input
-            >>> from xcnn.models import Sequential
-            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
-            >>> model.compile("sgd", "categorical_crossentropy")
-            >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
-            >>> import os
-            >>> from xcnn.callbacks import BackupAndRestore
-            >>> callback = BackupAndRestore("backup")
-            >>> history = model.fit(x, y, batch_size=2, epochs=2, verbose=0, callbacks=[callback])
-            >>> history.epoch, os.path.exists("backup")
-            ([0, 1], False)
         """
         if self.delete_checkpoint and distribution.rank() == 0 and os.path.isdir(self.backup_dir):
             shutil.rmtree(self.backup_dir)

@@ -52,21 +52,6 @@ class CSVLogger(Callback):
 
         Args:
             logs: Unused (`None`), as in Keras 3.
-
-        Examples:
-            >>> import numpy as np
-            >>> from xcnn.layers import Dense, Input
-            >>> from xcnn.models import Sequential
-            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
-            >>> model.compile("sgd", "categorical_crossentropy")
-            >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
-            >>> from xcnn.callbacks import CSVLogger
-            >>> callback = CSVLogger("log.csv")
-            >>> history = model.fit(x, y, batch_size=2, epochs=2, verbose=0, callbacks=[callback])
-            >>> open("log.csv").read().splitlines()[0]
-            'epoch,loss,val_loss'
-            >>> len(open("log.csv").read().splitlines())
-            3
         """
         if distribution.rank() != 0:
             return
@@ -84,21 +69,6 @@ class CSVLogger(Callback):
         Args:
             epoch: The epoch's index, from 0.
             logs: The epoch's logs: host floats (`loss`, metrics, `val_*`, ...).
-
-        Examples:
-            >>> import numpy as np
-            >>> from xcnn.layers import Dense, Input
-            >>> from xcnn.models import Sequential
-            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
-            >>> model.compile("sgd", "categorical_crossentropy")
-            >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
-            >>> from xcnn.callbacks import CSVLogger
-            >>> callback = CSVLogger("log.csv")
-            >>> history = model.fit(x, y, batch_size=2, epochs=2, verbose=0, callbacks=[callback])
-            >>> open("log.csv").read().splitlines()[0]
-            'epoch,loss,val_loss'
-            >>> len(open("log.csv").read().splitlines())
-            3
         """
         if self.csv_file is None:  # not this rank's to write
             return
@@ -119,21 +89,6 @@ class CSVLogger(Callback):
 
         Args:
             logs: The final logs (host floats), or `None`.
-
-        Examples:
-            >>> import numpy as np
-            >>> from xcnn.layers import Dense, Input
-            >>> from xcnn.models import Sequential
-            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
-            >>> model.compile("sgd", "categorical_crossentropy")
-            >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
-            >>> from xcnn.callbacks import CSVLogger
-            >>> callback = CSVLogger("log.csv")
-            >>> history = model.fit(x, y, batch_size=2, epochs=2, verbose=0, callbacks=[callback])
-            >>> open("log.csv").read().splitlines()[0]
-            'epoch,loss,val_loss'
-            >>> len(open("log.csv").read().splitlines())
-            3
         """
         if self.csv_file is not None and not self.csv_file.closed:
             self.csv_file.close()

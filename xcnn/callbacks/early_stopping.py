@@ -66,19 +66,6 @@ class EarlyStopping(MonitorCallback):
 
         Args:
             logs: Unused (`None`), as in Keras 3.
-
-        Examples:
-            >>> import numpy as np
-            >>> from xcnn.layers import Dense, Input
-            >>> from xcnn.models import Sequential
-            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
-            >>> model.compile("sgd", "categorical_crossentropy")
-            >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
-            >>> from xcnn.callbacks import EarlyStopping
-            >>> callback = EarlyStopping(monitor="loss", mode="max", patience=1)
-            >>> history = model.fit(x, y, batch_size=2, epochs=10, verbose=0, callbacks=[callback])
-            >>> history.epoch, callback.stopped_epoch
-            ([0, 1], 1)
         """
         self.wait = self.stopped_epoch = self.best_epoch = 0
         self.best = self.best_weights = None
@@ -89,19 +76,6 @@ class EarlyStopping(MonitorCallback):
         Args:
             epoch: The epoch's index, from 0.
             logs: The epoch's logs: host floats (`loss`, metrics, `val_*`, ...).
-
-        Examples:
-            >>> import numpy as np
-            >>> from xcnn.layers import Dense, Input
-            >>> from xcnn.models import Sequential
-            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
-            >>> model.compile("sgd", "categorical_crossentropy")
-            >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
-            >>> from xcnn.callbacks import EarlyStopping
-            >>> callback = EarlyStopping(monitor="loss", mode="max", patience=1)
-            >>> history = model.fit(x, y, batch_size=2, epochs=10, verbose=0, callbacks=[callback])
-            >>> history.epoch, callback.stopped_epoch
-            ([0, 1], 1)
         """
         if self.monitor_op is None:
             self._set_monitor_op()
@@ -127,19 +101,6 @@ class EarlyStopping(MonitorCallback):
 
         Args:
             logs: The final logs (host floats), or `None`.
-
-        Examples:
-            >>> import numpy as np
-            >>> from xcnn.layers import Dense, Input
-            >>> from xcnn.models import Sequential
-            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
-            >>> model.compile("sgd", "categorical_crossentropy")
-            >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
-            >>> from xcnn.callbacks import EarlyStopping
-            >>> callback = EarlyStopping(monitor="loss", mode="max", patience=1)
-            >>> history = model.fit(x, y, batch_size=2, epochs=10, verbose=0, callbacks=[callback])
-            >>> history.epoch, callback.stopped_epoch
-            ([0, 1], 1)
         """
         if self.stopped_epoch > 0 and self.verbose > 0:
             print(f"Epoch {self.stopped_epoch + 1}: early stopping")

@@ -37,19 +37,6 @@ class History(Callback):
         Args:
             epoch: The epoch's index, from 0.
             logs: The epoch's logs: host floats (`loss`, metrics, `val_*`, ...).
-
-        Examples:
-            >>> import numpy as np
-            >>> from xcnn.layers import Dense, Input
-            >>> from xcnn.models import Sequential
-            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
-            >>> model.compile("sgd", "categorical_crossentropy")
-            >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
-            >>> history = model.fit(x, y, batch_size=2, epochs=2, verbose=0, callbacks=[])
-            >>> history.epoch, sorted(history.history)
-            ([0, 1], ['loss'])
-            >>> len(history.history["loss"])
-            2
         """
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():

@@ -102,19 +102,6 @@ class LearningRateScheduler(Callback):
         Args:
             epoch: The epoch's index, from 0.
             logs: Unused (`None`), as in Keras 3.
-
-        Examples:
-            >>> import numpy as np
-            >>> from xcnn.layers import Dense, Input
-            >>> from xcnn.models import Sequential
-            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
-            >>> model.compile("sgd", "categorical_crossentropy")
-            >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
-            >>> from xcnn.callbacks import LearningRateScheduler
-            >>> callback = LearningRateScheduler(lambda epoch, lr: lr * 0.5)
-            >>> history = model.fit(x, y, batch_size=2, epochs=2, verbose=0, callbacks=[callback])
-            >>> history.history["learning_rate"]
-            [0.005, 0.0025]
         """
         lr = current_learning_rate(self.model.optimizer)
         try:
@@ -133,19 +120,6 @@ class LearningRateScheduler(Callback):
         Args:
             epoch: The epoch's index, from 0.
             logs: The epoch's logs: host floats (`loss`, metrics, `val_*`, ...).
-
-        Examples:
-            >>> import numpy as np
-            >>> from xcnn.layers import Dense, Input
-            >>> from xcnn.models import Sequential
-            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
-            >>> model.compile("sgd", "categorical_crossentropy")
-            >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
-            >>> from xcnn.callbacks import LearningRateScheduler
-            >>> callback = LearningRateScheduler(lambda epoch, lr: lr * 0.5)
-            >>> history = model.fit(x, y, batch_size=2, epochs=2, verbose=0, callbacks=[callback])
-            >>> history.history["learning_rate"]
-            [0.005, 0.0025]
         """
         if logs is not None:
             logs["learning_rate"] = current_learning_rate(self.model.optimizer)

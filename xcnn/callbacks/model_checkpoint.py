@@ -71,20 +71,6 @@ class ModelCheckpoint(MonitorCallback):
         Args:
             epoch: The epoch's index, from 0.
             logs: Unused (`None`), as in Keras 3.
-
-        Examples:
-            >>> import numpy as np
-            >>> from xcnn.layers import Dense, Input
-            >>> from xcnn.models import Sequential
-            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
-            >>> model.compile("sgd", "categorical_crossentropy")
-            >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
-            >>> import os
-            >>> from xcnn.callbacks import ModelCheckpoint
-            >>> callback = ModelCheckpoint("model-{epoch}.safetensors", monitor="loss")
-            >>> history = model.fit(x, y, batch_size=2, epochs=2, verbose=0, callbacks=[callback])
-            >>> sorted(name for name in os.listdir() if name.startswith("model-"))
-            ['model-1.safetensors', 'model-2.safetensors']
         """
         self._current_epoch = epoch
 
@@ -94,20 +80,6 @@ class ModelCheckpoint(MonitorCallback):
         Args:
             batch: The batch's index within the epoch (or the evaluation/prediction), from 0.
             logs: Running means so far as 0-d device arrays (`predict`: `{"outputs": ...}`), or `None`.
-
-        Examples:
-            >>> import numpy as np
-            >>> from xcnn.layers import Dense, Input
-            >>> from xcnn.models import Sequential
-            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
-            >>> model.compile("sgd", "categorical_crossentropy")
-            >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
-            >>> import os
-            >>> from xcnn.callbacks import ModelCheckpoint
-            >>> callback = ModelCheckpoint("model-{epoch}.safetensors", monitor="loss")
-            >>> history = model.fit(x, y, batch_size=2, epochs=2, verbose=0, callbacks=[callback])
-            >>> sorted(name for name in os.listdir() if name.startswith("model-"))
-            ['model-1.safetensors', 'model-2.safetensors']
         """
         if self.save_freq == "epoch":
             return
@@ -122,20 +94,6 @@ class ModelCheckpoint(MonitorCallback):
         Args:
             epoch: The epoch's index, from 0.
             logs: The epoch's logs: host floats (`loss`, metrics, `val_*`, ...).
-
-        Examples:
-            >>> import numpy as np
-            >>> from xcnn.layers import Dense, Input
-            >>> from xcnn.models import Sequential
-            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
-            >>> model.compile("sgd", "categorical_crossentropy")
-            >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
-            >>> import os
-            >>> from xcnn.callbacks import ModelCheckpoint
-            >>> callback = ModelCheckpoint("model-{epoch}.safetensors", monitor="loss")
-            >>> history = model.fit(x, y, batch_size=2, epochs=2, verbose=0, callbacks=[callback])
-            >>> sorted(name for name in os.listdir() if name.startswith("model-"))
-            ['model-1.safetensors', 'model-2.safetensors']
         """
         if self.monitor_op is None and self.save_best_only:
             self._set_monitor_op()

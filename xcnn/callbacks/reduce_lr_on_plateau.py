@@ -65,19 +65,6 @@ class ReduceLROnPlateau(MonitorCallback):
 
         Args:
             logs: Unused (`None`), as in Keras 3.
-
-        Examples:
-            >>> import numpy as np
-            >>> from xcnn.layers import Dense, Input
-            >>> from xcnn.models import Sequential
-            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
-            >>> model.compile("sgd", "categorical_crossentropy")
-            >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
-            >>> from xcnn.callbacks import ReduceLROnPlateau
-            >>> callback = ReduceLROnPlateau(monitor="loss", mode="max", factor=0.5, patience=1)
-            >>> history = model.fit(x, y, batch_size=2, epochs=3, verbose=0, callbacks=[callback])
-            >>> [round(lr, 6) for lr in history.history["learning_rate"]]
-            [0.01, 0.01, 0.005]
         """
         self.best, self.cooldown_counter, self.wait = None, 0, 0
 
@@ -87,19 +74,6 @@ class ReduceLROnPlateau(MonitorCallback):
         Args:
             epoch: The epoch's index, from 0.
             logs: The epoch's logs: host floats (`loss`, metrics, `val_*`, ...).
-
-        Examples:
-            >>> import numpy as np
-            >>> from xcnn.layers import Dense, Input
-            >>> from xcnn.models import Sequential
-            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
-            >>> model.compile("sgd", "categorical_crossentropy")
-            >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
-            >>> from xcnn.callbacks import ReduceLROnPlateau
-            >>> callback = ReduceLROnPlateau(monitor="loss", mode="max", factor=0.5, patience=1)
-            >>> history = model.fit(x, y, batch_size=2, epochs=3, verbose=0, callbacks=[callback])
-            >>> [round(lr, 6) for lr in history.history["learning_rate"]]
-            [0.01, 0.01, 0.005]
         """
         if self.monitor_op is None:
             self._set_monitor_op()

@@ -61,23 +61,6 @@ class TerminateOnNaN(Callback):
 
         Args:
             logs: Unused (`None`), as in Keras 3.
-
-        Examples:
-            >>> import numpy as np
-            >>> from xcnn.layers import Dense, Input
-            >>> from xcnn.models import Sequential
-            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
-            >>> model.compile("sgd", "categorical_crossentropy")
-            >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
-            >>> from xcnn.callbacks import TerminateOnNaN
-            >>> callback = TerminateOnNaN()
-            >>> callback.set_model(model)
-            >>> callback.on_train_begin()
-            >>> callback.on_epoch_begin(0)
-            >>> callback.on_batch_end(3, {"loss": np.array(np.nan)})
-            epoch 1, batch 3: invalid loss nan, terminating training
-            >>> model.stop_training, callback.terminated, callback.stopped_batch
-            (True, True, 3)
         """
         self.terminated = False
         self.stopped_epoch = self.stopped_batch = self.bad_loss = None
@@ -89,23 +72,6 @@ class TerminateOnNaN(Callback):
         Args:
             epoch: The epoch's index, from 0.
             logs: Unused (`None`), as in Keras 3.
-
-        Examples:
-            >>> import numpy as np
-            >>> from xcnn.layers import Dense, Input
-            >>> from xcnn.models import Sequential
-            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
-            >>> model.compile("sgd", "categorical_crossentropy")
-            >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
-            >>> from xcnn.callbacks import TerminateOnNaN
-            >>> callback = TerminateOnNaN()
-            >>> callback.set_model(model)
-            >>> callback.on_train_begin()
-            >>> callback.on_epoch_begin(0)
-            >>> callback.on_batch_end(3, {"loss": np.array(np.nan)})
-            epoch 1, batch 3: invalid loss nan, terminating training
-            >>> model.stop_training, callback.terminated, callback.stopped_batch
-            (True, True, 3)
         """
         self._epoch = epoch
 
@@ -118,23 +84,6 @@ class TerminateOnNaN(Callback):
         Args:
             batch: The batch's index within the epoch (or the evaluation/prediction), from 0.
             logs: Running means so far as 0-d device arrays (`predict`: `{"outputs": ...}`), or `None`.
-
-        Examples:
-            >>> import numpy as np
-            >>> from xcnn.layers import Dense, Input
-            >>> from xcnn.models import Sequential
-            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
-            >>> model.compile("sgd", "categorical_crossentropy")
-            >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
-            >>> from xcnn.callbacks import TerminateOnNaN
-            >>> callback = TerminateOnNaN()
-            >>> callback.set_model(model)
-            >>> callback.on_train_begin()
-            >>> callback.on_epoch_begin(0)
-            >>> callback.on_batch_end(3, {"loss": np.array(np.nan)})
-            epoch 1, batch 3: invalid loss nan, terminating training
-            >>> model.stop_training, callback.terminated, callback.stopped_batch
-            (True, True, 3)
         """
         loss = (logs or {}).get("loss")
         if loss is None or self.terminated:
@@ -165,23 +114,6 @@ class TerminateOnNaN(Callback):
         Args:
             epoch: The epoch's index, from 0.
             logs: The epoch's logs: host floats (`loss`, metrics, `val_*`, ...).
-
-        Examples:
-            >>> import numpy as np
-            >>> from xcnn.layers import Dense, Input
-            >>> from xcnn.models import Sequential
-            >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
-            >>> model.compile("sgd", "categorical_crossentropy")
-            >>> x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
-            >>> from xcnn.callbacks import TerminateOnNaN
-            >>> callback = TerminateOnNaN()
-            >>> callback.set_model(model)
-            >>> callback.on_train_begin()
-            >>> callback.on_epoch_begin(0)
-            >>> callback.on_batch_end(3, {"loss": np.array(np.nan)})
-            epoch 1, batch 3: invalid loss nan, terminating training
-            >>> model.stop_training, callback.terminated, callback.stopped_batch
-            (True, True, 3)
         """
         if not self.terminated:
             self._read_flag(None)
