@@ -9,6 +9,7 @@ import reference as ref
 from conftest import assert_close, on
 from xcnn import backend as B
 from xcnn import ops, scratch
+from xcnn.ops import conv as conv_module
 
 # (x shape NHWC, w shape (F, KH, KW, C), stride, padding): batch 1, odd and >= 32, 1x1 and
 # full-size kernels, every padding form, rectangular strides.
@@ -44,7 +45,8 @@ def _random(shape, seed):
     return np.random.default_rng(seed).standard_normal(shape)
 
 
-CONV_ALGORITHMS = ["auto", "im2col", "banded", "shift"]
+# every algorithm joins every conv test by being listed in ops.conv.ALGORITHMS
+CONV_ALGORITHMS = ["auto", *conv_module.ALGORITHMS]
 
 
 def _stride_one(stride):
@@ -274,6 +276,39 @@ def test_fuses_with_max_pool_decides_in_one_place():
     assert ops.fuses_with_max_pool((None, 32, 32, 3), (32, 3, 3, 3), 1, "same", 2)  # im2col, C = 3
 
 
+@pytest.mark.parametrize(
+    "x_shape, w_shape, stride, padding",
+    [
+        ((None, 28, 28, 1), (6, 7, 7, 1), 1, "valid"),
+        ((None, 32, 32, 32), (32, 3, 3, 32), 1, "same"),
+        ((None, 16, 16, 32), (64, 3, 3, 32), 2, "same"),
+    ],
+)
+def test_conv_algorithm_takes_gather_on_an_accelerator_only(x_shape, w_shape, stride, padding):
+    win = ops.window_geometry(x_shape[1:3], w_shape[1:3], stride, padding)
+    assert ops.conv_algorithm(x_shape, w_shape, win, accelerator=True) == "gather"
+    assert ops.conv_algorithm(x_shape, w_shape, win) != "gather"  # on the host the slice algorithms are faster
+
+
+def test_gather_gives_way_to_the_host_choice_past_its_memory_bound():
+    win, w_shape = ops.window_geometry((32, 32), (3, 3), 1, "same"), (64, 3, 3, 64)
+    # window matrix N*32*32 x 9*64 at float32: 2.25 MiB per image, so 2 GiB holds 910 images
+    assert ops.conv_algorithm((910, 32, 32, 64), w_shape, win, accelerator=True) == "gather"
+    assert ops.conv_algorithm((911, 32, 32, 64), w_shape, win, accelerator=True) == "shift"
+
+
+def test_auto_runs_gather_on_torch_meta_and_the_fused_op_keeps_its_own(monkeypatch):
+    """ "meta" stands in for a GPU: "auto" must route the conv to gather there, while the fused
+    conv + pool (which has no gather form) keeps the host's choice."""
+    torch = pytest.importorskip("torch")
+    calls = []
+    real = conv_module.gather_forward
+    monkeypatch.setattr(conv_module, "gather_forward", lambda *a, **k: calls.append(1) or real(*a, **k))
+    x, w = torch.empty((2, 8, 8, 16), device="meta"), torch.empty((4, 3, 3, 16), device="meta")
+    assert ops.conv2d(x, w, padding="same").shape == (2, 8, 8, 4) and calls == [1]
+    assert ops.conv2d_max_pool2d(x, w, padding="same", pool_size=2).shape == (2, 4, 4, 4) and calls == [1]
+
+
 def test_conv2d_max_pool2d_errors_name_the_argument():
     x, w = np.zeros((2, 6, 6, 1)), np.zeros((3, 3, 3, 1))
     y, cols, at_max = ops.conv2d_max_pool2d_forward(x, w, pool_size=2, algorithm="banded")
@@ -390,7 +425,7 @@ def _check_gradient(loss_of, analytic, x):
     np.testing.assert_allclose(B.to_numpy(analytic), numeric, rtol=1e-6, atol=1e-7)
 
 
-@pytest.mark.parametrize("algorithm", ["im2col", "banded", "shift"])
+@pytest.mark.parametrize("algorithm", conv_module.ALGORITHMS)
 @pytest.mark.parametrize("stride, padding", [(1, 0), (1, ((2, 1), (0, 1))), (2, "same"), ((2, 1), ((1, 0), (2, 1)))])
 def test_conv2d_numerical_gradients(backend, stride, padding, algorithm):
     if algorithm == "shift" and not _stride_one(stride):
@@ -455,7 +490,7 @@ _paddings = st.one_of(
     sh=st.integers(1, 3),
     sw=st.integers(1, 3),
     padding=_paddings,
-    algorithm=st.sampled_from(["im2col", "banded", "shift"]),
+    algorithm=st.sampled_from(conv_module.ALGORITHMS),
 )
 def test_conv2d_property(n, h, w, c, f, kh, kw, sh, sw, padding, algorithm):
     if algorithm == "shift":
@@ -573,7 +608,9 @@ def test_errors_name_the_argument():
         ops.conv2d(x, w.astype(np.float32))
     with pytest.raises(ValueError, match=r"b must have shape \(F,\)"):
         ops.conv2d(x, w, np.zeros(3))
-    with pytest.raises(ValueError, match=r"algorithm must be 'auto', 'im2col', 'banded' or 'shift', got 'fft'"):
+    with pytest.raises(
+        ValueError, match=r"algorithm must be 'auto', 'im2col', 'banded', 'shift' or 'gather', got 'fft'"
+    ):
         ops.conv2d(x, w, algorithm="fft")
     with pytest.raises(ValueError, match=r"cols must be the window matrix conv2d_forward returned"):
         ops.conv2d_backward(np.zeros((2, 3, 3, 4)), x, w, cols=np.zeros((3, 3)))

@@ -279,6 +279,58 @@ def name_of(xp: Namespace) -> str:
     raise ValueError(f"{xp.__name__} is not an xcnn backend namespace")
 
 
+def off_host(x: Array) -> bool:
+    """Whether `x` lives on an accelerator: CuPy's, or torch's off the CPU.
+
+    torch's "cuda", and "meta", the tests' stand-in for a GPU. Ops that size their work for
+    the device (one chunk instead of cache-sized ones, the algorithm with fewer kernel
+    launches) ask this.
+
+    Args:
+        x: An array of any backend.
+
+    Returns:
+        True for a CuPy array or a torch tensor not on the CPU.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn import backend
+        >>> backend.off_host(np.zeros(3))
+        False
+    """
+    name = backend_of(x)
+    return name == "cupy" or (name == "torch" and x.device.type != "cpu")
+
+
+def take_indices(xp: Namespace, x: Array, indices: Array, axis: int) -> Array:
+    """`xp.take(x, indices, axis=axis)` for `indices` that are never negative (precomputed ones).
+
+    On torch this is `torch.index_select` itself: array-api-compat's `take` first maps
+    negative indices with a comparison and a `where`, two more kernels per call on a GPU.
+
+    Args:
+        xp: The arrays' namespace.
+        x: The array to take from.
+        indices: A 1-D integer array of indices `>= 0` along `axis`.
+        axis: The axis to take along.
+
+    Returns:
+        `x` with `axis` replaced by `indices`' length.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn import backend
+        >>> xp = backend.namespace("numpy")
+        >>> backend.take_indices(xp, np.arange(6).reshape(2, 3), np.asarray([2, 0]), axis=1).tolist()
+        [[2, 0], [5, 3]]
+    """
+    if name_of(xp) == "torch":
+        import torch
+
+        return torch.index_select(x, axis, indices)
+    return xp.take(x, indices, axis=axis)
+
+
 def asarray(
     host_array: Any, backend: str | None = None, dtype: DType | None = None, device: Device | None = None
 ) -> Array:

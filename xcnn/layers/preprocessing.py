@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 import math
 
+from .. import backend as B
 from .. import ops
 from .layer import Layer
 from .._typing import Array, Shape
@@ -134,7 +135,7 @@ class RandomTranslation(Layer):
             (1, h * w),
         )
         pixel = xp.reshape(xp.reshape(first, (n, 1)) + within, (-1,))
-        return xp.reshape(xp.take(xp.reshape(padded, (n * hp * wp, c)), pixel, axis=0), (n, h, w, c))
+        return xp.reshape(B.take_indices(xp, xp.reshape(padded, (n * hp * wp, c)), pixel, 0), (n, h, w, c))
 
     def grad(self, dy: Array, need_dx: bool) -> Array | None:
         """The backward pass of the layer's core: the gradient w.r.t. its input.

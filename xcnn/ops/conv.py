@@ -22,6 +22,9 @@ Two ways to turn a convolution into one matmul, chosen by :func:`conv_algorithm`
   but its matrix is KW*OW/Wp times smaller and its GEMM has a good shape, so for small images
   and wide kernels (the article's 7x7 on 28x28) it is the faster one; its output is NHWC
   as it comes out of the GEMM.
+- ``"gather"`` (:mod:`.conv_gather`): im2col's matrix as one indexed gather, and the input
+  gradient as another, whatever the kernel size: the fewest kernel launches, the choice for
+  arrays on a GPU.
 """
 
 from __future__ import annotations
@@ -33,9 +36,10 @@ import operator
 
 
 from .._typing import Array, IntPair, Namespace, Padding, Shape
-from ..backend import Unkeyed, array_namespace, device_key, name_of
+from ..backend import Unkeyed, array_namespace, device_key, off_host, take_indices
 from . import _parallel as parallel
 from ._workspace import add_into, matmul, matmul_into, scratch
+from .conv_gather import gather_backward, gather_forward
 from .reductions import channel_sum
 from ._geometry import (
     Window,
@@ -235,7 +239,7 @@ def _cached_band_index(xp, w_shape, wp, win, device_key, device, phases):
 def _banded_filters(xp, w, into_band):
     """The banded filter matrix ``(KH*Wp*C, M*F)``; see :func:`_band_index`."""
     flat = xp.concat([xp.reshape(w, (-1,)), xp.zeros((1,), dtype=w.dtype, device=w.device)])
-    return xp.reshape(xp.take(flat, xp.reshape(into_band, (-1,)), axis=0), tuple(into_band.shape))
+    return xp.reshape(take_indices(xp, flat, xp.reshape(into_band, (-1,)), 0), tuple(into_band.shape))
 
 
 def _rows_computed(win, out_rows):
@@ -337,7 +341,7 @@ def banded_backward(
     wp, c = x_padded_shape[2], x_padded_shape[3]
     into_band, from_band = _band_index(xp, tuple(w.shape), wp, win, dz.device, phases)
     d_band = xp.reshape(rows.T @ dz, (-1,))
-    per_tap = xp.reshape(xp.take(d_band, xp.reshape(from_band, (-1,)), axis=0), tuple(from_band.shape))
+    per_tap = xp.reshape(take_indices(xp, d_band, xp.reshape(from_band, (-1,)), 0), tuple(from_band.shape))
     dw = xp.reshape(xp.sum(per_tap, axis=1), tuple(w.shape))
     dx = None
     if need_dx:
@@ -608,16 +612,9 @@ def shift_chunk(n: int, hp: int, wp: int, row_floats: int, itemsize: int, accele
     return max(1, min(n, budget // per_image))
 
 
-def _off_host(xp, array):
-    """Whether ``array`` lives on an accelerator: CuPy's, or torch's off the CPU ("cuda", and
-    "meta", the tests' stand-in for a GPU)."""
-    name = name_of(xp)
-    return name == "cupy" or (name == "torch" and array.device.type != "cpu")
-
-
 def _forward_chunk(xp, x, n, hp, wp, c, f):
     """The forward's chunk of ``x``'s batch (it also sets the image groups, so x_flat's layout)."""
-    return shift_chunk(n, hp, wp, c + 2 * f, xp.finfo(x.dtype).bits // 8, _off_host(xp, x))
+    return shift_chunk(n, hp, wp, c + 2 * f, xp.finfo(x.dtype).bits // 8, off_host(x))
 
 
 def _fill_padded(xp, grid, x, win):
@@ -779,7 +776,7 @@ def shift_backward(
     per, taps = hp * wp, kh * kw
     offsets = _tap_offsets(win, wp)
     groups = parallel.group_bounds(n, _shift_groups(xp, n, _forward_chunk(xp, dy, n, hp, wp, c, f)))
-    chunk = shift_chunk(n, hp, wp, f + taps * f + c, xp.finfo(dy.dtype).bits // 8, _off_host(xp, dy))
+    chunk = shift_chunk(n, hp, wp, f + taps * f + c, xp.finfo(dy.dtype).bits // 8, off_host(dy))
     # block k of the rows: tap k's filters transposed, (F, C)
     w_taps = xp.reshape(xp.permute_dims(w, (1, 2, 0, 3)), (taps * f, c))
     dx = xp.empty(x_shape, dtype=dy.dtype, device=dy.device) if need_dx else None
@@ -833,11 +830,26 @@ SHIFT_MIN_CHANNELS = 16
 BANDED_MAX_WIDTH_RATIO = 8
 BANDED_MAX_WIDTH_RATIO_STRIDED = 4
 
-ALGORITHMS = ("im2col", "banded", "shift")
+ALGORITHMS = ("im2col", "banded", "shift", "gather")
+
+# the largest window matrix (N*OH*OW x KH*KW*C, float32) the gather algorithm may build on a GPU:
+# it lives from the forward to the backward, KH*KW times the input; past this, a big batch of
+# big images would spend the device's memory on it
+GATHER_MAX_BYTES = 2 << 30
 
 
-def conv_algorithm(x_shape: Shape, w_shape: Shape, win: Window) -> str:
-    """`"banded"`, `"shift"` or `"im2col"` for a convolution of this geometry: the one place that chooses.
+def _window_matrix_bytes(x_shape, w_shape, win):
+    """Bytes of an im2col window matrix at float32 (0 for an unknown batch size)."""
+    return (x_shape[0] or 0) * win.out[0] * win.out[1] * win.size * w_shape[3] * 4
+
+
+def conv_algorithm(x_shape: Shape, w_shape: Shape, win: Window, accelerator: bool = False) -> str:
+    """`"banded"`, `"shift"`, `"im2col"` or `"gather"` for a convolution: the one place that chooses.
+
+    On an accelerator (a GPU), `"gather"`: one indexed gather and one GEMM each way, where
+    the others launch a copy per kernel tap (see `xcnn.ops.conv_gather`); unless its window
+    matrix, kept for the backward, would pass `GATHER_MAX_BYTES` (float32), when the host's
+    choice below runs instead (the shift algorithm keeps only the padded input). On the host:
 
     A stride-1 convolution of at least `SHIFT_MIN_CHANNELS` input channels takes the shift
     algorithm (no window matrix, only (Hp*Wp)/(OH*OW) extra arithmetic: the VGG and ResNet
@@ -852,6 +864,7 @@ def conv_algorithm(x_shape: Shape, w_shape: Shape, win: Window) -> str:
         x_shape: The input's shape `(N, H, W, C)`.
         w_shape: The filters' shape `(F, KH, KW, C)`.
         win: The convolution's `Window`.
+        accelerator: Whether the arrays live off the host (CuPy's, torch's "cuda").
 
     Returns:
         The algorithm's name.
@@ -863,7 +876,11 @@ def conv_algorithm(x_shape: Shape, w_shape: Shape, win: Window) -> str:
         'banded'
         >>> conv_algorithm((1, 32, 32, 32), (8, 3, 3, 32), window_geometry((32, 32), (3, 3), 1, "same"))
         'shift'
+        >>> conv_algorithm((1, 32, 32, 32), (8, 3, 3, 32), window_geometry((32, 32), (3, 3), 1, "same"), True)
+        'gather'
     """
+    if accelerator and _window_matrix_bytes(x_shape, w_shape, win) <= GATHER_MAX_BYTES:
+        return "gather"
     if win.stride == (1, 1) and w_shape[3] >= SHIFT_MIN_CHANNELS:
         return "shift"
     padded_width = x_shape[2] + sum(win.pads[1])
@@ -875,9 +892,9 @@ def conv_algorithm(x_shape: Shape, w_shape: Shape, win: Window) -> str:
 
 def _pick_algorithm(x, w, win, algorithm):
     if algorithm == "auto":
-        return conv_algorithm(tuple(x.shape), tuple(w.shape), win)
+        return conv_algorithm(tuple(x.shape), tuple(w.shape), win, off_host(x))
     if algorithm not in ALGORITHMS:
-        raise ValueError(f"algorithm must be 'auto', 'im2col', 'banded' or 'shift', got {algorithm!r}")
+        raise ValueError(f"algorithm must be 'auto', 'im2col', 'banded', 'shift' or 'gather', got {algorithm!r}")
     if algorithm == "shift" and win.stride != (1, 1):
         raise ValueError(f"algorithm 'shift' needs stride 1, got stride {win.stride}; use 'im2col' or 'auto'")
     return algorithm
@@ -894,8 +911,8 @@ def conv2d(
         b: The bias `(F,)`, or `None`.
         stride: An int or `(sh, sw)`.
         padding: An int, `(ph, pw)`, `((top, bottom), (left, right))`, `"valid"` or `"same"`.
-        algorithm: `"auto"` (see `conv_algorithm`), `"im2col"`, `"banded"` or `"shift"`
-            (stride 1 only); the same result up to float rounding.
+        algorithm: `"auto"` (see `conv_algorithm`), `"im2col"`, `"banded"`, `"shift"`
+            (stride 1 only) or `"gather"`; the same result up to float rounding.
 
     Returns:
         `(N, OH, OW, F)` in the dtype of `x`.
@@ -927,7 +944,7 @@ def conv2d_forward(
 ) -> tuple[Array, Array]:
     """`conv2d` that also returns the window matrix its GEMM read.
 
-    That is `cols` `(N*OH*OW, KH*KW*C)` for im2col, `rows` `(N*OH, KH*Wp*C)` for the banded
+    That is `cols` `(N*OH*OW, KH*KW*C)` for im2col and gather, `rows` `(N*OH, KH*Wp*C)` for the banded
     algorithm, the flattened padded batch `((N+G)*Hp*Wp, C)` for shift (see `shift_forward`).
     A layer keeps it for `conv2d_backward` (`cols=`), which then builds no second one: one
     buffer of extra memory, built once per step.
@@ -968,6 +985,9 @@ def conv2d_forward(
     if chosen == "banded":
         y, rows = banded_forward(xp, x, w, b, win, workspace=workspace)
         return xp.reshape(y, (n, oh, ow, f)), rows
+    if chosen == "gather":
+        y, cols = gather_forward(xp, x, w, b, win)
+        return xp.reshape(y, (n, oh, ow, f)), cols
     groups = _im2col_groups(xp, x)
     if groups > 1:
         y, cols = _im2col_forward_in_groups(xp, x, w, b, win, groups, workspace)
@@ -1042,6 +1062,8 @@ def conv2d_backward(
     if cols is None:
         if chosen == "shift":
             cols = shift_forward(xp, x, w, None, win)[1]
+        elif chosen == "gather":
+            cols = gather_forward(xp, x, w, None, win)[1]
         else:
             cols = (row_windows if banded else im2col)(xp, pad_hw(x, win), win)
     elif tuple(cols.shape) != want:
@@ -1052,6 +1074,8 @@ def conv2d_backward(
         dx, dw = shift_backward(xp, dy, w, win, cols, tuple(x.shape), need_dx, workspace)
     elif banded:
         dx, dw = banded_backward(xp, xp.reshape(dy, (n * oh, ow * f)), w, win, cols, tuple(x.shape), need_dx)
+    elif chosen == "gather":
+        dx, dw = gather_backward(xp, xp.reshape(dy, (-1, f)), w, win, cols, tuple(x.shape), need_dx)
     else:
         groups = _im2col_groups(xp, x)
         backward = functools.partial(_im2col_backward_in_groups, groups=groups) if groups > 1 else im2col_backward

@@ -6,7 +6,7 @@ import functools
 import math
 
 from .._typing import Array
-from ..backend import Unkeyed, array_namespace, device_key
+from ..backend import Unkeyed, array_namespace, device_key, off_host
 
 
 def channel_sum(x: Array) -> Array:
@@ -34,7 +34,7 @@ def channel_sum(x: Array) -> Array:
         >>> channel_sum(np.ones((2, 3, 3, 4))).tolist()
         [18.0, 18.0, 18.0, 18.0]
     """
-    return _weighted_channel_sum(x, 1.0)
+    return _channel_reduction(x, mean=False)
 
 
 def channel_mean(x: Array) -> Array:
@@ -53,13 +53,17 @@ def channel_mean(x: Array) -> Array:
         >>> channel_mean(np.arange(8.0).reshape(2, 2, 2)).tolist()
         [3.0, 4.0]
     """
-    return _weighted_channel_sum(x, 1.0 / math.prod(x.shape[:-1]) if x.ndim >= 2 else 1.0)
+    return _channel_reduction(x, mean=True)
 
 
-def _weighted_channel_sum(x, weight):
+def _channel_reduction(x, mean):
     xp = array_namespace(x)
     if x.ndim < 2:
         raise ValueError(f"x must have at least one axis besides its channels, got shape {tuple(x.shape)}")
+    if off_host(x):  # a GPU reduces in one kernel; the GEMV and its second sum are two
+        axes = tuple(range(x.ndim - 1))
+        return xp.mean(x, axis=axes) if mean else xp.sum(x, axis=axes)
+    weight = 1.0 / math.prod(x.shape[:-1]) if mean else 1.0
     if x.ndim == 2:
         return _filled(xp, x.shape[0], weight, x.dtype, x.device) @ x
     rows, width, c = math.prod(x.shape[:-2]), x.shape[-2], x.shape[-1]
