@@ -143,7 +143,7 @@ def test_dtype_ratio_reports_float64_over_float32_for_both_libraries():
 def test_ops_benchmark_conv_table_names_each_row_and_algorithm():
     out = run_script("ops.py", "--tables", "conv", "--batch-size", "2", "--repeat", "1")
     assert "3x3 s1 same 128->128 @8x8" in out and "5x5 valid 6->16 @14x14" in out
-    assert "shift" in out and "im2col" in out
+    assert "gather" in out and "im2col" in out
     if has("torch"):
         assert "torch f+b" in out
 

@@ -23,7 +23,7 @@ CONV_CASES = [
     ((2, 5, 4, 2), (3, 5, 4, 2), 1, 0),
     ((2, 6, 6, 1), (2, 3, 2, 1), (2, 1), ((1, 2), (0, 1))),
     ((1, 8, 8, 1), (6, 7, 7, 1), 1, (1, 2)),
-    # "auto" takes the shift path (stride 1, C >= 16); chunks of several images, the last short
+    # "auto" takes the gather path (stride 1, C >= 8)
     ((7, 9, 14, 16), (5, 3, 3, 16), 1, "same"),
     ((3, 6, 5, 17), (2, 2, 4, 17), 1, ((2, 0), (1, 3))),
 ]
@@ -268,9 +268,9 @@ def test_fuses_with_max_pool_decides_in_one_place():
     assert not ops.fuses_with_max_pool(*lecture, 2, 1)  # overlapping windows
     assert not ops.fuses_with_max_pool(*article, 3, None, "same")  # 22 -> padded windows
     assert not ops.fuses_with_max_pool(*article, (2, 2), (1, 2))
-    # VGG's 32-channel conv runs alone on the shift path, its pool after it
+    # VGG's 32-channel conv runs alone on the gather path, its pool after it
     assert (
-        ops.conv_algorithm((None, 32, 32, 32), (32, 3, 3, 32), ops.window_geometry((32, 32), 3, 1, "same")) == "shift"
+        ops.conv_algorithm((None, 32, 32, 32), (32, 3, 3, 32), ops.window_geometry((32, 32), 3, 1, "same")) == "gather"
     )
     assert not ops.fuses_with_max_pool((None, 32, 32, 32), (32, 3, 3, 32), 1, "same", 2)
     assert ops.fuses_with_max_pool((None, 32, 32, 3), (32, 3, 3, 3), 1, "same", 2)  # im2col, C = 3
@@ -280,21 +280,25 @@ def test_fuses_with_max_pool_decides_in_one_place():
     "x_shape, w_shape, stride, padding",
     [
         ((None, 28, 28, 1), (6, 7, 7, 1), 1, "valid"),
-        ((None, 32, 32, 32), (32, 3, 3, 32), 1, "same"),
+        ((None, 32, 32, 3), (32, 3, 3, 3), 1, "same"),
         ((None, 16, 16, 32), (64, 3, 3, 32), 2, "same"),
     ],
 )
 def test_conv_algorithm_takes_gather_on_an_accelerator_only(x_shape, w_shape, stride, padding):
     win = ops.window_geometry(x_shape[1:3], w_shape[1:3], stride, padding)
     assert ops.conv_algorithm(x_shape, w_shape, win, accelerator=True) == "gather"
-    assert ops.conv_algorithm(x_shape, w_shape, win) != "gather"  # on the host the slice algorithms are faster
+    # on the host, few channels and strides take the slice algorithms (faster there)
+    assert ops.conv_algorithm(x_shape, w_shape, win) != "gather"
 
 
-def test_gather_gives_way_to_the_host_choice_past_its_memory_bound():
-    win, w_shape = ops.window_geometry((32, 32), (3, 3), 1, "same"), (64, 3, 3, 64)
-    # window matrix N*32*32 x 9*64 at float32: 2.25 MiB per image, so 2 GiB holds 910 images
-    assert ops.conv_algorithm((910, 32, 32, 64), w_shape, win, accelerator=True) == "gather"
-    assert ops.conv_algorithm((911, 32, 32, 64), w_shape, win, accelerator=True) == "shift"
+def test_gather_chunks_fit_the_cache_on_the_host_and_take_the_batch_on_a_gpu():
+    from xcnn.ops.conv_gather import GATHER_CHUNK_BYTES, gather_chunk
+
+    image = 32 * 32 * 9 * 32  # one 32x32x32 image's window matrix
+    chunk = gather_chunk(128, image, 4)
+    assert 1 <= chunk < 128 and chunk * image * 4 <= GATHER_CHUNK_BYTES < (chunk + 1) * image * 4
+    assert gather_chunk(128, image, 4, accelerator=True) == 128
+    assert gather_chunk(3, 10 * image, 8) == 1  # never less than one image
 
 
 def test_auto_runs_gather_on_torch_meta_and_the_fused_op_keeps_its_own(monkeypatch):
@@ -682,6 +686,36 @@ def test_conv2d_im2col_image_groups(backend, dtype, threads, monkeypatch):
     groups = conv._im2col_groups(B.namespace(backend), xb)
     expected_groups = int(threads) if backend == "numpy" and conv.parallel._blas_controller() is not None else 1
     assert groups == expected_groups
+
+
+@pytest.mark.parametrize("stride", [1, (2, 1)])
+@pytest.mark.parametrize("threads", ["1", "2", "3"])
+def test_conv2d_gather_chunks_and_image_groups(backend, dtype, threads, stride, monkeypatch):
+    # one image per chunk, and (on NumPy with threadpoolctl) groups of images on threads of
+    # their own, the workspace's buffers reused by the second step: the reference's results
+    from xcnn.ops import conv_gather
+
+    monkeypatch.setattr(conv_gather, "GATHER_CHUNK_BYTES", 1)
+    monkeypatch.setenv("XCNN_THREADS", threads)
+    x, w, b = _random((5, 6, 7, 3), 30), _random((4, 3, 2, 3), 31), _random((4,), 32)
+    padding = ((1, 1), (0, 1))
+    expected = ref.conv2d(x, w, b, stride, padding)
+    dy = _random(expected.shape, 33)
+    xb, wb, bb, dyb = on(backend, x, w, b, dy, dtype=dtype)
+    kw = dict(stride=stride, padding=padding, algorithm="gather")
+    workspace = {}
+    for need_dx in (True, False, True):
+        y, x_rows = ops.conv2d_forward(xb, wb, bb, workspace=workspace, **kw)
+        assert_close(y, expected, dtype)
+        assert tuple(x_rows.shape) == (5, 6 * 7 + 1, 3)
+        dx, dw, db = ops.conv2d_backward(dyb, xb, wb, cols=x_rows, need_dx=need_dx, workspace=workspace, **kw)
+        want = ref.conv2d_backward(dy, x, w, stride, padding)
+        assert_close(dw, want[1], dtype)
+        assert_close(db, want[2], dtype)
+        if need_dx:
+            assert_close(dx, want[0], dtype)
+        else:
+            assert dx is None
 
 
 @pytest.mark.parametrize("threads", ["1", "2", "3"])

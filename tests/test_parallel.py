@@ -25,7 +25,7 @@ def controller(monkeypatch):
 
 
 def _net(channels):
-    # channels >= SHIFT_MIN_CHANNELS with stride 1: the shift convolution and its image groups
+    # channels >= GATHER_MIN_CHANNELS with stride 1: the gather convolution and its image groups
     return models.Sequential(
         [
             layers.Input((8, 8, channels)),
@@ -48,9 +48,9 @@ def _train(model, steps=2, batch=8):
 
 
 def test_a_pass_that_runs_groups_makes_the_model_hold_the_blas(controller, monkeypatch):
-    from xcnn.ops import conv
+    from xcnn.ops import conv, conv_gather
 
-    monkeypatch.setattr(conv, "_SHIFT_CHUNK_BYTES", 1)  # one image per chunk: groups on 8 images
+    monkeypatch.setattr(conv_gather, "GATHER_CHUNK_BYTES", 1)  # one image per chunk: groups on 8 images
     seen = []
     original = conv.parallel.run
 
@@ -68,7 +68,7 @@ def test_a_pass_that_runs_groups_makes_the_model_hold_the_blas(controller, monke
 
 
 def test_a_model_without_groups_keeps_the_blas_threads(controller):
-    model = _train(_net(1))  # one input channel: not the shift convolution
+    model = _train(_net(1))  # one input channel: not the gather convolution
     assert not model._blas_hold.wanted
 
 

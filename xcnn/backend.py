@@ -302,20 +302,23 @@ def off_host(x: Array) -> bool:
     return name == "cupy" or (name == "torch" and x.device.type != "cpu")
 
 
-def take_indices(xp: Namespace, x: Array, indices: Array, axis: int) -> Array:
+def take_indices(xp: Namespace, x: Array, indices: Array, axis: int, out: Array | None = None) -> Array:
     """`xp.take(x, indices, axis=axis)` for `indices` that are never negative (precomputed ones).
 
     On torch this is `torch.index_select` itself: array-api-compat's `take` first maps
-    negative indices with a comparison and a `where`, two more kernels per call on a GPU.
+    negative indices with a comparison and a `where`, two more kernels per call on a GPU. With
+    `out`, the result is written there: by NumPy's and torch's own `out=` (NumPy's in "clip"
+    mode, which writes straight into `out` where its default mode buffers), else copied.
 
     Args:
         xp: The arrays' namespace.
         x: The array to take from.
         indices: A 1-D integer array of indices `>= 0` along `axis`.
         axis: The axis to take along.
+        out: An array of the result's shape and dtype to write it into, or `None`.
 
     Returns:
-        `x` with `axis` replaced by `indices`' length.
+        `x` with `axis` replaced by `indices`' length (`out` itself when given).
 
     Examples:
         >>> import numpy as np
@@ -324,11 +327,18 @@ def take_indices(xp: Namespace, x: Array, indices: Array, axis: int) -> Array:
         >>> backend.take_indices(xp, np.arange(6).reshape(2, 3), np.asarray([2, 0]), axis=1).tolist()
         [[2, 0], [5, 3]]
     """
-    if name_of(xp) == "torch":
+    name = name_of(xp)
+    if name == "torch":
         import torch
 
-        return torch.index_select(x, axis, indices)
-    return xp.take(x, indices, axis=axis)
+        return torch.index_select(x, axis, indices) if out is None else torch.index_select(x, axis, indices, out=out)
+    if name == "numpy" and out is not None:
+        return np.take(x, indices, axis=axis, out=out, mode="clip")
+    taken = xp.take(x, indices, axis=axis)
+    if out is None:
+        return taken
+    out[...] = taken
+    return out
 
 
 def asarray(

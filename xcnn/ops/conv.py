@@ -31,15 +31,14 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 import operator
 
 
 from .._typing import Array, IntPair, Namespace, Padding, Shape
 from ..backend import Unkeyed, array_namespace, device_key, off_host, take_indices
 from . import _parallel as parallel
-from ._workspace import add_into, matmul, matmul_into, scratch
-from .conv_gather import gather_backward, gather_forward
+from ._workspace import add_bias, add_into, matmul, matmul_into, scratch
+from .conv_gather import gather_backward, gather_forward, rows_with_zero
 from .reductions import channel_sum
 from ._geometry import (
     Window,
@@ -481,35 +480,6 @@ def _im2col_backward_in_groups(xp, dz, w, win, cols, x_shape, need_dx, groups):
     return dx, functools.reduce(operator.add, dws)
 
 
-def add_bias(xp: Namespace, z: Array, b: Array) -> Array:
-    """`z + b` along z's channels, in place.
-
-    `b` repeats K times per row of z. Added in place (a second output-sized array would cost
-    as much again) on rows of up to 64 channel groups at a time, since NumPy pays a loop
-    iteration per row and F is often only 6 or 9.
-
-    Args:
-        xp: The arrays' namespace.
-        z: A fresh `(M, K*F)` GEMM output (it is overwritten).
-        b: The bias `(F,)`, of z's dtype.
-
-    Returns:
-        The result, `(M, K*F)` (z itself where reshape gives a view, as on every backend here).
-
-    Examples:
-        >>> import numpy as np
-        >>> from xcnn.backend import namespace
-        >>> from xcnn.ops.conv import add_bias
-        >>> add_bias(namespace("numpy"), np.zeros((2, 6)), np.array([1.0, 2.0, 3.0])).tolist()
-        [[1.0, 2.0, 3.0, 1.0, 2.0, 3.0], [1.0, 2.0, 3.0, 1.0, 2.0, 3.0]]
-    """
-    rows, width = z.shape
-    group = math.gcd(rows, 64)
-    flat = xp.reshape(z, (rows // group, width * group))
-    flat += xp.tile(b, (width // b.shape[0] * group,))
-    return xp.reshape(flat, (rows, width))
-
-
 def im2col_backward(
     xp: Namespace,
     dz: Array,
@@ -816,9 +786,12 @@ def shift_backward(
     return dx, dw
 
 
-# the fewest input channels for which the shift algorithm beats im2col: with fewer, each of its
-# KH*KW GEMMs has an inner dimension too short for the BLAS (docs/performance.md)
-SHIFT_MIN_CHANNELS = 16
+# the fewest input channels for which the gather algorithm beats im2col at stride 1 (its GEMM's
+# inner dimension is KH*KW*C either way; gather's gathered rows are C floats long). On the VM
+# (Emerald Rapids, 2026-12-01), forward + backward at batch 128, 3x3 'same' on 32x32, BLAS at
+# one thread per group of images: C = 8: gather 23.6 ms (F = 16), 38.3 (F = 32) against
+# im2col's 47.6 and 50.9; C = 3: 27.5 against 32.2 (F = 16) but 45.8 against 37.4 (F = 32)
+GATHER_MIN_CHANNELS = 8
 
 # the widest padded input, in kernel widths, for which the banded GEMM (Wp/KW times the useful
 # arithmetic, but a wide, cache-friendly GEMM and no window matrix) beats im2col. Emerald Rapids
@@ -832,28 +805,18 @@ BANDED_MAX_WIDTH_RATIO_STRIDED = 4
 
 ALGORITHMS = ("im2col", "banded", "shift", "gather")
 
-# the largest window matrix (N*OH*OW x KH*KW*C, float32) the gather algorithm may build on a GPU:
-# it lives from the forward to the backward, KH*KW times the input; past this, a big batch of
-# big images would spend the device's memory on it
-GATHER_MAX_BYTES = 2 << 30
-
-
-def _window_matrix_bytes(x_shape, w_shape, win):
-    """Bytes of an im2col window matrix at float32 (0 for an unknown batch size)."""
-    return (x_shape[0] or 0) * win.out[0] * win.out[1] * win.size * w_shape[3] * 4
-
 
 def conv_algorithm(x_shape: Shape, w_shape: Shape, win: Window, accelerator: bool = False) -> str:
     """`"banded"`, `"shift"`, `"im2col"` or `"gather"` for a convolution: the one place that chooses.
 
     On an accelerator (a GPU), `"gather"`: one indexed gather and one GEMM each way, where
-    the others launch a copy per kernel tap (see `xcnn.ops.conv_gather`); unless its window
-    matrix, kept for the backward, would pass `GATHER_MAX_BYTES` (float32), when the host's
-    choice below runs instead (the shift algorithm keeps only the padded input). On the host:
+    the others launch a copy per kernel tap (see `xcnn.ops.conv_gather`). On the host:
 
-    A stride-1 convolution of at least `SHIFT_MIN_CHANNELS` input channels takes the shift
-    algorithm (no window matrix, only (Hp*Wp)/(OH*OW) extra arithmetic: the VGG and ResNet
-    layers). Of the rest, the banded GEMM does Wp/KW times the useful arithmetic; up to
+    A stride-1 convolution of at least `GATHER_MIN_CHANNELS` input channels takes the gather
+    algorithm too, its window matrix gathered a cache-sized chunk of images at a time (the VGG
+    and ResNet layers; it beat the shift algorithm on every 3x3 and 5x5 shape of
+    `benchmarks/ops.py`, docs/performance.md). Strided convolutions do not: its input
+    gradient gathers s*s times the arithmetic. Of the rest, the banded GEMM does Wp/KW times the useful arithmetic; up to
     `BANDED_MAX_WIDTH_RATIO` times it is cheaper than building, writing and reading an im2col
     matrix KH*KW times the input (measured on NumPy/OpenBLAS, see docs/performance.md): the
     seeds' MNIST nets and LeNet (`BANDED_MAX_WIDTH_RATIO_STRIDED` for strided convolutions). The
@@ -875,14 +838,14 @@ def conv_algorithm(x_shape: Shape, w_shape: Shape, win: Window, accelerator: boo
         >>> conv_algorithm((1, 28, 28, 1), (8, 7, 7, 1), window_geometry((28, 28), (7, 7), 1, "valid"))
         'banded'
         >>> conv_algorithm((1, 32, 32, 32), (8, 3, 3, 32), window_geometry((32, 32), (3, 3), 1, "same"))
-        'shift'
+        'gather'
         >>> conv_algorithm((1, 32, 32, 32), (8, 3, 3, 32), window_geometry((32, 32), (3, 3), 1, "same"), True)
         'gather'
     """
-    if accelerator and _window_matrix_bytes(x_shape, w_shape, win) <= GATHER_MAX_BYTES:
+    if accelerator:
         return "gather"
-    if win.stride == (1, 1) and w_shape[3] >= SHIFT_MIN_CHANNELS:
-        return "shift"
+    if win.stride == (1, 1) and w_shape[3] >= GATHER_MIN_CHANNELS:
+        return "gather"
     padded_width = x_shape[2] + sum(win.pads[1])
     ratio = BANDED_MAX_WIDTH_RATIO if win.stride == (1, 1) else BANDED_MAX_WIDTH_RATIO_STRIDED
     if padded_width <= ratio * w_shape[2]:
@@ -944,8 +907,9 @@ def conv2d_forward(
 ) -> tuple[Array, Array]:
     """`conv2d` that also returns the window matrix its GEMM read.
 
-    That is `cols` `(N*OH*OW, KH*KW*C)` for im2col and gather, `rows` `(N*OH, KH*Wp*C)` for the banded
-    algorithm, the flattened padded batch `((N+G)*Hp*Wp, C)` for shift (see `shift_forward`).
+    That is `cols` `(N*OH*OW, KH*KW*C)` for im2col, `rows` `(N*OH, KH*Wp*C)` for the banded
+    algorithm, the flattened padded batch `((N+G)*Hp*Wp, C)` for shift (see `shift_forward`),
+    the images with a zero row each `(N, H*W+1, C)` for gather (see `gather_forward`).
     A layer keeps it for `conv2d_backward` (`cols=`), which then builds no second one: one
     buffer of extra memory, built once per step.
 
@@ -986,8 +950,8 @@ def conv2d_forward(
         y, rows = banded_forward(xp, x, w, b, win, workspace=workspace)
         return xp.reshape(y, (n, oh, ow, f)), rows
     if chosen == "gather":
-        y, cols = gather_forward(xp, x, w, b, win)
-        return xp.reshape(y, (n, oh, ow, f)), cols
+        y, x_rows = gather_forward(xp, x, w, b, win, workspace)
+        return xp.reshape(y, (n, oh, ow, f)), x_rows
     groups = _im2col_groups(xp, x)
     if groups > 1:
         y, cols = _im2col_forward_in_groups(xp, x, w, b, win, groups, workspace)
@@ -1057,13 +1021,15 @@ def conv2d_backward(
         want = ((n + _shift_groups(xp, n, chunk)) * padded[1] * padded[2], padded[3])
     elif banded:
         want = (n * oh, win.kernel[0] * padded[2] * padded[3])
+    elif chosen == "gather":
+        want = (n, x.shape[1] * x.shape[2] + 1, x.shape[3])
     else:
         want = (n * oh * ow, win.size * x.shape[3])
     if cols is None:
         if chosen == "shift":
             cols = shift_forward(xp, x, w, None, win)[1]
         elif chosen == "gather":
-            cols = gather_forward(xp, x, w, None, win)[1]
+            cols = rows_with_zero(xp, x, n, x.shape[1] * x.shape[2])
         else:
             cols = (row_windows if banded else im2col)(xp, pad_hw(x, win), win)
     elif tuple(cols.shape) != want:
@@ -1075,7 +1041,7 @@ def conv2d_backward(
     elif banded:
         dx, dw = banded_backward(xp, xp.reshape(dy, (n * oh, ow * f)), w, win, cols, tuple(x.shape), need_dx)
     elif chosen == "gather":
-        dx, dw = gather_backward(xp, xp.reshape(dy, (-1, f)), w, win, cols, tuple(x.shape), need_dx)
+        dx, dw = gather_backward(xp, xp.reshape(dy, (-1, f)), w, win, cols, tuple(x.shape), need_dx, workspace)
     else:
         groups = _im2col_groups(xp, x)
         backward = functools.partial(_im2col_backward_in_groups, groups=groups) if groups > 1 else im2col_backward

@@ -1,36 +1,39 @@
 """The "gather" convolution: im2col and its adjoint as one indexed gather each.
 
-On a GPU a convolution's cost at these sizes is as much its kernel launches as its arithmetic.
-The slice-copying algorithms of :mod:`.conv` launch one copy per kernel tap (im2col's window
-matrix, the shift algorithm's shifted operands) and one fill per padded border; here each
-direction is a single ``take``:
-
 - forward: each image, flattened to ``(H*W, C)``, gets one zero row appended; a cached index
   ``(OH*OW*KH*KW,)`` names, for every output pixel and kernel tap, the input row the tap reads
   (the zero row where it falls in the padding), so ``take`` along the pixel axis *is* the
-  im2col matrix ``(N*OH*OW, KH*KW*C)``, padding included, and one GEMM with the filters gives
-  the output. The matrix is kept for the weight gradient, as im2col keeps it.
-- input gradient: the adjoint of that gather is a scatter-add, which the array API lacks.
-  But each input pixel receives, through tap (i, j), from at most one output pixel (the one
-  whose window put tap (i, j) on it, when the stride lands there), so the input gradient is a
-  gather too: an index ``(H*W*KH*KW,)`` over the output gradient's pixels (plus a zero row)
-  lays out ``(N*H*W, KH*KW*F)``, and one GEMM with the filters arranged tap-major
-  ``(KH*KW*F, C)`` sums every tap's contribution. Any stride and padding; at stride s the
-  gathered matrix is mostly zeros (s*s times the forward's arithmetic), which a GPU absorbs
-  more cheaply than the launches of a strided scatter.
+  im2col matrix ``(OH*OW, KH*KW*C)`` of each image, padding included, and one GEMM with the
+  filters gives the output.
+- backward: the weight gradient is the same matrix, gathered again, times the output
+  gradient. The input gradient is the adjoint of the gather, a scatter-add, which the array
+  API lacks. But each input pixel receives, through tap (i, j), from at most one output pixel
+  (the one whose window put tap (i, j) on it, when the stride lands there), so the input
+  gradient is a gather too: an index ``(H*W*KH*KW,)`` over the output gradient's pixels (plus a
+  zero row) lays out ``(H*W, KH*KW*F)`` per image, and one GEMM with the filters arranged
+  tap-major ``(KH*KW*F, C)`` sums every tap's contribution. Any stride and padding; at stride
+  s the gathered matrix is mostly zeros (s*s times the forward's arithmetic).
 
-Forward and backward are 4 and 6 launches whatever the kernel size. On the CPU the slice
-algorithms are faster (each copy streams through cache, where a gather reads through an
-index), so :func:`~xcnn.ops.conv.conv_algorithm` picks "gather" only for arrays off the host.
+What the backward keeps is the images with their zero rows ``(N, H*W+1, C)``, not the window
+matrix: the matrix is gathered a chunk of images at a time, into a buffer that stays in the
+CPU's cache between the ``take`` that writes it and the GEMM that reads it (the chunk sized by
+:func:`gather_chunk`; on the CPU that is what makes it faster than im2col's one big matrix and
+than the shift algorithm's KH*KW thin GEMMs). On NumPy the chunks run in groups of images, one
+per core (see :mod:`._parallel`). On a GPU the whole batch is one chunk: each direction is then
+a handful of kernel launches whatever the kernel size (forward 5, backward 7), where the slice
+algorithms launch one copy per tap.
 """
 
 from __future__ import annotations
 
 import functools
+import operator
 
 from .._typing import Array, Namespace, Shape
-from ..backend import Unkeyed, device_key, take_indices
+from ..backend import Unkeyed, device_key, off_host, take_indices
+from . import _parallel as parallel
 from ._geometry import Window
+from ._workspace import add_bias, matmul_into, scratch
 
 
 def _axis(xp, size, at, rank, device):
@@ -94,17 +97,80 @@ def gather_indices(xp: Namespace, h: int, w: int, win: Window, device: object) -
     return _cached_gather_indices(xp, h, w, win, device_key(device), Unkeyed(device))
 
 
-def _rows_with_zero(xp, images, n, pixels):
-    """``images`` (N images of ``pixels`` rows, in any shape) as ``(N, pixels + 1, channels)``:
-    each image's pixels, then a zero row."""
+def rows_with_zero(xp: Namespace, images: Array, n: int, pixels: int) -> Array:
+    """`images` as `(N, pixels + 1, channels)`: each image's pixels, then a zero row.
+
+    What the gather convolution gathers from (its zero row stands for every padding cell).
+
+    Args:
+        xp: The arrays' namespace.
+        images: N images of `pixels` rows of `channels` each, in any shape whose last axis is
+            the channels (`(N, H, W, C)`, or `(N*OH*OW, F)` for an output gradient).
+        n: N.
+        pixels: The rows of one image (H*W).
+
+    Returns:
+        `(N, pixels + 1, channels)`, a fresh array in `images`' dtype.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.backend import namespace
+        >>> from xcnn.ops.conv_gather import rows_with_zero
+        >>> rows_with_zero(namespace("numpy"), np.ones((2, 2, 1, 1)), 2, 2)[:, :, 0].tolist()
+        [[1.0, 1.0, 0.0], [1.0, 1.0, 0.0]]
+    """
     channels = images.shape[-1]
     flat = xp.reshape(images, (n, pixels, channels))
     zero = xp.zeros((n, 1, channels), dtype=images.dtype, device=images.device)
     return xp.concat([flat, zero], axis=1)
 
 
-def gather_forward(xp: Namespace, x: Array, w: Array, b: Array | None, win: Window) -> tuple[Array, Array]:
-    """The gather convolution: `(z, cols)`.
+# L2-resident working set of one chunk (bytes): its gathered matrix and the GEMM's output.
+# Measured on the 2-core VM (2 MiB of L2 per core), forward + backward at batch 128, 3x3 'same',
+# one core per group of 64 images; chunk of 1, 2, 4, 8, 16 images (ms):
+# 32x32x16: 34.9 26.9 26.6 27.5 27.8; 32x32x32: 95.3 79.7 67.5 71.9 107.6;
+# 16x16x32: 18.2 15.5 15.2 15.4 16.1; 8x8x64: 13.7 11.4 10.6 10.5 10.8.
+GATHER_CHUNK_BYTES = 6 << 20
+# on a GPU a chunk saves no cache misses and costs its launches: the whole batch, up to this
+GATHER_CHUNK_BYTES_ACCELERATOR = 1 << 30
+
+
+def gather_chunk(n: int, image_floats: int, itemsize: int, accelerator: bool = False) -> int:
+    """How many images the gather convolution takes at a time: the one place that sizes it.
+
+    Args:
+        n: The images in the batch (or the group of it one core takes).
+        image_floats: The numbers one image puts in the chunk's buffers.
+        itemsize: Bytes per number (4 for float32).
+        accelerator: Whether the arrays are on a GPU (see `xcnn.backend.off_host`).
+
+    Returns:
+        The chunk size, at least 1 and at most `n`.
+
+    Examples:
+        >>> from xcnn.ops.conv_gather import gather_chunk
+        >>> gather_chunk(64, 32 * 32 * 9 * 32, 4)  # a 32x32x32 image's window matrix, float32
+        5
+        >>> gather_chunk(64, 32 * 32 * 9 * 32, 4, accelerator=True)
+        64
+    """
+    budget = GATHER_CHUNK_BYTES_ACCELERATOR if accelerator else GATHER_CHUNK_BYTES
+    return max(1, min(n, budget // (image_floats * itemsize)))
+
+
+def _chunks(first, count, chunk):
+    """``(first image, count)`` of each chunk of ``chunk`` images of a group."""
+    return [(at, min(chunk, first + count - at)) for at in range(first, first + count, chunk)]
+
+
+def _groups(xp, n):
+    return parallel.group_bounds(n, parallel.batch_groups(xp, n))
+
+
+def gather_forward(
+    xp: Namespace, x: Array, w: Array, b: Array | None, win: Window, workspace: dict[str, Array] | None = None
+) -> tuple[Array, Array]:
+    """The gather convolution: `(z, x_rows)`.
 
     Args:
         xp: The arrays' namespace.
@@ -112,10 +178,11 @@ def gather_forward(xp: Namespace, x: Array, w: Array, b: Array | None, win: Wind
         w: The filters `(F, KH, KW, C)`, of `x`'s dtype.
         b: The bias `(F,)`, or `None`.
         win: The convolution's `Window` (any stride and padding).
+        workspace: If given, the chunk buffers are kept there (see `xcnn.ops._workspace`).
 
     Returns:
-        `z` `(N*OH*OW, F)`, the output in NHWC order, and `cols` `(N*OH*OW, KH*KW*C)`, the
-        im2col matrix (the same as `xcnn.ops.conv.im2col`'s), which the backward reuses.
+        `z` `(N*OH*OW, F)`, the output in NHWC order, and `x_rows` `(N, H*W+1, C)`, the images
+        with their zero rows, which the backward gathers from again.
 
     Examples:
         >>> import numpy as np
@@ -123,23 +190,42 @@ def gather_forward(xp: Namespace, x: Array, w: Array, b: Array | None, win: Wind
         >>> from xcnn.ops._geometry import window_geometry
         >>> from xcnn.ops.conv_gather import gather_forward
         >>> x, w, b = np.arange(18.0).reshape(1, 3, 3, 2), np.ones((4, 2, 2, 2)), np.arange(4.0)
-        >>> z, cols = gather_forward(namespace("numpy"), x, w, b, window_geometry((3, 3), (2, 2), 1, 0))
-        >>> z.shape, cols.shape, z[:, 0].tolist()
-        ((4, 4), (4, 8), [36.0, 52.0, 84.0, 100.0])
+        >>> z, x_rows = gather_forward(namespace("numpy"), x, w, b, window_geometry((3, 3), (2, 2), 1, 0))
+        >>> z.shape, x_rows.shape, z[:, 0].tolist()
+        ((4, 4), (1, 10, 2), [36.0, 52.0, 84.0, 100.0])
     """
     n, h, wd, c = x.shape
-    f = w.shape[0]
+    f, per, taps = w.shape[0], win.out[0] * win.out[1], win.size
     into_cols, _ = gather_indices(xp, h, wd, win, x.device)
-    cols = take_indices(xp, _rows_with_zero(xp, x, n, h * wd), into_cols, 1)
-    cols = xp.reshape(cols, (n * win.out[0] * win.out[1], win.size * c))
-    z = cols @ xp.reshape(w, (f, -1)).T
-    if b is not None:
-        z += b  # one broadcast add: on a GPU, fewer launches than tiling the bias first
-    return z, cols
+    x_rows = rows_with_zero(xp, x, n, h * wd)
+    filters = xp.reshape(w, (f, -1)).T
+    z = xp.empty((n * per, f), dtype=x.dtype, device=x.device)
+    groups = _groups(xp, n)
+    chunk = gather_chunk(groups[0][1], per * (taps * c + f), xp.finfo(x.dtype).bits // 8, off_host(x))
+
+    def run_group(g):
+        buffer = scratch(xp, workspace, f"gather_cols{g}", (chunk, per * taps, c), x.dtype, x.device)
+        for first, count in _chunks(*groups[g], chunk):
+            cols = take_indices(xp, x_rows[first : first + count, ...], into_cols, 1, buffer[:count, ...])
+            out = matmul_into(
+                xp, xp.reshape(cols, (count * per, taps * c)), filters, z[first * per : (first + count) * per, :]
+            )
+            if b is not None:  # here, while the chunk's output is in cache
+                add_bias(xp, out, b)
+
+    parallel.run(xp, run_group, len(groups))
+    return z, x_rows
 
 
 def gather_backward(
-    xp: Namespace, dz: Array, w: Array, win: Window, cols: Array, x_shape: Shape, need_dx: bool
+    xp: Namespace,
+    dz: Array,
+    w: Array,
+    win: Window,
+    x_rows: Array,
+    x_shape: Shape,
+    need_dx: bool,
+    workspace: dict[str, Array] | None = None,
 ) -> tuple[Array | None, Array]:
     """Gradients of `gather_forward` from its output gradient: `(dx, dw)`.
 
@@ -150,9 +236,10 @@ def gather_backward(
         dz: The gradient `(N*OH*OW, F)` w.r.t. `gather_forward`'s z.
         w: The filters `(F, KH, KW, C)`.
         win: The convolution's `Window`.
-        cols: The window matrix `gather_forward` returned.
+        x_rows: The images with their zero rows, as `gather_forward` returned them.
         x_shape: The input's shape `(N, H, W, C)`.
         need_dx: Whether to compute the input gradient.
+        workspace: As in `gather_forward`.
 
     Returns:
         `dx` of shape `x_shape`, or `None` unless `need_dx`, and `dw` of `w`'s shape.
@@ -164,19 +251,46 @@ def gather_backward(
         >>> from xcnn.ops.conv_gather import gather_backward, gather_forward
         >>> xp, win = namespace("numpy"), window_geometry((3, 3), (2, 2), 1, 0)
         >>> x, w = np.arange(18.0).reshape(1, 3, 3, 2), np.ones((4, 2, 2, 2))
-        >>> z, cols = gather_forward(xp, x, w, None, win)
-        >>> dx, dw = gather_backward(xp, np.ones_like(z), w, win, cols, x.shape, True)
+        >>> z, x_rows = gather_forward(xp, x, w, None, win)
+        >>> dx, dw = gather_backward(xp, np.ones_like(z), w, win, x_rows, x.shape, True)
         >>> dx[0, :, :, 0].tolist(), dw[0, :, :, 0].tolist()
         ([[4.0, 8.0, 4.0], [8.0, 16.0, 8.0], [4.0, 8.0, 4.0]], [[16.0, 24.0], [40.0, 48.0]])
     """
     n, h, wd, c = x_shape
-    f = w.shape[0]
-    dw = xp.reshape(dz.T @ cols, tuple(w.shape))
-    if not need_dx:
-        return None, dw
-    _, into_dx = gather_indices(xp, h, wd, win, dz.device)
-    d_taps = take_indices(xp, _rows_with_zero(xp, dz, n, win.out[0] * win.out[1]), into_dx, 1)
-    # block t of the rows: tap t's filters transposed, (F, C)
-    w_taps = xp.reshape(xp.permute_dims(w, (1, 2, 0, 3)), (win.size * f, c))
-    dx = xp.reshape(xp.reshape(d_taps, (n * h * wd, win.size * f)) @ w_taps, tuple(x_shape))
-    return dx, dw
+    f, per, taps, pixels = w.shape[0], win.out[0] * win.out[1], win.size, h * wd
+    into_cols, into_dx = gather_indices(xp, h, wd, win, dz.device)
+    groups = _groups(xp, n)
+    image_floats = per * taps * c + (pixels * taps * f + pixels * c if need_dx else 0)
+    chunk = gather_chunk(groups[0][1], image_floats, xp.finfo(dz.dtype).bits // 8, off_host(dz))
+    if need_dx:
+        dz_rows = rows_with_zero(xp, dz, n, per)
+        # block t of the rows: tap t's filters transposed, (F, C)
+        w_taps = xp.reshape(xp.permute_dims(w, (1, 2, 0, 3)), (taps * f, c))
+        dx = xp.empty((n * pixels, c), dtype=dz.dtype, device=dz.device)
+    dws: list[Array] = [None] * len(groups)
+
+    def run_group(g):
+        cols_buffer = scratch(xp, workspace, f"gather_cols{g}", (chunk, per * taps, c), dz.dtype, dz.device)
+        if need_dx:
+            taps_buffer = scratch(xp, workspace, f"gather_dtaps{g}", (chunk, pixels * taps, f), dz.dtype, dz.device)
+        part = scratch(xp, workspace, f"gather_dw{g}", (f, taps * c), dz.dtype, dz.device)
+        for first, count in _chunks(*groups[g], chunk):
+            cols = take_indices(xp, x_rows[first : first + count, ...], into_cols, 1, cols_buffer[:count, ...])
+            rows = slice(first * per, (first + count) * per)
+            product = xp.reshape(cols, (count * per, taps * c))
+            if dws[g] is None:  # the group's first chunk: its product is the sum so far
+                dws[g] = dz[rows, :].T @ product
+            else:
+                dws[g] += matmul_into(xp, dz[rows, :].T, product, part)
+            if need_dx:
+                d_taps = take_indices(xp, dz_rows[first : first + count, ...], into_dx, 1, taps_buffer[:count, ...])
+                matmul_into(
+                    xp,
+                    xp.reshape(d_taps, (count * pixels, taps * f)),
+                    w_taps,
+                    dx[first * pixels : (first + count) * pixels, :],
+                )
+
+    parallel.run(xp, run_group, len(groups))
+    dw = xp.reshape(functools.reduce(operator.add, dws), tuple(w.shape))
+    return (xp.reshape(dx, tuple(x_shape)) if need_dx else None), dw

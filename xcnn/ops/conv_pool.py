@@ -61,7 +61,7 @@ def fuses_with_max_pool(
 
     True when `max_pool2d(conv2d(x, w), pool_size, stride=pool_stride, padding=pool_padding)`
     has disjoint, unpadded pooling windows. The one place that decides. Convolutions that
-    `conv_algorithm` runs on the shift path are not fused: the fused op would have to build
+    `conv_algorithm` runs on the gather path are not fused: the fused op would have to build
     their im2col matrix.
 
     Args:
@@ -90,8 +90,8 @@ def fuses_with_max_pool(
     if as_pair(pool_size if pool_stride is None else pool_stride, "stride") != pool_size:
         return False
     conv_win = window_geometry(tuple(x_shape[1:3]), tuple(w_shape[1:3]), stride, padding)
-    if conv_algorithm(tuple(x_shape), tuple(w_shape), conv_win) == "shift":
-        return False  # the conv alone on the shift path, then the separate pool, is faster
+    if conv_algorithm(tuple(x_shape), tuple(w_shape), conv_win) == "gather":
+        return False  # the conv alone on the gather path, then the separate pool, is faster
     return not window_geometry(conv_win.out, pool_size, pool_size, pool_padding, kernel_name="pool_size").padded
 
 
@@ -150,7 +150,7 @@ def _layout(x, w, win, pool, algorithm):
             f"algorithm must be 'auto', 'im2col' or 'banded' (the fused conv + max pool has no "
             f"shift form), got {algorithm!r}"
         )
-    if algorithm == "auto":  # the host's choice: "shift" runs as im2col, and there is no fused "gather"
+    if algorithm == "auto":  # the host's choice; there is no fused "gather" (it runs as im2col)
         algorithm = conv_algorithm(tuple(x.shape), tuple(w.shape), win)
     banded = _pick_algorithm(x, w, win, algorithm) == "banded"
     return banded, x.shape[0] * pool.out[0] if banded else 1
