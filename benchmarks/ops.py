@@ -37,7 +37,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from xcnn import backend as B  # noqa: E402
 from xcnn import ops  # noqa: E402
-from xcnn.ops import _parallel, conv  # noqa: E402
+from xcnn.ops import _parallel, conv, conv_gather  # noqa: E402
 
 CASES = {
     "conv article 100x28x28x1 -> 6@7x7": ("conv", (100, 28, 28, 1), (6, 7, 7, 1), 0),
@@ -124,7 +124,7 @@ def torch_case(kind, x_shape, arg, padding, repeat):
 
 
 class GemmClock:
-    """Times every matrix product ``xcnn.ops.conv`` makes while it is installed: per thread,
+    """Times every matrix product ``xcnn.ops.conv`` and ``conv_gather`` make while it is installed: per thread,
     the seconds inside them and their floating-point operations."""
 
     def __init__(self):
@@ -143,12 +143,13 @@ class GemmClock:
 
     @contextlib.contextmanager
     def installed(self):
-        saved = conv.matmul, conv.matmul_into
+        saved = conv.matmul, conv.matmul_into, conv_gather.matmul_into
         conv.matmul, conv.matmul_into = self._timed(saved[0]), self._timed(saved[1])
+        conv_gather.matmul_into = self._timed(saved[2])
         try:
             yield self
         finally:
-            conv.matmul, conv.matmul_into = saved
+            conv.matmul, conv.matmul_into, conv_gather.matmul_into = saved
 
     def busiest_ms(self):
         return max(self.seconds.values(), default=0.0) * 1e3

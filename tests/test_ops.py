@@ -49,18 +49,10 @@ def _random(shape, seed):
 CONV_ALGORITHMS = ["auto", *conv_module.ALGORITHMS]
 
 
-def _stride_one(stride):
-    return stride in (1, (1, 1))
-
-
 @pytest.mark.parametrize("algorithm", CONV_ALGORITHMS)
 @pytest.mark.parametrize("x_shape, w_shape, stride, padding", CONV_CASES)
 def test_conv2d_forward_and_backward_match_reference(backend, dtype, x_shape, w_shape, stride, padding, algorithm):
     x, w, b = _random(x_shape, 0), _random(w_shape, 1), _random(w_shape[:1], 2)
-    if algorithm == "shift" and not _stride_one(stride):
-        with pytest.raises(ValueError, match=r"algorithm 'shift' needs stride 1"):
-            ops.conv2d(*on(backend, x, w, b, dtype=dtype), stride=stride, padding=padding, algorithm=algorithm)
-        return
     expected = ref.conv2d(x, w, b, stride, padding)
     dy = _random(expected.shape, 3)
     xb, wb, bb, dyb = on(backend, x, w, b, dy, dtype=dtype)
@@ -334,8 +326,8 @@ def test_conv2d_max_pool2d_errors_name_the_argument():
         ops.conv2d_max_pool2d(x, np.zeros((3, 3, 3, 2)))
     with pytest.raises(ValueError, match=r"algorithm must be 'auto', 'im2col' or 'banded'"):
         ops.conv2d_max_pool2d(x, w, algorithm="winograd")
-    with pytest.raises(ValueError, match=r"has no shift form\), got 'shift'"):
-        ops.conv2d_max_pool2d(x, w, algorithm="shift")
+    with pytest.raises(ValueError, match=r"has no gather form\), got 'gather'"):
+        ops.conv2d_max_pool2d(x, w, algorithm="gather")
 
 
 def test_max_pool_padding_never_wins(backend, dtype):
@@ -432,8 +424,6 @@ def _check_gradient(loss_of, analytic, x):
 @pytest.mark.parametrize("algorithm", conv_module.ALGORITHMS)
 @pytest.mark.parametrize("stride, padding", [(1, 0), (1, ((2, 1), (0, 1))), (2, "same"), ((2, 1), ((1, 0), (2, 1)))])
 def test_conv2d_numerical_gradients(backend, stride, padding, algorithm):
-    if algorithm == "shift" and not _stride_one(stride):
-        pytest.skip("the shift algorithm takes stride 1 only (its error is tested above)")
     rng = np.random.default_rng(10)
     x, w, b = rng.standard_normal((2, 5, 6, 2)), rng.standard_normal((3, 3, 2, 2)), rng.standard_normal(3)
     y0 = ref.conv2d(x, w, b, stride, padding)
@@ -497,8 +487,6 @@ _paddings = st.one_of(
     algorithm=st.sampled_from(conv_module.ALGORITHMS),
 )
 def test_conv2d_property(n, h, w, c, f, kh, kw, sh, sw, padding, algorithm):
-    if algorithm == "shift":
-        sh = sw = 1  # its only stride
     pads = ref.pads_of(padding, (h, w), (kh, kw), (sh, sw))
     if kh > h + sum(pads[0]) or kw > w + sum(pads[1]):
         with pytest.raises(ValueError, match="larger than the padded input"):
@@ -612,9 +600,7 @@ def test_errors_name_the_argument():
         ops.conv2d(x, w.astype(np.float32))
     with pytest.raises(ValueError, match=r"b must have shape \(F,\)"):
         ops.conv2d(x, w, np.zeros(3))
-    with pytest.raises(
-        ValueError, match=r"algorithm must be 'auto', 'im2col', 'banded', 'shift' or 'gather', got 'fft'"
-    ):
+    with pytest.raises(ValueError, match=r"algorithm must be 'auto', 'im2col', 'banded' or 'gather', got 'fft'"):
         ops.conv2d(x, w, algorithm="fft")
     with pytest.raises(ValueError, match=r"cols must be the window matrix conv2d_forward returned"):
         ops.conv2d_backward(np.zeros((2, 3, 3, 4)), x, w, cols=np.zeros((3, 3)))
@@ -716,33 +702,3 @@ def test_conv2d_gather_chunks_and_image_groups(backend, dtype, threads, stride, 
             assert_close(dx, want[0], dtype)
         else:
             assert dx is None
-
-
-@pytest.mark.parametrize("threads", ["1", "2", "3"])
-def test_conv2d_shift_chunks_and_image_groups(backend, dtype, threads, monkeypatch):
-    # one image per chunk, and (on NumPy with threadpoolctl) groups of images run on threads
-    # of their own, each group followed by its own zero image: the same results as the reference
-    from xcnn.ops import conv
-
-    monkeypatch.setattr(conv, "_SHIFT_CHUNK_BYTES", 1)
-    monkeypatch.setenv("XCNN_THREADS", threads)
-    x, w, b = _random((5, 6, 7, 3), 20), _random((4, 3, 2, 3), 21), _random((4,), 22)
-    padding = ((1, 1), (0, 1))
-    expected = ref.conv2d(x, w, b, 1, padding)
-    dy = _random(expected.shape, 23)
-    xb, wb, bb, dyb = on(backend, x, w, b, dy, dtype=dtype)
-    workspace = {}
-    for _ in range(2):  # the second step reuses the workspace's buffers
-        y, x_flat = ops.conv2d_forward(xb, wb, bb, padding=padding, algorithm="shift", workspace=workspace)
-        assert_close(y, expected, dtype)
-        dx, dw, db = ops.conv2d_backward(
-            dyb, xb, wb, padding=padding, algorithm="shift", cols=x_flat, workspace=workspace
-        )
-        for got, want in zip((dx, dw, db), ref.conv2d_backward(dy, x, w, 1, padding)):
-            assert_close(got, want, dtype)
-    groups = conv._shift_groups(B.namespace(backend), 5, 1)
-    assert x_flat.shape[0] == (5 + groups) * 8 * 8  # padded to 8x8
-    if backend != "numpy" or conv.parallel._blas_controller() is None:
-        assert groups == 1
-    else:
-        assert groups == int(threads)

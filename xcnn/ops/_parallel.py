@@ -1,9 +1,11 @@
 """The NumPy fast path's parallelism: independent groups of images on one thread per core.
 
-Why: the shift convolution is hundreds of small GEMMs per step. OpenBLAS splits each one over
-its threads and joins them after it, and on this shared 2-core VM a join waits for a
-descheduled thread: whole VGG steps measured 3.2-3.6x slower than im2col's one big GEMM with
-OpenBLAS's 2 threads, and 1.9x faster with 1 (docs/performance.md). So on NumPy, when
+Why: a convolution worked in cache-sized chunks (the gather convolution) is dozens of GEMMs
+per layer and step. OpenBLAS splits each one over its threads and joins them after it, and on
+this shared 2-core VM a join waits for a descheduled thread: whole VGG steps measured 3.2-3.6x
+slower than im2col's one big GEMM with OpenBLAS's 2 threads, and 1.9x faster with 1 (then
+with the "shift" convolution, hundreds of GEMMs per step, which gather replaced;
+docs/performance.md). So on NumPy, when
 threadpoolctl can hold OpenBLAS to one thread, the op gives each core a group of images of
 its own (NumPy's GEMMs and element-wise loops release the GIL) and joins once per op.
 

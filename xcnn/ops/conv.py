@@ -1,30 +1,22 @@
 """2-D convolution (cross-correlation, as in every deep-learning library), NHWC.
 
-Two ways to turn a convolution into one matmul, chosen by :func:`conv_algorithm`:
+Three ways to turn a convolution into matmuls, chosen by :func:`conv_algorithm`:
 
 - ``"im2col"``: the KH*KW strided slices of the padded input are gathered into one matrix
   ``cols`` of shape ``(N*OH*OW, KH*KW*C)`` and multiplied by the filters. Backward: the weight
   gradient is one matmul with the same ``cols``; the input gradient is one matmul followed by
   KH*KW slice-adds back into the padded input.
-- ``"shift"`` (stride 1 only): no window matrix at all. The batch is padded once and viewed
-  as one ``(rows, C)`` matrix of its flattened padded images; the input of kernel tap
-  (i, j) for every output pixel of the padded grid is then the contiguous row slice starting
-  i*Wp + j rows later, so the convolution is KH*KW GEMMs ``(rows, C) @ (C, F)`` summed, over
-  chunks of a few images whose buffers stay in the CPU's cache; rows of the grid's border are
-  computed and dropped (a (Hp*Wp)/(OH*OW) overhead, 13 % at 32x32 with 'same'). Backward: the
-  weight gradient of tap (i, j) is the same row slice transposed times the output gradient
-  laid on the padded grid; the input gradient adds the output gradient times each tap's
-  filters back into that slice: the exact adjoint, so no col2im and no flipped kernel.
-  It needs only the padded input (1.1x the input, not KH*KW times) kept for the backward.
 - ``"banded"``: only the KH row slices are gathered, ``rows`` of shape ``(N*OH, KH*Wp*C)``
   (whole padded image rows), and multiplied by a banded matrix ``(KH*Wp*C, OW*F)`` that holds
   the filters once per output column (zeros elsewhere). It does Wp/KW times the arithmetic,
   but its matrix is KW*OW/Wp times smaller and its GEMM has a good shape, so for small images
   and wide kernels (the article's 7x7 on 28x28) it is the faster one; its output is NHWC
   as it comes out of the GEMM.
-- ``"gather"`` (:mod:`.conv_gather`): im2col's matrix as one indexed gather, and the input
-  gradient as another, whatever the kernel size: the fewest kernel launches, the choice for
-  arrays on a GPU.
+- ``"gather"`` (:mod:`.conv_gather`): im2col's matrix as one indexed gather from the images
+  with a zero row appended (the padding), a cache-sized chunk of images at a time, and the
+  input gradient as another gather, from the output gradient: no col2im, no window matrix
+  kept between the passes, the fewest kernel launches. The choice for stride-1 convolutions
+  of several channels, and for every convolution on a GPU.
 """
 
 from __future__ import annotations
@@ -530,262 +522,6 @@ def im2col_backward(
     return dx, dw
 
 
-# --- the "shift" algorithm -------------------------------------------------------------------
-
-# L2-resident working set of one chunk (bytes): the chunk's input rows, its output on the
-# padded grid and a GEMM result of the same size. Measured on the 2-core VM with 2 MiB of L2
-# per core (docs/performance.md): chunks much above this fall out of cache, much below it
-# make GEMMs too short for the BLAS to reach its rate.
-_SHIFT_CHUNK_BYTES = 3 << 20
-# On a GPU chunks save no cache misses, and each one costs its kernel launches: the whole batch
-# is one chunk, up to this working set.
-_SHIFT_CHUNK_BYTES_ACCELERATOR = 1 << 30
-
-
-def _shift_grid(win):
-    """``(Hp, Wp, tail)`` of the shift algorithm: the padded image size and how many rows past
-    the last image the furthest tap reads ((KH-1)*Wp + KW-1, always less than one image)."""
-    kh, kw = win.kernel
-    hp, wp = win.out[0] + kh - 1, win.out[1] + kw - 1
-    return hp, wp, (kh - 1) * wp + kw - 1
-
-
-def shift_chunk(n: int, hp: int, wp: int, row_floats: int, itemsize: int, accelerator: bool = False) -> int:
-    """How many images the shift algorithm's GEMMs take at a time.
-
-    The chunk's buffers, `row_floats` numbers per pixel of the padded grid, stay within
-    `_SHIFT_CHUNK_BYTES`. The one place that sizes the chunks: the forward's rows hold the
-    input and two output-sized buffers (C + 2F), the backward's the output gradient on the
-    grid, its KH*KW shifted copies side by side and the input gradient (F + KH*KW*F + C).
-
-    Args:
-        n: The batch size.
-        hp: The padded image height.
-        wp: The padded image width.
-        row_floats: The numbers each buffer row of the pass holds, together.
-        itemsize: Bytes per element (4 for float32, 8 for float64).
-        accelerator: Whether the arrays are on a GPU (or another device off the host): then
-            the chunk is the whole batch, up to `_SHIFT_CHUNK_BYTES_ACCELERATOR`.
-
-    Returns:
-        The chunk size, at least 1 and at most `n`.
-
-    Examples:
-        >>> from xcnn.ops.conv import shift_chunk
-        >>> shift_chunk(64, 34, 34, 16 + 2 * 32, 4)  # a forward pass, C = 16 -> F = 32
-        8
-        >>> shift_chunk(64, 34, 34, 16 + 2 * 32, 4, accelerator=True)
-        64
-    """
-    per_image = hp * wp * row_floats * itemsize
-    budget = _SHIFT_CHUNK_BYTES_ACCELERATOR if accelerator else _SHIFT_CHUNK_BYTES
-    return max(1, min(n, budget // per_image))
-
-
-def _forward_chunk(xp, x, n, hp, wp, c, f):
-    """The forward's chunk of ``x``'s batch (it also sets the image groups, so x_flat's layout)."""
-    return shift_chunk(n, hp, wp, c + 2 * f, xp.finfo(x.dtype).bits // 8, off_host(x))
-
-
-def _fill_padded(xp, grid, x, win):
-    """Write NHWC ``x`` into the interior of the padded ``grid`` ``(N', Hp, Wp, C)`` (N' >= N)
-    and zeros everywhere else: its border, and the images past N. ``grid`` may hold anything
-    before (a reused scratch buffer); only the cells outside the interior are zeroed."""
-    n, h, w = x.shape[0], x.shape[1], x.shape[2]
-    ((top, _), (left, _)) = win.pads
-    grid[:n, top : top + h, left : left + w, :] = x
-    if grid.shape[0] > n:
-        grid[n:, ...] = 0
-    if top:
-        grid[:n, :top, :, :] = 0
-    if top + h < grid.shape[1]:
-        grid[:n, top + h :, :, :] = 0
-    if left:
-        grid[:n, top : top + h, :left, :] = 0
-    if left + w < grid.shape[2]:
-        grid[:n, top : top + h, left + w :, :] = 0
-
-
-def _tap_offsets(win, wp):
-    """Row offset of each kernel tap (i, j) in the flattened padded batch, row-major."""
-    kh, kw = win.kernel
-    return [i * wp + j for i in range(kh) for j in range(kw)]
-
-
-def _tap_filters(xp, w):
-    """``(KH*KW, C, F)``: tap k's ``(C, F)`` filter matrix, contiguous."""
-    f, kh, kw, c = w.shape
-    return xp.reshape(xp.permute_dims(w, (1, 2, 3, 0)), (kh * kw, c, f))
-
-
-def _shift_groups(xp, n, chunk):
-    """How many groups of images the shift algorithm runs side by side: one per core on the
-    NumPy fast path (see :mod:`._parallel`) when the batch has a chunk for each, else 1.
-    Each group is followed by a zero image in the padded batch, so groups share no rows."""
-    workers = parallel.workers(xp)
-    return workers if workers > 1 and n >= workers * chunk else 1
-
-
-def shift_forward(
-    xp: Namespace, x: Array, w: Array, b: Array | None, win: Window, workspace: dict[str, Array] | None = None
-) -> tuple[Array, Array]:
-    """The shift algorithm (stride 1): `(y, x_flat)`.
-
-    x_flat is the flattened padded batch that `shift_backward` reuses: G groups of images
-    (see `_shift_groups`), each followed by one zero image that its last taps read past the end.
-
-    Args:
-        xp: The arrays' namespace.
-        x: The input `(N, H, W, C)`, float32 or float64.
-        w: The filters `(F, KH, KW, C)`, of `x`'s dtype.
-        b: The bias `(F,)`, or `None`.
-        win: The convolution's `Window`; its stride must be 1.
-        workspace: If given, x_flat and the chunk buffers are built in the caller's arrays
-            (see `xcnn.ops._workspace`).
-
-    Returns:
-        `y` `(N, OH, OW, F)`, a fresh array, and `x_flat` `((N+G)*Hp*Wp, C)`.
-
-    Examples:
-        >>> import numpy as np
-        >>> from xcnn.backend import namespace
-        >>> from xcnn.ops._geometry import window_geometry
-        >>> from xcnn.ops.conv import shift_forward
-        >>> x, w, b = np.arange(18.0).reshape(1, 3, 3, 2), np.ones((4, 2, 2, 2)), np.arange(4.0)
-        >>> y, x_flat = shift_forward(namespace("numpy"), x, w, b, window_geometry((3, 3), (2, 2), 1, 0))
-        >>> y.shape, x_flat.shape, y[0, :, :, 0].tolist()
-        ((1, 2, 2, 4), (18, 2), [[36.0, 52.0], [84.0, 100.0]])
-    """
-    n, c = x.shape[0], x.shape[3]
-    f = w.shape[0]
-    (oh, ow) = win.out
-    hp, wp, _ = _shift_grid(win)
-    per = hp * wp
-    chunk = _forward_chunk(xp, x, n, hp, wp, c, f)
-    groups = parallel.group_bounds(n, _shift_groups(xp, n, chunk))
-    grid = scratch(xp, workspace, "shift_x", (n + len(groups), hp, wp, c), x.dtype, x.device)
-    for g, (first, count) in enumerate(groups):
-        _fill_padded(xp, grid[first + g : first + g + count + 1, ...], x[first : first + count, ...], win)
-    x_flat = xp.reshape(grid, ((n + len(groups)) * per, c))
-    taps, offsets = _tap_filters(xp, w), _tap_offsets(win, wp)
-    y = xp.empty((n, oh, ow, f), dtype=x.dtype, device=x.device)
-
-    def run_group(g):
-        first_image, images = groups[g]
-        z_all = scratch(xp, workspace, f"shift_z{g}", (chunk * per, f), x.dtype, x.device)
-        t_all = scratch(xp, workspace, f"shift_t{g}", (chunk * per, f), x.dtype, x.device)
-        for first in range(first_image, first_image + images, chunk):
-            count = min(chunk, first_image + images - first)
-            rows, start = count * per, (first + g) * per
-            z = matmul_into(
-                xp, x_flat[start + offsets[0] : start + offsets[0] + rows, :], taps[0, ...], z_all[:rows, :]
-            )
-            for k in range(1, len(offsets)):
-                at = start + offsets[k]
-                z += matmul_into(xp, x_flat[at : at + rows, :], taps[k, ...], t_all[:rows, :])
-            if b is not None:  # here, while z is in cache and on the group's own core
-                z = add_bias(xp, z, b)
-            y[first : first + count, ...] = xp.reshape(z, (count, hp, wp, f))[:, :oh, :ow, :]
-
-    parallel.run(xp, run_group, len(groups))
-    return y, x_flat
-
-
-def shift_backward(
-    xp: Namespace,
-    dy: Array,
-    w: Array,
-    win: Window,
-    x_flat: Array,
-    x_shape: Shape,
-    need_dx: bool,
-    workspace: dict[str, Array] | None = None,
-) -> tuple[Array | None, Array]:
-    """Gradients of `shift_forward` from its output gradient: `(dx, dw)`.
-
-    Per chunk, dy is laid on the padded grid (zeros on its border, so the dropped rows get no
-    gradient), and its KH*KW copies, each shifted down by one tap's row offset, are laid side
-    by side: `dz_taps` `(rows, KH*KW*F)`. Tap k's forward read the input rows `offset_k` later
-    than the output row it wrote, so both gradients are one GEMM each, with no accumulation
-    pass: `dw_taps = x_rows.T @ dz_taps` (`(C, KH*KW*F)`: every tap's `(C, F)` block) and
-    `dx_rows = dz_taps @ w_taps` (`w_taps` `(KH*KW*F, C)`, tap k's filters transposed). The
-    grid's zero border is what makes a chunk self-contained: the rows a tap shifts in from the
-    chunk before, or out past its end, are border rows, so zeros. Groups of images run side by
-    side like the forward's; their weight gradients are summed at the end.
-
-    Args:
-        xp: The arrays' namespace.
-        dy: The output gradient `(N, OH, OW, F)`.
-        w: The filters `(F, KH, KW, C)`.
-        win: The convolution's `Window`.
-        x_flat: The flattened padded batch `shift_forward` returned.
-        x_shape: The input's shape `(N, H, W, C)`.
-        need_dx: Whether to compute the input gradient.
-        workspace: As in `shift_forward`.
-
-    Returns:
-        `dx` of shape `x_shape`, or `None` unless `need_dx`, and `dw` of `w`'s shape.
-
-    Examples:
-        >>> import numpy as np
-        >>> from xcnn.backend import namespace
-        >>> from xcnn.ops._geometry import window_geometry
-        >>> from xcnn.ops.conv import shift_backward, shift_forward
-        >>> xp, win = namespace("numpy"), window_geometry((3, 3), (2, 2), 1, 0)
-        >>> x, w = np.arange(18.0).reshape(1, 3, 3, 2), np.ones((4, 2, 2, 2))
-        >>> y, x_flat = shift_forward(xp, x, w, None, win)
-        >>> dx, dw = shift_backward(xp, np.ones_like(y), w, win, x_flat, x.shape, True)
-        >>> dx[0, :, :, 0].tolist()
-        [[4.0, 8.0, 4.0], [8.0, 16.0, 8.0], [4.0, 8.0, 4.0]]
-        >>> dw[0, :, :, 0].tolist()
-        [[16.0, 24.0], [40.0, 48.0]]
-    """
-    n, h, wd, c = x_shape
-    f, kh, kw, _ = w.shape
-    hp, wp, _ = _shift_grid(win)
-    per, taps = hp * wp, kh * kw
-    offsets = _tap_offsets(win, wp)
-    groups = parallel.group_bounds(n, _shift_groups(xp, n, _forward_chunk(xp, dy, n, hp, wp, c, f)))
-    chunk = shift_chunk(n, hp, wp, f + taps * f + c, xp.finfo(dy.dtype).bits // 8, off_host(dy))
-    # block k of the rows: tap k's filters transposed, (F, C)
-    w_taps = xp.reshape(xp.permute_dims(w, (1, 2, 0, 3)), (taps * f, c))
-    dx = xp.empty(x_shape, dtype=dy.dtype, device=dy.device) if need_dx else None
-    # the grid's interior, where dy goes; its border stays 0 (the chunk's output window)
-    dy_win = dataclasses.replace(win, pads=((0, kh - 1), (0, kw - 1)))
-    ((top, _), (left, _)) = win.pads
-    d_taps: list[Array] = [None] * len(groups)
-
-    def run_group(g):
-        first_image, images = groups[g]
-        dz_grid = scratch(xp, workspace, f"shift_dz{g}", (chunk, hp, wp, f), dy.dtype, dy.device)
-        dz_taps = scratch(xp, workspace, f"shift_dztaps{g}", (chunk * per, taps * f), dy.dtype, dy.device)
-        dx_rows = scratch(xp, workspace, f"shift_dx{g}", (chunk * per, c), dy.dtype, dy.device) if need_dx else None
-        dw_part = scratch(xp, workspace, f"shift_dw{g}", (c, taps * f), dy.dtype, dy.device)
-        for k, offset in enumerate(offsets):  # the rows shifted in from before the chunk: border zeros
-            dz_taps[:offset, k * f : (k + 1) * f] = 0
-        group_taps = xp.zeros((c, taps * f), dtype=dy.dtype, device=dy.device)
-        for first in range(first_image, first_image + images, chunk):
-            count = min(chunk, first_image + images - first)
-            rows, start = count * per, (first + g) * per
-            grid = dz_grid[:count, ...]
-            _fill_padded(xp, grid, dy[first : first + count, ...], dy_win)
-            dz = xp.reshape(grid, (rows, f))
-            for k, offset in enumerate(offsets):
-                dz_taps[offset:rows, k * f : (k + 1) * f] = dz[: rows - offset, :]
-            group_taps += matmul_into(xp, x_flat[start : start + rows, :].T, dz_taps[:rows, :], dw_part)
-            if need_dx:
-                grad = matmul_into(xp, dz_taps[:rows, :], w_taps, dx_rows[:rows, :])
-                dx[first : first + count, ...] = xp.reshape(grad, (count, hp, wp, c))[
-                    :, top : top + h, left : left + wd, :
-                ]
-        d_taps[g] = group_taps
-
-    parallel.run(xp, run_group, len(groups))
-    total = functools.reduce(operator.add, d_taps)
-    dw = xp.permute_dims(xp.reshape(total, (c, kh, kw, f)), (3, 1, 2, 0))
-    return dx, dw
-
-
 # the fewest input channels for which the gather algorithm beats im2col at stride 1 (its GEMM's
 # inner dimension is KH*KW*C either way; gather's gathered rows are C floats long). On the VM
 # (Emerald Rapids, 2026-12-01), forward + backward at batch 128, 3x3 'same' on 32x32, BLAS at
@@ -803,25 +539,27 @@ GATHER_MIN_CHANNELS = 8
 BANDED_MAX_WIDTH_RATIO = 8
 BANDED_MAX_WIDTH_RATIO_STRIDED = 4
 
-ALGORITHMS = ("im2col", "banded", "shift", "gather")
+ALGORITHMS = ("im2col", "banded", "gather")
 
 
 def conv_algorithm(x_shape: Shape, w_shape: Shape, win: Window, accelerator: bool = False) -> str:
-    """`"banded"`, `"shift"`, `"im2col"` or `"gather"` for a convolution: the one place that chooses.
+    """`"gather"`, `"banded"` or `"im2col"` for a convolution: the one place that chooses.
 
-    On an accelerator (a GPU), `"gather"`: one indexed gather and one GEMM each way, where
-    the others launch a copy per kernel tap (see `xcnn.ops.conv_gather`). On the host:
+    On an accelerator (a GPU), always `"gather"`: one indexed gather and one GEMM each way,
+    where the others launch a copy per kernel tap (see `xcnn.ops.conv_gather`). On the host
+    (measured on NumPy/OpenBLAS, docs/performance.md):
 
-    A stride-1 convolution of at least `GATHER_MIN_CHANNELS` input channels takes the gather
-    algorithm too, its window matrix gathered a cache-sized chunk of images at a time (the VGG
-    and ResNet layers; it beat the shift algorithm on every 3x3 and 5x5 shape of
-    `benchmarks/ops.py`, docs/performance.md). Strided convolutions do not: its input
-    gradient gathers s*s times the arithmetic. Of the rest, the banded GEMM does Wp/KW times the useful arithmetic; up to
-    `BANDED_MAX_WIDTH_RATIO` times it is cheaper than building, writing and reading an im2col
-    matrix KH*KW times the input (measured on NumPy/OpenBLAS, see docs/performance.md): the
-    seeds' MNIST nets and LeNet (`BANDED_MAX_WIDTH_RATIO_STRIDED` for strided convolutions). The
-    rest use im2col. When a max pool follows, the fused `conv_pool` op runs only for banded and
-    im2col (see `fuses_with_max_pool`).
+    - a stride-1 convolution of at least `GATHER_MIN_CHANNELS` input channels takes gather
+      too, its window matrix gathered a cache-sized chunk of images at a time (the VGG and
+      ResNet layers). Strided ones do not: its input gradient gathers s*s times the arithmetic;
+    - of the rest, the banded GEMM does Wp/KW times the useful arithmetic; up to
+      `BANDED_MAX_WIDTH_RATIO` times (`BANDED_MAX_WIDTH_RATIO_STRIDED` for strided
+      convolutions) that is cheaper than building, writing and reading an im2col matrix KH*KW
+      times the input: the seeds' MNIST nets and LeNet;
+    - the rest use im2col.
+
+    When a max pool follows, the fused `conv_pool` op runs only for banded and im2col (see
+    `fuses_with_max_pool`).
 
     Args:
         x_shape: The input's shape `(N, H, W, C)`.
@@ -842,9 +580,7 @@ def conv_algorithm(x_shape: Shape, w_shape: Shape, win: Window, accelerator: boo
         >>> conv_algorithm((1, 32, 32, 32), (8, 3, 3, 32), window_geometry((32, 32), (3, 3), 1, "same"), True)
         'gather'
     """
-    if accelerator:
-        return "gather"
-    if win.stride == (1, 1) and w_shape[3] >= GATHER_MIN_CHANNELS:
+    if accelerator or (win.stride == (1, 1) and w_shape[3] >= GATHER_MIN_CHANNELS):
         return "gather"
     padded_width = x_shape[2] + sum(win.pads[1])
     ratio = BANDED_MAX_WIDTH_RATIO if win.stride == (1, 1) else BANDED_MAX_WIDTH_RATIO_STRIDED
@@ -857,9 +593,7 @@ def _pick_algorithm(x, w, win, algorithm):
     if algorithm == "auto":
         return conv_algorithm(tuple(x.shape), tuple(w.shape), win, off_host(x))
     if algorithm not in ALGORITHMS:
-        raise ValueError(f"algorithm must be 'auto', 'im2col', 'banded', 'shift' or 'gather', got {algorithm!r}")
-    if algorithm == "shift" and win.stride != (1, 1):
-        raise ValueError(f"algorithm 'shift' needs stride 1, got stride {win.stride}; use 'im2col' or 'auto'")
+        raise ValueError(f"algorithm must be 'auto', 'im2col', 'banded' or 'gather', got {algorithm!r}")
     return algorithm
 
 
@@ -874,15 +608,15 @@ def conv2d(
         b: The bias `(F,)`, or `None`.
         stride: An int or `(sh, sw)`.
         padding: An int, `(ph, pw)`, `((top, bottom), (left, right))`, `"valid"` or `"same"`.
-        algorithm: `"auto"` (see `conv_algorithm`), `"im2col"`, `"banded"`, `"shift"`
-            (stride 1 only) or `"gather"`; the same result up to float rounding.
+        algorithm: `"auto"` (see `conv_algorithm`), `"im2col"`, `"banded"` or `"gather"`; the
+            same result up to float rounding.
 
     Returns:
         `(N, OH, OW, F)` in the dtype of `x`.
 
     Raises:
         ValueError: If `x` is not 4-D, `w` not `(F, KH, KW, C)` with x's C, `b` not `(F,)`,
-            the window does not fit, or `algorithm` is unknown (or `"shift"` with a stride).
+            the window does not fit, or `algorithm` is unknown.
         TypeError: If `w` has another dtype than `x`, or they are not floating.
 
     Examples:
@@ -908,8 +642,8 @@ def conv2d_forward(
     """`conv2d` that also returns the window matrix its GEMM read.
 
     That is `cols` `(N*OH*OW, KH*KW*C)` for im2col, `rows` `(N*OH, KH*Wp*C)` for the banded
-    algorithm, the flattened padded batch `((N+G)*Hp*Wp, C)` for shift (see `shift_forward`),
-    the images with a zero row each `(N, H*W+1, C)` for gather (see `gather_forward`).
+    algorithm, the images with a zero row each `(N, H*W+1, C)` for gather (see
+    `xcnn.ops.conv_gather.gather_forward`, which gathers its window matrix from them again).
     A layer keeps it for `conv2d_backward` (`cols=`), which then builds no second one: one
     buffer of extra memory, built once per step.
 
@@ -944,8 +678,6 @@ def conv2d_forward(
     n, f = x.shape[0], w.shape[0]
     (oh, ow) = win.out
     chosen = _pick_algorithm(x, w, win, algorithm)
-    if chosen == "shift":
-        return shift_forward(xp, x, w, b, win, workspace)
     if chosen == "banded":
         y, rows = banded_forward(xp, x, w, b, win, workspace=workspace)
         return xp.reshape(y, (n, oh, ow, f)), rows
@@ -983,7 +715,7 @@ def conv2d_backward(
         need_dx: `False` skips the input gradient (the first layer of a network needs none).
         cols: The window matrix from `conv2d_forward`, if kept (else it is rebuilt).
         algorithm: As in the forward call.
-        workspace: The shift algorithm's chunk buffers are kept there (as in
+        workspace: The gather algorithm's chunk buffers are kept there (as in
             `conv2d_forward`; pass the same dict).
 
     Returns:
@@ -1016,19 +748,14 @@ def conv2d_backward(
     padded = padded_shape(tuple(x.shape), win)
     chosen = _pick_algorithm(x, w, win, algorithm)
     banded = chosen == "banded"
-    if chosen == "shift":
-        chunk = _forward_chunk(xp, x, n, padded[1], padded[2], padded[3], f)
-        want = ((n + _shift_groups(xp, n, chunk)) * padded[1] * padded[2], padded[3])
-    elif banded:
+    if banded:
         want = (n * oh, win.kernel[0] * padded[2] * padded[3])
     elif chosen == "gather":
         want = (n, x.shape[1] * x.shape[2] + 1, x.shape[3])
     else:
         want = (n * oh * ow, win.size * x.shape[3])
     if cols is None:
-        if chosen == "shift":
-            cols = shift_forward(xp, x, w, None, win)[1]
-        elif chosen == "gather":
+        if chosen == "gather":
             cols = rows_with_zero(xp, x, n, x.shape[1] * x.shape[2])
         else:
             cols = (row_windows if banded else im2col)(xp, pad_hw(x, win), win)
@@ -1036,9 +763,7 @@ def conv2d_backward(
         raise ValueError(
             f"cols must be the window matrix conv2d_forward returned, shape {want}, got {tuple(cols.shape)}"
         )
-    if chosen == "shift":
-        dx, dw = shift_backward(xp, dy, w, win, cols, tuple(x.shape), need_dx, workspace)
-    elif banded:
+    if banded:
         dx, dw = banded_backward(xp, xp.reshape(dy, (n * oh, ow * f)), w, win, cols, tuple(x.shape), need_dx)
     elif chosen == "gather":
         dx, dw = gather_backward(xp, xp.reshape(dy, (-1, f)), w, win, cols, tuple(x.shape), need_dx, workspace)

@@ -17,8 +17,9 @@
 What the backward keeps is the images with their zero rows ``(N, H*W+1, C)``, not the window
 matrix: the matrix is gathered a chunk of images at a time, into a buffer that stays in the
 CPU's cache between the ``take`` that writes it and the GEMM that reads it (the chunk sized by
-:func:`gather_chunk`; on the CPU that is what makes it faster than im2col's one big matrix and
-than the shift algorithm's KH*KW thin GEMMs). On NumPy the chunks run in groups of images, one
+:func:`gather_chunk`; on the CPU that is what makes it faster than im2col's one big matrix, and
+than the "shift" algorithm it replaced, KH*KW thin GEMMs over row-shifted views of the padded
+batch: docs/performance.md). On NumPy the chunks run in groups of images, one
 per core (see :mod:`._parallel`). On a GPU the whole batch is one chunk: each direction is then
 a handful of kernel launches whatever the kernel size (forward 5, backward 7), where the slice
 algorithms launch one copy per tap.
@@ -279,7 +280,7 @@ def gather_backward(
             rows = slice(first * per, (first + count) * per)
             product = xp.reshape(cols, (count * per, taps * c))
             if dws[g] is None:  # the group's first chunk: its product is the sum so far
-                dws[g] = dz[rows, :].T @ product
+                dws[g] = matmul_into(xp, dz[rows, :].T, product, xp.empty_like(part))
             else:
                 dws[g] += matmul_into(xp, dz[rows, :].T, product, part)
             if need_dx:

@@ -117,7 +117,7 @@ def conv2d_max_pool2d(
         stride: The convolution's stride, as in `conv2d`.
         padding: The convolution's padding, as in `conv2d`.
         pool_size: An int or `(PH, PW)`.
-        algorithm: `"auto"`, `"im2col"` or `"banded"` (the fused op has no shift or gather form).
+        algorithm: `"auto"`, `"im2col"` or `"banded"` (the fused op has no gather form).
         workspace: As in `conv2d_max_pool2d_forward`.
 
     Returns:
@@ -142,13 +142,13 @@ def conv2d_max_pool2d(
 def _layout(x, w, win, pool, algorithm):
     """``(banded, outer)``: which GEMM, and the leading axis of the ``(outer, PH, PW, inner)``
     grid its output is viewed as (one output row of windows per grid row for the banded GEMM,
-    a single row for im2col). The fused op has no shift or gather form: where ``"auto"`` would
-    pick either for the conv alone, it runs im2col (the model does not fuse such pairs, see
+    a single row for im2col). The fused op has no gather form: where ``"auto"`` would pick
+    it for the conv alone, it runs im2col (the model does not fuse such pairs, see
     :func:`fuses_with_max_pool`)."""
     if algorithm not in ("auto", "im2col", "banded"):
         raise ValueError(
             f"algorithm must be 'auto', 'im2col' or 'banded' (the fused conv + max pool has no "
-            f"shift form), got {algorithm!r}"
+            f"gather form), got {algorithm!r}"
         )
     if algorithm == "auto":  # the host's choice; there is no fused "gather" (it runs as im2col)
         algorithm = conv_algorithm(tuple(x.shape), tuple(w.shape), win)
