@@ -748,6 +748,7 @@ def conv2d_backward(
     padded = padded_shape(tuple(x.shape), win)
     chosen = _pick_algorithm(x, w, win, algorithm)
     banded = chosen == "banded"
+    want: tuple[int, ...]
     if banded:
         want = (n * oh, win.kernel[0] * padded[2] * padded[3])
     elif chosen == "gather":
