@@ -192,3 +192,60 @@ def test_cli_passes_the_device(tmp_path, capsys):
     assert "cupy" in capsys.readouterr().out
     args = cli.build_parser().parse_args(["train", "--backend", "torch", "--device", "meta"])
     assert args.device == "meta"
+
+
+OFF_HOST_USERS = ("xcnn.ops.conv", "xcnn.ops.conv_gather", "xcnn.ops.reductions", "xcnn.ops._workspace")
+
+
+@pytest.fixture
+def as_if_on_a_gpu(monkeypatch):
+    """Every op takes its accelerator branch (gather in one chunk, one-kernel channel sums, a
+    broadcast bias) on whatever backend the test runs: the values those branches compute are
+    checked here, where "meta" (the GPU stand-in of the launch counts) has none to check."""
+    for module in OFF_HOST_USERS:
+        monkeypatch.setattr(sys.modules[module], "off_host", lambda x: True)
+
+
+def test_the_accelerator_branches_compute_what_the_host_ones_do(backend, as_if_on_a_gpu):
+    import reference as ref
+    from conftest import assert_close, on
+
+    from xcnn import ops
+    from xcnn.ops._workspace import add_bias
+
+    rng = np.random.default_rng(0)
+    x, w, b = rng.standard_normal((3, 7, 6, 2)), rng.standard_normal((4, 3, 3, 2)), rng.standard_normal(4)
+    xb, wb, bb = on(backend, x, w, b, dtype="float64")
+    y = ops.conv2d(xb, wb, bb, stride=(2, 1), padding="same")  # "auto" picks gather here
+    assert_close(y, ref.conv2d(x, w, b, (2, 1), "same"), "float64")
+    dy = rng.standard_normal(y.shape)
+    for got, want in zip(
+        ops.conv2d_backward(on(backend, dy, dtype="float64"), xb, wb, stride=(2, 1), padding="same"),
+        ref.conv2d_backward(dy, x, w, (2, 1), "same"),
+    ):
+        assert_close(got, want, "float64")
+    assert_close(ops.channel_sum(xb), x.sum(axis=(0, 1, 2)), "float64")
+    assert_close(ops.channel_mean(xb), x.mean(axis=(0, 1, 2)), "float64")
+    z = rng.standard_normal((5, 3 * 4))  # K = 3 copies of F = 4 channels per row, as the banded GEMM emits
+    assert_close(
+        add_bias(B.namespace(backend), on(backend, z.copy(), dtype="float64"), bb), z + np.tile(b, 3), "float64"
+    )
+
+
+def test_a_resnet_trains_the_same_on_the_accelerator_branches(backend, monkeypatch):
+    rng = np.random.default_rng(1)
+    x, y = rng.uniform(size=(6, 8, 8, 3)), rng.integers(0, 10, 6)
+
+    def losses():
+        model = zoo.resnet(input_shape=(8, 8, 3), widths=(8, 16), blocks=1, backend=backend, dtype="float64", seed=0)
+        model.compile("adam", "sparse_categorical_crossentropy")
+        return [model.train_on_batch(x, y) for _ in range(3)], model.get_weights()
+
+    host_losses, host_weights = losses()
+    with monkeypatch.context() as patch:
+        for module in OFF_HOST_USERS:
+            patch.setattr(sys.modules[module], "off_host", lambda x: True)
+        gpu_losses, gpu_weights = losses()
+    np.testing.assert_allclose(gpu_losses, host_losses, rtol=1e-10)
+    for got, want in zip(gpu_weights, host_weights):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)

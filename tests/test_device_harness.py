@@ -355,7 +355,7 @@ BATCH = {"vgg": 16}
 def step_launches(name):
     bench = _train_step_module()
     # xcnn counted on "meta", the stand-in for a GPU: ops size their work for the device they
-    # run on (the shift convolution takes the whole batch in one chunk there, where on the CPU
+    # run on (every convolution is gather there, the whole batch in one chunk, where on the CPU
     # it takes L2-sized chunks, each with its own launches), and a GPU's launches are the goal
     args = argparse.Namespace(model=name, batch_size=BATCH.get(name, 100), dtype="float32", backend="torch")
     _, _, _, step = bench.xcnn_stepper(argparse.Namespace(**vars(args), device="meta"))

@@ -283,6 +283,13 @@ def test_conv_algorithm_takes_gather_on_an_accelerator_only(x_shape, w_shape, st
     assert ops.conv_algorithm(x_shape, w_shape, win) != "gather"
 
 
+def test_a_1x1_kernel_takes_im2col_on_the_host():
+    # a strided copy of the input: faster than gather's take and the banded GEMM's W-fold work
+    for x_shape in ((None, 8, 8, 128), (None, 16, 16, 64), (None, 32, 32, 3)):
+        win = ops.window_geometry(x_shape[1:3], (1, 1), 1, "valid")
+        assert ops.conv_algorithm(x_shape, (64, 1, 1, x_shape[3]), win) == "im2col"
+
+
 def test_gather_chunks_fit_the_cache_on_the_host_and_take_the_batch_on_a_gpu():
     from xcnn.ops.conv_gather import GATHER_CHUNK_BYTES, gather_chunk
 

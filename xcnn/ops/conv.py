@@ -549,6 +549,8 @@ def conv_algorithm(x_shape: Shape, w_shape: Shape, win: Window, accelerator: boo
     where the others launch a copy per kernel tap (see `xcnn.ops.conv_gather`). On the host
     (measured on NumPy/OpenBLAS, docs/performance.md):
 
+    - a 1x1 kernel takes im2col: its window matrix is one strided copy of the input (gather's
+      `take` and the banded GEMM's W-fold arithmetic measured 1.3-2x and 5-10x slower);
     - a stride-1 convolution of at least `GATHER_MIN_CHANNELS` input channels takes gather
       too, its window matrix gathered a cache-sized chunk of images at a time (the VGG and
       ResNet layers). Strided ones do not: its input gradient gathers s*s times the arithmetic;
@@ -580,7 +582,11 @@ def conv_algorithm(x_shape: Shape, w_shape: Shape, win: Window, accelerator: boo
         >>> conv_algorithm((1, 32, 32, 32), (8, 3, 3, 32), window_geometry((32, 32), (3, 3), 1, "same"), True)
         'gather'
     """
-    if accelerator or (win.stride == (1, 1) and w_shape[3] >= GATHER_MIN_CHANNELS):
+    if accelerator:
+        return "gather"
+    if win.size == 1:
+        return "im2col"
+    if win.stride == (1, 1) and w_shape[3] >= GATHER_MIN_CHANNELS:
         return "gather"
     padded_width = x_shape[2] + sum(win.pads[1])
     ratio = BANDED_MAX_WIDTH_RATIO if win.stride == (1, 1) else BANDED_MAX_WIDTH_RATIO_STRIDED
