@@ -202,7 +202,7 @@ def conv2d_max_pool2d_forward(
         >>> x, w = np.arange(32.0).reshape(1, 4, 4, 2), np.ones((3, 1, 1, 2))
         >>> y, cols, at_max = conv2d_max_pool2d_forward(x, w)
         >>> y.shape, cols.shape, at_max.shape, str(at_max.dtype)
-        ((1, 2, 2, 3), (4, 8), (2, 2, 2, 6), 'bool')
+        ((1, 2, 2, 3), (16, 2), (1, 2, 2, 12), 'bool')
     """
     return _forward(x, w, b, stride, padding, pool_size, algorithm, workspace, for_backward=True)
 
