@@ -98,7 +98,14 @@ def gather_indices(xp: Namespace, h: int, w: int, win: Window, device: object) -
     return _cached_gather_indices(xp, h, w, win, device_key(device), Unkeyed(device))
 
 
-def rows_with_zero(xp: Namespace, images: Array, n: int, pixels: int) -> Array:
+def rows_with_zero(
+    xp: Namespace,
+    images: Array,
+    n: int,
+    pixels: int,
+    workspace: dict[str, Array] | None = None,
+    name: str = "gather_rows",
+) -> Array:
     """`images` as `(N, pixels + 1, channels)`: each image's pixels, then a zero row.
 
     What the gather convolution gathers from (its zero row stands for every padding cell).
@@ -109,9 +116,14 @@ def rows_with_zero(xp: Namespace, images: Array, n: int, pixels: int) -> Array:
             the channels (`(N, H, W, C)`, or `(N*OH*OW, F)` for an output gradient).
         n: N.
         pixels: The rows of one image (H*W).
+        workspace: If given, the result is written into `workspace[name]` (see
+            `xcnn.ops._workspace`): on the CPU a fresh array of this size costs a page fault per
+            4 KiB the first time it is written, which measured as much as the convolution's
+            gathers.
+        name: The workspace entry.
 
     Returns:
-        `(N, pixels + 1, channels)`, a fresh array in `images`' dtype.
+        `(N, pixels + 1, channels)` in `images`' dtype.
 
     Examples:
         >>> import numpy as np
@@ -121,9 +133,10 @@ def rows_with_zero(xp: Namespace, images: Array, n: int, pixels: int) -> Array:
         [[1.0, 1.0, 0.0], [1.0, 1.0, 0.0]]
     """
     channels = images.shape[-1]
-    flat = xp.reshape(images, (n, pixels, channels))
-    zero = xp.zeros((n, 1, channels), dtype=images.dtype, device=images.device)
-    return xp.concat([flat, zero], axis=1)
+    rows = scratch(xp, workspace, name, (n, pixels + 1, channels), images.dtype, images.device)
+    rows[:, :pixels, :] = xp.reshape(images, (n, pixels, channels))
+    rows[:, pixels, :] = 0
+    return rows
 
 
 # L2-resident working set of one chunk (bytes): its gathered matrix and the GEMM's output.
@@ -183,7 +196,8 @@ def gather_forward(
 
     Returns:
         `z` `(N*OH*OW, F)`, the output in NHWC order, and `x_rows` `(N, H*W+1, C)`, the images
-        with their zero rows, which the backward gathers from again.
+        with their zero rows, which the backward gathers from again (with a workspace, valid
+        until the next call with it).
 
     Examples:
         >>> import numpy as np
@@ -198,7 +212,7 @@ def gather_forward(
     n, h, wd, c = x.shape
     f, per, taps = w.shape[0], win.out[0] * win.out[1], win.size
     into_cols, _ = gather_indices(xp, h, wd, win, x.device)
-    x_rows = rows_with_zero(xp, x, n, h * wd)
+    x_rows = rows_with_zero(xp, x, n, h * wd, workspace)
     filters = xp.reshape(w, (f, -1)).T
     z = xp.empty((n * per, f), dtype=x.dtype, device=x.device)
     groups = _groups(xp, n)
@@ -264,7 +278,7 @@ def gather_backward(
     image_floats = per * taps * c + (pixels * taps * f + pixels * c if need_dx else 0)
     chunk = gather_chunk(groups[0][1], image_floats, xp.finfo(dz.dtype).bits // 8, off_host(dz))
     if need_dx:
-        dz_rows = rows_with_zero(xp, dz, n, per)
+        dz_rows = rows_with_zero(xp, dz, n, per, workspace, "gather_dz_rows")
         # block t of the rows: tap t's filters transposed, (F, C)
         w_taps = xp.reshape(xp.permute_dims(w, (1, 2, 0, 3)), (taps * f, c))
         dx = xp.empty((n * pixels, c), dtype=dz.dtype, device=dz.device)
