@@ -307,8 +307,8 @@ def take_indices(xp: Namespace, x: Array, indices: Array, axis: int, out: Array 
 
     On torch this is `torch.index_select` itself: array-api-compat's `take` first maps
     negative indices with a comparison and a `where`, two more kernels per call on a GPU. With
-    `out`, the result is written there: by NumPy's and torch's own `out=` (NumPy's in "clip"
-    mode, which writes straight into `out` where its default mode buffers), else copied.
+    `out`, the result is written there: by NumPy's, CuPy's and torch's own `out=` (NumPy's in
+    "clip" mode, which writes straight into `out` where its default mode buffers), else copied.
 
     Args:
         xp: The arrays' namespace.
@@ -334,6 +334,8 @@ def take_indices(xp: Namespace, x: Array, indices: Array, axis: int, out: Array 
         return torch.index_select(x, axis, indices) if out is None else torch.index_select(x, axis, indices, out=out)
     if name == "numpy" and out is not None:
         return np.take(x, indices, axis=axis, out=out, mode="clip")
+    if name == "cupy" and out is not None:  # CuPy's own out= (it has no mode): no second copy on the GPU
+        return x.take(indices, axis=axis, out=out)
     taken = xp.take(x, indices, axis=axis)
     if out is None:
         return taken
