@@ -139,7 +139,7 @@ def rows_with_zero(
     return rows
 
 
-# L2-resident working set of one chunk (bytes): its gathered matrix and the GEMM's output.
+# L2-resident working set of one chunk (bytes): the backward's gathered matrices and input gradient.
 # Measured on the 2-core VM (2 MiB of L2 per core), forward + backward at batch 128, 3x3 'same',
 # one core per group of 64 images; chunk of 1, 2, 4, 8, 16 images (ms):
 # 32x32x16: 34.9 26.9 26.6 27.5 27.8; 32x32x32: 95.3 79.7 67.5 71.9 107.6;
@@ -181,6 +181,15 @@ def _groups(xp, n):
     return parallel.group_bounds(n, parallel.batch_groups(xp, n))
 
 
+def _chunk_of(xp, array, groups, win, c, f, h, w):
+    """One chunk size for both passes of a layer, so that they share the window-matrix buffer
+    of the workspace (two sizes would make each pass allocate it afresh, page faults and all):
+    sized for the backward's buffers, the larger, whether or not it computes the input gradient."""
+    per, pixels = win.out[0] * win.out[1], h * w
+    image_floats = per * win.size * c + pixels * win.size * f + pixels * c
+    return gather_chunk(groups[0][1], image_floats, xp.finfo(array.dtype).bits // 8, off_host(array))
+
+
 def gather_forward(
     xp: Namespace, x: Array, w: Array, b: Array | None, win: Window, workspace: dict[str, Array] | None = None
 ) -> tuple[Array, Array]:
@@ -216,7 +225,7 @@ def gather_forward(
     filters = xp.reshape(w, (f, -1)).T
     z = xp.empty((n * per, f), dtype=x.dtype, device=x.device)
     groups = _groups(xp, n)
-    chunk = gather_chunk(groups[0][1], per * (taps * c + f), xp.finfo(x.dtype).bits // 8, off_host(x))
+    chunk = _chunk_of(xp, x, groups, win, c, f, h, wd)
 
     def run_group(g):
         buffer = scratch(xp, workspace, f"gather_cols{g}", (chunk, per * taps, c), x.dtype, x.device)
@@ -275,8 +284,7 @@ def gather_backward(
     f, per, taps, pixels = w.shape[0], win.out[0] * win.out[1], win.size, h * wd
     into_cols, into_dx = gather_indices(xp, h, wd, win, dz.device)
     groups = _groups(xp, n)
-    image_floats = per * taps * c + (pixels * taps * f + pixels * c if need_dx else 0)
-    chunk = gather_chunk(groups[0][1], image_floats, xp.finfo(dz.dtype).bits // 8, off_host(dz))
+    chunk = _chunk_of(xp, dz, groups, win, c, f, h, wd)
     if need_dx:
         dz_rows = rows_with_zero(xp, dz, n, per, workspace, "gather_dz_rows")
         # block t of the rows: tap t's filters transposed, (F, C)
