@@ -646,6 +646,17 @@ def test_mixing_backends_is_a_type_error():
         ops.conv2d(np.zeros((1, 3, 3, 1)), strict.zeros((1, 3, 3, 1), dtype=strict.float64))
 
 
+def _assert_conv_gradients(got, want, need_dx, dtype):
+    """``conv2d_backward``'s ``(dx, dw, db)`` against the reference's; dx is None without need_dx."""
+    dx, dw, db = got
+    assert_close(dw, want[1], dtype)
+    assert_close(db, want[2], dtype)
+    if need_dx:
+        assert_close(dx, want[0], dtype)
+    else:
+        assert dx is None
+
+
 @pytest.mark.parametrize("threads", ["1", "2", "3"])
 def test_conv2d_im2col_image_groups(backend, dtype, threads, monkeypatch):
     # on NumPy with threadpoolctl, groups of images build, multiply and scatter back their own
@@ -666,16 +677,10 @@ def test_conv2d_im2col_image_groups(backend, dtype, threads, monkeypatch):
         )
         assert_close(y, expected, dtype)
         for need_dx in (True, False):
-            dx, dw, db = ops.conv2d_backward(
+            got = ops.conv2d_backward(
                 dyb, xb, wb, stride=stride, padding=padding, algorithm="im2col", cols=cols, need_dx=need_dx
             )
-            want = ref.conv2d_backward(dy, x, w, stride, padding)
-            assert_close(dw, want[1], dtype)
-            assert_close(db, want[2], dtype)
-            if need_dx:
-                assert_close(dx, want[0], dtype)
-            else:
-                assert dx is None
+            _assert_conv_gradients(got, ref.conv2d_backward(dy, x, w, stride, padding), need_dx, dtype)
     groups = conv._im2col_groups(B.namespace(backend), xb)
     expected_groups = int(threads) if backend == "numpy" and conv.parallel._blas_controller() is not None else 1
     assert groups == expected_groups
@@ -701,11 +706,5 @@ def test_conv2d_gather_chunks_and_image_groups(backend, dtype, threads, stride, 
         y, x_rows = ops.conv2d_forward(xb, wb, bb, workspace=workspace, **kw)
         assert_close(y, expected, dtype)
         assert tuple(x_rows.shape) == (5, 6 * 7 + 1, 3)
-        dx, dw, db = ops.conv2d_backward(dyb, xb, wb, cols=x_rows, need_dx=need_dx, workspace=workspace, **kw)
-        want = ref.conv2d_backward(dy, x, w, stride, padding)
-        assert_close(dw, want[1], dtype)
-        assert_close(db, want[2], dtype)
-        if need_dx:
-            assert_close(dx, want[0], dtype)
-        else:
-            assert dx is None
+        got = ops.conv2d_backward(dyb, xb, wb, cols=x_rows, need_dx=need_dx, workspace=workspace, **kw)
+        _assert_conv_gradients(got, ref.conv2d_backward(dy, x, w, stride, padding), need_dx, dtype)
