@@ -226,6 +226,7 @@ def test_the_accelerator_branches_compute_what_the_host_ones_do(backend, as_if_o
         assert_close(got, want, "float64")
     assert_close(ops.channel_sum(xb), x.sum(axis=(0, 1, 2)), "float64")
     assert_close(ops.channel_mean(xb), x.mean(axis=(0, 1, 2)), "float64")
+    assert_close(xb - ops.spread_channels(ops.channel_mean(xb), xb), x - x.mean(axis=(0, 1, 2)), "float64")
     z = rng.standard_normal((5, 3 * 4))  # K = 3 copies of F = 4 channels per row, as the banded GEMM emits
     assert_close(
         add_bias(B.namespace(backend), on(backend, z.copy(), dtype="float64"), bb), z + np.tile(b, 3), "float64"

@@ -38,6 +38,8 @@ def test_batchnorm_inference_backward_uses_the_moving_statistics(backend, dtype,
     assert sorted(layer.grads) == sorted(names)
     if center:
         assert_close(layer.grads["beta"], dy.sum(axis=(0, 1, 2)), dtype)
+    if scale:  # from the kept input, centred on the moving mean in the backward
+        assert_close(layer.grads["gamma"], (dy * (x - mean) / np.sqrt(var + 0.01)).sum(axis=(0, 1, 2)), dtype)
 
 
 @pytest.mark.parametrize("center, scale", [(True, True), (False, True), (True, False), (False, False)])

@@ -10,6 +10,7 @@ from conftest import assert_close, on
 from xcnn import backend as B
 from xcnn import ops, scratch
 from xcnn.ops import conv as conv_module
+from xcnn.ops import reductions
 
 # (x shape NHWC, w shape (F, KH, KW, C), stride, padding): batch 1, odd and >= 32, 1x1 and
 # full-size kernels, every padding form, rectangular strides.
@@ -364,6 +365,25 @@ def test_channel_mean(backend, dtype, shape):
     x = _random(shape, 11) + 3.0  # off zero: a mean divided by the wrong count shows
     got = ops.channel_mean(on(backend, x, dtype=dtype))
     assert_close(got, x.mean(axis=tuple(range(x.ndim - 1))), dtype, scale=float(np.abs(x).mean()))
+
+
+@pytest.mark.parametrize(
+    "shape, cap, spread_shape",
+    [
+        ((2, 3, 4, 5), 65536, (3, 4, 5)),  # the whole image
+        ((2, 3, 4, 5), 20, (4, 5)),  # only the width fits
+        ((2, 3, 4, 5), 19, (5,)),  # nothing fits: the vector itself
+        ((7, 3), 65536, (3,)),  # no axes between the batch and the channels
+        ((2, 2, 3, 4, 5), 60, (3, 4, 5)),
+    ],
+)
+def test_spread_channels_broadcasts_to_the_vectors_values(backend, dtype, monkeypatch, shape, cap, spread_shape):
+    monkeypatch.setattr(reductions, "SPREAD_MAX_ELEMENTS", cap)
+    x, v = _random(shape, 12), _random(shape[-1:], 13)
+    xb, vb = on(backend, x, v, dtype=dtype)
+    spread = ops.spread_channels(vb, xb)
+    assert tuple(spread.shape) == spread_shape
+    assert_close(xb * spread - spread, x * v - v, dtype)
 
 
 @pytest.mark.parametrize("reduce", [ops.channel_sum, ops.channel_mean])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+import functools
 import math
 
 from .. import initializers, ops, regularizers
@@ -156,22 +157,35 @@ class BatchNormalization(Layer):
         """
         xp = self.xp
         self._batch_statistics = training = training and self.trainable
+        spread = functools.partial(ops.spread_channels, x=x)  # per-channel vectors, for NumPy's fast loops
         if training:
             mean = ops.channel_mean(x)
-            centered = x - mean
+            centered = x - spread(mean)
             var = ops.channel_mean(centered * centered)
             m = self.momentum
             self.state["moving_mean"] = self.state["moving_mean"] * m + mean * (1.0 - m)
             self.state["moving_variance"] = self.state["moving_variance"] * m + var * (1.0 - m)
         else:
-            centered, var = x - self.state["moving_mean"], self.state["moving_variance"]
-        # kept for grad: the centred input and 1/std, not x-hat = centred / std (one pass and one
-        # activation-sized array fewer: the backward folds 1/std into its per-channel factors)
+            mean, var = self.state["moving_mean"], self.state["moving_variance"]
+            centered = None  # grad centres x itself, if it needs to
+        # kept for grad: the centred input (or the input and the mean it is centred on) and
+        # 1/std, not x-hat = centred / std (one pass and one activation-sized array fewer: the
+        # backward folds 1/std into its per-channel factors)
+        self._input, self._mean = (None, None) if training else (x, mean)
         self._centered, self._inv_std = centered, 1.0 / xp.sqrt(var + self.epsilon)
         self._scaled_inv_std = self._inv_std * self.params["gamma"] if self.scale else self._inv_std
-        y = centered * self._scaled_inv_std
+        if training:
+            y = centered * spread(self._scaled_inv_std)
+            if self.center:
+                y += spread(self.params["beta"])  # y is this call's own array
+            return y
+        # constant statistics: y = x s + (beta - mean s), s = gamma / std, two passes and one new
+        # array (as PyTorch's CPU kernel folds it) where centring first makes three and two
+        shift = -mean * self._scaled_inv_std
         if self.center:
-            y += self.params["beta"]  # y is this call's own array
+            shift = shift + self.params["beta"]
+        y = x * spread(self._scaled_inv_std)
+        y += spread(shift)
         return y
 
     def grad(self, dy: Array, need_dx: bool) -> Array | None:
@@ -199,8 +213,11 @@ class BatchNormalization(Layer):
             >>> sorted(layer.grads)
             ['beta', 'gamma']
         """
-        centered, inv_std = self._centered, self._inv_std
+        inv_std, spread = self._inv_std, functools.partial(ops.spread_channels, x=dy)
         needs_dgamma = self.scale or (need_dx and self._batch_statistics)
+        centered = self._centered
+        if centered is None and needs_dgamma:  # called in inference mode: centre the kept input now
+            centered = self._input - spread(self._mean)
         # sum(dy * x-hat) = sum(dy * centred) / std, per channel
         dgamma = ops.channel_sum(dy * centered) * inv_std if needs_dgamma else None
         dbeta = ops.channel_sum(dy) if self.center or (need_dx and self._batch_statistics) else None
@@ -213,13 +230,13 @@ class BatchNormalization(Layer):
         scaled_inv_std = self._scaled_inv_std  # gamma / std: the forward's, gamma has not changed since
         if not self._batch_statistics:
             # the moving statistics are constants: the layer is affine in x
-            return dy * scaled_inv_std
+            return dy * spread(scaled_inv_std)
         # with batch statistics the mean and variance depend on x too (dxhat = dy * gamma):
         # dx = s dy - s (dbeta + x-hat dgamma) / count, s = gamma / std, x-hat = centred / std
         per_sample = scaled_inv_std / math.prod(dy.shape[:-1])
-        dx = dy * scaled_inv_std
-        dx -= centered * (per_sample * inv_std * dgamma)
-        dx -= per_sample * dbeta
+        dx = dy * spread(scaled_inv_std)
+        dx -= centered * spread(per_sample * inv_std * dgamma)
+        dx -= spread(per_sample * dbeta)
         return dx
 
     def get_config(self) -> dict[str, Any]:
