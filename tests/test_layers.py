@@ -8,11 +8,20 @@ from conftest import RTOL, assert_close
 from xcnn import backend as B
 from xcnn.layers import BatchNormalization, Input
 from xcnn.models import Model
+from xcnn.ops import reductions
 
 
 def _layer_model(layer, shape, backend="numpy", dtype="float64", seed=0):
     inp = Input(shape)
     return Model(inp, layer(inp), backend=backend, dtype=dtype, seed=seed)
+
+
+@pytest.fixture(params=["spread", "not spread"])
+def spread(request, monkeypatch):
+    """Per-channel vectors repeated over the image (`ops.spread_channels`), as for large batches,
+    or not, as for small ones: the test's small arrays take both paths."""
+    if request.param == "spread":
+        monkeypatch.setattr(reductions, "SPREAD_MIN_ELEMENTS", 1)
 
 
 def _input_gradient(layer, x, dy, training, backend, dtype):
@@ -21,7 +30,7 @@ def _input_gradient(layer, x, dy, training, backend, dtype):
 
 
 @pytest.mark.parametrize("center, scale", [(True, True), (False, True), (True, False), (False, False)])
-def test_batchnorm_inference_backward_uses_the_moving_statistics(backend, dtype, center, scale):
+def test_batchnorm_inference_backward_uses_the_moving_statistics(backend, dtype, center, scale, spread):
     rng = np.random.default_rng(0)
     x, dy = rng.standard_normal((5, 3, 4, 2)) * 3 + 1, rng.standard_normal((5, 3, 4, 2))
     layer = BatchNormalization(center=center, scale=scale, epsilon=0.01)
@@ -43,7 +52,7 @@ def test_batchnorm_inference_backward_uses_the_moving_statistics(backend, dtype,
 
 
 @pytest.mark.parametrize("center, scale", [(True, True), (False, True), (True, False), (False, False)])
-def test_batchnorm_training_backward_matches_numerical_gradient(backend, dtype, center, scale):
+def test_batchnorm_training_backward_matches_numerical_gradient(backend, dtype, center, scale, spread):
     # gamma and beta off 1 and 0, and the input off zero mean: the input gradient and the
     # weights' gradients in training mode (batch statistics) against central differences of the
     # float64 forward, on every backend

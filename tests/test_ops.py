@@ -379,11 +379,17 @@ def test_channel_mean(backend, dtype, shape):
 )
 def test_spread_channels_broadcasts_to_the_vectors_values(backend, dtype, monkeypatch, shape, cap, spread_shape):
     monkeypatch.setattr(reductions, "SPREAD_MAX_ELEMENTS", cap)
+    monkeypatch.setattr(reductions, "SPREAD_MIN_ELEMENTS", 1)
     x, v = _random(shape, 12), _random(shape[-1:], 13)
     xb, vb = on(backend, x, v, dtype=dtype)
     spread = ops.spread_channels(vb, xb)
     assert tuple(spread.shape) == spread_shape
     assert_close(xb * spread - spread, x * v - v, dtype)
+
+
+def test_spread_channels_leaves_small_arrays_alone(backend):
+    v = on(backend, np.ones(4))
+    assert ops.spread_channels(v, on(backend, np.zeros((1, 8, 8, 4)))) is v  # one image: the repeat costs more
 
 
 @pytest.mark.parametrize("reduce", [ops.channel_sum, ops.channel_mean])

@@ -51,13 +51,18 @@ def _pool(workers):
     return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="xcnn-conv")
 
 
+@functools.lru_cache(maxsize=1)
+def _cpu_count():
+    return os.cpu_count() or 1  # asked once: ~9 us a call, once per convolution
+
+
 def workers(xp):
     """Threads the NumPy fast path uses for ``xp``: one per CPU (at most 8) on NumPy with
     threadpoolctl, unless ``XCNN_THREADS`` says otherwise; 1 elsewhere."""
     if name_of(xp) != "numpy" or _blas_controller() is None:
         return 1
     wanted = os.environ.get(_ENV)
-    count = int(wanted) if wanted else min(os.cpu_count() or 1, 8)
+    count = int(wanted) if wanted else min(_cpu_count(), 8)
     return max(1, count)
 
 
