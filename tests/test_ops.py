@@ -10,6 +10,7 @@ from conftest import assert_close, on
 from xcnn import backend as B
 from xcnn import ops, scratch
 from xcnn.ops import conv as conv_module
+from xcnn.ops import conv_pool as conv_pool_module
 from xcnn.ops import reductions
 
 # (x shape NHWC, w shape (F, KH, KW, C), stride, padding): batch 1, odd and >= 32, 1x1 and
@@ -282,6 +283,36 @@ def test_conv_algorithm_takes_gather_on_an_accelerator_only(x_shape, w_shape, st
     assert ops.conv_algorithm(x_shape, w_shape, win, accelerator=True) == "gather"
     # on the host, few channels and strides take the slice algorithms (faster there)
     assert ops.conv_algorithm(x_shape, w_shape, win) != "gather"
+
+
+@pytest.mark.parametrize(
+    "x_shape, w_shape, stride, padding",
+    [
+        ((1, 28, 28, 1), (6, 5, 5, 1), 1, "same"),  # banded for a batch
+        ((1, 32, 32, 3), (32, 3, 3, 3), 1, "same"),  # im2col for a batch
+        ((1, 32, 32, 16), (32, 3, 3, 16), 2, "same"),  # strided: im2col for a batch
+    ],
+)
+def test_a_lone_image_takes_gather_on_the_host(x_shape, w_shape, stride, padding):
+    # predict's latency case: the banded filter matrix and im2col's copies are fixed costs one
+    # image does not amortize (gather measured 1.2-2.5x faster at batch 1)
+    win = ops.window_geometry(x_shape[1:3], w_shape[1:3], stride, padding)
+    assert ops.conv_algorithm(x_shape, w_shape, win) == "gather"
+    assert ops.conv_algorithm((2, *x_shape[1:]), w_shape, win) != "gather"
+    assert (
+        ops.conv_algorithm(x_shape, (8, 1, 1, x_shape[3]), ops.window_geometry(x_shape[1:3], 1, 1, "valid")) == "im2col"
+    )
+
+
+def test_a_fused_conv_pool_keeps_the_batch_choice_for_a_lone_image(monkeypatch):
+    # the fused op has no gather: with one image it runs the algorithm a batch would (banded
+    # here), not im2col
+    chosen = []
+    real = conv_pool_module._pick_algorithm
+    monkeypatch.setattr(conv_pool_module, "_pick_algorithm", lambda *a: chosen.append(real(*a)) or chosen[-1])
+    x, w = _random((1, 28, 28, 1), 14), _random((6, 5, 5, 1), 15)
+    ops.conv2d_max_pool2d(x, w, padding="same", pool_size=2)
+    assert chosen == ["banded"]
 
 
 def test_a_1x1_kernel_takes_im2col_on_the_host():

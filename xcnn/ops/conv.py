@@ -551,6 +551,10 @@ def conv_algorithm(x_shape: Shape, w_shape: Shape, win: Window, accelerator: boo
 
     - a 1x1 kernel takes im2col: its window matrix is one strided copy of the input (gather's
       `take` and the banded GEMM's W-fold arithmetic measured 1.3-2x and 5-10x slower);
+    - a lone image (`predict`'s latency case) takes gather, any stride: the banded GEMM's
+      filter matrix and im2col's copies are fixed costs that one image does not amortize
+      (gather measured 1.2-2.5x faster at batch 1; `predict` at batch 1: LeNet 0.76x the time,
+      ResNet-14 0.87x);
     - a stride-1 convolution of at least `GATHER_MIN_CHANNELS` input channels takes gather
       too, its window matrix gathered a cache-sized chunk of images at a time (the VGG and
       ResNet layers). Strided ones do not: its input gradient gathers s*s times the arithmetic;
@@ -564,7 +568,7 @@ def conv_algorithm(x_shape: Shape, w_shape: Shape, win: Window, accelerator: boo
     `fuses_with_max_pool`).
 
     Args:
-        x_shape: The input's shape `(N, H, W, C)`.
+        x_shape: The input's shape `(N, H, W, C)`; N may be `None` (a graph's choice, for any batch).
         w_shape: The filters' shape `(F, KH, KW, C)`.
         win: The convolution's `Window`.
         accelerator: Whether the arrays live off the host (CuPy's, torch's "cuda").
@@ -575,8 +579,10 @@ def conv_algorithm(x_shape: Shape, w_shape: Shape, win: Window, accelerator: boo
     Examples:
         >>> from xcnn.ops._geometry import window_geometry
         >>> from xcnn.ops.conv import conv_algorithm
-        >>> conv_algorithm((1, 28, 28, 1), (8, 7, 7, 1), window_geometry((28, 28), (7, 7), 1, "valid"))
+        >>> conv_algorithm((2, 28, 28, 1), (8, 7, 7, 1), window_geometry((28, 28), (7, 7), 1, "valid"))
         'banded'
+        >>> conv_algorithm((1, 28, 28, 1), (8, 7, 7, 1), window_geometry((28, 28), (7, 7), 1, "valid"))
+        'gather'
         >>> conv_algorithm((1, 32, 32, 32), (8, 3, 3, 32), window_geometry((32, 32), (3, 3), 1, "same"))
         'gather'
         >>> conv_algorithm((1, 32, 32, 32), (8, 3, 3, 32), window_geometry((32, 32), (3, 3), 1, "same"), True)
@@ -586,6 +592,8 @@ def conv_algorithm(x_shape: Shape, w_shape: Shape, win: Window, accelerator: boo
         return "gather"
     if win.size == 1:
         return "im2col"
+    if x_shape[0] == 1:
+        return "gather"
     if win.stride == (1, 1) and w_shape[3] >= GATHER_MIN_CHANNELS:
         return "gather"
     padded_width = x_shape[2] + sum(win.pads[1])
@@ -674,9 +682,9 @@ def conv2d_forward(
     Examples:
         >>> import numpy as np
         >>> from xcnn.ops.conv import conv2d_forward
-        >>> y, cols = conv2d_forward(np.ones((1, 4, 4, 1)), np.ones((1, 2, 2, 1)), padding="same")
-        >>> y.shape, cols.shape
-        ((1, 4, 4, 1), (4, 10))
+        >>> y, cols = conv2d_forward(np.ones((2, 4, 4, 1)), np.ones((1, 2, 2, 1)), padding="same")
+        >>> y.shape, cols.shape  # the banded algorithm's rows (N*OH, KH*Wp*C)
+        ((2, 4, 4, 1), (8, 10))
     """
     xp = array_namespace(x, w, b)
     _check_conv_args(xp, x, w, b)

@@ -150,8 +150,9 @@ def _layout(x, w, win, pool, algorithm):
             f"algorithm must be 'auto', 'im2col' or 'banded' (the fused conv + max pool has no "
             f"gather form), got {algorithm!r}"
         )
-    if algorithm == "auto":  # the host's choice; there is no fused "gather" (it runs as im2col)
-        algorithm = conv_algorithm(tuple(x.shape), tuple(w.shape), win)
+    if algorithm == "auto":  # the host's choice for any batch size (a lone image's is gather, and
+        # there is no fused gather: it runs as im2col)
+        algorithm = conv_algorithm((None, *x.shape[1:]), tuple(w.shape), win)
     banded = _pick_algorithm(x, w, win, algorithm) == "banded"
     return banded, x.shape[0] * pool.out[0] if banded else 1
 
