@@ -40,6 +40,8 @@ POOL_CASES = [
     ((2, 5, 5, 2), 3, 2, ((1, 0), (0, 1))),
     ((2, 7, 6, 2), (3, 1), None, 0),  # disjoint, one column per window, a row dropped
     ((2, 4, 7, 1), (1, 3), None, 0),  # disjoint, one row per window, a column dropped
+    ((2, 4, 6, 32), 2, None, 0),  # disjoint with 32 channels: average pooling sums columns by slices, not a GEMM
+    ((2, 5, 7, 33), (2, 3), None, 0),  # the same, a row and a column dropped
 ]
 
 
