@@ -1,6 +1,7 @@
 """A/B of whole training steps: the working tree's xcnn against another commit's, in one process.
 
     python benchmarks/ab.py --base HEAD --model seed
+    python benchmarks/ab.py --base HEAD --model lenet --batch-size 1 --predict 64   # inference
 
 Why: on this VM a piece timed on its own can mislead (a copy written right after OpenBLAS's
 second thread read the same buffer runs at half the speed it shows in a loop of its own), and
@@ -9,6 +10,8 @@ versions, taking turns in the same process: ``git archive <base> xcnn`` is unpac
 package named ``xcnn_base`` (xcnn imports itself relatively), each version builds the same
 model, and they alternate ``--turn`` timed steps (after 2 untimed ones) for ``--rounds``.
 Prints the median step of each and the ratio working tree / base (< 1: the change is faster).
+With ``--predict N`` a "step" is ``model.predict`` over N images in batches of ``--batch-size``
+instead (inference mode, no training).
 """
 
 from __future__ import annotations
@@ -47,6 +50,9 @@ def stepper(package, args):
     model = zoo.get(args.model, input_shape=SHAPES[args.model], backend=args.backend, dtype=args.dtype, seed=0)
     model.compile("adam", "sparse_categorical_crossentropy")
     rng = np.random.default_rng(0)
+    if args.predict:
+        images = rng.uniform(size=(args.predict, *SHAPES[args.model])).astype(args.dtype)
+        return lambda: model.predict(images, batch_size=args.batch_size, verbose=0)
     x = backend.asarray(rng.uniform(size=(args.batch_size, *SHAPES[args.model])), args.backend, args.dtype)
     y = backend.asarray(rng.integers(0, 10, args.batch_size), args.backend, "int64")
     # commits before the models package named the device-batch step train_on_batch
@@ -63,6 +69,9 @@ def main():
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=25)
     parser.add_argument("--turn", type=int, default=6)
+    parser.add_argument(
+        "--predict", type=int, default=0, metavar="N", help="time model.predict over N images instead of training steps"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         unpack_base(args.base, folder)
@@ -83,7 +92,8 @@ def main():
                     times[name].append(time.perf_counter() - start)
     medians = {name: statistics.median(t) * 1e3 for name, t in times.items()}
     for name, ms in medians.items():
-        print(f"{name:<24}: {ms:7.2f} ms/step (median of {len(times[name])})")
+        unit = f"ms/predict of {args.predict}" if args.predict else "ms/step"
+        print(f"{name:<24}: {ms:7.2f} {unit} (median of {len(times[name])})")
     ours, base = medians.values()
     print(f"ratio working tree / base: {ours / base:.3f}")
 

@@ -104,6 +104,12 @@ def test_ab_compares_the_working_tree_with_a_commit():
     assert "ratio working tree / base: " in out
 
 
+@pytest.mark.skipif(not _in_git_checkout(), reason="ab.py compares against a git commit")
+def test_ab_compares_predict_too():
+    out = run_script("ab.py", "--base", "HEAD", "--rounds", "1", "--turn", "1", "--batch-size", "2", "--predict", "3")
+    assert "ms/predict of 3" in out and "ratio working tree / base: " in out
+
+
 def test_ops_benchmark_times_each_case():
     out = run_script("ops.py", "--tables", "core", "--backends", "numpy", "--repeat", "1")
     for case in ("conv article", "max pool 2x2", "flatten"):
