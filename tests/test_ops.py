@@ -28,6 +28,10 @@ CONV_CASES = [
     # "auto" takes the gather path (stride 1, C >= 8)
     ((7, 9, 14, 16), (5, 3, 3, 16), 1, "same"),
     ((3, 6, 5, 17), (2, 2, 4, 17), 1, ((2, 0), (1, 3))),
+    # strided: gather's input gradient phase by phase on the host, some phases with no taps
+    ((2, 7, 8, 3), (4, 1, 1, 3), 2, 0),
+    ((2, 9, 8, 2), (3, 2, 3, 2), 3, "same"),
+    ((3, 8, 7, 9), (4, 3, 3, 9), 2, "same"),
 ]
 POOL_CASES = [
     ((2, 4, 4, 3), 2, None, 0),

@@ -98,6 +98,53 @@ def gather_indices(xp: Namespace, h: int, w: int, win: Window, device: object) -
     return _cached_gather_indices(xp, h, w, win, device_key(device), Unkeyed(device))
 
 
+@functools.lru_cache(maxsize=64)
+def _cached_dx_phases(xp, h, w, win, key, device):
+    (kh, kw), (sh, sw), ((top, _), (left, _)) = win.kernel, win.stride, win.pads
+    _, into_dx = _cached_gather_indices(xp, h, w, win, key, device)
+    by_pixel_and_tap = xp.reshape(into_dx, (h, w, kh, kw))
+    phases = []
+    for i0 in range(min(sh, h)):
+        for j0 in range(min(sw, w)):
+            # input rows i0, i0 + sh, ... get taps ki = (i0 + top) % sh, + sh, ... (likewise columns)
+            ti, tj = (i0 + top) % sh, (j0 + left) % sw
+            index = by_pixel_and_tap[i0::sh, j0::sw, ti::sh, tj::sw]
+            phases.append((i0, j0, ti, tj, tuple(index.shape), xp.reshape(index, (-1,))))
+    return tuple(phases)
+
+
+def dx_phases(xp: Namespace, h: int, w: int, win: Window, device: object) -> tuple:
+    """The input gradient of a strided gather convolution, split by phase (memoized).
+
+    At stride (sh, sw) the input pixels (i, j) with the same (i % sh, j % sw) receive the same
+    taps: those (ki, kj) with ki = (i + top) mod sh and kj = (j + left) mod sw, about KH*KW/(sh*sw)
+    of them. So each phase's gradient is a gather of the output gradient through those taps
+    only (a slice of `gather_indices`' `into_dx`) and one GEMM with those taps' filters: the
+    useful arithmetic, where the one gather over all taps does sh*sw times it, mostly on zeros.
+
+    Args:
+        xp: The arrays' namespace.
+        h: The input height H.
+        w: The input width W.
+        win: The convolution's `Window`.
+        device: The device the indices are made on.
+
+    Returns:
+        One `(i0, j0, ti, tj, (rows, columns, taps down, taps across), index)` per phase: the
+        phase's first input row and column, its first tap's row and column (both step by the
+        stride), and `index`, `into_dx` for its pixels and taps, flattened.
+
+    Examples:
+        >>> from xcnn.backend import namespace
+        >>> from xcnn.ops._geometry import window_geometry
+        >>> from xcnn.ops.conv_gather import dx_phases
+        >>> win = window_geometry((4, 4), (3, 3), 2, "same")  # pads one row below, one column right
+        >>> [(i0, j0, shape) for i0, j0, _, _, shape, _ in dx_phases(namespace("numpy"), 4, 4, win, "cpu")]
+        [(0, 0, (2, 2, 2, 2)), (0, 1, (2, 2, 2, 1)), (1, 0, (2, 2, 1, 2)), (1, 1, (2, 2, 1, 1))]
+    """
+    return _cached_dx_phases(xp, h, w, win, device_key(device), Unkeyed(device))
+
+
 def rows_with_zero(
     xp: Namespace,
     images: Array,
@@ -285,11 +332,21 @@ def gather_backward(
     into_cols, into_dx = gather_indices(xp, h, wd, win, dz.device)
     groups = _groups(xp, n)
     chunk = _chunk_of(xp, dz, groups, win, c, f, h, wd)
+    # on the host a strided convolution's input gradient is taken phase by phase (see
+    # dx_phases); on a GPU in one gather, as at stride 1: 2 launches, not 3 per phase
+    phased = need_dx and win.stride != (1, 1) and not off_host(dz)
     if need_dx:
         dz_rows = rows_with_zero(xp, dz, n, per, workspace, "gather_dz_rows")
         # block t of the rows: tap t's filters transposed, (F, C)
-        w_taps = xp.reshape(xp.permute_dims(w, (1, 2, 0, 3)), (taps * f, c))
+        w_by_tap = xp.permute_dims(w, (1, 2, 0, 3))
+        w_taps = xp.reshape(w_by_tap, (taps * f, c))
         dx = xp.empty((n * pixels, c), dtype=dz.dtype, device=dz.device)
+    if phased:
+        phases = [
+            (i0, j0, shape, index, xp.reshape(w_by_tap[ti :: win.stride[0], tj :: win.stride[1], ...], (-1, c)))
+            for i0, j0, ti, tj, shape, index in dx_phases(xp, h, wd, win, dz.device)
+        ]
+        dx_images = xp.reshape(dx, (n, h, wd, c))
     dws: list[Array] = [None] * len(groups)
 
     def run_group(g):
@@ -305,7 +362,10 @@ def gather_backward(
                 dws[g] = matmul_into(xp, dz[rows, :].T, product, xp.empty_like(part))
             else:
                 dws[g] += matmul_into(xp, dz[rows, :].T, product, part)
-            if need_dx:
+            if phased:
+                dz_chunk, dx_chunk = dz_rows[first : first + count, ...], dx_images[first : first + count, ...]
+                _phases_into(xp, dz_chunk, phases, win.stride, taps_buffer, dx_chunk)
+            elif need_dx:
                 d_taps = take_indices(xp, dz_rows[first : first + count, ...], into_dx, 1, taps_buffer[:count, ...])
                 matmul_into(
                     xp,
@@ -317,3 +377,20 @@ def gather_backward(
     parallel.run(xp, run_group, len(groups))
     dw = xp.reshape(functools.reduce(operator.add, dws), tuple(w.shape))
     return (xp.reshape(dx, tuple(x_shape)) if need_dx else None), dw
+
+
+def _phases_into(xp, dz_rows, phases, stride, buffer, dx):
+    """The input gradient of a chunk of images, phase by phase, into ``dx`` `(count, H, W, C)`:
+    each phase's taps gathered from ``dz_rows`` into the front of ``buffer`` (the chunk's
+    all-taps buffer, larger than any phase's), one GEMM, one strided write."""
+    (sh, sw), count, f = stride, dz_rows.shape[0], dz_rows.shape[2]
+    flat = xp.reshape(buffer, (-1,))
+    for i0, j0, (rows, columns, taps_down, taps_across), index, w_taps in phases:
+        phase = (slice(None), slice(i0, None, sh), slice(j0, None, sw), slice(None))
+        if taps_down * taps_across == 0:  # a kernel smaller than the stride: these pixels feed no output
+            dx[phase] = 0
+            continue
+        gathered = xp.reshape(flat[: count * index.shape[0] * f], (count, index.shape[0], f))
+        gathered = take_indices(xp, dz_rows, index, 1, gathered)
+        product = xp.reshape(gathered, (count * rows * columns, taps_down * taps_across * f)) @ w_taps
+        dx[phase] = xp.reshape(product, (count, rows, columns, dx.shape[3]))
