@@ -12,7 +12,9 @@
   gradient is a gather too: an index ``(H*W*KH*KW,)`` over the output gradient's pixels (plus a
   zero row) lays out ``(H*W, KH*KW*F)`` per image, and one GEMM with the filters arranged
   tap-major ``(KH*KW*F, C)`` sums every tap's contribution. Any stride and padding; at stride
-  s the gathered matrix is mostly zeros (s*s times the forward's arithmetic).
+  s that gathered matrix is mostly zeros (s*s times the forward's arithmetic), so on the CPU a
+  strided input gradient is taken phase by phase instead (:func:`dx_phases`: the input pixels
+  of one phase receive the same taps), one gather and GEMM per phase.
 
 What the backward keeps is the images with their zero rows ``(N, H*W+1, C)``, not the window
 matrix: the matrix is gathered a chunk of images at a time, into a buffer that stays in the
