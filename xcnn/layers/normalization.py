@@ -171,7 +171,8 @@ class BatchNormalization(Layer):
         # kept for grad: the centred input (or the input and the mean it is centred on) and
         # 1/std, not x-hat = centred / std (one pass and one activation-sized array fewer: the
         # backward folds 1/std into its per-channel factors)
-        self._input, self._mean = (None, None) if training else (x, mean)
+        self._input: Array | None = None if training else x
+        self._mean: Array | None = None if training else mean
         self._centered, self._inv_std = centered, 1.0 / xp.sqrt(var + self.epsilon)
         self._scaled_inv_std = self._inv_std * self.params["gamma"] if self.scale else self._inv_std
         if training:

@@ -97,7 +97,7 @@ def spread_channels(v: Array, x: Array) -> Array:
     """
     if off_host(x) or math.prod(x.shape) < SPREAD_MIN_ELEMENTS:
         return v
-    repeats = []
+    repeats: list[int] = []
     size = v.shape[0]
     for extent in reversed(x.shape[1:-1]):
         if size * extent > SPREAD_MAX_ELEMENTS:
