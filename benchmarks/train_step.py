@@ -7,6 +7,8 @@ backward, the loss and the optimizer) so the next bottleneck is visible, and wit
 ``--compare torch`` the same network in PyTorch (NCHW and channels-last, the faster kept)
 in the same process, with the ratio xcnn/torch last. The contenders take turns of
 ``--turn`` steps, so a drift in the machine's speed falls on all of them alike.
+``--torch-without-onednn`` adds the twin with oneDNN off: PyTorch's own im2col + GEMM
+convolution, the route a portable convolution takes (its ratio is printed apart).
 """
 
 from __future__ import annotations
@@ -370,8 +372,16 @@ def main():
         help="run xcnn once per count of BLAS threads given, e.g. 1,2, as contenders of their own "
         "(needs threadpoolctl; default: the BLAS's own count)",
     )
+    parser.add_argument(
+        "--torch-without-onednn",
+        action="store_true",
+        help="with --compare torch, also time the twin with oneDNN off (torch.backends.mkldnn): PyTorch's own "
+        "im2col + GEMM convolution, a contender of its own, outside the xcnn/torch ratio",
+    )
     parser.add_argument("--no-breakdown", dest="breakdown", action="store_false")
     args = parser.parse_args()
+    if args.torch_without_onednn and args.compare != "torch":
+        parser.error("--torch-without-onednn needs --compare torch")
     print(
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"numpy {np.__version__}, xcnn {xcnn.__version__}"
@@ -407,6 +417,12 @@ def main():
         if not twins:
             print(f"no torch twin for model {args.model}")
         steppers.update(twins)
+        if args.torch_without_onednn:
+            # oneDNN's direct convolution kernels are what PyTorch's CPU speed rests on; without
+            # them it runs its own im2col and GEMM (MKL): the same route as a portable convolution
+            for name, step in torch_steppers(args).items():
+                steppers[f"{name}, no oneDNN"] = step
+                contexts[f"{name}, no oneDNN"] = functools.partial(torch.backends.mkldnn.flags, enabled=False)
     results = interleaved_times(steppers, args, contexts)
     medians = {}
     for name, (times, faults, _) in results.items():
@@ -423,7 +439,8 @@ def main():
             print(f"    {key:<28} {ms:7.2f} ms  {ms / total * 100:5.1f} %  {piece_faults:6,.0f} faults")
     gflops, gbps = machine_probe()
     print(f"machine after: sgemm {gflops:.0f} GFLOP/s, 4 MiB copy {gbps:.1f} GB/s")
-    theirs = {name: ms for name, ms in medians.items() if name not in ours}
+    without_onednn = {name: ms for name, ms in medians.items() if name.endswith("no oneDNN")}
+    theirs = {name: ms for name, ms in medians.items() if name not in ours and name not in without_onednn}
     if theirs:
         best = min(theirs, key=theirs.get)
         for name in ours:
@@ -436,6 +453,13 @@ def main():
                 f"median {statistics.median(rounds):.2f}, max {rounds[-1]:.2f}; "
                 f"<= 1.0 in {sum(r <= 1.0 for r in rounds)} of {len(rounds)}"
             )
+            if without_onednn:
+                fastest_off = min(without_onednn, key=without_onednn.get)
+                layout = fastest_off[: -len(", no oneDNN")].rsplit(" ", 1)[-1]
+                print(
+                    f"ratio xcnn/torch without oneDNN{label}: {medians[name] / without_onednn[fastest_off]:.2f} "
+                    f"(against {layout})"
+                )
             print(f"ratio xcnn/torch{label}: {medians[name] / theirs[best]:.2f} (against {best.rsplit(' ', 1)[-1]})")
 
 

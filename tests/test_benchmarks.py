@@ -48,6 +48,15 @@ def test_train_step_compares_with_torch():
     assert out.strip().splitlines()[-1].startswith("ratio xcnn/torch: ")  # the issue asks for it last
 
 
+@pytest.mark.skipif(not has("torch"), reason="torch not installed")
+def test_train_step_times_torch_without_onednn_apart():
+    args = ("--model", "seed", "--compare", "torch", "--torch-without-onednn", "--no-breakdown", *QUICK)
+    lines = run_script("train_step.py", *args).strip().splitlines()
+    assert any(line.startswith("torch ") and "channels-last, no oneDNN" in line for line in lines)
+    assert lines[-2].startswith("ratio xcnn/torch without oneDNN: ")
+    assert lines[-1].startswith("ratio xcnn/torch: ")  # still last, against the twin with oneDNN
+
+
 @pytest.mark.skipif(not (has("torch") and has("threadpoolctl")), reason="needs torch and threadpoolctl")
 def test_train_step_runs_each_blas_thread_count():
     out = run_script("train_step.py", "--compare", "torch", "--no-breakdown", "--blas-threads", "1,2", *QUICK)
