@@ -194,7 +194,7 @@ def test_cli_passes_the_device(tmp_path, capsys):
     assert args.device == "meta"
 
 
-OFF_HOST_USERS = ("xcnn.ops.conv", "xcnn.ops.conv_gather", "xcnn.ops.reductions", "xcnn.ops._workspace")
+OFF_HOST_USERS = ("xcnn.ops.conv", "xcnn.ops.conv_gather", "xcnn.ops.reductions")
 
 
 @pytest.fixture

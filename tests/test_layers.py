@@ -21,7 +21,7 @@ def spread(request, monkeypatch):
     """Per-channel vectors repeated over the image (`ops.spread_channels`), as for large batches,
     or not, as for small ones: the test's small arrays take both paths."""
     if request.param == "spread":
-        monkeypatch.setattr(reductions, "SPREAD_MIN_ELEMENTS", 1)
+        monkeypatch.setattr(reductions, "SPREAD_MIN_COPIES", 1)
 
 
 def _input_gradient(layer, x, dy, training, backend, dtype):

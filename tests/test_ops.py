@@ -423,7 +423,7 @@ def test_channel_mean(backend, dtype, shape):
 )
 def test_spread_channels_broadcasts_to_the_vectors_values(backend, dtype, monkeypatch, shape, cap, spread_shape):
     monkeypatch.setattr(reductions, "SPREAD_MAX_ELEMENTS", cap)
-    monkeypatch.setattr(reductions, "SPREAD_MIN_ELEMENTS", 1)
+    monkeypatch.setattr(reductions, "SPREAD_MIN_COPIES", 1)
     x, v = _random(shape, 12), _random(shape[-1:], 13)
     xb, vb = on(backend, x, v, dtype=dtype)
     spread = ops.spread_channels(vb, xb)

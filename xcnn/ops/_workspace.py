@@ -15,7 +15,8 @@ from __future__ import annotations
 import math
 
 from .._typing import Array, Namespace
-from ..backend import array_namespace, name_of, off_host
+from ..backend import array_namespace, name_of
+from .reductions import spread_channels
 
 # backends whose array-API matmul passes ``out=`` through to the library's own (not part of
 # the standard, so array_api_strict is left out)
@@ -83,8 +84,9 @@ def add_bias(xp: Namespace, z: Array, b: Array) -> Array:
     """`z + b` along z's channels, in place.
 
     `b` repeats K times per row of z. Added in place (a second output-sized array would cost
-    as much again) on rows of up to 64 channel groups at a time, since NumPy pays a loop
-    iteration per row and F is often only 6 or 9. On a GPU, one broadcast add.
+    as much again), with `b` spread over up to 64 rows at a time (`spread_channels`): NumPy
+    pays a loop iteration per run of the repeated vector, and F is often only 6 or 9. On a
+    GPU, one broadcast add.
 
     Args:
         xp: The arrays' namespace.
@@ -101,12 +103,8 @@ def add_bias(xp: Namespace, z: Array, b: Array) -> Array:
         >>> add_bias(namespace("numpy"), np.zeros((2, 6)), np.array([1.0, 2.0, 3.0])).tolist()
         [[1.0, 2.0, 3.0, 1.0, 2.0, 3.0], [1.0, 2.0, 3.0, 1.0, 2.0, 3.0]]
     """
-    if off_host(z):  # one broadcast add: on a GPU, fewer launches than tiling the bias first
-        per_channel = xp.reshape(z, (-1, b.shape[0]))
-        per_channel += b
-        return xp.reshape(per_channel, tuple(z.shape))
     rows, width = z.shape
-    group = math.gcd(rows, 64)
-    flat = xp.reshape(z, (rows // group, width * group))
-    flat += xp.tile(b, (width // b.shape[0] * group,))
-    return xp.reshape(flat, (rows, width))
+    group = math.gcd(rows, 64)  # rows folded into one, so that the spread bias spans them
+    per_channel = xp.reshape(z, (rows // group, width * group // b.shape[0], b.shape[0]))
+    per_channel += spread_channels(b, per_channel)
+    return xp.reshape(per_channel, (rows, width))

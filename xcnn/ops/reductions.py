@@ -61,9 +61,10 @@ SPREAD_MAX_ELEMENTS = 65536
 """`spread_channels` repeats a vector over at most this many elements (256 KiB in float32: it
 stays in L2 while a pass streams the activation past it)."""
 
-SPREAD_MIN_ELEMENTS = 1 << 17
-"""`spread_channels` leaves the vector as it is for arrays smaller than this (512 KiB in
-float32): the repeat costs ~15 us, what a pass over such an array saves by it."""
+SPREAD_MIN_COPIES = 8
+"""`spread_channels` repeats the vector only where `x` holds at least this many copies of the
+repeat: making it is a pass over that many values, which the faster loops must pay back (one
+image's worth, as in `predict` at batch 1, does not)."""
 
 
 def spread_channels(v: Array, x: Array) -> Array:
@@ -76,8 +77,8 @@ def spread_channels(v: Array, x: Array) -> Array:
     1.2-1.7x a plain one (`x - v` on 128x32x32x16 float32: 1.50 ms against `(C,)`, 0.90 against
     `(32, 32, 16)`; docs/performance.md). Either broadcasts to the same values. Off the host,
     and for `(N, C)`, `v` itself: a GPU broadcasts in one kernel, where the repeat would be a
-    second launch; and for arrays of fewer than `SPREAD_MIN_ELEMENTS` values (a single image in
-    `predict`), where the repeat costs more than it saves.
+    second launch; and where `x` holds fewer than `SPREAD_MIN_COPIES` copies of the repeat
+    (a single image in `predict`), which then costs more than it saves.
 
     Args:
         v: `(C,)`, on `x`'s backend and device.
@@ -89,13 +90,13 @@ def spread_channels(v: Array, x: Array) -> Array:
     Examples:
         >>> import numpy as np
         >>> from xcnn.ops.reductions import spread_channels
-        >>> x = np.zeros((8192, 3, 4, 2))
+        >>> x = np.zeros((8, 3, 4, 2))
         >>> spread_channels(np.array([1.0, 2.0]), x).shape
         (3, 4, 2)
         >>> bool(np.array_equal(x + spread_channels(np.array([1.0, 2.0]), x), x + np.array([1.0, 2.0])))
         True
     """
-    if off_host(x) or math.prod(x.shape) < SPREAD_MIN_ELEMENTS:
+    if off_host(x):
         return v
     repeats: list[int] = []
     size = v.shape[0]
@@ -104,7 +105,7 @@ def spread_channels(v: Array, x: Array) -> Array:
             break
         size *= extent
         repeats.insert(0, extent)
-    if not repeats:
+    if not repeats or math.prod(x.shape) < SPREAD_MIN_COPIES * size:
         return v
     xp = array_namespace(v)
     return xp.tile(v, (*repeats, 1))
