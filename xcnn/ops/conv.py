@@ -522,8 +522,8 @@ def im2col_backward(
     return dx, dw
 
 
-# the fewest input channels for which the gather algorithm beats im2col at stride 1 (its GEMM's
-# inner dimension is KH*KW*C either way; gather's gathered rows are C floats long). On the VM
+# the fewest input channels for which the gather algorithm beats im2col (measured at stride 1;
+# its GEMM's inner dimension is KH*KW*C either way, gather's gathered rows are C floats long). On the VM
 # (Emerald Rapids, 2026-12-01), forward + backward at batch 128, 3x3 'same' on 32x32, BLAS at
 # one thread per group of images: C = 8: gather 23.6 ms (F = 16), 38.3 (F = 32) against
 # im2col's 47.6 and 50.9; C = 3: 27.5 against 32.2 (F = 16) but 45.8 against 37.4 (F = 32)
@@ -594,9 +594,7 @@ def conv_algorithm(x_shape: Shape, w_shape: Shape, win: Window, accelerator: boo
         return "gather"
     if win.size == 1:
         return "im2col"
-    if x_shape[0] == 1:
-        return "gather"
-    if w_shape[3] >= GATHER_MIN_CHANNELS:
+    if x_shape[0] == 1 or w_shape[3] >= GATHER_MIN_CHANNELS:
         return "gather"
     padded_width = x_shape[2] + sum(win.pads[1])
     ratio = BANDED_MAX_WIDTH_RATIO if win.stride == (1, 1) else BANDED_MAX_WIDTH_RATIO_STRIDED
