@@ -421,3 +421,347 @@ def test_a_missing_optional_extra_is_one_line_naming_it(tmp_path, capsys, monkey
         last_line(err) == 'xcnn export: Keras .keras and .weights.h5 files need h5py: pip install "xcnn[keras-files]"'
     )
     assert "internal error" not in err and not (tmp_path / "m.keras").exists()
+
+
+# --- the input probe: images, --overwrite, --resume, data sets, environment, devices ----------
+
+
+def grey_image_model(path, head=None, **kwargs):
+    """A (28, 28, 1) model saved at ``path``; ``head`` replaces its softmax Dense."""
+    layers = [Input((28, 28, 1)), Flatten(), head or Dense(10, activation="softmax")]
+    Sequential(layers, backend="numpy", seed=0, **kwargs).save(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    "array, words",
+    [
+        (np.zeros((1, 28, 28), np.float32), "shape (1, 28, 28); the model takes one image"),  # channels first
+        (np.zeros((14, 56), np.float32), "shape (14, 56)"),
+        (np.zeros((2, 14, 28), np.float32), "shape (2, 14, 28)"),
+        (np.zeros(784, np.float32), "shape (784,)"),
+        (np.full((28, 28), -1.0), "values from -1 to -1"),
+        (np.full((28, 28), 65535, np.uint16), "uint16 values from 65535 to 65535"),
+        (np.full((28, 28), -3, np.int8), "int8 values from -3 to -3"),
+        (np.linspace(0, 1.5, 784).reshape(28, 28), "values from 0 to 1.5"),
+        (np.full((28, 28), 256.0), "values from 256 to 256"),
+    ],
+)
+def test_predict_npy_is_neither_reshaped_nor_rescaled_by_guesswork(tmp_path, capsys, array, words):
+    model_file = small_model_file(tmp_path / "m.safetensors")
+    np.save(tmp_path / "x.npy", array)
+    code, out, err = xcnn(capsys, "predict", model_file, tmp_path / "x.npy")
+    assert code == 1 and out == "" and len(err.strip().splitlines()) == 1
+    line = last_line(err)
+    assert str(tmp_path / "x.npy") in line and words in line, line
+    if "shape" in words:
+        assert "(28, 28, 1), (1, 28, 28, 1) or (28, 28)" in line
+    else:
+        assert "floats in [0, 1], or whole numbers 0..255" in line
+
+
+def test_predict_npy_accepts_the_models_shape_and_8_bit_pixels_alike(tmp_path, capsys):
+    model_file = small_model_file(tmp_path / "m.safetensors")
+    pixels = np.random.default_rng(0).integers(0, 256, (28, 28)).astype(np.uint8)
+    forms = {
+        "u8.npy": pixels,
+        "u8c.npy": pixels[..., None],
+        "u8b.npy": pixels[None, ..., None],
+        "int64.npy": pixels.astype(np.int64),
+        "whole.npy": pixels.astype(np.float32),  # float, whole numbers 0..255: 8-bit pixels too
+        "unit.npy": pixels / 255.0,  # floats in [0, 1]: as they are
+    }
+    printed = set()
+    for name, array in forms.items():
+        np.save(tmp_path / name, array)
+        code, out, _ = xcnn(capsys, "predict", model_file, tmp_path / name)
+        assert code == 0, name
+        printed.add(out[out.index("predicted") :])
+    assert len(printed) == 1  # the same image, however it was given
+    # a grey (H, W) picture only for a one-channel model
+    rgb = Sequential([Input((28, 28, 3)), Flatten(), Dense(10, activation="softmax")], backend="numpy", seed=0)
+    rgb.save(tmp_path / "rgb.safetensors")
+    code, _, err = xcnn(capsys, "predict", tmp_path / "rgb.safetensors", tmp_path / "u8.npy")
+    assert code == 1 and "shape (28, 28); the model takes one image" in last_line(err)
+    assert "(28, 28, 3) or (1, 28, 28, 3)" in last_line(err)
+    np.save(tmp_path / "chw.npy", np.zeros((3, 28, 28), np.float32))
+    code, _, err = xcnn(capsys, "predict", tmp_path / "rgb.safetensors", tmp_path / "chw.npy")
+    assert code == 1 and "chw.npy holds a float32 array of shape (3, 28, 28)" in last_line(err)
+
+
+def test_predict_refuses_a_model_that_is_not_a_classifier_and_labels_logits_as_scores(tmp_path, capsys):
+    from xcnn.layers import Conv2D
+
+    conv = tmp_path / "conv.safetensors"
+    Sequential([Input((28, 28, 1)), Conv2D(2, 3)], backend="numpy", seed=0).save(conv)
+    np.save(tmp_path / "x.npy", np.zeros((28, 28)))
+    code, _, err = xcnn(capsys, "predict", conv, tmp_path / "x.npy")
+    line = last_line(err)
+    assert code == 1 and str(conv) in line and "output has shape (None, 26, 26, 2)" in line
+    assert "one vector of class scores per image" in line and "internal error" not in err
+    logits = grey_image_model(tmp_path / "logits.safetensors", head=Dense(10))
+    np.save(tmp_path / "ramp.npy", np.linspace(0, 1, 784).reshape(28, 28))
+    code, out, _ = xcnn(capsys, "predict", logits, tmp_path / "ramp.npy")
+    assert code == 0 and "(score " in out and "probability" not in out
+    probs = grey_image_model(tmp_path / "probs.safetensors")
+    code, out, _ = xcnn(capsys, "predict", probs, tmp_path / "ramp.npy")
+    assert code == 0 and "(probability " in out
+
+
+def test_an_image_file_that_is_not_a_npy_array_says_so(tmp_path, capsys):
+    model_file = small_model_file(tmp_path / "m.safetensors")
+    (tmp_path / "text.npy").write_text("not an array")
+    np.savez(tmp_path / "archive.npz", x=np.zeros((28, 28)))
+    os.replace(tmp_path / "archive.npz", tmp_path / "archive.npy")
+    (tmp_path / "empty.npy").write_bytes(b"")
+    for name, words in (
+        ("text.npy", "text.npy is not a .npy array;"),
+        ("archive.npy", "archive.npy is not a .npy array (a .npz archive"),
+        ("empty.npy", "empty.npy is not a .npy array;"),
+    ):
+        code, _, err = xcnn(capsys, "predict", model_file, tmp_path / name)
+        assert code == 1 and words in last_line(err) and "pickle" not in err and "internal error" not in err
+
+
+@needs_mnist
+def test_overwrite_deletes_the_old_run_only_when_the_new_one_starts(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "run"
+    assert xcnn(capsys, "train", *QUICK, "--out", out)[0] == 0
+    names = ("checkpoint.safetensors", "model.safetensors", "history.json", "history.png", "misclassified.png")
+    for name in names:  # the pictures too, whether or not matplotlib drew them
+        if not (out / name).exists():
+            (out / name).write_bytes(b"old picture")
+    before = {name: (out / name).read_bytes() for name in names}
+    (tmp_path / "bad-data").mkdir()
+    images = np.zeros((4, 28, 28), np.uint8)
+    np.savez(tmp_path / "bad-data" / "mnist.npz", x_train=images, y_train=[0, 1, 2, 10], x_test=images, y_test=[0] * 4)
+    refused = [
+        (["--augment", "28"], {}, "--augment 28 must be smaller than the images"),
+        ([], {"XCNN_DATA_DIR": str(tmp_path / "bad-data")}, "y_train holds labels from 0 to 10"),
+        (["--device", "cuda"], {}, "--device cuda is not a device of backend numpy"),
+    ]
+    for argv, env, words in refused:
+        with monkeypatch.context() as patch:
+            for key, value in env.items():
+                patch.setenv(key, value)
+            code, _, err = xcnn(capsys, "train", *QUICK, *argv, "--overwrite", "--out", out)
+        assert code != 0 and words in err, (argv, err)
+        assert {name: (out / name).read_bytes() for name in names} == before, argv  # nothing lost
+
+    # a run that starts deletes all five files of the old one before its first epoch
+    seen = {}
+
+    def first_epoch(self, *args, **kwargs):
+        seen.update({name: (out / name).exists() for name in names})
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Model, "fit", first_epoch)
+    code, _, _ = xcnn(capsys, "train", *QUICK, "--overwrite", "--out", out)
+    assert code == 130 and seen == dict.fromkeys(names, False)
+
+
+def checkpoint_with(path, extra):
+    """A checkpoint file as a run writes it, with ``extra`` (epoch, history, options) as given."""
+    model = Sequential([Input((28, 28, 1)), Flatten(), Dense(10, activation="softmax")], backend="numpy", seed=0)
+    model.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])
+    path.mkdir()
+    model.save(path / "checkpoint.safetensors", extra=extra)
+    return path / "checkpoint.safetensors"
+
+
+GOOD_OPTIONS = {**cli.RUN_DEFAULTS, "limit": 100, "epochs": 1, "backend": "numpy"}
+GOOD_HISTORY = {"loss": [2.0], "accuracy": [0.5], "val_loss": [2.1], "val_accuracy": [0.4]}
+
+
+@pytest.mark.parametrize(
+    "edit, words",
+    [
+        ({"options": {**GOOD_OPTIONS, "limit": -3}}, "limit = -3, which --limit refuses (must be a positive whole"),
+        ({"options": {**GOOD_OPTIONS, "batch_size": 0}}, "batch_size = 0, which --batch-size refuses"),
+        ({"options": {**GOOD_OPTIONS, "seed": "x"}}, "seed = 'x', which --seed refuses (must be a whole number"),
+        ({"options": {**GOOD_OPTIONS, "model": "bogus"}}, "model = 'bogus', which --model refuses (must be one of"),
+        ({"options": {**GOOD_OPTIONS, "dtype": "float16"}}, "dtype = 'float16', which --dtype refuses"),
+        ({"options": {**GOOD_OPTIONS, "lr": -1.0}}, "lr = -1.0, which --lr refuses (must be a finite number > 0"),
+        ({"options": {**GOOD_OPTIONS, "weight_decay": None}}, "weight_decay = None, which --weight-decay refuses"),
+        ({"options": {**GOOD_OPTIONS, "backend": "jax"}}, "backend = 'jax', which --backend refuses"),
+        ({"options": {**GOOD_OPTIONS, "epochs": True}}, "epochs = True, which --epochs refuses"),
+        ({"options": {**GOOD_OPTIONS, "bogus": 1}}, "holds the run option bogus, which xcnn train does not have"),
+        ({"options": [1]}, "holds options = [1]; a checkpoint's options must be a dict"),
+        ({"epoch": "x"}, "holds epoch = 'x'; a checkpoint's epoch must be a whole number >= 0"),
+        ({"epoch": -5}, "holds epoch = -5"),
+        ({"epoch": 1.5}, "holds epoch = 1.5"),
+        ({"history": [1, 2]}, "holds history = [1, 2]; a checkpoint's history must be a dict of lists of numbers"),
+        ({"history": {"loss": "abc"}}, "holds history = {'loss': 'abc'}"),
+        ({"history": {"loss": [True]}}, "a checkpoint's history must be a dict of lists of numbers"),
+        ({"history": {**GOOD_HISTORY, "loss": [1.0, 2.0, 3.0]}}, "history with accuracy: 1, loss: 3, val_accuracy: 1"),
+    ],
+)
+def test_resume_checks_what_the_checkpoint_holds(tmp_path, capsys, edit, words):
+    extra = {"epoch": 1, "history": GOOD_HISTORY, "options": GOOD_OPTIONS, **edit}
+    checkpoint = checkpoint_with(tmp_path / "run", extra)
+    before = checkpoint.read_bytes()
+    code, _, err = xcnn(capsys, "train", "--resume", "--epochs", "3", "--no-progress", "--out", tmp_path / "run")
+    line = last_line(err)
+    assert code == 1 and f"xcnn train: {checkpoint} holds" in line and words in line, line
+    assert "internal error" not in err and len(err.strip().splitlines()) == 1
+    assert checkpoint.read_bytes() == before
+
+
+@needs_mnist
+def test_resume_takes_a_checkpoint_that_holds_good_values(tmp_path, capsys):
+    checkpoint_with(tmp_path / "run", {"epoch": 1, "history": GOOD_HISTORY, "options": GOOD_OPTIONS})
+    code, text, _ = xcnn(capsys, "train", "--resume", "--epochs", "2", "--no-progress", "--out", tmp_path / "run")
+    assert code == 0 and "Epoch 2/2" in text and "100 train / 100 test images" in text
+    assert len(load_model(tmp_path / "run" / "model.safetensors").saved_extra["history"]["loss"]) == 2
+
+
+@pytest.mark.parametrize(
+    "arrays, words",
+    [
+        ({"y_train": np.full(4, 3.7)}, "y_train holds labels that are not whole numbers (4 of 4, the first 3.7)"),
+        (
+            {"y_train": np.array([0, 1, np.nan, 2])},
+            "y_train holds labels that are not whole numbers (1 of 4, the first nan)",
+        ),
+        ({"y_train": np.eye(10)[:4]}, "y_train must be class numbers of shape (N,) or (N, 1), got shape (4, 10)"),
+        ({"y_test": np.array(["a", "b"])}, "y_test must be whole-number class labels 0..9, got <U1"),
+        ({"y_test": np.array([3, 10])}, "y_test holds labels from 3 to 10; this data set has 10 classes"),
+        ({"y_train": np.array([-1, 0, 1, 2])}, "y_train holds labels from -1 to 2"),
+        ({"x_train": np.zeros((0, 28, 28), np.uint8), "y_train": np.zeros(0, int)}, "x_train holds no images"),
+        ({"x_train": np.zeros((4, 784), np.uint8)}, "x_train must be images of shape (N, H, W) or (N, H, W, C)"),
+        ({"x_test": np.zeros((2, 14, 14), np.uint8)}, "x_test holds images of shape (14, 14) but x_train of shape"),
+        ({"y_test": np.array([1, 2, 3])}, "y_test has 3 labels but x_test has 2 images"),
+    ],
+)
+def test_a_data_set_file_with_bad_arrays_is_named(tmp_path, capsys, monkeypatch, arrays, words):
+    good = {
+        "x_train": np.zeros((4, 28, 28), np.uint8),
+        "y_train": np.array([0, 1, 2, 3], np.uint8),
+        "x_test": np.zeros((2, 28, 28), np.uint8),
+        "y_test": np.array([4, 5]),
+    }
+    np.savez(tmp_path / "mnist.npz", **{**good, **arrays})
+    model_file = small_model_file(tmp_path / "m.safetensors")
+    monkeypatch.setenv("XCNN_DATA_DIR", str(tmp_path))
+    for argv in (["evaluate", model_file], ["train", *QUICK, "--out", tmp_path / "run"]):
+        code, _, err = xcnn(capsys, *argv)
+        line = last_line(err)
+        assert code == 1 and f"{tmp_path / 'mnist.npz'}: " in line and words in line, (argv, line)
+        assert "decay_steps" not in err and "validation_data" not in err and "internal error" not in err
+
+
+def test_bad_environment_variables_are_one_line_naming_them(tmp_path, capsys, monkeypatch):
+    from xcnn import backend as B
+    from xcnn.models import trainer
+
+    model_file = small_model_file(tmp_path / "m.safetensors")
+    np.save(tmp_path / "x.npy", np.zeros((28, 28)))
+    env = {**os.environ, "XCNN_DEVICE_DATA_LIMIT": "1e9"}
+    for code in ("import xcnn", "import xcnn.cli; xcnn.cli.main(['info'])"):
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+        assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    cases = [
+        ("XCNN_DEVICE_DATA_LIMIT", "1e9", "XCNN_DEVICE_DATA_LIMIT must be a whole number of bytes >= 0"),
+        ("XCNN_DEVICE_DATA_LIMIT", "-1", "got '-1'"),
+        ("XCNN_BACKEND", "foo", "XCNN_BACKEND must be one of numpy, array_api_strict, torch, cupy"),
+    ]
+    if not B.is_available("cupy"):
+        cases.append(("XCNN_BACKEND", "cupy", "XCNN_BACKEND=cupy names a backend that is not available here"))
+    for name, value, words in cases:
+        with monkeypatch.context() as patch:
+            patch.setenv(name, value)
+            patch.setattr(trainer, "DEVICE_DATA_LIMIT", None)
+            patch.setattr(B, "_default", None)  # read $XCNN_BACKEND again
+            code, _, err = xcnn(capsys, "predict", model_file, tmp_path / "x.npy")
+        line = last_line(err)
+        assert code == 1 and words in line and len(err.strip().splitlines()) == 1, line
+        assert value == "cupy" or f"got {value!r}" in line
+    with monkeypatch.context() as patch:
+        patch.setenv("XCNN_BACKEND", "foo")
+        patch.setattr(B, "_default", None)
+        code, out, err = xcnn(capsys, "info")
+    assert code == 1 and "numpy" in out and last_line(err).startswith("xcnn info: XCNN_BACKEND must be one of")
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-3", "1.5"])
+def test_xcnn_threads_must_be_a_whole_number_of_threads(monkeypatch, value):
+    import array_api_compat.numpy as xp
+
+    from xcnn.ops import _parallel
+
+    monkeypatch.setenv("XCNN_THREADS", value)
+    with pytest.raises(ValueError, match=f"XCNN_THREADS must be a whole number of threads >= 1.*got '{value}'"):
+        _parallel.workers(xp)
+    monkeypatch.setenv("XCNN_THREADS", "1")
+    assert _parallel.workers(xp) == 1
+
+
+def test_a_device_that_is_not_here_is_one_line_naming_device(tmp_path, capsys):
+    from xcnn import backend as B
+
+    model_file = small_model_file(tmp_path / "m.safetensors")
+    np.save(tmp_path / "x.npy", np.zeros((28, 28)))
+    cases = [
+        ([], "cuda", "--device cuda is not a device of backend numpy here; available: cpu"),
+        (["--backend", "array_api_strict"], "0", "backend array_api_strict here; available: CPU_DEVICE, device1"),
+    ]
+    if B.is_available("torch"):
+        import torch
+
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        cases.append(
+            (["--backend", "torch"], f"cuda:{count}", f"--device cuda:{count} is not a device of backend torch")
+        )
+        cases.append((["--backend", "torch"], "meta", "--device meta is not a device of backend torch here"))
+        if not count:
+            cases.append((["--backend", "torch"], "cuda", "--device cuda is not a device of backend torch here"))
+    for argv, device, words in cases:
+        code, _, err = xcnn(capsys, "predict", model_file, tmp_path / "x.npy", *argv, "--device", device)
+        line = last_line(err)
+        assert code == 2 and line.startswith(f"xcnn predict: --device {device} ") and words in line, line
+        assert "available: cpu" in line or "device1" in line
+        assert len(err.strip().splitlines()) == 1 and "internal error" not in err
+    code, _, _ = xcnn(
+        capsys, "predict", model_file, tmp_path / "x.npy", "--backend", "array_api_strict", "--device", "device1"
+    )
+    assert code == 0
+
+
+def test_torch_device_of_refuses_a_cuda_device_that_is_not_here():
+    from xcnn import backend as B
+
+    if not B.is_available("torch"):
+        pytest.skip("torch is not installed")
+    import torch
+
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    with pytest.raises(ValueError, match=f"device 'cuda:{count}' for backend 'torch' is not available here"):
+        B.device_of("torch", f"cuda:{count}")
+    assert str(B.device_of("torch", "meta")) == "meta"  # the tests' stand-in device stays usable
+
+
+def test_out_and_export_paths_are_named(tmp_path, capsys):
+    model_file = small_model_file(tmp_path / "m.safetensors")
+    (tmp_path / "afile").write_text("x")
+    code, _, err = xcnn(capsys, "train", "--out", "")
+    assert code == 2 and last_line(err) == "xcnn train: --out must name a folder for the run, got an empty string"
+    code, _, err = xcnn(capsys, "train", "--out", tmp_path / "afile" / "sub" / "run")
+    assert code == 1 and last_line(err).endswith(f"cannot be made: {tmp_path / 'afile'} is a file, not a folder")
+    code, _, err = xcnn(capsys, "export", model_file, tmp_path / "afile" / "x.safetensors")
+    assert code == 1 and last_line(err) == (
+        f"xcnn export: cannot write {tmp_path / 'afile' / 'x.safetensors'}: {tmp_path / 'afile'} is a file, not a folder"
+    )
+    code, _, err = xcnn(capsys, "export", model_file, tmp_path)
+    assert code == 1 and f"{tmp_path} is a folder; give the file to write" in last_line(err)
+
+
+def test_evaluate_names_the_model_and_the_data_set_when_their_images_differ(tmp_path, capsys, monkeypatch):
+    images, labels = np.zeros((4, 10, 10), np.uint8), np.arange(4)
+    np.savez(tmp_path / "mnist.npz", x_train=images, y_train=labels, x_test=images, y_test=labels)
+    monkeypatch.setenv("XCNN_DATA_DIR", str(tmp_path))
+    model_file = small_model_file(tmp_path / "m.safetensors")
+    code, _, err = xcnn(capsys, "evaluate", model_file)
+    assert code == 1 and last_line(err) == (
+        f"xcnn evaluate: {model_file} takes images of shape (28, 28, 1), but the mnist images are (10, 10, 1); "
+        "give the --dataset the model was trained on"
+    )

@@ -154,3 +154,61 @@ def test_idx_and_cifar_parsers():
     arrays = datasets._parse_cifar10_binary({"c": buf.getvalue()})
     assert arrays["x_train"].shape == (5, 32, 32, 3) and arrays["y_test"].tolist() == [[3]]
     assert arrays["x_test"][0, 0, 1].tolist() == [1, 1, 1]
+
+
+def _arrays(**changes):
+    good = {
+        "x_train": np.zeros((4, 28, 28), np.uint8),
+        "y_train": np.array([0, 1, 2, 9], np.uint8),
+        "x_test": np.zeros((2, 28, 28), np.uint8),
+        "y_test": np.array([4, 5]),
+    }
+    return {**good, **changes}
+
+
+@pytest.mark.parametrize(
+    "changes, words",
+    [
+        (
+            {"y_train": np.array([0.0, 1.0, 3.7, 2.0])},
+            "y_train holds labels that are not whole numbers (1 of 4, the first 3.7)",
+        ),
+        ({"y_test": np.array([np.nan, 1.0])}, "y_test holds labels that are not whole numbers (1 of 2, the first nan)"),
+        (
+            {"y_train": np.eye(10)[:4]},
+            "y_train must be class numbers of shape (N,) or (N, 1), got shape (4, 10) (one-hot",
+        ),
+        ({"y_train": np.array([b"a", b"b", b"c", b"d"])}, "y_train must be whole-number class labels 0..9, got |S1"),
+        ({"y_train": np.array([True, False, True, True])}, "y_train must be whole-number class labels 0..9, got bool"),
+        ({"y_test": np.array([0, 12])}, "y_test holds labels from 0 to 12; this data set has 10 classes"),
+        ({"y_train": np.array([0, 1, 2])}, "y_train has 3 labels but x_train has 4 images"),
+        ({"x_train": np.zeros((0, 28, 28), np.uint8), "y_train": np.zeros(0)}, "x_train holds no images"),
+        ({"x_test": np.zeros((2, 784), np.uint8)}, "x_test must be images of shape (N, H, W) or (N, H, W, C)"),
+        ({"x_test": np.zeros((2, 32, 32, 3), np.uint8)}, "x_test holds images of shape (32, 32, 3) but x_train"),
+        ({"x_train": np.zeros((4, 28, 28), np.float32)}, "x_train must be uint8 pixels, got float32"),
+    ],
+)
+def test_bad_arrays_are_refused_naming_the_file_and_the_array(tmp_path, changes, words):
+    np.savez(tmp_path / "set.npz", **_arrays(**changes))
+    with pytest.raises(ValueError) as info:
+        datasets.load_data("mnist", path=str(tmp_path / "set.npz"))
+    assert str(info.value).startswith(f"{tmp_path / 'set.npz'}: ") and words in str(info.value)
+
+
+def test_labels_may_be_whole_floats_or_a_column_and_images_may_have_a_channel_axis(tmp_path):
+    arrays = _arrays(
+        y_train=np.array([[0.0], [1.0], [2.0], [9.0]]),
+        x_train=np.zeros((4, 28, 28, 1), np.uint8),  # the same size as (N, 28, 28) test images
+    )
+    np.savez(tmp_path / "set.npz", **arrays)
+    (x, y), (xt, yt) = datasets.load_data("mnist", path=str(tmp_path / "set.npz"))
+    assert y.reshape(-1).astype(np.int64).tolist() == [0, 1, 2, 9] and xt.shape == (2, 28, 28)
+
+
+def test_a_data_dir_that_is_a_file_is_named(tmp_path, monkeypatch):
+    (tmp_path / "afile").write_text("x")
+    monkeypatch.setenv("XCNN_DATA_DIR", str(tmp_path / "afile"))
+    monkeypatch.setenv("XCNN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(datasets, "_download", lambda url, timeout: (_ for _ in ()).throw(OSError("offline")))
+    with pytest.raises(FileNotFoundError, match=r"\$XCNN_DATA_DIR: .*afile is a file, not a folder"):
+        datasets.load_data("mnist")

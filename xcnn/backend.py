@@ -182,7 +182,7 @@ def get_backend() -> str:
         The backend name.
 
     Raises:
-        ValueError: If `$XCNN_BACKEND` names no backend.
+        ValueError: If `$XCNN_BACKEND` names no backend, or one that is not available here.
 
     Examples:
         >>> from xcnn import backend
@@ -191,7 +191,16 @@ def get_backend() -> str:
     """
     global _default
     if _default is None:
-        _default = _check_name(os.environ.get("XCNN_BACKEND", "numpy"))
+        name = os.environ.get("XCNN_BACKEND") or "numpy"
+        if name not in _MODULES:
+            raise ValueError(f"XCNN_BACKEND must be one of {', '.join(BACKENDS)} (or unset for numpy), got {name!r}")
+        if not is_available(name):
+            why = f" ({cuda_status()[1]})" if name == "cupy" else " (not installed)"
+            raise ValueError(
+                f"XCNN_BACKEND={name} names a backend that is not available here{why}; "
+                f"set it to one of {', '.join(available())}, or unset it"
+            )
+        _default = name
     return _default
 
 
@@ -468,11 +477,19 @@ def device_of(backend: str | None, device: Device | None = None) -> Device:
         if device is None:
             return torch.empty(0).device  # honours torch.set_default_device
         try:
-            return torch.device(device)
+            found = torch.device(device)
         except (RuntimeError, TypeError):
             raise ValueError(
                 f"device for backend 'torch' must be a torch device such as 'cpu' or 'cuda:0', got {device!r}"
             ) from None
+        if found.type == "cuda":  # refused here, not as a long CUDA error at the first array
+            count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+            if not count or (found.index is not None and found.index >= count):
+                raise ValueError(
+                    f"device {device!r} for backend 'torch' is not available here "
+                    f"({f'{count} CUDA devices' if count else 'no CUDA device'}); available: {', '.join(devices('torch'))}"
+                )
+        return found
     if backend == "cupy":
         import cupy
 
@@ -484,6 +501,10 @@ def device_of(backend: str | None, device: Device | None = None) -> Device:
             ident = int(text) if text.isdigit() else ident
         if isinstance(ident, bool) or not isinstance(ident, int) or ident < 0:
             raise ValueError(f"device for backend 'cupy' must be a CUDA device id (int >= 0), got {device!r}")
+        if ident >= cupy.cuda.runtime.getDeviceCount():
+            raise ValueError(
+                f"device {device!r} for backend 'cupy' is not available here; available: {', '.join(devices('cupy'))}"
+            )
         return ident
     import array_api_strict
 
@@ -496,6 +517,47 @@ def device_of(backend: str | None, device: Device | None = None) -> Device:
             f"device for backend 'array_api_strict' must be an array_api_strict.Device or its name, got {device!r}"
         )
     return device
+
+
+def devices(backend: str) -> list[str]:
+    """The names of the devices of `backend` that hold data on this machine, as `device=` (and
+    `xcnn --device`) takes them.
+
+    torch's `"meta"` (shapes without data) is not among them, although `device_of` accepts it.
+
+    Args:
+        backend: A backend name.
+
+    Returns:
+        For example `["cpu"]`, `["cpu", "cuda:0"]` (torch), `["0", "1"]` (cupy's device ids).
+
+    Raises:
+        ValueError: If `backend` is unknown or not available here.
+
+    Examples:
+        >>> from xcnn import backend
+        >>> backend.devices("numpy")
+        ['cpu']
+    """
+    backend = _check_name(backend)
+    if not is_available(backend):
+        raise ValueError(f"backend {backend!r} is not available here; available: {available()}")
+    if backend == "numpy":
+        return ["cpu"]
+    if backend == "torch":
+        import torch
+
+        cuda = [f"cuda:{i}" for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else []
+        mps = getattr(torch.backends, "mps", None)
+        return ["cpu", *cuda, *(["mps"] if mps is not None and mps.is_available() else [])]
+    if backend == "cupy":
+        import cupy
+
+        return [str(i) for i in range(cupy.cuda.runtime.getDeviceCount())]
+    import array_api_strict
+
+    found = array_api_strict.__array_namespace_info__().devices()
+    return [repr(d).split("'")[1] if "'" in repr(d) else str(d) for d in found]
 
 
 def device_key(device: Device) -> Hashable:
@@ -874,3 +936,4 @@ def rng(backend: str | None = None, seed: int | None = None, device: Device | No
         True
     """
     return Generator(backend, seed, device)
+

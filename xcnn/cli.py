@@ -149,6 +149,78 @@ def _flag(name):
     return "--" + name.replace("_", "-")
 
 
+def _train_flags():
+    """``{dest: argparse action}`` of `xcnn train`'s options: the rules a saved run option obeys."""
+    parser = build_parser()
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return {action.dest: action for action in commands.choices["train"]._actions}
+
+
+def _saved_value(checkpoint, key, value, action):
+    """A run option read from ``checkpoint``, checked as its command-line flag checks it."""
+    if value is None and RUN_DEFAULTS[key] is None:
+        return None  # limit, lr, backend: unset
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        text = str(value)
+        try:
+            parsed = action.type(text) if action.type is not None else text
+        except argparse.ArgumentTypeError as exc:
+            reason = str(exc)
+        else:
+            if action.choices is None or parsed in action.choices:
+                return parsed
+            reason = f"must be one of {', '.join(map(str, action.choices))}"
+    elif action.choices is not None:
+        reason = f"must be one of {', '.join(map(str, action.choices))}"
+    else:
+        reason = f"must be a {getattr(action.type, '__name__', 'text')}"
+    raise ValueError(
+        f"{checkpoint} holds the run option {key} = {value!r}, which {_flag(key)} refuses ({reason}); "
+        "the checkpoint is damaged or not xcnn's: start a new run with --overwrite"
+    )
+
+
+def _saved_run(checkpoint, extra):
+    """``(epochs done, history, options or None)`` from a checkpoint's ``extra``, each checked:
+    a damaged or foreign checkpoint is refused with a sentence naming the key, not trusted."""
+
+    def refuse(key, value, wanted):
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        raise ValueError(f"{checkpoint} holds {key} = {shown}; a checkpoint's {key} must be {wanted}")
+
+    if not isinstance(extra, dict):
+        refuse("extra", extra, "a dict with epoch, history and options")
+    epoch = extra.get("epoch", 0)
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+        refuse("epoch", epoch, "a whole number >= 0 (the epochs done)")
+    history = extra.get("history", {})
+    number = (int, float, type(None))
+    if not isinstance(history, dict) or not all(
+        isinstance(k, str) and isinstance(v, list) and all(isinstance(x, number) and not isinstance(x, bool) for x in v)
+        for k, v in history.items()
+    ):
+        refuse("history", history, "a dict of lists of numbers (or null), one list per metric")
+    if history and any(len(values) != epoch for values in history.values()):
+        lengths = ", ".join(f"{k}: {len(v)}" for k, v in history.items())
+        raise ValueError(
+            f"{checkpoint} holds a history with {lengths} values but epoch = {epoch}; a checkpoint's history "
+            "must hold one value per epoch done for each metric"
+        )
+    options = extra.get("options")
+    if options is None:
+        return epoch, history, None
+    if not isinstance(options, dict):
+        refuse("options", options, f"a dict of the run's options ({', '.join(RUN_DEFAULTS)})")
+    unknown = sorted(map(str, set(options) - set(RUN_DEFAULTS)))
+    if unknown:
+        raise ValueError(
+            f"{checkpoint} holds the run option {unknown[0]}, which xcnn train does not have (its options: "
+            f"{', '.join(RUN_DEFAULTS)}); the checkpoint is damaged or not xcnn's: start a new run with --overwrite"
+        )
+    flags = _train_flags()
+    return epoch, history, {key: _saved_value(checkpoint, key, value, flags[key]) for key, value in options.items()}
+
+
 def _resolve_run_options(args, saved):
     """The run's options: the checkpoint's (``saved``) under ``--resume``, else the defaults,
     overridden by the flags given. A flag that contradicts the checkpoint is a UsageError."""
@@ -164,10 +236,27 @@ def _resolve_run_options(args, saved):
     return {**RUN_DEFAULTS, **saved, **given}
 
 
+RUN_FILES = (CHECKPOINT, FINAL, HISTORY, "history.png", "misclassified.png")  # what --overwrite replaces
+
+
+def _file_in_the_way(path):
+    """The nearest existing folder above ``path`` that is a file (so ``path`` cannot be made), or None."""
+    parent = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    return None if os.path.isdir(parent) else parent
+
+
 def _prepare_out(out, resume, overwrite):
-    """Check that ``out`` can take this run; with --overwrite, delete the run there."""
+    """Check that ``out`` can take this run and create it; nothing in it is deleted here (see
+    `_clear_old_run`: --overwrite deletes the old run only once the new one is ready to start)."""
+    if not out:
+        raise UsageError("--out must name a folder for the run, got an empty string")
     if os.path.exists(out) and not os.path.isdir(out):
         raise UsageError(f"--out {out} is a file, not a folder; choose a folder for the run")
+    blocker = _file_in_the_way(out)
+    if blocker is not None:
+        raise ValueError(f"--out {out} cannot be made: {blocker} is a file, not a folder")
     existing = [name for name in (CHECKPOINT, FINAL, HISTORY) if os.path.exists(os.path.join(out, name))]
     if resume and overwrite:
         raise UsageError("--resume continues the run in --out and --overwrite replaces it: give one of them")
@@ -180,9 +269,14 @@ def _prepare_out(out, resume, overwrite):
     # fail now, not after the first epoch, when the folder cannot be written
     with tempfile.TemporaryFile(dir=out, prefix=".tmp-xcnn-probe-"):
         pass
-    if overwrite:
-        for name in existing:
-            os.remove(os.path.join(out, name))
+
+
+def _clear_old_run(out):
+    """--overwrite: delete the old run's files, once every check has passed and the new model is built."""
+    for name in RUN_FILES:
+        path = os.path.join(out, name)
+        if os.path.lexists(path):
+            os.remove(path)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -202,6 +296,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     Raises:
         UsageError: If `--out` cannot take the run, `--resume` has no checkpoint or too few
             `--epochs`, or `--augment` is not smaller than the images.
+        ValueError: If `--resume` finds a checkpoint whose epoch, history or run options are not
+            what xcnn writes (each option is checked as its flag is).
 
     Examples:
         >>> from xcnn.cli import build_parser, cmd_train
@@ -226,9 +322,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise UsageError(f"--resume: no checkpoint at {checkpoint}; train without --resume first")
         resumed = load_model(checkpoint, backend=getattr(args, "backend", None), device=args.device)
         extra: dict[str, Any] = getattr(resumed, "saved_extra", {})  # load_model sets it
-        first_epoch = extra.get("epoch", 0)
-        history = extra.get("history", {})
-        saved = extra.get("options")
+        first_epoch, history, saved = _saved_run(checkpoint, extra)
         if saved is None:
             print(
                 f"{checkpoint} does not record its run's options (an older xcnn wrote it): "
@@ -256,6 +350,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     steps = args.epochs * -(-len(x) // args.batch_size)  # optimizer steps in the whole run
     classes = datasets.SPECS[args.dataset].classes  # the data set's, not counted from a prefix of its labels
     if resumed is not None:  # --resume
+        _check_input_fits(checkpoint, resumed, args.dataset, x)
         model = resumed
         if model.optimizer is not None and isinstance(model.optimizer.learning_rate, optimizers.CosineDecay):
             # a resumed run may be longer than the first one (--epochs): stretch the cosine to it
@@ -281,6 +376,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         f"batch {args.batch_size}, {args.epochs} epochs"
         + (f", {distribution.size()} ranks" if args.distributed else "")
     )
+    if chief and args.overwrite:  # every check passed and the model is built: replace the old run now
+        _clear_old_run(args.out)
     guard = TerminateOnNaN(check_every=NAN_CHECK_EVERY)
     saver = _EpochCheckpoint(checkpoint, history, options)
     try:
@@ -368,6 +465,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     model = load_model(args.model_file, backend=args.backend, device=args.device)
     args.dtype = model.dtype
     _, _, xt, yt = _load_split(args)
+    _check_input_fits(args.model_file, model, args.dataset, xt)
     # the test set has integer labels: judge any saved model by them (its optimizer is unused)
     model.compile(model.optimizer or "adam", "sparse_categorical_crossentropy", ["accuracy"])
     loss, accuracy = model.evaluate(xt, yt, batch_size=EVAL_BATCH)
@@ -375,25 +473,27 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_input_fits(model_file, model, dataset, images):
+    """Refuse a saved model whose input is not the data set's image shape, naming both."""
+    shape = model.input_shape
+    if shape is not None and tuple(shape[1:]) != tuple(images.shape[1:]):
+        raise ValueError(
+            f"{model_file} takes images of shape {tuple(shape[1:])}, but the {dataset} images are "
+            f"{tuple(images.shape[1:])}; give the --dataset the model was trained on"
+        )
+
+
 def _read_image(path, shape):
-    """An image file (.npy or .png/.jpg) as one ``(1, *shape)`` float input in [0, 1]."""
+    """An image file (.npy or .png/.jpg) as one ``(1, *shape)`` float input in [0, 1].
+
+    A .npy array must have the model's input shape ``shape``, or ``(1, *shape)``, or ``shape[:-1]``
+    for a one-channel model; integers 0..255 and floats holding whole numbers 0..255 are 8-bit
+    pixels (divided by 255), floats in [0, 1] are taken as they are, bools are 0 and 1; anything
+    else is refused (see docs/cli.md)."""
     if os.path.isdir(path):
         raise IsADirectoryError(f"{path} is a folder; give one image file (.png, .jpg or .npy)")
     if path.endswith(".npy"):
-        try:
-            img = np.load(path, mmap_mode="r", allow_pickle=False)  # the header first: no huge read
-        except (ValueError, EOFError) as exc:
-            raise ValueError(f"{path} is not a readable .npy array: {exc}") from None
-        if img.size != math.prod(shape) or img.dtype.kind not in "buif":
-            raise ValueError(
-                f"{path} holds a {img.dtype} array of shape {img.shape}; the model needs "
-                f"{math.prod(shape)} numbers, shaped {shape}"
-            )
-        img = np.asarray(img, dtype=np.float64)
-        if not np.isfinite(img).all():
-            raise ValueError(f"{path} holds NaN or infinite values; an image needs finite pixel values")
-        if img.max() > 1.0:
-            img = img / 255.0
+        img = _npy_pixels(path, shape)
     else:
         if len(shape) != 3 or shape[-1] not in (1, 3):
             raise ValueError(
@@ -424,6 +524,48 @@ def _read_image(path, shape):
     return img.reshape(shape)[None]
 
 
+NPY_MAGIC = b"\x93NUMPY"
+
+
+def _npy_pixels(path, shape):
+    """A ``.npy`` image for a model taking ``shape``: floats in [0, 1], read as the module's
+    rules say (see `_read_image`, docs/cli.md); anything else is refused, never reshaped or
+    rescaled silently."""
+    with open(path, "rb") as f:
+        head = f.read(len(NPY_MAGIC))
+    if head != NPY_MAGIC:
+        kind = " (a .npz archive: save one array with numpy.save)" if head.startswith(b"PK") else ""
+        raise ValueError(f"{path} is not a .npy array{kind}; give an image saved with numpy.save, or a .png/.jpg")
+    try:
+        img = np.load(path, mmap_mode="r", allow_pickle=False)  # the header first: no huge read
+    except (ValueError, EOFError) as exc:
+        raise ValueError(f"{path} is not a readable .npy array: {exc}") from None
+    shapes = [tuple(shape), (1, *shape)]
+    if len(shape) == 3 and shape[-1] == 1:
+        shapes.append(tuple(shape[:-1]))  # a grey picture (H, W) for a one-channel model
+    if img.shape not in shapes or img.dtype.kind not in "buif":
+        accepted = ", ".join(map(str, shapes[:-1])) + f" or {shapes[-1]}"
+        raise ValueError(
+            f"{path} holds a {img.dtype} array of shape {img.shape}; the model takes one image of "
+            f"numbers (bool, integer or float) shaped {accepted}"
+        )
+    dtype, kind = img.dtype, img.dtype.kind
+    img = np.asarray(img, dtype=np.float64)
+    if not np.isfinite(img).all():
+        raise ValueError(f"{path} holds NaN or infinite values; an image needs finite pixel values")
+    if kind == "b":
+        return img  # black and white: False 0, True 1
+    low, high = float(img.min()), float(img.max())
+    if kind == "f" and low >= 0.0 and high <= 1.0:
+        return img
+    if low >= 0.0 and high <= 255.0 and (kind in "iu" or (img == np.round(img)).all()):
+        return img / 255.0  # 8-bit pixel values
+    raise ValueError(
+        f"{path} holds {dtype} values from {low:g} to {high:g}; a .npy image "
+        "takes floats in [0, 1], or whole numbers 0..255 (8-bit pixels, integer or float) that are divided by 255"
+    )
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     """`xcnn predict`: a saved model's class for one image (.png, .jpg or .npy) and its top 3.
 
@@ -434,7 +576,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
         The exit code, 0.
 
     Raises:
-        ValueError: If the image cannot be read or does not fit the model's input.
+        ValueError: If the image cannot be read or does not fit the model's input (shape or
+            pixel range), or the model is not a classifier (one vector of class scores per image).
         UsageError: If a PNG/JPEG is given and pillow is not installed.
 
     Examples:
@@ -457,13 +600,31 @@ def cmd_predict(args: argparse.Namespace) -> int:
     shape = model.input_shape
     if shape is None:
         raise ValueError(f"{args.model_file} holds a model without an input shape: it cannot tell what image it takes")
+    _check_class_scores(args.model_file, model.output_shape)
     x = _read_image(args.image, shape[1:]).astype(model.dtype)
-    probs = model.predict(x)[0]
-    best = int(np.argmax(probs))
-    print(f"predicted class: {best} (probability {probs[best]:.4f})")
-    for i in np.argsort(probs)[::-1][:3]:
-        print(f"  {int(i)}: {probs[i]:.4f}")
+    out = model.predict(x)
+    _check_class_scores(args.model_file, (None, *out.shape[1:]))
+    scores = np.asarray(out[0], dtype=np.float64)
+    best = int(np.argmax(scores))
+    probabilities = bool(
+        np.isfinite(scores).all() and scores.min() >= 0 and scores.max() <= 1 and abs(scores.sum() - 1) <= 1e-3
+    )
+    what = "probability" if probabilities else "score"  # a model ending in logits, or one sigmoid
+    print(f"predicted class: {best} ({what} {scores[best]:.4f})")
+    for i in np.argsort(scores)[::-1][:3]:
+        print(f"  {int(i)}: {scores[i]:.4f}")
     return 0
+
+
+def _check_class_scores(model_file, output_shape):
+    """Refuse a model whose output is not one vector of class scores per image."""
+    if output_shape is None:
+        return  # not known before predicting: checked on the prediction
+    if not isinstance(output_shape, tuple) or len(output_shape) != 2 or not output_shape[1]:
+        raise ValueError(
+            f"{model_file} holds a model whose output has shape {output_shape}; xcnn predict needs a "
+            "classifier, whose output is one vector of class scores per image, shape (None, classes)"
+        )
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -488,6 +649,13 @@ def cmd_export(args: argparse.Namespace) -> int:
         Wrote m.keras
         0
     """
+    if os.path.isdir(args.out):
+        raise IsADirectoryError(
+            f"{args.out} is a folder; give the file to write (OUT.onnx, OUT.keras or OUT.safetensors)"
+        )
+    blocker = _file_in_the_way(args.out)
+    if blocker is not None:
+        raise ValueError(f"cannot write {args.out}: {blocker} is a file, not a folder")
     model = load_model(args.model_file, backend="numpy")
     if args.out.lower().endswith(".onnx"):
         model.export(args.out, format="onnx")
@@ -523,8 +691,14 @@ def cmd_info(args: argparse.Namespace) -> int:
         else:
             why = f" ({B.cuda_status()[1]})" if name == "cupy" else ""
             print(f"  {name:<17} not available{why}")
-    print(f"default backend: {B.get_backend()} (set XCNN_BACKEND or xcnn.set_backend)")
+    try:
+        default, problem = B.get_backend(), None
+    except ValueError as exc:  # $XCNN_BACKEND names no usable backend: say so after the rest
+        default, problem = "none", exc
+    print(f"default backend: {default} (set XCNN_BACKEND or xcnn.set_backend)")
     print(f"data: $XCNN_DATA_DIR={os.environ.get('XCNN_DATA_DIR', '(unset)')}, cache {datasets.cache_dir()}")
+    if problem is not None:
+        raise problem
     return 0
 
 
@@ -671,7 +845,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--overwrite",
         action="store_true",
         default=False,
-        help="replace the run in OUT (its model, checkpoint and history are deleted first)",
+        help="replace the run in OUT (its model, checkpoint, history and pictures are deleted once the new "
+        "run's options, data and model have been checked, before its first epoch)",
     )
     train.add_argument("--no-progress", dest="progress", action="store_false", default=True, help="no progress bar")
     train.add_argument(
@@ -766,6 +941,17 @@ def _abort_job(code):
         os._exit(code)  # MPICH's MPI_Abort may return before mpiexec ends the job: go no further
 
 
+def _check_device(backend, device):
+    """Refuse a --device that ``backend`` does not have here (or that holds no data, as torch's meta)."""
+    usable = B.devices(backend)
+    try:
+        found = B.device_of(backend, device)
+    except (ValueError, TypeError):
+        found = None
+    if found is None or not any(B.same_device(found, B.device_of(backend, name)) for name in usable):
+        raise UsageError(f"--device {device} is not a device of backend {backend} here; available: {', '.join(usable)}")
+
+
 def _run(args):
     """``args.func(args)`` with every known error as one line on stderr and an exit code."""
     debug = getattr(args, "debug", False)
@@ -774,6 +960,8 @@ def _run(args):
         backend = getattr(args, "backend", None)
         if backend and not B.is_available(backend):
             raise UsageError(f"backend {backend!r} is not available here; available: {B.available()}")
+        if getattr(args, "device", None) is not None:
+            _check_device(backend or B.get_backend(), args.device)
         return args.func(args)
     except KeyboardInterrupt:
         if debug:

@@ -206,20 +206,59 @@ def _fetch(spec, remote, folder, timeout, tried):
     raise FileNotFoundError(remote.name)
 
 
-def _check_arrays(arrays, where):
+def _check_arrays(arrays, where, classes):
+    """The four arrays as ``(x_train, y_train), (x_test, y_test)``, each checked: uint8 images
+    ``(N, H, W)`` or ``(N, H, W, C)``, at least one; labels of the same N, ``(N,)`` or ``(N, 1)``,
+    whole numbers in ``[0, classes)``; test images of the training images' size. ``where``
+    names the file in each message."""
     missing = [k for k in KEYS if k not in arrays]
     if missing:
         raise ValueError(f"{where} lacks the arrays {missing}; a data set file needs {list(KEYS)}")
-    for k in ("x_train", "x_test"):
-        if arrays[k].dtype != np.uint8:
-            raise ValueError(f"{where}: {k} must be uint8 pixels, got {arrays[k].dtype}")
     for x, y in (("x_train", "y_train"), ("x_test", "y_test")):
-        if arrays[x].shape[0] != arrays[y].shape[0]:
-            raise ValueError(f"{where}: {x} has {arrays[x].shape[0]} images but {y} has {arrays[y].shape[0]} labels")
+        _check_images(arrays[x], f"{where}: {x}")
+        _check_labels(arrays[y], arrays[x].shape[0], classes, f"{where}: {y}", x)
+    size = [arrays[k].shape[1:] + (1,) * (arrays[k].ndim == 3) for k in ("x_train", "x_test")]
+    if size[0] != size[1]:
+        raise ValueError(
+            f"{where}: x_test holds images of shape {arrays['x_test'].shape[1:]} but x_train of shape "
+            f"{arrays['x_train'].shape[1:]}; a data set's test images must be the size of its training images"
+        )
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 
 
-def _read_npz(path):
+def _check_images(x, name):
+    if x.dtype != np.uint8:
+        raise ValueError(f"{name} must be uint8 pixels, got {x.dtype}")
+    if x.ndim not in (3, 4) or 0 in x.shape[1:]:
+        raise ValueError(f"{name} must be images of shape (N, H, W) or (N, H, W, C), got shape {x.shape}")
+    if x.shape[0] == 0:
+        raise ValueError(f"{name} holds no images (shape {x.shape}); a data set needs at least one")
+
+
+def _check_labels(y, n, classes, name, images):
+    if y.ndim not in (1, 2) or (y.ndim == 2 and y.shape[1] != 1):
+        hint = " (one-hot labels? store the class numbers, e.g. y.argmax(axis=1))" if y.ndim == 2 else ""
+        raise ValueError(f"{name} must be class numbers of shape (N,) or (N, 1), got shape {y.shape}{hint}")
+    if y.shape[0] != n:
+        raise ValueError(f"{name} has {y.shape[0]} labels but {images} has {n} images; they must be as many")
+    if y.dtype.kind not in "iuf":
+        raise ValueError(f"{name} must be whole-number class labels 0..{classes - 1}, got {y.dtype} values")
+    if y.dtype.kind == "f":
+        bad = ~np.isfinite(y) | (y != np.round(y))
+        if bad.any():
+            raise ValueError(
+                f"{name} holds labels that are not whole numbers ({bad.sum()} of {y.size}, the first "
+                f"{float(y[bad].flat[0])!r}); labels must be whole-number classes 0..{classes - 1}"
+            )
+    low, high = y.min(), y.max()
+    if low < 0 or high >= classes:
+        raise ValueError(
+            f"{name} holds labels from {low:g} to {high:g}; this data set has {classes} classes, "
+            f"so labels must be 0..{classes - 1}"
+        )
+
+
+def _read_npz(path, classes):
     try:
         with np.load(path, allow_pickle=False) as f:
             arrays = {k: f[k] for k in f.files}
@@ -230,7 +269,7 @@ def _read_npz(path):
         raise ValueError(f"{path} is not a readable data set file (a .npz with {', '.join(KEYS)}): {exc}") from None
     if not isinstance(arrays, dict) or not arrays:
         raise ValueError(f"{path} is not a data set file: it holds no arrays")
-    return _check_arrays(arrays, path)
+    return _check_arrays(arrays, path, classes)
 
 
 def load_data(
@@ -250,7 +289,10 @@ def load_data(
         Images `(N, H, W)` (`(N, 32, 32, 3)` for CIFAR-10) and labels `(N,)`, uint8.
 
     Raises:
-        ValueError: If `name` is unknown, or a file lacks the arrays or holds other dtypes.
+        ValueError: If `name` is unknown, or a file lacks the arrays or holds others than uint8
+            images `(N, H, W)` or `(N, H, W, C)` (N >= 1; the test images of the training
+            images' size) and whole-number labels `(N,)` or `(N, 1)` in `0 .. classes - 1`
+            (the message names the file and the array).
         FileNotFoundError: If `path` does not exist, or the data set is nowhere to be found (the
             message lists where it looked).
 
@@ -269,14 +311,17 @@ def load_data(
     if path is not None:
         if not os.path.exists(path):
             raise FileNotFoundError(f"path={path!r} does not exist")
-        return _read_npz(path)
+        return _read_npz(path, spec.classes)
     tried = []
     data_dir = os.environ.get("XCNN_DATA_DIR")
     if data_dir:
         candidate = os.path.join(data_dir, f"{name}.npz")
         if os.path.exists(candidate):
-            return _read_npz(candidate)
-        tried.append(f"$XCNN_DATA_DIR: {candidate} absent")
+            return _read_npz(candidate, spec.classes)
+        if os.path.exists(data_dir) and not os.path.isdir(data_dir):
+            tried.append(f"$XCNN_DATA_DIR: {data_dir} is a file, not a folder (name the folder holding {name}.npz)")
+        else:
+            tried.append(f"$XCNN_DATA_DIR: {candidate} absent")
     else:
         tried.append("$XCNN_DATA_DIR: not set")
     folder = cache_dir()
@@ -289,7 +334,7 @@ def load_data(
             f"Supply it with load_data(path='.../{name}.npz'), or put {name}.npz (keys {', '.join(KEYS)}) "
             f"in a folder named by $XCNN_DATA_DIR, or go online once so it can be downloaded into {folder}."
         ) from None
-    return _check_arrays(spec.parse(blobs), f"downloaded {name}")
+    return _check_arrays(spec.parse(blobs), f"downloaded {name}", spec.classes)
 
 
 def prepare_images(x: Any, dtype: str | np.dtype[Any] = "float32") -> np.ndarray:

@@ -29,8 +29,37 @@ from ..layers.layer import NO_REWRITE, Layer, Rewrite
 from ..metrics.metric import read_together
 from ..ops._parallel import BlasHold
 
-# Data sets up to this size are copied to the device whole; larger ones batch by batch.
-DEVICE_DATA_LIMIT = int(os.environ.get("XCNN_DEVICE_DATA_LIMIT", 2 * 1024**3))
+# Data sets up to this many bytes are copied to the device whole; larger ones batch by batch.
+# None: $XCNN_DEVICE_DATA_LIMIT, else 2 GiB, read when a fit starts (a bad value is refused
+# there, not at import); set a number here to override both.
+DEVICE_DATA_LIMIT: int | None = None
+_DEFAULT_DEVICE_DATA_LIMIT = 2 * 1024**3
+
+
+def device_data_limit() -> int:
+    """Bytes of data copied to the device whole: `DEVICE_DATA_LIMIT`, `$XCNN_DEVICE_DATA_LIMIT`
+    or 2 GiB.
+
+    Raises:
+        ValueError: If `$XCNN_DEVICE_DATA_LIMIT` is not a whole number of bytes >= 0.
+    """
+    if DEVICE_DATA_LIMIT is not None:
+        return DEVICE_DATA_LIMIT
+    text = os.environ.get("XCNN_DEVICE_DATA_LIMIT")
+    if not text:
+        return _DEFAULT_DEVICE_DATA_LIMIT
+    try:
+        limit = int(text)
+    except ValueError:
+        limit = None
+    if limit is None or limit < 0:
+        raise ValueError(
+            f"XCNN_DEVICE_DATA_LIMIT must be a whole number of bytes >= 0 (0 copies every data set "
+            f"batch by batch), got {text!r}"
+        )
+    return limit
+
+
 _SHORT = {"accuracy": "acc"}  # progress-bar labels
 
 
@@ -281,7 +310,7 @@ class Trainer:
         return B.asarray(array, self.backend, dtype, device=self.device)
 
     def _fits_on_device(self, x):
-        return math.prod(x.shape) * np.dtype(self.dtype).itemsize <= DEVICE_DATA_LIMIT
+        return math.prod(x.shape) * np.dtype(self.dtype).itemsize <= device_data_limit()
 
     def _label_dtype(self):
         return "int64" if self.loss is not None and self.loss.sparse else self.dtype

@@ -58,12 +58,28 @@ def _cpu_count():
 
 def workers(xp):
     """Threads the NumPy fast path uses for ``xp``: one per CPU (at most 8) on NumPy with
-    threadpoolctl, unless ``XCNN_THREADS`` says otherwise; 1 elsewhere."""
-    if name_of(xp) != "numpy" or _blas_controller() is None:
+    threadpoolctl, unless ``XCNN_THREADS`` says otherwise; 1 elsewhere.
+
+    Raises:
+        ValueError: If ``XCNN_THREADS`` is set to anything but a whole number >= 1.
+    """
+    if name_of(xp) != "numpy":
         return 1
     wanted = os.environ.get(_ENV)
-    count = int(wanted) if wanted else min(_cpu_count(), 8)
-    return max(1, count)
+    count = _threads(wanted) if wanted else min(_cpu_count(), 8)  # checked even where threadpoolctl is missing
+    return count if _blas_controller() is not None else 1
+
+
+@functools.lru_cache(maxsize=8)
+def _threads(text):
+    """``$XCNN_THREADS`` as a count, or a sentence naming it (parsed once per value)."""
+    try:
+        count = int(text)
+    except ValueError:
+        count = None
+    if count is None or count < 1:
+        raise ValueError(f"{_ENV} must be a whole number of threads >= 1 (1 turns the fast path off), got {text!r}")
+    return count
 
 
 class _Held(threading.local):
