@@ -52,7 +52,7 @@ def training_flops_per_sample(model):
     for layer in model.layers:
         if isinstance(layer, Conv2D):
             f, kh, kw, c = layer.params["kernel"].shape
-            oh, ow = layer.output.shape[:2] if layer.output.shape[-1] == f else (None, None)
+            oh, ow = layer.output.shape[1:3] if layer.output.shape[-1] == f else (None, None)
             total += 2 * oh * ow * f * kh * kw * c
         elif isinstance(layer, Dense):
             total += 2 * math.prod(layer.params["kernel"].shape)

@@ -292,9 +292,7 @@ def test_10_api_gaps_are_clear_errors_or_work():
             call()
     with pytest.raises(ValueError, match=r"y is required when x is an array"):
         model.fit(x, None, verbose=0)
-    with pytest.raises(
-        ValueError, match=r"validation_data must be \(x, y\), \(x, y, sample_weight\) .*got a tuple of 1"
-    ):
+    with pytest.raises(ValueError, match=r"validation_data must be \(x, y\), \(x, y, sample_weight\) .*got 1 item$"):
         model.fit(x, y, validation_data=(x,), verbose=0)
     with pytest.raises(TypeError, match="got a single History; pass \\[callback\\]"):
         model.fit(x, y, callbacks=History(), verbose=0)
@@ -400,6 +398,60 @@ def test_13_declared_minimum_versions_are_the_tested_ones():
         assert '"numpy>=2.0"' in f.read()  # ndarray.device, which the ops use, arrived in NumPy 2.0
     with open(os.path.join(root, "ci", "test.sh")) as f:
         assert "bash ci/min_versions.sh" in f.read() and os.path.exists(os.path.join(root, "ci", "min_versions.sh"))
+
+
+def test_14_model_arguments_are_checked_where_they_are_given(tmp_path):
+    """Found by a probe on 2026-12-02: each was silently wrong, or failed later with a message
+    naming something else."""
+    from xcnn.callbacks import BackupAndRestore, CSVLogger, LearningRateScheduler, ModelCheckpoint
+
+    with pytest.raises(TypeError, match=r"shape must be a tuple of ints .* got \(2\.5,\)"):
+        Input((2.5,))  # was (None, 2)
+    for layers_ in (
+        [Input((3,)), Dense(3, name="d"), Dense(3, name="d")],
+        [Input((3,)), Dense(3, name="input_layer_x"), Dense(3, name="input_layer_x")],
+    ):
+        with pytest.raises(ValueError, match="layer names must be unique .* names more than one layer"):
+            Sequential(layers_)  # was saved, one layer's weights over the other's, and refused on load
+    inputs = Input((3,))
+    with pytest.raises(ValueError, match="'twin' names more than one layer"):
+        Model(inputs, Dense(2, name="twin")(Dense(2, name="twin")(inputs)))
+    for seed, error in ((-1, ValueError), (1.5, TypeError), ("a", TypeError)):
+        with pytest.raises(error, match="seed must be"):
+            Sequential([Input((3,)), Dense(2)], seed=seed)
+    model = tiny()
+    x, y = data()
+    with pytest.raises(ValueError, match="seed must be >= 0"):
+        model.fit(x, y, seed=-1, verbose=0)
+    with pytest.raises(TypeError, match=r"metrics must be a list or tuple, as in metrics=\['accuracy'\]"):
+        model.compile("sgd", "sparse_categorical_crossentropy", metrics="accuracy")  # was "unknown metric 'a'"
+    with pytest.raises(TypeError, match="extra must be a dict"):
+        model.save(tmp_path / "m.safetensors", extra=[1, 2])  # was saved, and read back as {}
+    with pytest.raises(TypeError, match="extra must hold JSON values only"):
+        model.save(tmp_path / "m.safetensors", extra={"n": np.int64(3)})
+    assert not (tmp_path / "m.safetensors").exists()
+    with pytest.raises(ValueError, match="class_weight names class 7, but the model has 4 classes"):
+        model.fit(x, y, class_weight={7: 1.0}, verbose=0)  # was ignored
+    for weight in (-1.0, float("nan")):
+        with pytest.raises(ValueError, match="class_weight values must be finite numbers >= 0"):
+            model.fit(x, y, class_weight={0: weight}, verbose=0)
+        with pytest.raises(ValueError, match="sample_weight must hold finite numbers >= 0"):
+            model.fit(x, y, sample_weight=np.full(len(x), weight), verbose=0)  # was a negative or NaN loss
+    with pytest.raises(ValueError, match=r"names \{bogus\}, which is neither 'epoch' nor a value in this epoch's logs"):
+        model.fit(x, y, verbose=0, callbacks=[ModelCheckpoint(str(tmp_path / "ck_{epoch}_{bogus}.safetensors"))])
+    with pytest.raises(ValueError, match="separator must be one character"):
+        CSVLogger(str(tmp_path / "log.csv"), separator="")
+    backup = tmp_path / "backup"
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[BackupAndRestore(str(backup), delete_checkpoint=False)])
+    (backup / "training_metadata.json").write_text("{not json")
+    with pytest.raises(ValueError, match="training_metadata.json is damaged"):
+        tiny().fit(x, y, epochs=2, verbose=0, callbacks=[BackupAndRestore(str(backup))])
+    other = Sequential([Input((FEATURES,)), Dense(2, activation="softmax")], seed=0)
+    other.compile("sgd", "sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match="BackupAndRestore: the backup .* is of another model"):
+        other.fit(x, y % 2, epochs=2, verbose=0, callbacks=[BackupAndRestore(str(backup))])
+    with pytest.raises(ValueError, match="finite learning rate >= 0"):
+        model.fit(x, y, verbose=0, callbacks=[LearningRateScheduler(lambda epoch: -1.0)])
 
 
 # --- property-based: malformed arguments give clear errors naming them ----------------------

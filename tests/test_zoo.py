@@ -15,7 +15,7 @@ def test_resnet_is_a_residual_network_with_global_average_pooling(backend):
     assert len(convs) == 15
     assert sorted({c.strides for c in convs}) == [(1, 1), (2, 2)]
     assert [c.kernel_size for c in convs if c.kernel_size == (1, 1)] == [(1, 1), (1, 1)]
-    assert model.layers[-1].output.shape == (10,)
+    assert model.layers[-1].output.shape == (None, 10)
     model.compile("adam", "sparse_categorical_crossentropy")
     rng = np.random.default_rng(0)
     x, y = rng.uniform(size=(4, 32, 32, 3)), rng.integers(0, 10, 4)

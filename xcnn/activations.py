@@ -9,6 +9,8 @@ arguments or parameters.
 
 from __future__ import annotations
 
+import copy
+
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -535,6 +537,9 @@ def get(identifier: ActivationLike) -> ActivationFunction:
         return _by_name(identifier, {})
     if callable(identifier) and _name_of_function(identifier) is not None:
         return Elementwise(_name_of_function(identifier))
+    layer = _layer_activation(identifier)
+    if layer is not None:
+        return layer
     if isinstance(identifier, tuple) and len(identifier) == 2 and all(callable(f) for f in identifier):
         forward, backward = identifier
         return Elementwise(getattr(forward, "__name__", "custom"), forward, backward)
@@ -546,6 +551,23 @@ def get(identifier: ActivationLike) -> ActivationFunction:
             "callable a .backward(dy, x, y) attribute"
         )
     raise ValueError(f"unknown activation {identifier!r}; expected one of {NAMES}")
+
+
+def _layer_activation(identifier):
+    """The activation of an activation layer given as `activation=` (Keras takes any callable,
+    e.g. `Conv2D(8, 3, activation=LeakyReLU(0.1))`): a copy of what the layer applies. Any
+    other layer is refused, as it is no element-wise function."""
+    from .layers.activation import _ActivationLayer
+    from .layers.layer import Layer
+
+    if not isinstance(identifier, Layer):
+        return None
+    if not isinstance(identifier, _ActivationLayer):
+        raise TypeError(
+            f"activation= takes a name, a function or an activation layer (ReLU, LeakyReLU, ELU, Softmax, "
+            f"PReLU...), got the layer {identifier.name} ({type(identifier).__name__}): add it after this layer"
+        )
+    return copy.deepcopy(identifier.activation)
 
 
 def _by_name(name, kwargs):

@@ -676,6 +676,9 @@ def cmd_info(args: argparse.Namespace) -> int:
     Returns:
         The exit code, 0.
 
+    Raises:
+        ValueError: After printing the rest, if `$XCNN_BACKEND` names no usable backend.
+
     Examples:
         >>> from xcnn.cli import build_parser, cmd_info
         >>> code = cmd_info(build_parser().parse_args(["info"]))  # doctest: +ELLIPSIS

@@ -195,8 +195,8 @@ def plot_filters(layer: Layer, to_file: str | None = None, channel: int = 0) -> 
 
 def _describe(layer):
     shape = lambda s: "(None, " + ", ".join(map(str, s)) + ")"  # noqa: E731
-    ins = ", ".join(shape(t.shape) for t in layer.inbound) or shape(layer.output.shape)
-    return f"{layer.name}: {type(layer).__name__}", ins, shape(layer.output.shape)
+    ins = ", ".join(shape(t.item_shape) for t in layer.inbound) or shape(layer.output.item_shape)
+    return f"{layer.name}: {type(layer).__name__}", ins, shape(layer.output.item_shape)
 
 
 def plot_model(model: Model, to_file: str = "model.png", show_shapes: bool = True) -> str:

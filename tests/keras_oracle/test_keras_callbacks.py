@@ -215,8 +215,11 @@ def test_learning_rate_scheduler_old_one_argument_form_and_bad_values():
     model = _xcnn_model()
     model.fit(x, y, epochs=2, verbose=0, callbacks=[callbacks.LearningRateScheduler(lambda epoch: 0.01 * (epoch + 1))])
     assert model.optimizer.learning_rate == pytest.approx(0.02)
-    with pytest.raises(ValueError, match="must return a float learning rate"):
-        model.fit(x, y, epochs=1, verbose=0, callbacks=[callbacks.LearningRateScheduler(lambda e, lr: "fast")])
+    for bad in ("fast", -1.0, float("nan")):
+        with pytest.raises(ValueError, match="must return a finite learning rate >= 0"):
+            model.fit(
+                x, y, epochs=1, verbose=0, callbacks=[callbacks.LearningRateScheduler(lambda e, lr, bad=bad: bad)]
+            )
     scheduled = _xcnn_model()
     scheduled.compile(
         optimizers.SGD(optimizers.schedules.ExponentialDecay(0.1, 2, 0.5)), "sparse_categorical_crossentropy"

@@ -62,19 +62,37 @@ class BackupAndRestore(Callback):
 
         Args:
             logs: Unused (`None`), as in Keras 3.
+
+        Raises:
+            ValueError: If the backup is of another model, or its epoch counter is damaged.
         """
         if not os.path.exists(self._model_path):
             return
         from ..models.saving import load_model
 
         saved = load_model(self._model_path, backend=self.model.backend)
-        self.model.set_weights(saved.get_weights())
+        try:
+            self.model.set_weights(saved.get_weights())
+        except ValueError as exc:
+            raise ValueError(
+                f"BackupAndRestore: the backup {self._model_path} is of another model ({exc}); "
+                "remove it or give backup_dir a folder of its own"
+            ) from None
         if saved.optimizer is not None and self.model.optimizer is not None:
             self.model.optimizer.iterations = saved.optimizer.iterations
             self.model.optimizer.state = saved.optimizer.state
         if os.path.exists(self._metadata_path):
             with open(self._metadata_path) as f:
-                self.model._initial_epoch = json.load(f)["epoch"]
+                try:
+                    epoch = json.load(f)["epoch"]
+                except (ValueError, KeyError, TypeError):
+                    epoch = None
+            if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+                raise ValueError(
+                    f"BackupAndRestore: {self._metadata_path} is damaged (it must be JSON with a whole "
+                    'number "epoch" >= 0); remove the backup folder to start afresh'
+                )
+            self.model._initial_epoch = epoch
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         """Note the epoch being trained (the counter a backup stores).

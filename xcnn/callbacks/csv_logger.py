@@ -22,6 +22,9 @@ class CSVLogger(Callback):
         separator: The field separator.
         append: Continue an existing file instead of overwriting it.
 
+    Raises:
+        ValueError: If `separator` is not one character.
+
     Examples:
         >>> import numpy as np
         >>> from xcnn.layers import Dense, Input
@@ -43,6 +46,8 @@ class CSVLogger(Callback):
     csv_file: Any  # the open file while training
 
     def __init__(self, filename: str | os.PathLike[str], separator: str = ",", append: bool = False) -> None:
+        if not isinstance(separator, str) or len(separator) != 1:
+            raise ValueError(f"separator must be one character, got {separator!r}")
         self.filename, self.sep, self.append = os.fspath(filename), separator, append
         self.keys = self.writer = self.csv_file = None
         self.append_header = True

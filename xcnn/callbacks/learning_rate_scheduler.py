@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -108,8 +109,8 @@ class LearningRateScheduler(Callback):
             new = self.schedule(epoch, lr)
         except TypeError:  # the older one-argument form, as Keras also accepts
             new = self.schedule(epoch)
-        if isinstance(new, bool) or not isinstance(new, numbers.Real):
-            raise ValueError(f"the schedule must return a float learning rate, got {new!r} for epoch {epoch}")
+        if isinstance(new, bool) or not isinstance(new, numbers.Real) or not math.isfinite(new) or new < 0:
+            raise ValueError(f"the schedule must return a finite learning rate >= 0, got {new!r} for epoch {epoch}")
         set_learning_rate(self.model.optimizer, new, type(self).__name__)
         if self.verbose > 0:
             print(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to {float(new)}.")

@@ -101,7 +101,14 @@ class ModelCheckpoint(MonitorCallback):
             self._save(epoch, None, logs or {})
 
     def _save(self, epoch, batch, logs):
-        filepath = self.filepath.format(epoch=epoch + 1, **({} if batch is None else {"batch": batch + 1}), **logs)
+        fields = {"epoch": epoch + 1, **({} if batch is None else {"batch": batch + 1}), **logs}
+        try:
+            filepath = self.filepath.format(**fields)
+        except KeyError as exc:
+            raise ValueError(
+                f"ModelCheckpoint's filepath {self.filepath!r} names {{{exc.args[0]}}}, which is neither "
+                f"'epoch' nor a value in this epoch's logs ({', '.join(sorted(fields))})"
+            ) from None
         if self.save_best_only:
             if self.monitor_op is None:
                 self._set_monitor_op()

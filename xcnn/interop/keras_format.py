@@ -227,7 +227,7 @@ def _layer_entry(layer, functional):
         "registered_name": None,
     }
     if not isinstance(layer, InputLayer):
-        shapes = [[None, *t.shape] for t in layer.inbound]
+        shapes = [list(t.shape) for t in layer.inbound]
         entry["build_config"] = {"input_shape": shapes if layer.multi_input else shapes[0]}
     if functional:
         entry["name"] = layer.name
@@ -235,7 +235,7 @@ def _layer_entry(layer, functional):
             {
                 "class_name": "__keras_tensor__",
                 "config": {
-                    "shape": [None, *t.shape],
+                    "shape": list(t.shape),
                     "dtype": layer.dtype or "float32",
                     "keras_history": [t.layer.name, 0, 0],
                 },
@@ -274,7 +274,7 @@ def keras_model_config(model: Model) -> dict[str, Any]:
     model._ensure_built()
     compile_config = keras_compile_config(model)
     layers = keras_layer_order(model)
-    input_shape = [None, *model._input.shape]
+    input_shape = [None, *model._input.item_shape]
     entries = [_layer_entry(layer, not model._sequential) for layer in layers]
     for entry in entries:
         if entry["class_name"] == "InputLayer":
@@ -454,7 +454,7 @@ def model_from_keras_config(
                 outputs[name] if name in outputs else _missing(name, layer_where)
                 for name in _inbound_names(entry, layer_where)
             ]
-        shapes = [t.shape for t in inputs]
+        shapes = [t.item_shape for t in inputs]
         try:
             layer = converter.from_keras(layer_config, shapes[0])
             outputs[layer.name] = layer(inputs if layer.multi_input else inputs[0])

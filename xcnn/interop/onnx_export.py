@@ -294,7 +294,7 @@ def onnx_model(model: Model) -> Any:
     """
     model._ensure_built()
     g = OnnxGraph(model.dtype)
-    values = {id(model._input): Tensor("input", model._input.shape, "nhwc")}
+    values = {id(model._input): Tensor("input", model._input.item_shape, "nhwc")}
     for layer in model._layers:  # the non-input layers in topological order
         where = f"layer {layer.name!r} ({type(layer).__name__})"
         y = C.converter_for(layer).onnx(layer, g, [values[id(t)] for t in layer.inbound])

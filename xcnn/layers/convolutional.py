@@ -186,7 +186,7 @@ class Conv2D(Layer):
         """
         if self._general:
             return False
-        x_shape = (None, *self.inbound[0].shape)
+        x_shape = (None, *self.inbound[0].item_shape)
         w_shape = (self.filters, *self.kernel_size, x_shape[-1])
         return ops.fuses_with_max_pool(
             x_shape, w_shape, self.strides, self.padding, pool.pool_size, pool.strides, pool.padding

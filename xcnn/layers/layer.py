@@ -4,6 +4,7 @@ helpers every layer shares."""
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -31,9 +32,12 @@ def _auto_name(cls_name):
 
 def _shape(shape, name="shape"):
     try:
-        shape = tuple(int(d) for d in shape)
+        dims = tuple(shape)
     except TypeError:
         raise TypeError(f"{name} must be a tuple of ints without the batch axis, got {shape!r}") from None
+    if not all(isinstance(d, numbers.Integral) and not isinstance(d, bool) for d in dims):
+        raise TypeError(f"{name} must be a tuple of ints without the batch axis, got {shape!r}")
+    shape = tuple(int(d) for d in dims)
     if not shape or min(shape) < 1:
         raise ValueError(f"{name} must be a non-empty tuple of positive ints (no batch axis), got {shape!r}")
     return shape
@@ -70,22 +74,43 @@ NO_REWRITE = Rewrite()
 class SymbolicTensor:
     """A placeholder for a layer's output in the functional API.
 
+    Its `shape` has the batch axis first, as `None` (Keras's `KerasTensor.shape`);
+    `item_shape` is one sample's shape, what layers compute with.
+
     Args:
-        shape: The output shape without the batch axis.
+        shape: One sample's shape (without the batch axis).
         layer: The layer whose output it stands for.
 
     Examples:
         >>> from xcnn.layers import Dense, Input
-        >>> Dense(4, name="out")(Input((3,)))
+        >>> y = Dense(4, name="out")(Input((3,)))
+        >>> y
         <SymbolicTensor shape=(None, 4) from out>
+        >>> y.shape, y.item_shape
+        ((None, 4), (4,))
     """
 
     def __init__(self, shape: Sequence[int], layer: Layer) -> None:
-        self.shape = tuple(shape)
+        self.item_shape = tuple(shape)
         self.layer = layer
 
+    @property
+    def shape(self) -> tuple:
+        """`(None, *item_shape)`: the batch axis, of any size, then one sample's shape.
+
+        Examples:
+            >>> from xcnn.layers import Input
+            >>> Input((28, 28, 1)).shape
+            (None, 28, 28, 1)
+        """
+        return (None, *self.item_shape)
+
     def __repr__(self):
-        return f"<SymbolicTensor shape=(None, {', '.join(map(str, self.shape))}) from {self.layer.name}>"
+        return f"<SymbolicTensor shape={_shape_text(self.shape)} from {self.layer.name}>"
+
+
+def _shape_text(shape):
+    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
 
 
 class Layer:
@@ -147,41 +172,88 @@ class Layer:
         self.trainable = True  # False freezes the weights (and runs BatchNormalization in inference mode)
 
     # --- the functional graph -----------------------------------------------------------------
-    def __call__(self, inputs: SymbolicTensor | list[SymbolicTensor] | tuple[SymbolicTensor, ...]) -> SymbolicTensor:
-        """Wire this layer into a functional graph on `inputs`.
+    def __call__(self, inputs: Any, training: bool | None = None) -> Any:
+        """Wire this layer into a functional graph on `inputs`, or run it on arrays.
+
+        On symbolic tensors (the output of `Input(...)` or of another layer) it returns the
+        layer's symbolic output. On arrays `(N, ...)` (NumPy or a backend's) it runs the layer
+        once, as Keras's eager call does, e.g. to look at what an augmentation layer makes of a
+        few images: a layer not built yet is built for the arrays' shape, backend, device and
+        dtype (integer arrays are taken as float32), and the result is an array of the same
+        backend. A layer run that way can still be wired into a model; the model then builds
+        its weights afresh.
 
         Args:
-            inputs: The output of `Input(...)` or of another layer (a list for merging layers).
+            inputs: Symbolic tensors, or arrays (a list of them for merging layers).
+            training: For arrays: run in training mode (dropout drops, augmentation augments,
+                batch normalization uses the batch's statistics); default inference. Symbolic
+                calls take none: in a model a layer follows `fit` (training) and `predict`.
 
         Returns:
-            The layer's symbolic output.
+            The layer's symbolic output, or its output array.
 
         Raises:
-            TypeError: If `inputs` are not symbolic tensors (to run a model on data use `model.predict`).
+            TypeError: If `inputs` mix symbolic tensors and arrays, or are neither, or
+                `training` is given for a symbolic call.
             ValueError: If the layer is already used in a model, or gets several inputs but takes one.
 
         Examples:
-            >>> from xcnn.layers import Dense, Input
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input, Rescaling
             >>> Dense(4)(Input((3,))).shape
-            (4,)
+            (None, 4)
+            >>> Rescaling(1 / 255)(np.full((2, 2), 255, dtype=np.uint8)).tolist()
+            [[1.0, 1.0], [1.0, 1.0]]
         """
         tensors = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
-        if not all(isinstance(t, SymbolicTensor) for t in tensors):
+        symbolic = [isinstance(t, SymbolicTensor) for t in tensors]
+        if tensors and not any(symbolic):
+            return self._call_on_arrays(tensors, training)
+        if not all(symbolic):
             raise TypeError(
-                f"layer {self.name} must be called on the output of Input(...) or another layer; "
-                "to run a model on data use model.predict(x)"
+                f"layer {self.name} must be called on the outputs of Input(...) or other layers, or on "
+                "arrays, not a mix of them"
+            )
+        if training is not None:
+            raise TypeError(
+                f"layer {self.name}: training= is for calls on arrays; in a model a layer runs in training "
+                "mode in fit and in inference mode in predict and evaluate"
             )
         if self.output is not None:
             raise ValueError(f"layer {self.name} is already used in a model; create a new layer instead")
         if not self.multi_input and len(tensors) != 1:
             raise ValueError(f"layer {self.name} takes one input, got {len(tensors)}")
-        shapes = [t.shape for t in tensors]
+        shapes = [t.item_shape for t in tensors]
         shape = self.compute_output_shape(shapes if self.multi_input else shapes[0])
         if self.activation is not None:
             shape = self.activation.output_shape(shape)
         self.inbound = tensors
         self.output = SymbolicTensor(shape, self)
         return self.output
+
+    def _call_on_arrays(self, arrays, training):
+        """The eager call of `__call__`: build for these arrays if need be, then run `forward`."""
+        arrays = [B.asarray(np.asarray(a)) if B.backend_of_or_none(a) is None else a for a in arrays]
+        if not self.multi_input and len(arrays) != 1:
+            raise ValueError(f"layer {self.name} takes one input, got {len(arrays)}")
+        backend = B.backend_of(arrays[0])
+        xp = B.namespace(backend)
+        if any(B.backend_of(a) != backend for a in arrays):
+            raise TypeError(f"layer {self.name}: the arrays must all be of one backend")
+        if any(len(a.shape) < 2 for a in arrays):
+            raise ValueError(f"layer {self.name} takes a batch (N, ...) of samples, got shape {tuple(arrays[0].shape)}")
+        if not xp.isdtype(arrays[0].dtype, "real floating"):
+            arrays = [xp.astype(a, xp.float32) for a in arrays]
+        if not self.built:
+            wired = self.inbound
+            self.inbound = [SymbolicTensor(tuple(a.shape[1:]), self) for a in arrays]
+            try:
+                self.build(backend, arrays[0].dtype, np.random.default_rng(), device=arrays[0].device)
+            finally:
+                self.inbound = wired
+        if self.rng is None:
+            self.rng = B.rng(backend, None, arrays[0].device)
+        return self.forward(arrays, bool(training))
 
     def compute_output_shape(self, input_shape: Any) -> Shape:
         """The shape of the core's output for inputs of `input_shape` (the identity here).
@@ -226,7 +298,7 @@ class Layer:
         self.dtype = dtype
         self.device = B.device_of(backend, device if device is not None else self.device)
         self._backend, self._init_rng = backend, init_rng
-        shapes = [t.shape for t in self.inbound]
+        shapes = [t.item_shape for t in self.inbound]
         self.build_weights(shapes if self.multi_input else shapes[0])
         if self.activation is not None:
             core_shape = self.compute_output_shape(shapes if self.multi_input else shapes[0])

@@ -188,7 +188,7 @@ class Reshape(Layer):
             (2, 16, 2)
         """
         self._x_shape = tuple(x.shape)
-        return self.xp.reshape(x, (x.shape[0], *self.output.shape))
+        return self.xp.reshape(x, (x.shape[0], *self.output.item_shape))
 
     def grad(self, dy: Array, need_dx: bool) -> Array | None:
         """The backward pass of the layer's core: the gradient w.r.t. its input.

@@ -194,10 +194,20 @@ def _class_weight_table(model, class_weight):
     bad = [k for k in class_weight if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0]
     if bad:
         raise ValueError(f"class_weight keys must be class indices (ints >= 0), got {bad}")
-    units = model._output.shape[-1]
-    size = max(2 if units == 1 else units, max(class_weight, default=-1) + 1)
+    units = model._output.item_shape[-1]
+    size = 2 if units == 1 else units
+    beyond = sorted(int(k) for k in class_weight if k >= size)
+    if beyond:
+        raise ValueError(f"class_weight names class {beyond[0]}, but the model has {size} classes (0 to {size - 1})")
     table = np.ones(size)
     for k, w in class_weight.items():
+        if (
+            isinstance(w, bool)
+            or not isinstance(w, (int, float, np.integer, np.floating))
+            or not np.isfinite(w)
+            or w < 0
+        ):
+            raise ValueError(f"class_weight values must be finite numbers >= 0, got {w!r} for class {k}")
         table[int(k)] = float(w)
     return table
 
@@ -211,6 +221,8 @@ def _check_sample_weight(sample_weight, n):
         raise ValueError(
             f"sample_weight must have shape ({n},), one weight per sample, got {tuple(sample_weight.shape)}"
         )
+    if isinstance(sample_weight, np.ndarray) and not (np.isfinite(sample_weight) & (sample_weight >= 0)).all():
+        raise ValueError("sample_weight must hold finite numbers >= 0 (a weight per sample)")
     return sample_weight
 
 

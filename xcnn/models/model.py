@@ -6,6 +6,7 @@ stored in `xcnn.models.saving`.
 
 from __future__ import annotations
 
+import collections
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -18,6 +19,7 @@ from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
 from .. import utils
 from ..activations import is_named
+from .._checks import whole_number
 from .._typing import Device
 from ..distribution import chief_writes
 from ..layers import InputLayer, Layer, SymbolicTensor
@@ -78,7 +80,7 @@ class Model(Trainer):
         B.namespace(self.backend)  # fails early with a clear message if unavailable
         self.device = B.device_of(self.backend, device)
         self.dtype = dtype
-        self.seed = seed if seed is not None else utils.next_model_seed()
+        self.seed = whole_number(seed, "seed", minimum=0) if seed is not None else utils.next_model_seed()
         self._layers = []  # non-input layers in topological order
         self._rewrites = {}  # see _work_saving_rewrites
         self._input = self._output = None
@@ -106,6 +108,13 @@ class Model(Trainer):
         sources = [layer for layer in order if isinstance(layer, InputLayer)]
         if sources != [inputs.layer]:
             raise ValueError("outputs must be computed from the given inputs alone")
+        names = collections.Counter(layer.name for layer in order)
+        twice = sorted(name for name, count in names.items() if count > 1)
+        if twice:
+            raise ValueError(
+                f"layer names must be unique in a model (its file keys the weights by them): {twice[0]!r} "
+                "names more than one layer; pass each a name of its own"
+            )
         self._input, self._output = inputs, outputs
         self._layers = [layer for layer in order if not isinstance(layer, InputLayer)]
         for layer in self._layers:
@@ -194,7 +203,7 @@ class Model(Trainer):
             >>> model.input_shape
             (None, 3)
         """
-        return None if self._input is None else (None, *self._input.shape)
+        return None if self._input is None else self._input.shape
 
     @property
     def output_shape(self) -> tuple[int | None, ...] | None:
@@ -207,7 +216,7 @@ class Model(Trainer):
             >>> model.output_shape
             (None, 2)
         """
-        return None if self._output is None else (None, *self._output.shape)
+        return None if self._output is None else self._output.shape
 
     def _ensure_built(self):
         if not self.built:
@@ -596,6 +605,8 @@ class Model(Trainer):
 
 def _compile_metrics(metrics):
     """``compile``'s metrics list, checked: names, Metric objects (or their saved configs), functions."""
+    if metrics is not None and not isinstance(metrics, (list, tuple)):
+        raise TypeError(f"metrics must be a list or tuple, as in metrics=[{metrics!r}], got {type(metrics).__name__}")
     metrics = [m for m in (metrics or []) if m != "loss"]
     for m in metrics:
         if isinstance(m, str) and m not in metrics_module.NAMES:

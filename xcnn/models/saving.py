@@ -44,7 +44,7 @@ def save_model(model: Model, path: str | os.PathLike[str], extra: dict[str, Any]
 
     Raises:
         OSError: If the file cannot be written.
-        TypeError: If `extra` is not JSON-serializable.
+        TypeError: If `extra` is not a dict of JSON values.
 
     Examples:
         >>> from xcnn.layers import Dense, Input
@@ -62,6 +62,16 @@ def save_model(model: Model, path: str | os.PathLike[str], extra: dict[str, Any]
         for key, slots in model.optimizer.state.items():
             for slot, v in slots.items():
                 tensors[f"optimizer/{key}/{slot}"] = np.ascontiguousarray(B.to_numpy(v))
+    if extra is not None and not isinstance(extra, dict):
+        raise TypeError(
+            f"extra must be a dict of JSON values (str, int, float, bool, None, lists, dicts), got {type(extra).__name__}"
+        )
+    try:
+        json.dumps(extra or {})
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"extra must hold JSON values only (str, int, float, bool, None, lists, dicts): {exc}"
+        ) from None
     config = json.dumps({**model.get_config(), "extra": extra or {}}, sort_keys=True)
     from safetensors.numpy import save as save_safetensors
 

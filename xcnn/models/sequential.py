@@ -79,8 +79,14 @@ class Sequential(Model):
         if isinstance(layer, SymbolicTensor) and isinstance(layer.layer, InputLayer):
             if self._pending or self.built:
                 raise ValueError("Input(...) can only be the first element of a Sequential model")
-            self._build_from_shape(layer.shape, layer.layer)
+            self._build_from_shape(layer.item_shape, layer.layer)
             return
+        if isinstance(layer, Model):
+            raise TypeError(
+                f"Sequential.add takes a layer, got model {layer.name}: xcnn nests no models as layers; add "
+                "the layers themselves (to turn a trained model's outputs into probabilities, apply softmax "
+                "to model.predict(x) or end the model with a Softmax layer)"
+            )
         if not isinstance(layer, Layer) or isinstance(layer, InputLayer):
             raise TypeError(f"Sequential.add takes a layer, got {layer!r}")
         if layer.multi_input:

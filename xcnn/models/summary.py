@@ -49,7 +49,7 @@ def summary(model: Model, print_fn: Callable[[str], Any] = print, line_length: i
     for layer in layers:
         cells = [
             f"{layer.name} ({type(layer).__name__})",
-            f"(None, {', '.join(map(str, layer.output.shape))})",
+            f"(None, {', '.join(map(str, layer.output.item_shape))})",
             f"{layer.count_params():,}",
         ]
         if functional:

@@ -25,7 +25,7 @@ from .._checks import positive_int, real_number, whole_number
 from .._typing import Array, Device
 from ..callbacks import Callback, CallbackList, History
 from ..distribution import active as active_distribution
-from ..layers.layer import NO_REWRITE, Layer, Rewrite
+from ..layers.layer import NO_REWRITE, Layer, Rewrite, SymbolicTensor
 from ..metrics.metric import read_together
 from ..ops._parallel import BlasHold
 
@@ -40,8 +40,16 @@ def device_data_limit() -> int:
     """Bytes of data copied to the device whole: `DEVICE_DATA_LIMIT`, `$XCNN_DEVICE_DATA_LIMIT`
     or 2 GiB.
 
+    Returns:
+        The limit in bytes.
+
     Raises:
         ValueError: If `$XCNN_DEVICE_DATA_LIMIT` is not a whole number of bytes >= 0.
+
+    Examples:
+        >>> from xcnn.models.trainer import device_data_limit
+        >>> device_data_limit() >= 0
+        True
     """
     if DEVICE_DATA_LIMIT is not None:
         return DEVICE_DATA_LIMIT
@@ -107,6 +115,11 @@ class Trainer:
         _output: Any  # the output SymbolicTensor, once built
         _layers: list[Layer]
         _rewrites: dict[Layer, Rewrite]
+        _sequential: bool
+        _pending: list[Layer]  # a Sequential's layers before its input shape is known
+
+        @property
+        def built(self) -> bool: ...
 
         def _require_compiled(self) -> None: ...
 
@@ -202,7 +215,7 @@ class Trainer:
         if dist is not None and x.shape[0] == 0:
             return dist.step_without_samples(self, y)  # [distribution] this rank's part of the batch is empty
         pred = self._forward(x, training=True)
-        target = self.loss.targets(y, self._output.shape[-1], pred.dtype)
+        target = self.loss.targets(y, self._output.item_shape[-1], pred.dtype)
         loss, dout = self._loss_and_gradient(pred, target, sample_weight)
         self._backward(dout, skip_output_activation=self._fused)
         if dist is not None:  # [distribution] the global batch's gradients and loss, before any penalty
@@ -223,7 +236,7 @@ class Trainer:
     def _test_step(self, x, y, sample_weight=None):
         """The loss (with the regularization penalties, as Keras) and predictions of a device batch."""
         pred = self._forward(x, training=False)
-        target = self.loss.targets(y, self._output.shape[-1], pred.dtype)
+        target = self.loss.targets(y, self._output.item_shape[-1], pred.dtype)
         loss = self._loss_value(pred, target, sample_weight)
         for layer in self._layers:
             for key, reg in layer.regularizers.items():
@@ -258,9 +271,11 @@ class Trainer:
         if len(x.shape) == 0:
             raise ValueError(f"{name} must be an array of samples (N, *input_shape), got a scalar")
         if not self.built and self._sequential:
+            if not self._pending:
+                raise ValueError(f"model {self.name} has no layers: add layers before running it on data")
             self._build_from_shape(tuple(x.shape[1:]))
         self._ensure_built()
-        expected = self._input.shape
+        expected = self._input.item_shape
         if tuple(x.shape[1:]) != expected:
             raise ValueError(
                 f"{name} must have shape (N, {', '.join(map(str, expected))}) for model {self.name}, "
@@ -281,7 +296,7 @@ class Trainer:
         if len(y.shape) == 0 or y.shape[0] != n:
             got = "a scalar" if len(y.shape) == 0 else f"{y.shape[0]}"
             raise ValueError(f"{name} must have one label per sample: x has {n} samples, {name} has {got}")
-        out = self._output.shape
+        out = self._output.item_shape
         if self.loss.sparse:
             if y.ndim == 2 and y.shape[1] == 1:
                 y = y[:, 0]
@@ -410,7 +425,7 @@ class Trainer:
             x, y = x[:split, ...], y[:split, ...]
             sample_weight = None if weights is None else weights[:split]
         if seed is not None:
-            self._use_step_rng(B.rng(self.backend, seed, self.device))
+            self._use_step_rng(B.rng(self.backend, whole_number(seed, "seed", minimum=0), self.device))
         dist = active_distribution()  # [distribution] each rank takes its part of every global batch
         train = EpochIterator(
             get_data_adapter(self, x, y, sample_weight, batch_size, shuffle, class_weight, split=dist), steps_per_epoch
@@ -460,11 +475,12 @@ class Trainer:
     def _validation_adapter(self, validation_data, batch_size, split=None):
         from .data_adapters import get_data_adapter
 
-        if isinstance(validation_data, tuple):
+        if isinstance(validation_data, (tuple, list)):  # a list too, as Keras unpacks it
+            validation_data = tuple(validation_data)
             if len(validation_data) not in (2, 3):
                 raise ValueError(
                     "validation_data must be (x, y), (x, y, sample_weight) or a source of batches, "
-                    f"got a tuple of {len(validation_data)} items"
+                    f"got {len(validation_data)} item{'' if len(validation_data) == 1 else 's'}"
                 )
             return get_data_adapter(
                 self,
@@ -637,7 +653,7 @@ class Trainer:
         xp = B.namespace(self.backend)
         if is_array(x) and len(x.shape) > 0 and x.shape[0] == 0:  # no samples, no outputs (but the right shape)
             self._check_x(x)
-            out = xp.zeros((0, *self._output.shape), dtype=getattr(xp, self.dtype))
+            out = xp.zeros((0, *self._output.item_shape), dtype=getattr(xp, self.dtype))
             return B.to_numpy(out) if to_numpy else out
         dist = active_distribution()  # [distribution] each rank its part of every batch, gathered in order
         if dist is not None and not dist.is_chief:
@@ -785,12 +801,77 @@ class Trainer:
         def zeros(shape):
             return B.asarray(np.zeros(shape, self.dtype), self.backend, self.dtype, device=self.device)
 
-        return zeros(()), zeros((0, *self._output.shape))
+        return zeros(()), zeros((0, *self._output.item_shape))
+
+    def __call__(self, x: Any, training: bool = False) -> Any:
+        """Run the model on one batch, as Keras's `model(x)`.
+
+        An unbuilt `Sequential` is built from the batch's shape first. Called on a symbolic
+        tensor instead (the functional API), an unbuilt `Sequential` wires its layers into the
+        caller's graph, as if they were written out there (Keras's `x = augment(inputs)` idiom):
+        it then has no layers of its own, and the outer model's `layers` and `summary` list
+        them one by one (a `Sequential` built only by such a call on arrays, and not compiled,
+        still can: its layers keep their weights). A built model cannot be nested in another
+        as a layer.
+
+        Args:
+            x: One batch `(B, *input_shape)`, NumPy or the model's backend; or a symbolic tensor.
+            training: Run in training mode (dropout drops, augmentation augments, batch
+                normalization uses the batch's statistics).
+
+        Returns:
+            `(B, *output_shape)` as an array of the model's backend on its device
+            (`predict` returns NumPy); for a symbolic tensor, the last wired layer's output.
+
+        Raises:
+            ValueError: If the batch does not fit the model, or the model has no layers.
+            TypeError: If the model is built and called on a symbolic tensor.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.layers import Dense, Input, RandomFlip, Flatten
+            >>> from xcnn.models import Model, Sequential
+            >>> Sequential([Dense(3)], seed=0)(np.ones((2, 5), "float32")).shape
+            (2, 3)
+            >>> augment = Sequential([RandomFlip("horizontal")])
+            >>> inputs = Input((4, 4, 1))
+            >>> model = Model(inputs, Dense(2)(Flatten()(augment(inputs))))
+            >>> [type(layer).__name__ for layer in model.layers][1:3]
+            ['RandomFlip', 'Flatten']
+        """
+        if isinstance(x, (SymbolicTensor, list, tuple)) and any(
+            isinstance(t, SymbolicTensor) for t in (x if isinstance(x, (list, tuple)) else [x])
+        ):
+            return self._wire_into_graph(x)
+        from .data_adapters import get_data_adapter
+
+        if not self.built and self._sequential:
+            self._built_by_call = True  # may still be wired into a graph (see _wire_into_graph)
+        ((xb, _, _),) = get_data_adapter(self, x, batch_size=_whole(x), with_y=False).batches()
+        return self._forward_on_device(xb, training)
 
     @_on_model_device
-    def __call__(self, x: Array, training: bool = False) -> Array:
-        """Run the model on a device batch (no checks, no copies)."""
-        return self._forward(x, training)
+    def _forward_on_device(self, x, training):
+        return self._forward(x, bool(training))
+
+    def _wire_into_graph(self, tensor):
+        if self.built and getattr(self, "_built_by_call", False) and self.optimizer is None:
+            # built only by an eager call (augmentation looked at before the model is made):
+            # its layers, weights and all, go to the caller's graph as an unbuilt model's would
+            for layer in self._layers:
+                layer.inbound = layer.output = None
+            self._pending, self._layers, self._input, self._output = list(self._layers), [], None, None
+        if not (self._sequential and not self.built and self._pending and isinstance(tensor, SymbolicTensor)):
+            raise TypeError(
+                f"model {self.name} cannot be used as a layer of another model: xcnn nests no built models "
+                "(an unbuilt Sequential without Input, called on a tensor, wires its layers in). Build the "
+                "outer model from layers; to turn a trained model's outputs into probabilities, apply "
+                "softmax to model.predict(x) or end the model with a Softmax layer"
+            )
+        for layer in self._pending:
+            tensor = layer(tensor)
+        self._pending = []
+        return tensor
 
 
 def _whole(x):

@@ -1,0 +1,146 @@
+"""Calling layers and models as Keras scripts do: symbolic shapes with the batch axis, eager
+calls on arrays, a Sequential wired into a functional graph, activation layers as
+`activation=`, validation data as a list; each against Keras 3 where Keras has it."""
+
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+keras = pytest.importorskip("keras")
+
+import xcnn  # noqa: E402
+from xcnn import layers  # noqa: E402
+
+RNG = np.random.default_rng(0)
+
+
+def test_symbolic_shapes_have_the_batch_axis_first_as_in_keras():
+    ours, theirs = xcnn.Input((28, 28, 1)), keras.Input((28, 28, 1))
+    assert ours.shape == tuple(theirs.shape) == (None, 28, 28, 1)
+    ours_conv = layers.Conv2D(4, 3)(ours)
+    theirs_conv = keras.layers.Conv2D(4, 3)(theirs)
+    assert ours_conv.shape == tuple(theirs_conv.shape) == (None, 26, 26, 4)
+    # the idiom that reads it: reshape to the shape a layer had, without the batch axis
+    flat = layers.Reshape((-1,))(ours_conv)
+    back = layers.Reshape(ours_conv.shape[1:])(flat)
+    assert back.shape == (None, 26, 26, 4)
+
+
+def test_a_sequential_called_on_arrays_builds_and_computes_like_keras():
+    x = RNG.standard_normal((3, 5)).astype("float32")
+    ours = xcnn.Sequential([layers.Dense(4, activation="relu"), layers.Dense(2)], seed=0)
+    theirs = keras.Sequential([keras.layers.Dense(4, activation="relu"), keras.layers.Dense(2)])
+    out = ours(x)
+    theirs(x)
+    assert ours.built and out.shape == (3, 2)
+    ours.set_weights(theirs.get_weights())
+    np.testing.assert_allclose(ours(x), keras.ops.convert_to_numpy(theirs(x)), rtol=1e-5, atol=1e-6)
+    # the same weights predict uses: the call built the model once
+    np.testing.assert_allclose(ours.predict(x, verbose=0), ours(x), rtol=1e-6)
+    with pytest.raises(ValueError, match="has no layers"):
+        xcnn.Sequential()(x)
+
+
+def test_an_unbuilt_sequential_called_on_a_tensor_wires_its_layers_in():
+    block = xcnn.Sequential([layers.Conv2D(4, 3), layers.MaxPooling2D()])
+    inputs = xcnn.Input((8, 8, 1))
+    model = xcnn.Model(inputs, layers.Dense(2)(layers.Flatten()(block(inputs))), seed=0)
+    theirs_block = keras.Sequential([keras.layers.Conv2D(4, 3), keras.layers.MaxPooling2D()])
+    theirs_inputs = keras.Input((8, 8, 1))
+    theirs = keras.Model(theirs_inputs, keras.layers.Dense(2)(keras.layers.Flatten()(theirs_block(theirs_inputs))))
+    assert model.count_params() == theirs.count_params() == 114
+    assert [type(layer).__name__ for layer in model.layers] == [
+        "InputLayer",
+        "Conv2D",
+        "MaxPooling2D",
+        "Flatten",
+        "Dense",
+    ]
+    model.set_weights(theirs.get_weights())  # the same weights, in the same order
+    x = RNG.standard_normal((2, 8, 8, 1)).astype("float32")
+    np.testing.assert_allclose(model.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_augmentation_looked_at_first_still_goes_into_the_model():
+    # keras.io's "image classification from scratch": show augmented images, then build on them
+    augment = xcnn.Sequential([layers.RandomFlip("horizontal"), layers.RandomRotation(0.1)])
+    images = RNG.uniform(size=(4, 8, 8, 1)).astype("float32")
+    assert augment(images, training=True).shape == images.shape
+    np.testing.assert_array_equal(augment(images), images)  # inference: no augmentation
+    inputs = xcnn.Input((8, 8, 1))
+    outputs = layers.Dense(2, activation="softmax")(layers.Flatten()(augment(inputs)))
+    model = xcnn.Model(inputs, outputs)
+    assert [type(layer).__name__ for layer in model.layers][1:3] == ["RandomFlip", "RandomRotation"]
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(images, np.array([0, 1, 0, 1]), verbose=0)
+
+
+def test_a_built_model_is_not_nested_silently():
+    model = xcnn.Sequential([xcnn.Input((3,)), layers.Dense(2)])
+    with pytest.raises(TypeError, match="nests no models as layers"):
+        xcnn.Sequential([model, layers.Softmax()])
+    with pytest.raises(TypeError, match="cannot be used as a layer of another model"):
+        model(xcnn.Input((3,)))
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_layers_called_on_arrays_compute_what_keras_computes(backend):
+    x = RNG.uniform(0, 255, size=(2, 4, 4, 3)).astype("float32")
+    xb = xcnn.backend.asarray(x, backend, "float32")
+    scaled = layers.Rescaling(1 / 255, offset=-1)(xb)
+    assert xcnn.backend.backend_of(scaled) == backend
+    expected = keras.ops.convert_to_numpy(keras.layers.Rescaling(1 / 255, offset=-1)(x))
+    np.testing.assert_allclose(xcnn.backend.to_numpy(scaled), expected, rtol=1e-6)
+    # uint8 images are taken as float32, as Keras's floatx
+    assert layers.Rescaling(1 / 255)(np.full((1, 2), 255, np.uint8)).tolist() == [[1.0, 1.0]]
+    # a layer with weights builds them for the arrays, and keeps them
+    dense = layers.Dense(3)
+    assert dense(np.ones((2, 4), "float32")).shape == (2, 3) and dense.params["kernel"].shape == (4, 3)
+    # training= switches dropout on, with Keras's scale 1 / (1 - rate)
+    dropped = layers.Dropout(0.5, seed=1)(np.ones((4, 64), "float32"), training=True)
+    assert set(np.unique(dropped).tolist()) == {0.0, 2.0}
+    assert np.array_equal(layers.Dropout(0.5)(np.ones((2, 3), "float32")), np.ones((2, 3)))
+    with pytest.raises(TypeError, match="training= is for calls on arrays"):
+        layers.Dense(2)(xcnn.Input((3,)), training=True)
+    with pytest.raises(TypeError, match="not a mix of them"):
+        layers.Add()([xcnn.Input((3,)), np.ones((1, 3))])
+
+
+def test_an_activation_layer_as_activation_computes_what_keras_computes(tmp_path):
+    x = RNG.standard_normal((2, 6, 6, 1)).astype("float32")
+    ours = xcnn.Sequential(
+        [
+            xcnn.Input((6, 6, 1)),
+            layers.Conv2D(3, 3, activation=layers.LeakyReLU(0.1)),
+            layers.Flatten(),
+            layers.Dense(2, activation=layers.Softmax()),
+        ]
+    )
+    theirs = keras.Sequential(
+        [
+            keras.Input((6, 6, 1)),
+            keras.layers.Conv2D(3, 3, activation=keras.layers.LeakyReLU(0.1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(2, activation=keras.layers.Softmax()),
+        ]
+    )
+    ours.set_weights(theirs.get_weights())
+    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    ours.save(tmp_path / "m.safetensors")
+    again = xcnn.models.load_model(tmp_path / "m.safetensors")
+    np.testing.assert_allclose(again.predict(x, verbose=0), ours.predict(x, verbose=0), rtol=1e-6)
+    with pytest.raises(TypeError, match="got the layer .* \\(Dense\\): add it after this layer"):
+        layers.Dense(2, activation=layers.Dense(3))
+
+
+def test_validation_data_as_a_list_is_unpacked_as_keras_does():
+    x = RNG.standard_normal((8, 3)).astype("float32")
+    y = np.arange(8) % 2
+    model = xcnn.Sequential([xcnn.Input((3,)), layers.Dense(2, activation="softmax")], seed=0)
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    as_list = model.fit(x, y, validation_data=[x, y], epochs=1, shuffle=False, verbose=0).history
+    assert "val_loss" in as_list
+    with pytest.raises(ValueError, match="got 1 item$"):
+        model.fit(x, y, validation_data=[x], verbose=0)
