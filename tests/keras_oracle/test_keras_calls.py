@@ -144,3 +144,35 @@ def test_validation_data_as_a_list_is_unpacked_as_keras_does():
     assert "val_loss" in as_list
     with pytest.raises(ValueError, match="got 1 item$"):
         model.fit(x, y, validation_data=[x], verbose=0)
+
+
+def test_a_layer_with_weights_on_one_backend_refuses_arrays_of_another():
+    pytest.importorskip("torch")
+    model = xcnn.Sequential([xcnn.Input((3,)), layers.Dense(2)], backend="torch")
+    with pytest.raises(TypeError, match="holds torch weights; call it on torch arrays, got numpy"):
+        model.layers[0](np.ones((2, 3), "float32"))
+
+
+def test_a_feature_extractor_on_a_models_graph_shares_its_weights_as_in_keras():
+    x = RNG.standard_normal((2, 6, 6, 1)).astype("float32")
+    ours = xcnn.Sequential(
+        [xcnn.Input((6, 6, 1)), layers.Conv2D(3, 3, name="features"), layers.Flatten(), layers.Dense(2)]
+    )
+    theirs = keras.Sequential(
+        [
+            keras.Input((6, 6, 1)),
+            keras.layers.Conv2D(3, 3, name="features"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(2),
+        ]
+    )
+    ours.set_weights(theirs.get_weights())
+    extractor = xcnn.Model(ours.input, ours.get_layer("features").output)
+    theirs_extractor = keras.Model(theirs.inputs, theirs.get_layer("features").output)
+    assert extractor.output_shape == tuple(theirs_extractor.output_shape) == (None, 4, 4, 3)
+    assert [t.shape for t in ours.inputs] == [(None, 6, 6, 1)] and ours.outputs[0].shape == (None, 2)
+    np.testing.assert_allclose(
+        extractor.predict(x, verbose=0), theirs_extractor.predict(x, verbose=0), rtol=1e-5, atol=1e-6
+    )
+    with pytest.raises(ValueError, match="is not built yet"):
+        xcnn.Sequential([layers.Dense(2)]).input

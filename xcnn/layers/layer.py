@@ -244,6 +244,10 @@ class Layer:
             raise ValueError(f"layer {self.name} takes a batch (N, ...) of samples, got shape {tuple(arrays[0].shape)}")
         if not xp.isdtype(arrays[0].dtype, "real floating"):
             arrays = [xp.astype(a, xp.float32) for a in arrays]
+        if self.built and backend != self._backend:
+            raise TypeError(
+                f"layer {self.name} holds {self._backend} weights; call it on {self._backend} arrays, got {backend}"
+            )
         if not self.built:
             wired = self.inbound
             self.inbound = [SymbolicTensor(tuple(a.shape[1:]), self) for a in arrays]

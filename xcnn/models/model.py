@@ -218,6 +218,72 @@ class Model(Trainer):
         """
         return None if self._output is None else self._output.shape
 
+    @property
+    def input(self) -> SymbolicTensor:
+        """The model's input tensor (from `Input`), to build another model on its graph.
+
+        Keras's feature-extractor idiom: `Model(model.input, model.get_layer(name).output)`
+        shares the layers, and so the weights, of `model`.
+
+        Raises:
+            ValueError: If the model is not built yet.
+
+        Examples:
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Model, Sequential
+            >>> model = Sequential([Input((3,)), Dense(4, name="hidden"), Dense(2)], seed=0)
+            >>> Model(model.input, model.get_layer("hidden").output).output_shape
+            (None, 4)
+        """
+        self._ensure_built()
+        return self._input
+
+    @property
+    def output(self) -> SymbolicTensor:
+        """The model's output tensor, as Keras's `model.output`.
+
+        Raises:
+            ValueError: If the model is not built yet.
+
+        Examples:
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> Sequential([Input((3,)), Dense(2)]).output.shape
+            (None, 2)
+        """
+        self._ensure_built()
+        return self._output
+
+    @property
+    def inputs(self) -> list[SymbolicTensor]:
+        """`[model.input]`: Keras's list of input tensors (xcnn models have one).
+
+        Raises:
+            ValueError: If the model is not built yet.
+
+        Examples:
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> [t.shape for t in Sequential([Input((3,)), Dense(2)]).inputs]
+            [(None, 3)]
+        """
+        return [self.input]
+
+    @property
+    def outputs(self) -> list[SymbolicTensor]:
+        """`[model.output]`: Keras's list of output tensors (xcnn models have one).
+
+        Raises:
+            ValueError: If the model is not built yet.
+
+        Examples:
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> [t.shape for t in Sequential([Input((3,)), Dense(2)]).outputs]
+            [(None, 2)]
+        """
+        return [self.output]
+
     def _ensure_built(self):
         if not self.built:
             raise ValueError(f"model {self.name} has no inputs yet; give the first layer input_shape=...")
