@@ -31,6 +31,7 @@ from xcnn.layers import (
     LAYER_CLASSES,
     Activation,
     Add,
+    Average,
     AveragePooling2D,
     BatchNormalization,
     ELU,
@@ -39,15 +40,25 @@ from xcnn.layers import (
     Concatenate,
     Conv2D,
     Conv2DTranspose,
+    Cropping2D,
     Dense,
     DepthwiseConv2D,
     Dropout,
     Flatten,
+    GaussianNoise,
     GlobalAveragePooling2D,
     GlobalMaxPooling2D,
+    Identity,
     Input,
+    LayerNormalization,
     LeakyReLU,
+    Maximum,
     MaxPooling2D,
+    Minimum,
+    Multiply,
+    Permute,
+    SpatialDropout2D,
+    Subtract,
     SyncBatchNormalization,
     RandomFlip,
     RandomRotation,
@@ -216,8 +227,18 @@ STAGES = [
     lambda t: BatchNormalization()(t),
     lambda t: SyncBatchNormalization(momentum=0.9)(t),  # in one process: BatchNormalization
     lambda t: Add()([t, Conv2D(4, 1, activation="elu")(t)]),
+    # the element-wise merges broadcast: a (1, 1, C) gate, a (C,) vector; three inputs
+    lambda t: Multiply()([t, Reshape((1, 1, 4))(Dense(4, activation="sigmoid")(GlobalAveragePooling2D()(t)))]),
+    lambda t: Subtract()([t, Conv2D(4, 1)(t)]),
+    lambda t: Average()([t, Activation("sigmoid")(t), Dense(4)(GlobalMaxPooling2D()(t))]),
+    lambda t: Maximum()([t, Activation("tanh")(t)]),
+    lambda t: Minimum()([t, Activation("relu")(t), Activation("sigmoid")(t)]),
+    lambda t: LayerNormalization(axis=[1, 2])(t),  # per channel over the image: the weights reshaped
+    lambda t: GaussianNoise(0.1)(Identity()(t)),  # the model's per-step stream
+    lambda t: Permute((2, 1, 3))(t),  # 10x10x4 still
     lambda t: Concatenate()([t, Activation("tanh")(t)]),  # 10x10x8
     lambda t: ZeroPadding2D(((1, 0), (0, 1)))(t),  # 11x11x8
+    lambda t: Cropping2D(((1, 1), (0, 2)))(ZeroPadding2D(1)(t)),  # 11x11x8 still
     lambda t: DepthwiseConv2D(2, depth_multiplier=2, activation="relu")(t),  # 10x10x16
     lambda t: ReLU(max_value=6.0, negative_slope=0.1, threshold=0.5)(t),
     lambda t: MaxPooling2D(2)(t),  # 5x5x16
@@ -237,11 +258,13 @@ STAGES = [
         ]
     ),  # 4x4x18
     lambda t: Dropout(0.25)(t),
+    lambda t: SpatialDropout2D(0.25, seed=4)(t),  # its own stream
     lambda t: Reshape((16, 18))(t),
     lambda t: Softmax(axis=1)(t),
     lambda t: Flatten()(t),  # 288
     lambda t: Dense(8, activation="rrelu")(t),
     lambda t: ELU(0.5)(t),
+    lambda t: LayerNormalization()(t),  # the last axis
     lambda t: Dense(8, activation="maxout")(t),
     lambda t: Activation("leaky_relu")(t),
 ]

@@ -1,8 +1,11 @@
 """Interop without Keras: the converter registry, save/load by file name, weights files in both
 formats, ONNX export checked in onnxruntime, `xcnn export`, and every refusal's sentence.
 
-Round trips against Keras itself are in tests/keras_oracle/test_keras_interop.py.
+Round trips against Keras itself are in tests/keras_oracle/test_keras_interop.py, and here for
+the layers of :func:`_merging_and_more` (skipped where Keras is not installed).
 """
+
+import os
 
 import numpy as np
 import pytest
@@ -15,21 +18,30 @@ from xcnn.layers import (
     LAYER_CLASSES,
     Activation,
     Add,
+    Average,
     AveragePooling2D,
     BatchNormalization,
     Concatenate,
     Conv2D,
     Conv2DTranspose,
+    Cropping2D,
     Dense,
     DepthwiseConv2D,
     Dropout,
     Flatten,
+    GaussianNoise,
     GlobalAveragePooling2D,
     GlobalMaxPooling2D,
+    Identity,
     Input,
     Layer,
+    LayerNormalization,
     LeakyReLU,
+    Maximum,
     MaxPooling2D,
+    Minimum,
+    Multiply,
+    Permute,
     PReLU,
     RandomFlip,
     RandomRotation,
@@ -39,6 +51,8 @@ from xcnn.layers import (
     Reshape,
     SeparableConv2D,
     Softmax,
+    SpatialDropout2D,
+    Subtract,
     SyncBatchNormalization,
     UpSampling2D,
     ZeroPadding2D,
@@ -48,7 +62,9 @@ from xcnn.models import Model, Sequential, load_model
 
 def _with_moving_statistics(model, seed=0):
     """Give every BatchNormalization non-trivial moving statistics and beta (else it is nearly
-    the identity), and every PReLU non-zero slopes (its default alpha is zero)."""
+    the identity), every PReLU non-zero slopes (its default alpha is zero), and every
+    LayerNormalization a gamma and beta away from ones and zeros (else a wrong weight layout
+    would not show)."""
     rng = np.random.default_rng(seed)
 
     def random(shape, low, high):
@@ -63,6 +79,10 @@ def _with_moving_statistics(model, seed=0):
                 layer.params["beta"] = random(c, -1, 1)
         if isinstance(layer, PReLU):
             layer.params["alpha"] = random(tuple(layer.params["alpha"].shape), 0.1, 0.6)
+        if isinstance(layer, LayerNormalization):
+            for name, (low, high) in (("gamma", (0.5, 2)), ("beta", (-1, 1))):
+                if name in layer.params:
+                    layer.params[name] = random(tuple(layer.params[name].shape), low, high)
     return model
 
 
@@ -119,9 +139,41 @@ def new_layers_model(seed=0):
     return _with_moving_statistics(Model(inp, Dense(3, activation="softmax")(_new_layers(inp)), seed=seed))
 
 
+def _merging_and_more(x):
+    """The element-wise merges (broadcast: an image times its channel gate, a vector with images,
+    three inputs), Identity, Cropping2D, Permute (of images and of a matrix), SpatialDropout2D,
+    GaussianNoise and LayerNormalization (over the channels, all axes, two trailing axes, two
+    axes that are not next to each other with Keras's (C, H) weight layout, a vector) on images
+    ``x``; in ONNX most of them meet NCHW images, after the convolution. Keras (3.15, torch)
+    computes every one of them as xcnn does. Returns a vector."""
+    x = GaussianNoise(0.1, seed=6)(Conv2D(4, 3, padding="same")(x))
+    squeezed = GlobalAveragePooling2D()(x)
+    gate = Reshape((1, 1, 4))(Dense(4, activation="sigmoid")(squeezed))
+    gated = Multiply()([x, gate])  # squeeze-and-excitation
+    v = Dense(4, activation="tanh")(squeezed)  # (4,): gains its axes right after the batch axis
+    diff = Subtract()([Multiply()([gated, v, x]), v])
+    mean = Average()([x, gated, v])
+    y = Concatenate()([Maximum()([diff, mean, gate]), Minimum()([x, v])])  # 8 channels
+    y = Cropping2D(((1, 2), (0, 1)))(SpatialDropout2D(0.3, seed=7)(Identity()(y)))  # (H - 3, W - 1, 8)
+    y = LayerNormalization(axis=[1, 2, 3], epsilon=1e-4)(y)
+    y = LayerNormalization(axis=[-1, 1])(y)  # H and C: ONNX's reductions; weights (C, H) reshaped
+    y = LayerNormalization(axis=[2, 3], center=False)(Permute((2, 1, 3))(y))  # W and C
+    y = Cropping2D((1, 0))(Permute((3, 1, 2))(y))
+    y = Permute((2, 1))(Reshape((-1, 5))(y))
+    return LayerNormalization(scale=False)(Dense(6)(Flatten()(y)))
+
+
+def merging_and_more_model(seed=0):
+    """:func:`_merging_and_more` alone: every layer of it maps to Keras."""
+    inp = Input((8, 7, 3))
+    return _with_moving_statistics(
+        Model(inp, Dense(3, activation="softmax")(_merging_and_more(inp)), seed=seed), seed=seed
+    )
+
+
 def every_kind_model(seed=0):
     """Every layer class and every activation xcnn has, in one functional model (the layers of
-    :func:`_new_layers` on a branch of their own)."""
+    :func:`_new_layers` and :func:`_merging_and_more` on branches of their own)."""
     inp = Input((8, 8, 3))
     t = RandomTranslation(0.25, 0.25)(inp)
     a = Conv2D(6, 3, padding="same", activation="relu")(t)
@@ -161,8 +213,10 @@ def every_kind_model(seed=0):
     wide = Dense(5, activation="sigmoid")(Dropout(0.5)(probabilities))  # a Dense on images
     flat = Flatten()(ZeroPadding2D((1, 0))(UpSampling2D((2, 1))(wide)))  # on NHWC in ONNX
     k = SyncBatchNormalization()(Dense(8, activation="relu")(flat))  # in one process: BatchNormalization
-    pooled = [GlobalAveragePooling2D()(g), Flatten()(GlobalMaxPooling2D(keepdims=True)(g))]
-    out = Dense(3, activation="softmax")(Concatenate()([Dropout(0.25)(k), _new_layers(inp), *pooled]))
+    per_image = LayerNormalization(axis=[1, 2])(g)  # H and W of NCHW images: ONNX's op as they are
+    pooled = [GlobalAveragePooling2D()(g), Flatten()(GlobalMaxPooling2D(keepdims=True)(per_image))]
+    more = _merging_and_more(c)
+    out = Dense(3, activation="softmax")(Concatenate()([Dropout(0.25)(k), _new_layers(inp), more, *pooled]))
     return _with_moving_statistics(Model(inp, out, seed=seed))
 
 
@@ -202,7 +256,9 @@ def test_keras_weight_group_names_follow_keras_order():
 # --- save and load by file name -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("build", [keras_mappable_model, new_layers_model], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "build", [keras_mappable_model, new_layers_model, merging_and_more_model], ids=lambda f: f.__name__
+)
 def test_keras_file_round_trip_without_keras(tmp_path, backend, build):
     pytest.importorskip("h5py")
     model = build().to(backend)
@@ -362,6 +418,23 @@ def _keras_sequential(layer):
             },
             r"Keras layer 'r' \(RandomTranslation\) cannot be converted: fill_mode='reflect' is not supported",
         ),
+        (
+            {"class_name": "LayerNormalization", "config": {"name": "n", "rms_scaling": True}},
+            r"Keras layer 'n' \(LayerNormalization\) cannot be converted: rms_scaling=True is not supported "
+            r"\(xcnn's LayerNormalization computes as rms_scaling=False\)",
+        ),
+        (
+            {"class_name": "LayerNormalization", "config": {"name": "n", "gamma_constraint": {"class_name": "NonNeg"}}},
+            r"Keras layer 'n' \(LayerNormalization\) cannot be converted: gamma_constraint=.* is not supported",
+        ),
+        (
+            {"class_name": "Cropping2D", "config": {"name": "c", "cropping": 1, "data_format": "channels_first"}},
+            r"Keras layer 'c' \(Cropping2D\) cannot be converted: data_format must be 'channels_last' or None",
+        ),
+        (
+            {"class_name": "SpatialDropout2D", "config": {"name": "s", "rate": 0.5, "data_format": "channels_first"}},
+            r"Keras layer 's' \(SpatialDropout2D\) cannot be converted: data_format must be 'channels_last' or None",
+        ),
     ],
 )
 def test_keras_configs_xcnn_cannot_map_are_refused(layer, message):
@@ -385,6 +458,36 @@ def test_activations_keras_lacks_are_refused_when_writing(tmp_path, activation):
     ):
         model.save(tmp_path / "m.keras")
     assert not (tmp_path / "m.keras").exists()
+
+
+def test_merging_and_more_round_trip_through_keras(tmp_path):
+    """The layers of :func:`_merging_and_more` against Keras 3 itself (skipped without it): an
+    xcnn-saved ``.keras`` file predicts the same in Keras, Keras's own save of it loads in xcnn
+    and predicts the same, and ``.weights.h5`` files go both ways (LayerNormalization's gamma and
+    beta in Keras's layout, also for ``axis=[-1, 1]``)."""
+    pytest.importorskip("h5py")
+    os.environ.setdefault("KERAS_BACKEND", "torch")  # as tests/keras_oracle does
+    keras = pytest.importorskip("keras")
+    model = merging_and_more_model()
+    x = _x(model, 5)
+    model.save(tmp_path / "m.keras")
+    kmodel = keras.saving.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(kmodel.predict(x, verbose=0), model.predict(x), rtol=1e-5, atol=1e-6)
+    kmodel.save(tmp_path / "k.keras")
+    again = load_model(tmp_path / "k.keras")
+    assert [type(a).__name__ for a in again.layers] == [type(a).__name__ for a in model.layers]
+    np.testing.assert_allclose(again.predict(x), model.predict(x), rtol=1e-6, atol=1e-7)
+
+    other = merging_and_more_model(seed=1)
+    assert np.abs(other.predict(x) - model.predict(x)).max() > 1e-3
+    kmodel.save_weights(tmp_path / "k.weights.h5")
+    other.load_weights(tmp_path / "k.weights.h5")  # Keras -> xcnn
+    np.testing.assert_allclose(other.predict(x), model.predict(x), rtol=1e-6, atol=1e-7)
+    fresh = keras.saving.load_model(tmp_path / "k.keras")
+    fresh.set_weights([np.zeros_like(w) for w in fresh.get_weights()])
+    model.save_weights(tmp_path / "x.weights.h5")
+    fresh.load_weights(tmp_path / "x.weights.h5")  # xcnn -> Keras
+    np.testing.assert_allclose(fresh.predict(x, verbose=0), model.predict(x), rtol=1e-5, atol=1e-6)
 
 
 def test_frozen_keras_layers_stay_frozen():
@@ -492,9 +595,11 @@ def test_onnx_export_of_every_layer_kind_matches_predict(tmp_path):
     assert [d.dim_param for d in graph.input[0].type.tensor_type.shape.dim][:1] == ["batch"]
     assert [d.dim_value for d in graph.input[0].type.tensor_type.shape.dim][1:] == [8, 8, 3]  # NHWC
     # into NCHW for the convolutions and back for the Dense on images, and the same on the
-    # branch of _new_layers (its first convolution follows Rescaling; Reshape wants NHWC), and
-    # for the Flatten after the global max pool that keeps its (1, 1) image
-    assert [n.op_type for n in graph.node].count("Transpose") == 5
+    # branch of _new_layers (its first convolution follows Rescaling; Reshape wants NHWC), for
+    # the Flatten after the global max pool that keeps its (1, 1) image, for the channel gate
+    # of _merging_and_more (a Reshape's NHWC (1, 1, 4) meeting NCHW images), and the three
+    # Permutes of _merging_and_more, each one Transpose
+    assert [n.op_type for n in graph.node].count("Transpose") == 5 + 1 + 3
 
 
 def test_onnx_export_of_each_layer_output_matches_predict(tmp_path):

@@ -503,3 +503,332 @@ def test_dropout_scales_the_kept_inputs_by_one_over_the_keep_probability(backend
     dx = B.to_numpy(layer.backward(B.asarray(np.ones_like(x), backend, dtype))[0])
     assert_close(dx, np.where(kept, 1.0 / (1.0 - rate), 0.0), dtype)
     assert_close(layer.forward([B.asarray(x, backend, dtype)], training=False), x, dtype)
+
+
+# --- merging layers beyond Add and Concatenate -------------------------------------------------
+
+
+def _merge_reference(name, xs):
+    """float64 NumPy forms of the element-wise merges, lower ranks aligned after the batch axis."""
+    rank = max(x.ndim for x in xs)
+    xs = [x.reshape((x.shape[0],) + (1,) * (rank - x.ndim) + x.shape[1:]) for x in xs]
+    out = xs[0]
+    for x in xs[1:]:
+        out = {
+            "Multiply": np.multiply,
+            "Subtract": np.subtract,
+            "Average": np.add,
+            "Maximum": np.maximum,
+            "Minimum": np.minimum,
+        }[name](out, x)
+    return out / len(xs) if name == "Average" else out
+
+
+def _merge_layer(name, shapes, backend, dtype):
+    from xcnn import layers as L
+
+    layer = getattr(L, name)()
+    layer([Input(s) for s in shapes])
+    layer.build(backend, dtype, np.random.default_rng(0))
+    return layer
+
+
+MERGE_SHAPES = [
+    [(3, 4, 2), (3, 4, 2)],
+    [(3, 4, 2), (1, 1, 2), (3, 4, 2)],  # a per-channel gate, as squeeze-and-excitation multiplies
+    [(3, 4, 2), (2,)],  # a lower rank gains axes after the batch axis, as in Keras
+    [(3, 1, 2), (1, 4, 1)],  # both broadcast
+]
+
+
+@pytest.mark.parametrize("shapes", MERGE_SHAPES, ids=["same", "gate", "rank", "both"])
+@pytest.mark.parametrize("name", ["Multiply", "Subtract", "Average", "Maximum", "Minimum"])
+def test_elementwise_merges_match_numpy_and_numerical_gradients(backend, dtype, name, shapes):
+    if name == "Subtract":
+        shapes = shapes[:2]
+    rng = np.random.default_rng(3)
+    xs = [rng.standard_normal((2, *s)) for s in shapes]  # no ties: the numerical gradient is the true one
+    layer = _merge_layer(name, shapes, backend, dtype)
+    y = layer.forward([B.asarray(x, backend, dtype) for x in xs], training=True)
+    expected = _merge_reference(name, xs)
+    assert layer.output.item_shape == expected.shape[1:]
+    assert_close(y, expected, dtype)
+    dy = rng.standard_normal(expected.shape)
+    dxs = layer.backward(B.asarray(dy, backend, dtype))
+    for i, (x, dx) in enumerate(zip(xs, dxs)):
+
+        def loss(v, i=i):
+            return float(np.sum(_merge_reference(name, [v if j == i else other for j, other in enumerate(xs)]) * dy))
+
+        assert B.to_numpy(dx).shape == x.shape
+        _assert_numeric(dx, ref.numerical_gradient(loss, x.copy()), dtype)
+
+
+def test_maximum_and_minimum_share_ties_as_keras_on_torch(backend):
+    # Keras folds max(max(a, b), c) and torch gives each side of a tie half: three equal inputs
+    # get 1/4, 1/4 and 1/2 (values measured with Keras 3 on PyTorch, see the oracle test)
+    a, b, c = np.array([[1.0, 2.0, 3.0]]), np.array([[1.0, 1.0, 3.0]]), np.array([[1.0, 0.0, 3.0]])
+    expected = {
+        "Maximum": [[0.25, 1.0, 0.25], [0.25, 0.0, 0.25], [0.5, 0.0, 0.5]],
+        "Minimum": [[0.25, 0.0, 0.25], [0.25, 0.0, 0.25], [0.5, 1.0, 0.5]],
+    }
+    for name, grads in expected.items():
+        layer = _merge_layer(name, [(3,)] * 3, backend, "float64")
+        layer.forward([B.asarray(v, backend, "float64") for v in (a, b, c)])
+        dxs = layer.backward(B.asarray(np.ones((1, 3)), backend, "float64"))
+        for dx, want in zip(dxs, grads):
+            np.testing.assert_array_equal(B.to_numpy(dx), [want])
+
+
+def test_merge_function_forms_build_the_layer_or_compute_at_once():
+    from xcnn import layers as L
+
+    x = Input((4,))
+    for function, cls in [
+        (L.add, L.Add),
+        (L.multiply, L.Multiply),
+        (L.subtract, L.Subtract),
+        (L.average, L.Average),
+        (L.maximum, L.Maximum),
+        (L.minimum, L.Minimum),
+        (L.concatenate, L.Concatenate),
+    ]:
+        out = function([L.Dense(3)(x), L.Dense(3)(x)], name=f"my_{function.__name__}")
+        assert type(out.layer) is cls and out.layer.name == f"my_{function.__name__}"
+    assert L.concatenate([L.Dense(3)(x), L.Dense(2)(x)], axis=1).shape == (None, 5)
+    a, b = np.array([[1.0, 4.0]]), np.array([[3.0, 2.0]])
+    np.testing.assert_array_equal(L.multiply([a, b]), [[3.0, 8.0]])
+    np.testing.assert_array_equal(L.subtract([a, b]), [[-2.0, 2.0]])
+    np.testing.assert_array_equal(L.maximum([a, b, np.zeros((1, 2))]), [[3.0, 4.0]])
+    np.testing.assert_array_equal(L.concatenate([a, b], axis=1), [[1.0, 4.0, 3.0, 2.0]])
+    with pytest.raises(ValueError, match="axis 0 is the batch axis"):  # it joined the last axis
+        L.concatenate([L.Dense(3)(x), L.Dense(2)(x)], axis=0)
+    with pytest.raises(ValueError, match="Subtract .* needs exactly 2 inputs, got 3"):
+        L.subtract([L.Dense(3)(x), L.Dense(3)(x), L.Dense(3)(x)])
+    with pytest.raises(ValueError, match="needs two or more inputs, got 1"):
+        L.multiply([L.Dense(3)(x)])
+    with pytest.raises(ValueError, match="do not broadcast"):
+        L.Maximum()([L.Dense(3)(x), L.Dense(2)(x)])
+    with pytest.raises(ValueError, match="do not broadcast"):
+        L.average([np.ones((1, 3)), np.ones((1, 2))])
+
+
+# --- Identity, Cropping2D, Permute -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cropping", [1, (2, 1), ((1, 0), (0, 2)), ((0, 0), (0, 0))])
+def test_cropping2d_keeps_the_inner_window_and_pads_the_gradient(backend, dtype, cropping):
+    from xcnn.layers import Cropping2D
+
+    (t, b), (le, r) = ref.pads_of(cropping, None, None, None)
+    x = np.random.default_rng(4).standard_normal((2, 5, 6, 3))
+    layer = Cropping2D(cropping)
+    _layer_model(layer, (5, 6, 3), backend, dtype)
+
+    def reference(v):
+        return v[:, t : v.shape[1] - b, le : v.shape[2] - r, :]
+
+    _check_op(
+        backend,
+        dtype,
+        lambda xb: layer.forward([xb]),
+        lambda dy, xb, y: layer.backward(dy)[0],
+        reference,
+        x,
+    )
+    assert layer.output.item_shape == reference(x).shape[1:]
+
+
+def test_cropping2d_arguments_are_checked():
+    from xcnn.layers import Cropping2D
+
+    for bad in (-1, (1, -2), ((1, 2), (3,)), "same", 1.5, ((1, 1), (1, 1), (1, 1))):
+        with pytest.raises(ValueError, match="cropping must be an int, \\(rows, cols\\) or"):
+            Cropping2D(bad)
+    with pytest.raises(ValueError, match="must remove fewer rows and columns than the inputs"):
+        _layer_model(Cropping2D(((2, 2), (0, 0))), (4, 6, 1))
+    with pytest.raises(ValueError, match="must remove fewer rows and columns"):
+        _layer_model(Cropping2D((0, 3)), (4, 6, 1))
+    _layer_model(Cropping2D(((2, 1), (0, 5))), (4, 6, 1))  # one row and one column left is fine
+    with pytest.raises(ValueError, match="expects input of shape \\(N, H, W, C\\)"):
+        _layer_model(Cropping2D(1), (6, 6))
+    with pytest.raises(ValueError, match="data_format must be 'channels_last'"):
+        Cropping2D(1, data_format="channels_first")
+
+
+@pytest.mark.parametrize("dims, shape", [((2, 1), (3, 4)), ((3, 1, 2), (2, 3, 4)), ((1, 2, 3), (2, 3, 4))])
+def test_permute_transposes_and_its_gradient_transposes_back(backend, dtype, dims, shape):
+    from xcnn.layers import Permute
+
+    x = np.random.default_rng(5).standard_normal((2, *shape))
+    layer = Permute(dims)
+    _layer_model(layer, shape, backend, dtype)
+
+    def reference(v):
+        return np.transpose(v, (0, *dims))
+
+    _check_op(backend, dtype, lambda xb: layer.forward([xb]), lambda dy, xb, y: layer.backward(dy)[0], reference, x)
+    assert layer.output.item_shape == reference(x).shape[1:]
+
+
+def test_permute_dims_must_be_a_permutation_of_the_axes():
+    from xcnn.layers import Permute
+
+    for bad in ((1, 3), (0, 1), (1, 1), (2,), "12", 3, (1.0, 2.0), (True, 2)):
+        with pytest.raises(ValueError, match="dims must be a permutation of 1..k"):
+            Permute(bad)
+    with pytest.raises(ValueError, match="needs inputs with 2 axes after the batch axis, got \\(None, 4, 4, 3\\)"):
+        _layer_model(Permute((2, 1)), (4, 4, 3))
+
+
+def test_identity_passes_values_and_gradients_unchanged(backend, dtype):
+    from xcnn.layers import Identity
+
+    x = np.random.default_rng(6).standard_normal((2, 3, 4))
+    layer = Identity()
+    _layer_model(layer, (3, 4), backend, dtype)
+    y, dx = _input_gradient(layer, x, 2 * x, True, backend, dtype)
+    assert_close(y, x, dtype)
+    assert_close(dx, 2 * x, dtype)
+
+
+# --- SpatialDropout2D, GaussianNoise ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rate", [0.25, 0.7])
+def test_spatial_dropout2d_drops_whole_channels_per_sample_and_scales_the_rest(backend, dtype, rate):
+    from xcnn.layers import SpatialDropout2D
+
+    layer = SpatialDropout2D(rate, seed=7)
+    _layer_model(layer, (5, 4, 40), backend, dtype)
+    x = np.random.default_rng(8).uniform(0.5, 1.5, (16, 5, 4, 40))  # no zeros: a zero output means dropped
+    y = B.to_numpy(layer.forward([B.asarray(x, backend, dtype)], training=True))
+    kept = y[:, :1, :1, :] != 0  # (N, 1, 1, C): one draw per image and channel
+    mask = np.broadcast_to(kept, y.shape)
+    assert_close(y, np.where(mask, x / (1.0 - rate), 0.0), dtype)  # every pixel of a kept channel, scaled
+    assert not (kept == kept[:1]).all()  # each image draws its own channels
+    assert abs(kept.mean() - (1.0 - rate)) < 0.06  # 640 draws
+    assert 0 < kept.sum() < kept.size
+    dy = np.random.default_rng(9).standard_normal(x.shape)
+    dx = B.to_numpy(layer.backward(B.asarray(dy, backend, dtype))[0])
+    assert_close(dx, np.where(mask, dy / (1.0 - rate), 0.0), dtype)  # the same mask and scale
+    assert_close(layer.forward([B.asarray(x, backend, dtype)], training=False), x, dtype)
+    assert_close(layer.backward(B.asarray(dy, backend, dtype))[0], dy, dtype)
+
+
+def test_spatial_dropout2d_arguments_are_checked():
+    from xcnn.layers import SpatialDropout2D
+
+    for bad in (1.0, -0.1, 1.5):
+        with pytest.raises(ValueError, match=r"rate must be in \[0, 1\)"):
+            SpatialDropout2D(bad)
+    with pytest.raises(ValueError, match="seed must be None or a non-negative int"):
+        SpatialDropout2D(0.5, seed=-1)
+    with pytest.raises(ValueError, match="data_format must be 'channels_last'"):
+        SpatialDropout2D(0.5, data_format="channels_first")
+    with pytest.raises(ValueError, match="expects input of shape \\(N, H, W, C\\)"):
+        _layer_model(SpatialDropout2D(0.5), (4, 3))
+
+
+def test_gaussian_noise_adds_noise_in_training_only_and_passes_the_gradient(backend, dtype):
+    from xcnn.layers import GaussianNoise
+
+    layer = GaussianNoise(0.3, seed=2)
+    _layer_model(layer, (100, 50), backend, dtype)
+    x = np.random.default_rng(10).standard_normal((4, 100, 50))
+    noise = B.to_numpy(layer.forward([B.asarray(x, backend, dtype)], training=True)) - x
+    assert abs(noise.std() - 0.3) < 0.01 and abs(noise.mean()) < 0.01  # 20,000 draws
+    dy = np.random.default_rng(11).standard_normal(x.shape)
+    assert_close(layer.backward(B.asarray(dy, backend, dtype))[0], dy, dtype)
+    assert_close(layer.forward([B.asarray(x, backend, dtype)], training=False), x, dtype)
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ValueError, match=r"stddev must be in \[0, 1\]"):
+            GaussianNoise(bad)
+    with pytest.raises(TypeError, match="stddev must be a number"):
+        GaussianNoise("0.1")
+
+
+# --- LayerNormalization -----------------------------------------------------------------------
+
+
+def _layer_norm_reference(x, axes, gamma, beta, epsilon):
+    mean = x.mean(axis=axes, keepdims=True)
+    var = x.var(axis=axes, keepdims=True)
+    shape = [1] * x.ndim
+    for a in axes:
+        shape[a] = x.shape[a]
+    out = (x - mean) / np.sqrt(var + epsilon)
+    if gamma is not None:
+        out = out * gamma.reshape(shape)
+    if beta is not None:
+        out = out + beta.reshape(shape)
+    return out
+
+
+@pytest.mark.parametrize("center, scale", [(True, True), (False, True), (True, False), (False, False)])
+@pytest.mark.parametrize("axis", [-1, [2, 3], [1, 3], 1], ids=["last", "trailing2", "gapped", "first"])
+def test_layer_normalization_matches_formula_and_numerical_gradients(backend, dtype, axis, center, scale):
+    from xcnn.layers import LayerNormalization
+
+    rng = np.random.default_rng(12)
+    x, dy = rng.standard_normal((3, 4, 5, 2)) * 2 + 0.5, rng.standard_normal((3, 4, 5, 2))
+    axes = tuple(sorted(a % 4 for a in (axis if isinstance(axis, list) else [axis])))
+    layer = LayerNormalization(axis=axis, center=center, scale=scale, epsilon=0.01)
+    model = _layer_model(layer, (4, 5, 2), backend, dtype)
+    weights = [rng.uniform(0.5, 2.0, w.shape) for w in model.get_weights()]
+    model.set_weights(weights)
+    gamma = weights[0] if scale else None
+    beta = weights[int(scale)] if center else None
+    assert [k for _, k in layer._weight_slots] == ["gamma"] * scale + ["beta"] * center  # Keras's order
+    assert all(w.shape == tuple(x.shape[a] for a in axes) for w in weights)
+    y, dx = _input_gradient(layer, x, dy, True, backend, dtype)
+    assert_close(y, _layer_norm_reference(x, axes, gamma, beta, 0.01), dtype)
+
+    def loss(values=x, g=gamma, b=beta):
+        return float(np.sum(_layer_norm_reference(values, axes, g, b, 0.01) * dy))
+
+    assert_close_to_numerical(dx, ref.numerical_gradient(loss, x.copy()), dtype)
+    assert sorted(layer.grads) == sorted(["gamma"] * scale + ["beta"] * center)
+    if scale:
+        numerical = ref.numerical_gradient(lambda v: loss(g=v), gamma.copy())
+        assert_close_to_numerical(B.to_numpy(layer.grads["gamma"]), numerical, dtype)
+    if center:
+        numerical = ref.numerical_gradient(lambda v: loss(b=v), beta.copy())
+        assert_close_to_numerical(B.to_numpy(layer.grads["beta"]), numerical, dtype)
+
+
+def test_layer_normalization_arguments_are_checked():
+    from xcnn.layers import LayerNormalization
+
+    for bad in (0, 4, -4, [1, 1], [0, 1]):
+        with pytest.raises(ValueError, match="must name distinct axes other than the batch axis of inputs of rank 4"):
+            _layer_model(LayerNormalization(axis=bad), (4, 5, 2))
+    for bad in ("last", 1.0, [], [1, "2"], None):
+        with pytest.raises(TypeError, match="axis must be an int or a non-empty list of ints"):
+            LayerNormalization(axis=bad)
+    for bad in (0.0, -1e-3, "1e-3"):
+        with pytest.raises(ValueError, match="epsilon must be a positive number"):
+            LayerNormalization(epsilon=bad)
+
+
+def test_new_keras_layers_save_and_load(tmp_path):
+    from xcnn import layers as L
+    from xcnn.models import load_model
+
+    inputs = Input((6, 6, 2))
+    h = L.GaussianNoise(0.1, seed=1)(L.SpatialDropout2D(0.3, seed=2)(inputs))
+    h = L.Cropping2D(((1, 0), (0, 2)))(h)  # (5, 4, 2)
+    gate = L.Reshape((1, 1, 2))(L.Dense(2, activation="sigmoid")(L.GlobalAveragePooling2D()(h)))
+    h = L.multiply([h, gate])
+    h = L.average([L.maximum([h, L.Identity()(h)]), L.minimum([h, gate]), L.subtract([h, gate])])
+    norm = L.LayerNormalization(axis=[1, 3], epsilon=0.01, center=False)
+    h = L.Permute((3, 1, 2))(norm(h))
+    model = Model(inputs, L.Flatten()(h), seed=0)
+    norm.set_weights([np.random.default_rng(0).uniform(0.5, 2.0, (5, 2))])
+    x = np.random.default_rng(13).standard_normal((3, 6, 6, 2))
+    path = tmp_path / "m.safetensors"
+    model.save(path)
+    loaded = load_model(path)
+    np.testing.assert_allclose(loaded.predict(x), model.predict(x), rtol=1e-6)
+    assert [type(a).__name__ for a in loaded.layers] == [type(a).__name__ for a in model.layers]
+    assert [a.get_config() for a in loaded.layers] == [a.get_config() for a in model.layers]

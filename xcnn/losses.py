@@ -11,12 +11,19 @@ When the output layer ends in softmax (sigmoid) and the loss is categorical (bin
 cross-entropy on probabilities, the model computes the loss from the logits and sends
 `(p - y) / N` straight back past the activation: exact where `log(p)` would underflow.
 With `from_logits=True` the model's output itself is taken as the logits, as in Keras.
+
+Keras's function forms (`mean_squared_error(y_true, y_pred)`, `sparse_categorical_crossentropy(
+y_true, y_pred, from_logits=False)`, ...) return one loss per sample on any backend, and
+`compile` takes them too (as their class with the default arguments).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+from . import backend as B
 from ._typing import Array, DType
 from .ops import losses as L
 
@@ -680,6 +687,123 @@ class KLDivergence(Loss):
         return L.kl_divergence_backward(y_pred, target, sample_weight)
 
 
+class _Elementwise(Loss):
+    """A loss without arguments whose value and gradient are one pair of `xcnn.ops.losses` functions."""
+
+    _op: Any = None
+    _op_backward: Any = None
+
+    def __init__(self) -> None:
+        pass
+
+    def value(self, y_pred: Array, target: Array, sample_weight: Array | None = None) -> Array:
+        """As `Loss.value`: the `xcnn.ops.losses` function of the loss's name.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.losses import LogCosh
+            >>> round(float(LogCosh().value(np.array([[1.0, 0.0]]), np.zeros((1, 2)))), 4)
+            0.2169
+        """
+        return type(self)._op(y_pred, target, sample_weight)
+
+    def gradient(self, y_pred: Array, target: Array, sample_weight: Array | None = None) -> Array:
+        """As `Loss.gradient`: the `xcnn.ops.losses` function of the loss's name, `_backward`.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.losses import LogCosh
+            >>> LogCosh().gradient(np.array([[1.0, 0.0]]), np.zeros((1, 2))).round(4).tolist()
+            [[0.3808, 0.0]]
+        """
+        return type(self)._op_backward(y_pred, target, sample_weight)
+
+
+class MeanAbsolutePercentageError(_Elementwise):
+    """`100 * mean(|y - y_pred| / max(|y|, 1e-7))` over the outputs of a sample, then over the
+    batch (see `xcnn.ops.losses.mean_absolute_percentage_error`).
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.losses import MeanAbsolutePercentageError
+        >>> loss = MeanAbsolutePercentageError()
+        >>> round(float(loss(np.array([[1.0, 2.0]]), np.array([[1.5, 2.0]]))), 4)
+        25.0
+    """
+
+    name = "mean_absolute_percentage_error"
+    _op = staticmethod(L.mean_absolute_percentage_error)
+    _op_backward = staticmethod(L.mean_absolute_percentage_error_backward)
+
+
+class MeanSquaredLogarithmicError(_Elementwise):
+    """`mean((log(max(y_pred, 1e-7) + 1) - log(max(y, 1e-7) + 1))**2)` over the outputs of a
+    sample, then over the batch (see `xcnn.ops.losses.mean_squared_logarithmic_error`).
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.losses import MeanSquaredLogarithmicError
+        >>> loss = MeanSquaredLogarithmicError()
+        >>> round(float(loss(np.array([[0.0, 0.0]]), np.array([[np.e - 1.0, 0.0]]))), 4)
+        0.5
+    """
+
+    name = "mean_squared_logarithmic_error"
+    _op = staticmethod(L.mean_squared_logarithmic_error)
+    _op_backward = staticmethod(L.mean_squared_logarithmic_error_backward)
+
+
+class LogCosh(_Elementwise):
+    """`mean(log(cosh(y_pred - y)))` over the outputs of a sample, then over the batch (see
+    `xcnn.ops.losses.log_cosh`): quadratic for small errors, linear for large ones.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.losses import LogCosh
+        >>> loss = LogCosh()
+        >>> round(float(loss(np.array([[0.0, 0.0]]), np.array([[1.0, 0.0]]))), 4)
+        0.2169
+    """
+
+    name = "log_cosh"
+    _op = staticmethod(L.log_cosh)
+    _op_backward = staticmethod(L.log_cosh_backward)
+
+
+class Hinge(_Elementwise):
+    """`mean(max(1 - y * y_pred, 0))` over the outputs of a sample, then over the batch; targets
+    -1 or 1, and 0/1 labels become -1/1 as in Keras (see `xcnn.ops.losses.hinge`).
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.losses import Hinge
+        >>> loss = Hinge()
+        >>> round(float(loss(np.array([[1.0, 0.0]]), np.array([[0.3, -2.0]]))), 4)
+        0.35
+    """
+
+    name = "hinge"
+    _op = staticmethod(L.hinge)
+    _op_backward = staticmethod(L.hinge_backward)
+
+
+class SquaredHinge(_Elementwise):
+    """`mean(max(1 - y * y_pred, 0)**2)` over the outputs of a sample, then over the batch;
+    targets as in `Hinge` (see `xcnn.ops.losses.squared_hinge`).
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.losses import SquaredHinge
+        >>> loss = SquaredHinge()
+        >>> round(float(loss(np.array([[1.0, 0.0]]), np.array([[0.3, -2.0]]))), 4)
+        0.245
+    """
+
+    name = "squared_hinge"
+    _op = staticmethod(L.squared_hinge)
+    _op_backward = staticmethod(L.squared_hinge_backward)
+
+
 _CLASSES = (
     CategoricalCrossentropy,
     SparseCategoricalCrossentropy,
@@ -688,6 +812,11 @@ _CLASSES = (
     MeanAbsoluteError,
     Huber,
     KLDivergence,
+    MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError,
+    LogCosh,
+    Hinge,
+    SquaredHinge,
 )
 # Keras's function names and aliases, and the class names (Keras accepts both as strings)
 _REGISTRY = {
@@ -700,6 +829,12 @@ _REGISTRY = {
     "kld": KLDivergence,
     "KLD": KLDivergence,
     "kullback_leibler_divergence": KLDivergence,
+    "mape": MeanAbsolutePercentageError,
+    "MAPE": MeanAbsolutePercentageError,
+    "msle": MeanSquaredLogarithmicError,
+    "MSLE": MeanSquaredLogarithmicError,
+    "bce": BinaryCrossentropy,
+    "BCE": BinaryCrossentropy,
 }
 NAMES = tuple(_REGISTRY)
 
@@ -709,7 +844,9 @@ def get(identifier: str | dict[str, Any] | Loss) -> Loss:
 
     Args:
         identifier: A Keras name or alias (`"mse"`, `"categorical_crossentropy"`,
-            `"CategoricalCrossentropy"`, ...; see `NAMES`), `get_config()`'s output, or a `Loss`.
+            `"CategoricalCrossentropy"`, ...; see `NAMES`), `get_config()`'s output, a `Loss`, or
+            one of this module's function forms (`xcnn.losses.mean_squared_error`, ...), which
+            means its class with the default arguments, as in Keras.
 
     Returns:
         The loss object.
@@ -723,9 +860,14 @@ def get(identifier: str | dict[str, Any] | Loss) -> Loss:
         MeanSquaredError()
         >>> get({"name": "categorical_crossentropy", "label_smoothing": 0.1})
         CategoricalCrossentropy(from_logits=False, label_smoothing=0.1)
+        >>> from xcnn import losses
+        >>> get(losses.hinge)
+        Hinge()
     """
     if isinstance(identifier, Loss):
         return identifier
+    if callable(identifier) and not isinstance(identifier, type) and identifier in _FUNCTIONS:
+        return _FUNCTIONS[identifier]()
     if isinstance(identifier, dict):
         config = dict(identifier)
         cls = _REGISTRY.get(config.pop("name", None))
@@ -734,4 +876,377 @@ def get(identifier: str | dict[str, Any] | Loss) -> Loss:
         return cls(**config)
     if isinstance(identifier, str) and identifier in _REGISTRY:
         return _REGISTRY[identifier]()
-    raise ValueError(f"unknown loss {identifier!r}; expected one of {NAMES} or an xcnn.losses.Loss instance")
+    raise ValueError(
+        f"unknown loss {identifier!r}; expected one of {NAMES}, an xcnn.losses.Loss instance or one of "
+        "xcnn.losses' functions"
+    )
+
+
+# --- Keras's function forms: one loss value per sample ------------------------------------------
+
+
+def _inputs(y_true, y_pred, true_dtype="float"):
+    """``(xp, y_true, y_pred)``: host values made NumPy arrays, `y_pred` a float array, `y_true`
+    moved to its backend and device (in its dtype, or `y_pred`'s for ``true_dtype="float"``)."""
+    if B.backend_of_or_none(y_pred) is None:
+        y_pred = np.asarray(y_pred)
+    xp = B.array_namespace(y_pred)
+    if not xp.isdtype(y_pred.dtype, "real floating"):
+        y_pred = xp.astype(y_pred, xp.float32)  # Keras's floatx
+    if B.backend_of_or_none(y_true) != B.backend_of(y_pred):
+        y_true = B.asarray(
+            np.asarray(y_true) if B.backend_of_or_none(y_true) is None else y_true,
+            B.backend_of(y_pred),
+            device=y_pred.device,
+        )
+    if true_dtype == "float" and y_true.dtype != y_pred.dtype:
+        y_true = xp.astype(y_true, y_pred.dtype)
+    return xp, y_true, y_pred
+
+
+def _same_rank(xp, y_true, y_pred):
+    """Keras's `squeeze_or_expand_to_same_rank`: ranks one apart are matched on a size-1 last axis."""
+    if y_true.ndim == y_pred.ndim + 1 and y_true.shape[-1] == 1:
+        if y_pred.ndim == 1:
+            y_pred = xp.reshape(y_pred, (*y_pred.shape, 1))
+        else:
+            y_true = xp.reshape(y_true, y_true.shape[:-1])
+    if y_pred.ndim == y_true.ndim + 1 and y_pred.shape[-1] == 1:
+        if y_true.ndim == 1:
+            y_true = xp.reshape(y_true, (*y_true.shape, 1))
+        else:
+            y_pred = xp.reshape(y_pred, y_pred.shape[:-1])
+    return y_true, y_pred
+
+
+def _last(xp, x, axis):
+    """``x`` with ``axis`` moved last (the ops reduce over the last axis)."""
+    return x if axis in (-1, x.ndim - 1) else xp.moveaxis(x, axis, -1)
+
+
+def mean_squared_error(y_true: Any, y_pred: Any) -> Array:
+    """Keras's `losses.mean_squared_error`: `mean((y_true - y_pred)**2)` over the last axis.
+
+    Args:
+        y_true: The targets, `(N, ..., K)` (or `(N,)` for `(N, 1)` predictions, as in Keras), any
+            backend or host values.
+        y_pred: The predictions, `(N, ..., K)`, an array of any backend (or host values).
+
+    Returns:
+        One loss per sample, `(N, ...)`, on `y_pred`'s backend in its dtype.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn import losses
+        >>> losses.mean_squared_error(np.array([[0.0, 1.0]]), np.array([[0.2, 0.8]])).round(4).tolist()
+        [0.04]
+    """
+    xp, y_true, y_pred = _inputs(y_true, y_pred)
+    y_true, y_pred = _same_rank(xp, y_true, y_pred)
+    return L._mean_squared_error_values(xp, y_pred, y_true)
+
+
+def mean_absolute_error(y_true: Any, y_pred: Any) -> Array:
+    """Keras's `losses.mean_absolute_error`: `mean(|y_true - y_pred|)` over the last axis.
+
+    Args:
+        y_true: The targets, `(N, ..., K)` (or `(N,)` for `(N, 1)` predictions).
+        y_pred: The predictions, `(N, ..., K)`.
+
+    Returns:
+        One loss per sample, `(N, ...)`, on `y_pred`'s backend in its dtype.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn import losses
+        >>> losses.mean_absolute_error(np.array([[0.0, 1.0]]), np.array([[0.2, 0.8]])).round(4).tolist()
+        [0.2]
+    """
+    xp, y_true, y_pred = _inputs(y_true, y_pred)
+    y_true, y_pred = _same_rank(xp, y_true, y_pred)
+    return L._mean_absolute_error_values(xp, y_pred, y_true)
+
+
+def mean_absolute_percentage_error(y_true: Any, y_pred: Any) -> Array:
+    """Keras's `losses.mean_absolute_percentage_error`: `100 * mean(|y_true - y_pred| /
+    max(|y_true|, 1e-7))` over the last axis.
+
+    Args:
+        y_true: The targets, `(N, ..., K)` (or `(N,)` for `(N, 1)` predictions).
+        y_pred: The predictions, `(N, ..., K)`.
+
+    Returns:
+        One loss per sample, `(N, ...)`, on `y_pred`'s backend in its dtype.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn import losses
+        >>> losses.mean_absolute_percentage_error(np.array([[1.0, 2.0]]), np.array([[1.5, 2.0]])).tolist()
+        [25.0]
+    """
+    xp, y_true, y_pred = _inputs(y_true, y_pred)
+    y_true, y_pred = _same_rank(xp, y_true, y_pred)
+    return L._mape_values(xp, y_pred, y_true)
+
+
+def mean_squared_logarithmic_error(y_true: Any, y_pred: Any) -> Array:
+    """Keras's `losses.mean_squared_logarithmic_error`: `mean((log(max(y_pred, 1e-7) + 1) -
+    log(max(y_true, 1e-7) + 1))**2)` over the last axis.
+
+    Args:
+        y_true: The targets, `(N, ..., K)` (or `(N,)` for `(N, 1)` predictions).
+        y_pred: The predictions, `(N, ..., K)`.
+
+    Returns:
+        One loss per sample, `(N, ...)`, on `y_pred`'s backend in its dtype.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn import losses
+        >>> losses.mean_squared_logarithmic_error(np.array([[0.0, 0.0]]), np.array([[np.e - 1, 0.0]])).round(4).tolist()
+        [0.5]
+    """
+    xp, y_true, y_pred = _inputs(y_true, y_pred)
+    y_true, y_pred = _same_rank(xp, y_true, y_pred)
+    return L._msle_values(xp, y_pred, y_true)
+
+
+def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> Array:
+    """Keras's `losses.huber`: `e**2 / 2` where `|e| <= delta`, else `delta * |e| - delta**2 / 2`,
+    `e = y_pred - y_true`, averaged over the last axis.
+
+    Args:
+        y_true: The targets, `(N, ..., K)` (or `(N,)` for `(N, 1)` predictions).
+        y_pred: The predictions, `(N, ..., K)`.
+        delta: Where the loss turns linear.
+
+    Returns:
+        One loss per sample, `(N, ...)`, on `y_pred`'s backend in its dtype.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn import losses
+        >>> losses.huber(np.array([[0.0, 1.0]]), np.array([[0.2, 2.0]]), delta=0.5).round(4).tolist()
+        [0.1975]
+    """
+    xp, y_true, y_pred = _inputs(y_true, y_pred)
+    y_true, y_pred = _same_rank(xp, y_true, y_pred)
+    return L._huber_values(xp, y_pred, y_true, float(delta))
+
+
+def log_cosh(y_true: Any, y_pred: Any) -> Array:
+    """Keras's `losses.log_cosh`: `mean(log(cosh(y_pred - y_true)))` over the last axis.
+
+    Args:
+        y_true: The targets, `(N, ..., K)` (or `(N,)` for `(N, 1)` predictions).
+        y_pred: The predictions, `(N, ..., K)`.
+
+    Returns:
+        One loss per sample, `(N, ...)`, on `y_pred`'s backend in its dtype.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn import losses
+        >>> losses.log_cosh(np.array([[0.0, 0.0]]), np.array([[1.0, 0.0]])).round(4).tolist()
+        [0.2169]
+    """
+    xp, y_true, y_pred = _inputs(y_true, y_pred)
+    y_true, y_pred = _same_rank(xp, y_true, y_pred)
+    return L._log_cosh_values(xp, y_pred, y_true)
+
+
+def kl_divergence(y_true: Any, y_pred: Any) -> Array:
+    """Keras's `losses.kl_divergence`: `sum(t * log(t / p))` over the last axis, `t` and `p`
+    clipped to `[1e-7, 1]`.
+
+    Args:
+        y_true: The target distributions, `(N, ..., K)`.
+        y_pred: The predicted distributions, `(N, ..., K)`.
+
+    Returns:
+        One loss per sample, `(N, ...)`, on `y_pred`'s backend in its dtype.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn import losses
+        >>> losses.kl_divergence(np.array([[0.0, 1.0]]), np.array([[0.2, 0.8]])).round(4).tolist()
+        [0.2231]
+    """
+    xp, y_true, y_pred = _inputs(y_true, y_pred)
+    return L._kl_divergence_values(xp, y_pred, y_true)
+
+
+def hinge(y_true: Any, y_pred: Any) -> Array:
+    """Keras's `losses.hinge`: `mean(max(1 - y_true * y_pred, 0))` over the last axis; labels
+    that are all 0 or 1 become -1 or 1 first.
+
+    Args:
+        y_true: The targets, -1/1 or 0/1, `(N, ..., K)`.
+        y_pred: The scores, `(N, ..., K)`.
+
+    Returns:
+        One loss per sample, `(N, ...)`, on `y_pred`'s backend in its dtype.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn import losses
+        >>> losses.hinge(np.array([[1, 0], [0, 1]]), np.array([[0.3, -2.0], [0.8, 0.4]])).round(4).tolist()
+        [0.35, 1.2]
+    """
+    xp, y_true, y_pred = _inputs(y_true, y_pred)
+    return L._hinge_values(xp, y_pred, y_true)
+
+
+def squared_hinge(y_true: Any, y_pred: Any) -> Array:
+    """Keras's `losses.squared_hinge`: `mean(max(1 - y_true * y_pred, 0)**2)` over the last axis;
+    targets as in `hinge`.
+
+    Args:
+        y_true: The targets, -1/1 or 0/1, `(N, ..., K)`.
+        y_pred: The scores, `(N, ..., K)`.
+
+    Returns:
+        One loss per sample, `(N, ...)`, on `y_pred`'s backend in its dtype.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn import losses
+        >>> losses.squared_hinge(np.array([[1, 0], [0, 1]]), np.array([[0.3, -2.0], [0.8, 0.4]])).round(4).tolist()
+        [0.245, 1.8]
+    """
+    xp, y_true, y_pred = _inputs(y_true, y_pred)
+    return L._hinge_values(xp, y_pred, y_true, squared=True)
+
+
+def categorical_crossentropy(
+    y_true: Any, y_pred: Any, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1
+) -> Array:
+    """Keras's `losses.categorical_crossentropy`: `-sum(y_true * log(p))` over the class axis.
+
+    Probabilities are first divided by their sum and clipped to `[1e-7, 1 - 1e-7]`, as Keras does;
+    with `from_logits` the log-softmax of `y_pred` is used.
+
+    Args:
+        y_true: One-hot (or soft) targets, `(N, ..., K)`.
+        y_pred: Probabilities, or logits with `from_logits`, `(N, ..., K)`.
+        from_logits: `y_pred` holds logits.
+        label_smoothing: `s` in `[0, 1]` turns the targets into `y * (1 - s) + s / K`.
+        axis: The class axis.
+
+    Returns:
+        One loss per sample, `y_pred`'s shape without the class axis, on its backend and dtype.
+
+    Raises:
+        ValueError: If `label_smoothing` is not a number in `[0, 1]`.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn import losses
+        >>> y_true, y_pred = np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([[0.2, 0.8], [0.6, 0.4]])
+        >>> losses.categorical_crossentropy(y_true, y_pred).round(4).tolist()
+        [0.2231, 0.5108]
+    """
+    smoothing = _label_smoothing(label_smoothing)
+    xp, y_true, y_pred = _inputs(y_true, y_pred)
+    y_true, y_pred = _last(xp, y_true, axis), _last(xp, y_pred, axis)
+    if smoothing:
+        y_true = y_true * (1.0 - smoothing) + smoothing / y_true.shape[-1]
+    if from_logits:
+        return L._softmax_cross_entropy_values(xp, y_pred, y_true)
+    return L._categorical_crossentropy_values(xp, y_pred, y_true)
+
+
+def sparse_categorical_crossentropy(
+    y_true: Any, y_pred: Any, from_logits: bool = False, ignore_class: int | None = None, axis: int = -1
+) -> Array:
+    """Keras's `losses.sparse_categorical_crossentropy`: categorical cross-entropy against integer
+    class labels.
+
+    Args:
+        y_true: Class labels, `(N, ...)` (or `(N, ..., 1)`), whole numbers in `[0, K)`.
+        y_pred: Probabilities, or logits with `from_logits`, `(N, ..., K)`.
+        from_logits: `y_pred` holds logits.
+        ignore_class: A label whose samples get a loss of 0 (segmentation's "void"), or `None`.
+        axis: The class axis of `y_pred`.
+
+    Returns:
+        One loss per sample, `y_pred`'s shape without the class axis, on its backend and dtype.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn import losses
+        >>> y_pred = np.array([[0.2, 0.8], [0.6, 0.4]])
+        >>> losses.sparse_categorical_crossentropy(np.array([1, 0]), y_pred).round(4).tolist()
+        [0.2231, 0.5108]
+        >>> losses.sparse_categorical_crossentropy(np.array([1, 0]), y_pred, ignore_class=0).round(4).tolist()
+        [0.2231, 0.0]
+    """
+    xp, labels, y_pred = _inputs(y_true, y_pred, true_dtype=None)
+    y_pred = _last(xp, y_pred, axis)
+    if labels.ndim == y_pred.ndim and labels.shape[-1] == 1:
+        labels = xp.reshape(labels, labels.shape[:-1])
+    labels = xp.astype(labels, xp.int64)
+    valid = None
+    if ignore_class is not None:
+        valid = labels != ignore_class
+        labels = xp.where(valid, labels, xp.zeros_like(labels))
+    one_hot = xp.reshape(L.one_hot(xp.reshape(labels, (-1,)), y_pred.shape[-1], y_pred.dtype), y_pred.shape)
+    if from_logits:
+        values = L._softmax_cross_entropy_values(xp, y_pred, one_hot)
+    else:
+        values = L._categorical_crossentropy_values(xp, y_pred, one_hot)
+    return values if valid is None else xp.where(valid, values, xp.zeros_like(values))
+
+
+def binary_crossentropy(
+    y_true: Any, y_pred: Any, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1
+) -> Array:
+    """Keras's `losses.binary_crossentropy`: `-(y log p + (1 - y) log(1 - p))`, averaged over `axis`.
+
+    Probabilities are clipped to `[1e-7, 1 - 1e-7]`; with `from_logits` the stable form on logits.
+
+    Args:
+        y_true: Targets in `[0, 1]`, `(N, ..., K)`.
+        y_pred: Probabilities, or logits with `from_logits`, `(N, ..., K)`.
+        from_logits: `y_pred` holds logits.
+        label_smoothing: `s` in `[0, 1]` turns the targets into `y * (1 - s) + s / 2`.
+        axis: The axis averaged over.
+
+    Returns:
+        One loss per sample, `y_pred`'s shape without `axis`, on its backend and dtype.
+
+    Raises:
+        ValueError: If `label_smoothing` is not a number in `[0, 1]`.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn import losses
+        >>> y_true, y_pred = np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([[0.2, 0.8], [0.6, 0.4]])
+        >>> losses.binary_crossentropy(y_true, y_pred).round(4).tolist()
+        [0.2231, 0.5108]
+    """
+    smoothing = _label_smoothing(label_smoothing)
+    xp, y_true, y_pred = _inputs(y_true, y_pred)
+    y_true, y_pred = _last(xp, y_true, axis), _last(xp, y_pred, axis)
+    if smoothing:
+        y_true = y_true * (1.0 - smoothing) + 0.5 * smoothing
+    if from_logits:
+        return L._sigmoid_binary_crossentropy_values(xp, y_pred, y_true)
+    return L._binary_crossentropy_values(xp, y_pred, y_true)
+
+
+# the function forms, which `get` (and so `compile`) also takes: each means its class's defaults
+_FUNCTIONS = {
+    categorical_crossentropy: CategoricalCrossentropy,
+    sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
+    binary_crossentropy: BinaryCrossentropy,
+    mean_squared_error: MeanSquaredError,
+    mean_absolute_error: MeanAbsoluteError,
+    huber: Huber,
+    kl_divergence: KLDivergence,
+    mean_absolute_percentage_error: MeanAbsolutePercentageError,
+    mean_squared_logarithmic_error: MeanSquaredLogarithmicError,
+    log_cosh: LogCosh,
+    hinge: Hinge,
+    squared_hinge: SquaredHinge,
+}

@@ -14,32 +14,42 @@ if TYPE_CHECKING:
 _model_seeds = None
 
 
-def to_categorical(y: Any, num_classes: int | None = None, dtype: str | np.dtype[Any] = "float32") -> np.ndarray:
-    """Integer class labels `(N,)` or `(N, 1)` -> a one-hot `(N, num_classes)` NumPy array.
+def to_categorical(y: Any, num_classes: int | None = None, dtype: str | np.dtype[Any] = "float64") -> np.ndarray:
+    """Integer class labels of any shape -> one-hot NumPy arrays with a class axis added last.
+
+    As Keras 3: `(N,)` -> `(N, num_classes)`, `(N, H, W)` -> `(N, H, W, num_classes)` (a mask of
+    per-pixel labels), a trailing axis of size 1 is dropped first (`(N, 1)` -> `(N, num_classes)`),
+    and the result is float64 (Keras's `to_categorical` always returns float64 for host labels).
 
     Args:
-        y: Class labels, whole numbers in `[0, num_classes)` (an array or a list; floats must be
-            whole).
+        y: Class labels, whole numbers in `[0, num_classes)` (an array or a (nested) list; floats
+            must be whole), of any shape.
         num_classes: The number of classes (default: the largest label + 1).
-        dtype: The result's dtype.
+        dtype: The result's dtype (default float64, Keras's).
 
     Returns:
-        `(N, num_classes)` ones and zeros in `dtype`.
+        `(*y.shape, num_classes)` ones and zeros in `dtype` (without `y`'s trailing size-1 axis).
 
     Raises:
-        ValueError: If `y` is not a vector of whole-number labels, or a label is outside
+        ValueError: If `y` does not hold whole-number labels, or a label is outside
             `[0, num_classes)`.
 
     Examples:
         >>> from xcnn.utils import to_categorical
         >>> to_categorical([0, 2, 1], num_classes=3).tolist()
         [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]]
+        >>> to_categorical([0, 1]).dtype
+        dtype('float64')
+        >>> to_categorical([[[0, 1], [1, 1]]], num_classes=2).shape  # per-pixel labels (N, H, W)
+        (1, 2, 2, 2)
     """
     y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.ndim != 1:
-        raise ValueError(f"y must be a vector of class labels (N,), got shape {y.shape}")
+    if y.ndim > 1 and y.shape[-1] == 1:
+        y = y[..., 0]
+    if y.dtype.kind not in "biuf":
+        raise ValueError(f"y must hold integer class labels, got an array of dtype {y.dtype}")
+    if y.dtype.kind == "b":
+        y = y.astype(np.int64)
     if y.size and (not np.issubdtype(y.dtype, np.integer) and not np.all(y == np.round(y))):
         raise ValueError("y must hold integer class labels")
     y = y.astype(np.int64)
@@ -47,9 +57,10 @@ def to_categorical(y: Any, num_classes: int | None = None, dtype: str | np.dtype
         num_classes = int(y.max()) + 1 if y.size else 0
     if y.size and (y.min() < 0 or y.max() >= num_classes):
         raise ValueError(f"labels must lie in [0, {num_classes}), got range [{y.min()}, {y.max()}]")
-    out = np.zeros((y.shape[0], num_classes), dtype=dtype)
-    out[np.arange(y.shape[0]), y] = 1
-    return out
+    flat = y.reshape(-1)
+    out = np.zeros((flat.shape[0], num_classes), dtype=dtype)
+    out[np.arange(flat.shape[0]), flat] = 1
+    return out.reshape((*y.shape, num_classes))
 
 
 def set_random_seed(seed: int) -> None:

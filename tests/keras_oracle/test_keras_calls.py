@@ -175,4 +175,4 @@ def test_a_feature_extractor_on_a_models_graph_shares_its_weights_as_in_keras():
         extractor.predict(x, verbose=0), theirs_extractor.predict(x, verbose=0), rtol=1e-5, atol=1e-6
     )
     with pytest.raises(ValueError, match="is not built yet"):
-        xcnn.Sequential([layers.Dense(2)]).input
+        _ = xcnn.Sequential([layers.Dense(2)]).input

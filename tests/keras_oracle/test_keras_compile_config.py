@@ -258,7 +258,7 @@ def _keras_saved(tmp_path, **compile_args):
             "no loss 'CategoricalFocalCrossentropy'",
         ),
         ({"optimizer": "adam", "loss": keras.losses.CategoricalCrossentropy(reduction="sum")}, "reduction='sum'"),
-        ({"optimizer": "adam", "metrics": [keras.metrics.Precision()]}, "no metric 'Precision'"),
+        ({"optimizer": "adam", "metrics": [keras.metrics.F1Score()]}, "no metric 'F1Score'"),
         ({"optimizer": "adam", "loss_weights": 2.0}, "loss_weights 2.0"),
     ],
 )

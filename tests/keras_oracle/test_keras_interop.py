@@ -281,8 +281,8 @@ def _saved(kmodel, path):
             r"Keras layer 'conv2d.*' \(Conv2D\) cannot be converted: data_format='channels_first' is not supported",
         ),
         (
-            lambda: keras.Sequential([keras.Input((8, 8, 3)), L.GaussianNoise(0.1)]),
-            r"Keras layer 'gaussian_noise.*' \(GaussianNoise\) cannot be converted: xcnn has no GaussianNoise layer",
+            lambda: keras.Sequential([keras.Input((8, 8, 3)), L.GaussianDropout(0.1)]),
+            r"Keras layer 'gaussian_dropout.*' \(GaussianDropout\) cannot be converted: xcnn has no GaussianDropout layer",
         ),
         (
             lambda: keras.Sequential([keras.Input((8,)), L.Dense(2, kernel_constraint=keras.constraints.NonNeg())]),

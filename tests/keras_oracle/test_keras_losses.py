@@ -35,6 +35,9 @@ def _data(kind, seed=0):
         "binary_logits": (binary, logits),
         "regression": (rng.normal(size=(N, K)), rng.normal(size=(N, K)) * 1.5),
         "distribution": (probs[::-1].copy(), probs),
+        "positive": (rng.uniform(0, 3, (N, K)), np.abs(rng.normal(size=(N, K))) * 2),  # msle's domain
+        "percent": (rng.choice([-1, 1], (N, K)) * rng.uniform(0.5, 3, (N, K)), rng.normal(size=(N, K)) * 2),
+        "signed": (2 * binary - 1, logits),  # hinge's -1/1 labels and scores
     }[kind]
 
 
@@ -72,6 +75,16 @@ CASES = [  # (xcnn loss, Keras loss, data kind)
     (lambda: losses.Huber(delta=0.7), lambda: keras.losses.Huber(delta=0.7), "regression"),
     (lambda: losses.get("huber"), lambda: keras.losses.Huber(), "regression"),
     (lambda: losses.get("kl_divergence"), lambda: keras.losses.KLDivergence(), "distribution"),
+    (lambda: losses.get("mape"), lambda: keras.losses.MeanAbsolutePercentageError(), "percent"),
+    (lambda: losses.MeanAbsolutePercentageError(), lambda: keras.losses.MeanAbsolutePercentageError(), "regression"),
+    (lambda: losses.get("msle"), lambda: keras.losses.MeanSquaredLogarithmicError(), "positive"),
+    (lambda: losses.MeanSquaredLogarithmicError(), lambda: keras.losses.MeanSquaredLogarithmicError(), "regression"),
+    (lambda: losses.get("log_cosh"), lambda: keras.losses.LogCosh(), "regression"),
+    (lambda: losses.get("hinge"), lambda: keras.losses.Hinge(), "binary_logits"),  # 0/1 labels become -1/1
+    (lambda: losses.Hinge(), lambda: keras.losses.Hinge(), "signed"),
+    (lambda: losses.Hinge(), lambda: keras.losses.Hinge(), "regression"),  # not binary: used as they are
+    (lambda: losses.get("squared_hinge"), lambda: keras.losses.SquaredHinge(), "binary_logits"),
+    (lambda: losses.SquaredHinge(), lambda: keras.losses.SquaredHinge(), "signed"),
 ]
 IDS = [
     "cce",
@@ -87,6 +100,16 @@ IDS = [
     "huber_0.7",
     "huber",
     "kld",
+    "mape",
+    "mape_regression",
+    "msle",
+    "msle_negative",
+    "log_cosh",
+    "hinge_01",
+    "hinge_signed",
+    "hinge_real",
+    "squared_hinge_01",
+    "squared_hinge_signed",
 ]
 
 
@@ -222,13 +245,33 @@ MODEL_CASES = [  # (loss for xcnn, loss for Keras, output activation, target kin
     ("mae", "mae", "linear", "regression"),
     (lambda: losses.Huber(0.5), lambda: keras.losses.Huber(0.5), "linear", "regression"),
     ("kl_divergence", "kl_divergence", "softmax", "distribution"),
+    ("mape", "mape", "linear", "percent"),
+    ("msle", "msle", "softplus", "positive"),
+    ("log_cosh", "log_cosh", "linear", "regression"),
+    ("hinge", "hinge", "tanh", "binary"),
+    (lambda: losses.SquaredHinge(), lambda: keras.losses.SquaredHinge(), "linear", "signed"),
 ]
 
 
 @pytest.mark.parametrize(
     "xcnn_loss, keras_loss, activation, kind",
     MODEL_CASES,
-    ids=["cce", "cce_smooth", "cce_logits", "sparse_logits", "bce", "bce_logits_smooth", "mae", "huber", "kld"],
+    ids=[
+        "cce",
+        "cce_smooth",
+        "cce_logits",
+        "sparse_logits",
+        "bce",
+        "bce_logits_smooth",
+        "mae",
+        "huber",
+        "kld",
+        "mape",
+        "msle",
+        "log_cosh",
+        "hinge",
+        "squared_hinge",
+    ],
 )
 def test_training_steps_with_each_loss_match_keras(xcnn_loss, keras_loss, activation, kind):
     rng = np.random.default_rng(1)
@@ -248,3 +291,143 @@ def test_training_steps_with_each_loss_match_keras(xcnn_loss, keras_loss, activa
         assert got == pytest.approx(expected, rel=2e-5, abs=1e-6)
     for w, w_keras in zip(model.get_weights(), keras_model.get_weights()):
         np.testing.assert_allclose(w, w_keras, rtol=1e-4, atol=1e-5)
+
+
+# --- Keras's function forms: one value per sample ----------------------------------------------
+
+FUNCTION_CASES = [  # (function name, keyword arguments, data kind)
+    ("mean_squared_error", {}, "regression"),
+    ("mean_absolute_error", {}, "regression"),
+    ("mean_absolute_percentage_error", {}, "percent"),
+    ("mean_squared_logarithmic_error", {}, "positive"),
+    ("huber", {}, "regression"),
+    ("huber", {"delta": 0.4}, "regression"),
+    ("log_cosh", {}, "regression"),
+    ("kl_divergence", {}, "distribution"),
+    ("hinge", {}, "binary_logits"),
+    ("hinge", {}, "signed"),
+    ("squared_hinge", {}, "binary_logits"),
+    ("categorical_crossentropy", {}, "categorical"),
+    ("categorical_crossentropy", {"label_smoothing": 0.2}, "categorical"),
+    ("categorical_crossentropy", {"from_logits": True}, "categorical_logits"),
+    ("sparse_categorical_crossentropy", {}, "sparse"),
+    ("sparse_categorical_crossentropy", {"from_logits": True}, "sparse_logits"),
+    ("sparse_categorical_crossentropy", {"ignore_class": 2}, "sparse"),
+    ("binary_crossentropy", {}, "binary"),
+    ("binary_crossentropy", {"label_smoothing": 0.3}, "binary"),
+    ("binary_crossentropy", {"from_logits": True}, "binary_logits"),
+]
+
+
+@pytest.mark.parametrize(
+    "name, kwargs, kind", FUNCTION_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(FUNCTION_CASES)]
+)
+def test_loss_functions_return_keras_per_sample_values(backend, name, kwargs, kind):
+    y_true, y_pred = _data(kind)
+    with _Float64():
+        expected = getattr(keras.losses, name)(torch.tensor(y_true), torch.tensor(y_pred), **kwargs).numpy()
+    pred = B.asarray(y_pred, backend, "float64")
+    true = B.asarray(y_true, backend, "int64" if name.startswith("sparse") else "float64")
+    got = B.to_numpy(getattr(losses, name)(true, pred, **kwargs))
+    assert got.shape == expected.shape == (N,)
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7)
+    assert isinstance(losses.get(getattr(losses, name)), losses.Loss)  # compile takes the function too
+
+
+def test_loss_functions_take_keras_shapes():
+    rng = np.random.default_rng(4)
+    # images of per-pixel values or classes: one loss per pixel, as Keras
+    y_true, y_pred = rng.normal(size=(2, 3, 4, 5)), rng.normal(size=(2, 3, 4, 5))
+    for name in ("mean_squared_error", "log_cosh", "hinge", "huber"):
+        expected = getattr(keras.losses, name)(torch.tensor(y_true), torch.tensor(y_pred)).numpy()
+        np.testing.assert_allclose(getattr(losses, name)(y_true, y_pred), expected, rtol=1e-6, err_msg=name)
+    labels, probs = rng.integers(0, 5, (2, 3, 4)), rng.uniform(0.1, 1.0, (2, 3, 4, 5))
+    for given in (labels, labels[..., None]):  # (N, H, W) or (N, H, W, 1) labels
+        with _Float64():
+            expected = keras.losses.sparse_categorical_crossentropy(torch.tensor(given), torch.tensor(probs)).numpy()
+        np.testing.assert_allclose(losses.sparse_categorical_crossentropy(given, probs), expected, rtol=1e-6)
+    # (N,) targets for (N, 1) predictions, and the class axis elsewhere
+    targets, outputs = rng.normal(size=6), rng.normal(size=(6, 1))
+    for name in ("mean_absolute_error", "mean_absolute_percentage_error", "mean_squared_logarithmic_error"):
+        with _Float64():  # Keras's msle is float32 inside (its maximum on PyTorch returns float32)
+            expected = getattr(keras.losses, name)(torch.tensor(targets), torch.tensor(outputs)).numpy()
+        got = getattr(losses, name)(targets, outputs)
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8, err_msg=name)
+    one_hot = np.eye(5)[rng.integers(0, 5, (2, 3))].transpose(0, 2, 1)  # (N, K, W): classes on axis 1
+    probs = rng.uniform(0.1, 1.0, (2, 5, 3))
+    for name in ("categorical_crossentropy", "binary_crossentropy"):
+        with _Float64():
+            expected = getattr(keras.losses, name)(torch.tensor(one_hot), torch.tensor(probs), axis=1).numpy()
+        np.testing.assert_allclose(getattr(losses, name)(one_hot, probs, axis=1), expected, rtol=1e-6, err_msg=name)
+
+
+def test_new_loss_names_and_configs_follow_keras():
+    y_true, y_pred = _data("positive")
+    for name in (
+        "mape",
+        "MAPE",
+        "msle",
+        "MSLE",
+        "log_cosh",
+        "hinge",
+        "squared_hinge",
+        "bce",
+        "MeanAbsolutePercentageError",
+        "MeanSquaredLogarithmicError",
+        "LogCosh",
+        "Hinge",
+        "SquaredHinge",
+    ):
+        ours, theirs = losses.get(name), keras.losses.get(name)  # Keras: a function or a Loss object
+        if isinstance(theirs, keras.losses.Loss):
+            assert type(ours).__name__ == type(theirs).__name__, name
+            assert ours.get_config()["name"] == theirs.get_config()["name"], name
+        else:
+            assert ours.name == theirs.__name__, name  # the class of that function
+        t, p = _data("binary") if name == "bce" else (y_true, y_pred)
+        with _Float64():
+            expected = float(np.mean(theirs(torch.tensor(t), torch.tensor(p)).numpy()))
+        assert float(ours(t, p)) == pytest.approx(expected, rel=1e-6), name
+        assert losses.get(ours.get_config()).get_config() == ours.get_config()
+    with pytest.raises(ValueError, match="unknown loss 'logcosh_error'"):
+        losses.get("logcosh_error")
+    with pytest.raises(ValueError, match="label_smoothing must be a number in"):
+        losses.categorical_crossentropy(np.eye(2), np.eye(2), label_smoothing=2.0)
+
+
+def test_compile_takes_a_loss_function_as_keras_does():
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(N, 5)), rng.integers(0, K, N)
+    keras_model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(K, activation="softmax")])
+    keras_model.compile(keras.optimizers.SGD(0.5), keras.losses.sparse_categorical_crossentropy)
+    inp = Input((5,))
+    model = Model(inp, Dense(K, activation="softmax")(inp), dtype="float64")
+    model.compile(optimizers.SGD(0.5), losses.sparse_categorical_crossentropy)
+    assert isinstance(model.loss, losses.SparseCategoricalCrossentropy)
+    model.set_weights([w.astype(np.float64) for w in keras_model.get_weights()])
+    for _ in range(2):
+        assert model.train_on_batch(x, y) == pytest.approx(
+            keras_model.train_on_batch(x.astype(np.float32), y), rel=2e-5
+        )
+
+
+def test_gradients_at_kinks_split_as_keras_on_torch():
+    """Where a clip or hinge meets its kink exactly, torch.maximum gives each side half the
+    gradient; Keras's losses inherit that, and so do xcnn's."""
+    cases = [
+        (losses.Hinge(), keras.losses.Hinge(), [[1.0, 0.0, 1.0, 0.0]], [[1.0, -1.0, 0.5, 2.0]]),
+        (losses.SquaredHinge(), keras.losses.SquaredHinge(), [[1.0, 0.0, 1.0, 0.0]], [[1.0, -1.0, 0.5, 2.0]]),
+        (
+            losses.MeanSquaredLogarithmicError(),
+            keras.losses.MeanSquaredLogarithmicError(),
+            [[0.5, 0.5, 0.5, 1.0]],
+            [[1e-7, 0.0, -1.0, 1.0]],
+        ),
+        (losses.MeanAbsoluteError(), keras.losses.MeanAbsoluteError(), [[0.5, 1.0]], [[0.5, 2.0]]),
+        (losses.MeanAbsolutePercentageError(), keras.losses.MeanAbsolutePercentageError(), [[0.5, 1.0]], [[0.5, 2.0]]),
+    ]
+    for ours, theirs, y_true, y_pred in cases:
+        y_true, y_pred = np.array(y_true), np.array(y_pred)
+        _, expected = _keras_value_and_gradient(lambda theirs=theirs: theirs, y_true, y_pred, None)
+        got = ours.gradient(y_pred, ours.targets(y_true, y_pred.shape[-1], y_pred.dtype))
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-12, err_msg=type(ours).__name__)

@@ -32,20 +32,29 @@ from ..layers import (
     ELU,
     Activation,
     Add,
+    Average,
     AveragePooling2D,
     BatchNormalization,
     Concatenate,
     Conv2D,
     Conv2DTranspose,
+    Cropping2D,
     Dense,
     DepthwiseConv2D,
     Dropout,
     Flatten,
+    GaussianNoise,
     GlobalAveragePooling2D,
     GlobalMaxPooling2D,
+    Identity,
     InputLayer,
+    LayerNormalization,
     LeakyReLU,
+    Maximum,
     MaxPooling2D,
+    Minimum,
+    Multiply,
+    Permute,
     PReLU,
     RandomFlip,
     RandomRotation,
@@ -55,6 +64,8 @@ from ..layers import (
     Reshape,
     SeparableConv2D,
     Softmax,
+    SpatialDropout2D,
+    Subtract,
     SyncBatchNormalization,
     UpSampling2D,
     ZeroPadding2D,
@@ -1479,6 +1490,75 @@ class RandomRotationConverter(_IdentityAtInference):
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
 
 
+@register
+class IdentityConverter(_IdentityAtInference):
+    """The converter of xcnn's `Identity` layer (Keras `Identity`): no ONNX node.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> from xcnn.interop.onnx_export import onnx_model, onnx_predict
+        >>> from xcnn.layers import Identity, Input
+        >>> from xcnn.models import Sequential
+        >>> CONVERTERS["Identity"].keras_name
+        'Identity'
+        >>> model = Sequential([Input((3,)), Identity()], seed=0)
+        >>> [node.op_type for node in onnx_model(model).graph.node]  # the graph's output only
+        ['Identity']
+        >>> x = np.random.default_rng(0).random((2, 3))
+        >>> np.allclose(onnx_predict(model, x), model.predict(x, verbose=0))
+        True
+    """
+
+    xcnn_class = Identity
+
+
+@register
+class SpatialDropout2DConverter(_IdentityAtInference):
+    """The converter of xcnn's `SpatialDropout2D` layer (Keras `SpatialDropout2D`); the identity
+    in ONNX. Keras's constructor takes no ``trainable`` (its config has none): it is not written.
+
+    Examples:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> from xcnn.layers import SpatialDropout2D
+        >>> config = CONVERTERS["SpatialDropout2D"].keras_config(SpatialDropout2D(0.3, seed=1, name="drop"))
+        >>> sorted(config)
+        ['data_format', 'dtype', 'name', 'rate', 'seed']
+        >>> CONVERTERS["SpatialDropout2D"].from_keras(config, (4, 4, 3)).get_config()  # and back
+        {'name': 'drop', 'rate': 0.3, 'seed': 1, 'data_format': 'channels_last'}
+    """
+
+    xcnn_class = SpatialDropout2D
+
+    def keras_config(self, layer: Layer) -> dict[str, Any]:
+        """As `LayerConverter.keras_config`, without `trainable` (Keras's `SpatialDropout2D`
+        refuses it; the layer has no weights to freeze).
+
+        Examples:
+            >>> from xcnn.interop.converters import CONVERTERS
+            >>> from xcnn.layers import SpatialDropout2D
+            >>> "trainable" in CONVERTERS["SpatialDropout2D"].keras_config(SpatialDropout2D(0.5))
+            False
+        """
+        config = super().keras_config(layer)
+        config.pop("trainable")
+        return config
+
+
+@register
+class GaussianNoiseConverter(_IdentityAtInference):
+    """The converter of xcnn's `GaussianNoise` layer (Keras `GaussianNoise`): `stddev` and
+    `seed` pass through; the identity in ONNX (noise is added in training only).
+
+    Examples:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["GaussianNoise"].from_keras({"name": "n", "stddev": 0.1, "seed": 3}, (4,)).get_config()
+        {'name': 'n', 'stddev': 0.1, 'seed': 3}
+    """
+
+    xcnn_class = GaussianNoise
+
+
 class _ActivationOnlyConverter(LayerConverter):
     """ReLU, LeakyReLU, ELU, Softmax, PReLU: the layer's Keras config is its own arguments; in
     ONNX its core is the identity and its activation (see :data:`ACTIVATIONS`) does the work."""
@@ -1587,6 +1667,49 @@ class ReshapeConverter(LayerConverter):
 
 
 @register
+class PermuteConverter(LayerConverter):
+    """The converter of xcnn's `Permute` layer (Keras `Permute`): one ONNX `Transpose` from the
+    axes as the input is stored (NCHW images too) to the permuted order; none where the two agree.
+
+    Examples:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["Permute"].from_keras({"name": "p", "dims": [2, 1]}, (4, 5)).dims
+        (2, 1)
+    """
+
+    xcnn_class = Permute
+
+    def onnx(self, layer: Any, g: OnnxGraph, inputs: list[Tensor]) -> Tensor:
+        """As `LayerConverter.onnx`: ONNX `Transpose`, the result stored in its own (NHWC) order.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.interop.onnx_export import onnx_model, onnx_predict
+            >>> from xcnn.layers import Conv2D, Input, Permute
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((4, 5, 3)), Permute((2, 1, 3))], seed=0)
+            >>> [node.op_type for node in onnx_model(model).graph.node]
+            ['Transpose', 'Identity']
+            >>> x = np.random.default_rng(0).random((2, 4, 5, 3))
+            >>> np.allclose(onnx_predict(model, x), model.predict(x, verbose=0))
+            True
+            >>> nchw = Sequential([Input((4, 5, 3)), Conv2D(2, 1), Permute((3, 1, 2))], seed=0)
+            >>> [node.op_type for node in onnx_model(nchw).graph.node]  # NCHW is that order already
+            ['Transpose', 'Conv', 'Identity']
+            >>> np.allclose(onnx_predict(nchw, x), nchw.predict(x, verbose=0), atol=1e-5)
+            True
+        """
+        x = inputs[0]
+        perm = [0, *(g.axis(x, d) for d in layer.dims)]  # output axis i is input axis dims[i - 1]
+        shape = layer.compute_output_shape(x.shape)
+        if perm == sorted(perm):  # stored in the permuted order already
+            from .onnx_export import Tensor
+
+            return Tensor(x.name, shape, "nhwc")
+        return g.op("Transpose", [x], shape, "nhwc", perm=perm)
+
+
+@register
 class ZeroPadding2DConverter(LayerConverter):
     """The converter of xcnn's `ZeroPadding2D` layer (Keras `ZeroPadding2D`).
 
@@ -1627,6 +1750,45 @@ class ZeroPadding2DConverter(LayerConverter):
             x.layout,
             mode="constant",
         )
+
+
+@register
+class Cropping2DConverter(LayerConverter):
+    """The converter of xcnn's `Cropping2D` layer (Keras `Cropping2D`): `cropping` and
+    `data_format` pass through (xcnn refuses `"channels_first"`).
+
+    Examples:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["Cropping2D"].from_keras({"name": "c", "cropping": [[1, 2], [0, 1]]}, (8, 8, 3)).cropping
+        ((1, 2), (0, 1))
+    """
+
+    xcnn_class = Cropping2D
+
+    def onnx(self, layer: Any, g: OnnxGraph, inputs: list[Tensor]) -> Tensor:
+        """As `LayerConverter.onnx`: ONNX `Slice` of the rows and columns kept.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.interop.onnx_export import onnx_model, onnx_predict
+            >>> from xcnn.layers import Conv2D, Cropping2D, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((5, 6, 1)), Conv2D(2, 1), Cropping2D(((1, 2), (0, 3)))], seed=0)
+            >>> [node.op_type for node in onnx_model(model).graph.node]  # on NCHW, as the Conv left it
+            ['Transpose', 'Conv', 'Slice', 'Transpose', 'Identity']
+            >>> x = np.random.default_rng(0).random((2, 5, 6, 1))
+            >>> np.allclose(onnx_predict(model, x), model.predict(x, verbose=0), atol=1e-5)
+            True
+        """
+        x = inputs[0]  # either layout: the slice follows the stored axes
+        (top, bottom), (left, right) = layer.cropping
+        rows, cols = x.shape[:2]
+        axes = [2, 3] if x.layout == "nchw" else [1, 2]
+        args = [
+            g.const(np.asarray(v, np.int64), f"{layer.name}_{n}")
+            for v, n in (([top, left], "starts"), ([rows - bottom, cols - right], "ends"), (axes, "axes"))
+        ]
+        return g.op("Slice", [x, *args], layer.compute_output_shape(x.shape), x.layout)
 
 
 @register
@@ -1814,6 +1976,96 @@ CONVERTERS[SyncBatchNormalization.__name__] = SyncBatchNormalizationConverter()
 
 
 @register
+class LayerNormalizationConverter(LayerConverter):
+    """The converter of xcnn's `LayerNormalization` layer (Keras `LayerNormalization`).
+
+    Its arguments pass through, `axis` (an int or a list) too; Keras's `rms_scaling=True` (a
+    different normalization) and constraints are refused. The weights `gamma`, `beta` are in
+    Keras's order and layout (the sizes of the normalized axes in the order of `sorted(axis)`).
+
+    Examples:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["LayerNormalization"].from_keras({"name": "n", "axis": [1, 3]}, (4, 4, 3)).axis
+        [1, 3]
+        >>> CONVERTERS["LayerNormalization"].from_keras({"name": "n", "rms_scaling": True}, (3,))
+        Traceback (most recent call last):
+        ...
+        ValueError: Keras layer 'n' (LayerNormalization) cannot be converted: rms_scaling=True is not supported ...
+    """
+
+    xcnn_class = LayerNormalization
+    keras_neutral: ClassVar[dict] = {"rms_scaling": False, "beta_constraint": None, "gamma_constraint": None}
+
+    def onnx(self, layer: Any, g: OnnxGraph, inputs: list[Tensor]) -> Tensor:
+        """As `LayerConverter.onnx`: ONNX `LayerNormalization` where the normalized axes are the
+        trailing ones as the input is stored (or as it is stored transposed, for images);
+        otherwise `ReduceMean`, `Sub`, `Mul`, `ReduceMean`, `Add`, `Sqrt`, `Div` over those
+        axes in the input's layout, then `Mul` by gamma and `Add` beta.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.interop.onnx_export import onnx_model, onnx_predict
+            >>> from xcnn.layers import Conv2D, Input, LayerNormalization
+            >>> from xcnn.models import Sequential
+            >>> rng = np.random.default_rng(0)
+            >>> x = rng.random((2, 4, 5, 3))
+            >>> def nodes_and_check(*layers):
+            ...     model = Sequential([Input((4, 5, 3)), *layers], seed=0)
+            ...     norm = model.layers[-1]
+            ...     norm.set_weights([rng.normal(size=w.shape) for w in norm.get_weights()])  # gamma, beta
+            ...     close = np.allclose(onnx_predict(model, x), model.predict(x, verbose=0), atol=1e-5)
+            ...     return [node.op_type for node in onnx_model(model).graph.node], close
+            >>> nodes_and_check(LayerNormalization())  # the channels of NHWC: the trailing axis
+            (['LayerNormalization', 'Identity'], True)
+            >>> nodes_and_check(Conv2D(3, 1), LayerNormalization(axis=[1, 2]))  # H and W: NCHW's trailing axes
+            (['Transpose', 'Conv', 'LayerNormalization', 'Transpose', 'Identity'], True)
+            >>> nodes_and_check(LayerNormalization(axis=[1, 3]))[1]  # H and C: trailing in neither layout
+            True
+            >>> nodes_and_check(LayerNormalization(axis=[1, 3]))[0][:7]
+            ['ReduceMean', 'Sub', 'Mul', 'ReduceMean', 'Add', 'Sqrt', 'Div']
+        """
+        x = inputs[0]
+        rank = len(x.shape) + 1
+        axes = layer._axes(rank)  # the normalized axes, NHWC's, sorted, the batch axis 0
+        full = (1, *x.shape)
+        spread = [full[a] if a in axes else 1 for a in range(rank)]  # Keras reshapes (not transposes) them so
+
+        def weight(name, fill):
+            w = _host(layer, name) if name in layer.params else np.full(spread, fill, g.dtype)
+            return w.reshape(spread)
+
+        gamma, beta = weight("gamma", 1.0), weight("beta", 0.0)
+        layouts = [x.layout] if len(x.shape) != 3 else [x.layout, "nhwc" if x.layout == "nchw" else "nchw"]
+        for layout in layouts:
+            stored = sorted(g.axis(x, a, layout) for a in axes)
+            if stored != list(range(rank - len(axes), rank)):
+                continue
+            x = g.layout(x, layout)
+            order = sorted(range(rank), key=lambda a: g.axis(x, a))  # NHWC axis of each stored position
+            trailing = [full[a] for a in order[stored[0] :]]
+            args: list[Tensor | str] = [x, g.const(gamma.transpose(order).reshape(trailing), f"{layer.name}_gamma")]
+            if "beta" in layer.params:
+                args.append(g.const(beta.transpose(order).reshape(trailing), f"{layer.name}_beta"))
+            return g.op("LayerNormalization", args, x.shape, layout, axis=stored[0], epsilon=layer.epsilon)
+        # not the trailing axes in either layout: the normalization spelled out over them
+        stored = sorted(g.axis(x, a) for a in axes)
+        order = sorted(range(rank), key=lambda a: g.axis(x, a))
+        reduced = tuple(1 if a in axes else n for a, n in enumerate(full))[1:]
+        mean = g.op("ReduceMean", [x], reduced, x.layout, axes=stored, keepdims=1)
+        centered = g.op("Sub", [x, mean], x.shape, x.layout)
+        square = g.op("Mul", [centered, centered], x.shape, x.layout)
+        variance = g.op("ReduceMean", [square], reduced, x.layout, axes=stored, keepdims=1)
+        eps = g.const(np.asarray(layer.epsilon, g.dtype), f"{layer.name}_epsilon")
+        std = g.op("Sqrt", [g.op("Add", [variance, eps], reduced, x.layout)], reduced, x.layout)
+        y = g.op("Div", [centered, std], x.shape, x.layout)
+        if "gamma" in layer.params:
+            y = g.op("Mul", [y, g.const(gamma.transpose(order), f"{layer.name}_gamma")], x.shape, x.layout)
+        if "beta" in layer.params:
+            y = g.op("Add", [y, g.const(beta.transpose(order), f"{layer.name}_beta")], x.shape, x.layout)
+        return y
+
+
+@register
 class AddConverter(LayerConverter):
     """The converter of xcnn's `Add` layer (Keras `Add`).
 
@@ -1878,6 +2130,164 @@ class ConcatenateConverter(LayerConverter):
         shape = layer.compute_output_shape([t.shape for t in inputs])
         axis = layer.axis if layer.axis < 0 else layer.axis - 1 - len(first.shape)  # counted from the end
         return g.op("Concat", same, shape, first.layout, axis=g.axis(first, axis))
+
+
+def _broadcast_inputs(g: OnnxGraph, inputs: list[Tensor]) -> list[Tensor]:
+    """The inputs of an element-wise merge, ready for ONNX's broadcasting, in the layout of the
+    first input of the highest rank. One of lower rank gains its size-1 axes right after the
+    batch axis, as in Keras and xcnn (ONNX alone would align it with the trailing axes, the
+    batch axis among them): an `Unsqueeze`, then the layout; a vector joins NCHW images as
+    `(C, 1, 1)` directly."""
+    rank = max(len(t.shape) for t in inputs)
+    layout = next(t for t in inputs if len(t.shape) == rank).layout
+    out = []
+    for t in inputs:
+        k = rank - len(t.shape)
+        if k:
+            t = g.layout(t, "nhwc")
+            shape = (1,) * k + t.shape
+            if layout == "nchw" and rank == 3 and len(t.shape) == 1:  # (C,) -> (C, 1, 1), already NCHW
+                axes, stored = [2, 3], "nchw"
+            else:
+                axes, stored = list(range(1, k + 1)), "nhwc"
+            t = g.op("Unsqueeze", [t, g.const(np.asarray(axes, np.int64), "unsqueeze_axes")], shape, stored)
+        out.append(g.layout(t, layout))
+    return out
+
+
+class _ElementwiseMergeConverter(LayerConverter):
+    """Multiply, Subtract, Average, Maximum, Minimum: one ONNX op (`onnx_op`) over the inputs,
+    broadcast as Keras broadcasts them (:func:`_broadcast_inputs`); a binary op (`Mul`, `Sub`)
+    folds from the left."""
+
+    onnx_op: str = ""
+    variadic: bool = True
+
+    def onnx(self, layer, g, inputs):
+        """As `LayerConverter.onnx`: the ONNX op `onnx_op` over the inputs."""
+        same = _broadcast_inputs(g, inputs)
+        shape = layer.compute_output_shape([t.shape for t in inputs])
+        layout = same[0].layout
+        if self.variadic:
+            return g.op(self.onnx_op, same, shape, layout)
+        y = same[0]
+        for t in same[1:]:
+            y = g.op(self.onnx_op, [y, t], shape, layout)
+        return y
+
+
+@register
+class MultiplyConverter(_ElementwiseMergeConverter):
+    """The converter of xcnn's `Multiply` layer (Keras `Multiply`): ONNX `Mul`, pairwise.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.interop.onnx_export import onnx_model, onnx_predict
+        >>> from xcnn.layers import Conv2D, Dense, GlobalAveragePooling2D, Input, Multiply
+        >>> from xcnn.models import Model
+        >>> inputs = Input((4, 4, 3))
+        >>> images = Conv2D(3, 1)(inputs)
+        >>> gate = Dense(3, activation="sigmoid")(GlobalAveragePooling2D()(images))  # (N, 3)
+        >>> model = Model(inputs, Multiply()([images, gate]), seed=0)
+        >>> [node.op_type for node in onnx_model(model).graph.node]  # the gate as (N, 3, 1, 1)
+        ['Transpose', 'Conv', 'ReduceMean', 'Gemm', 'Sigmoid', 'Unsqueeze', 'Mul', 'Transpose', 'Identity']
+        >>> x = np.random.default_rng(0).random((2, 4, 4, 3))
+        >>> np.allclose(onnx_predict(model, x), model.predict(x, verbose=0), atol=1e-5)
+        True
+    """
+
+    xcnn_class = Multiply
+    onnx_op = "Mul"
+    variadic = False
+
+
+@register
+class SubtractConverter(_ElementwiseMergeConverter):
+    """The converter of xcnn's `Subtract` layer (Keras `Subtract`): ONNX `Sub`.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.interop.onnx_export import onnx_model, onnx_predict
+        >>> from xcnn.layers import Dense, Input, Subtract
+        >>> from xcnn.models import Model
+        >>> inputs = Input((3,))
+        >>> model = Model(inputs, Subtract()([inputs, Dense(3)(inputs)]), seed=0)
+        >>> [node.op_type for node in onnx_model(model).graph.node]
+        ['Gemm', 'Sub', 'Identity']
+        >>> x = np.random.default_rng(0).random((2, 3))
+        >>> np.allclose(onnx_predict(model, x), model.predict(x, verbose=0), atol=1e-5)
+        True
+    """
+
+    xcnn_class = Subtract
+    onnx_op = "Sub"
+    variadic = False
+
+
+@register
+class AverageConverter(_ElementwiseMergeConverter):
+    """The converter of xcnn's `Average` layer (Keras `Average`): ONNX `Mean`.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.interop.onnx_export import onnx_model, onnx_predict
+        >>> from xcnn.layers import Average, Dense, Input
+        >>> from xcnn.models import Model
+        >>> inputs = Input((3,))
+        >>> model = Model(inputs, Average()([inputs, Dense(3)(inputs), Dense(1)(inputs)]), seed=0)
+        >>> [node.op_type for node in onnx_model(model).graph.node]
+        ['Gemm', 'Gemm', 'Mean', 'Identity']
+        >>> x = np.random.default_rng(0).random((2, 3))
+        >>> np.allclose(onnx_predict(model, x), model.predict(x, verbose=0), atol=1e-5)
+        True
+    """
+
+    xcnn_class = Average
+    onnx_op = "Mean"
+
+
+@register
+class MaximumConverter(_ElementwiseMergeConverter):
+    """The converter of xcnn's `Maximum` layer (Keras `Maximum`): ONNX `Max`.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.interop.onnx_export import onnx_model, onnx_predict
+        >>> from xcnn.layers import Dense, Input, Maximum
+        >>> from xcnn.models import Model
+        >>> inputs = Input((3,))
+        >>> model = Model(inputs, Maximum()([inputs, Dense(3)(inputs)]), seed=0)
+        >>> [node.op_type for node in onnx_model(model).graph.node]
+        ['Gemm', 'Max', 'Identity']
+        >>> x = np.random.default_rng(0).random((2, 3))
+        >>> np.allclose(onnx_predict(model, x), model.predict(x, verbose=0), atol=1e-5)
+        True
+    """
+
+    xcnn_class = Maximum
+    onnx_op = "Max"
+
+
+@register
+class MinimumConverter(_ElementwiseMergeConverter):
+    """The converter of xcnn's `Minimum` layer (Keras `Minimum`): ONNX `Min`.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.interop.onnx_export import onnx_model, onnx_predict
+        >>> from xcnn.layers import Dense, Input, Minimum
+        >>> from xcnn.models import Model
+        >>> inputs = Input((3,))
+        >>> model = Model(inputs, Minimum()([inputs, Dense(3)(inputs)]), seed=0)
+        >>> [node.op_type for node in onnx_model(model).graph.node]
+        ['Gemm', 'Min', 'Identity']
+        >>> x = np.random.default_rng(0).random((2, 3))
+        >>> np.allclose(onnx_predict(model, x), model.predict(x, verbose=0), atol=1e-5)
+        True
+    """
+
+    xcnn_class = Minimum
+    onnx_op = "Min"
 
 
 def keras_input_shape(config: dict[str, Any], where: str) -> Shape:

@@ -5,8 +5,8 @@ The graph's input is ``"input"``, NHWC like the model's, with a dynamic batch ax
 so the builder tracks each tensor's layout and inserts a Transpose only where a layer needs the
 other one: NHWC -> NCHW before the first convolution, back before Flatten, Reshape, a Dense on images,
 or the output. Every layer runs in its inference behaviour: Dropout, RandomTranslation,
-RandomFlip and RandomRotation are the identity, BatchNormalization uses its moving statistics,
-rrelu its mean slope.
+RandomFlip, RandomRotation, SpatialDropout2D, GaussianNoise (and Identity) are the identity,
+BatchNormalization uses its moving statistics, rrelu its mean slope.
 
 Each layer's and activation's nodes come from its entry in :mod:`.converters`.
 """
@@ -187,25 +187,29 @@ class OnnxGraph:
             t.other_layout.other_layout = t
         return t.other_layout
 
-    def axis(self, t: Tensor, axis: int) -> int:
+    def axis(self, t: Tensor, axis: int, layout: str | None = None) -> int:
         """The stored position of xcnn axis `axis` of `t`.
 
         Args:
             t: A value of the graph.
             axis: An axis in NHWC order, counting the batch axis; negative from the end.
+            layout: The layout to count in (default `t`'s own): where the axis would be if
+                `t` were stored so, without making that twin.
 
         Returns:
-            The axis in `t`'s stored layout.
+            The axis in `t`'s stored layout (or in `layout`).
 
         Examples:
             >>> from xcnn.interop.onnx_export import OnnxGraph, Tensor
             >>> g = OnnxGraph("float32")
             >>> g.axis(Tensor("x", (4, 4, 3), "nhwc"), -1), g.axis(Tensor("x", (4, 4, 3), "nchw"), -1)
             (3, 1)
+            >>> g.axis(Tensor("x", (4, 4, 3), "nhwc"), 1, "nchw"), len(g.nodes)
+            (2, 0)
         """
         rank = len(t.shape) + 1
         axis %= rank
-        return _TO_NCHW.index(axis) if t.layout == "nchw" and rank == 4 else axis
+        return _TO_NCHW.index(axis) if (layout or t.layout) == "nchw" and rank == 4 else axis
 
     def model(self, name: str, inputs: Tensor, result: Tensor) -> Any:
         """The checked `onnx.ModelProto` from `inputs` to `result`.

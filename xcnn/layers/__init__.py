@@ -11,12 +11,27 @@ from .convolutional import Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableCo
 from .core import Activation, Dense
 from .input_layer import Input, InputLayer
 from .layer import Layer, SymbolicTensor
-from .merging import Add, Concatenate
-from .normalization import BatchNormalization
+from .merging import (
+    Add,
+    Average,
+    Concatenate,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
+from .normalization import BatchNormalization, LayerNormalization
 from .pooling import AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D
 from .preprocessing import RandomFlip, RandomRotation, RandomTranslation, Rescaling
-from .regularization import Dropout
-from .reshaping import Flatten, Reshape, UpSampling2D, ZeroPadding2D
+from .regularization import Dropout, GaussianNoise, SpatialDropout2D
+from .reshaping import Cropping2D, Flatten, Identity, Permute, Reshape, UpSampling2D, ZeroPadding2D
 from .sync_batch_normalization import SyncBatchNormalization
 
 # Layer classes by name: the only constructors a saved model may name (nothing is executed).
@@ -52,7 +67,31 @@ LAYER_CLASSES = {
         GlobalAveragePooling2D,
         GlobalMaxPooling2D,
         SyncBatchNormalization,
+        Multiply,
+        Subtract,
+        Average,
+        Maximum,
+        Minimum,
+        Identity,
+        Cropping2D,
+        Permute,
+        SpatialDropout2D,
+        GaussianNoise,
+        LayerNormalization,
     )
 }
 
-__all__ = ["Layer", "SymbolicTensor", "Input", *LAYER_CLASSES]
+# with Keras's function forms of the merging layers (build the layer, call it on the inputs)
+__all__ = [
+    "Layer",
+    "SymbolicTensor",
+    "Input",
+    *LAYER_CLASSES,
+    "add",
+    "multiply",
+    "subtract",
+    "average",
+    "maximum",
+    "minimum",
+    "concatenate",
+]

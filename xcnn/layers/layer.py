@@ -244,6 +244,8 @@ class Layer:
             raise ValueError(f"layer {self.name} takes a batch (N, ...) of samples, got shape {tuple(arrays[0].shape)}")
         if not xp.isdtype(arrays[0].dtype, "real floating"):
             arrays = [xp.astype(a, xp.float32) for a in arrays]
+        shapes = [tuple(a.shape[1:]) for a in arrays]
+        self.compute_output_shape(shapes if self.multi_input else shapes[0])  # the checks of a symbolic call
         if self.built and backend != self._backend:
             raise TypeError(
                 f"layer {self.name} holds {self._backend} weights; call it on {self._backend} arrays, got {backend}"

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 import functools
 import math
+import numbers
 
 from .. import initializers, ops, regularizers
 from .layer import Layer, _reg_config
@@ -261,3 +262,247 @@ class BatchNormalization(Layer):
             "beta_regularizer": _reg_config(self.beta_regularizer),
             "gamma_regularizer": _reg_config(self.gamma_regularizer),
         }
+
+
+class LayerNormalization(Layer):
+    """Normalizes each sample over `axis` (by default its last axis, the channels), then scales
+    by `gamma` and shifts by `beta`, as Keras's `LayerNormalization`.
+
+    `y = (x - mean) / sqrt(var + epsilon) * gamma + beta`, the mean and (biased) variance taken
+    per sample over the axes in `axis`; the same in training and inference (no moving
+    statistics). Weights, in Keras's order: `gamma`, `beta` (trainable), each of the sizes of the
+    normalized axes (`(C,)` for `axis=-1`). For a list of axes their sizes come in the order of
+    `sorted(axis)` and are laid over the input's axes in the input's order, as Keras does (so a
+    list mixing negative and positive axes, such as `[-1, 1]`, gives `(C, H)` weights reshaped,
+    not transposed, to `(H, C)`, exactly as in Keras).
+
+    Keras 3.15 on PyTorch fails on (or, where sizes coincide, normalizes the wrong axes for)
+    consecutive axes that do not end at the last one, such as `axis=1` of images; xcnn computes
+    the layer normalization those axes ask for, as Keras's other backends do.
+
+    Args:
+        axis: The axis, or a list of axes, to normalize over, counting the batch axis as 0
+            (negative from the end); not the batch axis.
+        epsilon: Added to the variance before the square root; positive.
+        center: Whether to learn `beta`.
+        scale: Whether to learn `gamma`.
+        beta_initializer: How `beta` is initialised.
+        gamma_initializer: How `gamma` is initialised.
+        beta_regularizer: A penalty on `beta`.
+        gamma_regularizer: A penalty on `gamma`.
+        name: The layer's name (default: a unique one from the class name).
+        input_shape: The input shape without the batch axis, to build a `Sequential` without an
+            `Input`.
+
+    Input shape:
+        `(N, ...)`, float32 or float64.
+
+    Output shape:
+        The input's.
+
+    Raises:
+        TypeError: If `axis` is not an int or a list of ints.
+        ValueError: If `epsilon` is not positive, or (when called) an axis is out of range,
+            repeated, or the batch axis.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.layers import Input, LayerNormalization
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((3,)), LayerNormalization()], dtype="float64")
+        >>> model.predict(np.array([[1.0, 2.0, 3.0]]), verbose=0).round(4).tolist()
+        [[-1.2238, 0.0, 1.2238]]
+        >>> [w.shape for w in model.get_weights()]  # gamma, beta
+        [(3,), (3,)]
+    """
+
+    def __init__(
+        self,
+        axis: int | Sequence[int] = -1,
+        epsilon: float = 0.001,
+        center: bool = True,
+        scale: bool = True,
+        beta_initializer: InitializerLike = "zeros",
+        gamma_initializer: InitializerLike = "ones",
+        beta_regularizer: RegularizerLike = None,
+        gamma_regularizer: RegularizerLike = None,
+        name: str | None = None,
+        input_shape: Sequence[int] | None = None,
+    ) -> None:
+        super().__init__(name, None, input_shape)
+        if isinstance(axis, (list, tuple)) and axis and all(_is_int(a) for a in axis):
+            self.axis: int | list[int] = [int(a) for a in axis]
+        elif _is_int(axis):
+            self.axis = int(axis)  # type: ignore[arg-type]
+        else:
+            raise TypeError(f"axis must be an int or a non-empty list of ints (the batch axis is 0), got {axis!r}")
+        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not epsilon > 0.0:
+            raise ValueError(f"epsilon must be a positive number, got {epsilon!r}")
+        self.epsilon = float(epsilon)
+        self.center, self.scale = bool(center), bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+
+    def _axes(self, rank: int) -> tuple[int, ...]:
+        """The normalized axes of an input of `rank` axes (batch included), sorted and non-negative."""
+        given = self.axis if isinstance(self.axis, list) else [self.axis]
+        axes = sorted(a + rank if a < 0 else a for a in given)
+        if any(not 1 <= a < rank for a in axes) or len(set(axes)) != len(axes):
+            raise ValueError(
+                f"LayerNormalization {self.name}: axis {self.axis} must name distinct axes other than the "
+                f"batch axis of inputs of rank {rank} (1 to {rank - 1}, or -1 to -{rank - 1})"
+            )
+        return tuple(axes)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """The shape of the layer's output (before its activation) for inputs of the given shape.
+
+        Args:
+            input_shape: The input shape without the batch axis, `(...)`.
+
+        Returns:
+            The output shape without the batch axis, the input's.
+
+        Raises:
+            ValueError: If `axis` is out of range for the input, repeats an axis or names the
+                batch axis.
+
+        Examples:
+            >>> from xcnn.layers import LayerNormalization
+            >>> LayerNormalization(axis=[1, 2]).compute_output_shape((4, 4, 3))
+            (4, 4, 3)
+        """
+        self._axes(len(input_shape) + 1)
+        return input_shape
+
+    def build_weights(self, input_shape: Shape) -> None:
+        """Create the layer's weights for inputs of `input_shape`; `build` calls it.
+
+        Args:
+            input_shape: The input shape without the batch axis, `(...)`.
+
+        Examples:
+            >>> from xcnn.layers import Input, LayerNormalization
+            >>> from xcnn.models import Sequential
+            >>> layer = LayerNormalization(axis=[2, 3])
+            >>> model = Sequential([Input((5, 4, 3)), layer])
+            >>> {k: tuple(w.shape) for k, w in layer.params.items()}
+            {'gamma': (4, 3), 'beta': (4, 3)}
+        """
+        self._axes(len(input_shape) + 1)  # refuses the batch axis: every axis below is a sample's
+        full = (0, *input_shape)
+        given = self.axis if isinstance(self.axis, list) else [self.axis]
+        shape = tuple(full[a] for a in sorted(given))  # Keras's order: sorted by the values given
+        if self.scale:
+            self.add_weight("gamma", shape, self.gamma_initializer, self.gamma_regularizer)
+        if self.center:
+            self.add_weight("beta", shape, self.beta_initializer, self.beta_regularizer)
+
+    def _spread(self, w: Array, x: Array, axes: tuple[int, ...]) -> Array:
+        """A weight reshaped (as Keras reshapes it) to broadcast against `x` over the normalized axes."""
+        if axes == (x.ndim - 1,):
+            return w
+        shape = [1] * x.ndim
+        for a in axes:
+            shape[a] = x.shape[a]
+        return self.xp.reshape(w, tuple(shape))
+
+    def call(self, x: Array, training: bool) -> Array:
+        """The forward pass of the layer's core (before its activation); keeps what `grad` needs.
+
+        Args:
+            x: The input batch, `(N, ...)`, float32 or float64, on the layer's backend and device.
+            training: Whether this is a training step (it makes no difference to this layer).
+
+        Returns:
+            The output batch, `(N, ...)`, in the input's dtype.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.layers import Input, LayerNormalization
+            >>> from xcnn.models import Sequential
+            >>> layer = LayerNormalization()
+            >>> model = Sequential([Input((4, 4, 3)), layer])
+            >>> layer.call(np.ones((2, 4, 4, 3), "float32"), training=False).shape
+            (2, 4, 4, 3)
+        """
+        xp = self.xp
+        axes = self._axes(x.ndim)
+        centered = x - xp.mean(x, axis=axes, keepdims=True)
+        inv_std = 1.0 / xp.sqrt(xp.mean(centered * centered, axis=axes, keepdims=True) + self.epsilon)
+        normalized = centered * inv_std
+        self._axes_used, self._normalized, self._inv_std = axes, normalized, inv_std
+        y = normalized
+        if self.scale:
+            y = y * self._spread(self.params["gamma"], x, axes)
+        if self.center:
+            y = y + self._spread(self.params["beta"], x, axes)
+        return y
+
+    def grad(self, dy: Array, need_dx: bool) -> Array | None:
+        """The backward pass of the layer's core: the gradient w.r.t. its input.
+
+        `dy` is the gradient w.r.t. its output; call `call` first. Fills `self.grads` with the
+        gradients of the weights (summed over the batch and the axes not normalized).
+
+        Args:
+            dy: The gradient w.r.t. the output, `(N, ...)`, in the forward's dtype.
+            need_dx: Whether the gradient w.r.t. the input is wanted (a model's first layer needs none).
+
+        Returns:
+            The gradient w.r.t. the input, `(N, ...)`, (`None` when `need_dx` is false).
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.layers import Input, LayerNormalization
+            >>> from xcnn.models import Sequential
+            >>> layer = LayerNormalization()
+            >>> model = Sequential([Input((3,)), layer], dtype="float64")
+            >>> y = layer.call(np.array([[1.0, 2.0, 4.0]]), training=True)
+            >>> bool(abs(layer.grad(np.ones_like(y), need_dx=True).sum()) < 1e-12)  # sum(y) does not change with x
+            True
+            >>> sorted(layer.grads)
+            ['beta', 'gamma']
+        """
+        xp, axes, normalized = self.xp, self._axes_used, self._normalized
+        others = tuple(i for i in range(dy.ndim) if i not in axes)
+        # summed over the other axes, then laid out as the weight is (the inverse of `_spread`)
+        if self.center:
+            self.grads["beta"] = xp.reshape(xp.sum(dy, axis=others), tuple(self.params["beta"].shape))
+        if self.scale:
+            self.grads["gamma"] = xp.reshape(xp.sum(dy * normalized, axis=others), tuple(self.params["gamma"].shape))
+        if not need_dx:
+            return None
+        # x-hat's gradient g = dy * gamma; the mean and variance depend on x too:
+        # dx = (g - mean(g) - x-hat * mean(g * x-hat)) / std, the means over the normalized axes
+        g = dy * self._spread(self.params["gamma"], dy, axes) if self.scale else dy
+        dx = g - xp.mean(g, axis=axes, keepdims=True)
+        dx = dx - normalized * xp.mean(g * normalized, axis=axes, keepdims=True)
+        return dx * self._inv_std
+
+    def get_config(self) -> dict[str, Any]:
+        """The layer's constructor arguments, as a saved model stores them.
+
+        Returns:
+            A dict of plain values (`name` included) that the constructor accepts.
+
+        Examples:
+            >>> from xcnn.layers import LayerNormalization
+            >>> LayerNormalization(axis=[1, 2], epsilon=1e-5).get_config()['axis']
+            [1, 2]
+        """
+        return {
+            **super().get_config(),
+            "axis": self.axis,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "beta_regularizer": _reg_config(self.beta_regularizer),
+            "gamma_regularizer": _reg_config(self.gamma_regularizer),
+        }
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)

@@ -4,7 +4,8 @@ Each metric keeps its running state on the model's device and is read (one host 
 the epoch ends or the progress bar refreshes. The logs name a metric as Keras does: by the
 string given in `compile` (`"acc"` -> `logs["acc"]`), else by the object's `name`.
 `"accuracy"`/`"acc"` become binary, sparse-categorical or categorical accuracy from the
-output and the targets, as in Keras. AUC is the ROC subset (see `AUC`).
+output and the targets, as in Keras. AUC is the ROC subset (see `AUC`); `Precision` and
+`Recall` keep one threshold.
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ from .accuracy_metrics import (
     sparse_top_k_categorical_accuracy,
     top_k_categorical_accuracy,
 )
-from .confusion_metrics import AUC
+from .confusion_metrics import AUC, Precision, Recall
 from .metric import MeanMetricWrapper, Metric
 from .regression_metrics import (
     MeanAbsoluteError,
     MeanSquaredError,
+    RootMeanSquaredError,
     mean_absolute_error,
     mean_squared_error,
 )
@@ -45,6 +47,9 @@ _CLASSES = (
     MeanAbsoluteError,
     MeanSquaredError,
     AUC,
+    Precision,
+    Recall,
+    RootMeanSquaredError,
 )
 _FUNCTIONS = (
     binary_accuracy,
@@ -64,6 +69,9 @@ _REGISTRY = {
     "mae": MeanAbsoluteError,
     "MAE": MeanAbsoluteError,
     "auc": AUC,
+    "precision": Precision,
+    "recall": Recall,
+    "root_mean_squared_error": RootMeanSquaredError,
 }
 NAMES = ("accuracy", "acc", *_REGISTRY)
 
@@ -169,6 +177,9 @@ __all__ = [
     "MeanMetricWrapper",
     "MeanSquaredError",
     "Metric",
+    "Precision",
+    "Recall",
+    "RootMeanSquaredError",
     "SparseCategoricalAccuracy",
     "SparseTopKCategoricalAccuracy",
     "TopKCategoricalAccuracy",

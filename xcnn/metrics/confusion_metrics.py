@@ -1,4 +1,5 @@
-"""`AUC`: the area under the ROC curve from confusion counts at fixed thresholds."""
+"""Metrics from confusion counts: `AUC` (the area under the ROC curve at fixed thresholds),
+`Precision` and `Recall` (at one threshold)."""
 
 from __future__ import annotations
 
@@ -199,3 +200,243 @@ class AUC(Metric):
             "dtype": self.dtype,
             "from_logits": self.from_logits,
         }
+
+
+class _ThresholdCounts(Metric):
+    """Precision and Recall: weighted confusion counts at one threshold, summed on the device.
+
+    As Keras's `update_confusion_matrix_variables`: every entry of `y_pred` is one prediction,
+    positive where it is above the threshold; its target is positive where it is non-zero; a
+    sample's weight counts for each of its entries.
+    """
+
+    _direction = "up"
+    summed_state = ("true_positives", "false_positives", "false_negatives")
+
+    def __init__(
+        self,
+        thresholds: float | Sequence[float] | None = None,
+        top_k: int | None = None,
+        class_id: int | None = None,
+        name: str | None = None,
+        dtype: DType | None = None,
+    ) -> None:
+        given = thresholds
+        if isinstance(given, (list, tuple)):
+            if len(given) != 1:
+                raise ValueError(
+                    f"thresholds must be one number in [0, 1] (xcnn's {type(self).__name__} keeps one "
+                    f"threshold), got {thresholds!r}"
+                )
+            given = given[0]
+        if given is not None and (
+            isinstance(given, bool) or not isinstance(given, (int, float)) or not 0.0 <= given <= 1.0
+        ):
+            raise ValueError(f"thresholds must be a number in [0, 1], got {thresholds!r}")
+        if top_k is not None:
+            raise ValueError(f"xcnn's {type(self).__name__} takes top_k=None only, got top_k={top_k!r}")
+        if class_id is not None and (isinstance(class_id, bool) or not isinstance(class_id, int) or class_id < 0):
+            raise ValueError(f"class_id must be None or a class index (an int >= 0), got {class_id!r}")
+        self.thresholds, self.top_k, self.class_id = thresholds, top_k, class_id
+        self._threshold = 0.5 if given is None else float(given)
+        super().__init__(name=name, dtype=dtype)
+
+    def reset_state(self) -> None:
+        """Forget every batch seen so far.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.metrics import Precision
+            >>> metric = Precision()
+            >>> metric.update_state(np.array([1, 0]), np.array([0.9, 0.8]))
+            >>> metric.reset_state()
+            >>> metric.result()
+            0.0
+        """
+        self.true_positives = self.false_positives = self.false_negatives = None
+
+    def update_state(self, y_true: Array, y_pred: Array, sample_weight: Array | None = None) -> None:
+        """Add one batch's true positive, false positive and false negative counts (on the device).
+
+        Args:
+            y_true: Targets, one per prediction (positive where non-zero): `(N, ...)`, or `(N,)`
+                for `(N, 1)` predictions.
+            y_pred: Probabilities (or scores), `(N, ...)`; positive where above the threshold.
+            sample_weight: `(N,)` weights, each counting for every entry of its sample, or `None`.
+
+        Raises:
+            ValueError: If the targets and predictions differ in shape, or `class_id` is set and
+                `y_pred` has no class axis.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.metrics import Recall
+            >>> metric = Recall()
+            >>> metric.update_state(np.array([1, 1, 0]), np.array([0.9, 0.2, 0.7]))
+            >>> metric.result()
+            0.5
+        """
+        xp = array_namespace(y_pred)
+        y_true = as_array(y_true, y_pred)
+        if y_true.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:  # (N,) targets for (N, 1) outputs
+            y_true = xp.reshape(y_true, (*y_true.shape, 1))
+        elif y_true.ndim == y_pred.ndim + 1 and y_true.shape[-1] == 1:  # (N, 1) targets for (N,) outputs
+            y_true = xp.reshape(y_true, y_true.shape[:-1])
+        if tuple(y_true.shape) != tuple(y_pred.shape):
+            raise ValueError(
+                f"{type(self).__name__} needs one target per prediction, got y_true {tuple(y_true.shape)} "
+                f"for y_pred {tuple(y_pred.shape)}"
+            )
+        weight = None
+        if sample_weight is not None:
+            w = as_array(sample_weight, y_pred)
+            weight = xp.astype(xp.reshape(w, (w.shape[0],) + (1,) * (y_pred.ndim - 1)), y_pred.dtype)
+        if self.class_id is not None:
+            if y_pred.ndim < 2:
+                raise ValueError(
+                    f"class_id needs predictions with a class axis (N, K), got y_pred {tuple(y_pred.shape)}"
+                )
+            y_true, y_pred = y_true[..., self.class_id], y_pred[..., self.class_id]
+            weight = None if weight is None else weight[..., 0]
+        predicted = y_pred > self._threshold
+        actual = y_true != 0
+        one = xp.ones_like(y_pred) if weight is None else xp.broadcast_to(weight, y_pred.shape)
+        zero = xp.zeros_like(y_pred)
+        counts = (
+            xp.sum(xp.where(predicted & actual, one, zero)),
+            xp.sum(xp.where(predicted & ~actual, one, zero)),
+            xp.sum(xp.where(~predicted & actual, one, zero)),
+        )
+        if self.true_positives is None:
+            self.true_positives, self.false_positives, self.false_negatives = counts
+        else:
+            self.true_positives = self.true_positives + counts[0]
+            self.false_positives = self.false_positives + counts[1]
+            self.false_negatives = self.false_negatives + counts[2]
+
+    def device_state(self) -> tuple[Array, ...]:
+        """The true positive, false positive and false negative counts, 0-d arrays on the device; `()` before any batch.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.metrics import Precision
+            >>> metric = Precision()
+            >>> metric.update_state(np.array([1, 1, 0]), np.array([0.9, 0.2, 0.7]))
+            >>> [float(a) for a in metric.device_state()]
+            [1.0, 1.0, 1.0]
+        """
+        if self.true_positives is None:
+            return ()
+        return (self.true_positives, self.false_positives, self.false_negatives)
+
+    def get_config(self) -> dict[str, Any]:
+        """As `Metric.get_config`: the constructor arguments (Keras's `Precision`/`Recall` config).
+
+        Examples:
+            >>> from xcnn.metrics import Precision
+            >>> Precision(thresholds=0.3, name="p").get_config()
+            {'thresholds': 0.3, 'top_k': None, 'class_id': None, 'name': 'p', 'dtype': None}
+        """
+        return {
+            "thresholds": self.thresholds,
+            "top_k": self.top_k,
+            "class_id": self.class_id,
+            "name": self.name,
+            "dtype": self.dtype,
+        }
+
+
+class Precision(_ThresholdCounts):
+    """Keras's `Precision`: true positives over predicted positives, `TP / (TP + FP)`.
+
+    Binary and multi-label: every entry of `y_pred` is one prediction, positive where it is above
+    `thresholds` (0.5 by default), judged against the target at its place (positive where
+    non-zero), as Keras counts them. `class_id` looks at one column of `(N, K)` predictions only.
+    0.0 while nothing was predicted positive (Keras's `divide_no_nan`).
+
+    Args:
+        thresholds: The threshold, a number in `[0, 1]` (or a list of one); `None`: 0.5.
+        top_k: Must be `None` (xcnn does not keep only the top k predictions).
+        class_id: The column of `(N, K)` predictions to judge, or `None` for every entry.
+        name: The metric's name, its key in the logs (default `"precision"`).
+        dtype: Kept for Keras compatibility (the counts take the predictions' dtype).
+
+    Input shape:
+        Targets and predictions of one shape, `(N,)` or `(N, K)` (or `(N,)` targets for `(N, 1)`
+        predictions).
+
+    Raises:
+        ValueError: If `thresholds` is not one number in `[0, 1]`, `top_k` is set, or `class_id`
+            is not a class index.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.metrics import Precision
+        >>> metric = Precision()
+        >>> metric.update_state(np.array([[1, 0], [1, 1]]), np.array([[0.9, 0.6], [0.4, 0.8]]))
+        >>> round(metric.result(), 4)  # TP 2 (0.9, 0.8), FP 1 (0.6)
+        0.6667
+    """
+
+    def result_from(self, host_state: Sequence[np.ndarray]) -> float:
+        """`TP / (TP + FP)` from `device_state`'s counts copied to the host (0.0 when empty).
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.metrics import Precision
+            >>> metric = Precision()
+            >>> metric.update_state(np.array([1]), np.array([0.9]))
+            >>> metric.result_from([np.asarray(3.0), np.asarray(1.0), np.asarray(5.0)])
+            0.75
+        """
+        if self.true_positives is None:
+            return 0.0
+        tp, fp = float(host_state[0]), float(host_state[1])
+        return tp / (tp + fp) if tp + fp else 0.0
+
+
+class Recall(_ThresholdCounts):
+    """Keras's `Recall`: true positives over actual positives, `TP / (TP + FN)`.
+
+    Counted as `Precision` counts (every entry one prediction, positive above `thresholds`, 0.5
+    by default; targets positive where non-zero). 0.0 while no target was positive.
+
+    Args:
+        thresholds: The threshold, a number in `[0, 1]` (or a list of one); `None`: 0.5.
+        top_k: Must be `None` (xcnn does not keep only the top k predictions).
+        class_id: The column of `(N, K)` predictions to judge, or `None` for every entry.
+        name: The metric's name, its key in the logs (default `"recall"`).
+        dtype: Kept for Keras compatibility (the counts take the predictions' dtype).
+
+    Input shape:
+        Targets and predictions of one shape, `(N,)` or `(N, K)` (or `(N,)` targets for `(N, 1)`
+        predictions).
+
+    Raises:
+        ValueError: If `thresholds` is not one number in `[0, 1]`, `top_k` is set, or `class_id`
+            is not a class index.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.metrics import Recall
+        >>> metric = Recall(class_id=1)
+        >>> metric.update_state(np.array([[1, 0], [1, 1]]), np.array([[0.9, 0.6], [0.4, 0.8]]))
+        >>> metric.result()  # column 1: one positive target, found
+        1.0
+    """
+
+    def result_from(self, host_state: Sequence[np.ndarray]) -> float:
+        """`TP / (TP + FN)` from `device_state`'s counts copied to the host (0.0 when empty).
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.metrics import Recall
+            >>> metric = Recall()
+            >>> metric.update_state(np.array([1]), np.array([0.9]))
+            >>> metric.result_from([np.asarray(3.0), np.asarray(1.0), np.asarray(1.0)])
+            0.75
+        """
+        if self.true_positives is None:
+            return 0.0
+        tp, fn = float(host_state[0]), float(host_state[2])
+        return tp / (tp + fn) if tp + fn else 0.0

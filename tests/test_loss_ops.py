@@ -1,0 +1,120 @@
+"""The losses added for Keras parity (MAPE, MSLE, log-cosh, hinge, squared hinge): values against
+float64 NumPy formulas and gradients against central differences, on every backend and dtype;
+the Keras function forms' per-sample values on every backend. Keras itself is the oracle in
+tests/keras_oracle/test_keras_losses.py."""
+
+import numpy as np
+import pytest
+
+import reference as ref
+from conftest import RTOL, assert_close
+from xcnn import backend as B
+from xcnn import losses
+from xcnn.ops import losses as L
+
+EPS = 1e-7
+
+
+def _hinge_labels(t):
+    return 2.0 * t - 1.0 if np.all((t == 0) | (t == 1)) else t
+
+
+# name -> (per-entry NumPy formula of (y_pred, y_true), how y_true is drawn)
+FORMULAS = {
+    "mean_absolute_percentage_error": (
+        lambda p, t: 100.0 * np.abs((t - p) / np.maximum(np.abs(t), EPS)),
+        lambda rng, shape: rng.choice([-1.0, 1.0], shape) * rng.uniform(0.5, 2.0, shape),
+    ),
+    "mean_squared_logarithmic_error": (
+        lambda p, t: (np.log(np.maximum(p, EPS) + 1.0) - np.log(np.maximum(t, EPS) + 1.0)) ** 2,
+        lambda rng, shape: rng.uniform(0.0, 3.0, shape),
+    ),
+    "log_cosh": (lambda p, t: np.log(np.cosh(p - t)), lambda rng, shape: rng.normal(size=shape)),
+    "hinge": (
+        lambda p, t: np.maximum(1.0 - _hinge_labels(t) * p, 0.0),
+        lambda rng, shape: rng.integers(0, 2, shape).astype(np.float64),
+    ),
+    "squared_hinge": (
+        lambda p, t: np.maximum(1.0 - _hinge_labels(t) * p, 0.0) ** 2,
+        lambda rng, shape: rng.choice([-1.0, 1.0], shape),
+    ),
+}
+
+
+def _reference(name, p, t, w):
+    values = FORMULAS[name][0](p, t).mean(axis=-1)
+    if w is not None:
+        values = values * w.reshape((-1,) + (1,) * (values.ndim - 1))
+    return values.sum() / values.size
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sample_weight"])
+@pytest.mark.parametrize("shape", [(5, 3), (2, 3, 4)], ids=["rows", "images"])
+@pytest.mark.parametrize("name", list(FORMULAS))
+def test_loss_op_value_and_numerical_gradient(backend, dtype, name, shape, weighted):
+    rng = np.random.default_rng(0)
+    y_true = FORMULAS[name][1](rng, shape)
+    # predictions away from every kink (margins of 0, clips at eps, equal values)
+    y_pred = rng.uniform(0.1, 2.0, shape) * rng.choice([-1.0, 1.0], shape)
+    if name == "mean_squared_logarithmic_error":
+        y_pred = np.abs(y_pred)
+    w = rng.uniform(0.5, 2.0, shape[0]) if weighted else None
+    args = [B.asarray(a, backend, dtype) for a in (y_pred, y_true)]
+    wb = None if w is None else B.asarray(w, backend, dtype)
+    value = getattr(L, name)(*args, wb)
+    assert_close(value, _reference(name, y_pred, y_true, w), dtype)
+    grad = B.to_numpy(getattr(L, f"{name}_backward")(*args, wb))
+    numerical = ref.numerical_gradient(lambda v: _reference(name, v, y_true, w), y_pred.copy())
+    tol = max(RTOL[dtype], 1e-7)
+    np.testing.assert_allclose(grad, numerical, rtol=tol, atol=tol * max(1.0, float(np.abs(numerical).max())))
+
+
+def test_hinge_labels_turn_binary_targets_into_signs_only_when_all_are_binary(backend):
+    on = lambda a: B.asarray(np.array(a), backend, "float64")  # noqa: E731
+    np.testing.assert_array_equal(B.to_numpy(L.hinge_labels(on([[0.0, 1.0], [1.0, 1.0]]))), [[-1, 1], [1, 1]])
+    np.testing.assert_array_equal(B.to_numpy(L.hinge_labels(on([[-1.0, 1.0]]))), [[-1, 1]])
+    np.testing.assert_array_equal(B.to_numpy(L.hinge_labels(on([[0.0, 0.5]]))), [[0.0, 0.5]])
+
+
+def test_log_cosh_does_not_overflow(backend, dtype):
+    y_pred = B.asarray(np.array([[1e4, -1e4]]), backend, dtype)
+    value = float(B.to_numpy(L.log_cosh(y_pred, y_pred * 0.0)))
+    assert value == pytest.approx(1e4 - np.log(2.0), rel=RTOL[dtype])
+
+
+FUNCTIONS = [
+    ("mean_squared_error", lambda p, t: (p - t) ** 2),
+    ("mean_absolute_error", lambda p, t: np.abs(p - t)),
+    ("log_cosh", FORMULAS["log_cosh"][0]),
+    ("mean_absolute_percentage_error", FORMULAS["mean_absolute_percentage_error"][0]),
+    ("hinge", FORMULAS["hinge"][0]),
+]
+
+
+@pytest.mark.parametrize("name, formula", FUNCTIONS, ids=[f[0] for f in FUNCTIONS])
+def test_loss_functions_give_one_value_per_sample_on_every_backend(backend, dtype, name, formula):
+    rng = np.random.default_rng(1)
+    y_true = rng.integers(0, 2, (4, 3)).astype(np.float64)
+    y_pred = rng.normal(size=(4, 3))
+    got = getattr(losses, name)(B.asarray(y_true, backend, dtype), B.asarray(y_pred, backend, dtype))
+    assert B.backend_of(got) == backend
+    assert_close(got, formula(y_pred, y_true).mean(axis=-1), dtype)
+    # host targets (a list) with device predictions: moved to the predictions' backend
+    assert_close(getattr(losses, name)(y_true.tolist(), B.asarray(y_pred, backend, dtype)), B.to_numpy(got), dtype)
+
+
+def test_sparse_and_categorical_functions_agree_on_every_backend(backend):
+    rng = np.random.default_rng(2)
+    labels, logits = rng.integers(0, 4, (3, 5)), rng.normal(size=(3, 5, 4))
+    probs = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    one_hot = np.eye(4)[labels]
+    for from_logits, pred in ((False, probs), (True, logits)):
+        sparse = losses.sparse_categorical_crossentropy(
+            B.asarray(labels, backend, "int64"), B.asarray(pred, backend, "float64"), from_logits=from_logits
+        )
+        dense = losses.categorical_crossentropy(one_hot, B.asarray(pred, backend, "float64"), from_logits=from_logits)
+        assert B.to_numpy(sparse).shape == (3, 5)
+        assert_close(sparse, -np.log((probs * one_hot).sum(-1)), "float64")
+        assert_close(dense, B.to_numpy(sparse), "float64")
+    ignored = losses.sparse_categorical_crossentropy(labels, probs, ignore_class=int(labels[0, 0]))
+    np.testing.assert_array_equal(ignored[labels == labels[0, 0]], 0.0)
