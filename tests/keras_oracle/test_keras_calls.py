@@ -176,3 +176,65 @@ def test_a_feature_extractor_on_a_models_graph_shares_its_weights_as_in_keras():
     )
     with pytest.raises(ValueError, match="is not built yet"):
         _ = xcnn.Sequential([layers.Dense(2)]).input
+
+
+def _subclassed(k):
+    class Net(k.Model):
+        def __init__(self):
+            super().__init__()
+            self.conv = k.layers.Conv2D(4, 3, activation="relu")
+            self.pool = k.layers.MaxPooling2D()
+            self.flat = k.layers.Flatten()
+            self.drop = k.layers.Dropout(0.5)
+            self.out = k.layers.Dense(3, activation="softmax")
+
+        def call(self, x, training=False):
+            return self.out(self.drop(self.flat(self.pool(self.conv(x))), training=training))
+
+    return Net()
+
+
+def test_a_subclassed_model_is_traced_into_its_graph_and_computes_what_keras_computes(tmp_path):
+    x = RNG.standard_normal((4, 8, 8, 1)).astype("float32")
+    ours, theirs = _subclassed(xcnn), _subclassed(keras)
+    theirs(x)
+    assert ours(x).shape == (4, 3)  # traced at the first data
+    assert ours.name.startswith("net") and ours.count_params() == theirs.count_params() == 151
+    ours.set_weights(theirs.get_weights())
+    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    # the dropout follows the model: on in training mode, off in inference
+    assert [type(layer).__name__ for layer in ours.layers][-2] == "Dropout"
+    np.testing.assert_array_equal(ours(x), ours(x))
+    assert not np.allclose(ours(x, training=True), ours(x))
+    ours.compile("sgd", "sparse_categorical_crossentropy")
+    ours.fit(x, np.array([0, 1, 2, 0]), verbose=0)
+    ours.save(tmp_path / "net.safetensors")
+    again = xcnn.models.load_model(tmp_path / "net.safetensors")  # the graph, as a functional model
+    np.testing.assert_allclose(again.predict(x, verbose=0), ours.predict(x, verbose=0), rtol=1e-6)
+    built = _subclassed(xcnn)
+    built.build((None, 8, 8, 1))
+    assert built.output_shape == (None, 3)
+
+
+def test_a_subclassed_call_that_is_no_graph_of_layers_is_named():
+    class Arithmetic(xcnn.Model):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = layers.Dense(2), layers.Dense(2)
+
+        def call(self, x):
+            return self.a(x) + self.b(x)
+
+    with pytest.raises(TypeError, match="model arithmetic: xcnn runs call\\(\\) once on a symbolic Input"):
+        Arithmetic().predict(np.ones((2, 3)), verbose=0)
+
+    class Shared(xcnn.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = layers.Dense(3)
+
+        def call(self, x):
+            return self.dense(self.dense(x))
+
+    with pytest.raises(ValueError, match="each applied once .* already used in a model"):
+        Shared().predict(np.ones((2, 3)), verbose=0)

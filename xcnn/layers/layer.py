@@ -43,6 +43,21 @@ def _shape(shape, name="shape"):
     return shape
 
 
+class _FollowsTheModel:
+    """The `training` a subclassed model's `call` is traced with (see `xcnn.models.Model.call`):
+    true, so that training-only branches are wired in, and a layer called with it runs as the
+    model does, in training mode in `fit` and in inference mode in `predict`."""
+
+    def __bool__(self):
+        return True
+
+    def __repr__(self):
+        return "<training: as the model runs>"
+
+
+FOLLOWS_THE_MODEL = _FollowsTheModel()
+
+
 class Rewrite(NamedTuple):
     """How a model's execution plan runs one layer (see `xcnn.models.graph`).
 
@@ -214,7 +229,7 @@ class Layer:
                 f"layer {self.name} must be called on the outputs of Input(...) or other layers, or on "
                 "arrays, not a mix of them"
             )
-        if training is not None:
+        if training is not None and training is not FOLLOWS_THE_MODEL:
             raise TypeError(
                 f"layer {self.name}: training= is for calls on arrays; in a model a layer runs in training "
                 "mode in fit and in inference mode in predict and evaluate"

@@ -7,6 +7,7 @@ stored in `xcnn.models.saving`.
 from __future__ import annotations
 
 import collections
+import inspect
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -22,7 +23,8 @@ from ..activations import is_named
 from .._checks import whole_number
 from .._typing import Device
 from ..distribution import chief_writes
-from ..layers import InputLayer, Layer, SymbolicTensor
+from ..layers import Input, InputLayer, Layer, SymbolicTensor
+from ..layers.layer import FOLLOWS_THE_MODEL, _auto_name, _shape
 from .graph import _topological, _work_saving_rewrites
 from .trainer import Trainer
 
@@ -75,7 +77,13 @@ class Model(Trainer):
     ) -> None:
         if dtype not in ("float32", "float64"):
             raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
-        self.name = name or ("sequential" if self._sequential else "functional")
+        self.name = name or (
+            "sequential"
+            if self._sequential
+            else _auto_name(type(self).__name__)
+            if self._traces_call()
+            else "functional"
+        )
         self.backend = backend or B.get_backend()
         B.namespace(self.backend)  # fails early with a clear message if unavailable
         self.device = B.device_of(self.backend, device)
@@ -287,6 +295,96 @@ class Model(Trainer):
     def _ensure_built(self):
         if not self.built:
             raise ValueError(f"model {self.name} has no inputs yet; give the first layer input_shape=...")
+
+    # --- subclassed models -------------------------------------------------------------------
+    def call(self, inputs: Any, training: bool | None = None) -> Any:
+        """The model's forward, as Keras's `Model.call`: override it in a subclass.
+
+        A subclass that creates its layers in `__init__` and applies them in `call` (Keras's
+        subclassing API) gets its graph from one symbolic run of `call` on an `Input` of the
+        first data's shape (or `build(input_shape)`'s): xcnn computes every gradient itself,
+        layer by layer, so `call` must compute its output with xcnn layers only (arithmetic on
+        tensors as `layers.Add`, `layers.Multiply`, ...; each layer object applied once), and
+        the result trains, saves and loads as the equivalent functional model. On the base
+        class, `call` runs the model's graph on arrays, as `model(inputs, training)`.
+
+        Args:
+            inputs: A batch of arrays (or, while it is traced, the symbolic input).
+            training: Run in training mode (dropout, augmentation, batch statistics).
+
+        Returns:
+            The output batch.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn import layers
+            >>> from xcnn.models import Model
+            >>> class TwoLayers(Model):
+            ...     def __init__(self):
+            ...         super().__init__(seed=0)
+            ...         self.hidden = layers.Dense(4, activation="relu")
+            ...         self.out = layers.Dense(2, activation="softmax")
+            ...     def call(self, inputs, training=None):
+            ...         return self.out(self.hidden(inputs))
+            >>> model = TwoLayers()
+            >>> model.predict(np.ones((3, 5)), verbose=0).shape, model.count_params()
+            ((3, 2), 34)
+        """
+        return self(inputs, bool(training))
+
+    def build(self, input_shape: Sequence[int | None]) -> None:
+        """Build the model for inputs of `input_shape`, batch axis first, as Keras's `build`.
+
+        A `Sequential` without an `Input` and a subclassed model (see `call`) get their graph
+        and weights here instead of at the first data; a built model keeps its own.
+
+        Args:
+            input_shape: `(None, *sample_shape)` (the batch size is not used).
+
+        Raises:
+            ValueError: If the shape is empty, or a built model's input differs.
+
+        Examples:
+            >>> from xcnn.layers import Dense
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Dense(2)])
+            >>> model.build((None, 5))
+            >>> model.count_params()
+            12
+        """
+        shape = tuple(input_shape)
+        if len(shape) < 2:
+            raise ValueError(f"input_shape must be (batch, *sample_shape), e.g. (None, 28, 28, 1), got {shape}")
+        sample = _shape(shape[1:], "input_shape[1:]")
+        if self.built:
+            if sample != self._input.item_shape:
+                raise ValueError(f"model {self.name} is built for inputs {self.input_shape}, got {shape}")
+            return
+        if self._sequential:
+            self._build_from_shape(sample)  # type: ignore[attr-defined]  # Sequential's
+        elif self._traces_call():
+            self._build_by_tracing(sample)
+        else:
+            self._ensure_built()
+
+    def _traces_call(self) -> bool:
+        """Whether this is a subclass with a `call` of its own (Keras's subclassing API)."""
+        return not self._sequential and type(self).call is not Model.call
+
+    def _build_by_tracing(self, sample_shape):
+        inputs = Input(sample_shape)
+        takes_training = "training" in inspect.signature(self.call).parameters
+        try:
+            outputs = self.call(inputs, training=FOLLOWS_THE_MODEL) if takes_training else self.call(inputs)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(
+                f"model {self.name}: xcnn runs call() once on a symbolic Input to get the graph, so it must "
+                "compute its output with xcnn layers, each applied once (tensor arithmetic as layers.Add, "
+                f"layers.Multiply, ...): {exc}"
+            ) from exc
+        if not isinstance(outputs, SymbolicTensor):
+            raise TypeError(f"model {self.name}: call() must return a layer's output, got {type(outputs).__name__}")
+        self._set_graph(inputs, outputs)
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         """The layer called `name`, or the one at `index` in `layers`.

@@ -125,6 +125,10 @@ class Trainer:
 
         def _use_step_rng(self, rng: B.Generator) -> None: ...
 
+        def _traces_call(self) -> bool: ...
+
+        def _build_by_tracing(self, sample_shape: tuple[int, ...]) -> None: ...
+
     def _pass_scope(self):
         """Context of one forward or backward pass: on NumPy, the BLAS held at one thread once a
         pass has run the convolutions' image groups (see `xcnn.ops._parallel`)."""
@@ -274,6 +278,8 @@ class Trainer:
             if not self._pending:
                 raise ValueError(f"model {self.name} has no layers: add layers before running it on data")
             self._build_from_shape(tuple(x.shape[1:]))
+        elif not self.built and self._traces_call():
+            self._build_by_tracing(tuple(x.shape[1:]))
         self._ensure_built()
         expected = self._input.item_shape
         if tuple(x.shape[1:]) != expected:
