@@ -145,3 +145,107 @@ def plot_model(model: Model, to_file: str = "model.png", show_shapes: bool = Tru
     from .plot import plot_model as draw
 
     return draw(model, to_file=to_file, show_shapes=show_shapes)
+
+
+class PyDataset:
+    """A data set served a batch at a time, as Keras's `keras.utils.PyDataset` (alias `Sequence`).
+
+    Subclass it with `__len__` (the batches in an epoch) and `__getitem__(index)` returning
+    `(x, y)` or `(x, y, sample_weight)` batches (`x` alone for `predict`), and optionally
+    `on_epoch_end()`; pass an instance to `fit`, `evaluate` or `predict` (`shuffle=True` in `fit`
+    permutes the batch order). xcnn reads the batches in order in the calling thread:
+    `workers` and `use_multiprocessing` are accepted for Keras's scripts and warned about when
+    they ask for more, as xcnn does not use them.
+
+    Args:
+        workers: Keras's count of loader threads or processes (xcnn uses none).
+        use_multiprocessing: Keras's choice of processes over threads (xcnn uses neither).
+        max_queue_size: Keras's queue of prepared batches (xcnn prepares one at a time).
+
+    Raises:
+        ValueError: If `workers` or `max_queue_size` is not a whole number >= 1.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> from xcnn.utils import PyDataset
+        >>> class Batches(PyDataset):
+        ...     def __len__(self):
+        ...         return 3
+        ...     def __getitem__(self, index):
+        ...         return np.full((2, 3), index, "float32"), np.array([0, 1])
+        >>> model = Sequential([Input((3,)), Dense(2, activation="softmax")], seed=0)
+        >>> model.compile("sgd", "sparse_categorical_crossentropy")
+        >>> len(model.fit(Batches(), epochs=2, verbose=0).history["loss"])
+        2
+    """
+
+    def __init__(self, workers: int = 1, use_multiprocessing: bool = False, max_queue_size: int = 10) -> None:
+        from ._checks import positive_int
+
+        self.workers = positive_int(workers, "workers")
+        self.use_multiprocessing = bool(use_multiprocessing)
+        self.max_queue_size = positive_int(max_queue_size, "max_queue_size")
+        if self.workers > 1 or self.use_multiprocessing:
+            import warnings
+
+            warnings.warn(
+                f"xcnn reads a PyDataset's batches in the calling thread: workers={self.workers} and "
+                f"use_multiprocessing={self.use_multiprocessing} are not used",
+                stacklevel=2,
+            )
+
+    def __len__(self) -> int:
+        """The number of batches in an epoch: a subclass's to give.
+
+        Raises:
+            NotImplementedError: Always, here.
+
+        Examples:
+            >>> from xcnn.utils import PyDataset
+            >>> hasattr(PyDataset, "__len__")
+            True
+        """
+        raise NotImplementedError(f"{type(self).__name__} must define __len__ (the batches in an epoch)")
+
+    def __getitem__(self, index: int) -> Any:
+        """Batch `index` as `(x, y)` or `(x, y, sample_weight)`: a subclass's to give.
+
+        Args:
+            index: From 0 to `len(self) - 1`.
+
+        Raises:
+            NotImplementedError: Always, here.
+
+        Examples:
+            >>> from xcnn.utils import PyDataset
+            >>> hasattr(PyDataset, "__getitem__")
+            True
+        """
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__(index) returning a batch")
+
+    def on_epoch_end(self) -> None:
+        """Called after each epoch of `fit` (nothing here; e.g. reshuffle the samples).
+
+        Examples:
+            >>> from xcnn.utils import PyDataset
+            >>> PyDataset().on_epoch_end()
+        """
+
+    @property
+    def num_batches(self) -> int:
+        """`len(self)`, Keras's name for it.
+
+        Examples:
+            >>> from xcnn.utils import PyDataset
+            >>> class Two(PyDataset):
+            ...     def __len__(self):
+            ...         return 2
+            >>> Two().num_batches
+            2
+        """
+        return len(self)
+
+
+Sequence = PyDataset  # Keras 2's name, still in keras.utils

@@ -31,7 +31,7 @@ NAMES = {
     ],
     "models": ["Sequential", "Model", "load_model"],
     "datasets": ["mnist", "fashion_mnist", "cifar10"],
-    "utils": ["to_categorical", "plot_model", "set_random_seed"],
+    "utils": ["to_categorical", "plot_model", "set_random_seed", "PyDataset", "Sequence"],
     "callbacks": ["Callback", "EarlyStopping", "History", "ModelCheckpoint"],
     "initializers": [
         "GlorotUniform",
@@ -62,7 +62,22 @@ NAMES = {
         "Add",
         "Concatenate",
         "RandomTranslation",
+        "Multiply",
+        "Subtract",
+        "Average",
+        "Maximum",
+        "Minimum",
+        "add",
+        "concatenate",
+        "Identity",
+        "Cropping2D",
+        "Permute",
+        "SpatialDropout2D",
+        "GaussianNoise",
+        "LayerNormalization",
     ],
+    "backend": ["image_data_format", "clear_session", "floatx", "epsilon"],
+    "config": ["image_data_format", "set_image_data_format", "floatx", "epsilon"],
 }
 
 
@@ -102,6 +117,16 @@ def test_keras_style_script_lines_work():
     np.testing.assert_array_equal(onehot, keras.utils.to_categorical([0, 2], 3))
     assert isinstance(keras_like.initializers.get("HeNormal"), type(keras_like.initializers.HeNormal()))
     assert keras_like.regularizers.L1L2(l2=0.5).get_config() == {"l1": 0.0, "l2": 0.5}
+
+
+def test_keras_settings_report_what_keras_reports_by_default():
+    for name in ("image_data_format", "floatx", "epsilon"):
+        assert getattr(xcnn.backend, name)() == getattr(keras.backend, name)()
+        assert getattr(xcnn.config, name)() == getattr(keras.config, name)()
+    with pytest.raises(ValueError, match="data_format must be 'channels_last'"):
+        xcnn.config.set_image_data_format("channels_first")
+    xcnn.backend.clear_session()
+    assert xcnn.layers.Dense(2).name == "dense"
 
 
 def test_set_random_seed_makes_models_reproducible(monkeypatch):
