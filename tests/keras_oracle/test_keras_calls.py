@@ -65,10 +65,15 @@ def test_an_unbuilt_sequential_called_on_a_tensor_wires_its_layers_in():
 
 def test_augmentation_looked_at_first_still_goes_into_the_model():
     # keras.io's "image classification from scratch": show augmented images, then build on them
-    augment = xcnn.Sequential([layers.RandomFlip("horizontal"), layers.RandomRotation(0.1)])
+    augment = xcnn.Sequential([layers.RandomFlip("horizontal", seed=1), layers.RandomRotation(0.1, seed=2)])
     images = RNG.uniform(size=(4, 8, 8, 1)).astype("float32")
     assert augment(images, training=True).shape == images.shape
-    np.testing.assert_array_equal(augment(images), images)  # inference: no augmentation
+    np.testing.assert_array_equal(augment(images, training=False), images)
+    # without training=, random augmentation layers augment, as Keras's (keras.io plots them so)
+    theirs = keras.Sequential([keras.layers.RandomFlip("horizontal"), keras.layers.RandomRotation(0.1)])
+    assert not np.allclose(keras.ops.convert_to_numpy(theirs(images)), images)
+    assert not np.allclose(augment(images), images)
+    assert np.array_equal(xcnn.Sequential([layers.Dropout(0.5)])(images), images)  # Dropout's default: inference
     inputs = xcnn.Input((8, 8, 1))
     outputs = layers.Dense(2, activation="softmax")(layers.Flatten()(augment(inputs)))
     model = xcnn.Model(inputs, outputs)
@@ -223,7 +228,7 @@ def test_a_subclassed_call_that_is_no_graph_of_layers_is_named():
             self.a, self.b = layers.Dense(2), layers.Dense(2)
 
         def call(self, x):
-            return self.a(x) + self.b(x)
+            return (self.a(x) + self.b(x)) * 2.0  # a + b is an Add layer; a number is not
 
     with pytest.raises(TypeError, match="model arithmetic: xcnn runs call\\(\\) once on a symbolic Input"):
         Arithmetic().predict(np.ones((2, 3)), verbose=0)
@@ -238,3 +243,41 @@ def test_a_subclassed_call_that_is_no_graph_of_layers_is_named():
 
     with pytest.raises(ValueError, match="each applied once .* already used in a model"):
         Shared().predict(np.ones((2, 3)), verbose=0)
+
+
+def _branched(k):
+    layers_ = k.layers
+    inputs = k.Input((6, 6, 2))
+    one = layers_.Conv2D(3, 1, name="one")(inputs)
+    three = layers_.Conv2D(3, 3, padding="same", name="three")(layers_.Conv2D(3, 1, name="reduce3")(inputs))
+    five = layers_.Conv2D(3, 3, padding="same", name="five_b")(
+        layers_.Conv2D(3, 3, padding="same", name="five_a")(layers_.Conv2D(3, 1, name="reduce5")(inputs))
+    )
+    joined = layers_.Concatenate(name="joined")([one, three, five, layers_.Conv2D(3, 1, name="late")(one)])
+    return k.Model(inputs, layers_.Dense(2, name="out")(layers_.Flatten(name="flat")(joined)))
+
+
+def test_branched_models_list_layers_and_weights_in_keras_order():
+    ours, theirs = _branched(xcnn), _branched(keras)
+    assert [layer.name for layer in ours.layers][1:] == [layer.name for layer in theirs.layers][1:]
+    # equal-shaped kernels of parallel branches: the flat list must not swap them
+    ours.set_weights(theirs.get_weights())
+    x = RNG.standard_normal((2, 6, 6, 2)).astype("float32")
+    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5, atol=1e-5)
+
+
+def test_arithmetic_on_symbolic_tensors_wires_merging_layers_as_keras():
+    x = RNG.standard_normal((2, 3)).astype("float32")
+    models = []
+    for k in (keras, xcnn):
+        inputs = k.Input((3,))
+        a, b = k.layers.Dense(3)(inputs), k.layers.Dense(3)(inputs)
+        models.append(k.Model(inputs, (a + inputs) * b - a))
+    theirs, ours = models
+    # Keras's arithmetic is ops outside model.layers; xcnn's is merging layers, without weights
+    assert {"Add", "Multiply", "Subtract"} <= {type(layer).__name__ for layer in ours.layers}
+    assert ours.count_params() == theirs.count_params()
+    ours.set_weights(theirs.get_weights())
+    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    with pytest.raises(TypeError, match="combines only with another layer's output .* layers.Rescaling"):
+        _ = xcnn.Input((3,)) * 0.5

@@ -123,6 +123,77 @@ class SymbolicTensor:
     def __repr__(self):
         return f"<SymbolicTensor shape={_shape_text(self.shape)} from {self.layer.name}>"
 
+    def _merged(self, layer_name, other):
+        """`layer_name()([self, other])`: Keras's `a + b` on its symbolic tensors, as a layer."""
+        if not isinstance(other, SymbolicTensor):
+            raise TypeError(
+                f"a symbolic tensor combines only with another layer's output (a + b is layers.Add()([a, b])), "
+                f"got {type(other).__name__}; scale or shift by a number with layers.Rescaling(scale, offset)"
+            )
+        from . import merging
+
+        return getattr(merging, layer_name)()([self, other])
+
+    def __add__(self, other: SymbolicTensor) -> SymbolicTensor:
+        """`a + b`: `layers.Add()([a, b])`, as on Keras's symbolic tensors.
+
+        Args:
+            other: Another layer's output, of a shape that broadcasts with this one.
+
+        Returns:
+            The sum's symbolic output.
+
+        Raises:
+            TypeError: If `other` is not a symbolic tensor.
+
+        Examples:
+            >>> from xcnn.layers import Dense, Input
+            >>> x = Input((3,))
+            >>> (Dense(2)(x) + Dense(2)(x)).layer.__class__.__name__
+            'Add'
+        """
+        return self._merged("Add", other)
+
+    def __sub__(self, other: SymbolicTensor) -> SymbolicTensor:
+        """`a - b`: `layers.Subtract()([a, b])`.
+
+        Args:
+            other: Another layer's output.
+
+        Returns:
+            The difference's symbolic output.
+
+        Raises:
+            TypeError: If `other` is not a symbolic tensor.
+
+        Examples:
+            >>> from xcnn.layers import Dense, Input
+            >>> x = Input((3,))
+            >>> (Dense(2)(x) - Dense(2)(x)).shape
+            (None, 2)
+        """
+        return self._merged("Subtract", other)
+
+    def __mul__(self, other: SymbolicTensor) -> SymbolicTensor:
+        """`a * b`: `layers.Multiply()([a, b])` (element-wise, broadcasting as Keras).
+
+        Args:
+            other: Another layer's output.
+
+        Returns:
+            The product's symbolic output.
+
+        Raises:
+            TypeError: If `other` is not a symbolic tensor.
+
+        Examples:
+            >>> from xcnn.layers import Dense, Input
+            >>> x = Input((3,))
+            >>> (Dense(2)(x) * Dense(2)(x)).shape
+            (None, 2)
+        """
+        return self._merged("Multiply", other)
+
 
 def _shape_text(shape):
     return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
@@ -153,6 +224,9 @@ class Layer:
     """
 
     multi_input = False
+    # the mode of a call on arrays without training= (and of model(x)): Keras's default of
+    # `call`, True for the random augmentation layers (a plot of `augment(images)` augments)
+    eager_training = False
 
     # set in __init__ and build; declared here for the type checker
     params: dict[str, Array]
@@ -201,8 +275,9 @@ class Layer:
         Args:
             inputs: Symbolic tensors, or arrays (a list of them for merging layers).
             training: For arrays: run in training mode (dropout drops, augmentation augments,
-                batch normalization uses the batch's statistics); default inference. Symbolic
-                calls take none: in a model a layer follows `fit` (training) and `predict`.
+                batch normalization uses the batch's statistics); default as Keras's: inference,
+                but training for the random augmentation layers. Symbolic calls take none: in a
+                model a layer follows `fit` (training) and `predict`.
 
         Returns:
             The layer's symbolic output, or its output array.
@@ -274,7 +349,7 @@ class Layer:
                 self.inbound = wired
         if self.rng is None:
             self.rng = B.rng(backend, None, arrays[0].device)
-        return self.forward(arrays, bool(training))
+        return self.forward(arrays, self.eager_training if training is None else bool(training))
 
     def compute_output_shape(self, input_shape: Any) -> Shape:
         """The shape of the core's output for inputs of `input_shape` (the identity here).

@@ -45,6 +45,8 @@ class RandomTranslation(Layer):
         (None, 8, 8, 1)
     """
 
+    eager_training = True  # called on arrays without training=, it augments, as Keras's
+
     _offsets: Any  # the last training step's shifts (rows, cols), or None
 
     def __init__(
@@ -316,6 +318,8 @@ class RandomFlip(Layer):
         (None, 4, 4, 1)
     """
 
+    eager_training = True  # called on arrays without training=, it augments, as Keras's
+
     def __init__(
         self,
         mode: str = "horizontal_and_vertical",
@@ -466,6 +470,8 @@ class RandomRotation(Layer):
         >>> model.output_shape
         (None, 4, 4, 1)
     """
+
+    eager_training = True  # called on arrays without training=, it augments, as Keras's
 
     def __init__(
         self,

@@ -8,21 +8,31 @@ from ..layers.layer import Rewrite
 
 
 def _topological(output):
-    """Layers feeding ``output`` in an order where each comes after all its inputs."""
-    order, seen, stack = [], set(), [(output.layer, False)]
+    """Layers feeding ``output``, each after all its inputs, in Keras's order (its
+    ``map_graph``): by depth, the longest path to the output, deepest first, and at one depth
+    in the order a depth-first walk from the output first meets them. `model.layers` and the
+    order of `get_weights` then match Keras's for any graph (a plain post-order put one branch
+    of a fork before the other, so equal-shaped weights of two branches swapped)."""
+    first_met, post_order, seen, stack = {}, [], set(), [(output.layer, False)]
     while stack:
         layer, expanded = stack.pop()
         if expanded:
-            order.append(layer)
+            post_order.append(layer)
             continue
         if id(layer) in seen:
             continue
         seen.add(id(layer))
+        first_met[id(layer)] = len(first_met)
         stack.append((layer, True))
         for t in reversed(layer.inbound or []):
             if id(t.layer) not in seen:
                 stack.append((t.layer, False))
-    return order
+    depth = {}
+    for layer in reversed(post_order):  # consumers before the layers they read
+        here = depth.setdefault(id(layer), 0)
+        for t in layer.inbound or []:
+            depth[id(t.layer)] = max(depth.get(id(t.layer), 0), here + 1)
+    return sorted(post_order, key=lambda layer: (-depth[id(layer)], first_met[id(layer)]))
 
 
 def _work_saving_rewrites(layers, output, enabled=True):

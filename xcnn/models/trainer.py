@@ -145,8 +145,9 @@ class Trainer:
         values = {id(self._input): x}
         plan = self._rewrites
         for layer in self._layers:
+            mode = layer.eager_training if training is None else training  # None: model(x) without training=
             values[id(layer.output)] = layer.forward(
-                [values[id(t)] for t in layer.inbound], training, plan.get(layer, NO_REWRITE)
+                [values[id(t)] for t in layer.inbound], mode, plan.get(layer, NO_REWRITE)
             )
         return values[id(self._output)]
 
@@ -809,7 +810,7 @@ class Trainer:
 
         return zeros(()), zeros((0, *self._output.item_shape))
 
-    def __call__(self, x: Any, training: bool = False) -> Any:
+    def __call__(self, x: Any, training: bool | None = None) -> Any:
         """Run the model on one batch, as Keras's `model(x)`.
 
         An unbuilt `Sequential` is built from the batch's shape first. Called on a symbolic
@@ -823,7 +824,8 @@ class Trainer:
         Args:
             x: One batch `(B, *input_shape)`, NumPy or the model's backend; or a symbolic tensor.
             training: Run in training mode (dropout drops, augmentation augments, batch
-                normalization uses the batch's statistics).
+                normalization uses the batch's statistics); default: each layer as Keras's
+                call does, inference but the random augmentation layers augmenting.
 
         Returns:
             `(B, *output_shape)` as an array of the model's backend on its device
@@ -858,7 +860,7 @@ class Trainer:
 
     @_on_model_device
     def _forward_on_device(self, x, training):
-        return self._forward(x, bool(training))
+        return self._forward(x, None if training is None else bool(training))
 
     def _wire_into_graph(self, tensor):
         if self.built and getattr(self, "_built_by_call", False) and self.optimizer is None:
