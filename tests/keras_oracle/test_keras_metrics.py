@@ -172,7 +172,18 @@ def test_metric_objects_survive_save_and_load(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "name", ["precision", "recall", "root_mean_squared_error", "Precision", "RootMeanSquaredError"]
+    "name",
+    [
+        "precision",
+        "recall",
+        "root_mean_squared_error",
+        "Precision",
+        "RootMeanSquaredError",
+        "mape",
+        "msle",
+        "MeanAbsolutePercentageError",
+        "MeanSquaredLogarithmicError",
+    ],
 )
 def test_new_metric_names_compile_and_log_as_keras(name):
     rng = np.random.default_rng(3)

@@ -111,6 +111,54 @@ class MeanAbsoluteError(MeanMetricWrapper):
         super().__init__(mean_absolute_error, name=name, dtype=dtype)
 
 
+class MeanAbsolutePercentageError(MeanMetricWrapper):
+    """The mean over samples of `losses.mean_absolute_percentage_error`, as Keras's metric.
+
+    Args:
+        name: The metric's name, its key in the logs.
+        dtype: Kept for Keras compatibility (the state takes the predictions' dtype).
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.metrics import MeanAbsolutePercentageError
+        >>> metric = MeanAbsolutePercentageError()
+        >>> metric.update_state(np.array([[1.0, 2.0]]), np.array([[1.5, 2.0]]))
+        >>> round(metric.result(), 4)
+        25.0
+    """
+
+    _direction = "down"
+
+    def __init__(self, name: str = "mean_absolute_percentage_error", dtype: DType | None = None) -> None:
+        from ..losses import mean_absolute_percentage_error
+
+        super().__init__(mean_absolute_percentage_error, name=name, dtype=dtype)
+
+
+class MeanSquaredLogarithmicError(MeanMetricWrapper):
+    """The mean over samples of `losses.mean_squared_logarithmic_error`, as Keras's metric.
+
+    Args:
+        name: The metric's name, its key in the logs.
+        dtype: Kept for Keras compatibility (the state takes the predictions' dtype).
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.metrics import MeanSquaredLogarithmicError
+        >>> metric = MeanSquaredLogarithmicError()
+        >>> metric.update_state(np.array([[0.0, 0.0]]), np.array([[np.e - 1.0, 0.0]]))
+        >>> round(metric.result(), 4)
+        0.5
+    """
+
+    _direction = "down"
+
+    def __init__(self, name: str = "mean_squared_logarithmic_error", dtype: DType | None = None) -> None:
+        from ..losses import mean_squared_logarithmic_error
+
+        super().__init__(mean_squared_logarithmic_error, name=name, dtype=dtype)
+
+
 def _squared_error(y_true, y_pred):
     """``(y_pred - y_true)**2`` per entry, ranks matched as Keras's RootMeanSquaredError matches them."""
     xp = array_namespace(y_pred)
