@@ -281,3 +281,22 @@ def test_arithmetic_on_symbolic_tensors_wires_merging_layers_as_keras():
     np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
     with pytest.raises(TypeError, match="combines only with another layer's output .* layers.Rescaling"):
         _ = xcnn.Input((3,)) * 0.5
+
+
+def test_a_keras_file_with_a_nested_augmentation_model_loads_written_out(tmp_path):
+    augment = keras.Sequential([keras.layers.RandomFlip("horizontal"), keras.layers.RandomRotation(0.1)])
+    inputs = keras.Input((8, 8, 1))
+    hidden = keras.layers.Conv2D(3, 3, name="conv")(keras.layers.Rescaling(1 / 255)(augment(inputs)))
+    theirs = keras.Model(inputs, keras.layers.Dense(2, name="out")(keras.layers.Flatten()(hidden)))
+    theirs.save(tmp_path / "augmented.keras")
+    ours = xcnn.models.load_model(tmp_path / "augmented.keras")
+    kinds = [type(layer).__name__ for layer in ours.layers]
+    assert kinds[1:4] == ["RandomFlip", "RandomRotation", "Rescaling"]
+    x = RNG.uniform(0, 255, size=(2, 8, 8, 1)).astype("float32")
+    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5, atol=1e-5)
+    # a nested model with weights has no place in the written-out graph: refused, not misread
+    block = keras.Sequential([keras.layers.Dense(3, name="inner")])
+    inputs = keras.Input((4,))
+    keras.Model(inputs, keras.layers.Dense(2)(block(inputs))).save(tmp_path / "block.keras")
+    with pytest.raises(ValueError, match="a nested model holds layers with weights \\(inner\\)"):
+        xcnn.models.load_model(tmp_path / "block.keras")

@@ -430,6 +430,7 @@ def model_from_keras_config(
         raise C.unsupported(where, f"its layers mix the dtypes {sorted(dtypes)}")
     dtype = dtypes.pop() if dtypes else "float32"
     outputs = {}  # layer name -> SymbolicTensor
+    nested: list[Layer] = []  # the layers of nested Sequential models, written out in the graph
     for entry in entries:
         layer_config = entry.get("config") or {}
         cls = entry.get("class_name")
@@ -439,8 +440,7 @@ def model_from_keras_config(
                 C.keras_input_shape(layer_config, layer_where), name=layer_config["name"]
             )
             continue
-        converter = C.KERAS_CLASSES.get(cls)
-        if converter is None:
+        if cls != "Sequential" and C.KERAS_CLASSES.get(cls) is None:
             raise C.unsupported(layer_where, f"xcnn has no {cls} layer (it converts {sorted(C.KERAS_CLASSES)})")
         if kind == "Sequential":
             if not outputs:  # a Sequential config without an InputLayer states its input shape elsewhere
@@ -454,23 +454,53 @@ def model_from_keras_config(
                 outputs[name] if name in outputs else _missing(name, layer_where)
                 for name in _inbound_names(entry, layer_where)
             ]
-        shapes = [t.item_shape for t in inputs]
-        try:
-            layer = converter.from_keras(layer_config, shapes[0])
-            outputs[layer.name] = layer(inputs if layer.multi_input else inputs[0])
-        except ValueError as exc:  # the converter's sentence names the layer; this names the file
-            raise ValueError(f"{where}: {exc}") from None
+        if cls == "Sequential":  # a nested model (data augmentation): its layers, written out here
+            tensor = inputs[0]
+            for inner in layer_config.get("layers") or []:
+                if inner.get("class_name") != "InputLayer":
+                    nested.append(_converted(inner, [tensor], f"{layer_where}: {inner.get('class_name')}", where))
+                    tensor = nested[-1].output
+            outputs[layer_config["name"]] = tensor
+            continue
+        layer = _converted(entry, inputs, layer_where, where)
+        outputs[layer.name] = layer.output
     if not outputs:
         raise C.unsupported(where, "it has no layers")
     kwargs: dict[str, Any] = {"backend": backend, "dtype": dtype, "name": body.get("name")}
     first = next(iter(outputs.values()))
+    model: Model
     if kind == "Sequential":
         model = Sequential(**kwargs)
         model._set_graph(first, list(outputs.values())[-1])
-        return model
-    input_name = _single(body.get("input_layers") or [], "inputs", where)
-    output_name = _single(body.get("output_layers") or [], "outputs", where)
-    return Model(outputs[input_name], outputs[output_name], **kwargs)
+    else:
+        input_name = _single(body.get("input_layers") or [], "inputs", where)
+        output_name = _single(body.get("output_layers") or [], "outputs", where)
+        model = Model(outputs[input_name], outputs[output_name], **kwargs)
+    weighted = [layer.name for layer in nested if layer._weight_slots]
+    if weighted:
+        # Keras keeps a nested model's weights under its own path, which a graph of the layers
+        # written out has no place for: only weightless ones (augmentation, rescaling) are read
+        raise C.unsupported(
+            where,
+            f"a nested model holds layers with weights ({', '.join(weighted)}); xcnn reads nested "
+            "models of weightless layers only (such as data augmentation)",
+        )
+    return model
+
+
+def _converted(entry, inputs, layer_where, where):
+    """The xcnn layer of one Keras layer entry, called on ``inputs`` (symbolic tensors)."""
+    converter = C.KERAS_CLASSES.get(entry.get("class_name"))
+    if converter is None:
+        raise C.unsupported(
+            layer_where, f"xcnn has no {entry.get('class_name')} layer (it converts {sorted(C.KERAS_CLASSES)})"
+        )
+    try:
+        layer = converter.from_keras(entry.get("config") or {}, inputs[0].item_shape)
+        layer(inputs if layer.multi_input else inputs[0])
+    except ValueError as exc:  # the converter's sentence names the layer; this names the file
+        raise ValueError(f"{where}: {exc}") from None
+    return layer
 
 
 def _missing(name, where):
