@@ -44,6 +44,17 @@ class ActivationFunction:
     name = "linear"
     changes_shape = False
 
+    @property
+    def __name__(self) -> str:
+        """The activation's name, as a Keras layer's `activation.__name__` (a function's) gives it.
+
+        Examples:
+            >>> from xcnn.layers import Dense
+            >>> Dense(2, activation="relu").activation.__name__
+            'relu'
+        """
+        return self.name
+
     def build(self, layer: Layer, shape: Shape, xp: Namespace, dtype: DType) -> None:
         """Add learnable parameters to `layer` (none here); the layer's `build` calls it.
 

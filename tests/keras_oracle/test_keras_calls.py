@@ -300,3 +300,11 @@ def test_a_keras_file_with_a_nested_augmentation_model_loads_written_out(tmp_pat
     keras.Model(inputs, keras.layers.Dense(2)(block(inputs))).save(tmp_path / "block.keras")
     with pytest.raises(ValueError, match="a nested model holds layers with weights \\(inner\\)"):
         xcnn.models.load_model(tmp_path / "block.keras")
+
+
+def test_a_layers_activation_has_keras_name():
+    for name in ("relu", "softmax", "sigmoid"):
+        assert (
+            layers.Dense(2, activation=name).activation.__name__
+            == keras.layers.Dense(2, activation=name).activation.__name__
+        )
