@@ -62,6 +62,7 @@ from xcnn.layers import (
     SyncBatchNormalization,
     RandomFlip,
     RandomRotation,
+    RandomZoom,
     RandomTranslation,
     Rescaling,
     Reshape,
@@ -221,6 +222,7 @@ STAGES = [
     lambda t: RandomFlip()(t),  # the model's per-step stream
     lambda t: RandomRotation(0.1, seed=3)(t),  # its own stream; bilinear, reflect
     lambda t: RandomRotation((-0.2, 0.1), fill_mode="constant", interpolation="nearest")(t),
+    lambda t: RandomZoom((-0.2, 0.3), (0.1, 0.2), fill_mode="wrap", seed=5)(t),
     lambda t: Conv2D(4, 3, padding="same", activation="relun", kernel_regularizer=regularizers.l1_l2(1e-4, 1e-4))(
         t
     ),  # 10x10x4

@@ -429,20 +429,30 @@ def test_model_trainable_freezes_every_layer():
 # --- resampling (RandomRotation) ----------------------------------------------------------------
 
 
+def _coordinates(kind, on_backend):
+    """Source coordinates of a rotation by large angles or a zoom by large factors (many
+    corners fall outside the image), on ``on_backend``."""
+    from xcnn import ops
+
+    if kind == "rotation":
+        angles = B.asarray(np.array([0.4, -2.0, 3.0]), on_backend, "float64")
+        return ops.rotation_coordinates(angles, (7, 6), B.namespace(on_backend).float64)
+    zooms = B.asarray(np.array([[0.3, 1.7], [1.9, 1.9], [0.55, 0.8]]), on_backend, "float64")
+    return ops.zoom_coordinates(zooms, (7, 6), B.namespace(on_backend).float64)
+
+
 @pytest.mark.parametrize("fill_mode", ["constant", "nearest", "wrap", "mirror", "reflect"])
 @pytest.mark.parametrize("interpolation", ["bilinear", "nearest"])
-def test_resample_backward_is_the_adjoint_and_backends_agree(backend, dtype, fill_mode, interpolation):
+@pytest.mark.parametrize("kind", ["rotation", "zoom"])
+def test_resample_backward_is_the_adjoint_and_backends_agree(backend, dtype, fill_mode, interpolation, kind):
     from xcnn import ops
 
     rng = np.random.default_rng(10)
     x, dy = rng.standard_normal((3, 7, 6, 2)), rng.standard_normal((3, 7, 6, 2))
-    angles = np.array([0.4, -2.0, 3.0])  # large angles: many corners fall outside the image
 
     def run(on_backend, dt):
         xb = B.asarray(x, on_backend, dt)
-        rows, cols = ops.rotation_coordinates(
-            B.asarray(angles, on_backend, "float64"), (7, 6), B.namespace(on_backend).float64
-        )
+        rows, cols = _coordinates(kind, on_backend)
         plan = ops.sampling_plan(x.shape, rows, cols, interpolation, fill_mode)
         y = ops.resample(xb, plan, (7, 6), 0.0)
         return B.to_numpy(y), B.to_numpy(ops.resample_backward(B.asarray(dy, on_backend, dt), plan, x.shape))
@@ -454,7 +464,7 @@ def test_resample_backward_is_the_adjoint_and_backends_agree(backend, dtype, fil
     # <resample(x), dy> == <x, resample_backward(dy)> (fill 0 makes the map linear)
     assert np.sum(y64 * dy) == pytest.approx(np.sum(x * dx64), rel=1e-12)
     # every source pixel's gradient is what the loops give
-    rows, cols = ops.rotation_coordinates(angles, (7, 6), np.float64)
+    rows, cols = _coordinates(kind, "numpy")
     plan = ops.sampling_plan(x.shape, rows, cols, interpolation, fill_mode)
     expected = np.zeros((3 * 7 * 6, 2))
     for flat, weight, inside in plan:
@@ -484,6 +494,35 @@ def test_random_rotation_rotates_in_training_only(backend):
     ):
         with pytest.raises(ValueError, match=message):
             RandomRotation(**bad)
+
+
+def test_random_zoom_zooms_in_training_only_by_factors_in_its_range(backend):
+    from xcnn import ops
+    from xcnn.layers import RandomZoom
+
+    x = np.random.default_rng(12).standard_normal((4, 8, 8, 1))
+    layer = RandomZoom((-0.3, -0.1), (0.2, 0.4), fill_mode="constant", seed=4)
+    model = _layer_model(layer, (8, 8, 1), backend, "float64", seed=0)
+    np.testing.assert_array_equal(model.predict(x), x)
+    out = B.to_numpy(layer.forward([B.asarray(x, backend, "float64")], True))
+    assert not np.allclose(out, x)
+    # the same draws, replayed: the output is the resampling at zoom_coordinates of them
+    model._use_step_rng(model._step_rng)
+    heights = B.to_numpy(layer.rng.uniform((4, 1), 0.7, 0.9, dtype="float64"))
+    widths = B.to_numpy(layer.rng.uniform((4, 1), 1.2, 1.4, dtype="float64"))
+    assert ((0.7 <= heights) & (heights <= 0.9)).all() and ((1.2 <= widths) & (widths <= 1.4)).all()
+    rows, cols = ops.zoom_coordinates(np.concatenate([heights, widths], axis=1), (8, 8), np.float64)
+    plan = ops.sampling_plan(x.shape, rows, cols, "bilinear", "constant")
+    np.testing.assert_allclose(out, ops.resample(x, plan, (8, 8), 0.0), rtol=1e-12, atol=1e-12)
+    for bad, message in (
+        ({"height_factor": "x"}, "height_factor must be a number or a pair"),
+        ({"height_factor": -1.0}, "must lie in \\(-1, 1\\]"),
+        ({"height_factor": 0.1, "width_factor": (0.1, 1.5)}, "width_factor must lie"),
+        ({"height_factor": 0.1, "fill_mode": "mirror"}, "fill_mode"),
+        ({"height_factor": 0.1, "interpolation": "cubic"}, "interpolation"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            RandomZoom(**bad)
 
 
 @pytest.mark.parametrize("rate", [0.3, 0.8])

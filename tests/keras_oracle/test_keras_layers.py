@@ -166,6 +166,35 @@ def test_rotation_resamples_as_keras(fill_mode, interpolation):
     np.testing.assert_allclose(ops.resample(x, plan, (7, 6), 0.7), expected, atol=1e-6)
 
 
+@pytest.mark.parametrize("fill_mode", ["reflect", "constant", "nearest", "wrap"])
+@pytest.mark.parametrize("interpolation", ["bilinear", "nearest"])
+def test_zoom_resamples_as_keras(fill_mode, interpolation):
+    from xcnn import ops
+
+    x = np.random.default_rng(1).standard_normal((3, 7, 6, 2))
+    zooms = np.array([[0.6, 1.3], [1.5, 1.5], [0.9, 0.75]])  # (height, width) per image
+    keras_layer = keras.layers.RandomZoom(0.5, fill_mode=fill_mode, interpolation=interpolation, fill_value=0.7)
+    transformation = {"height_zoom": torch.tensor(zooms[:, :1]), "width_zoom": torch.tensor(zooms[:, 1:])}
+    expected = keras_layer._zoom_inputs(torch.tensor(x), transformation, interpolation).numpy()
+    rows, cols = ops.zoom_coordinates(zooms, (7, 6), np.float64)
+    plan = ops.sampling_plan(x.shape, rows, cols, interpolation, fill_mode)
+    # Keras's affine_transform is float32 inside: ~2e-7 from the float64 values
+    np.testing.assert_allclose(ops.resample(x, plan, (7, 6), 0.7), expected, atol=2e-6)
+
+
+def test_random_zoom_config_follows_keras():
+    from xcnn.layers import RandomZoom
+
+    for args in ((0.2,), ((-0.3, 0.1), 0.2), ((0.1, -0.2), None)):
+        ours, theirs = RandomZoom(*args), keras.layers.RandomZoom(*args)
+        assert (ours.height_factor, ours.width_factor is None) == (
+            (theirs.height_lower, theirs.height_upper),
+            theirs.width_factor is None,
+        )
+        again = keras.layers.RandomZoom(**{k: v for k, v in ours.get_config().items() if k != "name"})
+        assert (again.height_lower, again.height_upper) == ours.height_factor
+
+
 # --- merging layers: several inputs, Keras's broadcasting, gradients through torch autograd ---
 
 MERGE_CASES = [  # (Keras layer name, input shapes without the batch axis)

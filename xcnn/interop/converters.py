@@ -58,6 +58,7 @@ from ..layers import (
     PReLU,
     RandomFlip,
     RandomRotation,
+    RandomZoom,
     RandomTranslation,
     ReLU,
     Rescaling,
@@ -1487,6 +1488,20 @@ class RandomRotationConverter(_IdentityAtInference):
     """
 
     xcnn_class = RandomRotation
+    keras_written: ClassVar[dict] = {"data_format": "channels_last"}
+
+
+@register
+class RandomZoomConverter(_IdentityAtInference):
+    """The converter of xcnn's `RandomZoom` layer (Keras `RandomZoom`).
+
+    Examples:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["RandomZoom"].keras_name
+        'RandomZoom'
+    """
+
+    xcnn_class = RandomZoom
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
 
 

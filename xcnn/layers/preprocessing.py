@@ -433,73 +433,19 @@ def _seed_arg(seed):
     return seed
 
 
-class RandomRotation(Layer):
-    """While training, rotates each image about its centre by a random angle; at inference images
-    pass unchanged.
-
-    The angle is drawn uniformly from `factor`, a fraction of a full turn (`0.1` means up to 36
-    degrees either way, a pair `(low, high)` a range), and images are resampled as Keras does.
-    Draws from the model's per-step random stream, or from its own stream when given `seed`. The
-    gradient w.r.t. the input is the resampling's adjoint.
-
-    Args:
-        factor: The largest angle as a fraction of a turn, or a range `(low, high)`.
-        fill_mode: `"reflect"`, `"constant"` (with `fill_value`), `"nearest"`, `"wrap"` or
-            `"mirror"`.
-        interpolation: `"bilinear"` or `"nearest"`.
-        seed: Seed of the layer's own random stream (default: the model's stream).
-        fill_value: The value outside the image with `fill_mode="constant"`.
-        name: The layer's name (default: a unique one from the class name).
-        input_shape: `(H, W, C)`, to build a `Sequential` without an `Input`.
-
-    Input shape:
-        `(N, H, W, C)`, float32 or float64.
-
-    Output shape:
-        The input's.
-
-    Raises:
-        ValueError: If `factor` is not a number or an ordered pair, `fill_mode` or
-            `interpolation` is unknown, `seed` is not a non-negative int, or (when called) the
-            input is not `(H, W, C)`.
-
-    Examples:
-        >>> from xcnn.layers import RandomRotation, Input
-        >>> from xcnn.models import Sequential
-        >>> model = Sequential([Input((4, 4, 1)), RandomRotation(0.1)])
-        >>> model.output_shape
-        (None, 4, 4, 1)
-    """
+class _Resampling(Layer):
+    """A random geometric augmentation: each image resampled at source coordinates drawn per
+    image in training (`_source_coordinates`), passed unchanged at inference; the gradient
+    w.r.t. the input is the resampling's adjoint. `fill_mode`, `interpolation`, `fill_value`
+    and `rng` are the subclass's."""
 
     eager_training = True  # called on arrays without training=, it augments, as Keras's
+    fill_mode: str
+    interpolation: str
+    fill_value: float
 
-    def __init__(
-        self,
-        factor: float | tuple[float, float],
-        fill_mode: str = "reflect",
-        interpolation: str = "bilinear",
-        seed: int | None = None,
-        fill_value: float = 0.0,
-        name: str | None = None,
-        input_shape: Sequence[int] | None = None,
-    ) -> None:
-        super().__init__(name, None, input_shape)
-        if isinstance(factor, (int, float)) and not isinstance(factor, bool):
-            low, high = -abs(float(factor)), abs(float(factor))
-        else:
-            try:
-                low, high = (float(f) for f in factor)  # type: ignore[union-attr]
-            except (TypeError, ValueError):
-                raise ValueError(f"factor must be a number or a pair (low, high), got {factor!r}") from None
-        if low > high:
-            raise ValueError(f"factor's low must not exceed its high, got {factor!r}")
-        if fill_mode not in ops.sampling.FILL_MODES:
-            raise ValueError(f"fill_mode must be one of {ops.sampling.FILL_MODES}, got {fill_mode!r}")
-        if interpolation not in ops.sampling.INTERPOLATIONS:
-            raise ValueError(f"interpolation must be one of {ops.sampling.INTERPOLATIONS}, got {interpolation!r}")
-        self.factor = (low, high)
-        self.fill_mode, self.interpolation = fill_mode, interpolation
-        self.seed, self.fill_value = _seed_arg(seed), float(fill_value)
+    def _source_coordinates(self, n: int, hw: tuple[int, int]) -> tuple[Array, Array] | None:
+        raise NotImplementedError
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         """The shape of the layer's output (before its activation) for inputs of the given shape.
@@ -544,12 +490,11 @@ class RandomRotation(Layer):
             (2, 4, 4, 1)
         """
         self._plan = None
-        if not training or self.factor == (0.0, 0.0):
-            return x
-        low, high = (2.0 * math.pi * f for f in self.factor)
         # coordinates in float64 so that which pixels a corner lands on does not depend on the dtype
-        angles = self.rng.uniform((x.shape[0],), low, high, dtype="float64")
-        rows, cols = ops.rotation_coordinates(angles, tuple(x.shape[1:3]), self.xp.float64)
+        coordinates = self._source_coordinates(x.shape[0], tuple(x.shape[1:3])) if training else None
+        if coordinates is None:
+            return x
+        rows, cols = coordinates
         self._plan = ops.sampling_plan(tuple(x.shape), rows, cols, self.interpolation, self.fill_mode)
         self._x_shape = tuple(x.shape)
         return ops.resample(x, self._plan, tuple(x.shape[1:3]), self.fill_value)
@@ -581,6 +526,80 @@ class RandomRotation(Layer):
             return dy
         return ops.resample_backward(dy, self._plan, self._x_shape)
 
+
+class RandomRotation(_Resampling):
+    """While training, rotates each image about its centre by a random angle; at inference images
+    pass unchanged.
+
+    The angle is drawn uniformly from `factor`, a fraction of a full turn (`0.1` means up to 36
+    degrees either way, a pair `(low, high)` a range), and images are resampled as Keras does.
+    Draws from the model's per-step random stream, or from its own stream when given `seed`. The
+    gradient w.r.t. the input is the resampling's adjoint.
+
+    Args:
+        factor: The largest angle as a fraction of a turn, or a range `(low, high)`.
+        fill_mode: `"reflect"`, `"constant"` (with `fill_value`), `"nearest"`, `"wrap"` or
+            `"mirror"`.
+        interpolation: `"bilinear"` or `"nearest"`.
+        seed: Seed of the layer's own random stream (default: the model's stream).
+        fill_value: The value outside the image with `fill_mode="constant"`.
+        name: The layer's name (default: a unique one from the class name).
+        input_shape: `(H, W, C)`, to build a `Sequential` without an `Input`.
+
+    Input shape:
+        `(N, H, W, C)`, float32 or float64.
+
+    Output shape:
+        The input's.
+
+    Raises:
+        ValueError: If `factor` is not a number or an ordered pair, `fill_mode` or
+            `interpolation` is unknown, `seed` is not a non-negative int, or (when called) the
+            input is not `(H, W, C)`.
+
+    Examples:
+        >>> from xcnn.layers import RandomRotation, Input
+        >>> from xcnn.models import Sequential
+        >>> model = Sequential([Input((4, 4, 1)), RandomRotation(0.1)])
+        >>> model.output_shape
+        (None, 4, 4, 1)
+    """
+
+    def __init__(
+        self,
+        factor: float | tuple[float, float],
+        fill_mode: str = "reflect",
+        interpolation: str = "bilinear",
+        seed: int | None = None,
+        fill_value: float = 0.0,
+        name: str | None = None,
+        input_shape: Sequence[int] | None = None,
+    ) -> None:
+        super().__init__(name, None, input_shape)
+        if isinstance(factor, (int, float)) and not isinstance(factor, bool):
+            low, high = -abs(float(factor)), abs(float(factor))
+        else:
+            try:
+                low, high = (float(f) for f in factor)  # type: ignore[union-attr]
+            except (TypeError, ValueError):
+                raise ValueError(f"factor must be a number or a pair (low, high), got {factor!r}") from None
+        if low > high:
+            raise ValueError(f"factor's low must not exceed its high, got {factor!r}")
+        if fill_mode not in ops.sampling.FILL_MODES:
+            raise ValueError(f"fill_mode must be one of {ops.sampling.FILL_MODES}, got {fill_mode!r}")
+        if interpolation not in ops.sampling.INTERPOLATIONS:
+            raise ValueError(f"interpolation must be one of {ops.sampling.INTERPOLATIONS}, got {interpolation!r}")
+        self.factor = (low, high)
+        self.fill_mode, self.interpolation = fill_mode, interpolation
+        self.seed, self.fill_value = _seed_arg(seed), float(fill_value)
+
+    def _source_coordinates(self, n, hw):
+        if self.factor == (0.0, 0.0):
+            return None
+        low, high = (2.0 * math.pi * f for f in self.factor)
+        angles = self.rng.uniform((n,), low, high, dtype="float64")
+        return ops.rotation_coordinates(angles, hw, self.xp.float64)
+
     def get_config(self) -> dict[str, Any]:
         """The layer's constructor arguments, as a saved model stores them.
 
@@ -600,3 +619,117 @@ class RandomRotation(Layer):
             "seed": self.seed,
             "fill_value": self.fill_value,
         }
+
+
+class RandomZoom(_Resampling):
+    """While training, zooms each image in or out about its centre by a random factor; at
+    inference images pass unchanged (Keras's `RandomZoom`).
+
+    The height factor is drawn uniformly from `1 + height_factor` (`0.2` means 0.8 to 1.2, a pair
+    `(low, high)` a range; above 1 zooms out, the image shrinking, below 1 in), the width factor
+    likewise from `width_factor`, or equal to the height's when it is `None` (the aspect kept).
+    Images are resampled as Keras does; draws come from the model's per-step random stream, or
+    from the layer's own stream when given `seed`. The gradient w.r.t. the input is the
+    resampling's adjoint.
+
+    Args:
+        height_factor: A number in (-1, 1] (the range `(-f, f)`), or a pair of them.
+        width_factor: The same for the width, or `None` to zoom both axes alike.
+        fill_mode: `"reflect"`, `"constant"` (with `fill_value`), `"nearest"` or `"wrap"`.
+        interpolation: `"bilinear"` or `"nearest"`.
+        seed: Seed of the layer's own random stream (default: the model's stream).
+        fill_value: The value outside the image with `fill_mode="constant"`.
+        name: The layer's name (default: a unique one from the class name).
+        input_shape: `(H, W, C)`, to build a `Sequential` without an `Input`.
+
+    Input shape:
+        `(N, H, W, C)`, float32 or float64.
+
+    Output shape:
+        The input's.
+
+    Raises:
+        ValueError: If a factor is not a number in (-1, 1] or a pair of them, `fill_mode` or
+            `interpolation` is unknown, `seed` is not a non-negative int, or (when called) the
+            input is not `(H, W, C)`.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.layers import RandomZoom
+        >>> images = np.random.default_rng(0).random((2, 6, 6, 1), dtype=np.float32)
+        >>> layer = RandomZoom(0.3, seed=1)
+        >>> layer(images, training=True).shape, bool((layer(images, training=False) == images).all())
+        ((2, 6, 6, 1), True)
+    """
+
+    def __init__(
+        self,
+        height_factor: float | tuple[float, float],
+        width_factor: float | tuple[float, float] | None = None,
+        fill_mode: str = "reflect",
+        interpolation: str = "bilinear",
+        seed: int | None = None,
+        fill_value: float = 0.0,
+        name: str | None = None,
+        input_shape: Sequence[int] | None = None,
+    ) -> None:
+        super().__init__(name, None, input_shape)
+        self.height_factor = _zoom_range(height_factor, "height_factor")
+        self.width_factor = None if width_factor is None else _zoom_range(width_factor, "width_factor")
+        if fill_mode not in ("reflect", "wrap", "constant", "nearest"):
+            raise ValueError(f"fill_mode must be one of ('reflect', 'wrap', 'constant', 'nearest'), got {fill_mode!r}")
+        if interpolation not in ops.sampling.INTERPOLATIONS:
+            raise ValueError(f"interpolation must be one of {ops.sampling.INTERPOLATIONS}, got {interpolation!r}")
+        self.fill_mode, self.interpolation = fill_mode, interpolation
+        self.seed, self.fill_value = _seed_arg(seed), float(fill_value)
+
+    def _source_coordinates(self, n, hw):
+        if self.height_factor == (0.0, 0.0) and self.width_factor in (None, (0.0, 0.0)):
+            return None
+        xp = self.xp
+        low, high = self.height_factor
+        heights = self.rng.uniform((n, 1), 1.0 + low, 1.0 + high, dtype="float64")
+        if self.width_factor is None:
+            widths = heights
+        else:
+            low, high = self.width_factor
+            widths = self.rng.uniform((n, 1), 1.0 + low, 1.0 + high, dtype="float64")
+        return ops.zoom_coordinates(xp.concat([heights, widths], axis=1), hw, xp.float64)
+
+    def get_config(self) -> dict[str, Any]:
+        """The layer's constructor arguments, as a saved model stores them.
+
+        Returns:
+            A dict of plain values (`name` included) that the constructor accepts.
+
+        Examples:
+            >>> from xcnn.layers import RandomZoom
+            >>> RandomZoom(0.2).get_config()['height_factor']
+            [-0.2, 0.2]
+        """
+        return {
+            **super().get_config(),
+            "height_factor": list(self.height_factor),
+            "width_factor": None if self.width_factor is None else list(self.width_factor),
+            "fill_mode": self.fill_mode,
+            "interpolation": self.interpolation,
+            "seed": self.seed,
+            "fill_value": self.fill_value,
+        }
+
+
+def _zoom_range(factor, name):
+    """``factor`` as Keras's RandomZoom reads it: ``f`` means ``(-|f|, |f|)``; each in (-1, 1]."""
+    if isinstance(factor, (int, float)) and not isinstance(factor, bool):
+        bounds = (-abs(float(factor)), abs(float(factor)))
+    elif (
+        isinstance(factor, (list, tuple))
+        and len(factor) == 2
+        and all(isinstance(f, (int, float)) and not isinstance(f, bool) for f in factor)
+    ):
+        bounds = tuple(sorted(float(f) for f in factor))
+    else:
+        raise ValueError(f"{name} must be a number or a pair of numbers in (-1, 1], got {factor!r}")
+    if not all(-1.0 < f <= 1.0 for f in bounds) or not all(math.isfinite(f) for f in bounds):
+        raise ValueError(f"{name} must lie in (-1, 1] (a zoom by 1 + factor), got {factor!r}")
+    return bounds

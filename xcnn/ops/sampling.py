@@ -219,3 +219,36 @@ def rotation_coordinates(angles: Array, hw: tuple[int, int], dtype: DType) -> tu
     cols = cos * col - sin * row + (cx - cx * cos + cy * sin)
     rows = sin * col + cos * row + (cy - cx * sin - cy * cos)
     return rows, cols
+
+
+def zoom_coordinates(zooms: Array, hw: tuple[int, int], dtype: DType) -> tuple[Array, Array]:
+    """Source `(rows, cols)` `(N, H, W)` of each output pixel of images zoomed by `zooms`.
+
+    As Keras's RandomZoom computes them: output pixel `(i, j)` reads `(zh*(i - cy) + cy,
+    zw*(j - cx) + cx)` about the centre `(cy, cx) = ((H-1)/2, (W-1)/2)`; a factor above 1 zooms
+    out (the image shrinks), below 1 in.
+
+    Args:
+        zooms: `(N, 2)`: each image's height and width factors, float, on any backend.
+        hw: The image size `(H, W)`.
+        dtype: The coordinates' float dtype.
+
+    Returns:
+        `(rows, cols)`, each `(N, H, W)`.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.ops.sampling import zoom_coordinates
+        >>> rows, cols = zoom_coordinates(np.array([[2.0, 1.0]]), (3, 3), np.float64)
+        >>> rows[0, :, 0].tolist(), cols[0, 0].tolist()  # twice as far from the centre row
+        ([-1.0, 1.0, 3.0], [0.0, 1.0, 2.0])
+    """
+    xp = array_namespace(zooms)
+    h, w = hw
+    zh, zw = xp.reshape(zooms[:, 0], (-1, 1, 1)), xp.reshape(zooms[:, 1], (-1, 1, 1))
+    cy, cx = 0.5 * (h - 1), 0.5 * (w - 1)
+    row = xp.reshape(xp.arange(h, dtype=dtype, device=zooms.device), (1, h, 1))
+    col = xp.reshape(xp.arange(w, dtype=dtype, device=zooms.device), (1, 1, w))
+    rows = zh * (row - cy) + cy + 0.0 * col
+    cols = zw * (col - cx) + cx + 0.0 * row
+    return rows, cols
