@@ -63,6 +63,7 @@ from xcnn.layers import (
     RandomFlip,
     RandomRotation,
     RandomZoom,
+    RandomContrast,
     RandomTranslation,
     Rescaling,
     Reshape,
@@ -223,6 +224,7 @@ STAGES = [
     lambda t: RandomRotation(0.1, seed=3)(t),  # its own stream; bilinear, reflect
     lambda t: RandomRotation((-0.2, 0.1), fill_mode="constant", interpolation="nearest")(t),
     lambda t: RandomZoom((-0.2, 0.3), (0.1, 0.2), fill_mode="wrap", seed=5)(t),
+    lambda t: RandomContrast((0.1, 0.4), value_range=(-1, 1))(t),
     lambda t: Conv2D(4, 3, padding="same", activation="relun", kernel_regularizer=regularizers.l1_l2(1e-4, 1e-4))(
         t
     ),  # 10x10x4

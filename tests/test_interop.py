@@ -46,6 +46,7 @@ from xcnn.layers import (
     RandomFlip,
     RandomRotation,
     RandomZoom,
+    RandomContrast,
     RandomTranslation,
     ReLU,
     Rescaling,
@@ -116,6 +117,7 @@ def _new_layers(x):
         RandomFlip("horizontal", seed=3)(Rescaling(0.5, 0.1)(x))
     )
     x = RandomZoom((-0.2, 0.3), 0.1, fill_mode="constant", interpolation="nearest", fill_value=0.5)(x)
+    x = RandomContrast((0.2, 0.5), value_range=(0, 1), seed=6)(x)
     x = Conv2D(6, 3, padding="same", dilation_rate=2, groups=3)(x)
     x = ZeroPadding2D(((1, 0), (0, 2)))(x)  # on NCHW in ONNX (every_kind_model pads NHWC too)
     x = DepthwiseConv2D(3, depth_multiplier=2, padding="same", activation="relu")(x)  # 12 channels

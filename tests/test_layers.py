@@ -525,6 +525,41 @@ def test_random_zoom_zooms_in_training_only_by_factors_in_its_range(backend):
             RandomZoom(**bad)
 
 
+def test_random_contrast_scales_deviations_clips_and_backpropagates(backend, dtype):
+    from xcnn.layers import RandomContrast
+
+    rng = np.random.default_rng(13)
+    x = rng.uniform(0.0, 1.0, (3, 4, 5, 2))
+    x[0, 0, 0, 0] = 0.98  # pushed past 1 by a contrast above 1: clipped, no gradient there
+    dy = rng.standard_normal(x.shape)
+    layer = RandomContrast((0.2, 0.6), value_range=(0, 1), seed=3)
+    model = _layer_model(layer, (4, 5, 2), backend, dtype, seed=0)
+    np.testing.assert_array_equal(model.predict(x), x.astype(dtype))  # inference: unchanged
+
+    def forward(values):
+        model._use_step_rng(model._step_rng)  # the seeded layer restarts its stream: the same draws
+        return B.to_numpy(layer.forward([B.asarray(values, backend, dtype)], True))
+
+    out = forward(x)
+    contrast = B.to_numpy(layer._contrast).reshape(-1, 1, 1, 1)
+    assert ((0.8 <= contrast) & (contrast <= 1.6)).all()
+    mean = x.mean(axis=(1, 2), keepdims=True)
+    assert_close(out, np.clip((x - mean) * contrast + mean, 0.0, 1.0), dtype)
+    assert out[0, 0, 0, 0] == 1.0 or contrast[0] < 1.02
+    dx = B.to_numpy(layer.backward(B.asarray(dy, backend, dtype))[0])
+    numerical = ref.numerical_gradient(lambda v: float(np.sum(forward(v).astype(np.float64) * dy)), x.copy(), 1e-6)
+    if dtype == "float64":
+        np.testing.assert_allclose(dx, numerical, rtol=1e-6, atol=1e-6)
+    for bad, message in (
+        ({"factor": 1.5}, "factor must lie in \\[0, 1\\]"),
+        ({"factor": (-0.1, 0.2)}, "factor must lie"),
+        ({"factor": "x"}, "factor must be a number"),
+        ({"factor": 0.2, "value_range": (1, 0)}, "value_range must be an increasing pair"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            RandomContrast(**bad)
+
+
 @pytest.mark.parametrize("rate", [0.3, 0.8])
 def test_dropout_scales_the_kept_inputs_by_one_over_the_keep_probability(backend, dtype, rate):
     # rates other than 0.5, where 1/rate and 1/(1 - rate) differ: the kept inputs are scaled by

@@ -182,6 +182,22 @@ def test_zoom_resamples_as_keras(fill_mode, interpolation):
     np.testing.assert_allclose(ops.resample(x, plan, (7, 6), 0.7), expected, atol=2e-6)
 
 
+def test_random_contrast_computes_and_reads_its_factor_as_keras():
+    from xcnn.layers import RandomContrast
+
+    x = np.random.default_rng(2).uniform(0, 255, (3, 5, 4, 2)).astype("float32")
+    contrast = np.array([0.7, 1.0, 1.45], dtype="float32").reshape(-1, 1, 1, 1)
+    theirs = keras.layers.RandomContrast(0.5)
+    expected = theirs.transform_images(torch.tensor(x), {"contrast_factor": torch.tensor(contrast)}).numpy()
+    mean = x.mean(axis=(1, 2), keepdims=True)
+    np.testing.assert_allclose(np.clip((x - mean) * contrast + mean, 0, 255), expected, rtol=1e-5, atol=1e-3)
+    for factor in (0.3, (0.1, 0.4)):  # a number reads as (0, f) in Keras 3: the contrast only grows
+        assert RandomContrast(factor).factor == tuple(float(f) for f in keras.layers.RandomContrast(factor).factor)
+    config = RandomContrast((0.1, 0.4), value_range=(0, 1)).get_config()
+    again = keras.layers.RandomContrast(**{k: v for k, v in config.items() if k != "name"})
+    assert tuple(again.factor) == (0.1, 0.4) and tuple(again.value_range) == (0.0, 1.0)
+
+
 def test_random_zoom_config_follows_keras():
     from xcnn.layers import RandomZoom
 

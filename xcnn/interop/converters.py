@@ -59,6 +59,7 @@ from ..layers import (
     RandomFlip,
     RandomRotation,
     RandomZoom,
+    RandomContrast,
     RandomTranslation,
     ReLU,
     Rescaling,
@@ -1502,6 +1503,20 @@ class RandomZoomConverter(_IdentityAtInference):
     """
 
     xcnn_class = RandomZoom
+    keras_written: ClassVar[dict] = {"data_format": "channels_last"}
+
+
+@register
+class RandomContrastConverter(_IdentityAtInference):
+    """The converter of xcnn's `RandomContrast` layer (Keras `RandomContrast`).
+
+    Examples:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["RandomContrast"].keras_name
+        'RandomContrast'
+    """
+
+    xcnn_class = RandomContrast
     keras_written: ClassVar[dict] = {"data_format": "channels_last"}
 
 

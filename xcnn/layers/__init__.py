@@ -29,7 +29,7 @@ from .merging import (
 )
 from .normalization import BatchNormalization, LayerNormalization
 from .pooling import AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D
-from .preprocessing import RandomFlip, RandomRotation, RandomTranslation, RandomZoom, Rescaling
+from .preprocessing import RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom, Rescaling
 from .regularization import Dropout, GaussianNoise, SpatialDropout2D
 from .reshaping import Cropping2D, Flatten, Identity, Permute, Reshape, UpSampling2D, ZeroPadding2D
 from .sync_batch_normalization import SyncBatchNormalization
@@ -65,6 +65,7 @@ LAYER_CLASSES = {
         Conv2DTranspose,
         RandomRotation,
         RandomZoom,
+        RandomContrast,
         GlobalAveragePooling2D,
         GlobalMaxPooling2D,
         SyncBatchNormalization,

@@ -733,3 +733,172 @@ def _zoom_range(factor, name):
     if not all(-1.0 < f <= 1.0 for f in bounds) or not all(math.isfinite(f) for f in bounds):
         raise ValueError(f"{name} must lie in (-1, 1] (a zoom by 1 + factor), got {factor!r}")
     return bounds
+
+
+class RandomContrast(Layer):
+    """While training, scales each image's deviations from its mean by a random factor and clips
+    to `value_range`; at inference images pass unchanged (Keras's `RandomContrast`).
+
+    Per image and channel, `y = clip((x - mean) * c + mean, *value_range)` with `mean` over the
+    image's pixels and `c` drawn per image, as Keras 3 draws it: uniformly from `[1 - low, 1 +
+    high]` for `factor=(low, high)` (each in [0, 1]), and from `[1, 1 + f]` for a number `f`
+    (Keras reads `f` as `(0, f)`, so a number only raises the contrast). Draws come from the
+    model's per-step random stream, or from the layer's own stream when given `seed`.
+
+    Args:
+        factor: A number in [0, 1], or a pair `(low, high)` of them.
+        value_range: `(lowest, highest)` value of the images (Keras's default `(0, 255)`).
+        seed: Seed of the layer's own random stream (default: the model's stream).
+        name: The layer's name (default: a unique one from the class name).
+        input_shape: `(H, W, C)`, to build a `Sequential` without an `Input`.
+
+    Input shape:
+        `(N, H, W, C)`, float32 or float64.
+
+    Output shape:
+        The input's.
+
+    Raises:
+        ValueError: If `factor` is not a number in [0, 1] or a pair of them, `value_range` is not
+            an increasing pair, `seed` is not a non-negative int, or (when called) the input is not
+            `(H, W, C)`.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.layers import RandomContrast
+        >>> images = np.full((2, 3, 3, 1), 100.0)
+        >>> images[:, 0, 0, 0] = 110.0
+        >>> out = RandomContrast(0.5, seed=0)(images, training=True)  # nothing reaches 0 or 255 here
+        >>> bool(np.allclose(out.mean(axis=(1, 2)), images.mean(axis=(1, 2)))), bool((out[:, 0, 0] >= 110).all())
+        (True, True)
+    """
+
+    eager_training = True  # called on arrays without training=, it augments, as Keras's
+
+    def __init__(
+        self,
+        factor: float | tuple[float, float],
+        value_range: tuple[float, float] = (0, 255),
+        seed: int | None = None,
+        name: str | None = None,
+        input_shape: Sequence[int] | None = None,
+    ) -> None:
+        super().__init__(name, None, input_shape)
+        if isinstance(factor, (int, float)) and not isinstance(factor, bool):
+            bounds = (0.0, float(factor))
+        elif (
+            isinstance(factor, (list, tuple))
+            and len(factor) == 2
+            and all(isinstance(f, (int, float)) and not isinstance(f, bool) for f in factor)
+        ):
+            low, high = sorted(float(f) for f in factor)
+            bounds = (low, high)
+        else:
+            raise ValueError(f"factor must be a number in [0, 1] or a pair of them, got {factor!r}")
+        if not all(0.0 <= f <= 1.0 for f in bounds):
+            raise ValueError(f"factor must lie in [0, 1] (a contrast of 1 - low to 1 + high), got {factor!r}")
+        try:
+            low, high = (float(v) for v in value_range)
+        except (TypeError, ValueError):
+            raise ValueError(f"value_range must be a pair (lowest, highest), got {value_range!r}") from None
+        if not low < high:
+            raise ValueError(f"value_range must be an increasing pair (lowest, highest), got {value_range!r}")
+        self.factor = bounds
+        self.value_range = (low, high)
+        self.seed = _seed_arg(seed)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """The shape of the layer's output (before its activation) for inputs of the given shape.
+
+        Args:
+            input_shape: The input shape without the batch axis, `(H, W, C)`.
+
+        Returns:
+            The output shape without the batch axis, `(H, W, C)`.
+
+        Raises:
+            ValueError: If the input is not `(H, W, C)`.
+
+        Examples:
+            >>> from xcnn.layers import RandomContrast
+            >>> RandomContrast(0.2).compute_output_shape((4, 4, 3))
+            (4, 4, 3)
+        """
+        if len(input_shape) != 3:
+            raise ValueError(f"{self.name} expects images (H, W, C), got input shape {input_shape}")
+        return input_shape
+
+    def call(self, x: Array, training: bool) -> Array:
+        """The forward pass of the layer's core (before its activation); keeps what `grad` needs.
+
+        Args:
+            x: The input batch, `(N, H, W, C)`, float32 or float64, on the layer's backend and device.
+            training: Whether this is a training step (the contrast changes only then).
+
+        Returns:
+            The output batch, `(N, H, W, C)`, in the input's dtype.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.layers import RandomContrast
+            >>> RandomContrast(0.2).call(np.ones((1, 2, 2, 1)), training=False).tolist()
+            [[[[1.0], [1.0]], [[1.0], [1.0]]]]
+        """
+        self._contrast = None
+        if not training:
+            return x
+        xp = self.xp
+        low, high = self.factor
+        contrast = self.rng.uniform((x.shape[0], 1, 1, 1), 1.0 - low, 1.0 + high, dtype=x.dtype)
+        mean = xp.mean(x, axis=(1, 2), keepdims=True)
+        y = (x - mean) * contrast + mean
+        self._contrast = contrast
+        self._inside = (y >= self.value_range[0]) & (y <= self.value_range[1])  # where no clip held it
+        # as two element-wise kernels: array-api-compat's clip indexes with a mask on torch (a sync)
+        return xp.minimum(xp.maximum(y, self.value_range[0]), self.value_range[1])
+
+    def grad(self, dy: Array, need_dx: bool) -> Array | None:
+        """The backward pass of the layer's core: the gradient w.r.t. its input.
+
+        `y = c*x + (1 - c)*mean(x)` where not clipped, so `dx = c*g + (1 - c)*mean(g)` with `g`
+        the output gradient where not clipped (zero where clipped), means over each image's
+        pixels.
+
+        Args:
+            dy: The gradient w.r.t. the output, `(N, H, W, C)`, in the forward's dtype.
+            need_dx: Whether the gradient w.r.t. the input is wanted (a model's first layer needs none).
+
+        Returns:
+            The gradient w.r.t. the input, `(N, H, W, C)` (may be `None` when `need_dx` is false).
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.layers import RandomContrast
+            >>> layer = RandomContrast(0.2)
+            >>> y = layer.call(np.ones((1, 2, 2, 1)), training=False)
+            >>> layer.grad(np.ones_like(y), need_dx=True).shape
+            (1, 2, 2, 1)
+        """
+        if not need_dx or self._contrast is None:
+            return dy
+        xp = self.xp
+        g = xp.where(self._inside, dy, xp.zeros_like(dy))
+        return self._contrast * g + (1.0 - self._contrast) * xp.mean(g, axis=(1, 2), keepdims=True)
+
+    def get_config(self) -> dict[str, Any]:
+        """The layer's constructor arguments, as a saved model stores them.
+
+        Returns:
+            A dict of plain values (`name` included) that the constructor accepts.
+
+        Examples:
+            >>> from xcnn.layers import RandomContrast
+            >>> RandomContrast(0.2).get_config()['factor']
+            [0.0, 0.2]
+        """
+        return {
+            **super().get_config(),
+            "factor": list(self.factor),
+            "value_range": list(self.value_range),
+            "seed": self.seed,
+        }
