@@ -64,6 +64,7 @@ from xcnn.layers import (
     RandomRotation,
     RandomZoom,
     RandomContrast,
+    Resizing,
     RandomTranslation,
     Rescaling,
     Reshape,
@@ -225,6 +226,8 @@ STAGES = [
     lambda t: RandomRotation((-0.2, 0.1), fill_mode="constant", interpolation="nearest")(t),
     lambda t: RandomZoom((-0.2, 0.3), (0.1, 0.2), fill_mode="wrap", seed=5)(t),
     lambda t: RandomContrast((0.1, 0.4), value_range=(-1, 1))(t),
+    lambda t: Resizing(13, 11)(t),  # 13x11
+    lambda t: Resizing(10, 10, interpolation="nearest")(t),  # 10x10 again
     lambda t: Conv2D(4, 3, padding="same", activation="relun", kernel_regularizer=regularizers.l1_l2(1e-4, 1e-4))(
         t
     ),  # 10x10x4

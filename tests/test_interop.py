@@ -47,6 +47,7 @@ from xcnn.layers import (
     RandomRotation,
     RandomZoom,
     RandomContrast,
+    Resizing,
     RandomTranslation,
     ReLU,
     Rescaling,
@@ -118,6 +119,8 @@ def _new_layers(x):
     )
     x = RandomZoom((-0.2, 0.3), 0.1, fill_mode="constant", interpolation="nearest", fill_value=0.5)(x)
     x = RandomContrast((0.2, 0.5), value_range=(0, 1), seed=6)(x)
+    x = Resizing(x.shape[1] + 3, x.shape[2] - 1)(x)
+    x = Resizing(x.shape[1] - 3, x.shape[2] + 1, interpolation="nearest")(x)
     x = Conv2D(6, 3, padding="same", dilation_rate=2, groups=3)(x)
     x = ZeroPadding2D(((1, 0), (0, 2)))(x)  # on NCHW in ONNX (every_kind_model pads NHWC too)
     x = DepthwiseConv2D(3, depth_multiplier=2, padding="same", activation="relu")(x)  # 12 channels

@@ -525,6 +525,21 @@ def test_random_zoom_zooms_in_training_only_by_factors_in_its_range(backend):
             RandomZoom(**bad)
 
 
+@pytest.mark.parametrize("interpolation", ["bilinear", "nearest"])
+def test_resizing_agrees_on_every_backend(backend, dtype, interpolation):
+    from xcnn.layers import Resizing
+
+    rng = np.random.default_rng(14)
+    x, dy = rng.standard_normal((2, 5, 6, 2)), rng.standard_normal((2, 8, 4, 2))
+    reference = Resizing(8, 4, interpolation=interpolation)
+    expected, expected_dx = reference(x), reference.grad(dy, True)
+    layer = Resizing(8, 4, interpolation=interpolation)
+    model = _layer_model(layer, (5, 6, 2), backend, dtype, seed=0)
+    assert_close(model.predict(x), expected, dtype)
+    layer.forward([B.asarray(x, backend, dtype)], True)
+    assert_close(B.to_numpy(layer.backward(B.asarray(dy, backend, dtype))[0]), expected_dx, dtype)
+
+
 def test_random_contrast_scales_deviations_clips_and_backpropagates(backend, dtype):
     from xcnn.layers import RandomContrast
 

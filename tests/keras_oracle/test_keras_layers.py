@@ -198,6 +198,32 @@ def test_random_contrast_computes_and_reads_its_factor_as_keras():
     assert tuple(again.factor) == (0.1, 0.4) and tuple(again.value_range) == (0.0, 1.0)
 
 
+@pytest.mark.parametrize("interpolation", ["bilinear", "nearest"])
+@pytest.mark.parametrize("size", [(3, 9), (14, 12), (7, 3), (4, 4)])  # shrink, grow, mixed, halve
+def test_resizing_computes_what_keras_computes_and_its_gradient_is_the_adjoint(interpolation, size):
+    from xcnn.layers import Resizing
+
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 7, 8, 3))
+    expected = keras.ops.convert_to_numpy(keras.layers.Resizing(*size, interpolation=interpolation)(x))
+    layer = Resizing(*size, interpolation=interpolation)
+    out = layer(x)
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
+    dy = rng.standard_normal(out.shape)
+    dx = layer.grad(dy, need_dx=True)
+    assert np.sum(out * dy) == pytest.approx(np.sum(x * dx), rel=1e-12)  # <R x, dy> = <x, R^T dy>
+    config = layer.get_config()
+    again = keras.layers.Resizing(**{k: v for k, v in config.items() if k != "name"})
+    assert (again.height, again.width, again.interpolation) == (*size, interpolation)
+    for bad, message in (
+        ({"height": 0, "width": 2}, "height must be a positive whole number"),
+        ({"height": 2, "width": 2, "crop_to_aspect_ratio": True}, "crop_to_aspect_ratio=True is not supported"),
+        ({"height": 2, "width": 2, "interpolation": "bicubic"}, "interpolation must be one of"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            Resizing(**bad)
+
+
 def test_random_zoom_config_follows_keras():
     from xcnn.layers import RandomZoom
 

@@ -60,6 +60,7 @@ from ..layers import (
     RandomRotation,
     RandomZoom,
     RandomContrast,
+    Resizing,
     RandomTranslation,
     ReLU,
     Rescaling,
@@ -1863,6 +1864,61 @@ class UpSampling2DConverter(LayerConverter):
             coordinate_transformation_mode="asymmetric",
             nearest_mode="floor",
         )
+
+
+@register
+class ResizingConverter(LayerConverter):
+    """ONNX's Resize at half-pixel centres, as xcnn's (and Keras-torch's) `Resizing`: linear, or
+    nearest rounding ties up, which is PyTorch's "nearest-exact".
+
+    Examples:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["Resizing"].keras_name
+        'Resizing'
+    """
+
+    xcnn_class = Resizing
+    keras_written: ClassVar[dict] = {"data_format": "channels_last"}
+
+    def onnx(self, layer: Any, g: OnnxGraph, inputs: list[Tensor]) -> Tensor:
+        """As `LayerConverter.onnx`: ONNX `Resize` with scales that give exactly the layer's size.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.interop.onnx_export import onnx_model, onnx_predict
+            >>> from xcnn.layers import Input, Resizing
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((7, 5, 2)), Resizing(3, 9)], seed=0)
+            >>> [node.op_type for node in onnx_model(model).graph.node]
+            ['Resize', 'Identity']
+            >>> x = np.random.default_rng(0).random((2, 7, 5, 2))
+            >>> np.allclose(onnx_predict(model, x), model.predict(x, verbose=0), atol=1e-5)
+            True
+        """
+        x = inputs[0]  # either layout: the scales follow the stored axes
+        height, width = x.shape[0], x.shape[1]
+        factors = [_resize_scale(height, layer.height), _resize_scale(width, layer.width)]
+        scales = [1.0, 1.0, *factors] if x.layout == "nchw" else [1.0, *factors, 1.0]
+        nearest = layer.interpolation == "nearest"
+        return g.op(
+            "Resize",
+            [x, "", g.const(np.asarray(scales, np.float32), f"{layer.name}_scales", dtype=np.float32)],
+            layer.compute_output_shape(x.shape),
+            x.layout,
+            mode="nearest" if nearest else "linear",
+            coordinate_transformation_mode="half_pixel",
+            **({"nearest_mode": "round_prefer_ceil"} if nearest else {}),
+        )
+
+
+def _resize_scale(size, out):
+    """The float32 scale ONNX's Resize turns into exactly ``out`` from ``size`` (it floors
+    ``size * scale``, in float32 or float64 depending on the runtime and the shape inference):
+    ``out / size``, stepped up by float32 ulps while either product falls short."""
+    scale = np.float32(out / size)
+    while np.floor(np.float32(size) * scale) < out or np.floor(float(size) * float(scale)) < out:
+        scale = np.nextafter(scale, np.float32(np.inf))
+    return float(scale)
 
 
 @register

@@ -29,7 +29,15 @@ from .merging import (
 )
 from .normalization import BatchNormalization, LayerNormalization
 from .pooling import AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D
-from .preprocessing import RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom, Rescaling
+from .preprocessing import (
+    RandomContrast,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+    Rescaling,
+    Resizing,
+)
 from .regularization import Dropout, GaussianNoise, SpatialDropout2D
 from .reshaping import Cropping2D, Flatten, Identity, Permute, Reshape, UpSampling2D, ZeroPadding2D
 from .sync_batch_normalization import SyncBatchNormalization
@@ -66,6 +74,7 @@ LAYER_CLASSES = {
         RandomRotation,
         RandomZoom,
         RandomContrast,
+        Resizing,
         GlobalAveragePooling2D,
         GlobalMaxPooling2D,
         SyncBatchNormalization,

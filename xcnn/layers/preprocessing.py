@@ -902,3 +902,160 @@ class RandomContrast(Layer):
             "value_range": list(self.value_range),
             "seed": self.seed,
         }
+
+
+class Resizing(Layer):
+    """Resizes images to `(height, width)`, in training and at inference (Keras's `Resizing`).
+
+    Bilinear or nearest sampling at half-pixel centres, as Keras computes it on its torch
+    backend (PyTorch's `interpolate`; no antialiasing when shrinking). The gradient w.r.t. the
+    input is the resampling's adjoint.
+
+    Args:
+        height: The output height.
+        width: The output width.
+        interpolation: `"bilinear"` or `"nearest"`.
+        crop_to_aspect_ratio: Keras's option to crop first; only `False` (xcnn resizes the whole
+            image).
+        pad_to_aspect_ratio: Keras's option to pad first; only `False`.
+        fill_mode: Keras's padding fill (used with `pad_to_aspect_ratio` only); `"constant"`.
+        fill_value: Keras's padding value (the same).
+        name: The layer's name (default: a unique one from the class name).
+        input_shape: `(H, W, C)`, to build a `Sequential` without an `Input`.
+
+    Input shape:
+        `(N, H, W, C)`, float32 or float64.
+
+    Output shape:
+        `(N, height, width, C)`.
+
+    Raises:
+        ValueError: If `height` or `width` is not a positive whole number, `interpolation` is
+            unknown, a crop or pad to the aspect ratio is asked for, or (when called) the input is
+            not `(H, W, C)`.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.layers import Resizing
+        >>> Resizing(2, 2)(np.arange(16.0).reshape(1, 4, 4, 1))[0, :, :, 0].tolist()  # means of 2x2 blocks
+        [[2.5, 4.5], [10.5, 12.5]]
+    """
+
+    def __init__(
+        self,
+        height: int,
+        width: int,
+        interpolation: str = "bilinear",
+        crop_to_aspect_ratio: bool = False,
+        pad_to_aspect_ratio: bool = False,
+        fill_mode: str = "constant",
+        fill_value: float = 0.0,
+        name: str | None = None,
+        input_shape: Sequence[int] | None = None,
+    ) -> None:
+        from .._checks import positive_int
+
+        super().__init__(name, None, input_shape)
+        self.height, self.width = positive_int(height, "height"), positive_int(width, "width")
+        if interpolation not in ops.sampling.INTERPOLATIONS:
+            raise ValueError(f"interpolation must be one of {ops.sampling.INTERPOLATIONS}, got {interpolation!r}")
+        for flag, value in (
+            ("crop_to_aspect_ratio", crop_to_aspect_ratio),
+            ("pad_to_aspect_ratio", pad_to_aspect_ratio),
+        ):
+            if value:
+                raise ValueError(f"{flag}=True is not supported: xcnn's Resizing resizes the whole image")
+        if fill_mode != "constant":
+            raise ValueError(f"fill_mode must be 'constant' (it pads only with pad_to_aspect_ratio), got {fill_mode!r}")
+        self.interpolation, self.fill_value = interpolation, float(fill_value)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """The shape of the layer's output (before its activation) for inputs of the given shape.
+
+        Args:
+            input_shape: The input shape without the batch axis, `(H, W, C)`.
+
+        Returns:
+            The output shape without the batch axis, `(height, width, C)`.
+
+        Raises:
+            ValueError: If the input is not `(H, W, C)`.
+
+        Examples:
+            >>> from xcnn.layers import Resizing
+            >>> Resizing(8, 6).compute_output_shape((4, 4, 3))
+            (8, 6, 3)
+        """
+        if len(input_shape) != 3:
+            raise ValueError(f"{self.name} expects images (H, W, C), got input shape {input_shape}")
+        return (self.height, self.width, input_shape[2])
+
+    def call(self, x: Array, training: bool) -> Array:
+        """The forward pass of the layer's core (before its activation); keeps what `grad` needs.
+
+        Args:
+            x: The input batch, `(N, H, W, C)`, float32 or float64, on the layer's backend and device.
+            training: Unused: resizing is the same in training and at inference.
+
+        Returns:
+            The output batch, `(N, height, width, C)`, in the input's dtype.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.layers import Resizing
+            >>> Resizing(4, 2, interpolation="nearest")(np.arange(4.0).reshape(1, 2, 2, 1))[0, :, :, 0].tolist()
+            [[0.0, 1.0], [0.0, 1.0], [2.0, 3.0], [2.0, 3.0]]
+        """
+        out_hw = (self.height, self.width)
+        rows, cols = ops.resize_coordinates(
+            self.xp, x.shape[0], tuple(x.shape[1:3]), out_hw, self.interpolation, x.device
+        )
+        self._plan = ops.sampling_plan(tuple(x.shape), rows, cols, self.interpolation, "nearest")
+        self._x_shape = tuple(x.shape)
+        return ops.resample(x, self._plan, out_hw, 0.0)
+
+    def grad(self, dy: Array, need_dx: bool) -> Array | None:
+        """The backward pass of the layer's core: the gradient w.r.t. its input.
+
+        `dy` is the gradient w.r.t. its output; call `call` first. The layer has no weights.
+
+        Args:
+            dy: The gradient w.r.t. the output, `(N, height, width, C)`, in the forward's dtype.
+            need_dx: Whether the gradient w.r.t. the input is wanted (a model's first layer needs none).
+
+        Returns:
+            The gradient w.r.t. the input, `(N, H, W, C)` (`None` when `need_dx` is false).
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.layers import Resizing
+            >>> layer = Resizing(2, 2)
+            >>> y = layer(np.ones((1, 4, 4, 1)))
+            >>> layer.grad(np.ones_like(y), need_dx=True).sum()  # each output's 1 spread over 4 inputs
+            np.float64(4.0)
+        """
+        if not need_dx:
+            return None
+        return ops.resample_backward(dy, self._plan, self._x_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        """The layer's constructor arguments, as a saved model stores them.
+
+        Returns:
+            A dict of plain values (`name` included) that the constructor accepts.
+
+        Examples:
+            >>> from xcnn.layers import Resizing
+            >>> Resizing(8, 6).get_config()['height']
+            8
+        """
+        return {
+            **super().get_config(),
+            "height": self.height,
+            "width": self.width,
+            "interpolation": self.interpolation,
+            "crop_to_aspect_ratio": False,
+            "pad_to_aspect_ratio": False,
+            "fill_mode": "constant",
+            "fill_value": self.fill_value,
+        }

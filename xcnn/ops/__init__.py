@@ -91,6 +91,13 @@ from .reshape import (
     zero_pad2d,
     zero_pad2d_backward,
 )
-from .sampling import resample, resample_backward, rotation_coordinates, sampling_plan, zoom_coordinates
+from .sampling import (
+    resample,
+    resample_backward,
+    resize_coordinates,
+    rotation_coordinates,
+    sampling_plan,
+    zoom_coordinates,
+)
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -9,7 +9,7 @@ takes differences of a (float64) running sum at each pixel's run.
 
 from __future__ import annotations
 
-from .._typing import Array, DType, Shape
+from .._typing import Array, DType, Namespace, Shape
 from ..backend import array_namespace
 
 FILL_MODES = ("constant", "nearest", "wrap", "mirror", "reflect")
@@ -251,4 +251,50 @@ def zoom_coordinates(zooms: Array, hw: tuple[int, int], dtype: DType) -> tuple[A
     col = xp.reshape(xp.arange(w, dtype=dtype, device=zooms.device), (1, 1, w))
     rows = zh * (row - cy) + cy + 0.0 * col
     cols = zw * (col - cx) + cx + 0.0 * row
+    return rows, cols
+
+
+def resize_coordinates(
+    xp: Namespace, n: int, in_hw: tuple[int, int], out_hw: tuple[int, int], interpolation: str, device: object
+) -> tuple[Array, Array]:
+    """Source `(rows, cols)` `(N, OH, OW)` of images resized from `in_hw` to `out_hw`, float64.
+
+    As Keras's `Resizing` (PyTorch's `interpolate` underneath): half-pixel centres, output
+    pixel `i` at `(i + 1/2) * H/OH - 1/2` for bilinear (sampled with fill mode `"nearest"`: the
+    edges repeat), and at `floor((i + 1/2) * H/OH)` for nearest ("nearest-exact").
+
+    Args:
+        xp: The namespace to make them with.
+        n: The number of images N.
+        in_hw: The input size `(H, W)`.
+        out_hw: The output size `(OH, OW)`.
+        interpolation: `"bilinear"` or `"nearest"`.
+        device: Where they are made.
+
+    Returns:
+        `(rows, cols)`, each `(N, OH, OW)`.
+
+    Raises:
+        ValueError: If `interpolation` is unknown.
+
+    Examples:
+        >>> from xcnn.backend import namespace
+        >>> from xcnn.ops.sampling import resize_coordinates
+        >>> xp = namespace("numpy")
+        >>> rows, cols = resize_coordinates(xp, 1, (4, 4), (2, 8), "bilinear", "cpu")
+        >>> rows[0, :, 0].tolist(), cols[0, 0, :3].tolist()
+        ([0.5, 2.5], [-0.25, 0.25, 0.75])
+        >>> resize_coordinates(xp, 1, (4, 4), (2, 2), "nearest", "cpu")[0][0, :, 0].tolist()
+        [1.0, 3.0]
+    """
+    if interpolation not in INTERPOLATIONS:
+        raise ValueError(f"interpolation must be one of {INTERPOLATIONS}, got {interpolation!r}")
+
+    def along(size, out):
+        centres = (xp.arange(out, dtype=xp.float64, device=device) + 0.5) * (size / out)
+        return xp.floor(centres) if interpolation == "nearest" else centres - 0.5
+
+    (h, w), (oh, ow) = in_hw, out_hw
+    rows = xp.broadcast_to(xp.reshape(along(h, oh), (1, oh, 1)), (n, oh, ow))
+    cols = xp.broadcast_to(xp.reshape(along(w, ow), (1, 1, ow)), (n, oh, ow))
     return rows, cols
