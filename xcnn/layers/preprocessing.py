@@ -12,7 +12,40 @@ from .layer import Layer
 from .._typing import Array, Shape
 
 
-class RandomTranslation(Layer):
+def _image_shape(layer, input_shape):
+    """``input_shape`` checked to be one image's ``(H, W, C)``: what the image layers take."""
+    if len(input_shape) != 3:
+        raise ValueError(f"{layer.name} expects images (H, W, C), got input shape {input_shape}")
+    return input_shape
+
+
+class _ImageAugmentation(Layer):
+    """A random augmentation of images `(N, H, W, C)` that keeps their shape; called on arrays
+    without `training=`, it augments, as Keras's (see `Layer.eager_training`)."""
+
+    eager_training = True
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """The shape of the layer's output (before its activation) for inputs of the given shape.
+
+        Args:
+            input_shape: The input shape without the batch axis, `(H, W, C)`.
+
+        Returns:
+            The output shape without the batch axis, `(H, W, C)`.
+
+        Raises:
+            ValueError: If the input is not `(H, W, C)`.
+
+        Examples:
+            >>> from xcnn.layers import RandomFlip
+            >>> RandomFlip().compute_output_shape((4, 4, 1))
+            (4, 4, 1)
+        """
+        return _image_shape(self, input_shape)
+
+
+class RandomTranslation(_ImageAugmentation):
     """Shifts each training image by a random whole number of pixels, filling the uncovered
     border with `fill_value`; at inference images pass unchanged.
 
@@ -45,8 +78,6 @@ class RandomTranslation(Layer):
         (None, 8, 8, 1)
     """
 
-    eager_training = True  # called on arrays without training=, it augments, as Keras's
-
     _offsets: Any  # the last training step's shifts (rows, cols), or None
 
     def __init__(
@@ -63,27 +94,6 @@ class RandomTranslation(Layer):
                 raise ValueError(f"{arg} must be a number in [0, 1), got {value!r}")
         self.height_factor, self.width_factor = float(height_factor), float(width_factor)
         self.fill_value = float(fill_value)
-
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        """The shape of the layer's output (before its activation) for inputs of the given shape.
-
-        Args:
-            input_shape: The input shape without the batch axis, `(H, W, C)`.
-
-        Returns:
-            The output shape without the batch axis, `(H, W, C)`.
-
-        Raises:
-            ValueError: If the input is not `(H, W, C)`.
-
-        Examples:
-            >>> from xcnn.layers import RandomTranslation
-            >>> RandomTranslation(0.1, 0.1).compute_output_shape((8, 8, 1))
-            (8, 8, 1)
-        """
-        if len(input_shape) != 3:
-            raise ValueError(f"{self.name} expects images (H, W, C), got input shape {input_shape}")
-        return input_shape
 
     def _reach(self, x):
         return round(self.height_factor * x.shape[1]), round(self.width_factor * x.shape[2])
@@ -286,7 +296,7 @@ class Rescaling(Layer):
 _FLIP_AXES = {"horizontal": (2,), "vertical": (1,), "horizontal_and_vertical": (2, 1)}
 
 
-class RandomFlip(Layer):
+class RandomFlip(_ImageAugmentation):
     """While training, flips each image at random with probability 1/2; at inference images pass
     unchanged.
 
@@ -318,8 +328,6 @@ class RandomFlip(Layer):
         (None, 4, 4, 1)
     """
 
-    eager_training = True  # called on arrays without training=, it augments, as Keras's
-
     def __init__(
         self,
         mode: str = "horizontal_and_vertical",
@@ -331,27 +339,6 @@ class RandomFlip(Layer):
         if mode not in _FLIP_AXES:
             raise ValueError(f"mode must be one of {sorted(_FLIP_AXES)}, got {mode!r}")
         self.mode, self.seed = mode, _seed_arg(seed)
-
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        """The shape of the layer's output (before its activation) for inputs of the given shape.
-
-        Args:
-            input_shape: The input shape without the batch axis, `(H, W, C)`.
-
-        Returns:
-            The output shape without the batch axis, `(H, W, C)`.
-
-        Raises:
-            ValueError: If the input is not `(H, W, C)`.
-
-        Examples:
-            >>> from xcnn.layers import RandomFlip
-            >>> RandomFlip("horizontal").compute_output_shape((4, 4, 1))
-            (4, 4, 1)
-        """
-        if len(input_shape) != 3:
-            raise ValueError(f"{self.name} expects images (H, W, C), got input shape {input_shape}")
-        return input_shape
 
     def call(self, x: Array, training: bool) -> Array:
         """The forward pass of the layer's core (before its activation); keeps what `grad` needs.
@@ -433,40 +420,18 @@ def _seed_arg(seed):
     return seed
 
 
-class _Resampling(Layer):
+class _Resampling(_ImageAugmentation):
     """A random geometric augmentation: each image resampled at source coordinates drawn per
     image in training (`_source_coordinates`), passed unchanged at inference; the gradient
     w.r.t. the input is the resampling's adjoint. `fill_mode`, `interpolation`, `fill_value`
     and `rng` are the subclass's."""
 
-    eager_training = True  # called on arrays without training=, it augments, as Keras's
     fill_mode: str
     interpolation: str
     fill_value: float
 
     def _source_coordinates(self, n: int, hw: tuple[int, int]) -> tuple[Array, Array] | None:
         raise NotImplementedError
-
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        """The shape of the layer's output (before its activation) for inputs of the given shape.
-
-        Args:
-            input_shape: The input shape without the batch axis, `(H, W, C)`.
-
-        Returns:
-            The output shape without the batch axis, `(H, W, C)`.
-
-        Raises:
-            ValueError: If the input is not `(H, W, C)`.
-
-        Examples:
-            >>> from xcnn.layers import RandomRotation
-            >>> RandomRotation(0.1).compute_output_shape((4, 4, 1))
-            (4, 4, 1)
-        """
-        if len(input_shape) != 3:
-            raise ValueError(f"{self.name} expects images (H, W, C), got input shape {input_shape}")
-        return input_shape
 
     def call(self, x: Array, training: bool) -> Array:
         """The forward pass of the layer's core (before its activation); keeps what `grad` needs.
@@ -735,7 +700,7 @@ def _zoom_range(factor, name):
     return bounds
 
 
-class RandomContrast(Layer):
+class RandomContrast(_ImageAugmentation):
     """While training, scales each image's deviations from its mean by a random factor and clips
     to `value_range`; at inference images pass unchanged (Keras's `RandomContrast`).
 
@@ -773,8 +738,6 @@ class RandomContrast(Layer):
         (True, True)
     """
 
-    eager_training = True  # called on arrays without training=, it augments, as Keras's
-
     def __init__(
         self,
         factor: float | tuple[float, float],
@@ -806,27 +769,6 @@ class RandomContrast(Layer):
         self.factor = bounds
         self.value_range = (low, high)
         self.seed = _seed_arg(seed)
-
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        """The shape of the layer's output (before its activation) for inputs of the given shape.
-
-        Args:
-            input_shape: The input shape without the batch axis, `(H, W, C)`.
-
-        Returns:
-            The output shape without the batch axis, `(H, W, C)`.
-
-        Raises:
-            ValueError: If the input is not `(H, W, C)`.
-
-        Examples:
-            >>> from xcnn.layers import RandomContrast
-            >>> RandomContrast(0.2).compute_output_shape((4, 4, 3))
-            (4, 4, 3)
-        """
-        if len(input_shape) != 3:
-            raise ValueError(f"{self.name} expects images (H, W, C), got input shape {input_shape}")
-        return input_shape
 
     def call(self, x: Array, training: bool) -> Array:
         """The forward pass of the layer's core (before its activation); keeps what `grad` needs.
@@ -986,9 +928,7 @@ class Resizing(Layer):
             >>> Resizing(8, 6).compute_output_shape((4, 4, 3))
             (8, 6, 3)
         """
-        if len(input_shape) != 3:
-            raise ValueError(f"{self.name} expects images (H, W, C), got input shape {input_shape}")
-        return (self.height, self.width, input_shape[2])
+        return (self.height, self.width, _image_shape(self, input_shape)[2])
 
     def call(self, x: Array, training: bool) -> Array:
         """The forward pass of the layer's core (before its activation); keeps what `grad` needs.
@@ -1007,11 +947,13 @@ class Resizing(Layer):
             [[0.0, 1.0], [0.0, 1.0], [2.0, 3.0], [2.0, 3.0]]
         """
         out_hw = (self.height, self.width)
-        rows, cols = ops.resize_coordinates(
-            self.xp, x.shape[0], tuple(x.shape[1:3]), out_hw, self.interpolation, x.device
-        )
-        self._plan = ops.sampling_plan(tuple(x.shape), rows, cols, self.interpolation, "nearest")
-        self._x_shape = tuple(x.shape)
+        key = (tuple(x.shape), B.device_key(x.device))
+        if getattr(self, "_plan_key", None) != key:  # the plan depends on shape and device alone: once each
+            rows, cols = ops.resize_coordinates(
+                self.xp, x.shape[0], tuple(x.shape[1:3]), out_hw, self.interpolation, x.device
+            )
+            self._plan = ops.sampling_plan(tuple(x.shape), rows, cols, self.interpolation, "nearest")
+            self._plan_key, self._x_shape = key, tuple(x.shape)
         return ops.resample(x, self._plan, out_hw, 0.0)
 
     def grad(self, dy: Array, need_dx: bool) -> Array | None:
