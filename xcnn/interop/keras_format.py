@@ -440,8 +440,6 @@ def model_from_keras_config(
                 C.keras_input_shape(layer_config, layer_where), name=layer_config["name"]
             )
             continue
-        if cls != "Sequential" and C.KERAS_CLASSES.get(cls) is None:
-            raise C.unsupported(layer_where, f"xcnn has no {cls} layer (it converts {sorted(C.KERAS_CLASSES)})")
         if kind == "Sequential":
             if not outputs:  # a Sequential config without an InputLayer states its input shape elsewhere
                 shape = body.get("build_input_shape") or (entry.get("build_config") or {}).get("input_shape")
