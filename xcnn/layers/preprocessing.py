@@ -8,15 +8,8 @@ import math
 
 from .. import backend as B
 from .. import ops
-from .layer import Layer
+from .layer import Layer, _require_rank
 from .._typing import Array, Shape
-
-
-def _image_shape(layer, input_shape):
-    """``input_shape`` checked to be one image's ``(H, W, C)``: what the image layers take."""
-    if len(input_shape) != 3:
-        raise ValueError(f"{layer.name} expects images (H, W, C), got input shape {input_shape}")
-    return input_shape
 
 
 class _ImageAugmentation(Layer):
@@ -42,7 +35,8 @@ class _ImageAugmentation(Layer):
             >>> RandomFlip().compute_output_shape((4, 4, 1))
             (4, 4, 1)
         """
-        return _image_shape(self, input_shape)
+        _require_rank(self, input_shape, 3, "(N, H, W, C)")
+        return input_shape
 
 
 class RandomTranslation(_ImageAugmentation):
@@ -928,7 +922,8 @@ class Resizing(Layer):
             >>> Resizing(8, 6).compute_output_shape((4, 4, 3))
             (8, 6, 3)
         """
-        return (self.height, self.width, _image_shape(self, input_shape)[2])
+        _require_rank(self, input_shape, 3, "(N, H, W, C)")
+        return (self.height, self.width, input_shape[2])
 
     def call(self, x: Array, training: bool) -> Array:
         """The forward pass of the layer's core (before its activation); keeps what `grad` needs.
