@@ -19,11 +19,15 @@ needs_mnist = pytest.mark.skipif(
 @needs_mnist
 def test_train_evaluate_predict_resume(tmp_path, capsys, monkeypatch):
     out = tmp_path / "run"
+    plt = sys.modules.get("matplotlib.pyplot")  # imported by the pictures, where matplotlib is installed
+    figures_before = plt.get_fignums() if plt else []
     assert cli.main(["train", "--limit", "300", "--epochs", "1", "--out", str(out), "--no-progress"]) == 0
     text = capsys.readouterr().out
     assert "Epoch 1/1" in text and "Test accuracy:" in text and "Total params: 78,560" in text
     for name in ("model.safetensors", "checkpoint.safetensors", "history.png", "misclassified.png", "history.json"):
         assert (out / name).exists(), name
+    plt = sys.modules.get("matplotlib.pyplot")
+    assert (plt.get_fignums() if plt else []) == figures_before  # the pictures are written and closed, not kept open
 
     assert cli.main(["evaluate", str(out / "model.safetensors"), "--limit", "200"]) == 0
     assert "accuracy" in capsys.readouterr().out

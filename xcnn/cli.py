@@ -435,10 +435,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     atomic_write(os.path.join(args.out, HISTORY), json.dumps(_strict(history), indent=1, allow_nan=False).encode())
     print(f"Test accuracy: {accuracy * 100:.2f} % (loss {loss:.4f}); total time {total:.1f} s")
     try:
+        import matplotlib.pyplot as plt
+
         from . import plot
 
-        plot.plot_history(history, to_file=os.path.join(args.out, "history.png"))
-        plot.plot_misclassified(model, xt, yt, to_file=os.path.join(args.out, "misclassified.png"))
+        for figure in (
+            plot.plot_history(history, to_file=os.path.join(args.out, "history.png")),
+            plot.plot_misclassified(model, xt, yt, to_file=os.path.join(args.out, "misclassified.png")),
+        ):
+            plt.close(figure)  # written; pyplot would otherwise keep it for the life of the process
         print(f"Wrote {args.out}/history.png, {args.out}/misclassified.png and {args.out}/{FINAL}")
     except ImportError as exc:
         print(f"Skipped the pictures: {exc}")
