@@ -938,6 +938,14 @@ def rng(backend: str | None = None, seed: int | None = None, device: Device | No
     return Generator(backend, seed, device)
 
 
-# Keras's `keras.backend` names a script asks for (`image_data_format()`, `clear_session()`):
-# xcnn's fixed choices, from `xcnn.config`
-from .config import clear_session, epsilon, floatx, image_data_format  # noqa: E402, F401
+# Keras's `keras.backend` names a script asks for (`image_data_format()`, `clear_session()`,
+# `set_floatx("float64")`), from `xcnn.config`
+from .config import (  # noqa: E402, F401
+    clear_session,
+    epsilon,
+    floatx,
+    image_data_format,
+    set_epsilon,
+    set_floatx,
+    set_image_data_format,
+)

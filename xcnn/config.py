@@ -2,8 +2,9 @@
 
 Scripts written for Keras ask these, e.g. `if keras.backend.image_data_format() == "channels_first":`,
 or call `keras.backend.clear_session()` between models. xcnn keeps one image layout (channels
-last) and sets the dtype per model (`Sequential(..., dtype=...)`), so these report xcnn's fixed
-choices; the setters accept what xcnn does and refuse the rest, naming the alternative.
+last) and one loss clip (`epsilon`), so those report xcnn's fixed choices and their setters
+refuse anything else, naming what is accepted; `set_floatx` sets the dtype of the models built
+after it (float32 or float64), as Keras's does.
 """
 
 from __future__ import annotations
@@ -42,20 +43,47 @@ def set_image_data_format(data_format: str) -> None:
         )
 
 
-def floatx() -> str:
-    """The default float dtype of a model's weights and activations: `"float32"`.
+_floatx = "float32"  # the dtype of models built without dtype=
 
-    A model takes another with `dtype="float64"`; there is no global setting.
+
+def floatx() -> str:
+    """The dtype of models built without `dtype=`: `"float32"` unless `set_floatx` changed it.
 
     Returns:
-        `"float32"`.
+        `"float32"` or `"float64"`.
 
     Examples:
         >>> from xcnn import config
         >>> config.floatx()
         'float32'
     """
-    return "float32"
+    return _floatx
+
+
+def set_floatx(value: str) -> None:
+    """Set the dtype of models built from now on without `dtype=`, as Keras's `set_floatx`.
+
+    Models already built keep theirs, and a model given `dtype=` takes that one.
+
+    Args:
+        value: `"float32"` or `"float64"`.
+
+    Raises:
+        ValueError: For any other value (xcnn computes in float32 or float64 only).
+
+    Examples:
+        >>> from xcnn import config
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> config.set_floatx("float64")
+        >>> Sequential([Input((3,)), Dense(2)]).dtype
+        'float64'
+        >>> config.set_floatx("float32")
+    """
+    global _floatx
+    if value not in ("float32", "float64"):
+        raise ValueError(f"floatx must be 'float32' or 'float64' (xcnn computes in these only), got {value!r}")
+    _floatx = value
 
 
 def epsilon() -> float:
@@ -72,6 +100,26 @@ def epsilon() -> float:
     from .ops.losses import EPSILON
 
     return EPSILON
+
+
+def set_epsilon(value: float) -> None:
+    """Keras's setter of `epsilon()`; xcnn's losses clip by a fixed `1e-07`.
+
+    Args:
+        value: `1e-07`, the value xcnn's losses use.
+
+    Raises:
+        ValueError: For any other value (the clip is a constant of `xcnn.ops`, which keep no
+            global state).
+
+    Examples:
+        >>> from xcnn import config
+        >>> config.set_epsilon(1e-7)
+    """
+    if value != epsilon():
+        raise ValueError(
+            f"epsilon must be {epsilon()!r}: xcnn's losses clip probabilities by this fixed value, got {value!r}"
+        )
 
 
 def clear_session() -> None:

@@ -75,9 +75,24 @@ NAMES = {
         "SpatialDropout2D",
         "GaussianNoise",
         "LayerNormalization",
+        "Convolution2D",
+        "Convolution2DTranspose",
+        "SeparableConvolution2D",
+        "MaxPool2D",
+        "AvgPool2D",
+        "GlobalAvgPool2D",
+        "GlobalMaxPool2D",
     ],
-    "backend": ["image_data_format", "clear_session", "floatx", "epsilon"],
-    "config": ["image_data_format", "set_image_data_format", "floatx", "epsilon"],
+    "backend": [
+        "image_data_format",
+        "set_image_data_format",
+        "clear_session",
+        "floatx",
+        "set_floatx",
+        "epsilon",
+        "set_epsilon",
+    ],
+    "config": ["image_data_format", "set_image_data_format", "floatx", "set_floatx", "epsilon", "set_epsilon"],
 }
 
 
@@ -92,6 +107,20 @@ def test_the_names_keras_scripts_use_exist_in_both(path):
     for name in NAMES[path]:
         assert hasattr(_resolve(keras, path), name), f"keras.{path}.{name} (the test's list is wrong)"
         assert hasattr(_resolve(xcnn, path), name), f"xcnn.{path}.{name} is missing"
+
+
+def test_keras_other_layer_names_are_the_same_classes_as_in_keras():
+    for alias, name in [
+        ("Convolution2D", "Conv2D"),
+        ("Convolution2DTranspose", "Conv2DTranspose"),
+        ("SeparableConvolution2D", "SeparableConv2D"),
+        ("MaxPool2D", "MaxPooling2D"),
+        ("AvgPool2D", "AveragePooling2D"),
+        ("GlobalAvgPool2D", "GlobalAveragePooling2D"),
+        ("GlobalMaxPool2D", "GlobalMaxPooling2D"),
+    ]:
+        assert getattr(keras.layers, alias) is getattr(keras.layers, name), alias  # the test's list is right
+        assert getattr(xcnn.layers, alias) is getattr(xcnn.layers, name), alias
 
 
 def test_import_xcnn_stays_light():
@@ -125,8 +154,29 @@ def test_keras_settings_report_what_keras_reports_by_default():
         assert getattr(xcnn.config, name)() == getattr(keras.config, name)()
     with pytest.raises(ValueError, match="data_format must be 'channels_last'"):
         xcnn.config.set_image_data_format("channels_first")
+    with pytest.raises(ValueError, match="epsilon must be 1e-07"):
+        xcnn.backend.set_epsilon(1e-3)
     xcnn.backend.clear_session()
     assert xcnn.layers.Dense(2).name == "dense"
+
+
+def test_set_floatx_sets_the_dtype_of_later_models_as_in_keras(monkeypatch):
+    monkeypatch.setattr(xcnn.config, "_floatx", "float32")  # put back afterwards
+    built_before = xcnn.Sequential([xcnn.Input((3,)), xcnn.layers.Dense(2)])
+    keras.backend.set_floatx("float64")
+    xcnn.backend.set_floatx("float64")
+    try:
+        kmodel = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+        model = xcnn.Sequential([xcnn.Input((3,)), xcnn.layers.Dense(2)])
+        x = np.ones((4, 3))
+        assert model.dtype == "float64" and model.get_weights()[0].dtype == kmodel.get_weights()[0].dtype
+        assert model.predict(x, verbose=0).dtype == np.float64
+        assert built_before.dtype == "float32"  # models already built keep theirs
+        assert xcnn.Sequential([xcnn.Input((3,)), xcnn.layers.Dense(2)], dtype="float32").dtype == "float32"
+    finally:
+        keras.backend.set_floatx("float32")
+    with pytest.raises(ValueError, match="floatx must be 'float32' or 'float64'.*'float16'"):
+        xcnn.config.set_floatx("float16")
 
 
 def test_set_random_seed_makes_models_reproducible(monkeypatch):

@@ -92,8 +92,24 @@ LAYER_CLASSES = {
     )
 }
 
+# Keras's other names for the same classes (`keras.layers.MaxPool2D is keras.layers.MaxPooling2D`)
+Convolution2D = Conv2D
+Convolution2DTranspose = Conv2DTranspose
+SeparableConvolution2D = SeparableConv2D
+MaxPool2D = MaxPooling2D
+AvgPool2D = AveragePooling2D
+GlobalAvgPool2D = GlobalAveragePooling2D
+GlobalMaxPool2D = GlobalMaxPooling2D
+
 # with Keras's function forms of the merging layers (build the layer, call it on the inputs)
 __all__ = [
+    "Convolution2D",
+    "Convolution2DTranspose",
+    "SeparableConvolution2D",
+    "MaxPool2D",
+    "AvgPool2D",
+    "GlobalAvgPool2D",
+    "GlobalMaxPool2D",
     "Layer",
     "SymbolicTensor",
     "Input",

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .. import backend as B
+from .. import config
 from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
@@ -38,7 +39,8 @@ class Model(Trainer):
         inputs: The model's input, the result of `xcnn.layers.Input(shape)` (one input).
         outputs: The output of the last layer, computed from `inputs` alone (one output).
         backend: A name from `xcnn.backend` (default: the global default).
-        dtype: `"float32"` (default) or `"float64"`: the weights' and computations' dtype.
+        dtype: `"float32"` or `"float64"`: the weights' and computations' dtype (default:
+            `xcnn.config.floatx()`, `"float32"` unless `set_floatx` changed it).
         seed: Seeds the initial weights (the same on every backend) and the per-step random
             numbers (dropout, shuffling); default: a fresh seed per model.
         name: The model's name (default: `"functional"`, or `"sequential"`).
@@ -70,11 +72,12 @@ class Model(Trainer):
         outputs: SymbolicTensor | None = None,
         *,
         backend: str | None = None,
-        dtype: str = "float32",
+        dtype: str | None = None,
         seed: int | None = None,
         name: str | None = None,
         device: Device | None = None,
     ) -> None:
+        dtype = dtype or config.floatx()
         if dtype not in ("float32", "float64"):
             raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
         self.name = name or (

@@ -18,7 +18,7 @@ class Sequential(Model):
     Args:
         layers: The layers in order, optionally starting with `Input(shape)`.
         backend: A name from `xcnn.backend` (default: the global default).
-        dtype: `"float32"` (default) or `"float64"`.
+        dtype: `"float32"` or `"float64"` (default: `xcnn.config.floatx()`).
         seed: Seeds the initial weights and the per-step random numbers.
         name: The model's name (default: `"sequential"`).
         device: Where on the backend the weights live (default: the backend's default device).
@@ -46,7 +46,7 @@ class Sequential(Model):
         layers: Sequence[Layer | SymbolicTensor] | None = None,
         *,
         backend: str | None = None,
-        dtype: str = "float32",
+        dtype: str | None = None,
         seed: int | None = None,
         name: str | None = None,
         device: Device | None = None,
