@@ -28,6 +28,7 @@ from . import (
     ops,
     optimizers,
     regularizers,
+    saving,
     utils,
 )
 from .backend import get_backend, set_backend
@@ -48,6 +49,7 @@ __all__ = [
     "ops",
     "optimizers",
     "regularizers",
+    "saving",
     "utils",
     "get_backend",
     "set_backend",

@@ -28,8 +28,10 @@ NAMES = {
         "activations",
         "initializers",
         "regularizers",
+        "saving",
     ],
-    "models": ["Sequential", "Model", "load_model"],
+    "models": ["Sequential", "Model", "load_model", "save_model", "clone_model", "model_from_json"],
+    "saving": ["load_model", "save_model"],
     "datasets": ["mnist", "fashion_mnist", "cifar10"],
     "utils": ["to_categorical", "plot_model", "set_random_seed", "PyDataset", "Sequence"],
     "callbacks": ["Callback", "EarlyStopping", "History", "ModelCheckpoint"],
@@ -166,10 +168,10 @@ def test_set_floatx_sets_the_dtype_of_later_models_as_in_keras(monkeypatch):
     keras.backend.set_floatx("float64")
     xcnn.backend.set_floatx("float64")
     try:
-        kmodel = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+        assert xcnn.backend.floatx() == keras.backend.floatx() == "float64"
         model = xcnn.Sequential([xcnn.Input((3,)), xcnn.layers.Dense(2)])
         x = np.ones((4, 3))
-        assert model.dtype == "float64" and model.get_weights()[0].dtype == kmodel.get_weights()[0].dtype
+        assert model.dtype == "float64" and model.get_weights()[0].dtype == np.float64
         assert model.predict(x, verbose=0).dtype == np.float64
         assert built_before.dtype == "float32"  # models already built keep theirs
         assert xcnn.Sequential([xcnn.Input((3,)), xcnn.layers.Dense(2)], dtype="float32").dtype == "float32"

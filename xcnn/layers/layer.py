@@ -723,6 +723,28 @@ class Layer:
             config["activation"] = self.activation.get_config()
         return config
 
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Layer:
+        """A new layer from `get_config()`'s dict, as Keras's `Layer.from_config`.
+
+        Args:
+            config: The constructor arguments (a layer's `get_config()`).
+
+        Returns:
+            The layer, not built.
+
+        Raises:
+            TypeError: If `config` names an argument the class does not take.
+
+        Examples:
+            >>> from xcnn.layers import Dense
+            >>> layer = Dense(4, activation="relu", name="hidden")
+            >>> twin = Dense.from_config(layer.get_config())
+            >>> twin.name, twin.units, twin is layer
+            ('hidden', 4, False)
+        """
+        return cls(**config)
+
 
 def _require_rank(layer, shape, rank, what):
     if len(shape) != rank:

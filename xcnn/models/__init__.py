@@ -6,8 +6,19 @@ on the device and read once per epoch (and at each progress-bar refresh), and ``
 copy weights to and from the host.
 """
 
+from .cloning import clone_model
 from .model import FORMAT_VERSION, Model
-from .saving import atomic_write, load_model, model_from_config
+from .saving import atomic_write, load_model, model_from_config, model_from_json, save_model
 from .sequential import Sequential
 
-__all__ = ["Model", "Sequential", "load_model", "model_from_config", "atomic_write", "FORMAT_VERSION"]
+__all__ = [
+    "Model",
+    "Sequential",
+    "load_model",
+    "save_model",
+    "clone_model",
+    "model_from_json",
+    "model_from_config",
+    "atomic_write",
+    "FORMAT_VERSION",
+]

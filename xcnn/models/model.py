@@ -652,8 +652,39 @@ class Model(Trainer):
             },
         }
 
+    def to_json(self, **kwargs: Any) -> str:
+        """The architecture as Keras's model JSON (what Keras's `model.to_json()` gives).
+
+        `keras.models.model_from_json` and `xcnn.models.model_from_json` rebuild the model from
+        it, with fresh weights.
+
+        Args:
+            **kwargs: Passed to `json.dumps` (e.g. `indent=2`).
+
+        Returns:
+            JSON text.
+
+        Raises:
+            ValueError: If a layer, or the compile settings, have no Keras counterpart, or the
+                model is not built.
+
+        Examples:
+            >>> import json
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> json.loads(Sequential([Input((3,)), Dense(2)]).to_json())["class_name"]
+            'Sequential'
+        """
+        import json
+
+        from ..interop.keras_format import keras_model_config
+
+        return json.dumps(keras_model_config(self), **kwargs)
+
     @chief_writes  # [distribution] rank 0 writes, every rank waits for the file
-    def save(self, path: str | os.PathLike[str], extra: dict[str, Any] | None = None) -> None:
+    def save(
+        self, path: str | os.PathLike[str], extra: dict[str, Any] | None = None, *, overwrite: bool = True
+    ) -> None:
         """Save the model; the file name's ending chooses the format.
 
         - `.safetensors`: xcnn's own format: architecture (JSON), weights, optimizer state and
@@ -668,10 +699,13 @@ class Model(Trainer):
         Args:
             path: The file to write.
             extra: A JSON-able dict stored with an xcnn file.
+            overwrite: Whether an existing file is replaced; if false, an existing file is
+                refused (Keras would ask at a prompt).
 
         Raises:
             ValueError: If the ending is neither `.safetensors` nor `.keras`, or the model is not
                 built.
+            FileExistsError: If `overwrite` is false and the file exists.
 
         Examples:
             >>> from xcnn.layers import Dense, Input
@@ -684,7 +718,7 @@ class Model(Trainer):
         """
         from .saving import save_by_extension
 
-        save_by_extension(self, path, extra)
+        save_by_extension(self, path, extra, overwrite)
 
     @chief_writes  # [distribution]
     def save_weights(self, path: str | os.PathLike[str]) -> None:

@@ -31,7 +31,7 @@ from .model import FORMAT_VERSION, Model
 from .sequential import Sequential
 
 
-def save_model(model: Model, path: str | os.PathLike[str], extra: dict[str, Any] | None = None) -> None:
+def save_safetensors(model: Model, path: str | os.PathLike[str], extra: dict[str, Any] | None = None) -> None:
     """Write `model` to `path` in xcnn's `.safetensors` format (see `Model.save`).
 
     The file holds the config as JSON, every weight, the optimizer's state and a SHA-256 over
@@ -49,8 +49,8 @@ def save_model(model: Model, path: str | os.PathLike[str], extra: dict[str, Any]
     Examples:
         >>> from xcnn.layers import Dense, Input
         >>> from xcnn.models import Sequential
-        >>> from xcnn.models.saving import load_model, save_model
-        >>> save_model(Sequential([Input((3,)), Dense(2)], seed=0), "m.safetensors", extra={"epochs": 3})
+        >>> from xcnn.models.saving import load_model, save_safetensors
+        >>> save_safetensors(Sequential([Input((3,)), Dense(2)], seed=0), "m.safetensors", extra={"epochs": 3})
         >>> load_model("m.safetensors").saved_extra
         {'epochs': 3}
     """
@@ -275,16 +275,21 @@ def _name(path):
     return os.fspath(path).lower()
 
 
-def save_by_extension(model: Model, path: str | os.PathLike[str], extra: dict[str, Any] | None = None) -> None:
+def save_by_extension(
+    model: Model, path: str | os.PathLike[str], extra: dict[str, Any] | None = None, overwrite: bool = True
+) -> None:
     """`Model.save`: `.safetensors` is xcnn's own format, `.keras` a Keras 3 file.
 
     Args:
         model: A built model.
         path: The file to write; its ending chooses the format.
-        extra: As in `save_model`; only the `.safetensors` format stores it.
+        extra: As in `save_safetensors`; only the `.safetensors` format stores it.
+        overwrite: Whether an existing file at `path` is replaced. Keras asks at an interactive
+            prompt when it is false; xcnn refuses, so that a script never waits for input.
 
     Raises:
         ValueError: If the ending is neither, or `extra` is given for a `.keras` file.
+        FileExistsError: If `overwrite` is false and `path` exists.
         OSError: If the file cannot be written.
 
     Examples:
@@ -296,9 +301,13 @@ def save_by_extension(model: Model, path: str | os.PathLike[str], extra: dict[st
         ...
         ValueError: cannot tell the format from the file name 'm.bin': end it with .safetensors ...
     """
+    if not isinstance(overwrite, bool):
+        raise TypeError(f"overwrite must be True or False, got {overwrite!r}")
+    if not overwrite and os.path.exists(path):
+        raise FileExistsError(f"{os.fspath(path)} exists and overwrite=False: pass overwrite=True to replace it")
     name = _name(path)
     if name.endswith(".safetensors"):
-        save_model(model, path, extra)
+        save_safetensors(model, path, extra)
     elif name.endswith(".keras"):
         if extra:
             raise ValueError("extra= is stored only in xcnn's .safetensors format, not in a .keras file")
@@ -512,6 +521,83 @@ def load_model(
     return model_from_config(config, tensors, backend=backend, compile=compile, path=path, device=device)
 
 
+def save_model(
+    model: Model,
+    filepath: str | os.PathLike[str],
+    overwrite: bool = True,
+    zipped: bool | None = None,
+    **kwargs: Any,
+) -> None:
+    """Keras's `keras.models.save_model` / `keras.saving.save_model`: `model.save(filepath)`.
+
+    Args:
+        model: A built model.
+        filepath: A `.keras` or `.safetensors` file (see `Model.save`).
+        overwrite: Whether an existing file is replaced (if false, an existing file is refused;
+            Keras would ask at a prompt).
+        zipped: `None` or `True`: a `.keras` file is always a zip here.
+        **kwargs: Keras's `include_optimizer=True` is accepted (xcnn's own format always holds
+            the optimizer's state; a `.keras` file never does, in Keras's terms its variables).
+
+    Raises:
+        ValueError: If `zipped` is false, the file ending is neither format, or an argument is
+            not one of the above.
+        FileExistsError: If `overwrite` is false and the file exists.
+
+    Examples:
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential, load_model, save_model
+        >>> save_model(Sequential([Input((3,)), Dense(2)], seed=0), "m.safetensors")
+        >>> load_model("m.safetensors").output_shape
+        (None, 2)
+    """
+    if zipped is False:
+        raise ValueError("zipped=False (an unzipped .keras folder) is not written by xcnn: leave zipped=None")
+    if kwargs.pop("include_optimizer", True) is not True:
+        raise ValueError("include_optimizer=False is not supported: save the model and ignore its optimizer state")
+    if kwargs:
+        raise ValueError(f"save_model takes overwrite and zipped, not {sorted(kwargs)}")
+    model.save(filepath, overwrite=overwrite)
+
+
+def model_from_json(json_string: str, custom_objects: dict[str, Any] | None = None) -> Model:
+    """The model a Keras model JSON (`model.to_json()`, Keras's or xcnn's) describes, uncompiled.
+
+    The weights are freshly initialized, as in Keras.
+
+    Args:
+        json_string: Keras's serialized model as JSON text.
+        custom_objects: Must be empty: xcnn builds only its own layer classes.
+
+    Returns:
+        A `Sequential` or functional `Model`.
+
+    Raises:
+        ValueError: If the text is not JSON, names a layer xcnn has no counterpart of, or
+            `custom_objects` is given.
+
+    Examples:
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential, model_from_json
+        >>> text = Sequential([Input((3,)), Dense(2, name="d")]).to_json()
+        >>> model_from_json(text).get_layer("d").units
+        2
+    """
+    from ..interop.keras_format import model_from_keras_config
+
+    if custom_objects:
+        raise ValueError(
+            f"custom_objects {sorted(custom_objects)} cannot be used: xcnn builds only its own layer classes"
+        )
+    try:
+        config = json.loads(json_string)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"json_string is not a model's JSON ({exc})") from None
+    if not isinstance(config, dict):
+        raise ValueError(f"json_string must hold a JSON object (a Keras model config), got {type(config).__name__}")
+    return model_from_keras_config(config, where="the model JSON")
+
+
 def model_from_config(
     config: dict[str, Any],
     tensors: dict[str, np.ndarray],
@@ -527,7 +613,7 @@ def model_from_config(
 
     Args:
         config: A model's `get_config()` (format `"xcnn-model"`).
-        tensors: Name -> host array, named as `save_model` names them
+        tensors: Name -> host array, named as `save_safetensors` names them
             (`"params/<layer>/<weight>"`, `"state/..."`, `"optimizer/..."`).
         backend: As in `load_model`.
         compile: As in `load_model`.
@@ -620,6 +706,6 @@ def model_from_config(
                     value, model.backend, model.dtype, device=model.device
                 )
     extra = config.get("extra", {})
-    # what save_model(extra=...) stored, for the caller (the CLI resumes from it); not a Model attribute
+    # what save_safetensors(extra=...) stored, for the caller (the CLI resumes from it); not a Model attribute
     model.saved_extra = extra if isinstance(extra, dict) else {}  # type: ignore[attr-defined]
     return model

@@ -1,0 +1,134 @@
+"""keras.models' functions on whole models (clone_model, save_model, model_from_json and
+model.to_json), against Keras itself (torch backend)."""
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+pytest.importorskip("h5py")
+
+import xcnn
+from xcnn.layers import Add, Conv2D, Dense, Dropout, Flatten, Input
+from xcnn.models import Model, Sequential, clone_model, model_from_json, save_model
+
+X = np.random.default_rng(0).uniform(size=(5, 6, 6, 2)).astype("float32")
+
+
+def _branched(**options):
+    inputs = Input((6, 6, 2), name="image")
+    left = Conv2D(3, 3, padding="same", name="left")(inputs)
+    right = Conv2D(3, 1, name="right")(inputs)
+    merged = Add(name="merge")([left, right])
+    return Model(inputs, Dense(4, activation="softmax", name="out")(Flatten()(merged)), **options)
+
+
+def _sequential(**options):
+    return Sequential(
+        [Input((6, 6, 2)), Conv2D(3, 3, name="c"), Flatten(), Dropout(0.5, name="drop"), Dense(4, name="out")],
+        **options,
+    )
+
+
+@pytest.mark.parametrize("build", [_branched, _sequential])
+def test_clone_model_has_the_layers_keras_clone_has_and_fresh_weights(build):
+    model = build(seed=0, dtype="float64")
+    model.compile("adam", "mse")
+    clone = clone_model(model)
+    kclone = keras.models.clone_model(keras.models.model_from_json(model.to_json()))
+    assert [(type(layer).__name__, layer.name) for layer in clone.layers] == [
+        (type(layer).__name__, layer.name) for layer in kclone.layers
+    ]
+    assert type(clone) is type(model) and clone.optimizer is None  # uncompiled, as Keras's clone
+    assert (clone.backend, clone.dtype, clone.name) == (model.backend, model.dtype, model.name)
+    assert all(a is not b for a, b in zip(clone.layers, model.layers))
+    assert not np.allclose(clone.get_weights()[0], model.get_weights()[0])  # drawn afresh
+    clone.set_weights(model.get_weights())
+    np.testing.assert_array_equal(clone.predict(X, verbose=0), model.predict(X, verbose=0))
+
+
+def test_clone_model_calls_clone_function_on_each_layer_as_keras_does():
+    def lower_dropout(layer):
+        config = layer.get_config()
+        if isinstance(layer, (xcnn.layers.Dropout, keras.layers.Dropout)):
+            config["rate"] = 0.1
+        return type(layer).from_config(config)
+
+    clone = clone_model(_sequential(seed=0), clone_function=lower_dropout)
+    kclone = keras.models.clone_model(
+        keras.models.model_from_json(_sequential().to_json()), clone_function=lower_dropout
+    )
+    assert clone.get_layer("drop").rate == kclone.get_layer("drop").rate == 0.1
+
+
+def test_clone_model_of_a_sequential_not_yet_built_is_not_built_either():
+    model = Sequential([Dense(3), Dense(2)])
+    clone = clone_model(model)
+    assert not clone.built
+    clone.build((None, 4))
+    assert clone.output_shape == (None, 2)
+
+
+def test_clone_model_refuses_what_it_cannot_do():
+    class Mine(Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = Dense(2)
+
+        def call(self, x):
+            return self.dense(x)
+
+    with pytest.raises(ValueError, match="Mine is subclassed"):
+        clone_model(Mine())
+    with pytest.raises(ValueError, match="input_tensors must be None"):
+        clone_model(_sequential(), input_tensors=Input((6, 6, 2)))
+    with pytest.raises(TypeError, match="clone_function must return a layer, got str for layer 'c'"):
+        clone_model(_sequential(), clone_function=lambda layer: "layer")
+    with pytest.raises(TypeError, match="model must be an xcnn Sequential or Model, got list"):
+        clone_model([Dense(2)])
+
+
+@pytest.mark.parametrize("build", [_branched, _sequential])
+def test_to_json_and_model_from_json_rebuild_the_model_in_either_library(build):
+    model = build(seed=0)
+    kmodel = keras.models.model_from_json(model.to_json())
+    kmodel.set_weights(model.get_weights())
+    np.testing.assert_allclose(kmodel.predict(X, verbose=0), model.predict(X, verbose=0), rtol=1e-5, atol=1e-6)
+    again = model_from_json(kmodel.to_json())
+    assert type(again) is type(model) and again.optimizer is None
+    again.set_weights(kmodel.get_weights())
+    np.testing.assert_allclose(again.predict(X, verbose=0), model.predict(X, verbose=0), rtol=1e-6)
+
+
+def test_model_from_json_refuses_bad_text_and_custom_objects():
+    with pytest.raises(ValueError, match="json_string is not a model's JSON"):
+        model_from_json("{not json")
+    with pytest.raises(ValueError, match="must hold a JSON object"):
+        model_from_json("[1, 2]")
+    with pytest.raises(ValueError, match=r"custom_objects \['Mine'\] cannot be used"):
+        model_from_json(_sequential().to_json(), custom_objects={"Mine": object})
+
+
+@pytest.mark.parametrize("name", ["m.keras", "m.safetensors"])
+def test_save_model_writes_what_model_save_writes_and_keeps_an_existing_file_when_asked(tmp_path, name):
+    model = _sequential(seed=0)
+    path = tmp_path / name
+    save_model(model, path)
+    loaded = keras.saving.load_model(path) if name.endswith(".keras") else xcnn.load_model(path)
+    np.testing.assert_allclose(loaded.predict(X, verbose=0), model.predict(X, verbose=0), rtol=1e-5, atol=1e-6)
+    before = path.read_bytes()
+    other = _sequential(seed=1)
+    with pytest.raises(FileExistsError, match="exists and overwrite=False"):
+        save_model(other, path, overwrite=False)
+    with pytest.raises(FileExistsError, match="exists and overwrite=False"):
+        other.save(path, overwrite=False)
+    assert path.read_bytes() == before
+    other.save(path, overwrite=True)
+    assert path.read_bytes() != before
+    with pytest.raises(ValueError, match="zipped=False"):
+        save_model(model, path, zipped=False)
+    with pytest.raises(ValueError, match=r"not \['format'\]"):
+        save_model(model, path, format="h5")
