@@ -132,3 +132,13 @@ def test_save_model_writes_what_model_save_writes_and_keeps_an_existing_file_whe
         save_model(model, path, zipped=False)
     with pytest.raises(ValueError, match=r"not \['format'\]"):
         save_model(model, path, format="h5")
+
+
+def test_load_model_puts_a_keras_file_on_the_device_asked_for(tmp_path):
+    pytest.importorskip("array_api_strict")
+    path = tmp_path / "m.keras"
+    _sequential(seed=0).save(path)
+    model = xcnn.load_model(path, backend="array_api_strict", device="device1")
+    assert str(model.device) == str(xcnn.backend.device_of("array_api_strict", "device1"))
+    weights = [w for layer in model.layers for w in layer.params.values()]
+    assert weights and all(w.device == model.device for w in weights)

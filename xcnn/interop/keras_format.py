@@ -31,6 +31,7 @@ from . import converters as C
 from .keras_compile import compile_from_keras_config, keras_compile_config
 
 if TYPE_CHECKING:
+    from .._typing import Device
     from ..layers import Layer
     from ..models import Model
 
@@ -393,7 +394,7 @@ def _single(refs, what, where):
 
 
 def model_from_keras_config(
-    config: dict[str, Any], backend: str | None = None, where: str = "the Keras model"
+    config: dict[str, Any], backend: str | None = None, where: str = "the Keras model", device: Device | None = None
 ) -> Model:
     """An xcnn model equal to a Keras serialized model (weights freshly initialized).
 
@@ -402,6 +403,8 @@ def model_from_keras_config(
             `keras_model_config`'s result).
         backend: The new model's backend (default: xcnn's default backend).
         where: The model's origin in error messages.
+        device: The new model's device (default: the backend's default; see
+            `xcnn.backend.device_of`).
 
     Returns:
         A `Sequential` or functional `Model`, not compiled.
@@ -464,7 +467,7 @@ def model_from_keras_config(
         outputs[layer.name] = layer.output
     if not outputs:
         raise C.unsupported(where, "it has no layers")
-    kwargs: dict[str, Any] = {"backend": backend, "dtype": dtype, "name": body.get("name")}
+    kwargs: dict[str, Any] = {"backend": backend, "dtype": dtype, "name": body.get("name"), "device": device}
     first = next(iter(outputs.values()))
     model: Model
     if kind == "Sequential":
@@ -537,7 +540,9 @@ def read_keras_zip(path: PathLike | IO[bytes]) -> tuple[dict[str, Any], bytes]:
         raise ValueError(f"{path} is not a readable .keras file ({exc})") from None
 
 
-def load_keras_model(path: PathLike, backend: str | None = None, compile: bool = True) -> Model:
+def load_keras_model(
+    path: PathLike, backend: str | None = None, compile: bool = True, device: Device | None = None
+) -> Model:
     """The xcnn model a Keras 3 ``.keras`` file holds, compiled from its ``compile_config`` when
     it has one and ``compile`` is true (see :mod:`.keras_compile`; the optimizer starts afresh).
 
@@ -545,6 +550,7 @@ def load_keras_model(path: PathLike, backend: str | None = None, compile: bool =
         path: The `.keras` file.
         backend: The model's backend (default: xcnn's default backend).
         compile: Whether to compile the model from the file's compile settings.
+        device: The model's device (default: the backend's default; see `xcnn.backend.device_of`).
 
     Returns:
         The model, with the file's weights.
@@ -566,7 +572,7 @@ def load_keras_model(path: PathLike, backend: str | None = None, compile: bool =
         True
     """
     config, weights = read_keras_zip(path)
-    model = model_from_keras_config(config, backend=backend, where=str(path))
+    model = model_from_keras_config(config, backend=backend, where=str(path), device=device)
     read_weights_h5(model, io.BytesIO(weights), str(path))
     if compile and config.get("compile_config"):
         compile_from_keras_config(model, config["compile_config"], where=str(path))

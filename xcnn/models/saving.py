@@ -514,7 +514,7 @@ def load_model(
     if zipfile.is_zipfile(path):
         from ..interop.keras_format import load_keras_model
 
-        return load_keras_model(path, backend=backend, compile=compile)
+        return load_keras_model(path, backend=backend, compile=compile, device=device)
     with open(path, "rb") as f:
         data = f.read()
     config, tensors = _read_safetensors(data, path)
