@@ -142,3 +142,14 @@ def test_load_model_puts_a_keras_file_on_the_device_asked_for(tmp_path):
     assert str(model.device) == str(xcnn.backend.device_of("array_api_strict", "device1"))
     weights = [w for layer in model.layers for w in layer.params.values()]
     assert weights and all(w.device == model.device for w in weights)
+
+
+def test_load_model_takes_keras_keyword_arguments(tmp_path):
+    path = tmp_path / "m.keras"
+    _sequential(seed=0).save(path)
+    for safe_mode in (True, False):  # nothing in a file is ever executed, so both load the same
+        model = xcnn.load_model(path, compile=False, safe_mode=safe_mode, custom_objects={})
+        kmodel = keras.saving.load_model(path, compile=False, safe_mode=safe_mode, custom_objects={})
+        np.testing.assert_allclose(model.predict(X, verbose=0), kmodel.predict(X, verbose=0), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match=r"custom_objects \['f1'\] cannot be used"):
+        xcnn.load_model(path, custom_objects={"f1": len})

@@ -472,7 +472,13 @@ def _build_from_tensors(layer, tensors, backend, dtype, path, device=None):
 
 
 def load_model(
-    path: str | os.PathLike[str], backend: str | None = None, compile: bool = True, device: Device | None = None
+    path: str | os.PathLike[str],
+    backend: str | None = None,
+    compile: bool = True,
+    device: Device | None = None,
+    *,
+    custom_objects: dict[str, Any] | None = None,
+    safe_mode: bool = True,
 ) -> Model:
     """Load a model written by `Model.save`.
 
@@ -488,13 +494,16 @@ def load_model(
         backend: The backend to load onto (default: the global default).
         compile: Whether to restore the compile settings and optimizer state, if saved.
         device: The device (default: the backend's default; see `xcnn.backend.device_of`).
+        custom_objects: Keras's argument; must be empty, as xcnn builds only its own classes.
+        safe_mode: Keras's argument; either value loads the same, as nothing in the file is
+            ever executed.
 
     Returns:
         The model (a `Sequential` or a functional `Model`), its weights as saved.
 
     Raises:
         IsADirectoryError: If `path` is a folder.
-        ValueError: If the file is damaged, foreign or malformed.
+        ValueError: If the file is damaged, foreign or malformed, or `custom_objects` is given.
         OSError: If the file cannot be read.
 
     Examples:
@@ -509,6 +518,13 @@ def load_model(
         True
     """
     path = os.fspath(path)
+    if custom_objects:
+        raise ValueError(
+            f"custom_objects {sorted(custom_objects)} cannot be used: xcnn builds only its own classes "
+            f"(a Keras file naming a class of yours is refused, naming it)"
+        )
+    if not isinstance(safe_mode, bool):
+        raise TypeError(f"safe_mode must be True or False, got {safe_mode!r}")
     if os.path.isdir(path):
         raise IsADirectoryError(f"{path} is a folder, not a model file")
     if zipfile.is_zipfile(path):
