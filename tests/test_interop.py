@@ -399,8 +399,8 @@ def _keras_sequential(layer):
             r"Keras layer 'l' \(LSTM\) cannot be converted: xcnn has no LSTM layer",
         ),
         (
-            {"class_name": "Dense", "config": {"name": "d", "units": 3, "kernel_constraint": {"class_name": "NonNeg"}}},
-            r"Keras layer 'd' \(Dense\) cannot be converted: kernel_constraint=.* is not supported",
+            {"class_name": "Dense", "config": {"name": "d", "units": 3, "kernel_constraint": {"class_name": "Halve"}}},
+            r"Keras layer 'd' \(Dense\) cannot be converted: constraint 'Halve' is not one of Keras's \['MaxNorm'",
         ),
         (
             {"class_name": "Dense", "config": {"name": "d", "units": 3, "bells": 1}},
@@ -431,8 +431,8 @@ def _keras_sequential(layer):
             r"\(xcnn's LayerNormalization computes as rms_scaling=False\)",
         ),
         (
-            {"class_name": "LayerNormalization", "config": {"name": "n", "gamma_constraint": {"class_name": "NonNeg"}}},
-            r"Keras layer 'n' \(LayerNormalization\) cannot be converted: gamma_constraint=.* is not supported",
+            {"class_name": "PReLU", "config": {"name": "p", "alpha_constraint": {"class_name": "NonNeg"}}},
+            r"Keras layer 'p' \(PReLU\) cannot be converted: alpha_constraint=.* is not supported",
         ),
         (
             {"class_name": "Cropping2D", "config": {"name": "c", "cropping": 1, "data_format": "channels_first"}},

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 if TYPE_CHECKING:
     from xcnn.activations import ActivationFunction
+    from xcnn.constraints import Constraint
     from xcnn.initializers import Initializer
     from xcnn.regularizers import Regularizer
 
@@ -42,6 +43,10 @@ InitializerLike: TypeAlias = "str | Initializer"
 RegularizerLike: TypeAlias = "str | dict[str, Any] | Regularizer | None"
 """A weight regularizer: `"l1"`, `"l2"`, a config dict, an `xcnn.regularizers.Regularizer`, or
 `None`."""
+
+ConstraintLike: TypeAlias = "str | dict[str, Any] | Constraint | Callable[..., Any] | None"
+"""A weight constraint: a name (`"max_norm"`), a serialized dict, an `xcnn.constraints.Constraint`
+(or a callable `w -> w`), or `None`."""
 
 IntPair: TypeAlias = "int | tuple[int, int]"
 """One int for both spatial axes, or `(rows, cols)`."""

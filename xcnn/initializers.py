@@ -3,6 +3,13 @@
 Draws are made on the host with NumPy's PCG64 from the model's seed, then copied to the
 model's backend once at build time: one seed gives the same starting weights on every
 backend, which is what the backend-parity tests rely on.
+
+Keras's names are all here: the classes (`HeNormal()`, `TruncatedNormal(stddev=0.1)`,
+`Orthogonal()`, ...) and their lowercase aliases (`he_normal`, `truncated_normal`, ...). An
+initializer given a `seed` draws from its own generator, `numpy.random.default_rng(seed)`, the
+same values at every call (as a Keras initializer with an int seed), instead of from the
+model's stream. The values are not Keras's for that seed (Keras draws with its backend's
+generator); the distributions are.
 """
 
 from __future__ import annotations
@@ -61,6 +68,11 @@ class Initializer:
     """
 
     name = "initializer"
+    seed: int | None = None  # a seed of its own; None: draw from the model's generator
+
+    def _generator(self, rng: np.random.Generator) -> np.random.Generator:
+        """The generator to draw from: ``rng`` (the model's), or one made from ``seed``."""
+        return rng if self.seed is None else np.random.default_rng(self.seed)
 
     def __call__(self, shape: Shape, rng: np.random.Generator) -> np.ndarray:
         """Draw initial values.
@@ -120,6 +132,7 @@ class RandomNormal(Initializer):
     Args:
         mean: The mean.
         stddev: The standard deviation.
+        seed: A seed of its own (see the module's note), or `None` for the model's stream.
 
     Examples:
         >>> import numpy as np
@@ -132,8 +145,8 @@ class RandomNormal(Initializer):
 
     name = "normal"
 
-    def __init__(self, mean: float = 0.0, stddev: float = 0.05) -> None:
-        self.mean, self.stddev = mean, stddev
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None) -> None:
+        self.mean, self.stddev, self.seed = mean, stddev, seed
 
     def __call__(self, shape: Shape, rng: np.random.Generator) -> np.ndarray:
         """Normal draws.
@@ -145,7 +158,7 @@ class RandomNormal(Initializer):
         Returns:
             A float64 NumPy array of `shape`.
         """
-        return rng.normal(self.mean, self.stddev, size=shape)
+        return self._generator(rng).normal(self.mean, self.stddev, size=shape)
 
 
 class RandomUniform(Initializer):
@@ -156,6 +169,7 @@ class RandomUniform(Initializer):
     Args:
         minval: The lower bound.
         maxval: The upper bound.
+        seed: A seed of its own (see the module's note), or `None` for the model's stream.
 
     Examples:
         >>> import numpy as np
@@ -168,8 +182,8 @@ class RandomUniform(Initializer):
 
     name = "uniform"
 
-    def __init__(self, minval: float = -0.05, maxval: float = 0.05) -> None:
-        self.minval, self.maxval = minval, maxval
+    def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: int | None = None) -> None:
+        self.minval, self.maxval, self.seed = minval, maxval, seed
 
     def __call__(self, shape: Shape, rng: np.random.Generator) -> np.ndarray:
         """Uniform draws.
@@ -181,7 +195,7 @@ class RandomUniform(Initializer):
         Returns:
             A float64 NumPy array of `shape`.
         """
-        return rng.uniform(self.minval, self.maxval, size=shape)
+        return self._generator(rng).uniform(self.minval, self.maxval, size=shape)
 
 
 class VarianceScaling(Initializer):
@@ -195,12 +209,13 @@ class VarianceScaling(Initializer):
     Args:
         scale: The variance's numerator.
         mode: `"fan_in"`, `"fan_out"` or `"fan_avg"` (see `fans`).
-        distribution: `"truncated_normal"` (cut at two standard deviations, variance corrected),
-            `"normal"` or `"uniform"`.
+        distribution: `"truncated_normal"` (cut at two standard deviations, variance corrected;
+            `"normal"` is the same, as in Keras), `"untruncated_normal"` or `"uniform"`.
         name: The name it is saved under.
+        seed: A seed of its own (see the module's note), or `None` for the model's stream.
 
     Raises:
-        ValueError: If `mode` or `distribution` is unknown.
+        ValueError: If `mode` or `distribution` is unknown, or `scale` is not positive.
 
     Examples:
         >>> import numpy as np
@@ -218,12 +233,19 @@ class VarianceScaling(Initializer):
         mode: str = "fan_in",
         distribution: str = "truncated_normal",
         name: str = "variance_scaling",
+        seed: int | None = None,
     ) -> None:
         if mode not in ("fan_in", "fan_out", "fan_avg"):
             raise ValueError(f"mode must be 'fan_in', 'fan_out' or 'fan_avg', got {mode!r}")
-        if distribution not in ("truncated_normal", "normal", "uniform"):
-            raise ValueError(f"distribution must be 'truncated_normal' or 'uniform', got {distribution!r}")
+        if distribution not in ("truncated_normal", "normal", "untruncated_normal", "uniform"):
+            raise ValueError(
+                "distribution must be 'truncated_normal' (or 'normal'), 'untruncated_normal' or 'uniform', "
+                f"got {distribution!r}"
+            )
+        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale > 0:
+            raise ValueError(f"scale must be a positive number, got {scale!r}")
         self.scale, self.mode, self.distribution, self.name = scale, mode, distribution, name
+        self.seed = seed
 
     def __call__(self, shape: Shape, rng: np.random.Generator) -> np.ndarray:
         """Draws of variance `scale / fan`.
@@ -238,17 +260,167 @@ class VarianceScaling(Initializer):
         fan_in, fan_out = fans(shape)
         fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
         variance = self.scale / max(1.0, fan)
+        rng = self._generator(rng)
         if self.distribution == "uniform":
             limit = math.sqrt(3.0 * variance)
             return rng.uniform(-limit, limit, size=shape)
+        if self.distribution == "untruncated_normal":
+            return rng.standard_normal(size=shape) * math.sqrt(variance)
         # truncated at two standard deviations; 0.8796... corrects the variance the cut removes
-        std = math.sqrt(variance) / 0.87962566103423978
-        values = rng.standard_normal(size=shape)
+        return _truncated_standard_normal(rng, shape) * (math.sqrt(variance) / 0.87962566103423978)
+
+
+def _truncated_standard_normal(rng, shape):
+    """Standard normal draws, those beyond two standard deviations drawn again (Keras's cut)."""
+    values = rng.standard_normal(size=shape)
+    bad = np.abs(values) > 2.0
+    while bad.any():
+        values[bad] = rng.standard_normal(size=int(bad.sum()))
         bad = np.abs(values) > 2.0
-        while bad.any():
-            values[bad] = rng.standard_normal(size=int(bad.sum()))
-            bad = np.abs(values) > 2.0
-        return values * std
+    return values
+
+
+class TruncatedNormal(Initializer):
+    """Normal draws with `mean` and `stddev`, those more than two `stddev` from the mean drawn
+    again (Keras's `TruncatedNormal`: no variance correction, so the values' standard deviation
+    is about `0.88 * stddev`).
+
+    By name: `"truncated_normal"`.
+
+    Args:
+        mean: The mean.
+        stddev: The standard deviation before the cut; > 0.
+        seed: A seed of its own (see the module's note), or `None` for the model's stream.
+
+    Raises:
+        ValueError: If `stddev` is not a positive number.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn import initializers
+        >>> values = initializers.TruncatedNormal(1.0, 0.1)((1000,), np.random.default_rng(0))
+        >>> bool(values.min() >= 0.8 and values.max() <= 1.2)
+        True
+    """
+
+    name = "truncated_normal"
+
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None) -> None:
+        if isinstance(stddev, bool) or not isinstance(stddev, (int, float)) or not stddev > 0:
+            raise ValueError(f"stddev must be a positive number, got {stddev!r}")
+        self.mean, self.stddev, self.seed = mean, stddev, seed
+
+    def __call__(self, shape: Shape, rng: np.random.Generator) -> np.ndarray:
+        """Truncated normal draws, within `mean +- 2 * stddev`.
+
+        Args:
+            shape: The weight's shape (xcnn's layout).
+            rng: The host generator to draw from (the model's initial-weight stream).
+
+        Returns:
+            A float64 NumPy array of `shape`.
+        """
+        return self.mean + _truncated_standard_normal(self._generator(rng), shape) * self.stddev
+
+
+class Orthogonal(Initializer):
+    """An orthogonal matrix times `gain` (Keras's `Orthogonal`, Saxe et al. 2014).
+
+    The weight is taken as a matrix of its inputs by its outputs, as Keras takes it in its
+    layout: `(in, out)` for a Dense kernel, `(KH * KW * C, F)` for a conv kernel (xcnn's
+    `(F, KH, KW, C)` is drawn as Keras's and transposed), `(prod(shape[:-1]), shape[-1])`
+    otherwise. Its columns are orthonormal when it has at least as many rows as columns, its
+    rows otherwise: the Q of the QR factorization of a normal draw, signs fixed by R's diagonal.
+
+    By name: `"orthogonal"`.
+
+    Args:
+        gain: The factor applied to the orthogonal matrix.
+        seed: A seed of its own (see the module's note), or `None` for the model's stream.
+
+    Raises:
+        ValueError: (When called) if the shape has fewer than two axes.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn import initializers
+        >>> q = initializers.Orthogonal()((6, 3), np.random.default_rng(0))
+        >>> bool(np.allclose(q.T @ q, np.eye(3)))
+        True
+    """
+
+    name = "orthogonal"
+
+    def __init__(self, gain: float = 1.0, seed: int | None = None) -> None:
+        self.gain, self.seed = gain, seed
+
+    def __call__(self, shape: Shape, rng: np.random.Generator) -> np.ndarray:
+        """`gain` times an orthogonal matrix, reshaped to `shape`.
+
+        Args:
+            shape: The weight's shape (xcnn's layout), at least two axes.
+            rng: The host generator to draw from (the model's initial-weight stream).
+
+        Returns:
+            A float64 NumPy array of `shape`.
+
+        Raises:
+            ValueError: If the shape has fewer than two axes.
+        """
+        shape = tuple(shape)
+        if len(shape) < 2:
+            raise ValueError(f"Orthogonal needs a weight of at least two axes, got shape {shape}")
+        conv = len(shape) == 4  # xcnn's (F, KH, KW, C): Keras's (KH, KW, C, F) transposed
+        keras_shape = (*shape[1:], shape[0]) if conv else shape
+        rows, cols = math.prod(keras_shape[:-1]), keras_shape[-1]
+        a = self._generator(rng).standard_normal(size=(max(rows, cols), min(rows, cols)))
+        q, r = np.linalg.qr(a)
+        q = q * np.sign(np.diag(r))
+        matrix = q if rows >= cols else q.T  # (rows, cols)
+        if conv:
+            return self.gain * matrix.T.reshape(shape)
+        return self.gain * matrix.reshape(shape)
+
+
+class Identity(Initializer):
+    """`gain` times the identity matrix (ones on the diagonal of a 2-D weight, rectangular too).
+
+    By name: `"identity"`.
+
+    Args:
+        gain: The value on the diagonal.
+
+    Raises:
+        ValueError: (When called) if the weight is not 2-D.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn import initializers
+        >>> initializers.Identity(2.0)((2, 3), np.random.default_rng(0)).tolist()
+        [[2.0, 0.0, 0.0], [0.0, 2.0, 0.0]]
+    """
+
+    name = "identity"
+
+    def __init__(self, gain: float = 1.0) -> None:
+        self.gain = gain
+
+    def __call__(self, shape: Shape, rng: np.random.Generator) -> np.ndarray:
+        """`gain * eye(rows, cols)`.
+
+        Args:
+            shape: The weight's shape, two axes.
+            rng: Unused (no draws).
+
+        Returns:
+            A float64 NumPy array of `shape`.
+
+        Raises:
+            ValueError: If the shape does not have two axes.
+        """
+        if len(shape) != 2:
+            raise ValueError(f"Identity needs a 2-D weight, got shape {tuple(shape)}")
+        return self.gain * np.eye(*shape)
 
 
 _REGISTRY: dict[str, Callable[[], Initializer]] = {
@@ -264,8 +436,18 @@ _REGISTRY: dict[str, Callable[[], Initializer]] = {
     "glorot_uniform": lambda: VarianceScaling(1.0, "fan_avg", "uniform", "glorot_uniform"),
     "he_normal": lambda: VarianceScaling(2.0, "fan_in", "normal", "he_normal"),
     "he_uniform": lambda: VarianceScaling(2.0, "fan_in", "uniform", "he_uniform"),
+    "constant": lambda: Constant(0.0, "constant"),
+    "truncated_normal": TruncatedNormal,
+    "variance_scaling": VarianceScaling,
+    "orthogonal": Orthogonal,
+    "identity": Identity,
 }
 NAMES = tuple(sorted(_REGISTRY))
+
+
+def _seeded(init: Initializer, seed: int | None) -> Initializer:
+    init.seed = seed
+    return init
 
 
 # Keras's class names: ``initializers.HeNormal()`` is ``get("he_normal")``.
@@ -297,8 +479,11 @@ def Ones() -> Initializer:
     return get("ones")
 
 
-def GlorotUniform() -> Initializer:
+def GlorotUniform(seed: int | None = None) -> Initializer:
     """Keras's class name for `get("glorot_uniform")`.
+
+    Args:
+        seed: A seed of its own (see the module's note), or `None` for the model's stream.
 
     Returns:
         A fresh initializer.
@@ -308,11 +493,14 @@ def GlorotUniform() -> Initializer:
         >>> initializers.GlorotUniform()
         glorot_uniform
     """
-    return get("glorot_uniform")
+    return _seeded(get("glorot_uniform"), seed)
 
 
-def GlorotNormal() -> Initializer:
+def GlorotNormal(seed: int | None = None) -> Initializer:
     """Keras's class name for `get("glorot_normal")`.
+
+    Args:
+        seed: A seed of its own (see the module's note), or `None` for the model's stream.
 
     Returns:
         A fresh initializer.
@@ -322,11 +510,14 @@ def GlorotNormal() -> Initializer:
         >>> initializers.GlorotNormal()
         glorot_normal
     """
-    return get("glorot_normal")
+    return _seeded(get("glorot_normal"), seed)
 
 
-def HeNormal() -> Initializer:
+def HeNormal(seed: int | None = None) -> Initializer:
     """Keras's class name for `get("he_normal")`.
+
+    Args:
+        seed: A seed of its own (see the module's note), or `None` for the model's stream.
 
     Returns:
         A fresh initializer.
@@ -336,11 +527,14 @@ def HeNormal() -> Initializer:
         >>> initializers.HeNormal()
         he_normal
     """
-    return get("he_normal")
+    return _seeded(get("he_normal"), seed)
 
 
-def HeUniform() -> Initializer:
+def HeUniform(seed: int | None = None) -> Initializer:
     """Keras's class name for `get("he_uniform")`.
+
+    Args:
+        seed: A seed of its own (see the module's note), or `None` for the model's stream.
 
     Returns:
         A fresh initializer.
@@ -350,11 +544,14 @@ def HeUniform() -> Initializer:
         >>> initializers.HeUniform()
         he_uniform
     """
-    return get("he_uniform")
+    return _seeded(get("he_uniform"), seed)
 
 
-def LecunNormal() -> Initializer:
+def LecunNormal(seed: int | None = None) -> Initializer:
     """Keras's class name for `get("lecun_normal")`.
+
+    Args:
+        seed: A seed of its own (see the module's note), or `None` for the model's stream.
 
     Returns:
         A fresh initializer.
@@ -364,11 +561,14 @@ def LecunNormal() -> Initializer:
         >>> initializers.LecunNormal()
         lecun_normal
     """
-    return get("lecun_normal")
+    return _seeded(get("lecun_normal"), seed)
 
 
-def LecunUniform() -> Initializer:
+def LecunUniform(seed: int | None = None) -> Initializer:
     """Keras's class name for `get("lecun_uniform")`.
+
+    Args:
+        seed: A seed of its own (see the module's note), or `None` for the model's stream.
 
     Returns:
         A fresh initializer.
@@ -378,7 +578,7 @@ def LecunUniform() -> Initializer:
         >>> initializers.LecunUniform()
         lecun_uniform
     """
-    return get("lecun_uniform")
+    return _seeded(get("lecun_uniform"), seed)
 
 
 def get(identifier: str | Initializer) -> Initializer:
@@ -410,3 +610,23 @@ def get(identifier: str | Initializer) -> Initializer:
         if name in _REGISTRY:
             return _REGISTRY[name]()
     raise ValueError(f"unknown initializer {identifier!r}; expected one of {NAMES} or an Initializer")
+
+
+# Keras 3's lowercase names are aliases of its classes; so are they here
+zeros = Zeros
+ones = Ones
+constant = Constant
+random_normal = RandomNormal
+random_uniform = RandomUniform
+truncated_normal = TruncatedNormal
+variance_scaling = VarianceScaling
+glorot_uniform = GlorotUniform
+glorot_normal = GlorotNormal
+he_normal = HeNormal
+he_uniform = HeUniform
+lecun_normal = LecunNormal
+lecun_uniform = LecunUniform
+orthogonal = Orthogonal
+identity = Identity
+OrthogonalInitializer = Orthogonal
+IdentityInitializer = Identity

@@ -285,8 +285,8 @@ def _saved(kmodel, path):
             r"Keras layer 'gaussian_dropout.*' \(GaussianDropout\) cannot be converted: xcnn has no GaussianDropout layer",
         ),
         (
-            lambda: keras.Sequential([keras.Input((8,)), L.Dense(2, kernel_constraint=keras.constraints.NonNeg())]),
-            r"Keras layer 'dense.*' \(Dense\) cannot be converted: kernel_constraint=.* is not supported",
+            lambda: keras.Sequential([keras.Input((8,)), L.PReLU(alpha_constraint=keras.constraints.NonNeg())]),
+            r"Keras layer 'p_re_lu.*' \(PReLU\) cannot be converted: alpha_constraint=.* is not supported",
         ),
         (
             lambda: keras.Sequential([keras.Input((8,)), L.Dense(2, activation="celu")]),

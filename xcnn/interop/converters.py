@@ -27,7 +27,7 @@ import numpy as np
 
 from .. import activations as activations_module
 from .. import backend as B
-from .. import initializers, ops, regularizers
+from .. import constraints, initializers, ops, regularizers
 from ..layers import (
     ELU,
     Activation,
@@ -197,8 +197,30 @@ _KERAS_INITIALIZERS = {
     "LecunUniform": "lecun_uniform",
     "RandomNormal": "random_normal",
     "RandomUniform": "random_uniform",
+    "TruncatedNormal": "truncated_normal",
+    "Orthogonal": "orthogonal",
+    "Identity": "identity",
+    "VarianceScaling": "variance_scaling",
+    "Constant": "constant",
 }
-_INITIALIZER_ARGS = {"random_normal": ("mean", "stddev"), "random_uniform": ("minval", "maxval")}
+_INITIALIZER_ARGS = {
+    "constant": ("value",),
+    "random_normal": ("mean", "stddev"),
+    "random_uniform": ("minval", "maxval"),
+    "truncated_normal": ("mean", "stddev"),
+    "orthogonal": ("gain",),
+    "identity": ("gain",),
+    "variance_scaling": ("scale", "mode", "distribution"),
+}
+_INITIALIZER_CLASSES = {
+    "constant": initializers.Constant,
+    "random_normal": initializers.RandomNormal,
+    "random_uniform": initializers.RandomUniform,
+    "truncated_normal": initializers.TruncatedNormal,
+    "orthogonal": initializers.Orthogonal,
+    "identity": initializers.Identity,
+    "variance_scaling": initializers.VarianceScaling,
+}
 _XCNN_INITIALIZER_NAMES = {"normal": "random_normal", "uniform": "random_uniform"}
 
 
@@ -241,8 +263,10 @@ def initializer_from_keras(value: str | dict[str, Any], what: str) -> str | Init
         raise unsupported(what, f"initializer {value['class_name']} has arguments {extra} xcnn does not take")
     if not wanted:
         return name
-    cls = initializers.RandomNormal if name == "random_normal" else initializers.RandomUniform
-    return cls(**{k: config[k] for k in wanted if k in config})
+    try:
+        return _INITIALIZER_CLASSES[name](**{k: config[k] for k in wanted if k in config})
+    except ValueError as exc:
+        raise unsupported(what, str(exc)) from None
 
 
 def initializer_to_keras(init: Initializer) -> dict[str, Any]:
@@ -271,7 +295,10 @@ def initializer_to_keras(init: Initializer) -> dict[str, Any]:
         raise unsupported(f"initializer {init.name!r}", "Keras has no initializer of that name")
     if name in ("zeros", "ones"):
         return keras_object("keras.initializers", by_name[name], {})
-    config = {k: float(getattr(init, k)) for k in _INITIALIZER_ARGS.get(name, ())}
+    config = {k: getattr(init, k) for k in _INITIALIZER_ARGS.get(name, ())}
+    config = {k: v if isinstance(v, str) else float(v) for k, v in config.items()}
+    if name == "identity":  # Keras's Identity takes no seed
+        return keras_object("keras.initializers", by_name[name], config)
     return keras_object("keras.initializers", by_name[name], {**config, "seed": None})
 
 
@@ -321,6 +348,67 @@ def regularizer_to_keras(config: dict[str, float] | None) -> dict[str, Any] | No
         {'l1': 0.0, 'l2': 0.01}
     """
     return None if config is None else keras_object("keras.regularizers", "L1L2", dict(config))
+
+
+def constraint_from_keras(value: dict[str, Any] | str | None, what: str) -> constraints.Constraint | None:
+    """A serialized Keras constraint (`MaxNorm`, `MinMaxNorm`, `NonNeg`, `UnitNorm`) as xcnn's.
+
+    Args:
+        value: The serialized constraint (or a Keras name such as `"max_norm"`), or `None`.
+        what: What it belongs to, for the error message.
+
+    Returns:
+        The `xcnn.constraints.Constraint`, or `None` for `None`.
+
+    Raises:
+        ValueError: If it is another kind of constraint (a custom class), or its arguments are
+            out of range.
+
+    Examples:
+        >>> from xcnn.interop.converters import constraint_from_keras
+        >>> constraint_from_keras({"class_name": "MaxNorm", "config": {"max_value": 3, "axis": 0}}, "layer 'd'")
+        MaxNorm(max_value=3, axis=0)
+    """
+    if value is None:
+        return None
+    found = value.get("class_name") if isinstance(value, dict) else value
+    known = isinstance(found, str) and (found in constraints.CLASSES or isinstance(value, str))
+    if isinstance(value, dict) and not str(value.get("module") or "keras").startswith("keras"):
+        known = False  # a custom class of the same name
+    if not known:
+        raise unsupported(what, f"constraint {found!r} is not one of Keras's {sorted(constraints.CLASSES)}")
+    try:
+        constraint = constraints.get(value)
+    except ValueError as exc:
+        raise unsupported(what, str(exc)) from None
+    assert isinstance(constraint, constraints.Constraint)
+    return constraint
+
+
+def constraint_to_keras(config: dict[str, Any] | None, what: str) -> dict[str, Any] | None:
+    """A layer config's constraint (already as Keras serializes it, or `None`) for a `.keras` file.
+
+    Args:
+        config: `xcnn.constraints.serialize`'s output, or `None`.
+        what: What it belongs to, for the error message.
+
+    Returns:
+        The serialized Keras constraint, or `None`.
+
+    Raises:
+        ValueError: If it is not one of Keras's constraint classes.
+
+    Examples:
+        >>> from xcnn import constraints
+        >>> from xcnn.interop.converters import constraint_to_keras
+        >>> constraint_to_keras(constraints.serialize(constraints.NonNeg()), "layer 'd'")["class_name"]
+        'NonNeg'
+    """
+    if config is None:
+        return None
+    constraint = constraint_from_keras(config, what)  # checked as a Keras file's would be
+    assert constraint is not None
+    return keras_object("keras.constraints", type(constraint).__name__, constraint.get_config())
 
 
 # --- activations ------------------------------------------------------------------------------
@@ -913,6 +1001,8 @@ def _from_keras_value(key, value, where):
         return initializer_from_keras(value, where)
     if key.endswith("_regularizer"):
         return regularizer_from_keras(value, where)
+    if key.endswith("_constraint"):
+        return constraint_from_keras(value, where)
     return _tuples(value)
 
 
@@ -930,6 +1020,8 @@ def _to_keras_value(key, value, layer, where):
         return activation_to_keras(layer.activation, where)
     if key.endswith("_regularizer") and (value is None or set(value) <= {"l1", "l2"}):
         return regularizer_to_keras(value)
+    if key.endswith("_constraint"):
+        return constraint_to_keras(value, where)
     if key.endswith("_initializer") and isinstance(value, str):
         return initializer_to_keras(initializers.get(value))
     return list(value) if isinstance(value, tuple) else value
@@ -1965,8 +2057,6 @@ class BatchNormalizationConverter(LayerConverter):
 
     xcnn_class = BatchNormalization
     keras_neutral: ClassVar[dict] = {
-        "beta_constraint": None,
-        "gamma_constraint": None,
         "synchronized": False,
         "renorm": False,
         "renorm_clipping": None,
@@ -2065,8 +2155,8 @@ CONVERTERS[SyncBatchNormalization.__name__] = SyncBatchNormalizationConverter()
 class LayerNormalizationConverter(LayerConverter):
     """The converter of xcnn's `LayerNormalization` layer (Keras `LayerNormalization`).
 
-    Its arguments pass through, `axis` (an int or a list) too; Keras's `rms_scaling=True` (a
-    different normalization) and constraints are refused. The weights `gamma`, `beta` are in
+    Its arguments pass through, `axis` (an int or a list) and constraints too; Keras's
+    `rms_scaling=True` (a different normalization) is refused. The weights `gamma`, `beta` are in
     Keras's order and layout (the sizes of the normalized axes in the order of `sorted(axis)`).
 
     Examples:
@@ -2080,7 +2170,7 @@ class LayerNormalizationConverter(LayerConverter):
     """
 
     xcnn_class = LayerNormalization
-    keras_neutral: ClassVar[dict] = {"rms_scaling": False, "beta_constraint": None, "gamma_constraint": None}
+    keras_neutral: ClassVar[dict] = {"rms_scaling": False}
 
     def onnx(self, layer: Any, g: OnnxGraph, inputs: list[Tensor]) -> Tensor:
         """As `LayerConverter.onnx`: ONNX `LayerNormalization` where the normalized axes are the

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .. import initializers, ops, regularizers
+from .. import constraints, initializers, ops, regularizers
 from .._checks import positive_int
-from .layer import NO_REWRITE, Layer, Rewrite, _padding_arg, _reg_config, _require_rank
-from .._typing import ActivationLike, Array, InitializerLike, IntPair, RegularizerLike, Shape
+from ..backend import array_namespace
+from .layer import NO_REWRITE, Layer, Rewrite, _padding_arg, _permute, _reg_config, _require_rank
+from .._typing import ActivationLike, Array, ConstraintLike, InitializerLike, IntPair, RegularizerLike, Shape
 
 if TYPE_CHECKING:
     from .pooling import MaxPooling2D
@@ -40,6 +41,10 @@ class Conv2D(Layer):
         groups: The number of channel groups; must divide `filters` and the input's channels.
         input_shape: `(H, W, C)`, to build a `Sequential` without an `Input`.
         name: The layer's name (default: a unique one from the class name).
+        kernel_constraint: A constraint the optimizer applies to the kernel after each update,
+            in Keras's layout `(KH, KW, C / groups, filters)`: `MaxNorm(3, axis=[0, 1, 2])`
+            bounds each filter's norm.
+        bias_constraint: A constraint applied to the bias after each update.
 
     Input shape:
         `(N, H, W, C)`, float32 or float64.
@@ -79,6 +84,8 @@ class Conv2D(Layer):
         groups: int = 1,
         input_shape: Sequence[int] | None = None,
         name: str | None = None,
+        kernel_constraint: ConstraintLike = None,
+        bias_constraint: ConstraintLike = None,
     ) -> None:
         super().__init__(name, activation, input_shape)
         self.filters = positive_int(filters, "filters")
@@ -99,6 +106,8 @@ class Conv2D(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     @property
     def _general(self):
@@ -151,15 +160,19 @@ class Conv2D(Layer):
             {'kernel': (4, 3, 3, 1), 'bias': (4,)}
         """
         shape = (self.filters, *self.kernel_size, input_shape[-1] // self.groups)
-        self.add_weight("kernel", shape, self.kernel_initializer, self.kernel_regularizer)
+        self.add_weight(
+            "kernel", shape, self.kernel_initializer, self.kernel_regularizer, constraint=self.kernel_constraint
+        )
         if self.use_bias:
-            self.add_weight("bias", (self.filters,), self.bias_initializer, self.bias_regularizer)
+            self.add_weight(
+                "bias", (self.filters,), self.bias_initializer, self.bias_regularizer, constraint=self.bias_constraint
+            )
 
     def _keras_layout(self, key, array):
-        return array.transpose(1, 2, 3, 0) if key == "kernel" else array  # (F, KH, KW, C) -> (KH, KW, C, F)
+        return _permute(array, (1, 2, 3, 0)) if key == "kernel" else array  # (F, KH, KW, C) -> (KH, KW, C, F)
 
     def _xcnn_layout(self, key, array):
-        return array.transpose(3, 0, 1, 2) if key == "kernel" else array
+        return _permute(array, (3, 0, 1, 2)) if key == "kernel" else array
 
     def fuses_with(self, pool: MaxPooling2D) -> bool:
         """Whether this layer can compute the MaxPooling2D `pool` that follows it, in one op.
@@ -399,6 +412,8 @@ class Conv2D(Layer):
             "groups": self.groups,
             "kernel_regularizer": _reg_config(self.kernel_regularizer),
             "bias_regularizer": _reg_config(self.bias_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
         }
 
 
@@ -416,13 +431,15 @@ class _DrawnInKerasLayout(initializers.Initializer):
 
 def _depthwise_to_keras(w, channels):
     """``(C*M, KH, KW, 1)`` (a grouped conv's filters, channel-major) -> Keras's ``(KH, KW, C, M)``."""
+    xp = array_namespace(w)
     cm, kh, kw, _ = w.shape
-    return w[..., 0].transpose(1, 2, 0).reshape(kh, kw, channels, cm // channels)
+    return xp.reshape(xp.permute_dims(w[..., 0], (1, 2, 0)), (kh, kw, channels, cm // channels))
 
 
 def _depthwise_from_keras(k):
+    xp = array_namespace(k)
     kh, kw, c, m = k.shape
-    return k.reshape(kh, kw, c * m).transpose(2, 0, 1)[..., None]
+    return xp.expand_dims(xp.permute_dims(xp.reshape(k, (kh, kw, c * m)), (2, 0, 1)), axis=-1)
 
 
 class DepthwiseConv2D(Conv2D):
@@ -445,6 +462,9 @@ class DepthwiseConv2D(Conv2D):
         dilation_rate: The spacing of the kernel's taps.
         input_shape: `(H, W, C)`, to build a `Sequential` without an `Input`.
         name: The layer's name (default: a unique one from the class name).
+        depthwise_constraint: A constraint the optimizer applies to the kernel after each
+            update, in Keras's layout `(KH, KW, C, depth_multiplier)`.
+        bias_constraint: A constraint applied to the bias after each update.
 
     Input shape:
         `(N, H, W, C)`, float32 or float64.
@@ -479,6 +499,8 @@ class DepthwiseConv2D(Conv2D):
         dilation_rate: IntPair = (1, 1),
         input_shape: Sequence[int] | None = None,
         name: str | None = None,
+        depthwise_constraint: ConstraintLike = None,
+        bias_constraint: ConstraintLike = None,
     ) -> None:
         if isinstance(depth_multiplier, bool) or not isinstance(depth_multiplier, int) or depth_multiplier < 1:
             raise ValueError(f"depth_multiplier must be a positive int, got {depth_multiplier!r}")
@@ -497,9 +519,12 @@ class DepthwiseConv2D(Conv2D):
             1,
             input_shape,
             name,
+            depthwise_constraint,
+            bias_constraint,
         )
         self.depth_multiplier = depth_multiplier
         self.depthwise_initializer, self.depthwise_regularizer = self.kernel_initializer, self.kernel_regularizer
+        self.depthwise_constraint = self.kernel_constraint
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         """The shape of the layer's output (before its activation) for inputs of the given shape.
@@ -540,9 +565,12 @@ class DepthwiseConv2D(Conv2D):
         c = input_shape[-1]
         keras_shape = (*self.kernel_size, c, self.depth_multiplier)
         init = _DrawnInKerasLayout(self.kernel_initializer, keras_shape, _depthwise_from_keras)
-        self.add_weight("kernel", (self.filters, *self.kernel_size, 1), init, self.kernel_regularizer)
+        shape = (self.filters, *self.kernel_size, 1)
+        self.add_weight("kernel", shape, init, self.kernel_regularizer, constraint=self.kernel_constraint)
         if self.use_bias:
-            self.add_weight("bias", (self.filters,), self.bias_initializer, self.bias_regularizer)
+            self.add_weight(
+                "bias", (self.filters,), self.bias_initializer, self.bias_regularizer, constraint=self.bias_constraint
+            )
 
     def _keras_layout(self, key, array):
         return _depthwise_to_keras(array, self.groups) if key == "kernel" else array
@@ -551,8 +579,9 @@ class DepthwiseConv2D(Conv2D):
         return _depthwise_from_keras(array) if key == "kernel" else array
 
     def get_config(self) -> dict[str, Any]:
-        """As `Conv2D.get_config`, in Keras's terms: `depth_multiplier` and `depthwise_regularizer`
-        instead of `filters`, `groups` (both follow from the input) and `kernel_regularizer`.
+        """As `Conv2D.get_config`, in Keras's terms: `depth_multiplier`, `depthwise_regularizer` and
+        `depthwise_constraint` instead of `filters`, `groups` (both follow from the input),
+        `kernel_regularizer` and `kernel_constraint`.
 
         Examples:
             >>> from xcnn.layers import DepthwiseConv2D
@@ -564,6 +593,7 @@ class DepthwiseConv2D(Conv2D):
         for key in ("filters", "groups"):
             del config[key]
         config["depthwise_regularizer"] = config.pop("kernel_regularizer")
+        config["depthwise_constraint"] = config.pop("kernel_constraint")
         return {**config, "depth_multiplier": self.depth_multiplier}
 
 
@@ -591,6 +621,11 @@ class SeparableConv2D(Layer):
         dilation_rate: The spacing of the depthwise kernel's taps.
         input_shape: `(H, W, C)`, to build a `Sequential` without an `Input`.
         name: The layer's name (default: a unique one from the class name).
+        depthwise_constraint: A constraint the optimizer applies to the depthwise kernel after
+            each update, in Keras's layout `(KH, KW, C, M)`.
+        pointwise_constraint: A constraint applied to the pointwise kernel, in Keras's layout
+            `(1, 1, C * M, filters)`.
+        bias_constraint: A constraint applied to the bias after each update.
 
     Input shape:
         `(N, H, W, C)`, float32 or float64.
@@ -628,6 +663,9 @@ class SeparableConv2D(Layer):
         dilation_rate: IntPair = (1, 1),
         input_shape: Sequence[int] | None = None,
         name: str | None = None,
+        depthwise_constraint: ConstraintLike = None,
+        pointwise_constraint: ConstraintLike = None,
+        bias_constraint: ConstraintLike = None,
     ) -> None:
         super().__init__(name, activation, input_shape)
         # the depthwise half is a DepthwiseConv2D's geometry; it checks every spatial argument
@@ -651,6 +689,9 @@ class SeparableConv2D(Layer):
         self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
         self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.depthwise_constraint = constraints.get(depthwise_constraint)
+        self.pointwise_constraint = constraints.get(pointwise_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         """The shape of the layer's output (before its activation) for inputs of the given shape.
@@ -685,13 +726,27 @@ class SeparableConv2D(Layer):
         """
         c, m = input_shape[-1], self.depth_multiplier
         depthwise = _DrawnInKerasLayout(self.depthwise_initializer, (*self.kernel_size, c, m), _depthwise_from_keras)
-        self.add_weight("depthwise_kernel", (c * m, *self.kernel_size, 1), depthwise, self.depthwise_regularizer)
+        self.add_weight(
+            "depthwise_kernel",
+            (c * m, *self.kernel_size, 1),
+            depthwise,
+            self.depthwise_regularizer,
+            constraint=self.depthwise_constraint,
+        )
         pointwise = _DrawnInKerasLayout(
             self.pointwise_initializer, (1, 1, c * m, self.filters), lambda k: k.transpose(3, 0, 1, 2)
         )
-        self.add_weight("pointwise_kernel", (self.filters, 1, 1, c * m), pointwise, self.pointwise_regularizer)
+        self.add_weight(
+            "pointwise_kernel",
+            (self.filters, 1, 1, c * m),
+            pointwise,
+            self.pointwise_regularizer,
+            constraint=self.pointwise_constraint,
+        )
         if self.use_bias:
-            self.add_weight("bias", (self.filters,), self.bias_initializer, self.bias_regularizer)
+            self.add_weight(
+                "bias", (self.filters,), self.bias_initializer, self.bias_regularizer, constraint=self.bias_constraint
+            )
         self._channels = c
 
     def call(self, x: Array, training: bool) -> Array:
@@ -769,12 +824,12 @@ class SeparableConv2D(Layer):
     def _keras_layout(self, key, array):
         if key == "depthwise_kernel":
             return _depthwise_to_keras(array, self._channels)
-        return array.transpose(1, 2, 3, 0) if key == "pointwise_kernel" else array
+        return _permute(array, (1, 2, 3, 0)) if key == "pointwise_kernel" else array
 
     def _xcnn_layout(self, key, array):
         if key == "depthwise_kernel":
             return _depthwise_from_keras(array)
-        return array.transpose(3, 0, 1, 2) if key == "pointwise_kernel" else array
+        return _permute(array, (3, 0, 1, 2)) if key == "pointwise_kernel" else array
 
     def get_config(self) -> dict[str, Any]:
         """The layer's constructor arguments, as a saved model stores them.
@@ -799,6 +854,9 @@ class SeparableConv2D(Layer):
             "depthwise_regularizer": _reg_config(self.depthwise_regularizer),
             "pointwise_regularizer": _reg_config(self.pointwise_regularizer),
             "bias_regularizer": _reg_config(self.bias_regularizer),
+            "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
+            "pointwise_constraint": constraints.serialize(self.pointwise_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
         }
 
 
@@ -823,6 +881,9 @@ class Conv2DTranspose(Layer):
         bias_regularizer: A penalty on the bias.
         input_shape: `(H, W, C)`, to build a `Sequential` without an `Input`.
         name: The layer's name (default: a unique one from the class name).
+        kernel_constraint: A constraint the optimizer applies to the kernel after each update,
+            in Keras's layout `(KH, KW, filters, C)`.
+        bias_constraint: A constraint applied to the bias after each update.
 
     Input shape:
         `(N, H, W, C)`, float32 or float64.
@@ -859,6 +920,8 @@ class Conv2DTranspose(Layer):
         bias_regularizer: RegularizerLike = None,
         input_shape: Sequence[int] | None = None,
         name: str | None = None,
+        kernel_constraint: ConstraintLike = None,
+        bias_constraint: ConstraintLike = None,
     ) -> None:
         super().__init__(name, activation, input_shape)
         if isinstance(filters, bool) or not isinstance(filters, int) or filters < 1:
@@ -877,6 +940,8 @@ class Conv2DTranspose(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         """The shape of the layer's output (before its activation) for inputs of the given shape.
@@ -920,9 +985,12 @@ class Conv2DTranspose(Layer):
             (input_shape[-1], *self.kernel_size, self.filters),
             self.kernel_initializer,
             self.kernel_regularizer,
+            constraint=self.kernel_constraint,
         )
         if self.use_bias:
-            self.add_weight("bias", (self.filters,), self.bias_initializer, self.bias_regularizer)
+            self.add_weight(
+                "bias", (self.filters,), self.bias_initializer, self.bias_regularizer, constraint=self.bias_constraint
+            )
 
     def call(self, x: Array, training: bool) -> Array:
         """The forward pass of the layer's core (before its activation); keeps what `grad` needs.
@@ -1004,4 +1072,6 @@ class Conv2DTranspose(Layer):
             "use_bias": self.use_bias,
             "kernel_regularizer": _reg_config(self.kernel_regularizer),
             "bias_regularizer": _reg_config(self.bias_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
         }

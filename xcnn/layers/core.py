@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .. import initializers, ops, regularizers
+from .. import constraints, initializers, ops, regularizers
 from .._checks import positive_int
 from .layer import Layer, _reg_config
-from .._typing import ActivationLike, Array, InitializerLike, RegularizerLike, Shape
+from .._typing import ActivationLike, Array, ConstraintLike, InitializerLike, RegularizerLike, Shape
 
 
 class Dense(Layer):
@@ -25,6 +25,9 @@ class Dense(Layer):
         input_shape: The input shape without the batch axis, to build a `Sequential` without an
             `Input`.
         name: The layer's name (default: a unique one from the class name).
+        kernel_constraint: A constraint the optimizer applies to the kernel `(in, units)` after
+            each update (`xcnn.constraints`, e.g. `MaxNorm(3)`: each unit's incoming weights).
+        bias_constraint: A constraint applied to the bias after each update.
 
     Input shape:
         `(N, ..., in)`, float32 or float64.
@@ -33,7 +36,8 @@ class Dense(Layer):
         `(N, ..., units)`.
 
     Raises:
-        ValueError: If `units` is not a positive int, or an initializer or regularizer is unknown.
+        ValueError: If `units` is not a positive int, or an initializer, regularizer or
+            constraint is unknown.
 
     Examples:
         >>> from xcnn.layers import Dense, Input
@@ -54,6 +58,8 @@ class Dense(Layer):
         bias_regularizer: RegularizerLike = None,
         input_shape: Sequence[int] | None = None,
         name: str | None = None,
+        kernel_constraint: ConstraintLike = None,
+        bias_constraint: ConstraintLike = None,
     ) -> None:
         super().__init__(name, activation, input_shape)
         self.units, self.use_bias = positive_int(units, "units"), use_bias
@@ -61,6 +67,8 @@ class Dense(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         """The shape of the layer's output (before its activation) for inputs of the given shape.
@@ -93,9 +101,17 @@ class Dense(Layer):
             >>> {k: tuple(w.shape) for k, w in {**layer.params, **layer.state}.items()}
             {'kernel': (5, 3), 'bias': (3,)}
         """
-        self.add_weight("kernel", (input_shape[-1], self.units), self.kernel_initializer, self.kernel_regularizer)
+        self.add_weight(
+            "kernel",
+            (input_shape[-1], self.units),
+            self.kernel_initializer,
+            self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
         if self.use_bias:
-            self.add_weight("bias", (self.units,), self.bias_initializer, self.bias_regularizer)
+            self.add_weight(
+                "bias", (self.units,), self.bias_initializer, self.bias_regularizer, constraint=self.bias_constraint
+            )
 
     def call(self, x: Array, training: bool) -> Array:
         """The forward pass of the layer's core (before its activation); keeps what `grad` needs.
@@ -171,6 +187,8 @@ class Dense(Layer):
             "use_bias": self.use_bias,
             "kernel_regularizer": _reg_config(self.kernel_regularizer),
             "bias_regularizer": _reg_config(self.bias_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
         }
 
 

@@ -233,6 +233,7 @@ class Layer:
     grads: dict[str, Array]
     state: dict[str, Array]
     regularizers: dict[str, Regularizer]
+    constraints: dict[str, Any]  # weight key -> its constraint (a callable w -> w in Keras's layout)
     _weight_slots: list[tuple[str, str]]
     input_shape: Any  # tuple[int, ...] | None
     inbound: Any  # list[SymbolicTensor] | None
@@ -250,6 +251,7 @@ class Layer:
         self.activation = activations.get(activation) if activation is not None else None
         self.input_shape = _shape(input_shape, "input_shape") if input_shape is not None else None
         self.params, self.grads, self.state, self.regularizers = {}, {}, {}, {}
+        self.constraints = {}
         self._weight_slots = []  # ("params" or "state", key) of each weight in creation order: Keras's order
         self.inbound = None  # the SymbolicTensors this layer was called on
         self.output = None
@@ -426,6 +428,7 @@ class Layer:
         initializer: InitializerLike | float,
         regularizer: Regularizer | None = None,
         trainable: bool = True,
+        constraint: Any = None,
     ) -> None:
         """Create weight `name` of `shape` on the layer's backend, device and dtype.
 
@@ -437,6 +440,8 @@ class Layer:
             initializer: A name, an `Initializer` or a number (a constant).
             regularizer: A penalty added to the loss, or `None`.
             trainable: Whether the optimizer updates it.
+            constraint: A function `w -> w` (an `xcnn.constraints.Constraint`) the optimizer
+                applies after each update of the weight, in Keras's layout, or `None`.
 
         Raises:
             ValueError: If `initializer` is unknown.
@@ -460,6 +465,8 @@ class Layer:
         self._weight_slots.append((kind, name))
         if regularizer is not None:
             self.regularizers[name] = regularizer
+        if constraint is not None:
+            self.constraints[name] = constraint
 
     def count_params(self) -> int:
         """The number of weights, trainable or not.
@@ -560,8 +567,38 @@ class Layer:
             getattr(self, kind)[key] = value
 
     def _keras_layout(self, key, array):
-        """Weight ``key`` from xcnn's layout to Keras's (the same, except for conv kernels)."""
+        """Weight ``key`` from xcnn's layout to Keras's (the same, except for conv kernels); any
+        backend's array (array-API operations)."""
         return array
+
+    def constrain(self, key: str, w: Array) -> Array:
+        """Weight `key`'s constraint applied to `w` (the weight's new value), in Keras's layout.
+
+        The optimizer calls it after each update of a constrained weight: `w` goes to Keras's
+        layout, through the constraint, and back, so that a constraint's `axis` means what it
+        means in Keras. On the weight's backend and device: no host copy.
+
+        Args:
+            key: The weight's key, e.g. `"kernel"`, one in `self.constraints`.
+            w: Its new value, in xcnn's layout.
+
+        Returns:
+            The constrained value, in xcnn's layout, `w`'s shape and dtype.
+
+        Raises:
+            KeyError: If the weight has no constraint.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.constraints import NonNeg
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = Dense(2, kernel_constraint=NonNeg())
+            >>> model = Sequential([Input((1,)), layer])
+            >>> layer.constrain("kernel", np.array([[-1.0, 2.0]])).tolist()
+            [[0.0, 2.0]]
+        """
+        return self._xcnn_layout(key, self.constraints[key](self._keras_layout(key, w)))
 
     def _xcnn_layout(self, key, array):
         return array
@@ -759,3 +796,8 @@ def _padding_arg(padding):
 
 def _reg_config(reg):
     return None if reg is None else reg.get_config()
+
+
+def _permute(array, axes):
+    """``array`` with its axes permuted (array-API: any backend, NumPy included)."""
+    return B.array_namespace(array).permute_dims(array, axes)

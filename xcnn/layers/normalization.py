@@ -8,9 +8,9 @@ import functools
 import math
 import numbers
 
-from .. import initializers, ops, regularizers
+from .. import constraints, initializers, ops, regularizers
 from .layer import Layer, _reg_config
-from .._typing import Array, InitializerLike, RegularizerLike, Shape
+from .._typing import Array, ConstraintLike, InitializerLike, RegularizerLike, Shape
 
 
 class BatchNormalization(Layer):
@@ -36,6 +36,8 @@ class BatchNormalization(Layer):
         name: The layer's name (default: a unique one from the class name).
         input_shape: The input shape without the batch axis, to build a `Sequential` without an
             `Input`.
+        beta_constraint: A constraint the optimizer applies to `beta` after each update.
+        gamma_constraint: A constraint the optimizer applies to `gamma` after each update.
 
     Input shape:
         `(N, ..., C)`, float32 or float64.
@@ -70,6 +72,8 @@ class BatchNormalization(Layer):
         gamma_regularizer: RegularizerLike = None,
         name: str | None = None,
         input_shape: Sequence[int] | None = None,
+        beta_constraint: ConstraintLike = None,
+        gamma_constraint: ConstraintLike = None,
     ) -> None:
         super().__init__(name, None, input_shape)
         if axis != -1 and not isinstance(axis, int):
@@ -87,6 +91,8 @@ class BatchNormalization(Layer):
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         """The shape of the layer's output (before its activation) for inputs of the given shape.
@@ -129,9 +135,11 @@ class BatchNormalization(Layer):
         """
         c = (input_shape[-1],)
         if self.scale:
-            self.add_weight("gamma", c, self.gamma_initializer, self.gamma_regularizer)
+            self.add_weight(
+                "gamma", c, self.gamma_initializer, self.gamma_regularizer, constraint=self.gamma_constraint
+            )
         if self.center:
-            self.add_weight("beta", c, self.beta_initializer, self.beta_regularizer)
+            self.add_weight("beta", c, self.beta_initializer, self.beta_regularizer, constraint=self.beta_constraint)
         self.add_weight("moving_mean", c, self.moving_mean_initializer, trainable=False)
         self.add_weight("moving_variance", c, self.moving_variance_initializer, trainable=False)
 
@@ -261,6 +269,8 @@ class BatchNormalization(Layer):
             "scale": self.scale,
             "beta_regularizer": _reg_config(self.beta_regularizer),
             "gamma_regularizer": _reg_config(self.gamma_regularizer),
+            "beta_constraint": constraints.serialize(self.beta_constraint),
+            "gamma_constraint": constraints.serialize(self.gamma_constraint),
         }
 
 
@@ -293,6 +303,8 @@ class LayerNormalization(Layer):
         name: The layer's name (default: a unique one from the class name).
         input_shape: The input shape without the batch axis, to build a `Sequential` without an
             `Input`.
+        beta_constraint: A constraint the optimizer applies to `beta` after each update.
+        gamma_constraint: A constraint the optimizer applies to `gamma` after each update.
 
     Input shape:
         `(N, ...)`, float32 or float64.
@@ -328,6 +340,8 @@ class LayerNormalization(Layer):
         gamma_regularizer: RegularizerLike = None,
         name: str | None = None,
         input_shape: Sequence[int] | None = None,
+        beta_constraint: ConstraintLike = None,
+        gamma_constraint: ConstraintLike = None,
     ) -> None:
         super().__init__(name, None, input_shape)
         if isinstance(axis, (list, tuple)) and axis and all(_is_int(a) for a in axis):
@@ -344,6 +358,8 @@ class LayerNormalization(Layer):
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
 
     def _axes(self, rank: int) -> tuple[int, ...]:
         """The normalized axes of an input of `rank` axes (batch included), sorted and non-negative."""
@@ -396,9 +412,13 @@ class LayerNormalization(Layer):
         given = self.axis if isinstance(self.axis, list) else [self.axis]
         shape = tuple(full[a] for a in sorted(given))  # Keras's order: sorted by the values given
         if self.scale:
-            self.add_weight("gamma", shape, self.gamma_initializer, self.gamma_regularizer)
+            self.add_weight(
+                "gamma", shape, self.gamma_initializer, self.gamma_regularizer, constraint=self.gamma_constraint
+            )
         if self.center:
-            self.add_weight("beta", shape, self.beta_initializer, self.beta_regularizer)
+            self.add_weight(
+                "beta", shape, self.beta_initializer, self.beta_regularizer, constraint=self.beta_constraint
+            )
 
     def _spread(self, w: Array, x: Array, axes: tuple[int, ...]) -> Array:
         """A weight reshaped (as Keras reshapes it) to broadcast against `x` over the normalized axes."""
@@ -501,6 +521,8 @@ class LayerNormalization(Layer):
             "scale": self.scale,
             "beta_regularizer": _reg_config(self.beta_regularizer),
             "gamma_regularizer": _reg_config(self.gamma_regularizer),
+            "beta_constraint": constraints.serialize(self.beta_constraint),
+            "gamma_constraint": constraints.serialize(self.gamma_constraint),
         }
 
 

@@ -228,13 +228,23 @@ class Trainer:
         return self._apply_gradients(loss), pred, y
 
     def _apply_gradients(self, loss):
-        """Add the regularizers' gradients, take the optimizer step; returns the loss plus penalties."""
+        """Add the regularizers' gradients, take the optimizer step (which applies the weights'
+        constraints after the update, as Keras's); returns the loss plus penalties."""
         penalty = self._regularize()
         if penalty is not None:
             loss = loss + penalty
         refs = [(layer, k) for layer in self._layers if layer.trainable for k in layer.grads]
         items = [(f"{layer.name}/{k}", layer.params[k], layer.grads[k]) for layer, k in refs]
-        for (layer, k), new in zip(refs, self.optimizer.apply(items)):
+        constraints = {
+            key: functools.partial(layer.constrain, k)
+            for (key, _, _), (layer, k) in zip(items, refs)
+            if k in getattr(layer, "constraints", ())
+        }
+        # without constraints, apply(items) as before: an optimizer that overrides apply need not take them
+        new_weights = (
+            self.optimizer.apply(items, constraints=constraints) if constraints else self.optimizer.apply(items)
+        )
+        for (layer, k), new in zip(refs, new_weights):
             layer.params[k] = new
         return loss
 

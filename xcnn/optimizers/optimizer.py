@@ -12,7 +12,7 @@ back and the slots in `state` are views into those vectors.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 from .._checks import real_number
@@ -136,8 +136,12 @@ class Optimizer:
             return [xp.minimum(xp.maximum(g, -self.clipvalue), self.clipvalue) for g in grads]
         return grads
 
-    def apply(self, items: Sequence[tuple[Hashable, Array, Array]]) -> list[Array]:
-        """One step: update every weight from its gradient.
+    def apply(
+        self,
+        items: Sequence[tuple[Hashable, Array, Array]],
+        constraints: Mapping[Hashable, Callable[[Array], Array]] | None = None,
+    ) -> list[Array]:
+        """One step: update every weight from its gradient, then apply the weights' constraints.
 
         The update rule runs once over all the weights together: the
         gradients are concatenated into one flat vector, the weights and each slot are kept in
@@ -147,16 +151,22 @@ class Optimizer:
         replaces it (a loaded checkpoint, `Model.to`) is packed again at the next step. Weights
         and gradients of mixed array types, dtypes or devices take one weight at a time.
 
+        As Keras's `optimizer.apply`, each constrained weight is replaced by `constraint(w)` right
+        after its update (on the device; in the flat path the result is written back into the
+        flat weights, so the next step still takes them without a copy).
+
         Args:
             items: `(key, w, g)` triples: a hashable key naming the weight (its slots are kept under
                 it), the weight and its gradient, arrays of one shape on one backend.
+            constraints: Weight key -> a function of the updated weight returning the weight to
+                keep (of its shape and dtype), for the constrained weights; `None` for none.
 
         Returns:
             The new weights, in the order of `items`.
 
         Raises:
             ValueError: If a gradient's shape differs from its weight's, a slot in `state`
-                from its weight's, or a key appears twice.
+                from its weight's, a constraint's result from its weight's, or a key appears twice.
 
         Examples:
             >>> import numpy as np
@@ -166,17 +176,22 @@ class Optimizer:
             >>> [w] = optimizer.apply([("w", w, np.array([1.0]))])
             >>> w.round(4).tolist(), sorted(optimizer.state["w"])
             ([0.71], ['velocity'])
+            >>> [w] = SGD(learning_rate=1.0).apply([("w", np.array([1.0]), np.array([3.0]))],
+            ...                                    constraints={"w": lambda w: np.maximum(w, 0.0)})
+            >>> w.tolist()
+            [0.0]
         """
         items = list(items)
         for key, w, g in items:
             if tuple(g.shape) != tuple(w.shape):
                 raise ValueError(f"the gradient of {key!r} has shape {tuple(g.shape)}, its weight {tuple(w.shape)}")
         self._lr = self.current_learning_rate  # this step's rate, read by _update
+        constraints = dict(constraints or {})
         if items and _one_kind([a for _, w, g in items for a in (w, g)]):
-            return self._apply_flat(items)
-        return self._apply_per_weight(items)
+            return self._apply_flat(items, constraints)
+        return self._apply_per_weight(items, constraints)
 
-    def _apply_per_weight(self, items):
+    def _apply_per_weight(self, items, constraints=None):
         """The step one weight at a time (weights of mixed kinds): each rule on each weight."""
         self._flat = None  # the state is about to leave the flat buffers' views
         grads = self._clip([g for _, _, g in items])
@@ -187,10 +202,11 @@ class Optimizer:
             slots = self.state.get(key)
             if slots is None:
                 slots = self.state[key] = {s: self._initial_slot(s, w) for s in self.slots}
-            new.append(self._update(self._decayed(w), g, slots))
+            w = self._update(self._decayed(w), g, slots)
+            new.append(constraints[key](w) if constraints and key in constraints else w)
         return new
 
-    def _apply_flat(self, items):
+    def _apply_flat(self, items, constraints=None):
         """The step on flat vectors: one concatenation of the gradients, then the rule once."""
         keys = [key for key, _, _ in items]
         grads = [g for _, _, g in items]
@@ -211,6 +227,8 @@ class Optimizer:
         slots = dict(flat.slots)
         new = self._update(self._decayed(flat.weights), g, slots)
         flat.slots_updated(slots, self.state)
+        if constraints:
+            new = flat.constrain(new, constraints)
         return flat.hand_out(new)
 
     def _decayed(self, w):
@@ -369,6 +387,24 @@ class _FlatBuffers:
         for slot, flat in slots.items():
             if flat is not self.slots.get(slot):
                 self._set_slot(slot, flat, state)
+
+    def constrain(self, weights: Array, constraints: Mapping[Hashable, Callable[[Array], Array]]) -> Array:
+        """The flat ``weights`` with each constrained segment replaced by its constraint's value
+        (written in place: the constraints see views of the new weights, their results are
+        copied into those segments on the device)."""
+        xp = self.xp
+        if weights is self.weights:  # an update rule that handed the old buffer back: not in place
+            weights = xp.asarray(weights, copy=True)
+        views = self._views(weights)
+        for key, view, start, shape in zip(self.keys, views, self.offsets, self.shapes):
+            if key in constraints:
+                value = constraints[key](view)
+                if tuple(value.shape) != shape:
+                    raise ValueError(
+                        f"the constraint of {key!r} returned shape {tuple(value.shape)}, the weight's is {shape}"
+                    )
+                weights[start : start + math.prod(shape)] = xp.reshape(xp.astype(value, self.dtype, copy=False), (-1,))
+        return weights
 
     def hand_out(self, weights: Array) -> list[Array]:
         """The new flat ``weights`` as one view per key (and kept for the next step)."""

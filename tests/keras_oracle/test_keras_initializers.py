@@ -1,0 +1,107 @@
+"""Keras 3's initializers against xcnn's: the same distributions (statistics of large draws,
+bounds, orthogonality; Keras's values for a seed come from its backend's generator, so the
+draws themselves differ), the same exact values where nothing is drawn, and .keras configs."""
+
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+keras = pytest.importorskip("keras")
+
+from xcnn import initializers  # noqa: E402
+from xcnn.interop.converters import initializer_from_keras, initializer_to_keras  # noqa: E402
+
+SHAPE = (300, 200)
+
+
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("TruncatedNormal", {"mean": 0.2, "stddev": 0.1}),
+        ("RandomNormal", {"mean": -0.1, "stddev": 0.3}),
+        ("RandomUniform", {"minval": -0.2, "maxval": 0.4}),
+        ("VarianceScaling", {"scale": 2.0, "mode": "fan_avg", "distribution": "untruncated_normal"}),
+        ("VarianceScaling", {"scale": 0.5, "mode": "fan_out", "distribution": "truncated_normal"}),
+        ("VarianceScaling", {"scale": 1.0, "mode": "fan_in", "distribution": "uniform"}),
+        ("GlorotNormal", {}),
+        ("HeUniform", {}),
+        ("LecunNormal", {}),
+    ],
+)
+def test_the_same_distribution_as_keras(name, kwargs):
+    theirs = np.asarray(
+        keras.ops.convert_to_numpy(getattr(keras.initializers, name)(seed=0, **kwargs)(SHAPE)), "float64"
+    )
+    ours = getattr(initializers, name)(**kwargs, seed=0)(SHAPE, None)
+    assert ours.shape == theirs.shape == SHAPE
+    scale = theirs.std()
+    assert ours.mean() == pytest.approx(theirs.mean(), abs=0.02 * scale)
+    assert ours.std() == pytest.approx(scale, rel=0.02)
+    assert ours.min() >= theirs.min() - 0.25 * scale and ours.max() <= theirs.max() + 0.25 * scale
+    if name == "TruncatedNormal" or kwargs.get("distribution") in ("truncated_normal", "uniform"):
+        # bounded: both within the same bounds (Keras's draws come close to them)
+        low, high = theirs.min(), theirs.max()
+        width = high - low
+        assert ours.min() >= low - 0.01 * width and ours.max() <= high + 0.01 * width
+
+
+@pytest.mark.parametrize("shape", [(8, 3), (3, 8), (3, 3, 2, 4)])
+def test_orthogonal_as_keras(shape):
+    theirs = np.asarray(keras.ops.convert_to_numpy(keras.initializers.Orthogonal(gain=2.0, seed=0)(shape)))
+    xcnn_shape = (shape[-1], *shape[:-1]) if len(shape) == 4 else shape  # a conv kernel in xcnn's layout
+    ours = initializers.Orthogonal(gain=2.0)(xcnn_shape, np.random.default_rng(0))
+    if len(shape) == 4:
+        ours = ours.transpose(1, 2, 3, 0)  # to Keras's (KH, KW, C, F)
+    for w in (theirs, ours):
+        m = w.reshape(-1, shape[-1])
+        gram = m.T @ m if m.shape[0] >= m.shape[1] else m @ m.T
+        np.testing.assert_allclose(gram, 4.0 * np.eye(min(m.shape)), atol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (4, 2)])
+def test_identity_and_constant_are_keras_s_values(shape):
+    np.testing.assert_array_equal(
+        initializers.Identity(gain=0.5)(shape, None),
+        keras.ops.convert_to_numpy(keras.initializers.Identity(0.5)(shape)),
+    )
+    np.testing.assert_array_equal(
+        initializers.constant(0.3)(shape, None),
+        keras.ops.convert_to_numpy(keras.initializers.constant(0.3)(shape, dtype="float64")),
+    )
+
+
+def test_the_lowercase_names_are_keras_s():
+    public = {n for n in dir(keras.initializers) if not n.startswith("_")}
+    skipped = {"STFT", "STFTInitializer", "stft", "serialize", "deserialize"}  # not in xcnn
+    for name in sorted(public - skipped):
+        assert hasattr(initializers, name), name
+        if name[0].islower() and name != "get":
+            assert getattr(keras.initializers, name) is getattr(keras.initializers, _class(name)), name
+            assert getattr(initializers, name) is getattr(initializers, _class(name)), name
+
+
+def _class(alias):
+    return "".join(part.capitalize() for part in alias.split("_"))
+
+
+@pytest.mark.parametrize(
+    "init",
+    [
+        initializers.TruncatedNormal(0.1, 0.2),
+        initializers.Orthogonal(2.0),
+        initializers.VarianceScaling(2.0, "fan_out", "untruncated_normal"),
+        initializers.Constant(0.5),
+    ],
+    ids=lambda i: type(i).__name__,
+)
+def test_configs_round_trip_through_keras(init):
+    config = initializer_to_keras(init)
+    keras_init = keras.initializers.deserialize(config)
+    assert type(keras_init).__name__ == type(init).__name__
+    back = initializer_from_keras(keras.initializers.serialize(keras_init), "a layer")
+    assert type(back) is type(init)
+    for key, value in config["config"].items():
+        if key != "seed":
+            assert getattr(back, key) == value
