@@ -118,3 +118,84 @@ def test_sparse_and_categorical_functions_agree_on_every_backend(backend):
         assert_close(dense, B.to_numpy(sparse), "float64")
     ignored = losses.sparse_categorical_crossentropy(labels, probs, ignore_class=int(labels[0, 0]))
     np.testing.assert_array_equal(ignored[labels == labels[0, 0]], 0.0)
+
+
+# --- the losses whose value and gradient xcnn.losses writes itself (Keras is their oracle in
+# tests/keras_oracle/test_keras_losses.py): each gradient against central differences of its value
+
+
+def _draw(kind, rng, shape):
+    logits = rng.normal(size=shape) * 1.5
+    one_hot = np.eye(shape[-1])[rng.integers(0, shape[-1], shape[:-1])]
+    return {
+        "one_hot_probs": (one_hot, np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)),
+        "one_hot_logits": (one_hot, logits),
+        "binary_probs": (rng.integers(0, 2, shape).astype(np.float64), rng.uniform(0.05, 0.95, shape)),
+        "binary_logits": (rng.integers(0, 2, shape).astype(np.float64), logits),
+        "counts": (rng.integers(0, 4, shape).astype(np.float64), rng.uniform(0.2, 3.0, shape)),
+        "vectors": (rng.normal(size=shape), logits),
+    }[kind]
+
+
+NEW_LOSSES = [
+    ("categorical_hinge", lambda: losses.CategoricalHinge(), "one_hot_logits"),
+    ("poisson", lambda: losses.Poisson(), "counts"),
+    ("cosine", lambda: losses.CosineSimilarity(), "vectors"),
+    ("cosine_axis1", lambda: losses.CosineSimilarity(axis=1), "vectors"),
+    ("binary_focal", lambda: losses.BinaryFocalCrossentropy(), "binary_probs"),
+    (
+        "binary_focal_balanced",
+        lambda: losses.BinaryFocalCrossentropy(apply_class_balancing=True, alpha=0.3, gamma=1.5, label_smoothing=0.1),
+        "binary_probs",
+    ),
+    ("binary_focal_logits", lambda: losses.BinaryFocalCrossentropy(from_logits=True, gamma=0.0), "binary_logits"),
+    ("categorical_focal", lambda: losses.CategoricalFocalCrossentropy(), "one_hot_probs"),
+    (
+        "categorical_focal_logits_smooth",
+        lambda: losses.CategoricalFocalCrossentropy(from_logits=True, label_smoothing=0.2, gamma=3.0),
+        "one_hot_logits",
+    ),
+    ("categorical_focal_axis1", lambda: losses.CategoricalFocalCrossentropy(axis=1, alpha=0.5), "one_hot_probs"),
+]
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sample_weight"])
+@pytest.mark.parametrize("shape", [(5, 3), (2, 3, 4)], ids=["rows", "images"])
+@pytest.mark.parametrize("make, kind", [c[1:] for c in NEW_LOSSES], ids=[c[0] for c in NEW_LOSSES])
+def test_new_loss_value_and_numerical_gradient(backend, dtype, make, kind, shape, weighted):
+    loss = make()
+    rng = np.random.default_rng(3)
+    y_true, y_pred = _draw(kind, rng, shape)
+    w = rng.uniform(0.5, 2.0, shape[0]) if weighted else None
+    reference = lambda p: float(loss.value(p, y_true, w))  # noqa: E731 - float64 NumPy
+    pred, target = B.asarray(y_pred, backend, dtype), B.asarray(y_true, backend, dtype)
+    wb = None if w is None else B.asarray(w, backend, dtype)
+    value = loss.value(pred, target, wb)
+    assert B.backend_of(value) == backend and value.shape == ()
+    assert_close(value, reference(y_pred), dtype)
+    grad = loss.gradient(pred, target, wb)
+    assert B.backend_of(grad) == backend and tuple(grad.shape) == shape
+    numerical = ref.numerical_gradient(reference, y_pred.copy())
+    tol = max(RTOL[dtype], 1e-7)
+    np.testing.assert_allclose(
+        B.to_numpy(grad), numerical, rtol=tol, atol=tol * max(1.0, float(np.abs(numerical).max()))
+    )
+
+
+NEW_FUNCTIONS = [
+    ("categorical_hinge", {}, "one_hot_logits"),
+    ("poisson", {}, "counts"),
+    ("cosine_similarity", {}, "vectors"),
+    ("binary_focal_crossentropy", {"from_logits": True}, "binary_logits"),
+    ("categorical_focal_crossentropy", {"label_smoothing": 0.1}, "one_hot_probs"),
+]
+
+
+@pytest.mark.parametrize("name, kwargs, kind", NEW_FUNCTIONS, ids=[f[0] for f in NEW_FUNCTIONS])
+def test_new_loss_functions_agree_with_their_class_on_every_backend(backend, dtype, name, kwargs, kind):
+    rng = np.random.default_rng(4)
+    y_true, y_pred = _draw(kind, rng, (4, 3))
+    got = getattr(losses, name)(B.asarray(y_true, backend, dtype), B.asarray(y_pred, backend, dtype), **kwargs)
+    assert B.backend_of(got) == backend and tuple(got.shape) == (4,)
+    loss = losses.get(getattr(losses, name)) if not kwargs else type(losses.get(name))(**kwargs)
+    assert_close(B.to_numpy(got).mean(), float(loss.value(y_pred, y_true)), dtype)

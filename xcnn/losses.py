@@ -26,6 +26,7 @@ import numpy as np
 from . import backend as B
 from ._typing import Array, DType
 from .ops import losses as L
+from .ops.activations import sigmoid, softmax
 
 
 class Loss:
@@ -804,6 +805,358 @@ class SquaredHinge(_Elementwise):
     _op_backward = staticmethod(L.squared_hinge_backward)
 
 
+# --- losses whose value and gradient are written here (Keras's formulas, per entry) --------------
+
+
+def _number(name, value, low=None, low_inclusive=True):
+    """``value`` as a float, or one ValueError naming ``name`` and what it accepts."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    if low is not None and (value < low if low_inclusive else value <= low):
+        raise ValueError(f"{name} must be a number {'>=' if low_inclusive else '>'} {low}, got {value!r}")
+    return float(value)
+
+
+def _axis(value):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"axis must be an int (the class axis, -1 for the last), got {value!r}")
+    return value
+
+
+def _unit(xp, x):
+    """Keras's `normalize`: ``x * min(1 / sqrt(sum(x**2)), 1 / eps)`` over the last axis, and that
+    factor (``(..., 1)``) and whether it was below the clip (``(..., 1)``, 1.0 or 0.0)."""
+    squares = xp.sum(x * x, axis=-1, keepdims=True)
+    inverse = 1.0 / xp.sqrt(xp.maximum(squares, L.EPSILON * L.EPSILON))  # min(rsqrt(s), 1/eps)
+    return x * inverse, inverse, xp.astype(squares > L.EPSILON * L.EPSILON, x.dtype)
+
+
+def _cosine_values(xp, p, t):
+    return -xp.sum(_unit(xp, t)[0] * _unit(xp, p)[0], axis=-1)
+
+
+def _cosine_gradient(xp, p, t):
+    t_unit = _unit(xp, t)[0]
+    _, inverse, inside = _unit(xp, p)
+    dot = xp.sum(t_unit * p, axis=-1, keepdims=True)
+    # d/dp of -sum(t_unit * p * inverse): -(t_unit * inverse - dot * p * inverse**3) unclipped
+    return -(t_unit * inverse - inside * dot * p * inverse * inverse * inverse)
+
+
+def _poisson_values(xp, p, t):
+    return xp.mean(p - t * xp.log(p + L.EPSILON), axis=-1)
+
+
+def _poisson_gradient(xp, p, t):
+    return (1.0 - t / (p + L.EPSILON)) / p.shape[-1]
+
+
+def _categorical_hinge_margin(xp, p, t):
+    """``(others, top, margin)``: ``(1 - t) * p``, its max over the last axis and ``top - pos + 1``."""
+    others = (1.0 - t) * p
+    top = xp.max(others, axis=-1, keepdims=True)
+    return others, top, top - xp.sum(t * p, axis=-1, keepdims=True) + 1.0
+
+
+def _categorical_hinge_values(xp, p, t):
+    _, _, margin = _categorical_hinge_margin(xp, p, t)
+    return xp.maximum(margin, xp.zeros_like(margin))[..., 0]
+
+
+def _categorical_hinge_gradient(xp, p, t):
+    others, top, margin = _categorical_hinge_margin(xp, p, t)
+    at_top = xp.astype(others == top, p.dtype)  # the max's gradient is shared by ties (torch.amax)
+    share = at_top / xp.sum(at_top, axis=-1, keepdims=True)
+    return L._tie_share(xp, margin, xp.zeros_like(margin)) * ((1.0 - t) * share - t)
+
+
+def _focal_power(xp, base, gamma):
+    """``(base**gamma, d(base**gamma)/d(base))``; the derivative is 0 for ``gamma = 0``."""
+    if gamma == 0.0:
+        return xp.ones_like(base), xp.zeros_like(base)
+    return base**gamma, gamma * base ** (gamma - 1.0)
+
+
+def _binary_focal_parts(xp, p, t, alpha, gamma, balanced):
+    """``(per-entry loss, its derivative w.r.t. p)`` of Keras's binary focal cross-entropy."""
+    q = L._clip_probabilities(xp, p)
+    bce = -(t * xp.log(q) + (1.0 - t) * xp.log(1.0 - q))
+    factor, dfactor = _focal_power(xp, 1.0 - (t * p + (1.0 - t) * (1.0 - p)), gamma)
+    # d(1 - p_t)/dp = 1 - 2t; the clip passes the cross-entropy's gradient inside [eps, 1 - eps]
+    dbce = (q - t) / (q * (1.0 - q)) * xp.astype((p >= L.EPSILON) & (p <= 1.0 - L.EPSILON), p.dtype)
+    value, grad = factor * bce, dfactor * (1.0 - 2.0 * t) * bce + factor * dbce
+    if balanced:
+        weight = t * alpha + (1.0 - t) * (1.0 - alpha)
+        value, grad = weight * value, weight * grad
+    return value, grad
+
+
+def _categorical_focal_parts(xp, p, t, alpha, gamma):
+    """``(per-sample loss, its gradient w.r.t. p)`` of Keras's categorical focal cross-entropy."""
+    total = xp.sum(p, axis=-1, keepdims=True)
+    normalized = p / total
+    o = L._clip_probabilities(xp, normalized)
+    factor, dfactor = _focal_power(xp, 1.0 - o, gamma)
+    log_o = xp.log(o)
+    values = xp.sum(-alpha * t * factor * log_o, axis=-1)
+    inside = xp.astype((normalized >= L.EPSILON) & (normalized <= 1.0 - L.EPSILON), p.dtype)
+    d_o = alpha * t * (dfactor * log_o - factor / o) * inside  # d(-alpha t (1 - o)^g log o)/do
+    return values, (d_o - xp.sum(d_o * normalized, axis=-1, keepdims=True)) / total
+
+
+class _AxisLoss(Loss):
+    """A loss of per-sample values over a class `axis`, whose value and gradient this module
+    writes: subclasses give `_values(xp, p, t)` (`(N, ...)`) and `_gradient(xp, p, t)` (each
+    sample's value's gradient, `p`'s shape), both with the class axis last."""
+
+    axis = -1
+
+    def _moved(self, y_pred, target):
+        xp = B.array_namespace(y_pred, target)
+        if y_pred.ndim < 2 or self.axis % y_pred.ndim == 0:
+            raise ValueError(
+                f"axis={self.axis} must name a class axis of y_pred {tuple(y_pred.shape)}, not its batch axis"
+            )
+        return xp, _last(xp, y_pred, self.axis), _last(xp, target, self.axis)
+
+    def _values(self, xp, p, t):
+        raise NotImplementedError
+
+    def _gradient(self, xp, p, t):
+        raise NotImplementedError
+
+    def value(self, y_pred: Array, target: Array, sample_weight: Array | None = None) -> Array:
+        """As `Loss.value`: the mean of the per-sample values (Keras's "sum_over_batch_size").
+
+        Raises:
+            ValueError: If `axis` is the batch axis of `y_pred`.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.losses import Poisson
+            >>> round(float(Poisson().value(np.array([[1.0, 2.0]]), np.array([[1.0, 1.0]]))), 4)
+            1.1534
+        """
+        xp, p, t = self._moved(y_pred, target)
+        return L._reduce(self._values(xp, p, t), sample_weight)
+
+    def gradient(self, y_pred: Array, target: Array, sample_weight: Array | None = None) -> Array:
+        """As `Loss.gradient`: each sample's gradient, weighted and divided by the number of values.
+
+        Raises:
+            ValueError: If `axis` is the batch axis of `y_pred`.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.losses import Poisson
+            >>> Poisson().gradient(np.array([[1.0, 2.0]]), np.array([[1.0, 1.0]])).round(4).tolist()
+            [[0.0, 0.25]]
+        """
+        xp, p, t = self._moved(y_pred, target)
+        grad = L._scale(self._gradient(xp, p, t), sample_weight, L._rows(p))
+        return grad if self.axis in (-1, y_pred.ndim - 1) else xp.moveaxis(grad, -1, self.axis)
+
+
+class CategoricalHinge(_AxisLoss):
+    """Keras's `CategoricalHinge`: `max(max((1 - y) * p) - sum(y * p) + 1, 0)` per sample, `y`
+    one-hot `(N, K)` and `p` scores `(N, K)`; the mean over the batch.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.losses import CategoricalHinge
+        >>> loss = CategoricalHinge()
+        >>> round(float(loss(np.array([[0.0, 1.0]]), np.array([[0.6, 0.4]]))), 4)  # 0.6 - 0.4 + 1
+        1.2
+    """
+
+    name = "categorical_hinge"
+
+    def __init__(self) -> None:
+        pass
+
+    def _values(self, xp, p, t):
+        return _categorical_hinge_values(xp, p, t)
+
+    def _gradient(self, xp, p, t):
+        return _categorical_hinge_gradient(xp, p, t)
+
+
+class Poisson(_AxisLoss):
+    """Keras's `Poisson`: `mean(p - y * log(p + 1e-7))` over the last axis, then over the batch;
+    `p` predicted rates (positive), `y` counts, `(N, K)`.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.losses import Poisson
+        >>> loss = Poisson()
+        >>> round(float(loss(np.array([[1.0, 1.0]]), np.array([[1.0, 2.0]]))), 4)  # (1 + 2 - log 2) / 2
+        1.1534
+    """
+
+    name = "poisson"
+
+    def __init__(self) -> None:
+        pass
+
+    def _values(self, xp, p, t):
+        return _poisson_values(xp, p, t)
+
+    def _gradient(self, xp, p, t):
+        return _poisson_gradient(xp, p, t)
+
+
+class CosineSimilarity(_AxisLoss):
+    """Keras's `CosineSimilarity` loss: minus the cosine of the angle between `y` and `p` along
+    `axis`, per sample (`-1` when they point the same way), then the mean over the batch. Each
+    vector is divided by `max(|x|, 1e-7)` as Keras does (a zero vector stays zero).
+
+    Args:
+        axis: The axis of the vectors (`-1`: the last); not the batch axis.
+
+    Raises:
+        ValueError: If `axis` is not an int.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.losses import CosineSimilarity
+        >>> loss = CosineSimilarity()
+        >>> round(float(loss(np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([[0.0, 2.0], [1.0, 1.0]]))), 4)
+        -0.8536
+    """
+
+    name = "cosine_similarity"
+
+    def __init__(self, axis: int = -1) -> None:
+        self.axis = _axis(axis)
+
+    def _values(self, xp, p, t):
+        return _cosine_values(xp, p, t)
+
+    def _gradient(self, xp, p, t):
+        return _cosine_gradient(xp, p, t)
+
+
+class BinaryFocalCrossentropy(_AxisLoss):
+    """Keras's `BinaryFocalCrossentropy`: binary cross-entropy scaled by `(1 - p_t)**gamma`,
+    `p_t = y p + (1 - y)(1 - p)`, so that easy examples count less; the mean over `axis`, then
+    over the batch. Probabilities are clipped to `[1e-7, 1 - 1e-7]` inside the cross-entropy.
+
+    Args:
+        apply_class_balancing: Weigh positives by `alpha` and negatives by `1 - alpha`.
+        alpha: The positives' weight with `apply_class_balancing`.
+        gamma: The focusing exponent, >= 0 (0: plain binary cross-entropy).
+        from_logits: `y_pred` holds logits (a sigmoid is applied first).
+        label_smoothing: `s` in `[0, 1]` turns the targets into `y * (1 - s) + s / 2`.
+        axis: The axis averaged over (`-1`: the last); not the batch axis.
+
+    Input shape:
+        Targets in `[0, 1]` and predictions, both `(N, ..., K)`.
+
+    Raises:
+        ValueError: If `alpha` is not a number, `gamma` is not a number >= 0, `label_smoothing`
+            is not in `[0, 1]` or `axis` is not an int.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.losses import BinaryFocalCrossentropy
+        >>> loss = BinaryFocalCrossentropy(gamma=2.0)
+        >>> round(float(loss(np.array([[0.0, 1.0]]), np.array([[0.2, 0.8]]))), 4)  # 0.04 * -log(0.8)
+        0.0089
+    """
+
+    name = "binary_focal_crossentropy"
+
+    def __init__(
+        self,
+        apply_class_balancing: bool = False,
+        alpha: float = 0.25,
+        gamma: float = 2.0,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        axis: int = -1,
+    ) -> None:
+        self.apply_class_balancing = bool(apply_class_balancing)
+        self.alpha = _number("alpha", alpha)
+        self.gamma = _number("gamma", gamma, low=0.0)
+        self.from_logits = bool(from_logits)
+        self.label_smoothing = _label_smoothing(label_smoothing)
+        self.axis = _axis(axis)
+
+    def _parts(self, xp, p, t):
+        if self.label_smoothing:
+            t = t * (1.0 - self.label_smoothing) + 0.5 * self.label_smoothing
+        probabilities = sigmoid(p) if self.from_logits else p
+        value, grad = _binary_focal_parts(xp, probabilities, t, self.alpha, self.gamma, self.apply_class_balancing)
+        if self.from_logits:
+            grad = grad * probabilities * (1.0 - probabilities)
+        return value, grad
+
+    def _values(self, xp, p, t):
+        return xp.mean(self._parts(xp, p, t)[0], axis=-1)
+
+    def _gradient(self, xp, p, t):
+        return self._parts(xp, p, t)[1] / p.shape[-1]
+
+
+class CategoricalFocalCrossentropy(_AxisLoss):
+    """Keras's `CategoricalFocalCrossentropy`: `-sum(alpha * (1 - p)**gamma * y * log(p))` over
+    `axis` per sample, then the mean over the batch; `y` one-hot (or soft) targets. As Keras,
+    the probabilities are divided by their sum and clipped to `[1e-7, 1 - 1e-7]` first.
+
+    Args:
+        alpha: The weight of every class's term.
+        gamma: The focusing exponent, >= 0 (0: `alpha` times categorical cross-entropy).
+        from_logits: `y_pred` holds logits (a softmax over `axis` is applied first).
+        label_smoothing: `s` in `[0, 1]` turns the targets into `y * (1 - s) + s / K`.
+        axis: The class axis (`-1`: the last); not the batch axis.
+
+    Input shape:
+        One-hot targets and predictions, both `(N, ..., K)`.
+
+    Raises:
+        ValueError: If `alpha` is not a number, `gamma` is not a number >= 0, `label_smoothing`
+            is not in `[0, 1]` or `axis` is not an int.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.losses import CategoricalFocalCrossentropy
+        >>> loss = CategoricalFocalCrossentropy()
+        >>> round(float(loss(np.array([[0.0, 1.0]]), np.array([[0.2, 0.8]]))), 4)  # 0.25 * 0.04 * -log(0.8)
+        0.0022
+    """
+
+    name = "categorical_focal_crossentropy"
+
+    def __init__(
+        self,
+        alpha: float = 0.25,
+        gamma: float = 2.0,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        axis: int = -1,
+    ) -> None:
+        self.alpha = _number("alpha", alpha)
+        self.gamma = _number("gamma", gamma, low=0.0)
+        self.from_logits = bool(from_logits)
+        self.label_smoothing = _label_smoothing(label_smoothing)
+        self.axis = _axis(axis)
+
+    def _parts(self, xp, p, t):
+        if self.label_smoothing:
+            t = t * (1.0 - self.label_smoothing) + self.label_smoothing / t.shape[-1]
+        if not self.from_logits:
+            return _categorical_focal_parts(xp, p, t, self.alpha, self.gamma)
+        probabilities = softmax(p)
+        values, grad = _categorical_focal_parts(xp, probabilities, t, self.alpha, self.gamma)
+        return values, probabilities * (grad - xp.sum(grad * probabilities, axis=-1, keepdims=True))
+
+    def _values(self, xp, p, t):
+        return self._parts(xp, p, t)[0]
+
+    def _gradient(self, xp, p, t):
+        return self._parts(xp, p, t)[1]
+
+
 _CLASSES = (
     CategoricalCrossentropy,
     SparseCategoricalCrossentropy,
@@ -817,6 +1170,11 @@ _CLASSES = (
     LogCosh,
     Hinge,
     SquaredHinge,
+    CategoricalHinge,
+    Poisson,
+    CosineSimilarity,
+    BinaryFocalCrossentropy,
+    CategoricalFocalCrossentropy,
 )
 # Keras's function names and aliases, and the class names (Keras accepts both as strings)
 _REGISTRY = {
@@ -1235,6 +1593,152 @@ def binary_crossentropy(
     return L._binary_crossentropy_values(xp, y_pred, y_true)
 
 
+def categorical_hinge(y_true: Any, y_pred: Any) -> Array:
+    """Keras's `losses.categorical_hinge`: `max(max((1 - y_true) * y_pred) - sum(y_true * y_pred)
+    + 1, 0)` over the last axis.
+
+    Args:
+        y_true: One-hot targets, `(N, ..., K)`.
+        y_pred: The scores, `(N, ..., K)`.
+
+    Returns:
+        One loss per sample, `(N, ...)`, on `y_pred`'s backend in its dtype.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn import losses
+        >>> losses.categorical_hinge(np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([[0.6, 0.4], [0.9, 0.1]])).round(4).tolist()
+        [1.2, 0.2]
+    """
+    xp, y_true, y_pred = _inputs(y_true, y_pred)
+    return _categorical_hinge_values(xp, y_pred, y_true)
+
+
+def poisson(y_true: Any, y_pred: Any) -> Array:
+    """Keras's `losses.poisson`: `mean(y_pred - y_true * log(y_pred + 1e-7))` over the last axis.
+
+    Args:
+        y_true: The counts, `(N, ..., K)`.
+        y_pred: The predicted rates (positive), `(N, ..., K)`.
+
+    Returns:
+        One loss per sample, `(N, ...)`, on `y_pred`'s backend in its dtype.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn import losses
+        >>> losses.poisson(np.array([[1.0, 1.0]]), np.array([[1.0, 2.0]])).round(4).tolist()
+        [1.1534]
+    """
+    xp, y_true, y_pred = _inputs(y_true, y_pred)
+    return _poisson_values(xp, y_pred, y_true)
+
+
+def cosine_similarity(y_true: Any, y_pred: Any, axis: int = -1) -> Array:
+    """Keras's `losses.cosine_similarity`: minus the cosine of the angle between `y_true` and
+    `y_pred` along `axis` (each divided by `max(|x|, 1e-7)`).
+
+    Args:
+        y_true: The targets, `(N, ..., K)` (or `(N,)` for `(N, 1)` predictions).
+        y_pred: The predictions, `(N, ..., K)`.
+        axis: The axis of the vectors.
+
+    Returns:
+        One value per sample, `y_pred`'s shape without `axis`, on its backend and dtype.
+
+    Raises:
+        ValueError: If `axis` is not an int.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn import losses
+        >>> losses.cosine_similarity(np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([[0.0, 2.0], [1.0, 1.0]])).round(4).tolist()
+        [-1.0, -0.7071]
+    """
+    axis = _axis(axis)
+    xp, y_true, y_pred = _inputs(y_true, y_pred)
+    y_true, y_pred = _same_rank(xp, y_true, y_pred)
+    return _cosine_values(xp, _last(xp, y_pred, axis), _last(xp, y_true, axis))
+
+
+def binary_focal_crossentropy(
+    y_true: Any,
+    y_pred: Any,
+    apply_class_balancing: bool = False,
+    alpha: float = 0.25,
+    gamma: float = 2.0,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+    axis: int = -1,
+) -> Array:
+    """Keras's `losses.binary_focal_crossentropy`: binary cross-entropy times `(1 - p_t)**gamma`
+    (`p_t = y p + (1 - y)(1 - p)`), averaged over `axis` (see `BinaryFocalCrossentropy`).
+
+    Args:
+        y_true: Targets in `[0, 1]`, `(N, ..., K)`.
+        y_pred: Probabilities, or logits with `from_logits`, `(N, ..., K)`.
+        apply_class_balancing: Weigh positives by `alpha` and negatives by `1 - alpha`.
+        alpha: The positives' weight with `apply_class_balancing`.
+        gamma: The focusing exponent, >= 0.
+        from_logits: `y_pred` holds logits.
+        label_smoothing: `s` in `[0, 1]` turns the targets into `y * (1 - s) + s / 2`.
+        axis: The axis averaged over.
+
+    Returns:
+        One loss per sample, `y_pred`'s shape without `axis`, on its backend and dtype.
+
+    Raises:
+        ValueError: If an argument is out of its range (see `BinaryFocalCrossentropy`).
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn import losses
+        >>> losses.binary_focal_crossentropy(np.array([[0.0, 1.0]]), np.array([[0.2, 0.8]])).round(4).tolist()
+        [0.0089]
+    """
+    loss = BinaryFocalCrossentropy(apply_class_balancing, alpha, gamma, from_logits, label_smoothing, axis)
+    xp, y_true, y_pred = _inputs(y_true, y_pred)
+    return loss._values(*loss._moved(y_pred, y_true))
+
+
+def categorical_focal_crossentropy(
+    y_true: Any,
+    y_pred: Any,
+    alpha: float = 0.25,
+    gamma: float = 2.0,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+    axis: int = -1,
+) -> Array:
+    """Keras's `losses.categorical_focal_crossentropy`: `-sum(alpha * (1 - p)**gamma * y * log(p))`
+    over the class axis (see `CategoricalFocalCrossentropy`).
+
+    Args:
+        y_true: One-hot (or soft) targets, `(N, ..., K)`.
+        y_pred: Probabilities, or logits with `from_logits`, `(N, ..., K)`.
+        alpha: The weight of every class's term.
+        gamma: The focusing exponent, >= 0.
+        from_logits: `y_pred` holds logits.
+        label_smoothing: `s` in `[0, 1]` turns the targets into `y * (1 - s) + s / K`.
+        axis: The class axis.
+
+    Returns:
+        One loss per sample, `y_pred`'s shape without the class axis, on its backend and dtype.
+
+    Raises:
+        ValueError: If an argument is out of its range (see `CategoricalFocalCrossentropy`).
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn import losses
+        >>> losses.categorical_focal_crossentropy(np.array([[0.0, 1.0]]), np.array([[0.2, 0.8]])).round(4).tolist()
+        [0.0022]
+    """
+    loss = CategoricalFocalCrossentropy(alpha, gamma, from_logits, label_smoothing, axis)
+    xp, y_true, y_pred = _inputs(y_true, y_pred)
+    return loss._values(*loss._moved(y_pred, y_true))
+
+
 # the function forms, which `get` (and so `compile`) also takes: each means its class's defaults
 _FUNCTIONS = {
     categorical_crossentropy: CategoricalCrossentropy,
@@ -1249,4 +1753,9 @@ _FUNCTIONS = {
     log_cosh: LogCosh,
     hinge: Hinge,
     squared_hinge: SquaredHinge,
+    categorical_hinge: CategoricalHinge,
+    poisson: Poisson,
+    cosine_similarity: CosineSimilarity,
+    binary_focal_crossentropy: BinaryFocalCrossentropy,
+    categorical_focal_crossentropy: CategoricalFocalCrossentropy,
 }

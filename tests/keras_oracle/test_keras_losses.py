@@ -38,6 +38,7 @@ def _data(kind, seed=0):
         "positive": (rng.uniform(0, 3, (N, K)), np.abs(rng.normal(size=(N, K))) * 2),  # msle's domain
         "percent": (rng.choice([-1, 1], (N, K)) * rng.uniform(0.5, 3, (N, K)), rng.normal(size=(N, K)) * 2),
         "signed": (2 * binary - 1, logits),  # hinge's -1/1 labels and scores
+        "counts": (rng.integers(0, 4, (N, K)).astype(np.float64), np.exp(logits / 2)),  # poisson's domain
     }[kind]
 
 
@@ -85,6 +86,41 @@ CASES = [  # (xcnn loss, Keras loss, data kind)
     (lambda: losses.Hinge(), lambda: keras.losses.Hinge(), "regression"),  # not binary: used as they are
     (lambda: losses.get("squared_hinge"), lambda: keras.losses.SquaredHinge(), "binary_logits"),
     (lambda: losses.SquaredHinge(), lambda: keras.losses.SquaredHinge(), "signed"),
+    (lambda: losses.CategoricalHinge(), lambda: keras.losses.CategoricalHinge(), "categorical_logits"),
+    (lambda: losses.get("categorical_hinge"), lambda: keras.losses.CategoricalHinge(), "categorical"),
+    (lambda: losses.Poisson(), lambda: keras.losses.Poisson(), "counts"),
+    (lambda: losses.get("poisson"), lambda: keras.losses.Poisson(), "positive"),
+    (lambda: losses.CosineSimilarity(), lambda: keras.losses.CosineSimilarity(), "regression"),
+    (lambda: losses.CosineSimilarity(axis=1), lambda: keras.losses.CosineSimilarity(axis=1), "binary"),
+    (lambda: losses.BinaryFocalCrossentropy(), lambda: keras.losses.BinaryFocalCrossentropy(), "binary"),
+    (
+        lambda: losses.BinaryFocalCrossentropy(apply_class_balancing=True, alpha=0.4, gamma=1.5, label_smoothing=0.1),
+        lambda: keras.losses.BinaryFocalCrossentropy(
+            apply_class_balancing=True, alpha=0.4, gamma=1.5, label_smoothing=0.1
+        ),
+        "binary",
+    ),
+    (
+        lambda: losses.BinaryFocalCrossentropy(from_logits=True, gamma=3.0),
+        lambda: keras.losses.BinaryFocalCrossentropy(from_logits=True, gamma=3.0),
+        "binary_logits",
+    ),
+    (
+        lambda: losses.BinaryFocalCrossentropy(gamma=0.0),
+        lambda: keras.losses.BinaryFocalCrossentropy(gamma=0.0),
+        "binary",
+    ),
+    (lambda: losses.CategoricalFocalCrossentropy(), lambda: keras.losses.CategoricalFocalCrossentropy(), "categorical"),
+    (
+        lambda: losses.CategoricalFocalCrossentropy(alpha=0.5, gamma=1.0, label_smoothing=0.2),
+        lambda: keras.losses.CategoricalFocalCrossentropy(alpha=0.5, gamma=1.0, label_smoothing=0.2),
+        "categorical",
+    ),
+    (
+        lambda: losses.CategoricalFocalCrossentropy(from_logits=True, gamma=2.5),
+        lambda: keras.losses.CategoricalFocalCrossentropy(from_logits=True, gamma=2.5),
+        "categorical_logits",
+    ),
 ]
 IDS = [
     "cce",
@@ -110,6 +146,19 @@ IDS = [
     "hinge_real",
     "squared_hinge_01",
     "squared_hinge_signed",
+    "categorical_hinge_scores",
+    "categorical_hinge_probs",
+    "poisson",
+    "poisson_positive",
+    "cosine",
+    "cosine_axis1",
+    "binary_focal",
+    "binary_focal_balanced_smooth",
+    "binary_focal_logits",
+    "binary_focal_gamma0",
+    "categorical_focal",
+    "categorical_focal_smooth",
+    "categorical_focal_logits",
 ]
 
 
@@ -250,6 +299,28 @@ MODEL_CASES = [  # (loss for xcnn, loss for Keras, output activation, target kin
     ("log_cosh", "log_cosh", "linear", "regression"),
     ("hinge", "hinge", "tanh", "binary"),
     (lambda: losses.SquaredHinge(), lambda: keras.losses.SquaredHinge(), "linear", "signed"),
+    ("categorical_hinge", "categorical_hinge", "linear", "categorical"),
+    ("poisson", "poisson", "softplus", "counts"),
+    (lambda: losses.CosineSimilarity(), lambda: keras.losses.CosineSimilarity(), "linear", "regression"),
+    (
+        lambda: losses.BinaryFocalCrossentropy(apply_class_balancing=True, label_smoothing=0.1),
+        lambda: keras.losses.BinaryFocalCrossentropy(apply_class_balancing=True, label_smoothing=0.1),
+        "sigmoid",
+        "binary",
+    ),
+    (
+        lambda: losses.BinaryFocalCrossentropy(from_logits=True),
+        lambda: keras.losses.BinaryFocalCrossentropy(from_logits=True),
+        "linear",
+        "binary",
+    ),
+    ("categorical_focal_crossentropy", "categorical_focal_crossentropy", "softmax", "categorical"),
+    (
+        lambda: losses.CategoricalFocalCrossentropy(from_logits=True, gamma=1.0),
+        lambda: keras.losses.CategoricalFocalCrossentropy(from_logits=True, gamma=1.0),
+        "linear",
+        "categorical",
+    ),
 ]
 
 
@@ -271,6 +342,13 @@ MODEL_CASES = [  # (loss for xcnn, loss for Keras, output activation, target kin
         "log_cosh",
         "hinge",
         "squared_hinge",
+        "categorical_hinge",
+        "poisson",
+        "cosine",
+        "binary_focal_balanced",
+        "binary_focal_logits",
+        "categorical_focal",
+        "categorical_focal_logits",
     ],
 )
 def test_training_steps_with_each_loss_match_keras(xcnn_loss, keras_loss, activation, kind):
@@ -316,6 +394,17 @@ FUNCTION_CASES = [  # (function name, keyword arguments, data kind)
     ("binary_crossentropy", {}, "binary"),
     ("binary_crossentropy", {"label_smoothing": 0.3}, "binary"),
     ("binary_crossentropy", {"from_logits": True}, "binary_logits"),
+    ("categorical_hinge", {}, "categorical_logits"),
+    ("poisson", {}, "counts"),
+    ("cosine_similarity", {}, "regression"),
+    ("binary_focal_crossentropy", {}, "binary"),
+    ("binary_focal_crossentropy", {"apply_class_balancing": True, "alpha": 0.3, "from_logits": True}, "binary_logits"),
+    ("categorical_focal_crossentropy", {}, "categorical"),
+    (
+        "categorical_focal_crossentropy",
+        {"from_logits": True, "label_smoothing": 0.1, "gamma": 1.0},
+        "categorical_logits",
+    ),
 ]
 
 
@@ -377,6 +466,16 @@ def test_new_loss_names_and_configs_follow_keras():
         "LogCosh",
         "Hinge",
         "SquaredHinge",
+        "categorical_hinge",
+        "poisson",
+        "cosine_similarity",
+        "binary_focal_crossentropy",
+        "categorical_focal_crossentropy",
+        "CategoricalHinge",
+        "Poisson",
+        "CosineSimilarity",
+        "BinaryFocalCrossentropy",
+        "CategoricalFocalCrossentropy",
     ):
         ours, theirs = losses.get(name), keras.losses.get(name)  # Keras: a function or a Loss object
         if isinstance(theirs, keras.losses.Loss):
@@ -384,7 +483,7 @@ def test_new_loss_names_and_configs_follow_keras():
             assert ours.get_config()["name"] == theirs.get_config()["name"], name
         else:
             assert ours.name == theirs.__name__, name  # the class of that function
-        t, p = _data("binary") if name == "bce" else (y_true, y_pred)
+        t, p = _data("binary") if name == "bce" or "focal" in name.lower() else (y_true, y_pred)
         with _Float64():
             expected = float(np.mean(theirs(torch.tensor(t), torch.tensor(p)).numpy()))
         assert float(ours(t, p)) == pytest.approx(expected, rel=1e-6), name
@@ -431,3 +530,43 @@ def test_gradients_at_kinks_split_as_keras_on_torch():
         _, expected = _keras_value_and_gradient(lambda theirs=theirs: theirs, y_true, y_pred, None)
         got = ours.gradient(y_pred, ours.targets(y_true, y_pred.shape[-1], y_pred.dtype))
         np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-12, err_msg=type(ours).__name__)
+
+
+def test_new_loss_configs_and_checks_follow_keras():
+    for ours, theirs in (
+        (losses.CosineSimilarity(axis=1), keras.losses.CosineSimilarity(axis=1)),
+        (
+            losses.BinaryFocalCrossentropy(True, 0.3, 1.5, True, 0.1, -1),
+            keras.losses.BinaryFocalCrossentropy(True, 0.3, 1.5, True, 0.1, -1),
+        ),
+        (
+            losses.CategoricalFocalCrossentropy(0.5, 3.0, True, 0.2, -1),
+            keras.losses.CategoricalFocalCrossentropy(0.5, 3.0, True, 0.2, -1),
+        ),
+    ):
+        config = theirs.get_config()
+        mine = ours.get_config()
+        assert {k: v for k, v in mine.items() if k in config} == {k: v for k, v in config.items() if k in mine}
+        assert losses.get(mine).get_config() == mine
+    for make, message in (
+        (lambda: losses.BinaryFocalCrossentropy(gamma=-1.0), "gamma must be a number >= 0"),
+        (lambda: losses.CategoricalFocalCrossentropy(alpha="0.25"), "alpha must be a number"),
+        (lambda: losses.CategoricalFocalCrossentropy(label_smoothing=-0.1), "label_smoothing must be a number in"),
+        (lambda: losses.CosineSimilarity(axis=None), "axis must be an int"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            make()
+    with pytest.raises(ValueError, match="must name a class axis of y_pred"):
+        losses.CosineSimilarity(axis=0)(np.ones((2, 3)), np.ones((2, 3)))
+    # the class axis elsewhere than last: as Keras, and the gradient moved back to that axis
+    rng = np.random.default_rng(9)
+    one_hot = np.eye(5)[rng.integers(0, 5, (2, 3))].transpose(0, 2, 1)  # (N, K, W): classes on axis 1
+    probs = rng.uniform(0.1, 1.0, (2, 5, 3))
+    for ours, theirs in (
+        (losses.CategoricalFocalCrossentropy(axis=1), keras.losses.CategoricalFocalCrossentropy(axis=1)),
+        (losses.BinaryFocalCrossentropy(axis=1), keras.losses.BinaryFocalCrossentropy(axis=1)),
+        (losses.CosineSimilarity(axis=1), keras.losses.CosineSimilarity(axis=1)),
+    ):
+        expected, expected_grad = _keras_value_and_gradient(lambda theirs=theirs: theirs, one_hot, probs, None)
+        assert float(ours.value(probs, one_hot)) == pytest.approx(expected, rel=1e-6)
+        np.testing.assert_allclose(ours.gradient(probs, one_hot), expected_grad, rtol=1e-5, atol=1e-8)

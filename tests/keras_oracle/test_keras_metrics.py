@@ -253,3 +253,262 @@ def test_keras_files_compiled_with_the_new_metrics_and_losses_load_compiled(tmp_
     model.save(tmp_path / "x.keras")  # and back: Keras rebuilds xcnn's compile settings
     again = keras.saving.load_model(tmp_path / "x.keras")
     assert again.evaluate(x.astype(np.float32), y, verbose=0, return_dict=True) == pytest.approx(expected, rel=1e-5)
+
+
+# --- the metrics that are a loss averaged over samples, the confusion counts, F-scores, R2 --------
+
+
+def _new_batches(kind, seed=0):
+    rng = np.random.default_rng(seed)
+    for n in (7, 5, 4):
+        logits = rng.normal(size=(n, K)) * 2
+        probs = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+        labels = rng.integers(0, K, n)
+        labels[0] = 2  # ignore_class=2 has one sample to skip in every batch
+        binary = rng.integers(0, 2, (n, K)).astype(np.float64)
+        yield {
+            "probs": (np.eye(K)[labels], probs),
+            "logits": (np.eye(K)[labels], logits),
+            "sparse_probs": (labels, probs),
+            "sparse_logits": (labels, logits),
+            "binary_probs": (binary, 1 / (1 + np.exp(-logits))),
+            "binary_logits": (binary, logits),
+            "distribution": (probs[::-1].copy(), probs),
+            "counts": (rng.integers(0, 4, (n, K)).astype(np.float64), np.exp(logits / 2)),
+            "regression": (rng.normal(size=(n, K)), rng.normal(size=(n, K))),
+            "regression1": (rng.normal(size=(n, 1)), rng.normal(size=(n, 1))),
+            "multi_label": (binary, rng.random((n, K))),
+        }[kind]
+
+
+NEW_CASES = [  # (id, constructor of both, data kind)
+    ("bce", lambda m: m.BinaryCrossentropy(), "binary_probs"),
+    ("bce_logits_smooth", lambda m: m.BinaryCrossentropy(from_logits=True, label_smoothing=0.2), "binary_logits"),
+    ("cce", lambda m: m.CategoricalCrossentropy(), "probs"),
+    ("cce_logits_smooth", lambda m: m.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1), "logits"),
+    ("scce", lambda m: m.SparseCategoricalCrossentropy(), "sparse_probs"),
+    (
+        "scce_logits_ignore",
+        lambda m: m.SparseCategoricalCrossentropy(from_logits=True, ignore_class=2),
+        "sparse_logits",
+    ),
+    ("kld", lambda m: m.KLDivergence(), "distribution"),
+    ("poisson", lambda m: m.Poisson(), "counts"),
+    ("hinge", lambda m: m.Hinge(), "binary_logits"),
+    ("squared_hinge", lambda m: m.SquaredHinge(), "binary_logits"),
+    ("categorical_hinge", lambda m: m.CategoricalHinge(), "logits"),
+    ("logcosh", lambda m: m.LogCoshError(), "regression"),
+    ("cosine", lambda m: m.CosineSimilarity(), "regression"),
+    ("tp", lambda m: m.TruePositives(), "multi_label"),
+    ("fp_0.3", lambda m: m.FalsePositives(thresholds=0.3), "multi_label"),
+    ("tn_list", lambda m: m.TrueNegatives(thresholds=[0.2, 0.5, 0.9]), "multi_label"),
+    ("fn_evenly", lambda m: m.FalseNegatives(thresholds=[0.0, 0.25, 0.5, 0.75, 1.0]), "multi_label"),
+    ("f1_none", lambda m: m.F1Score(), "probs"),
+    ("f1_micro", lambda m: m.F1Score(average="micro"), "probs"),
+    ("f1_macro_0.5", lambda m: m.F1Score(average="macro", threshold=0.5), "multi_label"),
+    ("f1_weighted", lambda m: m.F1Score(average="weighted"), "probs"),
+    ("fbeta_2_macro", lambda m: m.FBetaScore(average="macro", beta=2.0), "probs"),
+    ("fbeta_0.5_none_0.4", lambda m: m.FBetaScore(beta=0.5, threshold=0.4), "multi_label"),
+    ("r2", lambda m: m.R2Score(), "regression"),
+    ("r2_none", lambda m: m.R2Score(class_aggregation=None), "regression"),
+    ("r2_variance", lambda m: m.R2Score(class_aggregation="variance_weighted_average"), "regression"),
+    ("r2_adjusted", lambda m: m.R2Score(num_regressors=2), "regression1"),
+]
+
+
+def _assert_same_result(ours, theirs, dtype):
+    tol = {"float32": 2e-5, "float64": 1e-5}[dtype]  # Keras keeps float32 state
+    np.testing.assert_allclose(np.asarray(ours.result()), np.asarray(theirs.result()), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sample_weight"])
+@pytest.mark.parametrize("make, kind", [c[1:] for c in NEW_CASES], ids=[c[0] for c in NEW_CASES])
+def test_new_running_metrics_match_keras(backend, dtype, make, kind, weighted):
+    ours, theirs = make(metrics), make(keras.metrics)
+    for y_true, y_pred in _new_batches(kind):
+        w = np.linspace(0.5, 2.0, y_true.shape[0]) if weighted else None
+        theirs.update_state(y_true, y_pred, sample_weight=w)
+        ours.update_state(
+            B.asarray(y_true, backend, "int64" if kind.startswith("sparse") else dtype),
+            B.asarray(y_pred, backend, dtype),
+            None if w is None else B.asarray(w, backend, dtype),
+        )
+    # Keras numbers further unnamed objects of a class (true_positives_1, ...); xcnn does not
+    assert theirs.name in (ours.name, *(f"{ours.name}_{i}" for i in range(1, 1000)))
+    _assert_same_result(ours, theirs, dtype)
+    state = ours.device_state()
+    assert state and all(B.backend_of(a) == backend for a in state)  # the running state stays on the device
+    config = theirs.get_config()
+    assert {k: v for k, v in ours.get_config().items() if k in config and k not in ("dtype", "name")} == {
+        k: v for k, v in config.items() if k in ours.get_config() and k not in ("dtype", "name")
+    }
+    again = metrics.get(metrics.serialize(ours))
+    assert type(again) is type(ours) and again.get_config() == ours.get_config()
+    ours.reset_state()
+    assert np.all(np.asarray(ours.result()) == 0.0)
+
+
+def test_mean_and_sum_match_keras(backend, dtype):
+    rng = np.random.default_rng(7)
+    calls = [
+        (rng.normal(size=5), None),
+        (rng.normal(size=(4, 3)), rng.uniform(0.5, 2.0, 4)),  # per-sample weights on per-entry values
+        (rng.normal(size=(3, 2)), rng.uniform(0.5, 2.0, (3, 2))),  # a weight per entry
+        (rng.normal(size=(2, 3, 2)), None),
+        (np.asarray(1.5), None),  # a scalar
+    ]
+    for name in ("Mean", "Sum"):
+        ours, theirs = getattr(metrics, name)(), getattr(keras.metrics, name)()
+        for values, w in calls:
+            theirs.update_state(values, sample_weight=w)
+            ours.update_state(B.asarray(values, backend, dtype), None if w is None else B.asarray(w, backend, dtype))
+        assert ours.name == theirs.name
+        _assert_same_result(ours, theirs, dtype)
+        ours.update_state([1.0, 2.0])  # host values
+        theirs.update_state([1.0, 2.0])
+        _assert_same_result(ours, theirs, dtype)
+        ours.reset_state()
+        assert ours.result() == 0.0
+
+
+def test_new_metric_and_function_names_exist_as_in_keras():
+    names = [c.__name__ for c in metrics._CLASSES] + [f.__name__ for f in metrics._LOSS_FUNCTIONS]
+    for name in names:
+        assert hasattr(keras.metrics, name), f"keras.metrics.{name} (the list is wrong)"
+        assert hasattr(metrics, name), f"xcnn.metrics.{name} is missing"
+    from keras.src.metrics import ALL_OBJECTS_DICT
+
+    for name, cls in ALL_OBJECTS_DICT.items():  # every Keras string name xcnn has a class for
+        if cls.__name__ in {c.__name__ for c in metrics._CLASSES} and name.lower() != "accuracy":
+            ours = metrics.get(name)
+            # a function's name may be that function's running mean (same values, as before)
+            wrapped = type(ours) is metrics.MeanMetricWrapper and ours._fn.__name__ == name
+            assert type(ours).__name__ == cls.__name__ or wrapped, name
+    for fn in metrics._LOSS_FUNCTIONS:
+        assert isinstance(metrics.get(fn), metrics.MeanMetricWrapper)
+
+
+def test_new_metric_arguments_are_checked():
+    for make, message in (
+        (lambda: metrics.F1Score(average="samples"), "average must be one of"),
+        (lambda: metrics.FBetaScore(beta=0.0), "beta must be a number > 0"),
+        (lambda: metrics.FBetaScore(beta="2"), "beta must be a number > 0"),
+        (lambda: metrics.F1Score(threshold=0.0), "threshold must be None or a number in \\(0, 1\\]"),
+        (lambda: metrics.TruePositives(thresholds=[0.5, 1.5]), "thresholds must be a number in \\[0, 1\\]"),
+        (lambda: metrics.FalseNegatives(thresholds=[]), "non-empty list"),
+        (lambda: metrics.R2Score(class_aggregation="median"), "class_aggregation must be one of"),
+        (lambda: metrics.R2Score(num_regressors=-1), "num_regressors must be an int >= 0"),
+        (lambda: metrics.BinaryCrossentropy(label_smoothing=2.0), "label_smoothing must be a number in"),
+        (lambda: metrics.CategoricalCrossentropy(axis=1.0), "axis must be an int"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            make()
+    with pytest.raises(ValueError, match="needs targets and predictions of one shape \\(N, K\\)"):
+        metrics.F1Score().update_state(np.ones(3), np.ones(3))
+    with pytest.raises(ValueError, match="needs one target per prediction"):
+        metrics.TruePositives().update_state(np.ones((3, 2)), np.ones((3, 3)))
+    with pytest.raises(ValueError, match="R2Score needs targets and predictions of one shape"):
+        metrics.R2Score().update_state(np.ones((3, 2, 2)), np.ones((3, 2, 2)))
+
+
+def _compiled_pair(units, activation, loss, keras_metrics, xcnn_metrics, keras_weighted=(), xcnn_weighted=()):
+    keras_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(units, activation=activation)])
+    keras_model.compile(
+        keras.optimizers.SGD(0.1), loss, metrics=keras_metrics, weighted_metrics=list(keras_weighted) or None
+    )
+    inp = Input((4,))
+    model = Model(inp, Dense(units, activation=activation)(inp), dtype="float64")
+    model.compile("sgd", loss, metrics=xcnn_metrics, weighted_metrics=list(xcnn_weighted) or None)
+    model.optimizer.learning_rate = 0.1
+    model.set_weights([w.astype(np.float64) for w in keras_model.get_weights()])
+    return keras_model, model
+
+
+def _assert_same_logs(got, expected):
+    assert sorted(got) == sorted(expected)
+    for key in expected:
+        np.testing.assert_allclose(np.asarray(got[key]), np.asarray(expected[key]), rtol=2e-5, atol=2e-6, err_msg=key)
+
+
+COMPILE_CASES = {
+    "multi_label_sigmoid": (
+        3,
+        "sigmoid",
+        "binary_crossentropy",
+        lambda m: [
+            "binary_crossentropy",
+            "true_positives",
+            m.FalseNegatives(thresholds=[0.3, 0.7], name="fn"),
+            "hinge",
+            "squared_hinge",
+            "poisson",
+            "kl_divergence",
+            "cosine_similarity",
+            "log_cosh_error",
+            m.F1Score(average="macro", threshold=0.5),
+            "r2_score",
+            m.BinaryCrossentropy(label_smoothing=0.1, name="bce_smooth"),
+            m.binary_focal_crossentropy,
+            m.huber,
+            "bce",
+        ],
+        lambda m: [m.TrueNegatives(name="tn"), "binary_crossentropy"],
+        "multi_label",
+    ),
+    "softmax": (
+        K,
+        "softmax",
+        "categorical_crossentropy",
+        lambda m: [
+            "categorical_crossentropy",
+            "categorical_hinge",
+            m.F1Score(name="f1_per_class"),  # Keras renames a second "f1_score" f1_score_1; xcnn does not
+            "f1_score",
+            m.FBetaScore(average="weighted", beta=2.0),
+            "mean_absolute_percentage_error",
+            "mean_squared_logarithmic_error",
+            m.log_cosh,
+            m.categorical_focal_crossentropy,
+            m.CategoricalCrossentropy(from_logits=False, label_smoothing=0.2, name="cce_smooth"),
+        ],
+        lambda m: [m.FBetaScore(average="micro", beta=0.5, name="fb"), "categorical_crossentropy"],
+        "onehot",
+    ),
+    "sparse": (
+        K,
+        "softmax",
+        "sparse_categorical_crossentropy",
+        lambda m: ["sparse_categorical_crossentropy", m.SparseCategoricalCrossentropy(name="scce", ignore_class=1)],
+        lambda m: ["sparse_categorical_crossentropy"],
+        "sparse",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(COMPILE_CASES))
+def test_new_metrics_compiled_log_as_keras_in_fit_and_evaluate(case):
+    units, activation, loss, make, make_weighted, kind = COMPILE_CASES[case]
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(16, 4))
+    labels = rng.integers(0, K, 16)
+    y = {
+        "multi_label": rng.integers(0, 2, (16, units)).astype(np.float64),
+        "onehot": np.eye(K)[labels],
+        "sparse": labels,
+    }[kind]
+    w = rng.uniform(0.5, 2.0, 16)
+    keras_model, model = _compiled_pair(
+        units,
+        activation,
+        loss,
+        make(keras.metrics),
+        make(metrics),
+        make_weighted(keras.metrics),
+        make_weighted(metrics),
+    )
+    expected = keras_model.evaluate(x.astype(np.float32), y, sample_weight=w, verbose=0, return_dict=True)
+    got = model.evaluate(x, y, sample_weight=w, verbose=0, return_dict=True)
+    _assert_same_logs(got, expected)
+    expected = keras_model.fit(x.astype(np.float32), y, batch_size=8, epochs=2, shuffle=False, verbose=0).history
+    got = model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0).history
+    _assert_same_logs({k: np.stack(v) for k, v in got.items()}, {k: np.stack(v) for k, v in expected.items()})

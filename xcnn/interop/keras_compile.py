@@ -112,6 +112,11 @@ def _loss_to_keras(loss):
     return _serialized("keras.losses", name, {**config, "reduction": "sum_over_batch_size"})
 
 
+def _function_to_keras(function):
+    """A loss function given as a metric, as Keras writes one (it reads it back by name)."""
+    return {"module": "builtins", "class_name": "function", "config": function.__name__, "registered_name": "function"}
+
+
 def _metric_to_keras(metric):
     if isinstance(metric, str):
         return metric  # a Keras name ("accuracy", "mae", ...): compile checked it
@@ -130,6 +135,11 @@ def _metric_to_keras(metric):
         return _serialized("keras.metrics", type(metric).__name__, config)
     if metric in metrics_module._FUNCTIONS:
         return metric.__name__
+    loss_function = metric._fn if type(metric) is metrics_module.MeanMetricWrapper and not metric._kwargs else metric
+    if loss_function in metrics_module._LOSS_FUNCTIONS and getattr(metric, "name", loss_function.__name__) == (
+        loss_function.__name__
+    ):
+        return _function_to_keras(loss_function)
     raise Unmappable(f"the metric {metric!r} (Keras files hold names and {sorted(METRICS)})")
 
 
@@ -250,7 +260,9 @@ def _loss_from_keras(value, where):
         raise Unmappable(f"{where}: its loss {value!r} is one per output (xcnn models have one output)")
     class_name, config = _object_parts(value, "loss", LOSSES, where)
     config.pop("name", None)
-    _take_defaults(config, _LOSS_DEFAULTS, "loss", where)
+    code = LOSSES[class_name].__init__.__code__  # an option the xcnn loss takes (axis) is passed on
+    taken = code.co_varnames[1 : code.co_argcount]
+    _take_defaults(config, {k: v for k, v in _LOSS_DEFAULTS.items() if k not in taken}, "loss", where)
     if config.pop("dtype", None) not in (None, "float32", "float64"):  # xcnn computes in the model's dtype
         raise Unmappable(f"{where}: its loss computes in a dtype other than float32 or float64")
     return _construct(LOSSES[class_name], config, "loss", where)
@@ -263,6 +275,13 @@ def _metric_from_keras(value, where):
         return value
     if isinstance(value, list):
         raise Unmappable(f"{where}: its metrics {value!r} are one list per output (xcnn models have one output)")
+    if isinstance(value, dict) and value.get("class_name") == "function":  # a metric function, by name
+        functions = {fn.__name__: fn for fn in (*metrics_module._FUNCTIONS, *metrics_module._LOSS_FUNCTIONS)}
+        if value.get("config") not in functions:
+            raise Unmappable(
+                f"{where}: xcnn has no metric function {value.get('config')!r} (it reads {sorted(functions)})"
+            )
+        return functions[value["config"]]
     class_name, config = _object_parts(value, "metric", METRICS, where)
     _take_defaults(config, _METRIC_DEFAULTS, "metric", where)
     return _construct(METRICS[class_name], config, "metric", where)

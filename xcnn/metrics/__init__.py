@@ -5,11 +5,14 @@ the epoch ends or the progress bar refreshes. The logs name a metric as Keras do
 string given in `compile` (`"acc"` -> `logs["acc"]`), else by the object's `name`.
 `"accuracy"`/`"acc"` become binary, sparse-categorical or categorical accuracy from the
 output and the targets, as in Keras. AUC is the ROC subset (see `AUC`); `Precision` and
-`Recall` keep one threshold.
+`Recall` keep one threshold. A string names a metric as Keras's `metrics.get` does: by class
+name or its snake case (`"binary_crossentropy"`, `"f1_score"`, `"true_positives"`, ...). The
+loss functions Keras exposes here (`binary_crossentropy`, `huber`, ...) are `xcnn.losses`'s.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .._typing import Array
@@ -27,13 +30,44 @@ from .accuracy_metrics import (
     sparse_top_k_categorical_accuracy,
     top_k_categorical_accuracy,
 )
-from .confusion_metrics import AUC, Precision, Recall
+from ..losses import (
+    binary_crossentropy,
+    binary_focal_crossentropy,
+    categorical_crossentropy,
+    categorical_focal_crossentropy,
+    categorical_hinge,
+    hinge,
+    huber,
+    kl_divergence,
+    log_cosh,
+    mean_absolute_percentage_error,
+    mean_squared_logarithmic_error,
+    poisson,
+    sparse_categorical_crossentropy,
+    squared_hinge,
+)
+from .confusion_metrics import AUC, FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives, TruePositives
+from .f_score_metrics import F1Score, FBetaScore
 from .metric import MeanMetricWrapper, Metric
+from .probabilistic_metrics import (
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    CategoricalHinge,
+    CosineSimilarity,
+    Hinge,
+    KLDivergence,
+    LogCoshError,
+    Poisson,
+    SparseCategoricalCrossentropy,
+    SquaredHinge,
+)
+from .reduction_metrics import Mean, Sum
 from .regression_metrics import (
     MeanAbsoluteError,
     MeanAbsolutePercentageError,
     MeanSquaredError,
     MeanSquaredLogarithmicError,
+    R2Score,
     RootMeanSquaredError,
     mean_absolute_error,
     mean_squared_error,
@@ -54,6 +88,25 @@ _CLASSES = (
     Precision,
     Recall,
     RootMeanSquaredError,
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    SparseCategoricalCrossentropy,
+    KLDivergence,
+    Poisson,
+    Hinge,
+    SquaredHinge,
+    CategoricalHinge,
+    LogCoshError,
+    CosineSimilarity,
+    Mean,
+    Sum,
+    TruePositives,
+    FalsePositives,
+    TrueNegatives,
+    FalseNegatives,
+    F1Score,
+    FBetaScore,
+    R2Score,
 )
 _FUNCTIONS = (
     binary_accuracy,
@@ -64,8 +117,36 @@ _FUNCTIONS = (
     mean_absolute_error,
     mean_squared_error,
 )
-# string -> a callable that makes a fresh Metric
+# the loss functions keras.metrics exposes (xcnn.losses's): compile takes them, as functions
+_LOSS_FUNCTIONS = (
+    binary_crossentropy,
+    binary_focal_crossentropy,
+    categorical_crossentropy,
+    categorical_focal_crossentropy,
+    categorical_hinge,
+    hinge,
+    huber,
+    kl_divergence,
+    log_cosh,
+    mean_absolute_percentage_error,
+    mean_squared_logarithmic_error,
+    poisson,
+    sparse_categorical_crossentropy,
+    squared_hinge,
+)
+
+
+def _keras_snake(name):
+    """Keras's `to_snake_case`, which makes a metric's string name from its class name."""
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+# string -> a callable that makes a fresh Metric; a name of a loss function that is also a class's
+# snake-case name ("binary_crossentropy") means that class, as in Keras
 _REGISTRY = {
+    **{fn.__name__: (lambda fn=fn: MeanMetricWrapper(fn)) for fn in _LOSS_FUNCTIONS},
+    **{_keras_snake(cls.__name__): cls for cls in _CLASSES if cls is not Accuracy},
     **{cls.__name__: cls for cls in _CLASSES},
     **{fn.__name__: (lambda fn=fn: MeanMetricWrapper(fn)) for fn in _FUNCTIONS},
     "mse": MeanSquaredError,
@@ -76,6 +157,8 @@ _REGISTRY = {
     "MAPE": MeanAbsolutePercentageError,
     "msle": MeanSquaredLogarithmicError,
     "MSLE": MeanSquaredLogarithmicError,
+    "bce": BinaryCrossentropy,
+    "BCE": BinaryCrossentropy,
     "auc": AUC,
     "precision": Precision,
     "recall": Recall,
@@ -180,27 +263,60 @@ __all__ = [
     "AUC",
     "Accuracy",
     "BinaryAccuracy",
+    "BinaryCrossentropy",
     "CategoricalAccuracy",
+    "CategoricalCrossentropy",
+    "CategoricalHinge",
+    "CosineSimilarity",
+    "F1Score",
+    "FBetaScore",
+    "FalseNegatives",
+    "FalsePositives",
+    "Hinge",
+    "KLDivergence",
+    "LogCoshError",
+    "Mean",
     "MeanAbsoluteError",
     "MeanAbsolutePercentageError",
     "MeanMetricWrapper",
     "MeanSquaredError",
     "MeanSquaredLogarithmicError",
     "Metric",
+    "Poisson",
     "Precision",
+    "R2Score",
     "Recall",
     "RootMeanSquaredError",
     "SparseCategoricalAccuracy",
+    "SparseCategoricalCrossentropy",
     "SparseTopKCategoricalAccuracy",
+    "SquaredHinge",
+    "Sum",
     "TopKCategoricalAccuracy",
+    "TrueNegatives",
+    "TruePositives",
     "accuracy",
     "binary_accuracy",
+    "binary_crossentropy",
+    "binary_focal_crossentropy",
     "categorical_accuracy",
+    "categorical_crossentropy",
+    "categorical_focal_crossentropy",
+    "categorical_hinge",
     "get",
+    "hinge",
+    "huber",
+    "kl_divergence",
+    "log_cosh",
     "mean_absolute_error",
+    "mean_absolute_percentage_error",
     "mean_squared_error",
+    "mean_squared_logarithmic_error",
+    "poisson",
     "serialize",
     "sparse_categorical_accuracy",
+    "sparse_categorical_crossentropy",
     "sparse_top_k_categorical_accuracy",
+    "squared_hinge",
     "top_k_categorical_accuracy",
 ]

@@ -1,5 +1,6 @@
 """Metrics from confusion counts: `AUC` (the area under the ROC curve at fixed thresholds),
-`Precision` and `Recall` (at one threshold)."""
+`Precision` and `Recall` (at one threshold), and the counts themselves (`TruePositives`,
+`FalsePositives`, `TrueNegatives`, `FalseNegatives`, at one threshold or several)."""
 
 from __future__ import annotations
 
@@ -202,6 +203,27 @@ class AUC(Metric):
         }
 
 
+def _matched(who, y_true, y_pred, sample_weight):
+    """``(xp, y_true, y_pred, weight)``: the targets on the predictions' device and of their shape
+    (ranks one apart matched on a size-1 last axis), the `(N,)` weights shaped to broadcast
+    against the predictions (or `None`)."""
+    xp = array_namespace(y_pred)
+    y_true = as_array(y_true, y_pred)
+    if y_true.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:  # (N,) targets for (N, 1) outputs
+        y_true = xp.reshape(y_true, (*y_true.shape, 1))
+    elif y_true.ndim == y_pred.ndim + 1 and y_true.shape[-1] == 1:  # (N, 1) targets for (N,) outputs
+        y_true = xp.reshape(y_true, y_true.shape[:-1])
+    if tuple(y_true.shape) != tuple(y_pred.shape):
+        raise ValueError(
+            f"{who} needs one target per prediction, got y_true {tuple(y_true.shape)} for y_pred {tuple(y_pred.shape)}"
+        )
+    weight = None
+    if sample_weight is not None:
+        w = as_array(sample_weight, y_pred)
+        weight = xp.astype(xp.reshape(w, (w.shape[0],) + (1,) * (y_pred.ndim - 1)), y_pred.dtype)
+    return xp, y_true, y_pred, weight
+
+
 class _ThresholdCounts(Metric):
     """Precision and Recall: weighted confusion counts at one threshold, summed on the device.
 
@@ -276,21 +298,7 @@ class _ThresholdCounts(Metric):
             >>> metric.result()
             0.5
         """
-        xp = array_namespace(y_pred)
-        y_true = as_array(y_true, y_pred)
-        if y_true.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:  # (N,) targets for (N, 1) outputs
-            y_true = xp.reshape(y_true, (*y_true.shape, 1))
-        elif y_true.ndim == y_pred.ndim + 1 and y_true.shape[-1] == 1:  # (N, 1) targets for (N,) outputs
-            y_true = xp.reshape(y_true, y_true.shape[:-1])
-        if tuple(y_true.shape) != tuple(y_pred.shape):
-            raise ValueError(
-                f"{type(self).__name__} needs one target per prediction, got y_true {tuple(y_true.shape)} "
-                f"for y_pred {tuple(y_pred.shape)}"
-            )
-        weight = None
-        if sample_weight is not None:
-            w = as_array(sample_weight, y_pred)
-            weight = xp.astype(xp.reshape(w, (w.shape[0],) + (1,) * (y_pred.ndim - 1)), y_pred.dtype)
+        xp, y_true, y_pred, weight = _matched(type(self).__name__, y_true, y_pred, sample_weight)
         if self.class_id is not None:
             if y_pred.ndim < 2:
                 raise ValueError(
@@ -440,3 +448,126 @@ class Recall(_ThresholdCounts):
             return 0.0
         tp, fn = float(host_state[0]), float(host_state[2])
         return tp / (tp + fn) if tp + fn else 0.0
+
+
+def _parse_thresholds(thresholds):
+    """Keras's `thresholds` argument as a list of floats in `[0, 1]` (`None`: `[0.5]`)."""
+    given = [thresholds] if thresholds is None or not isinstance(thresholds, (list, tuple)) else list(thresholds)
+    if thresholds is None:
+        return [0.5]
+    if not given or any(isinstance(t, bool) or not isinstance(t, (int, float)) or not 0.0 <= t <= 1.0 for t in given):
+        raise ValueError(f"thresholds must be a number in [0, 1] or a non-empty list of them, got {thresholds!r}")
+    return [float(t) for t in given]
+
+
+class _ConfusionCount(Metric):
+    """One confusion count (`_condition`: "tp", "fp", "tn" or "fn") at each threshold, weighted
+    and summed on the device, as Keras's `_ConfusionMatrixConditionCount`: every entry of
+    `y_pred` is one prediction, positive above the threshold, its target positive where non-zero."""
+
+    _condition = ""
+    summed_state = ("accumulator",)
+
+    def __init__(
+        self, thresholds: float | Sequence[float] | None = None, name: str | None = None, dtype: DType | None = None
+    ) -> None:
+        self._thresholds = _parse_thresholds(thresholds)
+        self.thresholds = thresholds
+        self._device_thresholds: tuple[Any, Any] | None = None
+        super().__init__(name=name, dtype=dtype)
+
+    def reset_state(self) -> None:
+        self.accumulator: Any = None
+
+    def update_state(self, y_true: Array, y_pred: Array, sample_weight: Array | None = None) -> None:
+        xp, y_true, y_pred, weight = _matched(type(self).__name__, y_true, y_pred, sample_weight)
+        p = xp.reshape(y_pred, (-1, 1))
+        actual = xp.reshape(y_true != 0, (-1, 1))
+        key = (B.backend_of(p), str(p.device), str(p.dtype))
+        if self._device_thresholds is None or self._device_thresholds[0] != key:  # copied once, not per batch
+            host = np.asarray(self._thresholds, dtype=np.float64)
+            self._device_thresholds = key, xp.reshape(B.asarray(host, key[0], p.dtype, device=p.device), (1, -1))
+        predicted = p > self._device_thresholds[1]  # (M, T)
+        condition = {
+            "tp": predicted & actual,
+            "fp": predicted & ~actual,
+            "tn": ~predicted & ~actual,
+            "fn": ~predicted & actual,
+        }[self._condition]
+        one = xp.ones_like(p) if weight is None else xp.reshape(xp.broadcast_to(weight, y_pred.shape), (-1, 1))
+        counts = xp.sum(xp.where(condition, one, xp.zeros_like(one)), axis=0)  # (T,)
+        self.accumulator = counts if self.accumulator is None else self.accumulator + counts
+
+    def device_state(self) -> tuple[Array, ...]:
+        return () if self.accumulator is None else (self.accumulator,)
+
+    def result_from(self, host_state: Sequence[np.ndarray]) -> Any:
+        counts = np.zeros(len(self._thresholds)) if self.accumulator is None else np.asarray(host_state[0], np.float64)
+        return float(counts[0]) if len(self._thresholds) == 1 else counts
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "dtype": self.dtype, "thresholds": self.thresholds}
+
+
+_COUNT_DOC = """Keras's `{cls}`: the (weighted) number of {what}.
+
+    Every entry of `y_pred` is one prediction, positive where it is above the threshold; its
+    target (at the same place) is positive where non-zero; a sample's weight counts for each of
+    its entries, as Keras counts them. The counts are summed on the device.
+
+    Args:
+        thresholds: A threshold in `[0, 1]` (default 0.5), or a list of them: then `result()` is
+            a NumPy array of one count per threshold.
+        name: The metric's name, its key in the logs (default `"{snake}"`).
+        dtype: Kept for Keras compatibility (the counts take the predictions' dtype).
+
+    Input shape:
+        Targets and predictions of one shape, `(N,)` or `(N, K)` (or `(N,)` targets for `(N, 1)`
+        predictions); `sample_weight` `(N,)`.
+
+    Raises:
+        ValueError: If `thresholds` is not a number in `[0, 1]` or a list of them, or the targets
+            and predictions differ in shape.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.metrics import {cls}
+        >>> metric = {cls}()
+        >>> metric.update_state(np.array([1, 1, 0, 0]), np.array([0.9, 0.2, 0.7, 0.1]))
+        >>> metric.result()
+        1.0
+        >>> metric = {cls}(thresholds=[0.0, 0.5, 1.0])
+        >>> metric.update_state(np.array([1, 1, 0, 0]), np.array([0.9, 0.2, 0.7, 0.1]))
+        >>> metric.result().tolist()
+        {several}
+    """
+
+
+class TruePositives(_ConfusionCount):
+    _condition = "tp"
+
+
+class FalsePositives(_ConfusionCount):
+    _condition = "fp"
+
+
+class TrueNegatives(_ConfusionCount):
+    _condition = "tn"
+
+
+class FalseNegatives(_ConfusionCount):
+    _condition = "fn"
+
+
+TruePositives.__doc__ = _COUNT_DOC.format(
+    cls="TruePositives", what="positive targets predicted positive", snake="true_positives", several="[2.0, 1.0, 0.0]"
+)
+FalsePositives.__doc__ = _COUNT_DOC.format(
+    cls="FalsePositives", what="negative targets predicted positive", snake="false_positives", several="[2.0, 1.0, 0.0]"
+)
+TrueNegatives.__doc__ = _COUNT_DOC.format(
+    cls="TrueNegatives", what="negative targets predicted negative", snake="true_negatives", several="[0.0, 1.0, 2.0]"
+)
+FalseNegatives.__doc__ = _COUNT_DOC.format(
+    cls="FalseNegatives", what="positive targets predicted negative", snake="false_negatives", several="[0.0, 1.0, 2.0]"
+)

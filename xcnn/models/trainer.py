@@ -479,7 +479,7 @@ class Trainer:
             if verbose:
                 print(
                     f"Epoch {epoch + 1}/{epochs} - {seconds:.1f}s - "
-                    + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()),
+                    + " - ".join(f"{k}: {_shown(v)}" for k, v in logs.items()),
                     flush=True,
                 )
             callbacks.on_epoch_end(epoch, logs)
@@ -526,7 +526,7 @@ class Trainer:
             if bar is not None:
                 bar.update(1)
                 if (step + 1) % refresh == 0:
-                    bar.set_postfix({_SHORT.get(k, k): f"{v:.4f}" for k, v in running.read().items()}, refresh=False)
+                    bar.set_postfix({_SHORT.get(k, k): _shown(v) for k, v in running.read().items()}, refresh=False)
             if self.stop_training:
                 break
         if bar is not None:
@@ -619,7 +619,8 @@ class Trainer:
         logs = self._test_loop(data, callbacks)
         if verbose:
             print(
-                _progress_line(data, start) + " - " + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()), flush=True
+                _progress_line(data, start) + " - " + " - ".join(f"{k}: {_shown(v)}" for k, v in logs.items()),
+                flush=True,
             )
         return _keras_result(logs, return_dict)
 
@@ -904,6 +905,14 @@ def _verbosity(verbose):
     if isinstance(verbose, (bool, int)) and verbose in (0, 1, 2):
         return int(verbose)
     raise ValueError(f"verbose must be 'auto', 0, 1 or 2, got {verbose!r}")
+
+
+def _shown(value):
+    """A log value as the progress lines print it: 4 decimals (an array metric, e.g. a per-class
+    F1Score, element by element)."""
+    if isinstance(value, np.ndarray) and value.ndim:
+        return np.array2string(value, precision=4, separator=" ")
+    return f"{value:.4f}"
 
 
 def _progress_line(epoch_iterator, start):
