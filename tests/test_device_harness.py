@@ -65,6 +65,10 @@ from xcnn.layers import (
     RandomZoom,
     RandomContrast,
     Resizing,
+    CenterCrop,
+    RandomCrop,
+    RandomBrightness,
+    Normalization,
     RandomTranslation,
     Rescaling,
     Reshape,
@@ -228,6 +232,9 @@ STAGES = [
     lambda t: RandomContrast((0.1, 0.4), value_range=(-1, 1))(t),
     lambda t: Resizing(13, 11)(t),  # 13x11
     lambda t: Resizing(10, 10, interpolation="nearest")(t),  # 10x10 again
+    lambda t: RandomCrop(8, 9)(CenterCrop(9, 10)(t)),  # 8x9: a window of each image, drawn on the device
+    lambda t: Resizing(10, 10)(RandomBrightness((-0.2, 0.1), value_range=(-1, 1), seed=2)(t)),  # 10x10 again
+    lambda t: Normalization(mean=[0.1, 0.2, 0.3], variance=[1.0, 2.0, 3.0], invert=True)(Normalization(axis=(1, 3))(t)),
     lambda t: Conv2D(4, 3, padding="same", activation="relun", kernel_regularizer=regularizers.l1_l2(1e-4, 1e-4))(
         t
     ),  # 10x10x4

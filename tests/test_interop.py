@@ -48,6 +48,10 @@ from xcnn.layers import (
     RandomZoom,
     RandomContrast,
     Resizing,
+    CenterCrop,
+    RandomCrop,
+    RandomBrightness,
+    Normalization,
     RandomTranslation,
     ReLU,
     Rescaling,
@@ -121,6 +125,13 @@ def _new_layers(x):
     x = RandomContrast((0.2, 0.5), value_range=(0, 1), seed=6)(x)
     x = Resizing(x.shape[1] + 3, x.shape[2] - 1)(x)
     x = Resizing(x.shape[1] - 3, x.shape[2] + 1, interpolation="nearest")(x)
+    h, w = x.shape[1:3]
+    x = RandomBrightness((-0.1, 0.3), value_range=(-1, 2), seed=7)(CenterCrop(h + 1, w - 2)(x))  # grown: resized
+    x = RandomCrop(h - 3, w - 4, seed=8)(CenterCrop(h - 1, w - 2)(x))  # at inference: its window resized
+    x = Resizing(h, w)(x)
+    normalization = Normalization(axis=(1, 3))
+    normalization.adapt(np.random.default_rng(9).normal(0.5, 2.0, (8, *x.item_shape)))  # weights from adapt
+    x = Normalization(mean=[0.1, -0.2, 0.3], variance=[2.0, 0.5, 1.0], invert=True)(normalization(x))
     x = Conv2D(6, 3, padding="same", dilation_rate=2, groups=3)(x)
     x = ZeroPadding2D(((1, 0), (0, 2)))(x)  # on NCHW in ONNX (every_kind_model pads NHWC too)
     x = DepthwiseConv2D(3, depth_multiplier=2, padding="same", activation="relu")(x)  # 12 channels

@@ -525,6 +525,169 @@ def test_random_zoom_zooms_in_training_only_by_factors_in_its_range(backend):
             RandomZoom(**bad)
 
 
+@pytest.mark.parametrize("size", [(3, 4), (6, 3), (8, 9)])  # smaller: a slice; larger along an axis: resized
+def test_center_crop_slices_or_resizes_and_backpropagates(backend, dtype, size):
+    from xcnn.layers import CenterCrop, Resizing
+
+    rng = np.random.default_rng(15)
+    x = rng.standard_normal((2, 7, 6, 2))
+    layer = CenterCrop(*size)
+    model = _layer_model(layer, (7, 6, 2), backend, dtype, seed=0)
+    out = model.predict(x)
+    top, left, h, w = layer.window((7, 6))
+    window = x[:, top : top + h, left : left + w]
+    if (h, w) == size:
+        assert (top, left) == ((7 - size[0]) // 2, (6 - size[1]) // 2)
+        assert_close(out, window, dtype)
+    else:  # the largest centred window of the target's aspect ratio, resized
+        assert h <= 7 and w <= 6 and (h == 7 or w == 6) and abs(h / w - size[0] / size[1]) < 0.5
+        assert_close(out, Resizing(*size)(window), dtype)
+
+    def forward(values):
+        return B.to_numpy(layer.forward([B.asarray(values, backend, dtype)], True))
+
+    dy = rng.standard_normal(out.shape)
+    forward(x)
+    dx = B.to_numpy(layer.backward(B.asarray(dy, backend, dtype))[0])
+    outside = np.ones(x.shape, bool)
+    outside[:, top : top + h, left : left + w] = False
+    assert (dx[outside] == 0).all()
+    if dtype == "float64":
+        numerical = ref.numerical_gradient(lambda v: float(np.sum(forward(v) * dy)), x.copy(), 1e-6)
+        np.testing.assert_allclose(dx, numerical, rtol=1e-6, atol=1e-7)
+    for bad, message in (
+        ({"height": 0, "width": 2}, "height must be a positive whole number"),
+        ({"height": 2, "width": 2, "data_format": "channels_first"}, "data_format must be 'channels_last' or None"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            CenterCrop(**bad)
+
+
+def test_random_crop_crops_a_window_of_each_image_in_training_and_the_centre_at_inference(backend, dtype):
+    from xcnn.layers import CenterCrop, RandomCrop, Resizing
+
+    rng = np.random.default_rng(16)
+    x = rng.standard_normal((12, 7, 6, 2))
+    layer = RandomCrop(4, 3, seed=5)
+    model = _layer_model(layer, (7, 6, 2), backend, dtype, seed=0)
+    top, left, h, w = layer.window((7, 6))
+    assert (top, left, h, w) == (0, 0, 7, 5)  # 7 rows by 7 * 3 / 4 = 5 columns
+    assert_close(model.predict(x), Resizing(4, 3)(x[:, :, :5]), dtype)  # inference: the window resized
+
+    def forward(values):
+        model._use_step_rng(model._step_rng)  # the seeded layer restarts its stream: the same draws
+        return B.to_numpy(layer.forward([B.asarray(values, backend, dtype)], True))
+
+    out = forward(x)
+    starts = B.to_numpy(layer._starts)
+    assert ((0 <= starts) & (starts <= [3, 3])).all() and len({tuple(s) for s in starts}) > 3  # per image
+    for image, (row, col) in zip(range(len(x)), starts):
+        assert_close(out[image], x[image, row : row + 4, col : col + 3], dtype)
+    dy = rng.standard_normal(out.shape)
+    dx = B.to_numpy(layer.backward(B.asarray(dy, backend, dtype))[0])
+    if dtype == "float64":
+        numerical = ref.numerical_gradient(lambda v: float(np.sum(forward(v) * dy)), x.copy(), 1e-6)
+        np.testing.assert_allclose(dx, numerical, rtol=1e-6, atol=1e-7)
+    # training on images no larger than the target along an axis: the inference window, as Keras
+    small = RandomCrop(8, 3, seed=1)
+    assert_close(small(x, training=True), CenterCrop(8, 3)(x), dtype="float32")
+    with pytest.raises(ValueError, match="seed must be None or a non-negative int"):
+        RandomCrop(2, 2, seed=-1)
+
+
+def test_random_brightness_shifts_each_image_clips_and_backpropagates(backend, dtype):
+    from xcnn.layers import RandomBrightness
+
+    rng = np.random.default_rng(17)
+    x = rng.uniform(0.0, 1.0, (6, 3, 4, 2))
+    layer = RandomBrightness((-0.3, 0.5), value_range=(1, 0), seed=4)  # Keras sorts value_range
+    assert layer.value_range == (0.0, 1.0) and RandomBrightness(-0.2).factor == (-0.2, 0.2)
+    model = _layer_model(layer, (3, 4, 2), backend, dtype, seed=0)
+    np.testing.assert_array_equal(model.predict(x), x.astype(dtype))  # inference: unchanged
+
+    def forward(values):
+        model._use_step_rng(model._step_rng)
+        return B.to_numpy(layer.forward([B.asarray(values, backend, dtype)], True))
+
+    out = forward(x)
+    inside = B.to_numpy(layer._inside)
+    delta = (out - x)[inside]
+    assert inside.any() and not inside.all()  # some values were clipped
+    shifts = np.where(inside, out - x, np.nan).reshape(6, -1)
+    per_image = np.nanmax(shifts, axis=1)
+    np.testing.assert_allclose(np.nanmin(shifts, axis=1), per_image, atol=1e-6)  # one shift per image
+    assert ((-0.3 - 1e-6 <= delta) & (delta <= 0.5 + 1e-6)).all()
+    assert_close(out, np.clip(x + per_image.reshape(-1, 1, 1, 1), 0.0, 1.0), dtype)
+    dy = rng.standard_normal(out.shape)
+    dx = B.to_numpy(layer.backward(B.asarray(dy, backend, dtype))[0])
+    np.testing.assert_array_equal(dx, np.where(inside, dy, 0.0).astype(dtype))
+    if dtype == "float64":
+        numerical = ref.numerical_gradient(lambda v: float(np.sum(forward(v) * dy)), x.copy(), 1e-7)
+        np.testing.assert_allclose(dx, numerical, rtol=1e-6, atol=1e-6)
+    for bad, message in (
+        ({"factor": 1.5}, "factor must lie in \\[-1, 1\\]"),
+        ({"factor": (0.1, 0.2, 0.3)}, "factor must be a number"),
+        ({"factor": 0.2, "value_range": 1}, "value_range must be a pair of numbers"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            RandomBrightness(**bad)
+
+
+@pytest.mark.parametrize("axis", [-1, None, (1, 3), (-2,)])
+def test_normalization_adapts_normalizes_inverts_and_backpropagates(backend, dtype, axis):
+    from xcnn.layers import Normalization
+
+    rng = np.random.default_rng(18)
+    data = rng.normal(2.0, 3.0, (40, 3, 4, 2))
+    x, dy = rng.normal(2.0, 3.0, (5, 3, 4, 2)), rng.standard_normal((5, 3, 4, 2))
+    kept = () if axis is None else tuple(sorted(a % 4 for a in np.atleast_1d(axis)))
+    reduced = tuple(a for a in range(4) if a not in kept)
+    mean, variance = data.mean(axis=reduced, keepdims=True), data.var(axis=reduced, keepdims=True)
+    std = np.sqrt(variance)
+    for invert in (False, True):
+        layer = Normalization(axis=axis, invert=invert)
+        layer.adapt([data[:15], (data[15:], None)])  # batches, one of them an (x, y) pair: Keras's combination
+        model = _layer_model(layer, (3, 4, 2), backend, dtype, seed=0)
+        assert_close(model.predict(x), mean + x * std if invert else (x - mean) / std, dtype)
+        assert [w.shape for w in layer.get_weights()] == [mean.squeeze(reduced).shape] * 2 + [()]
+        layer.forward([B.asarray(x, backend, dtype)], True)
+        dx = B.to_numpy(layer.backward(B.asarray(dy, backend, dtype))[0])
+        assert_close(dx, dy * std if invert else dy / std, dtype)
+    # adapted after the model is built, and given statistics that broadcast from the right
+    layer = Normalization(axis=axis)
+    model = _layer_model(layer, (3, 4, 2), backend, dtype, seed=0)
+    assert_close(model.predict(x), x, dtype)  # zeros and ones before adapt
+    layer.adapt(data)
+    assert_close(model.predict(x), (x - mean) / std, dtype)
+    given = Normalization(axis=axis, mean=mean.squeeze(reduced), variance=variance.squeeze(reduced))
+    assert_close(_layer_model(given, (3, 4, 2), backend, dtype).predict(x), (x - mean) / std, dtype)
+    assert given.get_weights() == []
+
+
+def test_normalization_refuses_what_keras_refuses_and_the_batch_axis():
+    from xcnn.layers import Normalization
+
+    for bad, message in (
+        ({"mean": 1.0}, "mean and variance must be given together"),
+        ({"mean": [1.0, 2.0], "variance": [1.0]}, "mean and variance must have one shape"),
+        ({"axis": -1, "mean": np.ones((2, 2)), "variance": np.ones((2, 2))}, "mean must have at most as many axes"),
+        ({"axis": "x"}, "axis must be an int, a sequence of ints or None"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            Normalization(**bad)
+    for axis, message in ((0, "names the batch axis"), (4, r"must lie in \[-4, 4\)")):
+        with pytest.raises(ValueError, match=message):
+            _layer_model(Normalization(axis=axis), (3, 4, 2))
+    layer = Normalization()
+    layer.adapt(np.ones((4, 3)))
+    with pytest.raises(
+        ValueError, match=r"was adapted to data of sizes \(3,\) along axis \(-1,\); its input has \(2,\)"
+    ):
+        _layer_model(layer, (2,))
+    with pytest.raises(ValueError, match="was given mean and variance; adapt computes them"):
+        Normalization(mean=0.0, variance=1.0).adapt(np.ones((2, 2)))
+
+
 @pytest.mark.parametrize("interpolation", ["bilinear", "nearest"])
 def test_resizing_agrees_on_every_backend(backend, dtype, interpolation):
     from xcnn.layers import Resizing

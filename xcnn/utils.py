@@ -249,3 +249,251 @@ class PyDataset:
 
 
 Sequence = PyDataset  # Keras 2's name, still in keras.utils
+
+
+# --- images from files, as keras.utils's (Pillow, an optional dependency, imported when used) ---
+
+# Keras's names of PIL's resampling filters
+_PIL_FILTERS = ("nearest", "bilinear", "bicubic", "hamming", "box", "lanczos")
+
+
+def _pil_image(what):
+    """PIL's `Image` module, or the one-sentence ImportError naming what to install."""
+    try:
+        from PIL import Image
+    except ImportError:
+        raise ImportError(f'xcnn.utils.{what} needs Pillow, which is not installed: pip install "xcnn[plot]"') from None
+    return Image
+
+
+def _image_data_format(data_format):
+    if data_format is None:
+        return "channels_last"
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(f"data_format must be 'channels_last', 'channels_first' or None, got {data_format!r}")
+    return data_format
+
+
+def load_img(
+    path: Any,
+    color_mode: str = "rgb",
+    target_size: tuple[int, int] | None = None,
+    interpolation: str = "nearest",
+    keep_aspect_ratio: bool = False,
+) -> Any:
+    """An image file as a PIL image, converted and resized as Keras's `keras.utils.load_img`.
+
+    `color_mode="grayscale"` converts to 8-bit grey (`"L"`) unless the image is already 8-,
+    16- or 32-bit grey; `"rgb"` and `"rgba"` convert to those modes. With `target_size`, the
+    image is resized by PIL's filter `interpolation`; with `keep_aspect_ratio`, the largest
+    centred box of the target's aspect ratio is resized (nothing is stretched). Needs Pillow.
+
+    Args:
+        path: A file path (str, bytes or path-like) or an `io.BytesIO`.
+        color_mode: `"rgb"`, `"grayscale"` or `"rgba"`.
+        target_size: `(height, width)`, or `None` for the image's own size.
+        interpolation: `"nearest"`, `"bilinear"`, `"bicubic"`, `"hamming"`, `"box"` or
+            `"lanczos"` (PIL's filters).
+        keep_aspect_ratio: Crop the centre to the target's aspect ratio before resizing.
+
+    Returns:
+        A `PIL.Image.Image` (`img_to_array` makes it an `(H, W, C)` array).
+
+    Raises:
+        ImportError: If Pillow is not installed.
+        ValueError: If `color_mode` or `interpolation` is unknown.
+        TypeError: If `path` is neither a path nor an `io.BytesIO`.
+        OSError: If the file cannot be read or is no image PIL knows.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.utils import img_to_array, load_img, save_img
+        >>> save_img("digit.png", np.arange(12.0).reshape(3, 4, 1))
+        >>> img = load_img("digit.png", color_mode="grayscale", target_size=(6, 8))
+        >>> img.size, img_to_array(img).shape  # PIL's (width, height); the array's (H, W, C)
+        ((8, 6), (6, 8, 1))
+    """
+    import io
+    import os
+
+    image = _pil_image("load_img")
+    if color_mode not in ("grayscale", "rgb", "rgba"):
+        raise ValueError(f"color_mode must be 'grayscale', 'rgb' or 'rgba', got {color_mode!r}")
+    if isinstance(path, io.BytesIO):
+        img = image.open(path)
+    elif isinstance(path, (str, bytes, os.PathLike)):
+        with open(path, "rb") as f:
+            img = image.open(io.BytesIO(f.read()))
+    else:
+        raise TypeError(f"path must be a file path or an io.BytesIO, got {type(path).__name__}")
+    if color_mode == "grayscale":
+        if img.mode not in ("L", "I;16", "I"):
+            img = img.convert("L")
+    elif img.mode != color_mode.upper():
+        img = img.convert(color_mode.upper())
+    if target_size is None:
+        return img
+    width_height = (int(target_size[1]), int(target_size[0]))
+    if img.size == width_height:
+        return img
+    if interpolation not in _PIL_FILTERS:
+        raise ValueError(f"interpolation must be one of {_PIL_FILTERS}, got {interpolation!r}")
+    resample = getattr(image.Resampling, interpolation.upper())
+    if not keep_aspect_ratio:
+        return img.resize(width_height, resample)
+    (width, height), (target_width, target_height) = img.size, width_height
+    crop_height = min(height, (width * target_height) // target_width)
+    crop_width = min(width, (height * target_width) // target_height)
+    top, left = (height - crop_height) // 2, (width - crop_width) // 2
+    return img.resize(width_height, resample, box=(left, top, left + crop_width, top + crop_height))
+
+
+def img_to_array(img: Any, data_format: str | None = None, dtype: Any = None) -> np.ndarray:
+    """A PIL image as a NumPy array `(H, W, C)`, as Keras's `keras.utils.img_to_array`.
+
+    The pixel values are kept (0..255 for 8-bit images: scale them yourself, e.g. with
+    `layers.Rescaling(1 / 255)`); a grey image gets a channel axis of size 1.
+
+    Args:
+        img: A PIL image (or anything `np.asarray` makes a 2-D or 3-D array of).
+        data_format: `"channels_last"` (`None`: `(H, W, C)`) or `"channels_first"` (`(C, H, W)`).
+        dtype: The array's dtype (default: `xcnn.config.floatx()`, float32 unless set).
+
+    Returns:
+        `(H, W, C)` (or `(C, H, W)`) in `dtype`.
+
+    Raises:
+        ValueError: If `data_format` is unknown, or the image is not 2-D or 3-D.
+
+    Examples:
+        >>> from xcnn.utils import array_to_img, img_to_array
+        >>> import numpy as np
+        >>> img = array_to_img(np.full((2, 3, 1), 7.0), scale=False)
+        >>> x = img_to_array(img)
+        >>> x.shape, x.dtype, float(x.max())
+        ((2, 3, 1), dtype('float32'), 7.0)
+    """
+    from . import config
+
+    data_format = _image_data_format(data_format)
+    x = np.asarray(img, dtype=dtype or config.floatx())
+    if x.ndim == 2:
+        x = x.reshape((*x.shape, 1))
+    elif x.ndim != 3:
+        raise ValueError(f"an image must be 2-D or 3-D, got shape {x.shape}")
+    return x.transpose(2, 0, 1) if data_format == "channels_first" else x
+
+
+def array_to_img(x: Any, data_format: str | None = None, scale: bool = True, dtype: Any = None) -> Any:
+    """One image array as a PIL image, as Keras's `keras.utils.array_to_img`.
+
+    With `scale`, the values are first stretched to 0..255 (the minimum to 0, the maximum to
+    255); they are then cut to 8 bits: 1 channel makes a grey image (`"L"`; mode `"I"`, 32-bit,
+    for values above 255), 3 an RGB, 4 an RGBA image. Needs Pillow.
+
+    Args:
+        x: `(H, W, C)` (or `(C, H, W)` with `data_format="channels_first"`), C 1, 3 or 4.
+        data_format: `"channels_last"` (`None`) or `"channels_first"`.
+        scale: Stretch the values to 0..255 first.
+        dtype: The dtype to compute in (default: `xcnn.config.floatx()`).
+
+    Returns:
+        A `PIL.Image.Image`.
+
+    Raises:
+        ImportError: If Pillow is not installed.
+        ValueError: If `x` is not one image (3-D), `data_format` is unknown, or it has another
+            number of channels.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.utils import array_to_img
+        >>> img = array_to_img(np.linspace(0.0, 1.0, 6).reshape(2, 3, 1))
+        >>> img.mode, img.size, np.asarray(img).tolist()
+        ('L', (3, 2), [[0, 51, 102], [153, 204, 255]])
+    """
+    from . import config
+
+    image = _pil_image("array_to_img")
+    data_format = _image_data_format(data_format)
+    x = np.array(x, dtype=dtype or config.floatx())
+    if x.ndim != 3:
+        raise ValueError(f"x must be one image of 3 axes, got shape {x.shape}")
+    if data_format == "channels_first":
+        x = x.transpose(1, 2, 0)
+    if scale:
+        x = x - np.min(x)
+        top = np.max(x)
+        if top != 0:
+            x /= top
+        x *= 255
+    channels = x.shape[2]
+    if channels in (3, 4):
+        return image.fromarray(x.astype("uint8"), "RGBA" if channels == 4 else "RGB")
+    if channels == 1:
+        if np.max(x) > 255:  # 32-bit signed integer grey
+            return image.fromarray(x[:, :, 0].astype("int32"), "I")
+        return image.fromarray(x[:, :, 0].astype("uint8"), "L")
+    raise ValueError(f"an image must have 1, 3 or 4 channels, got {channels}")
+
+
+def save_img(
+    path: Any,
+    x: Any,
+    data_format: str | None = None,
+    file_format: str | None = None,
+    scale: bool = True,
+    **kwargs: Any,
+) -> None:
+    """Write one image array to a file, as Keras's `keras.utils.save_img` (through `array_to_img`).
+
+    A path is written atomically (a temporary file in the same folder, then a rename: a
+    reader never sees half a picture, a failed write leaves the old file). The format comes
+    from `file_format` or the file's ending (`.jpg` is JPEG); an RGBA image written as JPEG
+    is converted to RGB, with a warning, as Keras does. Needs Pillow.
+
+    Args:
+        path: A file path, or a binary file object (then give `file_format`).
+        x: `(H, W, C)` (or `(C, H, W)` with `data_format="channels_first"`), C 1, 3 or 4.
+        data_format: `"channels_last"` (`None`) or `"channels_first"`.
+        file_format: `"png"`, `"jpeg"`, ... (default: from the path's ending).
+        scale: Stretch the values to 0..255 first (see `array_to_img`).
+        **kwargs: Passed to `PIL.Image.Image.save` (e.g. `quality=95`).
+
+    Raises:
+        ImportError: If Pillow is not installed.
+        ValueError: If no format is given or known from the path, or as `array_to_img`.
+        OSError: If the file cannot be written (an existing file is kept).
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.utils import load_img, save_img
+        >>> save_img("noise.jpg", np.random.default_rng(0).random((8, 8, 3)), quality=95)
+        >>> load_img("noise.jpg").size
+        (8, 8)
+    """
+    import io
+    import os
+    import warnings
+
+    if file_format is None and isinstance(path, (str, os.PathLike)):
+        file_format = os.path.splitext(os.fspath(path))[1][1:].lower() or None
+    if file_format is not None and file_format.lower() == "jpg":
+        file_format = "jpeg"
+    img = array_to_img(x, data_format=data_format, scale=scale)
+    if img.mode == "RGBA" and file_format is not None and file_format.lower() == "jpeg":
+        warnings.warn("The JPEG format does not support RGBA images, converting to RGB.", stacklevel=2)
+        img = img.convert("RGB")
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        img.save(path, format=file_format, **kwargs)
+        return
+    if file_format is None:
+        raise ValueError(f"save_img cannot tell the image format of {path!r}: give file_format or an ending (.png)")
+    from .models.saving import atomic_write
+
+    data = io.BytesIO()
+    try:
+        img.save(data, format=file_format.upper(), **kwargs)
+    except KeyError:
+        raise ValueError(f"save_img: {file_format!r} is not an image format Pillow writes (png, jpeg, ...)") from None
+    atomic_write(os.fsdecode(os.fspath(path)), data.getvalue())

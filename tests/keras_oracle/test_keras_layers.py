@@ -73,6 +73,14 @@ CASES = [
     ("LayerNormalization", {"axis": [2, 3]}, (5, 4, 3)),
     ("LayerNormalization", {"axis": [1, 3]}, (5, 4, 3)),  # not consecutive: Keras's own formula
     ("LayerNormalization", {"axis": [-1, 1]}, (5, 4, 3)),  # (3, 5) weights reshaped over (5, 3), as Keras
+    ("CenterCrop", {"height": 3, "width": 2}, (6, 5, 3)),  # odd margins: rows 1.., columns 1..
+    ("CenterCrop", {"height": 7, "width": 3}, (5, 4, 3)),  # taller than the input: a window resized
+    ("CenterCrop", {"height": 8, "width": 9}, (5, 4, 2)),  # larger both ways
+    ("Normalization", {}, (5, 4, 3)),  # mean and variance weights over the channels (and count)
+    ("Normalization", {"axis": (1, 3)}, (5, 4, 3)),
+    ("Normalization", {"axis": None, "invert": True}, (5, 4, 3)),
+    ("Normalization", {"axis": -2, "mean": [1.0, 2.0, 3.0, 4.0], "variance": [0.5, 1.0, 2.0, 1e-16]}, (5, 4, 3)),
+    ("Normalization", {"axis": (1, 2), "mean": [1.0, 2.0, 3.0, 4.0], "variance": [0.5, 1.0, 2.0, 3.0]}, (5, 4, 3)),
 ]
 
 
@@ -106,8 +114,9 @@ def test_layer_matches_keras(name, kwargs, shape):
     expected, dx_expected, dw_expected = _torch_grads(theirs, x, dy)
     # Keras's float64 BatchNormalization is ~1e-7 (relative) off the float64 formula, which
     # tests/test_layers.py holds xcnn's to at 1e-10; its LayerNormalization rounds to float32
-    # inside (up to ~2e-6 off the float64 formula)
-    tol = {"BatchNormalization": 1e-6, "LayerNormalization": 1e-5}.get(name, 1e-10)
+    # inside (up to ~2e-6 off the float64 formula); its Normalization holds its statistics in
+    # float32 (~4e-8 relative)
+    tol = {"BatchNormalization": 1e-6, "LayerNormalization": 1e-5, "Normalization": 1e-6}.get(name, 1e-10)
     np.testing.assert_allclose(y, expected, rtol=tol, atol=tol)
     ours.forward([x], training=False)  # as the Keras layer is called (inference mode)
     dx = ours.backward(dy)[0]
@@ -326,3 +335,204 @@ def test_spatial_dropout2d_and_gaussian_noise_are_the_identity_at_inference_as_k
     # in training Keras's SpatialDropout2D zeroes whole channels and scales the rest by 1/(1 - rate), as ours
     y = keras.layers.SpatialDropout2D(0.5, seed=1)(torch.tensor(np.ones((8, 5, 4, 6))), training=True).numpy()
     assert set(np.unique(y)) <= {0.0, 2.0} and np.all(y == y[:, :1, :1, :])
+
+
+def test_random_crop_crops_as_keras_and_resizes_at_inference_as_keras_documents():
+    from xcnn.layers import RandomCrop
+
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3, 9, 7, 2)).astype("float32")
+    theirs = keras.layers.RandomCrop(5, 4)
+    ours = RandomCrop(5, 4, seed=2)
+    ours(x)  # built, with its stream
+    for starts in ([[0, 0], [4, 3], [2, 1]], [[1, 2], [1, 2], [1, 2]]):
+        ours._starts = B.asarray(np.asarray(starts), "numpy", "int64")
+        out = xcnn.ops.crop_windows(x, ours._starts, (5, 4))
+        for image, (row, col) in enumerate(starts):  # Keras's crop at the same corner (it takes one per batch)
+            expected = theirs.transform_images(torch.tensor(x[image : image + 1]), (row, col), training=True)
+            np.testing.assert_array_equal(out[image : image + 1], expected.numpy())
+    # each image's own window, uniform over the corners that fit (Keras 3: one corner per batch)
+    starts = []
+    for _ in range(60):
+        ours(x, training=True)
+        starts.append(B.to_numpy(ours._starts))
+    starts = np.concatenate(starts)
+    assert starts.min(axis=0).tolist() == [0, 0] and starts.max(axis=0).tolist() == [4, 3]
+    assert np.abs(np.bincount(starts[:, 0]) / len(starts) - 1 / 5).max() < 0.08
+    # inference (and images too small in training): Keras's smart_resize, the documented behaviour
+    # (Keras 3.15 itself returns the input unchanged, keras-team/keras#21868)
+    for shape, size in (((9, 7), (5, 4)), ((3, 7), (5, 4)), ((6, 6), (4, 6))):
+        images = rng.standard_normal((2, *shape, 2)).astype("float32")
+        expected = keras.preprocessing.image.smart_resize(images, size)
+        np.testing.assert_allclose(RandomCrop(*size)(images, training=False), expected, atol=2e-6)
+        if shape[0] < size[0]:
+            np.testing.assert_allclose(RandomCrop(*size)(images, training=True), expected, atol=2e-6)
+    config = RandomCrop(5, 4, seed=3).get_config()
+    again = keras.layers.RandomCrop(**{k: v for k, v in config.items() if k != "name"})
+    assert (again.height, again.width, again.seed) == (5, 4, 3)
+
+
+def test_random_brightness_computes_and_reads_its_factor_as_keras():
+    from xcnn.layers import RandomBrightness
+
+    x = np.random.default_rng(6).uniform(0, 255, (3, 4, 5, 2)).astype("float32")
+    theirs = keras.layers.RandomBrightness(0.5)
+    delta = np.array([-100.0, 3.0, 90.0], dtype="float32").reshape(-1, 1, 1, 1)
+    expected = theirs.transform_images(torch.tensor(x), {"rgb_delta": torch.tensor(delta)}, training=True).numpy()
+    np.testing.assert_allclose(np.clip(x + delta, 0, 255), expected, rtol=1e-6)
+    for factor in (0.3, -0.3, 1.0, (0.1, 0.4), (0.4, -0.2)):
+        ours, keras_layer = RandomBrightness(factor, value_range=(1, 0)), keras.layers.RandomBrightness(factor, (1, 0))
+        assert ours.factor == tuple(float(f) for f in keras_layer.factor)
+        assert ours.value_range == tuple(float(v) for v in keras_layer.value_range)
+    for factor in (1.5, (0.1, 0.2, 0.3)):
+        with pytest.raises(ValueError):
+            keras.layers.RandomBrightness(factor)
+        with pytest.raises(ValueError, match="factor must"):
+            RandomBrightness(factor)
+    # training: one amount per image, drawn in factor * (highest - lowest)
+    layer = RandomBrightness((-0.2, 0.4), value_range=(0, 255), seed=1)
+    flat = np.full((400, 1, 1, 1), 100.0, "float32")
+    shifts = (layer(flat, training=True) - flat).ravel()
+    assert -51 <= shifts.min() < -45 and 96 < shifts.max() <= 102 and abs(shifts.mean() - 25.5) < 5
+    config = layer.get_config()
+    again = keras.layers.RandomBrightness(**{k: v for k, v in config.items() if k != "name"})
+    assert tuple(again.factor) == (-0.2, 0.4) and tuple(again.value_range) == (0.0, 255.0) and again.seed == 1
+
+
+@pytest.mark.parametrize("axis", [-1, None, (1, 2), [-1, 1]])
+def test_normalization_adapts_as_keras(axis):
+    from xcnn.layers import Normalization
+
+    rng = np.random.default_rng(7)
+    data = rng.normal(3.0, 2.0, (30, 5, 4, 3))
+    x = rng.normal(3.0, 2.0, (4, 5, 4, 3)).astype("float32")
+    # one array, or batches combined as Keras combines them (Keras's adapt of a list needs TensorFlow
+    # here: it adapts to the whole array, which the combination must give)
+    for source in (data, [data[:7], data[7:19], data[19:]]):
+        theirs, ours = keras.layers.Normalization(axis=axis), Normalization(axis=axis)
+        theirs.adapt(data)
+        ours.adapt(source)
+        np.testing.assert_allclose(ours(x), keras.ops.convert_to_numpy(theirs(x)), rtol=1e-5, atol=1e-5)
+        inverted = Normalization(axis=axis, invert=True)
+        inverted.adapt(source)
+        expected = keras.layers.Normalization(axis=axis, invert=True)
+        expected.adapt(data)
+        np.testing.assert_allclose(inverted(x), keras.ops.convert_to_numpy(expected(x)), rtol=1e-5, atol=1e-4)
+        for w_ours, w_theirs in zip(ours.get_weights(), theirs.get_weights()):
+            assert w_ours.shape == w_theirs.shape
+            np.testing.assert_allclose(w_ours, w_theirs, rtol=1e-5, atol=1e-6)
+    config = ours.get_config()
+    again = keras.layers.Normalization(**{k: v for k, v in config.items() if k != "name"})
+    assert again.get_config()["axis"] == theirs.get_config()["axis"]
+
+
+def _preprocessing_models():
+    """The same model in Keras and xcnn: every new preprocessing layer (RandomCrop at the size of
+    its input, where Keras 3.15 and the documented inference agree)."""
+    rng = np.random.default_rng(8)
+    data = rng.normal(0.5, 2.0, (20, 10, 9, 3))
+
+    def build(lib):
+        layers = lib.layers
+        norm = layers.Normalization(axis=(1, 3))
+        norm.adapt(data[:, 1:9, 1:8])
+        inputs = lib.Input((10, 9, 3))
+        x = layers.CenterCrop(8, 7)(inputs)
+        x = norm(layers.RandomBrightness((-0.1, 0.2), value_range=(-1, 1), seed=4)(x))
+        x = layers.Normalization(mean=[0.1, 0.2, 0.3], variance=[1.0, 2.0, 0.5], invert=True)(x)
+        x = layers.CenterCrop(9, 6)(layers.RandomCrop(8, 7, seed=5)(x))  # 9 rows: a window resized
+        return lib.Model(inputs, layers.Dense(2)(layers.Flatten()(x)))
+
+    kmodel, model = build(keras), build(xcnn)
+    model.set_weights(kmodel.get_weights())
+    return kmodel, model, rng.normal(0.5, 2.0, (4, 10, 9, 3)).astype("float32")
+
+
+def test_preprocessing_layers_go_both_ways_in_keras_files(tmp_path):
+    pytest.importorskip("h5py")
+    kmodel, model, x = _preprocessing_models()
+    expected = kmodel.predict(x, verbose=0)
+    np.testing.assert_allclose(model.predict(x), expected, rtol=1e-5, atol=1e-5)
+    kmodel.save(tmp_path / "k.keras")  # Keras -> xcnn
+    loaded = xcnn.load_model(tmp_path / "k.keras")
+    np.testing.assert_allclose(loaded.predict(x), expected, rtol=1e-5, atol=1e-5)
+    model.save(tmp_path / "x.keras")  # xcnn -> Keras
+    again = keras.saving.load_model(tmp_path / "x.keras")
+    np.testing.assert_allclose(again.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-5)
+    fresh_k, fresh, _ = _preprocessing_models()
+    for layer in [*fresh_k.layers, *fresh.layers]:  # the adapted Normalization: other statistics
+        if type(layer).__name__ == "Normalization" and layer.get_weights():
+            layer.set_weights([w + 1 if w.ndim else w for w in layer.get_weights()])
+    assert np.abs(fresh.predict(x) - expected).max() > 1e-2
+    assert np.abs(fresh_k.predict(x, verbose=0) - expected).max() > 1e-2
+    model.save_weights(tmp_path / "x.weights.h5")
+    fresh_k.load_weights(tmp_path / "x.weights.h5")
+    np.testing.assert_allclose(fresh_k.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-5)
+    kmodel.save_weights(tmp_path / "k.weights.h5")
+    fresh.load_weights(tmp_path / "k.weights.h5")
+    np.testing.assert_allclose(fresh.predict(x), expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("color_mode", ["rgb", "grayscale", "rgba"])
+@pytest.mark.parametrize(
+    "target_size, interpolation, keep_aspect_ratio",
+    [
+        (None, "nearest", False),
+        ((14, 14), "nearest", False),
+        ((20, 12), "bilinear", False),
+        ((10, 16), "bicubic", True),
+    ],
+)
+def test_image_files_load_as_in_keras(tmp_path, color_mode, target_size, interpolation, keep_aspect_ratio):
+    pytest.importorskip("PIL")
+    rng = np.random.default_rng(9)
+    digit = np.zeros((28, 28, 1))
+    digit[6:22, 12:16] = rng.uniform(150, 255, (16, 4, 1))  # an MNIST-like stroke
+    colour = rng.uniform(0, 255, (21, 17, 3))
+    for name, x in (("digit.png", digit), ("colour.jpg", colour), ("colour.png", colour)):
+        path = tmp_path / name
+        xcnn.utils.save_img(path, x, scale=False)
+        kwargs = dict(color_mode=color_mode, target_size=target_size, interpolation=interpolation)
+        kwargs["keep_aspect_ratio"] = keep_aspect_ratio
+        ours, theirs = xcnn.utils.load_img(path, **kwargs), keras.utils.load_img(path, **kwargs)
+        assert (ours.mode, ours.size) == (theirs.mode, theirs.size)
+        array = xcnn.utils.img_to_array(ours)
+        np.testing.assert_array_equal(array, keras.utils.img_to_array(theirs))
+        assert array.dtype == np.float32 and array.shape[-1] == {"rgb": 3, "grayscale": 1, "rgba": 4}[color_mode]
+        for scale in (True, False):
+            back, expected = xcnn.utils.array_to_img(array, scale=scale), keras.utils.array_to_img(array, scale=scale)
+            assert back.mode == expected.mode
+            np.testing.assert_array_equal(np.asarray(back), np.asarray(expected))
+    np.testing.assert_array_equal(
+        xcnn.utils.img_to_array(xcnn.utils.load_img(tmp_path / "digit.png"))[..., :1], digit.astype(np.uint8)
+    )
+    keras.utils.save_img(tmp_path / "k.png", colour, scale=True)  # Keras's file, read by both
+    np.testing.assert_array_equal(
+        xcnn.utils.img_to_array(xcnn.utils.load_img(tmp_path / "k.png")),
+        keras.utils.img_to_array(keras.utils.load_img(tmp_path / "k.png")),
+    )
+    xcnn.utils.save_img(tmp_path / "x.png", colour, scale=True)
+    assert (tmp_path / "x.png").read_bytes() == (tmp_path / "k.png").read_bytes() or np.array_equal(
+        np.asarray(keras.utils.load_img(tmp_path / "x.png")), np.asarray(keras.utils.load_img(tmp_path / "k.png"))
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["digit.png", "colour.jpg", "colour.png", "k.png", "x.png"]
+    )
+
+
+def test_image_utils_refuse_as_keras_and_name_pillow_when_missing(tmp_path, monkeypatch):
+    pytest.importorskip("PIL")
+    xcnn.utils.save_img(tmp_path / "a.png", np.ones((4, 4, 3)))
+    with pytest.raises(ValueError, match="color_mode must be 'grayscale', 'rgb' or 'rgba'"):
+        xcnn.utils.load_img(tmp_path / "a.png", color_mode="cmyk")
+    with pytest.raises(ValueError, match="interpolation must be one of"):
+        xcnn.utils.load_img(tmp_path / "a.png", target_size=(2, 2), interpolation="area")
+    with pytest.raises(ValueError, match="an image must have 1, 3 or 4 channels, got 2"):
+        xcnn.utils.array_to_img(np.ones((4, 4, 2)))
+    with pytest.raises(ValueError, match="save_img cannot tell the image format"):
+        xcnn.utils.save_img(tmp_path / "noending", np.ones((4, 4, 3)))
+    assert not (tmp_path / "noending").exists()
+    monkeypatch.setitem(__import__("sys").modules, "PIL", None)  # Pillow not installed
+    for call in (lambda: xcnn.utils.load_img(tmp_path / "a.png"), lambda: xcnn.utils.array_to_img(np.ones((2, 2, 1)))):
+        with pytest.raises(ImportError, match=r'needs Pillow, which is not installed: pip install "xcnn\[plot\]"'):
+            call()

@@ -61,6 +61,10 @@ from ..layers import (
     RandomZoom,
     RandomContrast,
     Resizing,
+    CenterCrop,
+    RandomCrop,
+    RandomBrightness,
+    Normalization,
     RandomTranslation,
     ReLU,
     Rescaling,
@@ -1614,6 +1618,20 @@ class RandomContrastConverter(_IdentityAtInference):
 
 
 @register
+class RandomBrightnessConverter(_IdentityAtInference):
+    """The converter of xcnn's `RandomBrightness` layer (Keras `RandomBrightness`).
+
+    Examples:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["RandomBrightness"].from_keras({"name": "b", "factor": [-0.2, 0.2]}, (8, 8, 3)).factor
+        (-0.2, 0.2)
+    """
+
+    xcnn_class = RandomBrightness
+    keras_written: ClassVar[dict] = {"data_format": "channels_last"}
+
+
+@register
 class IdentityConverter(_IdentityAtInference):
     """The converter of xcnn's `Identity` layer (Keras `Identity`): no ONNX node.
 
@@ -2011,6 +2029,153 @@ def _resize_scale(size, out):
     while np.floor(np.float32(size) * scale) < out or np.floor(float(size) * float(scale)) < out:
         scale = np.nextafter(scale, np.float32(np.inf))
     return float(scale)
+
+
+def _onnx_window(layer, g, x):
+    """The inference crop of `CenterCrop` and `RandomCrop`: ONNX `Slice` of the window that
+    `layer.window` keeps, then `Resize` (linear, half-pixel) when it is not of the output size."""
+    top, left, ch, cw = layer.window(x.shape[:2])
+    rows, cols = x.shape[:2]
+    channels = x.shape[2]
+    y = x
+    if (top, left, ch, cw) != (0, 0, rows, cols):
+        axes = [2, 3] if x.layout == "nchw" else [1, 2]
+        args = [
+            g.const(np.asarray(v, np.int64), f"{layer.name}_{n}")
+            for v, n in (([top, left], "starts"), ([top + ch, left + cw], "ends"), (axes, "axes"))
+        ]
+        y = g.op("Slice", [x, *args], (ch, cw, channels), x.layout)
+    if (ch, cw) == (layer.height, layer.width):
+        return y
+    factors = [_resize_scale(ch, layer.height), _resize_scale(cw, layer.width)]
+    scales = [1.0, 1.0, *factors] if y.layout == "nchw" else [1.0, *factors, 1.0]
+    return g.op(
+        "Resize",
+        [y, "", g.const(np.asarray(scales, np.float32), f"{layer.name}_scales", dtype=np.float32)],
+        (layer.height, layer.width, channels),
+        y.layout,
+        mode="linear",
+        coordinate_transformation_mode="half_pixel",
+    )
+
+
+@register
+class CenterCropConverter(LayerConverter):
+    """The converter of xcnn's `CenterCrop` layer (Keras `CenterCrop`): `height`, `width` and
+    `data_format` pass through (xcnn refuses `"channels_first"`).
+
+    Examples:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["CenterCrop"].from_keras({"name": "c", "height": 4, "width": 3}, (8, 8, 3)).window((8, 8))
+        (2, 2, 4, 3)
+    """
+
+    xcnn_class = CenterCrop
+
+    def onnx(self, layer: Any, g: OnnxGraph, inputs: list[Tensor]) -> Tensor:
+        """As `LayerConverter.onnx`: ONNX `Slice` of the window, and `Resize` where Keras resizes it.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.interop.onnx_export import onnx_model, onnx_predict
+            >>> from xcnn.layers import CenterCrop, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((7, 6, 2)), CenterCrop(4, 3), CenterCrop(5, 5)], seed=0)
+            >>> [node.op_type for node in onnx_model(model).graph.node]  # the second: a 3x3 window resized
+            ['Slice', 'Slice', 'Resize', 'Identity']
+            >>> x = np.random.default_rng(0).random((2, 7, 6, 2))
+            >>> np.allclose(onnx_predict(model, x), model.predict(x, verbose=0), atol=1e-5)
+            True
+        """
+        return _onnx_window(layer, g, inputs[0])
+
+
+@register
+class RandomCropConverter(LayerConverter):
+    """The converter of xcnn's `RandomCrop` layer (Keras `RandomCrop`); in ONNX its inference
+    window, as `CenterCrop`'s.
+
+    Examples:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["RandomCrop"].from_keras({"name": "c", "height": 4, "width": 4, "seed": 7}, (8, 8, 3)).seed
+        7
+    """
+
+    xcnn_class = RandomCrop
+
+    def onnx(self, layer: Any, g: OnnxGraph, inputs: list[Tensor]) -> Tensor:
+        """As `LayerConverter.onnx`: ONNX `Slice` of the inference window, `Resize` where it is of another size.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.interop.onnx_export import onnx_model, onnx_predict
+            >>> from xcnn.layers import Input, RandomCrop
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((7, 6, 2)), RandomCrop(4, 4)], seed=0)
+            >>> [node.op_type for node in onnx_model(model).graph.node]
+            ['Slice', 'Resize', 'Identity']
+            >>> x = np.random.default_rng(0).random((2, 7, 6, 2))
+            >>> np.allclose(onnx_predict(model, x), model.predict(x, verbose=0), atol=1e-5)
+            True
+        """
+        return _onnx_window(layer, g, inputs[0])
+
+
+@register
+class NormalizationConverter(LayerConverter):
+    """The converter of xcnn's `Normalization` layer (Keras `Normalization`): `axis`, `mean`,
+    `variance` and `invert` pass through; adapted statistics are the weights `mean`,
+    `variance`, `count`, in Keras's order.
+
+    Examples:
+        >>> from xcnn.interop.converters import CONVERTERS
+        >>> CONVERTERS["Normalization"].from_keras({"name": "n", "axis": [-1], "mean": None, "variance": None}, (3,)).axis
+        (-1,)
+    """
+
+    xcnn_class = Normalization
+
+    def weights_to_keras(self, layer: Layer) -> list[np.ndarray]:
+        """As `LayerConverter.weights_to_keras`, `count` kept a scalar (`np.ascontiguousarray`
+        would make it `(1,)`).
+
+        Examples:
+            >>> from xcnn.interop.converters import CONVERTERS
+            >>> from xcnn.layers import Input, Normalization
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Normalization()], seed=0)
+            >>> [w.shape for w in CONVERTERS["Normalization"].weights_to_keras(model.layers[0])]
+            [(3,), (3,), ()]
+        """
+        return [np.array(w, order="C") for w in layer.get_weights()]
+
+    def onnx(self, layer: Any, g: OnnxGraph, inputs: list[Tensor]) -> Tensor:
+        """As `LayerConverter.onnx`: ONNX `Sub` and `Div` (`Mul` and `Add` when inverting), the
+        statistics laid out as the input is stored.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.interop.onnx_export import onnx_model, onnx_predict
+            >>> from xcnn.layers import Conv2D, Input, Normalization
+            >>> from xcnn.models import Sequential
+            >>> x = np.random.default_rng(0).random((5, 4, 4, 3))
+            >>> norm = Normalization(axis=(1, 3))
+            >>> norm.adapt(x)
+            >>> model = Sequential([Input((4, 4, 3)), Conv2D(3, 1), norm], seed=0)
+            >>> [node.op_type for node in onnx_model(model).graph.node]  # on NCHW, as the Conv left it
+            ['Transpose', 'Conv', 'Sub', 'Div', 'Transpose', 'Identity']
+            >>> np.allclose(onnx_predict(model, x), model.predict(x, verbose=0), atol=1e-5)
+            True
+        """
+        x = inputs[0]
+        mean, variance = (B.to_numpy(a) for a in layer._statistics())
+        std = np.maximum(np.sqrt(variance), 1e-7)
+        order = sorted(range(len(x.shape) + 1), key=lambda a: g.axis(x, a))  # NHWC axis of each stored position
+        shift = g.const(mean.transpose(order), f"{layer.name}_mean")
+        scale = g.const(std.transpose(order), f"{layer.name}_std")
+        if layer.invert:
+            return g.op("Add", [g.op("Mul", [x, scale], x.shape, x.layout), shift], x.shape, x.layout)
+        return g.op("Div", [g.op("Sub", [x, shift], x.shape, x.layout), scale], x.shape, x.layout)
 
 
 @register

@@ -5,8 +5,10 @@ The graph's input is ``"input"``, NHWC like the model's, with a dynamic batch ax
 so the builder tracks each tensor's layout and inserts a Transpose only where a layer needs the
 other one: NHWC -> NCHW before the first convolution, back before Flatten, Reshape, a Dense on images,
 or the output. Every layer runs in its inference behaviour: Dropout, RandomTranslation,
-RandomFlip, RandomRotation, RandomZoom, RandomContrast, SpatialDropout2D, GaussianNoise (and
-Identity) are the identity, BatchNormalization uses its moving statistics, rrelu its mean slope.
+RandomFlip, RandomRotation, RandomZoom, RandomContrast, RandomBrightness, SpatialDropout2D,
+GaussianNoise (and Identity) are the identity, RandomCrop is its centre window (a Slice, and a
+Resize where the window is of another size, as CenterCrop), Normalization is Sub and Div,
+BatchNormalization uses its moving statistics, rrelu its mean slope.
 
 Each layer's and activation's nodes come from its entry in :mod:`.converters`.
 """

@@ -30,7 +30,11 @@ from .merging import (
 from .normalization import BatchNormalization, LayerNormalization
 from .pooling import AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D
 from .preprocessing import (
+    CenterCrop,
+    Normalization,
+    RandomBrightness,
     RandomContrast,
+    RandomCrop,
     RandomFlip,
     RandomRotation,
     RandomTranslation,
@@ -89,6 +93,10 @@ LAYER_CLASSES = {
         SpatialDropout2D,
         GaussianNoise,
         LayerNormalization,
+        CenterCrop,
+        RandomCrop,
+        RandomBrightness,
+        Normalization,
     )
 }
 

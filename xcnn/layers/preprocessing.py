@@ -996,3 +996,837 @@ class Resizing(Layer):
             "fill_mode": "constant",
             "fill_value": self.fill_value,
         }
+
+
+def _aspect_window(in_hw, out_hw):
+    """Keras's `smart_resize` window ``(top, left, height, width)``: the largest centred window of
+    the images ``in_hw`` with the aspect ratio of ``out_hw`` (its arithmetic, to the pixel)."""
+    (h, w), (th, tw) = in_hw, out_hw
+    ch = max(min(h, int(float(w * th) / tw)), 1)
+    cw = max(min(w, int(float(h * tw) / th)), 1)
+    return int(float(h - ch) / 2), int(float(w - cw) / 2), ch, cw
+
+
+class _FixedWindow:
+    """A crop of one window, the same for every image, resized (bilinear, as Keras's
+    `smart_resize` on torch) to the layer's `(height, width)` when the window is of another
+    size; the plan is made once per input shape and device. The gradient is the resampling's
+    adjoint, put back at the window with zeros around it."""
+
+    height: int
+    width: int
+
+    def _window_forward(self, x, window):
+        top, left, ch, cw = window
+        out_hw = (self.height, self.width)
+        self._fixed = (tuple(x.shape), window)
+        crop = x[:, top : top + ch, left : left + cw, :]
+        if (ch, cw) == out_hw:
+            return crop
+        key = (tuple(crop.shape), B.device_key(x.device))
+        if getattr(self, "_plan_key", None) != key:  # the plan depends on shape and device alone: once each
+            xp = B.array_namespace(x)
+            rows, cols = ops.resize_coordinates(xp, crop.shape[0], (ch, cw), out_hw, "bilinear", x.device)
+            self._plan = ops.sampling_plan(tuple(crop.shape), rows, cols, "bilinear", "nearest")
+            self._plan_key = key
+        return ops.resample(crop, self._plan, out_hw, 0.0)
+
+    def _window_backward(self, dy):
+        x_shape, (top, left, ch, cw) = self._fixed
+        if (ch, cw) != (self.height, self.width):
+            dy = ops.resample_backward(dy, self._plan, (x_shape[0], ch, cw, x_shape[3]))
+        pads = ((top, x_shape[1] - top - ch), (left, x_shape[2] - left - cw))
+        return ops._geometry.pad_images(dy, pads, 0.0)
+
+
+def _crop_size_args(height, width, data_format):
+    from .._checks import positive_int
+    from .reshaping import _data_format_arg
+
+    return positive_int(height, "height"), positive_int(width, "width"), _data_format_arg(data_format)
+
+
+class CenterCrop(_FixedWindow, Layer):
+    """Crops the centre `(height, width)` of each image, in training and at inference (Keras's
+    `CenterCrop`).
+
+    Rows `(H - height) // 2` on, columns `(W - width) // 2` on. An image smaller than the target
+    along either axis is first cropped to the largest centred window of the target's aspect
+    ratio, which is then resized (bilinear) to `(height, width)`, as Keras does (its
+    `smart_resize`). The gradient w.r.t. the input is zero outside the window.
+
+    Args:
+        height: The output height.
+        width: The output width.
+        data_format: `"channels_last"` or `None` (xcnn's images are `(N, H, W, C)`).
+        name: The layer's name (default: a unique one from the class name).
+        input_shape: `(H, W, C)`, to build a `Sequential` without an `Input`.
+
+    Input shape:
+        `(N, H, W, C)`, float32 or float64.
+
+    Output shape:
+        `(N, height, width, C)`.
+
+    Raises:
+        ValueError: If `height` or `width` is not a positive whole number, `data_format` is
+            `"channels_first"`, or (when called) the input is not `(H, W, C)`.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.layers import CenterCrop
+        >>> CenterCrop(2, 2)(np.arange(16.0).reshape(1, 4, 4, 1))[0, :, :, 0].tolist()
+        [[5.0, 6.0], [9.0, 10.0]]
+    """
+
+    def __init__(
+        self,
+        height: int,
+        width: int,
+        data_format: str | None = None,
+        name: str | None = None,
+        input_shape: Sequence[int] | None = None,
+    ) -> None:
+        super().__init__(name, None, input_shape)
+        self.height, self.width, self.data_format = _crop_size_args(height, width, data_format)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """The shape of the layer's output (before its activation) for inputs of the given shape.
+
+        Args:
+            input_shape: The input shape without the batch axis, `(H, W, C)`.
+
+        Returns:
+            The output shape without the batch axis, `(height, width, C)`.
+
+        Raises:
+            ValueError: If the input is not `(H, W, C)`.
+
+        Examples:
+            >>> from xcnn.layers import CenterCrop
+            >>> CenterCrop(24, 20).compute_output_shape((28, 28, 1))
+            (24, 20, 1)
+        """
+        _require_rank(self, input_shape, 3, "(N, H, W, C)")
+        return (self.height, self.width, input_shape[2])
+
+    def window(self, in_hw: tuple[int, int]) -> tuple[int, int, int, int]:
+        """The window of the input images that is kept (and resized, when of another size).
+
+        Args:
+            in_hw: The input size `(H, W)`.
+
+        Returns:
+            `(top, left, height, width)` of the window.
+
+        Examples:
+            >>> from xcnn.layers import CenterCrop
+            >>> CenterCrop(4, 4).window((7, 6)), CenterCrop(8, 4).window((6, 6))  # the second: resized
+            ((1, 1, 4, 4), (0, 1, 6, 3))
+        """
+        h, w = in_hw
+        if h >= self.height and w >= self.width:
+            return (h - self.height) // 2, (w - self.width) // 2, self.height, self.width
+        return _aspect_window(in_hw, (self.height, self.width))
+
+    def call(self, x: Array, training: bool) -> Array:
+        """The forward pass of the layer's core (before its activation); keeps what `grad` needs.
+
+        Args:
+            x: The input batch, `(N, H, W, C)`, float32 or float64, on the layer's backend and device.
+            training: Unused: the crop is the same in training and at inference.
+
+        Returns:
+            The output batch, `(N, height, width, C)`, in the input's dtype.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.layers import CenterCrop
+            >>> CenterCrop(1, 3)(np.arange(9.0).reshape(1, 3, 3, 1))[0, :, :, 0].tolist()
+            [[3.0, 4.0, 5.0]]
+        """
+        return self._window_forward(x, self.window(tuple(x.shape[1:3])))
+
+    def grad(self, dy: Array, need_dx: bool) -> Array | None:
+        """The backward pass of the layer's core: the gradient w.r.t. its input.
+
+        `dy` is the gradient w.r.t. its output; call `call` first. The layer has no weights.
+
+        Args:
+            dy: The gradient w.r.t. the output, `(N, height, width, C)`, in the forward's dtype.
+            need_dx: Whether the gradient w.r.t. the input is wanted (a model's first layer needs none).
+
+        Returns:
+            The gradient w.r.t. the input, `(N, H, W, C)`, zero outside the window (`None` when
+            `need_dx` is false).
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.layers import CenterCrop
+            >>> layer = CenterCrop(1, 1)
+            >>> y = layer(np.ones((1, 3, 3, 1)))
+            >>> layer.grad(np.ones_like(y), need_dx=True)[0, :, :, 0].tolist()
+            [[0.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0]]
+        """
+        if not need_dx:
+            return None
+        return self._window_backward(dy)
+
+    def get_config(self) -> dict[str, Any]:
+        """The layer's constructor arguments, as a saved model stores them.
+
+        Returns:
+            A dict of plain values (`name` included) that the constructor accepts.
+
+        Examples:
+            >>> from xcnn.layers import CenterCrop
+            >>> CenterCrop(24, 20).get_config()['width']
+            20
+        """
+        return {**super().get_config(), "height": self.height, "width": self.width, "data_format": self.data_format}
+
+
+class RandomCrop(_FixedWindow, _ImageAugmentation):
+    """While training, crops a random `(height, width)` window of each image; at inference, the
+    centre window as Keras documents it (Keras's `RandomCrop`).
+
+    In training each image gets its own window, drawn uniformly among those that fit (Keras 3
+    draws one window per batch; each image's crop is distributed alike). At inference, and in
+    training when an image is smaller than the target along an axis, the largest centred
+    window of the target's aspect ratio is cropped and resized (bilinear) to `(height, width)`
+    (Keras's `smart_resize`, what its documentation says; Keras 3.15 returns such inputs
+    unchanged, a known Keras bug, keras-team/keras#21868, that leaves the output shape wrong).
+    Draws come from the model's per-step random stream, or from the layer's own stream when
+    given `seed`. The gradient w.r.t. the input is zero outside the window.
+
+    Args:
+        height: The output height.
+        width: The output width.
+        seed: Seed of the layer's own random stream (default: the model's stream).
+        data_format: `"channels_last"` or `None` (xcnn's images are `(N, H, W, C)`).
+        name: The layer's name (default: a unique one from the class name).
+        input_shape: `(H, W, C)`, to build a `Sequential` without an `Input`.
+
+    Input shape:
+        `(N, H, W, C)`, float32 or float64.
+
+    Output shape:
+        `(N, height, width, C)`.
+
+    Raises:
+        ValueError: If `height` or `width` is not a positive whole number, `seed` is not a
+            non-negative int, `data_format` is `"channels_first"`, or (when called) the input
+            is not `(H, W, C)`.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.layers import RandomCrop
+        >>> images = np.arange(2 * 6 * 6.0).reshape(2, 6, 6, 1)
+        >>> layer = RandomCrop(4, 4, seed=0)
+        >>> layer(images, training=True).shape, layer(images, training=False).shape
+        ((2, 4, 4, 1), (2, 4, 4, 1))
+    """
+
+    def __init__(
+        self,
+        height: int,
+        width: int,
+        seed: int | None = None,
+        data_format: str | None = None,
+        name: str | None = None,
+        input_shape: Sequence[int] | None = None,
+    ) -> None:
+        super().__init__(name, None, input_shape)
+        self.height, self.width, self.data_format = _crop_size_args(height, width, data_format)
+        self.seed = _seed_arg(seed)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """The shape of the layer's output (before its activation) for inputs of the given shape.
+
+        Args:
+            input_shape: The input shape without the batch axis, `(H, W, C)`.
+
+        Returns:
+            The output shape without the batch axis, `(height, width, C)`.
+
+        Raises:
+            ValueError: If the input is not `(H, W, C)`.
+
+        Examples:
+            >>> from xcnn.layers import RandomCrop
+            >>> RandomCrop(24, 24).compute_output_shape((28, 28, 3))
+            (24, 24, 3)
+        """
+        _require_rank(self, input_shape, 3, "(N, H, W, C)")
+        return (self.height, self.width, input_shape[2])
+
+    def window(self, in_hw: tuple[int, int]) -> tuple[int, int, int, int]:
+        """The window kept at inference (and resized, when of another size).
+
+        Args:
+            in_hw: The input size `(H, W)`.
+
+        Returns:
+            `(top, left, height, width)` of the window.
+
+        Examples:
+            >>> from xcnn.layers import RandomCrop
+            >>> RandomCrop(4, 4).window((6, 8))  # the largest centred square, resized to 4x4
+            (0, 1, 6, 6)
+        """
+        return _aspect_window(in_hw, (self.height, self.width))
+
+    def call(self, x: Array, training: bool) -> Array:
+        """The forward pass of the layer's core (before its activation); keeps what `grad` needs.
+
+        Args:
+            x: The input batch, `(N, H, W, C)`, float32 or float64, on the layer's backend and device.
+            training: Whether this is a training step (random windows are drawn only then).
+
+        Returns:
+            The output batch, `(N, height, width, C)`, in the input's dtype.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.layers import RandomCrop
+            >>> RandomCrop(2, 2).call(np.arange(16.0).reshape(1, 4, 4, 1), training=False)[0, :, :, 0].tolist()
+            [[2.5, 4.5], [10.5, 12.5]]
+        """
+        self._starts = None
+        h, w = x.shape[1:3]
+        if not training or h < self.height or w < self.width or (h, w) == (self.height, self.width):
+            return self._window_forward(x, self.window((h, w)))
+        xp, n = self.xp, x.shape[0]
+        draws = self.rng.uniform((n, 2), dtype="float64")
+        room = xp.asarray([h - self.height, w - self.width], dtype=xp.float64, device=x.device)
+        # whole offsets in [0, room] (the minimum guards a draw that rounds up to room + 1)
+        self._starts = xp.astype(xp.minimum(xp.floor(draws * (room + 1.0)), room), xp.int64)
+        self._x_shape = tuple(x.shape)
+        return ops.crop_windows(x, self._starts, (self.height, self.width))
+
+    def grad(self, dy: Array, need_dx: bool) -> Array | None:
+        """The backward pass of the layer's core: the gradient w.r.t. its input.
+
+        `dy` is the gradient w.r.t. its output; call `call` first. The layer has no weights.
+
+        Args:
+            dy: The gradient w.r.t. the output, `(N, height, width, C)`, in the forward's dtype.
+            need_dx: Whether the gradient w.r.t. the input is wanted (a model's first layer needs none).
+
+        Returns:
+            The gradient w.r.t. the input, `(N, H, W, C)`, zero outside each image's window
+            (`None` when `need_dx` is false).
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.layers import RandomCrop
+            >>> layer = RandomCrop(2, 2, seed=0)
+            >>> y = layer(np.ones((3, 4, 5, 1)), training=True)
+            >>> layer.grad(np.ones_like(y), need_dx=True).sum(axis=(1, 2, 3)).tolist()  # 4 pixels each
+            [4.0, 4.0, 4.0]
+        """
+        if not need_dx:
+            return None
+        if self._starts is None:
+            return self._window_backward(dy)
+        return ops.crop_windows_backward(dy, self._starts, self._x_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        """The layer's constructor arguments, as a saved model stores them.
+
+        Returns:
+            A dict of plain values (`name` included) that the constructor accepts.
+
+        Examples:
+            >>> from xcnn.layers import RandomCrop
+            >>> RandomCrop(24, 24, seed=1).get_config()['seed']
+            1
+        """
+        return {
+            **super().get_config(),
+            "height": self.height,
+            "width": self.width,
+            "seed": self.seed,
+            "data_format": self.data_format,
+        }
+
+
+def _number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+class RandomBrightness(_ImageAugmentation):
+    """While training, adds a random amount to each image and clips to `value_range`; at
+    inference images pass unchanged (Keras's `RandomBrightness`).
+
+    Per image, `y = clip(x + d, *value_range)` with `d` drawn uniformly from `factor * (highest
+    - lowest)` of `value_range`: a number `f` means the range `(-|f|, |f|)`, a pair `(low,
+    high)` that range. The same amount is added to every pixel and channel of an image, as
+    Keras does. Draws come from the model's per-step random stream, or from the layer's own
+    stream when given `seed`. The gradient is zero where the output was clipped.
+
+    Args:
+        factor: A number in [-1, 1], or a pair of them.
+        value_range: `(lowest, highest)` value of the images (Keras's default `(0, 255)`; Keras
+            sorts the pair, so does xcnn).
+        seed: Seed of the layer's own random stream (default: the model's stream).
+        name: The layer's name (default: a unique one from the class name).
+        input_shape: `(H, W, C)`, to build a `Sequential` without an `Input`.
+
+    Input shape:
+        `(N, H, W, C)`, float32 or float64.
+
+    Output shape:
+        The input's.
+
+    Raises:
+        ValueError: If `factor` is not a number in [-1, 1] or a pair of them, `value_range` is
+            not a pair of numbers, `seed` is not a non-negative int, or (when called) the input
+            is not `(H, W, C)`.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.layers import RandomBrightness
+        >>> images = np.full((3, 2, 2, 1), 0.5)
+        >>> out = RandomBrightness(0.2, value_range=(0, 1), seed=0)(images, training=True)
+        >>> bool((np.abs(out - 0.5) <= 0.2).all()), bool((out == out[:, :1, :1]).all())  # one shift per image
+        (True, True)
+    """
+
+    def __init__(
+        self,
+        factor: float | tuple[float, float],
+        value_range: tuple[float, float] = (0, 255),
+        seed: int | None = None,
+        name: str | None = None,
+        input_shape: Sequence[int] | None = None,
+    ) -> None:
+        super().__init__(name, None, input_shape)
+        if _number(factor):
+            bounds = (-abs(float(factor)), abs(float(factor)))  # type: ignore[arg-type]  # a number here
+        elif isinstance(factor, (list, tuple)) and len(factor) == 2 and all(_number(f) for f in factor):
+            low, high = sorted(float(f) for f in factor)
+            bounds = (low, high)
+        else:
+            raise ValueError(f"factor must be a number in [-1, 1] or a pair of them, got {factor!r}")
+        if not all(-1.0 <= f <= 1.0 for f in bounds):
+            raise ValueError(f"factor must lie in [-1, 1] (a fraction of value_range's width), got {factor!r}")
+        if not (isinstance(value_range, (list, tuple)) and len(value_range) == 2 and all(map(_number, value_range))):
+            raise ValueError(f"value_range must be a pair of numbers (lowest, highest), got {value_range!r}")
+        low, high = sorted(float(v) for v in value_range)
+        self.factor, self.value_range = bounds, (low, high)
+        self.seed = _seed_arg(seed)
+
+    def call(self, x: Array, training: bool) -> Array:
+        """The forward pass of the layer's core (before its activation); keeps what `grad` needs.
+
+        Args:
+            x: The input batch, `(N, H, W, C)`, float32 or float64, on the layer's backend and device.
+            training: Whether this is a training step (the brightness changes only then).
+
+        Returns:
+            The output batch, `(N, H, W, C)`, in the input's dtype.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.layers import RandomBrightness
+            >>> RandomBrightness(0.2).call(np.full((1, 1, 2, 1), 300.0), training=False).tolist()  # no clip either
+            [[[[300.0], [300.0]]]]
+        """
+        self._inside = None
+        if not training:
+            return x
+        xp = self.xp
+        (low, high), (lowest, highest) = self.factor, self.value_range
+        delta = self.rng.uniform((x.shape[0], 1, 1, 1), low, high, dtype=x.dtype) * (highest - lowest)
+        y = x + delta
+        self._inside = (y >= lowest) & (y <= highest)  # where no clip held it
+        # as two element-wise kernels: array-api-compat's clip indexes with a mask on torch (a sync)
+        return xp.minimum(xp.maximum(y, lowest), highest)
+
+    def grad(self, dy: Array, need_dx: bool) -> Array | None:
+        """The backward pass of the layer's core: the gradient w.r.t. its input.
+
+        `dy` where the output was not clipped, zero where it was.
+
+        Args:
+            dy: The gradient w.r.t. the output, `(N, H, W, C)`, in the forward's dtype.
+            need_dx: Whether the gradient w.r.t. the input is wanted (a model's first layer needs none).
+
+        Returns:
+            The gradient w.r.t. the input, `(N, H, W, C)` (may be `None` when `need_dx` is false).
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.layers import RandomBrightness
+            >>> layer = RandomBrightness((1.0, 1.0), value_range=(0, 1))
+            >>> y = layer(np.array([[[[-0.5], [0.5]]]]), training=True)  # + 1: 0.5 stays, 1.5 is clipped
+            >>> y.tolist(), layer.grad(np.ones_like(y), need_dx=True).tolist()
+            ([[[[0.5], [1.0]]]], [[[[1.0], [0.0]]]])
+        """
+        if not need_dx or self._inside is None:
+            return dy
+        xp = self.xp
+        return xp.where(self._inside, dy, xp.zeros_like(dy))
+
+    def get_config(self) -> dict[str, Any]:
+        """The layer's constructor arguments, as a saved model stores them.
+
+        Returns:
+            A dict of plain values (`name` included) that the constructor accepts.
+
+        Examples:
+            >>> from xcnn.layers import RandomBrightness
+            >>> RandomBrightness(0.2).get_config()['factor']
+            [-0.2, 0.2]
+        """
+        return {
+            **super().get_config(),
+            "factor": list(self.factor),
+            "value_range": list(self.value_range),
+            "seed": self.seed,
+        }
+
+
+_KERAS_EPSILON = 1e-7  # Keras's backend.epsilon(): the smallest standard deviation Normalization divides by
+
+
+class Normalization(Layer):
+    """`(x - mean) / sqrt(variance)`, per position along `axis` (Keras's `Normalization`).
+
+    The mean and variance are given (`mean=`, `variance=`, numbers or arrays that broadcast
+    along the kept axes as Keras aligns them, from the right), or computed from data by
+    `adapt`, over every axis but `axis`, and then kept as the layer's weights `mean`,
+    `variance` and `count` (not trained), as Keras keeps them. The standard deviation is held
+    at Keras's epsilon `1e-7` or above. With `invert=True` the layer undoes a normalization:
+    `mean + x * sqrt(variance)`. The same in training and at inference.
+
+    Args:
+        axis: The axis or axes (counted with the batch axis first, as Keras counts them; `-1`
+            is the last) that keep their own mean and variance; `None` for one mean and
+            variance over everything.
+        mean: The mean to normalize with, or `None` to use `adapt`'s (then `variance` too).
+        variance: The variance, given with `mean`.
+        invert: Apply the inverse transformation instead.
+        name: The layer's name (default: a unique one from the class name).
+        input_shape: The input shape without the batch axis, to build a `Sequential` without
+            an `Input`.
+
+    Input shape:
+        Any, `(N, ...)`, float32 or float64.
+
+    Output shape:
+        The input's.
+
+    Raises:
+        ValueError: If `axis` is not an int, a sequence of ints or `None`, only one of `mean`
+            and `variance` is given, their shapes differ or have more axes than `axis`, or
+            (when built) an axis is the batch axis or outside the input.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.layers import Normalization
+        >>> data = np.array([[0.0, 10.0], [2.0, 30.0]])
+        >>> layer = Normalization()
+        >>> layer.adapt(data)  # per feature: means (1, 20), variances (1, 100)
+        >>> layer(data).tolist()
+        [[-1.0, -1.0], [1.0, 1.0]]
+        >>> Normalization(mean=1.0, variance=4.0, invert=True)(np.array([[1.0, -1.0]])).tolist()
+        [[3.0, -1.0]]
+    """
+
+    def __init__(
+        self,
+        axis: int | Sequence[int] | None = -1,
+        mean: Any = None,
+        variance: Any = None,
+        invert: bool = False,
+        name: str | None = None,
+        input_shape: Sequence[int] | None = None,
+    ) -> None:
+        import numpy as np
+
+        super().__init__(name, None, input_shape)
+        if axis is None:
+            axes: tuple = ()
+        elif isinstance(axis, int) and not isinstance(axis, bool):
+            axes = (axis,)
+        elif isinstance(axis, (list, tuple)) and all(isinstance(a, int) and not isinstance(a, bool) for a in axis):
+            axes = tuple(axis)
+        else:
+            raise ValueError(f"axis must be an int, a sequence of ints or None, got {axis!r}")
+        self.axis = axes
+        if (mean is None) != (variance is None):
+            raise ValueError(f"mean and variance must be given together, got mean={mean!r} and variance={variance!r}")
+        if mean is not None:
+            mean, variance = np.asarray(mean, dtype=np.float64), np.asarray(variance, dtype=np.float64)
+            if mean.shape != variance.shape:
+                raise ValueError(f"mean and variance must have one shape, got {mean.shape} and {variance.shape}")
+            if mean.ndim > len(axes):
+                raise ValueError(
+                    f"mean must have at most as many axes as axis={axis!r} names, got its shape {mean.shape}"
+                )
+        self.input_mean, self.input_variance = mean, variance
+        self.invert = bool(invert)
+        self._adapted: Any = None  # (mean, variance) on the host, from adapt
+
+    def _kept(self, rank):
+        """The kept axes, non-negative and sorted, of inputs of ``rank`` axes (the batch axis included)."""
+        if any(not -rank <= a < rank for a in self.axis):
+            raise ValueError(
+                f"Normalization {self.name}: axis {self.axis} must lie in [-{rank}, {rank}) for inputs of "
+                f"{rank} axes (the batch axis included)"
+            )
+        kept = tuple(sorted({a % rank for a in self.axis}))
+        if 0 in kept:
+            raise ValueError(
+                f"Normalization {self.name}: axis {self.axis} names the batch axis, whose size varies; "
+                "keep other axes only"
+            )
+        return kept
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """The shape of the layer's output (before its activation) for inputs of the given shape.
+
+        Args:
+            input_shape: The input shape without the batch axis.
+
+        Returns:
+            The same shape.
+
+        Raises:
+            ValueError: If an axis of `axis` is the batch axis or outside the input.
+
+        Examples:
+            >>> from xcnn.layers import Normalization
+            >>> Normalization(axis=(1, 2)).compute_output_shape((4, 4, 3))
+            (4, 4, 3)
+        """
+        self._kept(len(input_shape) + 1)
+        return input_shape
+
+    def _shapes(self, input_shape):
+        """The weights' shape (the kept axes' sizes) and the broadcast shape ``(1, ...)``."""
+        full = (1, *input_shape)
+        kept = self._kept(len(full))
+        return tuple(full[a] for a in kept), tuple(n if a in kept else 1 for a, n in enumerate(full))
+
+    def build_weights(self, input_shape: Shape) -> None:
+        """Create `mean`, `variance` and `count` (not trained) unless `mean` was given; `build` calls it.
+
+        Args:
+            input_shape: The input shape without the batch axis.
+
+        Raises:
+            ValueError: If `adapt` saw data of other sizes along `axis`, or the given mean does
+                not broadcast along the kept axes.
+
+        Examples:
+            >>> from xcnn.layers import Input, Normalization
+            >>> from xcnn.models import Sequential
+            >>> layer = Normalization()
+            >>> model = Sequential([Input((4, 4, 3)), layer])
+            >>> [w.shape for w in layer.get_weights()]  # mean, variance, count
+            [(3,), (3,), ()]
+        """
+        import numpy as np
+
+        shape, self._broadcast = self._shapes(input_shape)
+        if self.input_mean is None:
+            self.add_weight("mean", shape, "zeros", trainable=False)
+            self.add_weight("variance", shape, "ones", trainable=False)
+            self.add_weight("count", (), "zeros", trainable=False)
+            if self._adapted is not None:
+                self._set_statistics(*self._adapted)
+            return
+        # as Keras: the given statistics' axes align with the kept axes from the right
+        kept = self._kept(len(self._broadcast))
+        expanded = [1] * len(self._broadcast)
+        for i in range(1, self.input_mean.ndim + 1):
+            expanded[kept[-i]] = self.input_mean.shape[-i]
+        try:
+            mean = np.array(np.broadcast_to(self.input_mean.reshape(expanded), self._broadcast))
+            variance = np.array(np.broadcast_to(self.input_variance.reshape(expanded), self._broadcast))
+        except ValueError:
+            raise ValueError(
+                f"Normalization {self.name}: mean of shape {self.input_mean.shape} does not broadcast to the "
+                f"sizes {shape} of the input along axis {self.axis}"
+            ) from None
+        self._given, self._given_key = (mean, variance), None  # on the host; on x's backend when called
+
+    def _set_statistics(self, mean, variance):
+        import numpy as np
+
+        wanted = tuple(self.state["mean"].shape)
+        if mean.shape != wanted:
+            raise ValueError(
+                f"Normalization {self.name} was adapted to data of sizes {mean.shape} along axis {self.axis}; "
+                f"its input has {wanted}"
+            )
+        for key, value in (("mean", mean), ("variance", variance), ("count", np.zeros(()))):
+            self.state[key] = B.asarray(value, self._backend, self.dtype, device=self.device)
+
+    def adapt(self, data: Any) -> None:
+        """Compute the mean and variance of `data` over every axis but `axis`, as Keras's `adapt`.
+
+        Call it before or after the layer is in a model: the statistics become the layer's
+        `mean` and `variance` weights (`count` stays 0, as in Keras 3). Batches are combined as
+        Keras combines them; everything is computed on the host in float64.
+
+        Args:
+            data: A NumPy or backend array `(N, ...)`, a `PyDataset`, or an iterable of batches
+                (arrays, or `(x, y)` and `(x, y, sample_weight)` tuples whose `x` is taken).
+
+        Raises:
+            ValueError: If the layer was given `mean` and `variance`, `data` holds no batch,
+                batches differ along `axis`, or their sizes along `axis` differ from the
+                built layer's.
+            TypeError: If `data` is none of those.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.layers import Normalization
+            >>> layer = Normalization(axis=None)
+            >>> layer.adapt([np.array([1.0, 2.0]), np.array([3.0, 4.0])])  # two batches: one mean, 2.5
+            >>> layer(np.array([[2.5]])).tolist()
+            [[0.0]]
+        """
+        import numpy as np
+
+        if self.input_mean is not None:
+            raise ValueError(f"Normalization {self.name} was given mean and variance; adapt computes them")
+
+        def host(batch):
+            if isinstance(batch, tuple):
+                batch = batch[0]
+            return np.asarray(B.to_numpy(batch) if B.backend_of_or_none(batch) is not None else batch)
+
+        if isinstance(data, np.ndarray) or B.backend_of_or_none(data) is not None:
+            batches: Any = [host(data)]
+        elif hasattr(data, "__len__") and hasattr(data, "__getitem__") and not isinstance(data, (list, tuple)):
+            batches = (host(data[i]) for i in range(len(data)))  # a PyDataset
+        elif hasattr(data, "__iter__"):
+            batches = (host(batch) for batch in data)
+        else:
+            raise TypeError(f"adapt takes an array, a PyDataset or an iterable of batches, got {type(data).__name__}")
+        mean = variance = kept = None
+        total = 0
+        for batch in batches:
+            kept_now = self._kept(batch.ndim)
+            if kept is None:
+                kept = kept_now
+                sizes = tuple(batch.shape[a] for a in kept)
+                mean, variance = np.zeros(sizes), np.zeros(sizes)
+            elif tuple(batch.shape[a] for a in kept) != sizes:
+                raise ValueError(
+                    f"Normalization {self.name}: adapt's batches differ along axis {self.axis}: "
+                    f"{tuple(batch.shape)} after sizes {sizes}"
+                )
+            reduced = tuple(a for a in range(batch.ndim) if a not in kept)
+            count = math.prod(batch.shape[a] for a in reduced)
+            batch_mean = np.mean(batch, axis=reduced, dtype=np.float64)
+            batch_variance = np.var(batch, axis=reduced, dtype=np.float64)
+            total += count
+            weight = count / total
+            new_mean = mean * (1.0 - weight) + batch_mean * weight
+            variance = (variance + (mean - new_mean) ** 2) * (1.0 - weight) + (
+                batch_variance + (batch_mean - new_mean) ** 2
+            ) * weight
+            mean = new_mean
+        if mean is None:
+            raise ValueError(f"Normalization {self.name}: adapt got no batch")
+        self._adapted = (mean, variance)
+        if self.built:
+            self._set_statistics(mean, variance)
+
+    def _statistics(self, like=None):
+        """The mean and variance in the broadcast shape: on ``like``'s backend, device and dtype
+        (given statistics are converted once per those, as a model may move), or as they are kept
+        without ``like`` (given ones on the host)."""
+        if self.input_mean is None:
+            xp = self.xp
+            return xp.reshape(self.state["mean"], self._broadcast), xp.reshape(self.state["variance"], self._broadcast)
+        if like is None:
+            return self._given
+        backend = B.backend_of(like)
+        key = (backend, B.device_key(like.device), str(like.dtype))
+        if self._given_key != key:
+            self._given_on = tuple(B.asarray(a, backend, like.dtype, device=like.device) for a in self._given)
+            self._given_key = key
+        return self._given_on
+
+    def _std(self, variance):
+        xp = B.array_namespace(variance)
+        return xp.maximum(xp.sqrt(variance), _KERAS_EPSILON)
+
+    def call(self, x: Array, training: bool) -> Array:
+        """The forward pass of the layer's core (before its activation).
+
+        Args:
+            x: The input batch, `(N, ...)`, float32 or float64, on the layer's backend and device.
+            training: Unused: the same in training and at inference.
+
+        Returns:
+            The output batch, `(N, ...)`, in the input's dtype.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.layers import Normalization
+            >>> layer = Normalization(mean=[1.0, 2.0], variance=[4.0, 1.0])
+            >>> layer(np.array([[3.0, 3.0]])).tolist()
+            [[1.0, 1.0]]
+        """
+        mean, variance = self._statistics(x)
+        if self.invert:
+            return mean + x * self._std(variance)
+        return (x - mean) / self._std(variance)
+
+    def grad(self, dy: Array, need_dx: bool) -> Array | None:
+        """The backward pass of the layer's core: the gradient w.r.t. its input.
+
+        `dy / std` (`dy * std` when inverting); the weights are not trained.
+
+        Args:
+            dy: The gradient w.r.t. the output, `(N, ...)`, in the forward's dtype.
+            need_dx: Whether the gradient w.r.t. the input is wanted (a model's first layer needs none).
+
+        Returns:
+            The gradient w.r.t. the input, `(N, ...)` (`None` when `need_dx` is false).
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.layers import Normalization
+            >>> layer = Normalization(mean=0.0, variance=4.0)
+            >>> y = layer(np.ones((1, 2)))
+            >>> layer.grad(np.ones_like(y), need_dx=True).tolist()
+            [[0.5, 0.5]]
+        """
+        if not need_dx:
+            return None
+        std = self._std(self._statistics(dy)[1])
+        return dy * std if self.invert else dy / std
+
+    def _keras_layout(self, key, array):
+        """``count`` is an integer in Keras."""
+        return array.astype("int64") if key == "count" else array
+
+    def get_config(self) -> dict[str, Any]:
+        """The layer's constructor arguments, as a saved model stores them.
+
+        Returns:
+            A dict of plain values (`name` included) that the constructor accepts; `mean` and
+            `variance` are the given ones (nested lists or numbers), `None` when adapted.
+
+        Examples:
+            >>> from xcnn.layers import Normalization
+            >>> Normalization(axis=(1, 2)).get_config()['axis']
+            [1, 2]
+        """
+        given = self.input_mean is not None
+        return {
+            **super().get_config(),
+            "axis": list(self.axis),
+            "invert": self.invert,
+            "mean": self.input_mean.tolist() if given else None,
+            "variance": self.input_variance.tolist() if given else None,
+        }

@@ -92,6 +92,8 @@ from .reshape import (
     zero_pad2d_backward,
 )
 from .sampling import (
+    crop_windows,
+    crop_windows_backward,
     resample,
     resample_backward,
     resize_coordinates,

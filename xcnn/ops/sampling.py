@@ -10,7 +10,7 @@ takes differences of a (float64) running sum at each pixel's run.
 from __future__ import annotations
 
 from .._typing import Array, DType, Namespace, Shape
-from ..backend import array_namespace
+from ..backend import array_namespace, take_indices
 
 FILL_MODES = ("constant", "nearest", "wrap", "mirror", "reflect")
 INTERPOLATIONS = ("bilinear", "nearest")
@@ -298,3 +298,80 @@ def resize_coordinates(
     rows = xp.broadcast_to(xp.reshape(along(h, oh), (1, oh, 1)), (n, oh, ow))
     cols = xp.broadcast_to(xp.reshape(along(w, ow), (1, 1, ow)), (n, oh, ow))
     return rows, cols
+
+
+def crop_windows(x: Array, starts: Array, out_hw: tuple[int, int]) -> Array:
+    """Each image's `out_hw` window at its own top-left corner: one gather for the batch.
+
+    `out[n, i, j] = x[n, starts[n, 0] + i, starts[n, 1] + j]` (RandomCrop's per-image crops).
+
+    Args:
+        x: Images `(N, H, W, C)`, on any backend.
+        starts: `(N, 2)` int64 `(row, col)` of each window's top-left pixel, with
+            `0 <= row <= H - OH` and `0 <= col <= W - OW`, on `x`'s device.
+        out_hw: The window size `(OH, OW)`.
+
+    Returns:
+        `(N, OH, OW, C)` in `x`'s dtype.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.ops.sampling import crop_windows
+        >>> x = np.arange(32.0).reshape(2, 4, 4, 1)
+        >>> out = crop_windows(x, np.array([[0, 1], [2, 2]]), (2, 2))
+        >>> out[0, :, :, 0].tolist(), out[1, :, :, 0].tolist()
+        ([[1.0, 2.0], [5.0, 6.0]], [[26.0, 27.0], [30.0, 31.0]])
+    """
+    xp = array_namespace(x, starts)
+    n, h, w, c = x.shape
+    oh, ow = out_hw
+    ints, device = xp.int64, x.device
+    first = xp.arange(n, dtype=ints, device=device) * (h * w) + starts[:, 0] * w + starts[:, 1]
+    within = xp.reshape(
+        xp.reshape(xp.arange(oh, dtype=ints, device=device) * w, (oh, 1))
+        + xp.reshape(xp.arange(ow, dtype=ints, device=device), (1, ow)),
+        (1, oh * ow),
+    )
+    pixel = xp.reshape(xp.reshape(first, (n, 1)) + within, (-1,))
+    return xp.reshape(take_indices(xp, xp.reshape(x, (n * h * w, c)), pixel, 0), (n, oh, ow, c))
+
+
+def crop_windows_backward(dy: Array, starts: Array, x_shape: Shape) -> Array:
+    """Gradient of `crop_windows` w.r.t. `x`: `dy` put back at each window, zero elsewhere.
+
+    The windows do not overlap within an image, so this is a gather too, from `dy` padded with
+    zeros by `H - OH` rows and `W - OW` columns on each side (no scatter).
+
+    Args:
+        dy: The gradient w.r.t. the windows, `(N, OH, OW, C)`.
+        starts: The forward's `(N, 2)` int64 top-left corners.
+        x_shape: The forward's image shape `(N, H, W, C)`.
+
+    Returns:
+        `(N, H, W, C)` in `dy`'s dtype.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.ops.sampling import crop_windows_backward
+        >>> dx = crop_windows_backward(np.ones((1, 2, 2, 1)), np.array([[1, 0]]), (1, 3, 3, 1))
+        >>> dx[0, :, :, 0].tolist()
+        [[0.0, 0.0, 0.0], [1.0, 1.0, 0.0], [1.0, 1.0, 0.0]]
+    """
+    from ._geometry import pad_images
+
+    xp = array_namespace(dy, starts)
+    n, oh, ow, c = dy.shape
+    _, h, w, _ = x_shape
+    ph, pw = h - oh, w - ow
+    padded = pad_images(dy, ((ph, ph), (pw, pw)), 0.0)
+    hp, wp = oh + 2 * ph, ow + 2 * pw
+    ints, device = xp.int64, dy.device
+    # dx[n, p, q] = dy[n, p - row, q - col], that is padded[n, p - row + ph, q - col + pw]
+    first = xp.arange(n, dtype=ints, device=device) * (hp * wp) + (ph - starts[:, 0]) * wp + (pw - starts[:, 1])
+    within = xp.reshape(
+        xp.reshape(xp.arange(h, dtype=ints, device=device) * wp, (h, 1))
+        + xp.reshape(xp.arange(w, dtype=ints, device=device), (1, w)),
+        (1, h * w),
+    )
+    pixel = xp.reshape(xp.reshape(first, (n, 1)) + within, (-1,))
+    return xp.reshape(take_indices(xp, xp.reshape(padded, (n * hp * wp, c)), pixel, 0), (n, h, w, c))
