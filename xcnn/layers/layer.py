@@ -15,6 +15,7 @@ import numpy as np
 from .. import activations, initializers
 from .. import backend as B
 from .._typing import ActivationLike, Array, Device, DType, InitializerLike, Shape
+from .variable import Variable, host_array
 
 if TYPE_CHECKING:
     from ..regularizers import Regularizer
@@ -526,6 +527,101 @@ class Layer:
         """
         return [self._keras_layout(key, B.to_numpy(getattr(self, kind)[key])) for kind, key in self._weight_slots]
 
+    # --- the weights as Keras's variables (views in Keras's layouts) -----------------------------
+    @property
+    def weights(self) -> list[Variable]:
+        """Every weight as a `Variable`, in `get_weights`'s order.
+
+        Examples:
+            >>> from xcnn.layers import BatchNormalization, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = BatchNormalization()
+            >>> model = Sequential([Input((3,)), layer])
+            >>> [w.name for w in layer.weights]
+            ['gamma', 'beta', 'moving_mean', 'moving_variance']
+        """
+        return [Variable(self, kind, key) for kind, key in self._weight_slots]
+
+    @property
+    def trainable_weights(self) -> list[Variable]:
+        """The weights the optimizer updates (none while `trainable` is false), as Keras's.
+
+        Examples:
+            >>> from xcnn.layers import BatchNormalization, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = BatchNormalization()
+            >>> model = Sequential([Input((3,)), layer])
+            >>> [w.name for w in layer.trainable_weights]
+            ['gamma', 'beta']
+        """
+        return [w for w in self.weights if w.trainable]
+
+    @property
+    def non_trainable_weights(self) -> list[Variable]:
+        """The weights the optimizer leaves alone: kept state, and all of them while `trainable` is false.
+
+        Examples:
+            >>> from xcnn.layers import BatchNormalization, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = BatchNormalization()
+            >>> model = Sequential([Input((3,)), layer])
+            >>> [w.name for w in layer.non_trainable_weights]
+            ['moving_mean', 'moving_variance']
+        """
+        return [w for w in self.weights if not w.trainable]
+
+    # Keras's other names for the same lists (xcnn layers hold no metric or seed variables)
+    variables = weights
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
+
+    if not TYPE_CHECKING:  # hidden from mypy, which would otherwise take any misspelt attribute for a weight
+
+        def __getattr__(self, name: str) -> Variable:
+            """A weight by its name, as Keras's `layer.kernel`, `layer.bias`, `layer.moving_mean`.
+
+            Called only for a name the layer has no attribute of.
+
+            Args:
+                name: The weight's name.
+
+            Returns:
+                The weight as a `Variable`.
+
+            Raises:
+                AttributeError: If the layer has no weight of that name.
+
+            Examples:
+                >>> from xcnn.layers import Dense, Input
+                >>> from xcnn.models import Sequential
+                >>> layer = Dense(2)
+                >>> model = Sequential([Input((3,)), layer])
+                >>> layer.kernel.shape
+                (3, 2)
+            """
+            for kind, key in self.__dict__.get("_weight_slots", ()):
+                if key == name:
+                    return Variable(self, kind, key)
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    @property
+    def input(self) -> Any:
+        """What the layer was called on: a `SymbolicTensor` (a list of them for merging layers).
+
+        Raises:
+            AttributeError: If the layer has not been called yet.
+
+        Examples:
+            >>> from xcnn.layers import Dense, Input
+            >>> layer = Dense(2)
+            >>> y = layer(Input((3,)))
+            >>> layer.input.shape
+            (None, 3)
+        """
+        if self.inbound is None:
+            raise AttributeError(f"layer {self.name} has not been called yet, so it has no input")
+        return list(self.inbound) if self.multi_input else self.inbound[0]
+
     def set_weights(self, weights: Sequence[Any]) -> None:
         """Set the weights from arrays in `get_weights`'s order and layouts.
 
@@ -551,20 +647,25 @@ class Layer:
                 f"layer {self.name} has {len(self._weight_slots)} weights "
                 f"({', '.join(k for _, k in self._weight_slots) or 'none'}), got {len(weights)} arrays"
             )
-        converted = []
-        for (kind, key), w in zip(self._weight_slots, weights):
-            current = getattr(self, kind)[key]
-            # the shape Keras uses, from a view of one number (nothing of the weight's size is allocated)
-            expected = self._keras_layout(key, np.broadcast_to(np.empty(()), tuple(current.shape))).shape
-            if tuple(np.shape(w)) != expected:
-                raise ValueError(
-                    f"weight {key!r} of layer {self.name} must have shape {expected}, got {tuple(np.shape(w))}"
-                )
-            converted.append(
-                B.asarray(self._xcnn_layout(key, np.asarray(w)), B.backend_of(current), self.dtype, device=self.device)
-            )
+        # every array is checked and converted before any weight changes
+        converted = [self._converted_weight(kind, key, w) for (kind, key), w in zip(self._weight_slots, weights)]
         for (kind, key), value in zip(self._weight_slots, converted):
             getattr(self, kind)[key] = value
+
+    def _converted_weight(self, kind, key, w):
+        """``w`` (Keras's layout, any array) checked against weight ``key``'s shape and made an
+        array of the weight's backend, device, dtype and xcnn layout."""
+        current = getattr(self, kind)[key]
+        w = host_array(w)
+        # the shape Keras uses, from a view of one number (nothing of the weight's size is allocated)
+        expected = self._keras_layout(key, np.broadcast_to(np.empty(()), tuple(current.shape))).shape
+        if tuple(w.shape) != expected:
+            raise ValueError(f"weight {key!r} of layer {self.name} must have shape {expected}, got {tuple(w.shape)}")
+        return B.asarray(self._xcnn_layout(key, w), B.backend_of(current), self.dtype, device=self.device)
+
+    def _set_weight(self, kind, key, w):
+        """Set one weight from ``w`` in Keras's layout (`Variable.assign`)."""
+        getattr(self, kind)[key] = self._converted_weight(kind, key, w)
 
     def _keras_layout(self, key, array):
         """Weight ``key`` from xcnn's layout to Keras's (the same, except for conv kernels); any

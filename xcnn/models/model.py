@@ -26,6 +26,7 @@ from .._typing import Device
 from ..distribution import chief_writes
 from ..layers import Input, InputLayer, Layer, SymbolicTensor
 from ..layers.layer import FOLLOWS_THE_MODEL, _auto_name, _shape
+from ..layers.variable import Variable
 from .graph import _topological, _work_saving_rewrites
 from .trainer import Trainer
 
@@ -464,6 +465,60 @@ class Model(Trainer):
         """
         self._ensure_built()
         return [w for layer in self._layers for w in layer.get_weights()]
+
+    @property
+    def weights(self) -> list[Variable]:
+        """Every weight as a `Variable` (Keras's layout), layer by layer, in `get_weights`'s order.
+
+        Raises:
+            ValueError: If the model is not built yet.
+
+        Examples:
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2, name="out")])
+            >>> [w.path for w in model.weights]
+            ['out/kernel', 'out/bias']
+        """
+        self._ensure_built()
+        return [w for layer in self._layers for w in layer.weights]
+
+    @property
+    def trainable_weights(self) -> list[Variable]:
+        """The weights the optimizer updates, layer by layer (as Keras's `trainable_weights`).
+
+        Raises:
+            ValueError: If the model is not built yet.
+
+        Examples:
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(4), Dense(2)])
+            >>> model.layers[0].trainable = False
+            >>> len(model.trainable_weights), len(model.non_trainable_weights)
+            (2, 2)
+        """
+        return [w for w in self.weights if w.trainable]
+
+    @property
+    def non_trainable_weights(self) -> list[Variable]:
+        """The weights the optimizer leaves alone (kept state, and those of frozen layers).
+
+        Raises:
+            ValueError: If the model is not built yet.
+
+        Examples:
+            >>> from xcnn.layers import BatchNormalization, Input
+            >>> from xcnn.models import Sequential
+            >>> [w.name for w in Sequential([Input((3,)), BatchNormalization()]).non_trainable_weights]
+            ['moving_mean', 'moving_variance']
+        """
+        return [w for w in self.weights if not w.trainable]
+
+    # Keras's other names for the same lists (xcnn models hold no metric or seed variables)
+    variables = weights
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
 
     def set_weights(self, weights: Sequence[Any]) -> None:
         """Set all weights from arrays in `get_weights`'s order and layouts.
