@@ -10,6 +10,7 @@ import pytest
 os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras")
 
+import xcnn  # noqa: E402
 from xcnn import initializers  # noqa: E402
 from xcnn.interop.converters import initializer_from_keras, initializer_to_keras  # noqa: E402
 
@@ -105,3 +106,32 @@ def test_configs_round_trip_through_keras(init):
     for key, value in config["config"].items():
         if key != "seed":
             assert getattr(back, key) == value
+
+
+# every weighted layer, built on a 16x16x32 input: its kernels' initial spread must be Keras's,
+# which follows from the fans Keras computes on its own kernel layout
+_KERNEL_LAYERS = {
+    "Dense": lambda L, init: L.Dense(48, kernel_initializer=init),
+    "Conv2D": lambda L, init: L.Conv2D(24, 5, kernel_initializer=init),
+    "Conv2DTranspose": lambda L, init: L.Conv2DTranspose(24, 5, kernel_initializer=init),
+    "DepthwiseConv2D": lambda L, init: L.DepthwiseConv2D(3, depth_multiplier=8, depthwise_initializer=init),
+    "SeparableConv2D": lambda L, init: L.SeparableConv2D(
+        24, 5, depth_multiplier=2, depthwise_initializer=init, pointwise_initializer=init
+    ),
+}
+
+
+@pytest.mark.parametrize("init", ["glorot_uniform", "he_normal", "lecun_uniform"])
+@pytest.mark.parametrize("layer", list(_KERNEL_LAYERS))
+def test_initial_kernels_have_the_spread_of_keras_s(layer, init):
+    shape = (32,) if layer == "Dense" else (16, 16, 32)
+
+    def kernels(lib):
+        model = lib.Sequential([lib.Input(shape), _KERNEL_LAYERS[layer](lib.layers, init)])
+        return [w for w in model.get_weights() if w.ndim > 1]
+
+    for got, expected in zip(kernels(xcnn), kernels(keras), strict=True):
+        assert got.shape == expected.shape
+        # the bound of a uniform draw, or the truncation of a normal one, is fixed by the fans
+        np.testing.assert_allclose(np.abs(got).max(), np.abs(expected).max(), rtol=0.1)
+        np.testing.assert_allclose(got.std(), expected.std(), rtol=0.1)

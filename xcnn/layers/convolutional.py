@@ -418,15 +418,20 @@ class Conv2D(Layer):
 
 
 class _DrawnInKerasLayout(initializers.Initializer):
-    """Draws a weight in Keras's shape (so fan-based initializers see Keras's fans) and hands
-    it over in xcnn's layout."""
+    """Draws a kernel of Keras's shape `(KH, KW, C, F)` with Keras's fans and hands it over in
+    xcnn's layout.
+
+    Initializers read a 4-D shape as xcnn's conv layout `(F, KH, KW, C)` (`initializers.fans`),
+    so the draw is made in that layout, whose fans are Keras's for `(KH, KW, C, F)`, then
+    turned into Keras's layout and from there into the layer's own (`to_xcnn`)."""
 
     def __init__(self, initializer, keras_shape, to_xcnn):
         self.initializer, self.keras_shape, self.to_xcnn = initializer, keras_shape, to_xcnn
         self.name = initializer.name
 
     def __call__(self, shape, rng):
-        return self.to_xcnn(self.initializer(self.keras_shape, rng))
+        kh, kw, c, f = self.keras_shape
+        return self.to_xcnn(_permute(self.initializer((f, kh, kw, c), rng), (1, 2, 3, 0)))
 
 
 def _depthwise_to_keras(w, channels):
