@@ -110,3 +110,44 @@ def test_summary_line_length_sets_the_width():
     assert all(len(line) > 40 for line in wide) and any("(BatchNormalization)" in line for line in lines)
     with pytest.raises(ValueError, match="line_length must be a positive int, got 0"):
         small.summary(line_length=0)
+
+
+def _rows(model, **options):
+    """``{layer name: the row's other cells}`` of the summary's table, Keras's box drawing or xcnn's.
+
+    Keras wraps a long "name (Type)" onto a second line of the row; that line is skipped."""
+    lines = []
+    model.summary(print_fn=lambda line, *a, **k: lines.append(line), **options)
+    rows = {}
+    for line in "\n".join(lines).splitlines():  # Keras hands print_fn the whole table at once
+        cells = [c.strip() for c in re.split(r"│|\s{2,}", line) if c.strip()]
+        if cells and re.fullmatch(r"[a-z]\w*( \(\w+\))?", cells[0]) and len(cells) > 2:
+            rows[cells[0].split(" ")[0]] = cells[1:]
+    return rows
+
+
+def test_summary_takes_keras_s_options_and_shows_what_keras_shows():
+    models = {}
+    for lib in (keras, xcnn):
+        lib.backend.clear_session()  # the same automatic layer names in both
+        models[lib] = _lecture(lib, False)
+        models[lib].layers[0].trainable = False
+    # show_trainable: the last cell of each row is Y, N or - (a layer without weights) in both
+    got, expected = (_rows(models[lib], show_trainable=True) for lib in (xcnn, keras))
+    assert sorted(got) == sorted(expected)
+    assert {name: cells[-1] for name, cells in got.items()} == {name: cells[-1] for name, cells in expected.items()}
+    names = [layer.name for layer in models[xcnn].layers]
+    assert [layer.name for layer in models[keras].layers] == names
+    # layer_range: the rows from the first name to the second, both included; patterns match from the start
+    for layer_range in [(names[1], names[3]), (names[2], names[2]), ("max_pool.*", "dens.*")]:
+        assert list(_rows(models[xcnn], layer_range=layer_range)) == list(
+            _rows(models[keras], layer_range=layer_range)
+        ), layer_range
+    # positions (fractions or characters) and expand_nested are taken; the rows stay the same
+    for options in [{"positions": [0.5, 0.8, 1.0]}, {"line_length": 90, "positions": [40, 70, 90]}]:
+        assert _rows(models[xcnn], **options) == _rows(models[xcnn])
+    models[xcnn].summary(print_fn=lambda line: None, expand_nested=True)
+    with pytest.raises(ValueError, match=r"layer_range \('dense', 'conv2d.*'\) must match a layer, then"):
+        models[xcnn].summary(layer_range=("dense", "conv2d.*"))
+    with pytest.raises(ValueError, match="positions must give one increasing end per column"):
+        models[xcnn].summary(positions=[0.5, 0.4, 1.0])

@@ -637,15 +637,29 @@ class Model(Trainer):
     # --- one step -----------------------------------------------------------------------------
 
     # --- summary and saving ---------------------------------------------------------------------
-    def summary(self, print_fn: Callable[..., Any] = print, line_length: int | None = None) -> None:
+    def summary(
+        self,
+        line_length: int | None = None,
+        positions: Sequence[float] | None = None,
+        print_fn: Callable[..., Any] | None = None,
+        expand_nested: bool = False,
+        show_trainable: bool = False,
+        layer_range: Sequence[str] | None = None,
+    ) -> None:
         """Print each layer's name, type, output shape and parameter count, and the totals.
 
+        Keras's arguments, in Keras's order (see `xcnn.models.summary.summary`).
+
         Args:
-            print_fn: Called with each line (default: `print`).
             line_length: The table's width (default: as Keras).
+            positions: Where each column ends (fractions of the width, or characters).
+            print_fn: Called with each line (default: `print`).
+            expand_nested: Accepted; an xcnn model holds no nested model to expand.
+            show_trainable: Add a "Trainable" column (`Y`, `N`, or `-` for no weights).
+            layer_range: `(first, last)` layer names (or patterns): the rows printed.
 
         Raises:
-            ValueError: If the model is not built yet.
+            ValueError: If the model is not built yet, or an argument is out of range.
 
         Examples:
             >>> from xcnn.layers import Dense, Input
@@ -658,7 +672,15 @@ class Model(Trainer):
         """
         from .summary import summary
 
-        summary(self, print_fn=print_fn, line_length=line_length)
+        summary(
+            self,
+            print_fn=print_fn or print,
+            line_length=line_length,
+            positions=positions,
+            expand_nested=expand_nested,
+            show_trainable=show_trainable,
+            layer_range=layer_range,
+        )
 
     # --- saving -------------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
