@@ -1,6 +1,7 @@
-"""The losses added for Keras parity (MAPE, MSLE, log-cosh, hinge, squared hinge): values against
-float64 NumPy formulas and gradients against central differences, on every backend and dtype;
-the Keras function forms' per-sample values on every backend. Keras itself is the oracle in
+"""The losses added for Keras parity (MAPE, MSLE, log-cosh, hinge, squared hinge, categorical hinge,
+Poisson, cosine similarity, focal cross-entropies): values against float64 NumPy formulas and
+gradients against central differences, on every backend and dtype; the Keras function forms'
+per-sample values on every backend. Keras itself is the oracle in
 tests/keras_oracle/test_keras_losses.py."""
 
 import numpy as np
@@ -41,11 +42,15 @@ FORMULAS = {
 }
 
 
-def _reference(name, p, t, w):
-    values = FORMULAS[name][0](p, t).mean(axis=-1)
+def _weighted_mean(values, w):
+    """Keras's "sum_over_batch_size" of per-sample ``values`` ``(N, ...)`` with weights ``w`` ``(N,)``."""
     if w is not None:
         values = values * w.reshape((-1,) + (1,) * (values.ndim - 1))
     return values.sum() / values.size
+
+
+def _reference(name, p, t, w):
+    return _weighted_mean(FORMULAS[name][0](p, t).mean(axis=-1), w)
 
 
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sample_weight"])
@@ -199,3 +204,97 @@ def test_new_loss_functions_agree_with_their_class_on_every_backend(backend, dty
     assert B.backend_of(got) == backend and tuple(got.shape) == (4,)
     loss = losses.get(getattr(losses, name)) if not kwargs else type(losses.get(name))(**kwargs)
     assert_close(B.to_numpy(got).mean(), float(loss.value(y_pred, y_true)), dtype)
+
+
+# --- the ops behind those losses (xcnn.ops.losses): values against float64 NumPy formulas of
+# Keras's definitions, written here independently of the ops, and gradients against central
+# differences of those formulas
+
+
+def _unit(x):
+    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), EPS)
+
+
+def _binary_focal(p, t, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0):
+    t = t * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    p = 1.0 / (1.0 + np.exp(-p)) if from_logits else p
+    q = np.clip(p, EPS, 1.0 - EPS)
+    per_entry = (1.0 - (t * p + (1.0 - t) * (1.0 - p))) ** gamma * -(t * np.log(q) + (1.0 - t) * np.log(1.0 - q))
+    if apply_class_balancing:
+        per_entry = per_entry * (t * alpha + (1.0 - t) * (1.0 - alpha))
+    return per_entry.mean(axis=-1)
+
+
+def _categorical_focal(p, t, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0):
+    t = t * (1.0 - label_smoothing) + label_smoothing / t.shape[-1]
+    p = np.exp(p) / np.exp(p).sum(axis=-1, keepdims=True) if from_logits else p
+    o = np.clip(p / p.sum(axis=-1, keepdims=True), EPS, 1.0 - EPS)
+    return (-alpha * t * (1.0 - o) ** gamma * np.log(o)).sum(axis=-1)
+
+
+# op -> per-sample NumPy formula of (y_pred, y_true, **arguments but axis), class axis last
+PER_SAMPLE = {
+    "categorical_hinge": lambda p, t: np.maximum(((1.0 - t) * p).max(axis=-1) - (t * p).sum(axis=-1) + 1.0, 0.0),
+    "poisson": lambda p, t: (p - t * np.log(p + EPS)).mean(axis=-1),
+    "cosine_similarity": lambda p, t: -(_unit(t) * _unit(p)).sum(axis=-1),
+    "binary_focal_crossentropy": _binary_focal,
+    "categorical_focal_crossentropy": _categorical_focal,
+}
+OP_CASES = [  # (id, op, its arguments, how the data is drawn: see _draw)
+    ("categorical_hinge", "categorical_hinge", {}, "one_hot_logits"),
+    ("poisson", "poisson", {}, "counts"),
+    ("cosine", "cosine_similarity", {}, "vectors"),
+    ("cosine_axis1", "cosine_similarity", {"axis": 1}, "vectors"),
+    ("binary_focal", "binary_focal_crossentropy", {}, "binary_probs"),
+    (
+        "binary_focal_balanced_smooth_axis1",
+        "binary_focal_crossentropy",
+        {"apply_class_balancing": True, "alpha": 0.3, "gamma": 1.5, "label_smoothing": 0.1, "axis": 1},
+        "binary_probs",
+    ),
+    ("binary_focal_logits_gamma0", "binary_focal_crossentropy", {"from_logits": True, "gamma": 0.0}, "binary_logits"),
+    ("categorical_focal", "categorical_focal_crossentropy", {}, "one_hot_probs"),
+    (
+        "categorical_focal_logits_smooth",
+        "categorical_focal_crossentropy",
+        {"from_logits": True, "label_smoothing": 0.2, "gamma": 3.0, "alpha": 0.5},
+        "one_hot_logits",
+    ),
+    ("categorical_focal_gamma0_axis1", "categorical_focal_crossentropy", {"gamma": 0.0, "axis": 1}, "one_hot_probs"),
+]
+
+
+def _op_reference(name, kwargs, p, t, w):
+    arguments = dict(kwargs)
+    axis = arguments.pop("axis", -1)
+    return _weighted_mean(PER_SAMPLE[name](np.moveaxis(p, axis, -1), np.moveaxis(t, axis, -1), **arguments), w)
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sample_weight"])
+@pytest.mark.parametrize("shape", [(5, 3), (2, 3, 4)], ids=["rows", "images"])
+@pytest.mark.parametrize("name, kwargs, kind", [c[1:] for c in OP_CASES], ids=[c[0] for c in OP_CASES])
+def test_keras_loss_op_value_and_numerical_gradient(backend, dtype, name, kwargs, kind, shape, weighted):
+    rng = np.random.default_rng(5)
+    y_true, y_pred = _draw(kind, rng, shape)
+    w = rng.uniform(0.5, 2.0, shape[0]) if weighted else None
+    args = [B.asarray(a, backend, dtype) for a in (y_pred, y_true)]
+    wb = None if w is None else B.asarray(w, backend, dtype)
+    value = getattr(L, name)(*args, **kwargs, sample_weight=wb)
+    assert B.backend_of(value) == backend and value.shape == ()
+    assert_close(value, _op_reference(name, kwargs, y_pred, y_true, w), dtype)
+    grad = getattr(L, f"{name}_backward")(*args, **kwargs, sample_weight=wb)
+    assert B.backend_of(grad) == backend and tuple(grad.shape) == shape
+    numerical = ref.numerical_gradient(lambda v: _op_reference(name, kwargs, v, y_true, w), y_pred.copy())
+    tol = max(RTOL[dtype], 1e-7)
+    np.testing.assert_allclose(
+        B.to_numpy(grad), numerical, rtol=tol, atol=tol * max(1.0, float(np.abs(numerical).max()))
+    )
+
+
+@pytest.mark.parametrize("name", ["cosine_similarity", "binary_focal_crossentropy", "categorical_focal_crossentropy"])
+def test_keras_loss_ops_refuse_the_batch_axis(backend, name):
+    y = B.asarray(np.full((2, 3), 0.5), backend, "float64")
+    for op in (getattr(L, name), getattr(L, f"{name}_backward")):
+        for args, axis in (((y, y), 0), ((y, y), -2), ((y[0, :], y[0, :]), -1)):
+            with pytest.raises(ValueError, match="must name a class axis of y_pred"):
+                op(*args, axis=axis)

@@ -26,7 +26,6 @@ import numpy as np
 from . import backend as B
 from ._typing import Array, DType
 from .ops import losses as L
-from .ops.activations import sigmoid, softmax
 
 
 class Loss:
@@ -209,8 +208,12 @@ class Loss:
         code = type(self).__init__.__code__
         return {"name": self.name, **{k: getattr(self, k) for k in code.co_varnames[1 : code.co_argcount]}}
 
+    def _arguments(self) -> dict[str, Any]:
+        """The constructor arguments: the config without the name."""
+        return {k: v for k, v in self.get_config().items() if k != "name"}
+
     def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
+        args = ", ".join(f"{k}={v!r}" for k, v in self._arguments().items())
         return f"{type(self).__name__}({args})"
 
 
@@ -689,7 +692,8 @@ class KLDivergence(Loss):
 
 
 class _Elementwise(Loss):
-    """A loss without arguments whose value and gradient are one pair of `xcnn.ops.losses` functions."""
+    """A loss whose value and gradient are one pair of `xcnn.ops.losses` functions (`_op`,
+    `_op_backward`), which take the loss's constructor arguments by their names."""
 
     _op: Any = None
     _op_backward: Any = None
@@ -698,7 +702,7 @@ class _Elementwise(Loss):
         pass
 
     def value(self, y_pred: Array, target: Array, sample_weight: Array | None = None) -> Array:
-        """As `Loss.value`: the `xcnn.ops.losses` function of the loss's name.
+        """As `Loss.value`: the `xcnn.ops.losses` function of the loss's name, given its arguments.
 
         Examples:
             >>> import numpy as np
@@ -706,10 +710,11 @@ class _Elementwise(Loss):
             >>> round(float(LogCosh().value(np.array([[1.0, 0.0]]), np.zeros((1, 2)))), 4)
             0.2169
         """
-        return type(self)._op(y_pred, target, sample_weight)
+        return type(self)._op(y_pred, target, sample_weight=sample_weight, **self._arguments())
 
     def gradient(self, y_pred: Array, target: Array, sample_weight: Array | None = None) -> Array:
-        """As `Loss.gradient`: the `xcnn.ops.losses` function of the loss's name, `_backward`.
+        """As `Loss.gradient`: the `xcnn.ops.losses` function of the loss's name, `_backward`, given
+        its arguments.
 
         Examples:
             >>> import numpy as np
@@ -717,7 +722,7 @@ class _Elementwise(Loss):
             >>> LogCosh().gradient(np.array([[1.0, 0.0]]), np.zeros((1, 2))).round(4).tolist()
             [[0.3808, 0.0]]
         """
-        return type(self)._op_backward(y_pred, target, sample_weight)
+        return type(self)._op_backward(y_pred, target, sample_weight=sample_weight, **self._arguments())
 
 
 class MeanAbsolutePercentageError(_Elementwise):
@@ -805,7 +810,7 @@ class SquaredHinge(_Elementwise):
     _op_backward = staticmethod(L.squared_hinge_backward)
 
 
-# --- losses whose value and gradient are written here (Keras's formulas, per entry) --------------
+# --- the arguments of the losses below, checked as Keras takes them -----------------------------
 
 
 def _number(name, value, low=None, low_inclusive=True):
@@ -823,141 +828,7 @@ def _axis(value):
     return value
 
 
-def _unit(xp, x):
-    """Keras's `normalize`: ``x * min(1 / sqrt(sum(x**2)), 1 / eps)`` over the last axis, and that
-    factor (``(..., 1)``) and whether it was below the clip (``(..., 1)``, 1.0 or 0.0)."""
-    squares = xp.sum(x * x, axis=-1, keepdims=True)
-    inverse = 1.0 / xp.sqrt(xp.maximum(squares, L.EPSILON * L.EPSILON))  # min(rsqrt(s), 1/eps)
-    return x * inverse, inverse, xp.astype(squares > L.EPSILON * L.EPSILON, x.dtype)
-
-
-def _cosine_values(xp, p, t):
-    return -xp.sum(_unit(xp, t)[0] * _unit(xp, p)[0], axis=-1)
-
-
-def _cosine_gradient(xp, p, t):
-    t_unit = _unit(xp, t)[0]
-    _, inverse, inside = _unit(xp, p)
-    dot = xp.sum(t_unit * p, axis=-1, keepdims=True)
-    # d/dp of -sum(t_unit * p * inverse): -(t_unit * inverse - dot * p * inverse**3) unclipped
-    return -(t_unit * inverse - inside * dot * p * inverse * inverse * inverse)
-
-
-def _poisson_values(xp, p, t):
-    return xp.mean(p - t * xp.log(p + L.EPSILON), axis=-1)
-
-
-def _poisson_gradient(xp, p, t):
-    return (1.0 - t / (p + L.EPSILON)) / p.shape[-1]
-
-
-def _categorical_hinge_margin(xp, p, t):
-    """``(others, top, margin)``: ``(1 - t) * p``, its max over the last axis and ``top - pos + 1``."""
-    others = (1.0 - t) * p
-    top = xp.max(others, axis=-1, keepdims=True)
-    return others, top, top - xp.sum(t * p, axis=-1, keepdims=True) + 1.0
-
-
-def _categorical_hinge_values(xp, p, t):
-    _, _, margin = _categorical_hinge_margin(xp, p, t)
-    return xp.maximum(margin, xp.zeros_like(margin))[..., 0]
-
-
-def _categorical_hinge_gradient(xp, p, t):
-    others, top, margin = _categorical_hinge_margin(xp, p, t)
-    at_top = xp.astype(others == top, p.dtype)  # the max's gradient is shared by ties (torch.amax)
-    share = at_top / xp.sum(at_top, axis=-1, keepdims=True)
-    return L._tie_share(xp, margin, xp.zeros_like(margin)) * ((1.0 - t) * share - t)
-
-
-def _focal_power(xp, base, gamma):
-    """``(base**gamma, d(base**gamma)/d(base))``; the derivative is 0 for ``gamma = 0``."""
-    if gamma == 0.0:
-        return xp.ones_like(base), xp.zeros_like(base)
-    return base**gamma, gamma * base ** (gamma - 1.0)
-
-
-def _binary_focal_parts(xp, p, t, alpha, gamma, balanced):
-    """``(per-entry loss, its derivative w.r.t. p)`` of Keras's binary focal cross-entropy."""
-    q = L._clip_probabilities(xp, p)
-    bce = -(t * xp.log(q) + (1.0 - t) * xp.log(1.0 - q))
-    factor, dfactor = _focal_power(xp, 1.0 - (t * p + (1.0 - t) * (1.0 - p)), gamma)
-    # d(1 - p_t)/dp = 1 - 2t; the clip passes the cross-entropy's gradient inside [eps, 1 - eps]
-    dbce = (q - t) / (q * (1.0 - q)) * xp.astype((p >= L.EPSILON) & (p <= 1.0 - L.EPSILON), p.dtype)
-    value, grad = factor * bce, dfactor * (1.0 - 2.0 * t) * bce + factor * dbce
-    if balanced:
-        weight = t * alpha + (1.0 - t) * (1.0 - alpha)
-        value, grad = weight * value, weight * grad
-    return value, grad
-
-
-def _categorical_focal_parts(xp, p, t, alpha, gamma):
-    """``(per-sample loss, its gradient w.r.t. p)`` of Keras's categorical focal cross-entropy."""
-    total = xp.sum(p, axis=-1, keepdims=True)
-    normalized = p / total
-    o = L._clip_probabilities(xp, normalized)
-    factor, dfactor = _focal_power(xp, 1.0 - o, gamma)
-    log_o = xp.log(o)
-    values = xp.sum(-alpha * t * factor * log_o, axis=-1)
-    inside = xp.astype((normalized >= L.EPSILON) & (normalized <= 1.0 - L.EPSILON), p.dtype)
-    d_o = alpha * t * (dfactor * log_o - factor / o) * inside  # d(-alpha t (1 - o)^g log o)/do
-    return values, (d_o - xp.sum(d_o * normalized, axis=-1, keepdims=True)) / total
-
-
-class _AxisLoss(Loss):
-    """A loss of per-sample values over a class `axis`, whose value and gradient this module
-    writes: subclasses give `_values(xp, p, t)` (`(N, ...)`) and `_gradient(xp, p, t)` (each
-    sample's value's gradient, `p`'s shape), both with the class axis last."""
-
-    axis = -1
-
-    def _moved(self, y_pred, target):
-        xp = B.array_namespace(y_pred, target)
-        if y_pred.ndim < 2 or self.axis % y_pred.ndim == 0:
-            raise ValueError(
-                f"axis={self.axis} must name a class axis of y_pred {tuple(y_pred.shape)}, not its batch axis"
-            )
-        return xp, _last(xp, y_pred, self.axis), _last(xp, target, self.axis)
-
-    def _values(self, xp, p, t):
-        raise NotImplementedError
-
-    def _gradient(self, xp, p, t):
-        raise NotImplementedError
-
-    def value(self, y_pred: Array, target: Array, sample_weight: Array | None = None) -> Array:
-        """As `Loss.value`: the mean of the per-sample values (Keras's "sum_over_batch_size").
-
-        Raises:
-            ValueError: If `axis` is the batch axis of `y_pred`.
-
-        Examples:
-            >>> import numpy as np
-            >>> from xcnn.losses import Poisson
-            >>> round(float(Poisson().value(np.array([[1.0, 2.0]]), np.array([[1.0, 1.0]]))), 4)
-            1.1534
-        """
-        xp, p, t = self._moved(y_pred, target)
-        return L._reduce(self._values(xp, p, t), sample_weight)
-
-    def gradient(self, y_pred: Array, target: Array, sample_weight: Array | None = None) -> Array:
-        """As `Loss.gradient`: each sample's gradient, weighted and divided by the number of values.
-
-        Raises:
-            ValueError: If `axis` is the batch axis of `y_pred`.
-
-        Examples:
-            >>> import numpy as np
-            >>> from xcnn.losses import Poisson
-            >>> Poisson().gradient(np.array([[1.0, 2.0]]), np.array([[1.0, 1.0]])).round(4).tolist()
-            [[0.0, 0.25]]
-        """
-        xp, p, t = self._moved(y_pred, target)
-        grad = L._scale(self._gradient(xp, p, t), sample_weight, L._rows(p))
-        return grad if self.axis in (-1, y_pred.ndim - 1) else xp.moveaxis(grad, -1, self.axis)
-
-
-class CategoricalHinge(_AxisLoss):
+class CategoricalHinge(_Elementwise):
     """Keras's `CategoricalHinge`: `max(max((1 - y) * p) - sum(y * p) + 1, 0)` per sample, `y`
     one-hot `(N, K)` and `p` scores `(N, K)`; the mean over the batch.
 
@@ -970,18 +841,11 @@ class CategoricalHinge(_AxisLoss):
     """
 
     name = "categorical_hinge"
-
-    def __init__(self) -> None:
-        pass
-
-    def _values(self, xp, p, t):
-        return _categorical_hinge_values(xp, p, t)
-
-    def _gradient(self, xp, p, t):
-        return _categorical_hinge_gradient(xp, p, t)
+    _op = staticmethod(L.categorical_hinge)
+    _op_backward = staticmethod(L.categorical_hinge_backward)
 
 
-class Poisson(_AxisLoss):
+class Poisson(_Elementwise):
     """Keras's `Poisson`: `mean(p - y * log(p + 1e-7))` over the last axis, then over the batch;
     `p` predicted rates (positive), `y` counts, `(N, K)`.
 
@@ -994,18 +858,11 @@ class Poisson(_AxisLoss):
     """
 
     name = "poisson"
-
-    def __init__(self) -> None:
-        pass
-
-    def _values(self, xp, p, t):
-        return _poisson_values(xp, p, t)
-
-    def _gradient(self, xp, p, t):
-        return _poisson_gradient(xp, p, t)
+    _op = staticmethod(L.poisson)
+    _op_backward = staticmethod(L.poisson_backward)
 
 
-class CosineSimilarity(_AxisLoss):
+class CosineSimilarity(_Elementwise):
     """Keras's `CosineSimilarity` loss: minus the cosine of the angle between `y` and `p` along
     `axis`, per sample (`-1` when they point the same way), then the mean over the batch. Each
     vector is divided by `max(|x|, 1e-7)` as Keras does (a zero vector stays zero).
@@ -1014,7 +871,8 @@ class CosineSimilarity(_AxisLoss):
         axis: The axis of the vectors (`-1`: the last); not the batch axis.
 
     Raises:
-        ValueError: If `axis` is not an int.
+        ValueError: If `axis` is not an int, or (when the loss is computed) the batch axis of
+            `y_pred`.
 
     Examples:
         >>> import numpy as np
@@ -1025,18 +883,14 @@ class CosineSimilarity(_AxisLoss):
     """
 
     name = "cosine_similarity"
+    _op = staticmethod(L.cosine_similarity)
+    _op_backward = staticmethod(L.cosine_similarity_backward)
 
     def __init__(self, axis: int = -1) -> None:
         self.axis = _axis(axis)
 
-    def _values(self, xp, p, t):
-        return _cosine_values(xp, p, t)
 
-    def _gradient(self, xp, p, t):
-        return _cosine_gradient(xp, p, t)
-
-
-class BinaryFocalCrossentropy(_AxisLoss):
+class BinaryFocalCrossentropy(_Elementwise):
     """Keras's `BinaryFocalCrossentropy`: binary cross-entropy scaled by `(1 - p_t)**gamma`,
     `p_t = y p + (1 - y)(1 - p)`, so that easy examples count less; the mean over `axis`, then
     over the batch. Probabilities are clipped to `[1e-7, 1 - 1e-7]` inside the cross-entropy.
@@ -1054,7 +908,8 @@ class BinaryFocalCrossentropy(_AxisLoss):
 
     Raises:
         ValueError: If `alpha` is not a number, `gamma` is not a number >= 0, `label_smoothing`
-            is not in `[0, 1]` or `axis` is not an int.
+            is not in `[0, 1]` or `axis` is not an int, or (when the loss is computed) if `axis`
+            is the batch axis of `y_pred`.
 
     Examples:
         >>> import numpy as np
@@ -1065,6 +920,8 @@ class BinaryFocalCrossentropy(_AxisLoss):
     """
 
     name = "binary_focal_crossentropy"
+    _op = staticmethod(L.binary_focal_crossentropy)
+    _op_backward = staticmethod(L.binary_focal_crossentropy_backward)
 
     def __init__(
         self,
@@ -1082,23 +939,8 @@ class BinaryFocalCrossentropy(_AxisLoss):
         self.label_smoothing = _label_smoothing(label_smoothing)
         self.axis = _axis(axis)
 
-    def _parts(self, xp, p, t):
-        if self.label_smoothing:
-            t = t * (1.0 - self.label_smoothing) + 0.5 * self.label_smoothing
-        probabilities = sigmoid(p) if self.from_logits else p
-        value, grad = _binary_focal_parts(xp, probabilities, t, self.alpha, self.gamma, self.apply_class_balancing)
-        if self.from_logits:
-            grad = grad * probabilities * (1.0 - probabilities)
-        return value, grad
 
-    def _values(self, xp, p, t):
-        return xp.mean(self._parts(xp, p, t)[0], axis=-1)
-
-    def _gradient(self, xp, p, t):
-        return self._parts(xp, p, t)[1] / p.shape[-1]
-
-
-class CategoricalFocalCrossentropy(_AxisLoss):
+class CategoricalFocalCrossentropy(_Elementwise):
     """Keras's `CategoricalFocalCrossentropy`: `-sum(alpha * (1 - p)**gamma * y * log(p))` over
     `axis` per sample, then the mean over the batch; `y` one-hot (or soft) targets. As Keras,
     the probabilities are divided by their sum and clipped to `[1e-7, 1 - 1e-7]` first.
@@ -1115,7 +957,8 @@ class CategoricalFocalCrossentropy(_AxisLoss):
 
     Raises:
         ValueError: If `alpha` is not a number, `gamma` is not a number >= 0, `label_smoothing`
-            is not in `[0, 1]` or `axis` is not an int.
+            is not in `[0, 1]` or `axis` is not an int, or (when the loss is computed) if `axis`
+            is the batch axis of `y_pred`.
 
     Examples:
         >>> import numpy as np
@@ -1126,6 +969,8 @@ class CategoricalFocalCrossentropy(_AxisLoss):
     """
 
     name = "categorical_focal_crossentropy"
+    _op = staticmethod(L.categorical_focal_crossentropy)
+    _op_backward = staticmethod(L.categorical_focal_crossentropy_backward)
 
     def __init__(
         self,
@@ -1140,21 +985,6 @@ class CategoricalFocalCrossentropy(_AxisLoss):
         self.from_logits = bool(from_logits)
         self.label_smoothing = _label_smoothing(label_smoothing)
         self.axis = _axis(axis)
-
-    def _parts(self, xp, p, t):
-        if self.label_smoothing:
-            t = t * (1.0 - self.label_smoothing) + self.label_smoothing / t.shape[-1]
-        if not self.from_logits:
-            return _categorical_focal_parts(xp, p, t, self.alpha, self.gamma)
-        probabilities = softmax(p)
-        values, grad = _categorical_focal_parts(xp, probabilities, t, self.alpha, self.gamma)
-        return values, probabilities * (grad - xp.sum(grad * probabilities, axis=-1, keepdims=True))
-
-    def _values(self, xp, p, t):
-        return self._parts(xp, p, t)[0]
-
-    def _gradient(self, xp, p, t):
-        return self._parts(xp, p, t)[1]
 
 
 _CLASSES = (
@@ -1275,11 +1105,6 @@ def _same_rank(xp, y_true, y_pred):
         else:
             y_pred = xp.reshape(y_pred, y_pred.shape[:-1])
     return y_true, y_pred
-
-
-def _last(xp, x, axis):
-    """``x`` with ``axis`` moved last (the ops reduce over the last axis)."""
-    return x if axis in (-1, x.ndim - 1) else xp.moveaxis(x, axis, -1)
 
 
 def mean_squared_error(y_true: Any, y_pred: Any) -> Array:
@@ -1506,7 +1331,7 @@ def categorical_crossentropy(
     """
     smoothing = _label_smoothing(label_smoothing)
     xp, y_true, y_pred = _inputs(y_true, y_pred)
-    y_true, y_pred = _last(xp, y_true, axis), _last(xp, y_pred, axis)
+    y_true, y_pred = L._last(xp, y_true, axis), L._last(xp, y_pred, axis)
     if smoothing:
         y_true = y_true * (1.0 - smoothing) + smoothing / y_true.shape[-1]
     if from_logits:
@@ -1540,7 +1365,7 @@ def sparse_categorical_crossentropy(
         [0.2231, 0.0]
     """
     xp, labels, y_pred = _inputs(y_true, y_pred, true_dtype=None)
-    y_pred = _last(xp, y_pred, axis)
+    y_pred = L._last(xp, y_pred, axis)
     if labels.ndim == y_pred.ndim and labels.shape[-1] == 1:
         labels = xp.reshape(labels, labels.shape[:-1])
     labels = xp.astype(labels, xp.int64)
@@ -1585,7 +1410,7 @@ def binary_crossentropy(
     """
     smoothing = _label_smoothing(label_smoothing)
     xp, y_true, y_pred = _inputs(y_true, y_pred)
-    y_true, y_pred = _last(xp, y_true, axis), _last(xp, y_pred, axis)
+    y_true, y_pred = L._last(xp, y_true, axis), L._last(xp, y_pred, axis)
     if smoothing:
         y_true = y_true * (1.0 - smoothing) + 0.5 * smoothing
     if from_logits:
@@ -1611,7 +1436,7 @@ def categorical_hinge(y_true: Any, y_pred: Any) -> Array:
         [1.2, 0.2]
     """
     xp, y_true, y_pred = _inputs(y_true, y_pred)
-    return _categorical_hinge_values(xp, y_pred, y_true)
+    return L._categorical_hinge_values(xp, y_pred, y_true)
 
 
 def poisson(y_true: Any, y_pred: Any) -> Array:
@@ -1631,7 +1456,7 @@ def poisson(y_true: Any, y_pred: Any) -> Array:
         [1.1534]
     """
     xp, y_true, y_pred = _inputs(y_true, y_pred)
-    return _poisson_values(xp, y_pred, y_true)
+    return L._poisson_values(xp, y_pred, y_true)
 
 
 def cosine_similarity(y_true: Any, y_pred: Any, axis: int = -1) -> Array:
@@ -1658,7 +1483,7 @@ def cosine_similarity(y_true: Any, y_pred: Any, axis: int = -1) -> Array:
     axis = _axis(axis)
     xp, y_true, y_pred = _inputs(y_true, y_pred)
     y_true, y_pred = _same_rank(xp, y_true, y_pred)
-    return _cosine_values(xp, _last(xp, y_pred, axis), _last(xp, y_true, axis))
+    return L._cosine_similarity_values(xp, L._last(xp, y_pred, axis), L._last(xp, y_true, axis))
 
 
 def binary_focal_crossentropy(
@@ -1698,7 +1523,10 @@ def binary_focal_crossentropy(
     """
     loss = BinaryFocalCrossentropy(apply_class_balancing, alpha, gamma, from_logits, label_smoothing, axis)
     xp, y_true, y_pred = _inputs(y_true, y_pred)
-    return loss._values(*loss._moved(y_pred, y_true))
+    y_pred, y_true = L._class_axis_last(xp, y_pred, y_true, loss.axis)
+    return L._binary_focal_crossentropy_values(
+        xp, y_pred, y_true, loss.apply_class_balancing, loss.alpha, loss.gamma, loss.from_logits, loss.label_smoothing
+    )
 
 
 def categorical_focal_crossentropy(
@@ -1736,7 +1564,10 @@ def categorical_focal_crossentropy(
     """
     loss = CategoricalFocalCrossentropy(alpha, gamma, from_logits, label_smoothing, axis)
     xp, y_true, y_pred = _inputs(y_true, y_pred)
-    return loss._values(*loss._moved(y_pred, y_true))
+    y_pred, y_true = L._class_axis_last(xp, y_pred, y_true, loss.axis)
+    return L._categorical_focal_crossentropy_values(
+        xp, y_pred, y_true, loss.alpha, loss.gamma, loss.from_logits, loss.label_smoothing
+    )
 
 
 # the function forms, which `get` (and so `compile`) also takes: each means its class's defaults

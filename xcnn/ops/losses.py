@@ -4,9 +4,10 @@
 Shapes: `y_pred` and `y_true` are `(N, ..., K)`; each loss is first reduced over the
 last axis to one value per sample (`(N, ...)`), as Keras's loss functions are, then Keras's
 `"sum_over_batch_size"` reduction gives the scalar: `sum(values * w) / values.size`, where
-`sample_weight` `w` is `(N,)` (or `None`: all ones). The fused softmax/sigmoid forms take
-logits: their gradients (`softmax(z) - y`, `sigmoid(z) - y`, scaled) stay exact where
-`log(p)` would underflow.
+`sample_weight` `w` is `(N,)` (or `None`: all ones). The losses with an `axis` argument
+(cosine similarity, the focal cross-entropies) reduce over that axis instead of the last. The
+fused softmax/sigmoid forms take logits: their gradients (`softmax(z) - y`, `sigmoid(z) - y`,
+scaled) stay exact where `log(p)` would underflow.
 """
 
 from __future__ import annotations
@@ -83,6 +84,11 @@ def _scale(grad, sample_weight, per_sample_count):
 def _rows(y_pred):
     """Number of per-sample values: every axis but the last."""
     return _size(y_pred) // y_pred.shape[-1]
+
+
+def _last(xp, x, axis):
+    """``x`` with ``axis`` moved last (the per-sample values are reduced over the last axis)."""
+    return x if axis in (-1, x.ndim - 1) else xp.moveaxis(x, axis, -1)
 
 
 def _clip_mask(xp, p):
@@ -912,3 +918,557 @@ def squared_hinge_backward(y_pred: Array, y_true: Array, sample_weight: Array | 
     labels, margin = _hinge_margin(xp, y_pred, y_true)
     grad = -2.0 * labels * xp.maximum(margin, xp.zeros_like(margin)) / y_pred.shape[-1]
     return _scale(grad, sample_weight, _rows(y_pred))
+
+
+# --- Keras's categorical hinge, Poisson, cosine similarity and focal cross-entropies -------------
+def _class_axis_last(xp, y_pred, y_true, axis):
+    """``(y_pred, y_true)`` with the class ``axis`` moved last; the batch axis is refused, as
+    ``sample_weight`` and the reduction count samples along it."""
+    if y_pred.ndim < 2 or axis % y_pred.ndim == 0:
+        raise ValueError(f"axis={axis} must name a class axis of y_pred {tuple(y_pred.shape)}, not its batch axis")
+    return _last(xp, y_pred, axis), _last(xp, y_true, axis)
+
+
+def _reduce_over_axis(values, y_pred, y_true, axis, sample_weight, *arguments):
+    """``_reduce`` of ``values(xp, y_pred, y_true, *arguments)`` (per-sample values of the class
+    axis put last) over the class ``axis``."""
+    xp = array_namespace(y_pred, y_true)
+    p, t = _class_axis_last(xp, y_pred, y_true, axis)
+    return _reduce(values(xp, p, t, *arguments), sample_weight)
+
+
+def _scale_over_axis(gradient, y_pred, y_true, axis, sample_weight, *arguments):
+    """The backward of ``_reduce_over_axis``: ``gradient(xp, y_pred, y_true, *arguments)``
+    (each sample's value's gradient, class axis last) scaled, its class axis moved back."""
+    xp = array_namespace(y_pred, y_true)
+    p, t = _class_axis_last(xp, y_pred, y_true, axis)
+    grad = _scale(gradient(xp, p, t, *arguments), sample_weight, _rows(p))
+    return grad if axis in (-1, y_pred.ndim - 1) else xp.moveaxis(grad, -1, axis)
+
+
+def _inside_clip(xp, p):
+    """1 where ``p`` lies in ``[EPSILON, 1 - EPSILON]``, else 0: the ends included, as
+    torch.clamp's autograd (Keras's focal losses on PyTorch) still passes the gradient there."""
+    return xp.astype((p >= EPSILON) & (p <= 1.0 - EPSILON), p.dtype)
+
+
+def _focal_factor(xp, base, gamma):
+    """``base**gamma``, the focal modulation (ones for ``gamma = 0``, without a power kernel)."""
+    return xp.ones_like(base) if gamma == 0.0 else base**gamma
+
+
+def _focal_factor_derivative(xp, base, gamma):
+    """``d(base**gamma)/d(base)``: 0 for ``gamma = 0``, where ``gamma * base**(gamma - 1)``
+    would be ``0 * inf`` at ``base = 0``."""
+    return xp.zeros_like(base) if gamma == 0.0 else gamma * base ** (gamma - 1.0)
+
+
+def _categorical_hinge_margin(xp, y_pred, y_true):
+    """``(others, top, margin)``: ``(1 - t) * p``, its max over the last axis and ``top - pos + 1``."""
+    others = (1.0 - y_true) * y_pred
+    top = xp.max(others, axis=-1, keepdims=True)
+    return others, top, top - xp.sum(y_true * y_pred, axis=-1, keepdims=True) + 1.0
+
+
+def _categorical_hinge_values(xp, y_pred, y_true):
+    _, _, margin = _categorical_hinge_margin(xp, y_pred, y_true)
+    return xp.maximum(margin, xp.zeros_like(margin))[..., 0]
+
+
+def categorical_hinge(y_pred: Array, y_true: Array, sample_weight: Array | None = None) -> Array:
+    """`max(max((1 - y_true) * y_pred) - sum(y_true * y_pred) + 1, 0)` over the last axis, then
+    the mean over the batch.
+
+    Keras's formula: the best wrong score against the right one, with a margin of 1. Keras's
+    `"sum_over_batch_size"` reduction: `sum(values * w) / values.size` over the per-sample values.
+
+    Args:
+        y_pred: The predictions (scores), `(N, ..., K)`, float32 or float64, on any backend.
+        y_true: One-hot targets, of the same shape and dtype.
+        sample_weight: `(N,)` weights of each sample's loss, or `None` (all ones).
+
+    Returns:
+        The loss, a 0-d array in the inputs' dtype.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.ops.losses import categorical_hinge
+        >>> y_pred = np.array([[0.6, 0.4], [0.9, 0.1]])
+        >>> y_true = np.array([[0.0, 1.0], [1.0, 0.0]])
+        >>> round(float(categorical_hinge(y_pred, y_true)), 4)  # (1.2 + 0.2) / 2
+        0.7
+        >>> round(float(categorical_hinge(y_pred, y_true, sample_weight=np.array([1.0, 0.0]))), 4)
+        0.6
+    """
+    xp = array_namespace(y_pred, y_true)
+    return _reduce(_categorical_hinge_values(xp, y_pred, y_true), sample_weight)
+
+
+def categorical_hinge_backward(y_pred: Array, y_true: Array, sample_weight: Array | None = None) -> Array:
+    """The gradient of `categorical_hinge` w.r.t. `y_pred`.
+
+    Where the margin is violated: 1 at the best wrong score (shared by ties, as torch.amax's
+    autograd), -1 at the right one; half that at the kink (as torch.maximum's autograd), scaled.
+
+    Args:
+        y_pred: The predictions (scores), `(N, ..., K)`, float32 or float64, on any backend.
+        y_true: One-hot targets, of the same shape and dtype.
+        sample_weight: `(N,)` weights of each sample's loss, or `None` (all ones).
+
+    Returns:
+        An array of `y_pred`'s shape and dtype.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.ops.losses import categorical_hinge_backward
+        >>> y_pred = np.array([[0.6, 0.4], [0.9, 0.1]])
+        >>> y_true = np.array([[0.0, 1.0], [1.0, 0.0]])
+        >>> categorical_hinge_backward(y_pred, y_true).round(4).tolist()
+        [[0.5, -0.5], [-0.5, 0.5]]
+    """
+    xp = array_namespace(y_pred, y_true)
+    others, top, margin = _categorical_hinge_margin(xp, y_pred, y_true)
+    at_top = xp.astype(others == top, y_pred.dtype)  # the max's gradient is shared by ties (torch.amax)
+    share = at_top / xp.sum(at_top, axis=-1, keepdims=True)
+    grad = _tie_share(xp, margin, xp.zeros_like(margin)) * ((1.0 - y_true) * share - y_true)
+    return _scale(grad, sample_weight, _rows(y_pred))
+
+
+def _poisson_values(xp, y_pred, y_true):
+    return xp.mean(y_pred - y_true * xp.log(y_pred + EPSILON), axis=-1)
+
+
+def poisson(y_pred: Array, y_true: Array, sample_weight: Array | None = None) -> Array:
+    """Mean of `y_pred - y_true * log(y_pred + eps)` over the last axis, then over the batch.
+
+    Keras's formula (`eps` = 1e-7): the Poisson negative log-likelihood of counts `y_true` at
+    rates `y_pred`, up to a term free of `y_pred`. Keras's `"sum_over_batch_size"` reduction:
+    `sum(values * w) / values.size` over the per-sample values.
+
+    Args:
+        y_pred: The predicted rates (positive), `(N, ..., K)`, float32 or float64, on any backend.
+        y_true: The counts, of the same shape and dtype.
+        sample_weight: `(N,)` weights of each sample's loss, or `None` (all ones).
+
+    Returns:
+        The loss, a 0-d array in the inputs' dtype.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.ops.losses import poisson
+        >>> y_pred = np.array([[1.0, 2.0], [1.0, 1.0]])
+        >>> y_true = np.array([[1.0, 1.0], [0.0, 2.0]])
+        >>> round(float(poisson(y_pred, y_true)), 4)  # ((1 + 2 - log 2) / 2 + (1 + 1) / 2) / 2
+        1.0767
+        >>> round(float(poisson(y_pred, y_true, sample_weight=np.array([1.0, 0.0]))), 4)
+        0.5767
+    """
+    xp = array_namespace(y_pred, y_true)
+    return _reduce(_poisson_values(xp, y_pred, y_true), sample_weight)
+
+
+def poisson_backward(y_pred: Array, y_true: Array, sample_weight: Array | None = None) -> Array:
+    """The gradient of `poisson` w.r.t. `y_pred`: `1 - y_true / (y_pred + eps)`, scaled.
+
+    Args:
+        y_pred: The predicted rates (positive), `(N, ..., K)`, float32 or float64, on any backend.
+        y_true: The counts, of the same shape and dtype.
+        sample_weight: `(N,)` weights of each sample's loss, or `None` (all ones).
+
+    Returns:
+        An array of `y_pred`'s shape and dtype.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.ops.losses import poisson_backward
+        >>> y_pred = np.array([[1.0, 2.0], [1.0, 1.0]])
+        >>> y_true = np.array([[1.0, 1.0], [0.0, 2.0]])
+        >>> poisson_backward(y_pred, y_true).round(4).tolist()
+        [[0.0, 0.125], [0.25, -0.25]]
+    """
+    grad = (1.0 - y_true / (y_pred + EPSILON)) / y_pred.shape[-1]
+    return _scale(grad, sample_weight, _rows(y_pred))
+
+
+def _unit(xp, x):
+    """Keras's `normalize`: ``x * min(1 / sqrt(sum(x**2)), 1 / eps)`` over the last axis, and that
+    factor (``(..., 1)``) and whether it was below the clip (``(..., 1)``, 1.0 or 0.0)."""
+    squares = xp.sum(x * x, axis=-1, keepdims=True)
+    inverse = 1.0 / xp.sqrt(xp.maximum(squares, EPSILON * EPSILON))  # min(rsqrt(s), 1/eps)
+    return x * inverse, inverse, xp.astype(squares > EPSILON * EPSILON, x.dtype)
+
+
+def _cosine_similarity_values(xp, y_pred, y_true):
+    return -xp.sum(_unit(xp, y_true)[0] * _unit(xp, y_pred)[0], axis=-1)
+
+
+def _cosine_similarity_gradient(xp, y_pred, y_true):
+    t_unit = _unit(xp, y_true)[0]
+    _, inverse, inside = _unit(xp, y_pred)
+    dot = xp.sum(t_unit * y_pred, axis=-1, keepdims=True)
+    # d/dp of -sum(t_unit * p * inverse): -(t_unit * inverse - dot * p * inverse**3) unclipped
+    return -(t_unit * inverse - inside * dot * y_pred * inverse * inverse * inverse)
+
+
+def cosine_similarity(y_pred: Array, y_true: Array, axis: int = -1, sample_weight: Array | None = None) -> Array:
+    """Minus the cosine of the angle between `y_pred` and `y_true` along `axis`, then the mean
+    over the batch.
+
+    `-1` per sample when they point the same way. As Keras, each vector is divided by
+    `max(|x|, eps)` (`eps` = 1e-7: a zero vector stays zero). Keras's `"sum_over_batch_size"`
+    reduction: `sum(values * w) / values.size` over the per-sample values (`y_pred`'s shape
+    without `axis`).
+
+    Args:
+        y_pred: The predictions, `(N, ..., K, ...)`, float32 or float64, on any backend.
+        y_true: The targets, of the same shape and dtype.
+        axis: The axis of the vectors (`-1`: the last); not the batch axis.
+        sample_weight: `(N,)` weights of each sample's loss, or `None` (all ones).
+
+    Returns:
+        The loss, a 0-d array in the inputs' dtype.
+
+    Raises:
+        ValueError: If `axis` is the batch axis of `y_pred` (or `y_pred` has a single axis).
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.ops.losses import cosine_similarity
+        >>> y_pred = np.array([[0.0, 2.0], [1.0, 1.0]])
+        >>> y_true = np.array([[0.0, 1.0], [1.0, 0.0]])
+        >>> round(float(cosine_similarity(y_pred, y_true)), 4)  # (-1 - 1 / sqrt(2)) / 2
+        -0.8536
+        >>> round(float(cosine_similarity(y_pred, y_true, sample_weight=np.array([1.0, 0.0]))), 4)
+        -0.5
+        >>> round(float(cosine_similarity(y_pred[:, :, None], y_true[:, :, None], axis=1)), 4)  # (N, K, 1)
+        -0.8536
+    """
+    return _reduce_over_axis(_cosine_similarity_values, y_pred, y_true, axis, sample_weight)
+
+
+def cosine_similarity_backward(
+    y_pred: Array, y_true: Array, axis: int = -1, sample_weight: Array | None = None
+) -> Array:
+    """The gradient of `cosine_similarity` w.r.t. `y_pred`.
+
+    `-(t / |t| - cos * p / |p|) / |p|` along `axis`, scaled; where `|p| <= eps` (the clip) only
+    the first term.
+
+    Args:
+        y_pred: The predictions, `(N, ..., K, ...)`, float32 or float64, on any backend.
+        y_true: The targets, of the same shape and dtype.
+        axis: The axis of the vectors (`-1`: the last); not the batch axis.
+        sample_weight: `(N,)` weights of each sample's loss, or `None` (all ones).
+
+    Returns:
+        An array of `y_pred`'s shape and dtype.
+
+    Raises:
+        ValueError: If `axis` is the batch axis of `y_pred` (or `y_pred` has a single axis).
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.ops.losses import cosine_similarity_backward
+        >>> y_pred = np.array([[1.0, 2.0], [1.0, 1.0]])
+        >>> y_true = np.array([[0.0, 1.0], [1.0, 0.0]])
+        >>> cosine_similarity_backward(y_pred, y_true).round(4).tolist()
+        [[0.0894, -0.0447], [-0.1768, 0.1768]]
+    """
+    return _scale_over_axis(_cosine_similarity_gradient, y_pred, y_true, axis, sample_weight)
+
+
+def _binary_focal_terms(xp, y_pred, y_true, from_logits, label_smoothing):
+    """``(p, t, q, bce, base)``, what both directions need: the probabilities, the smoothed
+    targets, ``p`` clipped, the per-entry cross-entropy and ``1 - p_t``, ``p_t = t p + (1 - t)(1 - p)``."""
+    t = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing if label_smoothing else y_true
+    p = sigmoid(y_pred) if from_logits else y_pred
+    q = _clip_probabilities(xp, p)
+    bce = -(t * xp.log(q) + (1.0 - t) * xp.log(1.0 - q))
+    return p, t, q, bce, 1.0 - (t * p + (1.0 - t) * (1.0 - p))
+
+
+def _class_balance(t, alpha):
+    """Keras's class balancing: ``alpha`` for positives, ``1 - alpha`` for negatives."""
+    return t * alpha + (1.0 - t) * (1.0 - alpha)
+
+
+def _binary_focal_crossentropy_values(
+    xp, y_pred, y_true, apply_class_balancing, alpha, gamma, from_logits, label_smoothing
+):
+    _, t, _, bce, base = _binary_focal_terms(xp, y_pred, y_true, from_logits, label_smoothing)
+    value = _focal_factor(xp, base, gamma) * bce
+    if apply_class_balancing:
+        value = _class_balance(t, alpha) * value
+    return xp.mean(value, axis=-1)
+
+
+def _binary_focal_crossentropy_gradient(
+    xp, y_pred, y_true, apply_class_balancing, alpha, gamma, from_logits, label_smoothing
+):
+    p, t, q, bce, base = _binary_focal_terms(xp, y_pred, y_true, from_logits, label_smoothing)
+    # d(1 - p_t)/dp = 1 - 2t; the clip passes the cross-entropy's gradient inside [eps, 1 - eps]
+    dbce = (q - t) / (q * (1.0 - q)) * _inside_clip(xp, p)
+    grad = _focal_factor_derivative(xp, base, gamma) * (1.0 - 2.0 * t) * bce + _focal_factor(xp, base, gamma) * dbce
+    if apply_class_balancing:
+        grad = _class_balance(t, alpha) * grad
+    if from_logits:
+        grad = grad * p * (1.0 - p)
+    return grad / y_pred.shape[-1]
+
+
+def binary_focal_crossentropy(
+    y_pred: Array,
+    y_true: Array,
+    apply_class_balancing: bool = False,
+    alpha: float = 0.25,
+    gamma: float = 2.0,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+    axis: int = -1,
+    sample_weight: Array | None = None,
+) -> Array:
+    """Binary cross-entropy scaled by `(1 - p_t)**gamma`, `p_t = y p + (1 - y)(1 - p)`, averaged
+    over `axis`, then over the batch.
+
+    Keras's formula: easy examples (`p_t` near 1) count less. The probabilities are clipped to
+    `[eps, 1 - eps]` inside the cross-entropy (`eps` = 1e-7), not in the focal factor. Keras's
+    `"sum_over_batch_size"` reduction: `sum(values * w) / values.size` over the per-sample values
+    (`y_pred`'s shape without `axis`).
+
+    Args:
+        y_pred: Probabilities, or logits with `from_logits`, `(N, ..., K, ...)`, float32 or
+            float64, on any backend.
+        y_true: Targets in `[0, 1]`, of the same shape and dtype.
+        apply_class_balancing: Weigh positives by `alpha` and negatives by `1 - alpha`.
+        alpha: The positives' weight with `apply_class_balancing`.
+        gamma: The focusing exponent, >= 0 (0: plain binary cross-entropy).
+        from_logits: `y_pred` holds logits (a sigmoid is applied first).
+        label_smoothing: `s` in `[0, 1]` turns the targets into `y * (1 - s) + s / 2`.
+        axis: The axis averaged over (`-1`: the last); not the batch axis.
+        sample_weight: `(N,)` weights of each sample's loss, or `None` (all ones).
+
+    Returns:
+        The loss, a 0-d array in the inputs' dtype.
+
+    Raises:
+        ValueError: If `axis` is the batch axis of `y_pred` (or `y_pred` has a single axis).
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.ops.losses import binary_focal_crossentropy
+        >>> y_pred = np.array([[0.2, 0.8], [0.6, 0.4]])
+        >>> y_true = np.array([[0.0, 1.0], [1.0, 0.0]])
+        >>> round(float(binary_focal_crossentropy(y_pred, y_true)), 4)  # mean of 0.2**2 * -log(0.8), ...
+        0.0453
+        >>> round(float(binary_focal_crossentropy(y_pred, y_true, gamma=0.0)), 4)  # binary cross-entropy
+        0.367
+        >>> round(float(binary_focal_crossentropy(np.log(y_pred / (1 - y_pred)), y_true, from_logits=True)), 4)
+        0.0453
+    """
+    return _reduce_over_axis(
+        _binary_focal_crossentropy_values,
+        y_pred,
+        y_true,
+        axis,
+        sample_weight,
+        apply_class_balancing,
+        alpha,
+        gamma,
+        from_logits,
+        label_smoothing,
+    )
+
+
+def binary_focal_crossentropy_backward(
+    y_pred: Array,
+    y_true: Array,
+    apply_class_balancing: bool = False,
+    alpha: float = 0.25,
+    gamma: float = 2.0,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+    axis: int = -1,
+    sample_weight: Array | None = None,
+) -> Array:
+    """The gradient of `binary_focal_crossentropy` w.r.t. `y_pred` (the logits with `from_logits`).
+
+    The clip passes the cross-entropy's gradient on `[eps, 1 - eps]`, ends included (as
+    torch.clamp's autograd).
+
+    Args:
+        y_pred: Probabilities, or logits with `from_logits`, `(N, ..., K, ...)`, float32 or
+            float64, on any backend.
+        y_true: Targets in `[0, 1]`, of the same shape and dtype.
+        apply_class_balancing: Weigh positives by `alpha` and negatives by `1 - alpha`.
+        alpha: The positives' weight with `apply_class_balancing`.
+        gamma: The focusing exponent, >= 0.
+        from_logits: `y_pred` holds logits (a sigmoid is applied first).
+        label_smoothing: `s` in `[0, 1]` turns the targets into `y * (1 - s) + s / 2`.
+        axis: The axis averaged over (`-1`: the last); not the batch axis.
+        sample_weight: `(N,)` weights of each sample's loss, or `None` (all ones).
+
+    Returns:
+        An array of `y_pred`'s shape and dtype.
+
+    Raises:
+        ValueError: If `axis` is the batch axis of `y_pred` (or `y_pred` has a single axis).
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.ops.losses import binary_focal_crossentropy_backward
+        >>> y_pred = np.array([[0.2, 0.8], [0.6, 0.4]])
+        >>> y_true = np.array([[0.0, 1.0], [1.0, 0.0]])
+        >>> binary_focal_crossentropy_backward(y_pred, y_true).round(4).tolist()
+        [[0.0348, -0.0348], [-0.1688, 0.1688]]
+    """
+    return _scale_over_axis(
+        _binary_focal_crossentropy_gradient,
+        y_pred,
+        y_true,
+        axis,
+        sample_weight,
+        apply_class_balancing,
+        alpha,
+        gamma,
+        from_logits,
+        label_smoothing,
+    )
+
+
+def _categorical_focal_terms(xp, y_pred, y_true, from_logits, label_smoothing):
+    """``(p, t, total, normalized, o)``, what both directions need: the probabilities, the
+    smoothed targets, ``p``'s sum over the last axis, ``p / total`` and that clipped."""
+    t = y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[-1] if label_smoothing else y_true
+    p = softmax(y_pred) if from_logits else y_pred
+    total = xp.sum(p, axis=-1, keepdims=True)
+    normalized = p / total
+    return p, t, total, normalized, _clip_probabilities(xp, normalized)
+
+
+def _categorical_focal_crossentropy_values(xp, y_pred, y_true, alpha, gamma, from_logits, label_smoothing):
+    _, t, _, _, o = _categorical_focal_terms(xp, y_pred, y_true, from_logits, label_smoothing)
+    return xp.sum(-alpha * t * _focal_factor(xp, 1.0 - o, gamma) * xp.log(o), axis=-1)
+
+
+def _categorical_focal_crossentropy_gradient(xp, y_pred, y_true, alpha, gamma, from_logits, label_smoothing):
+    p, t, total, normalized, o = _categorical_focal_terms(xp, y_pred, y_true, from_logits, label_smoothing)
+    factor, dfactor = _focal_factor(xp, 1.0 - o, gamma), _focal_factor_derivative(xp, 1.0 - o, gamma)
+    # d(-alpha t (1 - o)**gamma log o)/do, where the clip passes it
+    d_o = alpha * t * (dfactor * xp.log(o) - factor / o) * _inside_clip(xp, normalized)
+    # through the division by the sum: d(p_i / s)/dp_j = (delta_ij - p_i / s) / s
+    grad = (d_o - xp.sum(d_o * normalized, axis=-1, keepdims=True)) / total
+    if from_logits:  # through the softmax
+        grad = p * (grad - xp.sum(grad * p, axis=-1, keepdims=True))
+    return grad
+
+
+def categorical_focal_crossentropy(
+    y_pred: Array,
+    y_true: Array,
+    alpha: float = 0.25,
+    gamma: float = 2.0,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+    axis: int = -1,
+    sample_weight: Array | None = None,
+) -> Array:
+    """`-sum(alpha * (1 - p)**gamma * y_true * log(p))` over the class `axis`, then the mean over
+    the batch.
+
+    Keras's formula: as Keras, the probabilities are divided by their sum over `axis` and clipped
+    to `[eps, 1 - eps]` first (`eps` = 1e-7). Keras's `"sum_over_batch_size"` reduction:
+    `sum(values * w) / values.size` over the per-sample values (`y_pred`'s shape without `axis`).
+
+    Args:
+        y_pred: Probabilities, or logits with `from_logits`, `(N, ..., K, ...)`, float32 or
+            float64, on any backend.
+        y_true: One-hot (or soft) targets, of the same shape and dtype.
+        alpha: The weight of every class's term.
+        gamma: The focusing exponent, >= 0 (0: `alpha` times categorical cross-entropy).
+        from_logits: `y_pred` holds logits (a softmax over `axis` is applied first).
+        label_smoothing: `s` in `[0, 1]` turns the targets into `y * (1 - s) + s / K`.
+        axis: The class axis (`-1`: the last); not the batch axis.
+        sample_weight: `(N,)` weights of each sample's loss, or `None` (all ones).
+
+    Returns:
+        The loss, a 0-d array in the inputs' dtype.
+
+    Raises:
+        ValueError: If `axis` is the batch axis of `y_pred` (or `y_pred` has a single axis).
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.ops.losses import categorical_focal_crossentropy
+        >>> y_pred = np.array([[0.2, 0.8], [0.6, 0.4]])
+        >>> y_true = np.array([[0.0, 1.0], [1.0, 0.0]])
+        >>> round(float(categorical_focal_crossentropy(y_pred, y_true)), 4)  # mean of 0.25 * 0.2**2 * -log(0.8), ...
+        0.0113
+        >>> round(float(categorical_focal_crossentropy(y_pred, y_true, alpha=1.0, gamma=0.0)), 4)  # cross-entropy
+        0.367
+        >>> round(float(categorical_focal_crossentropy(np.log(y_pred), y_true, from_logits=True)), 4)
+        0.0113
+    """
+    return _reduce_over_axis(
+        _categorical_focal_crossentropy_values,
+        y_pred,
+        y_true,
+        axis,
+        sample_weight,
+        alpha,
+        gamma,
+        from_logits,
+        label_smoothing,
+    )
+
+
+def categorical_focal_crossentropy_backward(
+    y_pred: Array,
+    y_true: Array,
+    alpha: float = 0.25,
+    gamma: float = 2.0,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+    axis: int = -1,
+    sample_weight: Array | None = None,
+) -> Array:
+    """The gradient of `categorical_focal_crossentropy` w.r.t. `y_pred` (the logits with `from_logits`).
+
+    Through the division by the sum; the clip passes the gradient on `[eps, 1 - eps]`, ends
+    included (as torch.clamp's autograd).
+
+    Args:
+        y_pred: Probabilities, or logits with `from_logits`, `(N, ..., K, ...)`, float32 or
+            float64, on any backend.
+        y_true: One-hot (or soft) targets, of the same shape and dtype.
+        alpha: The weight of every class's term.
+        gamma: The focusing exponent, >= 0.
+        from_logits: `y_pred` holds logits (a softmax over `axis` is applied first).
+        label_smoothing: `s` in `[0, 1]` turns the targets into `y * (1 - s) + s / K`.
+        axis: The class axis (`-1`: the last); not the batch axis.
+        sample_weight: `(N,)` weights of each sample's loss, or `None` (all ones).
+
+    Returns:
+        An array of `y_pred`'s shape and dtype.
+
+    Raises:
+        ValueError: If `axis` is the batch axis of `y_pred` (or `y_pred` has a single axis).
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.ops.losses import categorical_focal_crossentropy_backward
+        >>> y_pred = np.array([[0.2, 0.8], [0.6, 0.4]])
+        >>> y_true = np.array([[0.0, 1.0], [1.0, 0.0]])
+        >>> categorical_focal_crossentropy_backward(y_pred, y_true).round(4).tolist()
+        [[0.0139, -0.0035], [-0.0338, 0.0506]]
+    """
+    return _scale_over_axis(
+        _categorical_focal_crossentropy_gradient,
+        y_pred,
+        y_true,
+        axis,
+        sample_weight,
+        alpha,
+        gamma,
+        from_logits,
+        label_smoothing,
+    )
