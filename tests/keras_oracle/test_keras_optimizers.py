@@ -158,3 +158,40 @@ def test_a_small_cnn_trains_as_in_keras(make):
     expected = [keras_model.train_on_batch(x, y) for _ in range(5)]
     got = [model.train_on_batch(x, y) for _ in range(5)]
     np.testing.assert_allclose(got, expected, rtol=2e-5)
+
+
+def test_learning_rate_reads_and_assigns_as_keras_variable_does():
+    rng = np.random.default_rng(3)
+    weights = [rng.normal(size=s) for s in SHAPES]
+    gradients = _gradients()
+
+    def halfway_lower(o):  # fine-tuning's idiom: a lower rate from the fourth step on
+        optimizer = o.SGD(0.05, momentum=0.9)
+        steps = {"n": 0}
+        apply = optimizer.apply
+
+        def stepping(*args, **kwargs):
+            steps["n"] += 1
+            if steps["n"] == 4:
+                optimizer.learning_rate.assign(0.01)
+            return apply(*args, **kwargs)
+
+        optimizer.apply = stepping
+        return optimizer
+
+    expected = _keras_weights(halfway_lower, weights, gradients)
+    got = _xcnn_weights(halfway_lower, weights, gradients, "numpy")
+    for w, w_keras in zip(got, expected):
+        np.testing.assert_allclose(w, w_keras, rtol=1e-6, atol=1e-7)
+    for o in (keras.optimizers, optimizers):
+        optimizer = o.Adam(0.01)
+        assert float(optimizer.learning_rate) == pytest.approx(0.01)
+        assert optimizer.learning_rate.numpy() == pytest.approx(0.01)
+        optimizer.learning_rate = 0.002
+        assert float(optimizer.learning_rate) == pytest.approx(0.002)
+        scheduled = o.SGD(o.schedules.ExponentialDecay(0.1, 10, 0.5))
+        with pytest.raises(TypeError):  # a number cannot replace a schedule, in either
+            scheduled.learning_rate = 0.1
+    with pytest.raises(ValueError, match="learning_rate must be a positive number or a schedule, got -1"):
+        optimizers.Adam(0.01).learning_rate.assign(-1)
+    assert float(optimizers.Adam(np.float32(0.5)).learning_rate) == 0.5  # a NumPy scalar, as scripts compute it

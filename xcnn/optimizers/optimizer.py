@@ -12,8 +12,11 @@ back and the slots in `state` are views into those vectors.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
+
+import numpy as np
 
 from .._checks import real_number
 from .._typing import Array
@@ -26,9 +29,78 @@ def _learning_rate(value):
     """A positive float, a schedule, or a schedule's config dict (as saved)."""
     if isinstance(value, (dict, LearningRateSchedule)):
         return get_schedule(value)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+    if isinstance(value, LearningRate):
+        return float(value)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
         raise ValueError(f"learning_rate must be a positive number or a schedule, got {value!r}")
     return float(value)
+
+
+class LearningRate(float):
+    """An optimizer's constant learning rate as Keras scripts read it: a float, with the
+    `numpy()` and `assign()` of Keras's variable.
+
+    `optimizer.learning_rate.assign(1e-4)` is `optimizer.learning_rate = 1e-4`.
+
+    Args:
+        value: The rate.
+        optimizer: The optimizer it belongs to.
+
+    Examples:
+        >>> from xcnn.optimizers import Adam
+        >>> optimizer = Adam(0.01)
+        >>> float(optimizer.learning_rate), optimizer.learning_rate.numpy().item()
+        (0.01, 0.01)
+        >>> optimizer.learning_rate.assign(0.001)
+        >>> optimizer.learning_rate
+        0.001
+    """
+
+    _optimizer: Optimizer
+
+    def __new__(cls, value: float, optimizer: Optimizer) -> LearningRate:
+        rate = super().__new__(cls, value)
+        rate._optimizer = optimizer
+        return rate
+
+    def __repr__(self) -> str:
+        return float.__repr__(self)
+
+    def __reduce__(self):  # pickled, copied: a plain float
+        return (float, (float(self),))
+
+    def numpy(self) -> np.ndarray:
+        """The rate as a 0-d NumPy array, as Keras's `variable.numpy()`.
+
+        Returns:
+            A 0-d float64 array.
+
+        Examples:
+            >>> from xcnn.optimizers import SGD
+            >>> SGD(0.5).learning_rate.numpy().item()
+            0.5
+        """
+        return np.asarray(float(self))
+
+    def assign(self, value: float) -> None:
+        """Set the optimizer's learning rate, as Keras's `learning_rate.assign(value)`.
+
+        Args:
+            value: A positive number.
+
+        Raises:
+            ValueError: If `value` is not a positive number.
+
+        Examples:
+            >>> from xcnn.optimizers import SGD
+            >>> optimizer = SGD(0.5)
+            >>> optimizer.learning_rate.assign(0.25)
+            >>> float(optimizer.learning_rate)
+            0.25
+        """
+        if isinstance(value, LearningRateSchedule):
+            raise ValueError("assign takes a number; set optimizer.learning_rate to a schedule instead")
+        self._optimizer.learning_rate = value
 
 
 def _optional_positive(value, name):
@@ -70,6 +142,7 @@ class Optimizer:
 
     name = "optimizer"
     slots: tuple[str, ...] = ()
+    _learning_rate: float | LearningRateSchedule
     state: dict[Hashable, dict[str, Array]]  # weight key -> {slot name: array}, set in __init__
 
     def __init__(
@@ -97,6 +170,39 @@ class Optimizer:
         self._flat: _FlatBuffers | None = None  # the weights and slots as flat buffers, made at the first step
 
     @property
+    def learning_rate(self) -> LearningRate | LearningRateSchedule:
+        """The learning rate: a float (with Keras's `numpy()`/`assign()`), or the schedule.
+
+        Set it to a positive number or a schedule, as in Keras; a number set while a schedule
+        drives the rate is refused, as Keras refuses it.
+
+        Raises:
+            ValueError: If the value set is not a positive number or a schedule.
+            TypeError: If a number is set on an optimizer whose rate is a schedule.
+
+        Examples:
+            >>> from xcnn.optimizers import Adam
+            >>> optimizer = Adam(0.01)
+            >>> optimizer.learning_rate = 0.001
+            >>> optimizer.learning_rate
+            0.001
+        """
+        rate = self._learning_rate
+        return rate if isinstance(rate, LearningRateSchedule) else LearningRate(rate, self)
+
+    @learning_rate.setter
+    def learning_rate(self, value: float | LearningRateSchedule | dict[str, Any]) -> None:
+        new = _learning_rate(value)
+        if isinstance(getattr(self, "_learning_rate", None), LearningRateSchedule) and not isinstance(
+            new, LearningRateSchedule
+        ):
+            raise TypeError(
+                f"the learning rate follows a schedule ({type(self._learning_rate).__name__}): "
+                f"set optimizer.learning_rate to another schedule, or compile with a number"
+            )
+        self._learning_rate = new
+
+    @property
     def current_learning_rate(self) -> float:
         """The learning rate of the next step (the schedule's value at `iterations`).
 
@@ -108,9 +214,8 @@ class Optimizer:
             >>> optimizer.current_learning_rate
             0.025
         """
-        if isinstance(self.learning_rate, LearningRateSchedule):
-            return self.learning_rate(self.iterations)
-        return self.learning_rate
+        rate = self._learning_rate
+        return rate(self.iterations) if isinstance(rate, LearningRateSchedule) else rate
 
     def _initial_slot(self, slot, w):
         xp = array_namespace(w)
@@ -263,8 +368,8 @@ class Optimizer:
             'Adam'
         """
         config = constructor_config(self)
-        if isinstance(self.learning_rate, LearningRateSchedule):
-            config["learning_rate"] = self.learning_rate.get_config()
+        rate = self._learning_rate
+        config["learning_rate"] = rate.get_config() if isinstance(rate, LearningRateSchedule) else rate
         return config
 
 
