@@ -308,3 +308,42 @@ def test_a_layers_activation_has_keras_name():
             layers.Dense(2, activation=name).activation.__name__
             == keras.layers.Dense(2, activation=name).activation.__name__
         )
+
+
+def test_a_sequential_of_a_models_first_layers_shares_them_as_in_keras():
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((8, 6, 6, 1)).astype("float32")
+    y = rng.integers(0, 3, 8)
+
+    def transfer(k, by_add):
+        k.backend.clear_session()
+        base = k.Sequential(
+            [k.Input((6, 6, 1)), k.layers.Conv2D(3, 3, name="conv"), k.layers.Flatten(), k.layers.Dense(4)]
+        )
+        if by_add:
+            model = k.Sequential()
+            for layer in base.layers[:-1]:
+                model.add(layer)
+        else:
+            model = k.Sequential(base.layers[:-1])
+        model.add(k.layers.Dense(3, activation="softmax", name="head"))
+        model.predict(x[:1], verbose=0)  # Keras builds the new model here (xcnn has already)
+        return base, model
+
+    for by_add in (False, True):
+        kbase, kmodel = transfer(keras, by_add)
+        base, model = transfer(xcnn, by_add)
+        base.set_weights(kbase.get_weights())
+        model.get_layer("head").set_weights(kmodel.get_layer("head").get_weights())
+        assert [layer.name for layer in model.layers] == [layer.name for layer in kmodel.layers]
+        assert model.layers[0] is base.layers[0]  # the same layer objects, so the same weights
+        model.layers[0].trainable = kmodel.layers[0].trainable = False
+        for m in (model, kmodel):
+            m.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+            m.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)
+        np.testing.assert_allclose(model.predict(x, verbose=0), kmodel.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+        # the base shares what was trained (its Flatten -> Dense stretch is the same weights), in both
+        np.testing.assert_allclose(base.predict(x, verbose=0), kbase.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(base.get_weights()[0], kbase.get_weights()[0])  # frozen conv kept
+    with pytest.raises(ValueError, match="a Sequential reuses a model's layers only from its input on"):
+        xcnn.Sequential(base.layers[1:])

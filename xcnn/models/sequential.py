@@ -91,12 +91,37 @@ class Sequential(Model):
             raise TypeError(f"Sequential.add takes a layer, got {layer!r}")
         if layer.multi_input:
             raise ValueError(f"{type(layer).__name__} merges several inputs; use the functional Model API")
+        if layer.output is not None:
+            self._add_wired(layer)
+            return
         if self.built:
             self._set_graph(self._input, layer(self._output))  # builds only the new layer
             return
         self._pending.append(layer)
         if len(self._pending) == 1 and layer.input_shape is not None:
             self._build_from_shape(layer.input_shape)
+
+    def _add_wired(self, layer):
+        """Add a layer another model already wired, keeping its place in that graph.
+
+        Keras's transfer-learning idiom `Sequential(base.layers[:-1])` shares the base's layers:
+        taken from the base's input on, in order, each layer's input is the previous one's
+        output, so this model is that stretch of the base's graph (its weights shared, as in
+        Keras). A layer wired anywhere else would need a second place in a graph, which xcnn
+        layers do not have."""
+        source = layer.inbound[0]
+        if self.built:
+            follows = source is self._output
+        else:
+            follows = not self._pending and isinstance(source.layer, InputLayer)
+        if not follows:
+            after = "this model's last layer" if self.built else "an Input, as its first layer"
+            raise ValueError(
+                f"layer {layer.name} is already used in another model, after {source.layer.name}, so it cannot "
+                f"come after {after}: a Sequential reuses a model's layers only from its input on and in "
+                f"their order (Sequential(base.layers[:k])); otherwise create a new layer"
+            )
+        self._set_graph(self._input if self.built else source, layer.output)
 
     def _build_from_shape(self, shape, input_layer=None):
         input_layer = input_layer or InputLayer(shape)
