@@ -52,7 +52,7 @@ def test_train_evaluate_predict_resume(tmp_path, capsys, monkeypatch):
     # and the resumed run kept the schedule and its step count
     model = load_model(out / "model.safetensors")
     assert type(model.layers[0]).__name__ == "RandomTranslation" and model.layers[0].height_factor == 2 / 28
-    schedule = model.optimizer.learning_rate
+    schedule = model.optimizer.learning_rate_schedule
     assert schedule.get_config() == {
         "name": "cosine_decay",
         "initial_learning_rate": 0.001,

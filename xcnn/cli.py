@@ -352,9 +352,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     if resumed is not None:  # --resume
         _check_input_fits(checkpoint, resumed, args.dataset, x)
         model = resumed
-        if model.optimizer is not None and isinstance(model.optimizer.learning_rate, optimizers.CosineDecay):
+        schedule = model.optimizer.learning_rate_schedule if model.optimizer is not None else None
+        if isinstance(schedule, optimizers.CosineDecay):
             # a resumed run may be longer than the first one (--epochs): stretch the cosine to it
-            model.optimizer.learning_rate.decay_steps = steps
+            schedule.decay_steps = steps
         say(f"Resuming from {checkpoint} after epoch {first_epoch}")
     else:
         model = zoo.get(

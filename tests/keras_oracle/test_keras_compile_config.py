@@ -229,7 +229,7 @@ def _keras_hyper_parameters(optimizer):
 
 def _xcnn_hyper_parameters(optimizer, keys):
     out = {k: getattr(optimizer, k) for k in keys if k != "learning_rate"}
-    rate = optimizer.learning_rate
+    rate = optimizer.learning_rate_schedule or optimizer.learning_rate
     if isinstance(rate, schedules.LearningRateSchedule):
         config = {k: v for k, v in rate.get_config().items() if k != "name"}
         if type(rate).__name__ == "CosineDecay":

@@ -36,13 +36,12 @@ def _sequential(**options):
 @pytest.mark.parametrize("build", [_branched, _sequential])
 def test_clone_model_has_the_layers_keras_clone_has_and_fresh_weights(build):
     model = build(seed=0, dtype="float64")
-    model.compile("adam", "mse")
-    clone = clone_model(model)
-    kclone = keras.models.clone_model(keras.models.model_from_json(model.to_json()))
+    kmodel = keras.models.model_from_json(model.to_json())
+    clone, kclone = clone_model(model), keras.models.clone_model(kmodel)
     assert [(type(layer).__name__, layer.name) for layer in clone.layers] == [
         (type(layer).__name__, layer.name) for layer in kclone.layers
     ]
-    assert type(clone) is type(model) and clone.optimizer is None  # uncompiled, as Keras's clone
+    assert type(clone) is type(model) and not clone.compiled and not kclone.compiled
     assert (clone.backend, clone.dtype, clone.name) == (model.backend, model.dtype, model.name)
     assert all(a is not b for a, b in zip(clone.layers, model.layers))
     assert not np.allclose(clone.get_weights()[0], model.get_weights()[0])  # drawn afresh
@@ -153,3 +152,72 @@ def test_load_model_takes_keras_keyword_arguments(tmp_path):
         np.testing.assert_allclose(model.predict(X, verbose=0), kmodel.predict(X, verbose=0), rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match=r"custom_objects \['f1'\] cannot be used"):
         xcnn.load_model(path, custom_objects={"f1": len})
+
+
+def test_pop_removes_the_last_layer_as_keras_does():
+    for lib in (keras, xcnn):
+        lib.backend.clear_session()
+    built = {
+        lib: lib.Sequential([lib.Input((4,)), lib.layers.Dense(3), lib.layers.Dense(2, name="head")])
+        for lib in (keras, xcnn)
+    }
+    for lib, model in built.items():
+        model.pop()
+        model.add(lib.layers.Dense(5, name="new_head"))
+    assert [layer.name for layer in built[xcnn].layers] == [layer.name for layer in built[keras].layers]
+    assert built[xcnn].output_shape == tuple(built[keras].output_shape) == (None, 5)
+    unbuilt = xcnn.Sequential([xcnn.layers.Dense(3), xcnn.layers.Dense(2)])
+    assert unbuilt.pop().units == 2 and len(unbuilt.pop().get_config()) > 0
+    with pytest.raises(TypeError, match="has no layers to pop"):
+        unbuilt.pop()
+
+
+def test_model_names_count_up_and_compiled_and_metrics_names_say_what_keras_scripts_read():
+    names = {}
+    for lib in (keras, xcnn):
+        lib.backend.clear_session()
+        names[lib] = [lib.Sequential([lib.Input((3,)), lib.layers.Dense(2)]).name for _ in range(3)]
+    assert names[xcnn] == names[keras] == ["sequential", "sequential_1", "sequential_2"]
+    # (Keras numbers its functional models after the ones its Sequential models build inside)
+    inputs = xcnn.Input((3,))
+    assert [xcnn.Model(inputs, xcnn.layers.Dense(2)(inputs)).name for _ in range(2)] == ["functional", "functional_1"]
+    model = xcnn.Sequential([xcnn.Input((3,)), xcnn.layers.Dense(2, activation="softmax")])
+    assert not model.compiled and model.metrics_names == []
+    model.compile("adam", "categorical_crossentropy", metrics=["accuracy", "mae"], weighted_metrics=["accuracy"])
+    assert model.compiled
+    x, y = np.ones((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
+    before = model.metrics_names
+    results = model.evaluate(x, y, verbose=0)
+    # the names line up with evaluate's list (Keras 3 lists ["loss", "compile_metrics"] instead)
+    assert before == model.metrics_names == list(model.evaluate(x, y, verbose=0, return_dict=True))
+    assert len(results) == len(model.metrics_names) == 4
+
+
+def test_the_weights_of_a_model_not_built_are_none_yet_as_in_keras():
+    for lib in (keras, xcnn):
+        model = lib.Sequential([lib.layers.Dense(2)])
+        assert len(model.weights) == len(model.trainable_weights) == len(model.non_trainable_weights) == 0
+
+
+def test_clone_model_of_a_compiled_model_is_compiled_afresh_as_in_keras():
+    def half_error(y_true, y_pred):
+        return 0.5 * ((y_true - y_pred) ** 2).sum(axis=-1)
+
+    y = np.eye(4, dtype="float32")[[0, 1, 2, 3, 0]]
+    model = _sequential(seed=0)
+    model.compile(
+        xcnn.optimizers.Adam(0.003, clipnorm=1.0), "categorical_crossentropy", ["mae", xcnn.metrics.AUC(), half_error]
+    )
+    model.fit(X, y, epochs=1, verbose=0)  # the optimizer and the AUC now hold state
+    kmodel = keras.models.model_from_json(_sequential().to_json())
+    kmodel.compile(keras.optimizers.Adam(0.003, clipnorm=1.0), "categorical_crossentropy", ["mae", keras.metrics.AUC()])
+    kclone = keras.models.clone_model(kmodel)
+    clone = clone_model(model)
+    assert clone.compiled and kclone.compiled
+    assert type(clone.optimizer) is type(model.optimizer) and clone.optimizer is not model.optimizer
+    assert clone.optimizer.get_config() == model.optimizer.get_config() and clone.optimizer.iterations == 0
+    assert clone.optimizer.iterations == kclone.optimizer.iterations
+    assert clone.loss.get_config() == model.loss.get_config()
+    history = clone.fit(X, y, epochs=1, verbose=0).history
+    assert sorted(history) == ["auc", "half_error", "loss", "mae"]
+    assert model.metrics[1] is not clone.metrics[1]  # a Metric of its own, its state not shared

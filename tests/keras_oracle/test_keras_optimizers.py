@@ -190,8 +190,34 @@ def test_learning_rate_reads_and_assigns_as_keras_variable_does():
         optimizer.learning_rate = 0.002
         assert float(optimizer.learning_rate) == pytest.approx(0.002)
         scheduled = o.SGD(o.schedules.ExponentialDecay(0.1, 10, 0.5))
+        assert float(scheduled.learning_rate) == pytest.approx(0.1)  # the schedule's rate now, in both
         with pytest.raises(TypeError):  # a number cannot replace a schedule, in either
             scheduled.learning_rate = 0.1
     with pytest.raises(ValueError, match="learning_rate must be a positive number or a schedule, got -1"):
         optimizers.Adam(0.01).learning_rate.assign(-1)
     assert float(optimizers.Adam(np.float32(0.5)).learning_rate) == 0.5  # a NumPy scalar, as scripts compute it
+
+
+def test_a_scheduled_learning_rate_reads_as_the_rate_of_the_next_step_as_in_keras():
+    rng = np.random.default_rng(4)
+    weights = [rng.normal(size=s) for s in SHAPES]
+    rates = {}
+    for lib, run in ((keras, _keras_weights), (optimizers, _xcnn_weights)):
+        o = lib.optimizers if lib is keras else lib
+        seen = []
+
+        def make(o, seen=seen):
+            optimizer = o.SGD(o.schedules.ExponentialDecay(0.1, 2, 0.5))
+            apply = optimizer.apply
+
+            def logging(*args, **kwargs):  # what a callback logging the rate reads before each step
+                seen.append(float(optimizer.learning_rate))
+                return apply(*args, **kwargs)
+
+            optimizer.apply = logging
+            return optimizer
+
+        run(make, weights, _gradients(), *(() if lib is keras else ("numpy",)))
+        rates[lib] = seen
+    np.testing.assert_allclose(rates[optimizers], rates[keras], rtol=1e-6)
+    assert rates[optimizers][0] > rates[optimizers][-1]

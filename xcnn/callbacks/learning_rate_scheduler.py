@@ -50,12 +50,10 @@ def set_learning_rate(optimizer: Optimizer, value: float, by: str) -> None:
         >>> optimizer.learning_rate
         0.05
     """
-    from ..optimizers import LearningRateSchedule
-
-    if isinstance(optimizer.learning_rate, LearningRateSchedule):
+    if optimizer.learning_rate_schedule is not None:
         raise TypeError(
             f"{by} cannot set the learning rate of an optimizer driven by a schedule "
-            f"({type(optimizer.learning_rate).__name__}); give the optimizer a number instead"
+            f"({type(optimizer.learning_rate_schedule).__name__}); give the optimizer a number instead"
         )
     optimizer.learning_rate = float(value)
 

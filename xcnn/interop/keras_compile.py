@@ -96,8 +96,8 @@ def _optimizer_to_keras(optimizer):
     if OPTIMIZERS.get(name) is not type(optimizer):
         raise Unmappable(f"the optimizer {optimizer!r} (Keras files hold {sorted(OPTIMIZERS)})")
     config = optimizer.get_config()  # name and constructor arguments
-    if isinstance(optimizer.learning_rate, schedules_module.LearningRateSchedule):
-        config["learning_rate"] = _schedule_to_keras(optimizer.learning_rate)
+    if optimizer.learning_rate_schedule is not None:
+        config["learning_rate"] = _schedule_to_keras(optimizer.learning_rate_schedule)
     config.update(_OPTIMIZER_WRITTEN)
     if name in ("Adam", "AdamW"):
         config.update(_ADAM_ONLY)

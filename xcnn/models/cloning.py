@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
+
+from .. import metrics as metrics_module
+from .. import optimizers as optimizers_module
 
 from ..layers import InputLayer, Layer
 from .model import Model
@@ -23,12 +27,13 @@ def clone_model(
     recursive: bool = False,
     **kwargs: Any,
 ) -> Model:
-    """A new model with the architecture of `model`: new layers, freshly drawn weights, not compiled.
+    """A new model with the architecture of `model`: new layers, freshly drawn weights.
 
     Each layer is replaced by `clone_function(layer)` (default: a new layer of the same class
     and config, so of the same name) and called on the clones of its inputs, as Keras's
     `clone_model` does. The clone has the model's backend, device, dtype and name and a fresh
-    seed; copy the weights with `clone.set_weights(model.get_weights())`.
+    seed; copy the weights with `clone.set_weights(model.get_weights())`. A compiled model's
+    clone is compiled the same way, with a fresh optimizer and metrics, as in Keras.
 
     Args:
         model: A `Sequential` or functional `Model` (built, or a `Sequential` of layers alone).
@@ -39,7 +44,7 @@ def clone_model(
         **kwargs: Not accepted; Keras takes none either.
 
     Returns:
-        The new model, uncompiled.
+        The new model.
 
     Raises:
         TypeError: If `model` is not an xcnn model, or `clone_function` does not return a layer.
@@ -84,8 +89,11 @@ def clone_model(
             raise TypeError(f"clone_function must return a layer, got {type(new).__name__} for layer {layer.name!r}")
         return new
 
+    new: Model
     if isinstance(model, Sequential) and not model.built:
-        return Sequential([clone(layer) for layer in model._pending], **options)
+        new = Sequential([clone(layer) for layer in model._pending], **options)
+        _compile_like(new, model)
+        return new
     model._ensure_built()
     # the Input first, then each layer on the clones of its inputs (the model's layer order is
     # topological, so every input is cloned before the layers that read it)
@@ -95,10 +103,30 @@ def clone_model(
         inbound = [tensors[t.layer.name] for t in layer.inbound]
         tensors[layer.name] = clone(layer)(inbound if layer.multi_input else inbound[0])
     output = tensors[model._output.layer.name]
-    new: Model
     if isinstance(model, Sequential):
         new = Sequential(**options)
         new._set_graph(tensors[inputs.name], output)
     else:
         new = Model(tensors[inputs.name], output, **options)
+    _compile_like(new, model)
     return new
+
+
+def _compile_like(new: Model, model: Model) -> None:
+    """Compile ``new`` as ``model`` was, with a fresh optimizer and fresh metric states (Keras's
+    clone of a compiled model is compiled the same way)."""
+    if not model.compiled:
+        return
+
+    def fresh(metric):
+        if isinstance(metric, metrics_module.Metric):
+            metric = copy.deepcopy(metric)
+            metric.reset_state()
+        return metric  # a name or a function holds no state
+
+    new.compile(
+        optimizers_module.get(model.optimizer.get_config()),
+        copy.deepcopy(model.loss),
+        [fresh(m) for m in model.metrics],
+        weighted_metrics=[fresh(m) for m in model.weighted_metrics],
+    )

@@ -44,7 +44,8 @@ class Model(Trainer):
             `xcnn.config.floatx()`, `"float32"` unless `set_floatx` changed it).
         seed: Seeds the initial weights (the same on every backend) and the per-step random
             numbers (dropout, shuffling); default: a fresh seed per model.
-        name: The model's name (default: `"functional"`, or `"sequential"`).
+        name: The model's name (default: `"functional"`, or `"sequential"`, numbered from the
+            second on as Keras numbers them: `"functional_1"`, ...).
         device: Where on that backend the weights, data batches and random draws live, in the
             backend's own terms (`"cuda:0"` for torch, a device id for cupy, see
             `xcnn.backend.device_of`); default: the backend's default device.
@@ -81,12 +82,9 @@ class Model(Trainer):
         dtype = dtype or config.floatx()
         if dtype not in ("float32", "float64"):
             raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
-        self.name = name or (
-            "sequential"
-            if self._sequential
-            else _auto_name(type(self).__name__)
-            if self._traces_call()
-            else "functional"
+        # unique per process as Keras's (sequential, sequential_1, ...; clear_session restarts them)
+        self.name = name or _auto_name(
+            "Sequential" if self._sequential else type(self).__name__ if self._traces_call() else "Functional"
         )
         self.backend = backend or B.get_backend()
         B.namespace(self.backend)  # fails early with a clear message if unavailable
@@ -470,8 +468,7 @@ class Model(Trainer):
     def weights(self) -> list[Variable]:
         """Every weight as a `Variable` (Keras's layout), layer by layer, in `get_weights`'s order.
 
-        Raises:
-            ValueError: If the model is not built yet.
+        Empty until the model is built, as in Keras.
 
         Examples:
             >>> from xcnn.layers import Dense, Input
@@ -480,15 +477,13 @@ class Model(Trainer):
             >>> [w.path for w in model.weights]
             ['out/kernel', 'out/bias']
         """
-        self._ensure_built()
+        if not self.built:
+            return []  # as Keras: no weights yet
         return [w for layer in self._layers for w in layer.weights]
 
     @property
     def trainable_weights(self) -> list[Variable]:
         """The weights the optimizer updates, layer by layer (as Keras's `trainable_weights`).
-
-        Raises:
-            ValueError: If the model is not built yet.
 
         Examples:
             >>> from xcnn.layers import Dense, Input
@@ -503,9 +498,6 @@ class Model(Trainer):
     @property
     def non_trainable_weights(self) -> list[Variable]:
         """The weights the optimizer leaves alone (kept state, and those of frozen layers).
-
-        Raises:
-            ValueError: If the model is not built yet.
 
         Examples:
             >>> from xcnn.layers import BatchNormalization, Input
@@ -624,6 +616,47 @@ class Model(Trainer):
         self.weighted_metrics = _compile_metrics(weighted_metrics)
         # the Metric objects for names ("accuracy" needs the data's shapes) are made from the first batch
         self._metric_objects = None
+
+    @property
+    def compiled(self) -> bool:
+        """Whether `compile` has been called (Keras's `model.compiled`).
+
+        Examples:
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2)])
+            >>> model.compiled
+            False
+            >>> model.compile("adam", "mse")
+            >>> model.compiled
+            True
+        """
+        return self.optimizer is not None and self.loss is not None
+
+    @property
+    def metrics_names(self) -> list[str]:
+        """The names of `evaluate`'s results, in their order: `"loss"`, then each metric's.
+
+        Empty before `compile`. (Keras 3 lists `["loss", "compile_metrics"]` here, which no longer
+        lines up with `evaluate`'s list; these names do, as Keras 2's did.)
+
+        Examples:
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2)])
+            >>> model.compile("adam", "mse", metrics=["mae"])
+            >>> model.metrics_names
+            ['loss', 'mae']
+        """
+        if not self.compiled:
+            return []
+        if self._metric_objects is not None:
+            return ["loss", *(metric.name for metric in self._metric_objects)]
+        # before the first batch has made the metric objects: the names they will log under (a
+        # name given as a string is its own key, whatever class the batch's shapes choose)
+        plain = [m if isinstance(m, str) else metrics_module.get(m).name for m in self.metrics]
+        weighted = [m if isinstance(m, str) else metrics_module.get(m).name for m in self.weighted_metrics]
+        return ["loss", *plain, *(f"weighted_{name}" if name in plain else name for name in weighted)]
 
     def _require_compiled(self):
         if self.optimizer is None or self.loss is None:

@@ -20,7 +20,7 @@ class Sequential(Model):
         backend: A name from `xcnn.backend` (default: the global default).
         dtype: `"float32"` or `"float64"` (default: `xcnn.config.floatx()`).
         seed: Seeds the initial weights and the per-step random numbers.
-        name: The model's name (default: `"sequential"`).
+        name: The model's name (default: `"sequential"`, then `"sequential_1"`, ... as Keras).
         device: Where on the backend the weights live (default: the backend's default device).
 
     Raises:
@@ -100,6 +100,35 @@ class Sequential(Model):
         self._pending.append(layer)
         if len(self._pending) == 1 and layer.input_shape is not None:
             self._build_from_shape(layer.input_shape)
+
+    def pop(self) -> Layer:
+        """Remove the last layer, as Keras's `Sequential.pop` (e.g. to put another head on).
+
+        Returns:
+            The layer removed (it keeps its weights; its place in this graph is gone).
+
+        Raises:
+            TypeError: If the model has no layers.
+
+        Examples:
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(4), Dense(2, name="old_head")])
+            >>> model.pop().name
+            'old_head'
+            >>> model.add(Dense(5))
+            >>> model.output_shape
+            (None, 5)
+        """
+        if not self.built:
+            if not self._pending:
+                raise TypeError(f"model {self.name} has no layers to pop")
+            return self._pending.pop()
+        if not self._layers:
+            raise TypeError(f"model {self.name} has no layers to pop")
+        last = self._layers[-1]
+        self._set_graph(self._input, last.inbound[0])
+        return last
 
     def _add_wired(self, layer):
         """Add a layer another model already wired, keeping its place in that graph.

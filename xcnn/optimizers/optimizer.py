@@ -170,11 +170,12 @@ class Optimizer:
         self._flat: _FlatBuffers | None = None  # the weights and slots as flat buffers, made at the first step
 
     @property
-    def learning_rate(self) -> LearningRate | LearningRateSchedule:
-        """The learning rate: a float (with Keras's `numpy()`/`assign()`), or the schedule.
+    def learning_rate(self) -> LearningRate:
+        """The learning rate of the next step, as Keras's: a float with `numpy()` and `assign()`.
 
-        Set it to a positive number or a schedule, as in Keras; a number set while a schedule
-        drives the rate is refused, as Keras refuses it.
+        With a schedule, it is the schedule's rate at `iterations` (what callbacks log), as in
+        Keras; the schedule itself is `learning_rate_schedule`. Set it to a positive number or a
+        schedule; a number set while a schedule drives the rate is refused, as Keras refuses it.
 
         Raises:
             ValueError: If the value set is not a positive number or a schedule.
@@ -182,13 +183,15 @@ class Optimizer:
 
         Examples:
             >>> from xcnn.optimizers import Adam
+            >>> from xcnn.optimizers.schedules import ExponentialDecay
             >>> optimizer = Adam(0.01)
             >>> optimizer.learning_rate = 0.001
             >>> optimizer.learning_rate
             0.001
+            >>> float(Adam(ExponentialDecay(0.1, decay_steps=1, decay_rate=0.5)).learning_rate)
+            0.1
         """
-        rate = self._learning_rate
-        return rate if isinstance(rate, LearningRateSchedule) else LearningRate(rate, self)
+        return LearningRate(self.current_learning_rate, self)
 
     @learning_rate.setter
     def learning_rate(self, value: float | LearningRateSchedule | dict[str, Any]) -> None:
@@ -201,6 +204,21 @@ class Optimizer:
                 f"set optimizer.learning_rate to another schedule, or compile with a number"
             )
         self._learning_rate = new
+
+    @property
+    def learning_rate_schedule(self) -> LearningRateSchedule | None:
+        """The schedule that sets the rate at each step, or `None` for a constant rate.
+
+        Examples:
+            >>> from xcnn.optimizers import SGD
+            >>> from xcnn.optimizers.schedules import ExponentialDecay
+            >>> type(SGD(ExponentialDecay(0.1, 10, 0.5)).learning_rate_schedule).__name__
+            'ExponentialDecay'
+            >>> SGD(0.1).learning_rate_schedule is None
+            True
+        """
+        rate = self._learning_rate
+        return rate if isinstance(rate, LearningRateSchedule) else None
 
     @property
     def current_learning_rate(self) -> float:
