@@ -221,3 +221,29 @@ def test_clone_model_of_a_compiled_model_is_compiled_afresh_as_in_keras():
     history = clone.fit(X, y, epochs=1, verbose=0).history
     assert sorted(history) == ["auc", "half_error", "loss", "mae"]
     assert model.metrics[1] is not clone.metrics[1]  # a Metric of its own, its state not shared
+
+
+def test_logs_list_their_keys_in_keras_s_order():
+    x = np.random.default_rng(2).uniform(size=(8, 3)).astype("float32")
+    y = np.eye(2, dtype="float32")[[0, 1] * 4]
+    seen = {}
+    for lib in (keras, xcnn):
+
+        class Keys(lib.callbacks.Callback):
+            library = lib
+
+            def on_train_batch_end(self, batch, logs=None):
+                seen.setdefault((self.library, "batch"), list(logs))
+
+            def on_epoch_end(self, epoch, logs=None):
+                seen[self.library, "epoch"] = list(logs)
+
+        model = lib.Sequential([lib.Input((3,)), lib.layers.Dense(2, activation="softmax")])
+        model.compile("adam", "categorical_crossentropy", metrics=["mae", "accuracy"])
+        history = model.fit(x, y, validation_split=0.25, epochs=1, verbose=0, callbacks=[Keys()])
+        seen[lib, "history"] = list(history.history)
+        seen[lib, "evaluate"] = list(model.evaluate(x, y, verbose=0, return_dict=True))
+        seen[lib, "train_on_batch"] = list(model.train_on_batch(x, y, return_dict=True))
+    for where in ("batch", "epoch", "history", "evaluate", "train_on_batch"):
+        assert seen[xcnn, where] == seen[keras, where], where
+    assert seen[xcnn, "epoch"] == ["accuracy", "loss", "mae", "val_accuracy", "val_loss", "val_mae"]

@@ -475,6 +475,7 @@ class Trainer:
             if val is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._test_loop(val, callbacks)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            logs = _sorted(logs)
             seconds = time.perf_counter() - start
             if verbose:
                 print(
@@ -522,7 +523,7 @@ class Trainer:
             callbacks.on_train_batch_begin(step)
             loss, pred, _ = self._train_step(xb, yb, wb)
             running.add(loss, pred, yb, wb)
-            callbacks.on_train_batch_end(step, running.device_logs() if batch_logs else None)
+            callbacks.on_train_batch_end(step, _sorted(running.device_logs()) if batch_logs else None)
             if bar is not None:
                 bar.update(1)
                 if (step + 1) % refresh == 0:
@@ -551,7 +552,7 @@ class Trainer:
             else:
                 loss, pred = self._test_step(xb, yb, wb)
             running.add(loss, pred, yb, wb)
-            callbacks.on_test_batch_end(step, running.device_logs() if batch_logs else None)
+            callbacks.on_test_batch_end(step, _sorted(running.device_logs()) if batch_logs else None)
         if running.empty(dist):
             raise ValueError("there were no batches to evaluate")
         logs = running.read(dist)
@@ -921,10 +922,17 @@ def _progress_line(epoch_iterator, start):
     return f"{steps}/{steps} - {seconds:.0f}s {1000 * seconds / max(steps, 1):.0f}ms/step"
 
 
+def _sorted(logs):
+    """``logs`` with its keys in alphabetical order, as Keras 3 hands logs to callbacks, History
+    and ``return_dict`` (``accuracy, loss, val_accuracy, val_loss``)."""
+    return dict(sorted(logs.items()))
+
+
 def _keras_result(logs, return_dict):
-    """What Keras's evaluate/*_on_batch return: the logs dict, the loss alone, or a list."""
+    """What Keras's evaluate/*_on_batch return: the logs dict (keys sorted, as Keras's), the loss
+    alone, or a list (the loss first, then the metrics in their compile order)."""
     if return_dict:
-        return logs
+        return _sorted(logs)
     values = list(logs.values())
     return values[0] if len(values) == 1 else values
 
