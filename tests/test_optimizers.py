@@ -28,6 +28,8 @@ CONFIGS = {
     "adam": lambda: optimizers.Adam(0.01),
     "adam-schedule": lambda: optimizers.Adam(ExponentialDecay(0.01, decay_steps=2, decay_rate=0.5)),
     "adamw": lambda: optimizers.AdamW(0.01, weight_decay=0.1),
+    "adam-amsgrad": lambda: optimizers.Adam(0.01, beta_2=0.9, amsgrad=True),
+    "adamw-amsgrad-clipnorm": lambda: optimizers.AdamW(0.01, weight_decay=0.1, amsgrad=True, clipnorm=0.5),
     "adamax": lambda: optimizers.Adamax(0.01),
     "nadam": lambda: optimizers.Nadam(0.01),
     "adam-clipnorm": lambda: optimizers.Adam(0.01, clipnorm=0.5),
@@ -272,3 +274,15 @@ def test_two_models_train_apart(backend):
             model._train_step(x, y)
     for model, other in zip(models, alone):
         _weights_equal(model, other)
+
+
+def test_amsgrad_takes_a_state_without_its_max_slot(backend):
+    """A state from an Adam without AMSGrad (a checkpoint, a replaced entry) gets its v_hat."""
+    for flat in (True, False):
+        optimizer = optimizers.Adam(0.1, amsgrad=True)
+        optimizer.state["w"] = {"m": on(backend, np.zeros(2)), "v": on(backend, np.array([1.0, 0.0]))}
+        items = [("w", on(backend, np.ones(2)), on(backend, np.array([0.5, 0.5])))]
+        optimizer._lr = optimizer.current_learning_rate
+        [w] = optimizer._apply_flat(items) if flat else optimizer._apply_per_weight(items)
+        expected_v = np.array([1.0, 0.0]) * 0.999 + 0.001 * 0.25
+        np.testing.assert_allclose(B.to_numpy(optimizer.state["w"]["v_hat"]), expected_v)

@@ -21,6 +21,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ._typing import Shape
+from .config import floatx
 
 
 def fans(shape: Shape) -> tuple[float, float]:
@@ -54,7 +55,10 @@ def fans(shape: Shape) -> tuple[float, float]:
 class Initializer:
     """Base class: `init(shape, rng) -> np.ndarray` with float64 host values.
 
-    Subclasses set `name` and implement `__call__`; layers accept one as `*_initializer`.
+    Subclasses set `name` and implement `_draw(shape, rng)` (float64 values drawn from the
+    generator `rng`); layers accept one as `*_initializer` and call it with their model's
+    generator. Called as in Keras, `init(shape)` or `init(shape, dtype="float64")`, it draws
+    from its own seed, or afresh without one.
 
     Examples:
         >>> import numpy as np
@@ -65,28 +69,91 @@ class Initializer:
         (3, 2)
         >>> init
         he_normal
+        >>> initializers.HeNormal(seed=1)((3, 3)).dtype
+        dtype('float32')
     """
 
     name = "initializer"
     seed: int | None = None  # a seed of its own; None: draw from the model's generator
+    _call_seed: int | None = None  # an unseeded instance's seed for calls without a generator
 
-    def _generator(self, rng: np.random.Generator) -> np.random.Generator:
-        """The generator to draw from: ``rng`` (the model's), or one made from ``seed``."""
-        return rng if self.seed is None else np.random.default_rng(self.seed)
+    def __call__(
+        self, shape: Shape, rng: np.random.Generator | None = None, dtype: str | np.dtype | None = None
+    ) -> np.ndarray:
+        """Draw initial values: for a layer from its model's generator, or as Keras's `init(shape)`.
 
-    def __call__(self, shape: Shape, rng: np.random.Generator) -> np.ndarray:
-        """Draw initial values.
+        With a `seed` of its own the initializer draws from `numpy.random.default_rng(seed)`
+        (the same values at every call, as a Keras initializer with an int seed); without one,
+        from `rng`, or, when `rng` is `None`, from a seed the instance draws at its first such
+        call and keeps: as Keras's unseeded initializer, one instance gives the same values at
+        each call, another instance other values.
 
         Args:
-            shape: The weight's shape (xcnn's layout).
-            rng: The host generator to draw from (the model's initial-weight stream).
+            shape: The weight's shape, a tuple or list of non-negative ints: in xcnn's layout
+                when `rng` is given (a layer's call), else in Keras's, as Keras's `init(shape)`
+                (a conv kernel `(KH, KW, C, F)`, whose fans are Keras's).
+            rng: The host generator to draw from (a layer passes its model's initial-weight
+                stream), or `None`. As Keras's positional `init(shape, dtype)`, a dtype given
+                here is taken as `dtype`.
+            dtype: The float dtype of the values. `None`: float64 when `rng` is given (a
+                layer casts them to its own dtype), else `xcnn.config.floatx()`, as Keras.
 
         Returns:
-            A float64 NumPy array of `shape`.
+            A NumPy array of `shape`.
 
         Raises:
-            NotImplementedError: In the base class.
+            ValueError: If `shape` is not a sequence of non-negative ints, or `dtype` is not a
+                float dtype.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn import initializers
+            >>> init = initializers.HeUniform(seed=1)
+            >>> values = init((3, 3))
+            >>> values.shape, values.dtype
+            ((3, 3), dtype('float32'))
+            >>> bool((init((3, 3)) == values).all())  # its own seed: the same values each call
+            True
+            >>> init((2,), dtype="float64").dtype
+            dtype('float64')
+            >>> init((2, 2), np.random.default_rng(0)).dtype  # as a layer calls it
+            dtype('float64')
         """
+        if rng is not None and not isinstance(rng, np.random.Generator):
+            if dtype is not None:
+                raise ValueError(f"rng must be a numpy.random.Generator or None, got {rng!r}")
+            rng, dtype = None, rng  # Keras's init(shape, dtype)
+        called_directly = rng is None  # as Keras's init(shape): the shape is in Keras's layout
+        if isinstance(shape, (int, np.integer)) or not isinstance(shape, (tuple, list)):
+            raise ValueError(f"shape must be a tuple or list of non-negative ints, got {shape!r}")
+        if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 0 for n in shape):
+            raise ValueError(f"shape must be a tuple or list of non-negative ints, got {shape!r}")
+        if dtype is None and rng is None:
+            dtype = floatx()
+        if dtype is not None:
+            try:
+                wanted = np.dtype(dtype)
+            except TypeError:
+                wanted = None
+            if wanted is None or wanted.kind != "f":
+                raise ValueError(f"dtype must be a float dtype such as 'float32' or 'float64', got {dtype!r}")
+            dtype = wanted
+        if self.seed is not None:
+            rng = np.random.default_rng(self.seed)
+        elif rng is None:  # as Keras's unseeded initializer: a seed drawn once, kept by the instance
+            if self.__dict__.get("_call_seed") is None:
+                self._call_seed = int(np.random.default_rng().integers(2**63))
+            rng = np.random.default_rng(self._call_seed)
+        shape = tuple(int(n) for n in shape)
+        if called_directly and len(shape) == 4:  # Keras's (KH, KW, C, F): drawn in xcnn's layout, turned
+            kh, kw, c, f = shape
+            values = np.ascontiguousarray(self._draw((f, kh, kw, c), rng).transpose(1, 2, 3, 0))
+        else:
+            values = self._draw(shape, rng)
+        return values if dtype is None else values.astype(dtype, copy=False)
+
+    def _draw(self, shape: Shape, rng: np.random.Generator) -> np.ndarray:
+        """The values: float64 draws from ``rng`` (the generator chosen by ``__call__``)."""
         raise NotImplementedError
 
     def __repr__(self):
@@ -111,16 +178,7 @@ class Constant(Initializer):
     def __init__(self, value: float = 0.0, name: str = "constant") -> None:
         self.value, self.name = value, name
 
-    def __call__(self, shape: Shape, rng: np.random.Generator) -> np.ndarray:
-        """An array of `value`.
-
-        Args:
-            shape: The weight's shape (xcnn's layout).
-            rng: The host generator to draw from (the model's initial-weight stream).
-
-        Returns:
-            A float64 NumPy array of `shape`.
-        """
+    def _draw(self, shape: Shape, rng: np.random.Generator) -> np.ndarray:
         return np.full(shape, self.value, dtype=np.float64)
 
 
@@ -148,17 +206,8 @@ class RandomNormal(Initializer):
     def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None) -> None:
         self.mean, self.stddev, self.seed = mean, stddev, seed
 
-    def __call__(self, shape: Shape, rng: np.random.Generator) -> np.ndarray:
-        """Normal draws.
-
-        Args:
-            shape: The weight's shape (xcnn's layout).
-            rng: The host generator to draw from (the model's initial-weight stream).
-
-        Returns:
-            A float64 NumPy array of `shape`.
-        """
-        return self._generator(rng).normal(self.mean, self.stddev, size=shape)
+    def _draw(self, shape: Shape, rng: np.random.Generator) -> np.ndarray:
+        return rng.normal(self.mean, self.stddev, size=shape)
 
 
 class RandomUniform(Initializer):
@@ -185,17 +234,8 @@ class RandomUniform(Initializer):
     def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: int | None = None) -> None:
         self.minval, self.maxval, self.seed = minval, maxval, seed
 
-    def __call__(self, shape: Shape, rng: np.random.Generator) -> np.ndarray:
-        """Uniform draws.
-
-        Args:
-            shape: The weight's shape (xcnn's layout).
-            rng: The host generator to draw from (the model's initial-weight stream).
-
-        Returns:
-            A float64 NumPy array of `shape`.
-        """
-        return self._generator(rng).uniform(self.minval, self.maxval, size=shape)
+    def _draw(self, shape: Shape, rng: np.random.Generator) -> np.ndarray:
+        return rng.uniform(self.minval, self.maxval, size=shape)
 
 
 class VarianceScaling(Initializer):
@@ -247,20 +287,10 @@ class VarianceScaling(Initializer):
         self.scale, self.mode, self.distribution, self.name = scale, mode, distribution, name
         self.seed = seed
 
-    def __call__(self, shape: Shape, rng: np.random.Generator) -> np.ndarray:
-        """Draws of variance `scale / fan`.
-
-        Args:
-            shape: The weight's shape (xcnn's layout).
-            rng: The host generator to draw from (the model's initial-weight stream).
-
-        Returns:
-            A float64 NumPy array of `shape`.
-        """
+    def _draw(self, shape: Shape, rng: np.random.Generator) -> np.ndarray:
         fan_in, fan_out = fans(shape)
         fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
         variance = self.scale / max(1.0, fan)
-        rng = self._generator(rng)
         if self.distribution == "uniform":
             limit = math.sqrt(3.0 * variance)
             return rng.uniform(-limit, limit, size=shape)
@@ -310,17 +340,8 @@ class TruncatedNormal(Initializer):
             raise ValueError(f"stddev must be a positive number, got {stddev!r}")
         self.mean, self.stddev, self.seed = mean, stddev, seed
 
-    def __call__(self, shape: Shape, rng: np.random.Generator) -> np.ndarray:
-        """Truncated normal draws, within `mean +- 2 * stddev`.
-
-        Args:
-            shape: The weight's shape (xcnn's layout).
-            rng: The host generator to draw from (the model's initial-weight stream).
-
-        Returns:
-            A float64 NumPy array of `shape`.
-        """
-        return self.mean + _truncated_standard_normal(self._generator(rng), shape) * self.stddev
+    def _draw(self, shape: Shape, rng: np.random.Generator) -> np.ndarray:
+        return self.mean + _truncated_standard_normal(rng, shape) * self.stddev
 
 
 class Orthogonal(Initializer):
@@ -354,26 +375,14 @@ class Orthogonal(Initializer):
     def __init__(self, gain: float = 1.0, seed: int | None = None) -> None:
         self.gain, self.seed = gain, seed
 
-    def __call__(self, shape: Shape, rng: np.random.Generator) -> np.ndarray:
-        """`gain` times an orthogonal matrix, reshaped to `shape`.
-
-        Args:
-            shape: The weight's shape (xcnn's layout), at least two axes.
-            rng: The host generator to draw from (the model's initial-weight stream).
-
-        Returns:
-            A float64 NumPy array of `shape`.
-
-        Raises:
-            ValueError: If the shape has fewer than two axes.
-        """
+    def _draw(self, shape: Shape, rng: np.random.Generator) -> np.ndarray:
         shape = tuple(shape)
         if len(shape) < 2:
             raise ValueError(f"Orthogonal needs a weight of at least two axes, got shape {shape}")
         conv = len(shape) == 4  # xcnn's (F, KH, KW, C): Keras's (KH, KW, C, F) transposed
         keras_shape = (*shape[1:], shape[0]) if conv else shape
         rows, cols = math.prod(keras_shape[:-1]), keras_shape[-1]
-        a = self._generator(rng).standard_normal(size=(max(rows, cols), min(rows, cols)))
+        a = rng.standard_normal(size=(max(rows, cols), min(rows, cols)))
         q, r = np.linalg.qr(a)
         q = q * np.sign(np.diag(r))
         matrix = q if rows >= cols else q.T  # (rows, cols)
@@ -405,37 +414,188 @@ class Identity(Initializer):
     def __init__(self, gain: float = 1.0) -> None:
         self.gain = gain
 
-    def __call__(self, shape: Shape, rng: np.random.Generator) -> np.ndarray:
-        """`gain * eye(rows, cols)`.
-
-        Args:
-            shape: The weight's shape, two axes.
-            rng: Unused (no draws).
-
-        Returns:
-            A float64 NumPy array of `shape`.
-
-        Raises:
-            ValueError: If the shape does not have two axes.
-        """
+    def _draw(self, shape: Shape, rng: np.random.Generator) -> np.ndarray:
         if len(shape) != 2:
             raise ValueError(f"Identity needs a 2-D weight, got shape {tuple(shape)}")
         return self.gain * np.eye(*shape)
 
 
+# Keras's classes of the named initializers: ``get("he_normal")`` is a ``HeNormal``, as in Keras.
+class Zeros(Constant):
+    """Every entry 0, Keras's `Zeros`; by name `"zeros"`.
+
+    Examples:
+        >>> from xcnn import initializers
+        >>> initializers.Zeros()((2,)).tolist()
+        [0.0, 0.0]
+        >>> type(initializers.get("zeros")).__name__
+        'Zeros'
+    """
+
+    def __init__(self) -> None:
+        super().__init__(0.0, "zeros")
+
+
+class Ones(Constant):
+    """Every entry 1, Keras's `Ones`; by name `"ones"`.
+
+    Examples:
+        >>> from xcnn import initializers
+        >>> initializers.Ones()((2,)).tolist()
+        [1.0, 1.0]
+        >>> type(initializers.get("ones")).__name__
+        'Ones'
+    """
+
+    def __init__(self) -> None:
+        super().__init__(1.0, "ones")
+
+
+class GlorotUniform(VarianceScaling):
+    """Keras's `GlorotUniform`: uniform in `[-limit, limit]`, `limit = sqrt(6 / (fan_in + fan_out))`.
+
+    A `VarianceScaling(scale=1.0, mode="fan_avg", distribution="uniform")`; by name `"glorot_uniform"`.
+
+    Args:
+        seed: A seed of its own (see the module's note), or `None` for the model's stream.
+
+    Examples:
+        >>> from xcnn import initializers
+        >>> initializers.GlorotUniform()
+        glorot_uniform
+        >>> type(initializers.get("glorot_uniform")).__name__
+        'GlorotUniform'
+        >>> initializers.GlorotUniform(seed=1)((3, 3)).shape
+        (3, 3)
+    """
+
+    def __init__(self, seed: int | None = None) -> None:
+        super().__init__(1.0, "fan_avg", "uniform", "glorot_uniform", seed)
+
+
+class GlorotNormal(VarianceScaling):
+    """Keras's `GlorotNormal`: truncated normal, `stddev = sqrt(2 / (fan_in + fan_out))`.
+
+    A `VarianceScaling(scale=1.0, mode="fan_avg", distribution="truncated_normal")`; by name `"glorot_normal"`.
+
+    Args:
+        seed: A seed of its own (see the module's note), or `None` for the model's stream.
+
+    Examples:
+        >>> from xcnn import initializers
+        >>> initializers.GlorotNormal()
+        glorot_normal
+        >>> type(initializers.get("glorot_normal")).__name__
+        'GlorotNormal'
+        >>> initializers.GlorotNormal(seed=1)((3, 3)).shape
+        (3, 3)
+    """
+
+    def __init__(self, seed: int | None = None) -> None:
+        super().__init__(1.0, "fan_avg", "truncated_normal", "glorot_normal", seed)
+
+
+class HeNormal(VarianceScaling):
+    """Keras's `HeNormal`: truncated normal, `stddev = sqrt(2 / fan_in)`.
+
+    A `VarianceScaling(scale=2.0, mode="fan_in", distribution="truncated_normal")`; by name `"he_normal"`.
+
+    Args:
+        seed: A seed of its own (see the module's note), or `None` for the model's stream.
+
+    Examples:
+        >>> from xcnn import initializers
+        >>> initializers.HeNormal()
+        he_normal
+        >>> type(initializers.get("he_normal")).__name__
+        'HeNormal'
+        >>> initializers.HeNormal(seed=1)((3, 3)).shape
+        (3, 3)
+    """
+
+    def __init__(self, seed: int | None = None) -> None:
+        super().__init__(2.0, "fan_in", "truncated_normal", "he_normal", seed)
+
+
+class HeUniform(VarianceScaling):
+    """Keras's `HeUniform`: uniform in `[-limit, limit]`, `limit = sqrt(6 / fan_in)`.
+
+    A `VarianceScaling(scale=2.0, mode="fan_in", distribution="uniform")`; by name `"he_uniform"`.
+
+    Args:
+        seed: A seed of its own (see the module's note), or `None` for the model's stream.
+
+    Examples:
+        >>> from xcnn import initializers
+        >>> initializers.HeUniform()
+        he_uniform
+        >>> type(initializers.get("he_uniform")).__name__
+        'HeUniform'
+        >>> initializers.HeUniform(seed=1)((3, 3)).shape
+        (3, 3)
+    """
+
+    def __init__(self, seed: int | None = None) -> None:
+        super().__init__(2.0, "fan_in", "uniform", "he_uniform", seed)
+
+
+class LecunNormal(VarianceScaling):
+    """Keras's `LecunNormal`: truncated normal, `stddev = sqrt(1 / fan_in)`.
+
+    A `VarianceScaling(scale=1.0, mode="fan_in", distribution="truncated_normal")`; by name `"lecun_normal"`.
+
+    Args:
+        seed: A seed of its own (see the module's note), or `None` for the model's stream.
+
+    Examples:
+        >>> from xcnn import initializers
+        >>> initializers.LecunNormal()
+        lecun_normal
+        >>> type(initializers.get("lecun_normal")).__name__
+        'LecunNormal'
+        >>> initializers.LecunNormal(seed=1)((3, 3)).shape
+        (3, 3)
+    """
+
+    def __init__(self, seed: int | None = None) -> None:
+        super().__init__(1.0, "fan_in", "truncated_normal", "lecun_normal", seed)
+
+
+class LecunUniform(VarianceScaling):
+    """Keras's `LecunUniform`: uniform in `[-limit, limit]`, `limit = sqrt(3 / fan_in)`.
+
+    A `VarianceScaling(scale=1.0, mode="fan_in", distribution="uniform")`; by name `"lecun_uniform"`.
+
+    Args:
+        seed: A seed of its own (see the module's note), or `None` for the model's stream.
+
+    Examples:
+        >>> from xcnn import initializers
+        >>> initializers.LecunUniform()
+        lecun_uniform
+        >>> type(initializers.get("lecun_uniform")).__name__
+        'LecunUniform'
+        >>> initializers.LecunUniform(seed=1)((3, 3)).shape
+        (3, 3)
+    """
+
+    def __init__(self, seed: int | None = None) -> None:
+        super().__init__(1.0, "fan_in", "uniform", "lecun_uniform", seed)
+
+
 _REGISTRY: dict[str, Callable[[], Initializer]] = {
-    "zeros": lambda: Constant(0.0, "zeros"),
-    "ones": lambda: Constant(1.0, "ones"),
+    "zeros": Zeros,
+    "ones": Ones,
     "normal": RandomNormal,
     "random_normal": RandomNormal,
     "uniform": RandomUniform,
     "random_uniform": RandomUniform,
-    "lecun_normal": lambda: VarianceScaling(1.0, "fan_in", "normal", "lecun_normal"),
-    "lecun_uniform": lambda: VarianceScaling(1.0, "fan_in", "uniform", "lecun_uniform"),
-    "glorot_normal": lambda: VarianceScaling(1.0, "fan_avg", "normal", "glorot_normal"),
-    "glorot_uniform": lambda: VarianceScaling(1.0, "fan_avg", "uniform", "glorot_uniform"),
-    "he_normal": lambda: VarianceScaling(2.0, "fan_in", "normal", "he_normal"),
-    "he_uniform": lambda: VarianceScaling(2.0, "fan_in", "uniform", "he_uniform"),
+    "lecun_normal": LecunNormal,
+    "lecun_uniform": LecunUniform,
+    "glorot_normal": GlorotNormal,
+    "glorot_uniform": GlorotUniform,
+    "he_normal": HeNormal,
+    "he_uniform": HeUniform,
     "constant": lambda: Constant(0.0, "constant"),
     "truncated_normal": TruncatedNormal,
     "variance_scaling": VarianceScaling,
@@ -443,142 +603,6 @@ _REGISTRY: dict[str, Callable[[], Initializer]] = {
     "identity": Identity,
 }
 NAMES = tuple(sorted(_REGISTRY))
-
-
-def _seeded(init: Initializer, seed: int | None) -> Initializer:
-    init.seed = seed
-    return init
-
-
-# Keras's class names: ``initializers.HeNormal()`` is ``get("he_normal")``.
-def Zeros() -> Initializer:
-    """Keras's class name for `get("zeros")`.
-
-    Returns:
-        A fresh initializer.
-
-    Examples:
-        >>> from xcnn import initializers
-        >>> initializers.Zeros()
-        zeros
-    """
-    return get("zeros")
-
-
-def Ones() -> Initializer:
-    """Keras's class name for `get("ones")`.
-
-    Returns:
-        A fresh initializer.
-
-    Examples:
-        >>> from xcnn import initializers
-        >>> initializers.Ones()
-        ones
-    """
-    return get("ones")
-
-
-def GlorotUniform(seed: int | None = None) -> Initializer:
-    """Keras's class name for `get("glorot_uniform")`.
-
-    Args:
-        seed: A seed of its own (see the module's note), or `None` for the model's stream.
-
-    Returns:
-        A fresh initializer.
-
-    Examples:
-        >>> from xcnn import initializers
-        >>> initializers.GlorotUniform()
-        glorot_uniform
-    """
-    return _seeded(get("glorot_uniform"), seed)
-
-
-def GlorotNormal(seed: int | None = None) -> Initializer:
-    """Keras's class name for `get("glorot_normal")`.
-
-    Args:
-        seed: A seed of its own (see the module's note), or `None` for the model's stream.
-
-    Returns:
-        A fresh initializer.
-
-    Examples:
-        >>> from xcnn import initializers
-        >>> initializers.GlorotNormal()
-        glorot_normal
-    """
-    return _seeded(get("glorot_normal"), seed)
-
-
-def HeNormal(seed: int | None = None) -> Initializer:
-    """Keras's class name for `get("he_normal")`.
-
-    Args:
-        seed: A seed of its own (see the module's note), or `None` for the model's stream.
-
-    Returns:
-        A fresh initializer.
-
-    Examples:
-        >>> from xcnn import initializers
-        >>> initializers.HeNormal()
-        he_normal
-    """
-    return _seeded(get("he_normal"), seed)
-
-
-def HeUniform(seed: int | None = None) -> Initializer:
-    """Keras's class name for `get("he_uniform")`.
-
-    Args:
-        seed: A seed of its own (see the module's note), or `None` for the model's stream.
-
-    Returns:
-        A fresh initializer.
-
-    Examples:
-        >>> from xcnn import initializers
-        >>> initializers.HeUniform()
-        he_uniform
-    """
-    return _seeded(get("he_uniform"), seed)
-
-
-def LecunNormal(seed: int | None = None) -> Initializer:
-    """Keras's class name for `get("lecun_normal")`.
-
-    Args:
-        seed: A seed of its own (see the module's note), or `None` for the model's stream.
-
-    Returns:
-        A fresh initializer.
-
-    Examples:
-        >>> from xcnn import initializers
-        >>> initializers.LecunNormal()
-        lecun_normal
-    """
-    return _seeded(get("lecun_normal"), seed)
-
-
-def LecunUniform(seed: int | None = None) -> Initializer:
-    """Keras's class name for `get("lecun_uniform")`.
-
-    Args:
-        seed: A seed of its own (see the module's note), or `None` for the model's stream.
-
-    Returns:
-        A fresh initializer.
-
-    Examples:
-        >>> from xcnn import initializers
-        >>> initializers.LecunUniform()
-        lecun_uniform
-    """
-    return _seeded(get("lecun_uniform"), seed)
 
 
 def get(identifier: str | Initializer) -> Initializer:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
+
 from ._typing import Array, RegularizerLike
 from .backend import array_namespace
+from .config import floatx
 
 
 class Regularizer:
@@ -55,6 +60,43 @@ class Regularizer:
         if self.l1:
             total = total + xp.sum(xp.abs(w)) * self.l1
         return total
+
+    def __call__(self, x: Any) -> Array:
+        """The penalty of `x`, as Keras's `regularizer(x)`: `l1(0.01)(w)`, `l2(0.01)(layer.kernel)`.
+
+        Args:
+            x: A float array on any backend, a layer's weight (`layer.kernel`), or a nested
+                list of numbers (taken as `xcnn.config.floatx()`, as Keras takes it).
+
+        Returns:
+            `penalty(x)`: a 0-d array of `x`'s backend and dtype.
+
+        Raises:
+            ValueError: If `x` is not a float array or a list of numbers.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn import regularizers
+            >>> float(regularizers.l2(0.01)(np.array([[1.0, -2.0], [0.0, 3.0]])))
+            0.14
+            >>> float(regularizers.l1_l2(0.1, 0.0)([1.0, -2.0]))
+            0.30000001192092896
+        """
+        from .layers.variable import Variable
+
+        if isinstance(x, Variable):
+            x = x.value
+        try:
+            xp = array_namespace(x)
+        except TypeError:
+            try:
+                x = np.asarray(x, dtype=floatx())
+            except (TypeError, ValueError):
+                raise ValueError(f"a regularizer takes a float array or a list of numbers, got {x!r}") from None
+            xp = array_namespace(x)
+        if not xp.isdtype(x.dtype, "real floating"):
+            raise ValueError(f"a regularizer takes a float array or a list of numbers, got an array of {x.dtype}")
+        return self.penalty(x)
 
     def gradient(self, w: Array) -> Array:
         """The penalty's gradient `l1 * sign(w) + 2 * l2 * w`.

@@ -44,6 +44,14 @@ OPTIMIZERS = {
             schedules.CosineDecay(0.0, 100, alpha=0.1, warmup_target=0.01, warmup_steps=5), weight_decay=0.01
         ),
     ),
+    "adam_amsgrad": (
+        lambda: KO.Adam(0.01, amsgrad=True, beta_2=0.99),
+        lambda: optimizers.Adam(0.01, amsgrad=True, beta_2=0.99),
+    ),
+    "adamw_amsgrad_clipvalue": (
+        lambda: KO.AdamW(0.005, weight_decay=0.02, amsgrad=True, clipvalue=0.5),
+        lambda: optimizers.AdamW(0.005, weight_decay=0.02, amsgrad=True, clipvalue=0.5),
+    ),
     "nadam_weight_decay": (
         lambda: KO.Nadam(0.003, beta_2=0.99, weight_decay=0.001),
         lambda: optimizers.Nadam(0.003, beta_2=0.99, weight_decay=0.001),
@@ -318,7 +326,6 @@ def _keras_saved(tmp_path, **compile_args):
     [
         ({"optimizer": KO.Lion()}, "no optimizer 'Lion'"),
         ({"optimizer": KO.Adam(use_ema=True)}, "use_ema=True"),
-        ({"optimizer": KO.Adam(amsgrad=True)}, "amsgrad=True"),
         ({"optimizer": KO.Adam(KS.CosineDecayRestarts(0.01, 10))}, "no learning-rate schedule 'CosineDecayRestarts'"),
         ({"optimizer": "adam", "loss": keras.losses.Tversky()}, "no loss 'Tversky'"),
         ({"optimizer": "adam", "loss": keras.losses.SparseCategoricalCrossentropy(ignore_class=1)}, "ignore_class=1"),

@@ -536,3 +536,106 @@ def test_image_utils_refuse_as_keras_and_name_pillow_when_missing(tmp_path, monk
     for call in (lambda: xcnn.utils.load_img(tmp_path / "a.png"), lambda: xcnn.utils.array_to_img(np.ones((2, 2, 1)))):
         with pytest.raises(ImportError, match=r'needs Pillow, which is not installed: pip install "xcnn\[plot\]"'):
             call()
+
+
+@pytest.mark.parametrize("axis", [-1, None, (1, 3)])
+def test_normalization_adapted_alone_is_built_as_keras(backend, dtype, axis):
+    """`n.adapt(x)` outside a model builds the layer, as Keras's: its weights are the
+    statistics, `n.mean`/`n.variance` the broadcast ones; a model then uses them on its own
+    backend and dtype."""
+    from xcnn.layers import Input, Normalization
+    from xcnn.models import Sequential
+
+    rng = np.random.default_rng(3)
+    data = rng.normal(2.0, 3.0, (16, 5, 4, 3)).astype("float32")
+    x = rng.normal(2.0, 3.0, (2, 5, 4, 3)).astype("float32")
+    theirs, ours = keras.layers.Normalization(axis=axis), Normalization(axis=axis)
+    assert ours.mean is None and ours.variance is None and not ours.built
+    theirs.adapt(data)
+    ours.adapt(data)
+    assert ours.built and theirs.built
+    assert [w.name for w in ours.weights] == [w.name for w in theirs.weights] == ["mean", "variance", "count"]
+    for got, expected in zip(ours.get_weights(), theirs.get_weights(), strict=True):
+        assert got.shape == expected.shape and got.dtype.kind == expected.dtype.kind
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    for got, expected in ((ours.mean, theirs.mean), (ours.variance, theirs.variance)):
+        expected = keras.ops.convert_to_numpy(expected)
+        assert tuple(got.shape) == expected.shape and str(got.dtype).endswith(str(expected.dtype))
+        np.testing.assert_allclose(B.to_numpy(got), expected, rtol=1e-5, atol=1e-6)
+    model = Sequential([Input((5, 4, 3)), ours], backend=backend, dtype=dtype)
+    kmodel = keras.Sequential([keras.Input((5, 4, 3)), theirs])
+    assert B.backend_of(ours.mean) == backend and str(ours.mean.dtype).endswith(dtype)
+    assert [w.shape for w in ours.get_weights()] == [w.shape for w in theirs.get_weights()]
+    np.testing.assert_allclose(
+        model.predict(x.astype(dtype), verbose=0), kmodel.predict(x, verbose=0), rtol=1e-5, atol=1e-5
+    )
+
+
+def test_normalization_given_statistics_read_as_keras():
+    from xcnn.layers import Normalization
+
+    x = np.ones((2, 5, 4, 3), dtype="float32")
+    for kwargs in ({"mean": [1.0, 2.0, 3.0], "variance": [1.0, 4.0, 9.0]}, {"mean": 2.0, "variance": 4.0}):
+        theirs, ours = keras.layers.Normalization(**kwargs), Normalization(**kwargs)
+        assert getattr(theirs, "mean", None) is None and ours.mean is None
+        theirs(x), ours(x)
+        assert ours.get_weights() == theirs.get_weights() == []
+        for got, expected in ((ours.mean, theirs.mean), (ours.variance, theirs.variance)):
+            expected = keras.ops.convert_to_numpy(expected)
+            assert tuple(got.shape) == expected.shape == (1, 1, 1, 3)
+            np.testing.assert_array_equal(B.to_numpy(got), expected)
+
+
+def test_normalization_adapted_alone_then_called_on_other_arrays_builds_for_them():
+    from xcnn.layers import Normalization
+
+    data = np.random.default_rng(0).normal(size=(10, 3))
+    layer = Normalization()
+    layer.adapt(data)
+    y = layer(B.asarray(data, "torch", "float64"))  # another backend and dtype than adapt's build
+    assert B.backend_of(y) == "torch" and str(y.dtype) == "torch.float64"
+    np.testing.assert_allclose(B.to_numpy(y).mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(B.to_numpy(layer.mean), data.mean(axis=0, keepdims=True))
+
+
+_OPTIONAL_WEIGHTS = [
+    ("Dense", lambda L, **k: L.Dense(2, **k), (3,), "bias", "use_bias"),
+    ("Conv2D", lambda L, **k: L.Conv2D(2, 3, **k), (5, 5, 2), "bias", "use_bias"),
+    ("Conv2DTranspose", lambda L, **k: L.Conv2DTranspose(2, 3, **k), (5, 5, 2), "bias", "use_bias"),
+    ("DepthwiseConv2D", lambda L, **k: L.DepthwiseConv2D(3, **k), (5, 5, 2), "bias", "use_bias"),
+    ("SeparableConv2D", lambda L, **k: L.SeparableConv2D(2, 3, **k), (5, 5, 2), "bias", "use_bias"),
+    ("BatchNormalization_beta", lambda L, **k: L.BatchNormalization(**k), (5, 5, 2), "beta", "center"),
+    ("BatchNormalization_gamma", lambda L, **k: L.BatchNormalization(**k), (5, 5, 2), "gamma", "scale"),
+    ("LayerNormalization_beta", lambda L, **k: L.LayerNormalization(**k), (5, 5, 2), "beta", "center"),
+    ("LayerNormalization_gamma", lambda L, **k: L.LayerNormalization(**k), (5, 5, 2), "gamma", "scale"),
+]
+
+
+@pytest.mark.parametrize(
+    "make, shape, weight, flag", [c[1:] for c in _OPTIONAL_WEIGHTS], ids=[c[0] for c in _OPTIONAL_WEIGHTS]
+)
+def test_a_weight_its_flag_drops_reads_as_none_as_keras(make, shape, weight, flag):
+    for lib in (keras, xcnn):
+        dropped, kept = make(lib.layers, **{flag: False}), make(lib.layers)
+        lib.Sequential([lib.Input(shape), dropped])
+        lib.Sequential([lib.Input(shape), kept])
+        assert getattr(dropped, weight) is None, lib.__name__
+        assert getattr(kept, weight) is not None, lib.__name__
+        with pytest.raises(AttributeError):
+            dropped.no_such_weight  # noqa: B018
+    ours, theirs = make(xcnn.layers), make(keras.layers)
+    xcnn.Sequential([xcnn.Input(shape), ours])
+    keras.Sequential([keras.Input(shape), theirs])
+    assert tuple(getattr(ours, weight).shape) == tuple(getattr(theirs, weight).shape)
+    assert not hasattr(make(xcnn.layers, **{flag: False}), "kernel")  # unbuilt: no weights yet, as Keras
+
+
+def test_normalization_adapted_alone_keeps_weights_set_before_a_model_builds_it():
+    from xcnn.layers import Input, Normalization
+    from xcnn.models import Sequential
+
+    layer = Normalization()
+    layer.adapt(np.random.default_rng(0).normal(size=(10, 3)))
+    layer.set_weights([np.array([1.0, 2.0, 3.0]), np.array([4.0, 4.0, 4.0]), np.array(0)])
+    model = Sequential([Input((3,)), layer], dtype="float64")
+    np.testing.assert_allclose(model.predict(np.array([[3.0, 4.0, 5.0]]), verbose=0), [[1.0, 1.0, 1.0]])

@@ -48,6 +48,17 @@ CASES = {
     "adam_global_clipnorm": lambda o: o.Adam(0.01, global_clipnorm=1.5),
     "adamw": lambda o: o.AdamW(0.01),
     "adamw_decay": lambda o: o.AdamW(0.01, weight_decay=0.1, clipnorm=2.0),
+    # beta_2 below the default: v falls after the large gradients, so v_hat (its maximum) differs
+    "adam_amsgrad": lambda o: o.Adam(0.01, beta_2=0.8, amsgrad=True),
+    "adam_amsgrad_clipnorm": lambda o: o.Adam(0.02, beta_2=0.9, amsgrad=True, clipnorm=1.0),
+    "adam_amsgrad_cosine_global_clipnorm": lambda o: o.Adam(
+        o.schedules.CosineDecay(0.02, 5, alpha=0.1), beta_2=0.85, amsgrad=True, global_clipnorm=1.5
+    ),
+    "adamw_amsgrad": lambda o: o.AdamW(0.01, beta_2=0.9, amsgrad=True),
+    "adamw_amsgrad_decay_clipvalue": lambda o: o.AdamW(0.01, weight_decay=0.1, beta_2=0.7, amsgrad=True, clipvalue=0.5),
+    "adamw_amsgrad_exponential": lambda o: o.AdamW(
+        o.schedules.ExponentialDecay(0.02, 2, 0.5), weight_decay=0.05, beta_2=0.8, amsgrad=True
+    ),
     "nadam": lambda o: o.Nadam(0.01),
     "nadam_global_clipnorm": lambda o: o.Nadam(0.02, beta_1=0.8, global_clipnorm=1.0),
     "adamax": lambda o: o.Adamax(0.01),
@@ -72,6 +83,39 @@ def test_updates_match_keras_over_several_steps(backend, name):
     for w, w_keras, w0 in zip(got, expected, weights):
         assert not np.allclose(w_keras, w0)
         np.testing.assert_allclose(w, w_keras, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("name", [name for name in CASES if "amsgrad" in name])
+def test_amsgrad_cases_differ_from_plain_adam(name):
+    """The AMSGrad cases above test the maximum: without it the same steps end elsewhere."""
+    rng = np.random.default_rng(1)
+    weights = [rng.normal(size=s) for s in SHAPES]
+    gradients = _gradients()
+    with_max = _xcnn_weights(CASES[name], weights, gradients, "numpy")
+
+    class NoAmsgrad:  # the same constructor call, amsgrad switched off
+        def __getattr__(self, attribute):
+            cls = getattr(optimizers, attribute)
+            return (lambda *a, **k: cls(*a, **{**k, "amsgrad": False})) if attribute in ("Adam", "AdamW") else cls
+
+    without = _xcnn_weights(lambda o: CASES[name](NoAmsgrad()), weights, gradients, "numpy")
+    assert max(np.abs(a - b).max() for a, b in zip(with_max, without)) > 1e-4
+
+
+def test_amsgrad_config_and_slots_as_keras():
+    for cls in ("Adam", "AdamW"):
+        ours, theirs = getattr(optimizers, cls)(amsgrad=True), getattr(keras.optimizers, cls)(amsgrad=True)
+        assert ours.get_config()["amsgrad"] is theirs.get_config()["amsgrad"] is True
+        assert getattr(optimizers, cls)().get_config()["amsgrad"] is False
+        rebuilt = optimizers.get(ours.get_config())
+        assert type(rebuilt) is type(ours) and rebuilt.amsgrad is True and rebuilt.slots == ("m", "v", "v_hat")
+    for cls in ("Nadam", "Adamax"):  # Keras's take no amsgrad, nor do xcnn's
+        with pytest.raises(ValueError, match="not recognized"):
+            getattr(keras.optimizers, cls)(amsgrad=True)
+        with pytest.raises(TypeError):
+            getattr(optimizers, cls)(amsgrad=True)
+    with pytest.raises(ValueError, match="amsgrad must be True or False"):
+        optimizers.Adam(amsgrad="yes")
 
 
 @pytest.mark.parametrize(
@@ -203,7 +247,6 @@ def test_a_scheduled_learning_rate_reads_as_the_rate_of_the_next_step_as_in_kera
     weights = [rng.normal(size=s) for s in SHAPES]
     rates = {}
     for lib, run in ((keras, _keras_weights), (optimizers, _xcnn_weights)):
-        o = lib.optimizers if lib is keras else lib
         seen = []
 
         def make(o, seen=seen):

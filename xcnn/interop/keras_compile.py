@@ -53,7 +53,6 @@ _OPTIMIZER_WRITTEN = {
     "loss_scale_factor": None,
     "gradient_accumulation_steps": None,
 }
-_ADAM_ONLY = {"amsgrad": False}  # Keras's Adam and AdamW have amsgrad; xcnn's do not
 # Keras-only loss options and the values xcnn's losses compute
 _LOSS_DEFAULTS = {"reduction": "sum_over_batch_size", "axis": -1, "ignore_class": None}
 # Keras-only metric options and the values xcnn's metrics compute
@@ -99,8 +98,6 @@ def _optimizer_to_keras(optimizer):
     if optimizer.learning_rate_schedule is not None:
         config["learning_rate"] = _schedule_to_keras(optimizer.learning_rate_schedule)
     config.update(_OPTIMIZER_WRITTEN)
-    if name in ("Adam", "AdamW"):
-        config.update(_ADAM_ONLY)
     return _serialized("keras.optimizers", name, config)
 
 
@@ -244,8 +241,6 @@ def _optimizer_from_keras(value, where):
     _take_defaults(config, _OPTIMIZER_DEFAULTS, "optimizer", where)
     for key in _EMA_ONLY:
         config.pop(key, None)
-    if class_name in ("Adam", "AdamW"):
-        _take_defaults(config, _ADAM_ONLY, "optimizer", where)
     if isinstance(config.get("learning_rate"), dict):
         config["learning_rate"] = _schedule_from_keras(config["learning_rate"], where)
     return _construct(OPTIMIZERS[class_name], config, "optimizer", where)

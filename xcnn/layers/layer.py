@@ -8,7 +8,7 @@ import numbers
 import re
 from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -575,18 +575,25 @@ class Layer:
     trainable_variables = trainable_weights
     non_trainable_variables = non_trainable_weights
 
+    # weights a constructor flag drops (`use_bias=False`, `center=False`, `scale=False`): as in
+    # Keras, a built layer without one reads it as None; the map holds for every layer whose
+    # constructor keeps the flag as the attribute of that name
+    _optional_weights: ClassVar[dict[str, str]] = {"bias": "use_bias", "beta": "center", "gamma": "scale"}
+
     if not TYPE_CHECKING:  # hidden from mypy, which would otherwise take any misspelt attribute for a weight
 
-        def __getattr__(self, name: str) -> Variable:
+        def __getattr__(self, name: str) -> Variable | None:
             """A weight by its name, as Keras's `layer.kernel`, `layer.bias`, `layer.moving_mean`.
 
-            Called only for a name the layer has no attribute of.
+            Called only for a name the layer has no attribute of. A weight its constructor
+            flag dropped (`bias` with `use_bias=False`, `beta` with `center=False`, `gamma` with
+            `scale=False`) is `None` once the layer is built, as in Keras.
 
             Args:
                 name: The weight's name.
 
             Returns:
-                The weight as a `Variable`.
+                The weight as a `Variable`, or `None` for a dropped optional weight.
 
             Raises:
                 AttributeError: If the layer has no weight of that name.
@@ -594,14 +601,20 @@ class Layer:
             Examples:
                 >>> from xcnn.layers import Dense, Input
                 >>> from xcnn.models import Sequential
-                >>> layer = Dense(2)
-                >>> model = Sequential([Input((3,)), layer])
+                >>> layer, no_bias = Dense(2), Dense(2, use_bias=False)
+                >>> model = Sequential([Input((3,)), layer, no_bias])
                 >>> layer.kernel.shape
                 (3, 2)
+                >>> no_bias.bias is None
+                True
             """
-            for kind, key in self.__dict__.get("_weight_slots", ()):
+            attributes = self.__dict__
+            for kind, key in attributes.get("_weight_slots", ()):
                 if key == name:
                     return Variable(self, kind, key)
+            flag = type(self)._optional_weights.get(name)
+            if flag is not None and attributes.get("built") and flag in attributes and not attributes[flag]:
+                return None
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property

@@ -8,7 +8,8 @@ import math
 
 from .. import backend as B
 from .. import ops
-from .layer import Layer, _require_rank
+from ..config import floatx
+from .layer import Layer, SymbolicTensor, _require_rank
 from .._typing import Array, Shape
 
 
@@ -1491,6 +1492,11 @@ class RandomBrightness(_ImageAugmentation):
 _KERAS_EPSILON = 1e-7  # Keras's backend.epsilon(): the smallest standard deviation Normalization divides by
 
 
+def _dtype_name(dtype):
+    """``"float32"`` for a dtype of any namespace, or its name."""
+    return str(dtype).rsplit(".", 1)[-1]
+
+
 class Normalization(Layer):
     """`(x - mean) / sqrt(variance)`, per position along `axis` (Keras's `Normalization`).
 
@@ -1569,6 +1575,10 @@ class Normalization(Layer):
         self.input_mean, self.input_variance = mean, variance
         self.invert = bool(invert)
         self._adapted: Any = None  # (mean, variance) on the host, from adapt
+        # built by adapt alone (default backend, floatx): a model, or a call on other arrays,
+        # builds it again for itself, keeping the statistics
+        self._provisional = False
+        self._set_arrays: tuple = ()  # the weights _set_statistics made (not replaced since)
 
     def _kept(self, rank):
         """The kept axes, non-negative and sorted, of inputs of ``rank`` axes (the batch axis included)."""
@@ -1665,13 +1675,19 @@ class Normalization(Layer):
             )
         for key, value in (("mean", mean), ("variance", variance), ("count", np.zeros(()))):
             self.state[key] = B.asarray(value, self._backend, self.dtype, device=self.device)
+        self._set_arrays = (self.state["mean"], self.state["variance"])
 
     def adapt(self, data: Any) -> None:
         """Compute the mean and variance of `data` over every axis but `axis`, as Keras's `adapt`.
 
         Call it before or after the layer is in a model: the statistics become the layer's
         `mean` and `variance` weights (`count` stays 0, as in Keras 3). Batches are combined as
-        Keras combines them; everything is computed on the host in float64.
+        Keras combines them; everything is computed on the host in float64. As in Keras, a
+        layer not built yet is built by `adapt` for the data's shape, on the backend, device
+        and dtype a model made without arguments would give it (`xcnn.backend.get_backend()`,
+        `xcnn.config.floatx()`), so `get_weights()`, `mean` and `variance` read the statistics;
+        a model it is then added to (or a call on other arrays) builds it again for itself,
+        keeping them.
 
         Args:
             data: A NumPy or backend array `(N, ...)`, a `PyDataset`, or an iterable of batches
@@ -1690,6 +1706,10 @@ class Normalization(Layer):
             >>> layer.adapt([np.array([1.0, 2.0]), np.array([3.0, 4.0])])  # two batches: one mean, 2.5
             >>> layer(np.array([[2.5]])).tolist()
             [[0.0]]
+            >>> images = Normalization()
+            >>> images.adapt(np.arange(24.0).reshape(2, 2, 2, 3))
+            >>> [w.shape for w in images.get_weights()], tuple(images.mean.shape)
+            ([(3,), (3,), ()], (1, 1, 1, 3))
         """
         import numpy as np
 
@@ -1714,7 +1734,7 @@ class Normalization(Layer):
         for batch in batches:
             kept_now = self._kept(batch.ndim)
             if kept is None:
-                kept = kept_now
+                kept, item_shape = kept_now, tuple(batch.shape[1:])
                 sizes = tuple(batch.shape[a] for a in kept)
                 mean, variance = np.zeros(sizes), np.zeros(sizes)
             elif tuple(batch.shape[a] for a in kept) != sizes:
@@ -1738,6 +1758,128 @@ class Normalization(Layer):
         self._adapted = (mean, variance)
         if self.built:
             self._set_statistics(mean, variance)
+        elif self.output is None:  # not wired into a graph, whose model builds it: build it here
+            self._build_alone(B.get_backend(), floatx(), None, item_shape)
+            self._provisional = True
+
+    def _build_alone(self, backend, dtype, device, item_shape):
+        """Build for inputs of ``item_shape`` outside a model, as ``_call_on_arrays`` does."""
+        import numpy as np
+
+        wired = self.inbound
+        self.inbound = [SymbolicTensor(tuple(item_shape), self)]
+        try:
+            self.build(backend, dtype, np.random.default_rng(), device=device)
+        finally:
+            self.inbound = wired
+
+    def _unbuild(self):
+        """Drop the provisional weights, keeping their statistics, for a build of its own."""
+        import numpy as np
+
+        kept = tuple(self.state.get(k) for k in ("mean", "variance"))
+        if self.input_mean is None and not all(a is b for a, b in zip(kept, self._set_arrays)):
+            # set_weights replaced them since: carry those (else adapt's float64 ones stay)
+            self._adapted = tuple(np.asarray(B.to_numpy(a), dtype=np.float64) for a in kept)
+        self.params, self.grads, self.state = {}, {}, {}
+        self._weight_slots = []
+        self.built, self._provisional = False, False
+
+    def __call__(self, inputs: Any, training: bool | None = None) -> Any:
+        """Wire the layer into a graph on `inputs`, or run it on arrays; see `Layer.__call__`.
+
+        A layer `adapt` built outside a model is built again by the model it is wired into (on
+        that model's backend and dtype), or for arrays of another backend, device or dtype, with
+        the same statistics.
+
+        Args:
+            inputs: A symbolic tensor, or an array `(N, ...)`.
+            training: For arrays: unused (the same in training and at inference).
+
+        Returns:
+            The layer's symbolic output, or its output array.
+
+        Raises:
+            TypeError: As `Layer.__call__`.
+            ValueError: As `Layer.__call__`.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.layers import Input, Normalization
+            >>> from xcnn.models import Sequential
+            >>> layer = Normalization()
+            >>> layer.adapt(np.array([[0.0], [2.0]]))
+            >>> model = Sequential([Input((1,)), layer], dtype="float64")
+            >>> layer.mean.dtype, model.predict(np.array([[3.0]]), verbose=0).tolist()
+            (dtype('float64'), [[2.0]])
+        """
+        if self._provisional:
+            tensors = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+            if tensors and isinstance(tensors[0], SymbolicTensor):
+                output = super().__call__(inputs, training)
+                self._unbuild()  # the model builds it now
+                return output
+        return super().__call__(inputs, training)
+
+    def _call_on_arrays(self, arrays, training):
+        if self._provisional and arrays:
+            import numpy as np
+
+            first = arrays[0]
+            if B.backend_of_or_none(first) is None:
+                first = B.asarray(np.asarray(first))
+            backend = B.backend_of(first)
+            xp = B.namespace(backend)
+            dtype = first.dtype if xp.isdtype(first.dtype, "real floating") else xp.float32
+            if (backend, B.device_key(first.device), _dtype_name(dtype)) != (
+                self._backend,
+                B.device_key(self.device),
+                _dtype_name(self.dtype),
+            ):
+                self._unbuild()  # built again for these arrays, as a layer adapt did not build
+        return super()._call_on_arrays(arrays, training)
+
+    @property
+    def mean(self) -> Any:
+        """The mean the layer normalizes with, as Keras's `layer.mean`: an array of the layer's
+        backend and dtype in the inputs' rank, 1 along the axes not kept (`(1, 1, 1, C)` for
+        images with `axis=-1`); `None` before the layer is built.
+
+        The weight itself (of the kept axes' sizes) is `get_weights()[0]` and `weights[0]`.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.layers import Normalization
+            >>> layer = Normalization()
+            >>> layer.mean is None
+            True
+            >>> layer.adapt(np.array([[0.0, 10.0], [2.0, 30.0]]))
+            >>> layer.mean.tolist()
+            [[1.0, 20.0]]
+        """
+        return self._broadcast_statistic(0)
+
+    @property
+    def variance(self) -> Any:
+        """The variance the layer normalizes with, as Keras's `layer.variance`: shaped as `mean`;
+        `None` before the layer is built.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.layers import Normalization
+            >>> layer = Normalization(mean=[1.0, 2.0], variance=[4.0, 9.0])
+            >>> _ = layer(np.zeros((1, 2)))
+            >>> layer.variance.tolist()
+            [[4.0, 9.0]]
+        """
+        return self._broadcast_statistic(1)
+
+    def _broadcast_statistic(self, index):
+        if not self.built:
+            return None
+        if self.input_mean is None:
+            return self._statistics()[index]
+        return B.asarray(self._given[index], self._backend, self.dtype, device=self.device)
 
     def _statistics(self, like=None):
         """The mean and variance in the broadcast shape: on ``like``'s backend, device and dtype
