@@ -512,3 +512,37 @@ def test_new_metrics_compiled_log_as_keras_in_fit_and_evaluate(case):
     expected = keras_model.fit(x.astype(np.float32), y, batch_size=8, epochs=2, shuffle=False, verbose=0).history
     got = model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0).history
     _assert_same_logs({k: np.stack(v) for k, v in got.items()}, {k: np.stack(v) for k, v in expected.items()})
+
+
+@pytest.mark.parametrize(
+    "make, y_true, y_pred",
+    [
+        (lambda m: m.Precision(), [0, 1, 1, 1], [1, 0, 1, 1]),
+        (lambda m: m.Recall(thresholds=0.3), [0, 1, 1, 1], [0.2, 0.4, 0.9, 0.1]),
+        (lambda m: m.AUC(num_thresholds=20), [0, 0, 1, 1], [0.1, 0.6, 0.4, 0.8]),
+        (lambda m: m.Accuracy(), [[1], [2], [3], [4]], [[0], [2], [3], [4]]),
+        (lambda m: m.BinaryAccuracy(), [[1], [1], [0], [0]], [[0.98], [1], [0], [0.6]]),
+        (lambda m: m.SparseCategoricalAccuracy(), [[2], [1]], [[0.1, 0.6, 0.3], [0.05, 0.95, 0]]),
+        (lambda m: m.CategoricalAccuracy(), [[0, 0, 1], [0, 1, 0]], [[0.1, 0.9, 0.8], [0.05, 0.95, 0]]),
+        (lambda m: m.MeanSquaredError(), [[0, 1], [0, 0]], [[1, 1], [0, 0]]),
+    ],
+)
+def test_metrics_take_python_lists_as_keras_s_do(make, y_true, y_pred):
+    expected, got = make(keras.metrics), make(metrics)
+    # a second batch with weights, but for AUC (xcnn's AUC takes no sample_weight): twice unweighted
+    weights = None if isinstance(got, metrics.AUC) else [1.0] * (len(y_true) - 1) + [0.0]
+    for metric in (expected, got):
+        metric.update_state(y_true, y_pred)
+        metric.update_state(y_true, y_pred, sample_weight=weights)
+    assert float(got.result()) == pytest.approx(float(expected.result()), rel=1e-6)
+
+
+def test_a_list_goes_to_the_backend_of_the_arrays_given_with_it(backend):
+    metric = metrics.Precision()
+    metric.update_state(B.asarray(np.array([0, 1, 1, 1]), backend), [1.0, 0.0, 1.0, 1.0])
+    assert metric.result() == pytest.approx(2 / 3)
+    mean = metrics.Mean()
+    mean.update_state([1, 3, 5, 7])
+    assert mean.result() == pytest.approx(4.0)
+    with pytest.raises(TypeError, match="takes arrays of numbers"):
+        metrics.Precision().update_state(["a", "b"], [1.0, 0.0])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -9,8 +10,40 @@ from typing import Any
 import numpy as np
 
 from .. import backend as B
+from .. import config
 from .._typing import Array, DType
 from ..backend import array_namespace
+
+
+def _with_arrays(update_state):
+    """``update_state`` taking Python lists too, as Keras's does: each becomes an array of the
+    backend and device of the arrays given with it (NumPy when none is), the first argument (the
+    targets, or `Mean`'s values) as it is, the others (predictions, weights) as floats. (Python
+    numbers already mix with any backend's arrays.)"""
+
+    @functools.wraps(update_state)
+    def update(self, *args, **kwargs):
+        given = [*args, *kwargs.values()]
+        if not any(isinstance(a, (list, tuple)) for a in given):
+            return update_state(self, *args, **kwargs)  # the usual path, untouched
+        arrays = [a for a in given if B.backend_of_or_none(a) is not None]
+        like = arrays[0] if arrays else None
+
+        def array(value, first):
+            if not isinstance(value, (list, tuple)):
+                return value
+            host = np.asarray(value) if first else np.asarray(value, dtype=np.dtype(config.floatx()))
+            if host.dtype.kind not in "biuf":
+                raise TypeError(f"metric {self.name} takes arrays of numbers, got {value!r}")
+            if like is None:
+                return host
+            return B.asarray(host, B.backend_of(like), device=like.device)
+
+        args = [array(a, i == 0) for i, a in enumerate(args)]
+        kwargs = {k: array(v, k in ("y_true", "values")) for k, v in kwargs.items()}
+        return update_state(self, *args, **kwargs)
+
+    return update
 
 
 class Metric:
@@ -44,6 +77,12 @@ class Metric:
     """
 
     summed_state: tuple[str, ...] | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # every metric's update_state takes lists too, but for those that place host values themselves
+        if "update_state" in cls.__dict__ and not getattr(cls, "_handles_host_values", False):
+            cls.update_state = _with_arrays(cls.__dict__["update_state"])  # type: ignore[method-assign]
 
     def __init__(self, name: str | None = None, dtype: DType | None = None) -> None:
         self.name = name or _snake(type(self).__name__)

@@ -53,6 +53,7 @@ class _Running(Metric):
     """A sum on the device (`total`) and a count (a host int while unweighted, else a device sum)."""
 
     summed_state: tuple[str, ...] | None = ("total", "count")
+    _handles_host_values = True  # host values (lists) join the state where it already lives
 
     def reset_state(self) -> None:
         self.total: Any = None

@@ -96,7 +96,7 @@ class Trainer:
         >>> x = np.ones((4, 3), "float32")
         >>> y = np.eye(2, dtype="float32")[[0, 1, 0, 1]]
         >>> model.fit(x, y, epochs=2, verbose=0).history.keys()
-        dict_keys(['loss', 'accuracy'])
+        dict_keys(['accuracy', 'loss'])
     """
 
     if TYPE_CHECKING:  # what the mixin uses of Model, for the type checker
