@@ -14,6 +14,7 @@ Keras scripts run with ``import xcnn as keras``: ``keras.Input``, ``keras.layers
 
 __version__ = "0.1.0"
 
+
 from . import (
     activations,
     backend,
@@ -35,6 +36,21 @@ from . import (
 from .backend import get_backend, set_backend
 from .layers import Input
 from .models import Model, Sequential, load_model
+
+
+def version() -> str:
+    """xcnn's version, as Keras's `keras.version()` gives Keras's.
+
+    Returns:
+        The version string.
+
+    Examples:
+        >>> import xcnn
+        >>> xcnn.version() == xcnn.__version__
+        True
+    """
+    return __version__
+
 
 __all__ = [
     "activations",
@@ -60,4 +76,5 @@ __all__ = [
     "Sequential",
     "load_model",
     "__version__",
+    "version",
 ]

@@ -949,3 +949,13 @@ from .config import (  # noqa: E402, F401
     set_floatx,
     set_image_data_format,
 )
+
+
+def __getattr__(name: str) -> Any:
+    """`keras.backend.backend()`: `xcnn.config.backend`, reached here without becoming a global
+    of this module, whose functions take parameters named `backend`."""
+    if name == "backend":
+        from .config import backend
+
+        return backend
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

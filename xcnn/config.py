@@ -122,6 +122,35 @@ def set_epsilon(value: float) -> None:
         )
 
 
+def backend() -> str:
+    """The array backend models use when given none, as Keras's `backend()` names its own.
+
+    Returns:
+        A name from `xcnn.backend.BACKENDS` (`"numpy"` unless `set_backend` or `XCNN_BACKEND`
+        chose another).
+
+    Examples:
+        >>> import xcnn as keras
+        >>> keras.backend.backend() in keras.backend.BACKENDS
+        True
+    """
+    from .backend import get_backend
+
+    return get_backend()
+
+
+def enable_unsafe_deserialization() -> None:
+    """Keras's switch for loading files that hold code (`Lambda` layers); nothing to enable here.
+
+    xcnn loads architectures as data only and never runs code from a file, so a script that
+    calls this loads the same files as before.
+
+    Examples:
+        >>> import xcnn as keras
+        >>> keras.config.enable_unsafe_deserialization()
+    """
+
+
 def clear_session() -> None:
     """Restart the automatic layer names (`dense`, `dense_1`, ... begin again at `dense`).
 

@@ -1,6 +1,7 @@
 """keras.models' functions on whole models (clone_model, save_model, model_from_json and
 model.to_json), against Keras itself (torch backend)."""
 
+import json
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
@@ -189,8 +190,9 @@ def test_model_names_count_up_and_compiled_and_metrics_names_say_what_keras_scri
     before = model.metrics_names
     results = model.evaluate(x, y, verbose=0)
     # the names line up with evaluate's list (Keras 3 lists ["loss", "compile_metrics"] instead)
-    assert before == model.metrics_names == list(model.evaluate(x, y, verbose=0, return_dict=True))
-    assert len(results) == len(model.metrics_names) == 4
+    logs = model.evaluate(x, y, verbose=0, return_dict=True)
+    assert before == model.metrics_names == ["loss", "accuracy", "mae", "weighted_accuracy"]
+    assert results == [logs[name] for name in model.metrics_names]
 
 
 def test_the_weights_of_a_model_not_built_are_none_yet_as_in_keras():
@@ -247,3 +249,45 @@ def test_logs_list_their_keys_in_keras_s_order():
     for where in ("batch", "epoch", "history", "evaluate", "train_on_batch"):
         assert seen[xcnn, where] == seen[keras, where], where
     assert seen[xcnn, "epoch"] == ["accuracy", "loss", "mae", "val_accuracy", "val_loss", "val_mae"]
+
+
+def test_from_config_rebuilds_a_model_with_fresh_weights_from_either_library_s_config():
+    kmodel = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="relu"), keras.layers.Dense(2)])
+    inputs = keras.Input((4,))
+    kfunctional = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Dense(3)(inputs)))
+    x = np.random.default_rng(3).normal(size=(5, 4)).astype("float32")
+    for cls, source in [(xcnn.Sequential, kmodel), (xcnn.Model, kfunctional)]:
+        for config in (source.get_config(), json.loads(source.to_json())):
+            model = cls.from_config(config)
+            assert [layer.name for layer in model.layers] == [layer.name for layer in source.layers]
+            model.set_weights(source.get_weights())
+            np.testing.assert_allclose(model.predict(x, verbose=0), source.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    ours = _branched(seed=0)
+    twin = xcnn.Model.from_config(ours.get_config())
+    assert [layer.name for layer in twin.layers] == [layer.name for layer in ours.layers]
+    assert not twin.compiled and not np.allclose(twin.get_weights()[0], ours.get_weights()[0])
+    with pytest.raises(ValueError, match="describes a functional model, which Sequential.from_config does not build"):
+        xcnn.Sequential.from_config(ours.get_config())
+
+
+def test_losses_are_the_regularization_penalties_as_keras_s():
+    def build(lib):
+        L = lib.layers
+        return lib.Sequential(
+            [
+                lib.Input((3,)),
+                L.Dense(4, kernel_regularizer="l2", bias_regularizer=lib.regularizers.l1(0.1), name="a"),
+                L.Dense(2, kernel_regularizer=lib.regularizers.l1_l2(0.01, 0.02), name="b"),
+            ]
+        )
+
+    kmodel, model = build(keras), build(xcnn)
+    rng = np.random.default_rng(6)
+    kmodel.set_weights([rng.normal(size=w.shape).astype("float32") for w in kmodel.get_weights()])
+    model.set_weights(kmodel.get_weights())
+    expected = [float(keras.ops.convert_to_numpy(p)) for p in kmodel.losses]
+    assert [float(p) for p in model.losses] == pytest.approx(expected, rel=1e-5)
+    assert [float(p) for p in model.get_layer("a").losses] == pytest.approx(expected[:2], rel=1e-5)
+    kmodel.get_layer("a").trainable = model.get_layer("a").trainable = False
+    assert len(model.losses) == len(kmodel.losses) == 1
+    assert xcnn.Sequential([xcnn.layers.Dense(2)]).losses == []

@@ -30,6 +30,7 @@ NAMES = {
         "regularizers",
         "saving",
         "constraints",
+        "version",
     ],
     "models": ["Sequential", "Model", "load_model", "save_model", "clone_model", "model_from_json"],
     "saving": ["load_model", "save_model"],
@@ -133,6 +134,7 @@ NAMES = {
         "Normalization",
     ],
     "backend": [
+        "backend",
         "image_data_format",
         "set_image_data_format",
         "clear_session",
@@ -141,7 +143,16 @@ NAMES = {
         "epsilon",
         "set_epsilon",
     ],
-    "config": ["image_data_format", "set_image_data_format", "floatx", "set_floatx", "epsilon", "set_epsilon"],
+    "config": [
+        "backend",
+        "enable_unsafe_deserialization",
+        "image_data_format",
+        "set_image_data_format",
+        "floatx",
+        "set_floatx",
+        "epsilon",
+        "set_epsilon",
+    ],
 }
 
 

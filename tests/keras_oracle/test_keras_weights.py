@@ -151,3 +151,23 @@ def test_summary_takes_keras_s_options_and_shows_what_keras_shows():
         models[xcnn].summary(layer_range=("dense", "conv2d.*"))
     with pytest.raises(ValueError, match="positions must give one increasing end per column"):
         models[xcnn].summary(positions=[0.5, 0.4, 1.0])
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "rmsprop", "adamw"])
+def test_summary_counts_the_optimizer_s_state_once_it_has_stepped_as_keras(optimizer):
+    rng = np.random.default_rng(2)
+    x, y = rng.uniform(size=(16, 28, 28, 1)).astype(np.float32), rng.integers(0, 10, 16)
+    counts = {}
+    for lib in (keras, xcnn):
+        model = _lecture(lib, False)
+        model.compile(optimizer, "sparse_categorical_crossentropy")
+        for when in ("compiled", "stepped"):
+            lines = []
+            model.summary(print_fn=lambda line, *a, lines=lines, **k: lines.append(line))
+            counts[lib, when] = re.findall(
+                r"(Total|Trainable|Non-trainable|Optimizer) params: ([\d,]+)", "\n".join(lines)
+            )
+            model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    assert counts[xcnn, "compiled"] == counts[keras, "compiled"]  # no optimizer line before a step
+    assert counts[xcnn, "stepped"] == counts[keras, "stepped"]
+    assert counts[xcnn, "stepped"][-1][0] == "Optimizer"

@@ -570,6 +570,25 @@ class Layer:
         """
         return [w for w in self.weights if not w.trainable]
 
+    @property
+    def losses(self) -> list[Array]:
+        """The weights' regularization penalties now, one per regularized weight (Keras's `losses`).
+
+        A frozen layer's weights add none, as in Keras and in `fit`.
+
+        Examples:
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> from xcnn.initializers import Ones
+            >>> layer = Dense(2, kernel_initializer=Ones(), kernel_regularizer="l2")
+            >>> model = Sequential([Input((3,)), layer])
+            >>> [round(float(p), 4) for p in layer.losses]  # 0.01 * sum of 6 ones squared
+            [0.06]
+        """
+        if not self.trainable:
+            return []
+        return [reg.penalty(self.params[key]) for key, reg in self.regularizers.items()]
+
     # Keras's other names for the same lists (xcnn layers hold no metric or seed variables)
     variables = weights
     trainable_variables = trainable_weights

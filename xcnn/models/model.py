@@ -22,7 +22,7 @@ from .. import optimizers as optimizers_module
 from .. import utils
 from ..activations import is_named
 from .._checks import whole_number
-from .._typing import Device
+from .._typing import Array, Device
 from ..distribution import chief_writes
 from ..layers import Input, InputLayer, Layer, SymbolicTensor
 from ..layers.layer import FOLLOWS_THE_MODEL, _auto_name, _shape
@@ -507,6 +507,23 @@ class Model(Trainer):
         """
         return [w for w in self.weights if not w.trainable]
 
+    @property
+    def losses(self) -> list[Array]:
+        """Every layer's regularization penalties now, layer by layer (Keras's `model.losses`).
+
+        `fit` adds their sum to the loss it minimizes.
+
+        Examples:
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(4, kernel_regularizer="l2"), Dense(2)])
+            >>> len(model.losses)
+            1
+        """
+        if not self.built:
+            return []
+        return [penalty for layer in self._layers for penalty in layer.losses]
+
     # Keras's other names for the same lists (xcnn models hold no metric or seed variables)
     variables = weights
     trainable_variables = trainable_weights
@@ -761,6 +778,47 @@ class Model(Trainer):
                 "iterations": self.optimizer.iterations,
             },
         }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Model:
+        """A new model from a config, with freshly drawn weights and not compiled, as Keras's.
+
+        Args:
+            config: xcnn's `model.get_config()`; or Keras's: a Keras model's `get_config()` (read
+                as this class, `Sequential` or functional) or its serialized form
+                (`{"class_name", "config"}`, e.g. `json.loads(model.to_json())`).
+            custom_objects: Must be empty: xcnn builds only its own classes.
+
+        Returns:
+            The model.
+
+        Raises:
+            ValueError: If the config is malformed, names a layer xcnn has no counterpart of,
+                describes another kind of model than this class, or `custom_objects` is given.
+
+        Examples:
+            >>> from xcnn.layers import Dense, Input
+            >>> from xcnn.models import Sequential
+            >>> model = Sequential([Input((3,)), Dense(2, name="d")])
+            >>> twin = Sequential.from_config(model.get_config())
+            >>> twin.get_layer("d") is model.get_layer("d"), twin.output_shape
+            (False, (None, 2))
+        """
+        from .saving import model_from_config_alone
+
+        if custom_objects:
+            raise ValueError(
+                f"custom_objects {sorted(custom_objects)} cannot be used: xcnn builds only its own classes"
+            )
+        if not isinstance(config, dict):
+            raise ValueError(f"config must be a dict (a model's get_config()), got {type(config).__name__}")
+        if "format" not in config and "class_name" not in config:  # Keras's get_config(): the body alone
+            config = {"class_name": "Sequential" if cls._sequential else "Functional", "config": config}
+        model = model_from_config_alone(config)
+        if not isinstance(model, cls):
+            kind = "Sequential" if model._sequential else "functional"
+            raise ValueError(f"the config describes a {kind} model, which {cls.__name__}.from_config does not build")
+        return model
 
     def to_json(self, **kwargs: Any) -> str:
         """The architecture as Keras's model JSON (what Keras's `model.to_json()` gives).

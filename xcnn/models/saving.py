@@ -614,6 +614,70 @@ def model_from_json(json_string: str, custom_objects: dict[str, Any] | None = No
     return model_from_keras_config(config, where="the model JSON")
 
 
+def _model_of_config(config: Any, path: str, build_layer: Any, **options: Any) -> Model:
+    """The model `config` (xcnn's format) describes: its layers made from their configs and wired
+    as stored; `build_layer(layer)` runs on each after it is wired (weights from a file), else
+    the model draws them. `options` go to the model (backend, seed, device)."""
+    if not isinstance(config, dict) or config.get("format") != "xcnn-model" or config.get("version") != FORMAT_VERSION:
+        got = config.get("format") if isinstance(config, dict) else None
+        version = config.get("version") if isinstance(config, dict) else None
+        raise ValueError(f"{path}: unsupported model format {got!r} v{version}")
+    if config.get("dtype") not in ("float32", "float64"):
+        raise ValueError(f"{path}: the model's dtype must be 'float32' or 'float64', got {config.get('dtype')!r}")
+    try:
+        layers = {}
+        for entry in config["layers"]:
+            layer = _layer_from_config(entry)
+            if layer.name in layers:
+                raise ValueError(f"{path}: two layers are named {layer.name!r}")
+            layers[layer.name] = layer
+            if not isinstance(layer, InputLayer):
+                inbound = [layers[name].output for name in entry["inbound"]]
+                layer(inbound if layer.multi_input else inbound[0])
+                if build_layer is not None:
+                    build_layer(layer)
+        input_layer = layers[config["layers"][0]["config"]["name"]]
+        options = dict(options, dtype=config["dtype"], name=config["name"])
+        model: Model
+        if config["class"] == "Sequential":
+            model = Sequential(**options)
+            model._set_graph(input_layer.output, layers[config["output"]].output)
+        else:
+            model = Model(input_layer.output, layers[config["output"]].output, **options)
+    except (KeyError, TypeError, IndexError, AttributeError) as exc:
+        raise ValueError(f"{path}: the model config is malformed ({exc!r})") from None
+    return model
+
+
+def model_from_config_alone(config: dict[str, Any], backend: str | None = None) -> Model:
+    """The model a config describes, with freshly drawn weights and not compiled (`Model.from_config`).
+
+    Args:
+        config: xcnn's `model.get_config()`, or Keras's model config (`{"class_name", "config"}`,
+            as in a `.keras` file or `model.to_json()`).
+        backend: The model's backend (default: the global default).
+
+    Returns:
+        A `Sequential` or functional `Model`.
+
+    Raises:
+        ValueError: If the config is malformed, or names a layer xcnn has no counterpart of.
+
+    Examples:
+        >>> from xcnn.layers import Dense, Input
+        >>> from xcnn.models import Sequential
+        >>> from xcnn.models.saving import model_from_config_alone
+        >>> config = Sequential([Input((3,)), Dense(2, name="d")]).get_config()
+        >>> model_from_config_alone(config).get_layer("d").units
+        2
+    """
+    if isinstance(config, dict) and "class_name" in config:
+        from ..interop.keras_format import model_from_keras_config
+
+        return model_from_keras_config(config, backend=backend, where="the model config")
+    return _model_of_config(config, "the model config", None, backend=backend or B.get_backend())
+
+
 def model_from_config(
     config: dict[str, Any],
     tensors: dict[str, np.ndarray],
@@ -653,35 +717,16 @@ def model_from_config(
         >>> model_from_config(config, tensors).predict(np.ones((1, 3), np.float32), verbose=0).tolist()
         [[3.0, 3.0]]
     """
-    if not isinstance(config, dict) or config.get("format") != "xcnn-model" or config.get("version") != FORMAT_VERSION:
-        got = config.get("format") if isinstance(config, dict) else None
-        version = config.get("version") if isinstance(config, dict) else None
-        raise ValueError(f"{path}: unsupported model format {got!r} v{version}")
-    if config.get("dtype") not in ("float32", "float64"):
-        raise ValueError(f"{path}: the model's dtype must be 'float32' or 'float64', got {config.get('dtype')!r}")
-    dtype = config["dtype"]
     backend = backend or B.get_backend()
-    try:
-        layers = {}
-        for entry in config["layers"]:
-            layer = _layer_from_config(entry)
-            if layer.name in layers:
-                raise ValueError(f"{path}: two layers are named {layer.name!r}")
-            layers[layer.name] = layer
-            if not isinstance(layer, InputLayer):
-                inbound = [layers[name].output for name in entry["inbound"]]
-                layer(inbound if layer.multi_input else inbound[0])
-                _build_from_tensors(layer, tensors, backend, dtype, path, device)
-        input_layer = layers[config["layers"][0]["config"]["name"]]
-        kwargs = dict(backend=backend, dtype=dtype, seed=config["seed"], name=config["name"], device=device)
-        model: Model
-        if config["class"] == "Sequential":
-            model = Sequential(**kwargs)
-            model._set_graph(input_layer.output, layers[config["output"]].output)
-        else:
-            model = Model(input_layer.output, layers[config["output"]].output, **kwargs)
-    except (KeyError, TypeError, IndexError, AttributeError) as exc:
-        raise ValueError(f"{path}: the model config is malformed ({exc!r})") from None
+    model = _model_of_config(
+        config,
+        path,
+        lambda layer: _build_from_tensors(layer, tensors, backend, config["dtype"], path, device),
+        backend=backend,
+        seed=config.get("seed"),
+        device=device,
+    )
+    dtype = model.dtype
     weights = {f"{kind}/{layer.name}/{k}": v for layer, kind, d in model._weight_dicts() for k, v in d.items()}
     slots = {
         f"{layer.name}/{k}": v for layer, kind, d in model._weight_dicts() if kind == "params" for k, v in d.items()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,8 @@ def summary(
 ) -> None:
     """Print each layer's name, type, output shape and parameter count, and the totals.
 
-    What `model.summary()` prints, with Keras's options. The columns take Keras's widths,
+    What `model.summary()` prints, with Keras's options. Once the optimizer has taken a step,
+    its state is counted too ("Optimizer params", in the total), as Keras counts it. The columns take Keras's widths,
     or `line_length` shared in their proportions, or `positions`; a column is widened where
     a cell would not fit (nothing is cut).
 
@@ -94,16 +96,28 @@ def summary(
     for i, cells in enumerate(table):
         lines.append(row(cells))
         lines.append(("=" if i == len(table) - 1 else "_") * total_width)
-    total = model.count_params()
+    weights = model.count_params()
     frozen = sum(layer.count_non_trainable() for layer in model._layers)  # with the frozen layers' weights
+    optimizer = _optimizer_params(model.optimizer)
     lines += [
-        f"Total params: {total:,}",
-        f"Trainable params: {total - frozen:,}",
+        f"Total params: {weights + (optimizer or 0):,}",
+        f"Trainable params: {weights - frozen:,}",
         f"Non-trainable params: {frozen:,}",
+        *([f"Optimizer params: {optimizer:,}"] if optimizer is not None else []),
         "_" * total_width,
     ]
     for line in lines:
         print_fn(line)
+
+
+def _optimizer_params(optimizer):
+    """What Keras counts as "Optimizer params" once the optimizer has taken a step (or holds
+    state): its step count and learning rate, and every slot (momentum, moments) of every
+    weight; None before."""
+    if optimizer is None or not (optimizer.iterations or optimizer.state):
+        return None
+    slots = sum(math.prod(v.shape) for state in optimizer.state.values() for v in state.values())
+    return 2 + slots
 
 
 def _column_widths(widths, line_length, positions):
