@@ -1107,6 +1107,16 @@ def _same_rank(xp, y_true, y_pred):
     return y_true, y_pred
 
 
+def _per_sample(values, y_true, y_pred, *args, same_rank=False, **kwargs):
+    """``values(xp, y_pred, y_true, *args, **kwargs)``, an `xcnn.ops.losses` per-sample op, on the
+    inputs as `_inputs` makes them; ``same_rank`` matches their ranks first, as Keras does for
+    the losses that call `squeeze_or_expand_to_same_rank`."""
+    xp, y_true, y_pred = _inputs(y_true, y_pred)
+    if same_rank:
+        y_true, y_pred = _same_rank(xp, y_true, y_pred)
+    return values(xp, y_pred, y_true, *args, **kwargs)
+
+
 def mean_squared_error(y_true: Any, y_pred: Any) -> Array:
     """Keras's `losses.mean_squared_error`: `mean((y_true - y_pred)**2)` over the last axis.
 
@@ -1124,9 +1134,7 @@ def mean_squared_error(y_true: Any, y_pred: Any) -> Array:
         >>> losses.mean_squared_error(np.array([[0.0, 1.0]]), np.array([[0.2, 0.8]])).round(4).tolist()
         [0.04]
     """
-    xp, y_true, y_pred = _inputs(y_true, y_pred)
-    y_true, y_pred = _same_rank(xp, y_true, y_pred)
-    return L._mean_squared_error_values(xp, y_pred, y_true)
+    return _per_sample(L._mean_squared_error_values, y_true, y_pred, same_rank=True)
 
 
 def mean_absolute_error(y_true: Any, y_pred: Any) -> Array:
@@ -1145,9 +1153,7 @@ def mean_absolute_error(y_true: Any, y_pred: Any) -> Array:
         >>> losses.mean_absolute_error(np.array([[0.0, 1.0]]), np.array([[0.2, 0.8]])).round(4).tolist()
         [0.2]
     """
-    xp, y_true, y_pred = _inputs(y_true, y_pred)
-    y_true, y_pred = _same_rank(xp, y_true, y_pred)
-    return L._mean_absolute_error_values(xp, y_pred, y_true)
+    return _per_sample(L._mean_absolute_error_values, y_true, y_pred, same_rank=True)
 
 
 def mean_absolute_percentage_error(y_true: Any, y_pred: Any) -> Array:
@@ -1167,9 +1173,7 @@ def mean_absolute_percentage_error(y_true: Any, y_pred: Any) -> Array:
         >>> losses.mean_absolute_percentage_error(np.array([[1.0, 2.0]]), np.array([[1.5, 2.0]])).tolist()
         [25.0]
     """
-    xp, y_true, y_pred = _inputs(y_true, y_pred)
-    y_true, y_pred = _same_rank(xp, y_true, y_pred)
-    return L._mape_values(xp, y_pred, y_true)
+    return _per_sample(L._mape_values, y_true, y_pred, same_rank=True)
 
 
 def mean_squared_logarithmic_error(y_true: Any, y_pred: Any) -> Array:
@@ -1189,9 +1193,7 @@ def mean_squared_logarithmic_error(y_true: Any, y_pred: Any) -> Array:
         >>> losses.mean_squared_logarithmic_error(np.array([[0.0, 0.0]]), np.array([[np.e - 1, 0.0]])).round(4).tolist()
         [0.5]
     """
-    xp, y_true, y_pred = _inputs(y_true, y_pred)
-    y_true, y_pred = _same_rank(xp, y_true, y_pred)
-    return L._msle_values(xp, y_pred, y_true)
+    return _per_sample(L._msle_values, y_true, y_pred, same_rank=True)
 
 
 def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> Array:
@@ -1212,9 +1214,7 @@ def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> Array:
         >>> losses.huber(np.array([[0.0, 1.0]]), np.array([[0.2, 2.0]]), delta=0.5).round(4).tolist()
         [0.1975]
     """
-    xp, y_true, y_pred = _inputs(y_true, y_pred)
-    y_true, y_pred = _same_rank(xp, y_true, y_pred)
-    return L._huber_values(xp, y_pred, y_true, float(delta))
+    return _per_sample(L._huber_values, y_true, y_pred, float(delta), same_rank=True)
 
 
 def log_cosh(y_true: Any, y_pred: Any) -> Array:
@@ -1233,9 +1233,7 @@ def log_cosh(y_true: Any, y_pred: Any) -> Array:
         >>> losses.log_cosh(np.array([[0.0, 0.0]]), np.array([[1.0, 0.0]])).round(4).tolist()
         [0.2169]
     """
-    xp, y_true, y_pred = _inputs(y_true, y_pred)
-    y_true, y_pred = _same_rank(xp, y_true, y_pred)
-    return L._log_cosh_values(xp, y_pred, y_true)
+    return _per_sample(L._log_cosh_values, y_true, y_pred, same_rank=True)
 
 
 def kl_divergence(y_true: Any, y_pred: Any) -> Array:
@@ -1255,8 +1253,7 @@ def kl_divergence(y_true: Any, y_pred: Any) -> Array:
         >>> losses.kl_divergence(np.array([[0.0, 1.0]]), np.array([[0.2, 0.8]])).round(4).tolist()
         [0.2231]
     """
-    xp, y_true, y_pred = _inputs(y_true, y_pred)
-    return L._kl_divergence_values(xp, y_pred, y_true)
+    return _per_sample(L._kl_divergence_values, y_true, y_pred)
 
 
 def hinge(y_true: Any, y_pred: Any) -> Array:
@@ -1276,8 +1273,7 @@ def hinge(y_true: Any, y_pred: Any) -> Array:
         >>> losses.hinge(np.array([[1, 0], [0, 1]]), np.array([[0.3, -2.0], [0.8, 0.4]])).round(4).tolist()
         [0.35, 1.2]
     """
-    xp, y_true, y_pred = _inputs(y_true, y_pred)
-    return L._hinge_values(xp, y_pred, y_true)
+    return _per_sample(L._hinge_values, y_true, y_pred)
 
 
 def squared_hinge(y_true: Any, y_pred: Any) -> Array:
@@ -1297,8 +1293,7 @@ def squared_hinge(y_true: Any, y_pred: Any) -> Array:
         >>> losses.squared_hinge(np.array([[1, 0], [0, 1]]), np.array([[0.3, -2.0], [0.8, 0.4]])).round(4).tolist()
         [0.245, 1.8]
     """
-    xp, y_true, y_pred = _inputs(y_true, y_pred)
-    return L._hinge_values(xp, y_pred, y_true, squared=True)
+    return _per_sample(L._hinge_values, y_true, y_pred, squared=True)
 
 
 def categorical_crossentropy(
@@ -1435,8 +1430,7 @@ def categorical_hinge(y_true: Any, y_pred: Any) -> Array:
         >>> losses.categorical_hinge(np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([[0.6, 0.4], [0.9, 0.1]])).round(4).tolist()
         [1.2, 0.2]
     """
-    xp, y_true, y_pred = _inputs(y_true, y_pred)
-    return L._categorical_hinge_values(xp, y_pred, y_true)
+    return _per_sample(L._categorical_hinge_values, y_true, y_pred)
 
 
 def poisson(y_true: Any, y_pred: Any) -> Array:
@@ -1455,8 +1449,7 @@ def poisson(y_true: Any, y_pred: Any) -> Array:
         >>> losses.poisson(np.array([[1.0, 1.0]]), np.array([[1.0, 2.0]])).round(4).tolist()
         [1.1534]
     """
-    xp, y_true, y_pred = _inputs(y_true, y_pred)
-    return L._poisson_values(xp, y_pred, y_true)
+    return _per_sample(L._poisson_values, y_true, y_pred)
 
 
 def cosine_similarity(y_true: Any, y_pred: Any, axis: int = -1) -> Array:

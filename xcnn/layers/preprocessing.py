@@ -1008,17 +1008,69 @@ def _aspect_window(in_hw, out_hw):
     return int(float(h - ch) / 2), int(float(w - cw) / 2), ch, cw
 
 
-class _FixedWindow:
-    """A crop of one window, the same for every image, resized (bilinear, as Keras's
-    `smart_resize` on torch) to the layer's `(height, width)` when the window is of another
-    size; the plan is made once per input shape and device. The gradient is the resampling's
-    adjoint, put back at the window with zeros around it."""
+class _CropToSize(Layer):
+    """A crop of each image to the layer's `(height, width)`: what `CenterCrop` and `RandomCrop`
+    share. The fixed path crops `window(in_hw)`, the same for every image, resized (bilinear, as
+    Keras's `smart_resize` on torch) to `(height, width)` when the window is of another size;
+    the plan is made once per input shape and device. The gradient is the resampling's adjoint,
+    put back at the window with zeros around it. Subclasses give `window`."""
 
-    height: int
-    width: int
+    def __init__(
+        self,
+        height: int,
+        width: int,
+        data_format: str | None = None,
+        name: str | None = None,
+        input_shape: Sequence[int] | None = None,
+    ) -> None:
+        from .._checks import positive_int
+        from .reshaping import _data_format_arg
 
-    def _window_forward(self, x, window):
-        top, left, ch, cw = window
+        super().__init__(name, None, input_shape)
+        self.height, self.width = positive_int(height, "height"), positive_int(width, "width")
+        self.data_format = _data_format_arg(data_format)
+
+    def window(self, in_hw: tuple[int, int]) -> tuple[int, int, int, int]:
+        """`(top, left, height, width)` of the window kept of images of size `in_hw` (each crop's own)."""
+        raise NotImplementedError
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """The shape of the layer's output (before its activation) for inputs of the given shape.
+
+        Args:
+            input_shape: The input shape without the batch axis, `(H, W, C)`.
+
+        Returns:
+            The output shape without the batch axis, `(height, width, C)`.
+
+        Raises:
+            ValueError: If the input is not `(H, W, C)`.
+
+        Examples:
+            >>> from xcnn.layers import CenterCrop, RandomCrop
+            >>> CenterCrop(24, 20).compute_output_shape((28, 28, 1)), RandomCrop(24, 24).compute_output_shape((28, 28, 3))
+            ((24, 20, 1), (24, 24, 3))
+        """
+        _require_rank(self, input_shape, 3, "(N, H, W, C)")
+        return (self.height, self.width, input_shape[2])
+
+    def call(self, x: Array, training: bool) -> Array:
+        """The forward pass of the layer's core (before its activation); keeps what `grad` needs.
+
+        Args:
+            x: The input batch, `(N, H, W, C)`, float32 or float64, on the layer's backend and device.
+            training: Unused: the crop is the same in training and at inference.
+
+        Returns:
+            The output batch, `(N, height, width, C)`, in the input's dtype.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.layers import CenterCrop
+            >>> CenterCrop(1, 3)(np.arange(9.0).reshape(1, 3, 3, 1))[0, :, :, 0].tolist()
+            [[3.0, 4.0, 5.0]]
+        """
+        top, left, ch, cw = window = self.window(tuple(x.shape[1:3]))
         out_hw = (self.height, self.width)
         self._fixed = (tuple(x.shape), window)
         crop = x[:, top : top + ch, left : left + cw, :]
@@ -1032,22 +1084,50 @@ class _FixedWindow:
             self._plan_key = key
         return ops.resample(crop, self._plan, out_hw, 0.0)
 
-    def _window_backward(self, dy):
+    def grad(self, dy: Array, need_dx: bool) -> Array | None:
+        """The backward pass of the layer's core: the gradient w.r.t. its input.
+
+        `dy` is the gradient w.r.t. its output; call `call` first. The layer has no weights.
+
+        Args:
+            dy: The gradient w.r.t. the output, `(N, height, width, C)`, in the forward's dtype.
+            need_dx: Whether the gradient w.r.t. the input is wanted (a model's first layer needs none).
+
+        Returns:
+            The gradient w.r.t. the input, `(N, H, W, C)`, zero outside the window (`None` when
+            `need_dx` is false).
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.layers import CenterCrop
+            >>> layer = CenterCrop(1, 1)
+            >>> y = layer(np.ones((1, 3, 3, 1)))
+            >>> layer.grad(np.ones_like(y), need_dx=True)[0, :, :, 0].tolist()
+            [[0.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0]]
+        """
+        if not need_dx:
+            return None
         x_shape, (top, left, ch, cw) = self._fixed
         if (ch, cw) != (self.height, self.width):
             dy = ops.resample_backward(dy, self._plan, (x_shape[0], ch, cw, x_shape[3]))
         pads = ((top, x_shape[1] - top - ch), (left, x_shape[2] - left - cw))
         return ops._geometry.pad_images(dy, pads, 0.0)
 
+    def get_config(self) -> dict[str, Any]:
+        """The layer's constructor arguments, as a saved model stores them.
 
-def _crop_size_args(height, width, data_format):
-    from .._checks import positive_int
-    from .reshaping import _data_format_arg
+        Returns:
+            A dict of plain values (`name` included) that the constructor accepts.
 
-    return positive_int(height, "height"), positive_int(width, "width"), _data_format_arg(data_format)
+        Examples:
+            >>> from xcnn.layers import CenterCrop
+            >>> CenterCrop(24, 20).get_config()['width']
+            20
+        """
+        return {**super().get_config(), "height": self.height, "width": self.width, "data_format": self.data_format}
 
 
-class CenterCrop(_FixedWindow, Layer):
+class CenterCrop(_CropToSize):
     """Crops the centre `(height, width)` of each image, in training and at inference (Keras's
     `CenterCrop`).
 
@@ -1080,37 +1160,6 @@ class CenterCrop(_FixedWindow, Layer):
         [[5.0, 6.0], [9.0, 10.0]]
     """
 
-    def __init__(
-        self,
-        height: int,
-        width: int,
-        data_format: str | None = None,
-        name: str | None = None,
-        input_shape: Sequence[int] | None = None,
-    ) -> None:
-        super().__init__(name, None, input_shape)
-        self.height, self.width, self.data_format = _crop_size_args(height, width, data_format)
-
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        """The shape of the layer's output (before its activation) for inputs of the given shape.
-
-        Args:
-            input_shape: The input shape without the batch axis, `(H, W, C)`.
-
-        Returns:
-            The output shape without the batch axis, `(height, width, C)`.
-
-        Raises:
-            ValueError: If the input is not `(H, W, C)`.
-
-        Examples:
-            >>> from xcnn.layers import CenterCrop
-            >>> CenterCrop(24, 20).compute_output_shape((28, 28, 1))
-            (24, 20, 1)
-        """
-        _require_rank(self, input_shape, 3, "(N, H, W, C)")
-        return (self.height, self.width, input_shape[2])
-
     def window(self, in_hw: tuple[int, int]) -> tuple[int, int, int, int]:
         """The window of the input images that is kept (and resized, when of another size).
 
@@ -1130,64 +1179,8 @@ class CenterCrop(_FixedWindow, Layer):
             return (h - self.height) // 2, (w - self.width) // 2, self.height, self.width
         return _aspect_window(in_hw, (self.height, self.width))
 
-    def call(self, x: Array, training: bool) -> Array:
-        """The forward pass of the layer's core (before its activation); keeps what `grad` needs.
 
-        Args:
-            x: The input batch, `(N, H, W, C)`, float32 or float64, on the layer's backend and device.
-            training: Unused: the crop is the same in training and at inference.
-
-        Returns:
-            The output batch, `(N, height, width, C)`, in the input's dtype.
-
-        Examples:
-            >>> import numpy as np
-            >>> from xcnn.layers import CenterCrop
-            >>> CenterCrop(1, 3)(np.arange(9.0).reshape(1, 3, 3, 1))[0, :, :, 0].tolist()
-            [[3.0, 4.0, 5.0]]
-        """
-        return self._window_forward(x, self.window(tuple(x.shape[1:3])))
-
-    def grad(self, dy: Array, need_dx: bool) -> Array | None:
-        """The backward pass of the layer's core: the gradient w.r.t. its input.
-
-        `dy` is the gradient w.r.t. its output; call `call` first. The layer has no weights.
-
-        Args:
-            dy: The gradient w.r.t. the output, `(N, height, width, C)`, in the forward's dtype.
-            need_dx: Whether the gradient w.r.t. the input is wanted (a model's first layer needs none).
-
-        Returns:
-            The gradient w.r.t. the input, `(N, H, W, C)`, zero outside the window (`None` when
-            `need_dx` is false).
-
-        Examples:
-            >>> import numpy as np
-            >>> from xcnn.layers import CenterCrop
-            >>> layer = CenterCrop(1, 1)
-            >>> y = layer(np.ones((1, 3, 3, 1)))
-            >>> layer.grad(np.ones_like(y), need_dx=True)[0, :, :, 0].tolist()
-            [[0.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0]]
-        """
-        if not need_dx:
-            return None
-        return self._window_backward(dy)
-
-    def get_config(self) -> dict[str, Any]:
-        """The layer's constructor arguments, as a saved model stores them.
-
-        Returns:
-            A dict of plain values (`name` included) that the constructor accepts.
-
-        Examples:
-            >>> from xcnn.layers import CenterCrop
-            >>> CenterCrop(24, 20).get_config()['width']
-            20
-        """
-        return {**super().get_config(), "height": self.height, "width": self.width, "data_format": self.data_format}
-
-
-class RandomCrop(_FixedWindow, _ImageAugmentation):
+class RandomCrop(_CropToSize, _ImageAugmentation):
     """While training, crops a random `(height, width)` window of each image; at inference, the
     centre window as Keras documents it (Keras's `RandomCrop`).
 
@@ -1237,29 +1230,8 @@ class RandomCrop(_FixedWindow, _ImageAugmentation):
         name: str | None = None,
         input_shape: Sequence[int] | None = None,
     ) -> None:
-        super().__init__(name, None, input_shape)
-        self.height, self.width, self.data_format = _crop_size_args(height, width, data_format)
+        super().__init__(height, width, data_format, name, input_shape)
         self.seed = _seed_arg(seed)
-
-    def compute_output_shape(self, input_shape: Shape) -> Shape:
-        """The shape of the layer's output (before its activation) for inputs of the given shape.
-
-        Args:
-            input_shape: The input shape without the batch axis, `(H, W, C)`.
-
-        Returns:
-            The output shape without the batch axis, `(height, width, C)`.
-
-        Raises:
-            ValueError: If the input is not `(H, W, C)`.
-
-        Examples:
-            >>> from xcnn.layers import RandomCrop
-            >>> RandomCrop(24, 24).compute_output_shape((28, 28, 3))
-            (24, 24, 3)
-        """
-        _require_rank(self, input_shape, 3, "(N, H, W, C)")
-        return (self.height, self.width, input_shape[2])
 
     def window(self, in_hw: tuple[int, int]) -> tuple[int, int, int, int]:
         """The window kept at inference (and resized, when of another size).
@@ -1296,7 +1268,7 @@ class RandomCrop(_FixedWindow, _ImageAugmentation):
         self._starts = None
         h, w = x.shape[1:3]
         if not training or h < self.height or w < self.width or (h, w) == (self.height, self.width):
-            return self._window_forward(x, self.window((h, w)))
+            return super().call(x, training)
         xp, n = self.xp, x.shape[0]
         draws = self.rng.uniform((n, 2), dtype="float64")
         room = xp.asarray([h - self.height, w - self.width], dtype=xp.float64, device=x.device)
@@ -1326,10 +1298,8 @@ class RandomCrop(_FixedWindow, _ImageAugmentation):
             >>> layer.grad(np.ones_like(y), need_dx=True).sum(axis=(1, 2, 3)).tolist()  # 4 pixels each
             [4.0, 4.0, 4.0]
         """
-        if not need_dx:
-            return None
-        if self._starts is None:
-            return self._window_backward(dy)
+        if not need_dx or self._starts is None:
+            return super().grad(dy, need_dx)
         return ops.crop_windows_backward(dy, self._starts, self._x_shape)
 
     def get_config(self) -> dict[str, Any]:
@@ -1343,13 +1313,7 @@ class RandomCrop(_FixedWindow, _ImageAugmentation):
             >>> RandomCrop(24, 24, seed=1).get_config()['seed']
             1
         """
-        return {
-            **super().get_config(),
-            "height": self.height,
-            "width": self.width,
-            "seed": self.seed,
-            "data_format": self.data_format,
-        }
+        return {**super().get_config(), "seed": self.seed}
 
 
 def _number(value):
