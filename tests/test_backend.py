@@ -70,3 +70,9 @@ def test_cpu_backends_draw_the_same_numbers():
     draws = [B.to_numpy(B.rng(name, 7).normal((5,), dtype="float64")) for name in B.available() if name != "cupy"]
     for d in draws[1:]:
         np.testing.assert_array_equal(d, draws[0])
+
+
+def test_asarray_takes_numpy_scalars_on_every_numpy_version(backend):
+    # a NumPy scalar (np.float64, what a reduction returns) had no .device before NumPy 2.1
+    value = B.asarray(np.float64(1.5), backend, "float32")
+    assert value.shape == () and float(B.to_numpy(value)) == 1.5

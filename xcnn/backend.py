@@ -386,6 +386,8 @@ def asarray(
     if isinstance(dtype, str):
         dtype = getattr(xp, dtype)
     device = device_of(backend, device)
+    if isinstance(host_array, np.generic):  # a NumPy scalar: before NumPy 2.1 it has no .device
+        host_array = np.asarray(host_array)
     source = backend_of_or_none(host_array)
     if source == backend:  # device to device (or nothing to do): never through the host
         moved = host_array if same_device(host_array.device, device) else _move(host_array, backend, device)
