@@ -59,9 +59,10 @@ class LearningRate(float):
     _optimizer: Optimizer
 
     def __new__(cls, value: float, optimizer: Optimizer) -> LearningRate:
-        rate = super().__new__(cls, value)
-        rate._optimizer = optimizer
-        return rate
+        return super().__new__(cls, value)
+
+    def __init__(self, value: float, optimizer: Optimizer) -> None:
+        self._optimizer = optimizer
 
     def __repr__(self) -> str:
         return float.__repr__(self)
