@@ -1084,3 +1084,35 @@ def test_new_keras_layers_save_and_load(tmp_path):
     np.testing.assert_allclose(loaded.predict(x), model.predict(x), rtol=1e-6)
     assert [type(a).__name__ for a in loaded.layers] == [type(a).__name__ for a in model.layers]
     assert [a.get_config() for a in loaded.layers] == [a.get_config() for a in model.layers]
+
+
+def test_layers_called_on_arrays_draw_reproducibly(backend, monkeypatch):
+    import xcnn
+    from xcnn.layers import Dense, Dropout, RandomCrop
+
+    monkeypatch.setattr(xcnn.utils, "_model_seeds", None)  # put back afterwards
+    x = B.asarray(np.random.default_rng(0).standard_normal((4, 9, 7, 2)), backend, "float32")
+
+    def draws(seed):
+        crop = RandomCrop(5, 4, seed=seed)
+        crops = [B.to_numpy(crop(x, training=True)) for _ in range(3)]
+        mask = B.to_numpy(Dropout(0.5, seed=seed)(x, training=True))
+        return crops, mask
+
+    # a layer given seed= draws the same stream each time it is made, as inside a model
+    (crops_a, mask_a), (crops_b, mask_b) = draws(7), draws(7)
+    for a, b in zip(crops_a, crops_b):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(mask_a, mask_b)
+    assert not all(np.array_equal(crops_a[0], c) for c in crops_a[1:])  # and moves on between calls
+
+    # without seed=, set_random_seed makes weights and draws reproducible, as for models (and Keras)
+    def unseeded():
+        xcnn.utils.set_random_seed(3)
+        dense = Dense(2)
+        out = B.to_numpy(dense(B.asarray(np.ones((1, 3)), backend, "float32")))
+        return out, B.to_numpy(Dropout(0.5)(x, training=True))
+
+    (out_a, drop_a), (out_b, drop_b) = unseeded(), unseeded()
+    np.testing.assert_array_equal(out_a, out_b)
+    np.testing.assert_array_equal(drop_a, drop_b)

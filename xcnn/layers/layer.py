@@ -343,15 +343,21 @@ class Layer:
             raise TypeError(
                 f"layer {self.name} holds {self._backend} weights; call it on {self._backend} arrays, got {backend}"
             )
+        from ..utils import next_model_seed
+
         if not self.built:
             wired = self.inbound
             self.inbound = [SymbolicTensor(tuple(a.shape[1:]), self) for a in arrays]
             try:
-                self.build(backend, arrays[0].dtype, np.random.default_rng(), device=arrays[0].device)
+                # the weights from set_random_seed's stream, as a model without seed= draws them
+                init_rng = np.random.default_rng(next_model_seed())
+                self.build(backend, arrays[0].dtype, init_rng, device=arrays[0].device)
             finally:
                 self.inbound = wired
         if self.rng is None:
-            self.rng = B.rng(backend, None, arrays[0].device)
+            # a layer given seed= (RandomCrop, Dropout) draws its own reproducible stream, as in a model
+            seed = getattr(self, "seed", None)
+            self.rng = B.rng(backend, next_model_seed() if seed is None else seed, arrays[0].device)
         return self.forward(arrays, self.eager_training if training is None else bool(training))
 
     def compute_output_shape(self, input_shape: Any) -> Shape:
