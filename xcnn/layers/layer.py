@@ -346,19 +346,25 @@ class Layer:
         from ..utils import next_model_seed
 
         if not self.built:
-            wired = self.inbound
-            self.inbound = [SymbolicTensor(tuple(a.shape[1:]), self) for a in arrays]
-            try:
-                # the weights from set_random_seed's stream, as a model without seed= draws them
-                init_rng = np.random.default_rng(next_model_seed())
-                self.build(backend, arrays[0].dtype, init_rng, device=arrays[0].device)
-            finally:
-                self.inbound = wired
+            self._build_outside_a_model(backend, arrays[0].dtype, arrays[0].device, [a.shape[1:] for a in arrays])
         if self.rng is None:
             # a layer given seed= (RandomCrop, Dropout) draws its own reproducible stream, as in a model
             seed = getattr(self, "seed", None)
             self.rng = B.rng(backend, next_model_seed() if seed is None else seed, arrays[0].device)
         return self.forward(arrays, self.eager_training if training is None else bool(training))
+
+    def _build_outside_a_model(self, backend, dtype, device, item_shapes):
+        """Build for inputs of ``item_shapes`` (one per input, without the batch axis) with no
+        model around: the weights drawn from `set_random_seed`'s stream, as a model without
+        ``seed=`` draws them. The layer keeps its place in a graph, if it has one."""
+        from ..utils import next_model_seed
+
+        wired = self.inbound
+        self.inbound = [SymbolicTensor(tuple(shape), self) for shape in item_shapes]
+        try:
+            self.build(backend, dtype, np.random.default_rng(next_model_seed()), device=device)
+        finally:
+            self.inbound = wired
 
     def compute_output_shape(self, input_shape: Any) -> Shape:
         """The shape of the core's output for inputs of `input_shape` (the identity here).

@@ -1723,19 +1723,8 @@ class Normalization(Layer):
         if self.built:
             self._set_statistics(mean, variance)
         elif self.output is None:  # not wired into a graph, whose model builds it: build it here
-            self._build_alone(B.get_backend(), floatx(), None, item_shape)
+            self._build_outside_a_model(B.get_backend(), floatx(), None, [item_shape])
             self._provisional = True
-
-    def _build_alone(self, backend, dtype, device, item_shape):
-        """Build for inputs of ``item_shape`` outside a model, as ``_call_on_arrays`` does."""
-        import numpy as np
-
-        wired = self.inbound
-        self.inbound = [SymbolicTensor(tuple(item_shape), self)]
-        try:
-            self.build(backend, dtype, np.random.default_rng(), device=device)
-        finally:
-            self.inbound = wired
 
     def _unbuild(self):
         """Drop the provisional weights, keeping their statistics, for a build of its own."""

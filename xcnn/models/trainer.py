@@ -238,7 +238,7 @@ class Trainer:
         constraints = {
             key: functools.partial(layer.constrain, k)
             for (key, _, _), (layer, k) in zip(items, refs)
-            if k in getattr(layer, "constraints", ())
+            if k in layer.constraints
         }
         # without constraints, apply(items) as before: an optimizer that overrides apply need not take them
         new_weights = (
