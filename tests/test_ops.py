@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import reference as ref
-from conftest import assert_close, on
+from conftest import TEST_DEVICES, assert_close, on
 from xcnn import backend as B
 from xcnn import ops, scratch
 from xcnn.ops import conv as conv_module
@@ -57,9 +57,16 @@ def _random(shape, seed):
 CONV_ALGORITHMS = ["auto", *conv_module.ALGORITHMS]
 
 
+def _skip_unless_it_runs(backend, algorithm):
+    """'native' is torch's own convolution, for torch tensors on the CPU only."""
+    if algorithm == "native" and (backend != "torch" or TEST_DEVICES.get("torch", "cpu") != "cpu"):
+        pytest.skip("algorithm 'native' runs on torch tensors on the CPU only")
+
+
 @pytest.mark.parametrize("algorithm", CONV_ALGORITHMS)
 @pytest.mark.parametrize("x_shape, w_shape, stride, padding", CONV_CASES)
 def test_conv2d_forward_and_backward_match_reference(backend, dtype, x_shape, w_shape, stride, padding, algorithm):
+    _skip_unless_it_runs(backend, algorithm)
     x, w, b = _random(x_shape, 0), _random(w_shape, 1), _random(w_shape[:1], 2)
     expected = ref.conv2d(x, w, b, stride, padding)
     dy = _random(expected.shape, 3)
@@ -501,6 +508,7 @@ def _check_gradient(loss_of, analytic, x):
 @pytest.mark.parametrize("algorithm", conv_module.ALGORITHMS)
 @pytest.mark.parametrize("stride, padding", [(1, 0), (1, ((2, 1), (0, 1))), (2, "same"), ((2, 1), ((1, 0), (2, 1)))])
 def test_conv2d_numerical_gradients(backend, stride, padding, algorithm):
+    _skip_unless_it_runs(backend, algorithm)
     rng = np.random.default_rng(10)
     x, w, b = rng.standard_normal((2, 5, 6, 2)), rng.standard_normal((3, 3, 2, 2)), rng.standard_normal(3)
     y0 = ref.conv2d(x, w, b, stride, padding)
@@ -561,7 +569,7 @@ _paddings = st.one_of(
     sh=st.integers(1, 3),
     sw=st.integers(1, 3),
     padding=_paddings,
-    algorithm=st.sampled_from(conv_module.ALGORITHMS),
+    algorithm=st.sampled_from([a for a in conv_module.ALGORITHMS if a != "native" or B.is_available("torch")]),
 )
 def test_conv2d_property(n, h, w, c, f, kh, kw, sh, sw, padding, algorithm):
     pads = ref.pads_of(padding, (h, w), (kh, kw), (sh, sw))
@@ -571,12 +579,13 @@ def test_conv2d_property(n, h, w, c, f, kh, kw, sh, sw, padding, algorithm):
         return
     rng = np.random.default_rng(h * 100 + w)
     x, wt = rng.standard_normal((n, h, w, c)), rng.standard_normal((f, kh, kw, c))
-    y = ops.conv2d(x, wt, stride=(sh, sw), padding=padding, algorithm=algorithm)
+    home = "torch" if algorithm == "native" else "numpy"  # native: torch's own kernels, on the CPU
+    y = ops.conv2d(*on(home, x, wt), stride=(sh, sw), padding=padding, algorithm=algorithm)
     assert_close(y, ref.conv2d(x, wt, None, (sh, sw), padding))
     if padding == "same":
         assert y.shape[1:3] == (-(-h // sh), -(-w // sw))
     dy = rng.standard_normal(y.shape)
-    dx, dw, _ = ops.conv2d_backward(dy, x, wt, stride=(sh, sw), padding=padding, algorithm=algorithm)
+    dx, dw, _ = ops.conv2d_backward(*on(home, dy, x, wt), stride=(sh, sw), padding=padding, algorithm=algorithm)
     rdx, rdw, _ = ref.conv2d_backward(dy, x, wt, (sh, sw), padding)
     assert_close(dx, rdx)
     assert_close(dw, rdw)
@@ -677,8 +686,14 @@ def test_errors_name_the_argument():
         ops.conv2d(x, w.astype(np.float32))
     with pytest.raises(ValueError, match=r"b must have shape \(F,\)"):
         ops.conv2d(x, w, np.zeros(3))
-    with pytest.raises(ValueError, match=r"algorithm must be 'auto', 'im2col', 'banded' or 'gather', got 'fft'"):
+    with pytest.raises(
+        ValueError, match=r"algorithm must be 'auto', 'im2col', 'banded', 'gather' or 'native', got 'fft'"
+    ):
         ops.conv2d(x, w, algorithm="fft")
+    with pytest.raises(
+        ValueError, match=r"algorithm 'native' runs on torch tensors on the CPU only, got a numpy array"
+    ):
+        ops.conv2d(x, w, algorithm="native")
     with pytest.raises(ValueError, match=r"cols must be the window matrix conv2d_forward returned"):
         ops.conv2d_backward(np.zeros((2, 3, 3, 4)), x, w, cols=np.zeros((3, 3)))
     pooled, row_max = ops.max_pool2d_forward(x, 2)

@@ -17,6 +17,9 @@ Three ways to turn a convolution into matmuls, chosen by :func:`conv_algorithm`:
   input gradient as another gather, from the output gradient: no col2im, no window matrix
   kept between the passes, the fewest kernel launches. The choice for convolutions of
   several channels, and for every convolution on a GPU.
+- ``"native"`` (:mod:`.native`): the backend's own convolution, for torch tensors on the
+  CPU, where oneDNN's direct kernels beat any GEMM-based convolution the array API can express
+  (the one backend-specific fast path; the tests hold it to the same reference).
 """
 
 from __future__ import annotations
@@ -27,10 +30,11 @@ import operator
 
 
 from .._typing import Array, IntPair, Namespace, Padding, Shape
-from ..backend import Unkeyed, array_namespace, device_key, off_host, take_indices
+from ..backend import Unkeyed, array_namespace, backend_of, device_key, off_host, take_indices
 from . import _parallel as parallel
 from ._workspace import add_bias, add_into, matmul, matmul_into, scratch
 from .conv_gather import gather_backward, gather_forward, rows_with_zero
+from .native import native_available, native_backward, native_forward
 from .reductions import channel_sum
 from ._geometry import (
     Window,
@@ -539,15 +543,17 @@ GATHER_MIN_CHANNELS = 8
 BANDED_MAX_WIDTH_RATIO = 8
 BANDED_MAX_WIDTH_RATIO_STRIDED = 4
 
-ALGORITHMS = ("im2col", "banded", "gather")
+ALGORITHMS = ("im2col", "banded", "gather", "native")
 
 
-def conv_algorithm(x_shape: Shape, w_shape: Shape, win: Window, accelerator: bool = False) -> str:
-    """`"gather"`, `"banded"` or `"im2col"` for a convolution: the one place that chooses.
+def conv_algorithm(x_shape: Shape, w_shape: Shape, win: Window, accelerator: bool = False, native: bool = False) -> str:
+    """`"native"`, `"gather"`, `"banded"` or `"im2col"` for a convolution: the one place that chooses.
 
-    On an accelerator (a GPU), always `"gather"`: one indexed gather and one GEMM each way,
-    where the others launch a copy per kernel tap (see `xcnn.ops.conv_gather`). On the host
-    (measured on NumPy/OpenBLAS, docs/performance.md):
+    Where the backend's own convolution is at hand (`native`: torch tensors on the CPU), always
+    `"native"`: oneDNN's direct kernels, 2x faster on VGG- and ResNet-shaped layers than the
+    best GEMM-based one (see `xcnn.ops.native`). On an accelerator (a GPU), always `"gather"`:
+    one indexed gather and one GEMM each way, where the others launch a copy per kernel tap
+    (see `xcnn.ops.conv_gather`). On the host (measured on NumPy/OpenBLAS, docs/performance.md):
 
     - a 1x1 kernel takes im2col: its window matrix is one strided copy of the input (gather's
       `take` and the banded GEMM's W-fold arithmetic measured 1.3-2x and 5-10x slower);
@@ -574,6 +580,7 @@ def conv_algorithm(x_shape: Shape, w_shape: Shape, win: Window, accelerator: boo
         w_shape: The filters' shape `(F, KH, KW, C)`.
         win: The convolution's `Window`.
         accelerator: Whether the arrays live off the host (CuPy's, torch's "cuda").
+        native: Whether the backend's own convolution may run (`xcnn.ops.native.native_available`).
 
     Returns:
         The algorithm's name.
@@ -589,7 +596,11 @@ def conv_algorithm(x_shape: Shape, w_shape: Shape, win: Window, accelerator: boo
         'gather'
         >>> conv_algorithm((1, 32, 32, 32), (8, 3, 3, 32), window_geometry((32, 32), (3, 3), 1, "same"), True)
         'gather'
+        >>> conv_algorithm((1, 32, 32, 32), (8, 3, 3, 32), window_geometry((32, 32), (3, 3), 1, "same"), native=True)
+        'native'
     """
+    if native:
+        return "native"
     if accelerator:
         return "gather"
     if win.size == 1:
@@ -605,9 +616,12 @@ def conv_algorithm(x_shape: Shape, w_shape: Shape, win: Window, accelerator: boo
 
 def _pick_algorithm(x, w, win, algorithm):
     if algorithm == "auto":
-        return conv_algorithm(tuple(x.shape), tuple(w.shape), win, off_host(x))
+        return conv_algorithm(tuple(x.shape), tuple(w.shape), win, off_host(x), native_available(x))
     if algorithm not in ALGORITHMS:
-        raise ValueError(f"algorithm must be 'auto', 'im2col', 'banded' or 'gather', got {algorithm!r}")
+        raise ValueError(f"algorithm must be 'auto', 'im2col', 'banded', 'gather' or 'native', got {algorithm!r}")
+    if algorithm == "native" and not native_available(x):
+        where = f"a torch tensor on {x.device}" if backend_of(x) == "torch" else f"a {backend_of(x)} array"
+        raise ValueError(f"algorithm 'native' runs on torch tensors on the CPU only, got {where}")
     return algorithm
 
 
@@ -622,8 +636,8 @@ def conv2d(
         b: The bias `(F,)`, or `None`.
         stride: An int or `(sh, sw)`.
         padding: An int, `(ph, pw)`, `((top, bottom), (left, right))`, `"valid"` or `"same"`.
-        algorithm: `"auto"` (see `conv_algorithm`), `"im2col"`, `"banded"` or `"gather"`; the
-            same result up to float rounding.
+        algorithm: `"auto"` (see `conv_algorithm`), `"im2col"`, `"banded"`, `"gather"` or
+            `"native"` (torch tensors on the CPU only); the same result up to float rounding.
 
     Returns:
         `(N, OH, OW, F)` in the dtype of `x`.
@@ -657,7 +671,8 @@ def conv2d_forward(
 
     That is `cols` `(N*OH*OW, KH*KW*C)` for im2col, `rows` `(N*OH, KH*Wp*C)` for the banded
     algorithm, the images with a zero row each `(N, H*W+1, C)` for gather (see
-    `xcnn.ops.conv_gather.gather_forward`, which gathers its window matrix from them again).
+    `xcnn.ops.conv_gather.gather_forward`, which gathers its window matrix from them again),
+    and `x` itself for native (torch's kernels read it directly).
     A layer keeps it for `conv2d_backward` (`cols=`), which then builds no second one: one
     buffer of extra memory, built once per step.
 
@@ -698,6 +713,8 @@ def conv2d_forward(
     if chosen == "gather":
         y, x_rows = gather_forward(xp, x, w, b, win, workspace)
         return xp.reshape(y, (n, oh, ow, f)), x_rows
+    if chosen == "native":
+        return native_forward(x, w, b, win), x
     groups = _im2col_groups(xp, x)
     if groups > 1:
         y, cols = _im2col_forward_in_groups(xp, x, w, b, win, groups, workspace)
@@ -767,17 +784,21 @@ def conv2d_backward(
         want = (n * oh, win.kernel[0] * padded[2] * padded[3])
     elif chosen == "gather":
         want = (n, x.shape[1] * x.shape[2] + 1, x.shape[3])
+    elif chosen == "native":
+        want = tuple(x.shape)
     else:
         want = (n * oh * ow, win.size * x.shape[3])
     if cols is None:
         if chosen == "gather":
             cols = rows_with_zero(xp, x, n, x.shape[1] * x.shape[2])
-        else:
+        elif chosen != "native":  # native reads x itself
             cols = (row_windows if banded else im2col)(xp, pad_hw(x, win), win)
     elif tuple(cols.shape) != want:
         raise ValueError(
             f"cols must be the window matrix conv2d_forward returned, shape {want}, got {tuple(cols.shape)}"
         )
+    if chosen == "native":
+        return native_backward(dy, x, w, win, need_dx)
     if banded:
         dx, dw = banded_backward(xp, xp.reshape(dy, (n * oh, ow * f)), w, win, cols, tuple(x.shape), need_dx)
     elif chosen == "gather":

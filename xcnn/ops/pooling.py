@@ -16,6 +16,7 @@ from ..backend import Unkeyed, array_namespace, device_key
 from . import _parallel as parallel
 from ._workspace import add_into
 from .activations import masked
+from .native import native_available, native_max_pool, native_max_pool_backward
 from ._geometry import (
     check_images,
     check_same_shape,
@@ -237,8 +238,9 @@ def max_pool2d_forward(
 
     Returns:
         `y` `(N, OH, OW, C)`, and `row_max`: for disjoint windows (stride == pool_size, no
-        padding) the per-row window maxima `(N*OH*KH, OW, C)` of the separable path; otherwise
-        `None`.
+        padding) the per-row window maxima `(N*OH*KH, OW, C)` of the separable path, or, for a
+        torch tensor on the CPU, torch's argmax of each window `(N, C, OH, OW)` (its own
+        kernel's, see `xcnn.ops.native`); otherwise `None`.
 
     Raises:
         ValueError: As `max_pool2d`.
@@ -255,6 +257,8 @@ def max_pool2d_forward(
     check_images(xp, x)
     win = _pool_geometry(x, pool_size, stride, padding)
     if _disjoint(win):
+        if native_available(x):
+            return native_max_pool(x, win.kernel)
         return _disjoint_max_in_groups(xp, x, win)
     return _max_over_windows(xp, pad_hw(x, win, -math.inf), win), None
 
@@ -306,11 +310,18 @@ def max_pool2d_backward(
     if y is not None:
         check_same_shape(y, dy, "y", "dy")
     if _disjoint(win):
-        expected = (x.shape[0] * win.out[0] * win.kernel[0], win.out[1], x.shape[3])
+        native = native_available(x)
+        if native:
+            expected = (x.shape[0], x.shape[3], *win.out)
+        else:
+            expected = (x.shape[0] * win.out[0] * win.kernel[0], win.out[1], x.shape[3])
         if row_max is not None and tuple(row_max.shape) != expected:
             raise ValueError(
                 f"row_max must have shape {expected} (from max_pool2d_forward), got {tuple(row_max.shape)}"
             )
+        if native:
+            argmax = native_max_pool(x, win.kernel)[1] if row_max is None else row_max
+            return native_max_pool_backward(dy, x, win.kernel, argmax)
         return _disjoint_max_backward_in_groups(xp, dy, x, win, y, row_max)
     if row_max is not None:
         raise ValueError("row_max applies only to disjoint windows (stride == pool_size, no padding); pass None")

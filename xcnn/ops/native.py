@@ -1,0 +1,182 @@
+"""torch's own kernels for torch tensors on the CPU: convolution and disjoint max pooling.
+
+The one place where xcnn hands an op to its backend instead of writing it in array-API calls,
+beside the portable paths and under the same tests (one float64 reference, numerical
+gradients). On the CPU PyTorch convolves with oneDNN's direct kernels, which run every kernel
+tap inside one register-blocked loop; a GEMM-based convolution (im2col, gather) cannot get
+there through the array API on this kind of CPU (docs/performance.md, "The measured limit").
+Its max pooling keeps each window's argmax and routes the gradient by it in one pass, where the
+portable backward makes a few passes over strided slices. So on torch tensors on the CPU, where
+these kernels are at hand, ``conv_algorithm`` and the max pool pick them: a VGG training step at
+batch 128 took 350 ms on the portable ops and 171 ms with this convolution, PyTorch's own step
+155 ms (Emerald Rapids, 2 cores, 2026-12-02).
+
+The layout costs nothing: an NHWC tensor viewed as NCHW by ``permute`` is exactly PyTorch's
+"channels-last" memory format, which its kernels take without a copy, and the filters
+``(F, KH, KW, C)`` viewed as ``(F, C, KH, KW)`` likewise.
+
+Off the CPU (CUDA) the portable ops keep the choice: their numbers were checked on a GPU, and
+cuDNN's float32 convolutions may round through TF32 unless told not to.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._typing import Array
+from ..backend import backend_of
+from ._geometry import Window
+
+
+def native_available(x: Array) -> bool:
+    """Whether `x` is a tensor whose backend's own kernels (this module's) may run.
+
+    Args:
+        x: An array of any backend.
+
+    Returns:
+        True for a torch tensor on the CPU.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.ops.native import native_available
+        >>> native_available(np.zeros((1, 4, 4, 1)))
+        False
+    """
+    return backend_of(x) == "torch" and x.device.type == "cpu"
+
+
+def _torch() -> Any:
+    import torch  # a torch tensor is at hand whenever this runs
+
+    return torch
+
+
+def _symmetric_padding(x_nchw: Array, win: Window) -> tuple[Array, list[int]]:
+    """`(x, padding)` for torch's convolution, which pads both sides alike: an uneven "same"
+    padding (stride 2 on an even size pads only the bottom and right) is padded here first."""
+    (top, bottom), (left, right) = win.pads
+    if top == bottom and left == right:
+        return x_nchw, [top, left]
+    padded = _torch().nn.functional.pad(x_nchw, (left, right, top, bottom))
+    return padded, [0, 0]
+
+
+def native_forward(x: Array, w: Array, b: Array | None, win: Window) -> Array:
+    """The convolution by torch's own kernel.
+
+    Args:
+        x: The images `(N, H, W, C)`, a float32 or float64 torch tensor on the CPU.
+        w: The filters `(F, KH, KW, C)`, of `x`'s dtype.
+        b: The bias `(F,)`, or `None`.
+        win: The convolution's `Window` (its stride and padding).
+
+    Returns:
+        The output `(N, OH, OW, F)` (an NHWC view of torch's channels-last result).
+
+    Examples:
+        >>> import torch
+        >>> from xcnn.ops._geometry import window_geometry
+        >>> from xcnn.ops.native import native_forward
+        >>> x = torch.arange(16.0).reshape(1, 4, 4, 1)
+        >>> y = native_forward(x, torch.ones(1, 2, 2, 1), None, window_geometry((4, 4), 2, 2, 0))
+        >>> y[0, :, :, 0].tolist()
+        [[10.0, 18.0], [42.0, 50.0]]
+    """
+    x_nchw, padding = _symmetric_padding(x.permute(0, 3, 1, 2), win)
+    y = _torch().nn.functional.conv2d(x_nchw, w.permute(0, 3, 1, 2), b, list(win.stride), padding)
+    return y.permute(0, 2, 3, 1)
+
+
+def native_backward(dy: Array, x: Array, w: Array, win: Window, need_dx: bool) -> tuple[Array | None, Array, Array]:
+    """Gradients of `native_forward` by torch's own kernel: `(dx, dw, db)`.
+
+    Args:
+        dy: The output gradient `(N, OH, OW, F)`, of `x`'s dtype.
+        x: The forward's input `(N, H, W, C)`.
+        w: The filters `(F, KH, KW, C)`.
+        win: The convolution's `Window`.
+        need_dx: Whether to compute the input gradient.
+
+    Returns:
+        `dx` `(N, H, W, C)` or `None` unless `need_dx`, `dw` `(F, KH, KW, C)` and `db` `(F,)`.
+
+    Examples:
+        >>> import torch
+        >>> from xcnn.ops._geometry import window_geometry
+        >>> from xcnn.ops.native import native_backward
+        >>> x, w = torch.arange(16.0).reshape(1, 4, 4, 1), torch.ones(1, 2, 2, 1)
+        >>> dx, dw, db = native_backward(torch.ones(1, 3, 3, 1), x, w, window_geometry((4, 4), 2, 1, 0), True)
+        >>> dx[0, :, :, 0].tolist()[0], dw.flatten().tolist(), db.tolist()
+        ([1.0, 2.0, 2.0, 1.0], [45.0, 54.0, 81.0, 90.0], [9.0])
+    """
+    torch = _torch()
+    x_nchw, padding = _symmetric_padding(x.permute(0, 3, 1, 2), win)
+    dx, dw, db = torch.ops.aten.convolution_backward(
+        dy.permute(0, 3, 1, 2),
+        x_nchw,
+        w.permute(0, 3, 1, 2),
+        [w.shape[0]],
+        list(win.stride),
+        padding,
+        [1, 1],
+        False,
+        [0, 0],
+        1,
+        [need_dx, True, True],
+    )
+    if dx is not None:
+        if padding == [0, 0] and win.padded:  # drop the rows and columns padded above
+            (top, _), (left, _) = win.pads
+            dx = dx[:, :, top : top + x.shape[1], left : left + x.shape[2]]
+        dx = dx.permute(0, 2, 3, 1)
+    return dx, dw.permute(0, 2, 3, 1), db
+
+
+def native_max_pool(x: Array, pool_size: tuple[int, int]) -> tuple[Array, Array]:
+    """Max pooling over disjoint, unpadded windows by torch's own kernel: `(y, argmax)`.
+
+    Args:
+        x: The images `(N, H, W, C)`, a float32 or float64 torch tensor on the CPU.
+        pool_size: `(PH, PW)`, also the stride (floor mode: trailing rows and columns that
+            fill no window are left out).
+
+    Returns:
+        `y` `(N, OH, OW, C)` and `argmax` `(N, C, OH, OW)`, each window's maximum's position in
+        its image row-major (`H*W` positions; ties go to the first), for `native_max_pool_backward`.
+
+    Examples:
+        >>> import torch
+        >>> from xcnn.ops.native import native_max_pool
+        >>> y, argmax = native_max_pool(torch.arange(16.0).reshape(1, 4, 4, 1), (2, 2))
+        >>> y[0, :, :, 0].tolist(), argmax.flatten().tolist()
+        ([[5.0, 7.0], [13.0, 15.0]], [5, 7, 13, 15])
+    """
+    y, argmax = _torch().nn.functional.max_pool2d(x.permute(0, 3, 1, 2), pool_size, return_indices=True)
+    return y.permute(0, 2, 3, 1), argmax
+
+
+def native_max_pool_backward(dy: Array, x: Array, pool_size: tuple[int, int], argmax: Array) -> Array:
+    """Gradient of `native_max_pool`: each window's `dy` to its `argmax`.
+
+    Args:
+        dy: The output gradient `(N, OH, OW, C)`, of `x`'s dtype.
+        x: The forward's input `(N, H, W, C)`.
+        pool_size: As in the forward call.
+        argmax: What `native_max_pool` returned.
+
+    Returns:
+        `dx`, of `x`'s shape and dtype.
+
+    Examples:
+        >>> import torch
+        >>> from xcnn.ops.native import native_max_pool, native_max_pool_backward
+        >>> x = torch.arange(16.0).reshape(1, 4, 4, 1)
+        >>> y, argmax = native_max_pool(x, (2, 2))
+        >>> native_max_pool_backward(torch.ones_like(y), x, (2, 2), argmax)[0, :, :, 0].tolist()[1]
+        [0.0, 1.0, 0.0, 1.0]
+    """
+    dx = _torch().ops.aten.max_pool2d_with_indices_backward(
+        dy.permute(0, 3, 1, 2), x.permute(0, 3, 1, 2), list(pool_size), list(pool_size), [0, 0], [1, 1], False, argmax
+    )
+    return dx.permute(0, 2, 3, 1)
