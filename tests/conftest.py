@@ -14,6 +14,7 @@ import pytest
 
 import xcnn.utils
 from xcnn import backend as B
+from xcnn.ops import native
 
 # The README's command gives a relative XCNN_DATA_DIR; examples run in other folders.
 if os.environ.get("XCNN_DATA_DIR"):
@@ -63,6 +64,21 @@ def backend(request):
         yield name
     finally:
         B.set_default_device(name, previous)
+
+
+@pytest.fixture(params=["native", "portable"])
+def kernels(request, backend, monkeypatch):
+    """Which path an op takes where torch's own kernels could stand in (`xcnn.ops.native`).
+
+    On torch on the CPU each case runs twice: with those kernels ("native", the default there)
+    and with `XCNN_NATIVE=0`'s array-API path ("portable"). Elsewhere the array-API path is
+    the only one, and the "portable" case is skipped as a repeat.
+    """
+    if request.param == "portable":
+        if backend != "torch" or TEST_DEVICES.get("torch", "cpu") != "cpu":
+            pytest.skip("only torch on the CPU has native kernels; this backend ran its one path")
+        monkeypatch.setattr(native, "ENABLED", False)
+    return request.param
 
 
 @pytest.fixture(params=["float32", "float64"])

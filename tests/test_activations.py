@@ -53,7 +53,7 @@ def _inputs():
 
 
 @pytest.mark.parametrize("name", sorted(FORMULAS))
-def test_activation_matches_formula_and_numerical_gradient(backend, dtype, name):
+def test_activation_matches_formula_and_numerical_gradient(backend, dtype, name, kernels):
     x = _inputs()
     f, f_backward = act.ELEMENTWISE[name]
     xb = on(backend, x, dtype=dtype)

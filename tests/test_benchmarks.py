@@ -163,10 +163,16 @@ def test_ops_benchmark_conv_table_names_each_row_and_algorithm():
         assert "torch f+b" in out
 
 
-def test_predict_benchmark_reports_images_per_second():
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_predict_benchmark_reports_images_per_second(backend):
+    if not has(backend):
+        pytest.skip(f"{backend} not installed")
     out = run_script(
-        "predict.py", "--models", "seed,resnet", "--batches", "1,3", "--images-at-batch-1", "2", "--repeat", "1"
+        "predict.py",
+        *("--models", "seed,resnet", "--batches", "1,3", "--images-at-batch-1", "2", "--repeat", "1"),
+        *("--backend", backend),
     )
+    assert f"xcnn on {backend}" in out
     lines = [line for line in out.splitlines() if line.startswith(("seed", "resnet"))]
     assert len(lines) == 4
     # onnxruntime's column says why it is empty when there is no export or no onnxruntime
@@ -182,5 +188,5 @@ def test_train_step_breakdown_walks_graph_models():
 
 @pytest.mark.skipif(not has("torch"), reason="torch not installed")
 def test_memory_reports_each_contenders_peak():
-    out = run_script("memory.py", "--model", "lecture", "--batch-size", "8", "--images", "16")
-    assert "xcnn  : peak" in out and "torch : peak" in out and "failed" not in out
+    out = run_script("memory.py", "--model", "lecture", "--batch-size", "8", "--images", "16", "--backend", "torch")
+    assert "xcnn on torch" in out and "xcnn  : peak" in out and "torch : peak" in out and "failed" not in out

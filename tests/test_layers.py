@@ -30,7 +30,7 @@ def _input_gradient(layer, x, dy, training, backend, dtype):
 
 
 @pytest.mark.parametrize("center, scale", [(True, True), (False, True), (True, False), (False, False)])
-def test_batchnorm_inference_backward_uses_the_moving_statistics(backend, dtype, center, scale, spread):
+def test_batchnorm_inference_backward_uses_the_moving_statistics(backend, dtype, center, scale, spread, kernels):
     rng = np.random.default_rng(0)
     x, dy = rng.standard_normal((5, 3, 4, 2)) * 3 + 1, rng.standard_normal((5, 3, 4, 2))
     layer = BatchNormalization(center=center, scale=scale, epsilon=0.01)
@@ -52,7 +52,7 @@ def test_batchnorm_inference_backward_uses_the_moving_statistics(backend, dtype,
 
 
 @pytest.mark.parametrize("center, scale", [(True, True), (False, True), (True, False), (False, False)])
-def test_batchnorm_training_backward_matches_numerical_gradient(backend, dtype, center, scale, spread):
+def test_batchnorm_training_backward_matches_numerical_gradient(backend, dtype, center, scale, spread, kernels):
     # gamma and beta off 1 and 0, and the input off zero mean: the input gradient and the
     # weights' gradients in training mode (batch statistics) against central differences of the
     # float64 forward, on every backend

@@ -358,7 +358,7 @@ def test_batchnorm_counts_and_inference_statistics():
 
 
 @pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5, 2)])
-def test_batchnorm_normalizes_with_batch_statistics_and_updates_moving_ones(backend, dtype, shape):
+def test_batchnorm_normalizes_with_batch_statistics_and_updates_moving_ones(backend, dtype, shape, kernels):
     x = np.random.default_rng(1).standard_normal(shape) * 2.5 + 0.7
     model = Sequential(
         [BatchNormalization(momentum=0.9, epsilon=1e-3, input_shape=shape[1:])], backend=backend, dtype=dtype, seed=0

@@ -91,7 +91,7 @@ def test_conv2d_forward_and_backward_match_reference(backend, dtype, x_shape, w_
 
 
 @pytest.mark.parametrize("x_shape, pool, stride, padding", POOL_CASES)
-def test_max_pool_matches_reference(backend, dtype, x_shape, pool, stride, padding):
+def test_max_pool_matches_reference(backend, dtype, x_shape, pool, stride, padding, kernels):
     x = _random(x_shape, 4)
     expected = ref.max_pool2d(x, pool, stride, padding)
     dy = _random(expected.shape, 5)
@@ -115,7 +115,7 @@ def test_avg_pool_matches_reference(backend, dtype, x_shape, pool, stride, paddi
 
 
 @pytest.mark.parametrize("threads", ["1", "2", "3"])
-def test_max_pool_image_groups(backend, dtype, threads, monkeypatch):
+def test_max_pool_image_groups(backend, dtype, threads, monkeypatch, kernels):
     # on NumPy with threadpoolctl, groups of images pool on threads of their own: the same
     # values and gradients (ties included: integer-valued inputs), with the row maxima of the
     # forward reused by the backward, and a batch that does not split evenly
@@ -131,7 +131,7 @@ def test_max_pool_image_groups(backend, dtype, threads, monkeypatch):
     assert_close(ops.max_pool2d_backward(dyb, xb, 2), want, dtype)
 
 
-def test_max_pool_ties_go_to_first_maximum(backend, dtype):
+def test_max_pool_ties_go_to_first_maximum(backend, dtype, kernels):
     # every window is constant: the whole gradient must land on its top-left cell
     x = np.zeros((1, 4, 4, 1))
     x[0, 2:, 2:, 0] = 5.0
@@ -527,7 +527,7 @@ def test_conv2d_numerical_gradients(backend, stride, padding, algorithm):
 
 
 @pytest.mark.parametrize("pool, stride, padding", [(2, None, 0), (3, 2, "same"), (2, 1, 1)])
-def test_pooling_numerical_gradients(backend, pool, stride, padding):
+def test_pooling_numerical_gradients(backend, pool, stride, padding, kernels):
     rng = np.random.default_rng(11)
     x = rng.standard_normal((2, 5, 5, 2))  # continuous values: no ties, max is differentiable
     r = rng.standard_normal(ref.max_pool2d(x, pool, stride, padding).shape)

@@ -166,14 +166,15 @@ class BatchNormalization(Layer):
         """
         xp = self.xp
         self._batch_statistics = training = training and self.trainable
+        self._native: tuple[Array, Array, Array] | None = None
+        if training and ops.native_available(x):
+            return self._call_native(x)
         spread = functools.partial(ops.spread_channels, x=x)  # per-channel vectors, for NumPy's fast loops
         if training:
             mean = ops.channel_mean(x)
             centered = x - spread(mean)
             var = ops.channel_mean(centered * centered)
-            m = self.momentum
-            self.state["moving_mean"] = self.state["moving_mean"] * m + mean * (1.0 - m)
-            self.state["moving_variance"] = self.state["moving_variance"] * m + var * (1.0 - m)
+            self._update_moving_statistics(mean, var)
         else:
             mean, var = self.state["moving_mean"], self.state["moving_variance"]
             centered = None  # grad centres x itself, if it needs to
@@ -196,6 +197,22 @@ class BatchNormalization(Layer):
             shift = shift + self.params["beta"]
         y = x * spread(self._scaled_inv_std)
         y += spread(shift)
+        return y
+
+    def _update_moving_statistics(self, mean: Array, var: Array) -> None:
+        m = self.momentum
+        self.state["moving_mean"] = self.state["moving_mean"] * m + mean * (1.0 - m)
+        self.state["moving_variance"] = self.state["moving_variance"] * m + var * (1.0 - m)
+
+    def _call_native(self, x: Array) -> Array:
+        """`call` with batch statistics by torch's own kernel (see `xcnn.ops.native`): keeps the
+        input, the batch mean and 1/std for `grad`, as that kernel's backward takes them."""
+        y, mean, inv_std = ops.native.native_batch_norm(
+            x, self.params.get("gamma"), self.params.get("beta"), self.epsilon
+        )
+        # the kernel gives 1/sqrt(var + epsilon), not var: var back from it, to float rounding
+        self._update_moving_statistics(mean, 1.0 / (inv_std * inv_std) - self.epsilon)
+        self._native = (x, mean, inv_std)
         return y
 
     def grad(self, dy: Array, need_dx: bool) -> Array | None:
@@ -223,6 +240,8 @@ class BatchNormalization(Layer):
             >>> sorted(layer.grads)
             ['beta', 'gamma']
         """
+        if self._native is not None:
+            return self._grad_native(dy, need_dx)
         inv_std, spread = self._inv_std, functools.partial(ops.spread_channels, x=dy)
         needs_dgamma = self.scale or (need_dx and self._batch_statistics)
         centered = self._centered
@@ -247,6 +266,19 @@ class BatchNormalization(Layer):
         dx = dy * spread(scaled_inv_std)
         dx -= centered * spread(per_sample * inv_std * dgamma)
         dx -= spread(per_sample * dbeta)
+        return dx
+
+    def _grad_native(self, dy: Array, need_dx: bool) -> Array | None:
+        """`grad` after `_call_native`, by torch's own kernel."""
+        assert self._native is not None
+        x, mean, inv_std = self._native
+        dx, dgamma, dbeta = ops.native.native_batch_norm_backward(
+            dy, x, self.params.get("gamma"), mean, inv_std, self.epsilon, need_dx
+        )
+        if self.scale:
+            self.grads["gamma"] = dgamma
+        if self.center:
+            self.grads["beta"] = dbeta
         return dx
 
     def get_config(self) -> dict[str, Any]:

@@ -64,6 +64,7 @@ class SyncBatchNormalization(BatchNormalization):
             return super().call(x, training)
         xp = self.xp
         self._batch_statistics = True
+        self._native = None  # the global statistics are its own; torch's kernel takes no allreduce
         self._count = math.prod(x.shape[:-1])
         _, var, centered = self._global_statistics(dist, ops.channel_sum(x), self._count, x)
         self._inv_std = 1.0 / xp.sqrt(var + self.epsilon)

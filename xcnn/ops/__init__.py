@@ -1,7 +1,9 @@
 """Pure, stateless array-API ops; each forward sits beside its backward.
 
 Layout is NHWC for images and ``(F, KH, KW, C)`` for filters. Every function works on any
-backend in :mod:`xcnn.backend` and keeps its inputs' backend, device and dtype.
+backend in :mod:`xcnn.backend` and keeps its inputs' backend, device and dtype. On torch
+tensors on the CPU a few of them run torch's own kernels instead (:mod:`xcnn.ops.native`;
+``XCNN_NATIVE=0`` turns that off).
 """
 
 from ._geometry import Window, window_geometry
@@ -71,6 +73,7 @@ from .conv_variants import (
     conv2d_transpose_padding,
     dilate_kernel,
 )
+from .native import native_available
 from .pooling import (
     avg_pool2d,
     avg_pool2d_backward,

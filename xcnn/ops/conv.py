@@ -34,7 +34,7 @@ from ..backend import Unkeyed, array_namespace, backend_of, device_key, off_host
 from . import _parallel as parallel
 from ._workspace import add_bias, add_into, matmul, matmul_into, scratch
 from .conv_gather import gather_backward, gather_forward, rows_with_zero
-from .native import native_available, native_backward, native_forward
+from .native import native_available, native_backward, native_forward, native_runs
 from .reductions import channel_sum
 from ._geometry import (
     Window,
@@ -580,7 +580,8 @@ def conv_algorithm(x_shape: Shape, w_shape: Shape, win: Window, accelerator: boo
         w_shape: The filters' shape `(F, KH, KW, C)`.
         win: The convolution's `Window`.
         accelerator: Whether the arrays live off the host (CuPy's, torch's "cuda").
-        native: Whether the backend's own convolution may run (`xcnn.ops.native.native_available`).
+        native: Whether the backend's own convolution may run (`xcnn.ops.native.native_available`:
+            torch tensors on the CPU, unless ``XCNN_NATIVE=0``).
 
     Returns:
         The algorithm's name.
@@ -619,7 +620,7 @@ def _pick_algorithm(x, w, win, algorithm):
         return conv_algorithm(tuple(x.shape), tuple(w.shape), win, off_host(x), native_available(x))
     if algorithm not in ALGORITHMS:
         raise ValueError(f"algorithm must be 'auto', 'im2col', 'banded', 'gather' or 'native', got {algorithm!r}")
-    if algorithm == "native" and not native_available(x):
+    if algorithm == "native" and not native_runs(x):
         where = f"a torch tensor on {x.device}" if backend_of(x) == "torch" else f"a {backend_of(x)} array"
         raise ValueError(f"algorithm 'native' runs on torch tensors on the CPU only, got {where}")
     return algorithm

@@ -1,15 +1,20 @@
-"""torch's own kernels for torch tensors on the CPU: convolution and disjoint max pooling.
+"""torch's own kernels for torch tensors on the CPU: convolution, disjoint max pooling, batch
+normalization's training passes and the ReLU's gradient.
 
 The one place where xcnn hands an op to its backend instead of writing it in array-API calls,
 beside the portable paths and under the same tests (one float64 reference, numerical
 gradients). On the CPU PyTorch convolves with oneDNN's direct kernels, which run every kernel
 tap inside one register-blocked loop; a GEMM-based convolution (im2col, gather) cannot get
 there through the array API on this kind of CPU (docs/performance.md, "The measured limit").
-Its max pooling keeps each window's argmax and routes the gradient by it in one pass, where the
-portable backward makes a few passes over strided slices. So on torch tensors on the CPU, where
-these kernels are at hand, ``conv_algorithm`` and the max pool pick them: a VGG training step at
-batch 128 took 350 ms on the portable ops and 171 ms with this convolution, PyTorch's own step
-155 ms (Emerald Rapids, 2 cores, 2026-12-02).
+Its max pooling keeps each window's argmax and routes the gradient by it in one pass, its batch
+normalization and ReLU gradient make one or two passes where the array-API forms make four to
+seven, each into a fresh tensor (and torch's CPU ``where`` and bool-to-float casts are slow).
+So on torch tensors on the CPU, where these kernels are at hand, the ops pick them: a VGG
+training step at batch 128 took 350 ms on the portable ops and 151 ms with these, PyTorch's
+own step 147 ms (Emerald Rapids, 2 cores, 2026-12-02; docs/performance.md).
+
+``XCNN_NATIVE=0`` in the environment (read at import) turns them off: every op then runs its
+array-API path on torch too, as it does on every other backend. The tests run both.
 
 The layout costs nothing: an NHWC tensor viewed as NCHW by ``permute`` is exactly PyTorch's
 "channels-last" memory format, which its kernels take without a copy, and the filters
@@ -21,15 +26,19 @@ cuDNN's float32 convolutions may round through TF32 unless told not to.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from .._typing import Array
 from ..backend import backend_of
 from ._geometry import Window
 
+ENABLED = os.environ.get("XCNN_NATIVE", "1") != "0"
+"""Whether the ops may pick this module's kernels (``XCNN_NATIVE=0`` says no)."""
 
-def native_available(x: Array) -> bool:
-    """Whether `x` is a tensor whose backend's own kernels (this module's) may run.
+
+def native_runs(x: Array) -> bool:
+    """Whether this module's kernels can take `x`: a torch tensor on the CPU.
 
     Args:
         x: An array of any backend.
@@ -39,11 +48,29 @@ def native_available(x: Array) -> bool:
 
     Examples:
         >>> import numpy as np
+        >>> from xcnn.ops.native import native_runs
+        >>> native_runs(np.zeros(3))
+        False
+    """
+    return backend_of(x) == "torch" and x.device.type == "cpu"
+
+
+def native_available(x: Array) -> bool:
+    """Whether the ops pick this module's kernels for `x`: they can take it and `ENABLED`.
+
+    Args:
+        x: An array of any backend.
+
+    Returns:
+        True for a torch tensor on the CPU, unless ``XCNN_NATIVE=0``.
+
+    Examples:
+        >>> import numpy as np
         >>> from xcnn.ops.native import native_available
         >>> native_available(np.zeros((1, 4, 4, 1)))
         False
     """
-    return backend_of(x) == "torch" and x.device.type == "cpu"
+    return ENABLED and native_runs(x)
 
 
 def _torch() -> Any:
@@ -180,3 +207,97 @@ def native_max_pool_backward(dy: Array, x: Array, pool_size: tuple[int, int], ar
         dy.permute(0, 3, 1, 2), x.permute(0, 3, 1, 2), list(pool_size), list(pool_size), [0, 0], [1, 1], False, argmax
     )
     return dx.permute(0, 2, 3, 1)
+
+
+def native_relu_backward(dy: Array, x: Array) -> Array:
+    """The gradient of `max(x, 0)` by torch's own kernel: `dy` where `x > 0`, else 0.
+
+    Args:
+        dy: The gradient w.r.t. the output, of `x`'s shape.
+        x: The forward's input, a torch tensor on the CPU.
+
+    Returns:
+        The gradient w.r.t. `x`, of its shape and dtype.
+
+    Examples:
+        >>> import torch
+        >>> from xcnn.ops.native import native_relu_backward
+        >>> native_relu_backward(torch.ones(3), torch.tensor([-1.0, 0.0, 2.0])).tolist()
+        [0.0, 0.0, 1.0]
+    """
+    return _torch().ops.aten.threshold_backward(dy, x, 0)
+
+
+def _channels_second(x: Array) -> Array:
+    """`(N, ..., C)` viewed as `(N, C, ...)`: channels-last, as torch's kernels take it."""
+    return x.movedim(-1, 1)
+
+
+def native_batch_norm(x: Array, gamma: Array | None, beta: Array | None, epsilon: float) -> tuple[Array, Array, Array]:
+    """Batch normalization with the batch's statistics, by torch's own kernel: `(y, mean, inv_std)`.
+
+    `y = (x - mean) * inv_std * gamma + beta` per channel, over every axis but the last;
+    the variance is the biased one (divided by the count), `inv_std = 1 / sqrt(var + epsilon)`.
+
+    Args:
+        x: The input `(N, ..., C)`, a float32 or float64 torch tensor on the CPU.
+        gamma: The scale `(C,)`, or `None` for 1.
+        beta: The offset `(C,)`, or `None` for 0.
+        epsilon: Added to the variance.
+
+    Returns:
+        `y` of `x`'s shape, and `mean` and `inv_std`, `(C,)` each.
+
+    Examples:
+        >>> import torch
+        >>> from xcnn.ops.native import native_batch_norm
+        >>> y, mean, inv_std = native_batch_norm(torch.tensor([[1.0], [3.0]]), None, None, 0.0)
+        >>> y.flatten().tolist(), mean.tolist(), inv_std.tolist()
+        ([-1.0, 1.0], [2.0], [1.0])
+    """
+    y, mean, inv_std = _torch().native_batch_norm(_channels_second(x), gamma, beta, None, None, True, 0.0, epsilon)
+    return y.movedim(1, -1), mean, inv_std
+
+
+def native_batch_norm_backward(
+    dy: Array, x: Array, gamma: Array | None, mean: Array, inv_std: Array, epsilon: float, need_dx: bool
+) -> tuple[Array | None, Array, Array]:
+    """Gradients of `native_batch_norm` by torch's own kernel: `(dx, dgamma, dbeta)`.
+
+    Args:
+        dy: The output gradient, of `x`'s shape.
+        x: The forward's input `(N, ..., C)`.
+        gamma: The forward's scale, or `None`.
+        mean: What `native_batch_norm` returned.
+        inv_std: What `native_batch_norm` returned.
+        epsilon: The forward's.
+        need_dx: Whether to compute the input gradient.
+
+    Returns:
+        `dx` of `x`'s shape (`None` unless `need_dx`), and `dgamma` and `dbeta`, `(C,)` each
+        (the gradients a scale and an offset would get: `sum(dy * x-hat)` and `sum(dy)`).
+
+    Examples:
+        >>> import torch
+        >>> from xcnn.ops.native import native_batch_norm, native_batch_norm_backward
+        >>> x = torch.tensor([[1.0], [3.0]])
+        >>> _, mean, inv_std = native_batch_norm(x, None, None, 0.0)
+        >>> dx, dgamma, dbeta = native_batch_norm_backward(torch.tensor([[1.0], [0.0]]), x, None, mean, inv_std, 0.0, True)
+        >>> dx.flatten().tolist(), dgamma.tolist(), dbeta.tolist()
+        ([0.0, 0.0], [-1.0], [1.0])
+    """
+    if gamma is None:  # torch's kernel then returns no dgamma: ask with a scale of ones
+        gamma = _torch().ones_like(mean)
+    dx, dgamma, dbeta = _torch().ops.aten.native_batch_norm_backward(
+        _channels_second(dy),
+        _channels_second(x),
+        gamma,
+        None,
+        None,
+        mean,
+        inv_std,
+        True,
+        epsilon,
+        [need_dx, True, True],
+    )
+    return (None if dx is None else dx.movedim(1, -1)), dgamma, dbeta

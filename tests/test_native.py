@@ -1,0 +1,108 @@
+"""torch's own kernels on the CPU (xcnn.ops.native): chosen where they should be, and training
+with them gives the numbers the array-API path gives. Their values and gradients against the
+float64 references are in the op and layer tests (the ``kernels`` fixture and the "native"
+convolution algorithm)."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import RTOL, TEST_DEVICES, assert_close, on
+from xcnn import backend as B
+from xcnn import ops
+from xcnn.layers import Activation, BatchNormalization, Conv2D, Dense, Flatten, Input, MaxPooling2D
+from xcnn.models import Sequential
+from xcnn.ops import native
+
+pytestmark = pytest.mark.skipif(
+    not B.is_available("torch") or TEST_DEVICES.get("torch", "cpu") != "cpu",
+    reason="torch's own kernels run on torch tensors on the CPU",
+)
+
+
+def _spy(monkeypatch, module, name):
+    calls = []
+    real = getattr(module, name)
+    monkeypatch.setattr(module, name, lambda *a, **k: calls.append(name) or real(*a, **k))
+    return calls
+
+
+def test_the_ops_pick_torchs_kernels_on_torch_cpu_and_not_elsewhere(monkeypatch):
+    import xcnn.ops.activations as activations
+    import xcnn.ops.conv as conv
+    import xcnn.ops.pooling as pooling
+
+    calls = []
+    for module, name in [
+        (conv, "native_forward"),
+        (conv, "native_backward"),
+        (pooling, "native_max_pool"),
+        (pooling, "native_max_pool_backward"),
+        (activations, "native_relu_backward"),
+    ]:
+        calls += [_spy(monkeypatch, module, name)]
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((2, 6, 6, 8)), rng.standard_normal((4, 3, 3, 8))
+    for backend, expected in (("numpy", 0), ("torch", 1)):
+        xb, wb = on(backend, x, w, dtype="float32")
+        y, kept = ops.conv2d_forward(xb, wb, padding="same")
+        ops.conv2d_backward(y, xb, wb, padding="same", cols=kept)
+        p, argmax = ops.max_pool2d_forward(y, 2)
+        ops.max_pool2d_backward(p, y, 2, row_max=argmax)
+        ops.relu_backward(y, y, None)
+        assert [len(c) for c in calls] == [expected] * 5, backend
+    assert tuple(argmax.shape) == (2, 4, 3, 3)  # torch's argmax (N, C, OH, OW), not the row maxima
+    monkeypatch.setattr(native, "ENABLED", False)
+    assert not ops.native_available(xb)
+    assert ops.conv_algorithm(tuple(xb.shape), tuple(wb.shape), ops.window_geometry((6, 6), 3, 1, "same")) == "gather"
+    ops.conv2d(xb, wb, algorithm="native")  # asked for by name, it still runs
+    assert len(calls[0]) == 2
+
+
+def test_xcnn_native_0_in_the_environment_turns_them_off():
+    code = "import torch; from xcnn import ops; print(ops.native_available(torch.zeros(1)))"
+    for value, expected in (("0", "False"), ("1", "True")):
+        env = {**os.environ, "XCNN_NATIVE": value}
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        assert out.stdout.strip() == expected
+
+
+def _cnn(kernels_on, dtype, monkeypatch):
+    monkeypatch.setattr(native, "ENABLED", kernels_on)
+    model = Sequential(
+        [
+            Input((8, 8, 3)),
+            Conv2D(8, 3, padding="same", use_bias=False),  # a bias there gets 0 + rounding, which Adam scales up
+            BatchNormalization(),
+            Activation("relu"),
+            Conv2D(8, 3, strides=2, padding="same", activation="relu"),  # uneven "same" padding
+            MaxPooling2D(2),
+            Flatten(),
+            Dense(3, activation="softmax"),
+        ],
+        backend="torch",
+        dtype=dtype,
+        seed=3,
+    )
+    model.compile("adam", "categorical_crossentropy")
+    rng = np.random.default_rng(4)
+    x, y = rng.standard_normal((16, 8, 8, 3)), np.eye(3)[rng.integers(0, 3, 16)]
+    history = model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    bn = model.layers[1]
+    assert (bn._native is not None) == kernels_on  # the path asked for is the one taken
+    return history.history["loss"], model.get_weights()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_training_with_torchs_kernels_gives_the_array_api_paths_numbers(dtype, monkeypatch):
+    # conv (padded evenly and unevenly), batch statistics with moving averages, ReLU's
+    # gradient, max pool: four Adam steps, then the losses and every weight (moving
+    # statistics included) agree with the portable path's to the dtype's rounding
+    loss_native, weights_native = _cnn(True, dtype, monkeypatch)
+    loss_portable, weights_portable = _cnn(False, dtype, monkeypatch)
+    np.testing.assert_allclose(loss_native, loss_portable, rtol=RTOL[dtype] * 10)
+    for a, b in zip(weights_native, weights_portable):
+        assert_close(a, b, dtype, scale=10.0)
