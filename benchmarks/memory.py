@@ -1,6 +1,6 @@
 """Peak resident memory of training: xcnn's `fit` and the PyTorch twin, each in a fresh process.
 
-    python benchmarks/memory.py --model vgg --batch-size 128 --images 2560
+    python benchmarks/memory.py --model vgg --batch-size 128 --images 2560 [--backend torch]
 
 Each contender is a new Python process that builds its network, makes `--images` random
 images of the network's input shape (float32) and integer labels, trains one epoch over them
@@ -40,7 +40,7 @@ def run_xcnn(args):
     from xcnn import zoo
 
     x, y = _data(args, SHAPES[args.model])
-    model = zoo.get(args.model, input_shape=SHAPES[args.model], backend="numpy", dtype="float32", seed=0)
+    model = zoo.get(args.model, input_shape=SHAPES[args.model], backend=args.backend, dtype="float32", seed=0)
     model.compile("adam", "sparse_categorical_crossentropy")
     before = _peak_mib()
     model.fit(x, y, batch_size=args.batch_size, epochs=1, verbose=0)
@@ -73,6 +73,7 @@ def main():
     parser.add_argument("--model", default="vgg", choices=["seed", "lecture", "lenet", "vgg", "resnet"])
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--images", type=int, default=2560)
+    parser.add_argument("--backend", default="numpy", help="xcnn's backend (default numpy)")
     parser.add_argument("--contender", choices=["xcnn", "torch"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     sys.path.insert(0, HERE)
@@ -83,7 +84,7 @@ def main():
     data_mib = args.images * 4 * (32 * 32 * 3 if args.model in ("vgg", "resnet") else 28 * 28) / 2**20
     print(
         f"peak resident memory, one epoch of {args.images} random images ({data_mib:.0f} MiB of float32) "
-        f"at batch {args.batch_size}, model {args.model}, each contender in a fresh process"
+        f"at batch {args.batch_size}, model {args.model}, xcnn on {args.backend}, each contender in a fresh process"
     )
     for contender in ("xcnn", "torch"):
         command = [
@@ -95,6 +96,8 @@ def main():
             str(args.batch_size),
             "--images",
             str(args.images),
+            "--backend",
+            args.backend,
             "--contender",
             contender,
         ]

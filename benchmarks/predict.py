@@ -1,9 +1,11 @@
 """Inference speed: images per second of ``model.predict`` for every zoo network, at batch 1
 and batch 1000, beside PyTorch (inference mode) and onnxruntime.
 
-    python benchmarks/predict.py [--models seed,lecture,lenet,vgg,resnet] [--repeat 5]
+    python benchmarks/predict.py [--models seed,lecture,lenet,vgg,resnet] [--repeat 5] [--backend torch]
 
-xcnn runs ``model.predict(x, batch_size=B)`` on the NumPy backend in float32; PyTorch runs
+xcnn runs ``model.predict(x, batch_size=B)`` on the NumPy backend (or ``--backend``'s, on its
+default device; on torch's CPU some ops run torch's own kernels, ``xcnn.ops.native``) in
+float32; PyTorch runs
 the same network (``train_step.torch_twin``, eval mode, ``torch.inference_mode()``, NCHW and
 channels-last, the faster kept) over the same images in batches of B. onnxruntime runs the
 model as xcnn exports it to ONNX, when both this xcnn has an ONNX export (``Model.export``)
@@ -29,11 +31,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from train_step import SHAPES, torch_twin  # noqa: E402
 
+from xcnn import backend as B  # noqa: E402
 from xcnn import zoo  # noqa: E402
 
 
-def xcnn_runner(name, images, batch):
-    model = zoo.get(name, input_shape=SHAPES[name], backend="numpy", dtype="float32", seed=0)
+def xcnn_runner(name, images, batch, backend="numpy"):
+    model = zoo.get(name, input_shape=SHAPES[name], backend=backend, dtype="float32", seed=0)
     return model, lambda: model.predict(images, batch_size=batch, verbose=0)  # no progress bar: not what is timed
 
 
@@ -106,6 +109,7 @@ def main():
         help="images per pass at batch 1 (every other batch size passes over one batch)",
     )
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--backend", default="numpy", choices=list(B.BACKENDS), help="xcnn's backend (default numpy)")
     args = parser.parse_args()
     models = args.models.split(",")
     unknown = [m for m in models if m not in SHAPES]
@@ -113,8 +117,8 @@ def main():
         parser.error(f"--models: unknown {unknown}; expected names from {sorted(SHAPES)}")
     batches = [int(b) for b in args.batches.split(",")]
     print(
-        f"images/s of predict, float32, CPU ({os.cpu_count()} cores), median of {args.repeat} passes, "
-        f"contenders taking turns"
+        f"images/s of predict, float32, CPU ({os.cpu_count()} cores), xcnn on {args.backend}, median of "
+        f"{args.repeat} passes, contenders taking turns"
     )
     print(f"{'model':<9}{'batch':>6}{'xcnn':>10}{'torch':>10}{'xcnn/torch':>11}{'onnxruntime':>13}   notes")
     rng = np.random.default_rng(0)
@@ -123,7 +127,7 @@ def main():
             for batch in batches:
                 count = args.images_at_batch_1 if batch == 1 else batch
                 images = rng.uniform(size=(count, *SHAPES[name])).astype(np.float32)
-                model, ours = xcnn_runner(name, images, batch)
+                model, ours = xcnn_runner(name, images, batch, args.backend)
                 runs, notes = {"xcnn": ours}, []
                 for label, (run, note) in (
                     ("torch", torch_runner(name, images, batch)),
