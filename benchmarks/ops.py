@@ -1,6 +1,7 @@
 """Forward + backward time of the core ops on each backend, beside torch.nn.functional.
 
     python benchmarks/ops.py [--tables core,conv] [--backends numpy,torch] [--repeat 20] [--batch-size 128]
+        [--conv-backend numpy|torch]
 
 Table "core": the article's MNIST conv layer (100x28x28x1, 6 filters 7x7), a 3x3 64->64 conv
 on 32x32 (batch 32), 2x2 max pooling of the article's conv output, and flatten: the median
@@ -155,27 +156,28 @@ class GemmClock:
         return max(self.seconds.values(), default=0.0) * 1e3
 
 
-def conv_contenders(x_shape, w_shape, stride, padding, batch):
-    """``{name: run}`` for one row of the conv table: xcnn (NumPy, with a workspace as a layer
-    keeps one) and torch channels-last, forward alone and forward + backward with dx."""
+def conv_contenders(x_shape, w_shape, stride, padding, batch, backend="numpy"):
+    """``{name: run}`` for one row of the conv table: xcnn (on ``backend``, with a workspace as
+    a layer keeps one) and torch channels-last, forward alone and forward + backward with dx."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batch, *x_shape), dtype=np.float32)
     w = rng.standard_normal(w_shape, dtype=np.float32) * 0.1
     workspace = {}
     y0 = ops.conv2d(x, w, stride=stride, padding=padding)
     dy = rng.standard_normal(y0.shape, dtype=np.float32)
+    xb, wb, dyb = (B.asarray(a, backend, "float32") for a in (x, w, dy))
 
     hold = _parallel.BlasHold()
-    hold.wanted = True  # the BLAS at one thread, as in a model's passes
+    hold.wanted = True  # the BLAS at one thread, as in a model's passes (on NumPy)
 
     def xcnn_fwd():
-        with hold.pass_on("numpy"):
-            ops.conv2d_forward(x, w, stride=stride, padding=padding, workspace=workspace)
+        with hold.pass_on(backend):
+            ops.conv2d_forward(xb, wb, stride=stride, padding=padding, workspace=workspace)
 
     def xcnn_fb():
-        with hold.pass_on("numpy"):
-            _, cols = ops.conv2d_forward(x, w, stride=stride, padding=padding, workspace=workspace)
-            ops.conv2d_backward(dy, x, w, stride=stride, padding=padding, cols=cols, workspace=workspace)
+        with hold.pass_on(backend):
+            _, cols = ops.conv2d_forward(xb, wb, stride=stride, padding=padding, workspace=workspace)
+            ops.conv2d_backward(dyb, xb, wb, stride=stride, padding=padding, cols=cols, workspace=workspace)
 
     runs = {"xcnn fwd": xcnn_fwd, "xcnn f+b": xcnn_fb}
     if B.is_available("torch"):
@@ -210,8 +212,9 @@ def _torch_padding(x_shape, w_shape, stride, padding):
 
 
 def conv_table(args):
+    backend = args.conv_backend
     print(
-        f"conv table, batch {args.batch_size}, float32, NumPy backend vs torch.nn.functional channels-last "
+        f"conv table, batch {args.batch_size}, float32, xcnn on {backend} vs torch.nn.functional channels-last "
         f"(ms, median of {args.repeat}, taking turns):"
     )
     header = (
@@ -221,8 +224,9 @@ def conv_table(args):
     print(header)
     for label, x_shape, w_shape, stride, padding in CONV_TABLE:
         win = ops.window_geometry(x_shape[:2], w_shape[1:3], stride, padding)
-        algorithm = ops.conv_algorithm((args.batch_size, *x_shape), w_shape, win)
-        runs = conv_contenders(x_shape, w_shape, stride, padding, args.batch_size)
+        native = backend == "torch" and ops.native.ENABLED  # torch's own kernel (on its CPU)
+        algorithm = ops.conv_algorithm((args.batch_size, *x_shape), w_shape, win, native=native)
+        runs = conv_contenders(x_shape, w_shape, stride, padding, args.batch_size, backend)
         times = {name: [] for name in runs}
         for run in runs.values():
             run()
@@ -233,7 +237,8 @@ def conv_table(args):
                 run()
                 times[name].append(time.perf_counter() - start)
         ms = {name: statistics.median(t) * 1e3 for name, t in times.items()}
-        gemm_ms, rate = gemm_share(runs["xcnn f+b"], args)
+        # the GEMM clock times the matmuls the array-API algorithms make (none in torch's kernel)
+        gemm_ms, rate = gemm_share(runs["xcnn f+b"], args) if algorithm != "native" else (0.0, 0.0)
         line = f"{label:<28}{algorithm:>10}{ms['xcnn fwd']:10.2f}"
         if "torch fwd" in ms:
             line += (
@@ -242,8 +247,11 @@ def conv_table(args):
             )
         else:
             line += f"{'-':>10}{'-':>7}{ms['xcnn f+b']:10.2f}{'-':>10}{'-':>7}"
-        line += f"{gemm_ms:8.2f}{rate:10.0f}{max(ms['xcnn f+b'] - gemm_ms, 0.0):8.2f}"
-        line += f"{gemm_ms / ms['torch f+b']:11.2f}" if "torch f+b" in ms else f"{'-':>11}"
+        if algorithm == "native":
+            line += f"{'-':>8}{'-':>10}{'-':>8}{'-':>11}"
+        else:
+            line += f"{gemm_ms:8.2f}{rate:10.0f}{max(ms['xcnn f+b'] - gemm_ms, 0.0):8.2f}"
+            line += f"{gemm_ms / ms['torch f+b']:11.2f}" if "torch f+b" in ms else f"{'-':>11}"
         print(line)
 
 
@@ -265,6 +273,12 @@ def main():
     parser.add_argument("--backends", default=",".join(b for b in B.available() if b != "array_api_strict"))
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=128, help="batch of the conv table")
+    parser.add_argument(
+        "--conv-backend",
+        default="numpy",
+        choices=["numpy", "torch"],
+        help="xcnn's backend in the conv table (torch: its own kernels, xcnn.ops.native, unless XCNN_NATIVE=0)",
+    )
     parser.add_argument(
         "--pause", type=float, default=0.15, help="seconds of sleep before each timed run of the conv table"
     )

@@ -161,6 +161,8 @@ def test_ops_benchmark_conv_table_names_each_row_and_algorithm():
     assert "gather" in out and "im2col" in out
     if has("torch"):
         assert "torch f+b" in out
+        out = run_script("ops.py", "--tables", "conv", "--batch-size", "2", "--repeat", "1", "--conv-backend", "torch")
+        assert "xcnn on torch" in out and "native" in out
 
 
 @pytest.mark.parametrize("backend", ["numpy", "torch"])
