@@ -224,9 +224,9 @@ def conv_table(args):
     print(header)
     for label, x_shape, w_shape, stride, padding in CONV_TABLE:
         win = ops.window_geometry(x_shape[:2], w_shape[1:3], stride, padding)
-        native = backend == "torch" and ops.native.ENABLED  # torch's own kernel (on its CPU)
-        algorithm = ops.conv_algorithm((args.batch_size, *x_shape), w_shape, win, native=native)
         runs = conv_contenders(x_shape, w_shape, stride, padding, args.batch_size, backend)
+        native = ops.native_available(B.asarray(np.zeros(1), backend, "float32"))  # torch's own kernel
+        algorithm = ops.conv_algorithm((args.batch_size, *x_shape), w_shape, win, native=native)
         times = {name: [] for name in runs}
         for run in runs.values():
             run()

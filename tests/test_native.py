@@ -3,16 +3,12 @@ with them gives the numbers the array-API path gives. Their values and gradients
 float64 references are in the op and layer tests (the ``kernels`` fixture and the "native"
 convolution algorithm)."""
 
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
 from conftest import RTOL, TEST_DEVICES, assert_close, on
 from xcnn import backend as B
-from xcnn import ops
+from xcnn import cli, ops
 from xcnn.layers import Activation, BatchNormalization, Conv2D, Dense, Flatten, Input, MaxPooling2D
 from xcnn.models import Sequential
 from xcnn.ops import native
@@ -62,12 +58,29 @@ def test_the_ops_pick_torchs_kernels_on_torch_cpu_and_not_elsewhere(monkeypatch)
     assert len(calls[0]) == 2
 
 
-def test_xcnn_native_0_in_the_environment_turns_them_off():
-    code = "import torch; from xcnn import ops; print(ops.native_available(torch.zeros(1)))"
-    for value, expected in (("0", "False"), ("1", "True")):
-        env = {**os.environ, "XCNN_NATIVE": value}
-        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-        assert out.stdout.strip() == expected
+def test_xcnn_native_0_in_the_environment_turns_them_off(monkeypatch):
+    x = on("torch", np.zeros(1))
+    for value, expected in (("0", False), ("1", True)):
+        monkeypatch.setenv("XCNN_NATIVE", value)
+        assert ops.native_available(x) is expected
+    monkeypatch.delenv("XCNN_NATIVE")
+    assert ops.native_available(x)
+    monkeypatch.setenv("XCNN_NATIVE", "no")
+    with pytest.raises(
+        ValueError, match=r"XCNN_NATIVE must be 0 \(torch's own kernels off\) or 1 \(on, the default\), got 'no'"
+    ):
+        ops.native_available(x)
+
+
+def test_the_command_line_says_a_bad_xcnn_native_in_one_line(tmp_path, monkeypatch, capsys):
+    model = Sequential([Input((6, 6, 1)), Conv2D(2, 3), Flatten(), Dense(3, activation="softmax")], seed=0)
+    model.save(tmp_path / "m.safetensors")
+    np.save(tmp_path / "x.npy", np.zeros((6, 6, 1), np.float32))
+    monkeypatch.setenv("XCNN_NATIVE", "no")
+    code = cli.main(["predict", str(tmp_path / "m.safetensors"), str(tmp_path / "x.npy"), "--backend", "torch"])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert "XCNN_NATIVE must be 0 (torch's own kernels off) or 1 (on, the default), got 'no'" in err
 
 
 def _cnn(kernels_on, dtype, monkeypatch):

@@ -13,8 +13,8 @@ So on torch tensors on the CPU, where these kernels are at hand, the ops pick th
 training step at batch 128 took 350 ms on the portable ops and 151 ms with these, PyTorch's
 own step 147 ms (Emerald Rapids, 2 cores, 2026-12-02; docs/performance.md).
 
-``XCNN_NATIVE=0`` in the environment (read at import) turns them off: every op then runs its
-array-API path on torch too, as it does on every other backend. The tests run both.
+``XCNN_NATIVE=0`` in the environment turns them off: every op then runs its array-API path on
+torch too, as it does on every other backend. The tests run both.
 
 The layout costs nothing: an NHWC tensor viewed as NCHW by ``permute`` is exactly PyTorch's
 "channels-last" memory format, which its kernels take without a copy, and the filters
@@ -26,6 +26,7 @@ cuDNN's float32 convolutions may round through TF32 unless told not to.
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
@@ -33,8 +34,11 @@ from .._typing import Array
 from ..backend import backend_of
 from ._geometry import Window
 
-ENABLED = os.environ.get("XCNN_NATIVE", "1") != "0"
-"""Whether the ops may pick this module's kernels (``XCNN_NATIVE=0`` says no)."""
+_ENV = "XCNN_NATIVE"
+
+ENABLED: bool | None = None
+"""Whether the ops may pick this module's kernels: `None` (the default) asks ``$XCNN_NATIVE``
+each time (unset or ``1``: yes, ``0``: no); `True` or `False` decides here (the tests set it)."""
 
 
 def native_runs(x: Array) -> bool:
@@ -64,13 +68,25 @@ def native_available(x: Array) -> bool:
     Returns:
         True for a torch tensor on the CPU, unless ``XCNN_NATIVE=0``.
 
+    Raises:
+        ValueError: If ``XCNN_NATIVE`` is set to anything but 0 or 1.
+
     Examples:
         >>> import numpy as np
         >>> from xcnn.ops.native import native_available
         >>> native_available(np.zeros((1, 4, 4, 1)))
         False
     """
-    return ENABLED and native_runs(x)
+    enabled = _enabled_by_environment(os.environ.get(_ENV, "1")) if ENABLED is None else ENABLED
+    return enabled and native_runs(x)
+
+
+@functools.lru_cache(maxsize=8)
+def _enabled_by_environment(text: str) -> bool:
+    """``$XCNN_NATIVE`` as a yes or no, or a sentence naming it (parsed once per value)."""
+    if text.strip() not in ("0", "1"):
+        raise ValueError(f"{_ENV} must be 0 (torch's own kernels off) or 1 (on, the default), got {text!r}")
+    return text.strip() == "1"
 
 
 def _torch() -> Any:
