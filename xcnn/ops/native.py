@@ -77,8 +77,9 @@ def native_available(x: Array) -> bool:
         >>> native_available(np.zeros((1, 4, 4, 1)))
         False
     """
-    enabled = _enabled_by_environment(os.environ.get(_ENV, "1")) if ENABLED is None else ENABLED
-    return enabled and native_runs(x)
+    if not native_runs(x):  # the variable concerns torch's CPU only: not even read elsewhere
+        return False
+    return _enabled_by_environment(os.environ.get(_ENV, "1")) if ENABLED is None else ENABLED
 
 
 @functools.lru_cache(maxsize=8)
