@@ -83,10 +83,18 @@ def test_conv2d_forward_and_backward_match_reference(backend, dtype, x_shape, w_
         assert_close(got, want, dtype)
 
     y2, window_matrix = ops.conv2d_forward(xb, wb, bb, stride=stride, padding=padding, algorithm=algorithm)
-    no_dx, dw2, _ = ops.conv2d_backward(
-        dyb, xb, wb, stride=stride, padding=padding, need_dx=False, cols=window_matrix, algorithm=algorithm
+    no_dx, dw2, no_db = ops.conv2d_backward(
+        dyb,
+        xb,
+        wb,
+        stride=stride,
+        padding=padding,
+        need_dx=False,
+        cols=window_matrix,
+        algorithm=algorithm,
+        need_db=False,
     )
-    assert no_dx is None
+    assert no_dx is None and no_db is None
     assert_close(dw2, rdw, dtype)
 
 

@@ -382,6 +382,7 @@ class Conv2D(Layer):
                 need_dx=need_dx,
                 cols=self._cols,
                 workspace=self._workspace,
+                need_db=self.use_bias,
             )
         # the step is done with them (the window matrix stays in the workspace for the next step)
         self._cols = self._at_max = None

@@ -34,7 +34,7 @@ from ..backend import Unkeyed, array_namespace, backend_of, device_key, off_host
 from . import _parallel as parallel
 from ._workspace import add_bias, add_into, matmul, matmul_into, scratch
 from .conv_gather import gather_backward, gather_forward, rows_with_zero
-from .native import native_available, native_backward, native_forward, native_runs
+from .native import native_available, native_backward, native_forward, native_runs, pads_input
 from .reductions import channel_sum
 from ._geometry import (
     Window,
@@ -673,7 +673,7 @@ def conv2d_forward(
     That is `cols` `(N*OH*OW, KH*KW*C)` for im2col, `rows` `(N*OH, KH*Wp*C)` for the banded
     algorithm, the images with a zero row each `(N, H*W+1, C)` for gather (see
     `xcnn.ops.conv_gather.gather_forward`, which gathers its window matrix from them again),
-    and `x` itself for native (torch's kernels read it directly).
+    and for native `x` itself, padded where torch's kernel cannot pad it (`xcnn.ops.native.pads_input`).
     A layer keeps it for `conv2d_backward` (`cols=`), which then builds no second one: one
     buffer of extra memory, built once per step.
 
@@ -715,7 +715,7 @@ def conv2d_forward(
         y, x_rows = gather_forward(xp, x, w, b, win, workspace)
         return xp.reshape(y, (n, oh, ow, f)), x_rows
     if chosen == "native":
-        return native_forward(x, w, b, win), x
+        return native_forward(x, w, b, win)
     groups = _im2col_groups(xp, x)
     if groups > 1:
         y, cols = _im2col_forward_in_groups(xp, x, w, b, win, groups, workspace)
@@ -735,7 +735,8 @@ def conv2d_backward(
     cols: Array | None = None,
     algorithm: str = "auto",
     workspace: dict[str, Array] | None = None,
-) -> tuple[Array | None, Array, Array]:
+    need_db: bool = True,
+) -> tuple[Array | None, Array, Array | None]:
     """Gradients of `conv2d` given the output gradient `dy`.
 
     Args:
@@ -749,10 +750,11 @@ def conv2d_backward(
         algorithm: As in the forward call.
         workspace: The gather algorithm's chunk buffers are kept there (as in
             `conv2d_forward`; pass the same dict).
+        need_db: `False` skips the bias gradient (a convolution without a bias needs none).
 
     Returns:
         `(dx, dw, db)` with the shapes of `x`, `w` and `(F,)`; `dx` is `None` when
-        `need_dx=False`.
+        `need_dx=False`, `db` when `need_db=False`.
 
     Raises:
         ValueError: If `dy` is not the forward's output shape, `cols` not the window matrix
@@ -786,20 +788,22 @@ def conv2d_backward(
     elif chosen == "gather":
         want = (n, x.shape[1] * x.shape[2] + 1, x.shape[3])
     elif chosen == "native":
-        want = tuple(x.shape)
+        want = padded if pads_input(win) else tuple(x.shape)
     else:
         want = (n * oh * ow, win.size * x.shape[3])
     if cols is None:
         if chosen == "gather":
             cols = rows_with_zero(xp, x, n, x.shape[1] * x.shape[2])
-        elif chosen != "native":  # native reads x itself
+        elif chosen == "native":
+            cols = pad_hw(x, win) if pads_input(win) else x
+        else:
             cols = (row_windows if banded else im2col)(xp, pad_hw(x, win), win)
     elif tuple(cols.shape) != want:
         raise ValueError(
             f"cols must be the window matrix conv2d_forward returned, shape {want}, got {tuple(cols.shape)}"
         )
     if chosen == "native":
-        return native_backward(dy, x, w, win, need_dx)
+        return native_backward(dy, cols, w, win, need_dx, need_db)
     if banded:
         dx, dw = banded_backward(xp, xp.reshape(dy, (n * oh, ow * f)), w, win, cols, tuple(x.shape), need_dx)
     elif chosen == "gather":
@@ -808,4 +812,4 @@ def conv2d_backward(
         groups = _im2col_groups(xp, x)
         backward = functools.partial(_im2col_backward_in_groups, groups=groups) if groups > 1 else im2col_backward
         dx, dw = backward(xp, xp.reshape(dy, (-1, f)), w, win, cols, tuple(x.shape), need_dx)
-    return dx, dw, channel_sum(dy)
+    return dx, dw, channel_sum(dy) if need_db else None

@@ -151,7 +151,7 @@ def conv2d_general_backward(
     wd = dilate_kernel(w, dilation)
     dxs, dws = [], []
     for xg, wg, dyg in zip(_split(x, groups, x.shape[-1]), _filters(wd, groups), _split(dy, groups, dy.shape[-1])):
-        dxg, dwg, _ = conv2d_backward(dyg, xg, wg, stride=stride, padding=padding, need_dx=need_dx)
+        dxg, dwg, _ = conv2d_backward(dyg, xg, wg, stride=stride, padding=padding, need_dx=need_dx, need_db=False)
         dxs.append(dxg)
         dws.append(dwg[:, ::rh, ::rw, :])  # the taps of the dilated kernel that are weights
     dx = (dxs[0] if groups == 1 else xp.concat(dxs, axis=-1)) if need_dx else None
@@ -214,7 +214,7 @@ def conv2d_transpose(
         conv2d_transpose_padding(n, k, s, padding) for n, k, s in zip(x.shape[1:3], w.shape[1:3], stride)
     )
     canvas = xp.zeros((x.shape[0], oh, ow, w.shape[3]), dtype=x.dtype, device=x.device)
-    y, _, _ = conv2d_backward(x, canvas, w, stride=stride, padding=(pads_h, pads_w))
+    y, _, _ = conv2d_backward(x, canvas, w, stride=stride, padding=(pads_h, pads_w), need_db=False)
     return y if b is None else y + b
 
 
@@ -251,5 +251,5 @@ def conv2d_transpose_backward(
     )
     pads = (pads_h, pads_w)
     dx = conv2d(dy, w, None, stride=stride, padding=pads) if need_dx else None
-    _, dw, _ = conv2d_backward(x, dy, w, stride=stride, padding=pads, need_dx=False)
+    _, dw, _ = conv2d_backward(x, dy, w, stride=stride, padding=pads, need_dx=False, need_db=False)
     return dx, dw, channel_sum(dy)

@@ -32,7 +32,7 @@ from typing import Any
 
 from .._typing import Array
 from ..backend import backend_of
-from ._geometry import Window
+from ._geometry import Window, crop_hw, pad_hw
 
 _ENV = "XCNN_NATIVE"
 
@@ -96,18 +96,35 @@ def _torch() -> Any:
     return torch
 
 
-def _symmetric_padding(x_nchw: Array, win: Window) -> tuple[Array, list[int]]:
-    """`(x, padding)` for torch's convolution, which pads both sides alike: an uneven "same"
-    padding (stride 2 on an even size pads only the bottom and right) is padded here first."""
+def pads_input(win: Window) -> bool:
+    """Whether `native_forward` pads its input itself, and keeps the padded input for the backward.
+
+    torch's convolution pads both sides of an axis alike; an uneven padding (a strided "same"
+    on an even size pads only the bottom and right) is done before the call instead.
+
+    Args:
+        win: The convolution's `Window`.
+
+    Returns:
+        True when the padding is uneven on some axis.
+
+    Examples:
+        >>> from xcnn.ops._geometry import window_geometry
+        >>> from xcnn.ops.native import pads_input
+        >>> pads_input(window_geometry((32, 32), 3, 1, "same")), pads_input(window_geometry((32, 32), 3, 2, "same"))
+        (False, True)
+    """
     (top, bottom), (left, right) = win.pads
-    if top == bottom and left == right:
-        return x_nchw, [top, left]
-    padded = _torch().nn.functional.pad(x_nchw, (left, right, top, bottom))
-    return padded, [0, 0]
+    return top != bottom or left != right
 
 
-def native_forward(x: Array, w: Array, b: Array | None, win: Window) -> Array:
-    """The convolution by torch's own kernel.
+def _torch_padding(win: Window) -> list[int]:
+    """The padding torch's kernels are given: none where `pads_input`, else each axis's."""
+    return [0, 0] if pads_input(win) else [win.pads[0][0], win.pads[1][0]]
+
+
+def native_forward(x: Array, w: Array, b: Array | None, win: Window) -> tuple[Array, Array]:
+    """The convolution by torch's own kernel: `(y, kept)`.
 
     Args:
         x: The images `(N, H, W, C)`, a float32 or float64 torch tensor on the CPU.
@@ -116,34 +133,41 @@ def native_forward(x: Array, w: Array, b: Array | None, win: Window) -> Array:
         win: The convolution's `Window` (its stride and padding).
 
     Returns:
-        The output `(N, OH, OW, F)` (an NHWC view of torch's channels-last result).
+        The output `(N, OH, OW, F)` (an NHWC view of torch's channels-last result), and what
+        `native_backward` reads: `x` itself, or `x` padded where `pads_input(win)`.
 
     Examples:
         >>> import torch
         >>> from xcnn.ops._geometry import window_geometry
         >>> from xcnn.ops.native import native_forward
         >>> x = torch.arange(16.0).reshape(1, 4, 4, 1)
-        >>> y = native_forward(x, torch.ones(1, 2, 2, 1), None, window_geometry((4, 4), 2, 2, 0))
-        >>> y[0, :, :, 0].tolist()
-        [[10.0, 18.0], [42.0, 50.0]]
+        >>> y, kept = native_forward(x, torch.ones(1, 2, 2, 1), None, window_geometry((4, 4), 2, 2, 0))
+        >>> y[0, :, :, 0].tolist(), kept is x
+        ([[10.0, 18.0], [42.0, 50.0]], True)
     """
-    x_nchw, padding = _symmetric_padding(x.permute(0, 3, 1, 2), win)
-    y = _torch().nn.functional.conv2d(x_nchw, w.permute(0, 3, 1, 2), b, list(win.stride), padding)
-    return y.permute(0, 2, 3, 1)
+    kept = pad_hw(x, win) if pads_input(win) else x
+    y = _torch().nn.functional.conv2d(
+        kept.permute(0, 3, 1, 2), w.permute(0, 3, 1, 2), b, list(win.stride), _torch_padding(win)
+    )
+    return y.permute(0, 2, 3, 1), kept
 
 
-def native_backward(dy: Array, x: Array, w: Array, win: Window, need_dx: bool) -> tuple[Array | None, Array, Array]:
+def native_backward(
+    dy: Array, kept: Array, w: Array, win: Window, need_dx: bool, need_db: bool = True
+) -> tuple[Array | None, Array, Array | None]:
     """Gradients of `native_forward` by torch's own kernel: `(dx, dw, db)`.
 
     Args:
-        dy: The output gradient `(N, OH, OW, F)`, of `x`'s dtype.
-        x: The forward's input `(N, H, W, C)`.
+        dy: The output gradient `(N, OH, OW, F)`, of the input's dtype.
+        kept: What `native_forward` returned beside `y` (the input, padded where `pads_input(win)`).
         w: The filters `(F, KH, KW, C)`.
         win: The convolution's `Window`.
         need_dx: Whether to compute the input gradient.
+        need_db: Whether to compute the bias gradient (a layer without a bias needs none).
 
     Returns:
-        `dx` `(N, H, W, C)` or `None` unless `need_dx`, `dw` `(F, KH, KW, C)` and `db` `(F,)`.
+        `dx` `(N, H, W, C)` (unpadded) or `None` unless `need_dx`, `dw` `(F, KH, KW, C)`, and
+        `db` `(F,)` or `None` unless `need_db`.
 
     Examples:
         >>> import torch
@@ -154,26 +178,23 @@ def native_backward(dy: Array, x: Array, w: Array, win: Window, need_dx: bool) -
         >>> dx[0, :, :, 0].tolist()[0], dw.flatten().tolist(), db.tolist()
         ([1.0, 2.0, 2.0, 1.0], [45.0, 54.0, 81.0, 90.0], [9.0])
     """
-    torch = _torch()
-    x_nchw, padding = _symmetric_padding(x.permute(0, 3, 1, 2), win)
-    dx, dw, db = torch.ops.aten.convolution_backward(
+    dx, dw, db = _torch().ops.aten.convolution_backward(
         dy.permute(0, 3, 1, 2),
-        x_nchw,
+        kept.permute(0, 3, 1, 2),
         w.permute(0, 3, 1, 2),
-        [w.shape[0]],
+        [w.shape[0]] if need_db else None,
         list(win.stride),
-        padding,
+        _torch_padding(win),
         [1, 1],
         False,
         [0, 0],
         1,
-        [need_dx, True, True],
+        [need_dx, True, need_db],
     )
     if dx is not None:
-        if padding == [0, 0] and win.padded:  # drop the rows and columns padded above
-            (top, _), (left, _) = win.pads
-            dx = dx[:, :, top : top + x.shape[1], left : left + x.shape[2]]
         dx = dx.permute(0, 2, 3, 1)
+        if pads_input(win):  # the gradient of the padding itself is dropped
+            dx = crop_hw(dx, win)
     return dx, dw.permute(0, 2, 3, 1), db
 
 
