@@ -65,6 +65,8 @@ def test_xcnn_native_0_in_the_environment_turns_them_off(monkeypatch):
         assert ops.native_available(x) is expected
     monkeypatch.delenv("XCNN_NATIVE")
     assert ops.native_available(x)
+    monkeypatch.setenv("XCNN_NATIVE", "")  # set but empty: as if unset
+    assert ops.native_available(x)
     monkeypatch.setenv("XCNN_NATIVE", "no")
     with pytest.raises(
         ValueError, match=r"XCNN_NATIVE must be 0 \(torch's own kernels off\) or 1 \(on, the default\), got 'no'"
@@ -78,9 +80,33 @@ def test_the_command_line_says_a_bad_xcnn_native_in_one_line(tmp_path, monkeypat
     np.save(tmp_path / "x.npy", np.zeros((6, 6, 1), np.float32))
     monkeypatch.setenv("XCNN_NATIVE", "no")
     code = cli.main(["predict", str(tmp_path / "m.safetensors"), str(tmp_path / "x.npy"), "--backend", "torch"])
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert code == 1 and "Traceback" not in err
     assert "XCNN_NATIVE must be 0 (torch's own kernels off) or 1 (on, the default), got 'no'" in err
+    # before the job starts: no output, no folder made (a training run on NumPy too)
+    assert out == ""
+    code = cli.main(["train", "--limit", "10", "--epochs", "1", "--out", str(tmp_path / "run")])
+    assert code == 1 and "XCNN_NATIVE must be 0" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_batch_statistics_are_as_precise_as_the_array_api_ones(monkeypatch):
+    # torch's training kernel sums a channels-last tensor element by element in float32: at
+    # 128x32x32 images its variance was 3e-4 off; the statistics must stay within float32's
+    # blocked-sum rounding (a few 1e-6), as the array-API path's, and a variance far below
+    # epsilon must survive (it was rebuilt from 1/sqrt(var + eps), losing what eps swamps)
+    rng = np.random.default_rng(0)
+    x = np.maximum(rng.standard_normal((128, 32, 32, 4)) + 0.3, 0.0) * 2.0
+    x[..., 3] = 5.0 + 1e-4 * rng.standard_normal(x.shape[:-1])  # variance 1e-8, epsilon 1e-3
+    x = x.astype(np.float32).astype(np.float64)  # the reference sees the float32 values
+    layer = BatchNormalization(momentum=0.0)
+    Sequential([Input(x.shape[1:]), layer], backend="torch", dtype="float32", seed=0)
+    y = layer.forward([on("torch", x, dtype="float32")], True)
+    assert layer._native is not None
+    mean, var = x.reshape(-1, 4).mean(axis=0), x.reshape(-1, 4).var(axis=0)
+    np.testing.assert_allclose(B.to_numpy(layer.state["moving_mean"]), mean, rtol=2e-5)
+    np.testing.assert_allclose(B.to_numpy(layer.state["moving_variance"]), var, rtol=2e-5)
+    np.testing.assert_allclose(B.to_numpy(y), (x - mean) / np.sqrt(var + 1e-3), rtol=0, atol=2e-5)
 
 
 def _cnn(kernels_on, dtype, monkeypatch):

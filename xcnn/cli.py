@@ -29,6 +29,7 @@ from . import backend as B
 from . import datasets, distribution, optimizers, zoo
 from .callbacks import Callback, TerminateOnNaN
 from .models import atomic_write, load_model
+from .ops import _parallel, native
 
 CHECKPOINT = "checkpoint.safetensors"
 FINAL = "model.safetensors"
@@ -966,6 +967,9 @@ def _run(args):
     debug = getattr(args, "debug", False)
     where = f"xcnn {args.command}"
     try:
+        # read when the ops run; checked here so that a bad value stops the job before it starts
+        native.enabled_by_environment()
+        _parallel.workers(B.namespace("numpy"))  # $XCNN_THREADS
         backend = getattr(args, "backend", None)
         if backend and not B.is_available(backend):
             raise UsageError(f"backend {backend!r} is not available here; available: {B.available()}")

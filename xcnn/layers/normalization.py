@@ -206,13 +206,10 @@ class BatchNormalization(Layer):
 
     def _call_native(self, x: Array) -> Array:
         """`call` with batch statistics by torch's own kernel (see `xcnn.ops.native`): keeps the
-        input, the batch mean and 1/std for `grad`, as that kernel's backward takes them."""
-        y, mean, inv_std = ops.native.native_batch_norm(
-            x, self.params.get("gamma"), self.params.get("beta"), self.epsilon
-        )
-        # the kernel gives 1/sqrt(var + epsilon), not var: var back from it, to float rounding
-        self._update_moving_statistics(mean, 1.0 / (inv_std * inv_std) - self.epsilon)
-        self._native = (x, mean, inv_std)
+        input and the batch's mean and variance for `grad`, as that kernel's backward takes them."""
+        y, mean, var = ops.native.native_batch_norm(x, self.params.get("gamma"), self.params.get("beta"), self.epsilon)
+        self._update_moving_statistics(mean, var)
+        self._native = (x, mean, var)
         return y
 
     def grad(self, dy: Array, need_dx: bool) -> Array | None:
@@ -271,9 +268,9 @@ class BatchNormalization(Layer):
     def _grad_native(self, dy: Array, need_dx: bool) -> Array | None:
         """`grad` after `_call_native`, by torch's own kernel."""
         assert self._native is not None
-        x, mean, inv_std = self._native
+        x, mean, var = self._native
         dx, dgamma, dbeta = ops.native.native_batch_norm_backward(
-            dy, x, self.params.get("gamma"), mean, inv_std, self.epsilon, need_dx
+            dy, x, self.params.get("gamma"), mean, var, self.epsilon, need_dx
         )
         if self.scale:
             self.grads["gamma"] = dgamma

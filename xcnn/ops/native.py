@@ -7,8 +7,10 @@ gradients). On the CPU PyTorch convolves with oneDNN's direct kernels, which run
 tap inside one register-blocked loop; a GEMM-based convolution (im2col, gather) cannot get
 there through the array API on this kind of CPU (docs/performance.md, "The measured limit").
 Its max pooling keeps each window's argmax and routes the gradient by it in one pass, its batch
-normalization and ReLU gradient make one or two passes where the array-API forms make four to
-seven, each into a fresh tensor (and torch's CPU ``where`` and bool-to-float casts are slow).
+normalization (with the array-API statistics: torch's own are less precise, see
+`native_batch_norm`) and ReLU gradient make one or two passes where the array-API forms make
+four to seven, each into a fresh tensor (and torch's CPU ``where`` and bool-to-float casts are
+slow).
 So on torch tensors on the CPU, where these kernels are at hand, the ops pick them: a VGG
 training step at batch 128 took 350 ms on the portable ops and 151 ms with these, PyTorch's
 own step 147 ms (Emerald Rapids, 2 cores, 2026-12-02; docs/performance.md).
@@ -33,6 +35,7 @@ from typing import Any
 from .._typing import Array
 from ..backend import backend_of
 from ._geometry import Window, crop_hw, pad_hw
+from .reductions import channel_mean
 
 _ENV = "XCNN_NATIVE"
 
@@ -79,15 +82,34 @@ def native_available(x: Array) -> bool:
     """
     if not native_runs(x):  # the variable concerns torch's CPU only: not even read elsewhere
         return False
-    return _enabled_by_environment(os.environ.get(_ENV, "1")) if ENABLED is None else ENABLED
+    return enabled_by_environment() if ENABLED is None else ENABLED
+
+
+def enabled_by_environment() -> bool:
+    """``$XCNN_NATIVE`` as a yes or no: unset, empty or ``1`` yes, ``0`` no.
+
+    The command line asks it before a job starts, so that a bad value stops the job at once.
+
+    Returns:
+        Whether the variable lets the ops pick torch's own kernels.
+
+    Raises:
+        ValueError: If it is set to anything else.
+
+    Examples:
+        >>> from xcnn.ops.native import enabled_by_environment
+        >>> isinstance(enabled_by_environment(), bool)
+        True
+    """
+    return _parse_environment(os.environ.get(_ENV, "1"))
 
 
 @functools.lru_cache(maxsize=8)
-def _enabled_by_environment(text: str) -> bool:
+def _parse_environment(text: str) -> bool:
     """``$XCNN_NATIVE`` as a yes or no, or a sentence naming it (parsed once per value)."""
-    if text.strip() not in ("0", "1"):
+    if text.strip() not in ("", "0", "1"):  # set but empty: as if unset
         raise ValueError(f"{_ENV} must be 0 (torch's own kernels off) or 1 (on, the default), got {text!r}")
-    return text.strip() == "1"
+    return text.strip() != "0"
 
 
 def _torch() -> Any:
@@ -250,6 +272,9 @@ def native_max_pool_backward(dy: Array, x: Array, pool_size: tuple[int, int], ar
 def native_relu_backward(dy: Array, x: Array) -> Array:
     """The gradient of `max(x, 0)` by torch's own kernel: `dy` where `x > 0`, else 0.
 
+    Where `x` is NaN, `dy` passes (as in PyTorch), where the array-API form gives 0: the
+    loss is NaN there by then either way.
+
     Args:
         dy: The gradient w.r.t. the output, of `x`'s shape.
         x: The forward's input, a torch tensor on the CPU.
@@ -272,10 +297,14 @@ def _channels_second(x: Array) -> Array:
 
 
 def native_batch_norm(x: Array, gamma: Array | None, beta: Array | None, epsilon: float) -> tuple[Array, Array, Array]:
-    """Batch normalization with the batch's statistics, by torch's own kernel: `(y, mean, inv_std)`.
+    """Batch normalization with the batch's statistics: `(y, mean, var)`.
 
-    `y = (x - mean) * inv_std * gamma + beta` per channel, over every axis but the last;
-    the variance is the biased one (divided by the count), `inv_std = 1 / sqrt(var + epsilon)`.
+    `y = (x - mean) / sqrt(var + epsilon) * gamma + beta` per channel, over every axis but the
+    last; `var` is the biased variance (divided by the count). The statistics are the
+    array-API ones (`channel_mean`, a matrix-vector product): torch's training kernel sums a
+    channels-last tensor element by element in float32, which at 128x32x32 images left the
+    variance 3e-4 off (and dependent on the thread count), against 3e-6 here. torch's kernel
+    then normalizes with them in one pass, as it does for inference.
 
     Args:
         x: The input `(N, ..., C)`, a float32 or float64 torch tensor on the CPU.
@@ -284,21 +313,24 @@ def native_batch_norm(x: Array, gamma: Array | None, beta: Array | None, epsilon
         epsilon: Added to the variance.
 
     Returns:
-        `y` of `x`'s shape, and `mean` and `inv_std`, `(C,)` each.
+        `y` of `x`'s shape, and `mean` and `var`, `(C,)` each.
 
     Examples:
         >>> import torch
         >>> from xcnn.ops.native import native_batch_norm
-        >>> y, mean, inv_std = native_batch_norm(torch.tensor([[1.0], [3.0]]), None, None, 0.0)
-        >>> y.flatten().tolist(), mean.tolist(), inv_std.tolist()
+        >>> y, mean, var = native_batch_norm(torch.tensor([[1.0], [3.0]]), None, None, 0.0)
+        >>> y.flatten().tolist(), mean.tolist(), var.tolist()
         ([-1.0, 1.0], [2.0], [1.0])
     """
-    y, mean, inv_std = _torch().native_batch_norm(_channels_second(x), gamma, beta, None, None, True, 0.0, epsilon)
-    return y.movedim(1, -1), mean, inv_std
+    mean = channel_mean(x)
+    centered = x - mean
+    var = channel_mean(centered * centered)
+    y = _torch().native_batch_norm(_channels_second(x), gamma, beta, mean, var, False, 0.0, epsilon)[0]
+    return y.movedim(1, -1), mean, var
 
 
 def native_batch_norm_backward(
-    dy: Array, x: Array, gamma: Array | None, mean: Array, inv_std: Array, epsilon: float, need_dx: bool
+    dy: Array, x: Array, gamma: Array | None, mean: Array, var: Array, epsilon: float, need_dx: bool
 ) -> tuple[Array | None, Array, Array]:
     """Gradients of `native_batch_norm` by torch's own kernel: `(dx, dgamma, dbeta)`.
 
@@ -307,7 +339,7 @@ def native_batch_norm_backward(
         x: The forward's input `(N, ..., C)`.
         gamma: The forward's scale, or `None`.
         mean: What `native_batch_norm` returned.
-        inv_std: What `native_batch_norm` returned.
+        var: What `native_batch_norm` returned.
         epsilon: The forward's.
         need_dx: Whether to compute the input gradient.
 
@@ -319,11 +351,12 @@ def native_batch_norm_backward(
         >>> import torch
         >>> from xcnn.ops.native import native_batch_norm, native_batch_norm_backward
         >>> x = torch.tensor([[1.0], [3.0]])
-        >>> _, mean, inv_std = native_batch_norm(x, None, None, 0.0)
-        >>> dx, dgamma, dbeta = native_batch_norm_backward(torch.tensor([[1.0], [0.0]]), x, None, mean, inv_std, 0.0, True)
+        >>> _, mean, var = native_batch_norm(x, None, None, 0.0)
+        >>> dx, dgamma, dbeta = native_batch_norm_backward(torch.tensor([[1.0], [0.0]]), x, None, mean, var, 0.0, True)
         >>> dx.flatten().tolist(), dgamma.tolist(), dbeta.tolist()
         ([0.0, 0.0], [-1.0], [1.0])
     """
+    inv_std = 1.0 / _torch().sqrt(var + epsilon)
     if gamma is None:  # torch's kernel then returns no dgamma: ask with a scale of ones
         gamma = _torch().ones_like(mean)
     dx, dgamma, dbeta = _torch().ops.aten.native_batch_norm_backward(
