@@ -304,7 +304,8 @@ def native_batch_norm(x: Array, gamma: Array | None, beta: Array | None, epsilon
     array-API ones (`channel_mean`, a matrix-vector product): torch's training kernel sums a
     channels-last tensor element by element in float32, which at 128x32x32 images left the
     variance 3e-4 off (and dependent on the thread count), against 3e-6 here. torch's kernel
-    then normalizes with them in one pass, as it does for inference.
+    then normalizes with them in one pass, as it does for inference. The precision costs two
+    passes: 2.3 ms against torch's 1.4 at 128x32x32x16 float32.
 
     Args:
         x: The input `(N, ..., C)`, a float32 or float64 torch tensor on the CPU.
@@ -323,8 +324,9 @@ def native_batch_norm(x: Array, gamma: Array | None, beta: Array | None, epsilon
         ([-1.0, 1.0], [2.0], [1.0])
     """
     mean = channel_mean(x)
-    centered = x - mean
-    var = channel_mean(centered * centered)
+    squares = x - mean
+    squares *= squares  # in place: one fresh tensor, not two
+    var = channel_mean(squares)
     y = _torch().native_batch_norm(_channels_second(x), gamma, beta, mean, var, False, 0.0, epsilon)[0]
     return y.movedim(1, -1), mean, var
 
