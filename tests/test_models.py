@@ -734,3 +734,15 @@ def test_random_translation_shifts_each_training_image_and_its_gradient_is_the_a
     assert config["height_factor"] == pytest.approx(1 / 3) and config["fill_value"] == -1.0
     with pytest.raises(ValueError, match=r"width_factor must be a number in \[0, 1\), got 1.5"):
         RandomTranslation(0.1, 1.5)
+
+
+@pytest.mark.parametrize("with_input", [True, False])
+def test_calling_a_model_on_no_samples_gives_no_outputs(backend, with_input):
+    # as predict does, and Keras's model(x): (0, *output_shape), on the model's backend; an
+    # unbuilt Sequential learns its input shape from the empty batch's (it failed to unpack)
+    layers = [Flatten(), Dense(2)]
+    model = Sequential([Input((3, 3, 1)), *layers] if with_input else layers, backend=backend, seed=0)
+    out = model(B.asarray(np.zeros((0, 3, 3, 1)), backend, "float32"))
+    assert tuple(out.shape) == (0, 2) and B.backend_of(out) == backend
+    with pytest.raises(ValueError, match=r"x must have shape \(N, 3, 3, 1\)"):
+        model(np.zeros((0, 3, 4, 1), "float32"))

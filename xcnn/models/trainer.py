@@ -867,7 +867,10 @@ class Trainer:
 
         if not self.built and self._sequential:
             self._built_by_call = True  # may still be wired into a graph (see _wire_into_graph)
-        ((xb, _, _),) = get_data_adapter(self, x, batch_size=_whole(x), with_y=False).batches()
+        batches = list(get_data_adapter(self, x, batch_size=_whole(x), with_y=False).batches())
+        if not batches:  # no samples: no outputs, in the output's shape (as predict gives them)
+            return self._empty_outputs()[1]
+        ((xb, _, _),) = batches
         return self._forward_on_device(xb, training)
 
     @_on_model_device
