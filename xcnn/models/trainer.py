@@ -672,7 +672,7 @@ class Trainer:
         xp = B.namespace(self.backend)
         if is_array(x) and len(x.shape) > 0 and x.shape[0] == 0:  # no samples, no outputs (but the right shape)
             self._check_x(x)
-            out = xp.zeros((0, *self._output.item_shape), dtype=getattr(xp, self.dtype))
+            out = self._empty_outputs()[1]  # on the model's device
             return B.to_numpy(out) if to_numpy else out
         dist = active_distribution()  # [distribution] each rank its part of every batch, gathered in order
         if dist is not None and not dist.is_chief:
