@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 
+from xcnn import backend as B
 from xcnn import cli, load_model
 from xcnn.models import Model
 
@@ -108,6 +109,8 @@ def test_info_and_errors(capsys, tmp_path):
     assert cli.main(["info"]) == 0
     text = capsys.readouterr().out
     assert "numpy" in text and "available" in text
+    if B.is_available("torch"):
+        assert "torch's own kernels on the CPU (conv, max pool, batch norm): on" in text
     assert cli.main(["evaluate", str(tmp_path / "missing.safetensors")]) == 1
     assert "No such file" in capsys.readouterr().err
     (tmp_path / "junk.safetensors").write_bytes(b"junk")

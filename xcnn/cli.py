@@ -675,7 +675,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    """`xcnn info`: xcnn's version, each backend (available or why not, its device) and the data folder.
+    """`xcnn info`: xcnn's version, each backend (available or why not, its device), whether torch's own
+    kernels run on its CPU, and the data folder.
 
     Args:
         args: The parsed command line of `xcnn info` (see `build_parser`).
@@ -706,6 +707,9 @@ def cmd_info(args: argparse.Namespace) -> int:
     except ValueError as exc:  # $XCNN_BACKEND names no usable backend: say so after the rest
         default, problem = "none", exc
     print(f"default backend: {default} (set XCNN_BACKEND or xcnn.set_backend)")
+    if B.is_available("torch"):
+        state = "on" if native.enabled_by_environment() else "off (XCNN_NATIVE=0)"
+        print(f"torch's own kernels on the CPU (conv, max pool, batch norm): {state}")
     print(f"data: $XCNN_DATA_DIR={os.environ.get('XCNN_DATA_DIR', '(unset)')}, cache {datasets.cache_dir()}")
     if problem is not None:
         raise problem
