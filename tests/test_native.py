@@ -107,6 +107,14 @@ def test_batch_statistics_are_as_precise_as_the_array_api_ones(monkeypatch):
     np.testing.assert_allclose(B.to_numpy(layer.state["moving_mean"]), mean, rtol=2e-5)
     np.testing.assert_allclose(B.to_numpy(layer.state["moving_variance"]), var, rtol=2e-5)
     np.testing.assert_allclose(B.to_numpy(y), (x - mean) / np.sqrt(var + 1e-3), rtol=0, atol=2e-5)
+    # the weights' gradients: beta's is sum(dy), which torch's backward kernel also sums element by
+    # element (9e-6 off at this size); gamma's is sum(dy * x-hat)
+    dy = rng.standard_normal(x.shape).astype(np.float32).astype(np.float64)
+    layer.backward(on("torch", dy, dtype="float32"))
+    x_hat = (x - mean) / np.sqrt(var + 1e-3)
+    for key, want in (("beta", dy.reshape(-1, 4).sum(axis=0)), ("gamma", (dy * x_hat).reshape(-1, 4).sum(axis=0))):
+        got = B.to_numpy(layer.grads[key])
+        np.testing.assert_allclose(got, want, rtol=0, atol=(2e-6 if key == "beta" else 2e-5) * np.abs(want).max())
 
 
 def _cnn(kernels_on, dtype, monkeypatch):
