@@ -98,6 +98,21 @@ def test_conv2d_forward_and_backward_match_reference(backend, dtype, x_shape, w_
     assert_close(dw2, rdw, dtype)
 
 
+@pytest.mark.parametrize("algorithm", CONV_ALGORITHMS)
+@pytest.mark.parametrize("padding", ["same", "valid"])
+def test_conv2d_of_no_images_is_empty(backend, algorithm, padding):
+    # every algorithm, asked by name or not: an empty batch gives empty outputs and input
+    # gradient and zero weight gradients (the banded and gather forms divided by the image count)
+    _skip_unless_it_runs(backend, algorithm)
+    x, w, b = on(backend, np.zeros((0, 6, 5, 3)), np.ones((4, 3, 3, 3)), np.ones(4))
+    y, cols = ops.conv2d_forward(x, w, b, padding=padding, algorithm=algorithm)
+    assert tuple(y.shape) == ((0, 6, 5, 4) if padding == "same" else (0, 4, 3, 4))
+    dx, dw, db = ops.conv2d_backward(y, x, w, padding=padding, cols=cols, algorithm=algorithm)
+    assert tuple(dx.shape) == (0, 6, 5, 3)
+    assert_close(dw, np.zeros((4, 3, 3, 3)))
+    assert_close(db, np.zeros(4))
+
+
 @pytest.mark.parametrize("x_shape, pool, stride, padding", POOL_CASES)
 def test_max_pool_matches_reference(backend, dtype, x_shape, pool, stride, padding, kernels):
     x = _random(x_shape, 4)

@@ -616,13 +616,16 @@ def conv_algorithm(x_shape: Shape, w_shape: Shape, win: Window, accelerator: boo
 
 
 def _pick_algorithm(x, w, win, algorithm):
-    if algorithm == "auto":
-        return conv_algorithm(tuple(x.shape), tuple(w.shape), win, off_host(x), native_available(x))
-    if algorithm not in ALGORITHMS:
+    if algorithm not in ("auto", *ALGORITHMS):
         raise ValueError(f"algorithm must be 'auto', 'im2col', 'banded', 'gather' or 'native', got {algorithm!r}")
     if algorithm == "native" and not native_runs(x):
         where = f"a torch tensor on {x.device}" if backend_of(x) == "torch" else f"a {backend_of(x)} array"
         raise ValueError(f"algorithm 'native' runs on torch tensors on the CPU only, got {where}")
+    if x.shape[0] == 0:  # no images: an empty result of the right shape, which im2col gives as it is
+        # (the banded rows and the gather chunks are sized per image)
+        return "im2col"
+    if algorithm == "auto":
+        return conv_algorithm(tuple(x.shape), tuple(w.shape), win, off_host(x), native_available(x))
     return algorithm
 
 
@@ -639,6 +642,7 @@ def conv2d(
         padding: An int, `(ph, pw)`, `((top, bottom), (left, right))`, `"valid"` or `"same"`.
         algorithm: `"auto"` (see `conv_algorithm`), `"im2col"`, `"banded"`, `"gather"` or
             `"native"` (torch tensors on the CPU only); the same result up to float rounding.
+            A batch of no images runs im2col whatever this says (an empty result).
 
     Returns:
         `(N, OH, OW, F)` in the dtype of `x`.
