@@ -6,11 +6,12 @@ beside the portable paths and under the same tests (one float64 reference, numer
 gradients). On the CPU PyTorch convolves with oneDNN's direct kernels, which run every kernel
 tap inside one register-blocked loop; a GEMM-based convolution (im2col, gather) cannot get
 there through the array API on this kind of CPU (docs/performance.md, "The measured limit").
-Its max pooling keeps each window's argmax and routes the gradient by it in one pass, its batch
-normalization (with the array-API statistics: torch's own are less precise, see
-`native_batch_norm`) and ReLU gradient make one or two passes where the array-API forms make
-four to seven, each into a fresh tensor (and torch's CPU ``where`` and bool-to-float casts are
-slow).
+Its max pooling keeps each window's argmax and routes the gradient by it in one pass; its batch
+normalization normalizes, and computes the input gradient, in one pass each (the batch
+statistics and beta's gradient stay the array-API ones: torch's float32 sums are less precise,
+see `native_batch_norm`); its ReLU gradient is one pass where the array-API form makes three.
+The array-API forms write each step into a fresh tensor, and torch's CPU ``where`` and
+bool-to-float casts are slow.
 So on torch tensors on the CPU, where these kernels are at hand, the ops pick them: a VGG
 training step at batch 128 took 350 ms on the portable ops and 151 ms with these, PyTorch's
 own step 147 ms (Emerald Rapids, 2 cores, 2026-12-02; docs/performance.md).
