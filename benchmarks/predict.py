@@ -10,8 +10,10 @@ the same network (``train_step.torch_twin``, eval mode, ``torch.inference_mode()
 channels-last, the faster kept) over the same images in batches of B. onnxruntime runs the
 model as xcnn exports it to ONNX, when both this xcnn has an ONNX export (``Model.export``)
 and onnxruntime is installed; otherwise its column says why not. The contenders take turns
-per repeat; each figure is the median over ``--repeat`` passes over the images. The
-xcnn/torch column is the ratio of times (<= 1: xcnn is the faster).
+per repeat, each pass after a ``--pause`` (the last contender's worker threads spin on the
+cores for up to ~0.1 s after it returns, and slowed whoever ran next: see
+``train_step.interleaved_times``); each figure is the median over ``--repeat`` passes over
+the images. The xcnn/torch column is the ratio of times (<= 1: xcnn is the faster).
 """
 
 from __future__ import annotations
@@ -109,6 +111,12 @@ def main():
         help="images per pass at batch 1 (every other batch size passes over one batch)",
     )
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--pause",
+        type=float,
+        default=0.3,
+        help="seconds of sleep before each timed pass, for the last contender's threads to stop spinning",
+    )
     parser.add_argument("--backend", default="numpy", choices=list(B.BACKENDS), help="xcnn's backend (default numpy)")
     args = parser.parse_args()
     models = args.models.split(",")
@@ -141,6 +149,7 @@ def main():
                     run()
                 for _ in range(args.repeat):
                     for label, run in runs.items():
+                        time.sleep(args.pause)
                         times[label].append(_timed(run))
                 rate = {label: count / statistics.median(t) for label, t in times.items()}
                 torch_rate = rate.get("torch")

@@ -171,7 +171,7 @@ def test_predict_benchmark_reports_images_per_second(backend):
         pytest.skip(f"{backend} not installed")
     out = run_script(
         "predict.py",
-        *("--models", "seed,resnet", "--batches", "1,3", "--images-at-batch-1", "2", "--repeat", "1"),
+        *("--models", "seed,resnet", "--batches", "1,3", "--images-at-batch-1", "2", "--repeat", "1", "--pause", "0"),
         *("--backend", backend),
     )
     assert f"xcnn on {backend}" in out

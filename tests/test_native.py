@@ -29,6 +29,7 @@ def _spy(monkeypatch, module, name):
 def test_the_ops_pick_torchs_kernels_on_torch_cpu_and_not_elsewhere(monkeypatch):
     import xcnn.ops.activations as activations
     import xcnn.ops.conv as conv
+    import xcnn.ops.conv_pool as conv_pool
     import xcnn.ops.pooling as pooling
 
     calls = []
@@ -37,7 +38,12 @@ def test_the_ops_pick_torchs_kernels_on_torch_cpu_and_not_elsewhere(monkeypatch)
         (conv, "native_backward"),
         (pooling, "native_max_pool"),
         (pooling, "native_max_pool_backward"),
+        (activations, "native_relu"),
         (activations, "native_relu_backward"),
+        (conv_pool, "native_forward"),  # the fused conv + max pool, unfused: torch's conv, then its pool
+        (conv_pool, "native_max_pool"),
+        (conv_pool, "native_max_pool_backward"),
+        (conv_pool, "native_backward"),
     ]:
         calls += [_spy(monkeypatch, module, name)]
     rng = np.random.default_rng(0)
@@ -48,8 +54,10 @@ def test_the_ops_pick_torchs_kernels_on_torch_cpu_and_not_elsewhere(monkeypatch)
         ops.conv2d_backward(y, xb, wb, padding="same", cols=kept)
         p, argmax = ops.max_pool2d_forward(y, 2)
         ops.max_pool2d_backward(p, y, 2, row_max=argmax)
-        ops.relu_backward(y, y, None)
-        assert [len(c) for c in calls] == [expected] * 5, backend
+        ops.relu_backward(ops.relu(y), y, None)
+        q, kept, at_max = ops.conv2d_max_pool2d_forward(xb[..., :1], wb[..., :1], pool_size=2)
+        ops.conv2d_max_pool2d_backward(q, xb[..., :1], wb[..., :1], pool_size=2, cols=kept, at_max=at_max)
+        assert [len(c) for c in calls] == [expected] * 10, backend
     assert tuple(argmax.shape) == (2, 4, 3, 3)  # torch's argmax (N, C, OH, OW), not the row maxima
     monkeypatch.setattr(native, "ENABLED", False)
     assert not ops.native_available(xb)
@@ -121,7 +129,9 @@ def _cnn(kernels_on, dtype, monkeypatch):
     monkeypatch.setattr(native, "ENABLED", kernels_on)
     model = Sequential(
         [
-            Input((8, 8, 3)),
+            Input((16, 16, 3)),
+            Conv2D(4, 3, padding="same", activation="relu"),  # the plan fuses it with the pool
+            MaxPooling2D(2),
             Conv2D(8, 3, padding="same", use_bias=False),  # a bias there gets 0 + rounding, which Adam scales up
             BatchNormalization(),
             Activation("relu"),
@@ -136,16 +146,17 @@ def _cnn(kernels_on, dtype, monkeypatch):
     )
     model.compile("adam", "categorical_crossentropy")
     rng = np.random.default_rng(4)
-    x, y = rng.standard_normal((16, 8, 8, 3)), np.eye(3)[rng.integers(0, 3, 16)]
+    x, y = rng.standard_normal((16, 16, 16, 3)), np.eye(3)[rng.integers(0, 3, 16)]
     history = model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
-    bn = model.layers[1]
+    assert model._rewrites[model.layers[0]].pool is model.layers[1]
+    bn = model.layers[3]
     assert (bn._native is not None) == kernels_on  # the path asked for is the one taken
     return history.history["loss"], model.get_weights()
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_training_with_torchs_kernels_gives_the_array_api_paths_numbers(dtype, monkeypatch):
-    # conv (padded evenly and unevenly), batch statistics with moving averages, ReLU's
+    # conv (padded evenly and unevenly, and fused with a max pool), batch statistics with moving averages, ReLU's
     # gradient, max pool: four Adam steps, then the losses and every weight (moving
     # statistics included) agree with the portable path's to the dtype's rounding
     loss_native, weights_native = _cnn(True, dtype, monkeypatch)

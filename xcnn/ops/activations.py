@@ -11,7 +11,7 @@ import math
 
 from .._typing import Array, Namespace
 from ..backend import array_namespace
-from .native import native_available, native_relu_backward
+from .native import native_available, native_relu, native_relu_backward
 
 
 def masked(xp: Namespace, dy: Array, keep: Array) -> Array:
@@ -95,6 +95,8 @@ def relu(x: Array) -> Array:
         >>> relu(x).round(4).tolist()
         [0.0, 0.0, 0.0, 1.5, 4.0]
     """
+    if native_available(x):  # the same pass, without the ~15 us the Python scalar costs on torch
+        return native_relu(x)
     xp = array_namespace(x)
     return xp.maximum(x, 0.0)
 

@@ -573,7 +573,8 @@ def conv_algorithm(x_shape: Shape, w_shape: Shape, win: Window, accelerator: boo
     - the rest use im2col.
 
     When a max pool follows, the fused `conv_pool` op runs only for banded and im2col (see
-    `fuses_with_max_pool`).
+    `fuses_with_max_pool`); on torch's CPU that op runs torch's conv and pool one after the
+    other.
 
     Args:
         x_shape: The input's shape `(N, H, W, C)`; N may be `None` (a graph's choice, for any batch).

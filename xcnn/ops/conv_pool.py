@@ -18,6 +18,13 @@ held each window's maximum, not the conv output: less memory held between the tw
 
 Whether a Conv2D + MaxPooling2D pair runs fused is decided in one place,
 :func:`fuses_with_max_pool`; the model asks it when it builds its graph.
+
+On torch tensors on the CPU (``algorithm="native"``, what ``"auto"`` picks there) the op
+runs unfused after all: torch's own convolution, then its own max pooling (its argmax kept
+for the backward, see `xcnn.ops.native`). The reason to fuse is NumPy's per-run cost of
+short channel runs; torch's pooling kernel has none, and its convolution beats both GEMM
+forms (the lecture's conv + pool, forward + backward at batch 100: 3.1 -> 2.6 ms; the
+second LeNet-shaped one 2.5 -> 1.0 ms).
 """
 
 from __future__ import annotations
@@ -40,6 +47,14 @@ from .conv import (
 )
 from ._geometry import as_pair, padded_shape, window_geometry
 from ._workspace import scratch
+from .native import (
+    native_available,
+    native_backward,
+    native_forward,
+    native_max_pool,
+    native_max_pool_backward,
+    pads_input,
+)
 from .reductions import channel_sum
 
 
@@ -117,7 +132,8 @@ def conv2d_max_pool2d(
         stride: The convolution's stride, as in `conv2d`.
         padding: The convolution's padding, as in `conv2d`.
         pool_size: An int or `(PH, PW)`.
-        algorithm: `"auto"`, `"im2col"` or `"banded"` (the fused op has no gather form).
+        algorithm: `"auto"`, `"im2col"`, `"banded"` (the fused op has no gather form) or
+            `"native"` (torch's conv, then its pool: torch tensors on the CPU only).
         workspace: As in `conv2d_max_pool2d_forward`.
 
     Returns:
@@ -125,7 +141,8 @@ def conv2d_max_pool2d(
 
     Raises:
         ValueError: If the arguments are bad as in `conv2d`, the pool does not fit, or
-            `algorithm` is not one of the three.
+            `algorithm` is not one of the four (or `"native"` for anything but a torch tensor
+            on the CPU).
         TypeError: If `w` has another dtype than `x`, or they are not floating.
 
     Examples:
@@ -140,21 +157,22 @@ def conv2d_max_pool2d(
 
 
 def _layout(x, w, win, pool, algorithm):
-    """``(banded, outer)``: which GEMM, and the leading axis of the ``(outer, PH, PW, inner)``
-    grid its output is viewed as (one output row of windows per grid row for the banded GEMM,
-    a single row for im2col). The fused op has no gather form: where ``"auto"`` would pick
-    it for the conv alone, it runs im2col (the model does not fuse such pairs, see
-    :func:`fuses_with_max_pool`)."""
-    if algorithm not in ("auto", "im2col", "banded"):
+    """``(chosen, outer)``: the algorithm (``"native"``, ``"banded"`` or ``"im2col"``), and for
+    the two GEMM forms the leading axis of the ``(outer, PH, PW, inner)`` grid their output is
+    viewed as (one output row of windows per grid row for the banded GEMM, a single row for
+    im2col). The fused op has no gather form: where ``"auto"`` would pick it for the conv
+    alone, it runs im2col (the model does not fuse such pairs, see :func:`fuses_with_max_pool`).
+    ``"native"`` is no fusion at all: torch's own convolution, then its own max pooling."""
+    if algorithm not in ("auto", "im2col", "banded", "native"):
         raise ValueError(
-            f"algorithm must be 'auto', 'im2col' or 'banded' (the fused conv + max pool has no "
-            f"gather form), got {algorithm!r}"
+            f"algorithm must be 'auto', 'im2col', 'banded' or 'native' (the fused conv + max pool has "
+            f"no gather form), got {algorithm!r}"
         )
     if algorithm == "auto":  # the host's choice for any batch size (a lone image's is gather, and
         # there is no fused gather: it runs as im2col)
-        algorithm = conv_algorithm((None, *x.shape[1:]), tuple(w.shape), win)
-    banded = _pick_algorithm(x, w, win, algorithm) == "banded"
-    return banded, x.shape[0] * pool.out[0] if banded else 1
+        algorithm = conv_algorithm((None, *x.shape[1:]), tuple(w.shape), win, native=native_available(x))
+    chosen = _pick_algorithm(x, w, win, algorithm)
+    return chosen, x.shape[0] * pool.out[0] if chosen == "banded" else 1
 
 
 def _cells(pool):
@@ -191,7 +209,8 @@ def conv2d_max_pool2d_forward(
         `y` `(N, OHp, OWp, F)`; `cols`, the GEMM's window matrix
         (`(PH*PW*N*OHp*OWp, KH*KW*C)` for im2col, `(N*OHp*PH, KH*Wp*C)` for the banded GEMM);
         `at_max`, boolean `(outer, PH, PW, inner)`, true at the cells of each window that equal
-        its maximum.
+        its maximum. With `"native"`: `cols` is what `native_backward` reads (the input,
+        padded where `native.pads_input`), `at_max` torch's argmax `(N, F, OHp, OWp)`, int64.
 
     Raises:
         ValueError: As `conv2d_max_pool2d`.
@@ -215,10 +234,14 @@ def _forward(x, w, b, stride, padding, pool_size, algorithm, workspace, for_back
     pool = _pool_geometry(win, pool_size)
     (ph, pw), (ohp, owp) = pool.kernel, pool.out
     n, f = x.shape[0], w.shape[0]
-    banded, outer = _layout(x, w, win, pool, algorithm)
+    chosen, outer = _layout(x, w, win, pool, algorithm)
+    if chosen == "native":  # the whole conv output, then torch's pool (its argmax is kept)
+        z, kept = native_forward(x, w, b, win)
+        y, argmax = native_max_pool(z, pool.kernel)
+        return y, kept, argmax
     # only the conv outputs some window covers are computed; the bias is added after the
     # max (max(z) + b = max(z + b), b being the same in every cell): a quarter of the adds
-    if banded:
+    if chosen == "banded":
         z, cols = banded_forward(
             xp, x, w, None, win, phases=pw, out_rows=ohp * ph, workspace=workspace, z_in_workspace=True
         )
@@ -277,7 +300,7 @@ def conv2d_max_pool2d_backward(
     Raises:
         ValueError: If `dy`, `at_max` or `cols` has not the shape the forward gives, or the
             arguments are bad as in `conv2d_max_pool2d`.
-        TypeError: If `at_max` is not boolean, or `w`'s dtype is not `x`'s.
+        TypeError: If `at_max` is not boolean (int64 for `"native"`), or `w`'s dtype is not `x`'s.
 
     Examples:
         >>> import numpy as np
@@ -297,20 +320,34 @@ def conv2d_max_pool2d_backward(
     (ph, pw), (ohp, owp) = pool.kernel, pool.out
     (kh, kw), c = win.kernel, x.shape[3]
     n, f = x.shape[0], w.shape[0]
-    banded, outer = _layout(x, w, win, pool, algorithm)
+    chosen, outer = _layout(x, w, win, pool, algorithm)
+    banded = chosen == "banded"
     windows = n * ohp * owp
-    expected = {
-        "dy": (n, ohp, owp, f),
-        "at_max": (outer, ph, pw, windows * f // outer),
-        "cols": (n * ohp * ph, kh * padded_shape(tuple(x.shape), win)[2] * c)
-        if banded
-        else (pool.size * windows, kh * kw * c),
-    }
+    if chosen == "native":
+        expected = {
+            "dy": (n, ohp, owp, f),
+            "at_max": (n, f, ohp, owp),
+            "cols": padded_shape(tuple(x.shape), win) if pads_input(win) else tuple(x.shape),
+        }
+    else:
+        expected = {
+            "dy": (n, ohp, owp, f),
+            "at_max": (outer, ph, pw, windows * f // outer),
+            "cols": (n * ohp * ph, kh * padded_shape(tuple(x.shape), win)[2] * c)
+            if banded
+            else (pool.size * windows, kh * kw * c),
+        }
     for name, array in (("dy", dy), ("at_max", at_max), ("cols", cols)):
         if tuple(array.shape) != expected[name]:
             raise ValueError(
                 f"{name} must have shape {expected[name]} (see conv2d_max_pool2d_forward), got {tuple(array.shape)}"
             )
+    if chosen == "native":
+        if at_max.dtype != xp.int64:
+            raise TypeError(f"at_max must be the int64 argmax conv2d_max_pool2d_forward returned, got {at_max.dtype}")
+        dz = native_max_pool_backward(dy, (n, *win.out, f), pool.kernel, at_max)
+        dx, dw, _ = native_backward(dz, cols, w, win, need_dx, need_db=False)
+        return dx, dw, channel_sum(dy)
     if at_max.dtype != xp.bool:
         raise TypeError(f"at_max must be the boolean array conv2d_max_pool2d_forward returned, got {at_max.dtype}")
     grad = xp.reshape(dy, (outer, -1))

@@ -1,5 +1,5 @@
 """torch's own kernels for torch tensors on the CPU: convolution, disjoint max pooling, batch
-normalization's training passes and the ReLU's gradient.
+normalization's training passes and the ReLU and its gradient.
 
 The one place where xcnn hands an op to its backend instead of writing it in array-API calls,
 beside the portable paths and under the same tests (one float64 reference, numerical
@@ -12,6 +12,9 @@ statistics and beta's gradient stay the array-API ones: torch's float32 sums are
 see `native_batch_norm`); its ReLU gradient is one pass where the array-API form makes three.
 The array-API forms write each step into a fresh tensor, and torch's CPU ``where`` and
 bool-to-float casts are slow.
+Its ReLU is the array-API form's one pass, without the ~15 us a Python scalar costs on torch
+(which a layer at batch 1 feels). The conv + max pool pairs that the model fuses for NumPy
+(`xcnn.ops.conv_pool`) run as torch's conv, then its pool.
 So on torch tensors on the CPU, where these kernels are at hand, the ops pick them: a VGG
 training step at batch 128 took 350 ms on the portable ops and 151 ms with these, PyTorch's
 own step 147 ms (Emerald Rapids, 2 cores, 2026-12-02; docs/performance.md).
@@ -247,30 +250,60 @@ def native_max_pool(x: Array, pool_size: tuple[int, int]) -> tuple[Array, Array]
     return y.permute(0, 2, 3, 1), argmax
 
 
-def native_max_pool_backward(dy: Array, x: Array, pool_size: tuple[int, int], argmax: Array) -> Array:
+def native_max_pool_backward(
+    dy: Array, x_shape: tuple[int, int, int, int], pool_size: tuple[int, int], argmax: Array
+) -> Array:
     """Gradient of `native_max_pool`: each window's `dy` to its `argmax`.
 
     Args:
-        dy: The output gradient `(N, OH, OW, C)`, of `x`'s dtype.
-        x: The forward's input `(N, H, W, C)`.
+        dy: The output gradient `(N, OH, OW, C)`, of the input's dtype.
+        x_shape: The forward's input shape `(N, H, W, C)` (its values are not needed: the
+            forward's input need not be kept).
         pool_size: As in the forward call.
         argmax: What `native_max_pool` returned.
 
     Returns:
-        `dx`, of `x`'s shape and dtype.
+        `dx` `x_shape`, of `dy`'s dtype.
 
     Examples:
         >>> import torch
         >>> from xcnn.ops.native import native_max_pool, native_max_pool_backward
         >>> x = torch.arange(16.0).reshape(1, 4, 4, 1)
         >>> y, argmax = native_max_pool(x, (2, 2))
-        >>> native_max_pool_backward(torch.ones_like(y), x, (2, 2), argmax)[0, :, :, 0].tolist()[1]
+        >>> native_max_pool_backward(torch.ones_like(y), x.shape, (2, 2), argmax)[0, :, :, 0].tolist()[1]
         [0.0, 1.0, 0.0, 1.0]
     """
-    dx = _torch().ops.aten.max_pool2d_with_indices_backward(
-        dy.permute(0, 3, 1, 2), x.permute(0, 3, 1, 2), list(pool_size), list(pool_size), [0, 0], [1, 1], False, argmax
+    torch = _torch()
+    n, h, w, c = x_shape
+    # torch's kernel reads only the shape and memory format of the input it is given: an
+    # unfilled channels-last tensor stands in for it (no pass over memory)
+    like_x = torch.empty((n, c, h, w), dtype=dy.dtype, device=dy.device, memory_format=torch.channels_last)
+    dx = torch.ops.aten.max_pool2d_with_indices_backward(
+        dy.permute(0, 3, 1, 2), like_x, list(pool_size), list(pool_size), [0, 0], [1, 1], False, argmax
     )
     return dx.permute(0, 2, 3, 1)
+
+
+def native_relu(x: Array) -> Array:
+    """`max(x, 0)` by torch's own kernel (NaN stays NaN, as in the array-API form).
+
+    The array-API form is the same one pass, but its call with a Python scalar costs ~15 us
+    on torch (the compatibility layer turns the scalar into a tensor and works out the
+    promotion first), 5x the kernel of a small layer at batch 1.
+
+    Args:
+        x: The input, any shape, a torch tensor on the CPU.
+
+    Returns:
+        An array of `x`'s shape and dtype.
+
+    Examples:
+        >>> import torch
+        >>> from xcnn.ops.native import native_relu
+        >>> native_relu(torch.tensor([-1.0, 0.0, 2.0])).tolist()
+        [0.0, 0.0, 2.0]
+    """
+    return _torch().relu(x)
 
 
 def native_relu_backward(dy: Array, x: Array) -> Array:

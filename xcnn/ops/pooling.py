@@ -321,7 +321,7 @@ def max_pool2d_backward(
             )
         if native:
             argmax = native_max_pool(x, win.kernel)[1] if row_max is None else row_max
-            return native_max_pool_backward(dy, x, win.kernel, argmax)
+            return native_max_pool_backward(dy, tuple(x.shape), win.kernel, argmax)
         return _disjoint_max_backward_in_groups(xp, dy, x, win, y, row_max)
     if row_max is not None:
         raise ValueError("row_max applies only to disjoint windows (stride == pool_size, no padding); pass None")
