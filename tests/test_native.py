@@ -164,3 +164,28 @@ def test_training_with_torchs_kernels_gives_the_array_api_paths_numbers(dtype, m
     np.testing.assert_allclose(loss_native, loss_portable, rtol=RTOL[dtype] * 10)
     for a, b in zip(weights_native, weights_portable):
         assert_close(a, b, dtype, scale=10.0)
+
+
+def test_an_unevenly_padded_input_is_padded_in_the_workspace_once():
+    # a strided "same" conv on an even size pads only the bottom and right: the padded input
+    # is built in the layer's workspace, its zero border written once and only the interior
+    # after that; each call's output and gradients are still its own input's
+    import reference as ref
+
+    rng = np.random.default_rng(5)
+    w = rng.standard_normal((4, 3, 3, 2))
+    workspace = {}
+    kept_arrays = []
+    for seed in (6, 7, 8):
+        x = np.random.default_rng(seed).standard_normal((3, 8, 8, 2)) * 5.0
+        xb, wb = on("torch", x, w)
+        y, kept = ops.conv2d_forward(xb, wb, stride=2, padding="same", workspace=workspace)
+        kept_arrays.append(kept)
+        assert_close(y, ref.conv2d(x, w, None, 2, "same"))
+        dy = np.random.default_rng(seed + 10).standard_normal(y.shape)
+        dx, dw, _ = ops.conv2d_backward(on("torch", dy), xb, wb, stride=2, padding="same", cols=kept, need_db=False)
+        want_dx, want_dw, _ = ref.conv2d_backward(dy, x, w, 2, "same")
+        assert_close(dx, want_dx)
+        assert_close(dw, want_dw)
+    assert kept_arrays[0] is kept_arrays[1] is kept_arrays[2]  # one array, reused
+    assert float(kept_arrays[2][:, -1].abs().max()) == 0.0 and float(kept_arrays[2][:, :, -1].abs().max()) == 0.0

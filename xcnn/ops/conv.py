@@ -720,7 +720,7 @@ def conv2d_forward(
         y, x_rows = gather_forward(xp, x, w, b, win, workspace)
         return xp.reshape(y, (n, oh, ow, f)), x_rows
     if chosen == "native":
-        return native_forward(x, w, b, win)
+        return native_forward(x, w, b, win, workspace)
     groups = _im2col_groups(xp, x)
     if groups > 1:
         y, cols = _im2col_forward_in_groups(xp, x, w, b, win, groups, workspace)

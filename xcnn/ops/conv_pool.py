@@ -236,7 +236,7 @@ def _forward(x, w, b, stride, padding, pool_size, algorithm, workspace, for_back
     n, f = x.shape[0], w.shape[0]
     chosen, outer = _layout(x, w, win, pool, algorithm)
     if chosen == "native":  # the whole conv output, then torch's pool (its argmax is kept)
-        z, kept = native_forward(x, w, b, win)
+        z, kept = native_forward(x, w, b, win, workspace)
         y, argmax = native_max_pool(z, pool.kernel)
         return y, kept, argmax
     # only the conv outputs some window covers are computed; the bias is added after the

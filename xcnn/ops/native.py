@@ -37,8 +37,9 @@ import os
 from typing import Any
 
 from .._typing import Array
-from ..backend import backend_of
-from ._geometry import Window, crop_hw, pad_hw
+from ..backend import array_namespace, backend_of
+from ._geometry import Window, crop_hw
+from ._workspace import padded_in_workspace
 from .reductions import channel_mean, channel_sum
 
 _ENV = "XCNN_NATIVE"
@@ -149,7 +150,9 @@ def _torch_padding(win: Window) -> list[int]:
     return [0, 0] if pads_input(win) else [win.pads[0][0], win.pads[1][0]]
 
 
-def native_forward(x: Array, w: Array, b: Array | None, win: Window) -> tuple[Array, Array]:
+def native_forward(
+    x: Array, w: Array, b: Array | None, win: Window, workspace: dict[str, Array] | None = None
+) -> tuple[Array, Array]:
     """The convolution by torch's own kernel: `(y, kept)`.
 
     Args:
@@ -157,6 +160,9 @@ def native_forward(x: Array, w: Array, b: Array | None, win: Window) -> tuple[Ar
         w: The filters `(F, KH, KW, C)`, of `x`'s dtype.
         b: The bias `(F,)`, or `None`.
         win: The convolution's `Window` (its stride and padding).
+        workspace: A dict the caller keeps between calls (a layer does): the padded input,
+            where `pads_input(win)`, is then written into the same array each call (see
+            `xcnn.ops._workspace.padded_in_workspace`), valid until the next call.
 
     Returns:
         The output `(N, OH, OW, F)` (an NHWC view of torch's channels-last result), and what
@@ -171,7 +177,7 @@ def native_forward(x: Array, w: Array, b: Array | None, win: Window) -> tuple[Ar
         >>> y[0, :, :, 0].tolist(), kept is x
         ([[10.0, 18.0], [42.0, 50.0]], True)
     """
-    kept = pad_hw(x, win) if pads_input(win) else x
+    kept = padded_in_workspace(array_namespace(x), x, win, workspace) if pads_input(win) else x
     y = _torch().nn.functional.conv2d(
         kept.permute(0, 3, 1, 2), w.permute(0, 3, 1, 2), b, list(win.stride), _torch_padding(win)
     )
