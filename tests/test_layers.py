@@ -313,9 +313,10 @@ def _ref_conv_general(x, w, b, stride, padding, dilation, groups):
         (1, "same", (2, 3), 2),
         (2, "valid", (1, 1), 2),
         ((1, 2), "same", (1, 1), 4),
+        (2, "same", (2, 1), 4),  # depthwise, strided, dilated, padded unevenly
     ],
 )
-def test_conv2d_general_matches_loops_and_numerical_gradients(backend, dtype, stride, padding, dilation, groups):
+def test_conv2d_general_matches_loops_and_numerical_gradients(backend, dtype, stride, padding, dilation, groups, kernels):
     from xcnn import ops
 
     rng = np.random.default_rng(7)

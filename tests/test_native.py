@@ -30,6 +30,7 @@ def test_the_ops_pick_torchs_kernels_on_torch_cpu_and_not_elsewhere(monkeypatch)
     import xcnn.ops.activations as activations
     import xcnn.ops.conv as conv
     import xcnn.ops.conv_pool as conv_pool
+    import xcnn.ops.conv_variants as conv_variants
     import xcnn.ops.pooling as pooling
 
     calls = []
@@ -44,6 +45,8 @@ def test_the_ops_pick_torchs_kernels_on_torch_cpu_and_not_elsewhere(monkeypatch)
         (conv_pool, "native_max_pool"),
         (conv_pool, "native_max_pool_backward"),
         (conv_pool, "native_backward"),
+        (conv_variants, "native_forward"),  # dilated and grouped (depthwise) convolutions
+        (conv_variants, "native_backward"),
     ]:
         calls += [_spy(monkeypatch, module, name)]
     rng = np.random.default_rng(0)
@@ -57,7 +60,9 @@ def test_the_ops_pick_torchs_kernels_on_torch_cpu_and_not_elsewhere(monkeypatch)
         ops.relu_backward(ops.relu(y), y, None)
         q, kept, at_max = ops.conv2d_max_pool2d_forward(xb[..., :1], wb[..., :1], pool_size=2)
         ops.conv2d_max_pool2d_backward(q, xb[..., :1], wb[..., :1], pool_size=2, cols=kept, at_max=at_max)
-        assert [len(c) for c in calls] == [expected] * 10, backend
+        g = ops.conv2d_general(xb, wb[..., :2], stride=2, padding="same", dilation=(2, 1), groups=4)
+        ops.conv2d_general_backward(g, xb, wb[..., :2], stride=2, padding="same", dilation=(2, 1), groups=4)
+        assert [len(c) for c in calls] == [expected] * 12, backend
     assert tuple(argmax.shape) == (2, 4, 3, 3)  # torch's argmax (N, C, OH, OW), not the row maxima
     monkeypatch.setattr(native, "ENABLED", False)
     assert not ops.native_available(xb)

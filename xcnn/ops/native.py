@@ -1,5 +1,5 @@
-"""torch's own kernels for torch tensors on the CPU: convolution, disjoint max pooling, batch
-normalization's training passes and the ReLU and its gradient.
+"""torch's own kernels for torch tensors on the CPU: convolution (dilated and grouped too),
+disjoint max pooling, batch normalization's training passes and the ReLU and its gradient.
 
 The one place where xcnn hands an op to its backend instead of writing it in array-API calls,
 beside the portable paths and under the same tests (one float64 reference, numerical
@@ -151,18 +151,27 @@ def _torch_padding(win: Window) -> list[int]:
 
 
 def native_forward(
-    x: Array, w: Array, b: Array | None, win: Window, workspace: dict[str, Array] | None = None
+    x: Array,
+    w: Array,
+    b: Array | None,
+    win: Window,
+    workspace: dict[str, Array] | None = None,
+    dilation: tuple[int, int] = (1, 1),
+    groups: int = 1,
 ) -> tuple[Array, Array]:
     """The convolution by torch's own kernel: `(y, kept)`.
 
     Args:
         x: The images `(N, H, W, C)`, a float32 or float64 torch tensor on the CPU.
-        w: The filters `(F, KH, KW, C)`, of `x`'s dtype.
+        w: The filters `(F, KH, KW, C / groups)`, of `x`'s dtype.
         b: The bias `(F,)`, or `None`.
-        win: The convolution's `Window` (its stride and padding).
+        win: The convolution's `Window` (its stride and padding; its kernel the dilated one's
+            extent).
         workspace: A dict the caller keeps between calls (a layer does): the padded input,
             where `pads_input(win)`, is then written into the same array each call (see
             `xcnn.ops._workspace.padded_in_workspace`), valid until the next call.
+        dilation: `(rh, rw)`, the distance between taps (as in `conv2d_general`).
+        groups: How many groups the channels and filters are split into.
 
     Returns:
         The output `(N, OH, OW, F)` (an NHWC view of torch's channels-last result), and what
@@ -179,23 +188,38 @@ def native_forward(
     """
     kept = padded_in_workspace(array_namespace(x), x, win, workspace) if pads_input(win) else x
     y = _torch().nn.functional.conv2d(
-        kept.permute(0, 3, 1, 2), w.permute(0, 3, 1, 2), b, list(win.stride), _torch_padding(win)
+        kept.permute(0, 3, 1, 2),
+        w.permute(0, 3, 1, 2),
+        b,
+        list(win.stride),
+        _torch_padding(win),
+        list(dilation),
+        groups,
     )
     return y.permute(0, 2, 3, 1), kept
 
 
 def native_backward(
-    dy: Array, kept: Array, w: Array, win: Window, need_dx: bool, need_db: bool = True
+    dy: Array,
+    kept: Array,
+    w: Array,
+    win: Window,
+    need_dx: bool,
+    need_db: bool = True,
+    dilation: tuple[int, int] = (1, 1),
+    groups: int = 1,
 ) -> tuple[Array | None, Array, Array | None]:
     """Gradients of `native_forward` by torch's own kernel: `(dx, dw, db)`.
 
     Args:
         dy: The output gradient `(N, OH, OW, F)`, of the input's dtype.
         kept: What `native_forward` returned beside `y` (the input, padded where `pads_input(win)`).
-        w: The filters `(F, KH, KW, C)`.
+        w: The filters `(F, KH, KW, C / groups)`.
         win: The convolution's `Window`.
         need_dx: Whether to compute the input gradient.
         need_db: Whether to compute the bias gradient (a layer without a bias needs none).
+        dilation: As in the forward call.
+        groups: As in the forward call.
 
     Returns:
         `dx` `(N, H, W, C)` (unpadded) or `None` unless `need_dx`, `dw` `(F, KH, KW, C)`, and
@@ -217,10 +241,10 @@ def native_backward(
         [w.shape[0]] if need_db else None,
         list(win.stride),
         _torch_padding(win),
-        [1, 1],
+        list(dilation),
         False,
         [0, 0],
-        1,
+        groups,
         [need_dx, True, need_db],
     )
     if dx is not None:
