@@ -316,7 +316,9 @@ def _ref_conv_general(x, w, b, stride, padding, dilation, groups):
         (2, "same", (2, 1), 4),  # depthwise, strided, dilated, padded unevenly
     ],
 )
-def test_conv2d_general_matches_loops_and_numerical_gradients(backend, dtype, stride, padding, dilation, groups, kernels):
+def test_conv2d_general_matches_loops_and_numerical_gradients(
+    backend, dtype, stride, padding, dilation, groups, kernels
+):
     from xcnn import ops
 
     rng = np.random.default_rng(7)

@@ -194,3 +194,30 @@ def test_an_unevenly_padded_input_is_padded_in_the_workspace_once():
         assert_close(dw, want_dw)
     assert kept_arrays[0] is kept_arrays[1] is kept_arrays[2]  # one array, reused
     assert float(kept_arrays[2][:, -1].abs().max()) == 0.0 and float(kept_arrays[2][:, :, -1].abs().max()) == 0.0
+
+
+def test_inference_max_pooling_takes_torchs_kernel_for_one_image_only(monkeypatch):
+    # torch's channels-last max pooling forward is slower than the separable array-API one
+    # from a few images up, its backward much faster: a forward with a backward to follow
+    # always takes it, a forward alone (predict) only for a lone image; the values agree
+    import reference as ref
+    import xcnn.ops.pooling as pooling
+
+    calls = _spy(monkeypatch, pooling, "native_max_pool")
+    rng = np.random.default_rng(9)
+    for n, inference_native in ((1, 1), (3, 0)):
+        x = rng.standard_normal((n, 6, 7, 5))
+        xb = on("torch", x)
+        calls.clear()
+        assert_close(ops.max_pool2d(xb, 2), ref.max_pool2d(x, 2))
+        assert len(calls) == inference_native
+        assert pooling.takes_native_max_pool(xb, for_backward=False) == bool(inference_native)
+        y, argmax = ops.max_pool2d_forward(xb, 2)
+        assert len(calls) == inference_native + 1 and tuple(argmax.shape) == (n, 5, 3, 3)
+        assert_close(y, ref.max_pool2d(x, 2))
+    # the fused conv + pool's inference form: torch's conv, then the pooling op's choice
+    x, w = rng.standard_normal((3, 8, 8, 1)), rng.standard_normal((2, 3, 3, 1))
+    calls.clear()
+    y = ops.conv2d_max_pool2d(on("torch", x), on("torch", w), padding="same", pool_size=2)
+    assert_close(y, ref.max_pool2d(ref.conv2d(x, w, None, 1, "same"), 2))
+    assert calls == []

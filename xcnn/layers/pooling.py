@@ -150,11 +150,14 @@ class MaxPooling2D(_Pooling2D):
         """
         if rewrite.pooled_by_conv:
             self._y = x
-        else:
+        elif training:  # kept for grad: the output and what its backward reuses
             self._x = x
             self._y, self._row_max = ops.max_pool2d_forward(
                 x, self.pool_size, stride=self.strides, padding=self.padding
             )
+        else:  # no backward follows: the op may pick a faster forward that keeps nothing for one
+            self._x, self._row_max = x, None
+            self._y = ops.max_pool2d(x, self.pool_size, stride=self.strides, padding=self.padding)
         return ops.relu(self._y) if rewrite.relu_after_pool else self._y
 
     def grad_rewritten(self, dy: Array, need_dx: bool, rewrite: Rewrite) -> Array | None:

@@ -55,6 +55,7 @@ from .native import (
     native_max_pool_backward,
     pads_input,
 )
+from .pooling import max_pool2d
 from .reductions import channel_sum
 
 
@@ -237,6 +238,8 @@ def _forward(x, w, b, stride, padding, pool_size, algorithm, workspace, for_back
     chosen, outer = _layout(x, w, win, pool, algorithm)
     if chosen == "native":  # the whole conv output, then torch's pool (its argmax is kept)
         z, kept = native_forward(x, w, b, win, workspace)
+        if not for_backward:  # inference: the pooling op's own choice (see takes_native_max_pool)
+            return max_pool2d(z, pool.kernel), kept, None
         y, argmax = native_max_pool(z, pool.kernel)
         return y, kept, argmax
     # only the conv outputs some window covers are computed; the bias is added after the

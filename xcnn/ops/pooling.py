@@ -220,7 +220,40 @@ def max_pool2d(x: Array, pool_size: IntPair = 2, *, stride: IntPair | None = Non
         >>> max_pool2d(x, 3, stride=1)[0, :, :, 0].tolist()
         [[8.0, 8.0], [8.0, 8.0]]
     """
-    return max_pool2d_forward(x, pool_size, stride=stride, padding=padding)[0]
+    xp = array_namespace(x)
+    check_images(xp, x)
+    win = _pool_geometry(x, pool_size, stride, padding)
+    if _disjoint(win):
+        if takes_native_max_pool(x, for_backward=False):
+            return native_max_pool(x, win.kernel)[0]
+        return _disjoint_max_in_groups(xp, x, win)[0]
+    return _max_over_windows(xp, pad_hw(x, win, -math.inf), win)
+
+
+def takes_native_max_pool(x: Array, for_backward: bool) -> bool:
+    """Whether max pooling of `x` over disjoint windows runs torch's own kernel: the one place that chooses.
+
+    Where the kernels are at hand (`xcnn.ops.native.native_available`): always when a backward
+    follows, which routes the gradient by the kernel's argmax (4-7x faster than the array-API
+    backward on torch, and 2x faster forward + backward); for the forward alone (inference),
+    only for a lone image. torch's channels-last forward measured 1.4-4x slower than the
+    separable array-API one from 100 images up (`(100, 28, 28, 9)`: 0.84 ms against 0.32;
+    `(1000, 16, 16, 32)`: 2.9 against 2.0), and 1.8x faster for one image (fixed costs).
+
+    Args:
+        x: The images `(N, H, W, C)`, of any backend.
+        for_backward: Whether a backward will follow (a training step).
+
+    Returns:
+        True to run `xcnn.ops.native.native_max_pool`.
+
+    Examples:
+        >>> import numpy as np
+        >>> from xcnn.ops.pooling import takes_native_max_pool
+        >>> takes_native_max_pool(np.zeros((1, 4, 4, 1)), for_backward=True)
+        False
+    """
+    return native_available(x) and (for_backward or x.shape[0] == 1)
 
 
 def max_pool2d_forward(
@@ -257,7 +290,7 @@ def max_pool2d_forward(
     check_images(xp, x)
     win = _pool_geometry(x, pool_size, stride, padding)
     if _disjoint(win):
-        if native_available(x):
+        if takes_native_max_pool(x, for_backward=True):
             return native_max_pool(x, win.kernel)
         return _disjoint_max_in_groups(xp, x, win)
     return _max_over_windows(xp, pad_hw(x, win, -math.inf), win), None
@@ -310,7 +343,7 @@ def max_pool2d_backward(
     if y is not None:
         check_same_shape(y, dy, "y", "dy")
     if _disjoint(win):
-        native = native_available(x)
+        native = takes_native_max_pool(x, for_backward=True)
         if native:
             expected = (x.shape[0], x.shape[3], *win.out)
         else:
