@@ -152,6 +152,10 @@ def conv2d_general_backward(
     Returns:
         `(dx, dw, db)` with the shapes of `x`, `w` and `(F,)`; `dx` is `None` when `need_dx=False`.
 
+    Raises:
+        ValueError: If C is not `groups * w.shape[3]` or F is not divisible by `groups`, `dy`
+            is not the forward's output shape, or the arguments are bad as in `conv2d`.
+
     Examples:
         >>> import numpy as np
         >>> from xcnn.ops.conv_variants import conv2d_general, conv2d_general_backward
