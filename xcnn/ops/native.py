@@ -6,7 +6,9 @@ beside the portable paths and under the same tests (one float64 reference, numer
 gradients). On the CPU PyTorch convolves with oneDNN's direct kernels, which run every kernel
 tap inside one register-blocked loop; a GEMM-based convolution (im2col, gather) cannot get
 there through the array API on this kind of CPU (docs/performance.md, "The measured limit").
-Its max pooling keeps each window's argmax and routes the gradient by it in one pass; its batch
+Its max pooling keeps each window's argmax and routes the gradient by it in one pass (a
+forward with no backward to follow takes it for one image only, see
+`xcnn.ops.pooling.takes_native_max_pool`); its batch
 normalization normalizes, and computes the input gradient, in one pass each (the batch
 statistics and beta's gradient stay the array-API ones: torch's float32 sums are less precise,
 see `native_batch_norm`); its ReLU gradient is one pass where the array-API form makes three.
