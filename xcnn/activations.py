@@ -188,17 +188,19 @@ class Elementwise(ActivationFunction):
         self.name = name
         self.kwargs = kwargs
         table = act.ELEMENTWISE.get(name)
-        self._f = forward or table[0]  # type: ignore[index]  # an unknown name fails here
+        self._f: Callable[..., Array] = forward or table[0]  # type: ignore[index]  # an unknown name fails here
         self._df = backward or table[1]  # type: ignore[index]
         self._x = self._y = None
 
-    def forward(self, layer: Any, x: Array, training: bool) -> Array:
+    def forward(self, layer: Any, x: Array, training: bool, overwrite: bool = False) -> Array:
         """`f(x, **kwargs)`; keeps `x` and the result for `backward`.
 
         Args:
             layer: The layer it belongs to (its weights, its random stream); unused by element-wise ones.
             x: The core's output, any shape, float32 or float64.
             training: Whether this is a training step.
+            overwrite: `x` may be overwritten with the result (nothing else reads it; the
+                model's plan says so, for the ReLU only: `xcnn.ops.activations.OVERWRITING`).
 
         Returns:
             An array of `x`'s shape and dtype.
@@ -211,7 +213,7 @@ class Elementwise(ActivationFunction):
             [0.0, 0.0, 2.0]
         """
         self._x = x
-        self._y = self._f(x, **self.kwargs)
+        self._y = (act.OVERWRITING[self.name] if overwrite else self._f)(x, **self.kwargs)
         return self._y
 
     def backward(self, layer: Any, dy: Array) -> Array:

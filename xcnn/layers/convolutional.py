@@ -66,6 +66,8 @@ class Conv2D(Layer):
         (None, 6, 6, 4)
     """
 
+    private_output = True  # a fresh result outside training (see Layer.private_output)
+
     _workspace: dict[str, Any]  # the ops' scratch buffers, made by the first call
 
     def __init__(
@@ -651,6 +653,8 @@ class SeparableConv2D(Layer):
         (None, 6, 6, 4)
     """
 
+    private_output = True  # a fresh result outside training (see Layer.private_output)
+
     def __init__(
         self,
         filters: int,
@@ -909,6 +913,8 @@ class Conv2DTranspose(Layer):
         >>> model.output_shape
         (None, 9, 9, 4)
     """
+
+    private_output = True  # a fresh result outside training (see Layer.private_output)
 
     def __init__(
         self,

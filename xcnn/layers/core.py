@@ -47,6 +47,8 @@ class Dense(Layer):
         (None, 3)
     """
 
+    private_output = True  # a fresh result outside training (see Layer.private_output)
+
     def __init__(
         self,
         units: int,

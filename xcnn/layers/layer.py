@@ -8,7 +8,7 @@ import numbers
 import re
 from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, cast
 
 import numpy as np
 
@@ -69,6 +69,8 @@ class Rewrite(NamedTuple):
         pool: (A Conv2D) the MaxPooling2D it computes too, in one fused op.
         relu_after_pool: (A MaxPooling2D) apply the ReLU deferred by the layer before it.
         pooled_by_conv: (A MaxPooling2D) its input is already pooled by the Conv2D before it.
+        relu_in_place: Outside training, this layer's ReLU may overwrite the array it is applied
+            to: nothing else reads that array (see `xcnn.models.graph`).
 
     Examples:
         >>> from xcnn.layers.layer import NO_REWRITE, Rewrite
@@ -82,6 +84,7 @@ class Rewrite(NamedTuple):
     pool: Any = None
     relu_after_pool: bool = False
     pooled_by_conv: bool = False
+    relu_in_place: bool = False
 
 
 NO_REWRITE = Rewrite()
@@ -225,6 +228,10 @@ class Layer:
     """
 
     multi_input = False
+    # whether `call` returns an array of its own outside training, made by that call and shared
+    # with no other tensor (not the input, not a view of it): the model's plan may then let a
+    # ReLU overwrite it (`Rewrite.relu_in_place`); the layers that say so are checked by a test
+    private_output = False
     # the mode of a call on arrays without training= (and of model(x)): Keras's default of
     # `call`, True for the random augmentation layers (a plot of `augment(images)` augments)
     eager_training = False
@@ -779,6 +786,9 @@ class Layer:
         z = self.call(x, training) if rewrite is NO_REWRITE else self.call_rewritten(x, training, rewrite)
         if self.activation is None or rewrite.defer_relu:
             return z
+        if rewrite.relu_in_place and not training:  # no backward will read z: no fresh array
+            relu = cast(activations.Elementwise, self.activation)  # the plan checked (is_named)
+            return relu.forward(self, z, training, overwrite=True)
         return self.activation.forward(self, z, training)
 
     def backward(

@@ -34,6 +34,8 @@ class Add(Layer):
         (None, 3)
     """
 
+    private_output = True  # a fresh result outside training (see Layer.private_output)
+
     multi_input = True
 
     def compute_output_shape(self, input_shapes: list[Shape]) -> Shape:

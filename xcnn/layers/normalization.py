@@ -57,6 +57,8 @@ class BatchNormalization(Layer):
         (None, 4, 4, 3)
     """
 
+    private_output = True  # a fresh result outside training (see Layer.private_output)
+
     def __init__(
         self,
         axis: int = -1,

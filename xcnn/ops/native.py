@@ -316,7 +316,7 @@ def native_max_pool_backward(
     return dx.permute(0, 2, 3, 1)
 
 
-def native_relu(x: Array) -> Array:
+def native_relu(x: Array, overwrite: bool = False) -> Array:
     """`max(x, 0)` by torch's own kernel (NaN stays NaN, as in the array-API form).
 
     The array-API form is the same one pass, but its call with a Python scalar costs ~15 us
@@ -325,6 +325,7 @@ def native_relu(x: Array) -> Array:
 
     Args:
         x: The input, any shape, a torch tensor on the CPU.
+        overwrite: Write the result over `x` (`torch.relu_`) and return `x`.
 
     Returns:
         An array of `x`'s shape and dtype.
@@ -335,7 +336,7 @@ def native_relu(x: Array) -> Array:
         >>> native_relu(torch.tensor([-1.0, 0.0, 2.0])).tolist()
         [0.0, 0.0, 2.0]
     """
-    return _torch().relu(x)
+    return _torch().relu_(x) if overwrite else _torch().relu(x)
 
 
 def native_relu_backward(dy: Array, x: Array) -> Array:
