@@ -34,7 +34,7 @@ from ..backend import Unkeyed, array_namespace, backend_of, device_key, off_host
 from . import _parallel as parallel
 from ._workspace import add_bias, add_into, matmul, matmul_into, scratch
 from .conv_gather import gather_backward, gather_forward, rows_with_zero
-from .native import native_available, native_backward, native_forward, native_runs, pads_input
+from .native import native_available, native_backward, native_forward, native_input, native_runs, pads_input
 from .reductions import channel_sum
 from ._geometry import (
     Window,
@@ -800,7 +800,7 @@ def conv2d_backward(
         if chosen == "gather":
             cols = rows_with_zero(xp, x, n, x.shape[1] * x.shape[2])
         elif chosen == "native":
-            cols = pad_hw(x, win) if pads_input(win) else x
+            cols = native_input(x, win)
         else:
             cols = (row_windows if banded else im2col)(xp, pad_hw(x, win), win)
     elif tuple(cols.shape) != want:

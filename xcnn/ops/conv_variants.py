@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from .._typing import Array, IntPair, Padding
 from ..backend import array_namespace
-from ._geometry import Window, pad_hw, window_geometry
+from ._geometry import Window, window_geometry
 from .conv import _check_conv_args, conv2d, conv2d_backward
-from .native import native_available, native_backward, native_forward, pads_input
+from .native import native_available, native_backward, native_forward, native_input
 from .reductions import channel_sum
 
 
@@ -102,7 +102,8 @@ def conv2d_general(
     xp = array_namespace(x, w)
     _check_groups(x, w, groups)
     if native_available(x):
-        return native_forward(x, w, b, _native_geometry(x, w, b, stride, padding, dilation), None, dilation, groups)[0]
+        win = _native_geometry(x, w, b, stride, padding, dilation)
+        return native_forward(x, w, b, win, dilation=dilation, groups=groups)[0]
     wd = dilate_kernel(w, dilation)
     if groups == 1:
         return conv2d(x, wd, b, stride=stride, padding=padding)
@@ -172,8 +173,7 @@ def conv2d_general_backward(
         expected = (x.shape[0], *win.out, w.shape[0])
         if tuple(dy.shape) != expected:
             raise ValueError(f"dy must have the conv2d_general output shape {expected}, got {tuple(dy.shape)}")
-        kept = pad_hw(x, win) if pads_input(win) else x
-        dx, dw, _ = native_backward(dy, kept, w, win, need_dx, False, dilation, groups)
+        dx, dw, _ = native_backward(dy, native_input(x, win), w, win, need_dx, False, dilation, groups)
         return dx, dw, channel_sum(dy)
     rh, rw = dilation
     wd = dilate_kernel(w, dilation)

@@ -152,6 +152,32 @@ def _torch_padding(win: Window) -> list[int]:
     return [0, 0] if pads_input(win) else [win.pads[0][0], win.pads[1][0]]
 
 
+def native_input(x: Array, win: Window, workspace: dict[str, Array] | None = None) -> Array:
+    """What torch's convolution reads for `win`: `x` itself, or `x` padded where `pads_input(win)`.
+
+    Args:
+        x: The images `(N, H, W, C)`, a torch tensor on the CPU.
+        win: The convolution's `Window`.
+        workspace: A dict the caller keeps between calls: the padded array is then made there
+            once and only its interior written after that (see
+            `xcnn.ops._workspace.padded_in_workspace`), valid until the next call.
+
+    Returns:
+        `x`, or `(N, Hp, Wp, C)` padded with zeros.
+
+    Examples:
+        >>> import torch
+        >>> from xcnn.ops._geometry import window_geometry
+        >>> from xcnn.ops.native import native_input
+        >>> x = torch.ones(1, 4, 4, 1)
+        >>> native_input(x, window_geometry((4, 4), 3, 1, "same")) is x
+        True
+        >>> tuple(native_input(x, window_geometry((4, 4), 3, 2, "same")).shape)  # padded below and right
+        (1, 5, 5, 1)
+    """
+    return padded_in_workspace(array_namespace(x), x, win, workspace) if pads_input(win) else x
+
+
 def native_forward(
     x: Array,
     w: Array,
@@ -188,7 +214,7 @@ def native_forward(
         >>> y[0, :, :, 0].tolist(), kept is x
         ([[10.0, 18.0], [42.0, 50.0]], True)
     """
-    kept = padded_in_workspace(array_namespace(x), x, win, workspace) if pads_input(win) else x
+    kept = native_input(x, win, workspace)
     y = _torch().nn.functional.conv2d(
         kept.permute(0, 3, 1, 2),
         w.permute(0, 3, 1, 2),

@@ -220,14 +220,20 @@ def max_pool2d(x: Array, pool_size: IntPair = 2, *, stride: IntPair | None = Non
         >>> max_pool2d(x, 3, stride=1)[0, :, :, 0].tolist()
         [[8.0, 8.0], [8.0, 8.0]]
     """
+    return _max_pool(x, pool_size, stride, padding, for_backward=False)[0]
+
+
+def _max_pool(x, pool_size, stride, padding, for_backward):
+    """`(y, row_max)` as `max_pool2d_forward` gives them; the algorithm chosen for a forward
+    with or without a backward to follow (see `takes_native_max_pool`)."""
     xp = array_namespace(x)
     check_images(xp, x)
     win = _pool_geometry(x, pool_size, stride, padding)
     if _disjoint(win):
-        if takes_native_max_pool(x, for_backward=False):
-            return native_max_pool(x, win.kernel)[0]
-        return _disjoint_max_in_groups(xp, x, win)[0]
-    return _max_over_windows(xp, pad_hw(x, win, -math.inf), win)
+        if takes_native_max_pool(x, for_backward):
+            return native_max_pool(x, win.kernel)
+        return _disjoint_max_in_groups(xp, x, win)
+    return _max_over_windows(xp, pad_hw(x, win, -math.inf), win), None
 
 
 def takes_native_max_pool(x: Array, for_backward: bool) -> bool:
@@ -286,14 +292,7 @@ def max_pool2d_forward(
         >>> y.shape, row_max.shape
         ((1, 2, 2, 1), (4, 2, 1))
     """
-    xp = array_namespace(x)
-    check_images(xp, x)
-    win = _pool_geometry(x, pool_size, stride, padding)
-    if _disjoint(win):
-        if takes_native_max_pool(x, for_backward=True):
-            return native_max_pool(x, win.kernel)
-        return _disjoint_max_in_groups(xp, x, win)
-    return _max_over_windows(xp, pad_hw(x, win, -math.inf), win), None
+    return _max_pool(x, pool_size, stride, padding, for_backward=True)
 
 
 def max_pool2d_backward(
