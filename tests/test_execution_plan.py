@@ -139,3 +139,124 @@ def test_the_layers_that_say_their_output_is_private_make_a_fresh_one():
         model = Model(inp, out, dtype="float64", seed=0)
         y = model._forward(x, training=False)
         assert not np.shares_memory(y, x), cls.__name__
+
+
+# --- a BatchNormalization folded into the layer before it outside training (Rewrite.batch_norm) ---
+
+
+def _normalized_model(backend, dtype):
+    """Conv2D -> BN (folds), a bias-less DepthwiseConv2D -> BN (folds), Dense -> BN (folds),
+    and never folded: a BN after a conv with its own ReLU, after a conv another layer reads
+    too, after a SeparableConv2D (no `kernel_output_axis`), after a Flatten (no kernel). Each
+    BN has moving statistics, gamma and beta of its own. Returns the model and its BNs by role."""
+    from xcnn.layers import (
+        Activation,
+        Add,
+        BatchNormalization,
+        Dense,
+        DepthwiseConv2D,
+        Flatten,
+        SeparableConv2D,
+    )
+
+    norms = {
+        role: BatchNormalization(name=f"bn_{role}")
+        for role in ("conv", "depthwise", "dense", "after_relu", "read_twice", "separable", "flatten")
+    }
+    inp = Input((6, 6, 2))
+    h = Activation("relu")(norms["conv"](Conv2D(3, 3, padding="same")(inp)))
+    h = norms["depthwise"](DepthwiseConv2D(3, padding="same", depth_multiplier=2, use_bias=False)(h))
+    h = norms["after_relu"](Conv2D(4, 1, activation="relu")(h))
+    shared = Conv2D(4, 1)(h)
+    h = Add()([norms["read_twice"](shared), shared])
+    h = norms["separable"](SeparableConv2D(3, 3)(h))
+    h = norms["flatten"](Flatten()(h))
+    out = Dense(3, activation="softmax")(norms["dense"](Dense(5)(h)))
+    model = Model(inp, out, backend=backend, dtype=dtype, seed=5)
+    rng = np.random.default_rng(6)
+    for norm in norms.values():
+        channels = norm.get_weights()[0].shape
+        norm.set_weights(
+            [
+                rng.uniform(0.5, 2.0, channels),  # gamma
+                rng.standard_normal(channels),  # beta
+                rng.standard_normal(channels),  # moving mean
+                rng.uniform(0.2, 3.0, channels),  # moving variance
+            ]
+        )
+    return model, norms
+
+
+def _plain(model):
+    import xcnn.models.graph as graph
+
+    model._rewrites = graph._work_saving_rewrites(model._layers, model._output, enabled=False)
+    return model
+
+
+def test_batch_norm_folds_into_the_layer_before_it_only_where_nothing_else_reads_that_layer(backend, dtype):
+    model, norms = _normalized_model(backend, dtype)
+    folded = {role for role, norm in norms.items() if model._rewrites.get(norm, Rewrite()).folded_before}
+    assert folded == {"conv", "depthwise", "dense"}
+    for role in folded:  # the layer before each folded BN carries it
+        source = norms[role].inbound[0].layer
+        assert model._rewrites[source].batch_norm is norms[role]
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((5, 6, 6, 2))
+    got = model.predict(x, batch_size=2)  # three batches, the folded weights computed once
+    plain, _ = _normalized_model(backend, dtype)
+    expected = _plain(plain).predict(x, batch_size=2)
+    assert_close(got, expected, dtype)
+    y = np.eye(3)[[0, 1, 2, 0, 1]]
+    for m in (model, plain):
+        m.compile("sgd", "categorical_crossentropy")
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(plain.evaluate(x, y, verbose=0), rel=1e-5)
+    # training normalizes with the batch's statistics: nothing folded, the plain model's loss
+    assert model.train_on_batch(x, y) == pytest.approx(plain.train_on_batch(x, y), rel=1e-5)
+    # the moving statistics have moved: the next predict folds the new ones
+    assert_close(model.predict(x), plain.predict(x), dtype)
+
+
+def test_folded_weights_follow_a_callback_that_changes_them_between_batches():
+    from xcnn.callbacks import LambdaCallback
+
+    model, norms = _normalized_model("numpy", "float64")
+    x = np.random.default_rng(8).standard_normal((4, 6, 6, 2))
+    norm = norms["conv"]
+
+    def shift_beta(batch, logs):  # after the first batch, a different beta
+        weights = norm.get_weights()
+        weights[1] = weights[1] + 1.0
+        norm.set_weights(weights)
+
+    got = model.predict(x, batch_size=2, callbacks=[LambdaCallback(on_predict_batch_end=shift_beta)])
+    plain, plain_norms = _normalized_model("numpy", "float64")
+    _plain(plain)
+    first, unchanged = plain.predict(x[:2]), plain.predict(x[2:])
+    weights = plain_norms["conv"].get_weights()
+    weights[1] = weights[1] + 1.0
+    plain_norms["conv"].set_weights(weights)
+    changed = plain.predict(x[2:])
+    assert not np.allclose(changed, unchanged, rtol=1e-3)  # the change shows in the outputs
+    np.testing.assert_allclose(got, np.concatenate([first, changed]), rtol=1e-10)
+
+
+def test_fold_channel_affine_against_the_layers_applied_one_after_the_other(backend, dtype):
+    from xcnn import ops
+
+    rng = np.random.default_rng(9)
+    x, w, b = rng.standard_normal((2, 5, 5, 3)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+    scale, shift = rng.uniform(0.5, 2.0, 4), rng.standard_normal(4)
+    expected = ref.conv2d(x, w, b) * scale + shift
+    arrays = [B.asarray(a, backend, dtype) for a in (w, b, scale, shift)]
+    kernel, bias = ops.fold_channel_affine(*arrays, out_axis=0)
+    assert_close(ops.conv2d(B.asarray(x, backend, dtype), kernel, bias), expected, dtype)
+    kernel, bias = ops.fold_channel_affine(arrays[0], None, *arrays[2:], out_axis=0)
+    assert_close(ops.conv2d(B.asarray(x, backend, dtype), kernel, bias), ref.conv2d(x, w, None) * scale + shift, dtype)
+    dense = rng.standard_normal((3, 4))
+    kernel, bias = ops.fold_channel_affine(B.asarray(dense, backend, dtype), *arrays[1:], out_axis=-1)
+    assert_close(
+        B.asarray(x[:, 0, 0, :], backend, dtype) @ kernel + bias, (x[:, 0, 0, :] @ dense + b) * scale + shift, dtype
+    )
+    with pytest.raises(ValueError, match=r"scale and shift must have shape \(4,\)"):
+        ops.fold_channel_affine(arrays[0], None, arrays[2][:3], arrays[3], out_axis=0)

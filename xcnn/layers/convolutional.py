@@ -67,6 +67,7 @@ class Conv2D(Layer):
     """
 
     private_output = True  # a fresh result outside training (see Layer.private_output)
+    kernel_output_axis = 0  # (F, KH, KW, C / groups): a BatchNormalization after it folds in
 
     _workspace: dict[str, Any]  # the ops' scratch buffers, made by the first call
 
@@ -259,6 +260,9 @@ class Conv2D(Layer):
     def call_rewritten(self, x: Array, training: bool, rewrite: Rewrite) -> Array:
         """`call` under the model plan's `rewrite`: with `rewrite.pool` set, the convolution and that max pooling in one op.
 
+        With `rewrite.batch_norm` set, outside training, that BatchNormalization is folded into
+        the kernel and bias (`kernel_and_bias`).
+
         Args:
             x: The input batch, `(N, H, W, C)`, float32 or float64.
             training: Whether this is a training step (then the pooling's argmax is kept for `grad`).
@@ -282,7 +286,7 @@ class Conv2D(Layer):
             (2, 3, 3, 4)
         """
         self._x = x
-        kernel, bias = self.params["kernel"], self.params.get("bias")
+        kernel, bias = self.kernel_and_bias(training, rewrite)
         # the ops build their big scratch arrays in the same buffers every step
         workspace = self.__dict__.setdefault("_workspace", {})
         pool = rewrite.pool

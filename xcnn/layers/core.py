@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import constraints, initializers, ops, regularizers
 from .._checks import positive_int
-from .layer import Layer, _reg_config
+from .layer import NO_REWRITE, Layer, Rewrite, _reg_config
 from .._typing import ActivationLike, Array, ConstraintLike, InitializerLike, RegularizerLike, Shape
 
 
@@ -48,6 +48,7 @@ class Dense(Layer):
     """
 
     private_output = True  # a fresh result outside training (see Layer.private_output)
+    kernel_output_axis = -1  # (in, units): a BatchNormalization after it folds in
 
     def __init__(
         self,
@@ -135,9 +136,33 @@ class Dense(Layer):
             >>> layer.call(x, training=False).shape
             (2, 3)
         """
+        return self.call_rewritten(x, training, NO_REWRITE)
+
+    def call_rewritten(self, x: Array, training: bool, rewrite: Rewrite) -> Array:
+        """`call` under the model plan's `rewrite`: with `rewrite.batch_norm`, outside training, that BN folded in.
+
+        Args:
+            x: The input batch, `(N, ..., in)`, float32 or float64.
+            training: Whether this is a training step (then nothing is folded).
+            rewrite: The plan's `Rewrite` for this layer.
+
+        Returns:
+            The output batch, `(N, ..., units)`.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.layers import BatchNormalization, Dense, Input
+            >>> from xcnn.layers.layer import Rewrite
+            >>> from xcnn.models import Sequential
+            >>> dense, bn = Dense(3), BatchNormalization()
+            >>> model = Sequential([Input((5,)), dense, bn])
+            >>> dense.call_rewritten(np.ones((2, 5), "float32"), False, Rewrite(batch_norm=bn)).shape
+            (2, 3)
+        """
         self._x = x
-        y = x @ self.params["kernel"]
-        return y + self.params["bias"] if self.use_bias else y
+        kernel, bias = self.kernel_and_bias(training, rewrite)
+        y = x @ kernel
+        return y if bias is None else y + bias
 
     def grad(self, dy: Array, need_dx: bool) -> Array | None:
         """The backward pass of the layer's core: the gradient w.r.t. its input.

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, cast
 
 import numpy as np
 
-from .. import activations, initializers
+from .. import activations, initializers, ops
 from .. import backend as B
 from .._typing import ActivationLike, Array, Device, DType, InitializerLike, Shape
 from .variable import Variable, host_array
@@ -71,6 +71,12 @@ class Rewrite(NamedTuple):
         pooled_by_conv: (A MaxPooling2D) its input is already pooled by the Conv2D before it.
         relu_in_place: Outside training, this layer's ReLU may overwrite the array it is applied
             to: nothing else reads that array (see `xcnn.models.graph`).
+        batch_norm: (A layer with a `kernel_output_axis`) the BatchNormalization after it, which
+            outside training it applies by folding it into its kernel and bias.
+        folded_before: (A BatchNormalization) outside training the layer before it has applied
+            it already (`batch_norm`): the identity.
+        folded_weights: (With `batch_norm`) the folded `(kernel, bias)`, computed once for a
+            predict or evaluate loop in which no weight can change; `None`: fold at each call.
 
     Examples:
         >>> from xcnn.layers.layer import NO_REWRITE, Rewrite
@@ -85,6 +91,9 @@ class Rewrite(NamedTuple):
     relu_after_pool: bool = False
     pooled_by_conv: bool = False
     relu_in_place: bool = False
+    batch_norm: Any = None
+    folded_before: bool = False
+    folded_weights: Any = None
 
 
 NO_REWRITE = Rewrite()
@@ -235,6 +244,10 @@ class Layer:
     # the mode of a call on arrays without training= (and of model(x)): Keras's default of
     # `call`, True for the random augmentation layers (a plot of `augment(images)` augments)
     eager_training = False
+    # for a layer whose core is `x @ kernel + bias` per output channel (a convolution, a dense
+    # layer): the kernel's axis of output channels, along which a BatchNormalization after it
+    # can be folded into the kernel outside training (`Rewrite.batch_norm`); None for others
+    kernel_output_axis: int | None = None
 
     # set in __init__ and build; declared here for the type checker
     params: dict[str, Array]
@@ -898,6 +911,41 @@ class Layer:
             [1.0, 1.0]
         """
         return self.grad(dy, need_dx)
+
+    def kernel_and_bias(self, training: bool, rewrite: Rewrite) -> tuple[Array, Array | None]:
+        """The kernel and bias a layer with a `kernel_output_axis` computes with under `rewrite`.
+
+        Its own `params["kernel"]` and `params.get("bias")`, or outside training under
+        `rewrite.batch_norm`, the two with that BatchNormalization folded in
+        (`xcnn.ops.fold_channel_affine`; `rewrite.folded_weights` when the model has folded
+        them already): its output is then already normalized.
+
+        Args:
+            training: Whether this is a training step (then nothing is folded).
+            rewrite: The plan's `Rewrite` for this layer.
+
+        Returns:
+            `(kernel, bias)`, the bias `None` for a layer without one and nothing folded.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.layers import BatchNormalization, Dense, Input
+            >>> from xcnn.layers.layer import Rewrite
+            >>> from xcnn.models import Sequential
+            >>> dense, bn = Dense(2, kernel_initializer="ones"), BatchNormalization(epsilon=3.0)
+            >>> model = Sequential([Input((1,)), dense, bn])
+            >>> kernel, bias = dense.kernel_and_bias(False, Rewrite(batch_norm=bn))
+            >>> kernel.tolist(), bias.tolist()  # gamma / sqrt(1 + 3) folded in
+            ([[0.5, 0.5]], [0.0, 0.0])
+        """
+        kernel, bias = self.params["kernel"], self.params.get("bias")
+        if rewrite.batch_norm is None or training:
+            return kernel, bias
+        if rewrite.folded_weights is not None:
+            return rewrite.folded_weights
+        assert self.kernel_output_axis is not None  # the plan folds only into such layers
+        scale, shift = rewrite.batch_norm.inference_affine()
+        return ops.fold_channel_affine(kernel, bias, scale, shift, self.kernel_output_axis)
 
     def get_config(self) -> dict[str, Any]:
         """The layer's constructor arguments, as a saved model stores them.

@@ -9,7 +9,7 @@ import math
 import numbers
 
 from .. import constraints, initializers, ops, regularizers
-from .layer import Layer, _reg_config
+from .layer import Layer, Rewrite, _reg_config
 from .._typing import Array, ConstraintLike, InitializerLike, RegularizerLike, Shape
 
 
@@ -186,7 +186,7 @@ class BatchNormalization(Layer):
         self._input: Array | None = None if training else x
         self._mean: Array | None = None if training else mean
         self._centered, self._inv_std = centered, 1.0 / xp.sqrt(var + self.epsilon)
-        self._scaled_inv_std = self._inv_std * self.params["gamma"] if self.scale else self._inv_std
+        self._scaled_inv_std = self._scaled(self._inv_std)
         if training:
             y = centered * spread(self._scaled_inv_std)
             if self.center:
@@ -194,12 +194,66 @@ class BatchNormalization(Layer):
             return y
         # constant statistics: y = x s + (beta - mean s), s = gamma / std, two passes and one new
         # array (as PyTorch's CPU kernel folds it) where centring first makes three and two
-        shift = -mean * self._scaled_inv_std
-        if self.center:
-            shift = shift + self.params["beta"]
         y = x * spread(self._scaled_inv_std)
-        y += spread(shift)
+        y += spread(self._shift(mean, self._scaled_inv_std))
         return y
+
+    def call_rewritten(self, x: Array, training: bool, rewrite: Rewrite) -> Array:
+        """`call` under the model plan's `rewrite`: with `rewrite.folded_before`, outside training, the identity.
+
+        The layer before it has folded this one into its kernel (`Rewrite.batch_norm`).
+
+        Args:
+            x: The input batch, `(N, ..., C)`, float32 or float64.
+            training: Whether this is a training step (then the layer runs as `call`).
+            rewrite: The plan's `Rewrite` for this layer.
+
+        Returns:
+            The output batch, `(N, ..., C)`: `x` itself when folded.
+
+        Examples:
+            >>> import numpy as np
+            >>> from xcnn.layers import BatchNormalization, Input
+            >>> from xcnn.layers.layer import Rewrite
+            >>> from xcnn.models import Sequential
+            >>> layer = BatchNormalization()
+            >>> model = Sequential([Input((3,)), layer])
+            >>> x = np.ones((2, 3), "float32")
+            >>> layer.call_rewritten(x, False, Rewrite(folded_before=True)) is x
+            True
+        """
+        if rewrite.folded_before and not training:
+            return x
+        return self.call(x, training)
+
+    def inference_affine(self) -> tuple[Array, Array]:
+        """The layer outside training as a per-channel affine map: `(scale, shift)`, each `(C,)`.
+
+        `y = x * scale + shift`, with `scale = gamma / sqrt(moving_variance + epsilon)` and
+        `shift = beta - moving_mean * scale`.
+
+        Returns:
+            `scale` and `shift`, in the layer's dtype, on its backend and device.
+
+        Examples:
+            >>> from xcnn.layers import BatchNormalization, Input
+            >>> from xcnn.models import Sequential
+            >>> layer = BatchNormalization(epsilon=3.0)
+            >>> model = Sequential([Input((2,)), layer])
+            >>> [v.tolist() for v in layer.inference_affine()]
+            [[0.5, 0.5], [0.0, 0.0]]
+        """
+        scale = self._scaled(1.0 / self.xp.sqrt(self.state["moving_variance"] + self.epsilon))
+        return scale, self._shift(self.state["moving_mean"], scale)
+
+    def _scaled(self, inv_std):
+        """``gamma / std`` (``1 / std`` without gamma)."""
+        return inv_std * self.params["gamma"] if self.scale else inv_std
+
+    def _shift(self, mean, scale):
+        """``beta - mean * scale`` (without beta: ``-mean * scale``)."""
+        shift = -mean * scale
+        return shift + self.params["beta"] if self.center else shift
 
     def _update_moving_statistics(self, mean: Array, var: Array) -> None:
         m = self.momentum

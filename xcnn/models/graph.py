@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..activations import is_named
-from ..layers import Activation, Conv2D, MaxPooling2D
+from ..layers import Activation, BatchNormalization, Conv2D, MaxPooling2D
 from ..layers.layer import NO_REWRITE, Rewrite
 
 
@@ -52,6 +52,12 @@ def _work_saving_rewrites(layers, output, enabled=True):
       activation (softmax over channels, a PReLU slope that may turn negative) would have to
       run before the pooling, so those convolutions are left alone.
 
+    Outside training a BatchNormalization is folded into the kernel and bias of the layer
+    before it (``batch_norm``, ``folded_before``) where that layer has a ``kernel_output_axis``
+    (a convolution, a dense layer), no activation, and its output feeds the normalization
+    alone and is not the model's output: the normalization is then no pass over the
+    activations at all (:func:`xcnn.ops.fold_channel_affine`).
+
     And outside training a ReLU overwrites the array it is applied to (``relu_in_place``)
     where nothing else reads that array: the core's own output of a layer whose
     ``private_output`` says it makes a fresh one, or, for an ``Activation`` layer, its input
@@ -77,6 +83,20 @@ def _work_saving_rewrites(layers, output, enabled=True):
         if relu or fused:
             plan[source] = Rewrite(defer_relu=relu, pool=pool if fused else None)
             plan[pool] = Rewrite(relu_after_pool=relu, pooled_by_conv=fused)
+    for norm in layers if enabled else []:
+        if not isinstance(norm, BatchNormalization):
+            continue
+        source = norm.inbound[0].layer
+        if (
+            id(source) in members
+            and source.kernel_output_axis is not None
+            and (source.activation is None or is_named(source.activation, "linear"))
+            and source.output is not output
+            and consumers.get(id(source.output)) == [norm]
+            and plan.get(source, NO_REWRITE).pool is None
+        ):
+            plan[source] = plan.get(source, NO_REWRITE)._replace(batch_norm=norm)
+            plan[norm] = plan.get(norm, NO_REWRITE)._replace(folded_before=True)
     for layer in layers if enabled else []:
         if not is_named(layer.activation, "relu") or plan.get(layer, NO_REWRITE).defer_relu:
             continue

@@ -10,6 +10,7 @@ are summed on the device and read once per epoch (and at each progress-bar refre
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import os
@@ -150,6 +151,26 @@ class Trainer:
                 [values[id(t)] for t in layer.inbound], mode, plan.get(layer, NO_REWRITE)
             )
         return values[id(self._output)]
+
+    @contextlib.contextmanager
+    def _weights_fixed(self, callbacks):
+        """Within: a loop of inference passes in which no weight changes (predict, evaluate),
+        so the plan's folded kernels (`Rewrite.batch_norm`) are computed once for all its
+        batches instead of at each (at batch 1 the fold costs more than the pass it saves).
+        With user ``callbacks`` (a list), which may change a weight between batches, each batch
+        folds the weights as they are then."""
+        plan = self._rewrites
+        if not callbacks:
+            self._rewrites = {
+                layer: rewrite
+                if rewrite.batch_norm is None
+                else rewrite._replace(folded_weights=layer.kernel_and_bias(False, rewrite))
+                for layer, rewrite in plan.items()
+            }
+        try:
+            yield
+        finally:
+            self._rewrites = plan
 
     def _tensors_needing_gradients(self):
         """Ids of the tensors a gradient must reach: those with a trainable weight upstream.
@@ -617,7 +638,8 @@ class Trainer:
             _callback_list(callbacks), model=self, params={"verbose": verbose, "steps": data.num_batches}
         )
         start = time.perf_counter()
-        logs = self._test_loop(data, callbacks)
+        with self._weights_fixed(callbacks.callbacks):
+            logs = self._test_loop(data, callbacks)
         if verbose:
             print(
                 _progress_line(data, start) + " - " + " - ".join(f"{k}: {_shown(v)}" for k, v in logs.items()),
@@ -685,11 +707,12 @@ class Trainer:
         start = time.perf_counter()
         callbacks.on_predict_begin()
         outs = []
-        for step, (xb, _, _) in data.epoch():
-            callbacks.on_predict_batch_begin(step)
-            empty = dist is not None and xb.shape[0] == 0
-            outs.append(self._empty_outputs()[1] if empty else self._forward(xb, training=False))
-            callbacks.on_predict_batch_end(step, {"outputs": outs[-1]} if batch_logs else None)
+        with self._weights_fixed(callbacks.callbacks):
+            for step, (xb, _, _) in data.epoch():
+                callbacks.on_predict_batch_begin(step)
+                empty = dist is not None and xb.shape[0] == 0
+                outs.append(self._empty_outputs()[1] if empty else self._forward(xb, training=False))
+                callbacks.on_predict_batch_end(step, {"outputs": outs[-1]} if batch_logs else None)
         callbacks.on_predict_end()
         if not outs:
             raise ValueError("there were no batches to predict")

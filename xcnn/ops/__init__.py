@@ -73,6 +73,7 @@ from .conv_variants import (
     conv2d_transpose_padding,
     dilate_kernel,
 )
+from .folding import fold_channel_affine
 from .native import native_available
 from .pooling import (
     avg_pool2d,
