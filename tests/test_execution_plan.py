@@ -260,3 +260,53 @@ def test_fold_channel_affine_against_the_layers_applied_one_after_the_other(back
     )
     with pytest.raises(ValueError, match=r"scale and shift must have shape \(4,\)"):
         ops.fold_channel_affine(arrays[0], None, arrays[2][:3], arrays[3], out_axis=0)
+
+
+# --- what is derived from the weights, computed once per predict loop (Rewrite.weights_fixed) ---
+
+
+def test_a_predict_after_training_uses_the_weights_the_optimizer_changed_in_place():
+    # the seed's conv + pool runs the banded GEMM, whose filter matrix predict derives once
+    # per loop; the optimizer then updates the kernel in place (the same array object), and
+    # the next predict must derive it again
+    from xcnn import ops
+    from xcnn.layers import Dense, Flatten
+    from xcnn.ops.conv import _geometry
+
+    inp = Input((28, 28, 1))
+    conv = Conv2D(6, 7, activation="relu")
+    out = Dense(10, activation="softmax")(Flatten()(MaxPooling2D(2)(conv(inp))))
+    model = Model(inp, out, dtype="float64", seed=0)
+    x = np.random.default_rng(10).standard_normal((6, 28, 28, 1))
+    win = _geometry(x, np.zeros((6, 7, 7, 1)), 1, "valid")
+    assert ops.conv_algorithm((None, 28, 28, 1), (6, 7, 7, 1), win) == "banded"  # what the test is about
+    before = model.predict(x, batch_size=2)
+    model.compile("sgd", "categorical_crossentropy")
+    model.fit(x, np.eye(10)[np.arange(6)], batch_size=6, epochs=1, verbose=0)
+    after = model.predict(x, batch_size=2)
+    plain = _plain(Model(inp, out, dtype="float64", seed=0))
+    plain.set_weights(model.get_weights())
+    np.testing.assert_allclose(after, plain.predict(x, batch_size=2), rtol=1e-10)
+    assert not np.allclose(after, before, rtol=1e-6)  # training changed the outputs
+
+
+def test_derived_from_weights_computes_once_per_token():
+    from xcnn.ops._workspace import WEIGHTS_FIXED, derived_from_weights, forget_derived
+
+    calls = []
+
+    def make():
+        calls.append(1)
+        return len(calls)
+
+    workspace = {}
+    assert [derived_from_weights(workspace, "m", make) for _ in range(2)] == [1, 2]  # no token: each call
+    workspace[WEIGHTS_FIXED] = token = object()
+    assert [derived_from_weights(workspace, "m", make) for _ in range(2)] == [3, 3]
+    workspace[WEIGHTS_FIXED] = object()  # a new loop: derived again
+    assert derived_from_weights(workspace, "m", make) == 4
+    workspace[WEIGHTS_FIXED] = token  # an older token is no key to what the newer one kept
+    assert derived_from_weights(workspace, "m", make) == 5
+    forget_derived(workspace)
+    assert workspace == {} and derived_from_weights(workspace, "m", make) == 6
+    assert derived_from_weights(None, "m", make) == 7

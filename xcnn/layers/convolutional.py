@@ -288,7 +288,7 @@ class Conv2D(Layer):
         self._x = x
         kernel, bias = self.kernel_and_bias(training, rewrite)
         # the ops build their big scratch arrays in the same buffers every step
-        workspace = self.__dict__.setdefault("_workspace", {})
+        workspace = self.workspace(training, rewrite)
         pool = rewrite.pool
         if self._general:
             return ops.conv2d_general(

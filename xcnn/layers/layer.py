@@ -15,6 +15,7 @@ import numpy as np
 from .. import activations, initializers, ops
 from .. import backend as B
 from .._typing import ActivationLike, Array, Device, DType, InitializerLike, Shape
+from ..ops._workspace import WEIGHTS_FIXED, derived_from_weights
 from .variable import Variable, host_array
 
 if TYPE_CHECKING:
@@ -75,8 +76,10 @@ class Rewrite(NamedTuple):
             outside training it applies by folding it into its kernel and bias.
         folded_before: (A BatchNormalization) outside training the layer before it has applied
             it already (`batch_norm`): the identity.
-        folded_weights: (With `batch_norm`) the folded `(kernel, bias)`, computed once for a
-            predict or evaluate loop in which no weight can change; `None`: fold at each call.
+        weights_fixed: Set by the model for a predict or evaluate loop in which no weight
+            changes (`Trainer._weights_fixed`), a token of that loop: what the layer and its ops
+            derive from the weights alone (the kernel with `batch_norm` folded in, a banded
+            filter matrix) is computed once for it (`xcnn.ops._workspace.derived_from_weights`).
 
     Examples:
         >>> from xcnn.layers.layer import NO_REWRITE, Rewrite
@@ -93,7 +96,7 @@ class Rewrite(NamedTuple):
     relu_in_place: bool = False
     batch_norm: Any = None
     folded_before: bool = False
-    folded_weights: Any = None
+    weights_fixed: Any = None
 
 
 NO_REWRITE = Rewrite()
@@ -917,8 +920,8 @@ class Layer:
 
         Its own `params["kernel"]` and `params.get("bias")`, or outside training under
         `rewrite.batch_norm`, the two with that BatchNormalization folded in
-        (`xcnn.ops.fold_channel_affine`; `rewrite.folded_weights` when the model has folded
-        them already): its output is then already normalized.
+        (`xcnn.ops.fold_channel_affine`, once per predict loop under `rewrite.weights_fixed`):
+        its output is then already normalized.
 
         Args:
             training: Whether this is a training step (then nothing is folded).
@@ -939,13 +942,44 @@ class Layer:
             ([[0.5, 0.5]], [0.0, 0.0])
         """
         kernel, bias = self.params["kernel"], self.params.get("bias")
-        if rewrite.batch_norm is None or training:
+        norm = rewrite.batch_norm
+        if norm is None or training:
             return kernel, bias
-        if rewrite.folded_weights is not None:
-            return rewrite.folded_weights
-        assert self.kernel_output_axis is not None  # the plan folds only into such layers
-        scale, shift = rewrite.batch_norm.inference_affine()
-        return ops.fold_channel_affine(kernel, bias, scale, shift, self.kernel_output_axis)
+        axis = self.kernel_output_axis
+        assert axis is not None  # the plan folds only into such layers
+
+        def fold():
+            return ops.fold_channel_affine(kernel, bias, *norm.inference_affine(), axis)
+
+        return derived_from_weights(self.workspace(training, rewrite), "folded", fold)
+
+    def workspace(self, training: bool, rewrite: Rewrite) -> dict[str, Any]:
+        """The dict the layer hands its ops to keep buffers in between calls (`xcnn.ops._workspace`).
+
+        Marked with the plan's `rewrite.weights_fixed` token outside training, so that what is
+        derived from the weights is computed once per predict or evaluate loop.
+
+        Args:
+            training: Whether this is a training step (no token then).
+            rewrite: The plan's `Rewrite` for this layer.
+
+        Returns:
+            The layer's own dict, the same one at every call.
+
+        Examples:
+            >>> from xcnn.layers import Dense
+            >>> from xcnn.layers.layer import Rewrite
+            >>> layer = Dense(2)
+            >>> layer.workspace(False, Rewrite()) is layer.workspace(True, Rewrite())
+            True
+        """
+        held = self.__dict__.setdefault("_workspace", {})
+        token = None if training else rewrite.weights_fixed
+        if token is None:  # outside such a loop the workspace holds the ops' arrays alone
+            held.pop(WEIGHTS_FIXED, None)
+        else:
+            held[WEIGHTS_FIXED] = token
+        return held
 
     def get_config(self) -> dict[str, Any]:
         """The layer's constructor arguments, as a saved model stores them.

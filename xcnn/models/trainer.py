@@ -29,6 +29,7 @@ from ..distribution import active as active_distribution
 from ..layers.layer import NO_REWRITE, Layer, Rewrite, SymbolicTensor
 from ..metrics.metric import read_together
 from ..ops._parallel import BlasHold
+from ..ops._workspace import forget_derived
 
 # Data sets up to this many bytes are copied to the device whole; larger ones batch by batch.
 # None: $XCNN_DEVICE_DATA_LIMIT, else 2 GiB, read when a fit starts (a bad value is refused
@@ -155,22 +156,27 @@ class Trainer:
     @contextlib.contextmanager
     def _weights_fixed(self, callbacks):
         """Within: a loop of inference passes in which no weight changes (predict, evaluate),
-        so the plan's folded kernels (`Rewrite.batch_norm`) are computed once for all its
-        batches instead of at each (at batch 1 the fold costs more than the pass it saves).
-        With user ``callbacks`` (a list), which may change a weight between batches, each batch
-        folds the weights as they are then."""
-        plan = self._rewrites
-        if not callbacks:
-            self._rewrites = {
-                layer: rewrite
-                if rewrite.batch_norm is None
-                else rewrite._replace(folded_weights=layer.kernel_and_bias(False, rewrite))
-                for layer, rewrite in plan.items()
-            }
+        so what layers derive from their weights alone (a folded BatchNormalization, a banded
+        filter matrix) is computed once for all its batches, not at each: at batch 1 it costs
+        as much as the pass (`Rewrite.weights_fixed`). With user ``callbacks`` (a list), which
+        may change a weight between batches, each batch derives it from the weights as they are
+        then."""
+        if callbacks:
+            yield
+            return
+        plan, token = self._rewrites, object()
+        # the layers with a kernel (the others derive nothing, and run faster without a rewrite)
+        kernels = [layer for layer in self._layers if layer.kernel_output_axis is not None]
+        self._rewrites = {
+            **plan,
+            **{layer: plan.get(layer, NO_REWRITE)._replace(weights_fixed=token) for layer in kernels},
+        }
         try:
             yield
         finally:
             self._rewrites = plan
+            for layer in kernels:
+                forget_derived(layer.workspace(False, NO_REWRITE))
 
     def _tensors_needing_gradients(self):
         """Ids of the tensors a gradient must reach: those with a trainable weight upstream.

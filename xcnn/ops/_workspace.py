@@ -8,6 +8,10 @@ array costs a page fault per 4 KiB page the first time it is written (the alloca
 freed memory back to the system between steps), which measured as much as the arithmetic
 (docs/performance.md). Writing into an existing array is plain ``__setitem__``, so this is
 portable to every backend.
+
+A caller that knows its weights will not change for a while (a model's predict loop) also
+says so here (``WEIGHTS_FIXED``), and what an op derives from the weights alone is then
+computed once for that while (:func:`derived_from_weights`).
 """
 
 from __future__ import annotations
@@ -22,6 +26,40 @@ from .reductions import spread_channels
 # backends whose array-API matmul passes ``out=`` through to the library's own (not part of
 # the standard, so array_api_strict is left out)
 _MATMUL_TAKES_OUT = ("numpy", "cupy", "torch")
+
+
+# workspace keys, present only during a while in which no weight changes: the caller's token
+# of that while, and what was derived from the weights during it (otherwise a workspace holds
+# the ops' arrays alone)
+WEIGHTS_FIXED = "weights_fixed"
+_DERIVED = "derived_from_weights"
+
+
+def derived_from_weights(workspace, name, make):
+    """``make()``, a value computed from the weights alone, computed once while they are fixed.
+
+    Without a token at ``workspace[WEIGHTS_FIXED]`` (training, or no workspace), ``make()``
+    each call. With one, the value is kept in the workspace under ``name`` and reused for as
+    long as the token is the same object: its caller promises that no weight changes, in
+    place or by replacement, while its token stands (a model's predict loop without
+    callbacks, ``Trainer._weights_fixed``). At batch 1 such values cost as much as the pass
+    itself: the banded GEMM's filter matrix of the seed's convolution was a third of `predict`.
+    """
+    token = None if workspace is None else workspace.get(WEIGHTS_FIXED)
+    if token is None:
+        return make()
+    kept = workspace.get(_DERIVED)
+    if kept is None or kept["token"] is not token:
+        kept = workspace[_DERIVED] = {"token": token}
+    if name not in kept:
+        kept[name] = make()
+    return kept[name]
+
+
+def forget_derived(workspace):
+    """Drop what :func:`derived_from_weights` kept in ``workspace`` (its while is over)."""
+    workspace.pop(_DERIVED, None)
+    workspace.pop(WEIGHTS_FIXED, None)
 
 
 def scratch(xp, workspace, name, shape, dtype, device):

@@ -32,7 +32,7 @@ import operator
 from .._typing import Array, IntPair, Namespace, Padding, Shape
 from ..backend import Unkeyed, array_namespace, backend_of, device_key, off_host, take_indices
 from . import _parallel as parallel
-from ._workspace import add_bias, add_into, matmul, matmul_into, scratch
+from ._workspace import add_bias, add_into, derived_from_weights, matmul, matmul_into, scratch
 from .conv_gather import gather_backward, gather_forward, rows_with_zero
 from .native import native_available, native_backward, native_forward, native_input, native_runs, pads_input
 from .reductions import channel_sum
@@ -289,7 +289,8 @@ def banded_forward(
     x_padded = pad_hw(x, win)
     rows = row_windows(xp, x_padded, win, workspace)
     into_band, _ = _band_index(xp, tuple(w.shape), x_padded.shape[2], win, x.device, phases)
-    z = matmul(xp, rows, _banded_filters(xp, w, into_band), workspace if z_in_workspace else None)
+    filters = derived_from_weights(workspace, "banded_filters", lambda: _banded_filters(xp, w, into_band))
+    z = matmul(xp, rows, filters, workspace if z_in_workspace else None)
     if b is not None:
         z = add_bias(xp, z, b)
     return z, rows
