@@ -1130,8 +1130,9 @@ def _onnx_conv(g, x, layer, kernel, bias, groups, shape):
     """An ONNX Conv of ``x`` (NCHW) with an xcnn kernel ``(F, KH, KW, C / groups)``, the
     layer's strides, padding and dilation; ``bias`` a host array or None."""
     dilation = tuple(getattr(layer, "dilation_rate", (1, 1)))
-    reach = tuple((k - 1) * d + 1 for k, d in zip(kernel.shape[1:3], dilation))  # the dilated kernel's extent
-    win = ops.window_geometry(x.shape[:2], reach, layer.strides, layer.padding)
+    win = ops.window_geometry(
+        x.shape[:2], ops.dilated_extent(kernel.shape[1:3], dilation), layer.strides, layer.padding
+    )
     args = [x, g.const(kernel.transpose(0, 3, 1, 2), f"{layer.name}_kernel")]
     if bias is not None:
         args.append(g.const(bias, f"{layer.name}_bias"))

@@ -140,12 +140,10 @@ class Conv2D(Layer):
                 f"{type(self).__name__} {self.name}: groups={self.groups} must divide the input's "
                 f"{input_shape[-1]} channels"
             )
-        win = ops.window_geometry(input_shape[:2], self._span(), self.strides, self.padding)
+        win = ops.window_geometry(
+            input_shape[:2], ops.dilated_extent(self.kernel_size, self.dilation_rate), self.strides, self.padding
+        )
         return (*win.out, self.filters)
-
-    def _span(self):
-        """The kernel's extent on the image, dilation included."""
-        return tuple((k - 1) * d + 1 for k, d in zip(self.kernel_size, self.dilation_rate))
 
     def build_weights(self, input_shape: Shape) -> None:
         """Create the layer's weights for inputs of `input_shape`; `build` calls it.

@@ -6,7 +6,7 @@ tensors on the CPU a few of them run torch's own kernels instead (:mod:`xcnn.ops
 ``XCNN_NATIVE=0`` turns that off).
 """
 
-from ._geometry import Window, window_geometry
+from ._geometry import Window, dilated_extent, window_geometry
 from .activations import (
     elu,
     elu_backward,

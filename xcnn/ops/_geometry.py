@@ -128,6 +128,27 @@ def as_pair(value: Any, name: str) -> tuple[int, int]:
     return pair
 
 
+def dilated_extent(kernel: Any, dilation: Any) -> tuple[int, int]:
+    """A kernel's extent on the image with `dilation` (its taps that far apart): `(KH', KW')`.
+
+    The window geometry of a dilated convolution is that of a plain kernel of this size.
+
+    Args:
+        kernel: `(KH, KW)`.
+        dilation: `(rh, rw)`, the distance between taps (1: adjacent).
+
+    Returns:
+        `((KH - 1) * rh + 1, (KW - 1) * rw + 1)`.
+
+    Examples:
+        >>> from xcnn.ops._geometry import dilated_extent
+        >>> dilated_extent((3, 3), (2, 1))
+        (5, 3)
+    """
+    (kh, kw), (rh, rw) = kernel, dilation
+    return (kh - 1) * rh + 1, (kw - 1) * rw + 1
+
+
 def _explicit_pads(padding):
     """int, (ph, pw) or ((top, bottom), (left, right)) -> ((top, bottom), (left, right))."""
     if isinstance(padding, numbers.Integral) and not isinstance(padding, bool):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from .._typing import Array, IntPair, Padding
 from ..backend import array_namespace
-from ._geometry import Window, window_geometry
+from ._geometry import Window, dilated_extent, window_geometry
 from .conv import _check_conv_args, conv2d, conv2d_backward
 from .native import native_available, native_backward, native_forward, native_input
 from .reductions import channel_sum
@@ -41,8 +41,8 @@ def dilate_kernel(w: Array, rate: tuple[int, int]) -> Array:
     if (rh, rw) == (1, 1):
         return w
     xp = array_namespace(w)
-    f, kh, kw, c = w.shape
-    out = xp.zeros((f, (kh - 1) * rh + 1, (kw - 1) * rw + 1, c), dtype=w.dtype, device=w.device)
+    f, _, _, c = w.shape
+    out = xp.zeros((f, *dilated_extent(w.shape[1:3], rate), c), dtype=w.dtype, device=w.device)
     out[:, ::rh, ::rw, :] = w
     return out
 
@@ -119,8 +119,7 @@ def _native_geometry(x: Array, w: Array, b: Array | None, stride: IntPair, paddi
     """The `Window` of the dilated kernel's extent, for torch's own convolution; the arguments
     checked as each group's `conv2d` checks them on the portable path."""
     _check_conv_args(array_namespace(x, w, b), x[..., : w.shape[3]], w, b)
-    (rh, rw), (kh, kw) = dilation, w.shape[1:3]
-    return window_geometry(tuple(x.shape[1:3]), ((kh - 1) * rh + 1, (kw - 1) * rw + 1), stride, padding)
+    return window_geometry(tuple(x.shape[1:3]), dilated_extent(w.shape[1:3], dilation), stride, padding)
 
 
 def _filters(w, groups):
