@@ -229,3 +229,21 @@ def test_inference_max_pooling_takes_torchs_kernel_for_one_image_only(monkeypatc
     y = ops.conv2d_max_pool2d(on("torch", x), on("torch", w), padding="same", pool_size=2)
     assert_close(y, ref.max_pool2d(ref.conv2d(x, w, None, 1, "same"), 2))
     assert calls == []
+
+
+def test_average_pooling_takes_torchs_kernel_for_one_image_only(monkeypatch):
+    # its fixed costs beat the array-API form's for one image (predict at batch 1); from ~100
+    # images the array-API form is as fast, and its backward faster: every other call keeps it.
+    # Odd sizes: floor mode leaves the trailing row and column out on both paths
+    import reference as ref
+    import xcnn.ops.pooling as pooling
+
+    calls = _spy(monkeypatch, pooling, "native_avg_pool")
+    rng = np.random.default_rng(10)
+    for n, native_calls in ((1, 1), (3, 0)):
+        for dtype in ("float32", "float64"):
+            x = rng.standard_normal((n, 7, 9, 5))
+            calls.clear()
+            assert_close(ops.avg_pool2d(on("torch", x, dtype=dtype), (2, 3)), ref.avg_pool2d(x, (2, 3)), dtype)
+            assert len(calls) == native_calls
+    assert not pooling.takes_native_avg_pool(np.zeros((1, 4, 4, 1)))

@@ -1,5 +1,6 @@
 """torch's own kernels for torch tensors on the CPU: convolution (dilated and grouped too),
-disjoint max pooling, batch normalization's training passes and the ReLU and its gradient.
+disjoint max pooling (and average pooling of a lone image), batch normalization's training
+passes and the ReLU and its gradient.
 
 The one place where xcnn hands an op to its backend instead of writing it in array-API calls,
 beside the portable paths and under the same tests (one float64 reference, numerical
@@ -306,6 +307,25 @@ def native_max_pool(x: Array, pool_size: tuple[int, int]) -> tuple[Array, Array]
     """
     y, argmax = _torch().nn.functional.max_pool2d(x.permute(0, 3, 1, 2), pool_size, return_indices=True)
     return y.permute(0, 2, 3, 1), argmax
+
+
+def native_avg_pool(x: Array, pool_size: tuple[int, int]) -> Array:
+    """Average pooling over disjoint, unpadded windows by torch's own kernel.
+
+    Args:
+        x: The images `(N, H, W, C)`, a float32 or float64 torch tensor on the CPU.
+        pool_size: `(PH, PW)`, also the stride (floor mode, as `native_max_pool`).
+
+    Returns:
+        `(N, OH, OW, C)`, each window's mean.
+
+    Examples:
+        >>> import torch
+        >>> from xcnn.ops.native import native_avg_pool
+        >>> native_avg_pool(torch.arange(16.0).reshape(1, 4, 4, 1), (2, 2))[0, :, :, 0].tolist()
+        [[2.5, 4.5], [10.5, 12.5]]
+    """
+    return _torch().nn.functional.avg_pool2d(x.permute(0, 3, 1, 2), pool_size).permute(0, 2, 3, 1)
 
 
 def native_max_pool_backward(
