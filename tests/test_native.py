@@ -41,6 +41,7 @@ def test_the_ops_pick_torchs_kernels_on_torch_cpu_and_not_elsewhere(monkeypatch)
         (pooling, "native_max_pool_backward"),
         (activations, "native_relu"),
         (activations, "native_relu_backward"),
+        (activations, "native_softmax"),
         (conv_pool, "native_forward"),  # the fused conv + max pool, unfused: torch's conv, then its pool
         (conv_pool, "native_max_pool"),
         (conv_pool, "native_max_pool_backward"),
@@ -58,11 +59,12 @@ def test_the_ops_pick_torchs_kernels_on_torch_cpu_and_not_elsewhere(monkeypatch)
         p, argmax = ops.max_pool2d_forward(y, 2)
         ops.max_pool2d_backward(p, y, 2, row_max=argmax)
         ops.relu_backward(ops.relu(y), y, None)
+        ops.softmax(y, axis=1)
         q, kept, at_max = ops.conv2d_max_pool2d_forward(xb[..., :1], wb[..., :1], pool_size=2)
         ops.conv2d_max_pool2d_backward(q, xb[..., :1], wb[..., :1], pool_size=2, cols=kept, at_max=at_max)
         g = ops.conv2d_general(xb, wb[..., :2], stride=2, padding="same", dilation=(2, 1), groups=4)
         ops.conv2d_general_backward(g, xb, wb[..., :2], stride=2, padding="same", dilation=(2, 1), groups=4)
-        assert [len(c) for c in calls] == [expected] * 12, backend
+        assert [len(c) for c in calls] == [expected] * 13, backend
     assert tuple(argmax.shape) == (2, 4, 3, 3)  # torch's argmax (N, C, OH, OW), not the row maxima
     monkeypatch.setattr(native, "ENABLED", False)
     assert not ops.native_available(xb)

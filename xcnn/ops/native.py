@@ -1,6 +1,6 @@
 """torch's own kernels for torch tensors on the CPU: convolution (dilated and grouped too),
 disjoint max pooling (and average pooling of a lone image), batch normalization's training
-passes and the ReLU and its gradient.
+passes, the ReLU and its gradient, and the softmax.
 
 The one place where xcnn hands an op to its backend instead of writing it in array-API calls,
 beside the portable paths and under the same tests (one float64 reference, numerical
@@ -383,6 +383,28 @@ def native_relu(x: Array, overwrite: bool = False) -> Array:
         [0.0, 0.0, 2.0]
     """
     return _torch().relu_(x) if overwrite else _torch().relu(x)
+
+
+def native_softmax(x: Array, axis: int = -1) -> Array:
+    """Softmax over `axis` by torch's own kernel (shifted by the max, as the array-API form).
+
+    The array-API form is five ops (max, subtract, exp, sum, divide): 12 us on a `(1, 10)`
+    tensor where torch's one kernel takes 2, at the end of every `predict` at batch 1.
+
+    Args:
+        x: The input, `(..., K)`, a float32 or float64 torch tensor on the CPU.
+        axis: The axis the softmax runs along.
+
+    Returns:
+        An array of `x`'s shape and dtype.
+
+    Examples:
+        >>> import torch
+        >>> from xcnn.ops.native import native_softmax
+        >>> native_softmax(torch.tensor([[0.0, 0.0]])).tolist()
+        [[0.5, 0.5]]
+    """
+    return _torch().softmax(x, axis)
 
 
 def native_relu_backward(dy: Array, x: Array) -> Array:
