@@ -10,10 +10,11 @@ there through the array API on this kind of CPU (docs/performance.md, "The measu
 Its max pooling keeps each window's argmax and routes the gradient by it in one pass (a
 forward with no backward to follow takes it for one image only, see
 `xcnn.ops.pooling.takes_native_max_pool`); its batch normalization normalizes, and
-computes the input gradient, in one pass each (its float32 sums add element by element, so
-the batch statistics come from its statistics kernel over a grouped view, see
-`native_batch_statistics`, and beta's gradient stays the array-API one); its ReLU gradient
-is one pass where the array-API form makes three.
+computes the input gradient, in one pass each (its float32 sums add a channel's values one
+by one, so the batch statistics and the weights' gradients come from its kernels run over a
+grouped view, see `native_batch_statistics`); its average pooling of a lone image and its
+softmax save the array-API forms' fixed costs; its ReLU gradient is one pass where the
+array-API form makes three.
 The array-API forms write each step into a fresh tensor, and torch's CPU ``where`` and
 bool-to-float casts are slow.
 Its ReLU is the array-API form's one pass, without the ~15 us a Python scalar costs on torch
