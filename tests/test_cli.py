@@ -110,7 +110,7 @@ def test_info_and_errors(capsys, tmp_path):
     text = capsys.readouterr().out
     assert "numpy" in text and "available" in text
     if B.is_available("torch"):
-        assert "torch's own kernels on the CPU (conv, max pool, batch norm): on" in text
+        assert "torch's own kernels on the CPU (conv, pooling, batch norm, ReLU, softmax): on" in text
     assert cli.main(["evaluate", str(tmp_path / "missing.safetensors")]) == 1
     assert "No such file" in capsys.readouterr().err
     (tmp_path / "junk.safetensors").write_bytes(b"junk")

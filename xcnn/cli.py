@@ -709,7 +709,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"default backend: {default} (set XCNN_BACKEND or xcnn.set_backend)")
     if B.is_available("torch"):
         state = "on" if native.enabled_by_environment() else "off (XCNN_NATIVE=0)"
-        print(f"torch's own kernels on the CPU (conv, max pool, batch norm): {state}")
+        print(f"torch's own kernels on the CPU (conv, pooling, batch norm, ReLU, softmax): {state}")
     print(f"data: $XCNN_DATA_DIR={os.environ.get('XCNN_DATA_DIR', '(unset)')}, cache {datasets.cache_dir()}")
     if problem is not None:
         raise problem
