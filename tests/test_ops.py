@@ -444,6 +444,17 @@ def test_channel_sum(backend, dtype, shape):
     assert_close(got, x.sum(axis=tuple(range(x.ndim - 1))), dtype, scale=float(np.abs(x).sum()))
 
 
+@pytest.mark.parametrize("shape", [(7, 3), (2, 5, 4), (3, 4, 5, 6), (2, 2, 3, 4, 5), (1, 1, 1, 1)])
+def test_channel_dot(backend, dtype, shape):
+    # sum(a * b) per channel; b off zero, so that a product taken with the wrong operand or
+    # a group (the width's) summed twice or left out shows
+    a, b = _random(shape, 14), _random(shape, 15) + 2.0
+    got = ops.channel_dot(*on(backend, a, b, dtype=dtype))
+    assert_close(got, (a * b).sum(axis=tuple(range(a.ndim - 1))), dtype, scale=float(np.abs(a * b).sum()))
+    with pytest.raises(ValueError, match="b must have a's shape"):
+        ops.channel_dot(*on(backend, a, np.concatenate([b, b], axis=-1), dtype=dtype))
+
+
 @pytest.mark.parametrize("shape", [(7, 3), (2, 5, 4, 6), (3, 1, 9, 2)])
 def test_channel_mean(backend, dtype, shape):
     x = _random(shape, 11) + 3.0  # off zero: a mean divided by the wrong count shows
@@ -476,7 +487,7 @@ def test_spread_channels_leaves_small_arrays_alone(backend):
     assert ops.spread_channels(v, on(backend, np.zeros((1, 8, 8, 4)))) is v  # one image: the repeat costs more
 
 
-@pytest.mark.parametrize("reduce", [ops.channel_sum, ops.channel_mean])
+@pytest.mark.parametrize("reduce", [ops.channel_sum, ops.channel_mean, lambda x: ops.channel_dot(x, x)])
 def test_channel_sum_needs_an_axis_besides_the_channels(backend, reduce):
     with pytest.raises(ValueError, match="at least one axis besides its channels"):
         reduce(on(backend, np.ones(3)))

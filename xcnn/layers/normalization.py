@@ -175,7 +175,7 @@ class BatchNormalization(Layer):
         if training:
             mean = ops.channel_mean(x)
             centered = x - spread(mean)
-            var = ops.channel_mean(centered * centered)
+            var = ops.channel_dot(centered, centered) / math.prod(x.shape[:-1])
             self._update_moving_statistics(mean, var)
         else:
             mean, var = self.state["moving_mean"], self.state["moving_variance"]
@@ -301,7 +301,7 @@ class BatchNormalization(Layer):
         if centered is None and needs_dgamma:  # called in inference mode: centre the kept input now
             centered = self._input - spread(self._mean)
         # sum(dy * x-hat) = sum(dy * centred) / std, per channel
-        dgamma = ops.channel_sum(dy * centered) * inv_std if needs_dgamma else None
+        dgamma = ops.channel_dot(dy, centered) * inv_std if needs_dgamma else None
         dbeta = ops.channel_sum(dy) if self.center or (need_dx and self._batch_statistics) else None
         if self.scale:
             self.grads["gamma"] = dgamma

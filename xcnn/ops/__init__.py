@@ -86,7 +86,7 @@ from .pooling import (
     max_pool2d_backward,
     max_pool2d_forward,
 )
-from .reductions import channel_mean, channel_sum, spread_channels
+from .reductions import channel_dot, channel_mean, channel_sum, spread_channels
 from .reshape import (
     flatten,
     flatten_backward,
