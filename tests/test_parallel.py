@@ -75,20 +75,34 @@ def test_a_model_without_groups_keeps_the_blas_threads(controller):
 def test_the_hold_is_per_pass_and_nests(controller):
     hold = parallel.BlasHold()
     hold.wanted = True
-    with hold.pass_on("numpy"):
+    with hold.pass_on("numpy", 8):
         assert set(_blas_threads()) == {1}
-        with parallel.BlasHold().pass_on("numpy"):  # another model's pass inside: still held
+        with parallel.BlasHold().pass_on("numpy", 8):  # another model's pass inside: still held
             assert set(_blas_threads()) == {1}
         assert set(_blas_threads()) == {1}
     assert set(_blas_threads()) == {2}
-    with hold.pass_on("torch"):  # only NumPy's BLAS is held
+    with hold.pass_on("torch", 8):  # only NumPy's BLAS is held
         assert set(_blas_threads()) == {2}
 
 
 def test_an_error_in_a_pass_gives_the_blas_back(controller):
     hold = parallel.BlasHold()
     hold.wanted = True
-    with pytest.raises(RuntimeError), hold.pass_on("numpy"):
+    with pytest.raises(RuntimeError), hold.pass_on("numpy", 8):
         raise RuntimeError("a layer failed")
     assert set(_blas_threads()) == {2}
     assert not parallel._state.held
+
+
+def test_a_pass_over_one_image_keeps_the_blas_threads(controller):
+    # it cannot run groups: holding would only take its GEMMs' second thread (predict at batch 1
+    # after training)
+    model = _train(_net(16))
+    assert model._blas_hold.wanted
+    seen = []
+    dense = model.layers[-1]
+    forward = dense.forward
+    dense.forward = lambda *args: seen.append(_blas_threads()) or forward(*args)
+    model.predict(np.zeros((1, 8, 8, 16), "float32"), verbose=0)
+    model.predict(np.zeros((2, 8, 8, 16), "float32"), verbose=0)
+    assert seen == [[2] * len(seen[0]), [1] * len(seen[1])]

@@ -131,16 +131,17 @@ class Trainer:
 
         def _build_by_tracing(self, sample_shape: tuple[int, ...]) -> None: ...
 
-    def _pass_scope(self):
-        """Context of one forward or backward pass: on NumPy, the BLAS held at one thread once a
-        pass has run the convolutions' image groups (see `xcnn.ops._parallel`)."""
+    def _pass_scope(self, batch):
+        """Context of one forward or backward pass over `batch` (its first axis counts the
+        images): on NumPy, the BLAS held at one thread once a pass has run the convolutions'
+        image groups, unless this one holds a lone image (see `xcnn.ops._parallel`)."""
         hold = self.__dict__.get("_blas_hold")
         if hold is None:
             hold = self._blas_hold = BlasHold()
-        return hold.pass_on(self.backend)
+        return hold.pass_on(self.backend, batch.shape[0])
 
     def _forward(self, x, training):
-        with self._pass_scope():
+        with self._pass_scope(x):
             return self._forward_pass(x, training)
 
     def _forward_pass(self, x, training):
@@ -191,7 +192,7 @@ class Trainer:
         return need
 
     def _backward(self, dout, skip_output_activation=False):
-        with self._pass_scope():
+        with self._pass_scope(dout):
             self._backward_pass(dout, skip_output_activation)
 
     def _backward_pass(self, dout, skip_output_activation):
