@@ -171,11 +171,11 @@ def conv_contenders(x_shape, w_shape, stride, padding, batch, backend="numpy"):
     hold.wanted = True  # the BLAS at one thread, as in a model's passes (on NumPy)
 
     def xcnn_fwd():
-        with hold.pass_on(backend):
+        with hold.pass_on(backend, xb.shape[0]):
             ops.conv2d_forward(xb, wb, stride=stride, padding=padding, workspace=workspace)
 
     def xcnn_fb():
-        with hold.pass_on(backend):
+        with hold.pass_on(backend, xb.shape[0]):
             _, cols = ops.conv2d_forward(xb, wb, stride=stride, padding=padding, workspace=workspace)
             ops.conv2d_backward(dyb, xb, wb, stride=stride, padding=padding, cols=cols, workspace=workspace)
 

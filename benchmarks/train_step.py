@@ -149,7 +149,7 @@ def breakdown(model, x, y, args):
         # the trainer's own walk (models/trainer.py: _forward, _backward), each layer timed: layers
         # with several inputs (Add, Concatenate) and tensors read by several layers (skips) included
         values = {id(model._input): x}
-        with model._pass_scope():  # the BLAS as the model's passes hold it (xcnn.ops._parallel)
+        with model._pass_scope(x):  # the BLAS as the model's passes hold it (xcnn.ops._parallel)
             for layer in model._layers:
                 ins = [values[id(t)] for t in layer.inbound]
                 rewrite = model._rewrites.get(layer, NO_REWRITE)  # the model's plan (fused conv+pool, ...)
@@ -159,7 +159,7 @@ def breakdown(model, x, y, args):
         _, dout = timed("loss", lambda: model._loss_and_gradient(pred, target))
         grads = {id(model._output): dout}
         wanted = model._tensors_needing_gradients()
-        with model._pass_scope():
+        with model._pass_scope(dout):
             for layer in reversed(model._layers):
                 layer.grads = {}
                 dy = grads.pop(id(layer.output), None)
