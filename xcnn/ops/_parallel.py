@@ -18,7 +18,8 @@ outside them (a Dense layer's) wakes OpenBLAS's worker threads, which then spin 
 128 measured 464 ms so, 322 ms with the BLAS held at one thread for the whole step (in one
 process, taking turns; docs/performance.md). So a model holds the BLAS at one thread through
 its passes (:class:`BlasHold`) once it has seen one of them run groups; nets that never do (the
-seeds' MNIST nets) keep the BLAS's own threads for their GEMMs.
+seeds' MNIST nets), and passes over a lone image, which cannot, keep the BLAS's own threads
+for their GEMMs.
 """
 
 from __future__ import annotations
