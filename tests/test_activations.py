@@ -70,6 +70,14 @@ def test_activation_matches_formula_and_numerical_gradient(backend, dtype, name,
     )
 
 
+@pytest.mark.parametrize("axis", [0, 1, -2])
+def test_softmax_runs_along_the_axis_it_is_given(backend, dtype, axis, kernels):
+    # a Softmax(axis=...) layer passes one other than the last (to torch's own kernel too)
+    x = _inputs()
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    assert_close(ops.softmax(on(backend, x, dtype=dtype), axis=axis), e / e.sum(axis=axis, keepdims=True), dtype)
+
+
 def test_erf_is_accurate_everywhere(backend):
     x = np.concatenate([np.linspace(-8.0, 8.0, 4001), [0.0, 2.5, -2.5, 2.4999999, 30.0, -30.0]])
     assert_close(ops.erf(on(backend, x)), _erf(x), "float64")

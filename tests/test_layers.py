@@ -83,6 +83,29 @@ def test_batchnorm_training_backward_matches_numerical_gradient(backend, dtype, 
         reference.params[key] = value
 
 
+def test_batchnorm_training_statistics_hold_far_from_zero(backend, dtype, spread, kernels):
+    # channels whose mean is hundreds of standard deviations off zero: the variance must come
+    # from the centred values alone (a sum of x * centred, equal in exact arithmetic, cancels
+    # the mean's rounding times the mean), and the output is normalized with the statistics
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((6, 3, 4, 2)) + np.array([1000.0, -300.0])).astype(dtype).astype(np.float64)
+    layer = BatchNormalization(momentum=0.0)  # the moving statistics are then the batch's
+    model = _layer_model(layer, (3, 4, 2), backend, dtype)
+    gamma, beta = np.array([1.5, 0.5]), np.array([0.2, -0.3])
+    model.set_weights([gamma, beta, np.zeros(2), np.ones(2)])
+    y = B.to_numpy(layer.forward([B.asarray(x, backend, dtype)], True))
+    mean, var = (B.to_numpy(layer.state[k]).astype(np.float64) for k in ("moving_mean", "moving_variance"))
+    assert_close(mean, x.mean(axis=(0, 1, 2)), dtype)
+    # to a few units in the last place of the mean of 1000 (times the spread, 1): torch's kernels
+    # combine the statistics of groups whose means are each rounded so; x * centred is 2e-2 off
+    ulp = float(np.spacing(np.array(1000.0, dtype)))
+    np.testing.assert_allclose(var, x.var(axis=(0, 1, 2)), rtol=RTOL[dtype] * 10, atol=8 * ulp)
+    # against the statistics the layer used (float32 rounds a mean of 1000 by ~1e-4), to the
+    # rounding of x * gamma / std: torch's kernel folds the normalization into x * s + shift
+    scaled = x * gamma / np.sqrt(var + 1e-3)
+    assert_close(y, scaled - mean * gamma / np.sqrt(var + 1e-3) + beta, dtype, scale=float(np.abs(scaled).max()))
+
+
 def assert_close_to_numerical(actual, numerical, dtype):
     """Central differences are good to ~1e-9 relative: float64 is held to 1e-7, float32 to its own tolerance."""
     rtol = max(RTOL[dtype], 1e-7)

@@ -54,23 +54,31 @@ def test_the_ops_pick_torchs_kernels_on_torch_cpu_and_not_elsewhere(monkeypatch)
     x, w = rng.standard_normal((2, 6, 6, 8)), rng.standard_normal((4, 3, 3, 8))
     for backend, expected in (("numpy", 0), ("torch", 1)):
         xb, wb = on(backend, x, w, dtype="float32")
-        y, kept = ops.conv2d_forward(xb, wb, padding="same")
-        ops.conv2d_backward(y, xb, wb, padding="same", cols=kept)
-        p, argmax = ops.max_pool2d_forward(y, 2)
-        ops.max_pool2d_backward(p, y, 2, row_max=argmax)
-        ops.relu_backward(ops.relu(y), y, None)
-        ops.softmax(y, axis=1)
-        q, kept, at_max = ops.conv2d_max_pool2d_forward(xb[..., :1], wb[..., :1], pool_size=2)
-        ops.conv2d_max_pool2d_backward(q, xb[..., :1], wb[..., :1], pool_size=2, cols=kept, at_max=at_max)
-        g = ops.conv2d_general(xb, wb[..., :2], stride=2, padding="same", dilation=(2, 1), groups=4)
-        ops.conv2d_general_backward(g, xb, wb[..., :2], stride=2, padding="same", dilation=(2, 1), groups=4)
+        argmax = _every_op(xb, wb)
         assert [len(c) for c in calls] == [expected] * 13, backend
     assert tuple(argmax.shape) == (2, 4, 3, 3)  # torch's argmax (N, C, OH, OW), not the row maxima
     monkeypatch.setattr(native, "ENABLED", False)
     assert not ops.native_available(xb)
+    _every_op(xb, wb)  # XCNN_NATIVE=0: every op takes its array-API path, the softmax too
+    assert [len(c) for c in calls] == [1] * 13
     assert ops.conv_algorithm(tuple(xb.shape), tuple(wb.shape), ops.window_geometry((6, 6), 3, 1, "same")) == "gather"
     ops.conv2d(xb, wb, algorithm="native")  # asked for by name, it still runs
     assert len(calls[0]) == 2
+
+
+def _every_op(xb, wb):
+    """Each op that may take torch's kernels, once (forward and backward); the max pool's `row_max`."""
+    y, kept = ops.conv2d_forward(xb, wb, padding="same")
+    ops.conv2d_backward(y, xb, wb, padding="same", cols=kept)
+    p, argmax = ops.max_pool2d_forward(y, 2)
+    ops.max_pool2d_backward(p, y, 2, row_max=argmax)
+    ops.relu_backward(ops.relu(y), y, None)
+    ops.softmax(y, axis=1)
+    q, kept, at_max = ops.conv2d_max_pool2d_forward(xb[..., :1], wb[..., :1], pool_size=2)
+    ops.conv2d_max_pool2d_backward(q, xb[..., :1], wb[..., :1], pool_size=2, cols=kept, at_max=at_max)
+    g = ops.conv2d_general(xb, wb[..., :2], stride=2, padding="same", dilation=(2, 1), groups=4)
+    ops.conv2d_general_backward(g, xb, wb[..., :2], stride=2, padding="same", dilation=(2, 1), groups=4)
+    return argmax
 
 
 def test_xcnn_native_0_in_the_environment_turns_them_off(monkeypatch):
@@ -138,6 +146,37 @@ def test_batch_statistics_are_as_precise_as_the_array_api_ones(monkeypatch):
     for key, terms in (("beta", dy), ("gamma", dy * x_hat)):
         error = np.abs(B.to_numpy(layer.grads[key]) - terms.reshape(-1, 4).sum(axis=0))
         assert np.all(error <= 5e-7 * np.abs(terms).reshape(-1, 4).sum(axis=0)), (key, error)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", [(6, 3), (4, 5, 3, 1), (3, 4, 5, 2), (2, 3, 2, 4, 3)])
+@pytest.mark.parametrize("with_gamma", [True, False])
+def test_batch_norm_kernels_match_the_float64_reference(dtype, shape, with_gamma):
+    # the column-group view (rows, W*C) and its exact combination on every layout: dense
+    # (N, C), one group; a single channel; images; and a 5-D input. float64 to its own
+    # rounding: no step may go through float32
+    rng = np.random.default_rng(sum(shape))
+    x = (rng.standard_normal(shape) * 2.0 + rng.uniform(-3.0, 3.0, shape[-1])).astype(dtype).astype(np.float64)
+    dy = (rng.standard_normal(shape) + 0.5).astype(dtype).astype(np.float64)
+    c, eps, axes = shape[-1], 1e-3, tuple(range(len(shape) - 1))
+    gamma, beta = rng.uniform(0.5, 2.0, c), rng.uniform(-1.0, 1.0, c)
+    gb, bb = on("torch", gamma, beta, dtype=dtype) if with_gamma else (None, None)
+    y, mean, var = native.native_batch_norm(on("torch", x, dtype=dtype), gb, bb, eps)
+    dx, dgamma, dbeta = native.native_batch_norm_backward(
+        on("torch", dy, dtype=dtype), on("torch", x, dtype=dtype), gb, mean, var, eps, True
+    )
+    want_mean, want_var = x.mean(axis=axes), x.var(axis=axes)
+    assert_close(mean, want_mean, dtype)
+    assert_close(var, want_var, dtype)
+    inv_std = 1.0 / np.sqrt(want_var + eps)
+    x_hat = (x - want_mean) * inv_std
+    scale = gamma if with_gamma else 1.0
+    assert_close(y, x_hat * scale + (beta if with_gamma else 0.0), dtype)
+    want_dbeta, want_dgamma = dy.sum(axis=axes), (dy * x_hat).sum(axis=axes)
+    assert_close(dbeta, want_dbeta, dtype, scale=float(np.abs(dy).sum()))
+    assert_close(dgamma, want_dgamma, dtype, scale=float(np.abs(dy * x_hat).sum()))
+    count = x.size // c
+    assert_close(dx, scale * inv_std * (dy - (want_dbeta + x_hat * want_dgamma) / count), dtype)
 
 
 def _cnn(kernels_on, dtype, monkeypatch):

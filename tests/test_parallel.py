@@ -85,6 +85,25 @@ def test_the_hold_is_per_pass_and_nests(controller):
         assert set(_blas_threads()) == {2}
 
 
+def test_groups_run_in_an_inner_pass_count_for_the_outer_one(controller, monkeypatch):
+    # an inner pass that is not held itself keeps the outer hold: the groups it runs limit the
+    # BLAS no further; and groups run inside a pass are the outer pass's too, whose model then
+    # holds the BLAS from its next pass on
+    limits = []
+    limit = controller.limit
+    monkeypatch.setattr(controller, "limit", lambda **kwargs: limits.append(kwargs) or limit(**kwargs))
+    held, inner = parallel.BlasHold(), parallel.BlasHold()
+    held.wanted = True
+    with held.pass_on("numpy", 8), inner.pass_on("numpy", 8):
+        parallel.run(np, lambda i: None, 2)
+    assert limits == [{"limits": 1}]  # the outer hold's alone
+    assert inner.wanted
+    outer = parallel.BlasHold()
+    with outer.pass_on("numpy", 8), parallel.BlasHold().pass_on("numpy", 8):
+        parallel.run(np, lambda i: None, 2)
+    assert outer.wanted
+
+
 def test_an_error_in_a_pass_gives_the_blas_back(controller):
     hold = parallel.BlasHold()
     hold.wanted = True
