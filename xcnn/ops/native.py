@@ -45,6 +45,7 @@ from .._typing import Array
 from ..backend import array_namespace, backend_of
 from ._geometry import Window, crop_hw
 from ._workspace import padded_in_workspace
+from .reductions import channel_columns
 
 _ENV = "XCNN_NATIVE"
 
@@ -494,7 +495,7 @@ def native_batch_statistics(x: Array) -> tuple[Array, Array]:
         ([4.0], [5.0])
     """
     channels = x.shape[-1]
-    columns, groups = _column_groups(x)
+    columns, groups = channel_columns(x)
     mean, var = _torch().batch_norm_update_stats(columns, None, None, 0.0)
     if groups == 1:
         return mean, var
@@ -502,14 +503,6 @@ def native_batch_statistics(x: Array) -> tuple[Array, Array]:
     overall = mean.mean(0)
     spread = mean - overall
     return overall, var.mean(0) + (spread * spread).mean(0)
-
-
-def _column_groups(x: Array) -> tuple[Array, int]:
-    """`x` `(N, ..., C)` viewed as `(rows, G*C)` and `G`, its last axis before the channels (1
-    for `(N, C)`): each column one channel at one position, which torch's batch-norm kernels
-    then sum over the rows alone (see `native_batch_statistics`)."""
-    groups = x.shape[-2] if x.ndim > 2 else 1
-    return x.reshape(-1, groups * x.shape[-1]), groups
 
 
 def native_batch_norm_backward(
@@ -549,11 +542,11 @@ def native_batch_norm_backward(
     backward = torch.ops.aten.native_batch_norm_backward
     inv_std = 1.0 / torch.sqrt(var + epsilon)
     channels = x.shape[-1]
-    columns, groups = _column_groups(x)
+    columns, groups = channel_columns(x)
     # the kernel gives a scale's gradient only when given a scale: ones (it does not enter it)
     ones = torch.ones(groups * channels, dtype=x.dtype, device=x.device)
     _, dgamma, dbeta = backward(
-        _column_groups(dy)[0],
+        channel_columns(dy)[0],
         columns,
         ones,
         None,
